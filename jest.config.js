@@ -7,4 +7,5 @@ module.exports = {
   transform: { '^.+\\.[tj]s$': 'babel-jest' },
   transformIgnorePatterns: ['/node_modules/'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/scripts/jest/summary-reporter.js'],
 };

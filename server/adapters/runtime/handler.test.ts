@@ -1,0 +1,95 @@
+import { DomainError } from '../../domain/errors';
+import { createCallableMain, RuntimeErrorCodes } from './handler';
+import { createLogger } from './logger';
+import { fromCloudHttpEvent } from './http-event';
+
+function setup(openid: string | undefined, boot: () => { n: number } = () => ({ n: 1 })) {
+  const lines: string[] = [];
+  let seq = 0;
+  const main = createCallableMain({
+    name: 'demo',
+    cloud: { getWXContext: () => (openid ? { OPENID: openid, APPID: 'wxapp' } : {}) },
+    boot,
+    log: createLogger({}, (l) => lines.push(l)),
+    newRequestId: () => `req-${++seq}`,
+    anonymousActions: ['ping'],
+    actions: {
+      whoami: async (_input, inv, deps) => ({ openid: inv.openid, n: deps.n }),
+      refuse: async () => {
+        throw new DomainError('ORDER.NOT_PAYABLE', 'order is closed');
+      },
+      crash: async () => {
+        throw new Error('db password=hunter2 exploded');
+      },
+      ping: async () => 'pong',
+    },
+  });
+  return { main, lines };
+}
+
+describe('createCallableMain', () => {
+  it('answers data in the ok envelope with identity from the platform context, not the event', async () => {
+    const { main } = setup('o-alice');
+    await expect(main({ action: 'whoami', openid: 'o-mallory' })).resolves.toEqual({
+      ok: true,
+      data: { openid: 'o-alice', n: 1 },
+    });
+  });
+
+  it('refuses unknown actions and non-object events with stable codes', async () => {
+    const { main } = setup('o-alice');
+    const r1 = await main({ action: 'toString' });
+    expect(r1).toMatchObject({ ok: false, error: { code: RuntimeErrorCodes.UNKNOWN_ACTION } });
+    const r2 = await main('whoami');
+    expect(r2).toMatchObject({ ok: false, error: { code: RuntimeErrorCodes.INVALID } });
+  });
+
+  it('refuses callers without OPENID except for anonymous actions', async () => {
+    const { main } = setup(undefined);
+    expect(await main({ action: 'whoami' })).toMatchObject({ ok: false, error: { code: 'AUTH.NO_IDENTITY' } });
+    expect(await main({ action: 'ping' })).toEqual({ ok: true, data: 'pong' });
+  });
+
+  it('passes domain codes through and hides internal error details from the client', async () => {
+    const { main, lines } = setup('o-alice');
+    expect(await main({ action: 'refuse' })).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_PAYABLE' } });
+    const crashed = await main({ action: 'crash' });
+    expect(crashed).toMatchObject({ ok: false, error: { code: 'INTERNAL', retryable: true } });
+    expect(JSON.stringify(crashed)).not.toContain('hunter2');
+    expect(lines.some((l) => l.includes('"action.failed"'))).toBe(true);
+  });
+
+  it('reports a boot (configuration) failure on each call without crashing', async () => {
+    const { main } = setup('o-alice', () => {
+      throw new Error('WXPAY_MCHID is missing');
+    });
+    const r = await main({ action: 'whoami' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'CONFIG.INVALID', message: 'WXPAY_MCHID is missing' } });
+  });
+});
+
+describe('logger', () => {
+  it('redacts secret-looking fields at any depth', () => {
+    const lines: string[] = [];
+    createLogger({}, (l) => lines.push(l)).info('x', { cfg: { apiV3Key: 'k'.repeat(32), privateKeyPem: 'PEM' }, ok: 1 });
+    expect(lines[0]).not.toContain('kkkk');
+    expect(lines[0]).not.toContain('PEM"');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ event: 'x', ok: 1, cfg: { apiV3Key: '[redacted]' } });
+  });
+});
+
+describe('fromCloudHttpEvent', () => {
+  it('keeps the raw body bytes exactly and lower-cases header names', () => {
+    const raw = '{"id":"n1", "a":  1}';
+    const req = fromCloudHttpEvent({
+      httpMethod: 'post',
+      path: '/pay',
+      headers: { 'Wechatpay-Serial': 'S1' },
+      body: Buffer.from(raw).toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(req.rawBody.toString('utf8')).toBe(raw);
+    expect(req.headers['wechatpay-serial']).toBe('S1');
+    expect(req.method).toBe('POST');
+  });
+});

@@ -1,0 +1,118 @@
+import type { ApiError, ApiResult } from '../../../typings/contracts/envelope';
+import { DomainError } from '../../domain/errors';
+import type { Logger } from './logger';
+
+/** Who is calling and how to correlate: identity comes only from the platform's context, never the event. */
+export interface Invocation {
+  /** The caller's OPENID from getWXContext(); undefined for timers and HTTP access. */
+  openid: string | undefined;
+  appid: string | undefined;
+  requestId: string;
+  log: Logger;
+}
+
+/** The platform context a function reads identity from (wx-server-sdk's getWXContext shape). */
+export interface WxContextSource {
+  getWXContext(): { OPENID?: string; APPID?: string };
+}
+
+/** One named action of a client-called function: validated input in, plain data out, errors thrown. */
+export type ActionHandler<Deps> = (input: Record<string, unknown>, inv: Invocation, deps: Deps) => Promise<unknown>;
+
+/** Options of {@link createCallableMain}. */
+export interface CallableOptions<Deps> {
+  name: string;
+  cloud: WxContextSource;
+  /** Builds the dependencies once per cold start; a config error surfaces as CONFIG.INVALID on every call. */
+  boot: () => Deps;
+  actions: Record<string, ActionHandler<Deps>>;
+  /** Actions that may run without an OPENID (none by default: shoppers must be identified). */
+  anonymousActions?: readonly string[];
+  log: Logger;
+  newRequestId: () => string;
+}
+
+/** Error codes the runtime itself answers with. */
+export const RuntimeErrorCodes = {
+  UNKNOWN_ACTION: 'REQUEST.UNKNOWN_ACTION',
+  INVALID: 'REQUEST.INVALID',
+  NO_IDENTITY: 'AUTH.NO_IDENTITY',
+  INTERNAL: 'INTERNAL',
+  CONFIG: 'CONFIG.INVALID',
+} as const;
+
+/** An error that may carry a retry hint (payment provider errors do). */
+interface RetryHinted {
+  retryability?: unknown;
+}
+
+/** Maps any thrown value to the client envelope; only coded errors show their message. */
+export function toApiError(e: unknown, requestId: string): ApiError {
+  if (e instanceof DomainError) {
+    return { code: e.code, message: e.message, requestId };
+  }
+  if (e instanceof Error && typeof (e as RetryHinted).retryability === 'string') {
+    const retryable = (e as RetryHinted).retryability !== 'fatal';
+    return {
+      code: 'PAYMENT.PROVIDER_ERROR',
+      message: retryable ? 'the payment service is temporarily unavailable, please retry' : 'payment request refused',
+      retryable,
+      requestId,
+    };
+  }
+  return { code: RuntimeErrorCodes.INTERNAL, message: `internal error (request ${requestId})`, retryable: true, requestId };
+}
+
+/**
+ * Builds a cloud function `main` that dispatches `event.action` to a handler and always answers the
+ * `{ok, data} | {ok: false, error}` envelope. The caller's identity is read from the platform context only.
+ */
+export function createCallableMain<Deps>(opts: CallableOptions<Deps>) {
+  let deps: Deps | undefined;
+  let bootError: unknown;
+  return async function main(event: unknown): Promise<ApiResult<unknown>> {
+    const requestId = opts.newRequestId();
+    const ctx = opts.cloud.getWXContext();
+    const log = opts.log.child({ fn: opts.name, requestId });
+    const inv: Invocation = { openid: ctx.OPENID || undefined, appid: ctx.APPID || undefined, requestId, log };
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+      return fail({ code: RuntimeErrorCodes.INVALID, message: 'the event must be an object with an action', requestId });
+    }
+    const input = event as Record<string, unknown>;
+    const action = input.action;
+    const handler = typeof action === 'string' && Object.hasOwn(opts.actions, action) ? opts.actions[action] : undefined;
+    if (handler === undefined || typeof action !== 'string') {
+      const known = Object.keys(opts.actions).join(', ');
+      return fail({ code: RuntimeErrorCodes.UNKNOWN_ACTION, message: `unknown action; expected one of: ${known}`, requestId });
+    }
+    if (!inv.openid && !(opts.anonymousActions ?? []).includes(action)) {
+      return fail({ code: RuntimeErrorCodes.NO_IDENTITY, message: 'no caller identity (OPENID) in the context', requestId });
+    }
+    if (deps === undefined && bootError === undefined) {
+      try {
+        deps = opts.boot();
+      } catch (e) {
+        bootError = e;
+      }
+    }
+    if (deps === undefined) {
+      log.error('boot.failed', { error: bootError });
+      const message = bootError instanceof Error ? bootError.message : 'configuration error';
+      return fail({ code: RuntimeErrorCodes.CONFIG, message, requestId });
+    }
+    try {
+      const data = await handler(input, inv, deps);
+      log.info('action.ok', { action });
+      return { ok: true, data };
+    } catch (e) {
+      const error = toApiError(e, requestId);
+      if (error.code === RuntimeErrorCodes.INTERNAL) log.error('action.failed', { action, error: e, stack: (e as Error)?.stack });
+      else log.warn('action.refused', { action, code: error.code });
+      return fail(error);
+    }
+  };
+}
+
+function fail(error: ApiError): ApiResult<never> {
+  return { ok: false, error };
+}

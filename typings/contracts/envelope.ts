@@ -1,0 +1,12 @@
+/** The one answer shape of every client-called cloud function. Type-only: shared by pages and functions. */
+export type ApiResult<T> = { ok: true; data: T } | { ok: false; error: ApiError };
+
+/** A refusal or failure: `code` is stable (e.g. ORDER.NOT_PAYABLE), `message` is for people. */
+export interface ApiError {
+  code: string;
+  message: string;
+  /** True when the same request may simply be sent again later. */
+  retryable?: boolean;
+  /** Correlates with the function's logs. */
+  requestId?: string;
+}
