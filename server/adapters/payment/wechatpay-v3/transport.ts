@@ -208,7 +208,7 @@ export class WechatPayTransport {
       if (!check.ok) {
         throw new ProviderError(
           ProviderErrorCodes.BAD_RESPONSE_SIGNATURE,
-          `${req.operation}: WeChat Pay answer ${answer.status} treated as forged: ${check.message}`,
+          `WeChat Pay answer ${answer.status} treated as forged: ${check.message}`,
           classifyUntrustedAnswer(req.kind),
           { httpStatus: answer.status, operation: req.operation, ...requestIdOf(answer.headers) },
         );
@@ -222,7 +222,7 @@ export class WechatPayTransport {
     const { code, message } = errorBodyOf(answer.body, answer.status);
     return new ProviderError(
       code,
-      `${req.operation}: WeChat Pay answered ${answer.status} ${code}${message === '' ? '' : `: ${message}`}`,
+      `WeChat Pay answered ${answer.status} ${code}${message === '' ? '' : `: ${message}`}`,
       classifyHttpError(answer.status, code),
       { httpStatus: answer.status, operation: req.operation, ...requestIdOf(answer.headers) },
     );
@@ -298,7 +298,7 @@ export class WechatPayTransport {
     if (e instanceof TimeoutSignal) {
       return new ProviderError(
         ProviderErrorCodes.TIMEOUT,
-        `${req.operation}: no answer from WeChat Pay within ${this.opts.timeoutMs} ms`,
+        `no answer from WeChat Pay within ${this.opts.timeoutMs} ms`,
         classifyTransportFailure(undefined, req.kind),
         { operation: req.operation },
       );
@@ -306,7 +306,7 @@ export class WechatPayTransport {
     if (e instanceof TooLargeSignal) {
       return new ProviderError(
         ProviderErrorCodes.BAD_RESPONSE,
-        `${req.operation}: answer larger than ${this.maxBodyBytes} bytes`,
+        `answer larger than ${this.maxBodyBytes} bytes`,
         classifyUntrustedAnswer(req.kind),
         { operation: req.operation },
       );
@@ -314,7 +314,7 @@ export class WechatPayTransport {
     const code = errorCodeOf(e);
     return new ProviderError(
       ProviderErrorCodes.NETWORK,
-      `${req.operation}: network failure talking to WeChat Pay (${code ?? 'unknown error'})`,
+      `network failure talking to WeChat Pay (${code ?? 'unknown error'})`,
       classifyTransportFailure(code, req.kind),
       { operation: req.operation, cause: e },
     );

@@ -1,0 +1,423 @@
+// The durable store behind the wx-server-sdk stand-in.
+//
+// Storage: one @seald-io/nedb datafile per collection (<dir>/<collection>.db, append-only lines, rewritten crash-safely
+// at open). nedb holds the bytes; this class holds the rules:
+//  - all writes are serialised by one mutex, so a conditional update (read, compare, write) is a true compare-and-set;
+//  - unique indexes are checked here, against in-memory key maps, BEFORE anything is written (nedb's own indexes are not
+//    used: its array/missing-field semantics differ from the cloud's, and a write set is applied as remove + insert);
+//  - a write set of more than one document goes through the commit journal (journal.ts) so a crash cannot leave half;
+//  - readers see an in-memory mirror that is swapped per commit, never a half-applied write set;
+//  - a commit resolves only after its lines were handed to the OS: acknowledged writes survive `kill -9`.
+// Durability is against process death, not power loss: nedb appends without fsync (README, "Durability").
+import Datastore from '@seald-io/nedb';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CollectionSpec, IndexSpec } from './collections-config';
+import { COLLECTION_NAME } from './collections-config';
+import { repairTornTail } from './datafile';
+import { CollectionNotFoundError, DuplicateKeyError, StoreIntegrityError } from './errors';
+import { Journal, type JournalWrite } from './journal';
+import { Mutex } from './mutex';
+import { cloneDoc, encodeLine, getPath, isDate, type Doc } from './values';
+
+/** One document's new state; `after: null` deletes it. `insert` demands that the _id does not exist yet. */
+export interface Change {
+  collection: string;
+  id: string;
+  after: Doc | null;
+  insert?: boolean;
+}
+
+/** Points inside a commit where tests may crash the process on purpose. */
+export type CommitPhase = 'journaled' | 'partially-applied' | 'applied';
+
+/** Options of {@link Store.open}. */
+export interface StoreOptions {
+  /** Directory of the datafiles, the journal and the lock file (created if missing). */
+  dir: string;
+  /** Declared collections: created if missing, their unique indexes enforced. */
+  collections: readonly CollectionSpec[];
+  log?: (line: string) => void;
+  /** Test-only: called at each commit phase (a crash test kills the process there). */
+  onCommitPhase?: (phase: CommitPhase, changes: readonly Change[]) => void;
+}
+
+/** Handed to the callback of {@link Store.exclusive}: the only way to commit. */
+export interface WriteScope {
+  commit(changes: readonly Change[]): Promise<void>;
+}
+
+/** A unique index over the mirror: key (encoded field values) → _id. */
+class UniqueIndex {
+  readonly keys = new Map<string, string>();
+  constructor(
+    readonly collection: string,
+    readonly spec: IndexSpec,
+  ) {}
+
+  /** The index key of a document; a missing field counts as null, as in MongoDB (the console has no sparse indexes). */
+  keyOf(doc: Doc): string {
+    return encodeLine(this.spec.fields.map((f) => normaliseKeyPart(getPath(doc, f.field))));
+  }
+
+  describe(doc: Doc): string {
+    const parts = this.spec.fields.map((f) => `${f.field}: ${encodeLine(normaliseKeyPart(getPath(doc, f.field)))}`);
+    return `{ ${parts.join(', ')} }`;
+  }
+}
+
+function normaliseKeyPart(v: unknown): unknown {
+  if (v === undefined) return null;
+  return isDate(v) ? { $date: v.getTime() } : v;
+}
+
+class CollectionState {
+  readonly docs = new Map<string, Doc>();
+  readonly unique: UniqueIndex[];
+  constructor(
+    readonly spec: CollectionSpec,
+    readonly file: string,
+    readonly ds: Datastore,
+  ) {
+    this.unique = spec.indexes.filter((ix) => ix.unique).map((ix) => new UniqueIndex(spec.name, ix));
+  }
+}
+
+const openDirs = new Set<string>();
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v as object)) deepFreeze(x);
+  }
+  return v;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A durable, serialised document store: see the header comment for its guarantees. */
+export class Store {
+  /** Commit counter of this process; document versions are compared against it by optimistic transactions. */
+  seq = 0;
+  private readonly lock = new Mutex();
+  private readonly collections = new Map<string, CollectionState>();
+  private readonly versions = new Map<string, number>();
+  private failure: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly journal: Journal,
+    private readonly opts: StoreOptions,
+  ) {}
+
+  /** Opens (or creates) the store in `opts.dir`: repairs torn tails, replays the journal, builds mirrors and indexes. */
+  static async open(opts: StoreOptions): Promise<Store> {
+    const dir = resolve(opts.dir);
+    mkdirSync(dir, { recursive: true });
+    if (openDirs.has(dir)) throw new StoreIntegrityError(`the database in ${dir} is already open in this process`);
+    acquireLockFile(dir);
+    openDirs.add(dir);
+    const store = new Store(dir, new Journal(join(dir, '.journal')), opts);
+    try {
+      await store.load();
+    } catch (e) {
+      store.releaseDir();
+      throw e;
+    }
+    return store;
+  }
+
+  private async load(): Promise<void> {
+    const specs = new Map<string, CollectionSpec>();
+    for (const spec of this.opts.collections) specs.set(spec.name, spec);
+    for (const file of readdirSync(this.dir)) {
+      const m = /^(.+)\.db$/.exec(file);
+      const name = m?.[1];
+      if (name !== undefined && COLLECTION_NAME.test(name) && !specs.has(name)) {
+        specs.set(name, undeclared(name));
+        this.log(`collection "${name}" has a datafile but is not declared; it is kept with ADMINONLY permission`);
+      }
+    }
+    for (const spec of specs.values()) await this.loadCollection(spec);
+
+    for (const entry of await this.journal.readCommitted()) {
+      this.log(`replaying committed write set #${entry.seq} (${entry.writes.length} documents) from the journal`);
+      for (const w of entry.writes) {
+        if (!this.collections.has(w.collection)) await this.loadCollection(undeclared(w.collection));
+      }
+      await this.applyToFiles(entry.writes, false);
+    }
+    await this.journal.clear();
+
+    for (const state of this.collections.values()) {
+      for (const raw of state.ds.getAllData()) {
+        const doc = deepFreeze(cloneDoc(raw as Doc));
+        state.docs.set(doc._id, doc);
+      }
+      for (const ix of state.unique) {
+        for (const doc of state.docs.values()) {
+          const key = ix.keyOf(doc);
+          const owner = ix.keys.get(key);
+          if (owner !== undefined) {
+            throw new StoreIntegrityError(
+              `collection ${state.spec.name}: documents ${owner} and ${doc._id} both have ${ix.describe(doc)}, ` +
+                `which breaks unique index ${ix.spec.name}; fix the data or the index in collections.json`,
+            );
+          }
+          ix.keys.set(key, doc._id);
+        }
+      }
+    }
+  }
+
+  private async loadCollection(spec: CollectionSpec): Promise<CollectionState> {
+    const file = join(this.dir, `${spec.name}.db`);
+    const repair = await repairTornTail(file);
+    if (repair.droppedBytes > 0) {
+      this.log(`${file}: dropped a torn last line (${repair.droppedBytes} bytes) left by a crash; it was never acknowledged`);
+    }
+    const ds = new Datastore({ filename: file, corruptAlertThreshold: 0 });
+    await ds.loadDatabaseAsync();
+    const state = new CollectionState(spec, file, ds);
+    this.collections.set(spec.name, state);
+    return state;
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(`[devcloud db] ${line}`);
+  }
+
+  /** Names of all collections (declared and created). */
+  collectionNames(): string[] {
+    return [...this.collections.keys()].sort();
+  }
+
+  /** True when the collection exists. */
+  hasCollection(name: string): boolean {
+    return this.collections.has(name);
+  }
+
+  /** The declaration (permission, indexes) of a collection; throws CollectionNotFoundError. */
+  spec(name: string): CollectionSpec {
+    return this.state(name).spec;
+  }
+
+  private state(name: string): CollectionState {
+    const s = this.collections.get(name);
+    if (s === undefined) throw new CollectionNotFoundError(name);
+    return s;
+  }
+
+  /** All committed documents of a collection, in insertion order. They are frozen: clone before handing out. */
+  docs(name: string): IterableIterator<Doc> {
+    return this.state(name).docs.values();
+  }
+
+  /** Number of documents in a collection. */
+  size(name: string): number {
+    return this.state(name).docs.size;
+  }
+
+  /** The committed document with this _id (frozen), or undefined. */
+  getDoc(name: string, id: string): Doc | undefined {
+    return this.state(name).docs.get(id);
+  }
+
+  /** The commit sequence number that last wrote this document in this process (0 = not since open). */
+  versionOf(name: string, id: string): number {
+    return this.versions.get(`${name}\u0000${id}`) ?? 0;
+  }
+
+  /** Runs `fn` with the write lock held; `scope.commit` is only valid inside it. Reads stay lock-free. */
+  async exclusive<T>(fn: (scope: WriteScope) => Promise<T> | T): Promise<T> {
+    return this.lock.run(async () => {
+      this.assertWritable();
+      let open = true;
+      const scope: WriteScope = {
+        commit: async (changes) => {
+          if (!open) throw new Error('WriteScope.commit called after its exclusive() section ended');
+          await this.commit(changes);
+        },
+      };
+      try {
+        return await fn(scope);
+      } finally {
+        open = false;
+      }
+    });
+  }
+
+  /** Creates an empty collection (ADMINONLY, no indexes); false when it already exists. */
+  async createCollection(name: string): Promise<boolean> {
+    if (!COLLECTION_NAME.test(name)) {
+      throw new StoreIntegrityError(`invalid collection name ${JSON.stringify(name)}: must match ${String(COLLECTION_NAME)}`);
+    }
+    return this.lock.run(async () => {
+      this.assertWritable();
+      if (this.collections.has(name)) return false;
+      await this.loadCollection(undeclared(name));
+      return true;
+    });
+  }
+
+  private assertWritable(): void {
+    if (this.closed) throw new Error('the local cloud database is closed');
+    if (this.failure !== undefined) {
+      throw new StoreIntegrityError(
+        `the local cloud database stopped accepting writes after an I/O failure (${this.failure.message}); ` +
+          'restart it: the journal completes or discards the interrupted write set',
+      );
+    }
+  }
+
+  private async commit(changes: readonly Change[]): Promise<void> {
+    if (changes.length === 0) return;
+    this.checkConstraints(changes);
+    const seq = this.seq + 1;
+    const writes: JournalWrite[] = changes.map((c) => ({ collection: c.collection, id: c.id, doc: c.after }));
+    const journaled = changes.length > 1;
+    try {
+      if (journaled) {
+        await this.journal.append({ seq, writes });
+        this.opts.onCommitPhase?.('journaled', changes);
+      }
+      await this.applyToFiles(writes, !journaled);
+    } catch (e) {
+      // The files may now hold part of the write set; only a reopen (journal replay) restores a known state.
+      this.failure = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    }
+    this.seq = seq;
+    for (const c of changes) this.applyToMirror(c, seq);
+    this.opts.onCommitPhase?.('applied', changes);
+    if (journaled) {
+      try {
+        await this.journal.clear();
+      } catch (e) {
+        // The write set is committed; but a stale journal entry replayed later could undo newer single writes.
+        this.failure = e instanceof Error ? e : new Error(String(e));
+      }
+    }
+  }
+
+  private checkConstraints(changes: readonly Change[]): void {
+    const byCollection = new Map<string, Change[]>();
+    for (const c of changes) {
+      const state = this.state(c.collection);
+      if (c.after !== null && c.after._id !== c.id) throw new Error(`change for ${c.collection}/${c.id} carries another _id`);
+      if (c.insert === true && state.docs.has(c.id)) {
+        throw new DuplicateKeyError(c.collection, '_id_', `{ _id: ${JSON.stringify(c.id)} }`);
+      }
+      const list = byCollection.get(c.collection) ?? [];
+      if (list.some((x) => x.id === c.id)) throw new Error(`write set touches ${c.collection}/${c.id} twice`);
+      list.push(c);
+      byCollection.set(c.collection, list);
+    }
+    for (const [name, list] of byCollection) {
+      const state = this.state(name);
+      const touched = new Set(list.map((c) => c.id));
+      for (const ix of state.unique) {
+        const added = new Map<string, string>();
+        for (const c of list) {
+          if (c.after === null) continue;
+          const key = ix.keyOf(c.after);
+          const owner = ix.keys.get(key);
+          if (added.has(key) || (owner !== undefined && !touched.has(owner))) {
+            throw new DuplicateKeyError(name, ix.spec.name, ix.describe(c.after));
+          }
+          added.set(key, c.id);
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes a write set to the datafiles. A single document is one appended line (atomic by itself); a set is applied
+   * per collection as "remove every touched _id, insert every after-image" so it can be replayed idempotently.
+   */
+  private async applyToFiles(writes: readonly JournalWrite[], single: boolean): Promise<void> {
+    if (single) {
+      const w = writes[0];
+      if (w === undefined) return;
+      const state = this.state(w.collection);
+      if (w.doc === null) await state.ds.removeAsync({ _id: w.id }, { multi: false });
+      else if (state.docs.has(w.id)) await state.ds.updateAsync({ _id: w.id }, w.doc, {});
+      else await state.ds.insertAsync(w.doc);
+      return;
+    }
+    const groups = new Map<string, JournalWrite[]>();
+    for (const w of writes) groups.set(w.collection, [...(groups.get(w.collection) ?? []), w]);
+    const steps: (() => Promise<unknown>)[] = [];
+    for (const [name, list] of groups) {
+      const ds = this.state(name).ds;
+      steps.push(() => ds.removeAsync({ _id: { $in: list.map((w) => w.id) } }, { multi: true }));
+      const docs = list.flatMap((w) => (w.doc === null ? [] : [w.doc]));
+      if (docs.length > 0) steps.push(() => ds.insertAsync(docs));
+    }
+    for (let i = 0; i < steps.length; i++) {
+      await steps[i]?.();
+      if (i < steps.length - 1) this.opts.onCommitPhase?.('partially-applied', []);
+    }
+  }
+
+  private applyToMirror(c: Change, seq: number): void {
+    const state = this.state(c.collection);
+    const before = state.docs.get(c.id);
+    for (const ix of state.unique) {
+      if (before !== undefined) {
+        const key = ix.keyOf(before);
+        if (ix.keys.get(key) === c.id) ix.keys.delete(key);
+      }
+    }
+    if (c.after === null) {
+      state.docs.delete(c.id);
+    } else {
+      const after = deepFreeze(cloneDoc(c.after));
+      state.docs.set(c.id, after);
+      for (const ix of state.unique) ix.keys.set(ix.keyOf(after), c.id);
+    }
+    this.versions.set(`${c.collection}\u0000${c.id}`, seq);
+  }
+
+  /** Waits for pending writes, then releases the data directory. Later calls fail with "closed". */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.lock.run(() => undefined);
+    this.closed = true;
+    this.releaseDir();
+  }
+
+  private releaseDir(): void {
+    openDirs.delete(this.dir);
+    const lockFile = join(this.dir, 'LOCK');
+    try {
+      if (readFileSync(lockFile, 'utf8').trim() === String(process.pid)) rmSync(lockFile, { force: true });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function undeclared(name: string): CollectionSpec {
+  return { name, permission: 'ADMINONLY', indexes: [] };
+}
+
+/** A pid lock file: a second live process on the same data dir would interleave appends and corrupt it. */
+function acquireLockFile(dir: string): void {
+  const lockFile = join(dir, 'LOCK');
+  if (existsSync(lockFile)) {
+    const pid = Number(readFileSync(lockFile, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new StoreIntegrityError(`the database in ${dir} is in use by process ${pid}; stop it first`);
+    }
+  }
+  writeFileSync(lockFile, String(process.pid));
+}

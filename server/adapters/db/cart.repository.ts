@@ -1,0 +1,52 @@
+import type { CartStore, StoredCart } from '../../application/ports/cart.port';
+import type { Cart, CartLine } from '../../domain/cart';
+import { EMPTY_CART } from '../../domain/cart';
+import type { CloudDb } from './cloud-db';
+import { isDuplicateKeyError, isNotFoundError } from './cloud-db';
+import { Collections } from './collections';
+
+/** Carts stored one document per shopper (`_id` = OPENID) with a version for compare-and-set. */
+export class DbCartStore implements CartStore {
+  constructor(
+    private readonly db: CloudDb,
+    private readonly now: () => number,
+  ) {}
+
+  async load(openid: string): Promise<StoredCart> {
+    try {
+      const { data } = await this.db.collection(Collections.carts).doc(openid).get();
+      return { cart: { lines: readLines(data.lines) }, version: Number(data.version) };
+    } catch (e) {
+      if (isNotFoundError(e)) return { cart: EMPTY_CART, version: 0 };
+      throw e;
+    }
+  }
+
+  async save(openid: string, cart: Cart, expectedVersion: number): Promise<boolean> {
+    const lines = cart.lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity, selected: l.selected }));
+    const carts = this.db.collection(Collections.carts);
+    if (expectedVersion === 0) {
+      try {
+        await carts.add({ data: { _id: openid, lines, version: 1, updatedAtMs: this.now() } });
+        return true;
+      } catch (e) {
+        if (isDuplicateKeyError(e)) return false;
+        throw e;
+      }
+    }
+    const { stats } = await carts
+      .where({ _id: openid, version: expectedVersion })
+      .update({ data: { lines, version: expectedVersion + 1, updatedAtMs: this.now() } });
+    return stats.updated === 1;
+  }
+}
+
+function readLines(value: unknown): CartLine[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((l: unknown) => {
+    if (typeof l !== 'object' || l === null) return [];
+    const { skuId, quantity, selected } = l as Record<string, unknown>;
+    if (typeof skuId !== 'string' || typeof quantity !== 'number') return [];
+    return [{ skuId, quantity, selected: selected === true }];
+  });
+}

@@ -1,0 +1,14 @@
+/** Collection names; data/collections.json declares each one's indexes and (denied) client permissions. */
+export const Collections = {
+  products: 'products',
+  skus: 'skus',
+  carts: 'carts',
+  orders: 'orders',
+  refunds: 'refunds',
+  paymentEvents: 'payment_events',
+  reconcileReports: 'reconcile_reports',
+  metrics: 'metrics',
+} as const;
+
+/** The server-side page size limit of the cloud database. */
+export const MAX_PAGE = 100;

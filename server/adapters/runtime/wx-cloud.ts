@@ -1,0 +1,17 @@
+import * as sdk from 'wx-server-sdk';
+import type { CloudDb } from '../db/cloud-db';
+import type { WxContextSource } from './handler';
+
+/** What the composition needs from wx-server-sdk (the real SDK in the cloud, the devcloud stand-in locally). */
+export interface CloudRuntime extends WxContextSource {
+  database(): CloudDb;
+}
+
+/** Initialises wx-server-sdk for the environment the function runs in, once per cold start. */
+export function initCloud(): CloudRuntime {
+  sdk.init({ env: sdk.DYNAMIC_CURRENT_ENV });
+  return {
+    getWXContext: () => sdk.getWXContext(),
+    database: () => sdk.database() as CloudDb,
+  };
+}

@@ -1,0 +1,14 @@
+import { DomainError } from '../domain/errors';
+
+/** Stable codes raised by use cases (domain codes live in server/domain/errors.ts). Never rename, only add. */
+export const AppErrorCodes = {
+  REQUEST_INVALID: 'REQUEST.INVALID',
+  CART_BUSY: 'CART.BUSY',
+  ORDER_NOT_FOUND: 'ORDER.NOT_FOUND',
+  FORBIDDEN: 'AUTH.FORBIDDEN',
+} as const;
+
+/** A request field is missing or malformed: names the field, never echoes large or secret values. */
+export function invalidRequest(field: string, expectation: string): DomainError {
+  return new DomainError(AppErrorCodes.REQUEST_INVALID, `${field} must be ${expectation}`, { field });
+}

@@ -1,0 +1,16 @@
+import type { Cart } from '../../domain/cart';
+
+/** A cart as stored, with the version used for compare-and-set saves. */
+export interface StoredCart {
+  cart: Cart;
+  /** 0 when the shopper has no stored cart yet. */
+  version: number;
+}
+
+/** Persists one cart per shopper (keyed by OPENID). */
+export interface CartStore {
+  /** The shopper's cart, or an empty one at version 0. */
+  load(openid: string): Promise<StoredCart>;
+  /** Saves `cart` only if the stored version is still `expectedVersion`; false when someone else saved first. */
+  save(openid: string, cart: Cart, expectedVersion: number): Promise<boolean>;
+}

@@ -1,0 +1,245 @@
+import fc from 'fast-check';
+import { findSku } from './catalog';
+import { fixtureCatalog } from './catalog.fixture';
+import { DomainError, ErrorCodes } from './errors';
+import type { OrderLineRequest } from './pricing';
+import { MAX_PAYMENT_DESCRIPTION_CHARS, TESTER_PAYABLE_FEN, paymentDescription, priceOrder } from './pricing';
+import { MAX_CART_LINES } from './purchase-rules';
+import { applyRelease, applyReservation, stockReservationPlan, stockShortages } from './stock';
+
+const catalog = fixtureCatalog();
+
+function refusal(fn: () => unknown): DomainError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
+  throw new Error('expected a DomainError');
+}
+
+describe('priceOrder', () => {
+  it('prices every line from the catalog and sums the total', () => {
+    const order = priceOrder(catalog, [
+      { skuId: 'tea-50g', quantity: 2 },
+      { skuId: 'few', quantity: 3 },
+    ]);
+    expect(order.lines).toEqual([
+      {
+        skuId: 'tea-50g',
+        productId: 'p-tea',
+        title: '明前龙井',
+        spec: '50g',
+        unitPriceFen: 9900,
+        quantity: 2,
+        lineTotalFen: 19800,
+        linePayableFen: 19800,
+      },
+      {
+        skuId: 'few',
+        productId: 'p-misc',
+        title: '杂货',
+        spec: '小包',
+        unitPriceFen: 250,
+        quantity: 3,
+        lineTotalFen: 750,
+        linePayableFen: 750,
+      },
+    ]);
+    expect(order.totalFen).toBe(20550);
+    expect(order.payableFen).toBe(20550);
+    expect(order.isTestOrder).toBe(false);
+  });
+
+  it('ignores any price, total or discount a client puts on its lines', () => {
+    const forged = [{ skuId: 'tea-gift', quantity: 1, unitPriceFen: 1, priceFen: 1, lineTotalFen: 1 }];
+    const order = priceOrder(catalog, forged as unknown as OrderLineRequest[]);
+    expect(order.lines[0]?.unitPriceFen).toBe(18800);
+    expect(order.totalFen).toBe(18800);
+    expect(order.payableFen).toBe(18800);
+  });
+
+  it('charges a tester 1 fen while the total stays real, and spreads that fen over the lines', () => {
+    const order = priceOrder(
+      catalog,
+      [
+        { skuId: 'tea-50g', quantity: 1 },
+        { skuId: 'tea-gift', quantity: 2 },
+      ],
+      { tester: true },
+    );
+    expect(order.totalFen).toBe(9900 + 2 * 18800);
+    expect(order.payableFen).toBe(TESTER_PAYABLE_FEN);
+    expect(order.payableFen).toBe(1);
+    expect(order.isTestOrder).toBe(true);
+    expect(order.lines.map((l) => l.linePayableFen)).toEqual([0, 1]);
+    expect(order.lines.map((l) => l.lineTotalFen)).toEqual([9900, 37600]);
+  });
+
+  it('only a literal true makes a tester order', () => {
+    const truthy = { tester: 'yes' } as unknown as { tester: boolean };
+    expect(priceOrder(catalog, [{ skuId: 'cheap', quantity: 1 }], truthy).isTestOrder).toBe(false);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an empty order', [], ErrorCodes.ORDER_EMPTY],
+    ['a non-array', { skuId: 'tea-50g', quantity: 1 }, ErrorCodes.ORDER_LINES_INVALID],
+    ['a null line', [null], ErrorCodes.ORDER_LINES_INVALID],
+    ['a line without skuId', [{ quantity: 1 }], ErrorCodes.ORDER_LINES_INVALID],
+    ['a numeric skuId', [{ skuId: 7, quantity: 1 }], ErrorCodes.ORDER_LINES_INVALID],
+    ['quantity 0', [{ skuId: 'tea-50g', quantity: 0 }], ErrorCodes.ORDER_QUANTITY_INVALID],
+    ['a negative quantity', [{ skuId: 'tea-50g', quantity: -2 }], ErrorCodes.ORDER_QUANTITY_INVALID],
+    ['a fractional quantity', [{ skuId: 'tea-50g', quantity: 1.5 }], ErrorCodes.ORDER_QUANTITY_INVALID],
+    ['a string quantity', [{ skuId: 'tea-50g', quantity: '2' }], ErrorCodes.ORDER_QUANTITY_INVALID],
+    ['an unknown SKU', [{ skuId: 'nope', quantity: 1 }], ErrorCodes.ORDER_UNKNOWN_SKU],
+    ['an off-sale SKU', [{ skuId: 'offsale', quantity: 1 }], ErrorCodes.ORDER_SKU_OFF_SALE],
+    ['a sold-out SKU', [{ skuId: 'soldout', quantity: 1 }], ErrorCodes.ORDER_OUT_OF_STOCK],
+    ['more than the stock', [{ skuId: 'few', quantity: 4 }], ErrorCodes.ORDER_OUT_OF_STOCK],
+    ['more than maxPerOrder', [{ skuId: 'tea-gift', quantity: 6 }], ErrorCodes.ORDER_QUANTITY_LIMIT],
+    ['more than 99 in a line', [{ skuId: 'plenty', quantity: 100 }], ErrorCodes.ORDER_QUANTITY_LIMIT],
+    [
+      'the same SKU twice',
+      [
+        { skuId: 'few', quantity: 2 },
+        { skuId: 'few', quantity: 2 },
+      ],
+      ErrorCodes.ORDER_DUPLICATE_LINE,
+    ],
+  ])('refuses %s', (_name, lines, code) => {
+    expect(refusal(() => priceOrder(catalog, lines as OrderLineRequest[])).code).toBe(code);
+  });
+
+  it(`refuses more than ${MAX_CART_LINES} lines`, () => {
+    const lines = Array.from({ length: MAX_CART_LINES + 1 }, (_, i) => ({ skuId: `s${i}`, quantity: 1 }));
+    expect(refusal(() => priceOrder(catalog, lines)).code).toBe(ErrorCodes.ORDER_TOO_MANY_LINES);
+  });
+
+  it('always equals the catalog price × quantity, whatever the client sends (property)', () => {
+    const buyable = ['tea-50g', 'tea-gift', 'cheap', 'plenty', 'few'];
+    const lines = fc
+      .uniqueArray(
+        fc.record({
+          skuId: fc.constantFrom(...buyable),
+          quantity: fc.integer({ min: 1, max: 3 }),
+          unitPriceFen: fc.integer(),
+          totalFen: fc.integer(),
+        }),
+        { minLength: 1, maxLength: 5, selector: (l) => l.skuId },
+      )
+      .filter((ls) => ls.every((l) => l.skuId !== 'cheap' || l.quantity === 1));
+    fc.assert(
+      fc.property(lines, fc.boolean(), (ls, tester) => {
+        const order = priceOrder(catalog, ls, { tester });
+        const expected = ls.reduce((sum, l) => sum + findSku(catalog, l.skuId)!.priceFen * l.quantity, 0);
+        const shares = order.lines.reduce((sum, l) => sum + l.linePayableFen, 0);
+        return (
+          order.totalFen === expected &&
+          order.payableFen === (tester ? 1 : expected) &&
+          shares === order.payableFen &&
+          order.isTestOrder === tester
+        );
+      }),
+    );
+  });
+});
+
+describe('paymentDescription', () => {
+  it('names the first item and counts the rest', () => {
+    const one = priceOrder(catalog, [{ skuId: 'tea-50g', quantity: 1 }]);
+    expect(paymentDescription(one)).toBe('明前龙井');
+    const two = priceOrder(catalog, [
+      { skuId: 'tea-50g', quantity: 1 },
+      { skuId: 'few', quantity: 1 },
+    ]);
+    expect(paymentDescription(two)).toBe('明前龙井 等2件商品');
+    const test = priceOrder(catalog, [{ skuId: 'cheap', quantity: 1 }], { tester: true });
+    expect(paymentDescription(test)).toBe('[测试] 测试商品');
+  });
+
+  it(`never exceeds ${MAX_PAYMENT_DESCRIPTION_CHARS} characters, cutting whole characters`, () => {
+    const order = priceOrder(catalog, [{ skuId: 'few', quantity: 1 }]);
+    const long = { ...order, isTestOrder: true, lines: [{ ...order.lines[0]!, title: '𠀀'.repeat(200) }] };
+    const text = paymentDescription(long);
+    expect(Array.from(text)).toHaveLength(MAX_PAYMENT_DESCRIPTION_CHARS);
+    expect(text.endsWith('𠀀')).toBe(true);
+  });
+});
+
+describe('stock helpers', () => {
+  it('merges repeated SKUs and sorts by skuId for a stable lock order', () => {
+    expect(
+      stockReservationPlan([
+        { skuId: 'b', quantity: 2 },
+        { skuId: 'a', quantity: 1 },
+        { skuId: 'b', quantity: 3 },
+      ]),
+    ).toEqual([
+      { skuId: 'a', quantity: 1 },
+      { skuId: 'b', quantity: 5 },
+    ]);
+  });
+
+  it('builds a plan straight from priced lines', () => {
+    const order = priceOrder(catalog, [
+      { skuId: 'tea-gift', quantity: 2 },
+      { skuId: 'few', quantity: 3 },
+    ]);
+    expect(stockReservationPlan(order.lines)).toEqual([
+      { skuId: 'few', quantity: 3 },
+      { skuId: 'tea-gift', quantity: 2 },
+    ]);
+  });
+
+  it('refuses zero, negative and fractional quantities', () => {
+    for (const quantity of [0, -1, 0.5]) {
+      expect(refusal(() => stockReservationPlan([{ skuId: 'a', quantity }])).code).toBe(
+        ErrorCodes.ORDER_QUANTITY_INVALID,
+      );
+    }
+  });
+
+  it('reports shortages, treating unknown SKUs as zero stock', () => {
+    const plan = stockReservationPlan([
+      { skuId: 'a', quantity: 2 },
+      { skuId: 'b', quantity: 5 },
+      { skuId: 'c', quantity: 1 },
+    ]);
+    const available = new Map([
+      ['a', 2],
+      ['b', 4],
+    ]);
+    expect(stockShortages(plan, available)).toEqual([
+      { skuId: 'b', requested: 5, available: 4 },
+      { skuId: 'c', requested: 1, available: 0 },
+    ]);
+    expect(refusal(() => applyReservation(available, plan)).code).toBe(ErrorCodes.ORDER_OUT_OF_STOCK);
+    expect(available.get('a')).toBe(2);
+  });
+
+  it('reserve then release restores stock exactly, and stock never goes negative (property)', () => {
+    const skus = ['a', 'b', 'c', 'd'];
+    const stock = fc.tuple(...skus.map(() => fc.integer({ min: 0, max: 20 })));
+    const lines = fc.array(fc.record({ skuId: fc.constantFrom(...skus), quantity: fc.integer({ min: 1, max: 10 }) }), {
+      minLength: 1,
+      maxLength: 8,
+    });
+    fc.assert(
+      fc.property(stock, lines, (levels, ls) => {
+        const available = new Map(skus.map((s, i) => [s, levels[i]!] as [string, number]));
+        const plan = stockReservationPlan(ls);
+        const short = stockShortages(plan, available).length > 0;
+        let reserved: Map<string, number>;
+        try {
+          reserved = applyReservation(available, plan);
+        } catch {
+          return short;
+        }
+        if (short) return false;
+        if ([...reserved.values()].some((v) => v < 0)) return false;
+        const restored = applyRelease(reserved, plan);
+        return skus.every((s) => restored.get(s) === available.get(s));
+      }),
+    );
+  });
+});
