@@ -103,7 +103,7 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|
 export function parseRfc3339(text: string): number | undefined {
   const m = RFC3339.exec(text);
   if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m;
+  const [, , mo, d, h, mi, s] = m;
   const month = Number(mo);
   const day = Number(d);
   const hour = Number(h);

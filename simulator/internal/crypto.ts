@@ -150,7 +150,7 @@ export function createSelfSignedCertificate(spec: CertificateSpec): string {
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, nonRepudiation: true },
   ]);
-  const key = forge.pki.privateKeyFromPem(spec.keyPair.privateKeyPem) as forge.pki.rsa.PrivateKey;
+  const key = forge.pki.privateKeyFromPem(spec.keyPair.privateKeyPem);
   cert.sign(key, forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
 }

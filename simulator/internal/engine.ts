@@ -625,7 +625,7 @@ export class Engine implements TimedSource {
       outRefundNo: refund.outRefundNo,
     });
     if (refund.notifyUrl !== undefined) {
-      const summary = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' }[refund.status as RefundOutcome];
+      const summary = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' }[refund.status];
       this.d.notifier.create({
         eventType: `REFUND.${refund.status}`,
         summary,

@@ -107,9 +107,9 @@ export class FaultBook {
     for (const id of [...this.store.all(COLLECTION).keys()]) this.store.delete(COLLECTION, id);
   }
 
-  /** The first active fault of `kind` matching `ctx`, consumed once (count-limited faults expire at 0). */
-  take(kind: FaultKind, ctx: FaultContext): FaultRecord | undefined {
-    const f = this.list().find((r) => r.kind === kind && matches(r, ctx));
+  /** The first active fault of `kind` matching `ctx` (and `extra`), consumed once (count-limited ones expire at 0). */
+  take(kind: FaultKind, ctx: FaultContext, extra?: (f: FaultRecord) => boolean): FaultRecord | undefined {
+    const f = this.list().find((r) => r.kind === kind && matches(r, ctx) && (extra === undefined || extra(r)));
     if (!f) return undefined;
     const updated: FaultRecord = { ...f, hits: f.hits + 1 };
     if (updated.remaining !== undefined) updated.remaining -= 1;

@@ -39,26 +39,26 @@ function fail(location: string, pointer: string, message: string, issue: string,
 /** Reads fields of one JSON object located at `/location/path` (for messages). */
 export class FieldReader {
   constructor(
-    private readonly obj: JsonObject,
+    private readonly data: JsonObject,
     private readonly location: 'body' | 'query' | 'uri_template' = 'body',
     private readonly path = '',
   ) {}
 
   /** The raw value of `name`. */
   raw(name: string): unknown {
-    return this.obj[name];
+    return this.data[name];
   }
 
   /** True when `name` is present (not undefined/null). */
   has(name: string): boolean {
-    return this.obj[name] !== undefined && this.obj[name] !== null;
+    return this.data[name] !== undefined && this.data[name] !== null;
   }
 
   /** A string field checked against `rule`; undefined when absent and not required. */
   str(name: string, rule: StrRule): string | undefined {
     const pointer = `${this.path}/${name}`;
     const src = `输入源“/${this.location}${pointer}”映射到值字段“${rule.label}”`;
-    const v = this.obj[name];
+    const v = this.data[name];
     if (v === undefined || v === null) {
       if (rule.required) throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
       return undefined;
@@ -106,7 +106,7 @@ export class FieldReader {
   int(name: string, rule: IntRule): number | undefined {
     const pointer = `${this.path}/${name}`;
     const src = `输入源“/${this.location}${pointer}”映射到值字段“${rule.label}”`;
-    const v = this.obj[name];
+    const v = this.data[name];
     if (v === undefined || v === null) {
       if (rule.required) throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
       return undefined;
@@ -144,7 +144,7 @@ export class FieldReader {
   obj(name: string, label: string, required = false): FieldReader | undefined {
     const pointer = `${this.path}/${name}`;
     const src = `输入源“/${this.location}${pointer}”映射到值字段“${label}”`;
-    const v = this.obj[name];
+    const v = this.data[name];
     if (v === undefined || v === null) {
       if (required) throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
       return undefined;
@@ -162,6 +162,6 @@ export class FieldReader {
 
   /** The underlying object. */
   value(): JsonObject {
-    return this.obj;
+    return this.data;
   }
 }

@@ -21,11 +21,11 @@ export class HttpPoster {
     const started = Date.now();
     return new Promise((resolve) => {
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
+      const timer: { t?: NodeJS.Timeout } = {};
       const done = (r: Omit<PostResult, 'realDurationMs'>): void => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
+        if (timer.t) clearTimeout(timer.t);
         resolve({ ...r, realDurationMs: Date.now() - started });
       };
       let target: URL;
@@ -59,7 +59,7 @@ export class HttpPoster {
       this.inflight.add(req);
       req.on('close', () => this.inflight.delete(req));
       req.on('error', (e) => done({ error: e.message }));
-      timer = setTimeout(() => {
+      timer.t = setTimeout(() => {
         done({ error: `no answer within ${timeoutMs} ms` });
         req.destroy();
       }, timeoutMs);

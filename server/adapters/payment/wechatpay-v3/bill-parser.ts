@@ -51,19 +51,15 @@ export function splitBill(text: string): { data: Section; summary: Section } {
   const first = lines[0];
   if (first === undefined) throw new BillFormatError('bill is empty');
   if (first.l.startsWith('`')) throw new BillFormatError('bill does not start with a header line', first.n);
-  const data: Section = { header: first.l.split(',').map(normaliseTitle), rows: [] };
-  let i = 1;
-  for (; i < lines.length; i++) {
-    const cur = lines[i];
-    if (cur === undefined || !cur.l.startsWith('`')) break;
-    data.rows.push({ line: cur.n, fields: splitDataLine(cur.l, cur.n) });
-  }
-  const summaryHeader = lines[i];
-  const summaryLine = lines[i + 1];
-  if (summaryHeader === undefined || summaryLine === undefined) {
+  // The last two lines are the summary: its header (no backtick) and its values.
+  const summaryHeader = lines[lines.length - 2];
+  const summaryLine = lines[lines.length - 1];
+  if (lines.length < 3 || summaryHeader === undefined || summaryLine === undefined) {
     throw new BillFormatError('summary header and summary line are missing');
   }
-  if (lines.length > i + 2) throw new BillFormatError('unexpected lines after the summary', lines[i + 2]?.n);
+  if (summaryHeader.l.startsWith('`')) throw new BillFormatError('summary header line is missing', summaryHeader.n);
+  const data: Section = { header: first.l.split(',').map(normaliseTitle), rows: [] };
+  for (const cur of lines.slice(1, -2)) data.rows.push({ line: cur.n, fields: splitDataLine(cur.l, cur.n) });
   return {
     data,
     summary: {

@@ -82,7 +82,7 @@ export class WechatPayClient extends Pay implements RequestSigner {
     return this.getAuthorization(nonce, timestamp, signature);
   }
 
-  sign(message: string): string {
+  override sign(message: string): string {
     return this.sha256WithRsa(message);
   }
 

@@ -84,7 +84,7 @@ const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 function errorCodeOf(e: unknown): string | undefined {
   if (typeof e === 'object' && e !== null && 'code' in e) {
-    const code = (e as { code: unknown }).code;
+    const code = e.code;
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
@@ -241,18 +241,15 @@ export class WechatPayTransport {
       headers['Content-Length'] = String(payload.length);
     }
     const client = this.base.protocol === 'https:' ? https : http;
-    return new Promise<RawAnswer>((resolve, reject) => {
+    const exchange = new Promise<RawAnswer>((resolve, reject) => {
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const fail = (e: unknown): void => {
+      const settle = (fn: () => void): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        reject(this.transportError(req, e));
+        fn();
       };
-      let r: http.ClientRequest;
-      try {
-        r = client.request(
+      const r = client.request(
         {
           protocol: this.base.protocol,
           hostname: this.base.hostname,
@@ -267,30 +264,25 @@ export class WechatPayTransport {
           let size = 0;
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > this.maxBodyBytes) {
-              r.destroy(new TooLargeSignal());
-              return;
-            }
-            chunks.push(chunk);
+            if (size > this.maxBodyBytes) r.destroy(new TooLargeSignal());
+            else chunks.push(chunk);
           });
-          res.on('error', fail);
-          res.on('aborted', () => fail(new Error('answer aborted')));
-          res.on('end', () => {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, headers: lowerCaseHeaders(res.headers), body: Buffer.concat(chunks) });
-          });
+          res.on('error', (e) => settle(() => reject(e)));
+          res.on('aborted', () => settle(() => reject(new Error('answer aborted'))));
+          res.on('end', () =>
+            settle(() =>
+              resolve({ status: res.statusCode ?? 0, headers: lowerCaseHeaders(res.headers), body: Buffer.concat(chunks) }),
+            ),
+          );
         },
       );
-      } catch (e) {
-        fail(e);
-        return;
-      }
       // One deadline for the whole exchange (connect, send, answer), not an idle timeout.
-      timer = setTimeout(() => r.destroy(new TimeoutSignal()), this.opts.timeoutMs);
-      r.on('error', fail);
+      const timer = setTimeout(() => r.destroy(new TimeoutSignal()), this.opts.timeoutMs);
+      r.on('error', (e) => settle(() => reject(e)));
       r.end(payload);
+    });
+    return exchange.catch((e: unknown) => {
+      throw this.transportError(req, e);
     });
   }
 

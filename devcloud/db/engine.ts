@@ -1,0 +1,285 @@
+// Database operations over the store, in MongoDB terms (filters and modifiers already translated from the cloud's
+// syntax by sdk/translate.ts). Queries and updates are evaluated by mingo; every write runs inside the store's write
+// lock, so "read, check the condition, write" is atomic: a conditional update has exactly one winner.
+//
+// Transactions are optimistic, like the cloud's: the callback reads and buffers writes without holding the lock; the
+// commit takes the lock, checks that no document the transaction read or wrote was committed by someone else after the
+// transaction started (else TransactionConflictError, and runTransaction re-runs the callback), then commits the whole
+// write set through the journal. Nothing of a transaction is visible before its commit.
+import { find as mingoFind, Query, update as mingoUpdate } from 'mingo';
+import { randomBytes } from 'node:crypto';
+import { DuplicateKeyError, InvalidInputError, TransactionConflictError } from './errors';
+import type { Change, Store } from './store';
+import { cloneDoc, cloneStorable, deepEqual, getPath, isPlainObject, type Doc } from './values';
+
+/** A MongoDB-style filter, modifier or projection. */
+export type MongoSpec = Record<string, unknown>;
+
+/** Sorting, paging and projection of a find. */
+export interface FindOptions {
+  sort?: [string, 1 | -1][];
+  skip?: number;
+  limit?: number;
+  projection?: Record<string, 0 | 1>;
+}
+
+/** Counts of a replace (doc().set()). */
+export interface ReplaceOutcome {
+  updated: number;
+  created: number;
+}
+
+/** A new random _id shaped like the cloud's (32 lowercase hex characters). */
+export function newId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+function compile(filter: MongoSpec): Query {
+  try {
+    return new Query(filter);
+  } catch (e) {
+    throw new InvalidInputError(`invalid query: ${(e as Error).message}`);
+  }
+}
+
+function pinnedIdOf(filter: MongoSpec): string | undefined {
+  const cond = filter._id;
+  if (isPlainObject(cond) && Object.keys(cond).length === 1 && typeof cond.$eq === 'string') return cond.$eq;
+  if (typeof cond === 'string') return cond;
+  if (Array.isArray(filter.$and)) {
+    for (const c of filter.$and) {
+      if (isPlainObject(c)) {
+        const id = pinnedIdOf(c);
+        if (id !== undefined) return id;
+      }
+    }
+  }
+  return undefined;
+}
+
+const NUMERIC_OPS = new Set(['$inc', '$mul']);
+const ARRAY_OPS = new Set(['$push', '$addToSet', '$pull', '$pullAll', '$pop']);
+
+/**
+ * Applies a modifier to a copy of `doc`. Returns the new document, or undefined when nothing changed. Refuses what
+ * MongoDB (and so the cloud) refuses: $inc/$mul on non-numbers, array operators on non-arrays, paths through scalars.
+ */
+export function applyModifier(doc: Doc, modifier: MongoSpec): Doc | undefined {
+  for (const [op, fields] of Object.entries(modifier)) {
+    if (!isPlainObject(fields)) throw new InvalidInputError(`modifier ${op} must be an object`);
+    for (const path of Object.keys(fields)) {
+      checkParents(doc, path);
+      const current = getPath(doc, path);
+      if (NUMERIC_OPS.has(op) && current !== undefined && typeof current !== 'number') {
+        throw new InvalidInputError(`Cannot apply ${op} to a value of non-numeric type at "${path}"`);
+      }
+      if (ARRAY_OPS.has(op) && current !== undefined && !Array.isArray(current)) {
+        throw new InvalidInputError(`Cannot apply ${op} to a non-array value at "${path}"`);
+      }
+    }
+  }
+  const copy = cloneDoc(doc);
+  try {
+    mingoUpdate(copy, modifier, undefined, undefined, { cloneMode: 'deep' });
+  } catch (e) {
+    throw new InvalidInputError(`invalid update: ${(e as Error).message}`);
+  }
+  if (deepEqual(copy, doc)) return undefined;
+  const checked = cloneStorable(copy, 'updated document') as Doc;
+  if (checked._id !== doc._id) throw new InvalidInputError('_id cannot be updated');
+  return checked;
+}
+
+function checkParents(doc: Doc, path: string): void {
+  const parts = path.split('.');
+  let cur: unknown = doc;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const part = parts[i] ?? '';
+    cur = Array.isArray(cur) ? (/^\d+$/.test(part) ? cur[Number(part)] : undefined) : (cur as Record<string, unknown>)[part];
+    if (cur === undefined || cur === null) return;
+    if (typeof cur !== 'object') {
+      throw new InvalidInputError(`Cannot create field "${parts[i + 1] ?? ''}" in element {${part}: ${typeof cur}} ("${path}")`);
+    }
+  }
+}
+
+/** One optimistic transaction's state. */
+export class TransactionState {
+  readonly reads = new Set<string>();
+  readonly writes = new Map<string, Change>();
+  ended = false;
+  constructor(readonly startSeq: number) {}
+}
+
+function docKey(collection: string, id: string): string {
+  return `${collection}\u0000${id}`;
+}
+
+/** MongoDB-level operations on a {@link Store}; results are cloned, so callers may mutate them. */
+export class Engine {
+  constructor(readonly store: Store) {}
+
+  private matching(collection: string, filter: MongoSpec): Doc[] {
+    const query = compile(filter);
+    const id = pinnedIdOf(filter);
+    if (id !== undefined) {
+      const doc = this.store.getDoc(collection, id);
+      return doc !== undefined && query.test(doc) ? [doc] : [];
+    }
+    const out: Doc[] = [];
+    for (const doc of this.store.docs(collection)) if (query.test(doc)) out.push(doc);
+    return out;
+  }
+
+  /** Documents matching `filter`, sorted, paged and projected. */
+  find(collection: string, filter: MongoSpec, opts: FindOptions = {}): Doc[] {
+    const matched = this.matching(collection, filter);
+    try {
+      let cursor = mingoFind<Doc>(matched, {}, opts.projection);
+      if (opts.sort !== undefined && opts.sort.length > 0) cursor = cursor.sort(Object.fromEntries(opts.sort));
+      if (opts.skip !== undefined && opts.skip > 0) cursor = cursor.skip(opts.skip);
+      if (opts.limit !== undefined) cursor = cursor.limit(opts.limit);
+      return cursor.all().map((d) => cloneDoc(d));
+    } catch (e) {
+      throw new InvalidInputError(`invalid query options: ${(e as Error).message}`);
+    }
+  }
+
+  /** Number of documents matching `filter`. */
+  count(collection: string, filter: MongoSpec): number {
+    return this.matching(collection, filter).length;
+  }
+
+  /** The document with this _id (projected), or undefined. */
+  getById(collection: string, id: string, projection?: Record<string, 0 | 1>): Doc | undefined {
+    const doc = this.store.getDoc(collection, id);
+    if (doc === undefined) return undefined;
+    if (projection === undefined) return cloneDoc(doc);
+    return this.find(collection, { _id: { $eq: id } }, { projection })[0];
+  }
+
+  /** Inserts a new document; DuplicateKeyError when its _id or a unique key exists. */
+  async insert(collection: string, doc: Doc): Promise<string> {
+    this.store.spec(collection);
+    await this.store.exclusive((w) => w.commit([{ collection, id: doc._id, after: doc, insert: true }]));
+    return doc._id;
+  }
+
+  /** Applies `modifier` to every (or the first) document matching `filter`; answers how many changed. */
+  async update(collection: string, filter: MongoSpec, modifier: MongoSpec, multi: boolean): Promise<number> {
+    this.store.spec(collection);
+    return this.store.exclusive(async (w) => {
+      const changes: Change[] = [];
+      for (const doc of this.matching(collection, filter)) {
+        const after = applyModifier(doc, modifier);
+        if (after !== undefined) changes.push({ collection, id: doc._id, after });
+        if (!multi) break;
+      }
+      await w.commit(changes);
+      return changes.length;
+    });
+  }
+
+  /** Replaces (or creates) the document with this _id. */
+  async replace(collection: string, doc: Doc): Promise<ReplaceOutcome> {
+    this.store.spec(collection);
+    return this.store.exclusive(async (w) => {
+      const before = this.store.getDoc(collection, doc._id);
+      if (before !== undefined && deepEqual(before, doc)) return { updated: 0, created: 0 };
+      await w.commit([{ collection, id: doc._id, after: doc }]);
+      return before === undefined ? { updated: 0, created: 1 } : { updated: 1, created: 0 };
+    });
+  }
+
+  /** Removes every (or the first) document matching `filter`; answers how many were removed. */
+  async remove(collection: string, filter: MongoSpec, multi: boolean): Promise<number> {
+    this.store.spec(collection);
+    return this.store.exclusive(async (w) => {
+      const matched = this.matching(collection, filter);
+      const victims = multi ? matched : matched.slice(0, 1);
+      await w.commit(victims.map((d) => ({ collection, id: d._id, after: null })));
+      return victims.length;
+    });
+  }
+
+  /** Starts an optimistic transaction. */
+  begin(): TransactionState {
+    return new TransactionState(this.store.seq);
+  }
+
+  private view(t: TransactionState, collection: string, id: string): Doc | undefined {
+    this.store.spec(collection);
+    const key = docKey(collection, id);
+    const buffered = t.writes.get(key);
+    if (buffered !== undefined) return buffered.after ?? undefined;
+    t.reads.add(key);
+    return this.store.getDoc(collection, id);
+  }
+
+  private assertOpen(t: TransactionState): void {
+    if (t.ended) throw new InvalidInputError('the transaction has already ended (committed or rolled back)');
+  }
+
+  /** Reads a document inside a transaction (its own writes included). */
+  txGet(t: TransactionState, collection: string, id: string): Doc | undefined {
+    this.assertOpen(t);
+    const doc = this.view(t, collection, id);
+    return doc === undefined ? undefined : cloneDoc(doc);
+  }
+
+  /** Buffers a replace inside a transaction. */
+  txSet(t: TransactionState, collection: string, doc: Doc): ReplaceOutcome {
+    this.assertOpen(t);
+    const before = this.view(t, collection, doc._id);
+    const key = docKey(collection, doc._id);
+    t.writes.set(key, { collection, id: doc._id, after: doc });
+    return before === undefined ? { updated: 0, created: 1 } : { updated: 1, created: 0 };
+  }
+
+  /** Buffers an update of one document inside a transaction; 0 when it does not exist or nothing changes. */
+  txUpdate(t: TransactionState, collection: string, id: string, modifier: MongoSpec): number {
+    this.assertOpen(t);
+    const before = this.view(t, collection, id);
+    if (before === undefined) return 0;
+    const after = applyModifier(before, modifier);
+    if (after === undefined) return 0;
+    t.writes.set(docKey(collection, id), { collection, id, after });
+    return 1;
+  }
+
+  /** Buffers a removal inside a transaction. */
+  txRemove(t: TransactionState, collection: string, id: string): number {
+    this.assertOpen(t);
+    const before = this.view(t, collection, id);
+    if (before === undefined) return 0;
+    t.writes.set(docKey(collection, id), { collection, id, after: null });
+    return 1;
+  }
+
+  /** Buffers an insert inside a transaction. */
+  txAdd(t: TransactionState, collection: string, doc: Doc): string {
+    this.assertOpen(t);
+    const before = this.view(t, collection, doc._id);
+    if (before !== undefined) throw new DuplicateKeyError(collection, '_id_', `{ _id: ${JSON.stringify(doc._id)} }`);
+    t.writes.set(docKey(collection, doc._id), { collection, id: doc._id, after: doc, insert: true });
+    return doc._id;
+  }
+
+  /** Ends a transaction without writing. */
+  txAbort(t: TransactionState): void {
+    t.ended = true;
+  }
+
+  /** Validates and commits a transaction's write set atomically; TransactionConflictError when it lost a race. */
+  async txCommit(t: TransactionState): Promise<void> {
+    this.assertOpen(t);
+    t.ended = true;
+    await this.store.exclusive(async (w) => {
+      for (const key of new Set([...t.reads, ...t.writes.keys()])) {
+        const [collection = '', id = ''] = key.split('\u0000');
+        if (this.store.versionOf(collection, id) > t.startSeq) throw new TransactionConflictError(`${collection}/${id}`);
+      }
+      await w.commit([...t.writes.values()]);
+    });
+  }
+}

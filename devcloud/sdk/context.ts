@@ -1,0 +1,29 @@
+// The current invocation, carried by AsyncLocalStorage so that concurrent invocations in one process each see their
+// own caller in getWXContext() and count their own database round trips.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** How a function was reached (getWXContext().SOURCE). */
+export type InvocationSource = 'wx_client' | 'wx_http' | 'wx_trigger' | 'wx_unknown';
+
+/** One function invocation. `dbOps` counts database round trips made during it. */
+export interface InvocationContext {
+  functionName: string;
+  requestId: string;
+  source: InvocationSource;
+  openid?: string;
+  appid?: string;
+  unionid?: string;
+  dbOps: number;
+}
+
+const storage = new AsyncLocalStorage<InvocationContext>();
+
+/** Runs `fn` as the invocation `ctx`; everything it awaits sees the same context. */
+export function runInInvocation<T>(ctx: InvocationContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+/** The invocation the caller runs in, if any. */
+export function currentInvocation(): InvocationContext | undefined {
+  return storage.getStore();
+}

@@ -1,0 +1,149 @@
+import { removeSelected, selectedForCheckout } from '../domain/cart';
+import { DomainError, ErrorCodes } from '../domain/errors';
+import { newOutTradeNo } from '../domain/ids';
+import { ZERO_FEN } from '../domain/money';
+import { canCancel, transition } from '../domain/order-state';
+import { paymentDescription, priceOrder } from '../domain/pricing';
+import { stockReservationPlan } from '../domain/stock';
+import type { OrderView } from '../../typings/contracts/order';
+import type { CoreDeps } from './core.deps';
+import { AppErrorCodes } from './errors';
+import type { OrderRecord } from './order.model';
+import { toOrderView } from './order-view';
+import { PaymentService } from './payment.service';
+
+/** How often a compare-and-set is retried against concurrent writers before giving up with a retryable error. */
+export const CAS_ATTEMPTS = 5;
+
+/** Checkout and the shopper's own orders: place (idempotent per client key), get, list, cancel. */
+export class CheckoutService {
+  constructor(
+    private readonly d: CoreDeps,
+    private readonly payments: PaymentService = new PaymentService(d),
+  ) {}
+
+  /**
+   * Places an order from the selected cart lines: priced from the catalog only, stock reserved atomically with the
+   * insert, idempotent per (openid, clientRequestKey) — a double tap returns the first order.
+   */
+  async place(openid: string, clientRequestKey: string): Promise<OrderView> {
+    const existing = await this.d.orders.findByClientKey(openid, clientRequestKey);
+    if (existing) return toOrderView(existing, this.d.clock.now());
+
+    const [stored, catalog] = await Promise.all([this.d.carts.load(openid), this.d.catalog.loadCatalog()]);
+    const selection = selectedForCheckout(stored.cart);
+    const tester = this.d.policy.testerOpenids.has(openid);
+    const priced = priceOrder(catalog, selection, { tester });
+    const now = this.d.clock.now();
+    const order: OrderRecord = {
+      outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),
+      openid,
+      clientRequestKey,
+      status: 'AWAITING_PAYMENT',
+      version: 1,
+      lines: [...priced.lines],
+      totalFen: priced.totalFen,
+      payableFen: priced.payableFen,
+      isTestOrder: priced.isTestOrder,
+      simulated: this.d.policy.simulatedPayments,
+      providerId: this.d.provider.id,
+      description: paymentDescription(priced),
+      createdAtMs: now,
+      expiresAtMs: now + this.d.policy.orderTtlMs,
+      updatedAtMs: now,
+      prepay: null,
+      payment: null,
+      refundReservedFen: ZERO_FEN,
+      refundedFen: ZERO_FEN,
+      closedAtMs: null,
+      providerClose: 'not-needed',
+      stockReleased: false,
+    };
+    const plan = stockReservationPlan(priced.lines);
+    const outcome = await this.d.orders.createWithReservation(order, plan);
+    if (outcome.kind === 'duplicate') {
+      const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
+      if (first) return toOrderView(first, now);
+      throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'the order for this request could not be read back');
+    }
+    if (outcome.kind === 'out-of-stock') {
+      throw new DomainError(ErrorCodes.ORDER_OUT_OF_STOCK, `only ${outcome.available} left of ${outcome.skuId}`, {
+        skuId: outcome.skuId,
+        available: outcome.available,
+      });
+    }
+    this.d.log.info('order.placed', {
+      outTradeNo: order.outTradeNo,
+      totalFen: order.totalFen,
+      payableFen: order.payableFen,
+      isTestOrder: order.isTestOrder,
+    });
+    await this.d.metrics.increment('orders.placed');
+    await this.dropOrderedLines(openid);
+    return toOrderView(order, now);
+  }
+
+  /** One order, only for its owner (anyone else gets ORDER.NOT_FOUND: existence is not revealed). */
+  async get(openid: string, outTradeNo: string): Promise<OrderView> {
+    return toOrderView(await this.owned(openid, outTradeNo), this.d.clock.now());
+  }
+
+  /** The shopper's orders, newest first. */
+  async listMine(openid: string, limit: number, beforeMs?: number): Promise<OrderView[]> {
+    const n = Math.max(1, Math.min(50, Math.floor(limit)));
+    const now = this.d.clock.now();
+    return (await this.d.orders.listByOpenid(openid, n, beforeMs)).map((o) => toOrderView(o, now));
+  }
+
+  /**
+   * Cancels an unpaid order. The provider-side order is closed first (a paid one is applied instead and the cancel
+   * refused with ORDER.ALREADY_PAID); within WeChat's 5-minute guard the local close goes ahead and the provider close
+   * is left pending for the close job — a payment that still lands becomes PAID_AFTER_CLOSE and is refunded.
+   */
+  async cancel(openid: string, outTradeNo: string): Promise<OrderView> {
+    let order = await this.owned(openid, outTradeNo);
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      if (order.status === 'CLOSED_BY_USER') return toOrderView(order, this.d.clock.now());
+      if (!canCancel(order.status)) {
+        throw new DomainError(AppErrorCodes.ORDER_NOT_CANCELLABLE, `an order in ${order.status} cannot be cancelled`, {
+          status: order.status,
+        });
+      }
+      const providerClose = await this.payments.closeAtProvider(order);
+      if (providerClose === 'paid') {
+        throw new DomainError(AppErrorCodes.ORDER_ALREADY_PAID, 'the order was paid before it could be cancelled');
+      }
+      const now = this.d.clock.now();
+      const closed = await this.d.orders.updateAndReleaseStock(
+        order.outTradeNo,
+        order.version,
+        { status: transition(order.status, 'USER_CANCELLED'), closedAtMs: now, providerClose, updatedAtMs: now },
+        stockReservationPlan(order.lines),
+      );
+      if (closed) {
+        this.d.log.info('order.cancelled', { outTradeNo, providerClose });
+        await this.d.metrics.increment('orders.closed.user');
+        return toOrderView(closed, now);
+      }
+      order = await this.owned(openid, outTradeNo);
+    }
+    throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the order is being changed elsewhere, please retry');
+  }
+
+  private async owned(openid: string, outTradeNo: string): Promise<OrderRecord> {
+    const order = await this.d.orders.get(outTradeNo);
+    if (!order || order.openid !== openid) {
+      throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
+    }
+    return order;
+  }
+
+  // The order is placed whatever happens here: a cart that keeps the lines is an annoyance, not a loss.
+  private async dropOrderedLines(openid: string): Promise<void> {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const stored = await this.d.carts.load(openid);
+      if (await this.d.carts.save(openid, removeSelected(stored.cart), stored.version)) return;
+    }
+    this.d.log.warn('cart.cleanup.skipped', { reason: 'concurrent cart changes' });
+  }
+}

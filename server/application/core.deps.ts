@@ -1,0 +1,48 @@
+import type { CartStore } from './ports/cart.port';
+import type { CatalogReader } from './ports/catalog.port';
+import type { OrderStore, PaymentEventStore, ReconcileReportStore, RefundStore } from './ports/order.port';
+import type { PaymentProvider } from './ports/payment-provider.port';
+import type { Clock, Log, Metrics, RandomSource } from './ports/runtime.port';
+
+/** Who a genuine payment for our orders must be addressed to (checked on every notification and query answer). */
+export interface MerchantIdentity {
+  appid: string;
+  mchid: string;
+  /** Partner mode: the sub-merchant that receives the money. */
+  subMchid?: string;
+}
+
+/** The business settings of payments, from validated configuration. Durations in milliseconds. */
+export interface PaymentPolicy {
+  /** How long an unpaid order stays payable (≥ 6 minutes so the 5-minute close guard has passed at expiry). */
+  orderTtlMs: number;
+  /** WeChat refuses to close an order sooner than this after it was created (5 minutes). */
+  closeGuardMs: number;
+  /** A stored prepay is reused only while it has at least this long to live. */
+  prepayReuseMarginMs: number;
+  merchant: MerchantIdentity;
+  /** OPENIDs whose orders are charged 1 fen (trial-build testers). */
+  testerOpenids: ReadonlySet<string>;
+  /** Refund tester orders automatically once paid. */
+  testerAutoRefund: boolean;
+  /** OPENIDs allowed to refund (merchant staff). */
+  adminOpenids: ReadonlySet<string>;
+  /** True when the provider is the demo provider: orders are marked simulated. */
+  simulatedPayments: boolean;
+}
+
+/** Everything the payment core's use cases need, wired by server/composition.ts. */
+export interface CoreDeps {
+  orders: OrderStore;
+  refunds: RefundStore;
+  events: PaymentEventStore;
+  reports: ReconcileReportStore;
+  catalog: CatalogReader;
+  carts: CartStore;
+  provider: PaymentProvider;
+  clock: Clock;
+  random: RandomSource;
+  metrics: Metrics;
+  log: Log;
+  policy: PaymentPolicy;
+}

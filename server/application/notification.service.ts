@@ -1,0 +1,118 @@
+import type { CoreDeps } from './core.deps';
+import { PaymentService, paymentMismatch } from './payment.service';
+import type { IncomingNotification, PaymentNotificationEvent } from './ports/payment-provider.port';
+import { isNotificationRejected } from './ports/payment-provider.errors';
+import { RefundService } from './refund.service';
+
+/** What the notify endpoint answers: 2xx only once the event is applied (or known to be applied already). */
+export interface NotifyAnswer {
+  httpStatus: 200 | 204 | 400 | 401 | 500;
+  /** WeChat's failure body code: "FAIL" on every non-2xx. */
+  code: 'SUCCESS' | 'FAIL';
+  message: string;
+}
+
+const ok = (message: string): NotifyAnswer => ({ httpStatus: 200, code: 'SUCCESS', message });
+const fail = (httpStatus: 400 | 401 | 500, message: string): NotifyAnswer => ({ httpStatus, code: 'FAIL', message });
+
+/**
+ * The notify_url's use case (docs/adr/0005): verify (signature over the raw body, timestamp window, GCM-checked
+ * decryption), check the event against the stored order, deduplicate by notification id, apply with compare-and-set,
+ * and only then answer 2xx. Unverifiable → 4xx with nothing written; a failed write → 5xx so the provider retries.
+ */
+export class NotificationService {
+  private readonly payments: PaymentService;
+  private readonly refunds: RefundService;
+
+  constructor(private readonly d: CoreDeps) {
+    this.payments = new PaymentService(d);
+    this.refunds = new RefundService(d);
+  }
+
+  /** Handles one delivery and says what to answer. Never throws. */
+  async handle(incoming: IncomingNotification): Promise<NotifyAnswer> {
+    let event: PaymentNotificationEvent;
+    try {
+      event = await this.d.provider.verifyNotification(incoming);
+    } catch (e) {
+      if (isNotificationRejected(e)) {
+        this.d.log.warn('notify.rejected', { reason: e.reason });
+        await this.d.metrics.increment(`notifications.rejected.${e.reason.toLowerCase()}`);
+        await this.d.metrics.increment('notifications.rejected');
+        return fail(e.httpStatus, `rejected: ${e.reason}`);
+      }
+      this.d.log.error('notify.verify_failed', { error: e });
+      return fail(500, 'verification failed');
+    }
+    try {
+      return await this.apply(event);
+    } catch (e) {
+      this.d.log.error('notify.apply_failed', { notificationId: event.notificationId, error: e });
+      await this.d.metrics.increment('notifications.failed');
+      return fail(500, 'could not apply the notification; please retry');
+    }
+  }
+
+  private async apply(event: PaymentNotificationEvent): Promise<NotifyAnswer> {
+    if (event.kind === 'unsupported') {
+      this.d.log.info('notify.unsupported', { notificationId: event.notificationId, eventType: event.eventType });
+      return ok('ignored');
+    }
+    const now = this.d.clock.now();
+    if (event.kind === 'payment.succeeded') {
+      const tx = event.transaction;
+      // Check against the stored order before anything is written: a mismatch must leave no trace but the log.
+      const order = await this.d.orders.get(tx.outTradeNo);
+      if (!order) {
+        this.d.log.warn('notify.unknown_order', { outTradeNo: tx.outTradeNo });
+        await this.d.metrics.increment('notifications.rejected.unknown_order');
+        // Not acknowledged: the order may not be visible yet, and a payment nobody can match needs a person.
+        return fail(400, 'rejected: unknown out_trade_no');
+      }
+      const mismatch = paymentMismatch(order, tx, this.d);
+      if (mismatch) {
+        this.d.log.error('notify.mismatch', { outTradeNo: tx.outTradeNo, reason: mismatch });
+        await this.d.metrics.increment('notifications.rejected.mismatch');
+        return fail(400, `rejected: ${mismatch}`);
+      }
+      const seen = await this.d.events.record({
+        notificationId: event.notificationId,
+        kind: event.kind,
+        outTradeNo: tx.outTradeNo,
+        outRefundNo: null,
+        receivedAtMs: now,
+        appliedAtMs: null,
+        deliveries: 1,
+      });
+      if (seen === 'seen-applied') {
+        await this.d.metrics.increment('notifications.duplicate');
+        return ok('duplicate');
+      }
+      const outcome = await this.payments.applyPayment(tx, 'notification');
+      if (outcome.kind === 'mismatch') {
+        await this.d.metrics.increment('notifications.rejected.mismatch');
+        return fail(400, `rejected: ${outcome.reason}`);
+      }
+      await this.d.events.markApplied(event.notificationId, this.d.clock.now());
+      return ok(outcome.kind);
+    }
+    const refund = event.refund;
+    const seen = await this.d.events.record({
+      notificationId: event.notificationId,
+      kind: event.kind,
+      outTradeNo: refund.outTradeNo,
+      outRefundNo: refund.outRefundNo,
+      receivedAtMs: now,
+      appliedAtMs: null,
+      deliveries: 1,
+    });
+    if (seen === 'seen-applied') return ok('duplicate');
+    const outcome = await this.refunds.applyRefund(refund);
+    if (outcome.kind === 'mismatch') return fail(400, `rejected: ${outcome.reason}`);
+    if (outcome.kind === 'unknown-refund') {
+      this.d.log.warn('notify.unknown_refund', { outRefundNo: refund.outRefundNo });
+    }
+    await this.d.events.markApplied(event.notificationId, this.d.clock.now());
+    return ok(outcome.kind);
+  }
+}

@@ -1,0 +1,86 @@
+import type { Fen } from '../domain/money';
+import type { OrderState, RefundStatus } from '../domain/order-state';
+import type { PricedLine } from '../domain/pricing';
+import type { RequestPaymentParams } from './ports/payment-provider.port';
+
+/** The prepay created at the provider for an order, kept so a second "pay" tap reuses it while it is valid. */
+export interface PrepayRecord {
+  prepayId: string;
+  /** After this instant (epoch ms) the prepay cannot be paid; a new one is made (same out_trade_no). */
+  expiresAtMs: number;
+  requestPayment: RequestPaymentParams;
+  createdAtMs: number;
+}
+
+/** The payment as WeChat reported it (verified notification or signed query answer). */
+export interface PaymentRecord {
+  transactionId: string;
+  /** What WeChat says was charged for the order (amount.total), in fen; equals the order's payableFen. */
+  paidFen: Fen;
+  successTimeMs: number;
+  /** Where the truth came from. */
+  source: 'notification' | 'query' | 'cloudpay-callback' | 'demo';
+  appliedAtMs: number;
+}
+
+/** Whether the provider-side order has been closed too (the local close may run ahead of it: 5-minute guard). */
+export type ProviderCloseState = 'not-needed' | 'pending' | 'closed';
+
+/**
+ * An order as stored in the `orders` collection (`_id` = outTradeNo). Amounts in fen, times in epoch ms. Every
+ * change is a compare-and-set on `version` (and usually `status`).
+ */
+export interface OrderRecord {
+  outTradeNo: string;
+  openid: string;
+  /** The client's idempotency key for "place order" (a double tap makes one order). */
+  clientRequestKey: string;
+  status: OrderState;
+  version: number;
+  lines: PricedLine[];
+  /** The goods' real value. */
+  totalFen: Fen;
+  /** What the provider charges: totalFen, or 1 fen for a tester order. */
+  payableFen: Fen;
+  isTestOrder: boolean;
+  /** Paid through the demo provider: no real money moved. */
+  simulated: boolean;
+  providerId: string;
+  description: string;
+  createdAtMs: number;
+  /** After this instant the order is no longer payable and the close job closes it. */
+  expiresAtMs: number;
+  updatedAtMs: number;
+  prepay: PrepayRecord | null;
+  payment: PaymentRecord | null;
+  /** Sum of refunds PROCESSING, SUCCESS or ABNORMAL: the compare-and-set guard that keeps refunds ≤ paid. */
+  refundReservedFen: Fen;
+  /** Sum of refunds WeChat reported SUCCESS. */
+  refundedFen: Fen;
+  closedAtMs: number | null;
+  providerClose: ProviderCloseState;
+  /** Stock given back (exactly once) after a close. */
+  stockReleased: boolean;
+}
+
+/** A refund as stored in the `refunds` collection (`_id` = outRefundNo). */
+export interface RefundDoc {
+  outRefundNo: string;
+  outTradeNo: string;
+  /** Idempotency key "<outTradeNo>:<key>": the same request never makes a second refund. */
+  requestKey: string;
+  amountFen: Fen;
+  status: RefundStatus;
+  reason: string;
+  /** Who asked: an admin OPENID, or "system:auto-refund" / "system:tester-refund". */
+  requestedBy: string;
+  refundId: string | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+  successTimeMs: number | null;
+  /** The provider accepted the refund request (false: it must be (re)submitted with the same outRefundNo). */
+  submitted: boolean;
+  /** Why the provider refused it, when it did (a CLOSED refund we never got through). */
+  failure: string | null;
+  version: number;
+}

@@ -1,0 +1,218 @@
+import { DomainError } from '../domain/errors';
+import { hasReceivedPayment, isPayable, nextOrderState } from '../domain/order-state';
+import type { StartPaymentView } from '../../typings/contracts/order';
+import type { CoreDeps } from './core.deps';
+import { AppErrorCodes } from './errors';
+import type { OrderRecord, PaymentRecord, ProviderCloseState } from './order.model';
+import type { PaymentTransaction } from './ports/payment-provider.port';
+import { RefundService } from './refund.service';
+
+/** How often an apply is retried when a concurrent writer changed the order between read and compare-and-set. */
+const APPLY_ATTEMPTS = 5;
+/** An order this close to expiry is not offered for payment any more (the shopper could not finish in time). */
+const MIN_TIME_TO_PAY_MS = 60_000;
+
+/** The result of applying the provider's truth about a payment to our order. */
+export type ApplyPaymentOutcome =
+  /** The order moved to PAID (or PAID_AFTER_CLOSE, and a full refund was started). */
+  | { kind: 'applied'; order: OrderRecord }
+  /** We had recorded this very payment already (a duplicate notification or a second query). */
+  | { kind: 'duplicate'; order: OrderRecord }
+  /** The provider says the order is not paid (NOTPAY, CLOSED, …): nothing to apply. */
+  | { kind: 'not-paid'; state: string }
+  /** We have no such order. */
+  | { kind: 'unknown-order' }
+  /** The payment does not match our order (merchant, app, amount, or another transaction): nothing written. */
+  | { kind: 'mismatch'; reason: string };
+
+/** Why a genuine-looking payment does not belong to `order`, or null when it matches in every field we check. */
+export function paymentMismatch(order: OrderRecord, tx: PaymentTransaction, d: CoreDeps): string | null {
+  const m = d.policy.merchant;
+  if (tx.outTradeNo !== order.outTradeNo) return 'out_trade_no differs';
+  if (tx.appid !== m.appid) return 'appid differs from the configured app';
+  if (tx.mchid !== m.mchid) return 'mchid differs from the configured merchant';
+  if (m.subMchid !== undefined && tx.subMchid !== m.subMchid) return 'sub_mchid differs from the configured sub-merchant';
+  if (tx.amountTotalFen !== order.payableFen) {
+    return `amount ${tx.amountTotalFen} fen differs from the order's ${order.payableFen} fen`;
+  }
+  return null;
+}
+
+/** Starting payment, learning the truth about it, and applying that truth exactly once. */
+export class PaymentService {
+  private readonly refunds: RefundService;
+
+  constructor(private readonly d: CoreDeps) {
+    this.refunds = new RefundService(d);
+  }
+
+  /**
+   * Creates (or reuses, while valid) the provider's prepay for the shopper's own unpaid order and returns the exact
+   * wx.requestPayment parameters. The amount is the stored payableFen; nothing from the client is used but the id.
+   */
+  async start(openid: string, outTradeNo: string): Promise<StartPaymentView> {
+    let order = await this.owned(openid, outTradeNo);
+    const now = this.d.clock.now();
+    if (!isPayable(order.status)) {
+      throw new DomainError(AppErrorCodes.ORDER_NOT_PAYABLE, `an order in ${order.status} cannot be paid`, {
+        status: order.status,
+      });
+    }
+    if (order.expiresAtMs - now < MIN_TIME_TO_PAY_MS) {
+      throw new DomainError(AppErrorCodes.ORDER_EXPIRED, 'the payment window of this order has passed');
+    }
+    const view = (o: OrderRecord, p: NonNullable<OrderRecord['prepay']>): StartPaymentView => ({
+      outTradeNo: o.outTradeNo,
+      payableFen: o.payableFen,
+      requestPayment: p.requestPayment,
+      simulated: o.simulated,
+    });
+    if (order.prepay && order.prepay.expiresAtMs - now > this.d.policy.prepayReuseMarginMs) {
+      return view(order, order.prepay);
+    }
+    const created = await this.d.provider.createJsapiPayment({
+      outTradeNo: order.outTradeNo,
+      description: order.description,
+      totalFen: order.payableFen,
+      payerOpenid: order.openid,
+      expiresAtMs: order.expiresAtMs,
+    });
+    const prepay = {
+      prepayId: created.prepayId,
+      expiresAtMs: created.prepayExpiresAtMs,
+      requestPayment: created.requestPayment,
+      createdAtMs: now,
+    };
+    this.d.log.info('payment.created', { outTradeNo, payableFen: order.payableFen, providerId: this.d.provider.id });
+    await this.d.metrics.increment('payments.created');
+    // The prepay is the provider's (same out_trade_no → same order there); storing it is an optimisation, so a lost
+    // compare-and-set only costs a provider call next time.
+    for (let attempt = 0; attempt < APPLY_ATTEMPTS && isPayable(order.status); attempt++) {
+      const saved = await this.d.orders.update(order.outTradeNo, order.version, { prepay, updatedAtMs: now });
+      if (saved) return view(saved, prepay);
+      order = await this.owned(openid, outTradeNo);
+    }
+    if (!isPayable(order.status)) {
+      throw new DomainError(AppErrorCodes.ORDER_NOT_PAYABLE, `an order in ${order.status} cannot be paid`, {
+        status: order.status,
+      });
+    }
+    return view(order, prepay);
+  }
+
+  /**
+   * Asks the provider for the truth about the shopper's order and applies it (the status page calls this when no
+   * notification has arrived yet: the wx.requestPayment result is only a hint).
+   */
+  async sync(openid: string, outTradeNo: string): Promise<OrderRecord> {
+    const order = await this.owned(openid, outTradeNo);
+    return this.syncOrder(order);
+  }
+
+  /** Queries the provider about `order` unless it is settled already, applies a payment, returns the fresh order. */
+  async syncOrder(order: OrderRecord): Promise<OrderRecord> {
+    if (hasReceivedPayment(order.status) || order.prepay === null) return order;
+    const q = await this.d.provider.queryPayment(order.outTradeNo);
+    if (q.kind === 'found') {
+      const outcome = await this.applyPayment(q.transaction, 'query');
+      if (outcome.kind === 'applied' || outcome.kind === 'duplicate') return outcome.order;
+    }
+    return (await this.d.orders.get(order.outTradeNo)) ?? order;
+  }
+
+  /**
+   * Applies the provider's (verified) truth about a payment: AWAITING_PAYMENT → PAID, a closed order → PAID_AFTER_CLOSE
+   * with an automatic full refund; a repeat of the recorded payment is a duplicate; anything that does not match the
+   * stored order (app, merchant, amount) is refused with nothing written.
+   */
+  async applyPayment(tx: PaymentTransaction, source: PaymentRecord['source']): Promise<ApplyPaymentOutcome> {
+    if (tx.state !== 'SUCCESS' && tx.state !== 'REFUND') return { kind: 'not-paid', state: tx.state };
+    let order = await this.d.orders.get(tx.outTradeNo);
+    if (!order) {
+      this.d.log.warn('payment.unknown_order', { outTradeNo: tx.outTradeNo, source });
+      return { kind: 'unknown-order' };
+    }
+    const mismatch = paymentMismatch(order, tx, this.d);
+    if (mismatch) {
+      this.d.log.error('payment.mismatch', { outTradeNo: tx.outTradeNo, source, reason: mismatch });
+      await this.d.metrics.increment('payments.mismatch');
+      return { kind: 'mismatch', reason: mismatch };
+    }
+    if (!tx.transactionId) return { kind: 'mismatch', reason: 'a paid transaction without transaction_id' };
+    for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
+      if (hasReceivedPayment(order.status)) {
+        if (order.payment?.transactionId === tx.transactionId) return { kind: 'duplicate', order };
+        this.d.log.error('payment.second_transaction', { outTradeNo: order.outTradeNo, source });
+        return { kind: 'mismatch', reason: 'the order was already paid by another transaction' };
+      }
+      const next = nextOrderState(order.status, 'PAYMENT_SUCCEEDED');
+      if (next === undefined) return { kind: 'mismatch', reason: `an order in ${order.status} cannot take a payment` };
+      const now = this.d.clock.now();
+      const payment: PaymentRecord = {
+        transactionId: tx.transactionId,
+        paidFen: tx.amountTotalFen,
+        successTimeMs: tx.successTimeMs ?? now,
+        source,
+        appliedAtMs: now,
+      };
+      const updated = await this.d.orders.update(order.outTradeNo, order.version, {
+        status: next,
+        payment,
+        updatedAtMs: now,
+      });
+      if (updated) {
+        this.d.log.info('payment.applied', { outTradeNo: order.outTradeNo, status: next, source });
+        await this.d.metrics.increment('payments.succeeded');
+        await this.afterPaid(updated);
+        return { kind: 'applied', order: updated };
+      }
+      const reread = await this.d.orders.get(order.outTradeNo);
+      if (!reread) return { kind: 'unknown-order' };
+      order = reread;
+    }
+    throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the order kept changing while the payment was applied');
+  }
+
+  /**
+   * Closes the provider-side order before a local close. 'paid' means the provider refused because the order is paid
+   * (the payment has been applied); 'pending' means WeChat's 5-minute guard has not passed yet.
+   */
+  async closeAtProvider(order: OrderRecord): Promise<ProviderCloseState | 'paid'> {
+    if (order.prepay === null) return 'not-needed';
+    if (this.d.clock.now() - order.createdAtMs < this.d.policy.closeGuardMs) return 'pending';
+    const closed = await this.d.provider.closePayment(order.outTradeNo);
+    if (closed.outcome === 'closed') return 'closed';
+    const q = await this.d.provider.queryPayment(order.outTradeNo);
+    if (q.kind === 'found') await this.applyPayment(q.transaction, 'query');
+    return 'paid';
+  }
+
+  // Money that arrived for a closed order is not a sale; a tester's 1-fen order may be returned automatically.
+  private async afterPaid(order: OrderRecord): Promise<void> {
+    const auto =
+      order.status === 'PAID_AFTER_CLOSE'
+        ? 'system:auto-refund'
+        : order.isTestOrder && this.d.policy.testerAutoRefund
+          ? 'system:tester-refund'
+          : null;
+    if (auto === null || order.payment === null) return;
+    try {
+      await this.refunds.requestRefund({
+        outTradeNo: order.outTradeNo,
+        amountFen: order.payment.paidFen,
+        reason: auto === 'system:auto-refund' ? '订单已关闭，退回款项' : '测试订单自动退款',
+        requestedBy: auto,
+        requestKey: `${auto}:${order.outTradeNo}`,
+      });
+    } catch (e) {
+      // The refund document, when it was written, is resubmitted by the reconcile job; the payment stays applied.
+      this.d.log.error('refund.auto.failed', { outTradeNo: order.outTradeNo, error: e });
+    }
+  }
+
+  private async owned(openid: string, outTradeNo: string): Promise<OrderRecord> {
+    const order = await this.d.orders.get(outTradeNo);
+    if (!order || order.openid !== openid) throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
+    return order;
+  }
+}

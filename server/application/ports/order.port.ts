@@ -1,0 +1,100 @@
+import type { StockChange } from '../../domain/stock';
+import type { OrderRecord, RefundDoc } from '../order.model';
+
+/** Outcome of creating an order together with its stock reservation. */
+export type CreateOrderOutcome =
+  | { kind: 'created' }
+  /** An order with this (openid, clientRequestKey) exists already: the double tap. */
+  | { kind: 'duplicate' }
+  | { kind: 'out-of-stock'; skuId: string; available: number };
+
+/** Orders, with the atomic operations the use cases rely on. */
+export interface OrderStore {
+  get(outTradeNo: string): Promise<OrderRecord | null>;
+  findByClientKey(openid: string, clientRequestKey: string): Promise<OrderRecord | null>;
+  /** The shopper's orders, newest first, at most `limit` (≤ 100), created before `beforeMs` when given. */
+  listByOpenid(openid: string, limit: number, beforeMs?: number): Promise<OrderRecord[]>;
+  /** Atomically: take `plan` from stock (all or nothing) and insert `order`. */
+  createWithReservation(order: OrderRecord, plan: readonly StockChange[]): Promise<CreateOrderOutcome>;
+  /**
+   * Compare-and-set: applies `patch` (and version + 1) only if the stored order still has `expected.version`.
+   * Returns the updated order, or null when someone else changed it first.
+   */
+  update(outTradeNo: string, expectedVersion: number, patch: Partial<OrderRecord>): Promise<OrderRecord | null>;
+  /** Atomically: compare-and-set `patch` plus stockReleased=true on a not-yet-released order, and give `plan` back. */
+  updateAndReleaseStock(
+    outTradeNo: string,
+    expectedVersion: number,
+    patch: Partial<OrderRecord>,
+    plan: readonly StockChange[],
+  ): Promise<OrderRecord | null>;
+  /**
+   * Atomically: compare-and-set the order (version) with `orderPatch` and insert `refund`. 'duplicate' when a refund
+   * with the same outRefundNo or requestKey exists; 'conflict' when the order changed first.
+   */
+  reserveRefund(
+    outTradeNo: string,
+    expectedVersion: number,
+    orderPatch: Partial<OrderRecord>,
+    refund: RefundDoc,
+  ): Promise<'ok' | 'conflict' | 'duplicate'>;
+  /** Atomically: compare-and-set both the order and one of its refunds (each on its version). */
+  updateWithRefund(
+    outTradeNo: string,
+    expectedVersion: number,
+    orderPatch: Partial<OrderRecord>,
+    outRefundNo: string,
+    expectedRefundVersion: number,
+    refundPatch: Partial<RefundDoc>,
+  ): Promise<boolean>;
+  /** Orders in `status`, oldest update first. */
+  listByStatus(status: OrderRecord['status'], limit: number): Promise<OrderRecord[]>;
+  /** AWAITING_PAYMENT orders whose expiresAtMs ≤ nowMs, oldest first. */
+  listExpired(nowMs: number, limit: number): Promise<OrderRecord[]>;
+  /** AWAITING_PAYMENT orders with a prepay created before `createdBeforeMs` (notification may be lost), oldest first. */
+  listAwaitingWithPrepay(createdBeforeMs: number, limit: number): Promise<OrderRecord[]>;
+  /** Orders closed locally whose provider-side close is still pending. */
+  listProviderClosePending(limit: number): Promise<OrderRecord[]>;
+  /** Orders whose payment succeeded in [fromMs, toMs) (for the daily bill). */
+  listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]>;
+}
+
+/** Refunds. */
+export interface RefundStore {
+  get(outRefundNo: string): Promise<RefundDoc | null>;
+  /** The refund created for an idempotency key ("<outTradeNo>:<client key>"), if any. */
+  findByRequestKey(requestKey: string): Promise<RefundDoc | null>;
+  /** All refunds of an order in creation order. */
+  listByOrder(outTradeNo: string): Promise<RefundDoc[]>;
+  /** Compare-and-set on version; returns the updated refund or null. */
+  update(outRefundNo: string, expectedVersion: number, patch: Partial<RefundDoc>): Promise<RefundDoc | null>;
+  /** Refunds that reached SUCCESS in [fromMs, toMs) (for the daily bill). */
+  listSucceededBetween(fromMs: number, toMs: number): Promise<RefundDoc[]>;
+  /** Refunds still PROCESSING (or not yet submitted) created before `createdBeforeMs`. */
+  listUnsettled(createdBeforeMs: number, limit: number): Promise<RefundDoc[]>;
+}
+
+/** A verified notification as recorded for deduplication (`_id` = the provider's notification id). */
+export interface PaymentEventDoc {
+  notificationId: string;
+  kind: string;
+  outTradeNo: string;
+  outRefundNo: string | null;
+  receivedAtMs: number;
+  appliedAtMs: number | null;
+  /** How many times the provider delivered it. */
+  deliveries: number;
+}
+
+/** Notification deduplication. */
+export interface PaymentEventStore {
+  /** Records a delivery; 'new' the first time, otherwise whether an earlier delivery was applied already. */
+  record(event: PaymentEventDoc): Promise<'new' | 'seen-applied' | 'seen-unapplied'>;
+  markApplied(notificationId: string, atMs: number): Promise<void>;
+}
+
+/** A stored reconciliation report (`_id` = "trade-YYYY-MM-DD"). */
+export interface ReconcileReportStore {
+  save(id: string, report: Record<string, unknown>): Promise<void>;
+  get(id: string): Promise<Record<string, unknown> | null>;
+}

@@ -1,0 +1,235 @@
+import { DomainError } from '../domain/errors';
+import { newOutRefundNo } from '../domain/ids';
+import { addFen } from '../domain/money';
+import type { RefundEvent, RefundStatus } from '../domain/order-state';
+import { mustRefundInFull, nextOrderState, nextRefundStatus, transition } from '../domain/order-state';
+import {
+  assertRefundAmount,
+  assertWithinRefundWindow,
+  orderEventForRefunds,
+  refundedFen,
+  reservedRefundFen,
+} from '../domain/refund-policy';
+import type { RefundView } from '../../typings/contracts/order';
+import type { CoreDeps } from './core.deps';
+import { AppErrorCodes } from './errors';
+import type { RefundDoc } from './order.model';
+import type { Refund } from './ports/payment-provider.port';
+import { isProviderError } from './ports/payment-provider.errors';
+
+const CAS_ATTEMPTS = 5;
+
+/** Input of {@link RefundService.requestRefund}. Money in fen. */
+export interface RefundRequest {
+  outTradeNo: string;
+  amountFen: number;
+  reason: string;
+  /** An admin OPENID or "system:…". */
+  requestedBy: string;
+  /** The caller's idempotency key: the same key never makes a second refund. */
+  requestKey: string;
+}
+
+/** The result of applying the provider's word about a refund. */
+export type ApplyRefundOutcome =
+  | { kind: 'applied'; refund: RefundDoc }
+  | { kind: 'duplicate'; refund: RefundDoc }
+  /** A status the refund cannot move to from where it is (an old report arriving late): nothing written. */
+  | { kind: 'stale'; refund: RefundDoc }
+  | { kind: 'unknown-refund' }
+  | { kind: 'mismatch'; reason: string };
+
+const REPORT_EVENT: Readonly<Record<Exclude<RefundStatus, 'PROCESSING'>, RefundEvent>> = {
+  SUCCESS: 'REPORTED_SUCCESS',
+  CLOSED: 'REPORTED_CLOSED',
+  ABNORMAL: 'REPORTED_ABNORMAL',
+};
+
+/** The admin's (and the system's) view of a refund. */
+export function toRefundView(r: RefundDoc): RefundView {
+  return {
+    outRefundNo: r.outRefundNo,
+    outTradeNo: r.outTradeNo,
+    amountFen: r.amountFen,
+    status: r.status,
+    reason: r.reason,
+    createdAtMs: r.createdAtMs,
+    successTimeMs: r.successTimeMs,
+  };
+}
+
+/**
+ * Refunds: the amount is reserved on the order by compare-and-set in the same transaction that records the refund,
+ * so concurrent requests can never refund more than was paid; a refund is final only when the provider says so.
+ */
+export class RefundService {
+  constructor(private readonly d: CoreDeps) {}
+
+  /** Requests a refund (idempotent per requestKey) and submits it to the provider. */
+  async requestRefund(req: RefundRequest): Promise<RefundDoc> {
+    const requestKey = req.requestKey.startsWith(`${req.outTradeNo}:`) ? req.requestKey : `${req.outTradeNo}:${req.requestKey}`;
+    const existing = await this.d.refunds.findByRequestKey(requestKey);
+    if (existing) return existing.submitted ? existing : this.submit(existing);
+
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const order = await this.d.orders.get(req.outTradeNo);
+      if (!order) throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
+      if (order.payment === null) {
+        throw new DomainError(AppErrorCodes.REFUND_NOT_ALLOWED, 'the order has not been paid');
+      }
+      const next = transition(order.status, 'REFUND_REQUESTED');
+      const all = await this.d.refunds.listByOrder(order.outTradeNo);
+      const amountFen = assertRefundAmount(order.payment.paidFen, all, req.amountFen, {
+        fullOnly: mustRefundInFull(order.status),
+      });
+      const now = this.d.clock.now();
+      assertWithinRefundWindow(order.payment.successTimeMs, now);
+      const refund: RefundDoc = {
+        outRefundNo: newOutRefundNo(now, this.d.random.base62(10)),
+        outTradeNo: order.outTradeNo,
+        requestKey,
+        amountFen,
+        status: 'PROCESSING',
+        reason: req.reason.slice(0, 80),
+        requestedBy: req.requestedBy,
+        refundId: null,
+        createdAtMs: now,
+        updatedAtMs: now,
+        successTimeMs: null,
+        submitted: false,
+        failure: null,
+        version: 1,
+      };
+      const reserved = await this.d.orders.reserveRefund(
+        order.outTradeNo,
+        order.version,
+        { status: next, refundReservedFen: addFen(order.refundReservedFen, amountFen), updatedAtMs: now },
+        refund,
+      );
+      if (reserved === 'ok') {
+        this.d.log.info('refund.requested', {
+          outTradeNo: order.outTradeNo,
+          outRefundNo: refund.outRefundNo,
+          amountFen,
+          requestedBy: req.requestedBy,
+        });
+        await this.d.metrics.increment('refunds.requested');
+        return this.submit(refund);
+      }
+      if (reserved === 'duplicate') {
+        const first = await this.d.refunds.findByRequestKey(requestKey);
+        if (first) return first.submitted ? first : this.submit(first);
+      }
+    }
+    throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the order kept changing while the refund was recorded');
+  }
+
+  /**
+   * Sends a recorded refund to the provider (again: the same outRefundNo is idempotent there). A refusal that
+   * retrying cannot fix closes the refund and frees its amount; a transient failure leaves it for the reconcile job.
+   */
+  async submit(refund: RefundDoc): Promise<RefundDoc> {
+    const order = await this.d.orders.get(refund.outTradeNo);
+    if (!order || order.payment === null) throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such paid order');
+    let answer: Refund;
+    try {
+      answer = await this.d.provider.createRefund({
+        outTradeNo: refund.outTradeNo,
+        outRefundNo: refund.outRefundNo,
+        refundFen: refund.amountFen,
+        totalFen: order.payment.paidFen,
+        reason: refund.reason,
+      });
+    } catch (e) {
+      if (isProviderError(e) && e.retryability === 'fatal') {
+        this.d.log.error('refund.refused', { outRefundNo: refund.outRefundNo, code: e.code });
+        await this.d.metrics.increment('refunds.refused');
+        const closed = await this.applyRefund(
+          { ...this.asProviderRefund(refund), status: 'CLOSED' },
+          `refused by the provider: ${e.code}`,
+        );
+        return 'refund' in closed ? closed.refund : refund;
+      }
+      this.d.log.warn('refund.submit.deferred', { outRefundNo: refund.outRefundNo, error: e });
+      return refund;
+    }
+    const outcome = await this.applyRefund(answer);
+    return 'refund' in outcome ? outcome.refund : refund;
+  }
+
+  /**
+   * Applies the provider's (verified) word about a refund: moves the refund along its machine and recomputes the
+   * order's refunded and reserved amounts and state from all its refunds, in one transaction.
+   */
+  async applyRefund(report: Refund, failure: string | null = null): Promise<ApplyRefundOutcome> {
+    let doc = await this.d.refunds.get(report.outRefundNo);
+    if (!doc) return { kind: 'unknown-refund' };
+    if (doc.outTradeNo !== report.outTradeNo) return { kind: 'mismatch', reason: 'out_trade_no differs' };
+    if (doc.amountFen !== report.refundFen) return { kind: 'mismatch', reason: 'refund amount differs' };
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const now = this.d.clock.now();
+      const refundId = report.refundId || doc.refundId;
+      if (report.status === 'PROCESSING' || report.status === doc.status) {
+        if (doc.submitted && doc.refundId === refundId) return { kind: 'duplicate', refund: doc };
+        const marked = await this.d.refunds.update(doc.outRefundNo, doc.version, { submitted: true, refundId, updatedAtMs: now });
+        if (marked) return { kind: report.status === doc.status ? 'duplicate' : 'applied', refund: marked };
+      } else {
+        const nextStatus = nextRefundStatus(doc.status, REPORT_EVENT[report.status]);
+        if (nextStatus === undefined) {
+          this.d.log.warn('refund.stale_report', { outRefundNo: doc.outRefundNo, from: doc.status, reported: report.status });
+          return { kind: 'stale', refund: doc };
+        }
+        const order = await this.d.orders.get(doc.outTradeNo);
+        if (!order || order.payment === null) return { kind: 'mismatch', reason: 'the refund belongs to no paid order' };
+        const updated: RefundDoc = {
+          ...doc,
+          status: nextStatus,
+          refundId,
+          submitted: true,
+          successTimeMs: nextStatus === 'SUCCESS' ? (report.successTimeMs ?? now) : doc.successTimeMs,
+          failure: nextStatus === 'SUCCESS' ? null : (failure ?? doc.failure),
+          updatedAtMs: now,
+        };
+        const all = (await this.d.refunds.listByOrder(order.outTradeNo)).map((r) =>
+          r.outRefundNo === doc!.outRefundNo ? updated : r,
+        );
+        const event = orderEventForRefunds(order.payment.paidFen, all);
+        const status = event === null ? order.status : (nextOrderState(order.status, event) ?? order.status);
+        const { version: _v, outRefundNo: _n, ...refundPatch } = updated;
+        const ok = await this.d.orders.updateWithRefund(
+          order.outTradeNo,
+          order.version,
+          { status, refundedFen: refundedFen(all), refundReservedFen: reservedRefundFen(all), updatedAtMs: now },
+          doc.outRefundNo,
+          doc.version,
+          refundPatch,
+        );
+        if (ok) {
+          this.d.log.info('refund.settled', { outRefundNo: doc.outRefundNo, status: nextStatus, orderStatus: status });
+          await this.d.metrics.increment(`refunds.${nextStatus.toLowerCase()}`);
+          return { kind: 'applied', refund: { ...updated, version: doc.version + 1 } };
+        }
+      }
+      const reread = await this.d.refunds.get(report.outRefundNo);
+      if (!reread) return { kind: 'unknown-refund' };
+      doc = reread;
+    }
+    throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the refund kept changing while its outcome was applied');
+  }
+
+  /** Refunds of an order (admin view). */
+  async list(outTradeNo: string): Promise<RefundView[]> {
+    return (await this.d.refunds.listByOrder(outTradeNo)).map(toRefundView);
+  }
+
+  private asProviderRefund(r: RefundDoc): Refund {
+    return {
+      outTradeNo: r.outTradeNo,
+      outRefundNo: r.outRefundNo,
+      refundId: r.refundId ?? '',
+      status: r.status,
+      refundFen: r.amountFen,
+      totalFen: r.amountFen,
+    };
+  }
+}

@@ -1,0 +1,143 @@
+import { DomainError, ErrorCodes } from './errors';
+
+/** WeChat Pay out_trade_no: 6–32 characters of digits, letters, _ - | *. */
+export const OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
+/** WeChat Pay out_refund_no: 1–64 characters of digits, letters, _ - | * @. */
+export const OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
+
+/** First character of every out_trade_no we generate. */
+export const ORDER_ID_PREFIX = 'O';
+/** First character of every out_refund_no we generate. */
+export const REFUND_ID_PREFIX = 'R';
+/** How many random base62 characters a generated id carries (62^10 ≈ 8·10^17 per millisecond). */
+export const ID_RANDOM_CHARS = 10;
+/** The 62 characters of base62, in ASCII order (so that encoded values sort like the values). */
+export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+// Ids carry Beijing wall-clock time (UTC+8, no daylight saving) so that support staff read them like the bills do.
+const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
+/** Earliest time an id can carry: 2000-01-01 00:00:00.000 Beijing time, epoch ms. */
+export const MIN_ID_TIME_MS = Date.UTC(2000, 0, 1) - BEIJING_OFFSET_MS;
+/** Latest time an id can carry: 9999-12-31 23:59:59.999 Beijing time, epoch ms (the year stays 4 digits). */
+export const MAX_ID_TIME_MS = Date.UTC(10000, 0, 1) - BEIJING_OFFSET_MS - 1;
+
+const RANDOM_PATTERN = new RegExp(`^[0-9A-Za-z]{${ID_RANDOM_CHARS}}$`);
+const GENERATED_PATTERN = new RegExp(`^([${ORDER_ID_PREFIX}${REFUND_ID_PREFIX}])(\\d{17})([0-9A-Za-z]{${ID_RANDOM_CHARS}})$`);
+
+/** Which kind of id a generated id is. */
+export type IdKind = 'order' | 'refund';
+
+/** What a generated id says about itself. */
+export interface DecodedId {
+  readonly kind: IdKind;
+  /** Creation time, epoch ms. */
+  readonly timeMs: number;
+  readonly random: string;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+/** 17 digits yyyyMMddHHmmssSSS of Beijing time; throws TIME.INVALID outside MIN_ID_TIME_MS..MAX_ID_TIME_MS. */
+function beijingStamp(nowMs: number): string {
+  if (!Number.isSafeInteger(nowMs) || nowMs < MIN_ID_TIME_MS || nowMs > MAX_ID_TIME_MS) {
+    throw new DomainError(ErrorCodes.TIME_INVALID, 'id time must be an integer epoch-ms between the years 2000 and 9999', {
+      nowMs: Number.isFinite(nowMs) ? nowMs : String(nowMs),
+    });
+  }
+  // A Date built from a given number is pure arithmetic; only Date.now() would read a clock.
+  const d = new Date(nowMs + BEIJING_OFFSET_MS);
+  return (
+    pad(d.getUTCFullYear(), 4) +
+    pad(d.getUTCMonth() + 1, 2) +
+    pad(d.getUTCDate(), 2) +
+    pad(d.getUTCHours(), 2) +
+    pad(d.getUTCMinutes(), 2) +
+    pad(d.getUTCSeconds(), 2) +
+    pad(d.getUTCMilliseconds(), 3)
+  );
+}
+
+function makeId(prefix: string, nowMs: number, randomBase62: string): string {
+  if (typeof randomBase62 !== 'string' || !RANDOM_PATTERN.test(randomBase62)) {
+    throw new DomainError(ErrorCodes.IDS_BAD_RANDOM, `an id needs exactly ${ID_RANDOM_CHARS} random base62 characters`);
+  }
+  return `${prefix}${beijingStamp(nowMs)}${randomBase62}`;
+}
+
+/**
+ * A new out_trade_no: "O" + Beijing time yyyyMMddHHmmssSSS + the caller's 10 random base62 characters (28 chars).
+ * Ids sort by creation time. Throws TIME.INVALID or IDS.BAD_RANDOM. Uniqueness rests on the randomness and the
+ * database's unique index.
+ */
+export function newOutTradeNo(nowMs: number, randomBase62: string): string {
+  return makeId(ORDER_ID_PREFIX, nowMs, randomBase62);
+}
+
+/** A new out_refund_no, like newOutTradeNo but prefixed "R". */
+export function newOutRefundNo(nowMs: number, randomBase62: string): string {
+  return makeId(REFUND_ID_PREFIX, nowMs, randomBase62);
+}
+
+function preview(value: unknown): string {
+  if (typeof value !== 'string') return `a value of type ${value === null ? 'null' : typeof value}`;
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}
+
+/** Throws IDS.BAD_OUT_TRADE_NO unless `value` is a valid WeChat Pay out_trade_no. */
+export function assertOutTradeNo(value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !OUT_TRADE_NO_PATTERN.test(value)) {
+    throw new DomainError(
+      ErrorCodes.IDS_BAD_OUT_TRADE_NO,
+      `out_trade_no must be 6-32 characters of 0-9 A-Z a-z _ - | *, got ${preview(value)}`,
+    );
+  }
+}
+
+/** Throws IDS.BAD_OUT_REFUND_NO unless `value` is a valid WeChat Pay out_refund_no. */
+export function assertOutRefundNo(value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !OUT_REFUND_NO_PATTERN.test(value)) {
+    throw new DomainError(
+      ErrorCodes.IDS_BAD_OUT_REFUND_NO,
+      `out_refund_no must be 1-64 characters of 0-9 A-Z a-z _ - | * @, got ${preview(value)}`,
+    );
+  }
+}
+
+/** Reads an id this module generated; undefined for any other string (including impossible dates). */
+export function decodeId(id: string): DecodedId | undefined {
+  const m = GENERATED_PATTERN.exec(id);
+  if (!m || m[1] === undefined || m[2] === undefined || m[3] === undefined) return undefined;
+  const s = m[2];
+  const part = (from: number, to: number): number => Number(s.slice(from, to));
+  const local = Date.UTC(part(0, 4), part(4, 6) - 1, part(6, 8), part(8, 10), part(10, 12), part(12, 14), part(14, 17));
+  const timeMs = local - BEIJING_OFFSET_MS;
+  // Date.UTC rolls 2026-13-40 over into a later date; re-encoding catches it.
+  if (!Number.isSafeInteger(timeMs) || timeMs < MIN_ID_TIME_MS || timeMs > MAX_ID_TIME_MS) return undefined;
+  if (beijingStamp(timeMs) !== s) return undefined;
+  return { kind: m[1] === ORDER_ID_PREFIX ? 'order' : 'refund', timeMs, random: m[3] };
+}
+
+/**
+ * `length` base62 characters from random bytes (integers 0–255) without modulo bias: bytes >= 248 are skipped.
+ * Pass about 2 × length bytes; throws IDS.BAD_RANDOM if they run out or are not bytes.
+ */
+export function base62FromBytes(bytes: ArrayLike<number>, length: number = ID_RANDOM_CHARS): string {
+  if (!Number.isSafeInteger(length) || length < 1) {
+    throw new DomainError(ErrorCodes.IDS_BAD_RANDOM, 'length must be a whole number >= 1');
+  }
+  let out = '';
+  for (let i = 0; i < bytes.length && out.length < length; i += 1) {
+    const b = bytes[i];
+    if (b === undefined || !Number.isInteger(b) || b < 0 || b > 255) {
+      throw new DomainError(ErrorCodes.IDS_BAD_RANDOM, `random input must be bytes 0-255, got ${String(b)} at ${i}`);
+    }
+    // 248 = 4 × 62: accepting only 0..247 gives every character exactly 4 bytes, so all are equally likely.
+    if (b < 248) out += BASE62_ALPHABET[b % 62] ?? '';
+  }
+  if (out.length < length) {
+    throw new DomainError(ErrorCodes.IDS_BAD_RANDOM, `not enough random bytes for ${length} base62 characters`);
+  }
+  return out;
+}

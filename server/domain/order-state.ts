@@ -1,0 +1,312 @@
+import { DomainError, ErrorCodes } from './errors';
+
+/** Every state an order can be in (docs/adr/0003-order-state-machine.md says why each is distinct). */
+export const ORDER_STATES = [
+  'AWAITING_PAYMENT',
+  'PAID',
+  'CLOSED_BY_USER',
+  'CLOSED_BY_TIMEOUT',
+  'PAID_AFTER_CLOSE',
+  'REFUND_PROCESSING',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+  'REFUND_FAILED',
+] as const;
+
+/** An order's state. Stored as this exact string; every change is a compare-and-set on it. */
+export type OrderState = (typeof ORDER_STATES)[number];
+
+/** Everything that can happen to an order. */
+export const ORDER_EVENTS = [
+  /** WeChat says the money arrived (verified notification or signed query answer with trade_state SUCCESS). */
+  'PAYMENT_SUCCEEDED',
+  /** The shopper cancelled before paying. */
+  'USER_CANCELLED',
+  /** The payment window passed without payment (the close job closed it). */
+  'EXPIRED',
+  /** A new refund was created for this order (its out_refund_no is new). */
+  'REFUND_REQUESTED',
+  /** An ABNORMAL refund was submitted again. */
+  'REFUND_RETRIED',
+  /** Refunds settled with money returned, but less than was paid. */
+  'REFUND_SUCCEEDED_PARTIAL',
+  /** Refunds settled and everything paid has been returned. */
+  'REFUND_SUCCEEDED_FULL',
+  /** Refunds settled and one needs a person: ABNORMAL at WeChat, or the latest one CLOSED. */
+  'REFUND_FAILED',
+] as const;
+
+/** One thing that happened to an order. */
+export type OrderEvent = (typeof ORDER_EVENTS)[number];
+
+/**
+ * THE order transition table: state → event → next state. A pair that is not here is illegal. Self-loops are
+ * real-life cases (a second refund while one is processing), not duplicates: a duplicate PAYMENT_SUCCEEDED is
+ * recognised with hasReceivedPayment() and answered without a transition.
+ */
+export const ORDER_TRANSITIONS = {
+  AWAITING_PAYMENT: {
+    PAYMENT_SUCCEEDED: 'PAID',
+    USER_CANCELLED: 'CLOSED_BY_USER',
+    EXPIRED: 'CLOSED_BY_TIMEOUT',
+  },
+  PAID: {
+    REFUND_REQUESTED: 'REFUND_PROCESSING',
+  },
+  // A closed order can still receive money: the shopper paid just before the close reached WeChat, or the close
+  // call failed. That money is not a sale: it must go back.
+  CLOSED_BY_USER: {
+    PAYMENT_SUCCEEDED: 'PAID_AFTER_CLOSE',
+  },
+  CLOSED_BY_TIMEOUT: {
+    PAYMENT_SUCCEEDED: 'PAID_AFTER_CLOSE',
+  },
+  PAID_AFTER_CLOSE: {
+    REFUND_REQUESTED: 'REFUND_PROCESSING',
+  },
+  REFUND_PROCESSING: {
+    REFUND_REQUESTED: 'REFUND_PROCESSING',
+    REFUND_RETRIED: 'REFUND_PROCESSING',
+    REFUND_SUCCEEDED_PARTIAL: 'PARTIALLY_REFUNDED',
+    REFUND_SUCCEEDED_FULL: 'REFUNDED',
+    REFUND_FAILED: 'REFUND_FAILED',
+  },
+  PARTIALLY_REFUNDED: {
+    REFUND_REQUESTED: 'REFUND_PROCESSING',
+  },
+  REFUNDED: {},
+  // Waits for a person: retry the ABNORMAL refund, request a new one after a CLOSED one, or WeChat reports that an
+  // ABNORMAL refund was settled by hand in the merchant platform (SUCCESS).
+  REFUND_FAILED: {
+    REFUND_REQUESTED: 'REFUND_PROCESSING',
+    REFUND_RETRIED: 'REFUND_PROCESSING',
+    REFUND_SUCCEEDED_PARTIAL: 'PARTIALLY_REFUNDED',
+    REFUND_SUCCEEDED_FULL: 'REFUNDED',
+    REFUND_FAILED: 'REFUND_FAILED',
+  },
+} as const satisfies Readonly<Record<OrderState, Readonly<Partial<Record<OrderEvent, OrderState>>>>>;
+
+const orderTable: Readonly<Record<OrderState, Readonly<Partial<Record<OrderEvent, OrderState>>>>> =
+  deepFreeze(ORDER_TRANSITIONS);
+
+/** Freezes a two-level table so that no caller can edit the rules at run time. */
+function deepFreeze<T extends object>(table: T): T {
+  for (const row of Object.values(table)) Object.freeze(row);
+  return Object.freeze(table);
+}
+
+/** True when `value` is one of ORDER_STATES (own strings only: "toString" is not a state). */
+export function isOrderState(value: unknown): value is OrderState {
+  return typeof value === 'string' && (ORDER_STATES as readonly string[]).includes(value);
+}
+
+/** True when `value` is one of ORDER_EVENTS. */
+export function isOrderEvent(value: unknown): value is OrderEvent {
+  return typeof value === 'string' && (ORDER_EVENTS as readonly string[]).includes(value);
+}
+
+/** Reads a stored state; throws ORDER.UNKNOWN_STATE for anything that is not an OrderState. */
+export function parseOrderState(value: unknown): OrderState {
+  if (!isOrderState(value)) {
+    throw new DomainError(ErrorCodes.ORDER_UNKNOWN_STATE, `unknown order state: ${JSON.stringify(value) ?? 'undefined'}`);
+  }
+  return value;
+}
+
+/** The next state, or undefined when the table has no such transition (also for unknown states and events). */
+export function nextOrderState(state: OrderState, event: OrderEvent): OrderState | undefined {
+  if (!isOrderState(state) || !isOrderEvent(event)) return undefined;
+  return orderTable[state][event];
+}
+
+/** The next state of `state` on `event`; throws ORDER.ILLEGAL_TRANSITION (details: from, event) if there is none. */
+export function transition(state: OrderState, event: OrderEvent): OrderState {
+  const next = nextOrderState(state, event);
+  if (next === undefined) {
+    throw new DomainError(ErrorCodes.ORDER_ILLEGAL_TRANSITION, `an order in ${String(state)} cannot take ${String(event)}`, {
+      from: state,
+      event,
+    });
+  }
+  return next;
+}
+
+/** The events `state` accepts, in ORDER_EVENTS order (empty for a final state). */
+export function allowedEvents(state: OrderState): OrderEvent[] {
+  return ORDER_EVENTS.filter((event) => nextOrderState(state, event) !== undefined);
+}
+
+/** Final: no event leaves this state (REFUNDED). */
+export function isFinal(state: OrderState): boolean {
+  return allowedEvents(state).length === 0;
+}
+
+/** Payable: a payment now would make a normal sale (PAYMENT_SUCCEEDED leads to PAID). */
+export function isPayable(state: OrderState): boolean {
+  return nextOrderState(state, 'PAYMENT_SUCCEEDED') === 'PAID';
+}
+
+/** Throws ORDER.NOT_PAYABLE (details: state) unless the order may be paid now. */
+export function assertPayable(state: OrderState): void {
+  if (!isPayable(state)) {
+    throw new DomainError(ErrorCodes.ORDER_NOT_PAYABLE, `an order in ${String(state)} cannot be paid`, { state });
+  }
+}
+
+/** The shopper may cancel it. */
+export function canCancel(state: OrderState): boolean {
+  return nextOrderState(state, 'USER_CANCELLED') !== undefined;
+}
+
+/** The close job may close it for timeout. */
+export function canExpire(state: OrderState): boolean {
+  return nextOrderState(state, 'EXPIRED') !== undefined;
+}
+
+/** A new refund may be requested (the amount is refund-policy's business). */
+export function canRefund(state: OrderState): boolean {
+  return nextOrderState(state, 'REFUND_REQUESTED') !== undefined;
+}
+
+/** States reachable from `from` through the table, `from` included. */
+function reachableFrom(from: readonly OrderState[]): Set<OrderState> {
+  const seen = new Set<OrderState>(from);
+  const queue = [...from];
+  for (let state = queue.shift(); state !== undefined; state = queue.shift()) {
+    for (const event of ORDER_EVENTS) {
+      const next = orderTable[state][event];
+      if (next !== undefined && !seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  return seen;
+}
+
+const PAID_STATES: ReadonlySet<OrderState> = reachableFrom(
+  ORDER_STATES.map((s) => orderTable[s].PAYMENT_SUCCEEDED).filter((s): s is OrderState => s !== undefined),
+);
+
+/**
+ * Money has arrived for this order at some point (every state reachable after PAYMENT_SUCCEEDED). A payment
+ * notification for such an order is a duplicate: acknowledge it, change nothing.
+ */
+export function hasReceivedPayment(state: OrderState): boolean {
+  return PAID_STATES.has(state);
+}
+
+/** Closed without money: cancelled or expired (a later payment moves it to PAID_AFTER_CLOSE). */
+export function isClosedUnpaid(state: OrderState): boolean {
+  return !hasReceivedPayment(state) && !isPayable(state) && nextOrderState(state, 'PAYMENT_SUCCEEDED') !== undefined;
+}
+
+/** Any refund must return everything paid: the money arrived for an order that had been closed. */
+export function mustRefundInFull(state: OrderState): boolean {
+  return state === 'PAID_AFTER_CLOSE';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The refund's own machine: one refund (one out_refund_no) as WeChat reports it.
+
+/** A refund's status, named as WeChat names them. */
+export const REFUND_STATUSES = ['PROCESSING', 'SUCCESS', 'CLOSED', 'ABNORMAL'] as const;
+
+/** One refund's status. PROCESSING is where every refund starts. */
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/** What can happen to one refund: WeChat reports an outcome (notification or query), or we retry it. */
+export const REFUND_EVENTS = ['REPORTED_SUCCESS', 'REPORTED_CLOSED', 'REPORTED_ABNORMAL', 'RETRIED'] as const;
+
+/** One thing that happened to a refund. */
+export type RefundEvent = (typeof REFUND_EVENTS)[number];
+
+/**
+ * THE refund transition table: status → event → next status. ABNORMAL (the shopper's card refused the money) is
+ * retried with WeChat's abnormal-refund call, or settled by hand in the merchant platform and then reported SUCCESS.
+ */
+export const REFUND_TRANSITIONS = {
+  PROCESSING: { REPORTED_SUCCESS: 'SUCCESS', REPORTED_CLOSED: 'CLOSED', REPORTED_ABNORMAL: 'ABNORMAL' },
+  ABNORMAL: { RETRIED: 'PROCESSING', REPORTED_SUCCESS: 'SUCCESS' },
+  SUCCESS: {},
+  CLOSED: {},
+} as const satisfies Readonly<Record<RefundStatus, Readonly<Partial<Record<RefundEvent, RefundStatus>>>>>;
+
+const refundTable: Readonly<Record<RefundStatus, Readonly<Partial<Record<RefundEvent, RefundStatus>>>>> =
+  deepFreeze(REFUND_TRANSITIONS);
+
+/** True when `value` is one of REFUND_STATUSES. */
+export function isRefundStatus(value: unknown): value is RefundStatus {
+  return typeof value === 'string' && (REFUND_STATUSES as readonly string[]).includes(value);
+}
+
+/** True when `value` is one of REFUND_EVENTS. */
+export function isRefundEvent(value: unknown): value is RefundEvent {
+  return typeof value === 'string' && (REFUND_EVENTS as readonly string[]).includes(value);
+}
+
+/** The next refund status, or undefined when the table has no such transition. */
+export function nextRefundStatus(status: RefundStatus, event: RefundEvent): RefundStatus | undefined {
+  if (!isRefundStatus(status) || !isRefundEvent(event)) return undefined;
+  return refundTable[status][event];
+}
+
+/** The next status of one refund; throws REFUND.ILLEGAL_TRANSITION (details: from, event) if there is none. */
+export function transitionRefund(status: RefundStatus, event: RefundEvent): RefundStatus {
+  const next = nextRefundStatus(status, event);
+  if (next === undefined) {
+    throw new DomainError(
+      ErrorCodes.REFUND_ILLEGAL_TRANSITION,
+      `a refund in ${String(status)} cannot take ${String(event)}`,
+      { from: status, event },
+    );
+  }
+  return next;
+}
+
+/** The events a refund in `status` accepts, in REFUND_EVENTS order. */
+export function allowedRefundEvents(status: RefundStatus): RefundEvent[] {
+  return REFUND_EVENTS.filter((event) => nextRefundStatus(status, event) !== undefined);
+}
+
+/** Final: nothing more will happen to this refund (SUCCESS or CLOSED). */
+export function isRefundFinal(status: RefundStatus): boolean {
+  return allowedRefundEvents(status).length === 0;
+}
+
+const REPORTED_TARGET: Readonly<Record<RefundEvent, RefundStatus | undefined>> = {
+  REPORTED_SUCCESS: 'SUCCESS',
+  REPORTED_CLOSED: 'CLOSED',
+  REPORTED_ABNORMAL: 'ABNORMAL',
+  RETRIED: undefined,
+};
+
+/**
+ * True when a reported outcome is already recorded (a repeated notification or query): acknowledge it without
+ * a transition. RETRIED is never a duplicate.
+ */
+export function isRefundReportAlreadyApplied(status: RefundStatus, event: RefundEvent): boolean {
+  return REPORTED_TARGET[event] === status;
+}
+
+/**
+ * The refund event for a status WeChat reports (notification event_type suffix or query `status`): null for
+ * PROCESSING (nothing happened yet); throws REFUND.UNKNOWN_STATUS for anything else.
+ */
+export function refundEventForWechatStatus(status: string): RefundEvent | null {
+  switch (status) {
+    case 'PROCESSING':
+      return null;
+    case 'SUCCESS':
+      return 'REPORTED_SUCCESS';
+    case 'CLOSED':
+      return 'REPORTED_CLOSED';
+    case 'ABNORMAL':
+      return 'REPORTED_ABNORMAL';
+    default:
+      throw new DomainError(
+        ErrorCodes.REFUND_UNKNOWN_STATUS,
+        `unknown WeChat refund status: ${JSON.stringify(String(status).slice(0, 40))}`,
+      );
+  }
+}

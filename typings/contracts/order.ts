@@ -1,0 +1,91 @@
+// Requests and answers of the `order`, `pay` and `refund` cloud functions. Money is integer fen, times epoch ms.
+
+/** Order states (server/domain/order-state.ts is the one transition table). */
+export type OrderStatus =
+  | 'AWAITING_PAYMENT'
+  | 'PAID'
+  | 'CLOSED_BY_USER'
+  | 'CLOSED_BY_TIMEOUT'
+  | 'PAID_AFTER_CLOSE'
+  | 'REFUND_PROCESSING'
+  | 'PARTIALLY_REFUNDED'
+  | 'REFUNDED'
+  | 'REFUND_FAILED';
+
+/** One order line as priced by the server when the order was placed. */
+export interface OrderLineView {
+  skuId: string;
+  productId: string;
+  title: string;
+  spec: string;
+  unitPriceFen: number;
+  quantity: number;
+  lineTotalFen: number;
+}
+
+/** An order as its owner sees it. */
+export interface OrderView {
+  outTradeNo: string;
+  status: OrderStatus;
+  lines: OrderLineView[];
+  /** The goods' value. */
+  totalFen: number;
+  /** What WeChat Pay charges (1 fen for a tester order). */
+  payableFen: number;
+  isTestOrder: boolean;
+  /** Paid through the demo provider: no real money moved. */
+  simulated: boolean;
+  createdAtMs: number;
+  expiresAtMs: number;
+  paidAtMs: number | null;
+  refundedFen: number;
+  /** The shopper may start (or resume) payment now. */
+  canPay: boolean;
+  /** The shopper may cancel now. */
+  canCancel: boolean;
+}
+
+/** The exact parameters for wx.requestPayment. */
+export interface RequestPaymentView {
+  timeStamp: string;
+  nonceStr: string;
+  package: string;
+  signType: 'RSA' | 'MD5';
+  paySign: string;
+}
+
+/** Answer of pay.start. */
+export interface StartPaymentView {
+  outTradeNo: string;
+  payableFen: number;
+  /** Pass to wx.requestPayment; its result is only a hint: ask pay.sync (or order.get) for the truth. */
+  requestPayment: RequestPaymentView;
+  /** True with the demo provider: show the simulated cashier instead of wx.requestPayment. */
+  simulated: boolean;
+}
+
+/** A refund as an admin sees it. */
+export interface RefundView {
+  outRefundNo: string;
+  outTradeNo: string;
+  amountFen: number;
+  status: 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL';
+  reason: string;
+  createdAtMs: number;
+  successTimeMs: number | null;
+}
+
+/** Events of the `order` function. */
+export type OrderRequest =
+  | { action: 'place'; clientRequestKey: string }
+  | { action: 'get'; outTradeNo: string }
+  | { action: 'listMine'; limit?: number; beforeMs?: number }
+  | { action: 'cancel'; outTradeNo: string };
+
+/** Events of the `pay` function. */
+export type PayRequest = { action: 'start'; outTradeNo: string } | { action: 'sync'; outTradeNo: string };
+
+/** Events of the `refund` function (admins from configuration only). */
+export type RefundRequest =
+  | { action: 'create'; outTradeNo: string; amountFen: number; reason?: string; requestKey: string }
+  | { action: 'list'; outTradeNo: string };
