@@ -1,16 +1,108 @@
-// The one place that wires adapters from validated configuration. Each cloud function entry calls one builder here.
-import { randomUUID } from 'node:crypto';
+// The one place that wires adapters from validated configuration. Each cloud function entry calls one builder here;
+// everything is built once per cold start and a configuration error names the setting on every call.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CheckoutService } from './application/checkout.service';
+import type { CoreDeps } from './application/core.deps';
+import { JobsService } from './application/jobs.service';
+import { NotificationService } from './application/notification.service';
+import { PaymentService } from './application/payment.service';
+import type { PaymentProvider } from './application/ports/payment-provider.port';
+import { RefundService } from './application/refund.service';
 import { ShopService } from './application/shop.service';
+import { base62FromBytes } from './domain/ids';
+import type { AppConfig } from './adapters/config/app-config';
+import { AppConfigError, parseAppConfig } from './adapters/config/app-config';
 import { DbCartStore } from './adapters/db/cart.repository';
 import { DbCatalogReader } from './adapters/db/catalog.repository';
+import { DbOrderStore } from './adapters/db/order.repository';
+import { DbMetrics, DbPaymentEventStore, DbReconcileReportStore } from './adapters/db/payment-event.repository';
+import { DbRefundStore } from './adapters/db/refund.repository';
+import type { CoreHandlersDeps } from './adapters/functions/core.handlers';
+import { orderActions, payActions, refundActions } from './adapters/functions/core.handlers';
 import type { ShopDeps } from './adapters/functions/shop.handlers';
 import { shopActions } from './adapters/functions/shop.handlers';
+import { createWechatPayV3Provider, parseWechatPayV3Config } from './adapters/payment/wechatpay-v3';
+import type { WechatPayV3Config } from './adapters/payment/wechatpay-v3';
+import { createHttpMain, createTimerMain } from './adapters/runtime/entrypoints';
 import { createCallableMain } from './adapters/runtime/handler';
+import { jsonResponse } from './adapters/runtime/http-event';
 import { createLogger } from './adapters/runtime/logger';
 import type { CloudRuntime } from './adapters/runtime/wx-cloud';
 
 const log = createLogger({ service: 'wxpay-safe-shop' });
-const now = () => Date.now();
+const clock = { now: () => Date.now() };
+const random = { base62: (count: number) => base62FromBytes(randomBytes(count * 2), count) };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The configured payment provider and who its payments must be addressed to. */
+function buildProvider(app: AppConfig, env: Env): { provider: PaymentProvider; merchant: CoreDeps['policy']['merchant'] } {
+  if (app.provider !== 'wechatpay-v3') {
+    throw new AppConfigError('PAY_PROVIDER', `'${app.provider}' is not built yet; use 'wechatpay-v3'`);
+  }
+  const cfg: WechatPayV3Config = parseWechatPayV3Config(env);
+  const id = cfg.identity;
+  const merchant =
+    id.mode === 'direct' ? { appid: id.appid, mchid: id.mchid } : { appid: id.spAppid, mchid: id.spMchid, subMchid: id.subMchid };
+  return { provider: createWechatPayV3Provider(cfg), merchant };
+}
+
+/** Wires the payment core from the database and the environment (exported for the local stack's tests). */
+export function buildCore(cloud: CloudRuntime, env: Env = process.env): CoreDeps {
+  const app = parseAppConfig(env);
+  const { provider, merchant } = buildProvider(app, env);
+  const db = cloud.database();
+  return {
+    orders: new DbOrderStore(db),
+    refunds: new DbRefundStore(db),
+    events: new DbPaymentEventStore(db),
+    reports: new DbReconcileReportStore(db),
+    catalog: new DbCatalogReader(db),
+    carts: new DbCartStore(db, clock.now),
+    provider,
+    clock,
+    random,
+    metrics: new DbMetrics(db, (name, error) => log.warn('metric.failed', { name, error })),
+    log,
+    policy: {
+      orderTtlMs: app.orderTtlMs,
+      closeGuardMs: 5 * 60_000,
+      prepayReuseMarginMs: 5 * 60_000,
+      merchant,
+      testerOpenids: app.testerOpenids,
+      testerAutoRefund: app.testerAutoRefund,
+      adminOpenids: app.adminOpenids,
+      simulatedPayments: false,
+    },
+  };
+}
+
+/** Builds once, remembers a failure (so every call reports the same configuration error). */
+function once<T>(build: () => T): () => T {
+  let value: { ok: true; v: T } | { ok: false; e: unknown } | undefined;
+  return () => {
+    value ??= (() => {
+      try {
+        return { ok: true as const, v: build() };
+      } catch (e) {
+        return { ok: false as const, e };
+      }
+    })();
+    if (value.ok) return value.v;
+    throw value.e;
+  };
+}
+
+function handlerDeps(core: CoreDeps): CoreHandlersDeps {
+  const payments = new PaymentService(core);
+  return {
+    checkout: new CheckoutService(core, payments),
+    payments,
+    refunds: new RefundService(core),
+    clock: core.clock,
+    adminOpenids: core.policy.adminOpenids,
+  };
+}
 
 /** The `shop` function: goods list and the shopper's cart. */
 export function createShopMain(cloud: CloudRuntime) {
@@ -22,8 +114,61 @@ export function createShopMain(cloud: CloudRuntime) {
     anonymousActions: ['listGoods'],
     boot: () => {
       const db = cloud.database();
-      return { shop: new ShopService(new DbCatalogReader(db), new DbCartStore(db, now)) };
+      return { shop: new ShopService(new DbCatalogReader(db), new DbCartStore(db, clock.now)) };
     },
     actions: shopActions,
   });
+}
+
+function callable(name: string, cloud: CloudRuntime, actions: typeof orderActions) {
+  const deps = once(() => handlerDeps(buildCore(cloud)));
+  return createCallableMain<CoreHandlersDeps>({ name, cloud, log, newRequestId: randomUUID, boot: deps, actions });
+}
+
+/** The `order` function: place (from the cart, priced on the server), get, listMine, cancel. */
+export function createOrderMain(cloud: CloudRuntime) {
+  return callable('order', cloud, orderActions);
+}
+
+/** The `pay` function: start (wx.requestPayment parameters) and sync (the provider's truth). */
+export function createPayMain(cloud: CloudRuntime) {
+  return callable('pay', cloud, payActions);
+}
+
+/** The `refund` function: staff-only refunds. */
+export function createRefundMain(cloud: CloudRuntime) {
+  return callable('refund', cloud, refundActions);
+}
+
+/** The `payNotify` HTTP-access function: WeChat Pay's notify_url for payments and refunds. */
+export function createPayNotifyMain(cloud: CloudRuntime) {
+  const service = once(() => new NotificationService(buildCore(cloud)));
+  return createHttpMain({
+    name: 'payNotify',
+    log,
+    handle: async (req) => {
+      if (req.method !== 'POST') return jsonResponse(405, { code: 'FAIL', message: 'POST only' });
+      let notifications: NotificationService;
+      try {
+        notifications = service();
+      } catch (e) {
+        log.error('payNotify.config', { error: e });
+        return jsonResponse(500, { code: 'FAIL', message: 'not configured' });
+      }
+      const answer = await notifications.handle({ headers: req.headers, rawBody: req.rawBody });
+      return jsonResponse(answer.httpStatus, { code: answer.code, message: answer.message });
+    },
+  });
+}
+
+/** The `closeExpired` timer function. */
+export function createCloseExpiredMain(cloud: CloudRuntime) {
+  const jobs = once(() => new JobsService(buildCore(cloud)));
+  return createTimerMain({ name: 'closeExpired', log, run: () => jobs().closeExpired() });
+}
+
+/** The `reconcile` timer function. */
+export function createReconcileMain(cloud: CloudRuntime) {
+  const jobs = once(() => new JobsService(buildCore(cloud)));
+  return createTimerMain({ name: 'reconcile', log, run: () => jobs().reconcile() });
 }

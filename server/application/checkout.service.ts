@@ -115,8 +115,7 @@ export class CheckoutService {
       }
       const now = this.d.clock.now();
       const closed = await this.d.orders.updateAndReleaseStock(
-        order.outTradeNo,
-        order.version,
+        order,
         { status: transition(order.status, 'USER_CANCELLED'), closedAtMs: now, providerClose, updatedAtMs: now },
         stockReservationPlan(order.lines),
       );

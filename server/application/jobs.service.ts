@@ -84,7 +84,7 @@ export class JobsService {
           r.paidInstead++;
           continue;
         }
-        const saved = await this.d.orders.update(order.outTradeNo, order.version, {
+        const saved = await this.d.orders.update(order, {
           providerClose: state,
           updatedAtMs: this.d.clock.now(),
         });
@@ -115,8 +115,7 @@ export class JobsService {
     if (providerClose === 'pending') r.deferred++;
     const now = this.d.clock.now();
     const closed = await this.d.orders.updateAndReleaseStock(
-      order.outTradeNo,
-      order.version,
+      order,
       { status: transition(order.status, 'EXPIRED'), closedAtMs: now, providerClose, updatedAtMs: now },
       stockReservationPlan(order.lines),
     );

@@ -88,7 +88,7 @@ export class PaymentService {
     // The prepay is the provider's (same out_trade_no → same order there); storing it is an optimisation, so a lost
     // compare-and-set only costs a provider call next time.
     for (let attempt = 0; attempt < APPLY_ATTEMPTS && isPayable(order.status); attempt++) {
-      const saved = await this.d.orders.update(order.outTradeNo, order.version, { prepay, updatedAtMs: now });
+      const saved = await this.d.orders.update(order, { prepay, updatedAtMs: now });
       if (saved) return view(saved, prepay);
       order = await this.owned(openid, outTradeNo);
     }
@@ -155,7 +155,7 @@ export class PaymentService {
         source,
         appliedAtMs: now,
       };
-      const updated = await this.d.orders.update(order.outTradeNo, order.version, {
+      const updated = await this.d.orders.update(order, {
         status: next,
         payment,
         updatedAtMs: now,

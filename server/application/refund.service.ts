@@ -101,8 +101,7 @@ export class RefundService {
         version: 1,
       };
       const reserved = await this.d.orders.reserveRefund(
-        order.outTradeNo,
-        order.version,
+        order,
         { status: next, refundReservedFen: addFen(order.refundReservedFen, amountFen), updatedAtMs: now },
         refund,
       );
@@ -171,7 +170,7 @@ export class RefundService {
       const refundId = report.refundId || doc.refundId;
       if (report.status === 'PROCESSING' || report.status === doc.status) {
         if (doc.submitted && doc.refundId === refundId) return { kind: 'duplicate', refund: doc };
-        const marked = await this.d.refunds.update(doc.outRefundNo, doc.version, { submitted: true, refundId, updatedAtMs: now });
+        const marked = await this.d.refunds.update(doc, { submitted: true, refundId, updatedAtMs: now });
         if (marked) return { kind: report.status === doc.status ? 'duplicate' : 'applied', refund: marked };
       } else {
         const nextStatus = nextRefundStatus(doc.status, REPORT_EVENT[report.status]);
@@ -197,11 +196,9 @@ export class RefundService {
         const status = event === null ? order.status : (nextOrderState(order.status, event) ?? order.status);
         const { version: _v, outRefundNo: _n, ...refundPatch } = updated;
         const ok = await this.d.orders.updateWithRefund(
-          order.outTradeNo,
-          order.version,
+          order,
           { status, refundedFen: refundedFen(all), refundReservedFen: reservedRefundFen(all), updatedAtMs: now },
-          doc.outRefundNo,
-          doc.version,
+          doc,
           refundPatch,
         );
         if (ok) {

@@ -52,20 +52,29 @@ describe('addToCart', () => {
     expect(cart.lines.map((l) => l.skuId)).toEqual(['few', 'tea-50g']);
   });
 
-  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses quantity %p with CART.QUANTITY_INVALID', (q) => {
-    expect(refusal(() => addToCart(EMPTY_CART, catalog, 'tea-50g', q)).code).toBe(ErrorCodes.CART_QUANTITY_INVALID);
-  });
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses quantity %p with CART.QUANTITY_INVALID',
+    (q) => {
+      expect(refusal(() => addToCart(EMPTY_CART, catalog, 'tea-50g', q)).code).toBe(
+        ErrorCodes.CART_QUANTITY_INVALID,
+      );
+    },
+  );
 
   it('refuses a negative increment on an existing line as invalid, not as a decrease', () => {
     const cart = addToCart(EMPTY_CART, catalog, 'tea-50g', 5);
-    expect(refusal(() => addToCart(cart, catalog, 'tea-50g', -2)).code).toBe(ErrorCodes.CART_QUANTITY_INVALID);
+    expect(refusal(() => addToCart(cart, catalog, 'tea-50g', -2)).code).toBe(
+      ErrorCodes.CART_QUANTITY_INVALID,
+    );
   });
 
   it('refuses unknown and off-sale SKUs', () => {
     const unknown = refusal(() => addToCart(EMPTY_CART, catalog, 'nope', 1));
     expect(unknown.code).toBe(ErrorCodes.CART_UNKNOWN_SKU);
     expect(unknown.details).toEqual({ skuId: 'nope' });
-    expect(refusal(() => addToCart(EMPTY_CART, catalog, 'offsale', 1)).code).toBe(ErrorCodes.CART_SKU_OFF_SALE);
+    expect(refusal(() => addToCart(EMPTY_CART, catalog, 'offsale', 1)).code).toBe(
+      ErrorCodes.CART_SKU_OFF_SALE,
+    );
   });
 
   it('cuts a huge client-supplied id in messages', () => {
@@ -74,7 +83,9 @@ describe('addToCart', () => {
   });
 
   it('refuses a sold-out SKU and quantities over stock, saying what is available', () => {
-    expect(refusal(() => addToCart(EMPTY_CART, catalog, 'soldout', 1)).code).toBe(ErrorCodes.CART_OUT_OF_STOCK);
+    expect(refusal(() => addToCart(EMPTY_CART, catalog, 'soldout', 1)).code).toBe(
+      ErrorCodes.CART_OUT_OF_STOCK,
+    );
     const e = refusal(() => addToCart(EMPTY_CART, catalog, 'few', 4));
     expect(e.code).toBe(ErrorCodes.CART_OUT_OF_STOCK);
     expect(e.details).toEqual({ skuId: 'few', requested: 4, available: 3 });
@@ -92,7 +103,9 @@ describe('addToCart', () => {
     const over = refusal(() => addToCart(full, catalog, 'plenty', 1));
     expect(over.code).toBe(ErrorCodes.CART_QUANTITY_LIMIT);
     expect(over.details).toEqual({ skuId: 'plenty', requested: 100, max: 99 });
-    expect(refusal(() => addToCart(EMPTY_CART, catalog, 'tea-gift', 6)).code).toBe(ErrorCodes.CART_QUANTITY_LIMIT);
+    expect(refusal(() => addToCart(EMPTY_CART, catalog, 'tea-gift', 6)).code).toBe(
+      ErrorCodes.CART_QUANTITY_LIMIT,
+    );
     expect(addToCart(EMPTY_CART, catalog, 'tea-gift', 5).lines[0]?.quantity).toBe(5);
     const oneFen = addToCart(EMPTY_CART, catalog, 'cheap', 1);
     expect(refusal(() => addToCart(oneFen, catalog, 'cheap', 1)).code).toBe(ErrorCodes.CART_QUANTITY_LIMIT);
@@ -103,7 +116,9 @@ describe('addToCart', () => {
     let cart = EMPTY_CART;
     for (let i = 0; i < MAX_CART_LINES; i += 1) cart = addToCart(cart, wide, `sku-${i}`, 1);
     expect(cart.lines).toHaveLength(MAX_CART_LINES);
-    expect(refusal(() => addToCart(cart, wide, `sku-${MAX_CART_LINES}`, 1)).code).toBe(ErrorCodes.CART_TOO_MANY_LINES);
+    expect(refusal(() => addToCart(cart, wide, `sku-${MAX_CART_LINES}`, 1)).code).toBe(
+      ErrorCodes.CART_TOO_MANY_LINES,
+    );
     expect(addToCart(cart, wide, 'sku-0', 1).lines[0]?.quantity).toBe(2);
   });
 });
@@ -120,9 +135,15 @@ describe('setCartQuantity', () => {
 
   it('refuses a line that is not in the cart, zero, and anything over the caps', () => {
     expect(refusal(() => setCartQuantity(cart, catalog, 'few', 1)).code).toBe(ErrorCodes.CART_LINE_NOT_FOUND);
-    expect(refusal(() => setCartQuantity(cart, catalog, 'tea-50g', 0)).code).toBe(ErrorCodes.CART_QUANTITY_INVALID);
-    expect(refusal(() => setCartQuantity(cart, catalog, 'tea-50g', 81)).code).toBe(ErrorCodes.CART_OUT_OF_STOCK);
-    expect(refusal(() => setCartQuantity(cart, catalog, 'tea-50g', 100)).code).toBe(ErrorCodes.CART_QUANTITY_LIMIT);
+    expect(refusal(() => setCartQuantity(cart, catalog, 'tea-50g', 0)).code).toBe(
+      ErrorCodes.CART_QUANTITY_INVALID,
+    );
+    expect(refusal(() => setCartQuantity(cart, catalog, 'tea-50g', 81)).code).toBe(
+      ErrorCodes.CART_OUT_OF_STOCK,
+    );
+    expect(refusal(() => setCartQuantity(cart, catalog, 'tea-50g', 100)).code).toBe(
+      ErrorCodes.CART_QUANTITY_LIMIT,
+    );
   });
 });
 
@@ -172,7 +193,9 @@ describe('reviewCart', () => {
         {
           productId: 'p-tea',
           title: '明前龙井',
-          skus: [{ skuId: 'tea-gift', spec: '礼盒', priceFen: 18800, stock: 15, maxPerOrder: 2, onSale: true }],
+          skus: [
+            { skuId: 'tea-gift', spec: '礼盒', priceFen: 18800, stock: 15, maxPerOrder: 2, onSale: true },
+          ],
         },
         {
           productId: 'p-misc',
@@ -197,8 +220,16 @@ describe('reviewCart', () => {
 describe('cart invariants (property)', () => {
   const skuIds = ['tea-50g', 'tea-gift', 'cheap', 'soldout', 'offsale', 'plenty', 'few', 'unknown'];
   const op = fc.oneof(
-    fc.record({ kind: fc.constant('add' as const), skuId: fc.constantFrom(...skuIds), q: fc.integer({ min: -3, max: 120 }) }),
-    fc.record({ kind: fc.constant('set' as const), skuId: fc.constantFrom(...skuIds), q: fc.integer({ min: -3, max: 120 }) }),
+    fc.record({
+      kind: fc.constant('add' as const),
+      skuId: fc.constantFrom(...skuIds),
+      q: fc.integer({ min: -3, max: 120 }),
+    }),
+    fc.record({
+      kind: fc.constant('set' as const),
+      skuId: fc.constantFrom(...skuIds),
+      q: fc.integer({ min: -3, max: 120 }),
+    }),
     fc.record({ kind: fc.constant('remove' as const), skuId: fc.constantFrom(...skuIds) }),
     fc.record({ kind: fc.constant('select' as const), skuId: fc.constantFrom(...skuIds), on: fc.boolean() }),
     fc.record({ kind: fc.constant('selectAll' as const), on: fc.boolean() }),

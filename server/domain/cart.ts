@@ -68,13 +68,19 @@ export function addToCart(cart: Cart, catalog: Catalog, skuId: string, quantity:
   const existing = cart.lines[i];
   if (existing) {
     checkPurchasable(catalog, skuId, existing.quantity + quantity, CART_CODES);
-    return makeCart(cart.lines.map((l, j) => (j === i ? { skuId, quantity: l.quantity + quantity, selected: true } : l)));
+    return makeCart(
+      cart.lines.map((l, j) => (j === i ? { skuId, quantity: l.quantity + quantity, selected: true } : l)),
+    );
   }
   checkPurchasable(catalog, skuId, quantity, CART_CODES);
   if (cart.lines.length >= MAX_CART_LINES) {
-    throw new DomainError(ErrorCodes.CART_TOO_MANY_LINES, `a cart holds at most ${MAX_CART_LINES} different items`, {
-      max: MAX_CART_LINES,
-    });
+    throw new DomainError(
+      ErrorCodes.CART_TOO_MANY_LINES,
+      `a cart holds at most ${MAX_CART_LINES} different items`,
+      {
+        max: MAX_CART_LINES,
+      },
+    );
   }
   return makeCart([...cart.lines, { skuId, quantity, selected: true }]);
 }
@@ -148,7 +154,8 @@ export function reviewCart(cart: Cart, catalog: Catalog): CartLineIssue[] {
     const limit = lineLimitFor(sku);
     const maxQuantity = Math.min(limit, sku.stock);
     if (line.quantity > limit) issues.push({ skuId: line.skuId, problem: 'OVER_LIMIT', maxQuantity });
-    else if (line.quantity > sku.stock) issues.push({ skuId: line.skuId, problem: 'OUT_OF_STOCK', maxQuantity });
+    else if (line.quantity > sku.stock)
+      issues.push({ skuId: line.skuId, problem: 'OUT_OF_STOCK', maxQuantity });
   }
   return issues;
 }

@@ -99,18 +99,54 @@ describe('parseCatalog', () => {
       (f) => (skuOf(f, 0, 0)['stock'] = -1),
       'products[0].skus[0].stock must be an integer count of items >= 0',
     ],
-    ['fractional stock', (f) => (skuOf(f, 0, 0)['stock'] = 1.5), 'products[0].skus[0].stock must be an integer'],
+    [
+      'fractional stock',
+      (f) => (skuOf(f, 0, 0)['stock'] = 1.5),
+      'products[0].skus[0].stock must be an integer',
+    ],
     ['maxPerOrder 0', (f) => (skuOf(f, 0, 0)['maxPerOrder'] = 0), 'products[0].skus[0].maxPerOrder must be'],
-    ['onSale missing', (f) => delete skuOf(f, 0, 0)['onSale'], 'products[0].skus[0].onSale must be true or false'],
-    ['onSale as string', (f) => (skuOf(f, 0, 0)['onSale'] = 'yes'), 'products[0].skus[0].onSale must be true or false'],
-    ['empty spec', (f) => (skuOf(f, 0, 0)['spec'] = ''), 'products[0].skus[0].spec must be a non-empty string'],
-    ['padded title', (f) => (f.products[1]!['title'] = ' 咖啡 '), 'products[1].title must be a non-empty string'],
-    ['long title', (f) => (f.products[1]!['title'] = '长'.repeat(61)), 'products[1].title must be at most 60 characters'],
+    [
+      'onSale missing',
+      (f) => delete skuOf(f, 0, 0)['onSale'],
+      'products[0].skus[0].onSale must be true or false',
+    ],
+    [
+      'onSale as string',
+      (f) => (skuOf(f, 0, 0)['onSale'] = 'yes'),
+      'products[0].skus[0].onSale must be true or false',
+    ],
+    [
+      'empty spec',
+      (f) => (skuOf(f, 0, 0)['spec'] = ''),
+      'products[0].skus[0].spec must be a non-empty string',
+    ],
+    [
+      'padded title',
+      (f) => (f.products[1]!['title'] = ' 咖啡 '),
+      'products[1].title must be a non-empty string',
+    ],
+    [
+      'long title',
+      (f) => (f.products[1]!['title'] = '长'.repeat(61)),
+      'products[1].title must be at most 60 characters',
+    ],
     ['missing title', (f) => delete f.products[0]!['title'], 'products[0].title must be a non-empty string'],
-    ['bad product id', (f) => (f.products[0]!['productId'] = 'p 1'), 'products[0].productId must be 1-64 characters'],
-    ['bad sku id', (f) => (skuOf(f, 1, 0)['skuId'] = 'a/b'), 'products[1].skus[0].skuId must be 1-64 characters'],
+    [
+      'bad product id',
+      (f) => (f.products[0]!['productId'] = 'p 1'),
+      'products[0].productId must be 1-64 characters',
+    ],
+    [
+      'bad sku id',
+      (f) => (skuOf(f, 1, 0)['skuId'] = 'a/b'),
+      'products[1].skus[0].skuId must be 1-64 characters',
+    ],
     ['no SKUs', (f) => (f.products[2]!['skus'] = []), 'products[2].skus must be a non-empty array'],
-    ['image over http', (f) => (f.products[0]!['imageUrl'] = 'http://x/y.png'), 'products[0].imageUrl must start with'],
+    [
+      'image over http',
+      (f) => (f.products[0]!['imageUrl'] = 'http://x/y.png'),
+      'products[0].imageUrl must start with',
+    ],
     [
       'mismatching SKU productId',
       (f) => (skuOf(f, 1, 0)['productId'] = 'p-1'),
@@ -121,7 +157,11 @@ describe('parseCatalog', () => {
       (f) => (skuOf(f, 2, 0)['pricefen'] = 100),
       'products[2].skus[0].pricefen is not a known field',
     ],
-    ['a product that is not an object', (f) => (f.products[1] = [] as never), 'products[1] must be an object, got an array'],
+    [
+      'a product that is not an object',
+      (f) => (f.products[1] = [] as never),
+      'products[1] must be an object, got an array',
+    ],
   ])('refuses %s, naming the path', (_name, breakIt, message) => {
     const file = validFile();
     breakIt(file);

@@ -64,7 +64,8 @@ class Issues {
       return undefined;
     }
     for (const key of Object.keys(value)) {
-      if (!known.includes(key)) this.add(`${path}.${key}`, `is not a known field (known: ${known.join(', ')})`);
+      if (!known.includes(key))
+        this.add(`${path}.${key}`, `is not a known field (known: ${known.join(', ')})`);
     }
     return value as Json;
   }
@@ -164,7 +165,10 @@ function parseProduct(
   if (obj['imageUrl'] !== undefined) {
     const url = obj['imageUrl'];
     if (typeof url !== 'string' || !IMAGE_URL_PATTERN.test(url)) {
-      issues.add(`${path}.imageUrl`, `must start with https://, cloud:// or / and contain no spaces, got ${kindOf(url)}`);
+      issues.add(
+        `${path}.imageUrl`,
+        `must start with https://, cloud:// or / and contain no spaces, got ${kindOf(url)}`,
+      );
     } else {
       imageUrl = url;
     }
@@ -207,7 +211,10 @@ function parseSku(
   }
   // The product id is implied by nesting; when a file repeats it, it must agree.
   if (obj['productId'] !== undefined && obj['productId'] !== productId) {
-    issues.add(`${path}.productId`, `must equal the enclosing product's productId, got ${kindOf(obj['productId'])}`);
+    issues.add(
+      `${path}.productId`,
+      `must equal the enclosing product's productId, got ${kindOf(obj['productId'])}`,
+    );
   }
   const spec = issues.text(`${path}.spec`, obj['spec'], MAX_SPEC_CHARS);
   const priceFen = issues.integer(`${path}.priceFen`, obj['priceFen'], 1, 'an integer of fen');
@@ -217,7 +224,8 @@ function parseSku(
       ? undefined
       : issues.integer(`${path}.maxPerOrder`, obj['maxPerOrder'], 1, 'an integer count of items');
   const onSale = obj['onSale'];
-  if (typeof onSale !== 'boolean') issues.add(`${path}.onSale`, `must be true or false, got ${kindOf(onSale)}`);
+  if (typeof onSale !== 'boolean')
+    issues.add(`${path}.onSale`, `must be true or false, got ${kindOf(onSale)}`);
   if (
     issues.list.length > before ||
     skuId === undefined ||

@@ -22,7 +22,9 @@ export const MIN_ID_TIME_MS = Date.UTC(2000, 0, 1) - BEIJING_OFFSET_MS;
 export const MAX_ID_TIME_MS = Date.UTC(10000, 0, 1) - BEIJING_OFFSET_MS - 1;
 
 const RANDOM_PATTERN = new RegExp(`^[0-9A-Za-z]{${ID_RANDOM_CHARS}}$`);
-const GENERATED_PATTERN = new RegExp(`^([${ORDER_ID_PREFIX}${REFUND_ID_PREFIX}])(\\d{17})([0-9A-Za-z]{${ID_RANDOM_CHARS}})$`);
+const GENERATED_PATTERN = new RegExp(
+  `^([${ORDER_ID_PREFIX}${REFUND_ID_PREFIX}])(\\d{17})([0-9A-Za-z]{${ID_RANDOM_CHARS}})$`,
+);
 
 /** Which kind of id a generated id is. */
 export type IdKind = 'order' | 'refund';
@@ -42,9 +44,13 @@ function pad(n: number, width: number): string {
 /** 17 digits yyyyMMddHHmmssSSS of Beijing time; throws TIME.INVALID outside MIN_ID_TIME_MS..MAX_ID_TIME_MS. */
 function beijingStamp(nowMs: number): string {
   if (!Number.isSafeInteger(nowMs) || nowMs < MIN_ID_TIME_MS || nowMs > MAX_ID_TIME_MS) {
-    throw new DomainError(ErrorCodes.TIME_INVALID, 'id time must be an integer epoch-ms between the years 2000 and 9999', {
-      nowMs: Number.isFinite(nowMs) ? nowMs : String(nowMs),
-    });
+    throw new DomainError(
+      ErrorCodes.TIME_INVALID,
+      'id time must be an integer epoch-ms between the years 2000 and 9999',
+      {
+        nowMs: Number.isFinite(nowMs) ? nowMs : String(nowMs),
+      },
+    );
   }
   // A Date built from a given number is pure arithmetic; only Date.now() would read a clock.
   const d = new Date(nowMs + BEIJING_OFFSET_MS);
@@ -61,7 +67,10 @@ function beijingStamp(nowMs: number): string {
 
 function makeId(prefix: string, nowMs: number, randomBase62: string): string {
   if (typeof randomBase62 !== 'string' || !RANDOM_PATTERN.test(randomBase62)) {
-    throw new DomainError(ErrorCodes.IDS_BAD_RANDOM, `an id needs exactly ${ID_RANDOM_CHARS} random base62 characters`);
+    throw new DomainError(
+      ErrorCodes.IDS_BAD_RANDOM,
+      `an id needs exactly ${ID_RANDOM_CHARS} random base62 characters`,
+    );
   }
   return `${prefix}${beijingStamp(nowMs)}${randomBase62}`;
 }
@@ -111,7 +120,15 @@ export function decodeId(id: string): DecodedId | undefined {
   if (!m || m[1] === undefined || m[2] === undefined || m[3] === undefined) return undefined;
   const s = m[2];
   const part = (from: number, to: number): number => Number(s.slice(from, to));
-  const local = Date.UTC(part(0, 4), part(4, 6) - 1, part(6, 8), part(8, 10), part(10, 12), part(12, 14), part(14, 17));
+  const local = Date.UTC(
+    part(0, 4),
+    part(4, 6) - 1,
+    part(6, 8),
+    part(8, 10),
+    part(10, 12),
+    part(12, 14),
+    part(14, 17),
+  );
   const timeMs = local - BEIJING_OFFSET_MS;
   // Date.UTC rolls 2026-13-40 over into a later date; re-encoding catches it.
   if (!Number.isSafeInteger(timeMs) || timeMs < MIN_ID_TIME_MS || timeMs > MAX_ID_TIME_MS) return undefined;
@@ -131,13 +148,19 @@ export function base62FromBytes(bytes: ArrayLike<number>, length: number = ID_RA
   for (let i = 0; i < bytes.length && out.length < length; i += 1) {
     const b = bytes[i];
     if (b === undefined || !Number.isInteger(b) || b < 0 || b > 255) {
-      throw new DomainError(ErrorCodes.IDS_BAD_RANDOM, `random input must be bytes 0-255, got ${String(b)} at ${i}`);
+      throw new DomainError(
+        ErrorCodes.IDS_BAD_RANDOM,
+        `random input must be bytes 0-255, got ${String(b)} at ${i}`,
+      );
     }
     // 248 = 4 × 62: accepting only 0..247 gives every character exactly 4 bytes, so all are equally likely.
     if (b < 248) out += BASE62_ALPHABET[b % 62] ?? '';
   }
   if (out.length < length) {
-    throw new DomainError(ErrorCodes.IDS_BAD_RANDOM, `not enough random bytes for ${length} base62 characters`);
+    throw new DomainError(
+      ErrorCodes.IDS_BAD_RANDOM,
+      `not enough random bytes for ${length} base62 characters`,
+    );
   }
   return out;
 }

@@ -174,12 +174,24 @@ describe('formatYuan / parseYuan', () => {
     expect(parseYuan(text)).toBe(amount);
   });
 
-  it.each(['-1', '1.234', '1e3', ' 1', '1 ', '', '1.', '.5', '+1', '1,000.00', '１', '0x10', 'NaN', 'Infinity'])(
-    'refuses "%s" with MONEY.BAD_YUAN',
-    (text) => {
-      expect(codeOf(() => parseYuan(text))).toBe(ErrorCodes.MONEY_BAD_YUAN);
-    },
-  );
+  it.each([
+    '-1',
+    '1.234',
+    '1e3',
+    ' 1',
+    '1 ',
+    '',
+    '1.',
+    '.5',
+    '+1',
+    '1,000.00',
+    '１',
+    '0x10',
+    'NaN',
+    'Infinity',
+  ])('refuses "%s" with MONEY.BAD_YUAN', (text) => {
+    expect(codeOf(() => parseYuan(text))).toBe(ErrorCodes.MONEY_BAD_YUAN);
+  });
 
   it('refuses amounts beyond the safe range with MONEY.OVERFLOW', () => {
     expect(codeOf(() => parseYuan('90071992547409.92'))).toBe(ErrorCodes.MONEY_OVERFLOW);

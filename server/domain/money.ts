@@ -15,8 +15,10 @@ export function fen(value: number): Fen {
       `amount must be a finite integer number of fen, got ${describe(value)}`,
     );
   }
-  if (value < 0) throw new DomainError(ErrorCodes.MONEY_NEGATIVE, `amount must not be negative, got ${value}`);
-  if (!Number.isSafeInteger(value)) throw new DomainError(ErrorCodes.MONEY_OVERFLOW, `amount ${value} is too large`);
+  if (value < 0)
+    throw new DomainError(ErrorCodes.MONEY_NEGATIVE, `amount must not be negative, got ${value}`);
+  if (!Number.isSafeInteger(value))
+    throw new DomainError(ErrorCodes.MONEY_OVERFLOW, `amount ${value} is too large`);
   // -0 passes every check above; adding 0 turns it into +0 so that Object.is and string forms agree.
   return (value + 0) as Fen;
 }
@@ -53,7 +55,10 @@ export function subtractFen(a: Fen, b: Fen): Fen {
 /** unit price × quantity (quantity a non-negative integer, else MONEY.NOT_INTEGER); refuses overflow. */
 export function multiplyFen(unit: Fen, quantity: number): Fen {
   if (!Number.isInteger(quantity) || quantity < 0) {
-    throw new DomainError(ErrorCodes.MONEY_NOT_INTEGER, `quantity must be a non-negative integer, got ${quantity}`);
+    throw new DomainError(
+      ErrorCodes.MONEY_NOT_INTEGER,
+      `quantity must be a non-negative integer, got ${quantity}`,
+    );
   }
   return fen(unit * quantity);
 }
@@ -99,7 +104,8 @@ export function parseYuan(text: string): Fen {
  */
 export function allocateFen(total: Fen, weights: readonly number[]): Fen[] {
   const amount = fen(total);
-  if (weights.length === 0) throw new DomainError(ErrorCodes.MONEY_BAD_WEIGHTS, 'allocation needs at least one weight');
+  if (weights.length === 0)
+    throw new DomainError(ErrorCodes.MONEY_BAD_WEIGHTS, 'allocation needs at least one weight');
   let weightSum = 0;
   for (const w of weights) {
     if (!Number.isSafeInteger(w) || w < 0) {

@@ -119,7 +119,9 @@ describe('order transition table', () => {
     expect(() => {
       (table['REFUNDED'] as Record<string, string>)['PAYMENT_SUCCEEDED'] = 'PAID';
     }).toThrow(TypeError);
-    expect(refusal(() => transition('REFUNDED', 'PAYMENT_SUCCEEDED')).code).toBe(ErrorCodes.ORDER_ILLEGAL_TRANSITION);
+    expect(refusal(() => transition('REFUNDED', 'PAYMENT_SUCCEEDED')).code).toBe(
+      ErrorCodes.ORDER_ILLEGAL_TRANSITION,
+    );
   });
 
   it('reaches every state from AWAITING_PAYMENT (no unreachable state)', () => {
@@ -127,7 +129,13 @@ describe('order transition table', () => {
   });
 
   it('every state can reach a resting state (no trap that needs a database edit to leave)', () => {
-    const resting: OrderState[] = ['PAID', 'CLOSED_BY_USER', 'CLOSED_BY_TIMEOUT', 'PARTIALLY_REFUNDED', 'REFUNDED'];
+    const resting: OrderState[] = [
+      'PAID',
+      'CLOSED_BY_USER',
+      'CLOSED_BY_TIMEOUT',
+      'PARTIALLY_REFUNDED',
+      'REFUNDED',
+    ];
     for (const state of ORDER_STATES) {
       const r = reachable(state, table);
       expect(resting.some((s) => r.has(s))).toBe(true);
@@ -195,7 +203,9 @@ describe('real-life order histories', () => {
   });
 
   it('a paid order cannot be cancelled or expired: it is refunded instead', () => {
-    expect(refusal(() => transition('PAID', 'USER_CANCELLED')).code).toBe(ErrorCodes.ORDER_ILLEGAL_TRANSITION);
+    expect(refusal(() => transition('PAID', 'USER_CANCELLED')).code).toBe(
+      ErrorCodes.ORDER_ILLEGAL_TRANSITION,
+    );
     expect(refusal(() => transition('PAID', 'EXPIRED')).code).toBe(ErrorCodes.ORDER_ILLEGAL_TRANSITION);
   });
 
@@ -220,8 +230,19 @@ describe('real-life order histories', () => {
   });
 
   it('refund outcomes cannot arrive for an order that has no refund under way', () => {
-    for (const s of ['AWAITING_PAYMENT', 'PAID', 'PARTIALLY_REFUNDED', 'PAID_AFTER_CLOSE', 'REFUNDED'] as const) {
-      for (const e of ['REFUND_SUCCEEDED_PARTIAL', 'REFUND_SUCCEEDED_FULL', 'REFUND_FAILED', 'REFUND_RETRIED'] as const) {
+    for (const s of [
+      'AWAITING_PAYMENT',
+      'PAID',
+      'PARTIALLY_REFUNDED',
+      'PAID_AFTER_CLOSE',
+      'REFUNDED',
+    ] as const) {
+      for (const e of [
+        'REFUND_SUCCEEDED_PARTIAL',
+        'REFUND_SUCCEEDED_FULL',
+        'REFUND_FAILED',
+        'REFUND_RETRIED',
+      ] as const) {
         expect(refusal(() => transition(s, e)).code).toBe(ErrorCodes.ORDER_ILLEGAL_TRANSITION);
       }
     }
@@ -232,12 +253,13 @@ describe('real-life order histories', () => {
       fc.property(fc.array(fc.constantFrom(...ORDER_EVENTS), { maxLength: 30 }), (events) => {
         let s: OrderState = 'AWAITING_PAYMENT';
         for (const e of events) {
-          const expected = table[s]?.[e];
+          const expected: string | undefined = table[s]?.[e];
           try {
             s = transition(s, e);
             if (s !== expected) return false;
           } catch (err) {
-            if (expected !== undefined || !isDomainError(err, ErrorCodes.ORDER_ILLEGAL_TRANSITION)) return false;
+            if (expected !== undefined || !isDomainError(err, ErrorCodes.ORDER_ILLEGAL_TRANSITION))
+              return false;
             if (err.details?.['from'] !== s || err.details['event'] !== e) return false;
           }
         }
@@ -335,9 +357,17 @@ describe('refund machine', () => {
     expect(transitionRefund('ABNORMAL', 'RETRIED')).toBe('PROCESSING');
     expect(transitionRefund('ABNORMAL', 'REPORTED_SUCCESS')).toBe('SUCCESS');
     expect(REFUND_STATUSES.filter(isRefundFinal)).toEqual(['SUCCESS', 'CLOSED']);
-    expect(allowedRefundEvents('PROCESSING')).toEqual(['REPORTED_SUCCESS', 'REPORTED_CLOSED', 'REPORTED_ABNORMAL']);
-    expect(refusal(() => transitionRefund('PROCESSING', 'RETRIED')).code).toBe(ErrorCodes.REFUND_ILLEGAL_TRANSITION);
-    expect(refusal(() => transitionRefund('CLOSED', 'RETRIED')).code).toBe(ErrorCodes.REFUND_ILLEGAL_TRANSITION);
+    expect(allowedRefundEvents('PROCESSING')).toEqual([
+      'REPORTED_SUCCESS',
+      'REPORTED_CLOSED',
+      'REPORTED_ABNORMAL',
+    ]);
+    expect(refusal(() => transitionRefund('PROCESSING', 'RETRIED')).code).toBe(
+      ErrorCodes.REFUND_ILLEGAL_TRANSITION,
+    );
+    expect(refusal(() => transitionRefund('CLOSED', 'RETRIED')).code).toBe(
+      ErrorCodes.REFUND_ILLEGAL_TRANSITION,
+    );
   });
 
   it('every status is reachable from PROCESSING', () => {
@@ -357,7 +387,8 @@ describe('refund machine', () => {
     // a duplicate is never also a legal transition
     for (const status of REFUND_STATUSES) {
       for (const event of REFUND_EVENTS) {
-        if (isRefundReportAlreadyApplied(status, event)) expect(allowedRefundEvents(status)).not.toContain(event);
+        if (isRefundReportAlreadyApplied(status, event))
+          expect(allowedRefundEvents(status)).not.toContain(event);
       }
     }
   });

@@ -108,7 +108,10 @@ export function isOrderEvent(value: unknown): value is OrderEvent {
 /** Reads a stored state; throws ORDER.UNKNOWN_STATE for anything that is not an OrderState. */
 export function parseOrderState(value: unknown): OrderState {
   if (!isOrderState(value)) {
-    throw new DomainError(ErrorCodes.ORDER_UNKNOWN_STATE, `unknown order state: ${JSON.stringify(value) ?? 'undefined'}`);
+    throw new DomainError(
+      ErrorCodes.ORDER_UNKNOWN_STATE,
+      `unknown order state: ${JSON.stringify(value) ?? 'undefined'}`,
+    );
   }
   return value;
 }
@@ -123,10 +126,14 @@ export function nextOrderState(state: OrderState, event: OrderEvent): OrderState
 export function transition(state: OrderState, event: OrderEvent): OrderState {
   const next = nextOrderState(state, event);
   if (next === undefined) {
-    throw new DomainError(ErrorCodes.ORDER_ILLEGAL_TRANSITION, `an order in ${String(state)} cannot take ${String(event)}`, {
-      from: state,
-      event,
-    });
+    throw new DomainError(
+      ErrorCodes.ORDER_ILLEGAL_TRANSITION,
+      `an order in ${String(state)} cannot take ${String(event)}`,
+      {
+        from: state,
+        event,
+      },
+    );
   }
   return next;
 }
@@ -149,7 +156,9 @@ export function isPayable(state: OrderState): boolean {
 /** Throws ORDER.NOT_PAYABLE (details: state) unless the order may be paid now. */
 export function assertPayable(state: OrderState): void {
   if (!isPayable(state)) {
-    throw new DomainError(ErrorCodes.ORDER_NOT_PAYABLE, `an order in ${String(state)} cannot be paid`, { state });
+    throw new DomainError(ErrorCodes.ORDER_NOT_PAYABLE, `an order in ${String(state)} cannot be paid`, {
+      state,
+    });
   }
 }
 
@@ -198,7 +207,11 @@ export function hasReceivedPayment(state: OrderState): boolean {
 
 /** Closed without money: cancelled or expired (a later payment moves it to PAID_AFTER_CLOSE). */
 export function isClosedUnpaid(state: OrderState): boolean {
-  return !hasReceivedPayment(state) && !isPayable(state) && nextOrderState(state, 'PAYMENT_SUCCEEDED') !== undefined;
+  return (
+    !hasReceivedPayment(state) &&
+    !isPayable(state) &&
+    nextOrderState(state, 'PAYMENT_SUCCEEDED') !== undefined
+  );
 }
 
 /** Any refund must return everything paid: the money arrived for an order that had been closed. */

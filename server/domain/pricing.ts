@@ -69,22 +69,34 @@ export function priceOrder(
   // The lines come from a client event: their declared type is a hope, so check the shape at runtime.
   const raw: unknown = selectedLines;
   if (!Array.isArray(raw)) {
-    throw new DomainError(ErrorCodes.ORDER_LINES_INVALID, 'order lines must be an array of {skuId, quantity}');
+    throw new DomainError(
+      ErrorCodes.ORDER_LINES_INVALID,
+      'order lines must be an array of {skuId, quantity}',
+    );
   }
   const requests = raw as readonly unknown[];
-  if (requests.length === 0) throw new DomainError(ErrorCodes.ORDER_EMPTY, 'an order needs at least one item');
+  if (requests.length === 0)
+    throw new DomainError(ErrorCodes.ORDER_EMPTY, 'an order needs at least one item');
   if (requests.length > MAX_CART_LINES) {
-    throw new DomainError(ErrorCodes.ORDER_TOO_MANY_LINES, `an order holds at most ${MAX_CART_LINES} different items`, {
-      max: MAX_CART_LINES,
-    });
+    throw new DomainError(
+      ErrorCodes.ORDER_TOO_MANY_LINES,
+      `an order holds at most ${MAX_CART_LINES} different items`,
+      {
+        max: MAX_CART_LINES,
+      },
+    );
   }
   const seen = new Set<string>();
   const priced = requests.map((request, i) => {
     const { skuId, quantity } = readLine(request, i);
     if (seen.has(skuId)) {
-      throw new DomainError(ErrorCodes.ORDER_DUPLICATE_LINE, `${shown(skuId)} appears in more than one line`, {
-        skuId: shown(skuId),
-      });
+      throw new DomainError(
+        ErrorCodes.ORDER_DUPLICATE_LINE,
+        `${shown(skuId)} appears in more than one line`,
+        {
+          skuId: shown(skuId),
+        },
+      );
     }
     seen.add(skuId);
     assertQuantity(quantity, ORDER_CODES, skuId);
@@ -133,5 +145,7 @@ export function paymentDescription(order: PricedOrder): string {
   const more = order.lines.length > 1 ? ` 等${order.lines.length}件商品` : '';
   const text = `${order.isTestOrder ? '[测试] ' : ''}${head}${more}`;
   const chars = Array.from(text);
-  return chars.length <= MAX_PAYMENT_DESCRIPTION_CHARS ? text : chars.slice(0, MAX_PAYMENT_DESCRIPTION_CHARS).join('');
+  return chars.length <= MAX_PAYMENT_DESCRIPTION_CHARS
+    ? text
+    : chars.slice(0, MAX_PAYMENT_DESCRIPTION_CHARS).join('');
 }

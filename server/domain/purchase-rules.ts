@@ -22,11 +22,15 @@ export function lineLimitFor(sku: Sku): number {
 }
 
 /** Throws `codes.quantityInvalid` unless `quantity` is an integer >= 1. */
-export function assertQuantity(quantity: unknown, codes: PurchaseCodes, skuId: string): asserts quantity is number {
+export function assertQuantity(
+  quantity: unknown,
+  codes: PurchaseCodes,
+  skuId: string,
+): asserts quantity is number {
   if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1) {
     throw new DomainError(codes.quantityInvalid, `quantity of ${shown(skuId)} must be a whole number >= 1`, {
       skuId: shown(skuId),
-      quantity: typeof quantity === 'number' ? quantity : String(quantity),
+      quantity: typeof quantity === 'number' ? quantity : shown(String(quantity)),
     });
   }
 }
@@ -35,18 +39,24 @@ export function assertQuantity(quantity: unknown, codes: PurchaseCodes, skuId: s
  * Checks that `quantity` items of `skuId` may be bought now: a positive integer, a known SKU that is on sale,
  * within the line limit and within stock (checked in that order). Returns the SKU; throws with `codes` otherwise.
  */
-export function checkPurchasable(catalog: Catalog, skuId: string, quantity: unknown, codes: PurchaseCodes): Sku {
+export function checkPurchasable(
+  catalog: Catalog,
+  skuId: string,
+  quantity: unknown,
+  codes: PurchaseCodes,
+): Sku {
   assertQuantity(quantity, codes, skuId);
   const sku = findSku(catalog, skuId);
-  if (!sku) throw new DomainError(codes.unknownSku, `no such product variant: ${shown(skuId)}`, { skuId: shown(skuId) });
+  if (!sku) {
+    throw new DomainError(codes.unknownSku, `no such product variant: ${shown(skuId)}`, {
+      skuId: shown(skuId),
+    });
+  }
   if (!sku.onSale) throw new DomainError(codes.offSale, `${skuId} is not on sale`, { skuId });
   const limit = lineLimitFor(sku);
   if (quantity > limit) {
-    throw new DomainError(codes.quantityLimit, `at most ${limit} of ${skuId} per order, asked for ${quantity}`, {
-      skuId,
-      requested: quantity,
-      max: limit,
-    });
+    const message = `at most ${limit} of ${skuId} per order, asked for ${quantity}`;
+    throw new DomainError(codes.quantityLimit, message, { skuId, requested: quantity, max: limit });
   }
   if (quantity > sku.stock) {
     throw new DomainError(
@@ -58,7 +68,7 @@ export function checkPurchasable(catalog: Catalog, skuId: string, quantity: unkn
   return sku;
 }
 
-/** Ids from clients may be anything: messages and details show at most 64 characters of them. */
+/** `id` cut to at most 64 characters for messages and details (ids from clients may be any length). */
 export function shown(id: string): string {
   return id.length > 64 ? `${id.slice(0, 64)}…` : id;
 }

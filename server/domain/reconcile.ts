@@ -138,7 +138,8 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
   const paymentRows: BillRow[] = [];
   const refundRows: BillRow[] = [];
   for (const row of input.billRows) {
-    if (typeof row.outTradeNo !== 'string' || row.outTradeNo === '') throw invalid('every bill row needs an outTradeNo');
+    if (typeof row.outTradeNo !== 'string' || row.outTradeNo === '')
+      throw invalid('every bill row needs an outTradeNo');
     if (row.tradeState === 'REFUND') refundRows.push(row);
     else if (row.tradeState === 'SUCCESS') paymentRows.push(row);
     else {
@@ -239,7 +240,8 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
   const refundsByNo = new Map<string, BillRow[]>();
   for (const row of refundRows) {
     const no = row.outRefundNo;
-    if (typeof no !== 'string' || no === '') throw invalid(`refund row of ${row.outTradeNo} has no outRefundNo`);
+    if (typeof no !== 'string' || no === '')
+      throw invalid(`refund row of ${row.outTradeNo} has no outRefundNo`);
     if (row.refundFen === undefined) throw invalid(`refund row ${no} has no refundFen`);
     billRefundFen = addFen(billRefundFen, fen(row.refundFen));
     const list = refundsByNo.get(no);
@@ -252,11 +254,21 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
     const wechatFen = fen(row.refundFen ?? 0);
     const base = { subject: 'refund' as const, outTradeNo: row.outTradeNo, outRefundNo };
     if (rows.length > 1) {
-      found.push({ ...base, kind: 'DUPLICATE_IN_BILL', wechatFen, message: `the bill has ${rows.length} rows for one refund` });
+      found.push({
+        ...base,
+        kind: 'DUPLICATE_IN_BILL',
+        wechatFen,
+        message: `the bill has ${rows.length} rows for one refund`,
+      });
     }
     const local = refunds.get(outRefundNo);
     if (!local) {
-      found.push({ ...base, kind: 'MISSING_HERE', wechatFen, message: 'WeChat shows a refund this shop has no record of' });
+      found.push({
+        ...base,
+        kind: 'MISSING_HERE',
+        wechatFen,
+        message: 'WeChat shows a refund this shop has no record of',
+      });
       continue;
     }
     let clean = true;

@@ -68,7 +68,9 @@ describe('assertRefundAmount', () => {
   it.each([0, -1, 0.5, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])(
     'refuses %p fen with REFUND.AMOUNT_INVALID',
     (amount) => {
-      expect(refusal(() => assertRefundAmount(paid, refunds, amount)).code).toBe(ErrorCodes.REFUND_AMOUNT_INVALID);
+      expect(refusal(() => assertRefundAmount(paid, refunds, amount)).code).toBe(
+        ErrorCodes.REFUND_AMOUNT_INVALID,
+      );
     },
   );
 
@@ -116,7 +118,11 @@ describe('orderEventForRefunds', () => {
     ['success beside an abnormal one', [r(400, 'ABNORMAL'), r(100, 'SUCCESS')], 'REFUND_FAILED'],
     ['closed', [r(400, 'CLOSED')], 'REFUND_FAILED'],
     ['closed after a success', [r(400, 'SUCCESS'), r(100, 'CLOSED')], 'REFUND_FAILED'],
-    ['a success after a closed one (the newer refund answered it)', [r(100, 'CLOSED'), r(100, 'SUCCESS')], 'REFUND_SUCCEEDED_PARTIAL'],
+    [
+      'a success after a closed one (the newer refund answered it)',
+      [r(100, 'CLOSED'), r(100, 'SUCCESS')],
+      'REFUND_SUCCEEDED_PARTIAL',
+    ],
   ])('%s → %s', (_name, refunds, event) => {
     expect(orderEventForRefunds(paid, refunds)).toBe(event);
   });
@@ -139,7 +145,12 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
     kind: fc.constant('report' as const),
     index: fc.nat({ max: 9 }),
-    status: fc.constantFrom('PROCESSING' as const, 'SUCCESS' as const, 'CLOSED' as const, 'ABNORMAL' as const),
+    status: fc.constantFrom(
+      'PROCESSING' as const,
+      'SUCCESS' as const,
+      'CLOSED' as const,
+      'ABNORMAL' as const,
+    ),
   }),
   fc.record({ kind: fc.constant('retry' as const), index: fc.nat({ max: 9 }) }),
 );
@@ -150,7 +161,7 @@ describe('any sequence of refund requests and outcomes (property)', () => {
       fc.property(
         fc.integer({ min: 1, max: 1000 }),
         fc.constantFrom<OrderState>('PAID', 'PAID_AFTER_CLOSE'),
-        fc.array(step, { maxLength: 40 }),
+        fc.array(step, { minLength: 1, maxLength: 60, size: 'max' }),
         (paidRaw, start, steps) => {
           const paid: Fen = fen(paidRaw);
           let order: OrderState = start;
@@ -162,7 +173,8 @@ describe('any sequence of refund requests and outcomes (property)', () => {
               let amount: Fen;
               try {
                 const rest = refundableFen(paid, refunds);
-                const wanted = s.amount === 'rest' ? rest : s.amount === 'half' ? Math.ceil(rest / 2) : s.amount;
+                const wanted =
+                  s.amount === 'rest' ? rest : s.amount === 'half' ? Math.ceil(rest / 2) : s.amount;
                 amount = assertRefundAmount(paid, refunds, wanted, { fullOnly: mustRefundInFull(order) });
               } catch (e) {
                 if (!isDomainError(e) || !e.code.startsWith('REFUND.')) throw e;
@@ -196,7 +208,7 @@ describe('any sequence of refund requests and outcomes (property)', () => {
           return true;
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 });

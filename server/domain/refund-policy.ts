@@ -20,7 +20,10 @@ const RESERVING: ReadonlySet<RefundStatus> = new Set<RefundStatus>(['PROCESSING'
 
 /** Sum of refunds with a reserving status (PROCESSING, SUCCESS, ABNORMAL), in fen. */
 export function reservedRefundFen(refunds: readonly RefundRecord[]): Fen {
-  return refunds.reduce((sum, r) => (RESERVING.has(r.status) ? addFen(sum, fen(r.amountFen)) : sum), ZERO_FEN);
+  return refunds.reduce(
+    (sum, r) => (RESERVING.has(r.status) ? addFen(sum, fen(r.amountFen)) : sum),
+    ZERO_FEN,
+  );
 }
 
 /** Sum of refunds WeChat reported SUCCESS, in fen: money that is back with the shopper. */
@@ -62,9 +65,13 @@ export function assertRefundAmount(
   options: RefundAmountOptions = {},
 ): Fen {
   if (typeof requestedFen !== 'number' || !Number.isSafeInteger(requestedFen) || requestedFen < 1) {
-    throw new DomainError(ErrorCodes.REFUND_AMOUNT_INVALID, 'a refund must be a whole number of fen, at least 1', {
-      requestedFen: typeof requestedFen === 'number' ? requestedFen : String(requestedFen),
-    });
+    throw new DomainError(
+      ErrorCodes.REFUND_AMOUNT_INVALID,
+      'a refund must be a whole number of fen, at least 1',
+      {
+        requestedFen: typeof requestedFen === 'number' ? requestedFen : String(requestedFen),
+      },
+    );
   }
   const refundable = refundableFen(paidFen, refunds);
   if (requestedFen > refundable) {
@@ -90,12 +97,19 @@ export function assertRefundAmount(
  */
 export function assertWithinRefundWindow(paidAtMs: number, nowMs: number): void {
   if (!Number.isFinite(paidAtMs) || !Number.isFinite(nowMs)) {
-    throw new DomainError(ErrorCodes.TIME_INVALID, 'the refund window needs finite payment and current times (epoch ms)');
+    throw new DomainError(
+      ErrorCodes.TIME_INVALID,
+      'the refund window needs finite payment and current times (epoch ms)',
+    );
   }
   if (nowMs - paidAtMs > REFUND_WINDOW_MS) {
-    throw new DomainError(ErrorCodes.REFUND_WINDOW_EXPIRED, 'WeChat Pay refunds only within one year of payment', {
-      paidAtMs,
-    });
+    throw new DomainError(
+      ErrorCodes.REFUND_WINDOW_EXPIRED,
+      'WeChat Pay refunds only within one year of payment',
+      {
+        paidAtMs,
+      },
+    );
   }
 }
 

@@ -22,13 +22,19 @@ export function stockReservationPlan(lines: readonly StockChange[]): StockChange
   const totals = new Map<string, number>();
   for (const { skuId, quantity } of lines) {
     if (!Number.isSafeInteger(quantity) || quantity < 1) {
-      throw new DomainError(ErrorCodes.ORDER_QUANTITY_INVALID, `stock quantity for ${skuId} must be an integer >= 1`, {
-        skuId,
-      });
+      throw new DomainError(
+        ErrorCodes.ORDER_QUANTITY_INVALID,
+        `stock quantity for ${skuId} must be an integer >= 1`,
+        {
+          skuId,
+        },
+      );
     }
     const total = (totals.get(skuId) ?? 0) + quantity;
     if (!Number.isSafeInteger(total)) {
-      throw new DomainError(ErrorCodes.ORDER_QUANTITY_INVALID, `stock quantity for ${skuId} is too large`, { skuId });
+      throw new DomainError(ErrorCodes.ORDER_QUANTITY_INVALID, `stock quantity for ${skuId} is too large`, {
+        skuId,
+      });
     }
     totals.set(skuId, total);
   }
@@ -75,7 +81,10 @@ export function applyReservation(
 }
 
 /** Stock after giving `plan` back (a new map): the inverse of applyReservation. */
-export function applyRelease(available: ReadonlyMap<string, number>, plan: readonly StockChange[]): Map<string, number> {
+export function applyRelease(
+  available: ReadonlyMap<string, number>,
+  plan: readonly StockChange[],
+): Map<string, number> {
   const next = new Map(available);
   for (const { skuId, quantity } of plan) next.set(skuId, (next.get(skuId) ?? 0) + quantity);
   return next;

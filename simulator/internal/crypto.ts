@@ -138,11 +138,17 @@ export function createSelfSignedCertificate(spec: CertificateSpec): string {
   cert.serialNumber = spec.serial.toLowerCase();
   cert.validity.notBefore = new Date(spec.notBeforeMs);
   cert.validity.notAfter = new Date(spec.notAfterMs);
+  // Tag names UTF8String: forge would otherwise write 微信商户系统 as a (broken) PrintableString.
+  const utf8 = (shortName: string, value: string): forge.pki.CertificateField => ({
+    shortName,
+    value,
+    valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.pki.CertificateField['valueTagClass'],
+  });
   const attrs = [
-    { shortName: 'C', value: 'CN' },
-    { shortName: 'O', value: spec.organization },
-    { shortName: 'OU', value: spec.organizationalUnit },
-    { shortName: 'CN', value: spec.commonName },
+    utf8('C', 'CN'),
+    utf8('O', spec.organization),
+    utf8('OU', spec.organizationalUnit),
+    utf8('CN', spec.commonName),
   ];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);

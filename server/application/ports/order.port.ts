@@ -17,14 +17,13 @@ export interface OrderStore {
   /** Atomically: take `plan` from stock (all or nothing) and insert `order`. */
   createWithReservation(order: OrderRecord, plan: readonly StockChange[]): Promise<CreateOrderOutcome>;
   /**
-   * Compare-and-set: applies `patch` (and version + 1) only if the stored order still has `expected.version`.
+   * Compare-and-set: applies `patch` (and version + 1) only if the stored order still has `current.version`.
    * Returns the updated order, or null when someone else changed it first.
    */
-  update(outTradeNo: string, expectedVersion: number, patch: Partial<OrderRecord>): Promise<OrderRecord | null>;
+  update(current: OrderRecord, patch: Partial<OrderRecord>): Promise<OrderRecord | null>;
   /** Atomically: compare-and-set `patch` plus stockReleased=true on a not-yet-released order, and give `plan` back. */
   updateAndReleaseStock(
-    outTradeNo: string,
-    expectedVersion: number,
+    current: OrderRecord,
     patch: Partial<OrderRecord>,
     plan: readonly StockChange[],
   ): Promise<OrderRecord | null>;
@@ -32,19 +31,12 @@ export interface OrderStore {
    * Atomically: compare-and-set the order (version) with `orderPatch` and insert `refund`. 'duplicate' when a refund
    * with the same outRefundNo or requestKey exists; 'conflict' when the order changed first.
    */
-  reserveRefund(
-    outTradeNo: string,
-    expectedVersion: number,
-    orderPatch: Partial<OrderRecord>,
-    refund: RefundDoc,
-  ): Promise<'ok' | 'conflict' | 'duplicate'>;
+  reserveRefund(current: OrderRecord, orderPatch: Partial<OrderRecord>, refund: RefundDoc): Promise<'ok' | 'conflict' | 'duplicate'>;
   /** Atomically: compare-and-set both the order and one of its refunds (each on its version). */
   updateWithRefund(
-    outTradeNo: string,
-    expectedVersion: number,
+    current: OrderRecord,
     orderPatch: Partial<OrderRecord>,
-    outRefundNo: string,
-    expectedRefundVersion: number,
+    currentRefund: RefundDoc,
     refundPatch: Partial<RefundDoc>,
   ): Promise<boolean>;
   /** Orders in `status`, oldest update first. */
@@ -67,7 +59,7 @@ export interface RefundStore {
   /** All refunds of an order in creation order. */
   listByOrder(outTradeNo: string): Promise<RefundDoc[]>;
   /** Compare-and-set on version; returns the updated refund or null. */
-  update(outRefundNo: string, expectedVersion: number, patch: Partial<RefundDoc>): Promise<RefundDoc | null>;
+  update(current: RefundDoc, patch: Partial<RefundDoc>): Promise<RefundDoc | null>;
   /** Refunds that reached SUCCESS in [fromMs, toMs) (for the daily bill). */
   listSucceededBetween(fromMs: number, toMs: number): Promise<RefundDoc[]>;
   /** Refunds still PROCESSING (or not yet submitted) created before `createdBeforeMs`. */

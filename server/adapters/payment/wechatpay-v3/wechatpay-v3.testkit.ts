@@ -1,7 +1,7 @@
 // Test support (the stripe idea): real RSA keys and certificates generated at test time, WeChat Pay-side signing and
 // AES-256-GCM encryption, and a local node:http server that answers like WeChat Pay with real signatures.
 // Imported by tests only; never by the composition root, so it never reaches a function bundle.
-import { createCipheriv, generateKeyPairSync, randomBytes, sign as rsaSign } from 'node:crypto';
+import { createCipheriv, generateKeyPairSync, randomBytes, sign as rsaSign, verify as rsaVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -144,6 +144,26 @@ export function testEnv(id: TestIdentity, opts: TestEnvOptions): Record<string, 
   if (opts.baseUrl !== undefined) env['WECHATPAY_BASE_URL'] = opts.baseUrl;
   if (opts.timeoutMs !== undefined) env['WECHATPAY_TIMEOUT_MS'] = String(opts.timeoutMs);
   return env;
+}
+
+/** Splits `WECHATPAY2-SHA256-RSA2048 k="v",…` into its scheme and fields. */
+export function parseAuthorization(header: string): Record<string, string> {
+  const space = header.indexOf(' ');
+  const fields = Object.fromEntries([...header.slice(space + 1).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  return { scheme: header.slice(0, space), ...fields };
+}
+
+/** Checks a request's Authorization against the merchant public key over exactly what the server received. */
+export function authorizationVerifies(req: RecordedRequest, merchantPublicKey: KeyObject): boolean {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string') return false;
+  const f = parseAuthorization(header);
+  const message = Buffer.concat([
+    Buffer.from(`${req.method}\n${req.path}\n${f['timestamp'] ?? ''}\n${f['nonce_str'] ?? ''}\n`),
+    req.rawBody,
+    Buffer.from('\n'),
+  ]);
+  return f['scheme'] === 'WECHATPAY2-SHA256-RSA2048' && rsaVerify('sha256', message, merchantPublicKey, Buffer.from(f['signature'] ?? '', 'base64'));
 }
 
 /** WeChat Pay-side signature: base64 SHA256withRSA over `TIMESTAMP\nNONCE\nBODY\n`. */

@@ -1,0 +1,59 @@
+import type { RefundStore } from '../../application/ports/order.port';
+import type { RefundDoc } from '../../application/order.model';
+import type { CloudDb } from './cloud-db';
+import { Collections } from './collections';
+import { fromDoc, toUpdateData } from './records';
+
+const ID = 'outRefundNo';
+
+/** Refunds in the `refunds` collection (`_id` = outRefundNo; requestKey unique). Inserts happen in OrderStore. */
+export class DbRefundStore implements RefundStore {
+  constructor(private readonly db: CloudDb) {}
+
+  private get refunds() {
+    return this.db.collection(Collections.refunds);
+  }
+
+  async get(outRefundNo: string): Promise<RefundDoc | null> {
+    const { data } = await this.refunds.where({ _id: outRefundNo }).limit(1).get();
+    return data[0] ? fromDoc<RefundDoc>(data[0], ID) : null;
+  }
+
+  async findByRequestKey(requestKey: string): Promise<RefundDoc | null> {
+    const { data } = await this.refunds.where({ requestKey }).limit(1).get();
+    return data[0] ? fromDoc<RefundDoc>(data[0], ID) : null;
+  }
+
+  async listByOrder(outTradeNo: string): Promise<RefundDoc[]> {
+    const { data } = await this.refunds.where({ outTradeNo }).orderBy('createdAtMs', 'asc').limit(100).get();
+    return data.map((d) => fromDoc<RefundDoc>(d, ID));
+  }
+
+  async update(current: RefundDoc, patch: Partial<RefundDoc>): Promise<RefundDoc | null> {
+    const next = { ...patch, version: current.version + 1 };
+    const { stats } = await this.refunds
+      .where({ _id: current.outRefundNo, version: current.version })
+      .update({ data: toUpdateData(this.db, next) });
+    return stats.updated === 1 ? { ...current, ...next } : null;
+  }
+
+  async listSucceededBetween(fromMs: number, toMs: number): Promise<RefundDoc[]> {
+    const _ = this.db.command;
+    const { data } = await this.refunds
+      .where({ status: 'SUCCESS', successTimeMs: _.and(_.gte(fromMs), _.lt(toMs)) })
+      .orderBy('successTimeMs', 'asc')
+      .limit(100)
+      .get();
+    return data.map((d) => fromDoc<RefundDoc>(d, ID));
+  }
+
+  async listUnsettled(createdBeforeMs: number, limit: number): Promise<RefundDoc[]> {
+    const _ = this.db.command;
+    const { data } = await this.refunds
+      .where({ status: 'PROCESSING', createdAtMs: _.lt(createdBeforeMs) })
+      .orderBy('createdAtMs', 'asc')
+      .limit(limit)
+      .get();
+    return data.map((d) => fromDoc<RefundDoc>(d, ID));
+  }
+}

@@ -1,0 +1,74 @@
+import { DomainError } from '../../domain/errors';
+import type { CheckoutService } from '../../application/checkout.service';
+import { AppErrorCodes } from '../../application/errors';
+import { optionalInteger, requireInteger, requireString } from '../../application/input';
+import { toOrderView } from '../../application/order-view';
+import type { PaymentService } from '../../application/payment.service';
+import type { RefundService } from '../../application/refund.service';
+import { toRefundView } from '../../application/refund.service';
+import type { Clock } from '../../application/ports/runtime.port';
+import type { ActionHandler, Invocation } from '../runtime/handler';
+
+/** What the client-called payment functions need. */
+export interface CoreHandlersDeps {
+  checkout: CheckoutService;
+  payments: PaymentService;
+  refunds: RefundService;
+  clock: Clock;
+  adminOpenids: ReadonlySet<string>;
+}
+
+const OUT_TRADE_NO_MAX = 32;
+// A client idempotency key: 8–64 characters, so a UUID or a timestamp+random string fits and nothing huge is stored.
+const REQUEST_KEY = /^[0-9A-Za-z_-]{8,64}$/;
+
+function shopper(inv: Invocation): string {
+  if (!inv.openid) throw new DomainError('AUTH.NO_IDENTITY', 'no caller identity');
+  return inv.openid;
+}
+
+function requestKey(input: Record<string, unknown>, field: string): string {
+  const v = requireString(input, field, 64);
+  if (!REQUEST_KEY.test(v)) throw new DomainError(AppErrorCodes.REQUEST_INVALID, `${field} must be 8–64 of [0-9A-Za-z_-]`);
+  return v;
+}
+
+/** The `order` function's actions: place, get, listMine, cancel (docs/API.md). */
+export const orderActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
+  place: (input, inv, d) => d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey')),
+  get: (input, inv, d) => d.checkout.get(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+  listMine: (input, inv, d) => d.checkout.listMine(shopper(inv), optionalInteger(input, 'limit') ?? 20, optionalInteger(input, 'beforeMs')),
+  cancel: (input, inv, d) => d.checkout.cancel(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+};
+
+/** The `pay` function's actions: start (requestPayment parameters) and sync (ask WeChat, apply, answer the order). */
+export const payActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
+  start: (input, inv, d) => d.payments.start(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+  sync: async (input, inv, d) =>
+    toOrderView(await d.payments.sync(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)), d.clock.now()),
+};
+
+function admin(inv: Invocation, d: CoreHandlersDeps): string {
+  const openid = shopper(inv);
+  if (!d.adminOpenids.has(openid)) throw new DomainError(AppErrorCodes.FORBIDDEN, 'only the shop\'s staff may refund');
+  return openid;
+}
+
+/** The `refund` function's actions, for staff listed in SHOP_ADMIN_OPENIDS only. */
+export const refundActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
+  create: async (input, inv, d) => {
+    const by = admin(inv, d);
+    const refund = await d.refunds.requestRefund({
+      outTradeNo: requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX),
+      amountFen: requireInteger(input, 'amountFen'),
+      reason: typeof input.reason === 'string' ? input.reason : '商家退款',
+      requestedBy: by,
+      requestKey: requestKey(input, 'requestKey'),
+    });
+    return toRefundView(refund);
+  },
+  list: (input, inv, d) => {
+    admin(inv, d);
+    return d.refunds.list(requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX));
+  },
+};
