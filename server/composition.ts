@@ -2,7 +2,7 @@
 // everything is built once per cold start and a configuration error names the setting on every call.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CheckoutService } from './application/checkout.service';
-import type { CoreDeps } from './application/core.deps';
+import type { CoreDeps, SimulatedPayer } from './application/core.deps';
 import { JobsService } from './application/jobs.service';
 import { NotificationService } from './application/notification.service';
 import { PaymentService } from './application/payment.service';
@@ -13,6 +13,8 @@ import { base62FromBytes } from './domain/ids';
 import type { AppConfig } from './adapters/config/app-config';
 import { AppConfigError, parseAppConfig } from './adapters/config/app-config';
 import { DbCartStore } from './adapters/db/cart.repository';
+import type { CloudDb } from './adapters/db/cloud-db';
+import { DEMO_MERCHANT, DemoPaymentProvider } from './adapters/payment/demo/demo.provider';
 import { DbCatalogReader } from './adapters/db/catalog.repository';
 import { DbOrderStore } from './adapters/db/order.repository';
 import { DbMetrics, DbPaymentEventStore, DbReconcileReportStore } from './adapters/db/payment-event.repository';
@@ -35,10 +37,21 @@ const random = { base62: (count: number) => base62FromBytes(randomBytes(count * 
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+interface BuiltProvider {
+  provider: PaymentProvider;
+  merchant: CoreDeps['policy']['merchant'];
+  simulatedPayer?: SimulatedPayer;
+}
+
 /** The configured payment provider and who its payments must be addressed to. */
-function buildProvider(app: AppConfig, env: Env): { provider: PaymentProvider; merchant: CoreDeps['policy']['merchant'] } {
+function buildProvider(app: AppConfig, env: Env, db: CloudDb): BuiltProvider {
+  if (app.provider === 'demo') {
+    // parseAppConfig already refused demo outside APP_ENV=development.
+    const demo = new DemoPaymentProvider(db, clock.now, () => random.base62(16));
+    return { provider: demo, merchant: { ...DEMO_MERCHANT }, simulatedPayer: demo };
+  }
   if (app.provider !== 'wechatpay-v3') {
-    throw new AppConfigError('PAY_PROVIDER', `'${app.provider}' is not built yet; use 'wechatpay-v3'`);
+    throw new AppConfigError('PAY_PROVIDER', `'${app.provider}' is not built yet; use 'wechatpay-v3' or 'demo'`);
   }
   const cfg: WechatPayV3Config = parseWechatPayV3Config(env);
   const id = cfg.identity;
@@ -50,9 +63,10 @@ function buildProvider(app: AppConfig, env: Env): { provider: PaymentProvider; m
 /** Wires the payment core from the database and the environment (exported for the local stack's tests). */
 export function buildCore(cloud: CloudRuntime, env: Env = process.env): CoreDeps {
   const app = parseAppConfig(env);
-  const { provider, merchant } = buildProvider(app, env);
   const db = cloud.database();
+  const { provider, merchant, simulatedPayer } = buildProvider(app, env, db);
   return {
+    ...(simulatedPayer ? { simulatedPayer } : {}),
     orders: new DbOrderStore(db),
     refunds: new DbRefundStore(db),
     events: new DbPaymentEventStore(db),
@@ -72,7 +86,7 @@ export function buildCore(cloud: CloudRuntime, env: Env = process.env): CoreDeps
       testerOpenids: app.testerOpenids,
       testerAutoRefund: app.testerAutoRefund,
       adminOpenids: app.adminOpenids,
-      simulatedPayments: false,
+      simulatedPayments: simulatedPayer !== undefined,
     },
   };
 }

@@ -123,6 +123,8 @@ export interface NotificationAttempt {
 /** A notification (callback) and its delivery history. */
 export interface NotificationRecord {
   id: string;
+  /** Creation order (1, 2, …): ties in createdAt are broken by it. */
+  seq: number;
   eventType: string;
   merchant: MerchantMode;
   mchid: string;

@@ -58,7 +58,8 @@ function parseValue(text: string, f: FieldSpec, expr: string): number {
 
 function parseField(text: string, f: FieldSpec, expr: string): { values: Set<number>; restricted: boolean } {
   const values = new Set<number>();
-  let restricted = true;
+  // As in classic cron, a field written with a leading "*" (also "*/n") does not count as restricting the day.
+  const restricted = !text.startsWith('*');
   for (const item of text.split(',')) {
     if (item === '') throw new Error(`cron "${expr}": empty item in the ${f.name} field`);
     const [rangePart = '', stepPart, extra] = item.split('/');
@@ -73,7 +74,6 @@ function parseField(text: string, f: FieldSpec, expr: string): { values: Set<num
     if (rangePart === '*') {
       from = f.min;
       to = f.max;
-      if (stepPart === undefined) restricted = false;
     } else if (rangePart.includes('-')) {
       const [a = '', b = '', more] = rangePart.split('-');
       if (more !== undefined) throw new Error(`cron "${expr}": bad range "${rangePart}"`);

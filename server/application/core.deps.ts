@@ -1,7 +1,7 @@
 import type { CartStore } from './ports/cart.port';
 import type { CatalogReader } from './ports/catalog.port';
 import type { OrderStore, PaymentEventStore, ReconcileReportStore, RefundStore } from './ports/order.port';
-import type { PaymentProvider } from './ports/payment-provider.port';
+import type { PaymentProvider, PaymentTransaction } from './ports/payment-provider.port';
 import type { Clock, Log, Metrics, RandomSource } from './ports/runtime.port';
 
 /** Who a genuine payment for our orders must be addressed to (checked on every notification and query answer). */
@@ -31,6 +31,12 @@ export interface PaymentPolicy {
   simulatedPayments: boolean;
 }
 
+/** The demo provider's simulated payer ("模拟支付"); absent with every real provider. */
+export interface SimulatedPayer {
+  /** Pays the order at the simulated provider and answers the provider's record of it. */
+  simulatePayment(outTradeNo: string): Promise<PaymentTransaction>;
+}
+
 /** Everything the payment core's use cases need, wired by server/composition.ts. */
 export interface CoreDeps {
   orders: OrderStore;
@@ -45,4 +51,6 @@ export interface CoreDeps {
   metrics: Metrics;
   log: Log;
   policy: PaymentPolicy;
+  /** Only with the demo provider (PAY_PROVIDER=demo, APP_ENV=development). */
+  simulatedPayer?: SimulatedPayer;
 }

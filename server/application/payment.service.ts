@@ -121,6 +121,21 @@ export class PaymentService {
   }
 
   /**
+   * The demo provider's payer pays the shopper's order; the payment is applied through the same path as a verified
+   * notification. Refused with PAYMENT.NOT_SIMULATED unless the demo provider is configured.
+   */
+  async simulatePay(openid: string, outTradeNo: string): Promise<OrderRecord> {
+    const payer = this.d.simulatedPayer;
+    if (!payer) throw new DomainError(AppErrorCodes.NOT_SIMULATED, 'payments are real here: use wx.requestPayment');
+    const order = await this.owned(openid, outTradeNo);
+    if (order.prepay === null) throw new DomainError(AppErrorCodes.ORDER_NOT_PAYABLE, 'start the payment first');
+    const tx = await payer.simulatePayment(order.outTradeNo);
+    const outcome = await this.applyPayment(tx, 'demo');
+    if (outcome.kind === 'applied' || outcome.kind === 'duplicate') return outcome.order;
+    return (await this.d.orders.get(outTradeNo)) ?? order;
+  }
+
+  /**
    * Applies the provider's (verified) truth about a payment: AWAITING_PAYMENT → PAID, a closed order → PAID_AFTER_CLOSE
    * with an automatic full refund; a repeat of the recorded payment is a duplicate; anything that does not match the
    * stored order (app, merchant, amount) is refused with nothing written.

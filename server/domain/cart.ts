@@ -11,6 +11,7 @@ import {
   shown,
 } from './purchase-rules';
 
+// Re-exported so that callers find the cart limits where they use the cart.
 export { MAX_CART_LINES, MAX_QUANTITY_PER_LINE };
 
 /** One SKU in a shopper's cart: quantity is an integer 1..limit; only selected lines go to checkout. */

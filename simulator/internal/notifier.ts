@@ -83,8 +83,11 @@ interface PostOptions {
 /** Creates notifications and delivers them; a TimedSource for the scheduler. */
 export class Notifier implements TimedSource {
   private readonly inFlight = new Set<string>();
+  private seq = 0;
 
-  constructor(private readonly d: NotifierDeps) {}
+  constructor(private readonly d: NotifierDeps) {
+    for (const n of d.store.all<NotificationRecord>(COLLECTION).values()) this.seq = Math.max(this.seq, n.seq);
+  }
 
   /** Creates, persists and schedules a notification (faults: delay, reorder). */
   create(input: NotificationInput): NotificationRecord {
@@ -106,8 +109,10 @@ export class Notifier implements TimedSource {
         nonce,
       },
     });
+    this.seq += 1;
     const rec: NotificationRecord = {
       id,
+      seq: this.seq,
       eventType: input.eventType,
       merchant: input.merchant,
       mchid: merchantKeys(this.d.identity, input.merchant).mchid,
@@ -162,7 +167,7 @@ export class Notifier implements TimedSource {
           (f.status === undefined || n.status === f.status) &&
           (f.eventType === undefined || n.eventType.startsWith(f.eventType)),
       )
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+      .sort((a, b) => a.seq - b.seq);
     const limit = f.limit ?? 500;
     return all.slice(Math.max(0, all.length - limit));
   }
@@ -203,7 +208,7 @@ export class Notifier implements TimedSource {
     const due = all
       .filter((n) => n.status === 'pending' && n.nextAttemptAt !== undefined && n.nextAttemptAt <= now)
       .filter((n) => !this.inFlight.has(n.id))
-      .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.createdAt - b.createdAt);
+      .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.seq - b.seq);
     return due.map((n) => {
       this.inFlight.add(n.id);
       return this.deliver(n.id).finally(() => this.inFlight.delete(n.id));
@@ -223,7 +228,7 @@ export class Notifier implements TimedSource {
 
   /** Releases everything a reorder fault holds, newest first, one second (virtual) apart. */
   private release(faultId: string, now: number): void {
-    const held = this.heldBy(faultId).sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
+    const held = this.heldBy(faultId).sort((a, b) => b.seq - a.seq);
     held.forEach((n, i) => {
       n.status = 'pending';
       n.nextAttemptAt = now + i * REORDER_SPACING_MS;

@@ -46,6 +46,12 @@ export const payActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
   start: (input, inv, d) => d.payments.start(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
   sync: async (input, inv, d) =>
     toOrderView(await d.payments.sync(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)), d.clock.now()),
+  /** Demo provider only: the simulated cashier's "pay" button. */
+  demoPay: async (input, inv, d) =>
+    toOrderView(
+      await d.payments.simulatePay(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+      d.clock.now(),
+    ),
 };
 
 function admin(inv: Invocation, d: CoreHandlersDeps): string {

@@ -104,7 +104,9 @@ export type PaymentQueryResult =
 
 /**
  * Result of {@link PaymentOrders.closePayment}. 'closed': the provider accepted the close (or it was already closed);
- * 'already-paid': the provider refuses because the order is paid — query it and apply the payment instead.
+ * 'already-paid': the provider refuses the close the way it refuses paid orders — query it and apply the payment
+ * (a query that still says NOTPAY means: close again later). Closing too soon after creating (WeChat: within 5
+ * minutes) throws ProviderError with retryability 'retry'.
  */
 export type ClosePaymentResult = { outcome: 'closed' } | { outcome: 'already-paid' };
 

@@ -290,7 +290,7 @@ describe('queryPayment and closePayment', () => {
     expect((await providerError(provider().queryPayment('ORDER_20261123_0001'))).message).toMatch(/amount\.total/);
   });
 
-  it('closes with a signed 204, and maps ORDER_CLOSED and ORDER_PAID', async () => {
+  it('closes with a signed 204, and maps ORDER_CLOSED, the paid-order refusals and RULE_LIMIT', async () => {
     answer = () => ({ status: 204 });
     await expect(provider().closePayment('ORDER_20261123_0001')).resolves.toEqual({ outcome: 'closed' });
     expect(fake.requests[0]?.path).toBe('/v3/pay/transactions/out-trade-no/ORDER_20261123_0001/close');
@@ -301,6 +301,12 @@ describe('queryPayment and closePayment', () => {
     await expect(provider().closePayment('ORDER_20261123_0001')).resolves.toEqual({ outcome: 'closed' });
     answer = () => ({ status: 400, body: json({ code: 'ORDER_PAID', message: '订单已支付' }) });
     await expect(provider().closePayment('ORDER_20261123_0001')).resolves.toEqual({ outcome: 'already-paid' });
+    answer = () => ({ status: 403, body: json({ code: 'TRADE_ERROR', message: '订单已支付，不能关单' }) });
+    await expect(provider().closePayment('ORDER_20261123_0001')).resolves.toEqual({ outcome: 'already-paid' });
+    // Too soon after creating: RULE_LIMIT is "later" on this endpoint, not fatal.
+    answer = () => ({ status: 403, body: json({ code: 'RULE_LIMIT', message: '订单创建5分钟内不能关单' }) });
+    const early = await providerError(provider().closePayment('ORDER_20261123_0001'));
+    expect([early.code, early.retryability, early.operation]).toEqual(['RULE_LIMIT', 'retry', 'closePayment']);
     answer = () => ({ status: 204, signing: 'none' });
     expect((await providerError(provider().closePayment('ORDER_20261123_0001'))).code).toBe('BAD_RESPONSE_SIGNATURE');
   });

@@ -87,7 +87,11 @@ export interface ProviderParts {
 }
 
 const NOT_FOUND_CODES = new Set(['ORDER_NOT_EXIST', 'ORDERNOTEXIST', 'RESOURCE_NOT_EXISTS', 'NOT_FOUND']);
-const ALREADY_PAID_CODES = new Set(['ORDER_PAID', 'ORDERPAID']);
+// Closing a paid order is refused with an error (v2: ORDERPAID; the simulator, like v3: 403 TRADE_ERROR). Reading
+// such a refusal as "maybe paid" is the safe side: the caller queries next, and NOTPAY means close again later.
+const ALREADY_PAID_CODES = new Set(['TRADE_ERROR', 'ORDER_PAID', 'ORDERPAID']);
+// Closing within 5 minutes of creating: 403 RULE_LIMIT, which on this endpoint means "later", not "never".
+const CLOSE_TOO_EARLY_CODES = new Set(['RULE_LIMIT']);
 const ALREADY_CLOSED_CODES = new Set(['ORDER_CLOSED', 'ORDERCLOSED']);
 
 /** The shared WeChat Pay APIv3 provider; a mode implements the `send*` endpoint hooks. */
@@ -188,6 +192,14 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     } catch (e) {
       if (e instanceof ProviderError && ALREADY_CLOSED_CODES.has(e.code)) return { outcome: 'closed' };
       if (e instanceof ProviderError && ALREADY_PAID_CODES.has(e.code)) return { outcome: 'already-paid' };
+      if (e instanceof ProviderError && CLOSE_TOO_EARLY_CODES.has(e.code)) {
+        throw new ProviderError(e.code, e.message, 'retry', {
+          operation: op,
+          ...(e.httpStatus === undefined ? {} : { httpStatus: e.httpStatus }),
+          ...(e.requestId === undefined ? {} : { requestId: e.requestId }),
+          cause: e,
+        });
+      }
       throw e;
     }
   }
