@@ -2,7 +2,7 @@
 // virtual time, success rules, key switching, notification faults and replay.
 import { RETRY_SCHEDULE_MS } from './index';
 import { startFixture, type SimFixture } from './test-support/fixture';
-import { startReceiver, strictAnswer, type Receiver, type ReceivedCallback } from './test-support/notify-receiver';
+import { startReceiver, strictAnswer, type Answer, type Receiver, type ReceivedCallback } from './test-support/notify-receiver';
 import { allPlatformKeys, rawRequest } from './test-support/raw-client';
 
 let fx: SimFixture;
@@ -10,7 +10,8 @@ let rx: Receiver;
 let n = 0;
 
 beforeAll(async () => {
-  fx = await startFixture({ notifyTimeoutMs: 400 });
+  // A nearly frozen virtual clock: only advance() moves it, so schedule boundaries are exact to the millisecond.
+  fx = await startFixture({ notifyTimeoutMs: 400, timeScale: 1e-9 });
   rx = await startReceiver({ trustedKeys: allPlatformKeys(fx.identity), apiV3Key: fx.identity.direct.apiV3Key });
 });
 afterAll(async () => {
@@ -53,12 +54,17 @@ async function createAndPay(totalFen = 1): Promise<string> {
 
 const receivedFor = (no: string): ReceivedCallback[] => rx.received.filter((r) => r.resource?.out_trade_no === no);
 
+/** Answers callbacks of order `no` with `fn(k)` (k = 1 for its first callback); others strictly. */
+function answerFor(no: () => string, fn: (k: number) => Answer): void {
+  rx.setAnswer((cb) => (cb.resource?.out_trade_no === no() ? fn(receivedFor(no()).length) : strictAnswer(cb)));
+}
+
 describe('delivery', () => {
   it('POSTs TRANSACTION.SUCCESS once, AES-256-GCM encrypted and signed', async () => {
     const no = await createAndPay(250);
     await fx.sim.control.advance(0);
     const got = receivedFor(no);
-    expect(got).toHaveLength(1);
+    expect(got.length).toBe(1);
     const cb = got[0]!;
     expect(cb).toMatchObject({ signatureValid: true, timestampFresh: true, answeredStatus: 204 });
     expect(cb.serial).toBe(fx.identity.platform.certificate.serial);
@@ -83,16 +89,17 @@ describe('delivery', () => {
   });
 
   it('follows the retry schedule in virtual time and gives up after the 15th retry', async () => {
-    rx.setAnswer(() => ({ status: 500, body: '{"code":"FAIL","message":"busy"}' }));
-    const no = await createAndPay();
+    let no = '';
+    answerFor(() => no, () => ({ status: 500, body: '{"code":"FAIL","message":"busy"}' }));
+    no = await createAndPay();
     await fx.sim.control.advance(0);
-    expect(receivedFor(no)).toHaveLength(1);
+    expect(receivedFor(no).length).toBe(1);
     await fx.sim.control.advance(14_999);
-    expect(receivedFor(no)).toHaveLength(1);
+    expect(receivedFor(no).length).toBe(1);
     await fx.sim.control.advance(1);
-    expect(receivedFor(no)).toHaveLength(2);
+    expect(receivedFor(no).length).toBe(2);
     await fx.sim.control.advance(25 * 3600e3);
-    expect(receivedFor(no)).toHaveLength(16);
+    expect(receivedFor(no).length).toBe(16);
     const [rec] = await fx.sim.control.notifications({ outTradeNo: no });
     expect(rec!.status).toBe('failed');
     const times = rec!.attempts.map((a) => a.scheduledAt);
@@ -101,27 +108,25 @@ describe('delivery', () => {
     expect(rec!.attempts.map((a) => a.kind)).toEqual(['delivery', ...Array<string>(15).fill('retry')]);
     expect(rec!.attempts.every((a) => a.status === 500 && !a.ok)).toBe(true);
     await fx.sim.control.advance(7 * 24 * 3600e3);
-    expect(receivedFor(no)).toHaveLength(16);
+    expect(receivedFor(no).length).toBe(16);
     const events = await fx.sim.control.events({ notificationId: rec!.id });
     expect(events.some((e) => e.summary.includes('given up'))).toBe(true);
   });
 
   it('stops at the first 200 — even one carrying a FAIL body (the HTTP status decides)', async () => {
-    let calls = 0;
-    rx.setAnswer(() => {
-      calls += 1;
-      return calls <= 3 ? { status: 503 } : { status: 200, body: '{"code":"FAIL","message":"ignored"}' };
-    });
-    const no = await createAndPay();
+    let no = '';
+    answerFor(() => no, (k) => (k <= 3 ? { status: 503 } : { status: 200, body: '{"code":"FAIL","message":"ignored"}' }));
+    no = await createAndPay();
     await fx.sim.control.advance(25 * 3600e3);
-    expect(receivedFor(no)).toHaveLength(4);
+    expect(receivedFor(no).length).toBe(4);
     const [rec] = await fx.sim.control.notifications({ outTradeNo: no });
     expect(rec).toMatchObject({ status: 'delivered', deliveries: 4 });
   });
 
   it.each([[201], [302], [400], [404]])('treats HTTP %i as a failure', async (status) => {
-    rx.setAnswer((cb) => (cb.index === rx.received.length - 1 && receivedFor(String(cb.resource?.out_trade_no)).length === 1 ? { status } : { status: 204 }));
-    const no = await createAndPay();
+    let no = '';
+    answerFor(() => no, (k) => (k === 1 ? { status } : { status: 204 }));
+    no = await createAndPay();
     await fx.sim.control.advance(15_000);
     const [rec] = await fx.sim.control.notifications({ outTradeNo: no });
     expect(rec!.attempts.map((a) => [a.status, a.ok])).toEqual([
@@ -131,15 +136,9 @@ describe('delivery', () => {
   });
 
   it('counts no answer within the timeout as a failure', async () => {
-    let first = true;
-    rx.setAnswer(() => {
-      if (first) {
-        first = false;
-        return 'hang';
-      }
-      return { status: 204 };
-    });
-    const no = await createAndPay();
+    let no = '';
+    answerFor(() => no, (k) => (k === 1 ? 'hang' : { status: 204 }));
+    no = await createAndPay();
     await fx.sim.control.advance(15_000);
     const [rec] = await fx.sim.control.notifications({ outTradeNo: no });
     expect(rec!.attempts[0]).toMatchObject({ ok: false, error: expect.stringContaining('no answer') });
@@ -180,7 +179,7 @@ describe('key modes', () => {
     for (let i = 0; i < 24; i += 1) nos.push(await createAndPay());
     await fx.sim.control.advance(0);
     const got = nos.flatMap(receivedFor);
-    expect(got).toHaveLength(24);
+    expect(got.length).toBe(24);
     expect(new Set(got.map((g) => g.serial))).toEqual(
       new Set([fx.identity.platform.publicKey.publicKeyId, fx.identity.platform.certificate.serial]),
     );
@@ -194,9 +193,9 @@ describe('faults', () => {
     await fx.sim.control.addFault({ kind: 'notify.drop', outTradeNo: no, count: 1 });
     await fx.sim.control.pay(no);
     await fx.sim.control.advance(0);
-    expect(receivedFor(no)).toHaveLength(0);
+    expect(receivedFor(no).length).toBe(0);
     await fx.sim.control.advance(15_000);
-    expect(receivedFor(no)).toHaveLength(1);
+    expect(receivedFor(no).length).toBe(1);
     const [rec] = await fx.sim.control.notifications({ outTradeNo: no });
     expect(rec!.attempts.map((a) => !!a.dropped)).toEqual([true, false]);
     expect(await fx.sim.control.faults()).toHaveLength(0);
@@ -209,8 +208,8 @@ describe('faults', () => {
     await fx.sim.control.pay(target);
     await fx.sim.control.pay(other);
     await fx.sim.control.advance(60_000);
-    expect(receivedFor(target)).toHaveLength(0);
-    expect(receivedFor(other)).toHaveLength(1);
+    expect(receivedFor(target).length).toBe(0);
+    expect(receivedFor(other).length).toBe(1);
   });
 
   it('duplicate: the same notification arrives twice', async () => {
@@ -219,7 +218,7 @@ describe('faults', () => {
     await fx.sim.control.pay(no);
     await fx.sim.control.advance(0);
     const got = receivedFor(no);
-    expect(got).toHaveLength(2);
+    expect(got.length).toBe(2);
     expect(got[0]!.envelope?.id).toBe(got[1]!.envelope?.id);
     expect(got.every((g) => g.signatureValid)).toBe(true);
   });
@@ -229,9 +228,9 @@ describe('faults', () => {
     await fx.sim.control.addFault({ kind: 'notify.delay', delayMs: 90_000, count: 1 });
     await fx.sim.control.pay(no);
     await fx.sim.control.advance(89_999);
-    expect(receivedFor(no)).toHaveLength(0);
+    expect(receivedFor(no).length).toBe(0);
     await fx.sim.control.advance(1);
-    expect(receivedFor(no)).toHaveLength(1);
+    expect(receivedFor(no).length).toBe(1);
   });
 
   it('reorder: a later notification overtakes an earlier one', async () => {
@@ -280,7 +279,7 @@ describe('replay and refund callbacks', () => {
     const [rec] = await fx.sim.control.notifications({ outTradeNo: no });
     const after = await fx.sim.control.replay(rec!.id);
     const got = receivedFor(no);
-    expect(got).toHaveLength(2);
+    expect(got.length).toBe(2);
     expect(got[1]!.envelope?.id).toBe(rec!.id);
     expect(after.attempts.map((a) => a.kind)).toEqual(['delivery', 'replay']);
   });

@@ -84,6 +84,7 @@ export class ClientDatabase {
   constructor(
     private readonly engine: Engine,
     private readonly now: () => number = () => Date.now(),
+    private readonly meter: (op: string) => void = () => undefined,
   ) {}
 
   /** Runs one wire request for `openid` (undefined = not signed in); resolves with the SDK result shape. */
@@ -95,6 +96,7 @@ export class ClientDatabase {
       throw toSdkError('clientdb', e);
     }
     const api = req.op.startsWith('doc.') ? `document.${req.op.slice(4)}` : `collection.${req.op}`;
+    this.meter(req.op.replace(/^doc\./, ''));
     try {
       return await this.run(req, openid, api);
     } catch (e) {

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
+import { types } from 'node:util';
 import { runInThisContext } from 'node:vm';
 import { isPlainObject } from '../db/values';
 import type { WxServerSdk } from '../sdk/types';
@@ -193,12 +194,12 @@ export class FunctionRegistry {
     } catch (e) {
       throw new FunctionError(
         'DEVCLOUD.FUNCTION_LOAD_FAILED',
-        `cloud function "${name}" failed to load from ${bundlePath}: ${e instanceof Error ? e.message : String(e)}`,
+        `cloud function "${name}" failed to load from ${bundlePath}: ${types.isNativeError(e) ? e.message : String(e)}`,
       );
     }
     module.loaded = true;
-    const exported = module.exports;
-    const main = isPlainObject(exported) || typeof exported === 'object' ? exported.main : undefined;
+    const exported = module.exports as { main?: unknown } | null;
+    const main = typeof exported === 'object' && exported !== null ? exported.main : undefined;
     if (typeof main !== 'function') {
       throw new FunctionError('DEVCLOUD.FUNCTION_LOAD_FAILED', `cloud function "${name}" does not export main(event, context)`);
     }

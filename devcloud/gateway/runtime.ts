@@ -2,6 +2,7 @@
 // function's time limit, and every failure turned into a structured outcome — a throwing or rejecting function never
 // takes the gateway down.
 import { randomUUID } from 'node:crypto';
+import { types } from 'node:util';
 import { runInInvocation, type InvocationContext, type InvocationSource } from '../sdk/context';
 import { FunctionError, type FunctionRegistry } from './loader';
 import type { Stats } from './stats';
@@ -47,9 +48,8 @@ export class FunctionRuntime {
 
   constructor(private readonly opts: RuntimeOptions) {}
 
-  /** Invokes `name` with `event` as `caller`; never rejects. */
-  async invoke(name: string, event: unknown, caller: Caller): Promise<InvocationOutcome> {
-    const requestId = randomUUID();
+  /** Invokes `name` with `event` as `caller` (request id generated unless given); never rejects. */
+  async invoke(name: string, event: unknown, caller: Caller, requestId: string = randomUUID()): Promise<InvocationOutcome> {
     const started = Date.now();
     const ctx: InvocationContext = { functionName: name, requestId, source: caller.source, dbOps: 0 };
     if (caller.openid !== undefined) ctx.openid = caller.openid;
@@ -109,8 +109,10 @@ export class FunctionRuntime {
         this.opts.log(`[devcloud] ${message}`);
         return done({ ok: false, failure: { status: 504, code: 'DEVCLOUD.FUNCTION_TIMEOUT', message, errCode: -504003 } });
       }
-      const message = e instanceof Error ? `${e.name}: ${e.message}` : `non-Error thrown: ${safeString(e)}`;
-      this.opts.log(`[devcloud] function "${name}" failed (request ${requestId}): ${e instanceof Error ? (e.stack ?? message) : message}`);
+      // Function code runs in another realm under jest: `instanceof Error` would miss its errors.
+      const isError = types.isNativeError(e);
+      const message = isError ? `${e.name}: ${e.message}` : `non-Error thrown: ${safeString(e)}`;
+      this.opts.log(`[devcloud] function "${name}" failed (request ${requestId}): ${isError ? (e.stack ?? message) : message}`);
       return done({
         ok: false,
         failure: { status: 500, code: 'DEVCLOUD.FUNCTION_FAILED', message: `functions execute fail: ${message}`, errCode: -504002 },

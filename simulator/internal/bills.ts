@@ -247,7 +247,7 @@ export class Bills {
         ref: r.outRefundNo,
       });
     }
-    entries.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+    entries.sort((a, b) => a.at - b.at); // stable: ties keep creation order
     let balance = 0;
     const rows: string[] = [];
     let income = 0;

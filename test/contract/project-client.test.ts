@@ -8,11 +8,21 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NotificationRejectedError, ProviderError } from '../../server/application/ports/payment-provider.errors';
-import type { PaymentNotificationEvent, PaymentProvider } from '../../server/application/ports/payment-provider.port';
+import {
+  NotificationRejectedError,
+  ProviderError,
+} from '../../server/application/ports/payment-provider.errors';
+import type {
+  PaymentNotificationEvent,
+  PaymentProvider,
+} from '../../server/application/ports/payment-provider.port';
 import { parseYuan } from '../../server/domain/money';
 import type { Fen } from '../../server/domain/money';
-import { createWechatPayV3Provider, parseWechatPayV3Config, systemDeps } from '../../server/adapters/payment/wechatpay-v3';
+import {
+  createWechatPayV3Provider,
+  parseWechatPayV3Config,
+  systemDeps,
+} from '../../server/adapters/payment/wechatpay-v3';
 import { requestPaymentMessage } from '../../server/adapters/payment/wechatpay-v3/request-payment';
 import { generateIdentity, startSimulator } from '../../simulator';
 import type { KeyMode, MerchantMode, SimIdentity, SimulatorHandle } from '../../simulator';
@@ -99,7 +109,9 @@ async function startNotifyEndpoint(provider: () => PaymentProvider): Promise<Not
         .catch((e: unknown) => {
           const status = e instanceof NotificationRejectedError ? e.httpStatus : 500;
           if (e instanceof NotificationRejectedError) rejections.push(e);
-          res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ code: 'FAIL', message: 'rejected' }));
+          res
+            .writeHead(status, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ code: 'FAIL', message: 'rejected' }));
         });
     });
   });
@@ -131,19 +143,29 @@ async function virtualNow(): Promise<number> {
   return (await sim.control.clock()).nowMs;
 }
 
-const HELD: Record<KeyMode, HeldKeys> = { certificate: 'certificate', publicKey: 'publicKey', switching: 'both' };
-const CASES = (['direct', 'partner'] as const).flatMap((f) => (['certificate', 'publicKey', 'switching'] as const).map((k) => [f, k] as const));
+const HELD: Record<KeyMode, HeldKeys> = {
+  certificate: 'certificate',
+  publicKey: 'publicKey',
+  switching: 'both',
+};
+const CASES = (['direct', 'partner'] as const).flatMap((f) =>
+  (['certificate', 'publicKey', 'switching'] as const).map((k) => [f, k] as const),
+);
 
 describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMode) => {
   let provider: PaymentProvider & { close(): void };
   let notify: NotifyEndpoint;
-  const ref = () => (family === 'direct' ? { mchid: identity.direct.mchid } : { subMchid: identity.partner.subMchid });
+  const ref = () =>
+    family === 'direct' ? { mchid: identity.direct.mchid } : { subMchid: identity.partner.subMchid };
   const payAppid = () => (family === 'direct' ? identity.direct.appid : identity.partner.subAppid);
 
   beforeAll(async () => {
     await sim.control.setKeyMode(family, keyMode);
     notify = await startNotifyEndpoint(() => provider);
-    provider = createWechatPayV3Provider(parseWechatPayV3Config(envFor(family, HELD[keyMode], notify.url)), systemDeps);
+    provider = createWechatPayV3Provider(
+      parseWechatPayV3Config(envFor(family, HELD[keyMode], notify.url)),
+      systemDeps,
+    );
   });
   afterAll(async () => {
     provider?.close();
@@ -167,8 +189,11 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
     expect(first.prepayId).toMatch(/^wx/);
     const rp = first.requestPayment;
     const message = requestPaymentMessage(payAppid(), rp.timeStamp, rp.nonceStr, rp.package);
-    const merchantCert = family === 'direct' ? identity.direct.merchantCertificatePem : identity.partner.merchantCertificatePem;
-    expect(verify('sha256', Buffer.from(message), merchantCert, Buffer.from(rp.paySign, 'base64'))).toBe(true);
+    const merchantCert =
+      family === 'direct' ? identity.direct.merchantCertificatePem : identity.partner.merchantCertificatePem;
+    expect(verify('sha256', Buffer.from(message), merchantCert, Buffer.from(rp.paySign, 'base64'))).toBe(
+      true,
+    );
 
     // Same out_trade_no and fields (including time_expire) → the same prepay_id again.
     const again = await create(outTradeNo, 1, expiresAtMs);
@@ -177,7 +202,11 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
     expect([used.code, used.httpStatus, used.retryability]).toEqual(['OUT_TRADE_NO_USED', 403, 'fatal']);
 
     const q = await provider.queryPayment(outTradeNo);
-    expect(q.kind === 'found' && q.transaction).toMatchObject({ outTradeNo, state: 'NOTPAY', amountTotalFen: 1 });
+    expect(q.kind === 'found' && q.transaction).toMatchObject({
+      outTradeNo,
+      state: 'NOTPAY',
+      amountTotalFen: 1,
+    });
 
     const early = await providerError(provider.closePayment(outTradeNo));
     expect([early.code, early.retryability]).toEqual(['RULE_LIMIT', 'retry']);
@@ -194,7 +223,9 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
     const paid = await sim.control.pay(outTradeNo, ref());
     await sim.control.advance(0); // delivers the due TRANSACTION.SUCCESS and waits for our answer
 
-    const event = notify.events.find((e) => e.kind === 'payment.succeeded' && e.transaction.outTradeNo === outTradeNo);
+    const event = notify.events.find(
+      (e) => e.kind === 'payment.succeeded' && e.transaction.outTradeNo === outTradeNo,
+    );
     expect(event).toMatchObject({
       kind: 'payment.succeeded',
       transaction: { state: 'SUCCESS', transactionId: paid.transactionId, amountTotalFen: 300 },
@@ -202,25 +233,57 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
     expect(notify.rejections).toEqual([]);
 
     const q = await provider.queryPayment(outTradeNo);
-    expect(q.kind === 'found' && q.transaction).toMatchObject({ state: 'SUCCESS', transactionId: paid.transactionId, amountTotalFen: 300 });
+    expect(q.kind === 'found' && q.transaction).toMatchObject({
+      state: 'SUCCESS',
+      transactionId: paid.transactionId,
+      amountTotalFen: 300,
+    });
     expect(q.kind === 'found' && typeof q.transaction.successTimeMs).toBe('number');
 
     await sim.control.advance(FIVE_MINUTES);
     await expect(provider.closePayment(outTradeNo)).resolves.toEqual({ outcome: 'already-paid' });
 
     const outRefundNo = nextNo('R');
-    const refund = await provider.createRefund({ outTradeNo, outRefundNo, refundFen: fen(100), totalFen: fen(300), reason: '测试退款' });
-    expect(refund).toMatchObject({ outTradeNo, outRefundNo, status: 'PROCESSING', refundFen: 100, totalFen: 300 });
-    const again = await provider.createRefund({ outTradeNo, outRefundNo, refundFen: fen(100), totalFen: fen(300), reason: '测试退款' });
+    const refund = await provider.createRefund({
+      outTradeNo,
+      outRefundNo,
+      refundFen: fen(100),
+      totalFen: fen(300),
+      reason: '测试退款',
+    });
+    expect(refund).toMatchObject({
+      outTradeNo,
+      outRefundNo,
+      status: 'PROCESSING',
+      refundFen: 100,
+      totalFen: 300,
+    });
+    const again = await provider.createRefund({
+      outTradeNo,
+      outRefundNo,
+      refundFen: fen(100),
+      totalFen: fen(300),
+      reason: '测试退款',
+    });
     expect(again.refundId).toBe(refund.refundId);
-    await expect(provider.queryRefund(outRefundNo)).resolves.toMatchObject({ kind: 'found', refund: { status: 'PROCESSING' } });
+    await expect(provider.queryRefund(outRefundNo)).resolves.toMatchObject({
+      kind: 'found',
+      refund: { status: 'PROCESSING' },
+    });
     const q2 = await provider.queryPayment(outTradeNo);
     expect(q2.kind === 'found' && q2.transaction.state).toBe('REFUND');
 
     await sim.control.advance(60_000);
-    await expect(provider.queryRefund(outRefundNo)).resolves.toMatchObject({ kind: 'found', refund: { status: 'SUCCESS', refundFen: 100 } });
-    const refundEvent = notify.events.find((e) => e.kind === 'refund.succeeded' && e.refund.outRefundNo === outRefundNo);
-    expect(refundEvent).toMatchObject({ refund: { outTradeNo, refundFen: 100, totalFen: 300, status: 'SUCCESS' } });
+    await expect(provider.queryRefund(outRefundNo)).resolves.toMatchObject({
+      kind: 'found',
+      refund: { status: 'SUCCESS', refundFen: 100 },
+    });
+    const refundEvent = notify.events.find(
+      (e) => e.kind === 'refund.succeeded' && e.refund.outRefundNo === outRefundNo,
+    );
+    expect(refundEvent).toMatchObject({
+      refund: { outTradeNo, refundFen: 100, totalFen: 300, status: 'SUCCESS' },
+    });
   });
 
   it('answers not-found for unknown orders and refunds', async () => {
@@ -233,10 +296,19 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
 describe('project adapter: trust boundaries against the simulator', () => {
   it('refuses an answer signed with a key it does not hold (public-key merchant, certificate-only adapter)', async () => {
     await sim.control.setKeyMode('direct', 'publicKey');
-    const p = createWechatPayV3Provider(parseWechatPayV3Config(envFor('direct', 'certificate', 'https://shop.example.com/n')), systemDeps);
+    const p = createWechatPayV3Provider(
+      parseWechatPayV3Config(envFor('direct', 'certificate', 'https://shop.example.com/n')),
+      systemDeps,
+    );
     try {
       const e = await providerError(
-        p.createJsapiPayment({ outTradeNo: nextNo('V'), description: 'x', totalFen: fen(1), payerOpenid: 'o', expiresAtMs: (await virtualNow()) + 600_000 }),
+        p.createJsapiPayment({
+          outTradeNo: nextNo('V'),
+          description: 'x',
+          totalFen: fen(1),
+          payerOpenid: 'o',
+          expiresAtMs: (await virtualNow()) + 600_000,
+        }),
       );
       expect([e.code, e.retryability]).toEqual(['BAD_RESPONSE_SIGNATURE', 'indeterminate']);
       expect(e.message).toMatch(/names no key we hold/);
@@ -248,25 +320,47 @@ describe('project adapter: trust boundaries against the simulator', () => {
 
   it('verifies callbacks signed by either key during a switch, and rejects the simulator probe traffic', async () => {
     await sim.control.setKeyMode('partner', 'switching');
-    let provider: (PaymentProvider & { close(): void }) | undefined;
-    const notify = await startNotifyEndpoint(() => provider!);
-    provider = createWechatPayV3Provider(parseWechatPayV3Config(envFor('partner', 'both', notify.url)), systemDeps);
+    const holder: { provider?: PaymentProvider & { close(): void } } = {};
+    const notify = await startNotifyEndpoint(() => holder.provider!);
+    const provider = createWechatPayV3Provider(
+      parseWechatPayV3Config(envFor('partner', 'both', notify.url)),
+      systemDeps,
+    );
+    holder.provider = provider;
     try {
       for (const share of [1, 0]) {
         await sim.control.updateSettings({ switchingPublicKeyShare: share });
         const outTradeNo = nextNo('S');
-        await provider.createJsapiPayment({ outTradeNo, description: 'x', totalFen: fen(5), payerOpenid: 'o_switch', expiresAtMs: (await virtualNow()) + 600_000 });
+        await provider.createJsapiPayment({
+          outTradeNo,
+          description: 'x',
+          totalFen: fen(5),
+          payerOpenid: 'o_switch',
+          expiresAtMs: (await virtualNow()) + 600_000,
+        });
         await sim.control.pay(outTradeNo, { subMchid: identity.partner.subMchid });
         await sim.control.advance(0);
         const [record] = await sim.control.notifications({ outTradeNo });
         const signedWith = record?.attempts[0]?.signedWith;
-        expect(signedWith).toBe(share === 1 ? identity.platform.publicKey.publicKeyId : identity.platform.certificate.serial);
-        expect(notify.events.some((e) => e.kind === 'payment.succeeded' && e.transaction.outTradeNo === outTradeNo)).toBe(true);
+        expect(signedWith).toBe(
+          share === 1 ? identity.platform.publicKey.publicKeyId : identity.platform.certificate.serial,
+        );
+        expect(
+          notify.events.some(
+            (e) => e.kind === 'payment.succeeded' && e.transaction.outTradeNo === outTradeNo,
+          ),
+        ).toBe(true);
       }
       // Probe traffic: a deliberately wrong signature must be refused (and retried by the simulator as a failure).
       await sim.control.addFault({ kind: 'notify.probe', count: 1 });
       const probed = nextNo('Q');
-      await provider.createJsapiPayment({ outTradeNo: probed, description: 'x', totalFen: fen(5), payerOpenid: 'o_switch', expiresAtMs: (await virtualNow()) + 600_000 });
+      await provider.createJsapiPayment({
+        outTradeNo: probed,
+        description: 'x',
+        totalFen: fen(5),
+        payerOpenid: 'o_switch',
+        expiresAtMs: (await virtualNow()) + 600_000,
+      });
       await sim.control.pay(probed, { subMchid: identity.partner.subMchid });
       await sim.control.advance(0);
       const [record] = await sim.control.notifications({ outTradeNo: probed });
@@ -285,10 +379,19 @@ describe('project adapter: trust boundaries against the simulator', () => {
 
   it('downloads trade and fund flow bills after 10:00 the next day, checks the SHA1 and parses amounts into fen', async () => {
     await sim.control.setKeyMode('direct', 'publicKey');
-    const p = createWechatPayV3Provider(parseWechatPayV3Config(envFor('direct', 'publicKey', 'https://shop.example.com/n')), systemDeps);
+    const p = createWechatPayV3Provider(
+      parseWechatPayV3Config(envFor('direct', 'publicKey', 'https://shop.example.com/n')),
+      systemDeps,
+    );
     try {
       const outTradeNo = nextNo('B');
-      await p.createJsapiPayment({ outTradeNo, description: '账单, 测试', totalFen: fen(1234), payerOpenid: 'o_bill', expiresAtMs: (await virtualNow()) + 600_000 });
+      await p.createJsapiPayment({
+        outTradeNo,
+        description: '账单, 测试',
+        totalFen: fen(1234),
+        payerOpenid: 'o_bill',
+        expiresAtMs: (await virtualNow()) + 600_000,
+      });
       const paid = await sim.control.pay(outTradeNo, { mchid: identity.direct.mchid });
       const billDate = new Date((paid.successAt ?? 0) + 8 * 3600_000).toISOString().slice(0, 10);
       const today = await providerError(p.downloadTradeBill(billDate, 'ALL'));
@@ -301,7 +404,12 @@ describe('project adapter: trust boundaries against the simulator', () => {
       await sim.control.advance(10 * 3600_000);
       const bill = await p.downloadTradeBill(billDate, 'ALL');
       const row = bill.rows.find((r) => r.outTradeNo === outTradeNo);
-      expect(row).toMatchObject({ transactionId: paid.transactionId, settlementTotalFen: 1234, tradeState: 'SUCCESS', goodsName: '账单, 测试' });
+      expect(row).toMatchObject({
+        transactionId: paid.transactionId,
+        settlementTotalFen: 1234,
+        tradeState: 'SUCCESS',
+        goodsName: '账单, 测试',
+      });
       expect(bill.summary.tradeCount).toBe(bill.rows.length);
       expect(bill.summary.settlementTotalFen).toBe(bill.rows.reduce((s, r) => s + r.settlementTotalFen, 0));
 

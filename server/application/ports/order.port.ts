@@ -31,7 +31,11 @@ export interface OrderStore {
    * Atomically: compare-and-set the order (version) with `orderPatch` and insert `refund`. 'duplicate' when a refund
    * with the same outRefundNo or requestKey exists; 'conflict' when the order changed first.
    */
-  reserveRefund(current: OrderRecord, orderPatch: Partial<OrderRecord>, refund: RefundDoc): Promise<'ok' | 'conflict' | 'duplicate'>;
+  reserveRefund(
+    current: OrderRecord,
+    orderPatch: Partial<OrderRecord>,
+    refund: RefundDoc,
+  ): Promise<'ok' | 'conflict' | 'duplicate'>;
   /** Atomically: compare-and-set both the order and one of its refunds (each on its version). */
   updateWithRefund(
     current: OrderRecord,

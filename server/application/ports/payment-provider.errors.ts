@@ -106,6 +106,9 @@ export class NotificationRejectedError extends Error {
 }
 
 /** True when `e` is a NotificationRejectedError, optionally with the given reason. */
-export function isNotificationRejected(e: unknown, reason?: NotificationRejectionReason): e is NotificationRejectedError {
+export function isNotificationRejected(
+  e: unknown,
+  reason?: NotificationRejectionReason,
+): e is NotificationRejectedError {
   return e instanceof NotificationRejectedError && (reason === undefined || e.reason === reason);
 }

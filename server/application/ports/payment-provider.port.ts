@@ -47,8 +47,9 @@ export interface RequestPaymentParams {
   nonceStr: string;
   /** "prepay_id=…". */
   package: string;
-  signType: 'RSA';
-  /** base64 SHA256withRSA over `appId\ntimeStamp\nnonceStr\npackage\n` with the appid the order was created with. */
+  /** 'RSA' for WeChat Pay APIv3; 'MD5' only for legacy cloudPay (API v2) payments. */
+  signType: 'RSA' | 'MD5';
+  /** APIv3: base64 SHA256withRSA over `appId\ntimeStamp\nnonceStr\npackage\n` with the order's appid. */
   paySign: string;
 }
 
@@ -99,8 +100,7 @@ export interface PaymentTransaction {
 
 /** Result of {@link PaymentOrders.queryPayment}: the provider's truth, or the order is unknown to it. */
 export type PaymentQueryResult =
-  | { kind: 'found'; transaction: PaymentTransaction }
-  | { kind: 'not-found'; outTradeNo: string };
+  { kind: 'found'; transaction: PaymentTransaction } | { kind: 'not-found'; outTradeNo: string };
 
 /**
  * Result of {@link PaymentOrders.closePayment}. 'closed': the provider accepted the close (or it was already closed);
@@ -139,7 +139,8 @@ export interface Refund {
 }
 
 /** Result of {@link PaymentRefunds.queryRefund}. */
-export type RefundQueryResult = { kind: 'found'; refund: Refund } | { kind: 'not-found'; outRefundNo: string };
+export type RefundQueryResult =
+  { kind: 'found'; refund: Refund } | { kind: 'not-found'; outRefundNo: string };
 
 /** An incoming notification exactly as received: header names in any case, and the raw body bytes (never re-serialised). */
 export interface IncomingNotification {

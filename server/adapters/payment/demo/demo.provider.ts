@@ -20,7 +20,11 @@ import type {
   RefundQueryResult,
   TradeBill,
 } from '../../../application/ports/payment-provider.port';
-import { NotificationRejectedError, ProviderError, ProviderErrorCodes } from '../../../application/ports/payment-provider.errors';
+import {
+  NotificationRejectedError,
+  ProviderError,
+  ProviderErrorCodes,
+} from '../../../application/ports/payment-provider.errors';
 import type { Fen } from '../../../domain/money';
 import type { CloudDb } from '../../db/cloud-db';
 import { isDuplicateKeyError } from '../../db/cloud-db';
@@ -68,7 +72,11 @@ export class DemoPaymentProvider implements PaymentProvider {
       if (!isDuplicateKeyError(e)) throw e;
       const existing = await this.read(input.outTradeNo);
       if (existing?.amountFen !== input.totalFen) {
-        throw new ProviderError('OUT_TRADE_NO_USED', 'the order number was used with other parameters', 'fatal');
+        throw new ProviderError(
+          'OUT_TRADE_NO_USED',
+          'the order number was used with other parameters',
+          'fatal',
+        );
       }
     }
     const timeStamp = String(Math.floor(now / 1000));
@@ -122,7 +130,8 @@ export class DemoPaymentProvider implements PaymentProvider {
 
   async createRefund(input: CreateRefundInput): Promise<Refund> {
     const doc = await this.read(input.outTradeNo);
-    if (doc?.state !== 'SUCCESS') throw new ProviderError('TRADE_ERROR', 'the demo order is not paid', 'fatal');
+    if (doc?.state !== 'SUCCESS')
+      throw new ProviderError('TRADE_ERROR', 'the demo order is not paid', 'fatal');
     const refund: Refund = {
       outTradeNo: input.outTradeNo,
       outRefundNo: input.outRefundNo,
@@ -149,7 +158,9 @@ export class DemoPaymentProvider implements PaymentProvider {
   }
 
   verifyNotification(): Promise<PaymentNotificationEvent> {
-    return Promise.reject(new NotificationRejectedError('MALFORMED', 'the demo provider receives no notifications'));
+    return Promise.reject(
+      new NotificationRejectedError('MALFORMED', 'the demo provider receives no notifications'),
+    );
   }
 
   downloadTradeBill(): Promise<TradeBill> {
@@ -182,5 +193,7 @@ function toTransaction(doc: DemoPaymentDoc): PaymentTransaction {
 }
 
 function unsupported(operation: string): ProviderError {
-  return new ProviderError(ProviderErrorCodes.UNSUPPORTED, `the demo provider cannot ${operation}`, 'fatal', { operation });
+  return new ProviderError(ProviderErrorCodes.UNSUPPORTED, `the demo provider cannot ${operation}`, 'fatal', {
+    operation,
+  });
 }

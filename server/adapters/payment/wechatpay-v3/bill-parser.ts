@@ -57,7 +57,8 @@ export function splitBill(text: string): { data: Section; summary: Section } {
   if (lines.length < 3 || summaryHeader === undefined || summaryLine === undefined) {
     throw new BillFormatError('summary header and summary line are missing');
   }
-  if (summaryHeader.l.startsWith('`')) throw new BillFormatError('summary header line is missing', summaryHeader.n);
+  if (summaryHeader.l.startsWith('`'))
+    throw new BillFormatError('summary header line is missing', summaryHeader.n);
   const data: Section = { header: first.l.split(',').map(normaliseTitle), rows: [] };
   for (const cur of lines.slice(1, -2)) data.rows.push({ line: cur.n, fields: splitDataLine(cur.l, cur.n) });
   return {
@@ -175,7 +176,9 @@ export function parseTradeBill(text: string): { rows: TradeBillRow[]; summary: T
     columns: sr.columns,
   });
   if (parsedSummary.tradeCount !== rows.length) {
-    throw new BillFormatError(`summary counts ${parsedSummary.tradeCount} trades but the bill has ${rows.length} lines`);
+    throw new BillFormatError(
+      `summary counts ${parsedSummary.tradeCount} trades but the bill has ${rows.length} lines`,
+    );
   }
   return { rows, summary: parsedSummary };
 }
@@ -186,7 +189,8 @@ export function parseFundFlowBill(text: string): { rows: FundFlowBillRow[]; summ
   const rows = data.rows.map(({ line, fields }) => {
     const r = new Row(toColumns(data.header, fields, line), line);
     const kind = r.text('收支类型');
-    if (kind !== '收入' && kind !== '支出') throw new BillFormatError('column "收支类型" is neither 收入 nor 支出', line);
+    if (kind !== '收入' && kind !== '支出')
+      throw new BillFormatError('column "收支类型" is neither 收入 nor 支出', line);
     return compact<FundFlowBillRow>({
       bookedAt: r.text('记账时间'),
       businessId: r.text('微信支付业务单号'),
@@ -213,7 +217,9 @@ export function parseFundFlowBill(text: string): { rows: FundFlowBillRow[]; summ
     columns: sr.columns,
   };
   if (parsedSummary.entryCount !== rows.length) {
-    throw new BillFormatError(`summary counts ${parsedSummary.entryCount} entries but the bill has ${rows.length} lines`);
+    throw new BillFormatError(
+      `summary counts ${parsedSummary.entryCount} entries but the bill has ${rows.length} lines`,
+    );
   }
   return { rows, summary: parsedSummary };
 }

@@ -40,7 +40,12 @@ describe('parseWechatPayV3Config', () => {
   });
 
   it('parses a partner with sub_appid, certificate-only keys and a local base URL', () => {
-    const env = testEnv(id, { mode: 'partner', platformKeys: 'certificate', subAppid: true, baseUrl: 'http://127.0.0.1:4321' });
+    const env = testEnv(id, {
+      mode: 'partner',
+      platformKeys: 'certificate',
+      subAppid: true,
+      baseUrl: 'http://127.0.0.1:4321',
+    });
     const c = parseWechatPayV3Config(env);
     expect(c.identity).toEqual({
       mode: 'partner',
@@ -143,7 +148,11 @@ describe('parseWechatPayV3Config', () => {
 
   it('refuses bad key material without echoing it', () => {
     const cases: Array<[string, string, string]> = [
-      ['WECHATPAY_MERCHANT_PRIVATE_KEY', '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXNlY3JldC1zZWNyZXQ=\n-----END PRIVATE KEY-----', 'c2VjcmV0'],
+      [
+        'WECHATPAY_MERCHANT_PRIVATE_KEY',
+        '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXNlY3JldC1zZWNyZXQ=\n-----END PRIVATE KEY-----',
+        'c2VjcmV0',
+      ],
       ['WECHATPAY_PUBLIC_KEY', 'not a key but sensitive-looking', 'sensitive'],
       ['WECHATPAY_PLATFORM_CERTIFICATES', 'nothing here', 'nothing'],
     ];
@@ -157,7 +166,10 @@ describe('parseWechatPayV3Config', () => {
   });
 
   it('refuses a merchant key shorter than 2048 bits', () => {
-    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    });
     const env = testEnv(id, { mode: 'direct', platformKeys: 'both' });
     env['WECHATPAY_MERCHANT_PRIVATE_KEY'] = weak as string;
     const e = configError(env);

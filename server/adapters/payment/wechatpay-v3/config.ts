@@ -135,10 +135,14 @@ function parseUrl(name: string, raw: string, opts: { allowPath: boolean }): URL 
   if (url.search !== '' || url.hash !== '') {
     throw new WechatPayConfigError(name, 'must not carry a query string or fragment');
   }
-  if (url.username !== '' || url.password !== '') throw new WechatPayConfigError(name, 'must not carry credentials');
+  if (url.username !== '' || url.password !== '')
+    throw new WechatPayConfigError(name, 'must not carry credentials');
   if (!opts.allowPath && url.pathname !== '/') {
     // The request signature covers the path WeChat sees; a prefix would make the two disagree.
-    throw new WechatPayConfigError(name, 'must be an origin without a path (e.g. https://api.mch.weixin.qq.com)');
+    throw new WechatPayConfigError(
+      name,
+      'must be an origin without a path (e.g. https://api.mch.weixin.qq.com)',
+    );
   }
   return url;
 }
@@ -205,9 +209,27 @@ export function parseWechatPayV3Config(env: EnvLike): WechatPayV3Config {
     }
     identity = {
       mode,
-      spAppid: matching(env, WechatPayEnv.SP_APPID, APPID, 'an appid such as wx…', "the service provider's appid"),
-      spMchid: matching(env, WechatPayEnv.SP_MCHID, MCHID, 'a numeric merchant id', "the service provider's merchant id"),
-      subMchid: matching(env, WechatPayEnv.SUB_MCHID, MCHID, 'a numeric merchant id', "the sub-merchant's id"),
+      spAppid: matching(
+        env,
+        WechatPayEnv.SP_APPID,
+        APPID,
+        'an appid such as wx…',
+        "the service provider's appid",
+      ),
+      spMchid: matching(
+        env,
+        WechatPayEnv.SP_MCHID,
+        MCHID,
+        'a numeric merchant id',
+        "the service provider's merchant id",
+      ),
+      subMchid: matching(
+        env,
+        WechatPayEnv.SUB_MCHID,
+        MCHID,
+        'a numeric merchant id',
+        "the sub-merchant's id",
+      ),
       ...(subAppid === undefined ? {} : { subAppid }),
     };
   } else {
@@ -228,7 +250,10 @@ export function parseWechatPayV3Config(env: EnvLike): WechatPayV3Config {
     );
   }
   if (serialText !== undefined && !HEX_SERIAL.test(serialText)) {
-    throw new WechatPayConfigError(WechatPayEnv.MERCHANT_SERIAL, 'is malformed: expected a hexadecimal serial');
+    throw new WechatPayConfigError(
+      WechatPayEnv.MERCHANT_SERIAL,
+      'is malformed: expected a hexadecimal serial',
+    );
   }
   let merchantSerial = serialText?.toUpperCase() ?? '';
   let merchantCertificatePem: string | undefined;
@@ -237,7 +262,10 @@ export function parseWechatPayV3Config(env: EnvLike): WechatPayV3Config {
     const cert = parseCertificate(WechatPayEnv.MERCHANT_CERTIFICATE, merchantCertificatePem);
     const certSerial = cert.serialNumber.toUpperCase();
     if (serialText !== undefined && certSerial !== merchantSerial) {
-      throw new WechatPayConfigError(WechatPayEnv.MERCHANT_SERIAL, `does not match ${WechatPayEnv.MERCHANT_CERTIFICATE}`);
+      throw new WechatPayConfigError(
+        WechatPayEnv.MERCHANT_SERIAL,
+        `does not match ${WechatPayEnv.MERCHANT_CERTIFICATE}`,
+      );
     }
     if (!samePublicKey(cert.publicKey, createPublicKey(merchantPrivateKey))) {
       throw new WechatPayConfigError(
@@ -251,24 +279,37 @@ export function parseWechatPayV3Config(env: EnvLike): WechatPayV3Config {
   const apiV3KeyText = required(env, WechatPayEnv.APIV3_KEY, 'the 32-byte APIv3 key');
   const apiV3Key = Buffer.from(apiV3KeyText, 'utf8');
   if (apiV3Key.length !== 32) {
-    throw new WechatPayConfigError(WechatPayEnv.APIV3_KEY, `must be exactly 32 bytes (got ${apiV3Key.length})`);
+    throw new WechatPayConfigError(
+      WechatPayEnv.APIV3_KEY,
+      `must be exactly 32 bytes (got ${apiV3Key.length})`,
+    );
   }
 
   const certsText = optional(env, WechatPayEnv.PLATFORM_CERTIFICATES);
-  const platformCertificates = certsText === undefined ? {} : parsePlatformCertificates(WechatPayEnv.PLATFORM_CERTIFICATES, certsText);
+  const platformCertificates =
+    certsText === undefined ? {} : parsePlatformCertificates(WechatPayEnv.PLATFORM_CERTIFICATES, certsText);
 
   const pubKeyId = optional(env, WechatPayEnv.PUBLIC_KEY_ID);
   const pubKeyText = optional(env, WechatPayEnv.PUBLIC_KEY);
   let platformPublicKey: { id: string; pem: string } | undefined;
   if (pubKeyId !== undefined || pubKeyText !== undefined) {
     if (pubKeyId === undefined) {
-      throw new WechatPayConfigError(WechatPayEnv.PUBLIC_KEY_ID, `is missing (${WechatPayEnv.PUBLIC_KEY} is set)`);
+      throw new WechatPayConfigError(
+        WechatPayEnv.PUBLIC_KEY_ID,
+        `is missing (${WechatPayEnv.PUBLIC_KEY} is set)`,
+      );
     }
     if (!PUB_KEY_ID.test(pubKeyId)) {
-      throw new WechatPayConfigError(WechatPayEnv.PUBLIC_KEY_ID, 'is malformed: expected PUB_KEY_ID_ followed by letters/digits');
+      throw new WechatPayConfigError(
+        WechatPayEnv.PUBLIC_KEY_ID,
+        'is malformed: expected PUB_KEY_ID_ followed by letters/digits',
+      );
     }
     if (pubKeyText === undefined) {
-      throw new WechatPayConfigError(WechatPayEnv.PUBLIC_KEY, `is missing (${WechatPayEnv.PUBLIC_KEY_ID} is set)`);
+      throw new WechatPayConfigError(
+        WechatPayEnv.PUBLIC_KEY,
+        `is missing (${WechatPayEnv.PUBLIC_KEY_ID} is set)`,
+      );
     }
     const pem = pemText(pubKeyText);
     let key: KeyObject;
@@ -296,7 +337,10 @@ export function parseWechatPayV3Config(env: EnvLike): WechatPayV3Config {
   if (preferredText !== undefined) {
     const wanted = preferredText.startsWith('PUB_KEY_ID_') ? preferredText : preferredText.toUpperCase();
     if (!known.includes(wanted)) {
-      throw new WechatPayConfigError(WechatPayEnv.PREFERRED_SERIAL, 'names no configured platform certificate or public key');
+      throw new WechatPayConfigError(
+        WechatPayEnv.PREFERRED_SERIAL,
+        'names no configured platform certificate or public key',
+      );
     }
     preferredPlatformSerial = wanted;
   } else {
@@ -325,7 +369,10 @@ export function parseWechatPayV3Config(env: EnvLike): WechatPayV3Config {
   if (timeoutText !== undefined) {
     requestTimeoutMs = Number(timeoutText);
     if (!/^\d+$/.test(timeoutText) || requestTimeoutMs < 100 || requestTimeoutMs > 60_000) {
-      throw new WechatPayConfigError(WechatPayEnv.TIMEOUT_MS, 'must be an integer number of milliseconds in 100..60000');
+      throw new WechatPayConfigError(
+        WechatPayEnv.TIMEOUT_MS,
+        'must be an integer number of milliseconds in 100..60000',
+      );
     }
   }
 
@@ -352,6 +399,7 @@ function newestCertificateSerial(certs: Readonly<Record<string, string>>): strin
     const validToMs = Date.parse(new X509Certificate(pem).validTo);
     if (best === undefined || validToMs > best.validToMs) best = { serial, validToMs };
   }
-  if (best === undefined) throw new WechatPayConfigError(WechatPayEnv.PLATFORM_CERTIFICATES, 'holds no certificate');
+  if (best === undefined)
+    throw new WechatPayConfigError(WechatPayEnv.PLATFORM_CERTIFICATES, 'holds no certificate');
   return best.serial;
 }

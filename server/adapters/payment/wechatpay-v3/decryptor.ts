@@ -41,6 +41,8 @@ export function decryptResource(resource: EncryptedResource, apiV3Key: Buffer): 
     decipher.setAAD(Buffer.from(resource.associatedData, 'utf8'));
     return Buffer.concat([decipher.update(body), decipher.final()]);
   } catch {
-    throw new DecryptError('authentication tag does not verify (tampered ciphertext, wrong nonce/associated data or wrong APIv3 key)');
+    throw new DecryptError(
+      'authentication tag does not verify (tampered ciphertext, wrong nonce/associated data or wrong APIv3 key)',
+    );
   }
 }

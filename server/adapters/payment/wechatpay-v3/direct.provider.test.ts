@@ -16,7 +16,13 @@ import {
   startFakeWechatPay,
   testEnv,
 } from './wechatpay-v3.testkit';
-import type { FakeAnswer, FakeWechatPay, PlatformSigner, RecordedRequest, TestIdentity } from './wechatpay-v3.testkit';
+import type {
+  FakeAnswer,
+  FakeWechatPay,
+  PlatformSigner,
+  RecordedRequest,
+  TestIdentity,
+} from './wechatpay-v3.testkit';
 
 const NOW = Date.parse('2026-11-23T02:34:56Z');
 const fen = (n: number) => n as Fen;
@@ -30,7 +36,11 @@ let serverNow = NOW;
 beforeAll(async () => {
   id = createTestIdentity(NOW);
   signers = platformSigners(id);
-  fake = await startFakeWechatPay((req) => answer(req), signers.pub, () => serverNow);
+  fake = await startFakeWechatPay(
+    (req) => answer(req),
+    signers.pub,
+    () => serverNow,
+  );
 });
 
 afterAll(async () => {
@@ -49,7 +59,10 @@ afterEach(() => {
 });
 
 function provider(overrides: Record<string, string> = {}, baseUrl = fake.baseUrl) {
-  const env = { ...testEnv(id, { mode: 'direct', platformKeys: 'both', baseUrl, timeoutMs: 500 }), ...overrides };
+  const env = {
+    ...testEnv(id, { mode: 'direct', platformKeys: 'both', baseUrl, timeoutMs: 500 }),
+    ...overrides,
+  };
   const p = createWechatPayV3Provider(parseWechatPayV3Config(env), {
     nowMs: () => NOW,
     randomBytes: (n) => Buffer.alloc(n, 0x5a),
@@ -69,7 +82,8 @@ async function providerError(promise: Promise<unknown>): Promise<ProviderError> 
 }
 
 const json = (v: unknown) => JSON.stringify(v);
-const lastBody = (): Record<string, unknown> => JSON.parse(fake.requests.at(-1)?.rawBody.toString('utf8') ?? 'null');
+const lastBody = (): Record<string, unknown> =>
+  JSON.parse(fake.requests.at(-1)?.rawBody.toString('utf8') ?? 'null');
 
 const jsapiInput = {
   outTradeNo: 'ORDER_20261123_0001',
@@ -125,9 +139,15 @@ describe('createJsapiPayment (through wechatpay-node-v3 and our transport)', () 
     expect(result.prepayId).toBe('wx23103456789012345678901234567890');
     expect(result.prepayExpiresAtMs).toBe(jsapiInput.expiresAtMs);
     const rp = result.requestPayment;
-    expect(rp).toMatchObject({ package: 'prepay_id=wx23103456789012345678901234567890', signType: 'RSA', timeStamp: String(NOW / 1000) });
+    expect(rp).toMatchObject({
+      package: 'prepay_id=wx23103456789012345678901234567890',
+      signType: 'RSA',
+      timeStamp: String(NOW / 1000),
+    });
     const message = requestPaymentMessage(TEST_IDS.appid, rp.timeStamp, rp.nonceStr, rp.package);
-    expect(verify('sha256', Buffer.from(message), id.merchant.publicKey, Buffer.from(rp.paySign, 'base64'))).toBe(true);
+    expect(
+      verify('sha256', Buffer.from(message), id.merchant.publicKey, Buffer.from(rp.paySign, 'base64')),
+    ).toBe(true);
   });
 
   it('caps prepayExpiresAtMs at the prepay_id lifetime of two hours', async () => {
@@ -206,19 +226,32 @@ describe('error classification', () => {
   });
 
   it('takes an unsigned 401 SIGN_ERROR (WeChat cannot sign it) as fatal', async () => {
-    answer = () => ({ status: 401, body: json({ code: 'SIGN_ERROR', message: '签名错误' }), signing: 'none' });
+    answer = () => ({
+      status: 401,
+      body: json({ code: 'SIGN_ERROR', message: '签名错误' }),
+      signing: 'none',
+    });
     const e = await providerError(provider().queryPayment('ORDER_20261123_0001'));
     expect([e.code, e.retryability]).toEqual(['SIGN_ERROR', 'fatal']);
   });
 
   it('treats an error answer with a bad signature as forged', async () => {
-    answer = () => ({ status: 404, body: json({ code: 'ORDER_NOT_EXIST', message: 'no' }), signing: 'forged' });
+    answer = () => ({
+      status: 404,
+      body: json({ code: 'ORDER_NOT_EXIST', message: 'no' }),
+      signing: 'forged',
+    });
     const e = await providerError(provider().queryPayment('ORDER_20261123_0001'));
     expect([e.code, e.retryability]).toEqual(['BAD_RESPONSE_SIGNATURE', 'retry']);
   });
 
   it('reads a non-JSON gateway error as HTTP_<status>, retryable', async () => {
-    answer = () => ({ status: 502, body: '<html>Bad Gateway</html>', signing: 'none', headers: { 'Content-Type': 'text/html' } });
+    answer = () => ({
+      status: 502,
+      body: '<html>Bad Gateway</html>',
+      signing: 'none',
+      headers: { 'Content-Type': 'text/html' },
+    });
     const e = await providerError(provider().createJsapiPayment(jsapiInput));
     expect([e.code, e.retryability]).toEqual(['HTTP_502', 'retry']);
   });
@@ -234,13 +267,22 @@ describe('error classification', () => {
   it('no answer within the deadline is TIMEOUT: indeterminate for a refund', async () => {
     answer = () => ({ status: 200, hang: true });
     const e = await providerError(
-      provider().createRefund({ outTradeNo: 'ORDER_20261123_0001', outRefundNo: 'RF_1', refundFen: fen(1), totalFen: fen(1999) }),
+      provider().createRefund({
+        outTradeNo: 'ORDER_20261123_0001',
+        outRefundNo: 'RF_1',
+        refundFen: fen(1),
+        totalFen: fen(1999),
+      }),
     );
     expect([e.code, e.retryability, e.operation]).toEqual(['TIMEOUT', 'indeterminate', 'createRefund']);
   });
 
   it('a refused connection means nothing was sent: retry, even for a create', async () => {
-    const closed = await startFakeWechatPay(() => ({ status: 200 }), signers.pub, () => NOW);
+    const closed = await startFakeWechatPay(
+      () => ({ status: 200 }),
+      signers.pub,
+      () => NOW,
+    );
     const url = closed.baseUrl;
     await closed.close();
     const e = await providerError(provider({}, url).createJsapiPayment(jsapiInput));
@@ -252,7 +294,9 @@ describe('queryPayment and closePayment', () => {
   it('returns the signed truth, normalised to fen and epoch ms', async () => {
     answer = () => ({ status: 200, body: json(paidTransaction()) });
     const r = await provider().queryPayment('ORDER_20261123_0001');
-    expect(fake.requests[0]?.path).toBe(`/v3/pay/transactions/out-trade-no/ORDER_20261123_0001?mchid=${TEST_IDS.mchid}`);
+    expect(fake.requests[0]?.path).toBe(
+      `/v3/pay/transactions/out-trade-no/ORDER_20261123_0001?mchid=${TEST_IDS.mchid}`,
+    );
     expect(fake.requests[0]?.method).toBe('GET');
     expect(authorizationVerifies(fake.requests[0]!, id.merchant.publicKey)).toBe(true);
     expect(r).toEqual({
@@ -273,11 +317,25 @@ describe('queryPayment and closePayment', () => {
   });
 
   it('reads NOTPAY without a transaction id, and a signed 404 ORDER_NOT_EXIST as not-found', async () => {
-    answer = () => ({ status: 200, body: json(paidTransaction({ trade_state: 'NOTPAY', transaction_id: undefined, success_time: undefined, payer: undefined, amount: { total: 1999, currency: 'CNY' } })) });
+    answer = () => ({
+      status: 200,
+      body: json(
+        paidTransaction({
+          trade_state: 'NOTPAY',
+          transaction_id: undefined,
+          success_time: undefined,
+          payer: undefined,
+          amount: { total: 1999, currency: 'CNY' },
+        }),
+      ),
+    });
     const r = await provider().queryPayment('ORDER_20261123_0001');
     expect(r.kind === 'found' && r.transaction.state).toBe('NOTPAY');
     answer = () => ({ status: 404, body: json({ code: 'ORDER_NOT_EXIST', message: '订单不存在' }) });
-    await expect(provider().queryPayment('ORDER_20261123_0001')).resolves.toEqual({ kind: 'not-found', outTradeNo: 'ORDER_20261123_0001' });
+    await expect(provider().queryPayment('ORDER_20261123_0001')).resolves.toEqual({
+      kind: 'not-found',
+      outTradeNo: 'ORDER_20261123_0001',
+    });
   });
 
   it('refuses a signed answer about another order or merchant', async () => {
@@ -287,7 +345,9 @@ describe('queryPayment and closePayment', () => {
     answer = () => ({ status: 200, body: json(paidTransaction({ mchid: '1999999999' })) });
     expect((await providerError(provider().queryPayment('ORDER_20261123_0001'))).code).toBe('BAD_RESPONSE');
     answer = () => ({ status: 200, body: json(paidTransaction({ amount: { total: '19.99' } })) });
-    expect((await providerError(provider().queryPayment('ORDER_20261123_0001'))).message).toMatch(/amount\.total/);
+    expect((await providerError(provider().queryPayment('ORDER_20261123_0001'))).message).toMatch(
+      /amount\.total/,
+    );
   });
 
   it('closes with a signed 204, and maps ORDER_CLOSED, the paid-order refusals and RULE_LIMIT', async () => {
@@ -300,15 +360,25 @@ describe('queryPayment and closePayment', () => {
     answer = () => ({ status: 400, body: json({ code: 'ORDER_CLOSED', message: '订单已关闭' }) });
     await expect(provider().closePayment('ORDER_20261123_0001')).resolves.toEqual({ outcome: 'closed' });
     answer = () => ({ status: 400, body: json({ code: 'ORDER_PAID', message: '订单已支付' }) });
-    await expect(provider().closePayment('ORDER_20261123_0001')).resolves.toEqual({ outcome: 'already-paid' });
+    await expect(provider().closePayment('ORDER_20261123_0001')).resolves.toEqual({
+      outcome: 'already-paid',
+    });
     answer = () => ({ status: 403, body: json({ code: 'TRADE_ERROR', message: '订单已支付，不能关单' }) });
-    await expect(provider().closePayment('ORDER_20261123_0001')).resolves.toEqual({ outcome: 'already-paid' });
+    await expect(provider().closePayment('ORDER_20261123_0001')).resolves.toEqual({
+      outcome: 'already-paid',
+    });
     // Too soon after creating: RULE_LIMIT is "later" on this endpoint, not fatal.
     answer = () => ({ status: 403, body: json({ code: 'RULE_LIMIT', message: '订单创建5分钟内不能关单' }) });
     const early = await providerError(provider().closePayment('ORDER_20261123_0001'));
-    expect([early.code, early.retryability, early.operation]).toEqual(['RULE_LIMIT', 'retry', 'closePayment']);
+    expect([early.code, early.retryability, early.operation]).toEqual([
+      'RULE_LIMIT',
+      'retry',
+      'closePayment',
+    ]);
     answer = () => ({ status: 204, signing: 'none' });
-    expect((await providerError(provider().closePayment('ORDER_20261123_0001'))).code).toBe('BAD_RESPONSE_SIGNATURE');
+    expect((await providerError(provider().closePayment('ORDER_20261123_0001'))).code).toBe(
+      'BAD_RESPONSE_SIGNATURE',
+    );
   });
 });
 
@@ -327,7 +397,9 @@ describe('refunds', () => {
 
   it('asks for a refund and returns its normalised state', async () => {
     answer = () => ({ status: 200, body: json(refundAnswer) });
-    const r = await provider({ WECHATPAY_REFUND_NOTIFY_URL: 'https://shop.example.com/wxpay/refund' }).createRefund({
+    const r = await provider({
+      WECHATPAY_REFUND_NOTIFY_URL: 'https://shop.example.com/wxpay/refund',
+    }).createRefund({
       outTradeNo: 'ORDER_20261123_0001',
       outRefundNo: 'RF_20261123_0001',
       refundFen: fen(500),
@@ -357,21 +429,44 @@ describe('refunds', () => {
 
   it('refuses a refund above the total before sending, and takes NOT_ENOUGH as retry', async () => {
     const p = provider();
-    const e = await providerError(p.createRefund({ outTradeNo: 'ORDER_20261123_0001', outRefundNo: 'RF_1', refundFen: fen(2000), totalFen: fen(1999) }));
+    const e = await providerError(
+      p.createRefund({
+        outTradeNo: 'ORDER_20261123_0001',
+        outRefundNo: 'RF_1',
+        refundFen: fen(2000),
+        totalFen: fen(1999),
+      }),
+    );
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(fake.requests).toHaveLength(0);
     answer = () => ({ status: 403, body: json({ code: 'NOT_ENOUGH', message: '基本账户余额不足' }) });
-    const ne = await providerError(p.createRefund({ outTradeNo: 'ORDER_20261123_0001', outRefundNo: 'RF_1', refundFen: fen(1), totalFen: fen(1999) }));
+    const ne = await providerError(
+      p.createRefund({
+        outTradeNo: 'ORDER_20261123_0001',
+        outRefundNo: 'RF_1',
+        refundFen: fen(1),
+        totalFen: fen(1999),
+      }),
+    );
     expect([ne.code, ne.retryability]).toEqual(['NOT_ENOUGH', 'retry']);
   });
 
   it('queries a refund, and reads a signed 404 RESOURCE_NOT_EXISTS as not-found', async () => {
-    answer = () => ({ status: 200, body: json({ ...refundAnswer, status: 'SUCCESS', success_time: '2026-11-23T10:41:00+08:00' }) });
+    answer = () => ({
+      status: 200,
+      body: json({ ...refundAnswer, status: 'SUCCESS', success_time: '2026-11-23T10:41:00+08:00' }),
+    });
     const r = await provider().queryRefund('RF_20261123_0001');
     expect(fake.requests[0]?.path).toBe('/v3/refund/domestic/refunds/RF_20261123_0001');
-    expect(r.kind === 'found' && [r.refund.status, r.refund.successTimeMs]).toEqual(['SUCCESS', Date.parse('2026-11-23T02:41:00Z')]);
+    expect(r.kind === 'found' && [r.refund.status, r.refund.successTimeMs]).toEqual([
+      'SUCCESS',
+      Date.parse('2026-11-23T02:41:00Z'),
+    ]);
     answer = () => ({ status: 404, body: json({ code: 'RESOURCE_NOT_EXISTS', message: '退款单不存在' }) });
-    await expect(provider().queryRefund('RF_20261123_0001')).resolves.toEqual({ kind: 'not-found', outRefundNo: 'RF_20261123_0001' });
+    await expect(provider().queryRefund('RF_20261123_0001')).resolves.toEqual({
+      kind: 'not-found',
+      outRefundNo: 'RF_20261123_0001',
+    });
   });
 });
 
@@ -390,9 +485,19 @@ describe('bills', () => {
       req.path.startsWith('/v3/bill/tradebill')
         ? {
             status: 200,
-            body: json({ hash_type: 'SHA1', hash_value: hash.toUpperCase(), download_url: 'https://api.mch.weixin.qq.com/v3/billdownload/file?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2' }),
+            body: json({
+              hash_type: 'SHA1',
+              hash_value: hash.toUpperCase(),
+              download_url:
+                'https://api.mch.weixin.qq.com/v3/billdownload/file?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2',
+            }),
           }
-        : { status: 200, body: file, signing: 'none', headers: { 'Content-Type': 'application/octet-stream' } };
+        : {
+            status: 200,
+            body: file,
+            signing: 'none',
+            headers: { 'Content-Type': 'application/octet-stream' },
+          };
   }
 
   it('applies (signed), downloads from the base URL (unsigned), checks the SHA1 and parses into fen', async () => {
@@ -404,8 +509,17 @@ describe('bills', () => {
     ]);
     // Both requests carry our signature; the download goes to our base URL, never to another host.
     expect(fake.requests.every((r) => authorizationVerifies(r, id.merchant.publicKey))).toBe(true);
-    expect(b).toMatchObject({ billDate: '2026-11-22', type: 'ALL', sha1, summary: { tradeCount: 1, settlementTotalFen: 1999 } });
-    expect(b.rows[0]).toMatchObject({ outTradeNo: 'ORDER_0001', settlementTotalFen: 1999, goodsName: '绿茶' });
+    expect(b).toMatchObject({
+      billDate: '2026-11-22',
+      type: 'ALL',
+      sha1,
+      summary: { tradeCount: 1, settlementTotalFen: 1999 },
+    });
+    expect(b.rows[0]).toMatchObject({
+      outTradeNo: 'ORDER_0001',
+      settlementTotalFen: 1999,
+      goodsName: '绿茶',
+    });
   });
 
   it('accepts a gzip download whose unpacked bytes match', async () => {
@@ -420,10 +534,18 @@ describe('bills', () => {
   });
 
   it('refuses an unsigned apply answer and a bad date before sending', async () => {
-    answer = () => ({ status: 200, body: json({ hash_type: 'SHA1', hash_value: sha1, download_url: 'https://x/y' }), signing: 'none' });
-    expect((await providerError(provider().downloadTradeBill('2026-11-22', 'ALL'))).code).toBe('BAD_RESPONSE_SIGNATURE');
+    answer = () => ({
+      status: 200,
+      body: json({ hash_type: 'SHA1', hash_value: sha1, download_url: 'https://x/y' }),
+      signing: 'none',
+    });
+    expect((await providerError(provider().downloadTradeBill('2026-11-22', 'ALL'))).code).toBe(
+      'BAD_RESPONSE_SIGNATURE',
+    );
     fake.requests.length = 0;
-    expect((await providerError(provider().downloadTradeBill('2026-02-30', 'ALL'))).code).toBe('INVALID_ARGUMENT');
+    expect((await providerError(provider().downloadTradeBill('2026-02-30', 'ALL'))).code).toBe(
+      'INVALID_ARGUMENT',
+    );
     expect(fake.requests).toHaveLength(0);
   });
 });
@@ -431,9 +553,21 @@ describe('bills', () => {
 describe('verifyNotification through the provider', () => {
   it('verifies a good notification and rejects a stale one', async () => {
     const p = provider();
-    const good = buildTestNotification({ eventType: 'TRANSACTION.SUCCESS', resource: paidTransaction(), apiV3Key: id.apiV3Key, signer: signers.cert, signedAtMs: NOW });
+    const good = buildTestNotification({
+      eventType: 'TRANSACTION.SUCCESS',
+      resource: paidTransaction(),
+      apiV3Key: id.apiV3Key,
+      signer: signers.cert,
+      signedAtMs: NOW,
+    });
     await expect(p.verifyNotification(good)).resolves.toMatchObject({ kind: 'payment.succeeded' });
-    const stale = buildTestNotification({ eventType: 'TRANSACTION.SUCCESS', resource: paidTransaction(), apiV3Key: id.apiV3Key, signer: signers.cert, signedAtMs: NOW - 600_000 });
+    const stale = buildTestNotification({
+      eventType: 'TRANSACTION.SUCCESS',
+      resource: paidTransaction(),
+      apiV3Key: id.apiV3Key,
+      signer: signers.cert,
+      signedAtMs: NOW - 600_000,
+    });
     await expect(p.verifyNotification(stale)).rejects.toBeInstanceOf(NotificationRejectedError);
   });
 });

@@ -79,7 +79,10 @@ export class WechatPayDirectProvider extends WechatPayV3Provider {
     return verified((await this.pay.tradebill({ bill_date: billDate, bill_type: type })).data);
   }
 
-  protected async sendFundFlowBillApply(billDate: string, accountType: FundFlowAccountType): Promise<VerifiedResponse> {
+  protected async sendFundFlowBillApply(
+    billDate: string,
+    accountType: FundFlowAccountType,
+  ): Promise<VerifiedResponse> {
     return verified((await this.pay.fundflowbill({ bill_date: billDate, account_type: accountType })).data);
   }
 }

@@ -24,7 +24,14 @@ export function classifyHttpError(status: number, code: string): Retryability {
 }
 
 // Failures that happen before a single byte reached the server: the request cannot have landed.
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_INVALID_URL']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ERR_INVALID_URL',
+]);
 
 /** Classifies a transport failure: never-sent is 'retry'; otherwise a write may have landed ('indeterminate'). */
 export function classifyTransportFailure(errorCode: string | undefined, kind: RequestKind): Retryability {

@@ -15,7 +15,10 @@ export { WechatPayDirectProvider } from './direct.provider';
 export { WechatPayPartnerProvider } from './partner.provider';
 
 /** The real clock and crypto randomness. */
-export const systemDeps: WechatPayDeps = { nowMs: () => Date.now(), randomBytes: (size) => randomBytes(size) };
+export const systemDeps: WechatPayDeps = {
+  nowMs: () => Date.now(),
+  randomBytes: (size) => randomBytes(size),
+};
 
 /** The verifier for every platform key in `config`: certificates and the public key, both accepted (a key switch). */
 export function platformVerifier(config: WechatPayV3Config): SignatureVerifier {
@@ -23,7 +26,8 @@ export function platformVerifier(config: WechatPayV3Config): SignatureVerifier {
   if (config.platformPublicKey !== undefined) {
     verifiers.push(publicKeyVerifier(config.platformPublicKey.id, config.platformPublicKey.pem));
   }
-  if (Object.keys(config.platformCertificates).length > 0) verifiers.push(certificateVerifier(config.platformCertificates));
+  if (Object.keys(config.platformCertificates).length > 0)
+    verifiers.push(certificateVerifier(config.platformCertificates));
   return combinedVerifier(verifiers);
 }
 

@@ -11,7 +11,9 @@ const MAX_EXPIRY_MS = 90 * 24 * 60 * 60 * 1000;
 
 /** Throws ProviderError INVALID_ARGUMENT for `operation` saying what is wrong. */
 export function invalid(operation: string, problem: string): never {
-  throw new ProviderError(ProviderErrorCodes.INVALID_ARGUMENT, `${operation}: ${problem}`, 'fatal', { operation });
+  throw new ProviderError(ProviderErrorCodes.INVALID_ARGUMENT, `${operation}: ${problem}`, 'fatal', {
+    operation,
+  });
 }
 
 function charCount(s: string): number {
@@ -20,13 +22,15 @@ function charCount(s: string): number {
 
 /** outTradeNo: 6–32 of [0-9A-Za-z_-|*]. */
 export function checkOutTradeNo(operation: string, v: unknown): string {
-  if (typeof v !== 'string' || !OUT_TRADE_NO.test(v)) invalid(operation, 'outTradeNo must be 6–32 of [0-9A-Za-z_-|*]');
+  if (typeof v !== 'string' || !OUT_TRADE_NO.test(v))
+    invalid(operation, 'outTradeNo must be 6–32 of [0-9A-Za-z_-|*]');
   return v;
 }
 
 /** outRefundNo: 1–64 of [0-9A-Za-z_-|*@]. */
 export function checkOutRefundNo(operation: string, v: unknown): string {
-  if (typeof v !== 'string' || !OUT_REFUND_NO.test(v)) invalid(operation, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
+  if (typeof v !== 'string' || !OUT_REFUND_NO.test(v))
+    invalid(operation, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
   return v;
 }
 
@@ -48,19 +52,22 @@ export function checkText(operation: string, name: string, v: unknown, min: numb
 
 /** An openid as WeChat issues them. */
 export function checkOpenid(operation: string, v: unknown): string {
-  if (typeof v !== 'string' || !OPENID.test(v)) invalid(operation, 'payerOpenid must be an openid (1–128 of [0-9A-Za-z_-])');
+  if (typeof v !== 'string' || !OPENID.test(v))
+    invalid(operation, 'payerOpenid must be an openid (1–128 of [0-9A-Za-z_-])');
   return v;
 }
 
 /** An IPv4 or IPv6 address. */
 export function checkIp(operation: string, v: unknown): string {
-  if (typeof v !== 'string' || isIP(v) === 0) invalid(operation, 'payerClientIp must be an IPv4 or IPv6 address');
+  if (typeof v !== 'string' || isIP(v) === 0)
+    invalid(operation, 'payerClientIp must be an IPv4 or IPv6 address');
   return v;
 }
 
 /** An expiry instant (epoch ms) after `nowMs` and within 90 days of it. */
 export function checkExpiry(operation: string, v: unknown, nowMs: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) invalid(operation, 'expiresAtMs must be an integer epoch-ms instant');
+  if (typeof v !== 'number' || !Number.isSafeInteger(v))
+    invalid(operation, 'expiresAtMs must be an integer epoch-ms instant');
   if (v <= nowMs) invalid(operation, 'expiresAtMs must be in the future');
   if (v > nowMs + MAX_EXPIRY_MS) invalid(operation, 'expiresAtMs must be within 90 days');
   return v;
@@ -76,7 +83,12 @@ export function checkBillDate(operation: string, v: unknown): string {
 }
 
 /** One of `allowed`. */
-export function checkOneOf<T extends string>(operation: string, name: string, v: unknown, allowed: readonly T[]): T {
+export function checkOneOf<T extends string>(
+  operation: string,
+  name: string,
+  v: unknown,
+  allowed: readonly T[],
+): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
     invalid(operation, `${name} must be one of ${allowed.join(', ')}`);
   }

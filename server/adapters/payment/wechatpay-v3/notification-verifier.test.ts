@@ -43,9 +43,16 @@ function paidTransaction(overrides: Record<string, unknown> = {}): Record<string
   };
 }
 
-function verifierFor(keys: TestEnvOptions['platformKeys'], mode: 'direct' | 'partner' = 'direct', nowMs = NOW) {
+function verifierFor(
+  keys: TestEnvOptions['platformKeys'],
+  mode: 'direct' | 'partner' = 'direct',
+  nowMs = NOW,
+) {
   const config = parseWechatPayV3Config(testEnv(id, { mode, platformKeys: keys, subAppid: true }));
-  return (n: { headers: Record<string, string | undefined>; rawBody: Uint8Array }): PaymentNotificationEvent =>
+  return (n: {
+    headers: Record<string, string | undefined>;
+    rawBody: Uint8Array;
+  }): PaymentNotificationEvent =>
     verifyWechatPayNotification(n, {
       identity: config.identity,
       verifier: platformVerifier(config),
@@ -65,7 +72,13 @@ function rejection(fn: () => unknown): NotificationRejectedError {
 }
 
 function paid(signer: PlatformSigner, signedAtMs = NOW, resource = paidTransaction()) {
-  return buildTestNotification({ eventType: 'TRANSACTION.SUCCESS', resource, apiV3Key: id.apiV3Key, signer, signedAtMs });
+  return buildTestNotification({
+    eventType: 'TRANSACTION.SUCCESS',
+    resource,
+    apiV3Key: id.apiV3Key,
+    signer,
+    signedAtMs,
+  });
 }
 
 describe('verifyWechatPayNotification — accepts only what passed every check', () => {
@@ -139,7 +152,13 @@ describe('verifyWechatPayNotification — accepts only what passed every check',
       amount: { total: 1999, refund: 500, payer_total: 1899, payer_refund: 475 },
     };
     const refund = verify(
-      buildTestNotification({ eventType: 'REFUND.SUCCESS', resource: refundDoc, apiV3Key: id.apiV3Key, signer: signers.pub, signedAtMs: NOW }),
+      buildTestNotification({
+        eventType: 'REFUND.SUCCESS',
+        resource: refundDoc,
+        apiV3Key: id.apiV3Key,
+        signer: signers.pub,
+        signedAtMs: NOW,
+      }),
     );
     expect(refund).toEqual({
       kind: 'refund.succeeded',
@@ -249,7 +268,12 @@ describe('verifyWechatPayNotification — rejections', () => {
       publicKey: Buffer.from(id.merchantCertificatePem),
       privateKey: Buffer.from(id.merchant.privateKeyPem),
     });
-    const decoded = pay.decipher_gcm<unknown>(sealed.toString('base64'), resource['associated_data'] ?? '', resource['nonce'] ?? '', id.apiV3Key);
+    const decoded = pay.decipher_gcm<unknown>(
+      sealed.toString('base64'),
+      resource['associated_data'] ?? '',
+      resource['nonce'] ?? '',
+      id.apiV3Key,
+    );
     expect(decoded).toEqual({ total: 1 });
   });
 
@@ -257,13 +281,22 @@ describe('verifyWechatPayNotification — rejections', () => {
     const n = paid(signers.pub);
     const sig = Buffer.from(n.headers['Wechatpay-Signature'] ?? '', 'base64');
     sig[10] = (sig[10] ?? 0) ^ 0x01;
-    expectRejected('SIGNATURE_INVALID', () =>
-      verifierFor('public-key')({ headers: { ...n.headers, 'Wechatpay-Signature': sig.toString('base64') }, rawBody: n.rawBody }),
-    401);
+    expectRejected(
+      'SIGNATURE_INVALID',
+      () =>
+        verifierFor('public-key')({
+          headers: { ...n.headers, 'Wechatpay-Signature': sig.toString('base64') },
+          rawBody: n.rawBody,
+        }),
+      401,
+    );
     const byCertKey = paid({ serial: id.platformPub.id, privateKey: id.platformCert.privateKey });
     expectRejected('SIGNATURE_INVALID', () => verifierFor('both')(byCertKey));
     expectRejected('SIGNATURE_INVALID', () =>
-      verifierFor('public-key')({ headers: { ...n.headers, 'Wechatpay-Signature': 'not base64 at all!' }, rawBody: n.rawBody }),
+      verifierFor('public-key')({
+        headers: { ...n.headers, 'Wechatpay-Signature': 'not base64 at all!' },
+        rawBody: n.rawBody,
+      }),
     );
   });
 
@@ -271,7 +304,9 @@ describe('verifyWechatPayNotification — rejections', () => {
     const n = paid(signers.pub);
     const reserialised = Buffer.from(JSON.stringify(JSON.parse(n.rawBody.toString('utf8'))));
     expect(reserialised.equals(n.rawBody)).toBe(false);
-    const e = expectRejected('SIGNATURE_INVALID', () => verifierFor('public-key')({ headers: n.headers, rawBody: reserialised }));
+    const e = expectRejected('SIGNATURE_INVALID', () =>
+      verifierFor('public-key')({ headers: n.headers, rawBody: reserialised }),
+    );
     expect(e.message).toMatch(/raw body/);
   });
 
@@ -279,7 +314,9 @@ describe('verifyWechatPayNotification — rejections', () => {
     const n = paid(signers.pub);
     const changed = Buffer.from(n.rawBody);
     changed[changed.indexOf('TRANSACTION')] = 'X'.charCodeAt(0);
-    expectRejected('SIGNATURE_INVALID', () => verifierFor('public-key')({ headers: n.headers, rawBody: changed }));
+    expectRejected('SIGNATURE_INVALID', () =>
+      verifierFor('public-key')({ headers: n.headers, rawBody: changed }),
+    );
   });
 
   it('rejects a stale timestamp in both directions, and accepts the edges of the ±5 minute window', () => {
@@ -298,16 +335,25 @@ describe('verifyWechatPayNotification — rejections', () => {
   });
 
   it('rejects an unknown serial and names the keys we hold (not secret) to spot an unannounced key switch', () => {
-    const n = paid({ serial: 'PUB_KEY_ID_0114232134912410000000000000', privateKey: id.platformPub.privateKey });
+    const n = paid({
+      serial: 'PUB_KEY_ID_0114232134912410000000000000',
+      privateKey: id.platformPub.privateKey,
+    });
     const e = expectRejected('UNKNOWN_SERIAL', () => verifierFor('both')(n), 401);
     expect(e.message).toContain(id.platformPub.id);
   });
 
   it('rejects a wrong algorithm: signature type header and resource algorithm', () => {
     const n = paid(signers.pub);
-    expectRejected('UNSUPPORTED_ALGORITHM', () =>
-      verifierFor('public-key')({ headers: { ...n.headers, 'Wechatpay-Signature-Type': 'WECHATPAY2-SM2-WITH-SM3' }, rawBody: n.rawBody }),
-    400);
+    expectRejected(
+      'UNSUPPORTED_ALGORITHM',
+      () =>
+        verifierFor('public-key')({
+          headers: { ...n.headers, 'Wechatpay-Signature-Type': 'WECHATPAY2-SM2-WITH-SM3' },
+          rawBody: n.rawBody,
+        }),
+      400,
+    );
     const cbc = buildTestNotification({
       eventType: 'TRANSACTION.SUCCESS',
       resource: paidTransaction(),
@@ -322,7 +368,11 @@ describe('verifyWechatPayNotification — rejections', () => {
   it('rejects missing headers, non-JSON bodies and contradictory events as malformed', () => {
     const n = paid(signers.pub);
     const { ['Wechatpay-Nonce']: _dropped, ...noNonce } = n.headers;
-    const e = expectRejected('MALFORMED', () => verifierFor('public-key')({ headers: noNonce, rawBody: n.rawBody }), 400);
+    const e = expectRejected(
+      'MALFORMED',
+      () => verifierFor('public-key')({ headers: noNonce, rawBody: n.rawBody }),
+      400,
+    );
     expect(e.message).toContain('Wechatpay-Nonce');
 
     const notJson = Buffer.from('code=SUCCESS');
@@ -330,14 +380,26 @@ describe('verifyWechatPayNotification — rejections', () => {
       verifierFor('public-key')({ headers: platformHeaders(signers.pub, notJson, NOW), rawBody: notJson }),
     );
 
-    const notPaid = paid(signers.pub, NOW, paidTransaction({ trade_state: 'NOTPAY', transaction_id: undefined, success_time: undefined }));
+    const notPaid = paid(
+      signers.pub,
+      NOW,
+      paidTransaction({ trade_state: 'NOTPAY', transaction_id: undefined, success_time: undefined }),
+    );
     expectRejected('MALFORMED', () => verifierFor('public-key')(notPaid));
-    const fractionalFen = paid(signers.pub, NOW, paidTransaction({ amount: { total: 19.99, currency: 'CNY' } }));
+    const fractionalFen = paid(
+      signers.pub,
+      NOW,
+      paidTransaction({ amount: { total: 19.99, currency: 'CNY' } }),
+    );
     expectRejected('MALFORMED', () => verifierFor('public-key')(fractionalFen));
   });
 
   it('rejects an authentic notification about another merchant or app', () => {
-    expectRejected('MERCHANT_MISMATCH', () => verifierFor('public-key')(paid(signers.pub, NOW, paidTransaction({ mchid: '1999999999' }))));
-    expectRejected('MERCHANT_MISMATCH', () => verifierFor('public-key')(paid(signers.pub, NOW, paidTransaction({ appid: 'wx0000000000000000' }))));
+    expectRejected('MERCHANT_MISMATCH', () =>
+      verifierFor('public-key')(paid(signers.pub, NOW, paidTransaction({ mchid: '1999999999' }))),
+    );
+    expectRejected('MERCHANT_MISMATCH', () =>
+      verifierFor('public-key')(paid(signers.pub, NOW, paidTransaction({ appid: 'wx0000000000000000' }))),
+    );
   });
 });

@@ -47,7 +47,10 @@ function shape<T>(fn: () => T): T {
 }
 
 /** Checks that an authentic document is about the configured merchant (and app, where the document names one). */
-export function checkTransactionIdentity(t: PaymentTransaction, identity: DirectIdentity | PartnerIdentity): string | undefined {
+export function checkTransactionIdentity(
+  t: PaymentTransaction,
+  identity: DirectIdentity | PartnerIdentity,
+): string | undefined {
   if (identity.mode === 'direct') {
     if (t.mchid !== identity.mchid) return 'mchid differs from the configured merchant';
     if (t.appid !== identity.appid) return 'appid differs from the configured app';
@@ -62,19 +65,28 @@ export function checkTransactionIdentity(t: PaymentTransaction, identity: Direct
   return undefined;
 }
 
-function checkRefundIdentity(doc: Readonly<Record<string, unknown>>, identity: DirectIdentity | PartnerIdentity): string | undefined {
+function checkRefundIdentity(
+  doc: Readonly<Record<string, unknown>>,
+  identity: DirectIdentity | PartnerIdentity,
+): string | undefined {
   if (identity.mode === 'direct') {
     const mchid = optStr(doc, 'mchid', 'refund');
-    return mchid !== undefined && mchid !== identity.mchid ? 'mchid differs from the configured merchant' : undefined;
+    return mchid !== undefined && mchid !== identity.mchid
+      ? 'mchid differs from the configured merchant'
+      : undefined;
   }
   const sp = optStr(doc, 'sp_mchid', 'refund');
   const sub = optStr(doc, 'sub_mchid', 'refund');
-  if (sp !== undefined && sp !== identity.spMchid) return 'sp_mchid differs from the configured service provider';
-  if (sub !== undefined && sub !== identity.subMchid) return 'sub_mchid differs from the configured sub-merchant';
+  if (sp !== undefined && sp !== identity.spMchid)
+    return 'sp_mchid differs from the configured service provider';
+  if (sub !== undefined && sub !== identity.subMchid)
+    return 'sub_mchid differs from the configured sub-merchant';
   return undefined;
 }
 
-const REFUND_EVENTS: Readonly<Record<string, { kind: 'refund.succeeded' | 'refund.closed' | 'refund.abnormal'; status: Refund['status'] }>> = {
+const REFUND_EVENTS: Readonly<
+  Record<string, { kind: 'refund.succeeded' | 'refund.closed' | 'refund.abnormal'; status: Refund['status'] }>
+> = {
   'REFUND.SUCCESS': { kind: 'refund.succeeded', status: 'SUCCESS' },
   'REFUND.CLOSED': { kind: 'refund.closed', status: 'CLOSED' },
   'REFUND.ABNORMAL': { kind: 'refund.abnormal', status: 'ABNORMAL' },
@@ -89,8 +101,10 @@ export function verifyWechatPayNotification(
   opts: NotificationVerifierOptions,
 ): PaymentNotificationEvent {
   const { rawBody, headers } = notification;
-  if (!(rawBody instanceof Uint8Array)) reject('MALFORMED', 'rawBody must be the raw body bytes (Buffer/Uint8Array)');
-  if (rawBody.length > MAX_NOTIFICATION_BYTES) reject('MALFORMED', `body larger than ${MAX_NOTIFICATION_BYTES} bytes`);
+  if (!(rawBody instanceof Uint8Array))
+    reject('MALFORMED', 'rawBody must be the raw body bytes (Buffer/Uint8Array)');
+  if (rawBody.length > MAX_NOTIFICATION_BYTES)
+    reject('MALFORMED', `body larger than ${MAX_NOTIFICATION_BYTES} bytes`);
 
   const check = validateSignedMessage(headers, rawBody, opts.verifier, opts.nowMs());
   if (!check.ok) {
@@ -113,11 +127,13 @@ export function verifyWechatPayNotification(
   }
   const resource = shape(() => asRecord(envelope['resource'], 'notification.resource'));
   const algorithm = shape(() => str(resource, 'algorithm', 'notification.resource'));
-  if (algorithm !== RESOURCE_ALGORITHM) reject('UNSUPPORTED_ALGORITHM', `resource.algorithm must be ${RESOURCE_ALGORITHM}`);
+  if (algorithm !== RESOURCE_ALGORITHM)
+    reject('UNSUPPORTED_ALGORITHM', `resource.algorithm must be ${RESOURCE_ALGORITHM}`);
   const ciphertext = shape(() => str(resource, 'ciphertext', 'notification.resource'));
   const nonce = shape(() => str(resource, 'nonce', 'notification.resource'));
   const ad = resource['associated_data'];
-  if (ad !== undefined && ad !== null && typeof ad !== 'string') reject('MALFORMED', 'resource.associated_data must be a string');
+  if (ad !== undefined && ad !== null && typeof ad !== 'string')
+    reject('MALFORMED', 'resource.associated_data must be a string');
   const associatedData = typeof ad === 'string' ? ad : '';
 
   let plaintext: Buffer;
@@ -132,7 +148,8 @@ export function verifyWechatPayNotification(
 
   if (eventType === 'TRANSACTION.SUCCESS') {
     const transaction = shape(() => normaliseTransaction(doc, mode));
-    if (transaction.state !== 'SUCCESS') reject('MALFORMED', 'TRANSACTION.SUCCESS carries a trade_state other than SUCCESS');
+    if (transaction.state !== 'SUCCESS')
+      reject('MALFORMED', 'TRANSACTION.SUCCESS carries a trade_state other than SUCCESS');
     const mismatch = checkTransactionIdentity(transaction, opts.identity);
     if (mismatch !== undefined) reject('MERCHANT_MISMATCH', mismatch);
     return { kind: 'payment.succeeded', notificationId, transaction };
@@ -140,7 +157,8 @@ export function verifyWechatPayNotification(
   const refundEvent = REFUND_EVENTS[eventType];
   if (refundEvent !== undefined) {
     const refund = shape(() => normaliseRefund(doc));
-    if (refund.status !== refundEvent.status) reject('MALFORMED', `${eventType} carries refund_status ${refund.status}`);
+    if (refund.status !== refundEvent.status)
+      reject('MALFORMED', `${eventType} carries refund_status ${refund.status}`);
     const mismatch = shape(() => checkRefundIdentity(doc, opts.identity));
     if (mismatch !== undefined) reject('MERCHANT_MISMATCH', mismatch);
     return { kind: refundEvent.kind, notificationId, refund };

@@ -25,7 +25,11 @@ let providers: Array<{ close(): void }> = [];
 
 beforeAll(async () => {
   id = createTestIdentity(NOW);
-  fake = await startFakeWechatPay((req) => answer(req), platformSigners(id).cert, () => NOW);
+  fake = await startFakeWechatPay(
+    (req) => answer(req),
+    platformSigners(id).cert,
+    () => NOW,
+  );
 });
 afterAll(async () => {
   await fake.close();
@@ -40,13 +44,17 @@ afterEach(() => {
 
 function provider(subAppid: boolean) {
   const env = testEnv(id, { mode: 'partner', platformKeys: 'certificate', subAppid, baseUrl: fake.baseUrl });
-  const p = createWechatPayV3Provider(parseWechatPayV3Config(env), { nowMs: () => NOW, randomBytes: (n) => Buffer.alloc(n, 0x33) });
+  const p = createWechatPayV3Provider(parseWechatPayV3Config(env), {
+    nowMs: () => NOW,
+    randomBytes: (n) => Buffer.alloc(n, 0x33),
+  });
   providers.push(p);
   return p;
 }
 
 const json = (v: unknown) => JSON.stringify(v);
-const bodyOf = (i: number): Record<string, unknown> => JSON.parse(fake.requests[i]?.rawBody.toString('utf8') ?? 'null');
+const bodyOf = (i: number): Record<string, unknown> =>
+  JSON.parse(fake.requests[i]?.rawBody.toString('utf8') ?? 'null');
 
 const input = {
   outTradeNo: 'ORDER_20261123_0002',
@@ -81,7 +89,10 @@ describe('partner createJsapiPayment', () => {
     expect(req.path).toBe('/v3/pay/partner/transactions/jsapi');
     expect(authorizationVerifies(req, id.merchant.publicKey)).toBe(true);
     // The service provider signs: its merchant id and certificate serial are in the header.
-    expect(parseAuthorization(String(req.headers.authorization))).toMatchObject({ mchid: TEST_IDS.spMchid, serial_no: id.merchantSerial });
+    expect(parseAuthorization(String(req.headers.authorization))).toMatchObject({
+      mchid: TEST_IDS.spMchid,
+      serial_no: id.merchantSerial,
+    });
     expect(req.headers['wechatpay-serial']).toBe(id.platformCert.serial);
     expect(bodyOf(0)).toEqual({
       sp_appid: TEST_IDS.spAppid,
@@ -97,7 +108,12 @@ describe('partner createJsapiPayment', () => {
     });
     const rp = r.requestPayment;
     const signed = (appid: string) =>
-      verify('sha256', Buffer.from(requestPaymentMessage(appid, rp.timeStamp, rp.nonceStr, rp.package)), id.merchant.publicKey, Buffer.from(rp.paySign, 'base64'));
+      verify(
+        'sha256',
+        Buffer.from(requestPaymentMessage(appid, rp.timeStamp, rp.nonceStr, rp.package)),
+        id.merchant.publicKey,
+        Buffer.from(rp.paySign, 'base64'),
+      );
     expect(signed(TEST_IDS.subAppid)).toBe(true);
     expect(signed(TEST_IDS.spAppid)).toBe(false);
   });
@@ -110,18 +126,41 @@ describe('partner createJsapiPayment', () => {
     expect(body).not.toHaveProperty('sub_appid');
     const rp = r.requestPayment;
     const message = requestPaymentMessage(TEST_IDS.spAppid, rp.timeStamp, rp.nonceStr, rp.package);
-    expect(verify('sha256', Buffer.from(message), id.merchant.publicKey, Buffer.from(rp.paySign, 'base64'))).toBe(true);
+    expect(
+      verify('sha256', Buffer.from(message), id.merchant.publicKey, Buffer.from(rp.paySign, 'base64')),
+    ).toBe(true);
   });
 
   it('native and H5 go to the partner endpoints with the scene info', async () => {
-    answer = (req) => ({ status: 200, body: json(req.path.endsWith('/native') ? { code_url: 'weixin://wxpay/bizpayurl?pr=abc' } : { h5_url: 'https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=x' }) });
+    answer = (req) => ({
+      status: 200,
+      body: json(
+        req.path.endsWith('/native')
+          ? { code_url: 'weixin://wxpay/bizpayurl?pr=abc' }
+          : { h5_url: 'https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=x' },
+      ),
+    });
     const p = provider(true);
-    const base = { outTradeNo: input.outTradeNo, description: input.description, totalFen: input.totalFen, expiresAtMs: input.expiresAtMs };
-    await expect(p.createNativePayment(base)).resolves.toEqual({ codeUrl: 'weixin://wxpay/bizpayurl?pr=abc' });
-    await expect(p.createH5Payment({ ...base, payerClientIp: '203.0.113.7' })).resolves.toMatchObject({ h5Url: expect.stringContaining('checkmweb') });
-    expect(fake.requests.map((r) => r.path)).toEqual(['/v3/pay/partner/transactions/native', '/v3/pay/partner/transactions/h5']);
+    const base = {
+      outTradeNo: input.outTradeNo,
+      description: input.description,
+      totalFen: input.totalFen,
+      expiresAtMs: input.expiresAtMs,
+    };
+    await expect(p.createNativePayment(base)).resolves.toEqual({
+      codeUrl: 'weixin://wxpay/bizpayurl?pr=abc',
+    });
+    await expect(p.createH5Payment({ ...base, payerClientIp: '203.0.113.7' })).resolves.toMatchObject({
+      h5Url: expect.stringContaining('checkmweb'),
+    });
+    expect(fake.requests.map((r) => r.path)).toEqual([
+      '/v3/pay/partner/transactions/native',
+      '/v3/pay/partner/transactions/h5',
+    ]);
     expect(bodyOf(1)['scene_info']).toEqual({ payer_client_ip: '203.0.113.7', h5_info: { type: 'Wap' } });
-    await expect(p.createH5Payment({ ...base, payerClientIp: '203.0.113.700' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(p.createH5Payment({ ...base, payerClientIp: '203.0.113.700' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });
 
@@ -145,7 +184,9 @@ describe('partner query, close, refund, bills', () => {
 
   it('refuses a signed answer about another sub-merchant', async () => {
     answer = () => ({ status: 200, body: json(partnerTransaction({ sub_mchid: '1900009999' })) });
-    const e = await provider(true).queryPayment('ORDER_20261123_0002').catch((x: unknown) => x);
+    const e = await provider(true)
+      .queryPayment('ORDER_20261123_0002')
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ProviderError);
     expect((e as ProviderError).code).toBe('BAD_RESPONSE');
     expect((e as ProviderError).message).toMatch(/sub_mchid/);
@@ -154,7 +195,9 @@ describe('partner query, close, refund, bills', () => {
   it('closes with sp_mchid and sub_mchid', async () => {
     answer = () => ({ status: 204 });
     await expect(provider(true).closePayment('ORDER_20261123_0002')).resolves.toEqual({ outcome: 'closed' });
-    expect(fake.requests[0]?.path).toBe('/v3/pay/partner/transactions/out-trade-no/ORDER_20261123_0002/close');
+    expect(fake.requests[0]?.path).toBe(
+      '/v3/pay/partner/transactions/out-trade-no/ORDER_20261123_0002/close',
+    );
     expect(bodyOf(0)).toEqual({ sp_mchid: TEST_IDS.spMchid, sub_mchid: TEST_IDS.subMchid });
   });
 
@@ -168,16 +211,35 @@ describe('partner query, close, refund, bills', () => {
     };
     answer = () => ({ status: 200, body: json(refund) });
     const p = provider(true);
-    await p.createRefund({ outTradeNo: 'ORDER_20261123_0002', outRefundNo: 'RF_20261123_0002', refundFen: fen(2500), totalFen: fen(2500) });
-    expect(bodyOf(0)).toMatchObject({ sub_mchid: TEST_IDS.subMchid, out_refund_no: 'RF_20261123_0002', amount: { refund: 2500, total: 2500, currency: 'CNY' } });
-    await expect(p.queryRefund('RF_20261123_0002')).resolves.toMatchObject({ kind: 'found', refund: { status: 'PROCESSING', refundFen: 2500 } });
-    expect(fake.requests[1]?.path).toBe(`/v3/refund/domestic/refunds/RF_20261123_0002?sub_mchid=${TEST_IDS.subMchid}`);
+    await p.createRefund({
+      outTradeNo: 'ORDER_20261123_0002',
+      outRefundNo: 'RF_20261123_0002',
+      refundFen: fen(2500),
+      totalFen: fen(2500),
+    });
+    expect(bodyOf(0)).toMatchObject({
+      sub_mchid: TEST_IDS.subMchid,
+      out_refund_no: 'RF_20261123_0002',
+      amount: { refund: 2500, total: 2500, currency: 'CNY' },
+    });
+    await expect(p.queryRefund('RF_20261123_0002')).resolves.toMatchObject({
+      kind: 'found',
+      refund: { status: 'PROCESSING', refundFen: 2500 },
+    });
+    expect(fake.requests[1]?.path).toBe(
+      `/v3/refund/domestic/refunds/RF_20261123_0002?sub_mchid=${TEST_IDS.subMchid}`,
+    );
   });
 
   it('applies for the sub-merchant trade bill', async () => {
     answer = () => ({ status: 500, body: json({ code: 'SYSTEM_ERROR', message: 'later' }) });
-    await expect(provider(true).downloadTradeBill('2026-11-22', 'REFUND')).rejects.toMatchObject({ code: 'SYSTEM_ERROR', retryability: 'retry' });
-    expect(fake.requests[0]?.path).toBe(`/v3/bill/tradebill?bill_date=2026-11-22&sub_mchid=${TEST_IDS.subMchid}&bill_type=REFUND`);
+    await expect(provider(true).downloadTradeBill('2026-11-22', 'REFUND')).rejects.toMatchObject({
+      code: 'SYSTEM_ERROR',
+      retryability: 'retry',
+    });
+    expect(fake.requests[0]?.path).toBe(
+      `/v3/bill/tradebill?bill_date=2026-11-22&sub_mchid=${TEST_IDS.subMchid}&bill_type=REFUND`,
+    );
     expect(authorizationVerifies(fake.requests[0]!, id.merchant.publicKey)).toBe(true);
   });
 });

@@ -43,11 +43,22 @@ export class WechatPayPartnerProvider extends WechatPayV3Provider {
 
   private ids(): Record<string, string> {
     const { spAppid, spMchid, subMchid, subAppid } = this.identity;
-    return { sp_appid: spAppid, sp_mchid: spMchid, ...(subAppid === undefined ? {} : { sub_appid: subAppid }), sub_mchid: subMchid };
+    return {
+      sp_appid: spAppid,
+      sp_mchid: spMchid,
+      ...(subAppid === undefined ? {} : { sub_appid: subAppid }),
+      sub_mchid: subMchid,
+    };
   }
 
   private post(path: string, body: object, operation: string): Promise<VerifiedResponse> {
-    return this.transport.request({ method: 'POST', pathWithQuery: path, body: JSON.stringify(body), kind: 'write', operation });
+    return this.transport.request({
+      method: 'POST',
+      pathWithQuery: path,
+      body: JSON.stringify(body),
+      kind: 'write',
+      operation,
+    });
   }
 
   private get(pathWithQuery: string, operation: string): Promise<VerifiedResponse> {
@@ -57,15 +68,27 @@ export class WechatPayPartnerProvider extends WechatPayV3Provider {
   protected sendJsapi(order: OrderFields, openid: string): Promise<VerifiedResponse> {
     // The openid a mini program sees is scoped to its own appid: sub_openid when the app is the sub-merchant's.
     const payer = this.identity.subAppid === undefined ? { sp_openid: openid } : { sub_openid: openid };
-    return this.post('/v3/pay/partner/transactions/jsapi', { ...this.ids(), ...order, payer }, 'createJsapiPayment');
+    return this.post(
+      '/v3/pay/partner/transactions/jsapi',
+      { ...this.ids(), ...order, payer },
+      'createJsapiPayment',
+    );
   }
 
   protected sendNative(order: OrderFields): Promise<VerifiedResponse> {
-    return this.post('/v3/pay/partner/transactions/native', { ...this.ids(), ...order }, 'createNativePayment');
+    return this.post(
+      '/v3/pay/partner/transactions/native',
+      { ...this.ids(), ...order },
+      'createNativePayment',
+    );
   }
 
   protected sendH5(order: OrderFields, scene: H5SceneInfo): Promise<VerifiedResponse> {
-    return this.post('/v3/pay/partner/transactions/h5', { ...this.ids(), ...order, scene_info: scene }, 'createH5Payment');
+    return this.post(
+      '/v3/pay/partner/transactions/h5',
+      { ...this.ids(), ...order, scene_info: scene },
+      'createH5Payment',
+    );
   }
 
   protected sendQuery(outTradeNo: string): Promise<VerifiedResponse> {
@@ -86,11 +109,18 @@ export class WechatPayPartnerProvider extends WechatPayV3Provider {
   }
 
   protected sendRefund(fields: RefundFields): Promise<VerifiedResponse> {
-    return this.post('/v3/refund/domestic/refunds', { sub_mchid: this.identity.subMchid, ...fields }, 'createRefund');
+    return this.post(
+      '/v3/refund/domestic/refunds',
+      { sub_mchid: this.identity.subMchid, ...fields },
+      'createRefund',
+    );
   }
 
   protected sendRefundQuery(outRefundNo: string): Promise<VerifiedResponse> {
-    return this.get(`/v3/refund/domestic/refunds/${outRefundNo}${query({ sub_mchid: this.identity.subMchid })}`, 'queryRefund');
+    return this.get(
+      `/v3/refund/domestic/refunds/${outRefundNo}${query({ sub_mchid: this.identity.subMchid })}`,
+      'queryRefund',
+    );
   }
 
   protected sendTradeBillApply(billDate: string, type: TradeBillType): Promise<VerifiedResponse> {
@@ -100,8 +130,14 @@ export class WechatPayPartnerProvider extends WechatPayV3Provider {
     );
   }
 
-  protected sendFundFlowBillApply(billDate: string, accountType: FundFlowAccountType): Promise<VerifiedResponse> {
+  protected sendFundFlowBillApply(
+    billDate: string,
+    accountType: FundFlowAccountType,
+  ): Promise<VerifiedResponse> {
     // The fund flow bill is the service provider's own account (sub-merchant fund bills are a separate, encrypted API).
-    return this.get(`/v3/bill/fundflowbill${query({ bill_date: billDate, account_type: accountType })}`, 'downloadFundFlowBill');
+    return this.get(
+      `/v3/bill/fundflowbill${query({ bill_date: billDate, account_type: accountType })}`,
+      'downloadFundFlowBill',
+    );
   }
 }

@@ -2,7 +2,12 @@
 import type { RequestPaymentParams } from '../../../application/ports/payment-provider.port';
 
 /** The text paySign covers: `appId\ntimeStamp\nnonceStr\npackage\n` (signType is not signed). */
-export function requestPaymentMessage(appId: string, timeStamp: string, nonceStr: string, pkg: string): string {
+export function requestPaymentMessage(
+  appId: string,
+  timeStamp: string,
+  nonceStr: string,
+  pkg: string,
+): string {
   return `${appId}\n${timeStamp}\n${nonceStr}\n${pkg}\n`;
 }
 

@@ -32,19 +32,42 @@ describe('WechatPayClient — request signing', () => {
       timestamp: String(Math.floor(NOW / 1000)),
     });
     const message = `POST\n/v3/pay/transactions/jsapi\n${fields['timestamp']}\n${fields['nonce_str']}\n${body}\n`;
-    expect(verify('sha256', Buffer.from(message), id.merchant.publicKey, Buffer.from(fields['signature'] ?? '', 'base64'))).toBe(true);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(message),
+        id.merchant.publicKey,
+        Buffer.from(fields['signature'] ?? '', 'base64'),
+      ),
+    ).toBe(true);
     // One changed byte of the body and the same signature no longer verifies.
     const other = message.replace('quotes', 'quotez');
-    expect(verify('sha256', Buffer.from(other), id.merchant.publicKey, Buffer.from(fields['signature'] ?? '', 'base64'))).toBe(false);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(other),
+        id.merchant.publicKey,
+        Buffer.from(fields['signature'] ?? '', 'base64'),
+      ),
+    ).toBe(false);
   });
 
   it('signs GET with the query and an empty body line, and POST without body the same way', () => {
     expect(requestSignatureMessage('GET', '/v3/x?a=1', '1', 'N', '')).toBe('GET\n/v3/x?a=1\n1\nN\n\n');
     // wechatpay-node-v3's getSignature drops this last empty line for a body-less POST; ours keeps it.
     expect(requestSignatureMessage('POST', '/v3/x', '1', 'N', '')).toBe('POST\n/v3/x\n1\nN\n\n');
-    const fields = parseAuthorization(client().authorization('GET', '/v3/pay/transactions/out-trade-no/ORDER_1?mchid=1230000109', ''));
+    const fields = parseAuthorization(
+      client().authorization('GET', '/v3/pay/transactions/out-trade-no/ORDER_1?mchid=1230000109', ''),
+    );
     const message = `GET\n/v3/pay/transactions/out-trade-no/ORDER_1?mchid=1230000109\n${fields['timestamp']}\n${fields['nonce_str']}\n\n`;
-    expect(verify('sha256', Buffer.from(message), id.merchant.publicKey, Buffer.from(fields['signature'] ?? '', 'base64'))).toBe(true);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(message),
+        id.merchant.publicKey,
+        Buffer.from(fields['signature'] ?? '', 'base64'),
+      ),
+    ).toBe(true);
   });
 
   it('takes nonces from the injected random source, never Math.random', () => {
@@ -61,15 +84,25 @@ describe('WechatPayClient — request signing', () => {
   });
 
   it('signs the path and query of a full URL, whatever the host', () => {
-    expect(signedPathOf('https://api.mch.weixin.qq.com/v3/billdownload/file?token=abc')).toBe('/v3/billdownload/file?token=abc');
-    expect(signedPathOf('http://127.0.0.1:5000/v3/bill/tradebill?bill_date=2026-11-22')).toBe('/v3/bill/tradebill?bill_date=2026-11-22');
+    expect(signedPathOf('https://api.mch.weixin.qq.com/v3/billdownload/file?token=abc')).toBe(
+      '/v3/billdownload/file?token=abc',
+    );
+    expect(signedPathOf('http://127.0.0.1:5000/v3/bill/tradebill?bill_date=2026-11-22')).toBe(
+      '/v3/bill/tradebill?bill_date=2026-11-22',
+    );
   });
 });
 
 describe('buildRequestPayment — wx.requestPayment parameters', () => {
   it('produces a paySign that verifies with the merchant public key for the order appid', () => {
     const c = client();
-    const p = buildRequestPayment(TEST_IDS.appid, 'wx201410272009395522657a690389285100', NOW, c.nonce(), (m) => c.sign(m));
+    const p = buildRequestPayment(
+      TEST_IDS.appid,
+      'wx201410272009395522657a690389285100',
+      NOW,
+      c.nonce(),
+      (m) => c.sign(m),
+    );
     expect(p).toMatchObject({
       timeStamp: String(Math.floor(NOW / 1000)),
       nonceStr: 'AB'.repeat(16),
@@ -78,9 +111,13 @@ describe('buildRequestPayment — wx.requestPayment parameters', () => {
     });
     const message = requestPaymentMessage(TEST_IDS.appid, p.timeStamp, p.nonceStr, p.package);
     expect(message).toBe(`${TEST_IDS.appid}\n${p.timeStamp}\n${p.nonceStr}\n${p.package}\n`);
-    expect(verify('sha256', Buffer.from(message), id.merchant.publicKey, Buffer.from(p.paySign, 'base64'))).toBe(true);
+    expect(
+      verify('sha256', Buffer.from(message), id.merchant.publicKey, Buffer.from(p.paySign, 'base64')),
+    ).toBe(true);
     // Signed for another appid (e.g. sp_appid instead of sub_appid), the payment sheet would refuse it.
     const wrongApp = requestPaymentMessage(TEST_IDS.subAppid, p.timeStamp, p.nonceStr, p.package);
-    expect(verify('sha256', Buffer.from(wrongApp), id.merchant.publicKey, Buffer.from(p.paySign, 'base64'))).toBe(false);
+    expect(
+      verify('sha256', Buffer.from(wrongApp), id.merchant.publicKey, Buffer.from(p.paySign, 'base64')),
+    ).toBe(false);
   });
 });

@@ -15,8 +15,6 @@ export interface WechatPayDeps {
 
 /** Signs requests and wx.requestPayment parameters with the merchant's API private key. */
 export interface RequestSigner {
-  /** The merchant id the Authorization header names (partner mode: sp_mchid). */
-  readonly merchantId: string;
   /** The Authorization header for `METHOD pathWithQuery` carrying exactly `body` ('' for none). */
   authorization(method: string, pathWithQuery: string, body: string): string;
   /** base64 SHA256withRSA over `message` (UTF-8). */
@@ -66,11 +64,6 @@ export class WechatPayClient extends Pay implements RequestSigner {
     this.deps = deps;
   }
 
-  /** The merchant id in the Authorization header. */
-  get merchantId(): string {
-    return this.mchid;
-  }
-
   nonce(): string {
     return this.deps.randomBytes(16).toString('hex').toUpperCase();
   }
@@ -78,7 +71,9 @@ export class WechatPayClient extends Pay implements RequestSigner {
   authorization(method: string, pathWithQuery: string, body: string): string {
     const nonce = this.nonce();
     const timestamp = String(Math.floor(this.deps.nowMs() / 1000));
-    const signature = this.sha256WithRsa(requestSignatureMessage(method, pathWithQuery, timestamp, nonce, body));
+    const signature = this.sha256WithRsa(
+      requestSignatureMessage(method, pathWithQuery, timestamp, nonce, body),
+    );
     return this.getAuthorization(nonce, timestamp, signature);
   }
 
@@ -90,7 +85,11 @@ export class WechatPayClient extends Pay implements RequestSigner {
    * Called by the library's endpoint methods with the URL (host included) and the body object it is about to hand to
    * the transport, which serialises the same object with the same JSON.stringify, so the signed bytes are the sent bytes.
    */
-  protected override buildAuthorization(method: string, url: string, params?: Record<string, unknown>): string {
+  protected override buildAuthorization(
+    method: string,
+    url: string,
+    params?: Record<string, unknown>,
+  ): string {
     return this.authorization(method, signedPathOf(url), params === undefined ? '' : JSON.stringify(params));
   }
 }

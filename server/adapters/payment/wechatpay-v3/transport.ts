@@ -12,7 +12,7 @@ import { signedPathOf } from './signer';
 import { headerOf, validateSignedMessage } from './validator';
 import type { SignatureVerifier } from './verifier';
 
-/** An answer whose signature verified (2xx), or an error answer that was signed correctly or not signed at all. */
+/** A 2xx answer whose Wechatpay-* signature verified over its raw bytes; the only kind callers get to parse. */
 export class VerifiedResponse {
   constructor(
     readonly status: number,
@@ -59,9 +59,17 @@ export interface TransportOptions {
 
 /** The shape of wechatpay-node-v3's pluggable HTTP service (IPayRequest), typed without `any`. */
 export interface LibraryHttpService {
-  post(url: string, params: Record<string, unknown>, headers: Record<string, unknown>): Promise<LibraryOutput>;
+  post(
+    url: string,
+    params: Record<string, unknown>,
+    headers: Record<string, unknown>,
+  ): Promise<LibraryOutput>;
   get(url: string, headers: Record<string, unknown>): Promise<LibraryOutput>;
-  upload(url: string, params: Record<string, unknown>, headers: Record<string, unknown>): Promise<LibraryOutput>;
+  upload(
+    url: string,
+    params: Record<string, unknown>,
+    headers: Record<string, unknown>,
+  ): Promise<LibraryOutput>;
 }
 
 /** The library's result shape; `data` is always our VerifiedResponse (see payRequestSeam). */
@@ -128,7 +136,9 @@ export class WechatPayTransport {
   constructor(private readonly opts: TransportOptions) {
     this.base = new URL(opts.baseUrl);
     this.agent =
-      this.base.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+      this.base.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true })
+        : new http.Agent({ keepAlive: true });
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   }
 
@@ -170,7 +180,8 @@ export class WechatPayTransport {
   payRequestSeam(): LibraryHttpService {
     const authOf = (headers: Record<string, unknown>): string => {
       const a = headers['Authorization'];
-      if (typeof a !== 'string') throw new Error('wechatpay-node-v3 handed over a request without Authorization');
+      if (typeof a !== 'string')
+        throw new Error('wechatpay-node-v3 handed over a request without Authorization');
       return a;
     };
     return {
@@ -204,7 +215,12 @@ export class WechatPayTransport {
     const ok = answer.status >= 200 && answer.status < 300;
     // 2xx must be signed. Error answers are checked when they carry a signature (a 401 SIGN_ERROR cannot).
     if (ok || hasSignatureHeaders(answer.headers)) {
-      const check = validateSignedMessage(answer.headers, answer.body, this.opts.verifier, this.opts.deps.nowMs());
+      const check = validateSignedMessage(
+        answer.headers,
+        answer.body,
+        this.opts.verifier,
+        this.opts.deps.nowMs(),
+      );
       if (!check.ok) {
         throw new ProviderError(
           ProviderErrorCodes.BAD_RESPONSE_SIGNATURE,
@@ -271,7 +287,11 @@ export class WechatPayTransport {
           res.on('aborted', () => settle(() => reject(new Error('answer aborted'))));
           res.on('end', () =>
             settle(() =>
-              resolve({ status: res.statusCode ?? 0, headers: lowerCaseHeaders(res.headers), body: Buffer.concat(chunks) }),
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: lowerCaseHeaders(res.headers),
+                body: Buffer.concat(chunks),
+              }),
             ),
           );
         },

@@ -22,7 +22,10 @@ export type SignedMessageCheck =
   | { ok: false; failure: SignedMessageFailure; message: string };
 
 /** Reads a header by name regardless of case. */
-export function headerOf(headers: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+export function headerOf(
+  headers: Readonly<Record<string, string | undefined>>,
+  name: string,
+): string | undefined {
   const lower = name.toLowerCase();
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower && v !== undefined) return v;
   return undefined;
@@ -62,7 +65,11 @@ export function validateSignedMessage(
     };
   }
   if (!/^\d{1,12}$/.test(timestamp)) {
-    return { ok: false, failure: 'TIMESTAMP_STALE', message: 'Wechatpay-Timestamp is not a number of seconds' };
+    return {
+      ok: false,
+      failure: 'TIMESTAMP_STALE',
+      message: 'Wechatpay-Timestamp is not a number of seconds',
+    };
   }
   const tsSeconds = Number(timestamp);
   const skewMs = Math.abs(nowMs - tsSeconds * 1000);

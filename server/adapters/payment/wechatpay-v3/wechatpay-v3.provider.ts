@@ -47,7 +47,14 @@ import { buildRequestPayment } from './request-payment';
 import type { RequestSigner, WechatPayDeps } from './signer';
 import type { VerifiedResponse, WechatPayTransport } from './transport';
 import type { SignatureVerifier } from './verifier';
-import { MalformedError, asRecord, formatBeijingRfc3339, normaliseRefund, normaliseTransaction, str } from './wire-format';
+import {
+  MalformedError,
+  asRecord,
+  formatBeijingRfc3339,
+  normaliseRefund,
+  normaliseTransaction,
+  str,
+} from './wire-format';
 
 /** How long a prepay_id stays usable after it was issued. */
 export const PREPAY_ID_LIFETIME_MS = 2 * 60 * 60 * 1000;
@@ -121,7 +128,10 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
   protected abstract sendRefund(fields: RefundFields): Promise<VerifiedResponse>;
   protected abstract sendRefundQuery(outRefundNo: string): Promise<VerifiedResponse>;
   protected abstract sendTradeBillApply(billDate: string, type: TradeBillType): Promise<VerifiedResponse>;
-  protected abstract sendFundFlowBillApply(billDate: string, accountType: FundFlowAccountType): Promise<VerifiedResponse>;
+  protected abstract sendFundFlowBillApply(
+    billDate: string,
+    accountType: FundFlowAccountType,
+  ): Promise<VerifiedResponse>;
 
   /** Releases the transport's pooled connections. */
   close(): void {
@@ -138,8 +148,12 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     return {
       prepayId,
       prepayExpiresAtMs: Math.min(nowMs + PREPAY_ID_LIFETIME_MS, input.expiresAtMs),
-      requestPayment: buildRequestPayment(this.requestPaymentAppid(), prepayId, nowMs, this.signer.nonce(), (m) =>
-        this.signer.sign(m),
+      requestPayment: buildRequestPayment(
+        this.requestPaymentAppid(),
+        prepayId,
+        nowMs,
+        this.signer.nonce(),
+        (m) => this.signer.sign(m),
       ),
     };
   }
@@ -156,7 +170,12 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     const order = this.orderFields(op, input);
     const scene: H5SceneInfo = {
       payer_client_ip: checkIp(op, input.payerClientIp),
-      h5_info: { type: input.h5Type === undefined ? 'Wap' : checkOneOf(op, 'h5Type', input.h5Type, ['Wap', 'iOS', 'Android']) },
+      h5_info: {
+        type:
+          input.h5Type === undefined
+            ? 'Wap'
+            : checkOneOf(op, 'h5Type', input.h5Type, ['Wap', 'iOS', 'Android']),
+      },
     };
     const res = await this.run(op, () => this.sendH5(order, scene));
     return { h5Url: this.readAnswer(op, 'write', res, (doc) => str(doc, 'h5_url', 'answer')) };
@@ -174,7 +193,9 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
       }
       throw e;
     }
-    const transaction = this.readAnswer(op, 'read', res, (doc) => normaliseTransaction(doc, this.config.identity.mode));
+    const transaction = this.readAnswer(op, 'read', res, (doc) =>
+      normaliseTransaction(doc, this.config.identity.mode),
+    );
     const mismatch =
       transaction.outTradeNo !== no
         ? 'the answer is about another out_trade_no'
@@ -240,7 +261,8 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
       throw e;
     }
     const refund = this.readAnswer(op, 'read', res, (doc) => normaliseRefund(doc));
-    if (refund.outRefundNo !== no) throw this.badAnswer(op, 'read', 'the answer is about another refund', res);
+    if (refund.outRefundNo !== no)
+      throw this.badAnswer(op, 'read', 'the answer is about another refund', res);
     return { kind: 'found', refund };
   }
 
@@ -306,7 +328,12 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
   }
 
   /** Parses a verified answer as a JSON object and reads it with `read`; a bad shape is ProviderError BAD_RESPONSE. */
-  private readAnswer<T>(op: string, kind: RequestKind, res: VerifiedResponse, read: (doc: Readonly<Record<string, unknown>>) => T): T {
+  private readAnswer<T>(
+    op: string,
+    kind: RequestKind,
+    res: VerifiedResponse,
+    read: (doc: Readonly<Record<string, unknown>>) => T,
+  ): T {
     try {
       return read(asRecord(res.json(), 'answer'));
     } catch (e) {
@@ -316,15 +343,29 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     }
   }
 
-  private badAnswer(op: string, kind: RequestKind, problem: string, res: VerifiedResponse, retry?: Retryability): ProviderError {
-    return new ProviderError(ProviderErrorCodes.BAD_RESPONSE, `${op}: unexpected WeChat Pay answer: ${problem}`, retry ?? classifyUntrustedAnswer(kind), {
-      operation: op,
-      httpStatus: res.status,
-      ...(res.requestId === undefined ? {} : { requestId: res.requestId }),
-    });
+  private badAnswer(
+    op: string,
+    kind: RequestKind,
+    problem: string,
+    res: VerifiedResponse,
+    retry?: Retryability,
+  ): ProviderError {
+    return new ProviderError(
+      ProviderErrorCodes.BAD_RESPONSE,
+      `${op}: unexpected WeChat Pay answer: ${problem}`,
+      retry ?? classifyUntrustedAnswer(kind),
+      {
+        operation: op,
+        httpStatus: res.status,
+        ...(res.requestId === undefined ? {} : { requestId: res.requestId }),
+      },
+    );
   }
 
-  private async fetchBill(op: string, apply: () => Promise<VerifiedResponse>): Promise<{ text: string; sha1: string }> {
+  private async fetchBill(
+    op: string,
+    apply: () => Promise<VerifiedResponse>,
+  ): Promise<{ text: string; sha1: string }> {
     const res = await this.run(op, apply);
     const meta = this.readAnswer(op, 'read', res, (doc) => ({
       hashType: str(doc, 'hash_type', 'answer'),
@@ -341,7 +382,12 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
       try {
         file = gunzipSync(bytes);
       } catch {
-        throw new ProviderError(ProviderErrorCodes.BILL_HASH_MISMATCH, `${op}: bill download is a broken gzip file`, 'retry', { operation: op });
+        throw new ProviderError(
+          ProviderErrorCodes.BILL_HASH_MISMATCH,
+          `${op}: bill download is a broken gzip file`,
+          'retry',
+          { operation: op },
+        );
       }
     }
     const actual = createHash('sha1').update(file).digest('hex');
@@ -363,9 +409,14 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     } catch (e) {
       if (e instanceof BillFormatError) {
         // The bytes are what WeChat published (hash matched): asking again returns the same file.
-        throw new ProviderError(ProviderErrorCodes.BAD_RESPONSE, `${op}: bill cannot be parsed: ${e.message}`, 'fatal', {
-          operation: op,
-        });
+        throw new ProviderError(
+          ProviderErrorCodes.BAD_RESPONSE,
+          `${op}: bill cannot be parsed: ${e.message}`,
+          'fatal',
+          {
+            operation: op,
+          },
+        );
       }
       throw e;
     }

@@ -1,7 +1,13 @@
 // Test support (the stripe idea): real RSA keys and certificates generated at test time, WeChat Pay-side signing and
 // AES-256-GCM encryption, and a local node:http server that answers like WeChat Pay with real signatures.
 // Imported by tests only; never by the composition root, so it never reaches a function bundle.
-import { createCipheriv, generateKeyPairSync, randomBytes, sign as rsaSign, verify as rsaVerify } from 'node:crypto';
+import {
+  createCipheriv,
+  generateKeyPairSync,
+  randomBytes,
+  sign as rsaSign,
+  verify as rsaVerify,
+} from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,7 +40,12 @@ export function randomSerial(): string {
 }
 
 /** A self-signed X.509 certificate (PEM) for `keys` with `serial`, valid around `nowMs`. */
-export function makeTestCertificate(keys: TestKeyPair, serial: string, commonName: string, nowMs = Date.now()): string {
+export function makeTestCertificate(
+  keys: TestKeyPair,
+  serial: string,
+  commonName: string,
+  nowMs = Date.now(),
+): string {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
   cert.serialNumber = serial;
@@ -136,7 +147,8 @@ export function testEnv(id: TestIdentity, opts: TestEnvOptions): Record<string, 
     env['WECHATPAY_SUB_MCHID'] = TEST_IDS.subMchid;
     if (opts.subAppid === true) env['WECHATPAY_SUB_APPID'] = TEST_IDS.subAppid;
   }
-  if (opts.platformKeys !== 'public-key') env['WECHATPAY_PLATFORM_CERTIFICATES'] = id.platformCert.certificatePem;
+  if (opts.platformKeys !== 'public-key')
+    env['WECHATPAY_PLATFORM_CERTIFICATES'] = id.platformCert.certificatePem;
   if (opts.platformKeys !== 'certificate') {
     env['WECHATPAY_PUBLIC_KEY_ID'] = id.platformPub.id;
     env['WECHATPAY_PUBLIC_KEY'] = id.platformPub.publicKeyPem;
@@ -149,7 +161,9 @@ export function testEnv(id: TestIdentity, opts: TestEnvOptions): Record<string, 
 /** Splits `WECHATPAY2-SHA256-RSA2048 k="v",…` into its scheme and fields. */
 export function parseAuthorization(header: string): Record<string, string> {
   const space = header.indexOf(' ');
-  const fields = Object.fromEntries([...header.slice(space + 1).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  const fields = Object.fromEntries(
+    [...header.slice(space + 1).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']),
+  );
   return { scheme: header.slice(0, space), ...fields };
 }
 
@@ -163,17 +177,29 @@ export function authorizationVerifies(req: RecordedRequest, merchantPublicKey: K
     req.rawBody,
     Buffer.from('\n'),
   ]);
-  return f['scheme'] === 'WECHATPAY2-SHA256-RSA2048' && rsaVerify('sha256', message, merchantPublicKey, Buffer.from(f['signature'] ?? '', 'base64'));
+  return (
+    f['scheme'] === 'WECHATPAY2-SHA256-RSA2048' &&
+    rsaVerify('sha256', message, merchantPublicKey, Buffer.from(f['signature'] ?? '', 'base64'))
+  );
 }
 
 /** WeChat Pay-side signature: base64 SHA256withRSA over `TIMESTAMP\nNONCE\nBODY\n`. */
-export function platformSignature(privateKey: KeyObject, timestamp: string, nonce: string, body: Uint8Array): string {
+export function platformSignature(
+  privateKey: KeyObject,
+  timestamp: string,
+  nonce: string,
+  body: Uint8Array,
+): string {
   const message = Buffer.concat([Buffer.from(`${timestamp}\n${nonce}\n`), body, Buffer.from('\n')]);
   return rsaSign('sha256', message, privateKey).toString('base64');
 }
 
 /** The Wechatpay-* headers of a message signed by `signer` at `nowMs`. */
-export function platformHeaders(signer: PlatformSigner, body: Uint8Array, nowMs: number): Record<string, string> {
+export function platformHeaders(
+  signer: PlatformSigner,
+  body: Uint8Array,
+  nowMs: number,
+): Record<string, string> {
   const timestamp = String(Math.floor(nowMs / 1000));
   const nonce = randomBytes(16).toString('hex');
   return {
@@ -220,7 +246,10 @@ export interface TestNotificationOptions {
 }
 
 /** A complete, validly signed and encrypted notification as WeChat would POST it (pretty-printed JSON body). */
-export function buildTestNotification(opts: TestNotificationOptions): { headers: Record<string, string>; rawBody: Buffer } {
+export function buildTestNotification(opts: TestNotificationOptions): {
+  headers: Record<string, string>;
+  rawBody: Buffer;
+} {
   const originalType = opts.eventType.startsWith('REFUND.') ? 'refund' : 'transaction';
   let resource: Record<string, unknown> = encryptTestResource(
     JSON.stringify(opts.resource),
@@ -301,12 +330,24 @@ export async function startFakeWechatPay(
           return;
         }
         if (answer.hang === true) return;
-        const body = typeof answer.body === 'string' ? Buffer.from(answer.body) : (answer.body ?? Buffer.alloc(0));
-        const headers: Record<string, string> = { 'Content-Type': 'application/json', ...(answer.headers ?? {}) };
+        const body =
+          typeof answer.body === 'string' ? Buffer.from(answer.body) : (answer.body ?? Buffer.alloc(0));
+        const headers: Record<string, string> = {
+          'Content-Type': 'application/json',
+          ...(answer.headers ?? {}),
+        };
         const signing = answer.signing ?? 'platform';
-        if (signing === 'platform') Object.assign(headers, platformHeaders(answer.signer ?? signer, body, nowMs()));
+        if (signing === 'platform')
+          Object.assign(headers, platformHeaders(answer.signer ?? signer, body, nowMs()));
         if (signing === 'forged') {
-          Object.assign(headers, platformHeaders({ serial: (answer.signer ?? signer).serial, privateKey: forgedKey }, body, nowMs()));
+          Object.assign(
+            headers,
+            platformHeaders(
+              { serial: (answer.signer ?? signer).serial, privateKey: forgedKey },
+              body,
+              nowMs(),
+            ),
+          );
         }
         res.writeHead(answer.status, headers);
         res.end(body);

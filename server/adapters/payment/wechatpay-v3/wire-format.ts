@@ -40,7 +40,8 @@ export function optStr(rec: Rec, key: string, path: string): string | undefined 
 
 function fenField(rec: Rec, key: string, path: string, min: number): Fen {
   const v = rec[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new MalformedError(`${path}.${key}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    throw new MalformedError(`${path}.${key}`);
   return v as Fen;
 }
 
@@ -69,7 +70,15 @@ export function formatBeijingRfc3339(ms: number): string {
   return `${new Date(Math.floor(ms / 1000) * 1000 + BEIJING_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
 }
 
-const PAYMENT_STATES: readonly PaymentState[] = ['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR'];
+const PAYMENT_STATES: readonly PaymentState[] = [
+  'SUCCESS',
+  'REFUND',
+  'NOTPAY',
+  'CLOSED',
+  'REVOKED',
+  'USERPAYING',
+  'PAYERROR',
+];
 const REFUND_STATUSES: readonly RefundStatus[] = ['PROCESSING', 'SUCCESS', 'CLOSED', 'ABNORMAL'];
 
 function checkCurrency(amount: Rec, path: string): void {

@@ -1,0 +1,179 @@
+// startDevCloud: the local cloud in one call — durable database from data/collections.json, the wx-server-sdk
+// stand-in for every BUILT function bundle, the HTTP gateway and the timer triggers. Dev-only: nothing in server/ or
+// cloudfunctions/ imports this; functions reach it only through require('wx-server-sdk') at the module boundary.
+import { join, resolve } from 'node:path';
+import { loadCollectionsConfig } from './db/collections-config';
+import { Engine } from './db/engine';
+import { Store } from './db/store';
+import { ClientDatabase } from './gateway/client-db';
+import { FunctionRegistry } from './gateway/loader';
+import { FunctionRuntime, type Caller, type InvocationOutcome } from './gateway/runtime';
+import { startGateway } from './gateway/server';
+import { Stats, type FunctionStats, type TimerRun } from './gateway/stats';
+import { realClock, TimerScheduler, type TimerClock, type TimerInfo } from './gateway/timers';
+import { Database, SERVER_MAX_LIMIT } from './sdk/database';
+import { createWxServerSdk } from './sdk/index';
+import type { CloudDatabase } from './sdk/types';
+
+export type { InvocationOutcome } from './gateway/runtime';
+export type { CloudDatabase, WxServerSdk, WXContext } from './sdk/types';
+
+/** Options of {@link startDevCloud}. */
+export interface DevCloudOptions {
+  /** Root of the local cloud's state; the database lives in <dataDir>/db. */
+  dataDir: string;
+  /** Folder of function folders (normally cloudfunctions/); each needs a built index.js. */
+  functionsDir: string;
+  /** The collections declaration (normally data/collections.json). */
+  collectionsFile: string;
+  /** Gateway port; 0 (default) picks a free one. */
+  port?: number;
+  /** Gateway interface; default 127.0.0.1. */
+  host?: string;
+  /** Function configuration: every function sees these as process.env. */
+  env: Record<string, string>;
+  /** Run timer triggers on their schedule (default true); they can always be fired on demand. */
+  timers?: boolean;
+  /** getWXContext().ENV (default "local-dev"). */
+  envId?: string;
+  /** getWXContext().APPID when the caller sends no x-wx-appid (default "wx0000000000000000"). */
+  appid?: string;
+  /** Overrides every function's time limit (ms); by default config.json "timeout" or the cloud's 3 s. */
+  functionTimeoutMs?: number;
+  /** Where log lines go (default console.log). */
+  log?: (line: string) => void;
+  /** Clock for timer triggers (tests). */
+  timerClock?: TimerClock;
+}
+
+/** A running local cloud. */
+export interface DevCloud {
+  /** Gateway base URL, e.g. http://127.0.0.1:50123. */
+  url: string;
+  /** Admin database handle (cloud function rights; round trips counted as "(admin)"). */
+  db: CloudDatabase;
+  /** Fires a function's timer trigger now; resolves with the outcome (never rejects for function errors). */
+  fireTimer(functionName: string, trigger: string): Promise<InvocationOutcome>;
+  /** Invokes a function directly (as POST /fn/<name> would, without HTTP). */
+  invoke(functionName: string, event: unknown, caller?: Partial<Caller>): Promise<InvocationOutcome>;
+  /** Counters per function and recent timer runs. */
+  stats(): { functions: Record<string, FunctionStats>; timerRuns: TimerRun[]; timers: TimerInfo[] };
+  /** Stops timers and the gateway, waits briefly for running invocations, closes the database. */
+  close(): Promise<void>;
+}
+
+/** The default appid getWXContext() reports. */
+export const DEFAULT_APPID = 'wx0000000000000000';
+
+/** Starts the local cloud; rejects with a clear message on a bad collections file or function config. */
+export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const envId = options.envId ?? 'local-dev';
+  const appid = options.appid ?? DEFAULT_APPID;
+  const config = loadCollectionsConfig(resolve(options.collectionsFile));
+  const store = await Store.open({ dir: join(resolve(options.dataDir), 'db'), collections: config.collections, log });
+  const engine = new Engine(store);
+  const stats = new Stats();
+  try {
+    const registry = new FunctionRegistry({
+      functionsDir: resolve(options.functionsDir),
+      env: options.env,
+      makeSdk: (functionName) =>
+        createWxServerSdk({ engine, envId, functionName, onDbOp: (fn, op) => stats.recordDbOp(fn, op) }),
+    });
+    const runtime = new FunctionRuntime({
+      registry,
+      stats,
+      envId,
+      log,
+      ...(options.functionTimeoutMs === undefined ? {} : { functionTimeoutMs: options.functionTimeoutMs }),
+    });
+    const triggers = registry.timerTriggers();
+
+    const fireTimer = async (functionName: string, trigger: string, scheduledAtMs: number, onDemand: boolean) => {
+      const found = registry.config(functionName).triggers.find((t) => t.name === trigger);
+      if (found === undefined) {
+        const message = `function "${functionName}" has no timer trigger named "${trigger}" in its config.json`;
+        return {
+          ok: false as const,
+          failure: { status: 404, code: 'DEVCLOUD.TIMER_NOT_FOUND', message },
+          requestId: '',
+          dbOps: 0,
+          durationMs: 0,
+        };
+      }
+      const event = {
+        Type: 'Timer',
+        TriggerName: trigger,
+        Time: new Date(Math.floor(scheduledAtMs / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+        Message: '',
+      };
+      const outcome = await runtime.invoke(functionName, event, { source: 'wx_trigger' });
+      stats.recordTimerRun({
+        functionName,
+        trigger,
+        scheduledAt: event.Time,
+        onDemand,
+        ok: outcome.ok,
+        dbOps: outcome.dbOps,
+        ...(outcome.ok ? {} : { error: outcome.failure.message }),
+      });
+      return outcome;
+    };
+
+    const scheduler = new TimerScheduler(
+      triggers,
+      (t, at) => {
+        void fireTimer(t.functionName, t.name, at, false).then((o) => {
+          if (!o.ok) log(`[devcloud] timer ${t.functionName}/${t.name} failed: ${o.failure.message}`);
+        });
+      },
+      options.timerClock ?? realClock,
+    );
+    const clientDb = new ClientDatabase(engine, () => Date.now(), (op) => stats.recordDbOp('(client)', op));
+    const gateway = await startGateway(
+      {
+        runtime,
+        engine,
+        clientDb,
+        stats,
+        appid,
+        functions: () => registry.list(),
+        timers: () => scheduler.info(),
+        fireTimer: (fn, trigger) => fireTimer(fn, trigger, Date.now(), true),
+        log,
+      },
+      options.host ?? '127.0.0.1',
+      options.port ?? 0,
+    );
+    if (options.timers !== false) scheduler.start();
+
+    const db = new Database({
+      engine,
+      meter: (op) => stats.recordDbOp('(admin)', op),
+      now: () => Date.now(),
+      throwOnNotFound: true,
+      maxLimit: SERVER_MAX_LIMIT,
+    });
+    let closed = false;
+    return {
+      url: gateway.url,
+      db,
+      fireTimer: (fn, trigger) => fireTimer(fn, trigger, Date.now(), true),
+      invoke: (fn, event, caller) =>
+        runtime.invoke(fn, event, { source: caller?.source ?? 'wx_unknown', appid: caller?.appid ?? appid, ...caller }),
+      stats: () => ({ ...stats.snapshot(), timers: scheduler.info() }),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        scheduler.stop();
+        await gateway.close();
+        await runtime.drain(5000);
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,63 @@
+// The cloud functions' configuration when they run on the local stack: the same settings a shop puts in the cloud
+// console, filled from the simulator's generated test identity and pointed at the simulator's URL (the only thing
+// that differs from production is configuration — docs/adr/0001).
+import type { SimIdentity } from '../../simulator';
+
+/** Which merchant kind the local stack runs as. */
+export type StackMerchantMode = 'direct' | 'partner';
+
+/** Inputs of {@link stackFunctionEnv}. */
+export interface StackEnvOptions {
+  identity: SimIdentity;
+  mode: StackMerchantMode;
+  simulatorUrl: string;
+  gatewayUrl: string;
+  /** Shoppers charged 1 fen. */
+  testerOpenids?: readonly string[];
+  /** Staff allowed to refund. */
+  adminOpenids?: readonly string[];
+  orderTtlMinutes?: number;
+  testerAutoRefund?: boolean;
+}
+
+/** Local staff and tester identities the stack configures by default (the console acts as them). */
+export const LOCAL_ADMIN_OPENID = 'o-dev-admin';
+export const LOCAL_TESTER_OPENID = 'o-dev-tester';
+
+/** The function environment variables for the local stack. Contains secrets: never print it. */
+export function stackFunctionEnv(o: StackEnvOptions): Record<string, string> {
+  const p = o.identity.platform;
+  const merchant = o.mode === 'direct' ? o.identity.direct : o.identity.partner;
+  const preferred = merchant.keyMode === 'publicKey' ? p.publicKey.publicKeyId : p.certificate.serial;
+  const ids: Record<string, string> =
+    o.mode === 'direct'
+      ? { WECHATPAY_APPID: o.identity.direct.appid, WECHATPAY_MCHID: o.identity.direct.mchid }
+      : {
+          WECHATPAY_SP_APPID: o.identity.partner.spAppid,
+          WECHATPAY_SP_MCHID: o.identity.partner.spMchid,
+          WECHATPAY_SUB_MCHID: o.identity.partner.subMchid,
+          WECHATPAY_SUB_APPID: o.identity.partner.subAppid,
+        };
+  return {
+    APP_ENV: 'development',
+    PAY_PROVIDER: 'wechatpay-v3',
+    ORDER_TTL_MINUTES: String(o.orderTtlMinutes ?? 30),
+    SHOP_TESTER_OPENIDS: (o.testerOpenids ?? [LOCAL_TESTER_OPENID]).join(','),
+    SHOP_ADMIN_OPENIDS: (o.adminOpenids ?? [LOCAL_ADMIN_OPENID]).join(','),
+    SHOP_TESTER_AUTO_REFUND: String(o.testerAutoRefund ?? false),
+    WECHATPAY_MODE: o.mode,
+    ...ids,
+    WECHATPAY_MERCHANT_PRIVATE_KEY: merchant.merchantPrivateKeyPem,
+    WECHATPAY_MERCHANT_SERIAL: merchant.merchantSerial,
+    WECHATPAY_MERCHANT_CERTIFICATE: merchant.merchantCertificatePem,
+    WECHATPAY_APIV3_KEY: merchant.apiV3Key,
+    // Both platform keys are configured, as a merchant in WeChat's certificate→public-key switch must have them.
+    WECHATPAY_PLATFORM_CERTIFICATES: p.certificate.certificatePem,
+    WECHATPAY_PUBLIC_KEY_ID: p.publicKey.publicKeyId,
+    WECHATPAY_PUBLIC_KEY: p.publicKey.publicKeyPem,
+    WECHATPAY_PREFERRED_SERIAL: preferred,
+    WECHATPAY_BASE_URL: o.simulatorUrl,
+    WECHATPAY_NOTIFY_URL: `${o.gatewayUrl}/http/payNotify`,
+    WECHATPAY_TIMEOUT_MS: '5000',
+  };
+}

@@ -1,0 +1,160 @@
+// The whole local stack in one call: the WeChat Pay simulator, the local cloud running the built function bundles
+// (configured exactly like production, but pointed at the simulator), the demo catalog, and the dev console.
+// Used by `npm start` (devcloud/start.ts) and by the end-to-end tests.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startSimulator, type SimIdentity, type SimulatorHandle } from '../../simulator';
+import { startConsole, type ConsoleHandle } from '../console/console-server';
+import { startDevCloud, type DevCloud } from '../index';
+import { seedCatalogIfEmpty } from './seed';
+import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/** Options of {@link startStack}. Ports 0 = ephemeral (tests); npm start uses fixed defaults. */
+export interface StackOptions {
+  dataDir: string;
+  mode?: StackMerchantMode;
+  gatewayPort?: number;
+  simulatorPort?: number;
+  consolePort?: number;
+  /** Start the console server (default true). */
+  console?: boolean;
+  /** Run timer triggers on schedule (default true; tests fire them on demand). */
+  timers?: boolean;
+  /** Simulator virtual-clock speed (default 1). */
+  timeScale?: number;
+  /** Reuse a generated identity when the data folder has none (tests: saves RSA key generation). */
+  identity?: SimIdentity;
+  /** Seed data/catalog.demo.json into an empty database (default true). */
+  seedCatalog?: boolean;
+  /** Extra function settings (override the derived ones). */
+  env?: Record<string, string>;
+  envOptions?: Partial<Omit<StackEnvOptions, 'identity' | 'mode' | 'simulatorUrl' | 'gatewayUrl'>>;
+  functionTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A running local stack. */
+export interface Stack {
+  gatewayUrl: string;
+  simulatorUrl: string;
+  consoleUrl: string | null;
+  sim: SimulatorHandle;
+  cloud: DevCloud;
+  mode: StackMerchantMode;
+  /** The function configuration in force (contains secrets). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** What .data/dev-stack.json holds: URLs and the simulator's test identity, for tools and tests. */
+export interface DevStackFile {
+  gatewayUrl: string;
+  simulatorUrl: string;
+  consoleUrl: string | null;
+  mode: StackMerchantMode;
+  merchant: Record<string, string>;
+  platform: { serial: string; privateKeyPem: string; publicKeyId: string; publicKeyPrivateKeyPem: string };
+  startedAt: string;
+}
+
+/** Starts simulator → local cloud (functions configured from the simulator's identity) → seed → console. */
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const mode = o.mode ?? 'direct';
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const sim = await startSimulator({
+    dataDir: join(dataDir, 'simulator'),
+    port: o.simulatorPort ?? 0,
+    ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
+    ...(o.identity ? { identity: o.identity } : {}),
+    log: (line) => log(`[simulator] ${line}`),
+  });
+  let cloud: DevCloud | undefined;
+  let consoleHandle: ConsoleHandle | undefined;
+  try {
+    // The gateway URL must be known before the functions are configured (notify_url points at it), so the port is
+    // reserved first by starting on the requested port and reading the URL back.
+    const envFor = (gatewayUrl: string) => ({
+      ...stackFunctionEnv({ identity: sim.identity, mode, simulatorUrl: sim.url, gatewayUrl, ...o.envOptions }),
+      ...o.env,
+    });
+    const env: Record<string, string> = {};
+    const appid = mode === 'direct' ? sim.identity.direct.appid : sim.identity.partner.subAppid;
+    cloud = await startDevCloud({
+      dataDir: join(dataDir, 'cloud'),
+      functionsDir: join(ROOT, 'cloudfunctions'),
+      collectionsFile: join(ROOT, 'data', 'collections.json'),
+      port: o.gatewayPort ?? 0,
+      env,
+      appid,
+      timers: o.timers ?? true,
+      ...(o.functionTimeoutMs !== undefined ? { functionTimeoutMs: o.functionTimeoutMs } : {}),
+      log: (line) => log(`[cloud] ${line}`),
+    });
+    // Functions read process.env at cold start (first call), which happens after this fill-in.
+    Object.assign(env, envFor(cloud.url));
+    if (o.seedCatalog ?? true) {
+      const added = await seedCatalogIfEmpty(cloud.db, join(ROOT, 'data', 'catalog.demo.json'));
+      if (added > 0) log(`[stack] seeded ${added} demo SKUs`);
+    }
+    if (o.console ?? true) {
+      consoleHandle = await startConsole({ simulatorUrl: sim.url, gatewayUrl: cloud.url, port: o.consolePort ?? 0 });
+    }
+    const c = cloud;
+    const con = consoleHandle;
+    return {
+      gatewayUrl: c.url,
+      simulatorUrl: sim.url,
+      consoleUrl: con?.url ?? null,
+      sim,
+      cloud: c,
+      mode,
+      env,
+      close: async () => {
+        await con?.close();
+        await c.close();
+        await sim.close();
+      },
+    };
+  } catch (e) {
+    await consoleHandle?.close();
+    await cloud?.close();
+    await sim.close();
+    throw e;
+  }
+}
+
+/** Writes .data/dev-stack.json-style content (secrets included: the file lives in git-ignored .data/). */
+export function writeDevStackFile(file: string, stack: Stack): DevStackFile {
+  const id = stack.sim.identity;
+  const m = stack.mode === 'direct' ? id.direct : id.partner;
+  const merchant: Record<string, string> =
+    stack.mode === 'direct'
+      ? { appid: id.direct.appid, mchid: id.direct.mchid }
+      : { spAppid: id.partner.spAppid, spMchid: id.partner.spMchid, subMchid: id.partner.subMchid, subAppid: id.partner.subAppid };
+  const content: DevStackFile = {
+    gatewayUrl: stack.gatewayUrl,
+    simulatorUrl: stack.simulatorUrl,
+    consoleUrl: stack.consoleUrl,
+    mode: stack.mode,
+    merchant: {
+      ...merchant,
+      apiV3Key: m.apiV3Key,
+      serial: m.merchantSerial,
+      privateKeyPem: m.merchantPrivateKeyPem,
+      keyMode: m.keyMode,
+    },
+    platform: {
+      serial: id.platform.certificate.serial,
+      privateKeyPem: id.platform.certificate.privateKeyPem,
+      publicKeyId: id.platform.publicKey.publicKeyId,
+      publicKeyPrivateKeyPem: id.platform.publicKey.privateKeyPem,
+    },
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+  return content;
+}
