@@ -7,5 +7,6 @@ module.exports = {
   transform: { '^.+\\.[tj]s$': 'babel-jest' },
   transformIgnorePatterns: ['/node_modules/'],
   testTimeout: 30000,
+  globalSetup: '<rootDir>/scripts/jest/global-setup.ts',
   reporters: ['default', '<rootDir>/scripts/jest/summary-reporter.js'],
 };

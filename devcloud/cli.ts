@@ -56,7 +56,8 @@ export function parseArgs(argv: readonly string[]): DevCloudOptions {
       case '--env-file': {
         const file = value(i++, flag);
         const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
-        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file} must hold a JSON object`);
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+          throw new Error(`${file} must hold a JSON object`);
         for (const [k, v] of Object.entries(raw)) {
           if (typeof v !== 'string') throw new Error(`${file}: "${k}" must be a string`);
           opts.env[k] = v;
@@ -78,7 +79,9 @@ async function main(): Promise<void> {
   // A function's floating promise or stray throw must not take the whole local cloud down (in the cloud it would
   // only kill that function's instance).
   process.on('unhandledRejection', (e) => log(`[devcloud] unhandled rejection in a function: ${String(e)}`));
-  process.on('uncaughtException', (e) => log(`[devcloud] uncaught exception in a function: ${e.stack ?? e.message}`));
+  process.on('uncaughtException', (e) =>
+    log(`[devcloud] uncaught exception in a function: ${e.stack ?? e.message}`),
+  );
   const cloud = await startDevCloud({ ...parseArgs(process.argv.slice(2)), log });
   process.stdout.write(`${JSON.stringify({ event: 'devcloud.ready', url: cloud.url, pid: process.pid })}\n`);
   const stop = () => {

@@ -44,7 +44,7 @@ function startStack(dataDir: string): Promise<Stack> {
     });
   });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((ready, fail) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -54,7 +54,7 @@ function startStack(dataDir: string): Promise<Stack> {
       clearTimeout(timer);
       fail(new Error(`local cloud exited before ready (code ${code}, signal ${signal}): ${stderr}`));
     });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const msg = JSON.parse(line) as { event?: string; url?: string };
       if (msg.event === 'devcloud.ready' && msg.url !== undefined) {
         clearTimeout(timer);
@@ -65,7 +65,11 @@ function startStack(dataDir: string): Promise<Stack> {
 }
 
 async function call(url: string, event: Record<string, unknown>): Promise<{ ok?: boolean }> {
-  const res = await fetch(`${url}/fn/ledger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+  const res = await fetch(`${url}/fn/ledger`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(event),
+  });
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
   return (await res.json()) as { ok?: boolean };
 }
@@ -95,7 +99,8 @@ it('keeps every acknowledged write and no half transaction across kill -9', asyn
       while (!killed) {
         const i = next++;
         const id = `w${w}-${i}`;
-        const event = i % 2 === 0 ? { action: 'put', key: id } : { action: 'transfer', transferId: id, amountFen: 1 };
+        const event =
+          i % 2 === 0 ? { action: 'put', key: id } : { action: 'transfer', transferId: id, amountFen: 1 };
         let answer: { ok?: boolean };
         try {
           answer = await call(first.url, event);
@@ -117,7 +122,9 @@ it('keeps every acknowledged write and no half transaction across kill -9', asyn
     const second = await startStack(tmp.dir);
     const puts = new Set((await adminRead(second.url, 'puts')).map((d) => d.key as string));
     const transfers = await adminRead(second.url, 'transfers');
-    const ledger = Object.fromEntries((await adminRead(second.url, 'ledger')).map((d) => [d._id, d.balanceFen as number]));
+    const ledger = Object.fromEntries(
+      (await adminRead(second.url, 'ledger')).map((d) => [d._id, d.balanceFen as number]),
+    );
 
     expect(ackedPuts.filter((k) => !puts.has(k))).toEqual([]);
     const transferIds = new Set(transfers.map((d) => d._id as string));
@@ -126,7 +133,9 @@ it('keeps every acknowledged write and no half transaction across kill -9', asyn
     expect(ledger.bob).toBe(transfers.length);
     expect(ledger.alice).toBe(START_BALANCE - transfers.length);
 
-    expect(await call(second.url, { action: 'put', key: 'after-restart' })).toEqual(expect.objectContaining({ ok: true }));
+    expect(await call(second.url, { action: 'put', key: 'after-restart' })).toEqual(
+      expect.objectContaining({ ok: true }),
+    );
     second.child.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
   } finally {

@@ -71,7 +71,11 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
   const envId = options.envId ?? 'local-dev';
   const appid = options.appid ?? DEFAULT_APPID;
   const config = loadCollectionsConfig(resolve(options.collectionsFile));
-  const store = await Store.open({ dir: join(resolve(options.dataDir), 'db'), collections: config.collections, log });
+  const store = await Store.open({
+    dir: join(resolve(options.dataDir), 'db'),
+    collections: config.collections,
+    log,
+  });
   const engine = new Engine(store);
   const stats = new Stats();
   try {
@@ -90,7 +94,12 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
     });
     const triggers = registry.timerTriggers();
 
-    const fireTimer = async (functionName: string, trigger: string, scheduledAtMs: number, onDemand: boolean) => {
+    const fireTimer = async (
+      functionName: string,
+      trigger: string,
+      scheduledAtMs: number,
+      onDemand: boolean,
+    ) => {
       const found = registry.config(functionName).triggers.find((t) => t.name === trigger);
       if (found === undefined) {
         const message = `function "${functionName}" has no timer trigger named "${trigger}" in its config.json`;
@@ -130,7 +139,11 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
       },
       options.timerClock ?? realClock,
     );
-    const clientDb = new ClientDatabase(engine, () => Date.now(), (op) => stats.recordDbOp('(client)', op));
+    const clientDb = new ClientDatabase(
+      engine,
+      () => Date.now(),
+      (op) => stats.recordDbOp('(client)', op),
+    );
     const gateway = await startGateway(
       {
         runtime,
@@ -161,7 +174,11 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
       db,
       fireTimer: (fn, trigger) => fireTimer(fn, trigger, Date.now(), true),
       invoke: (fn, event, caller) =>
-        runtime.invoke(fn, event, { source: caller?.source ?? 'wx_unknown', appid: caller?.appid ?? appid, ...caller }),
+        runtime.invoke(fn, event, {
+          source: caller?.source ?? 'wx_unknown',
+          appid: caller?.appid ?? appid,
+          ...caller,
+        }),
       stats: () => ({ ...stats.snapshot(), timers: scheduler.info() }),
       close: async () => {
         if (closed) return;

@@ -125,7 +125,7 @@ describe('answer signing key', () => {
     ['switching', undefined, 'pub'],
   ])('in %s mode with Wechatpay-Serial=%s signs with the %s key', async (mode, asked, expected) => {
     await fx.sim.control.setKeyMode('direct', mode as 'certificate' | 'publicKey' | 'switching');
-    const headers = asked === undefined ? {} : { 'Wechatpay-Serial': asked === 'PUB' ? pubId() : certSerial() };
+    const headers: Record<string, string> = asked === undefined ? {} : { 'Wechatpay-Serial': asked === 'PUB' ? pubId() : certSerial() };
     const a = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/jsapi', body: directOrder(), headers });
     expect(a.status).toBe(200);
     expect(a.headers['wechatpay-serial']).toBe(expected === 'pub' ? pubId() : certSerial());

@@ -41,12 +41,16 @@ function proxy(target: string, req: IncomingMessage, res: ServerResponse): void 
         headers: {
           'content-type': req.headers['content-type'] ?? 'application/json',
           'content-length': body.length,
-          ...(typeof req.headers['x-wx-openid'] === 'string' ? { 'x-wx-openid': req.headers['x-wx-openid'] } : {}),
+          ...(typeof req.headers['x-wx-openid'] === 'string'
+            ? { 'x-wx-openid': req.headers['x-wx-openid'] }
+            : {}),
         },
         timeout: 15_000,
       },
       (upstream) => {
-        res.writeHead(upstream.statusCode ?? 502, { 'content-type': upstream.headers['content-type'] ?? 'application/json' });
+        res.writeHead(upstream.statusCode ?? 502, {
+          'content-type': upstream.headers['content-type'] ?? 'application/json',
+        });
         upstream.pipe(res);
       },
     );
@@ -64,11 +68,16 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleHandle>
   const page = readFileSync(join(__dirname, 'page.html'), 'utf8');
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
-    if (url.startsWith('/api/sim/')) return proxy(`${opts.simulatorUrl}/sim/${url.slice('/api/sim/'.length)}`, req, res);
-    if (url.startsWith('/api/cloud/')) return proxy(`${opts.gatewayUrl}/_devcloud/${url.slice('/api/cloud/'.length)}`, req, res);
-    if (url.startsWith('/api/fn/')) return proxy(`${opts.gatewayUrl}/fn/${url.slice('/api/fn/'.length)}`, req, res);
+    if (url.startsWith('/api/sim/'))
+      return proxy(`${opts.simulatorUrl}/sim/${url.slice('/api/sim/'.length)}`, req, res);
+    if (url.startsWith('/api/cloud/'))
+      return proxy(`${opts.gatewayUrl}/_devcloud/${url.slice('/api/cloud/'.length)}`, req, res);
+    if (url.startsWith('/api/fn/'))
+      return proxy(`${opts.gatewayUrl}/fn/${url.slice('/api/fn/'.length)}`, req, res);
     if (req.method === 'GET' && (url === '/' || url.startsWith('/?'))) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+        .end(page);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');

@@ -88,14 +88,16 @@ export function parseCollectionsConfig(raw: unknown, source = 'collections.json'
     if (seen.has(name)) throw new Error(`${at}: collection "${name}" is declared twice`);
     seen.add(name);
     const description = item.description;
-    if (description !== undefined && typeof description !== 'string') throw new Error(`${at}.description must be a string`);
+    if (description !== undefined && typeof description !== 'string')
+      throw new Error(`${at}.description must be a string`);
     const permission = parsePermission(item.permission, `${at}.permission`);
     const indexesRaw = item.indexes ?? [];
     if (!Array.isArray(indexesRaw)) throw new Error(`${at}.indexes must be an array`);
     const indexNames = new Set<string>();
     const indexes = indexesRaw.map((ix: unknown, j) => {
       const spec = parseIndex(ix, `${at}.indexes[${j}]`);
-      if (indexNames.has(spec.name)) throw new Error(`${at}.indexes[${j}]: index name "${spec.name}" is used twice`);
+      if (indexNames.has(spec.name))
+        throw new Error(`${at}.indexes[${j}]: index name "${spec.name}" is used twice`);
       indexNames.add(spec.name);
       return spec;
     });
@@ -104,7 +106,9 @@ export function parseCollectionsConfig(raw: unknown, source = 'collections.json'
         throw new Error(`${at}: unknown key "${key}" (expected name, description, permission, indexes)`);
       }
     }
-    return description === undefined ? { name, permission, indexes } : { name, description, permission, indexes };
+    return description === undefined
+      ? { name, permission, indexes }
+      : { name, description, permission, indexes };
   });
   return { collections };
 }
@@ -112,17 +116,22 @@ export function parseCollectionsConfig(raw: unknown, source = 'collections.json'
 function parsePermission(raw: unknown, at: string): Permission {
   if (typeof raw === 'string') {
     if ((BASIC_PERMISSIONS as readonly string[]).includes(raw)) return raw as Permission;
-    throw new Error(`${at} must be one of ${BASIC_PERMISSIONS.join(', ')} or a rules object, got ${JSON.stringify(raw)}`);
+    throw new Error(
+      `${at} must be one of ${BASIC_PERMISSIONS.join(', ')} or a rules object, got ${JSON.stringify(raw)}`,
+    );
   }
   if (!isPlainObject(raw)) {
-    throw new Error(`${at} is required: a basic permission name or a rules object like {"read": false, "write": false}`);
+    throw new Error(
+      `${at} is required: a basic permission name or a rules object like {"read": false, "write": false}`,
+    );
   }
   const rules: SecurityRules = {};
   for (const [k, v] of Object.entries(raw)) {
     if (!(RULE_KEYS as readonly string[]).includes(k)) {
       throw new Error(`${at}: unknown rule key "${k}" (expected ${RULE_KEYS.join(', ')})`);
     }
-    if (typeof v !== 'boolean' && typeof v !== 'string') throw new Error(`${at}.${k} must be a boolean or an expression`);
+    if (typeof v !== 'boolean' && typeof v !== 'string')
+      throw new Error(`${at}.${k} must be a boolean or an expression`);
     parseRuleExpression(v, `${at}.${k}`);
     rules[k as (typeof RULE_KEYS)[number]] = v;
   }
@@ -142,11 +151,13 @@ function parseIndex(raw: unknown, at: string): IndexSpec {
   const unique = raw.unique ?? false;
   if (typeof unique !== 'boolean') throw new Error(`${at}.unique must be a boolean`);
   const fieldsRaw = raw.fields;
-  if (!Array.isArray(fieldsRaw) || fieldsRaw.length === 0) throw new Error(`${at}.fields must be a non-empty array`);
+  if (!Array.isArray(fieldsRaw) || fieldsRaw.length === 0)
+    throw new Error(`${at}.fields must be a non-empty array`);
   const seen = new Set<string>();
   const fields = fieldsRaw.map((f: unknown, k): IndexField => {
     const fat = `${at}.fields[${k}]`;
-    if (!isPlainObject(f)) throw new Error(`${fat} must be an object like {"field": "outTradeNo", "order": "asc"}`);
+    if (!isPlainObject(f))
+      throw new Error(`${fat} must be an object like {"field": "outTradeNo", "order": "asc"}`);
     const field = f.field;
     if (typeof field !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/.test(field)) {
       throw new Error(`${fat}.field must be a field name or dot path, got ${JSON.stringify(field)}`);
@@ -159,7 +170,9 @@ function parseIndex(raw: unknown, at: string): IndexSpec {
   });
   for (const key of Object.keys(raw)) {
     if (!['name', 'fields', 'unique'].includes(key)) {
-      throw new Error(`${at}: unknown key "${key}" (expected name, fields, unique; the console has no sparse indexes)`);
+      throw new Error(
+        `${at}: unknown key "${key}" (expected name, fields, unique; the console has no sparse indexes)`,
+      );
     }
   }
   return { name, fields, unique };

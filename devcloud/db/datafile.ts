@@ -18,7 +18,10 @@ export interface TailRepair {
  * Truncates an unterminated last line (a torn append) and checks every remaining line parses with `parse`.
  * Throws StoreIntegrityError naming the file and line when an earlier line is corrupt. A missing file is fine.
  */
-export async function repairTornTail(file: string, parse: (line: string) => unknown = JSON.parse): Promise<TailRepair> {
+export async function repairTornTail(
+  file: string,
+  parse: (line: string) => unknown = JSON.parse,
+): Promise<TailRepair> {
   if (!existsSync(file)) return { droppedBytes: 0, lines: 0 };
   const buf = await readFile(file);
   const lastNewline = buf.lastIndexOf(0x0a);

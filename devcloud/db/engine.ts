@@ -95,10 +95,16 @@ function checkParents(doc: Doc, path: string): void {
   let cur: unknown = doc;
   for (let i = 0; i < parts.length - 1; i++) {
     const part = parts[i] ?? '';
-    cur = Array.isArray(cur) ? (/^\d+$/.test(part) ? cur[Number(part)] : undefined) : (cur as Record<string, unknown>)[part];
+    cur = Array.isArray(cur)
+      ? /^\d+$/.test(part)
+        ? cur[Number(part)]
+        : undefined
+      : (cur as Record<string, unknown>)[part];
     if (cur === undefined || cur === null) return;
     if (typeof cur !== 'object') {
-      throw new InvalidInputError(`Cannot create field "${parts[i + 1] ?? ''}" in element {${part}: ${typeof cur}} ("${path}")`);
+      throw new InvalidInputError(
+        `Cannot create field "${parts[i + 1] ?? ''}" in element {${part}: ${typeof cur}} ("${path}")`,
+      );
     }
   }
 }
@@ -136,7 +142,8 @@ export class Engine {
     const matched = this.matching(collection, filter);
     try {
       let cursor = mingoFind<Doc>(matched, {}, opts.projection);
-      if (opts.sort !== undefined && opts.sort.length > 0) cursor = cursor.sort(Object.fromEntries(opts.sort));
+      if (opts.sort !== undefined && opts.sort.length > 0)
+        cursor = cursor.sort(Object.fromEntries(opts.sort));
       if (opts.skip !== undefined && opts.skip > 0) cursor = cursor.skip(opts.skip);
       if (opts.limit !== undefined) cursor = cursor.limit(opts.limit);
       return cursor.all().map((d) => cloneDoc(d));
@@ -260,7 +267,8 @@ export class Engine {
   txAdd(t: TransactionState, collection: string, doc: Doc): string {
     this.assertOpen(t);
     const before = this.view(t, collection, doc._id);
-    if (before !== undefined) throw new DuplicateKeyError(collection, '_id_', `{ _id: ${JSON.stringify(doc._id)} }`);
+    if (before !== undefined)
+      throw new DuplicateKeyError(collection, '_id_', `{ _id: ${JSON.stringify(doc._id)} }`);
     t.writes.set(docKey(collection, doc._id), { collection, id: doc._id, after: doc, insert: true });
     return doc._id;
   }
@@ -277,7 +285,8 @@ export class Engine {
     await this.store.exclusive(async (w) => {
       for (const key of new Set([...t.reads, ...t.writes.keys()])) {
         const [collection = '', id = ''] = key.split('\u0000');
-        if (this.store.versionOf(collection, id) > t.startSeq) throw new TransactionConflictError(`${collection}/${id}`);
+        if (this.store.versionOf(collection, id) > t.startSeq)
+          throw new TransactionConflictError(`${collection}/${id}`);
       }
       await w.commit([...t.writes.values()]);
     });

@@ -43,7 +43,9 @@ export class DuplicateKeyError extends Error {
     readonly indexName: string,
     readonly keyDescription: string,
   ) {
-    super(`E11000 duplicate key error collection: ${collection} index: ${indexName} dup key: ${keyDescription}`);
+    super(
+      `E11000 duplicate key error collection: ${collection} index: ${indexName} dup key: ${keyDescription}`,
+    );
   }
 }
 
@@ -51,7 +53,9 @@ export class DuplicateKeyError extends Error {
 export class TransactionConflictError extends Error {
   override readonly name = 'TransactionConflictError';
   constructor(readonly documentKey: string) {
-    super(`[ResourceUnavailable.TransactionConflict] transaction conflicts with another write on ${documentKey}`);
+    super(
+      `[ResourceUnavailable.TransactionConflict] transaction conflicts with another write on ${documentKey}`,
+    );
   }
 }
 

@@ -48,7 +48,9 @@ export class Journal {
       .map((line, i) => {
         const entry = parseEntry(line);
         if (entry === undefined) {
-          throw new StoreIntegrityError(`${this.file}: committed line ${i + 1} is corrupt; refusing to open the database`);
+          throw new StoreIntegrityError(
+            `${this.file}: committed line ${i + 1} is corrupt; refusing to open the database`,
+          );
         }
         return entry;
       });

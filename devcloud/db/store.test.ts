@@ -18,8 +18,14 @@ afterEach(() => tmp.cleanup());
 
 async function seedLedger(dir: string): Promise<void> {
   const t = await openTestDb(dir, CRASH_COLLECTIONS);
-  await t.db.collection('ledger').doc('alice').set({ data: { balanceFen: 100 } });
-  await t.db.collection('ledger').doc('bob').set({ data: { balanceFen: 0 } });
+  await t.db
+    .collection('ledger')
+    .doc('alice')
+    .set({ data: { balanceFen: 100 } });
+  await t.db
+    .collection('ledger')
+    .doc('bob')
+    .set({ data: { balanceFen: 0 } });
   await t.close();
 }
 
@@ -38,9 +44,15 @@ async function ledgerState(dir: string) {
 }
 
 /** Runs the crash fixture in a child process; resolves with how it ended. */
-function runCrashChild(dir: string, phase: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runCrashChild(
+  dir: string,
+  phase: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CRASH_SCRIPT, dir, phase], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CRASH_SCRIPT, dir, phase], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
@@ -63,7 +75,11 @@ describe('crash in the middle of a transaction commit', () => {
     // The process really died between the commit point and the datafiles.
     expect(readFileSync(join(tmp.dir, '.journal'), 'utf8')).toContain('"transfers"');
     expect(readFileSync(join(tmp.dir, 'transfers.db'), 'utf8')).toBe('');
-    expect(await ledgerState(tmp.dir)).toEqual({ balances: { alice: 70, bob: 30 }, transfers: 1, journal: '' });
+    expect(await ledgerState(tmp.dir)).toEqual({
+      balances: { alice: 70, bob: 30 },
+      transfers: 1,
+      journal: '',
+    });
   });
 
   it('completes a write set that was half applied to the datafiles when the process died', async () => {
@@ -74,14 +90,22 @@ describe('crash in the middle of a transaction commit', () => {
     const ledgerFile = readFileSync(join(tmp.dir, 'ledger.db'), 'utf8');
     expect(ledgerFile.match(/"\$\$deleted":true/g)).toHaveLength(2);
     expect(ledgerFile).not.toContain('"balanceFen":70');
-    expect(await ledgerState(tmp.dir)).toEqual({ balances: { alice: 70, bob: 30 }, transfers: 1, journal: '' });
+    expect(await ledgerState(tmp.dir)).toEqual({
+      balances: { alice: 70, bob: 30 },
+      transfers: 1,
+      journal: '',
+    });
   });
 
   it('applies the write set normally when nothing crashes', async () => {
     await seedLedger(tmp.dir);
     const run = await runCrashChild(tmp.dir, 'none');
     expect(run).toMatchObject({ code: 0, signal: null });
-    expect(await ledgerState(tmp.dir)).toEqual({ balances: { alice: 70, bob: 30 }, transfers: 1, journal: '' });
+    expect(await ledgerState(tmp.dir)).toEqual({
+      balances: { alice: 70, bob: 30 },
+      transfers: 1,
+      journal: '',
+    });
   });
 
   it('ignores a torn (unterminated) journal line: that write set was never committed', async () => {
@@ -94,7 +118,11 @@ describe('crash in the middle of a transaction commit', () => {
       ],
     });
     writeFileSync(join(tmp.dir, '.journal'), entry.slice(0, entry.length - 7));
-    expect(await ledgerState(tmp.dir)).toEqual({ balances: { alice: 100, bob: 0 }, transfers: 0, journal: '' });
+    expect(await ledgerState(tmp.dir)).toEqual({
+      balances: { alice: 100, bob: 0 },
+      transfers: 0,
+      journal: '',
+    });
     // The same entry, complete, is committed and is replayed.
     writeFileSync(join(tmp.dir, '.journal'), entry + '\n');
     expect(await ledgerState(tmp.dir)).toMatchObject({ balances: { alice: 0, bob: 100 }, journal: '' });
@@ -111,7 +139,10 @@ describe('datafile integrity at open', () => {
     try {
       expect((await t.db.collection('ledger').get()).data.map((d) => d._id).sort()).toEqual(['alice', 'bob']);
       expect(lines.some((l) => l.includes('dropped a torn last line'))).toBe(true);
-      await t.db.collection('ledger').doc('carol').set({ data: { balanceFen: 1 } });
+      await t.db
+        .collection('ledger')
+        .doc('carol')
+        .set({ data: { balanceFen: 1 } });
     } finally {
       await t.close();
     }
@@ -123,7 +154,9 @@ describe('datafile integrity at open', () => {
     const file = join(tmp.dir, 'ledger.db');
     const text = readFileSync(file, 'utf8');
     writeFileSync(file, text.replace('"alice"', '"alice'));
-    await expect(Store.open({ dir: tmp.dir, collections: CRASH_COLLECTIONS })).rejects.toThrow(/ledger\.db: line 1 is corrupt/);
+    await expect(Store.open({ dir: tmp.dir, collections: CRASH_COLLECTIONS })).rejects.toThrow(
+      /ledger\.db: line 1 is corrupt/,
+    );
   });
 
   it('refuses to open when existing data breaks a newly declared unique index', async () => {
@@ -131,9 +164,9 @@ describe('datafile integrity at open', () => {
     await t.db.collection('orders').add({ data: { outTradeNo: 'T1' } });
     await t.db.collection('orders').add({ data: { outTradeNo: 'T1' } });
     await t.close();
-    await expect(Store.open({ dir: tmp.dir, collections: [spec('orders', [['outTradeNo']])] })).rejects.toThrow(
-      /breaks unique index u0_outTradeNo/,
-    );
+    await expect(
+      Store.open({ dir: tmp.dir, collections: [spec('orders', [['outTradeNo']])] }),
+    ).rejects.toThrow(/breaks unique index u0_outTradeNo/);
   });
 
   it('keeps undeclared collections found on disk, admin-only', async () => {

@@ -61,7 +61,9 @@ class UniqueIndex {
   }
 
   describe(doc: Doc): string {
-    const parts = this.spec.fields.map((f) => `${f.field}: ${encodeLine(normaliseKeyPart(getPath(doc, f.field)))}`);
+    const parts = this.spec.fields.map(
+      (f) => `${f.field}: ${encodeLine(normaliseKeyPart(getPath(doc, f.field)))}`,
+    );
     return `{ ${parts.join(', ')} }`;
   }
 }
@@ -122,7 +124,8 @@ export class Store {
   static async open(opts: StoreOptions): Promise<Store> {
     const dir = resolve(opts.dir);
     mkdirSync(dir, { recursive: true });
-    if (openDirs.has(dir)) throw new StoreIntegrityError(`the database in ${dir} is already open in this process`);
+    if (openDirs.has(dir))
+      throw new StoreIntegrityError(`the database in ${dir} is already open in this process`);
     acquireLockFile(dir);
     openDirs.add(dir);
     const store = new Store(dir, new Journal(join(dir, '.journal')), opts);
@@ -143,13 +146,17 @@ export class Store {
       const name = m?.[1];
       if (name !== undefined && COLLECTION_NAME.test(name) && !specs.has(name)) {
         specs.set(name, undeclared(name));
-        this.log(`collection "${name}" has a datafile but is not declared; it is kept with ADMINONLY permission`);
+        this.log(
+          `collection "${name}" has a datafile but is not declared; it is kept with ADMINONLY permission`,
+        );
       }
     }
     for (const spec of specs.values()) await this.loadCollection(spec);
 
     for (const entry of await this.journal.readCommitted()) {
-      this.log(`replaying committed write set #${entry.seq} (${entry.writes.length} documents) from the journal`);
+      this.log(
+        `replaying committed write set #${entry.seq} (${entry.writes.length} documents) from the journal`,
+      );
       for (const w of entry.writes) {
         if (!this.collections.has(w.collection)) await this.loadCollection(undeclared(w.collection));
       }
@@ -182,7 +189,9 @@ export class Store {
     const file = join(this.dir, `${spec.name}.db`);
     const repair = await repairTornTail(file);
     if (repair.droppedBytes > 0) {
-      this.log(`${file}: dropped a torn last line (${repair.droppedBytes} bytes) left by a crash; it was never acknowledged`);
+      this.log(
+        `${file}: dropped a torn last line (${repair.droppedBytes} bytes) left by a crash; it was never acknowledged`,
+      );
     }
     const ds = new Datastore({ filename: file, corruptAlertThreshold: 0 });
     await ds.loadDatabaseAsync();
@@ -258,7 +267,9 @@ export class Store {
   /** Creates an empty collection (ADMINONLY, no indexes); false when it already exists. */
   async createCollection(name: string): Promise<boolean> {
     if (!COLLECTION_NAME.test(name)) {
-      throw new StoreIntegrityError(`invalid collection name ${JSON.stringify(name)}: must match ${String(COLLECTION_NAME)}`);
+      throw new StoreIntegrityError(
+        `invalid collection name ${JSON.stringify(name)}: must match ${String(COLLECTION_NAME)}`,
+      );
     }
     return this.lock.run(async () => {
       this.assertWritable();
@@ -312,7 +323,8 @@ export class Store {
     const byCollection = new Map<string, Change[]>();
     for (const c of changes) {
       const state = this.state(c.collection);
-      if (c.after !== null && c.after._id !== c.id) throw new Error(`change for ${c.collection}/${c.id} carries another _id`);
+      if (c.after !== null && c.after._id !== c.id)
+        throw new Error(`change for ${c.collection}/${c.id} carries another _id`);
       if (c.insert === true && state.docs.has(c.id)) {
         throw new DuplicateKeyError(c.collection, '_id_', `{ _id: ${JSON.stringify(c.id)} }`);
       }

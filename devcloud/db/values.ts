@@ -34,7 +34,8 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function cloneStorable(v: unknown, where: string): unknown {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new InvalidInputError(`${where} must be a finite number, got ${String(v)}`);
+    if (!Number.isFinite(v))
+      throw new InvalidInputError(`${where} must be a finite number, got ${String(v)}`);
     return v;
   }
   if (isDate(v)) {
@@ -54,14 +55,17 @@ export function cloneStorable(v: unknown, where: string): unknown {
     }
     return out;
   }
-  throw new InvalidInputError(`${where} has an unsupported value type (${describeType(v)}); store JSON values or Dates`);
+  throw new InvalidInputError(
+    `${where} has an unsupported value type (${describeType(v)}); store JSON values or Dates`,
+  );
 }
 
 /** Refuses field names the cloud database and the datafile cannot hold. */
 export function assertFieldName(k: string, where: string): void {
   if (k === '') throw new InvalidInputError(`${where} has an empty field name`);
   if (k.startsWith('$')) throw new InvalidInputError(`${where}: field name "${k}" must not start with "$"`);
-  if (k.includes('.')) throw new InvalidInputError(`${where}: field name "${k}" must not contain "." (dots are paths)`);
+  if (k.includes('.'))
+    throw new InvalidInputError(`${where}: field name "${k}" must not contain "." (dots are paths)`);
 }
 
 /** A short type description for error messages (never the value itself, which may be a secret). */
@@ -91,7 +95,9 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (isDate(a) || isDate(b)) return isDate(a) && isDate(b) && a.getTime() === b.getTime();
   if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]))
+    );
   }
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);

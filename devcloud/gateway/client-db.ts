@@ -36,14 +36,19 @@ function denied(api: string, why: string): CloudSdkError {
 function parseRequest(body: unknown): ClientDbRequest {
   if (!isPlainObject(body)) throw new InvalidInputError('the request body must be a JSON object');
   const { collection, op, id, orderBy, limit, skip } = body;
-  if (typeof collection !== 'string' || collection === '') throw new InvalidInputError('"collection" must be a string');
+  if (typeof collection !== 'string' || collection === '')
+    throw new InvalidInputError('"collection" must be a string');
   if (typeof op !== 'string') throw new InvalidInputError('"op" must be a string');
-  if (id !== undefined && (typeof id !== 'string' || id === '')) throw new InvalidInputError('"id" must be a non-empty string');
-  if (orderBy !== undefined && !Array.isArray(orderBy)) throw new InvalidInputError('"orderBy" must be [[field, "asc"|"desc"]]');
-  if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 1)) throw new InvalidInputError('"limit" must be a positive integer');
-  if (skip !== undefined && (!Number.isInteger(skip) || (skip as number) < 0)) throw new InvalidInputError('"skip" must be an integer >= 0');
+  if (id !== undefined && (typeof id !== 'string' || id === ''))
+    throw new InvalidInputError('"id" must be a non-empty string');
+  if (orderBy !== undefined && !Array.isArray(orderBy))
+    throw new InvalidInputError('"orderBy" must be [[field, "asc"|"desc"]]');
+  if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 1))
+    throw new InvalidInputError('"limit" must be a positive integer');
+  if (skip !== undefined && (!Number.isInteger(skip) || (skip as number) < 0))
+    throw new InvalidInputError('"skip" must be an integer >= 0');
   const req: ClientDbRequest = { collection, op };
-  if (id !== undefined) req.id = id as string;
+  if (typeof id === 'string') req.id = id;
   if (body.where !== undefined) req.where = decodeWire(body.where, 'where');
   if (body.data !== undefined) req.data = decodeWire(body.data, 'data');
   if (orderBy !== undefined) {
@@ -63,7 +68,8 @@ function parseRequest(body: unknown): ClientDbRequest {
 function substituteOpenid(v: unknown, openid: string | undefined): unknown {
   if (v === '{openid}') return openid ?? v;
   if (Array.isArray(v)) return v.map((x) => substituteOpenid(x, openid));
-  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substituteOpenid(x, openid)]));
+  if (isPlainObject(v))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substituteOpenid(x, openid)]));
   return v;
 }
 
@@ -75,7 +81,8 @@ function pinsOpenid(filter: MongoSpec, openid: string): boolean {
 
 function touchesOpenid(modifier: MongoSpec): boolean {
   return Object.values(modifier).some(
-    (fields) => isPlainObject(fields) && Object.keys(fields).some((p) => p === '_openid' || p.startsWith('_openid.')),
+    (fields) =>
+      isPlainObject(fields) && Object.keys(fields).some((p) => p === '_openid' || p.startsWith('_openid.')),
   );
 }
 
@@ -107,7 +114,8 @@ export class ClientDatabase {
   private gate(api: string, action: ClientAction, collection: string, openid: string | undefined): Decision {
     const decision = decide(this.engine.store.spec(collection).permission, action);
     if (decision === 'deny') throw denied(api, `clients may not ${action} collection ${collection}`);
-    if (decision !== 'allow' && openid === undefined) throw denied(api, `${action} on ${collection} needs a signed-in user`);
+    if (decision !== 'allow' && openid === undefined)
+      throw denied(api, `${action} on ${collection} needs a signed-in user`);
     return decision;
   }
 
@@ -120,10 +128,14 @@ export class ClientDatabase {
         const decision = this.gate(api, 'read', collection, openid);
         let filter = req.where === undefined ? {} : translateWhere(substituteOpenid(req.where, openid));
         if (decision === 'own-rule' && !pinsOpenid(filter, openid ?? '')) {
-          throw denied(api, `the rule limits reads of ${collection} to the caller's documents: query with _openid: '{openid}'`);
+          throw denied(
+            api,
+            `the rule limits reads of ${collection} to the caller's documents: query with _openid: '{openid}'`,
+          );
         }
         if (decision === 'own-implicit') filter = { $and: [filter, { _openid: { $eq: openid } }] };
-        if (req.op === 'count') return { total: this.engine.count(collection, filter), errMsg: 'collection.count:ok' };
+        if (req.op === 'count')
+          return { total: this.engine.count(collection, filter), errMsg: 'collection.count:ok' };
         const opts: FindOptions = {
           sort: (req.orderBy ?? []).map(([f, d]) => [f, d === 'asc' ? 1 : -1]),
           skip: req.skip ?? 0,
@@ -137,9 +149,13 @@ export class ClientDatabase {
         const decision = this.gate(api, 'read', collection, openid);
         const doc = this.engine.getById(collection, id);
         const mine = doc !== undefined && doc._openid === openid;
-        if (decision === 'own-rule' && doc !== undefined && !mine) throw denied(api, 'the document is not the caller\'s');
+        if (decision === 'own-rule' && doc !== undefined && !mine)
+          throw denied(api, "the document is not the caller's");
         if (doc === undefined || (decision === 'own-implicit' && !mine)) {
-          throw new CloudSdkError(ErrCodes.GENERIC, `document.get:fail cannot find document with _id ${id}, please make sure that the document exists and you have the corresponding Read permission`);
+          throw new CloudSdkError(
+            ErrCodes.GENERIC,
+            `document.get:fail cannot find document with _id ${id}, please make sure that the document exists and you have the corresponding Read permission`,
+          );
         }
         const projection = req.field === undefined ? undefined : translateProjection(req.field);
         return { data: this.engine.getById(collection, id, projection), errMsg: 'document.get:ok' };
@@ -147,7 +163,8 @@ export class ClientDatabase {
       case 'add': {
         this.gate(api, 'create', collection, openid);
         const body = translateDocument(req.data, api, this.now());
-        if (body._openid !== undefined) throw denied(api, '_openid is set by the system and cannot be written by the client');
+        if (body._openid !== undefined)
+          throw denied(api, '_openid is set by the system and cannot be written by the client');
         const id = typeof body._id === 'string' && body._id !== '' ? body._id : newId();
         const doc: Doc = { ...body, _id: id, ...(openid === undefined ? {} : { _openid: openid }) };
         await this.engine.insert(collection, doc);
@@ -157,7 +174,8 @@ export class ClientDatabase {
         const id = this.requireId(req, api);
         const existing = this.engine.getById(collection, id);
         const body = translateDocument(req.data, api, this.now());
-        if (body._openid !== undefined) throw denied(api, '_openid is set by the system and cannot be written by the client');
+        if (body._openid !== undefined)
+          throw denied(api, '_openid is set by the system and cannot be written by the client');
         if (existing !== undefined) this.ownerGate(api, 'update', collection, openid, existing, id);
         else this.gate(api, 'create', collection, openid);
         const doc: Doc = { ...body, _id: id, ...(openid === undefined ? {} : { _openid: openid }) };
@@ -177,7 +195,10 @@ export class ClientDatabase {
           return { stats: { updated: 0 }, errMsg: 'document.update:ok' };
         }
         // The condition on _openid makes the owner check and the write one atomic step.
-        const filter: MongoSpec = { _id: { $eq: id }, ...(existing._openid === undefined ? {} : { _openid: { $eq: existing._openid } }) };
+        const filter: MongoSpec = {
+          _id: { $eq: id },
+          ...(existing._openid === undefined ? {} : { _openid: { $eq: existing._openid } }),
+        };
         const updated = await this.engine.update(collection, filter, modifier, false);
         return { stats: { updated }, errMsg: 'document.update:ok' };
       }
@@ -196,14 +217,26 @@ export class ClientDatabase {
       }
       case 'update':
       case 'remove':
-        throw denied(api, 'clients cannot update or remove several documents with where(); call a cloud function');
+        throw denied(
+          api,
+          'clients cannot update or remove several documents with where(); call a cloud function',
+        );
       default:
-        throw new InvalidInputError(`unknown op "${req.op}" (expected get, count, doc.get, add, doc.set, doc.update, doc.remove)`);
+        throw new InvalidInputError(
+          `unknown op "${req.op}" (expected get, count, doc.get, add, doc.set, doc.update, doc.remove)`,
+        );
     }
   }
 
   /** Checks an update/delete of an existing document; false when the cloud would silently skip it (not the owner). */
-  private ownerGate(api: string, action: ClientAction, collection: string, openid: string | undefined, doc: Doc, id: string): boolean {
+  private ownerGate(
+    api: string,
+    action: ClientAction,
+    collection: string,
+    openid: string | undefined,
+    doc: Doc,
+    id: string,
+  ): boolean {
     const decision = this.gate(api, action, collection, openid);
     const mine = doc._openid !== undefined && doc._openid === openid;
     if (decision === 'own-rule' && !mine) throw denied(api, `document ${id} is not the caller's`);
@@ -211,7 +244,8 @@ export class ClientDatabase {
   }
 
   private requireId(req: ClientDbRequest, api: string): string {
-    if (req.id === undefined) throw sdkError(api, ErrCodes.INVALID_PARAM, 'invalid parameters. "id" is required for doc operations');
+    if (req.id === undefined)
+      throw sdkError(api, ErrCodes.INVALID_PARAM, 'invalid parameters. "id" is required for doc operations');
     return req.id;
   }
 }

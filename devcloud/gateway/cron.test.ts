@@ -40,7 +40,9 @@ describe('nextFireTime', () => {
     const every5min = parseCron('0 */5 * * * * *');
     expect(nextFireTime(every5min, cst(2026, 3, 1, 10, 2, 30))).toBe(cst(2026, 3, 1, 10, 5, 0));
     expect(nextFireTime(every5min, cst(2026, 3, 1, 10, 5, 0))).toBe(cst(2026, 3, 1, 10, 10, 0));
-    expect(nextFireTime(parseCron('* * * * * * *'), cst(2026, 3, 1, 10, 0, 0) + 400)).toBe(cst(2026, 3, 1, 10, 0, 1));
+    expect(nextFireTime(parseCron('* * * * * * *'), cst(2026, 3, 1, 10, 0, 0) + 400)).toBe(
+      cst(2026, 3, 1, 10, 0, 1),
+    );
   });
 
   it('reads fields in China Standard Time by default, or in the given zone', () => {

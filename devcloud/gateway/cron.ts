@@ -50,9 +50,11 @@ function parseValue(text: string, f: FieldSpec, expr: string): number {
     const i = f.names.indexOf(upper);
     if (i >= 0) return i + (f.namesFrom ?? 0);
   }
-  if (!/^\d+$/.test(text)) throw new Error(`cron "${expr}": ${f.name} value "${text}" is not a number${f.names ? ' or name' : ''}`);
+  if (!/^\d+$/.test(text))
+    throw new Error(`cron "${expr}": ${f.name} value "${text}" is not a number${f.names ? ' or name' : ''}`);
   const n = Number(text);
-  if (n < f.min || n > f.max) throw new Error(`cron "${expr}": ${f.name} value ${n} is outside ${f.min}-${f.max}`);
+  if (n < f.min || n > f.max)
+    throw new Error(`cron "${expr}": ${f.name} value ${n} is outside ${f.min}-${f.max}`);
   return n;
 }
 
@@ -66,7 +68,8 @@ function parseField(text: string, f: FieldSpec, expr: string): { values: Set<num
     if (extra !== undefined) throw new Error(`cron "${expr}": "${item}" has more than one "/"`);
     let step = 1;
     if (stepPart !== undefined) {
-      if (!/^\d+$/.test(stepPart) || Number(stepPart) < 1) throw new Error(`cron "${expr}": step "${stepPart}" must be >= 1`);
+      if (!/^\d+$/.test(stepPart) || Number(stepPart) < 1)
+        throw new Error(`cron "${expr}": step "${stepPart}" must be >= 1`);
       step = Number(stepPart);
     }
     let from: number;
@@ -123,7 +126,11 @@ function dayMatches(s: CronSchedule, day: number, weekday: number): boolean {
  * The first firing time strictly after `afterMs` (epoch ms, whole seconds), or undefined if the schedule never fires
  * again before 2100. `utcOffsetMinutes` is the zone the fields are read in (default UTC+8).
  */
-export function nextFireTime(s: CronSchedule, afterMs: number, utcOffsetMinutes = CHINA_UTC_OFFSET_MINUTES): number | undefined {
+export function nextFireTime(
+  s: CronSchedule,
+  afterMs: number,
+  utcOffsetMinutes = CHINA_UTC_OFFSET_MINUTES,
+): number | undefined {
   const offsetMs = utcOffsetMinutes * 60_000;
   // Work on "wall clock" ms: the zone's local time expressed as if it were UTC.
   let t = Math.floor((afterMs + offsetMs) / 1000) * 1000 + 1000;

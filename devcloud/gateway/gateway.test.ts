@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of many shapes are asserted field by field */
 import { join } from 'node:path';
 import { startDevCloud, type DevCloud } from '../index';
 import { createCommand } from '../sdk/command';
@@ -40,7 +41,12 @@ describe('POST /fn/<name> (callFunction)', () => {
   it('runs the bundle with the caller from x-wx-openid, its configuration as process.env, and no host env', async () => {
     const r = await call('whoami', { hello: 1, openid: 'o-mallory' }, { 'x-wx-openid': 'o-alice' });
     expect(r.status).toBe(200);
-    expect(r.body.ctx).toEqual({ OPENID: 'o-alice', APPID: 'wx0000000000000000', ENV: 'local-dev', SOURCE: 'wx_client' });
+    expect(r.body.ctx).toEqual({
+      OPENID: 'o-alice',
+      APPID: 'wx0000000000000000',
+      ENV: 'local-dev',
+      SOURCE: 'wx_client',
+    });
     expect(r.body.event).toEqual({ hello: 1, openid: 'o-mallory' });
     expect(r.body.config).toBe('hello');
     expect(r.body.leakedHostEnv).toBe(false);
@@ -50,7 +56,9 @@ describe('POST /fn/<name> (callFunction)', () => {
   it('keeps getWXContext() isolated between concurrent invocations', async () => {
     const callers = Array.from({ length: 24 }, (_x, i) => `o-user-${i}`);
     const results = await Promise.all(
-      callers.map((openid, i) => call('whoami', { delayMs: (i * 7) % 40 }, { 'x-wx-openid': openid, 'x-wx-unionid': `u-${i}` })),
+      callers.map((openid, i) =>
+        call('whoami', { delayMs: (i * 7) % 40 }, { 'x-wx-openid': openid, 'x-wx-unionid': `u-${i}` }),
+      ),
     );
     results.forEach((r, i) => {
       expect(r.body.ctx.OPENID).toBe(callers[i]);
@@ -83,12 +91,18 @@ describe('POST /fn/<name> (callFunction)', () => {
     expect(thrown.status).toBe(500);
     expect(thrown.body.error).toMatchObject({ code: 'DEVCLOUD.FUNCTION_FAILED', errCode: -504002 });
     expect(thrown.body.error.message).toContain('boom from the function');
-    expect((await call('failing', { action: 'reject' })).body.error.message).toContain('TypeError: rejected on purpose');
+    expect((await call('failing', { action: 'reject' })).body.error.message).toContain(
+      'TypeError: rejected on purpose',
+    );
     const slow = await call('failing', { action: 'slow' });
     expect(slow.status).toBe(504);
     expect(slow.body.error).toMatchObject({ code: 'DEVCLOUD.FUNCTION_TIMEOUT', errCode: -504003 });
-    expect((await call('failing', { action: 'require' })).body.error.message).toMatch(/requires "left-pad".*only wx-server-sdk/);
-    expect((await call('failing', { action: 'cloudPay' })).body.error.message).toMatch(/cloudPay is not built/);
+    expect((await call('failing', { action: 'require' })).body.error.message).toMatch(
+      /requires "left-pad".*only wx-server-sdk/,
+    );
+    expect((await call('failing', { action: 'cloudPay' })).body.error.message).toMatch(
+      /cloudPay is not built/,
+    );
     expect((await call('failing', { action: 'db' })).body.error.message).toContain('-502005');
     const broken = await call('brokenload', {});
     expect(broken.status).toBe(500);
@@ -166,9 +180,18 @@ describe('timer triggers on demand', () => {
     expect(await res.json()).toEqual({ result: { ticked: 'everySecond' } });
     const ticks = (await cloud.db.collection('ticks').get()).data;
     expect(ticks).toHaveLength(1);
-    expect(ticks[0]).toMatchObject({ source: 'wx_trigger', openid: null, event: { Type: 'Timer', TriggerName: 'everySecond' } });
-    expect(ticks[0]!.event.Time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(cloud.stats().timerRuns.at(-1)).toMatchObject({ functionName: 'ticker', trigger: 'everySecond', onDemand: true, ok: true });
+    expect(ticks[0]).toMatchObject({
+      source: 'wx_trigger',
+      openid: null,
+      event: { Type: 'Timer', TriggerName: 'everySecond' },
+    });
+    expect((ticks[0]!.event as { Time: string }).Time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(cloud.stats().timerRuns.at(-1)).toMatchObject({
+      functionName: 'ticker',
+      trigger: 'everySecond',
+      onDemand: true,
+      ok: true,
+    });
     expect((await fetch(`${cloud.url}/_devcloud/timers/ticker/nope`, { method: 'POST' })).status).toBe(404);
   });
 });
@@ -178,20 +201,41 @@ describe('client database endpoint (wx.cloud.database() from the mini program)',
   async function client(openid: string | undefined, request: Record<string, unknown>) {
     const res = await fetch(`${cloud.url}/_devcloud/client-db`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(openid === undefined ? {} : { 'x-wx-openid': openid }) },
+      headers: {
+        'content-type': 'application/json',
+        ...(openid === undefined ? {} : { 'x-wx-openid': openid }),
+      },
       body: JSON.stringify(encodeWire(request)),
     });
     return { status: res.status, body: (await res.json()) as any };
   }
 
   it("refuses a shopper's write of status 'PAID' to an order (client access denied)", async () => {
-    const { _id } = await cloud.db.collection('orders').add({ data: { outTradeNo: 'T100', _openid: 'o-alice', status: 'NOTPAY' } });
-    const write = await client('o-alice', { collection: 'orders', op: 'doc.update', id: _id, data: { status: 'PAID' } });
+    const { _id } = await cloud.db
+      .collection('orders')
+      .add({ data: { outTradeNo: 'T100', _openid: 'o-alice', status: 'NOTPAY' } });
+    const write = await client('o-alice', {
+      collection: 'orders',
+      op: 'doc.update',
+      id: _id,
+      data: { status: 'PAID' },
+    });
     expect(write.status).toBe(403);
     expect(write.body).toMatchObject({ errCode: -502003 });
     expect(write.body.errMsg).toMatch(/database permission denied/);
-    expect((await client('o-alice', { collection: 'orders', op: 'doc.set', id: _id, data: { status: 'PAID' } })).status).toBe(403);
-    expect((await client('o-alice', { collection: 'orders', op: 'add', data: { outTradeNo: 'T101', status: 'PAID' } })).status).toBe(403);
+    expect(
+      (await client('o-alice', { collection: 'orders', op: 'doc.set', id: _id, data: { status: 'PAID' } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await client('o-alice', {
+          collection: 'orders',
+          op: 'add',
+          data: { outTradeNo: 'T101', status: 'PAID' },
+        })
+      ).status,
+    ).toBe(403);
     expect((await client('o-alice', { collection: 'orders', op: 'get' })).status).toBe(403);
     expect((await cloud.db.collection('orders').doc(_id).get()).data!.status).toBe('NOTPAY');
   });
@@ -201,47 +245,86 @@ describe('client database endpoint (wx.cloud.database() from the mini program)',
     const read = await client(undefined, { collection: 'news', op: 'get', where: { n: _.gt(1) } });
     expect(read.status).toBe(200);
     expect(read.body.data).toEqual([expect.objectContaining({ title: 'hi' })]);
-    expect((await client('o-alice', { collection: 'news', op: 'add', data: { title: 'x' } })).status).toBe(403);
+    expect((await client('o-alice', { collection: 'news', op: 'add', data: { title: 'x' } })).status).toBe(
+      403,
+    );
   });
 
   it('ADMINONLY: no client access at all', async () => {
     expect((await client('o-alice', { collection: 'secrets', op: 'count' })).status).toBe(403);
   });
 
-  it("PRIVATE: a shopper sees and changes only documents carrying their own _openid", async () => {
-    const mine = await client('o-alice', { collection: 'notes', op: 'add', data: { text: 'mine', at: new Date(5) } });
+  it('PRIVATE: a shopper sees and changes only documents carrying their own _openid', async () => {
+    const mine = await client('o-alice', {
+      collection: 'notes',
+      op: 'add',
+      data: { text: 'mine', at: new Date(5) },
+    });
     expect(mine.status).toBe(200);
     const id = mine.body._id as string;
-    expect((await cloud.db.collection('notes').doc(id).get()).data).toMatchObject({ _openid: 'o-alice', at: new Date(5) });
+    expect((await cloud.db.collection('notes').doc(id).get()).data).toMatchObject({
+      _openid: 'o-alice',
+      at: new Date(5),
+    });
     expect((await client('o-bob', { collection: 'notes', op: 'get' })).body.data).toEqual([]);
     const alice = await client('o-alice', { collection: 'notes', op: 'get' });
-    expect(alice.body.data).toEqual([{ _id: id, _openid: 'o-alice', text: 'mine', at: { $date: new Date(5).toISOString() } }]);
-    const bobWrite = await client('o-bob', { collection: 'notes', op: 'doc.update', id, data: { text: 'hacked' } });
+    expect(alice.body.data).toEqual([
+      { _id: id, _openid: 'o-alice', text: 'mine', at: { $date: new Date(5).toISOString() } },
+    ]);
+    const bobWrite = await client('o-bob', {
+      collection: 'notes',
+      op: 'doc.update',
+      id,
+      data: { text: 'hacked' },
+    });
     expect(bobWrite.body.stats).toEqual({ updated: 0 });
     expect((await client('o-bob', { collection: 'notes', op: 'doc.get', id })).body.errCode).toBe(-1);
-    expect((await client(undefined, { collection: 'notes', op: 'add', data: { text: 'anon' } })).status).toBe(403);
-    expect((await client('o-alice', { collection: 'notes', op: 'doc.update', id, data: { _openid: 'o-bob' } })).status).toBe(403);
-    expect((await client('o-alice', { collection: 'notes', op: 'add', data: { _openid: 'o-bob' } })).status).toBe(403);
-    expect((await client('o-alice', { collection: 'notes', op: 'doc.update', id, data: { text: 'edited' } })).body.stats).toEqual({
+    expect((await client(undefined, { collection: 'notes', op: 'add', data: { text: 'anon' } })).status).toBe(
+      403,
+    );
+    expect(
+      (await client('o-alice', { collection: 'notes', op: 'doc.update', id, data: { _openid: 'o-bob' } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await client('o-alice', { collection: 'notes', op: 'add', data: { _openid: 'o-bob' } })).status,
+    ).toBe(403);
+    expect(
+      (await client('o-alice', { collection: 'notes', op: 'doc.update', id, data: { text: 'edited' } })).body
+        .stats,
+    ).toEqual({
       updated: 1,
     });
-    expect((await client('o-alice', { collection: 'notes', op: 'update', where: {}, data: { text: 'all' } })).status).toBe(403);
+    expect(
+      (await client('o-alice', { collection: 'notes', op: 'update', where: {}, data: { text: 'all' } }))
+        .status,
+    ).toBe(403);
   });
 
-  it('custom rule doc._openid == auth.openid: queries must pin _openid, others\' documents are refused', async () => {
+  it("custom rule doc._openid == auth.openid: queries must pin _openid, others' documents are refused", async () => {
     const add = await client('o-alice', { collection: 'diary', op: 'add', data: { text: 'dear diary' } });
     const id = add.body._id as string;
     expect((await client('o-alice', { collection: 'diary', op: 'get' })).status).toBe(403);
-    const pinned = await client('o-alice', { collection: 'diary', op: 'get', where: { _openid: '{openid}' } });
+    const pinned = await client('o-alice', {
+      collection: 'diary',
+      op: 'get',
+      where: { _openid: '{openid}' },
+    });
     expect(pinned.body.data).toHaveLength(1);
     expect((await client('o-bob', { collection: 'diary', op: 'doc.get', id })).status).toBe(403);
     expect((await client('o-bob', { collection: 'diary', op: 'doc.remove', id })).status).toBe(403);
   });
 
   it('custom rule auth != null and the wire format', async () => {
-    expect((await client(undefined, { collection: 'guestbook', op: 'add', data: { text: 'anon' } })).status).toBe(403);
-    expect((await client('o-carol', { collection: 'guestbook', op: 'add', data: { n: 3 } })).status).toBe(200);
-    expect((await client(undefined, { collection: 'guestbook', op: 'count', where: { n: _.gte(3) } })).body.total).toBe(1);
+    expect(
+      (await client(undefined, { collection: 'guestbook', op: 'add', data: { text: 'anon' } })).status,
+    ).toBe(403);
+    expect((await client('o-carol', { collection: 'guestbook', op: 'add', data: { n: 3 } })).status).toBe(
+      200,
+    );
+    expect(
+      (await client(undefined, { collection: 'guestbook', op: 'count', where: { n: _.gte(3) } })).body.total,
+    ).toBe(1);
     const raw = await fetch(`${cloud.url}/_devcloud/client-db`, {
       method: 'POST',
       body: JSON.stringify({ collection: 'guestbook', op: 'get', where: { n: { $gt: 0 } } }),

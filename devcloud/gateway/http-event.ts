@@ -27,7 +27,10 @@ const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javasc
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Encodes a raw body as the event carries it: a UTF-8 string for valid text types, else base64. */
-export function encodeBody(raw: Buffer, contentType: string | undefined): { body: string; isBase64Encoded: boolean } {
+export function encodeBody(
+  raw: Buffer,
+  contentType: string | undefined,
+): { body: string; isBase64Encoded: boolean } {
   if (raw.length === 0) return { body: '', isBase64Encoded: false };
   if (contentType !== undefined && TEXT_TYPES.test(contentType)) {
     try {
@@ -79,7 +82,8 @@ export function toHttpAnswer(result: unknown): HttpAnswer {
     }
     let body: Buffer;
     if (result.body === undefined || result.body === null) body = Buffer.alloc(0);
-    else if (typeof result.body === 'string') body = Buffer.from(result.body, result.isBase64Encoded === true ? 'base64' : 'utf8');
+    else if (typeof result.body === 'string')
+      body = Buffer.from(result.body, result.isBase64Encoded === true ? 'base64' : 'utf8');
     else {
       body = Buffer.from(JSON.stringify(result.body));
       headers['content-type'] ??= 'application/json; charset=utf-8';

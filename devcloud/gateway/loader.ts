@@ -41,7 +41,8 @@ export const DEFAULT_TIMEOUT_MS = 3000;
 export class FunctionError extends Error {
   override readonly name = 'FunctionError';
   constructor(
-    readonly code: 'DEVCLOUD.FUNCTION_NOT_FOUND' | 'DEVCLOUD.FUNCTION_NOT_BUILT' | 'DEVCLOUD.FUNCTION_LOAD_FAILED',
+    readonly code:
+      'DEVCLOUD.FUNCTION_NOT_FOUND' | 'DEVCLOUD.FUNCTION_NOT_BUILT' | 'DEVCLOUD.FUNCTION_LOAD_FAILED',
     message: string,
   ) {
     super(message);
@@ -67,7 +68,8 @@ export function parseFunctionConfig(raw: unknown, functionName: string, file: st
   const triggers = triggersRaw.map((t: unknown, i): TimerTrigger => {
     const at = `${file}: triggers[${i}]`;
     if (!isPlainObject(t)) throw new Error(`${at} must be an object {name, type: "timer", config}`);
-    if (t.type !== 'timer') throw new Error(`${at}.type must be "timer" (the only trigger type), got ${JSON.stringify(t.type)}`);
+    if (t.type !== 'timer')
+      throw new Error(`${at}.type must be "timer" (the only trigger type), got ${JSON.stringify(t.type)}`);
     if (typeof t.name !== 'string' || !TRIGGER_NAME.test(t.name)) {
       throw new Error(`${at}.name must start with a letter and hold at most 60 letters, digits, "-" or "_"`);
     }
@@ -80,7 +82,10 @@ export function parseFunctionConfig(raw: unknown, functionName: string, file: st
     }
     return { functionName, name: t.name, config: t.config, schedule };
   });
-  return { triggers, timeoutMs: typeof timeoutRaw === 'number' ? Math.round(timeoutRaw * 1000) : DEFAULT_TIMEOUT_MS };
+  return {
+    triggers,
+    timeoutMs: typeof timeoutRaw === 'number' ? Math.round(timeoutRaw * 1000) : DEFAULT_TIMEOUT_MS,
+  };
 }
 
 interface CacheEntry {
@@ -120,10 +125,14 @@ export class FunctionRegistry {
   }
 
   private dirOf(name: string): string {
-    if (!FUNCTION_NAME.test(name)) throw new FunctionError('DEVCLOUD.FUNCTION_NOT_FOUND', `invalid function name "${name}"`);
+    if (!FUNCTION_NAME.test(name))
+      throw new FunctionError('DEVCLOUD.FUNCTION_NOT_FOUND', `invalid function name "${name}"`);
     const dir = join(this.opts.functionsDir, name);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new FunctionError('DEVCLOUD.FUNCTION_NOT_FOUND', `no cloud function named "${name}" in ${this.opts.functionsDir}`);
+      throw new FunctionError(
+        'DEVCLOUD.FUNCTION_NOT_FOUND',
+        `no cloud function named "${name}" in ${this.opts.functionsDir}`,
+      );
     }
     return dir;
   }
@@ -184,13 +193,25 @@ export class FunctionRegistry {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const module = { exports: {} as Record<string, unknown>, filename: bundlePath, id: bundlePath, loaded: false };
+    const module = {
+      exports: {} as Record<string, unknown>,
+      filename: bundlePath,
+      id: bundlePath,
+      loaded: false,
+    };
     try {
       const wrapper: unknown = runInThisContext(
         `(function (exports, require, module, __filename, __dirname, process) {${source}\n})`,
         { filename: bundlePath },
       );
-      (wrapper as (...args: unknown[]) => void)(module.exports, fnRequire, module, bundlePath, join(bundlePath, '..'), fnProcess);
+      (wrapper as (...args: unknown[]) => void)(
+        module.exports,
+        fnRequire,
+        module,
+        bundlePath,
+        join(bundlePath, '..'),
+        fnProcess,
+      );
     } catch (e) {
       throw new FunctionError(
         'DEVCLOUD.FUNCTION_LOAD_FAILED',
@@ -201,7 +222,10 @@ export class FunctionRegistry {
     const exported = module.exports as { main?: unknown } | null;
     const main = typeof exported === 'object' && exported !== null ? exported.main : undefined;
     if (typeof main !== 'function') {
-      throw new FunctionError('DEVCLOUD.FUNCTION_LOAD_FAILED', `cloud function "${name}" does not export main(event, context)`);
+      throw new FunctionError(
+        'DEVCLOUD.FUNCTION_LOAD_FAILED',
+        `cloud function "${name}" does not export main(event, context)`,
+      );
     }
     return { name, bundlePath, main: main as LoadedFunction['main'] };
   }

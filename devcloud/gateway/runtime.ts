@@ -26,8 +26,7 @@ export interface InvocationFailure {
 
 /** The outcome of one invocation. */
 export type InvocationOutcome = { requestId: string; dbOps: number; durationMs: number } & (
-  | { ok: true; result: unknown }
-  | { ok: false; failure: InvocationFailure }
+  { ok: true; result: unknown } | { ok: false; failure: InvocationFailure }
 );
 
 /** Options of {@link FunctionRuntime}. */
@@ -49,13 +48,20 @@ export class FunctionRuntime {
   constructor(private readonly opts: RuntimeOptions) {}
 
   /** Invokes `name` with `event` as `caller` (request id generated unless given); never rejects. */
-  async invoke(name: string, event: unknown, caller: Caller, requestId: string = randomUUID()): Promise<InvocationOutcome> {
+  async invoke(
+    name: string,
+    event: unknown,
+    caller: Caller,
+    requestId: string = randomUUID(),
+  ): Promise<InvocationOutcome> {
     const started = Date.now();
     const ctx: InvocationContext = { functionName: name, requestId, source: caller.source, dbOps: 0 };
     if (caller.openid !== undefined) ctx.openid = caller.openid;
     if (caller.appid !== undefined) ctx.appid = caller.appid;
     if (caller.unionid !== undefined) ctx.unionid = caller.unionid;
-    const done = (o: { ok: true; result: unknown } | { ok: false; failure: InvocationFailure }): InvocationOutcome => {
+    const done = (
+      o: { ok: true; result: unknown } | { ok: false; failure: InvocationFailure },
+    ): InvocationOutcome => {
       const durationMs = Date.now() - started;
       this.opts.stats.recordInvocation(name, {
         ok: o.ok,
@@ -74,10 +80,18 @@ export class FunctionRuntime {
       timeoutMs = this.opts.functionTimeoutMs ?? this.opts.registry.config(name).timeoutMs;
     } catch (e) {
       if (e instanceof FunctionError) {
-        const status = e.code === 'DEVCLOUD.FUNCTION_NOT_FOUND' ? 404 : e.code === 'DEVCLOUD.FUNCTION_NOT_BUILT' ? 503 : 500;
+        const status =
+          e.code === 'DEVCLOUD.FUNCTION_NOT_FOUND'
+            ? 404
+            : e.code === 'DEVCLOUD.FUNCTION_NOT_BUILT'
+              ? 503
+              : 500;
         return done({ ok: false, failure: { status, code: e.code, message: e.message } });
       }
-      return done({ ok: false, failure: { status: 500, code: 'DEVCLOUD.FUNCTION_LOAD_FAILED', message: (e as Error).message } });
+      return done({
+        ok: false,
+        failure: { status: 500, code: 'DEVCLOUD.FUNCTION_LOAD_FAILED', message: (e as Error).message },
+      });
     }
 
     const context = {
@@ -107,15 +121,25 @@ export class FunctionRuntime {
       if (e instanceof TimeoutError) {
         const message = `Invoking task timed out after ${timeoutMs / 1000} seconds (function "${name}")`;
         this.opts.log(`[devcloud] ${message}`);
-        return done({ ok: false, failure: { status: 504, code: 'DEVCLOUD.FUNCTION_TIMEOUT', message, errCode: -504003 } });
+        return done({
+          ok: false,
+          failure: { status: 504, code: 'DEVCLOUD.FUNCTION_TIMEOUT', message, errCode: -504003 },
+        });
       }
       // Function code runs in another realm under jest: `instanceof Error` would miss its errors.
       const isError = types.isNativeError(e);
       const message = isError ? `${e.name}: ${e.message}` : `non-Error thrown: ${safeString(e)}`;
-      this.opts.log(`[devcloud] function "${name}" failed (request ${requestId}): ${isError ? (e.stack ?? message) : message}`);
+      this.opts.log(
+        `[devcloud] function "${name}" failed (request ${requestId}): ${isError ? (e.stack ?? message) : message}`,
+      );
       return done({
         ok: false,
-        failure: { status: 500, code: 'DEVCLOUD.FUNCTION_FAILED', message: `functions execute fail: ${message}`, errCode: -504002 },
+        failure: {
+          status: 500,
+          code: 'DEVCLOUD.FUNCTION_FAILED',
+          message: `functions execute fail: ${message}`,
+          errCode: -504002,
+        },
       });
     } finally {
       clearTimeout(timer);

@@ -55,13 +55,28 @@ class HttpError extends Error {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const body = Buffer.from(JSON.stringify(value ?? null));
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length, ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': body.length,
+    ...headers,
+  });
   res.end(body);
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): void {
   sendJson(res, status, { error: { code, message, ...extra } });
 }
 
@@ -75,7 +90,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     if (size > MAX_BODY_BYTES) tooLarge = true;
     else chunks.push(buf);
   }
-  if (tooLarge) throw new HttpError(413, 'DEVCLOUD.PAYLOAD_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (tooLarge)
+    throw new HttpError(413, 'DEVCLOUD.PAYLOAD_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
   return Buffer.concat(chunks);
 }
 
@@ -106,7 +122,8 @@ function functionName(segment: string | undefined): string {
   } catch {
     // fall through to the error below
   }
-  if (!FUNCTION_NAME.test(name)) throw new HttpError(404, 'DEVCLOUD.FUNCTION_NOT_FOUND', `invalid function name "${name}"`);
+  if (!FUNCTION_NAME.test(name))
+    throw new HttpError(404, 'DEVCLOUD.FUNCTION_NOT_FOUND', `invalid function name "${name}"`);
   return name;
 }
 
@@ -116,7 +133,14 @@ function outcomeHeaders(o: InvocationOutcome): Record<string, string> {
 
 function sendFailure(res: ServerResponse, o: InvocationOutcome & { ok: false }): void {
   const f = o.failure;
-  const body = { error: { code: f.code, message: f.message, requestId: o.requestId, ...(f.errCode === undefined ? {} : { errCode: f.errCode }) } };
+  const body = {
+    error: {
+      code: f.code,
+      message: f.message,
+      requestId: o.requestId,
+      ...(f.errCode === undefined ? {} : { errCode: f.errCode }),
+    },
+  };
   sendJson(res, f.status, body, outcomeHeaders(o));
 }
 
@@ -129,7 +153,8 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
     const [root, second, third, fourth] = parts;
 
     if (root === 'fn' && parts.length === 2) {
-      if (method !== 'POST') throw new HttpError(405, 'DEVCLOUD.METHOD_NOT_ALLOWED', 'call functions with POST /fn/<name>');
+      if (method !== 'POST')
+        throw new HttpError(405, 'DEVCLOUD.METHOD_NOT_ALLOWED', 'call functions with POST /fn/<name>');
       const name = functionName(second);
       const event = parseJson(await readBody(req), 'the event');
       const openid = header(req, 'x-wx-openid');
@@ -145,10 +170,18 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
       try {
         body = JSON.stringify(outcome.result);
       } catch (e) {
-        throw new HttpError(500, 'DEVCLOUD.FUNCTION_FAILED', `the function's return value is not JSON: ${(e as Error).message}`);
+        throw new HttpError(
+          500,
+          'DEVCLOUD.FUNCTION_FAILED',
+          `the function's return value is not JSON: ${(e as Error).message}`,
+        );
       }
       const buf = Buffer.from(body ?? 'null');
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': buf.length, ...outcomeHeaders(outcome) });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': buf.length,
+        ...outcomeHeaders(outcome),
+      });
       res.end(buf);
       return;
     }
@@ -168,27 +201,38 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
       const outcome = await opts.runtime.invoke(name, event, { source: 'wx_http' }, requestId);
       if (!outcome.ok) return sendFailure(res, outcome);
       const answer = toHttpAnswer(outcome.result);
-      res.writeHead(answer.statusCode, { ...answer.headers, 'content-length': answer.body.length, ...outcomeHeaders(outcome) });
+      res.writeHead(answer.statusCode, {
+        ...answer.headers,
+        'content-length': answer.body.length,
+        ...outcomeHeaders(outcome),
+      });
       res.end(answer.body);
       return;
     }
 
     if (root === '_devcloud') {
       if (second === 'health' && method === 'GET') {
-        return sendJson(res, 200, { ok: true, functions: opts.functions(), collections: opts.engine.store.collectionNames() });
+        return sendJson(res, 200, {
+          ok: true,
+          functions: opts.functions(),
+          collections: opts.engine.store.collectionNames(),
+        });
       }
       if (second === 'stats' && method === 'GET') {
         return sendJson(res, 200, { ...opts.stats.snapshot(), timers: opts.timers() });
       }
-      if (second === 'timers' && parts.length === 2 && method === 'GET') return sendJson(res, 200, { timers: opts.timers() });
+      if (second === 'timers' && parts.length === 2 && method === 'GET')
+        return sendJson(res, 200, { timers: opts.timers() });
       if (second === 'timers' && parts.length === 4) {
-        if (method !== 'POST') throw new HttpError(405, 'DEVCLOUD.METHOD_NOT_ALLOWED', 'fire a timer with POST');
+        if (method !== 'POST')
+          throw new HttpError(405, 'DEVCLOUD.METHOD_NOT_ALLOWED', 'fire a timer with POST');
         const outcome = await opts.fireTimer(functionName(third), decodeURIComponent(fourth ?? ''));
         if (!outcome.ok) return sendFailure(res, outcome);
         return sendJson(res, 200, { result: outcome.result ?? null }, outcomeHeaders(outcome));
       }
       if (second === 'client-db') {
-        if (method !== 'POST') throw new HttpError(405, 'DEVCLOUD.METHOD_NOT_ALLOWED', 'use POST /_devcloud/client-db');
+        if (method !== 'POST')
+          throw new HttpError(405, 'DEVCLOUD.METHOD_NOT_ALLOWED', 'use POST /_devcloud/client-db');
         const body = parseJson(await readBody(req), 'the request');
         try {
           const result = await opts.clientDb.handle(body, header(req, 'x-wx-openid'));
@@ -202,10 +246,13 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
         }
       }
       if (second === 'db' && method === 'GET') {
-        if (!isLoopback(req)) throw new HttpError(403, 'DEVCLOUD.FORBIDDEN', 'admin database reads are for local callers only');
+        if (!isLoopback(req))
+          throw new HttpError(403, 'DEVCLOUD.FORBIDDEN', 'admin database reads are for local callers only');
         const store = opts.engine.store;
         if (parts.length === 2) {
-          return sendJson(res, 200, { collections: store.collectionNames().map((n) => ({ name: n, count: store.size(n) })) });
+          return sendJson(res, 200, {
+            collections: store.collectionNames().map((n) => ({ name: n, count: store.size(n) })),
+          });
         }
         const name = decodeURIComponent(third ?? '');
         if (parts.length !== 3 || !store.hasCollection(name)) {
@@ -214,7 +261,13 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
         const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, ADMIN_MAX_LIMIT);
         const skip = Math.max(Number(url.searchParams.get('skip') ?? 0) || 0, 0);
         const data = opts.engine.find(name, {}, { skip, limit });
-        return sendJson(res, 200, { collection: name, total: store.size(name), skip, limit, data: encodeWire(data) });
+        return sendJson(res, 200, {
+          collection: name,
+          total: store.size(name),
+          skip,
+          limit,
+          data: encodeWire(data),
+        });
       }
     }
     throw new HttpError(404, 'DEVCLOUD.NOT_FOUND', `no route for ${method} ${url.pathname}`);
@@ -227,7 +280,9 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
         return;
       }
       if (e instanceof HttpError) return sendError(res, e.status, e.code, e.message);
-      opts.log(`[devcloud] gateway error on ${req.method ?? ''} ${req.url ?? ''}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      opts.log(
+        `[devcloud] gateway error on ${req.method ?? ''} ${req.url ?? ''}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
       sendError(res, 500, 'DEVCLOUD.INTERNAL', e instanceof Error ? e.message : 'internal error');
     });
   });

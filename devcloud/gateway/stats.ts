@@ -36,7 +36,16 @@ export class Stats {
   private entry(fn: string): FunctionStats {
     let s = this.functions.get(fn);
     if (s === undefined) {
-      s = { invocations: 0, errors: 0, timeouts: 0, dbOps: 0, dbOpsByKind: {}, lastDbOps: null, lastDurationMs: null, lastError: null };
+      s = {
+        invocations: 0,
+        errors: 0,
+        timeouts: 0,
+        dbOps: 0,
+        dbOpsByKind: {},
+        lastDbOps: null,
+        lastDurationMs: null,
+        lastError: null,
+      };
       this.functions.set(fn, s);
     }
     return s;
@@ -50,7 +59,10 @@ export class Stats {
   }
 
   /** Records a finished invocation. */
-  recordInvocation(fn: string, outcome: { ok: boolean; timeout?: boolean; dbOps: number; durationMs: number; error?: string }): void {
+  recordInvocation(
+    fn: string,
+    outcome: { ok: boolean; timeout?: boolean; dbOps: number; durationMs: number; error?: string },
+  ): void {
     const s = this.entry(fn);
     s.invocations += 1;
     if (!outcome.ok) s.errors += 1;
@@ -63,7 +75,8 @@ export class Stats {
   /** Records a timer run (the last 50 are kept). */
   recordTimerRun(run: TimerRun): void {
     this.timerRuns.push(run);
-    if (this.timerRuns.length > MAX_TIMER_RUNS) this.timerRuns.splice(0, this.timerRuns.length - MAX_TIMER_RUNS);
+    if (this.timerRuns.length > MAX_TIMER_RUNS)
+      this.timerRuns.splice(0, this.timerRuns.length - MAX_TIMER_RUNS);
   }
 
   /** A JSON-ready copy. */

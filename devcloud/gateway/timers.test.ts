@@ -33,7 +33,12 @@ function manualClock(start: number) {
   return { clock, pending, runNext };
 }
 
-const trigger = (config: string): TimerTrigger => ({ functionName: 'closeExpired', name: 'every5min', config, schedule: parseCron(config) });
+const trigger = (config: string): TimerTrigger => ({
+  functionName: 'closeExpired',
+  name: 'every5min',
+  config,
+  schedule: parseCron(config),
+});
 
 describe('TimerScheduler', () => {
   it('arms each trigger for its next time, fires it then, and re-arms', () => {
@@ -43,7 +48,12 @@ describe('TimerScheduler', () => {
     s.start();
     expect([...pending.values()].map((p) => p.ms)).toEqual([150_000]);
     expect(s.info()).toEqual([
-      { functionName: 'closeExpired', trigger: 'every5min', config: '0 */5 * * * * *', nextFireAt: new Date(cst(10, 5)).toISOString() },
+      {
+        functionName: 'closeExpired',
+        trigger: 'every5min',
+        config: '0 */5 * * * * *',
+        nextFireAt: new Date(cst(10, 5)).toISOString(),
+      },
     ]);
     runNext();
     expect(fired).toEqual([cst(10, 5)]);
@@ -95,9 +105,20 @@ describe('timer triggers in the local cloud', () => {
         ticks = (await cloud.db.collection('ticks').get()).data as never;
       }
       expect(ticks).toHaveLength(1);
-      expect(ticks[0]!.event).toEqual({ Type: 'Timer', TriggerName: 'everySecond', Time: '2026-03-01T02:00:01Z', Message: '' });
+      expect(ticks[0]!.event).toEqual({
+        Type: 'Timer',
+        TriggerName: 'everySecond',
+        Time: '2026-03-01T02:00:01Z',
+        Message: '',
+      });
       expect(cloud.stats().timerRuns).toEqual([
-        expect.objectContaining({ functionName: 'ticker', trigger: 'everySecond', onDemand: false, ok: true, dbOps: 1 }),
+        expect.objectContaining({
+          functionName: 'ticker',
+          trigger: 'everySecond',
+          onDemand: false,
+          ok: true,
+          dbOps: 1,
+        }),
       ]);
     } finally {
       await cloud.close();

@@ -11,7 +11,7 @@ const COLLECTIONS = [
 
 let tmp: ReturnType<typeof tempDir>;
 let t: TestDb;
-let clock = Date.UTC(2026, 0, 2, 3, 4, 5);
+const clock = Date.UTC(2026, 0, 2, 3, 4, 5);
 
 beforeEach(async () => {
   tmp = tempDir();
@@ -42,13 +42,19 @@ describe('result shapes', () => {
       data: { _id: added._id, title: '茶', priceFen: 1200 },
       errMsg: 'document.get:ok',
     });
-    expect(await goods.get()).toEqual({ data: [{ _id: added._id, title: '茶', priceFen: 1200 }], errMsg: 'collection.get:ok' });
+    expect(await goods.get()).toEqual({
+      data: [{ _id: added._id, title: '茶', priceFen: 1200 }],
+      errMsg: 'collection.get:ok',
+    });
     expect(await goods.count()).toEqual({ total: 1, errMsg: 'collection.count:ok' });
     expect(await goods.doc(added._id).update({ data: { priceFen: 1300 } })).toEqual({
       stats: { updated: 1 },
       errMsg: 'document.update:ok',
     });
-    expect(await goods.where({ priceFen: 1300 }).remove()).toEqual({ stats: { removed: 1 }, errMsg: 'collection.remove:ok' });
+    expect(await goods.where({ priceFen: 1300 }).remove()).toEqual({
+      stats: { removed: 1 },
+      errMsg: 'collection.remove:ok',
+    });
     expect((await goods.count()).total).toBe(0);
   });
 
@@ -65,7 +71,10 @@ describe('result shapes', () => {
     expect(e.errMsg).toMatch(/^document\.get:fail .*cannot find document with _id nope/);
     const lenient = await openTestDb(tmp.dir + '-2', COLLECTIONS, { throwOnNotFound: false });
     try {
-      expect(await lenient.db.collection('goods').doc('nope').get()).toEqual({ data: null, errMsg: 'document.get:ok' });
+      expect(await lenient.db.collection('goods').doc('nope').get()).toEqual({
+        data: null,
+        errMsg: 'document.get:ok',
+      });
     } finally {
       await lenient.close();
       rmSync(tmp.dir + '-2', { recursive: true, force: true });
@@ -101,7 +110,8 @@ describe('queries', () => {
     for (const data of rows) await goods.add({ data });
   });
 
-  const ids = async (q: { get(): Promise<{ data: { _id: string }[] }> }) => (await q.get()).data.map((d) => d._id).sort();
+  const ids = async (q: { get(): Promise<{ data: { _id: string }[] }> }) =>
+    (await q.get()).data.map((d) => d._id).sort();
 
   it('supports every comparison and set operator', async () => {
     const _ = t.db.command;
@@ -138,7 +148,12 @@ describe('queries', () => {
   });
 
   it('refuses raw $ operators in queries (no operator injection from JSON)', async () => {
-    const e = await rejection(t.db.collection('goods').where({ n: { $gt: 0 } }).get());
+    const e = await rejection(
+      t.db
+        .collection('goods')
+        .where({ n: { $gt: 0 } })
+        .get(),
+    );
     expect(e.errCode).toBe(-501007);
     expect(e.errMsg).toContain('"$gt"');
   });
@@ -170,7 +185,9 @@ describe('updates', () => {
   it('applies set/remove/inc/mul/push/pull/addToSet and keeps siblings of nested objects', async () => {
     const _ = t.db.command;
     const ref = t.db.collection('goods').doc('g');
-    await ref.set({ data: { n: 2, m: 3, arr: [1, 2, 3], set: ['a'], style: { color: 'red', size: 'L' }, gone: true } });
+    await ref.set({
+      data: { n: 2, m: 3, arr: [1, 2, 3], set: ['a'], style: { color: 'red', size: 'L' }, gone: true },
+    });
     await ref.update({
       data: {
         n: _.inc(5),
@@ -196,7 +213,9 @@ describe('updates', () => {
   });
 
   it('resolves db.serverDate() to the server clock and stores real Dates that survive a reopen', async () => {
-    const { _id } = await t.db.collection('goods').add({ data: { at: t.db.serverDate(), later: t.db.serverDate({ offset: 1000 }) } });
+    const { _id } = await t.db
+      .collection('goods')
+      .add({ data: { at: t.db.serverDate(), later: t.db.serverDate({ offset: 1000 }) } });
     const doc = (await t.db.collection('goods').doc(_id).get()).data!;
     expect(doc.at).toEqual(new Date(clock));
     expect(doc.later).toEqual(new Date(clock + 1000));
@@ -205,16 +224,26 @@ describe('updates', () => {
     const again = (await t.db.collection('goods').doc(_id).get()).data!;
     expect(again.at).toBeInstanceOf(Date);
     expect((again.at as Date).getTime()).toBe(clock);
-    expect(await t.db.collection('goods').where({ at: t.db.command.lt(new Date(clock + 1)) }).count()).toEqual(
-      expect.objectContaining({ total: 1 }),
-    );
+    expect(
+      await t.db
+        .collection('goods')
+        .where({ at: t.db.command.lt(new Date(clock + 1)) })
+        .count(),
+    ).toEqual(expect.objectContaining({ total: 1 }));
   });
 
   it('answers updated 0 for an update that changes nothing and for a missing document', async () => {
     const ref = t.db.collection('goods').doc('g');
     await ref.set({ data: { n: 1 } });
     expect((await ref.update({ data: { n: 1 } })).stats.updated).toBe(0);
-    expect((await t.db.collection('goods').doc('missing').update({ data: { n: 1 } })).stats.updated).toBe(0);
+    expect(
+      (
+        await t.db
+          .collection('goods')
+          .doc('missing')
+          .update({ data: { n: 1 } })
+      ).stats.updated,
+    ).toBe(0);
   });
 
   it('refuses type errors, _id changes and conflicting paths', async () => {
@@ -226,7 +255,7 @@ describe('updates', () => {
     expect(inc.errMsg).toMatch(/non-numeric/);
     expect((await rejection(ref.update({ data: { _id: 'x' } }))).errCode).toBe(-501007);
     expect((await rejection(ref.update({ data: { o: _.set({}), 'o.a': 2 } }))).errMsg).toMatch(/conflict/);
-    expect((await rejection(ref.update({ data: { 'bad$': 1, $set: { a: 1 } } }))).errCode).toBe(-501007);
+    expect((await rejection(ref.update({ data: { bad$: 1, $set: { a: 1 } } }))).errCode).toBe(-501007);
     expect((await ref.get()).data).toEqual({ _id: 'g', s: 'text', o: { a: 1 } });
   });
 });
@@ -234,7 +263,9 @@ describe('updates', () => {
 describe('compare-and-set', () => {
   it('gives exactly one winner among 50 concurrent conditional updates', async () => {
     const orders = t.db.collection('orders');
-    const { _id } = await orders.add({ data: { outTradeNo: 'T0001', _openid: 'o1', clientRequestKey: 'k1', status: 'NOTPAY' } });
+    const { _id } = await orders.add({
+      data: { outTradeNo: 'T0001', _openid: 'o1', clientRequestKey: 'k1', status: 'NOTPAY' },
+    });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_x, i) =>
         orders.where({ _id, status: 'NOTPAY' }).update({ data: { status: 'PAID', winner: i } }),
@@ -250,8 +281,12 @@ describe('compare-and-set', () => {
 
   it('answers updated 0 when the condition matches nothing', async () => {
     const orders = t.db.collection('orders');
-    const { _id } = await orders.add({ data: { outTradeNo: 'T0002', _openid: 'o1', clientRequestKey: 'k2', status: 'CLOSED' } });
-    expect((await orders.where({ _id, status: 'NOTPAY' }).update({ data: { status: 'PAID' } })).stats.updated).toBe(0);
+    const { _id } = await orders.add({
+      data: { outTradeNo: 'T0002', _openid: 'o1', clientRequestKey: 'k2', status: 'CLOSED' },
+    });
+    expect(
+      (await orders.where({ _id, status: 'NOTPAY' }).update({ data: { status: 'PAID' } })).stats.updated,
+    ).toBe(0);
     expect((await orders.doc(_id).get()).data!.status).toBe('CLOSED');
   });
 });
@@ -266,7 +301,9 @@ describe('unique indexes', () => {
     await orders.add(order('T1', 'o1', 'k1'));
     const e = await rejection(orders.add(order('T1', 'o2', 'k9')));
     expect(e.errCode).toBe(-502001);
-    expect(e.errMsg).toMatch(/^collection\.add:fail -502001 .*E11000 duplicate key error collection: orders index: u0_outTradeNo/);
+    expect(e.errMsg).toMatch(
+      /^collection\.add:fail -502001 .*E11000 duplicate key error collection: orders index: u0_outTradeNo/,
+    );
     expect((await orders.where({ outTradeNo: 'T1' }).get()).data).toHaveLength(1);
   });
 
@@ -274,23 +311,29 @@ describe('unique indexes', () => {
     const orders = t.db.collection('orders');
     await orders.add(order('T1', 'o1', 'k1'));
     await orders.add(order('T2', 'o2', 'k1'));
-    expect((await rejection(orders.add(order('T3', 'o1', 'k1')))).errMsg).toContain('_openid_clientRequestKey');
+    expect((await rejection(orders.add(order('T3', 'o1', 'k1')))).errMsg).toContain(
+      '_openid_clientRequestKey',
+    );
   });
 
   it('refuses an update or a duplicate _id that would break uniqueness', async () => {
     const orders = t.db.collection('orders');
     const a = await orders.add(order('T1', 'o1', 'k1'));
     await orders.add(order('T2', 'o1', 'k2'));
-    expect((await rejection(orders.doc(a._id).update({ data: { outTradeNo: 'T2' } }))).errMsg).toContain('E11000');
-    expect((await rejection(orders.add({ data: { _id: a._id, outTradeNo: 'T9', clientRequestKey: 'x' } }))).errMsg).toContain(
-      'index: _id_',
+    expect((await rejection(orders.doc(a._id).update({ data: { outTradeNo: 'T2' } }))).errMsg).toContain(
+      'E11000',
     );
+    expect(
+      (await rejection(orders.add({ data: { _id: a._id, outTradeNo: 'T9', clientRequestKey: 'x' } }))).errMsg,
+    ).toContain('index: _id_');
     expect((await orders.doc(a._id).get()).data!.outTradeNo).toBe('T1');
   });
 
   it('lets exactly one of 20 concurrent adds with the same key succeed', async () => {
     const orders = t.db.collection('orders');
-    const settled = await Promise.allSettled(Array.from({ length: 20 }, (_x, i) => orders.add(order('SAME', `o${i}`, `k${i}`))));
+    const settled = await Promise.allSettled(
+      Array.from({ length: 20 }, (_x, i) => orders.add(order('SAME', `o${i}`, `k${i}`))),
+    );
     expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
     expect((await orders.count()).total).toBe(1);
   });
@@ -298,8 +341,14 @@ describe('unique indexes', () => {
 
 describe('transactions', () => {
   beforeEach(async () => {
-    await t.db.collection('ledger').doc('alice').set({ data: { balanceFen: 100 } });
-    await t.db.collection('ledger').doc('bob').set({ data: { balanceFen: 0 } });
+    await t.db
+      .collection('ledger')
+      .doc('alice')
+      .set({ data: { balanceFen: 100 } });
+    await t.db
+      .collection('ledger')
+      .doc('bob')
+      .set({ data: { balanceFen: 0 } });
   });
 
   const balances = async () => {
@@ -311,8 +360,14 @@ describe('transactions', () => {
     const _ = t.db.command;
     const result = await t.db.runTransaction(async (tx) => {
       const alice = (await tx.collection('ledger').doc('alice').get()).data!;
-      await tx.collection('ledger').doc('alice').update({ data: { balanceFen: _.inc(-30) } });
-      await tx.collection('ledger').doc('bob').update({ data: { balanceFen: _.inc(30) } });
+      await tx
+        .collection('ledger')
+        .doc('alice')
+        .update({ data: { balanceFen: _.inc(-30) } });
+      await tx
+        .collection('ledger')
+        .doc('bob')
+        .update({ data: { balanceFen: _.inc(30) } });
       const { _id } = await tx.collection('counters').add({ data: { kind: 'transfer', amountFen: 30 } });
       // Reads inside the transaction see its own writes.
       expect((await tx.collection('ledger').doc('alice').get()).data!.balanceFen).toBe(70);
@@ -320,13 +375,18 @@ describe('transactions', () => {
     });
     expect(result.before).toBe(100);
     expect(await balances()).toEqual({ alice: 70, bob: 30 });
-    expect((await t.db.collection('counters').doc(result.transferId).get()).data).toMatchObject({ amountFen: 30 });
+    expect((await t.db.collection('counters').doc(result.transferId).get()).data).toMatchObject({
+      amountFen: 30,
+    });
   });
 
   it('rolls back on rollback(reason): rejects with the reason and nothing of it is visible', async () => {
     const _ = t.db.command;
     const outcome = t.db.runTransaction(async (tx) => {
-      await tx.collection('ledger').doc('alice').update({ data: { balanceFen: _.inc(-50) } });
+      await tx
+        .collection('ledger')
+        .doc('alice')
+        .update({ data: { balanceFen: _.inc(-50) } });
       await tx.collection('counters').add({ data: { kind: 'transfer' } });
       // Outside readers do not see uncommitted writes.
       expect((await t.db.collection('ledger').doc('alice').get()).data!.balanceFen).toBe(100);
@@ -341,7 +401,10 @@ describe('transactions', () => {
     const boom = new Error('insufficient balance');
     await expect(
       t.db.runTransaction(async (tx) => {
-        await tx.collection('ledger').doc('bob').update({ data: { balanceFen: 999 } });
+        await tx
+          .collection('ledger')
+          .doc('bob')
+          .update({ data: { balanceFen: 999 } });
         throw boom;
       }),
     ).rejects.toBe(boom);
@@ -354,8 +417,14 @@ describe('transactions', () => {
       Array.from({ length: 8 }, () =>
         t.db.runTransaction(async (tx) => {
           const a = (await tx.collection('ledger').doc('alice').get()).data!.balanceFen as number;
-          await tx.collection('ledger').doc('alice').update({ data: { balanceFen: a - 1 } });
-          await tx.collection('ledger').doc('bob').update({ data: { balanceFen: _.inc(1) } });
+          await tx
+            .collection('ledger')
+            .doc('alice')
+            .update({ data: { balanceFen: a - 1 } });
+          await tx
+            .collection('ledger')
+            .doc('bob')
+            .update({ data: { balanceFen: _.inc(1) } });
           return a;
         }, 50),
       ),
@@ -371,8 +440,14 @@ describe('transactions', () => {
         runs += 1;
         await tx.collection('ledger').doc('alice').get();
         // Someone else commits to the document this transaction read.
-        await t.db.collection('ledger').doc('alice').update({ data: { touchedBy: runs } });
-        await tx.collection('ledger').doc('bob').update({ data: { balanceFen: 1 } });
+        await t.db
+          .collection('ledger')
+          .doc('alice')
+          .update({ data: { touchedBy: runs } });
+        await tx
+          .collection('ledger')
+          .doc('bob')
+          .update({ data: { balanceFen: 1 } });
       }, 2),
     );
     expect(runs).toBe(2);
@@ -385,8 +460,13 @@ describe('transactions', () => {
     await t.db.collection('orders').add({ data: { outTradeNo: 'T1', _openid: 'o', clientRequestKey: 'k' } });
     const e = await rejection(
       t.db.runTransaction(async (tx) => {
-        await tx.collection('ledger').doc('alice').update({ data: { balanceFen: 0 } });
-        await tx.collection('orders').add({ data: { outTradeNo: 'T1', _openid: 'o2', clientRequestKey: 'k2' } });
+        await tx
+          .collection('ledger')
+          .doc('alice')
+          .update({ data: { balanceFen: 0 } });
+        await tx
+          .collection('orders')
+          .add({ data: { outTradeNo: 'T1', _openid: 'o2', clientRequestKey: 'k2' } });
       }),
     );
     expect(e.errMsg).toContain('E11000');
@@ -395,7 +475,10 @@ describe('transactions', () => {
 
   it('supports startTransaction/commit', async () => {
     const tx = await t.db.startTransaction();
-    await tx.collection('ledger').doc('bob').update({ data: { balanceFen: 5 } });
+    await tx
+      .collection('ledger')
+      .doc('bob')
+      .update({ data: { balanceFen: 5 } });
     expect((await balances()).bob).toBe(0);
     await tx.commit();
     expect((await balances()).bob).toBe(5);

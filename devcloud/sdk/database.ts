@@ -38,7 +38,8 @@ import type {
 export const SERVER_MAX_LIMIT = 100;
 
 /** Kinds of database round trips, as counted in stats. */
-export type DbOpKind = 'get' | 'count' | 'add' | 'set' | 'update' | 'remove' | 'transaction' | 'createCollection';
+export type DbOpKind =
+  'get' | 'count' | 'add' | 'set' | 'update' | 'remove' | 'transaction' | 'createCollection';
 
 /** What a database handle needs from its host. */
 export interface DatabaseHost {
@@ -59,8 +60,11 @@ export function toSdkError(api: string, e: unknown): unknown {
   }
   if (e instanceof CollectionNotFoundError) return sdkError(api, ErrCodes.DB_COLLECTION_NOT_EXIST, e.message);
   if (e instanceof InvalidInputError) {
-    const code = /^Cannot (apply|create)/.test(e.message) ? ErrCodes.DB_REQUEST_FAILED : ErrCodes.INVALID_PARAM;
-    const prefix = code === ErrCodes.INVALID_PARAM ? 'invalid parameters.' : 'database request fail. [FailedOperation]';
+    const code = /^Cannot (apply|create)/.test(e.message)
+      ? ErrCodes.DB_REQUEST_FAILED
+      : ErrCodes.INVALID_PARAM;
+    const prefix =
+      code === ErrCodes.INVALID_PARAM ? 'invalid parameters.' : 'database request fail. [FailedOperation]';
     return sdkError(api, code, `${prefix} ${e.message}`);
   }
   if (e instanceof StoreIntegrityError) return sdkError(api, -501001, `resource system error. ${e.message}`);
@@ -77,21 +81,33 @@ async function guarded<T>(api: string, fn: () => Promise<T> | T): Promise<T> {
 
 function collectionName(name: unknown): string {
   if (typeof name !== 'string' || name === '') {
-    throw sdkError('db.collection', ErrCodes.INVALID_PARAM, `invalid parameters. collection name must be a non-empty string`);
+    throw sdkError(
+      'db.collection',
+      ErrCodes.INVALID_PARAM,
+      `invalid parameters. collection name must be a non-empty string`,
+    );
   }
   return name;
 }
 
 function docId(id: unknown, api: string): string {
   if (typeof id !== 'string' || id === '') {
-    throw sdkError(api, ErrCodes.INVALID_PARAM, `invalid parameters. doc() id must be a non-empty string, got ${describeType(id)}`);
+    throw sdkError(
+      api,
+      ErrCodes.INVALID_PARAM,
+      `invalid parameters. doc() id must be a non-empty string, got ${describeType(id)}`,
+    );
   }
   return id;
 }
 
 function dataOf(options: unknown, api: string): unknown {
   if (!isPlainObject(options) || !('data' in options)) {
-    throw sdkError(api, ErrCodes.INVALID_PARAM, 'invalid parameters. expected an options object with a "data" field');
+    throw sdkError(
+      api,
+      ErrCodes.INVALID_PARAM,
+      'invalid parameters. expected an options object with a "data" field',
+    );
   }
   return options.data;
 }
@@ -109,7 +125,8 @@ function documentForAdd(data: unknown, api: string, nowMs: number): Doc {
 /** Builds the document a set() writes; refuses an _id in data that differs from the doc() id. */
 function documentForSet(data: unknown, id: string, api: string, nowMs: number): Doc {
   const body = translateDocument(data, api, nowMs);
-  if (body._id !== undefined && body._id !== id) throw new InvalidInputError(`${api}: data._id differs from the doc() id`);
+  if (body._id !== undefined && body._id !== id)
+    throw new InvalidInputError(`${api}: data._id differs from the doc() id`);
   return { ...body, _id: id };
 }
 
@@ -138,24 +155,40 @@ class QueryImpl implements DbQuery {
 
   orderBy(field: string, direction: 'asc' | 'desc'): DbQuery {
     if (typeof field !== 'string' || field === '') {
-      throw sdkError('collection.orderBy', ErrCodes.INVALID_PARAM, 'invalid parameters. orderBy() needs a field name');
+      throw sdkError(
+        'collection.orderBy',
+        ErrCodes.INVALID_PARAM,
+        'invalid parameters. orderBy() needs a field name',
+      );
     }
     if (direction !== 'asc' && direction !== 'desc') {
-      throw sdkError('collection.orderBy', ErrCodes.INVALID_PARAM, `invalid parameters. direction must be "asc" or "desc"`);
+      throw sdkError(
+        'collection.orderBy',
+        ErrCodes.INVALID_PARAM,
+        `invalid parameters. direction must be "asc" or "desc"`,
+      );
     }
     return this.with({ orders: [...this.state.orders, [field, direction === 'asc' ? 1 : -1]] });
   }
 
   limit(n: number): DbQuery {
     if (!Number.isInteger(n) || n < 1) {
-      throw sdkError('collection.limit', ErrCodes.INVALID_PARAM, `invalid parameters. limit must be a positive integer, got ${String(n)}`);
+      throw sdkError(
+        'collection.limit',
+        ErrCodes.INVALID_PARAM,
+        `invalid parameters. limit must be a positive integer, got ${String(n)}`,
+      );
     }
     return this.with({ limit: n });
   }
 
   skip(n: number): DbQuery {
     if (!Number.isInteger(n) || n < 0) {
-      throw sdkError('collection.skip', ErrCodes.INVALID_PARAM, `invalid parameters. skip must be an integer >= 0, got ${String(n)}`);
+      throw sdkError(
+        'collection.skip',
+        ErrCodes.INVALID_PARAM,
+        `invalid parameters. skip must be an integer >= 0, got ${String(n)}`,
+      );
     }
     return this.with({ skip: n });
   }
@@ -193,7 +226,11 @@ class QueryImpl implements DbQuery {
   async update(options: DataOptions): Promise<UpdateResult> {
     this.host.meter('update');
     return guarded('collection.update', async () => {
-      const modifier = translateUpdate(dataOf(options, 'collection.update'), 'collection.update', this.host.now());
+      const modifier = translateUpdate(
+        dataOf(options, 'collection.update'),
+        'collection.update',
+        this.host.now(),
+      );
       const updated = await this.host.engine.update(this.collectionName, this.filter(), modifier, true);
       return { stats: { updated }, errMsg: 'collection.update:ok' };
     });
@@ -221,7 +258,8 @@ class CollectionImpl extends QueryImpl implements DbCollectionRef {
     this.host.meter('add');
     return guarded('collection.add', async () => {
       const data = dataOf(options, 'collection.add');
-      if (Array.isArray(data)) throw new InvalidInputError('collection.add: adding an array of documents is not built locally');
+      if (Array.isArray(data))
+        throw new InvalidInputError('collection.add: adding an array of documents is not built locally');
       const doc = documentForAdd(data, 'collection.add', this.host.now());
       const _id = await this.host.engine.insert(this.collectionName, doc);
       return { _id, errMsg: 'collection.add:ok' };
@@ -229,11 +267,19 @@ class CollectionImpl extends QueryImpl implements DbCollectionRef {
   }
 
   watch(): never {
-    throw sdkError('collection.watch', ErrCodes.NOT_SUPPORTED, 'realtime watch() is not built in the local cloud');
+    throw sdkError(
+      'collection.watch',
+      ErrCodes.NOT_SUPPORTED,
+      'realtime watch() is not built in the local cloud',
+    );
   }
 
   aggregate(): never {
-    throw sdkError('collection.aggregate', ErrCodes.NOT_SUPPORTED, 'aggregate() is not built in the local cloud');
+    throw sdkError(
+      'collection.aggregate',
+      ErrCodes.NOT_SUPPORTED,
+      'aggregate() is not built in the local cloud',
+    );
   }
 }
 
@@ -282,8 +328,17 @@ class DocumentImpl implements DbDocumentRef {
   async update(options: DataOptions): Promise<UpdateResult> {
     this.host.meter('update');
     return guarded('document.update', async () => {
-      const modifier = translateUpdate(dataOf(options, 'document.update'), 'document.update', this.host.now());
-      const updated = await this.host.engine.update(this.collectionName, { _id: { $eq: this.id } }, modifier, false);
+      const modifier = translateUpdate(
+        dataOf(options, 'document.update'),
+        'document.update',
+        this.host.now(),
+      );
+      const updated = await this.host.engine.update(
+        this.collectionName,
+        { _id: { $eq: this.id } },
+        modifier,
+        false,
+      );
       return { stats: { updated }, errMsg: 'document.update:ok' };
     });
   }
@@ -323,7 +378,12 @@ class TransactionHandle implements DbTransaction {
 
   async rollback(reason?: unknown): Promise<void> {
     await Promise.resolve();
-    if (this.state.ended) throw sdkError('transaction.rollback', ErrCodes.INVALID_PARAM, 'invalid parameters. the transaction has already ended');
+    if (this.state.ended)
+      throw sdkError(
+        'transaction.rollback',
+        ErrCodes.INVALID_PARAM,
+        'invalid parameters. the transaction has already ended',
+      );
     this.rolledBack = true;
     this.reason = reason;
     this.host.engine.txAbort(this.state);
@@ -367,7 +427,11 @@ class TransactionDocument implements DbTransactionDocumentRef {
   async update(options: DataOptions): Promise<UpdateResult> {
     this.host.meter('update');
     return guarded('document.update', () => {
-      const modifier = translateUpdate(dataOf(options, 'document.update'), 'document.update', this.host.now());
+      const modifier = translateUpdate(
+        dataOf(options, 'document.update'),
+        'document.update',
+        this.host.now(),
+      );
       const updated = this.host.engine.txUpdate(this.state, this.collectionName, this.id, modifier);
       return { stats: { updated }, errMsg: 'document.update:ok' };
     });
@@ -399,14 +463,22 @@ export class Database implements CloudDatabase {
   serverDate(options?: { offset?: number }): ServerDate {
     const offset = options?.offset ?? 0;
     if (typeof offset !== 'number' || !Number.isFinite(offset)) {
-      throw sdkError('db.serverDate', ErrCodes.INVALID_PARAM, 'invalid parameters. offset must be a number of milliseconds');
+      throw sdkError(
+        'db.serverDate',
+        ErrCodes.INVALID_PARAM,
+        'invalid parameters. offset must be a number of milliseconds',
+      );
     }
     return new ServerDate(offset);
   }
 
   RegExp(options: { regexp: string; options?: string }): DbRegExp {
     if (!isPlainObject(options) || typeof options.regexp !== 'string') {
-      throw sdkError('db.RegExp', ErrCodes.INVALID_PARAM, 'invalid parameters. db.RegExp({regexp, options}) needs a regexp string');
+      throw sdkError(
+        'db.RegExp',
+        ErrCodes.INVALID_PARAM,
+        'invalid parameters. db.RegExp({regexp, options}) needs a regexp string',
+      );
     }
     return new DbRegExp(options.regexp, typeof options.options === 'string' ? options.options : '');
   }
@@ -417,7 +489,11 @@ export class Database implements CloudDatabase {
    */
   async runTransaction<T>(callback: (t: DbTransaction) => Promise<T>, times = 3): Promise<T> {
     if (typeof callback !== 'function') {
-      throw sdkError('database.runTransaction', ErrCodes.INVALID_PARAM, 'invalid parameters. callback must be a function');
+      throw sdkError(
+        'database.runTransaction',
+        ErrCodes.INVALID_PARAM,
+        'invalid parameters. callback must be a function',
+      );
     }
     for (let attempt = 1; ; attempt++) {
       const handle = new TransactionHandle(this.host, this.host.engine.begin());
@@ -453,7 +529,12 @@ export class Database implements CloudDatabase {
     this.host.meter('createCollection');
     return guarded('database.createCollection', async () => {
       const created = await this.host.engine.store.createCollection(collectionName(name));
-      if (!created) throw sdkError('database.createCollection', ErrCodes.DB_REQUEST_FAILED, `collection ${name} already exists`);
+      if (!created)
+        throw sdkError(
+          'database.createCollection',
+          ErrCodes.DB_REQUEST_FAILED,
+          `collection ${name} already exists`,
+        );
       return { errMsg: 'database.createCollection:ok' };
     });
   }

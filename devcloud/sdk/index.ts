@@ -32,7 +32,8 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
     if (ctx !== undefined) ctx.dbOps += 1;
     host.onDbOp?.(ctx?.functionName ?? host.functionName, op);
   };
-  const notBuilt = new Proxy({} as Record<string, (...args: unknown[]) => Promise<never>>, {
+  const target: Record<string, (...args: unknown[]) => Promise<never>> = {};
+  const notBuilt = new Proxy(target, {
     get(_target, prop) {
       // Not thenable, so `await cloud.cloudPay` or passing it around stays harmless until a method is called.
       if (typeof prop !== 'string' || prop === 'then') return undefined;

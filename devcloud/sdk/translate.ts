@@ -6,7 +6,14 @@
 //    stops operator injection through JSON that reaches a query;
 //  - db.serverDate() is resolved to the server clock when the write is translated.
 import { InvalidInputError } from '../db/errors';
-import { assertFieldName, cloneStorable, describeType, isPlainObject, isRegExp, type Doc } from '../db/values';
+import {
+  assertFieldName,
+  cloneStorable,
+  describeType,
+  isPlainObject,
+  isRegExp,
+  type Doc,
+} from '../db/values';
 import { DbRegExp, LogicCommand, QueryCommand, ServerDate, UpdateCommand } from './command';
 
 /** A MongoDB-style filter or modifier object. */
@@ -22,12 +29,16 @@ function clauseList(clauses: MongoObject[]): MongoObject {
 export function translateWhere(query: unknown): MongoObject {
   if (query instanceof LogicCommand) return topLogic(query);
   if (isPlainObject(query)) return clauseList(queryClauses(query, ''));
-  throw new InvalidInputError(`where() expects a query object or db.command.and/or/nor, got ${describeType(query)}`);
+  throw new InvalidInputError(
+    `where() expects a query object or db.command.and/or/nor, got ${describeType(query)}`,
+  );
 }
 
 function topLogic(cmd: LogicCommand): MongoObject {
-  if (cmd.op === 'not') throw new InvalidInputError('db.command.not applies to a field: where({field: _.not(...)})');
-  if (cmd.operands.length === 0) throw new InvalidInputError(`db.command.${cmd.op} needs at least one condition`);
+  if (cmd.op === 'not')
+    throw new InvalidInputError('db.command.not applies to a field: where({field: _.not(...)})');
+  if (cmd.operands.length === 0)
+    throw new InvalidInputError(`db.command.${cmd.op} needs at least one condition`);
   return { [`$${cmd.op}`]: cmd.operands.map((o) => translateWhere(o)) };
 }
 
@@ -44,14 +55,16 @@ function queryClauses(obj: Record<string, unknown>, prefix: string): MongoObject
 function fieldCondition(path: string, value: unknown): MongoObject[] {
   if (value instanceof QueryCommand) return [{ [path]: queryOperator(value, path) }];
   if (value instanceof LogicCommand) {
-    if (value.operands.length === 0) throw new InvalidInputError(`${path}: db.command.${value.op} needs a condition`);
+    if (value.operands.length === 0)
+      throw new InvalidInputError(`${path}: db.command.${value.op} needs a condition`);
     const parts = value.operands.map((o) => clauseList(fieldCondition(path, o)));
     return [{ [`$${value.op === 'not' ? 'nor' : value.op}`]: parts }];
   }
   if (value instanceof UpdateCommand) {
     throw new InvalidInputError(`${path}: update operator _.${value.op}() cannot be used in a query`);
   }
-  if (value instanceof ServerDate) throw new InvalidInputError(`${path}: db.serverDate() cannot be used in a query`);
+  if (value instanceof ServerDate)
+    throw new InvalidInputError(`${path}: db.serverDate() cannot be used in a query`);
   if (value instanceof DbRegExp || isRegExp(value)) return [{ [path]: regexOperator(value, path) }];
   if (isPlainObject(value) && Object.keys(value).length > 0) return queryClauses(value, path);
   return [{ [path]: { $eq: cloneStorable(value, `where().${path}`) } }];
@@ -61,7 +74,8 @@ function regexOperator(value: DbRegExp | RegExp, path: string): MongoObject {
   const source = value instanceof DbRegExp ? value.regexp : value.source;
   const options = value instanceof DbRegExp ? value.options : value.flags;
   if (typeof source !== 'string') throw new InvalidInputError(`${path}: db.RegExp needs a string regexp`);
-  if (!/^[imsux]*$/.test(options)) throw new InvalidInputError(`${path}: unsupported regexp options "${options}"`);
+  if (!/^[imsux]*$/.test(options))
+    throw new InvalidInputError(`${path}: unsupported regexp options "${options}"`);
   try {
     new RegExp(source, options.replace(/x/g, ''));
   } catch (e) {
@@ -92,7 +106,8 @@ function queryOperator(cmd: QueryCommand, path: string): MongoObject {
       if (typeof v !== 'boolean') throw new InvalidInputError(`${where} expects true or false`);
       return { $exists: v };
     case 'size':
-      if (!Number.isInteger(v) || (v as number) < 0) throw new InvalidInputError(`${where} expects an integer >= 0`);
+      if (!Number.isInteger(v) || (v as number) < 0)
+        throw new InvalidInputError(`${where} expects an integer >= 0`);
       return { $size: v };
     case 'elemMatch':
       if (v instanceof QueryCommand) return { $elemMatch: queryOperator(v, path) };
@@ -112,7 +127,10 @@ export function cloneWithServerDates(v: unknown, where: string, nowMs: number): 
   if (v instanceof QueryCommand || v instanceof LogicCommand || v instanceof UpdateCommand) {
     throw new InvalidInputError(`${where}: a db.command operator is not allowed here`);
   }
-  if (Array.isArray(v)) return v.map((x: unknown, i) => (x === undefined ? null : cloneWithServerDates(x, `${where}[${i}]`, nowMs)));
+  if (Array.isArray(v))
+    return v.map((x: unknown, i) =>
+      x === undefined ? null : cloneWithServerDates(x, `${where}[${i}]`, nowMs),
+    );
   if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
@@ -130,13 +148,15 @@ export function cloneWithServerDates(v: unknown, where: string, nowMs: number): 
  * replaces the whole document.
  */
 export function translateDocument(data: unknown, api: string, nowMs: number): Record<string, unknown> {
-  if (!isPlainObject(data)) throw new InvalidInputError(`${api}: data must be an object, got ${describeType(data)}`);
+  if (!isPlainObject(data))
+    throw new InvalidInputError(`${api}: data must be an object, got ${describeType(data)}`);
   return cloneWithServerDates(data, `${api} data`, nowMs) as Record<string, unknown>;
 }
 
 /** Translates update() data into a MongoDB modifier; refuses _id changes and conflicting paths. */
 export function translateUpdate(data: unknown, api: string, nowMs: number): MongoObject {
-  if (!isPlainObject(data)) throw new InvalidInputError(`${api}: data must be an object, got ${describeType(data)}`);
+  if (!isPlainObject(data))
+    throw new InvalidInputError(`${api}: data must be an object, got ${describeType(data)}`);
   const modifier: Record<string, Record<string, unknown>> = {};
   const paths: string[] = [];
   const put = (op: string, path: string, value: unknown) => {
@@ -147,7 +167,8 @@ export function translateUpdate(data: unknown, api: string, nowMs: number): Mong
     for (const [key, value] of Object.entries(obj)) {
       if (value === undefined) continue;
       const path = joinPath(prefix, key, api);
-      if (path === '_id' || path.startsWith('_id.')) throw new InvalidInputError(`${api}: _id cannot be updated`);
+      if (path === '_id' || path.startsWith('_id.'))
+        throw new InvalidInputError(`${api}: _id cannot be updated`);
       const where = `${api} data.${path}`;
       if (value instanceof UpdateCommand) updateOperator(value, path, where, nowMs, put);
       else if (value instanceof QueryCommand || value instanceof LogicCommand) {
@@ -178,7 +199,8 @@ function updateOperator(
 ): void {
   const v = cmd.operand;
   const num = (): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`${where} (_.${cmd.op}) expects a number`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new InvalidInputError(`${where} (_.${cmd.op}) expects a number`);
     return v;
   };
   const arr = (): unknown[] => {
@@ -196,7 +218,11 @@ function updateOperator(
     case 'mul':
     case 'min':
     case 'max':
-      put(`$${cmd.op}`, path, cmd.op === 'inc' || cmd.op === 'mul' ? num() : cloneWithServerDates(v, where, nowMs));
+      put(
+        `$${cmd.op}`,
+        path,
+        cmd.op === 'inc' || cmd.op === 'mul' ? num() : cloneWithServerDates(v, where, nowMs),
+      );
       return;
     case 'push': {
       if (Array.isArray(v)) {
@@ -213,15 +239,20 @@ function updateOperator(
       return;
     }
     case 'unshift':
-      put('$push', path, { $each: Array.isArray(v) ? arr() : [cloneWithServerDates(v, where, nowMs)], $position: 0 });
+      put('$push', path, {
+        $each: Array.isArray(v) ? arr() : [cloneWithServerDates(v, where, nowMs)],
+        $position: 0,
+      });
       return;
     case 'addToSet':
-      if (isPlainObject(v) && Array.isArray(v.each)) put('$addToSet', path, { $each: cloneWithServerDates(v.each, where, nowMs) });
+      if (isPlainObject(v) && Array.isArray(v.each))
+        put('$addToSet', path, { $each: cloneWithServerDates(v.each, where, nowMs) });
       else put('$addToSet', path, cloneWithServerDates(v, where, nowMs));
       return;
     case 'pull':
       if (v instanceof QueryCommand) put('$pull', path, queryOperator(v, path));
-      else if (v instanceof LogicCommand || (isPlainObject(v) && Object.keys(v).length > 0)) put('$pull', path, translateWhere(v));
+      else if (v instanceof LogicCommand || (isPlainObject(v) && Object.keys(v).length > 0))
+        put('$pull', path, translateWhere(v));
       else put('$pull', path, cloneStorable(v, where));
       return;
     case 'pullAll':
@@ -234,7 +265,8 @@ function updateOperator(
       put('$pop', path, -1);
       return;
     case 'rename': {
-      if (typeof v !== 'string' || v === '') throw new InvalidInputError(`${where} (_.rename) expects a field name`);
+      if (typeof v !== 'string' || v === '')
+        throw new InvalidInputError(`${where} (_.rename) expects a field name`);
       joinPath('', v, where);
       put('$rename', path, v);
       return;

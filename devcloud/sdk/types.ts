@@ -2,7 +2,8 @@
 // result shapes the cloud answers. Errors are CloudSdkError {errCode, errMsg} (devcloud/db/errors.ts).
 
 /** Field-level query operators of db.command. */
-export type QueryOp = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'nin' | 'exists' | 'size' | 'all' | 'elemMatch';
+export type QueryOp =
+  'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'nin' | 'exists' | 'size' | 'all' | 'elemMatch';
 /** Logic combinators of db.command. */
 export type LogicOp = 'and' | 'or' | 'nor' | 'not';
 /** Update operators of db.command. */

@@ -10,7 +10,20 @@ import { isDate, isPlainObject, isRegExp } from '../db/values';
 import { DbRegExp, LogicCommand, QueryCommand, ServerDate, UpdateCommand } from './command';
 import type { LogicOp, QueryOp, UpdateOp } from './types';
 
-const QUERY_OPS: readonly QueryOp[] = ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in', 'nin', 'exists', 'size', 'all', 'elemMatch'];
+const QUERY_OPS: readonly QueryOp[] = [
+  'eq',
+  'neq',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'in',
+  'nin',
+  'exists',
+  'size',
+  'all',
+  'elemMatch',
+];
 const LOGIC_OPS: readonly LogicOp[] = ['and', 'or', 'nor', 'not'];
 const UPDATE_OPS: readonly UpdateOp[] = [
   'set',
@@ -61,7 +74,8 @@ export function decodeWire(v: unknown, where = 'value'): unknown {
     }
     if (keys.length === 1 && isPlainObject(v.$serverDate)) {
       const offset = v.$serverDate.offset ?? 0;
-      if (typeof offset !== 'number' || !Number.isFinite(offset)) throw new InvalidInputError(`${where}: invalid $serverDate offset`);
+      if (typeof offset !== 'number' || !Number.isFinite(offset))
+        throw new InvalidInputError(`${where}: invalid $serverDate offset`);
       return new ServerDate(offset);
     }
     if (typeof v.$regex === 'string' && keys.every((k) => k === '$regex' || k === '$options')) {

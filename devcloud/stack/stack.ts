@@ -78,7 +78,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     // The gateway URL must be known before the functions are configured (notify_url points at it), so the port is
     // reserved first by starting on the requested port and reading the URL back.
     const envFor = (gatewayUrl: string) => ({
-      ...stackFunctionEnv({ identity: sim.identity, mode, simulatorUrl: sim.url, gatewayUrl, ...o.envOptions }),
+      ...stackFunctionEnv({
+        identity: sim.identity,
+        mode,
+        simulatorUrl: sim.url,
+        gatewayUrl,
+        ...o.envOptions,
+      }),
       ...o.env,
     });
     const env: Record<string, string> = {};
@@ -101,7 +107,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       if (added > 0) log(`[stack] seeded ${added} demo SKUs`);
     }
     if (o.console ?? true) {
-      consoleHandle = await startConsole({ simulatorUrl: sim.url, gatewayUrl: cloud.url, port: o.consolePort ?? 0 });
+      consoleHandle = await startConsole({
+        simulatorUrl: sim.url,
+        gatewayUrl: cloud.url,
+        port: o.consolePort ?? 0,
+      });
     }
     const c = cloud;
     const con = consoleHandle;
@@ -134,7 +144,12 @@ export function writeDevStackFile(file: string, stack: Stack): DevStackFile {
   const merchant: Record<string, string> =
     stack.mode === 'direct'
       ? { appid: id.direct.appid, mchid: id.direct.mchid }
-      : { spAppid: id.partner.spAppid, spMchid: id.partner.spMchid, subMchid: id.partner.subMchid, subAppid: id.partner.subAppid };
+      : {
+          spAppid: id.partner.spAppid,
+          spMchid: id.partner.spMchid,
+          subMchid: id.partner.subMchid,
+          subAppid: id.partner.subAppid,
+        };
   const content: DevStackFile = {
     gatewayUrl: stack.gatewayUrl,
     simulatorUrl: stack.simulatorUrl,

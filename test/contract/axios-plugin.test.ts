@@ -4,7 +4,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Wechatpay } from 'wechatpay-axios-plugin';
+import type { AxiosResponse } from 'axios';
+import { Decorator } from 'wechatpay-axios-plugin';
 import { generateIdentity, startSimulator } from '../../simulator';
 import type { KeyMode, MerchantMode, SimIdentity, SimulatorHandle } from '../../simulator';
 import { startReceiver, type Receiver } from '../../simulator/test-support/notify-receiver';
@@ -69,23 +70,36 @@ function trustedKeys(identity: SimIdentity, keyMode: KeyMode): Record<string, st
   return { [p.certificate.serial]: p.certificate.certificatePem, [p.publicKey.publicKeyId]: p.publicKey.publicKeyPem };
 }
 
-function axiosError(e: any): ContractError {
-  const code = String(e?.code ?? 'UNKNOWN');
-  // The plugin's verifier reports EV3_RES_* (missing headers, stale timestamp, unknown serial, bad signature).
-  if (code.startsWith('EV3_RES_')) return new ContractError('unverified', e?.response?.status, code, String(e?.message));
-  const data = e?.response?.data;
-  if (data && typeof data === 'object' && typeof data.code === 'string') {
-    return new ContractError('api', e.response.status, data.code, data.message ?? '');
-  }
-  return new ContractError('transport', e?.response?.status, code, String(e?.message ?? e));
+interface AxiosLikeError {
+  code?: unknown;
+  message?: unknown;
+  response?: { status?: number; data?: unknown };
 }
 
-async function wrap<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (e) {
-    throw axiosError(e);
+function axiosError(e: unknown): ContractError {
+  const err = (e ?? {}) as AxiosLikeError;
+  const code = typeof err.code === 'string' ? err.code : 'UNKNOWN';
+  const status = err.response?.status;
+  // The plugin's verifier reports EV3_RES_* (missing headers, stale timestamp, unknown serial, bad signature).
+  if (code.startsWith('EV3_RES_')) return new ContractError('unverified', status, code, String(err.message));
+  const data = err.response?.data as { code?: unknown; message?: unknown } | undefined;
+  if (data && typeof data === 'object' && typeof data.code === 'string') {
+    return new ContractError('api', status, data.code, typeof data.message === 'string' ? data.message : '');
   }
+  return new ContractError('transport', status, code, String(err.message ?? e));
+}
+
+interface TradeJson {
+  out_trade_no: string;
+  trade_state: string;
+  transaction_id?: string;
+  amount: { total: number };
+}
+
+interface RefundJson {
+  refund_id: string;
+  status: string;
+  amount: { refund: number };
 }
 
 const axiosPlugin: ContractClient = {
@@ -95,7 +109,7 @@ const axiosPlugin: ContractClient = {
     const m = family === 'direct' ? identity.direct : identity.partner;
     const mchid = family === 'direct' ? identity.direct.mchid : identity.partner.spMchid;
     const keys = trustedKeys(identity, keyMode);
-    const wxpay: any = new Wechatpay({
+    const client = new Decorator({
       mchid,
       serial: m.merchantSerial,
       privateKey: m.merchantPrivateKeyPem,
@@ -104,18 +118,21 @@ const axiosPlugin: ContractClient = {
       timeout: 10_000,
       // Ask for the key this client holds (required for PUB_KEY_ID mode in production).
       headers: { 'Wechatpay-Serial': Object.keys(keys)[0] },
-    } as any);
-    const client = wxpay.client;
-    const req = (path: string, method: 'get' | 'post', data?: unknown, config: Record<string, unknown> = {}) =>
-      wrap<any>(client.request(path, method, data, config));
-    const trade = (d: any): TradeView => ({
+    });
+    async function req<T>(path: string, method: 'get' | 'post', data?: unknown, config: Record<string, unknown> = {}): Promise<AxiosResponse<T>> {
+      try {
+        return await client.request<T>(path, method, data, config);
+      } catch (e) {
+        throw axiosError(e);
+      }
+    }
+    const trade = (d: TradeJson): TradeView => ({
       tradeState: d.trade_state,
-      transactionId: d.transaction_id,
+      ...(d.transaction_id !== undefined ? { transactionId: d.transaction_id } : {}),
       totalFen: d.amount.total,
       outTradeNo: d.out_trade_no,
     });
-    const queryParams =
-      family === 'direct' ? { mchid } : { sp_mchid: mchid, sub_mchid: identity.partner.subMchid };
+    const queryParams = family === 'direct' ? { mchid } : { sp_mchid: mchid, sub_mchid: identity.partner.subMchid };
     const prefix = family === 'direct' ? 'v3/pay/transactions' : 'v3/pay/partner/transactions';
     return {
       async createJsapi(p) {
@@ -141,20 +158,20 @@ const axiosPlugin: ContractClient = {
                 amount: { total: p.totalFen, currency: 'CNY' },
                 payer: { sub_openid: p.openid },
               };
-        const r = await req(`${prefix}/jsapi`, 'post', body);
+        const r = await req<{ prepay_id: string }>(`${prefix}/jsapi`, 'post', body);
         return { prepayId: r.data.prepay_id };
       },
       async queryByOutTradeNo(no) {
-        const r = await req(`${prefix}/out-trade-no/{out_trade_no}`, 'get', undefined, { params: queryParams, out_trade_no: no });
+        const r = await req<TradeJson>(`${prefix}/out-trade-no/{out_trade_no}`, 'get', undefined, { params: queryParams, out_trade_no: no });
         return trade(r.data);
       },
       async queryByTransactionId(id) {
-        const r = await req(`${prefix}/id/{transaction_id}`, 'get', undefined, { params: queryParams, transaction_id: id });
+        const r = await req<TradeJson>(`${prefix}/id/{transaction_id}`, 'get', undefined, { params: queryParams, transaction_id: id });
         return trade(r.data);
       },
       async close(no) {
         const body = family === 'direct' ? { mchid } : { sp_mchid: mchid, sub_mchid: identity.partner.subMchid };
-        const r = await req(`${prefix}/out-trade-no/{out_trade_no}/close`, 'post', body, { out_trade_no: no });
+        const r = await req<string>(`${prefix}/out-trade-no/{out_trade_no}/close`, 'post', body, { out_trade_no: no });
         if (r.status !== 204) throw new ContractError('transport', r.status, 'UNEXPECTED', `close answered ${r.status}`);
       },
       async refund(p) {
@@ -165,11 +182,11 @@ const axiosPlugin: ContractClient = {
         };
         if (p.notifyUrl) body.notify_url = p.notifyUrl;
         if (family === 'partner') body.sub_mchid = identity.partner.subMchid;
-        const r = await req('v3/refund/domestic/refunds', 'post', body);
+        const r = await req<RefundJson>('v3/refund/domestic/refunds', 'post', body);
         return { status: r.data.status, refundId: r.data.refund_id };
       },
       async queryRefund(no) {
-        const r = await req('v3/refund/domestic/refunds/{out_refund_no}', 'get', undefined, {
+        const r = await req<RefundJson>('v3/refund/domestic/refunds/{out_refund_no}', 'get', undefined, {
           out_refund_no: no,
           ...(family === 'partner' ? { params: { sub_mchid: identity.partner.subMchid } } : {}),
         });
