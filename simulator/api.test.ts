@@ -46,7 +46,8 @@ function partnerOrder(over: Record<string, unknown> = {}): Record<string, unknow
   };
 }
 
-const createDirect = (body: unknown) => send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/jsapi', body });
+const createDirect = (body: unknown) =>
+  send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/jsapi', body });
 
 describe('request authentication', () => {
   it('accepts a correctly signed request and signs the answer', async () => {
@@ -66,7 +67,13 @@ describe('request authentication', () => {
     ['an unknown mchid', { auth: { mchid: '1999999999' } }],
     ['a garbage signature', { auth: { signature: 'AAAA' } }],
   ])('answers 401 SIGN_ERROR for %s', async (_name, sabotage) => {
-    const a = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/jsapi', body: directOrder(), ...sabotage });
+    const a = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/transactions/jsapi',
+      body: directOrder(),
+      ...sabotage,
+    });
     expect(a.status).toBe(401);
     expect(a.json).toMatchObject({ code: 'SIGN_ERROR', message: expect.any(String) });
     // Error answers are signed too.
@@ -88,13 +95,26 @@ describe('request authentication', () => {
       Formatter.request('POST', '/v3/pay/transactions/jsapi', ts, nonce, body),
       Rsa.from(id.partner.merchantPrivateKeyPem, 'private'),
     );
-    const a = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/jsapi', body, auth: { timestamp: ts, nonce, signature: forged } });
+    const a = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/transactions/jsapi',
+      body,
+      auth: { timestamp: ts, nonce, signature: forged },
+    });
     expect(a.status).toBe(401);
-    expect(a.json).toMatchObject({ code: 'SIGN_ERROR', detail: { sign_information: { method: 'POST', url: '/v3/pay/transactions/jsapi' } } });
+    expect(a.json).toMatchObject({
+      code: 'SIGN_ERROR',
+      detail: { sign_information: { method: 'POST', url: '/v3/pay/transactions/jsapi' } },
+    });
   });
 
   it('covers the query string in the signature', async () => {
-    const ok = await send({ merchant: 'direct', method: 'GET', path: `/v3/pay/transactions/out-trade-no/NOPE123?mchid=${fx.identity.direct.mchid}` });
+    const ok = await send({
+      merchant: 'direct',
+      method: 'GET',
+      path: `/v3/pay/transactions/out-trade-no/NOPE123?mchid=${fx.identity.direct.mchid}`,
+    });
     expect(ok.status).toBe(404);
     const signedOther = await send({
       merchant: 'direct',
@@ -125,8 +145,15 @@ describe('answer signing key', () => {
     ['switching', undefined, 'pub'],
   ])('in %s mode with Wechatpay-Serial=%s signs with the %s key', async (mode, asked, expected) => {
     await fx.sim.control.setKeyMode('direct', mode as 'certificate' | 'publicKey' | 'switching');
-    const headers: Record<string, string> = asked === undefined ? {} : { 'Wechatpay-Serial': asked === 'PUB' ? pubId() : certSerial() };
-    const a = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/jsapi', body: directOrder(), headers });
+    const headers: Record<string, string> =
+      asked === undefined ? {} : { 'Wechatpay-Serial': asked === 'PUB' ? pubId() : certSerial() };
+    const a = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/transactions/jsapi',
+      body: directOrder(),
+      headers,
+    });
     expect(a.status).toBe(200);
     expect(a.headers['wechatpay-serial']).toBe(expected === 'pub' ? pubId() : certSerial());
     expect(answerVerifies(a, allPlatformKeys(fx.identity))).toBe(true);
@@ -150,7 +177,12 @@ describe('create-order validation', () => {
   const chinese = (count: number): string => '测'.repeat(count);
   it.each<[string, Record<string, unknown>, number, string]>([
     ['empty description', { description: '' }, 400, 'PARAM_ERROR'],
-    ['description of 129 UTF-8 bytes (43 Chinese characters)', { description: chinese(43) }, 400, 'PARAM_ERROR'],
+    [
+      'description of 129 UTF-8 bytes (43 Chinese characters)',
+      { description: chinese(43) },
+      400,
+      'PARAM_ERROR',
+    ],
     ['out_trade_no of 5 characters', { out_trade_no: 'abcde' }, 400, 'PARAM_ERROR'],
     ['out_trade_no of 33 characters', { out_trade_no: 'a'.repeat(33) }, 400, 'PARAM_ERROR'],
     ['out_trade_no with #', { out_trade_no: 'abc#def' }, 400, 'PARAM_ERROR'],
@@ -182,7 +214,12 @@ describe('create-order validation', () => {
   });
 
   it('refuses a malformed JSON body', async () => {
-    const a = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/jsapi', body: '{"appid":' });
+    const a = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/transactions/jsapi',
+      body: '{"appid":',
+    });
     expect(a.status).toBe(400);
     expect(a.json).toMatchObject({ code: 'PARAM_ERROR' });
   });
@@ -223,28 +260,51 @@ describe('time_expire', () => {
 
 describe('order endpoints', () => {
   it('answers code_url for Native, h5_url for H5 and prepay_id for APP', async () => {
-    const native = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/native', body: directOrder({ payer: undefined }) });
+    const native = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/transactions/native',
+      body: directOrder({ payer: undefined }),
+    });
     expect(native.json).toEqual({ code_url: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=/) });
-    const noScene = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/h5', body: directOrder({ payer: undefined }) });
+    const noScene = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/transactions/h5',
+      body: directOrder({ payer: undefined }),
+    });
     expect(noScene.status).toBe(400);
     const h5 = await send({
       merchant: 'direct',
       method: 'POST',
       path: '/v3/pay/transactions/h5',
-      body: directOrder({ payer: undefined, scene_info: { payer_client_ip: '127.0.0.1', h5_info: { type: 'Wap' } } }),
+      body: directOrder({
+        payer: undefined,
+        scene_info: { payer_client_ip: '127.0.0.1', h5_info: { type: 'Wap' } },
+      }),
     });
     const h5Url = (h5.json as { h5_url: string }).h5_url;
     expect(h5Url.startsWith(`${fx.sim.url}/sim/cashier/wx`)).toBe(true);
     const page = await getText(h5Url);
     expect(page).toContain('模拟收银台');
-    const app = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/app', body: directOrder({ payer: undefined }) });
+    const app = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/transactions/app',
+      body: directOrder({ payer: undefined }),
+    });
     expect(app.json).toEqual({ prepay_id: expect.stringMatching(/^wx/) });
   });
 
   it('treats the same out_trade_no on another channel as different parameters', async () => {
     const body = directOrder();
     expect((await createDirect(body)).status).toBe(200);
-    const native = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/native', body });
+    const native = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/transactions/native',
+      body,
+    });
     expect(native.status).toBe(403);
     expect(native.json).toMatchObject({ code: 'OUT_TRADE_NO_USED' });
   });
@@ -259,25 +319,36 @@ describe('order endpoints', () => {
   });
 
   it('does not find an unpaid order by a made-up transaction id', async () => {
-    const a = await send({ merchant: 'direct', method: 'GET', path: `/v3/pay/transactions/id/4200000000000?mchid=${fx.identity.direct.mchid}` });
+    const a = await send({
+      merchant: 'direct',
+      method: 'GET',
+      path: `/v3/pay/transactions/id/4200000000000?mchid=${fx.identity.direct.mchid}`,
+    });
     expect(a.status).toBe(404);
     expect(a.json).toMatchObject({ code: 'ORDER_NOT_EXIST' });
   });
 
   it('requires mchid on a query', async () => {
-    const a = await send({ merchant: 'direct', method: 'GET', path: '/v3/pay/transactions/out-trade-no/ABCDEF1' });
+    const a = await send({
+      merchant: 'direct',
+      method: 'GET',
+      path: '/v3/pay/transactions/out-trade-no/ABCDEF1',
+    });
     expect(a.status).toBe(400);
     expect(a.json).toMatchObject({ code: 'PARAM_ERROR', detail: { location: 'query' } });
   });
 
   it('answers 404 for an unknown API path and 405 for a wrong method', async () => {
     expect((await send({ merchant: 'direct', method: 'GET', path: '/v3/pay/nothing' })).status).toBe(404);
-    expect((await send({ merchant: 'direct', method: 'GET', path: '/v3/pay/transactions/jsapi' })).status).toBe(405);
+    expect(
+      (await send({ merchant: 'direct', method: 'GET', path: '/v3/pay/transactions/jsapi' })).status,
+    ).toBe(405);
   });
 });
 
 describe('partner (service provider) orders', () => {
-  const createPartner = (body: unknown) => send({ merchant: 'partner', method: 'POST', path: '/v3/pay/partner/transactions/jsapi', body });
+  const createPartner = (body: unknown) =>
+    send({ merchant: 'partner', method: 'POST', path: '/v3/pay/partner/transactions/jsapi', body });
 
   it('creates and queries with sp_mchid and sub_mchid', async () => {
     const body = partnerOrder();
@@ -288,21 +359,37 @@ describe('partner (service provider) orders', () => {
       method: 'GET',
       path: `/v3/pay/partner/transactions/out-trade-no/${String(body.out_trade_no)}?sp_mchid=${p.spMchid}&sub_mchid=${p.subMchid}`,
     });
-    expect(q.json).toMatchObject({ sp_mchid: p.spMchid, sub_mchid: p.subMchid, sub_appid: p.subAppid, trade_state: 'NOTPAY', payer: { sub_openid: 'o_sub' } });
+    expect(q.json).toMatchObject({
+      sp_mchid: p.spMchid,
+      sub_mchid: p.subMchid,
+      sub_appid: p.subAppid,
+      trade_state: 'NOTPAY',
+      payer: { sub_openid: 'o_sub' },
+    });
   });
 
   it.each<[string, Record<string, unknown>, number, string]>([
     ['sub_openid without sub_appid', { sub_appid: undefined }, 400, 'PARAM_ERROR'],
     ['no payer identity', { payer: {} }, 400, 'PARAM_ERROR'],
     ['a sub_mchid without a service relation', { sub_mchid: '1800000001' }, 403, 'NO_AUTH'],
-    ['a sub_appid not bound to the sub-merchant', { sub_appid: 'wx1111111111111111' }, 400, 'APPID_MCHID_NOT_MATCH'],
+    [
+      'a sub_appid not bound to the sub-merchant',
+      { sub_appid: 'wx1111111111111111' },
+      400,
+      'APPID_MCHID_NOT_MATCH',
+    ],
   ])('refuses %s', async (_name, over, status, code) => {
     const a = await createPartner(partnerOrder(over));
     expect({ status: a.status, code: (a.json as { code?: string }).code }).toEqual({ status, code });
   });
 
   it('refuses a direct merchant on a partner endpoint', async () => {
-    const a = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/partner/transactions/jsapi', body: partnerOrder({ sp_mchid: fx.identity.direct.mchid }) });
+    const a = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/partner/transactions/jsapi',
+      body: partnerOrder({ sp_mchid: fx.identity.direct.mchid }),
+    });
     expect(a.status).toBe(403);
     expect(a.json).toMatchObject({ code: 'NO_AUTH' });
   });
@@ -312,7 +399,9 @@ describe('certificates and echo', () => {
   it('serves the platform certificate encrypted with the APIv3 key, and 404 in public-key-only mode', async () => {
     const a = await send({ merchant: 'direct', method: 'GET', path: '/v3/certificates' });
     expect(a.status).toBe(200);
-    const item = (a.json as { data: Array<{ serial_no: string; encrypt_certificate: Record<string, string> }> }).data[0]!;
+    const item = (
+      a.json as { data: Array<{ serial_no: string; encrypt_certificate: Record<string, string> }> }
+    ).data[0]!;
     expect(item.serial_no).toBe(fx.identity.platform.certificate.serial);
     const e = item.encrypt_certificate;
     const pem = Aes.AesGcm.decrypt(e.ciphertext!, fx.identity.direct.apiV3Key, e.nonce!, e.associated_data);
@@ -334,7 +423,12 @@ describe('certificates and echo', () => {
       headers: { 'Wechatpay-Serial': pub.publicKeyId },
     });
     expect(a.json).toEqual({ echo_message: 'hello', decrypted_echo_message: '秘密' });
-    const direct = await send({ merchant: 'direct', method: 'POST', path: '/v3/security/echo', body: { echo_message: 'x' } });
+    const direct = await send({
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/security/echo',
+      body: { echo_message: 'x' },
+    });
     expect(direct.status).toBe(403);
   });
 });

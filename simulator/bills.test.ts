@@ -63,23 +63,35 @@ describe('availability', () => {
   it('is not ready before 10:00 the next day, then is', async () => {
     const now = (await fx.sim.control.clock()).nowMs;
     const nextDay9 = beijingMidnight(payDay)! + 33 * 3600e3;
-    expect((await get(`/v3/bill/tradebill?bill_date=${payDay}`)).json).toMatchObject({ code: 'INVALID_REQUEST' }); // today
+    expect((await get(`/v3/bill/tradebill?bill_date=${payDay}`)).json).toMatchObject({
+      code: 'INVALID_REQUEST',
+    }); // today
     await fx.sim.control.advance(nextDay9 - now);
-    expect((await get(`/v3/bill/tradebill?bill_date=${payDay}`)).json).toMatchObject({ code: 'STATEMENT_CREATING' });
+    expect((await get(`/v3/bill/tradebill?bill_date=${payDay}`)).json).toMatchObject({
+      code: 'STATEMENT_CREATING',
+    });
     await fx.sim.control.advance(3600e3);
     expect((await get(`/v3/bill/tradebill?bill_date=${payDay}`)).status).toBe(200);
   });
 
   it('answers NO_STATEMENT_EXIST for a day without trades and PARAM_ERROR for a bad date', async () => {
     const dayBefore = beijingDate(beijingMidnight(payDay)! - 3600e3);
-    expect((await get(`/v3/bill/tradebill?bill_date=${dayBefore}`)).json).toMatchObject({ code: 'NO_STATEMENT_EXIST' });
-    expect((await get('/v3/bill/tradebill?bill_date=2026-02-30')).json).toMatchObject({ code: 'PARAM_ERROR' });
-    expect((await get(`/v3/bill/tradebill?bill_date=${payDay}&bill_type=NOPE`)).json).toMatchObject({ code: 'PARAM_ERROR' });
+    expect((await get(`/v3/bill/tradebill?bill_date=${dayBefore}`)).json).toMatchObject({
+      code: 'NO_STATEMENT_EXIST',
+    });
+    expect((await get('/v3/bill/tradebill?bill_date=2026-02-30')).json).toMatchObject({
+      code: 'PARAM_ERROR',
+    });
+    expect((await get(`/v3/bill/tradebill?bill_date=${payDay}&bill_type=NOPE`)).json).toMatchObject({
+      code: 'PARAM_ERROR',
+    });
   });
 });
 
 describe('trade bill', () => {
-  async function download(query: string): Promise<{ meta: { hash_type: string; hash_value: string; download_url: string }; file: RawAnswer }> {
+  async function download(
+    query: string,
+  ): Promise<{ meta: { hash_type: string; hash_value: string; download_url: string }; file: RawAnswer }> {
     const meta = (await get(`/v3/bill/tradebill?bill_date=${payDay}${query}`)).json as {
       hash_type: string;
       hash_value: string;
@@ -97,13 +109,21 @@ describe('trade bill', () => {
     expect(meta.hash_type).toBe('SHA1');
     expect(createHash('sha1').update(file.raw).digest('hex')).toBe(meta.hash_value);
     expect(file.text.split('\r\n')[1]?.startsWith('`')).toBe(true);
-    const { rows, summary } = Formatter.castCsvBill(file.raw) as { rows: Array<Record<string, string>>; summary: Record<string, string> };
+    const { rows, summary } = Formatter.castCsvBill(file.raw) as {
+      rows: Array<Record<string, string>>;
+      summary: Record<string, string>;
+    };
     expect(rows.map((r) => [r['交易状态'], r['应结订单金额'], r['退款金额']])).toEqual([
       ['SUCCESS', '12.34', '0.00'],
       ['SUCCESS', '0.01', '0.00'],
       ['REFUND', '0.00', '2.34'],
     ]);
-    expect(rows[0]).toMatchObject({ 商户号: fx.identity.direct.mchid, 公众账号ID: fx.identity.direct.appid, 交易类型: 'JSAPI', 商品名称: '对账商品' });
+    expect(rows[0]).toMatchObject({
+      商户号: fx.identity.direct.mchid,
+      公众账号ID: fx.identity.direct.appid,
+      交易类型: 'JSAPI',
+      商品名称: '对账商品',
+    });
     const fees = feeFen(1234) + feeFen(1) - feeFen(234);
     expect(summary).toEqual({
       总交易单数: '3',
@@ -137,11 +157,17 @@ describe('trade bill', () => {
 
 describe('fund flow bill', () => {
   it('books income net of fees and the refund as an expense, with a running balance', async () => {
-    const meta = (await get(`/v3/bill/fundflowbill?bill_date=${payDay}&account_type=BASIC`)).json as { download_url: string; hash_value: string };
+    const meta = (await get(`/v3/bill/fundflowbill?bill_date=${payDay}&account_type=BASIC`)).json as {
+      download_url: string;
+      hash_value: string;
+    };
     const u = new URL(meta.download_url);
     const file = await get(`${u.pathname}${u.search}`);
     expect(createHash('sha1').update(file.raw).digest('hex')).toBe(meta.hash_value);
-    const { rows, summary } = Formatter.castCsvBill(file.raw) as { rows: Array<Record<string, string>>; summary: Record<string, string> };
+    const { rows, summary } = Formatter.castCsvBill(file.raw) as {
+      rows: Array<Record<string, string>>;
+      summary: Record<string, string>;
+    };
     const in1 = 1234 - feeFen(1234);
     const in2 = 1 - feeFen(1);
     const out = 234 - feeFen(234);
@@ -150,8 +176,16 @@ describe('fund flow bill', () => {
       ['收入', yuan(in2), yuan(in1 + in2)],
       ['支出', yuan(out), yuan(in1 + in2 - out)],
     ]);
-    expect(summary).toEqual({ 资金流水总笔数: '3', 收入笔数: '2', 收入金额: yuan(in1 + in2), 支出笔数: '1', 支出金额: yuan(out) });
-    expect((await get(`/v3/bill/fundflowbill?bill_date=${payDay}&account_type=OPERATION`)).json).toMatchObject({ code: 'NO_STATEMENT_EXIST' });
+    expect(summary).toEqual({
+      资金流水总笔数: '3',
+      收入笔数: '2',
+      收入金额: yuan(in1 + in2),
+      支出笔数: '1',
+      支出金额: yuan(out),
+    });
+    expect(
+      (await get(`/v3/bill/fundflowbill?bill_date=${payDay}&account_type=OPERATION`)).json,
+    ).toMatchObject({ code: 'NO_STATEMENT_EXIST' });
   });
 });
 

@@ -18,10 +18,14 @@ afterAll(() => {
 });
 
 it('starts on the given port, prints no secrets and exits 0 on SIGTERM', async () => {
-  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'cli.ts'), '--port', '0', '--data-dir', dir], {
-    cwd: resolve(__dirname, '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(__dirname, 'cli.ts'), '--port', '0', '--data-dir', dir],
+    {
+      cwd: resolve(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child = proc;
   let out = '';
   proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));

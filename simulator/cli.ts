@@ -22,9 +22,11 @@ async function main(): Promise<void> {
     return;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0..65535, got ${values.port}`);
   const timeScale = values['time-scale'] === undefined ? undefined : Number(values['time-scale']);
-  if (timeScale !== undefined && !(timeScale > 0)) throw new Error(`--time-scale must be a positive number, got ${values['time-scale']}`);
+  if (timeScale !== undefined && !(timeScale > 0))
+    throw new Error(`--time-scale must be a positive number, got ${values['time-scale']}`);
   const dataDir = resolve(values['data-dir']);
 
   const sim = await startSimulator({

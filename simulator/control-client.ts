@@ -52,7 +52,8 @@ export class SimControl implements SimulatorControl {
   /** `baseUrl` is the simulator URL (the one startSimulator or `npm run sim` printed). */
   constructor(baseUrl: string, opts: SimControlOptions = {}) {
     this.base = new URL(baseUrl);
-    if (this.base.protocol !== 'http:') throw new Error(`SimControl needs an http:// simulator URL, got ${baseUrl}`);
+    if (this.base.protocol !== 'http:')
+      throw new Error(`SimControl needs an http:// simulator URL, got ${baseUrl}`);
     this.timeoutMs = opts.timeoutMs ?? 120_000;
   }
 
@@ -96,7 +97,9 @@ export class SimControl implements SimulatorControl {
     return this.call('POST', `/sim/orders/${enc(outTradeNo)}/fail`, {}, opts);
   }
 
-  refunds(filter: { outTradeNo?: string; status?: RefundStatus; limit?: number } = {}): Promise<RefundRecord[]> {
+  refunds(
+    filter: { outTradeNo?: string; status?: RefundStatus; limit?: number } = {},
+  ): Promise<RefundRecord[]> {
     return this.call('GET', '/sim/refunds', filter);
   }
 
@@ -104,7 +107,11 @@ export class SimControl implements SimulatorControl {
     return this.call('GET', `/sim/refunds/${enc(outRefundNo)}`, { ...ref });
   }
 
-  setRefundOutcome(outRefundNo: string, outcome: RefundOutcome, opts: OrderRef & { now?: boolean } = {}): Promise<RefundRecord> {
+  setRefundOutcome(
+    outRefundNo: string,
+    outcome: RefundOutcome,
+    opts: OrderRef & { now?: boolean } = {},
+  ): Promise<RefundRecord> {
     return this.call('POST', `/sim/refunds/${enc(outRefundNo)}/outcome`, {}, { ...opts, outcome });
   }
 
@@ -174,7 +181,9 @@ export class SimControl implements SimulatorControl {
           agent: false,
           headers: {
             Accept: 'application/json',
-            ...(payload !== '' ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}),
+            ...(payload !== ''
+              ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) }
+              : {}),
           },
         },
         (res) => {
@@ -186,7 +195,13 @@ export class SimControl implements SimulatorControl {
             try {
               parsed = text === '' ? undefined : JSON.parse(text);
             } catch {
-              reject(new SimControlError(res.statusCode ?? 0, 'SIM.BAD_ANSWER', `not JSON from ${method} ${path}: ${text.slice(0, 200)}`));
+              reject(
+                new SimControlError(
+                  res.statusCode ?? 0,
+                  'SIM.BAD_ANSWER',
+                  `not JSON from ${method} ${path}: ${text.slice(0, 200)}`,
+                ),
+              );
               return;
             }
             const status = res.statusCode ?? 0;
@@ -206,7 +221,9 @@ export class SimControl implements SimulatorControl {
           res.on('error', reject);
         },
       );
-      req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${this.timeoutMs} ms`)));
+      req.setTimeout(this.timeoutMs, () =>
+        req.destroy(new Error(`${method} ${path}: no answer within ${this.timeoutMs} ms`)),
+      );
       req.on('error', reject);
       req.end(payload);
     });

@@ -36,7 +36,11 @@ function createBody(outTradeNo: string, over: Record<string, unknown> = {}): Rec
   };
 }
 
-const create = (outTradeNo: string, over: Record<string, unknown> = {}, timeoutMs?: number): Promise<RawAnswer> =>
+const create = (
+  outTradeNo: string,
+  over: Record<string, unknown> = {},
+  timeoutMs?: number,
+): Promise<RawAnswer> =>
   rawRequest(fx.sim.url, fx.identity, {
     merchant: 'direct',
     method: 'POST',
@@ -156,7 +160,16 @@ describe('the payer', () => {
       merchant: 'partner',
       method: 'POST',
       path: '/v3/pay/partner/transactions/jsapi',
-      body: { sp_appid: p.spAppid, sp_mchid: p.spMchid, sub_mchid: p.subMchid, description: 'x', out_trade_no: o, notify_url: 'http://127.0.0.1:9/n', amount: { total: 1 }, payer: { sp_openid: 'o' } },
+      body: {
+        sp_appid: p.spAppid,
+        sp_mchid: p.spMchid,
+        sub_mchid: p.subMchid,
+        description: 'x',
+        out_trade_no: o,
+        notify_url: 'http://127.0.0.1:9/n',
+        amount: { total: 1 },
+        payer: { sp_openid: 'o' },
+      },
     });
     expect(partner.status).toBe(200);
     expect((await controlError(ctl.order(o))).code).toBe('SIM.ORDER_AMBIGUOUS');
@@ -171,7 +184,11 @@ describe('refund outcomes', () => {
       merchant: 'direct',
       method: 'POST',
       path: '/v3/refund/domestic/refunds',
-      body: { out_trade_no: outTradeNo, out_refund_no: outRefundNo, amount: { refund: refundFen, total: 100, currency: 'CNY' } },
+      body: {
+        out_trade_no: outTradeNo,
+        out_refund_no: outRefundNo,
+        amount: { refund: refundFen, total: 100, currency: 'CNY' },
+      },
     });
 
   it('a CLOSED refund frees its amount; a final refund cannot change outcome', async () => {
@@ -277,10 +294,16 @@ describe('event log', () => {
     expect(mine[4]?.summary).toMatch(/delivery #0/);
     const api = await ctl.events({ kind: 'api', outTradeNo: o });
     expect(api.map((e) => e.status)).toEqual([200, 403]);
-    expect(api[1]).toMatchObject({ code: 'OUT_TRADE_NO_USED', method: 'POST', path: '/v3/pay/transactions/jsapi' });
+    expect(api[1]).toMatchObject({
+      code: 'OUT_TRADE_NO_USED',
+      method: 'POST',
+      path: '/v3/pay/transactions/jsapi',
+    });
     expect(api[0]?.requestExcerpt).toContain(o);
     expect(api[0]?.responseExcerpt).toContain('prepay_id');
-    expect((await ctl.events({ minStatus: 400, afterSeq: start })).every((e) => (e.status ?? 0) >= 400)).toBe(true);
+    expect((await ctl.events({ minStatus: 400, afterSeq: start })).every((e) => (e.status ?? 0) >= 400)).toBe(
+      true,
+    );
     expect((await ctl.events({ pathContains: '/jsapi', afterSeq: start })).length).toBe(2);
     const last = await ctl.events({ afterSeq: start, limit: 2 });
     expect(last).toHaveLength(2);
@@ -313,7 +336,12 @@ function rawControl(method: string, path: string, body?: string): Promise<{ stat
     const req = request(new URL(path, fx.sim.url), { method, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
+        }),
+      );
     });
     req.on('error', reject);
     req.end(body ?? '');

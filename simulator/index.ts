@@ -10,7 +10,13 @@ import { DEFAULT_SETTINGS, Engine } from './internal/engine';
 import { EventLog } from './internal/events';
 import { FaultBook } from './internal/faults';
 import { HttpPoster } from './internal/http-client';
-import { generateIdentity, readIdentity, writeIdentity, type KeyMode, type SimIdentity } from './internal/identity';
+import {
+  generateIdentity,
+  readIdentity,
+  writeIdentity,
+  type KeyMode,
+  type SimIdentity,
+} from './internal/identity';
 import { Notifier } from './internal/notifier';
 import { Scheduler } from './internal/scheduler';
 import { JournalStore } from './internal/store';
@@ -81,7 +87,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
   const store = new JournalStore(dataDir);
   const savedClock = store.get<ClockState>('meta', 'clock');
   const clock = new VirtualClock(savedClock, opts.timeScale ?? savedClock?.timeScale ?? 1);
-  let settings: SimSettings = { ...DEFAULT_SETTINGS, ...(store.get<Partial<SimSettings>>('meta', 'settings') ?? {}) };
+  let settings: SimSettings = {
+    ...DEFAULT_SETTINGS,
+    ...(store.get<Partial<SimSettings>>('meta', 'settings') ?? {}),
+  };
   const saveClock = (): void => store.put('meta', 'clock', clock.state());
   saveClock();
   const events = new EventLog(dataDir, opts.log);
@@ -114,7 +123,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     kick,
   });
   const sched = new Scheduler(clock, [engine, notifier], (e) =>
-    events.add({ kind: 'system', at: clock.now(), summary: `timed work failed: ${e instanceof Error ? e.message : String(e)}` }),
+    events.add({
+      kind: 'system',
+      at: clock.now(),
+      summary: `timed work failed: ${e instanceof Error ? e.message : String(e)}`,
+    }),
   );
   late.scheduler = sched;
   const bills = new Bills(engine, clock, () => url);
@@ -164,7 +177,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       } else if (path.startsWith('/v3/')) {
         void handleApi({ identity: id, engine, bills, faults, events, clock, sleep }, req, res, body);
       } else {
-        const text = JSON.stringify({ code: 'RESOURCE_NOT_EXISTS', message: `no such path ${path}; WeChat Pay API is under /v3/, the simulator control API under /sim/` });
+        const text = JSON.stringify({
+          code: 'RESOURCE_NOT_EXISTS',
+          message: `no such path ${path}; WeChat Pay API is under /v3/, the simulator control API under /sim/`,
+        });
         res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' });
         res.end(text);
       }
@@ -221,7 +237,9 @@ function readBody(req: IncomingMessage, res: ServerResponse, then: (body: Buffer
   req.on('end', () => {
     if (tooBig) {
       res.writeHead(413, { 'Content-Type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ code: 'PARAM_ERROR', message: `request body larger than ${MAX_BODY_BYTES} bytes` }));
+      res.end(
+        JSON.stringify({ code: 'PARAM_ERROR', message: `request body larger than ${MAX_BODY_BYTES} bytes` }),
+      );
       return;
     }
     then(Buffer.concat(chunks));

@@ -2,7 +2,13 @@
 // virtual time, success rules, key switching, notification faults and replay.
 import { RETRY_SCHEDULE_MS } from './index';
 import { startFixture, type SimFixture } from './test-support/fixture';
-import { startReceiver, strictAnswer, type Answer, type Receiver, type ReceivedCallback } from './test-support/notify-receiver';
+import {
+  startReceiver,
+  strictAnswer,
+  type Answer,
+  type Receiver,
+  type ReceivedCallback,
+} from './test-support/notify-receiver';
 import { allPlatformKeys, rawRequest } from './test-support/raw-client';
 
 let fx: SimFixture;
@@ -12,7 +18,10 @@ let n = 0;
 beforeAll(async () => {
   // A nearly frozen virtual clock: only advance() moves it, so schedule boundaries are exact to the millisecond.
   fx = await startFixture({ notifyTimeoutMs: 400, timeScale: 1e-9 });
-  rx = await startReceiver({ trustedKeys: allPlatformKeys(fx.identity), apiV3Key: fx.identity.direct.apiV3Key });
+  rx = await startReceiver({
+    trustedKeys: allPlatformKeys(fx.identity),
+    apiV3Key: fx.identity.direct.apiV3Key,
+  });
 });
 afterAll(async () => {
   await fx?.dispose();
@@ -52,11 +61,14 @@ async function createAndPay(totalFen = 1): Promise<string> {
   return no;
 }
 
-const receivedFor = (no: string): ReceivedCallback[] => rx.received.filter((r) => r.resource?.out_trade_no === no);
+const receivedFor = (no: string): ReceivedCallback[] =>
+  rx.received.filter((r) => r.resource?.out_trade_no === no);
 
 /** Answers callbacks of order `no` with `fn(k)` (k = 1 for its first callback); others strictly. */
 function answerFor(no: () => string, fn: (k: number) => Answer): void {
-  rx.setAnswer((cb) => (cb.resource?.out_trade_no === no() ? fn(receivedFor(no()).length) : strictAnswer(cb)));
+  rx.setAnswer((cb) =>
+    cb.resource?.out_trade_no === no() ? fn(receivedFor(no()).length) : strictAnswer(cb),
+  );
 }
 
 describe('delivery', () => {
@@ -71,7 +83,12 @@ describe('delivery', () => {
     expect(cb.envelope).toMatchObject({
       event_type: 'TRANSACTION.SUCCESS',
       resource_type: 'encrypt-resource',
-      resource: { algorithm: 'AEAD_AES_256_GCM', associated_data: 'transaction', original_type: 'transaction', nonce: expect.stringMatching(/^[0-9A-Za-z]{12}$/) },
+      resource: {
+        algorithm: 'AEAD_AES_256_GCM',
+        associated_data: 'transaction',
+        original_type: 'transaction',
+        nonce: expect.stringMatching(/^[0-9A-Za-z]{12}$/),
+      },
     });
     const order = await fx.sim.control.order(no);
     expect(cb.resource).toMatchObject({
@@ -90,7 +107,10 @@ describe('delivery', () => {
 
   it('follows the retry schedule in virtual time and gives up after the 15th retry', async () => {
     let no = '';
-    answerFor(() => no, () => ({ status: 500, body: '{"code":"FAIL","message":"busy"}' }));
+    answerFor(
+      () => no,
+      () => ({ status: 500, body: '{"code":"FAIL","message":"busy"}' }),
+    );
     no = await createAndPay();
     await fx.sim.control.advance(0);
     expect(receivedFor(no).length).toBe(1);
@@ -115,7 +135,10 @@ describe('delivery', () => {
 
   it('stops at the first 200 — even one carrying a FAIL body (the HTTP status decides)', async () => {
     let no = '';
-    answerFor(() => no, (k) => (k <= 3 ? { status: 503 } : { status: 200, body: '{"code":"FAIL","message":"ignored"}' }));
+    answerFor(
+      () => no,
+      (k) => (k <= 3 ? { status: 503 } : { status: 200, body: '{"code":"FAIL","message":"ignored"}' }),
+    );
     no = await createAndPay();
     await fx.sim.control.advance(25 * 3600e3);
     expect(receivedFor(no).length).toBe(4);
@@ -125,7 +148,10 @@ describe('delivery', () => {
 
   it.each([[201], [302], [400], [404]])('treats HTTP %i as a failure', async (status) => {
     let no = '';
-    answerFor(() => no, (k) => (k === 1 ? { status } : { status: 204 }));
+    answerFor(
+      () => no,
+      (k) => (k === 1 ? { status } : { status: 204 }),
+    );
     no = await createAndPay();
     await fx.sim.control.advance(15_000);
     const [rec] = await fx.sim.control.notifications({ outTradeNo: no });
@@ -137,7 +163,10 @@ describe('delivery', () => {
 
   it('counts no answer within the timeout as a failure', async () => {
     let no = '';
-    answerFor(() => no, (k) => (k === 1 ? 'hang' : { status: 204 }));
+    answerFor(
+      () => no,
+      (k) => (k === 1 ? 'hang' : { status: 204 }),
+    );
     no = await createAndPay();
     await fx.sim.control.advance(15_000);
     const [rec] = await fx.sim.control.notifications({ outTradeNo: no });
@@ -155,7 +184,15 @@ describe('delivery', () => {
       merchant: 'direct',
       method: 'POST',
       path: '/v3/pay/transactions/jsapi',
-      body: { appid: fx.identity.direct.appid, mchid: fx.identity.direct.mchid, description: 'x', out_trade_no: outTradeNo, notify_url: url, amount: { total: 1 }, payer: { openid: 'o' } },
+      body: {
+        appid: fx.identity.direct.appid,
+        mchid: fx.identity.direct.mchid,
+        description: 'x',
+        out_trade_no: outTradeNo,
+        notify_url: url,
+        amount: { total: 1 },
+        payer: { openid: 'o' },
+      },
     });
     await fx.sim.control.pay(outTradeNo);
     await fx.sim.control.advance(30_000);
@@ -170,7 +207,10 @@ describe('key modes', () => {
     await fx.sim.control.setKeyMode('direct', 'publicKey');
     const no = await createAndPay();
     await fx.sim.control.advance(0);
-    expect(receivedFor(no)[0]).toMatchObject({ serial: fx.identity.platform.publicKey.publicKeyId, signatureValid: true });
+    expect(receivedFor(no)[0]).toMatchObject({
+      serial: fx.identity.platform.publicKey.publicKeyId,
+      signatureValid: true,
+    });
   });
 
   it('mixes both keys while switching, and every callback verifies', async () => {
@@ -240,7 +280,9 @@ describe('faults', () => {
     await fx.sim.control.pay(a);
     await fx.sim.control.pay(b);
     await fx.sim.control.advance(5_000);
-    const order = rx.received.filter((r) => [a, b].includes(String(r.resource?.out_trade_no))).map((r) => r.resource?.out_trade_no);
+    const order = rx.received
+      .filter((r) => [a, b].includes(String(r.resource?.out_trade_no)))
+      .map((r) => r.resource?.out_trade_no);
     expect(order).toEqual([b, a]);
   });
 
@@ -284,21 +326,39 @@ describe('replay and refund callbacks', () => {
     expect(after.attempts.map((a) => a.kind)).toEqual(['delivery', 'replay']);
   });
 
-  it.each([['CLOSED'], ['ABNORMAL'], ['SUCCESS']] as const)('sends REFUND.%s for the chosen outcome', async (outcome) => {
-    const no = await createAndPay(100);
-    n += 1;
-    const outRefundNo = `RF${n}${Date.now().toString(36)}`;
-    const r = await rawRequest(fx.sim.url, fx.identity, {
-      merchant: 'direct',
-      method: 'POST',
-      path: '/v3/refund/domestic/refunds',
-      body: { out_trade_no: no, out_refund_no: outRefundNo, notify_url: rx.url, amount: { refund: 40, total: 100, currency: 'CNY' } },
-    });
-    expect(r.json).toMatchObject({ status: 'PROCESSING' });
-    await fx.sim.control.setRefundOutcome(outRefundNo, outcome, { now: true });
-    await fx.sim.control.advance(0);
-    const cb = rx.received.find((x) => x.resource?.out_refund_no === outRefundNo);
-    expect(cb).toMatchObject({ signatureValid: true, envelope: { event_type: `REFUND.${outcome}`, resource: { associated_data: 'refund', original_type: 'refund' } } });
-    expect(cb?.resource).toMatchObject({ refund_status: outcome, mchid: fx.identity.direct.mchid, amount: { refund: 40, total: 100 } });
-  });
+  it.each([['CLOSED'], ['ABNORMAL'], ['SUCCESS']] as const)(
+    'sends REFUND.%s for the chosen outcome',
+    async (outcome) => {
+      const no = await createAndPay(100);
+      n += 1;
+      const outRefundNo = `RF${n}${Date.now().toString(36)}`;
+      const r = await rawRequest(fx.sim.url, fx.identity, {
+        merchant: 'direct',
+        method: 'POST',
+        path: '/v3/refund/domestic/refunds',
+        body: {
+          out_trade_no: no,
+          out_refund_no: outRefundNo,
+          notify_url: rx.url,
+          amount: { refund: 40, total: 100, currency: 'CNY' },
+        },
+      });
+      expect(r.json).toMatchObject({ status: 'PROCESSING' });
+      await fx.sim.control.setRefundOutcome(outRefundNo, outcome, { now: true });
+      await fx.sim.control.advance(0);
+      const cb = rx.received.find((x) => x.resource?.out_refund_no === outRefundNo);
+      expect(cb).toMatchObject({
+        signatureValid: true,
+        envelope: {
+          event_type: `REFUND.${outcome}`,
+          resource: { associated_data: 'refund', original_type: 'refund' },
+        },
+      });
+      expect(cb?.resource).toMatchObject({
+        refund_status: outcome,
+        mchid: fx.identity.direct.mchid,
+        amount: { refund: 40, total: 100 },
+      });
+    },
+  );
 });

@@ -12,7 +12,10 @@ let n = 0;
 
 beforeAll(async () => {
   fx = await startFixture({ timeScale: 1e-9, notifyTimeoutMs: 300 });
-  rx = await startReceiver({ trustedKeys: allPlatformKeys(fx.identity), apiV3Key: fx.identity.direct.apiV3Key });
+  rx = await startReceiver({
+    trustedKeys: allPlatformKeys(fx.identity),
+    apiV3Key: fx.identity.direct.apiV3Key,
+  });
 });
 afterAll(async () => {
   await fx?.dispose();
@@ -118,7 +121,11 @@ it('completes a refund that was PROCESSING before the restart', async () => {
     merchant: 'direct',
     method: 'POST',
     path: '/v3/refund/domestic/refunds',
-    body: { out_trade_no: no, out_refund_no: outRefundNo, amount: { refund: 100, total: 100, currency: 'CNY' } },
+    body: {
+      out_trade_no: no,
+      out_refund_no: outRefundNo,
+      amount: { refund: 100, total: 100, currency: 'CNY' },
+    },
   });
   expect(r.json).toMatchObject({ status: 'PROCESSING' });
   await fx.restart();

@@ -2,7 +2,13 @@
 // variant fails exactly the check it targets.
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
 import { generateIdentity, type SimIdentity } from './index';
-import { BROKEN_KINDS, buildBrokenNotification, buildNotification, type BrokenKind, type BuiltNotification } from './testing';
+import {
+  BROKEN_KINDS,
+  buildBrokenNotification,
+  buildNotification,
+  type BrokenKind,
+  type BuiltNotification,
+} from './testing';
 
 let id: SimIdentity;
 beforeAll(async () => {
@@ -23,7 +29,9 @@ function check(n: BuiltNotification, apiV3Key: string): Verdict {
     [id.platform.publicKey.publicKeyId]: id.platform.publicKey.publicKeyPem,
   };
   const key = keys[h['Wechatpay-Serial'] ?? ''];
-  const env = JSON.parse(n.body) as { resource: { ciphertext: string; nonce: string; associated_data: string } };
+  const env = JSON.parse(n.body) as {
+    resource: { ciphertext: string; nonce: string; associated_data: string };
+  };
   let decrypted = true;
   try {
     Aes.AesGcm.decrypt(env.resource.ciphertext, apiV3Key, env.resource.nonce, env.resource.associated_data);
@@ -34,7 +42,11 @@ function check(n: BuiltNotification, apiV3Key: string): Verdict {
     knownSerial: key !== undefined,
     signature:
       key !== undefined &&
-      Rsa.verify(Formatter.response(h['Wechatpay-Timestamp']!, h['Wechatpay-Nonce']!, n.body), h['Wechatpay-Signature']!, Rsa.from(key, 'public')),
+      Rsa.verify(
+        Formatter.response(h['Wechatpay-Timestamp']!, h['Wechatpay-Nonce']!, n.body),
+        h['Wechatpay-Signature']!,
+        Rsa.from(key, 'public'),
+      ),
     fresh: Math.abs(Math.floor(Date.now() / 1000) - Number(h['Wechatpay-Timestamp'])) <= 300,
     decrypted,
   };
@@ -49,17 +61,33 @@ const spec = () => ({
 
 it('builds a notification that verifies and decrypts to the given resource', () => {
   const n = buildNotification({ ...spec(), id: 'EV-1', nonce: 'N0NCE' });
-  expect(check(n, id.direct.apiV3Key)).toEqual({ knownSerial: true, signature: true, fresh: true, decrypted: true });
+  expect(check(n, id.direct.apiV3Key)).toEqual({
+    knownSerial: true,
+    signature: true,
+    fresh: true,
+    decrypted: true,
+  });
   const env = JSON.parse(n.body) as { id: string; event_type: string; resource: Record<string, string> };
-  expect(env).toMatchObject({ id: 'EV-1', event_type: 'TRANSACTION.SUCCESS', resource: { associated_data: 'transaction', original_type: 'transaction' } });
+  expect(env).toMatchObject({
+    id: 'EV-1',
+    event_type: 'TRANSACTION.SUCCESS',
+    resource: { associated_data: 'transaction', original_type: 'transaction' },
+  });
   expect(n.headers['Wechatpay-Nonce']).toBe('N0NCE');
-  const plain = Aes.AesGcm.decrypt(env.resource.ciphertext!, id.direct.apiV3Key, env.resource.nonce!, env.resource.associated_data);
+  const plain = Aes.AesGcm.decrypt(
+    env.resource.ciphertext!,
+    id.direct.apiV3Key,
+    env.resource.nonce!,
+    env.resource.associated_data,
+  );
   expect(JSON.parse(plain)).toEqual(spec().resource);
 });
 
 it('uses refund defaults for REFUND.* events', () => {
   const n = buildNotification({ ...spec(), eventType: 'REFUND.SUCCESS' });
-  expect(JSON.parse(n.body)).toMatchObject({ resource: { associated_data: 'refund', original_type: 'refund' } });
+  expect(JSON.parse(n.body)).toMatchObject({
+    resource: { associated_data: 'refund', original_type: 'refund' },
+  });
 });
 
 const expected: Record<BrokenKind, Partial<Verdict>> = {

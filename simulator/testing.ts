@@ -2,7 +2,13 @@
 // ones — so notification handlers are tested with real crypto. Clients verify; nothing here verifies.
 import { randomUUID } from 'node:crypto';
 import { formatRfc3339Beijing } from './internal/clock';
-import { aesGcmEncrypt, randomAlnum, randomCertificateSerial, randomHex, signSha256Rsa } from './internal/crypto';
+import {
+  aesGcmEncrypt,
+  randomAlnum,
+  randomCertificateSerial,
+  randomHex,
+  signSha256Rsa,
+} from './internal/crypto';
 
 /** Input of buildNotification. `timestamp` is Unix seconds (default now); `id`/`nonce` default to random. */
 export interface NotificationSpec {
@@ -58,11 +64,17 @@ export const BROKEN_KINDS: readonly BrokenKind[] = [
 
 function defaults(eventType: string): { aad: string; original: string; summary: string } {
   if (eventType.startsWith('REFUND.')) return { aad: 'refund', original: 'refund', summary: '退款结果通知' };
-  if (eventType.startsWith('TRANSACTION.')) return { aad: 'transaction', original: 'transaction', summary: '支付成功' };
+  if (eventType.startsWith('TRANSACTION.'))
+    return { aad: 'transaction', original: 'transaction', summary: '支付成功' };
   return { aad: '', original: 'security', summary: '通知' };
 }
 
-function bodyOf(spec: NotificationSpec, timestamp: number, apiV3Key: string, mutateCiphertext: boolean): string {
+function bodyOf(
+  spec: NotificationSpec,
+  timestamp: number,
+  apiV3Key: string,
+  mutateCiphertext: boolean,
+): string {
   const d = defaults(spec.eventType);
   const aad = spec.associatedData ?? d.aad;
   const nonce = randomAlnum(12);
@@ -88,7 +100,12 @@ function bodyOf(spec: NotificationSpec, timestamp: number, apiV3Key: string, mut
   });
 }
 
-function headersFor(timestamp: number, nonce: string, signature: string, serial: string): Record<string, string> {
+function headersFor(
+  timestamp: number,
+  nonce: string,
+  signature: string,
+  serial: string,
+): Record<string, string> {
   return {
     'Content-Type': 'application/json',
     'Wechatpay-Timestamp': String(timestamp),
@@ -116,7 +133,8 @@ export function buildBrokenNotification(kind: BrokenKind, spec: NotificationSpec
   const nonce = spec.nonce ?? randomAlnum(32);
   const key = kind === 'wrongKey' ? randomAlnum(32) : spec.apiV3Key;
   const body = bodyOf(spec, timestamp, key, kind === 'tamperedCiphertext');
-  const signed = kind === 'badSignature' ? `${timestamp}\n${nonce}\n${body}\n\n` : `${timestamp}\n${nonce}\n${body}\n`;
+  const signed =
+    kind === 'badSignature' ? `${timestamp}\n${nonce}\n${body}\n\n` : `${timestamp}\n${nonce}\n${body}\n`;
   const signature = signSha256Rsa(signed, spec.signer.privateKeyPem);
   const serial = kind === 'wrongSerial' ? randomCertificateSerial() : spec.signer.serial;
   return { headers: headersFor(timestamp, nonce, signature, serial), body };

@@ -77,6 +77,11 @@ export function parseCollectionsConfig(raw: unknown, source = 'collections.json'
   if (!isPlainObject(raw)) throw new Error(`${source}: the top level must be an object with "collections"`);
   const list = raw.collections;
   if (!Array.isArray(list)) throw new Error(`${source}: "collections" must be an array`);
+  for (const key of Object.keys(raw)) {
+    if (key !== 'collections' && key !== 'description') {
+      throw new Error(`${source}: unknown top-level key "${key}" (expected description, collections)`);
+    }
+  }
   const seen = new Set<string>();
   const collections = list.map((item: unknown, i): CollectionSpec => {
     const at = `${source}: collections[${i}]`;

@@ -9,7 +9,13 @@ import { paramError, wx, WxError } from './errors';
 import type { FaultBook, FaultContext } from './faults';
 import { isJsonObject, type JsonObject } from './fields';
 import type { SimIdentity } from './identity';
-import { anonymousSigner, findMerchant, responseSigner, type KnownMerchant, type PlatformSigner } from './keys';
+import {
+  anonymousSigner,
+  findMerchant,
+  responseSigner,
+  type KnownMerchant,
+  type PlatformSigner,
+} from './keys';
 import type { VirtualClock } from './clock';
 import type { MerchantMode } from '../types';
 
@@ -48,14 +54,26 @@ function routes(d: ApiDeps): Route[] {
   const create = (family: MerchantMode) => (call: ApiCall, p: string[]) =>
     e.createTransaction(call, family, p[0] as Channel);
   return [
-    { method: 'POST', pattern: /^\/v3\/pay\/transactions\/(jsapi|native|h5|app)$/, handler: create('direct') },
-    { method: 'POST', pattern: /^\/v3\/pay\/partner\/transactions\/(jsapi|native|h5|app)$/, handler: create('partner') },
+    {
+      method: 'POST',
+      pattern: /^\/v3\/pay\/transactions\/(jsapi|native|h5|app)$/,
+      handler: create('direct'),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/v3\/pay\/partner\/transactions\/(jsapi|native|h5|app)$/,
+      handler: create('partner'),
+    },
     {
       method: 'GET',
       pattern: /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/,
       handler: (c, p) => e.queryByOutTradeNo(c, 'direct', p[0] ?? ''),
     },
-    { method: 'GET', pattern: /^\/v3\/pay\/transactions\/id\/([^/]+)$/, handler: (c, p) => e.queryById(c, 'direct', p[0] ?? '') },
+    {
+      method: 'GET',
+      pattern: /^\/v3\/pay\/transactions\/id\/([^/]+)$/,
+      handler: (c, p) => e.queryById(c, 'direct', p[0] ?? ''),
+    },
     {
       method: 'GET',
       pattern: /^\/v3\/pay\/partner\/transactions\/out-trade-no\/([^/]+)$/,
@@ -77,7 +95,11 @@ function routes(d: ApiDeps): Route[] {
       handler: (c, p) => e.close(c, 'partner', p[0] ?? ''),
     },
     { method: 'POST', pattern: /^\/v3\/refund\/domestic\/refunds$/, handler: (c) => e.createRefund(c) },
-    { method: 'GET', pattern: /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/, handler: (c, p) => e.queryRefund(c, p[0] ?? '') },
+    {
+      method: 'GET',
+      pattern: /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/,
+      handler: (c, p) => e.queryRefund(c, p[0] ?? ''),
+    },
     { method: 'GET', pattern: /^\/v3\/bill\/tradebill$/, handler: (c) => d.bills.tradeBill(c) },
     { method: 'GET', pattern: /^\/v3\/bill\/fundflowbill$/, handler: (c) => d.bills.fundFlowBill(c) },
     {
@@ -131,7 +153,11 @@ export function authenticate(
   const mchid = a.mchid ?? '';
   const merchant = findMerchant(identity, mchid);
   if (!merchant) {
-    throw wx.signError('商户号不存在或未开通APIv3', { field: 'mchid', location: 'authorization', issue: `unknown mchid ${mchid}` });
+    throw wx.signError('商户号不存在或未开通APIv3', {
+      field: 'mchid',
+      location: 'authorization',
+      issue: `unknown mchid ${mchid}`,
+    });
   }
   if ((a.serial_no ?? '').toUpperCase() !== merchant.keys.merchantSerial.toUpperCase()) {
     throw wx.signError('商户证书序列号有误，请使用签名私钥匹配的证书序列号', {
@@ -223,7 +249,11 @@ export async function handleApi(
       requestId,
       ...(code !== undefined ? { code } : {}),
       ...(merchant ? { mchid: merchant.mchid } : {}),
-      ...(result?.outTradeNo !== undefined ? { outTradeNo: result.outTradeNo } : faultCtx.outTradeNo !== undefined ? { outTradeNo: faultCtx.outTradeNo } : {}),
+      ...(result?.outTradeNo !== undefined
+        ? { outTradeNo: result.outTradeNo }
+        : faultCtx.outTradeNo !== undefined
+          ? { outTradeNo: faultCtx.outTradeNo }
+          : {}),
       ...(result?.outRefundNo !== undefined ? { outRefundNo: result.outRefundNo } : {}),
       ...(excerpt(bodyText) !== undefined ? { requestExcerpt: excerpt(bodyText) } : {}),
       ...(excerpt(answered) !== undefined ? { responseExcerpt: excerpt(answered) } : {}),
@@ -235,11 +265,24 @@ export async function handleApi(
   if (hangBefore && !(await d.sleep(hangBefore.hangMs ?? DEFAULT_HANG_MS))) return;
 
   try {
-    if (errorBefore) throw new WxError(errorBefore.status ?? 500, errorBefore.code ?? 'SYSTEM_ERROR', '系统错误（模拟故障）');
-    merchant = authenticate(d.identity, method, url, headerValue(req, 'authorization'), bodyText, Math.floor(Date.now() / 1000));
+    if (errorBefore)
+      throw new WxError(
+        errorBefore.status ?? 500,
+        errorBefore.code ?? 'SYSTEM_ERROR',
+        '系统错误（模拟故障）',
+      );
+    merchant = authenticate(
+      d.identity,
+      method,
+      url,
+      headerValue(req, 'authorization'),
+      bodyText,
+      Math.floor(Date.now() / 1000),
+    );
     const route = routes(d).find((r) => r.pattern.test(path));
     if (!route) throw new WxError(404, 'RESOURCE_NOT_EXISTS', `请求的接口不存在：${path}`);
-    if (route.method !== method) throw new WxError(405, 'METHOD_NOT_ALLOWED', `${path} 只支持 ${route.method}`);
+    if (route.method !== method)
+      throw new WxError(405, 'METHOD_NOT_ALLOWED', `${path} 只支持 ${route.method}`);
     const params = (route.pattern.exec(path) ?? []).slice(1).map((p) => safeDecode(p));
     let body: JsonObject = {};
     if (method === 'POST' && bodyText.trim() !== '') {
@@ -258,13 +301,18 @@ export async function handleApi(
     result = 'raw' in out ? { status: 200, raw: out } : out;
   } catch (e) {
     const err = e instanceof WxError ? e : wx.systemError();
-    if (!(e instanceof WxError)) d.events.add({ kind: 'system', at: d.clock.now(), summary: `internal error: ${String(e)}` });
+    if (!(e instanceof WxError))
+      d.events.add({ kind: 'system', at: d.clock.now(), summary: `internal error: ${String(e)}` });
     result = { status: err.status, json: err.body() };
   }
 
   // Faults after processing: the work is done (and persisted) but the answer is lost or late.
   const errorAfter = d.faults.take('api.error', faultCtx, (f) => f.when === 'after');
-  if (errorAfter) result = { status: errorAfter.status ?? 500, json: { code: errorAfter.code ?? 'SYSTEM_ERROR', message: '系统错误（模拟故障）' } };
+  if (errorAfter)
+    result = {
+      status: errorAfter.status ?? 500,
+      json: { code: errorAfter.code ?? 'SYSTEM_ERROR', message: '系统错误（模拟故障）' },
+    };
   const hangAfter = d.faults.take('api.timeout', faultCtx, (f) => (f.when ?? 'after') === 'after');
   if (hangAfter && !(await d.sleep(hangAfter.hangMs ?? DEFAULT_HANG_MS))) return;
   if (res.destroyed) {
@@ -286,8 +334,15 @@ export async function handleApi(
   const signer = merchant
     ? responseSigner(d.identity, merchant.keys.keyMode, requestedSerial)
     : anonymousSigner(d.identity, requestedSerial);
-  const answered = sendSigned(res, result.status, result.status === 204 ? undefined : result.json, signer, requestId);
-  const code = isJsonObject(result.json) && typeof result.json.code === 'string' ? result.json.code : undefined;
+  const answered = sendSigned(
+    res,
+    result.status,
+    result.status === 204 ? undefined : result.json,
+    signer,
+    requestId,
+  );
+  const code =
+    isJsonObject(result.json) && typeof result.json.code === 'string' ? result.json.code : undefined;
   logAndReturn(result.status, answered, code);
 }
 
@@ -311,7 +366,8 @@ function scopeOf(path: string, body: string): { outTradeNo?: string } {
   if (body.includes('out_trade_no')) {
     try {
       const parsed: unknown = JSON.parse(body);
-      if (isJsonObject(parsed) && typeof parsed.out_trade_no === 'string') return { outTradeNo: parsed.out_trade_no };
+      if (isJsonObject(parsed) && typeof parsed.out_trade_no === 'string')
+        return { outTradeNo: parsed.out_trade_no };
     } catch {
       // not JSON: no scope
     }

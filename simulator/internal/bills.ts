@@ -47,7 +47,12 @@ function row(fields: readonly (string | number)[]): string {
   return fields.map((f) => `\`${String(f)}`).join(',');
 }
 
-function csv(header: readonly string[], rows: readonly string[], caption: readonly string[], summary: string): Buffer {
+function csv(
+  header: readonly string[],
+  rows: readonly string[],
+  caption: readonly string[],
+  summary: string,
+): Buffer {
   const lines = [header.join(','), ...rows, caption.join(','), summary];
   // A UTF-8 BOM and CRLF lines as WeChat's bill files have; the last line ends with CRLF too.
   return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8')]);
@@ -83,7 +88,14 @@ export class Bills {
       .sort((a, b) => (a.successAt ?? 0) - (b.successAt ?? 0));
     const refunds = this.source
       .allRefunds()
-      .filter((r) => mine(r) && r.status === 'SUCCESS' && r.successAt !== undefined && r.successAt >= from && r.successAt < to)
+      .filter(
+        (r) =>
+          mine(r) &&
+          r.status === 'SUCCESS' &&
+          r.successAt !== undefined &&
+          r.successAt >= from &&
+          r.successAt < to,
+      )
       .sort((a, b) => (a.successAt ?? 0) - (b.successAt ?? 0));
 
     const rows: string[] = [];
@@ -204,7 +216,15 @@ export class Bills {
         '费率备注',
       ],
       rows,
-      ['总交易单数', '应结订单总金额', '退款总金额', '充值券退款总金额', '手续费总金额', '订单总金额', '申请退款总金额'],
+      [
+        '总交易单数',
+        '应结订单总金额',
+        '退款总金额',
+        '充值券退款总金额',
+        '手续费总金额',
+        '订单总金额',
+        '申请退款总金额',
+      ],
       row([count, yuan(settled), yuan(refunded), '0.00', yuan(fees), yuan(ordered), yuan(refunded)]),
     );
     return this.offer(call.merchant.mchid, body, gzip);
@@ -221,10 +241,19 @@ export class Bills {
     if (account !== 'BASIC') throw noStatement(date);
     const from = beijingMidnight(date) ?? 0;
     const to = from + DAY;
-    type Entry = { at: number; id: string; flowId: string; name: string; type: string; amountFen: number; ref: string };
+    type Entry = {
+      at: number;
+      id: string;
+      flowId: string;
+      name: string;
+      type: string;
+      amountFen: number;
+      ref: string;
+    };
     const entries: Entry[] = [];
     for (const o of this.source.allOrders()) {
-      if (o.mchid !== call.merchant.mchid || o.successAt === undefined || o.transactionId === undefined) continue;
+      if (o.mchid !== call.merchant.mchid || o.successAt === undefined || o.transactionId === undefined)
+        continue;
       entries.push({
         at: o.successAt,
         id: o.transactionId,
@@ -282,7 +311,19 @@ export class Bills {
     }
     if (rows.length === 0) throw noStatement(date);
     const body = csv(
-      ['记账时间', '微信支付业务单号', '资金流水单号', '业务名称', '业务类型', '收支类型', '收支金额(元)', '账户结余(元)', '资金变更提交申请人', '备注', '业务凭证号'],
+      [
+        '记账时间',
+        '微信支付业务单号',
+        '资金流水单号',
+        '业务名称',
+        '业务类型',
+        '收支类型',
+        '收支金额(元)',
+        '账户结余(元)',
+        '资金变更提交申请人',
+        '备注',
+        '业务凭证号',
+      ],
       rows,
       ['资金流水总笔数', '收入笔数', '收入金额', '支出笔数', '支出金额'],
       row([incomeCount + expenseCount, incomeCount, yuan(income), expenseCount, yuan(expense)]),
@@ -328,13 +369,15 @@ export class Bills {
     if (now < midnight + READY_AFTER_MIDNIGHT_MS) {
       throw new WxError(400, 'STATEMENT_CREATING', '账单生成中，请在次日10点后再申请');
     }
-    if (now - midnight > KEEP_DAYS * DAY) throw new WxError(400, 'NO_STATEMENT_EXIST', '账单只保留三个月，该日期的账单已不存在');
+    if (now - midnight > KEEP_DAYS * DAY)
+      throw new WxError(400, 'NO_STATEMENT_EXIST', '账单只保留三个月，该日期的账单已不存在');
     return date;
   }
 
   private tarType(call: ApiCall): boolean {
     const tar = call.query.get('tar_type');
-    if (tar !== null && tar !== 'GZIP') throw paramError('/tar_type', '压缩类型tar_type只能是GZIP或不传', 'query');
+    if (tar !== null && tar !== 'GZIP')
+      throw paramError('/tar_type', '压缩类型tar_type只能是GZIP或不传', 'query');
     return tar === 'GZIP';
   }
 

@@ -1,5 +1,12 @@
 // The virtual clock and WeChat's time formats.
-import { VirtualClock, beijingDate, beijingMidnight, formatBeijingDateTime, formatRfc3339Beijing, parseRfc3339 } from './clock';
+import {
+  VirtualClock,
+  beijingDate,
+  beijingMidnight,
+  formatBeijingDateTime,
+  formatRfc3339Beijing,
+  parseRfc3339,
+} from './clock';
 
 function fakeReal(start: number): { now: () => number; tick: (ms: number) => void } {
   let t = start;
@@ -75,10 +82,14 @@ describe('time formats', () => {
     expect(parseRfc3339(text)).toBe(ms);
   });
 
-  it.each(['2026-11-23 10:34:56+08:00', '2026-11-23T10:34:56', '2026-02-30T00:00:00+08:00', '2026-13-01T00:00:00Z', 'tomorrow', '2026-11-23T24:00:00Z'])(
-    'refuses %s',
-    (text) => {
-      expect(parseRfc3339(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '2026-11-23 10:34:56+08:00',
+    '2026-11-23T10:34:56',
+    '2026-02-30T00:00:00+08:00',
+    '2026-13-01T00:00:00Z',
+    'tomorrow',
+    '2026-11-23T24:00:00Z',
+  ])('refuses %s', (text) => {
+    expect(parseRfc3339(text)).toBeUndefined();
+  });
 });

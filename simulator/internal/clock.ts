@@ -109,7 +109,8 @@ export function parseRfc3339(text: string): number | undefined {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) return undefined;
   // Date.parse rolls 2026-02-31 over to March: refuse dates that do not exist.

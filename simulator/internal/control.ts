@@ -36,7 +36,13 @@ import type { Scheduler } from './scheduler';
 const TRADE_STATES: readonly TradeState[] = ['NOTPAY', 'SUCCESS', 'REFUND', 'CLOSED'];
 const REFUND_STATUSES: readonly RefundStatus[] = ['PROCESSING', 'SUCCESS', 'CLOSED', 'ABNORMAL'];
 const REFUND_OUTCOMES: readonly RefundOutcome[] = ['SUCCESS', 'CLOSED', 'ABNORMAL'];
-const NOTIFICATION_STATUSES: readonly NotificationStatus[] = ['pending', 'held', 'delivered', 'failed', 'dropped'];
+const NOTIFICATION_STATUSES: readonly NotificationStatus[] = [
+  'pending',
+  'held',
+  'delivered',
+  'failed',
+  'dropped',
+];
 const EVENT_KINDS: readonly EventKind[] = ['api', 'notify', 'payer', 'refund', 'control', 'clock', 'system'];
 const MAX_ADVANCE_MS = 400 * 24 * 3600 * 1000;
 
@@ -72,8 +78,10 @@ export class InProcessControl implements SimulatorControl {
   }
 
   setKeyMode(merchant: MerchantMode, mode: KeyMode): Promise<PublicIdentity> {
-    if (merchant !== 'direct' && merchant !== 'partner') throw bad(`merchant must be "direct" or "partner"; got ${String(merchant)}`);
-    if (!KEY_MODES.includes(mode)) throw bad(`mode must be one of ${KEY_MODES.join(', ')}; got ${String(mode)}`);
+    if (merchant !== 'direct' && merchant !== 'partner')
+      throw bad(`merchant must be "direct" or "partner"; got ${String(merchant)}`);
+    if (!KEY_MODES.includes(mode))
+      throw bad(`mode must be one of ${KEY_MODES.join(', ')}; got ${String(mode)}`);
     this.d.identity[merchant].keyMode = mode;
     this.d.saveIdentity();
     this.log(`key mode of ${merchant} merchant → ${mode}`);
@@ -104,7 +112,9 @@ export class InProcessControl implements SimulatorControl {
     return Promise.resolve(this.d.engine.fail(outTradeNo, opts));
   }
 
-  refunds(filter: { outTradeNo?: string; status?: RefundStatus; limit?: number } = {}): Promise<RefundRecord[]> {
+  refunds(
+    filter: { outTradeNo?: string; status?: RefundStatus; limit?: number } = {},
+  ): Promise<RefundRecord[]> {
     return Promise.resolve(this.d.engine.listRefunds(filter));
   }
 
@@ -112,8 +122,13 @@ export class InProcessControl implements SimulatorControl {
     return Promise.resolve(this.d.engine.findRefund(outRefundNo, ref));
   }
 
-  setRefundOutcome(outRefundNo: string, outcome: RefundOutcome, opts: OrderRef & { now?: boolean } = {}): Promise<RefundRecord> {
-    if (!REFUND_OUTCOMES.includes(outcome)) throw bad(`outcome must be one of ${REFUND_OUTCOMES.join(', ')}; got ${String(outcome)}`);
+  setRefundOutcome(
+    outRefundNo: string,
+    outcome: RefundOutcome,
+    opts: OrderRef & { now?: boolean } = {},
+  ): Promise<RefundRecord> {
+    if (!REFUND_OUTCOMES.includes(outcome))
+      throw bad(`outcome must be one of ${REFUND_OUTCOMES.join(', ')}; got ${String(outcome)}`);
     return Promise.resolve(this.d.engine.setRefundOutcome(outRefundNo, outcome, opts));
   }
 
@@ -167,12 +182,15 @@ export class InProcessControl implements SimulatorControl {
 
   addFault(spec: FaultSpec): Promise<FaultRecord> {
     const rec = this.d.faults.add(parseFaultSpec(spec));
-    this.log(`fault added ${rec.kind} ${rec.id}${rec.outTradeNo ? ` for ${rec.outTradeNo}` : ''}${rec.count ? ` ×${rec.count}` : ''}`);
+    this.log(
+      `fault added ${rec.kind} ${rec.id}${rec.outTradeNo ? ` for ${rec.outTradeNo}` : ''}${rec.count ? ` ×${rec.count}` : ''}`,
+    );
     return Promise.resolve(rec);
   }
 
   removeFault(id: string): Promise<void> {
-    if (!this.d.faults.remove(id)) throw new ControlError(404, 'SIM.FAULT_NOT_FOUND', `no fault with id ${id}`);
+    if (!this.d.faults.remove(id))
+      throw new ControlError(404, 'SIM.FAULT_NOT_FOUND', `no fault with id ${id}`);
     this.log(`fault removed ${id}`);
     return Promise.resolve();
   }
@@ -198,15 +216,18 @@ export class InProcessControl implements SimulatorControl {
       switch (k) {
         case 'refundDelayMs':
         case 'closeGuardMs':
-          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad(`${k} must be a non-negative integer (ms)`);
+          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+            throw bad(`${k} must be a non-negative integer (ms)`);
           next[k] = v;
           break;
         case 'defaultRefundOutcome':
-          if (!REFUND_OUTCOMES.includes(v as RefundOutcome)) throw bad(`defaultRefundOutcome must be one of ${REFUND_OUTCOMES.join(', ')}`);
+          if (!REFUND_OUTCOMES.includes(v as RefundOutcome))
+            throw bad(`defaultRefundOutcome must be one of ${REFUND_OUTCOMES.join(', ')}`);
           next.defaultRefundOutcome = v as RefundOutcome;
           break;
         case 'switchingPublicKeyShare':
-          if (typeof v !== 'number' || v < 0 || v > 1) throw bad('switchingPublicKeyShare must be a number in [0, 1]');
+          if (typeof v !== 'number' || v < 0 || v > 1)
+            throw bad('switchingPublicKeyShare must be a number in [0, 1]');
           next.switchingPublicKeyShare = v;
           break;
         default:
@@ -220,7 +241,12 @@ export class InProcessControl implements SimulatorControl {
 
   private clockView(): ClockView {
     const nowMs = this.d.clock.now();
-    return { nowMs, now: formatRfc3339Beijing(nowMs), timeScale: this.d.clock.timeScale, offsetMs: nowMs - Date.now() };
+    return {
+      nowMs,
+      now: formatRfc3339Beijing(nowMs),
+      timeScale: this.d.clock.timeScale,
+      offsetMs: nowMs - Date.now(),
+    };
   }
 
   private log(summary: string): void {
@@ -265,7 +291,8 @@ function optInt(q: URLSearchParams, name: string): number | undefined {
 function optEnum<T extends string>(q: URLSearchParams, name: string, allowed: readonly T[]): T | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw bad(`${name} must be one of ${allowed.join(', ')}; got ${v}`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw bad(`${name} must be one of ${allowed.join(', ')}; got ${v}`);
   return v as T;
 }
 
@@ -278,7 +305,8 @@ const CONTROL_ROUTES: ControlRoute[] = [
   {
     method: 'GET',
     pattern: /^\/sim\/identity$/,
-    run: (c, _p, q) => (q.get('secrets') === 'true' || q.get('secrets') === '1' ? c.identityWithSecrets() : c.identity()),
+    run: (c, _p, q) =>
+      q.get('secrets') === 'true' || q.get('secrets') === '1' ? c.identityWithSecrets() : c.identity(),
   },
   {
     method: 'POST',
@@ -304,7 +332,11 @@ const CONTROL_ROUTES: ControlRoute[] = [
     pattern: /^\/sim\/orders\/([^/]+)\/pay-late$/,
     run: (c, p, q, b) => c.payLate(p[0] ?? '', { ...ref(q, b), ...bank(b) }),
   },
-  { method: 'POST', pattern: /^\/sim\/orders\/([^/]+)\/cancel$/, run: (c, p, q, b) => c.cancel(p[0] ?? '', ref(q, b)) },
+  {
+    method: 'POST',
+    pattern: /^\/sim\/orders\/([^/]+)\/cancel$/,
+    run: (c, p, q, b) => c.cancel(p[0] ?? '', ref(q, b)),
+  },
   {
     method: 'POST',
     pattern: /^\/sim\/orders\/([^/]+)\/fail$/,
@@ -320,17 +352,27 @@ const CONTROL_ROUTES: ControlRoute[] = [
       const status = optEnum(q, 'status', REFUND_STATUSES);
       const outTradeNo = q.get('outTradeNo') ?? undefined;
       return c.refunds(
-        withLimit({ ...(status ? { status } : {}), ...(outTradeNo ? { outTradeNo } : {}) }, optInt(q, 'limit')),
+        withLimit(
+          { ...(status ? { status } : {}), ...(outTradeNo ? { outTradeNo } : {}) },
+          optInt(q, 'limit'),
+        ),
       );
     },
   },
-  { method: 'GET', pattern: /^\/sim\/refunds\/([^/]+)$/, run: (c, p, q, b) => c.refund(p[0] ?? '', ref(q, b)) },
+  {
+    method: 'GET',
+    pattern: /^\/sim\/refunds\/([^/]+)$/,
+    run: (c, p, q, b) => c.refund(p[0] ?? '', ref(q, b)),
+  },
   {
     method: 'POST',
     pattern: /^\/sim\/refunds\/([^/]+)\/outcome$/,
     run: (c, p, q, b) => {
       if (b.now !== undefined && typeof b.now !== 'boolean') throw bad('now must be a boolean');
-      return c.setRefundOutcome(p[0] ?? '', b.outcome as RefundOutcome, { ...ref(q, b), now: b.now === true });
+      return c.setRefundOutcome(p[0] ?? '', b.outcome as RefundOutcome, {
+        ...ref(q, b),
+        now: b.now === true,
+      });
     },
   },
   {
@@ -342,7 +384,11 @@ const CONTROL_ROUTES: ControlRoute[] = [
       const eventType = q.get('eventType') ?? undefined;
       return c.notifications(
         withLimit(
-          { ...(status ? { status } : {}), ...(outTradeNo ? { outTradeNo } : {}), ...(eventType ? { eventType } : {}) },
+          {
+            ...(status ? { status } : {}),
+            ...(outTradeNo ? { outTradeNo } : {}),
+            ...(eventType ? { eventType } : {}),
+          },
           optInt(q, 'limit'),
         ),
       );
@@ -352,11 +398,23 @@ const CONTROL_ROUTES: ControlRoute[] = [
   { method: 'POST', pattern: /^\/sim\/notifications\/([^/]+)\/replay$/, run: (c, p) => c.replay(p[0] ?? '') },
   { method: 'GET', pattern: /^\/sim\/clock$/, run: (c) => c.clock() },
   { method: 'POST', pattern: /^\/sim\/clock\/advance$/, run: (c, _p, _q, b) => c.advance(b.ms as number) },
-  { method: 'POST', pattern: /^\/sim\/clock\/time-scale$/, run: (c, _p, _q, b) => c.setTimeScale(b.timeScale as number) },
+  {
+    method: 'POST',
+    pattern: /^\/sim\/clock\/time-scale$/,
+    run: (c, _p, _q, b) => c.setTimeScale(b.timeScale as number),
+  },
   { method: 'GET', pattern: /^\/sim\/faults$/, run: (c) => c.faults() },
-  { method: 'POST', pattern: /^\/sim\/faults$/, run: (c, _p, _q, b) => c.addFault(b as unknown as FaultSpec) },
+  {
+    method: 'POST',
+    pattern: /^\/sim\/faults$/,
+    run: (c, _p, _q, b) => c.addFault(b as unknown as FaultSpec),
+  },
   { method: 'DELETE', pattern: /^\/sim\/faults$/, run: (c) => c.clearFaults().then(() => ({ ok: true })) },
-  { method: 'DELETE', pattern: /^\/sim\/faults\/([^/]+)$/, run: (c, p) => c.removeFault(p[0] ?? '').then(() => ({ ok: true })) },
+  {
+    method: 'DELETE',
+    pattern: /^\/sim\/faults\/([^/]+)$/,
+    run: (c, p) => c.removeFault(p[0] ?? '').then(() => ({ ok: true })),
+  },
   { method: 'GET', pattern: /^\/sim\/events$/, run: (c, _p, q) => c.events(eventFilter(q)) },
   { method: 'GET', pattern: /^\/sim\/settings$/, run: (c) => c.settings() },
   { method: 'POST', pattern: /^\/sim\/settings$/, run: (c, _p, _q, b) => c.updateSettings(b) },
@@ -399,7 +457,10 @@ export async function handleControl(
       const order = orders.find((o) => o.prepayId === decodeURIComponent(cashier[1] ?? ''));
       if (!order) throw new ControlError(404, 'SIM.ORDER_NOT_FOUND', 'no order with this prepay_id');
       const html = cashierPage(order);
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(Buffer.byteLength(html)) });
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Length': String(Buffer.byteLength(html)),
+      });
       res.end(html);
       return;
     }
@@ -409,7 +470,9 @@ export async function handleControl(
       throw new ControlError(
         other ? 405 : 404,
         other ? 'SIM.METHOD_NOT_ALLOWED' : 'SIM.NOT_FOUND',
-        other ? `${method} is not allowed on ${path}` : `no control route ${method} ${path} (see simulator/README.md)`,
+        other
+          ? `${method} is not allowed on ${path}`
+          : `no control route ${method} ${path} (see simulator/README.md)`,
       );
     }
     let body: JsonObject = {};
@@ -429,24 +492,35 @@ export async function handleControl(
     sendJson(res, 200, result);
   } catch (e) {
     if (e instanceof ControlError) sendJson(res, e.status, { error: { code: e.code, message: e.message } });
-    else sendJson(res, 500, { error: { code: 'SIM.INTERNAL', message: e instanceof Error ? e.message : String(e) } });
+    else
+      sendJson(res, 500, {
+        error: { code: 'SIM.INTERNAL', message: e instanceof Error ? e.message : String(e) },
+      });
   }
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   if (res.destroyed) return;
   const body = JSON.stringify(value ?? null);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+  });
   res.end(body);
 }
 
 function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 function cashierPage(o: OrderRecord): string {
   const no = encodeURIComponent(o.outTradeNo);
-  const q = o.subMchid ? `?subMchid=${encodeURIComponent(o.subMchid)}` : `?mchid=${encodeURIComponent(o.mchid)}`;
+  const q = o.subMchid
+    ? `?subMchid=${encodeURIComponent(o.subMchid)}`
+    : `?mchid=${encodeURIComponent(o.mchid)}`;
   return `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>模拟收银台</title>
 <body style="font-family:sans-serif;max-width:28em;margin:2em auto">
 <h1>模拟收银台 (simulator cashier)</h1>

@@ -29,12 +29,28 @@ describe('AEAD_AES_256_GCM', () => {
     const ct = aesGcmEncrypt('{"交易":"成功"}', KEY, 'abcdefghijkl', 'transaction');
     expect(aesGcmDecrypt(ct, KEY, 'abcdefghijkl', 'transaction')).toBe('{"交易":"成功"}');
     expect(Aes.AesGcm.decrypt(ct, KEY, 'abcdefghijkl', 'transaction')).toBe('{"交易":"成功"}');
-    expect(aesGcmDecrypt(Aes.AesGcm.encrypt('x', KEY, 'abcdefghijkl', 'refund'), KEY, 'abcdefghijkl', 'refund')).toBe('x');
+    expect(
+      aesGcmDecrypt(Aes.AesGcm.encrypt('x', KEY, 'abcdefghijkl', 'refund'), KEY, 'abcdefghijkl', 'refund'),
+    ).toBe('x');
   });
 
   it.each<[string, (ct: string) => [string, string, string, string]]>([
-    ['a flipped ciphertext bit', (ct) => { const b = Buffer.from(ct, 'base64'); b[0] = (b[0] ?? 0) ^ 1; return [b.toString('base64'), KEY, 'abcdefghijkl', 'transaction']; }],
-    ['a flipped tag bit', (ct) => { const b = Buffer.from(ct, 'base64'); b[b.length - 1] = (b[b.length - 1] ?? 0) ^ 1; return [b.toString('base64'), KEY, 'abcdefghijkl', 'transaction']; }],
+    [
+      'a flipped ciphertext bit',
+      (ct) => {
+        const b = Buffer.from(ct, 'base64');
+        b[0] = (b[0] ?? 0) ^ 1;
+        return [b.toString('base64'), KEY, 'abcdefghijkl', 'transaction'];
+      },
+    ],
+    [
+      'a flipped tag bit',
+      (ct) => {
+        const b = Buffer.from(ct, 'base64');
+        b[b.length - 1] = (b[b.length - 1] ?? 0) ^ 1;
+        return [b.toString('base64'), KEY, 'abcdefghijkl', 'transaction'];
+      },
+    ],
     ['another key', (ct) => [ct, 'c'.repeat(32), 'abcdefghijkl', 'transaction']],
     ['another nonce', (ct) => [ct, KEY, 'abcdefghijkm', 'transaction']],
     ['another associated_data', (ct) => [ct, KEY, 'abcdefghijkl', 'refund']],
@@ -71,7 +87,9 @@ describe('SHA256withRSA', () => {
   });
 
   it('decrypts RSA-OAEP fields encrypted by an independent implementation', () => {
-    expect(rsaOaepDecrypt(Rsa.encrypt('敏感信息', Rsa.from(kp.publicKeyPem, 'public')), kp.privateKeyPem)).toBe('敏感信息');
+    expect(
+      rsaOaepDecrypt(Rsa.encrypt('敏感信息', Rsa.from(kp.publicKeyPem, 'public')), kp.privateKeyPem),
+    ).toBe('敏感信息');
   });
 });
 
@@ -101,7 +119,9 @@ describe('certificates', () => {
 
 describe('helpers', () => {
   it('canonical JSON ignores key order but not values', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 1, x: 2 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 2, y: 1 }] }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 1, x: 2 }], c: null } })).toBe(
+      canonicalJson({ a: { c: null, d: [1, { x: 2, y: 1 }] }, b: 1 }),
+    );
     expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: 2 }));
     expect(canonicalJson({ a: [1, 2] })).not.toBe(canonicalJson({ a: [2, 1] }));
   });

@@ -54,7 +54,12 @@ export function verifySha256Rsa(message: string, signatureB64: string, publicKey
 }
 
 /** AEAD_AES_256_GCM: base64(ciphertext || 16-byte tag) with the 32-byte APIv3 key, a 12-char nonce and AAD. */
-export function aesGcmEncrypt(plaintext: string, apiV3Key: string, nonce: string, associatedData: string): string {
+export function aesGcmEncrypt(
+  plaintext: string,
+  apiV3Key: string,
+  nonce: string,
+  associatedData: string,
+): string {
   const key = apiV3KeyBytes(apiV3Key);
   const cipher = createCipheriv('aes-256-gcm', key, Buffer.from(nonce, 'utf8'));
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
@@ -63,7 +68,12 @@ export function aesGcmEncrypt(plaintext: string, apiV3Key: string, nonce: string
 }
 
 /** Opens an AEAD_AES_256_GCM resource; throws when the tag does not verify (tampering, wrong key, wrong AAD). */
-export function aesGcmDecrypt(ciphertextB64: string, apiV3Key: string, nonce: string, associatedData: string): string {
+export function aesGcmDecrypt(
+  ciphertextB64: string,
+  apiV3Key: string,
+  nonce: string,
+  associatedData: string,
+): string {
   const key = apiV3KeyBytes(apiV3Key);
   const raw = Buffer.from(ciphertextB64, 'base64');
   if (raw.length < 17) throw new Error('ciphertext is shorter than the 16-byte GCM tag');
@@ -71,7 +81,9 @@ export function aesGcmDecrypt(ciphertextB64: string, apiV3Key: string, nonce: st
   decipher.setAAD(Buffer.from(associatedData, 'utf8'));
   decipher.setAuthTag(raw.subarray(raw.length - 16));
   // final() is what checks the tag: without it a tampered ciphertext would "decrypt".
-  return Buffer.concat([decipher.update(raw.subarray(0, raw.length - 16)), decipher.final()]).toString('utf8');
+  return Buffer.concat([decipher.update(raw.subarray(0, raw.length - 16)), decipher.final()]).toString(
+    'utf8',
+  );
 }
 
 function apiV3KeyBytes(apiV3Key: string): Buffer {

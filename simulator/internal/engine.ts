@@ -138,7 +138,13 @@ export class Engine implements TimedSource {
     let subOpenid: string | undefined;
     const payer = r.obj('payer', '支付者', channel === 'jsapi');
     if (family === 'direct') {
-      if (payer) openid = payer.str('openid', { label: '用户标识', required: channel === 'jsapi', minBytes: 1, maxBytes: 128 });
+      if (payer)
+        openid = payer.str('openid', {
+          label: '用户标识',
+          required: channel === 'jsapi',
+          minBytes: 1,
+          maxBytes: 128,
+        });
     } else if (payer) {
       spOpenid = payer.str('sp_openid', { label: '用户服务标识', minBytes: 1, maxBytes: 128 });
       subOpenid = payer.str('sub_openid', { label: '用户子标识', minBytes: 1, maxBytes: 128 });
@@ -170,7 +176,10 @@ export class Engine implements TimedSource {
     if (timeExpireText !== undefined) {
       const parsed = parseRfc3339(timeExpireText);
       if (parsed === undefined) {
-        throw paramError('/time_expire', '支付结束时间格式错误，请使用RFC 3339格式，如2026-11-23T10:34:56+08:00');
+        throw paramError(
+          '/time_expire',
+          '支付结束时间格式错误，请使用RFC 3339格式，如2026-11-23T10:34:56+08:00',
+        );
       }
       timeExpireAt = Math.min(Math.max(parsed, now + MIN_EXPIRE_MS), now + MAX_EXPIRE_MS);
     }
@@ -179,12 +188,14 @@ export class Engine implements TimedSource {
     const fingerprint = canonicalJson({ endpoint: `${family}/${channel}`, body: call.body });
     const existing = this.orderMap().get(key);
     if (existing) {
-      if (existing.fingerprint !== fingerprint) throw wx.outTradeNoUsed('商户订单号重复，且与原订单参数不一致');
+      if (existing.fingerprint !== fingerprint)
+        throw wx.outTradeNoUsed('商户订单号重复，且与原订单参数不一致');
       if (existing.tradeState === 'SUCCESS' || existing.tradeState === 'REFUND') {
         throw wx.tradeError('该订单已支付，请勿重复下单');
       }
       if (existing.tradeState === 'CLOSED') throw wx.orderClosed('订单已关闭，请使用新的商户订单号下单');
-      if (now >= existing.timeExpireAt) throw wx.orderClosed('订单已过支付结束时间，请使用新的商户订单号下单');
+      if (now >= existing.timeExpireAt)
+        throw wx.orderClosed('订单已过支付结束时间，请使用新的商户订单号下单');
       if (now - existing.prepayIssuedAt >= PREPAY_LIFETIME_MS) {
         existing.prepayId = newPrepayId(now);
         existing.prepayIssuedAt = now;
@@ -252,9 +263,17 @@ export class Engine implements TimedSource {
     const r = new FieldReader(call.body);
     let subMchid: string | undefined;
     if (family === 'direct') {
-      this.requireSameMchid(call, r.reqStr('mchid', { label: '直连商户号', minBytes: 1, maxBytes: 32 }), 'mchid');
+      this.requireSameMchid(
+        call,
+        r.reqStr('mchid', { label: '直连商户号', minBytes: 1, maxBytes: 32 }),
+        'mchid',
+      );
     } else {
-      this.requireSameMchid(call, r.reqStr('sp_mchid', { label: '服务商户号', minBytes: 1, maxBytes: 32 }), 'sp_mchid');
+      this.requireSameMchid(
+        call,
+        r.reqStr('sp_mchid', { label: '服务商户号', minBytes: 1, maxBytes: 32 }),
+        'sp_mchid',
+      );
       subMchid = r.reqStr('sub_mchid', { label: '子商户号', minBytes: 1, maxBytes: 32 });
       if (subMchid !== this.d.identity.partner.subMchid) throw wx.noAuth('特约商户号与服务商不存在受理关系');
     }
@@ -380,7 +399,9 @@ export class Engine implements TimedSource {
       if (!subMchid) throw paramError('/sub_mchid', '子商户号sub_mchid必填', 'query');
       if (subMchid !== this.d.identity.partner.subMchid) throw wx.noAuth('特约商户号与服务商不存在受理关系');
     }
-    const refund = this.refundMap().get(`${orderKey(call.merchant.merchant, call.merchant.mchid, subMchid, '')}${outRefundNo}`);
+    const refund = this.refundMap().get(
+      `${orderKey(call.merchant.merchant, call.merchant.mchid, subMchid, '')}${outRefundNo}`,
+    );
     if (!refund) throw wx.resourceNotExists('退款单不存在');
     return this.refundAnswer(refund);
   }
@@ -408,7 +429,12 @@ export class Engine implements TimedSource {
               algorithm: 'AEAD_AES_256_GCM',
               nonce,
               associated_data: 'certificate',
-              ciphertext: aesGcmEncrypt(cert.certificatePem, call.merchant.keys.apiV3Key, nonce, 'certificate'),
+              ciphertext: aesGcmEncrypt(
+                cert.certificatePem,
+                call.merchant.keys.apiV3Key,
+                nonce,
+                'certificate',
+              ),
             },
           },
         ],
@@ -431,11 +457,15 @@ export class Engine implements TimedSource {
     if (encrypted !== undefined) {
       const wanted = (call.requestedSerial ?? '').toUpperCase();
       const signer = signersFor(this.d.identity, 'switching').find((s) => s.serial.toUpperCase() === wanted);
-      if (!signer) throw paramError('/encrypted_echo_message', '加密字段需要在Wechatpay-Serial中指明所用平台证书或公钥');
+      if (!signer)
+        throw paramError('/encrypted_echo_message', '加密字段需要在Wechatpay-Serial中指明所用平台证书或公钥');
       try {
         out.decrypted_echo_message = rsaOaepDecrypt(encrypted, signer.privateKeyPem);
       } catch {
-        throw paramError('/encrypted_echo_message', '加密字段解密失败，请使用RSA-OAEP(SHA-1)与对应的平台公钥加密');
+        throw paramError(
+          '/encrypted_echo_message',
+          '加密字段解密失败，请使用RSA-OAEP(SHA-1)与对应的平台公钥加密',
+        );
       }
     }
     if (notifyUrl !== undefined) {
@@ -462,7 +492,8 @@ export class Engine implements TimedSource {
         (ref.mchid === undefined || o.mchid === ref.mchid) &&
         (ref.subMchid === undefined || o.subMchid === ref.subMchid),
     );
-    if (hits.length === 0) throw new ControlError(404, 'SIM.ORDER_NOT_FOUND', `no order with out_trade_no ${outTradeNo}`);
+    if (hits.length === 0)
+      throw new ControlError(404, 'SIM.ORDER_NOT_FOUND', `no order with out_trade_no ${outTradeNo}`);
     if (hits.length > 1) {
       throw new ControlError(
         409,
@@ -490,10 +521,18 @@ export class Engine implements TimedSource {
       throw new ControlError(409, 'SIM.ALREADY_PAID', `order ${outTradeNo} is already paid`);
     }
     if (order.tradeState === 'CLOSED') {
-      throw new ControlError(409, 'SIM.ORDER_CLOSED', `order ${outTradeNo} is closed; use payLate to simulate the close/pay race`);
+      throw new ControlError(
+        409,
+        'SIM.ORDER_CLOSED',
+        `order ${outTradeNo} is closed; use payLate to simulate the close/pay race`,
+      );
     }
     if (now >= order.timeExpireAt) {
-      throw new ControlError(409, 'SIM.ORDER_EXPIRED', `order ${outTradeNo} passed its time_expire; use payLate to pay anyway`);
+      throw new ControlError(
+        409,
+        'SIM.ORDER_EXPIRED',
+        `order ${outTradeNo} passed its time_expire; use payLate to pay anyway`,
+      );
     }
     if (now - order.prepayIssuedAt >= PREPAY_LIFETIME_MS) {
       throw new ControlError(
@@ -524,7 +563,11 @@ export class Engine implements TimedSource {
   fail(outTradeNo: string, ref: OrderRef & { reason?: string } = {}): OrderRecord {
     const order = this.findOrder(outTradeNo, ref);
     if (order.tradeState !== 'NOTPAY') {
-      throw new ControlError(409, 'SIM.NOT_PAYABLE', `order ${outTradeNo} is ${order.tradeState}, not NOTPAY`);
+      throw new ControlError(
+        409,
+        'SIM.NOT_PAYABLE',
+        `order ${outTradeNo} is ${order.tradeState}, not NOTPAY`,
+      );
     }
     return this.recordAction(order, 'fail', ref.reason ?? 'NOT_ENOUGH');
   }
@@ -539,9 +582,14 @@ export class Engine implements TimedSource {
         (ref.mchid === undefined || r.mchid === ref.mchid) &&
         (ref.subMchid === undefined || r.subMchid === ref.subMchid),
     );
-    if (hits.length === 0) throw new ControlError(404, 'SIM.REFUND_NOT_FOUND', `no refund with out_refund_no ${outRefundNo}`);
+    if (hits.length === 0)
+      throw new ControlError(404, 'SIM.REFUND_NOT_FOUND', `no refund with out_refund_no ${outRefundNo}`);
     if (hits.length > 1) {
-      throw new ControlError(409, 'SIM.REFUND_AMBIGUOUS', `out_refund_no ${outRefundNo} is ambiguous; pass mchid or subMchid`);
+      throw new ControlError(
+        409,
+        'SIM.REFUND_AMBIGUOUS',
+        `out_refund_no ${outRefundNo} is ambiguous; pass mchid or subMchid`,
+      );
     }
     return hits[0] as RefundRecord;
   }
@@ -549,14 +597,22 @@ export class Engine implements TimedSource {
   /** Refunds, oldest first. */
   listRefunds(f: { outTradeNo?: string; status?: RefundStatus; limit?: number } = {}): RefundRecord[] {
     const all = [...this.refundMap().values()]
-      .filter((r) => (f.outTradeNo === undefined || r.outTradeNo === f.outTradeNo) && (f.status === undefined || r.status === f.status))
+      .filter(
+        (r) =>
+          (f.outTradeNo === undefined || r.outTradeNo === f.outTradeNo) &&
+          (f.status === undefined || r.status === f.status),
+      )
       .sort((a, b) => a.createdAt - b.createdAt || a.key.localeCompare(b.key));
     const limit = f.limit ?? 500;
     return all.slice(Math.max(0, all.length - limit));
   }
 
   /** Chooses the outcome of a PROCESSING refund; `now` completes it immediately. */
-  setRefundOutcome(outRefundNo: string, outcome: RefundOutcome, opts: OrderRef & { now?: boolean } = {}): RefundRecord {
+  setRefundOutcome(
+    outRefundNo: string,
+    outcome: RefundOutcome,
+    opts: OrderRef & { now?: boolean } = {},
+  ): RefundRecord {
     const refund = this.findRefund(outRefundNo, opts);
     if (refund.status !== 'PROCESSING') {
       throw new ControlError(409, 'SIM.REFUND_FINAL', `refund ${outRefundNo} is already ${refund.status}`);
@@ -723,14 +779,29 @@ export class Engine implements TimedSource {
     this.requireFamily(call, family);
     if (family === 'direct') {
       const mchid = call.query.get('mchid');
-      if (!mchid) throw paramError('/mchid', '输入源“/query/mchid”映射到字段“直连商户号”必填性规则校验失败，此字段为必填项', 'query');
+      if (!mchid)
+        throw paramError(
+          '/mchid',
+          '输入源“/query/mchid”映射到字段“直连商户号”必填性规则校验失败，此字段为必填项',
+          'query',
+        );
       this.requireSameMchid(call, mchid, 'mchid');
       return orderKey('direct', mchid, undefined, outTradeNo);
     }
     const sp = call.query.get('sp_mchid');
     const sub = call.query.get('sub_mchid');
-    if (!sp) throw paramError('/sp_mchid', '输入源“/query/sp_mchid”映射到字段“服务商户号”必填性规则校验失败，此字段为必填项', 'query');
-    if (!sub) throw paramError('/sub_mchid', '输入源“/query/sub_mchid”映射到字段“子商户号”必填性规则校验失败，此字段为必填项', 'query');
+    if (!sp)
+      throw paramError(
+        '/sp_mchid',
+        '输入源“/query/sp_mchid”映射到字段“服务商户号”必填性规则校验失败，此字段为必填项',
+        'query',
+      );
+    if (!sub)
+      throw paramError(
+        '/sub_mchid',
+        '输入源“/query/sub_mchid”映射到字段“子商户号”必填性规则校验失败，此字段为必填项',
+        'query',
+      );
     this.requireSameMchid(call, sp, 'sp_mchid');
     return orderKey('partner', sp, sub, outTradeNo);
   }
@@ -768,7 +839,12 @@ export class Engine implements TimedSource {
 }
 
 /** Internal order key: `<mchid>|no` for direct, `<sp_mchid>/<sub_mchid>|no` for partner. */
-export function orderKey(family: MerchantMode, mchid: string, subMchid: string | undefined, outTradeNo: string): string {
+export function orderKey(
+  family: MerchantMode,
+  mchid: string,
+  subMchid: string | undefined,
+  outTradeNo: string,
+): string {
   return family === 'direct' ? `${mchid}|${outTradeNo}` : `${mchid}/${subMchid ?? ''}|${outTradeNo}`;
 }
 
@@ -778,7 +854,11 @@ export function checkNotifyUrl(value: string, pointer: string): void {
   try {
     u = new URL(value);
   } catch {
-    throw new WxError(400, 'PARAM_ERROR', '回调地址格式错误', { field: pointer, location: 'body', issue: 'notify_url is not a URL' });
+    throw new WxError(400, 'PARAM_ERROR', '回调地址格式错误', {
+      field: pointer,
+      location: 'body',
+      issue: 'notify_url is not a URL',
+    });
   }
   if (u.search !== '' || value.includes('?')) {
     throw new WxError(400, 'PARAM_ERROR', '回调地址不能携带参数', {

@@ -19,14 +19,19 @@ export class WxError extends Error {
 }
 
 /** 400 PARAM_ERROR for a body/query field, in WeChat's style (`detail.field` is a JSON pointer). */
-export function paramError(field: string, message: string, location: 'body' | 'query' | 'uri_template' = 'body'): WxError {
+export function paramError(
+  field: string,
+  message: string,
+  location: 'body' | 'query' | 'uri_template' = 'body',
+): WxError {
   return new WxError(400, 'PARAM_ERROR', message, { field, location });
 }
 
 /** Common WeChat errors, named by code. */
 export const wx = {
   invalidRequest: (message: string): WxError => new WxError(400, 'INVALID_REQUEST', message),
-  appidMchidNotMatch: (message = 'appid和mch_id不匹配'): WxError => new WxError(400, 'APPID_MCHID_NOT_MATCH', message),
+  appidMchidNotMatch: (message = 'appid和mch_id不匹配'): WxError =>
+    new WxError(400, 'APPID_MCHID_NOT_MATCH', message),
   mchNotExists: (message = '商户号不存在'): WxError => new WxError(400, 'MCH_NOT_EXISTS', message),
   orderClosed: (message = '订单已关闭'): WxError => new WxError(400, 'ORDER_CLOSED', message),
   signError: (message: string, detail?: Record<string, unknown>): WxError =>

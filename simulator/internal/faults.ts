@@ -29,7 +29,11 @@ export function parseFaultSpec(input: unknown): FaultSpec {
     if (typeof v !== 'string' || v === '') throw bad(`${name} must be a non-empty string`);
     spec[name] = v;
   };
-  const int = (name: 'count' | 'delayMs' | 'window' | 'hangMs' | 'status', min: number, max: number): void => {
+  const int = (
+    name: 'count' | 'delayMs' | 'window' | 'hangMs' | 'status',
+    min: number,
+    max: number,
+  ): void => {
     const v = input[name];
     if (v === undefined || v === null) return;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
@@ -49,10 +53,12 @@ export function parseFaultSpec(input: unknown): FaultSpec {
   int('status', 400, 599);
   const when = input.when;
   if (when !== undefined && when !== null) {
-    if (when !== 'before' && when !== 'after') throw bad(`when must be "before" or "after"; got ${JSON.stringify(when)}`);
+    if (when !== 'before' && when !== 'after')
+      throw bad(`when must be "before" or "after"; got ${JSON.stringify(when)}`);
     spec.when = when;
   }
-  if (spec.kind === 'notify.delay' && spec.delayMs === undefined) throw bad('notify.delay needs delayMs (virtual ms)');
+  if (spec.kind === 'notify.delay' && spec.delayMs === undefined)
+    throw bad('notify.delay needs delayMs (virtual ms)');
   const known = new Set([
     'kind',
     'outTradeNo',
@@ -109,7 +115,9 @@ export class FaultBook {
 
   /** The first active fault of `kind` matching `ctx` (and `extra`), consumed once (count-limited ones expire at 0). */
   take(kind: FaultKind, ctx: FaultContext, extra?: (f: FaultRecord) => boolean): FaultRecord | undefined {
-    const f = this.list().find((r) => r.kind === kind && matches(r, ctx) && (extra === undefined || extra(r)));
+    const f = this.list().find(
+      (r) => r.kind === kind && matches(r, ctx) && (extra === undefined || extra(r)),
+    );
     if (!f) return undefined;
     const updated: FaultRecord = { ...f, hits: f.hits + 1 };
     if (updated.remaining !== undefined) updated.remaining -= 1;

@@ -60,11 +60,18 @@ export class FieldReader {
     const src = `输入源“/${this.location}${pointer}”映射到值字段“${rule.label}”`;
     const v = this.data[name];
     if (v === undefined || v === null) {
-      if (rule.required) throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
+      if (rule.required)
+        throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
       return undefined;
     }
     if (typeof v !== 'string') {
-      throw fail(this.location, pointer, `${src}类型规则校验失败，期望为字符串`, `${name} must be a string`, v);
+      throw fail(
+        this.location,
+        pointer,
+        `${src}类型规则校验失败，期望为字符串`,
+        `${name} must be a string`,
+        v,
+      );
     }
     const bytes = utf8Bytes(v);
     if (rule.minBytes !== undefined && bytes < rule.minBytes) {
@@ -108,11 +115,18 @@ export class FieldReader {
     const src = `输入源“/${this.location}${pointer}”映射到值字段“${rule.label}”`;
     const v = this.data[name];
     if (v === undefined || v === null) {
-      if (rule.required) throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
+      if (rule.required)
+        throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
       return undefined;
     }
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-      throw fail(this.location, pointer, `${src}类型规则校验失败，期望为整数`, `${name} must be an integer`, v);
+      throw fail(
+        this.location,
+        pointer,
+        `${src}类型规则校验失败，期望为整数`,
+        `${name} must be an integer`,
+        v,
+      );
     }
     if (rule.min !== undefined && v < rule.min) {
       throw fail(
@@ -146,7 +160,8 @@ export class FieldReader {
     const src = `输入源“/${this.location}${pointer}”映射到值字段“${label}”`;
     const v = this.data[name];
     if (v === undefined || v === null) {
-      if (required) throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
+      if (required)
+        throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
       return undefined;
     }
     if (!isJsonObject(v)) {

@@ -52,7 +52,9 @@ export class HttpPoster {
             if (size < MAX_BODY_BYTES) chunks.push(c);
             size += c.length;
           });
-          res.on('end', () => done({ status: res.statusCode, bodyExcerpt: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () =>
+            done({ status: res.statusCode, bodyExcerpt: Buffer.concat(chunks).toString('utf8') }),
+          );
           res.on('error', (e) => done({ status: res.statusCode, error: e.message }));
         },
       );

@@ -137,7 +137,11 @@ export async function generateIdentity(opts: IdentityOptions = {}): Promise<SimI
       keyMode: opts.partnerKeyMode ?? 'certificate',
     },
     platform: {
-      certificate: { certificatePem: platformPem, privateKeyPem: platformCertKp.privateKeyPem, serial: platformSerial },
+      certificate: {
+        certificatePem: platformPem,
+        privateKeyPem: platformCertKp.privateKeyPem,
+        serial: platformSerial,
+      },
       publicKey: {
         publicKeyPem: platformPubKp.publicKeyPem,
         privateKeyPem: platformPubKp.privateKeyPem,
@@ -176,7 +180,10 @@ export function publicIdentity(id: SimIdentity): PublicIdentity {
     direct,
     partner,
     platform: {
-      certificate: { certificatePem: id.platform.certificate.certificatePem, serial: id.platform.certificate.serial },
+      certificate: {
+        certificatePem: id.platform.certificate.certificatePem,
+        serial: id.platform.certificate.serial,
+      },
       publicKey: {
         publicKeyPem: id.platform.publicKey.publicKeyPem,
         publicKeyId: id.platform.publicKey.publicKeyId,

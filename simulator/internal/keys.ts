@@ -49,7 +49,11 @@ export function signersFor(id: SimIdentity, mode: KeyMode): PlatformSigner[] {
  * The key for an API response: the one the request's Wechatpay-Serial names if the merchant has it, else the
  * mode's default (certificate mode → certificate; public-key and switching → public key).
  */
-export function responseSigner(id: SimIdentity, mode: KeyMode, requestedSerial: string | undefined): PlatformSigner {
+export function responseSigner(
+  id: SimIdentity,
+  mode: KeyMode,
+  requestedSerial: string | undefined,
+): PlatformSigner {
   const available = signersFor(id, mode);
   if (requestedSerial) {
     const wanted = requestedSerial.trim().toUpperCase();

@@ -86,7 +86,8 @@ export class Notifier implements TimedSource {
   private seq = 0;
 
   constructor(private readonly d: NotifierDeps) {
-    for (const n of d.store.all<NotificationRecord>(COLLECTION).values()) this.seq = Math.max(this.seq, n.seq);
+    for (const n of d.store.all<NotificationRecord>(COLLECTION).values())
+      this.seq = Math.max(this.seq, n.seq);
   }
 
   /** Creates, persists and schedules a notification (faults: delay, reorder). */
@@ -159,7 +160,9 @@ export class Notifier implements TimedSource {
   }
 
   /** Notifications matching the filter, oldest first. */
-  list(f: { outTradeNo?: string; status?: NotificationStatus; eventType?: string; limit?: number } = {}): NotificationRecord[] {
+  list(
+    f: { outTradeNo?: string; status?: NotificationStatus; eventType?: string; limit?: number } = {},
+  ): NotificationRecord[] {
     const all = [...this.d.store.all<NotificationRecord>(COLLECTION).values()]
       .filter(
         (n) =>
@@ -176,7 +179,11 @@ export class Notifier implements TimedSource {
   async replay(id: string): Promise<NotificationRecord> {
     const rec = this.get(id);
     const now = this.d.clock.now();
-    const attempt = await this.post(rec, { kind: 'replay', n: Math.max(0, rec.deliveries - 1), scheduledAt: now });
+    const attempt = await this.post(rec, {
+      kind: 'replay',
+      n: Math.max(0, rec.deliveries - 1),
+      scheduledAt: now,
+    });
     const cur = this.get(id);
     cur.attempts.push(attempt);
     if (attempt.ok && cur.status !== 'delivered') {
@@ -315,7 +322,9 @@ export class Notifier implements TimedSource {
     const timestamp = String(Math.floor(Date.now() / 1000) - (o.stale ? STALE_SECONDS : 0));
     const nonce = randomAlnum(32);
     // A probe carries a well-formed signature over a different message: only verification can tell.
-    const signed = o.badSignature ? `${timestamp}\n${nonce}\n${rec.body} \n` : `${timestamp}\n${nonce}\n${rec.body}\n`;
+    const signed = o.badSignature
+      ? `${timestamp}\n${nonce}\n${rec.body} \n`
+      : `${timestamp}\n${nonce}\n${rec.body}\n`;
     const signature = signSha256Rsa(signed, signer.privateKeyPem);
     const at = this.d.clock.now();
     const realAt = Date.now();
@@ -356,11 +365,16 @@ export class Notifier implements TimedSource {
   }
 
   private logAttempt(rec: NotificationRecord, a: NotificationAttempt): void {
-    const outcome = a.dropped ? 'dropped (fault)' : a.status !== undefined ? String(a.status) : (a.error ?? 'no answer');
+    const outcome = a.dropped
+      ? 'dropped (fault)'
+      : a.status !== undefined
+        ? String(a.status)
+        : (a.error ?? 'no answer');
     const flags = [a.staleTimestamp ? 'stale timestamp' : '', a.badSignature ? 'bad signature probe' : '']
       .filter(Boolean)
       .join(', ');
-    const warning = a.badSignature && a.status !== undefined && a.status < 300 ? ' — WARNING: probe accepted' : '';
+    const warning =
+      a.badSignature && a.status !== undefined && a.status < 300 ? ' — WARNING: probe accepted' : '';
     const ev: Parameters<EventLog['add']>[0] = {
       kind: 'notify',
       at: a.at,

@@ -40,7 +40,12 @@ export function transactionJson(o: OrderRecord): Record<string, unknown> {
     out.payer = payer;
   }
   out.amount = paid
-    ? { total: o.totalFen, payer_total: o.payerTotalFen ?? o.totalFen, currency: o.currency, payer_currency: o.currency }
+    ? {
+        total: o.totalFen,
+        payer_total: o.payerTotalFen ?? o.totalFen,
+        currency: o.currency,
+        payer_currency: o.currency,
+      }
     : { total: o.totalFen, currency: o.currency, payer_currency: o.currency };
   return out;
 }
@@ -87,6 +92,11 @@ export function refundNotificationResource(r: RefundRecord, payerTotalFen: numbe
   out.refund_status = r.status;
   if (r.successAt !== undefined) out.success_time = formatRfc3339Beijing(r.successAt);
   out.user_received_account = r.userReceivedAccount;
-  out.amount = { total: r.totalFen, refund: r.refundFen, payer_total: payerTotalFen, payer_refund: r.refundFen };
+  out.amount = {
+    total: r.totalFen,
+    refund: r.refundFen,
+    payer_total: payerTotalFen,
+    payer_refund: r.refundFen,
+  };
   return out;
 }

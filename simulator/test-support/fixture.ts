@@ -17,7 +17,10 @@ export interface SimFixture {
 }
 
 /** Generates an identity (once per call: do it in beforeAll) and starts a simulator in a fresh temp folder. */
-export async function startFixture(extra: Partial<SimulatorOptions> = {}, identity?: SimIdentity): Promise<SimFixture> {
+export async function startFixture(
+  extra: Partial<SimulatorOptions> = {},
+  identity?: SimIdentity,
+): Promise<SimFixture> {
   const id = identity ?? (await generateIdentity());
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-sim-'));
   const fx: SimFixture = {

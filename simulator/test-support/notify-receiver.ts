@@ -76,7 +76,11 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
         serial,
         signatureValid:
           key !== undefined &&
-          Rsa.verify(Formatter.response(timestamp, h('wechatpay-nonce'), body), h('wechatpay-signature'), Rsa.from(key, 'public')),
+          Rsa.verify(
+            Formatter.response(timestamp, h('wechatpay-nonce'), body),
+            h('wechatpay-signature'),
+            Rsa.from(key, 'public'),
+          ),
         timestampFresh: Math.abs(Math.floor(Date.now() / 1000) - Number(timestamp)) <= 300,
         answeredStatus: 0,
       };

@@ -42,8 +42,17 @@ export function rawRequest(baseUrl: string, identity: SimIdentity, r: RawRequest
   const nonce = r.auth?.nonce ?? Formatter.nonce();
   const signature =
     r.auth?.signature ??
-    Rsa.sign(Formatter.request(r.method, r.path, timestamp, nonce, body), Rsa.from(m.merchantPrivateKeyPem, 'private'));
-  const authorization = Formatter.authorization(r.auth?.mchid ?? mchid, nonce, signature, timestamp, r.auth?.serial ?? m.merchantSerial);
+    Rsa.sign(
+      Formatter.request(r.method, r.path, timestamp, nonce, body),
+      Rsa.from(m.merchantPrivateKeyPem, 'private'),
+    );
+  const authorization = Formatter.authorization(
+    r.auth?.mchid ?? mchid,
+    nonce,
+    signature,
+    timestamp,
+    r.auth?.serial ?? m.merchantSerial,
+  );
   const sent = r.tamperBody ? r.tamperBody(body) : body;
   const url = new URL(r.path, baseUrl);
   return new Promise((resolve, reject) => {
@@ -54,7 +63,9 @@ export function rawRequest(baseUrl: string, identity: SimIdentity, r: RawRequest
         agent: false,
         headers: {
           Accept: 'application/json',
-          ...(sent !== '' ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(sent)) } : {}),
+          ...(sent !== ''
+            ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(sent)) }
+            : {}),
           ...(r.noAuth ? {} : { Authorization: authorization }),
           ...(r.headers ?? {}),
         },
@@ -76,7 +87,9 @@ export function rawRequest(baseUrl: string, identity: SimIdentity, r: RawRequest
         res.on('error', reject);
       },
     );
-    req.setTimeout(r.timeoutMs ?? 10_000, () => req.destroy(new Error(`timeout after ${r.timeoutMs ?? 10_000} ms`)));
+    req.setTimeout(r.timeoutMs ?? 10_000, () =>
+      req.destroy(new Error(`timeout after ${r.timeoutMs ?? 10_000} ms`)),
+    );
     req.on('error', reject);
     req.end(sent);
   });

@@ -46,7 +46,13 @@ interface ContractOps {
   queryByOutTradeNo(outTradeNo: string): Promise<TradeView>;
   queryByTransactionId(transactionId: string): Promise<TradeView>;
   close(outTradeNo: string): Promise<void>;
-  refund(p: { outTradeNo: string; outRefundNo: string; refundFen: number; totalFen: number; notifyUrl?: string }): Promise<{
+  refund(p: {
+    outTradeNo: string;
+    outRefundNo: string;
+    refundFen: number;
+    totalFen: number;
+    notifyUrl?: string;
+  }): Promise<{
     status: string;
     refundId: string;
   }>;
@@ -67,7 +73,10 @@ function trustedKeys(identity: SimIdentity, keyMode: KeyMode): Record<string, st
   const p = identity.platform;
   if (keyMode === 'certificate') return { [p.certificate.serial]: p.certificate.certificatePem };
   if (keyMode === 'publicKey') return { [p.publicKey.publicKeyId]: p.publicKey.publicKeyPem };
-  return { [p.certificate.serial]: p.certificate.certificatePem, [p.publicKey.publicKeyId]: p.publicKey.publicKeyPem };
+  return {
+    [p.certificate.serial]: p.certificate.certificatePem,
+    [p.publicKey.publicKeyId]: p.publicKey.publicKeyPem,
+  };
 }
 
 interface AxiosLikeError {
@@ -119,7 +128,12 @@ const axiosPlugin: ContractClient = {
       // Ask for the key this client holds (required for PUB_KEY_ID mode in production).
       headers: { 'Wechatpay-Serial': Object.keys(keys)[0] },
     });
-    async function req<T>(path: string, method: 'get' | 'post', data?: unknown, config: Record<string, unknown> = {}): Promise<AxiosResponse<T>> {
+    async function req<T>(
+      path: string,
+      method: 'get' | 'post',
+      data?: unknown,
+      config: Record<string, unknown> = {},
+    ): Promise<AxiosResponse<T>> {
       try {
         return await client.request<T>(path, method, data, config);
       } catch (e) {
@@ -132,7 +146,8 @@ const axiosPlugin: ContractClient = {
       totalFen: d.amount.total,
       outTradeNo: d.out_trade_no,
     });
-    const queryParams = family === 'direct' ? { mchid } : { sp_mchid: mchid, sub_mchid: identity.partner.subMchid };
+    const queryParams =
+      family === 'direct' ? { mchid } : { sp_mchid: mchid, sub_mchid: identity.partner.subMchid };
     const prefix = family === 'direct' ? 'v3/pay/transactions' : 'v3/pay/partner/transactions';
     return {
       async createJsapi(p) {
@@ -162,17 +177,27 @@ const axiosPlugin: ContractClient = {
         return { prepayId: r.data.prepay_id };
       },
       async queryByOutTradeNo(no) {
-        const r = await req<TradeJson>(`${prefix}/out-trade-no/{out_trade_no}`, 'get', undefined, { params: queryParams, out_trade_no: no });
+        const r = await req<TradeJson>(`${prefix}/out-trade-no/{out_trade_no}`, 'get', undefined, {
+          params: queryParams,
+          out_trade_no: no,
+        });
         return trade(r.data);
       },
       async queryByTransactionId(id) {
-        const r = await req<TradeJson>(`${prefix}/id/{transaction_id}`, 'get', undefined, { params: queryParams, transaction_id: id });
+        const r = await req<TradeJson>(`${prefix}/id/{transaction_id}`, 'get', undefined, {
+          params: queryParams,
+          transaction_id: id,
+        });
         return trade(r.data);
       },
       async close(no) {
-        const body = family === 'direct' ? { mchid } : { sp_mchid: mchid, sub_mchid: identity.partner.subMchid };
-        const r = await req<string>(`${prefix}/out-trade-no/{out_trade_no}/close`, 'post', body, { out_trade_no: no });
-        if (r.status !== 204) throw new ContractError('transport', r.status, 'UNEXPECTED', `close answered ${r.status}`);
+        const body =
+          family === 'direct' ? { mchid } : { sp_mchid: mchid, sub_mchid: identity.partner.subMchid };
+        const r = await req<string>(`${prefix}/out-trade-no/{out_trade_no}/close`, 'post', body, {
+          out_trade_no: no,
+        });
+        if (r.status !== 204)
+          throw new ContractError('transport', r.status, 'UNEXPECTED', `close answered ${r.status}`);
       },
       async refund(p) {
         const body: Record<string, unknown> = {
@@ -239,82 +264,129 @@ async function expectError(p: Promise<unknown>, status: number | undefined, code
 }
 
 describe.each(CLIENTS.map((c) => [c.name, c] as const))('%s', (_name, clientDef) => {
-  describe.each(FAMILIES.flatMap((f) => KEY_MODES.map((k) => [f, k] as const)))('%s merchant, %s key mode', (family, keyMode) => {
-    let ops: ContractOps;
-    let receiver: Receiver;
-    const ref = (): { mchid?: string; subMchid?: string } =>
-      family === 'direct' ? { mchid: identity.direct.mchid } : { subMchid: identity.partner.subMchid };
+  describe.each(FAMILIES.flatMap((f) => KEY_MODES.map((k) => [f, k] as const)))(
+    '%s merchant, %s key mode',
+    (family, keyMode) => {
+      let ops: ContractOps;
+      let receiver: Receiver;
+      const ref = (): { mchid?: string; subMchid?: string } =>
+        family === 'direct' ? { mchid: identity.direct.mchid } : { subMchid: identity.partner.subMchid };
 
-    beforeAll(async () => {
-      await sim.control.setKeyMode(family, keyMode);
-      ops = clientDef.make({ baseUrl: sim.url, identity, family, keyMode });
-      const m = family === 'direct' ? identity.direct : identity.partner;
-      receiver = await startReceiver({ trustedKeys: trustedKeys(identity, keyMode), apiV3Key: m.apiV3Key });
-    });
-    afterAll(async () => {
-      await receiver?.close();
-    });
+      beforeAll(async () => {
+        await sim.control.setKeyMode(family, keyMode);
+        ops = clientDef.make({ baseUrl: sim.url, identity, family, keyMode });
+        const m = family === 'direct' ? identity.direct : identity.partner;
+        receiver = await startReceiver({ trustedKeys: trustedKeys(identity, keyMode), apiV3Key: m.apiV3Key });
+      });
+      afterAll(async () => {
+        await receiver?.close();
+      });
 
-    const skip = !clientDef.supports(family, keyMode);
-    const maybe = skip ? it.skip : it;
+      const skip = !clientDef.supports(family, keyMode);
+      const maybe = skip ? it.skip : it;
 
-    maybe('creates idempotently, refuses an early close, closes after 5 minutes', async () => {
-      const outTradeNo = nextNo('C');
-      const input = { outTradeNo, totalFen: 1, description: '测试商品', notifyUrl: receiver.url, openid: 'o_contract_user' };
-      const first = await ops.createJsapi(input);
-      expect(first.prepayId).toMatch(/^wx\d{14}/);
-      expect((await ops.createJsapi(input)).prepayId).toBe(first.prepayId);
-      await expectError(ops.createJsapi({ ...input, totalFen: 2 }), 403, 'OUT_TRADE_NO_USED');
-      expect(await ops.queryByOutTradeNo(outTradeNo)).toMatchObject({ tradeState: 'NOTPAY', totalFen: 1, outTradeNo });
-      await expectError(ops.close(outTradeNo), 403, 'RULE_LIMIT');
-      await sim.control.advance(FIVE_MINUTES);
-      await ops.close(outTradeNo);
-      expect((await ops.queryByOutTradeNo(outTradeNo)).tradeState).toBe('CLOSED');
-      await ops.close(outTradeNo); // closing again is harmless
-      await expectError(ops.createJsapi(input), 400, 'ORDER_CLOSED');
-    });
+      maybe('creates idempotently, refuses an early close, closes after 5 minutes', async () => {
+        const outTradeNo = nextNo('C');
+        const input = {
+          outTradeNo,
+          totalFen: 1,
+          description: '测试商品',
+          notifyUrl: receiver.url,
+          openid: 'o_contract_user',
+        };
+        const first = await ops.createJsapi(input);
+        expect(first.prepayId).toMatch(/^wx\d{14}/);
+        expect((await ops.createJsapi(input)).prepayId).toBe(first.prepayId);
+        await expectError(ops.createJsapi({ ...input, totalFen: 2 }), 403, 'OUT_TRADE_NO_USED');
+        expect(await ops.queryByOutTradeNo(outTradeNo)).toMatchObject({
+          tradeState: 'NOTPAY',
+          totalFen: 1,
+          outTradeNo,
+        });
+        await expectError(ops.close(outTradeNo), 403, 'RULE_LIMIT');
+        await sim.control.advance(FIVE_MINUTES);
+        await ops.close(outTradeNo);
+        expect((await ops.queryByOutTradeNo(outTradeNo)).tradeState).toBe('CLOSED');
+        await ops.close(outTradeNo); // closing again is harmless
+        await expectError(ops.createJsapi(input), 400, 'ORDER_CLOSED');
+      });
 
-    maybe('sees a payment, refuses to close it, refunds it asynchronously and notifies verifiably', async () => {
-      const outTradeNo = nextNo('P');
-      await ops.createJsapi({ outTradeNo, totalFen: 300, description: '测试商品', notifyUrl: receiver.url, openid: 'o_contract_user' });
-      const paid = await sim.control.pay(outTradeNo, ref());
-      await sim.control.advance(0); // runs the due first delivery and waits for it
-      const byNo = await ops.queryByOutTradeNo(outTradeNo);
-      expect(byNo).toMatchObject({ tradeState: 'SUCCESS', transactionId: paid.transactionId, totalFen: 300 });
-      expect(await ops.queryByTransactionId(paid.transactionId ?? '')).toEqual(byNo);
-      await sim.control.advance(FIVE_MINUTES);
-      await expectError(ops.close(outTradeNo), 403, 'TRADE_ERROR');
+      maybe(
+        'sees a payment, refuses to close it, refunds it asynchronously and notifies verifiably',
+        async () => {
+          const outTradeNo = nextNo('P');
+          await ops.createJsapi({
+            outTradeNo,
+            totalFen: 300,
+            description: '测试商品',
+            notifyUrl: receiver.url,
+            openid: 'o_contract_user',
+          });
+          const paid = await sim.control.pay(outTradeNo, ref());
+          await sim.control.advance(0); // runs the due first delivery and waits for it
+          const byNo = await ops.queryByOutTradeNo(outTradeNo);
+          expect(byNo).toMatchObject({
+            tradeState: 'SUCCESS',
+            transactionId: paid.transactionId,
+            totalFen: 300,
+          });
+          expect(await ops.queryByTransactionId(paid.transactionId ?? '')).toEqual(byNo);
+          await sim.control.advance(FIVE_MINUTES);
+          await expectError(ops.close(outTradeNo), 403, 'TRADE_ERROR');
 
-      const cb = receiver.received.find((r) => r.resource?.out_trade_no === outTradeNo);
-      expect(cb).toMatchObject({ signatureValid: true, timestampFresh: true, answeredStatus: 204 });
-      expect(cb?.envelope?.event_type).toBe('TRANSACTION.SUCCESS');
-      expect(cb?.resource).toMatchObject({ trade_state: 'SUCCESS', transaction_id: paid.transactionId, amount: { total: 300 } });
+          const cb = receiver.received.find((r) => r.resource?.out_trade_no === outTradeNo);
+          expect(cb).toMatchObject({ signatureValid: true, timestampFresh: true, answeredStatus: 204 });
+          expect(cb?.envelope?.event_type).toBe('TRANSACTION.SUCCESS');
+          expect(cb?.resource).toMatchObject({
+            trade_state: 'SUCCESS',
+            transaction_id: paid.transactionId,
+            amount: { total: 300 },
+          });
 
-      const outRefundNo = nextNo('R');
-      const refund = await ops.refund({ outTradeNo, outRefundNo, refundFen: 100, totalFen: 300, notifyUrl: receiver.url });
-      expect(refund.status).toBe('PROCESSING');
-      expect((await ops.refund({ outTradeNo, outRefundNo, refundFen: 100, totalFen: 300, notifyUrl: receiver.url })).refundId).toBe(
-        refund.refundId,
+          const outRefundNo = nextNo('R');
+          const refund = await ops.refund({
+            outTradeNo,
+            outRefundNo,
+            refundFen: 100,
+            totalFen: 300,
+            notifyUrl: receiver.url,
+          });
+          expect(refund.status).toBe('PROCESSING');
+          expect(
+            (
+              await ops.refund({
+                outTradeNo,
+                outRefundNo,
+                refundFen: 100,
+                totalFen: 300,
+                notifyUrl: receiver.url,
+              })
+            ).refundId,
+          ).toBe(refund.refundId);
+          await expectError(
+            ops.refund({ outTradeNo, outRefundNo: nextNo('R'), refundFen: 201, totalFen: 300 }),
+            403,
+            'NOT_ENOUGH',
+          );
+          expect(await ops.queryRefund(outRefundNo)).toEqual({ status: 'PROCESSING', refundFen: 100 });
+          expect((await ops.queryByOutTradeNo(outTradeNo)).tradeState).toBe('REFUND');
+          await sim.control.advance(60_000);
+          expect((await ops.queryRefund(outRefundNo)).status).toBe('SUCCESS');
+          const refundCb = receiver.received.find((r) => r.resource?.out_refund_no === outRefundNo);
+          expect(refundCb).toMatchObject({ signatureValid: true, answeredStatus: 204 });
+          expect(refundCb?.envelope?.event_type).toBe('REFUND.SUCCESS');
+          expect(refundCb?.resource).toMatchObject({
+            refund_status: 'SUCCESS',
+            amount: { refund: 100, total: 300 },
+          });
+        },
       );
-      await expectError(
-        ops.refund({ outTradeNo, outRefundNo: nextNo('R'), refundFen: 201, totalFen: 300 }),
-        403,
-        'NOT_ENOUGH',
-      );
-      expect(await ops.queryRefund(outRefundNo)).toEqual({ status: 'PROCESSING', refundFen: 100 });
-      expect((await ops.queryByOutTradeNo(outTradeNo)).tradeState).toBe('REFUND');
-      await sim.control.advance(60_000);
-      expect((await ops.queryRefund(outRefundNo)).status).toBe('SUCCESS');
-      const refundCb = receiver.received.find((r) => r.resource?.out_refund_no === outRefundNo);
-      expect(refundCb).toMatchObject({ signatureValid: true, answeredStatus: 204 });
-      expect(refundCb?.envelope?.event_type).toBe('REFUND.SUCCESS');
-      expect(refundCb?.resource).toMatchObject({ refund_status: 'SUCCESS', amount: { refund: 100, total: 300 } });
-    });
 
-    maybe('answers 404 ORDER_NOT_EXIST for an unknown order', async () => {
-      await expectError(ops.queryByOutTradeNo(nextNo('N')), 404, 'ORDER_NOT_EXIST');
-    });
-  });
+      maybe('answers 404 ORDER_NOT_EXIST for an unknown order', async () => {
+        await expectError(ops.queryByOutTradeNo(nextNo('N')), 404, 'ORDER_NOT_EXIST');
+      });
+    },
+  );
 
   it('refuses (strict verification) an answer signed with a key the client does not hold', async () => {
     await sim.control.setKeyMode('direct', 'publicKey');
@@ -322,7 +394,13 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('%s', (_name, clientDef)
     const ops = clientDef.make({ baseUrl: sim.url, identity, family: 'direct', keyMode: 'certificate' });
     let caught: unknown;
     try {
-      await ops.createJsapi({ outTradeNo: nextNo('V'), totalFen: 1, description: 'x', notifyUrl: 'https://example.com/n', openid: 'o' });
+      await ops.createJsapi({
+        outTradeNo: nextNo('V'),
+        totalFen: 1,
+        description: 'x',
+        notifyUrl: 'https://example.com/n',
+        openid: 'o',
+      });
     } catch (e) {
       caught = e;
     }
@@ -330,7 +408,13 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('%s', (_name, clientDef)
     expect((caught as ContractError).kind).toBe('unverified');
     await sim.control.setKeyMode('direct', 'certificate');
     await expect(
-      ops.createJsapi({ outTradeNo: nextNo('V'), totalFen: 1, description: 'x', notifyUrl: 'https://example.com/n', openid: 'o' }),
+      ops.createJsapi({
+        outTradeNo: nextNo('V'),
+        totalFen: 1,
+        description: 'x',
+        notifyUrl: 'https://example.com/n',
+        openid: 'o',
+      }),
     ).resolves.toHaveProperty('prepayId');
   });
 });

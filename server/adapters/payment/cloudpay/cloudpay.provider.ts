@@ -1,0 +1,390 @@
+// The cloudPay provider: the PaymentProvider port over `cloud.cloudPay` (WeChat Pay API v2 through Cloud
+// Development's private channel). Answers arrive through that channel, not over the internet, so they carry no
+// signature we could check: their authenticity is the channel's. Notifications do not exist here: a successful payment
+// invokes a cloud function instead (see ../../functions/paycallback.handlers.ts), which any client can call too.
+import type {
+  ClosePaymentResult,
+  CreateH5PaymentInput,
+  CreateJsapiPaymentInput,
+  CreateNativePaymentInput,
+  CreateRefundInput,
+  FundFlowBill,
+  H5Payment,
+  JsapiPayment,
+  NativePayment,
+  PaymentNotificationEvent,
+  PaymentProvider,
+  PaymentQueryResult,
+  PaymentState,
+  PaymentTransaction,
+  Refund,
+  RefundQueryResult,
+  RefundStatus,
+  TradeBill,
+} from '../../../application/ports/payment-provider.port';
+import {
+  NotificationRejectedError,
+  ProviderError,
+  ProviderErrorCodes,
+} from '../../../application/ports/payment-provider.errors';
+import type { Fen } from '../../../domain/money';
+import type { CloudPayApi } from './cloudpay.api';
+import type { CloudPayConfig } from './cloudpay.config';
+import type { Answer, CallKind } from './cloudpay.wire';
+import {
+  badAnswer,
+  communicated,
+  fenField,
+  formatBeijingCompact,
+  listField,
+  parseBeijingCompact,
+  parseBeijingSpaced,
+  resultErrorCode,
+  resultFailure,
+  sdkFailure,
+  str,
+} from './cloudpay.wire';
+
+/** The clock and nonce source the provider needs (injected so tests and the local stack control them). */
+export interface CloudPayDeps {
+  /** Epoch milliseconds. */
+  nowMs(): number;
+  /** A fresh random nonce of 1–32 characters of [0-9A-Za-z] for every call. */
+  nonce(): string;
+}
+
+const OUT_TRADE_NO = /^[0-9A-Za-z_\-|*]{6,32}$/;
+const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
+const OPENID = /^[0-9A-Za-z_-]{1,128}$/;
+const NONCE = /^[0-9A-Za-z]{1,32}$/;
+// A prepay_id lives 2 hours (v2 and v3 alike).
+const PREPAY_TTL_MS = 2 * 3600_000;
+const MAX_EXPIRY_MS = 90 * 24 * 3600_000;
+const PAYMENT_STATES: ReadonlySet<string> = new Set<PaymentState>([
+  'SUCCESS',
+  'REFUND',
+  'NOTPAY',
+  'CLOSED',
+  'REVOKED',
+  'USERPAYING',
+  'PAYERROR',
+]);
+// v2 refund_status values → the port's statuses (CHANGE: the money could not go back to the payer's account).
+const REFUND_STATUSES: Readonly<Record<string, RefundStatus>> = {
+  SUCCESS: 'SUCCESS',
+  PROCESSING: 'PROCESSING',
+  REFUNDCLOSE: 'CLOSED',
+  CHANGE: 'ABNORMAL',
+};
+
+function invalid(operation: string, problem: string): never {
+  throw new ProviderError(ProviderErrorCodes.INVALID_ARGUMENT, `${operation}: ${problem}`, 'fatal', { operation });
+}
+
+function unsupported(operation: string, why: string): ProviderError {
+  return new ProviderError(ProviderErrorCodes.UNSUPPORTED, `cloudPay cannot ${operation}: ${why}`, 'fatal', { operation });
+}
+
+function chars(s: string): number {
+  return [...s].length;
+}
+
+function checkOutTradeNo(operation: string, v: unknown): string {
+  if (typeof v !== 'string' || !OUT_TRADE_NO.test(v)) invalid(operation, 'outTradeNo must be 6–32 of [0-9A-Za-z_-|*]');
+  return v;
+}
+
+function checkFen(operation: string, name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    invalid(operation, `${name} must be an integer number of fen ≥ ${min}`);
+  }
+  return v;
+}
+
+/** The PaymentProvider over cloudPay: JSAPI payments, query, close, refunds. Money in fen, times epoch ms. */
+export class CloudPayProvider implements PaymentProvider {
+  readonly id = 'cloudpay';
+
+  constructor(
+    private readonly api: CloudPayApi,
+    private readonly config: CloudPayConfig,
+    private readonly deps: CloudPayDeps,
+  ) {}
+
+  private nonce(): string {
+    const n = this.deps.nonce();
+    // A broken nonce source would make every call fail at WeChat with a confusing format error.
+    if (!NONCE.test(n)) throw new Error('CloudPayDeps.nonce() must return 1–32 characters of [0-9A-Za-z]');
+    return n;
+  }
+
+  private async call<T>(operation: string, kind: CallKind, send: () => Promise<T>): Promise<Answer> {
+    let raw: T;
+    try {
+      raw = await send();
+    } catch (e) {
+      throw sdkFailure(operation, kind, e);
+    }
+    return communicated(operation, kind, raw);
+  }
+
+  async createJsapiPayment(input: CreateJsapiPaymentInput): Promise<JsapiPayment> {
+    const op = 'createJsapiPayment';
+    const outTradeNo = checkOutTradeNo(op, input.outTradeNo);
+    const totalFee = checkFen(op, 'totalFen', input.totalFen, 1);
+    if (typeof input.description !== 'string' || chars(input.description) < 1 || chars(input.description) > 127) {
+      invalid(op, 'description must be a string of 1–127 characters');
+    }
+    if (typeof input.payerOpenid !== 'string' || !OPENID.test(input.payerOpenid)) {
+      invalid(op, 'payerOpenid must be an openid (1–128 of [0-9A-Za-z_-])');
+    }
+    // v2 attach is String(127): one shorter than v3's limit that the port states.
+    if (input.attach !== undefined && (typeof input.attach !== 'string' || chars(input.attach) > 127)) {
+      invalid(op, 'attach must be a string of at most 127 characters for cloudPay (v2)');
+    }
+    const now = this.deps.nowMs();
+    const expiresAtMs = input.expiresAtMs;
+    if (typeof expiresAtMs !== 'number' || !Number.isSafeInteger(expiresAtMs)) {
+      invalid(op, 'expiresAtMs must be an integer epoch-ms instant');
+    }
+    if (expiresAtMs <= now) invalid(op, 'expiresAtMs must be in the future');
+    if (expiresAtMs > now + MAX_EXPIRY_MS) invalid(op, 'expiresAtMs must be within 90 days');
+
+    const a = await this.call(op, 'write', () =>
+      this.api.unifiedOrder({
+        body: input.description,
+        outTradeNo,
+        spbillCreateIp: this.config.spbillCreateIp,
+        subMchId: this.config.subMchId,
+        totalFee,
+        envId: this.config.envId,
+        functionName: this.config.callbackFunctionName,
+        nonceStr: this.nonce(),
+        tradeType: 'JSAPI',
+        // v2: a sub_openid needs its sub_appid; the payer's openid is under the mini program's appid.
+        subAppid: this.config.appid,
+        subOpenid: input.payerOpenid,
+        timeExpire: formatBeijingCompact(expiresAtMs),
+        ...(input.attach !== undefined ? { attach: input.attach } : {}),
+      }),
+    );
+    if (a.resultCode !== 'SUCCESS') throw resultFailure(op, a);
+    const payment = a.payment;
+    if (typeof payment !== 'object' || payment === null) throw badAnswer(op, 'write', 'payment is missing');
+    const p = payment as Answer;
+    const pkg = str(p, 'package');
+    const timeStamp = str(p, 'timeStamp');
+    const nonceStr = str(p, 'nonceStr');
+    const paySign = str(p, 'paySign');
+    if (pkg === undefined || !pkg.startsWith('prepay_id=') || pkg.length <= 'prepay_id='.length) {
+      throw badAnswer(op, 'write', 'payment.package is not "prepay_id=…"');
+    }
+    if (timeStamp === undefined || !/^\d{1,12}$/.test(timeStamp)) throw badAnswer(op, 'write', 'payment.timeStamp is not epoch seconds');
+    if (nonceStr === undefined || paySign === undefined) throw badAnswer(op, 'write', 'payment.nonceStr or paySign is missing');
+    if (p.signType !== 'MD5') throw badAnswer(op, 'write', 'payment.signType is not MD5');
+    const appId = str(p, 'appId');
+    // wx.requestPayment fails unless the prepay belongs to this mini program; better to say so here.
+    if (appId !== undefined && appId !== this.config.appid) {
+      throw badAnswer(op, 'write', 'payment.appId is not the configured mini program');
+    }
+    const prepayId = pkg.slice('prepay_id='.length);
+    return {
+      prepayId,
+      // cloudPay does not say when a reused prepay_id was first issued: this is an upper bound.
+      prepayExpiresAtMs: Math.min(now + PREPAY_TTL_MS, expiresAtMs),
+      requestPayment: { timeStamp, nonceStr, package: pkg, signType: 'MD5', paySign },
+    };
+  }
+
+  createNativePayment(_input: CreateNativePaymentInput): Promise<NativePayment> {
+    return Promise.reject(unsupported('createNativePayment', 'it pays inside the mini program only (JSAPI)'));
+  }
+
+  createH5Payment(_input: CreateH5PaymentInput): Promise<H5Payment> {
+    return Promise.reject(unsupported('createH5Payment', 'it pays inside the mini program only (JSAPI)'));
+  }
+
+  async queryPayment(outTradeNo: string): Promise<PaymentQueryResult> {
+    const op = 'queryPayment';
+    const no = checkOutTradeNo(op, outTradeNo);
+    const a = await this.call(op, 'read', () =>
+      this.api.queryOrder({ subMchId: this.config.subMchId, outTradeNo: no, nonceStr: this.nonce() }),
+    );
+    if (a.resultCode !== 'SUCCESS') {
+      if (resultErrorCode(a) === 'ORDERNOTEXIST') return { kind: 'not-found', outTradeNo: no };
+      throw resultFailure(op, a);
+    }
+    return { kind: 'found', transaction: this.toTransaction(op, no, a) };
+  }
+
+  private toTransaction(op: string, outTradeNo: string, a: Answer): PaymentTransaction {
+    const state = a.tradeState;
+    if (typeof state !== 'string' || !PAYMENT_STATES.has(state)) throw badAnswer(op, 'read', 'tradeState is missing or unknown');
+    const answeredNo = str(a, 'outTradeNo');
+    if (answeredNo !== undefined && answeredNo !== outTradeNo) throw badAnswer(op, 'read', 'the answer is about another order');
+    const paid = state === 'SUCCESS' || state === 'REFUND';
+    const total = fenField(a, 'totalFee');
+    const transactionId = str(a, 'transactionId');
+    const successTimeMs = parseBeijingCompact(a.timeEnd);
+    if (paid) {
+      if (total === undefined || total < 1) throw badAnswer(op, 'read', 'a paid order without a valid totalFee');
+      if (transactionId === undefined) throw badAnswer(op, 'read', 'a paid order without transactionId');
+      if (successTimeMs === undefined) throw badAnswer(op, 'read', 'a paid order without a valid timeEnd');
+    }
+    const cash = fenField(a, 'cashFee');
+    const subMchId = str(a, 'subMchId');
+    const subAppid = str(a, 'subAppid');
+    const payer = str(a, 'subOpenid') ?? str(a, 'openid');
+    const attach = str(a, 'attach');
+    const tradeType = str(a, 'tradeType');
+    return {
+      outTradeNo,
+      state: state as PaymentState,
+      ...(transactionId !== undefined ? { transactionId } : {}),
+      // v2 reports no amounts for unpaid orders; the payment core ignores amounts of states that are not paid.
+      amountTotalFen: (total ?? 0) as Fen,
+      ...(paid && cash !== undefined ? { payerTotalFen: cash as Fen } : {}),
+      ...(paid && successTimeMs !== undefined ? { successTimeMs } : {}),
+      // Normalised to the shop's identity (see merchantIdentity): Cloud Development's own appid and mch_id are
+      // WeChat's. A missing field stays missing so the payment core's identity check refuses the payment.
+      appid: subAppid ?? str(a, 'appid') ?? '',
+      mchid: subMchId ?? '',
+      ...(subMchId !== undefined ? { subMchid: subMchId } : {}),
+      ...(subAppid !== undefined ? { subAppid } : {}),
+      ...(payer !== undefined ? { payerOpenid: payer } : {}),
+      ...(attach !== undefined ? { attach } : {}),
+      ...(tradeType !== undefined ? { tradeType } : {}),
+    };
+  }
+
+  async closePayment(outTradeNo: string): Promise<ClosePaymentResult> {
+    const op = 'closePayment';
+    const no = checkOutTradeNo(op, outTradeNo);
+    // Closing twice is harmless, so a close that may or may not have landed is simply repeated.
+    const a = await this.call(op, 'idempotent-write', () =>
+      this.api.closeOrder({ subMchId: this.config.subMchId, outTradeNo: no, nonceStr: this.nonce() }),
+    );
+    if (a.resultCode === 'SUCCESS') return { outcome: 'closed' };
+    const code = resultErrorCode(a);
+    if (code === 'ORDERPAID') return { outcome: 'already-paid' };
+    if (code === 'ORDERCLOSED') return { outcome: 'closed' };
+    // An order WeChat never created cannot be paid either: that is all a close has to achieve.
+    if (code === 'ORDERNOTEXIST') return { outcome: 'closed' };
+    throw resultFailure(op, a);
+  }
+
+  async createRefund(input: CreateRefundInput): Promise<Refund> {
+    const op = 'createRefund';
+    const outTradeNo = checkOutTradeNo(op, input.outTradeNo);
+    if (typeof input.outRefundNo !== 'string' || !OUT_REFUND_NO.test(input.outRefundNo)) {
+      invalid(op, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
+    }
+    const totalFee = checkFen(op, 'totalFen', input.totalFen, 1);
+    const refundFee = checkFen(op, 'refundFen', input.refundFen, 1);
+    if (refundFee > totalFee) invalid(op, 'refundFen must not exceed totalFen');
+    if (input.reason !== undefined && (typeof input.reason !== 'string' || chars(input.reason) > 80)) {
+      invalid(op, 'reason must be a string of at most 80 characters');
+    }
+    const a = await this.call(op, 'write', () =>
+      this.api.refund({
+        subMchId: this.config.subMchId,
+        nonceStr: this.nonce(),
+        outTradeNo,
+        outRefundNo: input.outRefundNo,
+        totalFee,
+        refundFee,
+        ...(input.reason !== undefined && input.reason !== '' ? { refundDesc: input.reason } : {}),
+        envId: this.config.envId,
+        functionName: this.config.callbackFunctionName,
+      }),
+    );
+    if (a.resultCode !== 'SUCCESS') throw resultFailure(op, a);
+    const refundId = str(a, 'refundId');
+    if (refundId === undefined) throw badAnswer(op, 'write', 'refundId is missing');
+    const answeredRefundNo = str(a, 'outRefundNo');
+    if (answeredRefundNo !== undefined && answeredRefundNo !== input.outRefundNo) {
+      throw badAnswer(op, 'write', 'the answer is about another refund');
+    }
+    const answeredFee = fenField(a, 'refundFee');
+    // Same out_refund_no with another amount would be a different refund than the one we recorded.
+    if (answeredFee !== undefined && answeredFee !== refundFee) throw badAnswer(op, 'write', 'refundFee differs from the request');
+    const transactionId = str(a, 'transactionId');
+    const cashRefund = fenField(a, 'cashRefundFee');
+    return {
+      outTradeNo,
+      outRefundNo: input.outRefundNo,
+      refundId,
+      ...(transactionId !== undefined ? { transactionId } : {}),
+      // v2 answers acceptance only: the outcome comes from queryRefund.
+      status: 'PROCESSING',
+      refundFen: refundFee as Fen,
+      totalFen: totalFee as Fen,
+      ...(cashRefund !== undefined ? { payerRefundFen: cashRefund as Fen } : {}),
+      createTimeMs: this.deps.nowMs(),
+    };
+  }
+
+  async queryRefund(outRefundNo: string): Promise<RefundQueryResult> {
+    const op = 'queryRefund';
+    if (typeof outRefundNo !== 'string' || !OUT_REFUND_NO.test(outRefundNo)) {
+      invalid(op, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
+    }
+    const a = await this.call(op, 'read', () =>
+      this.api.queryRefund({ subMchId: this.config.subMchId, nonceStr: this.nonce(), outRefundNo }),
+    );
+    if (a.resultCode !== 'SUCCESS') {
+      if (resultErrorCode(a) === 'REFUNDNOTEXIST') return { kind: 'not-found', outRefundNo };
+      throw resultFailure(op, a);
+    }
+    const numbers = listField(a, 'outRefundNoList');
+    const i = numbers.indexOf(outRefundNo);
+    if (i < 0) {
+      // Production has been seen answering SUCCESS with every list empty; only a later query can tell the state.
+      throw badAnswer(op, 'read', 'the answer lists no refund with this outRefundNo (empty lists: ask again later)');
+    }
+    const at = (field: string): unknown => listField(a, field)[i];
+    const statusRaw = at('refundStatusList');
+    const status = typeof statusRaw === 'string' ? REFUND_STATUSES[statusRaw] : undefined;
+    if (status === undefined) throw badAnswer(op, 'read', 'refundStatusList has no known status for this refund');
+    const refundId = at('refundIdList');
+    if (typeof refundId !== 'string' || refundId === '') throw badAnswer(op, 'read', 'refundIdList has no id for this refund');
+    const fee = fenField({ v: at('refundFeeList') }, 'v');
+    if (fee === undefined || fee < 1) throw badAnswer(op, 'read', 'refundFeeList has no valid amount for this refund');
+    const total = fenField(a, 'totalFee');
+    if (total === undefined || total < 1) throw badAnswer(op, 'read', 'totalFee is missing');
+    const outTradeNo = str(a, 'outTradeNo');
+    if (outTradeNo === undefined) throw badAnswer(op, 'read', 'outTradeNo is missing');
+    const successTimeMs = parseBeijingSpaced(at('refundSuccessTimeList'));
+    const transactionId = str(a, 'transactionId');
+    return {
+      kind: 'found',
+      refund: {
+        outTradeNo,
+        outRefundNo,
+        refundId,
+        ...(transactionId !== undefined ? { transactionId } : {}),
+        status,
+        refundFen: fee as Fen,
+        totalFen: total as Fen,
+        ...(status === 'SUCCESS' && successTimeMs !== undefined ? { successTimeMs } : {}),
+      },
+    };
+  }
+
+  verifyNotification(): Promise<PaymentNotificationEvent> {
+    return Promise.reject(
+      new NotificationRejectedError(
+        'MALFORMED',
+        'cloudPay sends no HTTP notifications: payment results arrive at the callback cloud function',
+      ),
+    );
+  }
+
+  downloadTradeBill(): Promise<TradeBill> {
+    return Promise.reject(unsupported('downloadTradeBill', 'cloudPay offers no bill download'));
+  }
+
+  downloadFundFlowBill(): Promise<FundFlowBill> {
+    return Promise.reject(unsupported('downloadFundFlowBill', 'cloudPay offers no bill download'));
+  }
+}
