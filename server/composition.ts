@@ -28,10 +28,11 @@ import type { WechatPayV3Config } from './adapters/payment/wechatpay-v3';
 import { createHttpMain, createTimerMain } from './adapters/runtime/entrypoints';
 import { createCallableMain } from './adapters/runtime/handler';
 import { jsonResponse } from './adapters/runtime/http-event';
-import { createLogger } from './adapters/runtime/logger';
+import { createLogger, parseLogLevel } from './adapters/runtime/logger';
 import type { CloudRuntime } from './adapters/runtime/wx-cloud';
 
-const log = createLogger({ service: 'wxpay-safe-shop' });
+// LOG_LEVEL (info | warn | error | silent) is read at cold start, like every other setting.
+const log = createLogger({ service: 'wxpay-safe-shop' }, undefined, undefined, parseLogLevel(process.env.LOG_LEVEL));
 const clock = { now: () => Date.now() };
 const random = { base62: (count: number) => base62FromBytes(randomBytes(count * 2), count) };
 

@@ -30,6 +30,8 @@ export async function startTestStack(o: Partial<StackOptions> = {}): Promise<Tes
     console: false,
     log: () => undefined,
     ...o,
+    // Function logs are JSON lines on stdout; tests keep only errors (set E2E_LOG_LEVEL=info to see everything).
+    env: { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error', ...o.env },
   });
   return {
     ...stack,

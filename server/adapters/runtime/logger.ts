@@ -22,13 +22,26 @@ export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
   return out;
 }
 
-/** Writes JSON lines through `write` (console.log by default), stamping time with `now`. */
+/** Log levels in increasing severity; lines below the configured minimum are dropped. */
+export const LOG_LEVELS = ['info', 'warn', 'error', 'silent'] as const;
+/** A minimum log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Reads a LOG_LEVEL setting; anything unknown means 'info' (log everything). */
+export function parseLogLevel(value: string | undefined): LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value ?? '') ? (value as LogLevel) : 'info';
+}
+
+/** Writes JSON lines through `write` (console.log by default), stamping time with `now`, from `minLevel` up. */
 export function createLogger(
   base: Record<string, unknown> = {},
   write: (line: string) => void = (line) => console.log(line),
   now: () => number = () => Date.now(),
+  minLevel: LogLevel = 'info',
 ): Logger {
-  const emit = (level: string, event: string, fields?: Record<string, unknown>) => {
+  const floor = LOG_LEVELS.indexOf(minLevel);
+  const emit = (level: 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>) => {
+    if (LOG_LEVELS.indexOf(level) < floor) return;
     const record = { level, event, time: new Date(now()).toISOString(), ...base, ...(fields ?? {}) };
     write(JSON.stringify(redact(record)));
   };
@@ -36,6 +49,6 @@ export function createLogger(
     info: (e, f) => emit('info', e, f),
     warn: (e, f) => emit('warn', e, f),
     error: (e, f) => emit('error', e, f),
-    child: (fields) => createLogger({ ...base, ...fields }, write, now),
+    child: (fields) => createLogger({ ...base, ...fields }, write, now, minLevel),
   };
 }

@@ -381,10 +381,10 @@ export class CloudPayProvider implements PaymentProvider {
   }
 
   downloadTradeBill(): Promise<TradeBill> {
-    return Promise.reject(unsupported('downloadTradeBill', 'cloudPay offers no bill download'));
+    return Promise.reject(unsupported('downloadTradeBill', 'bills are not fetched through cloudPay by this adapter'));
   }
 
   downloadFundFlowBill(): Promise<FundFlowBill> {
-    return Promise.reject(unsupported('downloadFundFlowBill', 'cloudPay offers no bill download'));
+    return Promise.reject(unsupported('downloadFundFlowBill', 'bills are not fetched through cloudPay by this adapter'));
   }
 }

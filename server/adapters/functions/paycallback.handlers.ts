@@ -1,0 +1,94 @@
+// The cloudPay payment callback. WeChat invokes the function named at unifiedOrder once a payment succeeded (and keeps
+// invoking it for up to two days until it answers errcode 0). But it is an ordinary cloud function: any client can
+// call it with any event. So the event is never believed: only its out_trade_no is read, WeChat is asked about that
+// order through cloudPay.queryOrder (answered over the private channel), and only that answer is applied.
+import type { ApplyPaymentOutcome } from '../../application/payment.service';
+import type { PaymentProvider, PaymentQueryResult, PaymentTransaction } from '../../application/ports/payment-provider.port';
+import type { Log } from '../../application/ports/runtime.port';
+import { isProviderError } from '../../application/ports/payment-provider.errors';
+
+/** What the callback needs: the payment core's apply step, the provider to ask, a log. */
+export interface CloudPayCallbackDeps {
+  payments: { applyPayment(tx: PaymentTransaction, source: 'cloudpay-callback'): Promise<ApplyPaymentOutcome> };
+  provider: Pick<PaymentProvider, 'queryPayment'>;
+  log: Log;
+}
+
+/** The answer cloudPay expects: errcode 0 stops its retries, anything else makes it call again later. */
+export type CloudPayCallbackAnswer = { errcode: 0; errmsg: 'OK' } | { errcode: 1; errmsg: string };
+
+const OUT_TRADE_NO = /^[0-9A-Za-z_\-|*]{6,32}$/;
+const DONE: CloudPayCallbackAnswer = { errcode: 0, errmsg: 'OK' };
+const retry = (errmsg: string): CloudPayCallbackAnswer => ({ errcode: 1, errmsg });
+
+function outTradeNoOf(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;
+  const v = (event as Record<string, unknown>).outTradeNo;
+  return typeof v === 'string' && OUT_TRADE_NO.test(v) ? v : undefined;
+}
+
+// What the caller claimed, for the log only: a claim of success that WeChat contradicts points at a forged call.
+function claimedSuccess(event: unknown): boolean {
+  const e = event as Record<string, unknown>;
+  return e.returnCode === 'SUCCESS' && e.resultCode === 'SUCCESS';
+}
+
+/**
+ * Handles one invocation of the payment callback function. Takes only `outTradeNo` from `event`, re-queries the
+ * order at WeChat and applies that answer with source 'cloudpay-callback'. Answers errcode 1 (call again) only when a
+ * retry can change the outcome; never throws.
+ */
+export async function handleCloudPayCallback(event: unknown, deps: CloudPayCallbackDeps): Promise<CloudPayCallbackAnswer> {
+  const outTradeNo = outTradeNoOf(event);
+  if (outTradeNo === undefined) {
+    // WeChat's own events always carry a valid out_trade_no (we created it); the same event again cannot do better.
+    deps.log.warn('paycallback.malformed', { hasEvent: typeof event === 'object' && event !== null });
+    return DONE;
+  }
+  let answer: PaymentQueryResult;
+  try {
+    answer = await deps.provider.queryPayment(outTradeNo);
+  } catch (e) {
+    // Without WeChat's word nothing can be applied; a genuine callback must come back (a forged one never does).
+    deps.log.error('paycallback.query_failed', {
+      outTradeNo,
+      code: isProviderError(e) ? e.code : undefined,
+      retryability: isProviderError(e) ? e.retryability : undefined,
+      error: e,
+    });
+    return retry('could not ask WeChat about the order; call again');
+  }
+  if (answer.kind === 'not-found') {
+    // WeChat has no such order: a forged or foreign call, and WeChat only calls back about orders it has.
+    deps.log.warn('paycallback.unknown_at_wechat', { outTradeNo, claimedSuccess: claimedSuccess(event) });
+    return DONE;
+  }
+  let outcome: ApplyPaymentOutcome;
+  try {
+    outcome = await deps.payments.applyPayment(answer.transaction, 'cloudpay-callback');
+  } catch (e) {
+    // A database failure or a busy order: the payment is real and still unapplied, so have WeChat call again.
+    deps.log.error('paycallback.apply_failed', { outTradeNo, error: e });
+    return retry('could not record the payment; call again');
+  }
+  switch (outcome.kind) {
+    case 'applied':
+    case 'duplicate':
+      deps.log.info('paycallback.applied', { outTradeNo, outcome: outcome.kind, status: outcome.order.status });
+      return DONE;
+    case 'not-paid':
+      // WeChat says unpaid, yet it calls back only after a success: this call was made by someone else. When the
+      // payer does pay, WeChat invokes the callback itself, so nothing is lost by acknowledging.
+      deps.log.warn('paycallback.not_paid', { outTradeNo, state: outcome.state, claimedSuccess: claimedSuccess(event) });
+      return DONE;
+    case 'mismatch':
+      // WeChat's own answer contradicts our order (amount, merchant, app, second transaction): retries would bring
+      // the same answer. The payment core logged it as an error for a person; nothing was written.
+      deps.log.error('paycallback.mismatch', { outTradeNo, reason: outcome.reason });
+      return DONE;
+    case 'unknown-order':
+      // WeChat has the order but we do not (yet): as with v3 notifications, keep the money visible by retrying.
+      deps.log.error('paycallback.unknown_order', { outTradeNo });
+      return retry('no such order here yet; call again');
+  }
+}
