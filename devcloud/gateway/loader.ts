@@ -88,6 +88,26 @@ export function parseFunctionConfig(raw: unknown, functionName: string, file: st
   };
 }
 
+const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', 'process'] as const;
+
+// Under jest, test code lives in a vm context of its own while runInThisContext compiles into Node's main context: a
+// bundle's Dates, Errors and plain objects would then fail `instanceof` checks in the code that receives them (and the
+// other way round). So the bundle is compiled in the realm of this module: through runInThisContext when that is the
+// same realm (plain Node, tsx: exact file/line in stack traces), else through this realm's Function constructor.
+const SAME_REALM = runInThisContext('Object') === Object;
+
+function compileWrapper(source: string, bundlePath: string): (...args: unknown[]) => void {
+  if (SAME_REALM) {
+    return runInThisContext(`(function (${WRAPPER_PARAMS.join(', ')}) {${source}\n})`, {
+      filename: bundlePath,
+    }) as (...args: unknown[]) => void;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluating the bundle is the point; see above
+  return new Function(...WRAPPER_PARAMS, `${source}\n//# sourceURL=${bundlePath}`) as (
+    ...args: unknown[]
+  ) => void;
+}
+
 interface CacheEntry {
   mtimeMs: number;
   size: number;
@@ -200,18 +220,8 @@ export class FunctionRegistry {
       loaded: false,
     };
     try {
-      const wrapper: unknown = runInThisContext(
-        `(function (exports, require, module, __filename, __dirname, process) {${source}\n})`,
-        { filename: bundlePath },
-      );
-      (wrapper as (...args: unknown[]) => void)(
-        module.exports,
-        fnRequire,
-        module,
-        bundlePath,
-        join(bundlePath, '..'),
-        fnProcess,
-      );
+      const wrapper = compileWrapper(source, bundlePath);
+      wrapper(module.exports, fnRequire, module, bundlePath, join(bundlePath, '..'), fnProcess);
     } catch (e) {
       throw new FunctionError(
         'DEVCLOUD.FUNCTION_LOAD_FAILED',

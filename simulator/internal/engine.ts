@@ -88,11 +88,14 @@ export interface EngineDeps {
 export class Engine implements TimedSource {
   private readonly byTransactionId = new Map<string, string>();
   private readonly completing = new Set<string>();
+  /** Keys of PROCESSING refunds: timed work only looks at these. */
+  private readonly processing = new Set<string>();
 
   constructor(private readonly d: EngineDeps) {
     for (const o of this.orderMap().values()) {
       if (o.transactionId !== undefined) this.byTransactionId.set(o.transactionId, o.key);
     }
+    for (const r of this.refundMap().values()) if (r.status === 'PROCESSING') this.processing.add(r.key);
   }
 
   // ---------------------------------------------------------------- WeChat API: transactions
@@ -383,6 +386,7 @@ export class Engine implements TimedSource {
     if (reason !== undefined) refund.reason = reason;
     if (notifyUrl !== undefined) refund.notifyUrl = notifyUrl;
     this.d.store.put(REFUNDS, refund.key, refund);
+    this.processing.add(refund.key);
     if (order.tradeState === 'SUCCESS') {
       order.tradeState = 'REFUND';
       this.saveOrder(order);
@@ -640,16 +644,16 @@ export class Engine implements TimedSource {
 
   nextDueAt(): number | undefined {
     let min: number | undefined;
-    for (const r of this.refundMap().values()) {
-      if (r.status !== 'PROCESSING' || this.completing.has(r.key)) continue;
+    for (const r of this.processingRefunds()) {
+      if (this.completing.has(r.key)) continue;
       if (min === undefined || r.completeAt < min) min = r.completeAt;
     }
     return min;
   }
 
   startDue(now: number): Promise<void>[] {
-    const due = [...this.refundMap().values()]
-      .filter((r) => r.status === 'PROCESSING' && r.completeAt <= now && !this.completing.has(r.key))
+    const due = this.processingRefunds()
+      .filter((r) => r.completeAt <= now && !this.completing.has(r.key))
       .sort((a, b) => a.completeAt - b.completeAt);
     return due.map((r) => {
       this.completing.add(r.key);
@@ -660,6 +664,16 @@ export class Engine implements TimedSource {
       }
       return Promise.resolve();
     });
+  }
+
+  private processingRefunds(): RefundRecord[] {
+    const out: RefundRecord[] = [];
+    for (const key of this.processing) {
+      const r = this.refundMap().get(key);
+      if (r && r.status === 'PROCESSING') out.push(r);
+      else this.processing.delete(key);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- internals

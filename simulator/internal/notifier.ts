@@ -45,6 +45,8 @@ export const RETRY_SCHEDULE_MS: readonly number[] = [
 const STALE_SECONDS = 600;
 const REORDER_HOLD_MS = 60_000;
 const REORDER_SPACING_MS = 1000;
+/** Deliveries in flight at once (WeChat delivers concurrently; a cap keeps a burst from exhausting sockets). */
+const MAX_IN_FLIGHT = 32;
 
 /** What to notify: the plaintext resource is encrypted with the receiving merchant's APIv3 key. */
 export interface NotificationInput {
@@ -83,11 +85,15 @@ interface PostOptions {
 /** Creates notifications and delivers them; a TimedSource for the scheduler. */
 export class Notifier implements TimedSource {
   private readonly inFlight = new Set<string>();
+  /** Ids of pending or held notifications: timed work only looks at these, not at the whole history. */
+  private readonly active = new Set<string>();
   private seq = 0;
 
   constructor(private readonly d: NotifierDeps) {
-    for (const n of d.store.all<NotificationRecord>(COLLECTION).values())
+    for (const n of d.store.all<NotificationRecord>(COLLECTION).values()) {
       this.seq = Math.max(this.seq, n.seq);
+      if (n.status === 'pending' || n.status === 'held') this.active.add(n.id);
+    }
   }
 
   /** Creates, persists and schedules a notification (faults: delay, reorder). */
@@ -137,7 +143,7 @@ export class Notifier implements TimedSource {
       rec.heldBy = reorder.id;
       rec.holdUntil = now + (reorder.delayMs ?? REORDER_HOLD_MS);
     }
-    this.d.store.put(COLLECTION, id, rec);
+    this.save(rec);
     this.d.events.add({
       kind: 'notify',
       at: now,
@@ -190,14 +196,16 @@ export class Notifier implements TimedSource {
       cur.status = 'delivered';
       delete cur.nextAttemptAt;
     }
-    this.d.store.put(COLLECTION, id, cur);
+    this.save(cur);
     this.d.kick();
     return cur;
   }
 
   nextDueAt(): number | undefined {
+    // At the concurrency cap nothing can start; a finishing delivery kicks the scheduler again.
+    if (this.inFlight.size >= MAX_IN_FLIGHT) return undefined;
     let min: number | undefined;
-    for (const n of this.d.store.all<NotificationRecord>(COLLECTION).values()) {
+    for (const n of this.activeRecords()) {
       if (this.inFlight.has(n.id)) continue;
       const due = n.status === 'pending' ? n.nextAttemptAt : n.status === 'held' ? n.holdUntil : undefined;
       if (due !== undefined && (min === undefined || due < min)) min = due;
@@ -206,7 +214,7 @@ export class Notifier implements TimedSource {
   }
 
   startDue(now: number): Promise<void>[] {
-    const all = [...this.d.store.all<NotificationRecord>(COLLECTION).values()];
+    const all = this.activeRecords();
     for (const n of all) {
       if (n.status === 'held' && n.holdUntil !== undefined && n.holdUntil <= now && n.heldBy !== undefined) {
         this.release(n.heldBy, now);
@@ -215,7 +223,8 @@ export class Notifier implements TimedSource {
     const due = all
       .filter((n) => n.status === 'pending' && n.nextAttemptAt !== undefined && n.nextAttemptAt <= now)
       .filter((n) => !this.inFlight.has(n.id))
-      .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.seq - b.seq);
+      .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.seq - b.seq)
+      .slice(0, Math.max(0, MAX_IN_FLIGHT - this.inFlight.size));
     return due.map((n) => {
       this.inFlight.add(n.id);
       return this.deliver(n.id).finally(() => this.inFlight.delete(n.id));
@@ -228,9 +237,7 @@ export class Notifier implements TimedSource {
   }
 
   private heldBy(faultId: string): NotificationRecord[] {
-    return [...this.d.store.all<NotificationRecord>(COLLECTION).values()].filter(
-      (n) => n.status === 'held' && n.heldBy === faultId,
-    );
+    return this.activeRecords().filter((n) => n.status === 'held' && n.heldBy === faultId);
   }
 
   /** Releases everything a reorder fault holds, newest first, one second (virtual) apart. */
@@ -241,7 +248,7 @@ export class Notifier implements TimedSource {
       n.nextAttemptAt = now + i * REORDER_SPACING_MS;
       delete n.holdUntil;
       delete n.heldBy;
-      this.d.store.put(COLLECTION, n.id, n);
+      this.save(n);
     });
     if (held.length > 0) {
       this.d.events.add({
@@ -307,12 +314,12 @@ export class Notifier implements TimedSource {
         cur.nextAttemptAt = scheduledAt + interval;
       }
     }
-    this.d.store.put(COLLECTION, id, cur);
+    this.save(cur);
     if (main.ok && this.d.faults.take('notify.duplicate', ctx)) {
       const dup = await this.post(cur, { kind: 'duplicate', n, scheduledAt: this.d.clock.now() });
       const again = this.get(id);
       again.attempts.push(dup);
-      this.d.store.put(COLLECTION, id, again);
+      this.save(again);
     }
   }
 
@@ -362,6 +369,21 @@ export class Notifier implements TimedSource {
     if (body !== undefined) attempt.responseExcerpt = body;
     this.logAttempt(rec, attempt);
     return attempt;
+  }
+
+  private save(rec: NotificationRecord): void {
+    this.d.store.put(COLLECTION, rec.id, rec);
+    if (rec.status === 'pending' || rec.status === 'held') this.active.add(rec.id);
+    else this.active.delete(rec.id);
+  }
+
+  private activeRecords(): NotificationRecord[] {
+    const out: NotificationRecord[] = [];
+    for (const id of this.active) {
+      const n = this.d.store.get<NotificationRecord>(COLLECTION, id);
+      if (n) out.push(n);
+    }
+    return out;
   }
 
   private logAttempt(rec: NotificationRecord, a: NotificationAttempt): void {

@@ -64,16 +64,20 @@ export interface CloudDb {
   runTransaction<T>(fn: (t: DbTransaction) => Promise<T>): Promise<T>;
 }
 
-/** The errCode the cloud database answers for a unique-index violation (duplicate key). */
+// The SDK rejects with an Error whose errMsg (or message) carries the cloud's reason text.
+function errorText(e: unknown): string {
+  if (typeof e !== 'object' || e === null) return '';
+  const { errMsg, message } = e as { errMsg?: unknown; message?: unknown };
+  if (typeof errMsg === 'string') return errMsg;
+  return typeof message === 'string' ? message : '';
+}
+
+/** True for the cloud database's unique-index violation (duplicate key, E11000). */
 export function isDuplicateKeyError(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const msg = String((e as { errMsg?: unknown; message?: unknown }).errMsg ?? (e as { message?: unknown }).message ?? '');
-  return /duplicate key|E11000/i.test(msg);
+  return /duplicate key|E11000/i.test(errorText(e));
 }
 
 /** True when a doc().get() failed because the document does not exist (the cloud throws instead of answering null). */
 export function isNotFoundError(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const msg = String((e as { errMsg?: unknown; message?: unknown }).errMsg ?? (e as { message?: unknown }).message ?? '');
-  return /does not exist|not exist|cannot find document/i.test(msg);
+  return /does not exist|not exist|cannot find document/i.test(errorText(e));
 }

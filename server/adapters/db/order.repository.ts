@@ -41,9 +41,9 @@ export class DbOrderStore implements OrderStore {
           if (stock < quantity) throw new RollbackReason('out-of-stock', { skuId, available: stock });
           await t.collection(Collections.skus).doc(skuId).update({ data: { stock: stock - quantity } });
         }
-        const add = t.collection(Collections.orders).add;
-        if (!add) throw new Error('this database cannot add documents inside a transaction');
-        await add.call(t.collection(Collections.orders), { data: toDoc(order, ID) });
+        const orders = t.collection(Collections.orders);
+        if (!orders.add) throw new Error('this database cannot add documents inside a transaction');
+        await orders.add({ data: toDoc(order, ID) });
       });
       return { kind: 'created' };
     } catch (e) {
@@ -104,7 +104,7 @@ export class DbOrderStore implements OrderStore {
           .update({ data: toUpdateData(this.db, { ...orderPatch, version: current.version + 1 }) });
         const refunds = t.collection(Collections.refunds);
         if (!refunds.add) throw new Error('this database cannot add documents inside a transaction');
-        await refunds.add.call(refunds, { data: toDoc(refund, 'outRefundNo') });
+        await refunds.add({ data: toDoc(refund, 'outRefundNo') });
       });
       return 'ok';
     } catch (e) {

@@ -26,11 +26,14 @@ export function toDoc(record: object, idField: string): Record<string, unknown> 
 }
 
 /** A value passed to transaction.rollback() to say why, so the caller can tell its own reasons from failures. */
-export class RollbackReason {
+export class RollbackReason extends Error {
+  override readonly name = 'RollbackReason';
   constructor(
     readonly kind: string,
     readonly details: Record<string, unknown> = {},
-  ) {}
+  ) {
+    super(`transaction rolled back: ${kind}`);
+  }
 }
 
 /** Unwraps the reason runTransaction rejected with (the SDK may reject with the reason itself or wrap it). */

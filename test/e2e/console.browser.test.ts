@@ -1,0 +1,75 @@
+// The dev console in a real browser (Debian chromium driven by playwright-core): it lists orders, acts as the payer,
+// and shows the status change that the verified notification caused.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { okFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOPPER = 'o-erin-00005';
+
+describe('dev console (real browser)', () => {
+  let stack: TestStack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (bash .ci/run does) or set CHROMIUM_PATH`);
+    }
+    stack = await startTestStack({ console: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('acting as the payer on an order turns it PAID on the page', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    const page = await browser.newPage();
+    await page.goto(stack.consoleUrl!);
+    const row = page.locator(`tr[data-order="${order.outTradeNo}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await expectText(row.locator('[data-status]'), 'AWAITING_PAYMENT');
+    await row.getByRole('button', { name: /支付 Pay/ }).click();
+    await expectText(row.locator('[data-status]'), 'PAID');
+    await expectText(page.locator('#paid'), '1');
+    await page.locator('#notifications').getByText('TRANSACTION.SUCCESS').first().waitFor({ timeout: 10_000 });
+    if (process.env.CONSOLE_SCREENSHOT) await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
+    await page.close();
+  });
+
+  it('injects a fault and fires a timer from the page', async () => {
+    const page = await browser.newPage();
+    await page.goto(stack.consoleUrl!);
+    await page.selectOption('#faultKind', 'notify.drop');
+    await page.locator('#addFault').click();
+    await page.locator('#faults').getByText('notify.drop').waitFor({ timeout: 10_000 });
+    expect((await stack.sim.control.faults()).map((f) => f.kind)).toEqual(['notify.drop']);
+    await page.locator('button[data-timer="closeExpired"]').click();
+    await page.locator('#toast').getByText(/closeExpired ✓/).waitFor({ timeout: 10_000 });
+    await page.close();
+  });
+});
+
+async function expectText(locator: import('playwright-core').Locator, text: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const now = (await locator.textContent())?.trim();
+    if (now === text) return;
+    if (Date.now() > deadline) throw new Error(`expected "${text}", still "${now ?? ''}"`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
