@@ -69,3 +69,41 @@ it('refuses to start with a broken collections file or function config, saying w
   const cloud = await startDevCloud(base());
   await cloud.close();
 });
+
+it('lets the stack supply cloud.cloudPay, with a way to call functions back as the platform does', async () => {
+  const fnDir = (name: string, source: string) => {
+    mkdirSync(join(tmp.dir, 'functions', name));
+    writeFileSync(join(tmp.dir, 'functions', name, 'index.js'), source);
+  };
+  fnDir(
+    'pay',
+    `const cloud = require('wx-server-sdk'); exports.main = async () => cloud.cloudPay.unifiedOrder({ totalFee: 1 });`,
+  );
+  fnDir(
+    'payCallback',
+    `exports.main = async (event) => ({ errcode: 0, errmsg: 'got ' + event.outTradeNo });`,
+  );
+  const seen: string[] = [];
+  const cloud = await startDevCloud({
+    ...base(),
+    cloudPay: ({ functionName, invoke }) => {
+      seen.push(functionName);
+      return {
+        unifiedOrder: async (p: { totalFee: number }) => {
+          const callback = await invoke('payCallback', { outTradeNo: 'T1', totalFee: p.totalFee });
+          return { payment: { signType: 'MD5' }, callback: callback.ok ? callback.result : null };
+        },
+      };
+    },
+  });
+  try {
+    const outcome = await cloud.invoke('pay', {});
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { payment: { signType: 'MD5' }, callback: { errcode: 0, errmsg: 'got T1' } },
+    });
+    expect(seen).toEqual(['pay', 'payCallback']);
+  } finally {
+    await cloud.close();
+  }
+});

@@ -13,7 +13,7 @@ import { Stats, type FunctionStats, type TimerRun } from './gateway/stats';
 import { realClock, TimerScheduler, type TimerClock, type TimerInfo } from './gateway/timers';
 import { Database, SERVER_MAX_LIMIT } from './sdk/database';
 import { createWxServerSdk } from './sdk/index';
-import type { CloudDatabase } from './sdk/types';
+import type { CloudDatabase, WxServerSdk } from './sdk/types';
 
 export type { InvocationOutcome } from './gateway/runtime';
 export type { CloudDatabase, WxServerSdk, WXContext } from './sdk/types';
@@ -44,6 +44,14 @@ export interface DevCloudOptions {
   log?: (line: string) => void;
   /** Clock for timer triggers (tests). */
   timerClock?: TimerClock;
+  /**
+   * Supplies `cloud.cloudPay` to a function, called at each function load (return one shared instance for one
+   * merchant). `invoke` calls a function as the platform does (e.g. a cloudPay callback). Default: not built.
+   */
+  cloudPay?: (host: {
+    functionName: string;
+    invoke: (name: string, event: unknown) => Promise<InvocationOutcome>;
+  }) => object;
 }
 
 /** A running local cloud. */
@@ -79,13 +87,27 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
   const engine = new Engine(store);
   const stats = new Stats();
   try {
-    const registry = new FunctionRegistry({
+    const registry: FunctionRegistry = new FunctionRegistry({
       functionsDir: resolve(options.functionsDir),
       env: options.env,
-      makeSdk: (functionName) =>
-        createWxServerSdk({ engine, envId, functionName, onDbOp: (fn, op) => stats.recordDbOp(fn, op) }),
+      makeSdk: (functionName): WxServerSdk =>
+        createWxServerSdk({
+          engine,
+          envId,
+          functionName,
+          onDbOp: (fn, op) => stats.recordDbOp(fn, op),
+          ...(options.cloudPay === undefined
+            ? {}
+            : {
+                cloudPay: options.cloudPay({
+                  functionName,
+                  invoke: (name: string, event: unknown): Promise<InvocationOutcome> =>
+                    runtime.invoke(name, event, { source: 'wx_unknown', appid }),
+                }),
+              }),
+        }),
     });
-    const runtime = new FunctionRuntime({
+    const runtime: FunctionRuntime = new FunctionRuntime({
       registry,
       stats,
       envId,

@@ -169,13 +169,21 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       sleepers.add(wake);
     });
 
+  const apiDeps = { identity: id, engine, bills, faults, events, clock, sleep };
   const server = createServer((req, res) => {
     readBody(req, res, (body) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       if (path === '/sim' || path.startsWith('/sim/')) {
         void handleControl(control, req, res, body);
       } else if (path.startsWith('/v3/')) {
-        void handleApi({ identity: id, engine, bills, faults, events, clock, sleep }, req, res, body);
+        handleApi(apiDeps, req, res, body).catch((e: unknown) => {
+          events.add({
+            kind: 'system',
+            at: clock.now(),
+            summary: `API handler failed: ${e instanceof Error ? e.message : String(e)}`,
+          });
+          res.destroy();
+        });
       } else {
         const text = JSON.stringify({
           code: 'RESOURCE_NOT_EXISTS',

@@ -362,3 +362,71 @@ describe('replay and refund callbacks', () => {
     },
   );
 });
+
+describe('running time', () => {
+  it('retries on its own when the virtual clock runs fast (no advance)', async () => {
+    const fast = await startFixture({ timeScale: 3600 }, fx.identity);
+    try {
+      let first = true;
+      const local = await startReceiver({
+        trustedKeys: allPlatformKeys(fx.identity),
+        apiV3Key: fx.identity.direct.apiV3Key,
+        answer: () => {
+          const a = first ? { status: 500 } : { status: 204 };
+          first = false;
+          return a;
+        },
+      });
+      try {
+        const outTradeNo = `F${Date.now().toString(36)}`;
+        await rawRequest(fast.sim.url, fx.identity, {
+          merchant: 'direct',
+          method: 'POST',
+          path: '/v3/pay/transactions/jsapi',
+          body: {
+            appid: fx.identity.direct.appid,
+            mchid: fx.identity.direct.mchid,
+            description: 'x',
+            out_trade_no: outTradeNo,
+            notify_url: local.url,
+            amount: { total: 1 },
+            payer: { openid: 'o' },
+          },
+        });
+        await fast.sim.control.pay(outTradeNo);
+        // 15 s of virtual time is ~4 ms of real time here: wait (bounded) for the retry to land.
+        for (let i = 0; i < 500 && local.received.length < 2; i += 1)
+          await new Promise((r) => setTimeout(r, 10));
+        expect(local.received.map((r) => r.answeredStatus)).toEqual([500, 204]);
+      } finally {
+        await local.close();
+      }
+    } finally {
+      await fast.dispose();
+    }
+  });
+});
+
+describe('security echo', () => {
+  it('sends SECURITY_ECHO.SUCCESS to a service provider, encrypted with its APIv3 key', async () => {
+    const sp = await startReceiver({
+      trustedKeys: allPlatformKeys(fx.identity),
+      apiV3Key: fx.identity.partner.apiV3Key,
+    });
+    try {
+      const a = await rawRequest(fx.sim.url, fx.identity, {
+        merchant: 'partner',
+        method: 'POST',
+        path: '/v3/security/echo',
+        body: { echo_message: 'ping', notify_url: sp.url },
+      });
+      expect(a.json).toEqual({ echo_message: 'ping' });
+      await fx.sim.control.advance(0);
+      expect(
+        sp.received.map((r) => [r.envelope?.event_type, r.signatureValid, r.resource?.echo_message]),
+      ).toEqual([['SECURITY_ECHO.SUCCESS', true, 'ping']]);
+    } finally {
+      await sp.close();
+    }
+  });
+});

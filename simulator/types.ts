@@ -94,7 +94,7 @@ export interface RefundRecord {
 }
 
 /** Delivery state of one notification. */
-export type NotificationStatus = 'pending' | 'held' | 'delivered' | 'failed' | 'dropped';
+export type NotificationStatus = 'pending' | 'held' | 'delivered' | 'failed';
 
 /** One POST (or dropped POST) of a notification. */
 export interface NotificationAttempt {

@@ -50,10 +50,18 @@ export class JsonFileStore implements CloudPayStore {
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw new Error(`${file} is not valid JSON: the local cloudPay state cannot be read (delete it to start over)`);
+        throw new Error(
+          `${file} is not valid JSON: the local cloudPay state cannot be read (delete it to start over)`,
+        );
       }
       const shape = parsed as Partial<FileShape> | null;
-      if (typeof shape !== 'object' || shape === null || shape.version !== 1 || typeof shape.entries !== 'object' || shape.entries === null) {
+      if (
+        typeof shape !== 'object' ||
+        shape === null ||
+        shape.version !== 1 ||
+        typeof shape.entries !== 'object' ||
+        shape.entries === null
+      ) {
         throw new Error(`${file} is not a local cloudPay store (expected {"version": 1, "entries": {…}})`);
       }
       // Values are kept as JSON text so every reader gets its own copy and nobody can mutate the stored state.
@@ -80,7 +88,11 @@ export class JsonFileStore implements CloudPayStore {
     if (this.closed) return Promise.reject(new Error(`the local cloudPay store ${this.file} is closed`));
     if (this.failure !== undefined) {
       // Memory may now be ahead of the file; only reopening gives a state that matches what was acknowledged.
-      return Promise.reject(new Error(`the local cloudPay store ${this.file} failed to write (${this.failure.message}); reopen it`));
+      return Promise.reject(
+        new Error(
+          `the local cloudPay store ${this.file} failed to write (${this.failure.message}); reopen it`,
+        ),
+      );
     }
     const text = JSON.stringify(value);
     if (text === undefined) return Promise.reject(new Error(`value for ${key} is not JSON-serialisable`));

@@ -15,7 +15,12 @@ export function md5SignInput(fields: Readonly<Record<string, unknown>>, key: str
     .filter((k) => k !== 'sign')
     .filter((k) => {
       const v = fields[k];
-      return v !== undefined && v !== null && v !== '' && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
+      return (
+        v !== undefined &&
+        v !== null &&
+        v !== '' &&
+        (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+      );
     })
     .sort()
     .map((k) => `${k}=${String(fields[k] as string | number | boolean)}`);

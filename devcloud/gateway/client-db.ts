@@ -176,8 +176,10 @@ export class ClientDatabase {
         const body = translateDocument(req.data, api, this.now());
         if (body._openid !== undefined)
           throw denied(api, '_openid is set by the system and cannot be written by the client');
-        if (existing !== undefined) this.ownerGate(api, 'update', collection, openid, existing, id);
-        else this.gate(api, 'create', collection, openid);
+        if (existing === undefined) this.gate(api, 'create', collection, openid);
+        else if (!this.ownerGate(api, 'update', collection, openid, existing, id)) {
+          return { _id: id, stats: { updated: 0, created: 0 }, errMsg: 'document.set:ok' };
+        }
         const doc: Doc = { ...body, _id: id, ...(openid === undefined ? {} : { _openid: openid }) };
         const stats = await this.engine.replace(collection, doc);
         return { _id: id, stats, errMsg: 'document.set:ok' };

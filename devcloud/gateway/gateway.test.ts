@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of many shapes are asserted field by field */
 import { join } from 'node:path';
 import { startDevCloud, type DevCloud } from '../index';
 import { createCommand } from '../sdk/command';
@@ -39,7 +38,11 @@ async function call(name: string, event: unknown, headers: Record<string, string
 
 describe('POST /fn/<name> (callFunction)', () => {
   it('runs the bundle with the caller from x-wx-openid, its configuration as process.env, and no host env', async () => {
-    const r = await call('whoami', { hello: 1, openid: 'o-mallory' }, { 'x-wx-openid': 'o-alice' });
+    const r = await call(
+      'whoami',
+      { hello: 1, openid: 'o-mallory', userInfo: { openId: 'o-mallory' } },
+      { 'x-wx-openid': 'o-alice' },
+    );
     expect(r.status).toBe(200);
     expect(r.body.ctx).toEqual({
       OPENID: 'o-alice',
@@ -47,7 +50,12 @@ describe('POST /fn/<name> (callFunction)', () => {
       ENV: 'local-dev',
       SOURCE: 'wx_client',
     });
-    expect(r.body.event).toEqual({ hello: 1, openid: 'o-mallory' });
+    // The platform's userInfo replaces the one the client sent.
+    expect(r.body.event).toEqual({
+      hello: 1,
+      openid: 'o-mallory',
+      userInfo: { appId: 'wx0000000000000000', openId: 'o-alice' },
+    });
     expect(r.body.config).toBe('hello');
     expect(r.body.leakedHostEnv).toBe(false);
     expect(r.headers.get('x-devcloud-db-ops')).toBe('0');
@@ -279,6 +287,20 @@ describe('client database endpoint (wx.cloud.database() from the mini program)',
     });
     expect(bobWrite.body.stats).toEqual({ updated: 0 });
     expect((await client('o-bob', { collection: 'notes', op: 'doc.get', id })).body.errCode).toBe(-1);
+    const bobSet = await client('o-bob', {
+      collection: 'notes',
+      op: 'doc.set',
+      id,
+      data: { text: 'replaced' },
+    });
+    expect(bobSet.body.stats).toEqual({ updated: 0, created: 0 });
+    expect((await client('o-bob', { collection: 'notes', op: 'doc.remove', id })).body.stats).toEqual({
+      removed: 0,
+    });
+    expect((await cloud.db.collection('notes').doc(id).get()).data).toMatchObject({
+      _openid: 'o-alice',
+      text: 'mine',
+    });
     expect((await client(undefined, { collection: 'notes', op: 'add', data: { text: 'anon' } })).status).toBe(
       403,
     );

@@ -32,6 +32,20 @@ describe('FunctionRegistry', () => {
     expect(await registry.load('counter').main({}, {})).toEqual({ n: 2, sdk: 'sdk-for-counter' });
   });
 
+  it("compiles bundles in the caller's realm, so their Dates and Errors pass instanceof checks", async () => {
+    writeFunction(
+      'realm',
+      `exports.main = async (e) => { if (e.fail) throw new Error('x'); return { at: new Date(0), list: [1] }; };`,
+    );
+    const main = new FunctionRegistry({ functionsDir: tmp.dir, env: {}, makeSdk: fakeSdk }).load(
+      'realm',
+    ).main;
+    const result = (await main({}, {})) as { at: unknown; list: unknown };
+    expect(result.at).toBeInstanceOf(Date);
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    await expect(main({ fail: true }, {})).rejects.toBeInstanceOf(Error);
+  });
+
   it('reloads a bundle that was rebuilt (cold start)', async () => {
     const file = writeFunction('v', `exports.main = async () => 'v1';`);
     const registry = new FunctionRegistry({ functionsDir: tmp.dir, env: {}, makeSdk: fakeSdk });

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloudSdkError } from '../db/errors';
+import { isPlainObject } from '../db/values';
 import type { Engine } from '../db/engine';
 import { encodeWire } from '../sdk/wire';
 import type { ClientDatabase } from './client-db';
@@ -156,12 +157,18 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
       if (method !== 'POST')
         throw new HttpError(405, 'DEVCLOUD.METHOD_NOT_ALLOWED', 'call functions with POST /fn/<name>');
       const name = functionName(second);
-      const event = parseJson(await readBody(req), 'the event');
+      const parsed = parseJson(await readBody(req), 'the event');
       const openid = header(req, 'x-wx-openid');
       const unionid = header(req, 'x-wx-unionid');
+      const appid = header(req, 'x-wx-appid') ?? opts.appid;
+      // The platform injects the caller into the event as userInfo (legacy; getWXContext() is the API), replacing
+      // whatever the client put there.
+      const event = isPlainObject(parsed)
+        ? { ...parsed, userInfo: { appId: appid, openId: openid } }
+        : parsed;
       const outcome = await opts.runtime.invoke(name, event, {
         source: 'wx_client',
-        appid: header(req, 'x-wx-appid') ?? opts.appid,
+        appid,
         ...(openid === undefined ? {} : { openid }),
         ...(unionid === undefined ? {} : { unionid }),
       });

@@ -21,6 +21,8 @@ export interface SdkHost {
   onDbOp?: (functionName: string, op: DbOpKind) => void;
   /** Clock for db.serverDate() (ms since epoch). */
   now?: () => number;
+  /** What `cloud.cloudPay` is (default: a stand-in whose every method rejects "not built"). */
+  cloudPay?: object;
 }
 
 /** Builds an object with the surface of wx-server-sdk (typed in ./types.ts) backed by the local engine. */
@@ -71,6 +73,6 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
         maxLimit: SERVER_MAX_LIMIT,
       });
     },
-    cloudPay: notBuilt,
+    cloudPay: host.cloudPay ?? notBuilt,
   };
 }

@@ -164,9 +164,9 @@ export interface DbCollectionRef extends DbQuery {
   readonly collectionName: string;
   doc(id: string): DbDocumentRef;
   add(options: DataOptions): Promise<AddResult>;
-  /** Not built locally (realtime push): rejects with NOT_SUPPORTED. */
+  /** Not built locally (realtime push): throws NOT_SUPPORTED. */
   watch(): never;
-  /** Not built locally: rejects with NOT_SUPPORTED. */
+  /** Not built locally: throws NOT_SUPPORTED. */
   aggregate(): never;
 }
 
@@ -228,6 +228,6 @@ export interface WxServerSdk {
   init(options?: { env?: unknown; traceUser?: boolean }): void;
   getWXContext(): WXContext;
   database(options?: DatabaseOptions): CloudDatabase;
-  /** Not built yet (later issue): every method rejects with a clear NOT_SUPPORTED error. */
-  readonly cloudPay: Record<string, (...args: unknown[]) => Promise<never>>;
+  /** What startDevCloud's `cloudPay` option supplies; by default every method rejects with NOT_SUPPORTED. */
+  readonly cloudPay: object;
 }

@@ -3,7 +3,7 @@ import { findSku } from './catalog';
 import { fixtureCatalog } from './catalog.fixture';
 import { DomainError, ErrorCodes } from './errors';
 import type { OrderLineRequest } from './pricing';
-import { MAX_PAYMENT_DESCRIPTION_CHARS, TESTER_PAYABLE_FEN, paymentDescription, priceOrder } from './pricing';
+import { MAX_PAYMENT_DESCRIPTION_BYTES, TESTER_PAYABLE_FEN, paymentDescription, priceOrder } from './pricing';
 import { MAX_CART_LINES } from './purchase-rules';
 
 const catalog = fixtureCatalog();
@@ -156,11 +156,21 @@ describe('paymentDescription', () => {
     expect(paymentDescription(test)).toBe('[测试] 测试商品');
   });
 
-  it(`never exceeds ${MAX_PAYMENT_DESCRIPTION_CHARS} characters, cutting whole characters`, () => {
-    const order = priceOrder(catalog, [{ skuId: 'few', quantity: 1 }]);
-    const long = { ...order, isTestOrder: true, lines: [{ ...order.lines[0]!, title: '𠀀'.repeat(200) }] };
-    const text = paymentDescription(long);
-    expect(Array.from(text)).toHaveLength(MAX_PAYMENT_DESCRIPTION_CHARS);
-    expect(text.endsWith('𠀀')).toBe(true);
+  it(`never exceeds ${MAX_PAYMENT_DESCRIPTION_BYTES} UTF-8 bytes, cutting whole characters and keeping the count`, () => {
+    const order = priceOrder(catalog, [
+      { skuId: 'few', quantity: 1 },
+      { skuId: 'tea-50g', quantity: 1 },
+    ]);
+    for (const title of ['𠀀'.repeat(200), '龙'.repeat(60), 'a'.repeat(200)]) {
+      const long = { ...order, isTestOrder: true, lines: [{ ...order.lines[0]!, title }, order.lines[1]!] };
+      const text = paymentDescription(long);
+      const bytes = Buffer.byteLength(text, 'utf8');
+      expect(bytes).toBeLessThanOrEqual(MAX_PAYMENT_DESCRIPTION_BYTES);
+      // Nothing more of the title would have fitted.
+      expect(bytes + Buffer.byteLength(Array.from(title)[0]!, 'utf8')).toBeGreaterThan(MAX_PAYMENT_DESCRIPTION_BYTES);
+      expect(text.startsWith('[测试] ')).toBe(true);
+      expect(text.endsWith(' 等2件商品')).toBe(true);
+      expect(text).not.toContain('\uFFFD');
+    }
   });
 });

@@ -44,8 +44,8 @@ export interface PricedOrder {
 /** What a tester order charges: 1 fen (0.01 yuan), WeChat Pay's smallest total. */
 export const TESTER_PAYABLE_FEN = 1 as Fen;
 
-/** Longest WeChat Pay `description`, in characters. */
-export const MAX_PAYMENT_DESCRIPTION_CHARS = 127;
+/** Longest WeChat Pay `description`, in UTF-8 bytes. */
+export const MAX_PAYMENT_DESCRIPTION_BYTES = 127;
 
 const ORDER_CODES: PurchaseCodes = {
   quantityInvalid: ErrorCodes.ORDER_QUANTITY_INVALID,
@@ -135,17 +135,29 @@ function readLine(request: unknown, i: number): { skuId: string; quantity: unkno
   return { skuId, quantity };
 }
 
+/** UTF-8 length of one code point, in bytes. */
+function utf8Bytes(codePoint: number): number {
+  return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+}
+
 /**
- * The WeChat Pay `description` for an order (1–127 characters): the first line's title, "等N件商品" when there
- * are more lines, and a "[测试]" prefix on tester orders so the bill shows them apart.
+ * The WeChat Pay `description` for an order: the first line's title, "等N件商品" when there are more lines, and a
+ * "[测试]" prefix on tester orders so the bill shows them apart. WeChat's limit of 127 is applied to UTF-8 bytes (the
+ * stricter reading: 42 Chinese characters), cutting the title and keeping the "等N件商品" tail.
  */
 export function paymentDescription(order: PricedOrder): string {
   const first = order.lines[0];
   const head = first ? first.title : '商品';
+  const prefix = order.isTestOrder ? '[测试] ' : '';
   const more = order.lines.length > 1 ? ` 等${order.lines.length}件商品` : '';
-  const text = `${order.isTestOrder ? '[测试] ' : ''}${head}${more}`;
-  const chars = Array.from(text);
-  return chars.length <= MAX_PAYMENT_DESCRIPTION_CHARS
-    ? text
-    : chars.slice(0, MAX_PAYMENT_DESCRIPTION_CHARS).join('');
+  const byteLength = (s: string) => Array.from(s).reduce((n, ch) => n + utf8Bytes(ch.codePointAt(0) ?? 0), 0);
+  let budget = MAX_PAYMENT_DESCRIPTION_BYTES - byteLength(prefix) - byteLength(more);
+  let title = '';
+  for (const ch of Array.from(head)) {
+    const size = utf8Bytes(ch.codePointAt(0) ?? 0);
+    if (size > budget) break;
+    title += ch;
+    budget -= size;
+  }
+  return `${prefix}${title}${more}`;
 }

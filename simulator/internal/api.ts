@@ -49,7 +49,17 @@ interface Route {
   handler: Handler;
 }
 
+const ROUTES = new WeakMap<ApiDeps, Route[]>();
+
 function routes(d: ApiDeps): Route[] {
+  const cached = ROUTES.get(d);
+  if (cached) return cached;
+  const built = buildRoutes(d);
+  ROUTES.set(d, built);
+  return built;
+}
+
+function buildRoutes(d: ApiDeps): Route[] {
   const e = d.engine;
   const create = (family: MerchantMode) => (call: ApiCall, p: string[]) =>
     e.createTransaction(call, family, p[0] as Channel);

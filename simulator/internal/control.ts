@@ -36,13 +36,7 @@ import type { Scheduler } from './scheduler';
 const TRADE_STATES: readonly TradeState[] = ['NOTPAY', 'SUCCESS', 'REFUND', 'CLOSED'];
 const REFUND_STATUSES: readonly RefundStatus[] = ['PROCESSING', 'SUCCESS', 'CLOSED', 'ABNORMAL'];
 const REFUND_OUTCOMES: readonly RefundOutcome[] = ['SUCCESS', 'CLOSED', 'ABNORMAL'];
-const NOTIFICATION_STATUSES: readonly NotificationStatus[] = [
-  'pending',
-  'held',
-  'delivered',
-  'failed',
-  'dropped',
-];
+const NOTIFICATION_STATUSES: readonly NotificationStatus[] = ['pending', 'held', 'delivered', 'failed'];
 const EVENT_KINDS: readonly EventKind[] = ['api', 'notify', 'payer', 'refund', 'control', 'clock', 'system'];
 const MAX_ADVANCE_MS = 400 * 24 * 3600 * 1000;
 

@@ -1,6 +1,7 @@
 // Crypto primitives of WeChat Pay APIv3, written from the protocol description (not shared with the client under test).
 import {
   createCipheriv,
+  createPrivateKey,
   createDecipheriv,
   createPublicKey,
   createSign,
@@ -11,6 +12,7 @@ import {
   randomBytes,
   randomInt,
   X509Certificate,
+  type KeyObject,
 } from 'node:crypto';
 import forge from 'node-forge';
 
@@ -38,15 +40,37 @@ export function randomHex(length: number): string {
     .toUpperCase();
 }
 
+// Parsing a PEM costs more than the RSA operation itself; the simulator uses a handful of keys, so memoise them.
+const privateKeys = new Map<string, KeyObject>();
+const publicKeys = new Map<string, KeyObject>();
+
+function privateKeyOf(pem: string): KeyObject {
+  let k = privateKeys.get(pem);
+  if (!k) {
+    k = createPrivateKey(pem);
+    if (privateKeys.size < 64) privateKeys.set(pem, k);
+  }
+  return k;
+}
+
+function publicKeyOf(pem: string): KeyObject {
+  let k = publicKeys.get(pem);
+  if (!k) {
+    k = createPublicKey(pem);
+    if (publicKeys.size < 64) publicKeys.set(pem, k);
+  }
+  return k;
+}
+
 /** base64(SHA256withRSA(privateKey, message)) — the signature WeChat Pay uses everywhere in APIv3. */
 export function signSha256Rsa(message: string, privateKeyPem: string): string {
-  return createSign('RSA-SHA256').update(message, 'utf8').sign(privateKeyPem, 'base64');
+  return createSign('RSA-SHA256').update(message, 'utf8').sign(privateKeyOf(privateKeyPem), 'base64');
 }
 
 /** True when `signatureB64` is SHA256withRSA of `message` under the key in `publicKeyOrCertPem` (SPKI or X.509). */
 export function verifySha256Rsa(message: string, signatureB64: string, publicKeyOrCertPem: string): boolean {
   try {
-    const key = createPublicKey(publicKeyOrCertPem);
+    const key = publicKeyOf(publicKeyOrCertPem);
     return createVerify('RSA-SHA256').update(message, 'utf8').verify(key, signatureB64, 'base64');
   } catch {
     return false;

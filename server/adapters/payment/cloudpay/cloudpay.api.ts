@@ -4,19 +4,18 @@
 // pages and the answers developers have posted (which differ from those pages: see README.md, "What is faithful").
 // Answer types are optional everywhere because they describe what may arrive; the provider checks every field it uses.
 
-/** The v2 communication flag: FAIL means the request was refused before any business logic ran. */
-export type CloudPayReturnCode = 'SUCCESS' | 'FAIL';
-
 /** Fields every cloudPay answer may carry. */
 export interface CloudPayAnswerBase {
   /** The SDK's own status: 0 on a completed call; some answers reuse the name for v2's err_code (a string). */
   errCode?: number | string;
   /** The SDK's message, e.g. "cloudPay.queryOrder:ok". */
   errMsg?: string;
-  returnCode?: CloudPayReturnCode | string;
+  /** "SUCCESS", or "FAIL": the request was refused before any business logic ran. */
+  returnCode?: string;
   /** Why returnCode is FAIL, e.g. "受理关系不存在", "签名失败", "参数格式校验错误". */
   returnMsg?: string;
-  resultCode?: 'SUCCESS' | 'FAIL' | string;
+  /** "SUCCESS", or "FAIL" with the reason in errCode (v2 err_code) and errCodeDes. */
+  resultCode?: string;
   /** v2's err_code_des: the reason of resultCode FAIL. */
   errCodeDes?: string;
   /** The service provider's appid (Cloud Development's); may equal subAppid. */
@@ -64,7 +63,8 @@ export interface CloudPayPaymentParams {
   timeStamp?: string;
   nonceStr?: string;
   package?: string;
-  signType?: 'MD5' | string;
+  /** "MD5" for cloudPay. */
+  signType?: string;
   paySign?: string;
 }
 
