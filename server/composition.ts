@@ -33,7 +33,11 @@ import type { CloudRuntime } from './adapters/runtime/wx-cloud';
 
 // LOG_LEVEL (info | warn | error | silent) is read at cold start, like every other setting.
 const log = createLogger({ service: 'wxpay-safe-shop' }, undefined, undefined, parseLogLevel(process.env.LOG_LEVEL));
+// Two clocks on purpose. Business time (order expiry, refund windows) is Date.now(). Transport time — the ±5 minute
+// windows of WeChat Pay signatures and answers — is the process's monotonic wall clock: WeChat stamps signatures with
+// wall time whatever a test or the local stack does to business time (docs/adr/0006). In production both agree.
 const clock = { now: () => Date.now() };
+const transportNowMs = () => Math.round(performance.timeOrigin + performance.now());
 const random = { base62: (count: number) => base62FromBytes(randomBytes(count * 2), count) };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -58,7 +62,8 @@ function buildProvider(app: AppConfig, env: Env, db: CloudDb): BuiltProvider {
   const id = cfg.identity;
   const merchant =
     id.mode === 'direct' ? { appid: id.appid, mchid: id.mchid } : { appid: id.spAppid, mchid: id.spMchid, subMchid: id.subMchid };
-  return { provider: createWechatPayV3Provider(cfg), merchant };
+  const deps = { nowMs: transportNowMs, randomBytes: (size: number) => randomBytes(size) };
+  return { provider: createWechatPayV3Provider(cfg, deps), merchant };
 }
 
 /** Wires the payment core from the database and the environment (exported for the local stack's tests). */

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { tempDir } from '../test-support/temp';
 import { JsonFileStore } from './json-store';
+import type { LocalCloudPay } from './local-cloudpay';
 import {
-  LocalCloudPay,
   LocalCloudPayError,
+  beijingCompact,
   createLocalCloudPay,
   invokeFunctionFromOutcomes,
   type LocalCloudPayOptions,
@@ -162,6 +163,19 @@ describe('unifiedOrder', () => {
     });
     await expect(pay.unifiedOrder('not an object')).rejects.toMatchObject({ errCode: -1 });
     expect(await pay.order('T20260301003')).toBeUndefined();
+  });
+  it('wants time_expire at least one minute ahead, in whole seconds', async () => {
+    clock = T0 + 999;
+    const tooSoon = await pay.unifiedOrder(
+      order('T20260301004', { timeExpire: beijingCompact(T0 + 59_000) }),
+    );
+    expect(tooSoon).toMatchObject({
+      resultCode: 'FAIL',
+      errCode: 'INVALID_REQUEST',
+      errCodeDes: 'time_expire 时间过短',
+    });
+    const ok = await pay.unifiedOrder(order('T20260301004', { timeExpire: beijingCompact(T0 + 60_000) }));
+    expect(ok.resultCode).toBe('SUCCESS');
   });
 });
 
@@ -452,7 +466,13 @@ describe('faults and the store', () => {
 describe('wiring into the local cloud', () => {
   it('gives functions the five cloudPay methods only, and turns failed invocations into failed deliveries', async () => {
     const facade = pay.sdkFacade();
-    expect(Object.keys(facade).sort()).toEqual(['closeOrder', 'queryOrder', 'queryRefund', 'refund', 'unifiedOrder']);
+    expect(Object.keys(facade).sort()).toEqual([
+      'closeOrder',
+      'queryOrder',
+      'queryRefund',
+      'refund',
+      'unifiedOrder',
+    ]);
     expect((await facade.unifiedOrder(order('T20260301070'))).resultCode).toBe('SUCCESS');
     expect((facade as unknown as Record<string, unknown>).pay).toBeUndefined();
 
@@ -467,7 +487,9 @@ describe('wiring into the local cloud', () => {
       invokeFunction: invokeFunctionFromOutcomes(() => Promise.resolve(outcomes.shift() ?? outcomes[0]!)),
     });
     const paid = await pay.pay('T20260301070');
-    expect(paid.callback.lastError).toBe('invocation failed: function payCallback failed: FUNCTION_TIMEOUT took longer than 3 s');
+    expect(paid.callback.lastError).toBe(
+      'invocation failed: function payCallback failed: FUNCTION_TIMEOUT took longer than 3 s',
+    );
     await pay.idle();
     expect((await pay.order('T20260301070'))?.callback).toMatchObject({ attempts: 2, acknowledged: true });
   });

@@ -296,8 +296,10 @@ export class LocalCloudPay {
       }
       const now = this.o.now();
       const expiresAtMs = typeof p.timeExpire === 'string' ? (parseCompact(p.timeExpire) ?? null) : null;
-      if (expiresAtMs !== null && expiresAtMs < now + MIN_EXPIRY_MS)
+      // Compared in whole seconds, as time_expire has no milliseconds.
+      if (expiresAtMs !== null && expiresAtMs < Math.floor(now / 1000) * 1000 + MIN_EXPIRY_MS) {
         return this.resultFail('INVALID_REQUEST', 'time_expire 时间过短');
+      }
       const outTradeNo = p.outTradeNo as string;
       const fingerprint = JSON.stringify([
         p.body,
@@ -918,7 +920,8 @@ function formatProblem(
 }
 
 /** One invocation's outcome as the local cloud's runtime reports it (structurally; devcloud/gateway/runtime.ts). */
-export type InvocationOutcomeLike = { ok: true; result: unknown } | { ok: false; failure: { code?: string; message?: string } };
+export type InvocationOutcomeLike =
+  { ok: true; result: unknown } | { ok: false; failure: { code?: string; message?: string } };
 
 /** Adapts an invoke that answers outcomes (the gateway's) to {@link InvokeFunction}: a failed invocation rejects. */
 export function invokeFunctionFromOutcomes(
@@ -927,7 +930,9 @@ export function invokeFunctionFromOutcomes(
   return async (name, event) => {
     const outcome = await invoke(name, event);
     if (outcome.ok) return outcome.result;
-    throw new Error(`function ${name} failed: ${outcome.failure.code ?? 'ERROR'} ${outcome.failure.message ?? ''}`.trim());
+    throw new Error(
+      `function ${name} failed: ${outcome.failure.code ?? 'ERROR'} ${outcome.failure.message ?? ''}`.trim(),
+    );
   };
 }
 

@@ -61,9 +61,13 @@ export class CheckoutService {
     };
     const plan = stockReservationPlan(priced.lines);
     const outcome = await this.d.orders.createWithReservation(order, plan);
-    if (outcome.kind === 'duplicate') {
+    if (outcome.kind !== 'created') {
+      // A concurrent twin of this request may have won: its order took the stock (so this one saw a shortage) or the
+      // client key (a duplicate). Either way the shopper's answer is that first order.
       const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
       if (first) return toOrderView(first, now);
+    }
+    if (outcome.kind === 'duplicate') {
       throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'the order for this request could not be read back');
     }
     if (outcome.kind === 'out-of-stock') {

@@ -1,7 +1,7 @@
 // The dev console in a real browser (Debian chromium driven by playwright-core): it lists orders, acts as the payer,
 // and shows the status change that the verified notification caused.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Locator } from 'playwright-core';
 import { okFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -64,7 +64,7 @@ describe('dev console (real browser)', () => {
   });
 });
 
-async function expectText(locator: import('playwright-core').Locator, text: string): Promise<void> {
+async function expectText(locator: Locator, text: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const now = (await locator.textContent())?.trim();

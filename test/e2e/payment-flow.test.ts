@@ -60,6 +60,24 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     expect(await adminCount(stack, 'orders', { openid: BOB, clientRequestKey: key })).toBe(1);
   });
 
+  it('concurrent double taps for the last items in stock still answer the one order', async () => {
+    const sku = 'sku-longjing-gift';
+    const stock = (await adminGet(stack, 'skus', sku))!.stock as number;
+    const shopper = 'o-frank-0006';
+    // Exactly the remaining stock (within the SKU's per-order cap of 5), so a second reservation would fail.
+    const quantity = Math.min(stock, 5);
+    await stack.cloud.db.collection('skus').doc(sku).update({ data: { stock: quantity } });
+    await okFn(stack, 'shop', { action: 'addToCart', skuId: sku, quantity }, shopper);
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() => callFn(stack, 'order', { action: 'place', clientRequestKey: 'frank-last-items' }, shopper)),
+    );
+    const numbers = results.map((r) => (r.ok ? r.data.outTradeNo : r.error.code));
+    expect(new Set(numbers).size).toBe(1);
+    expect(numbers[0]).toMatch(/^O\d/);
+    expect((await adminGet(stack, 'skus', sku))!.stock).toBe(0);
+    await stack.cloud.db.collection('skus').doc(sku).update({ data: { stock } });
+  });
+
   it('cancel before paying closes the order and returns the stock exactly once', async () => {
     const before = (await adminGet(stack, 'skus', 'sku-longjing-gift'))!.stock as number;
     const order = await placeOrder(stack, ALICE, 'sku-longjing-gift', 2);

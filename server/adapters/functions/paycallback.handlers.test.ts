@@ -2,7 +2,11 @@
 // provider over devcloud's local cloudPay, whose "pay" invokes this very handler as the callback function.
 import { join } from 'node:path';
 import { JsonFileStore } from '../../../devcloud/cloudpay/json-store';
-import { createLocalCloudPay, type LocalCloudPay, type LocalCloudPayOptions } from '../../../devcloud/cloudpay/local-cloudpay';
+import {
+  createLocalCloudPay,
+  type LocalCloudPay,
+  type LocalCloudPayOptions,
+} from '../../../devcloud/cloudpay/local-cloudpay';
 import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
 import type { CoreDeps } from '../../application/core.deps';
@@ -16,7 +20,12 @@ import type { CloudDb } from '../db/cloud-db';
 import { DbOrderStore } from '../db/order.repository';
 import { DbMetrics, DbPaymentEventStore, DbReconcileReportStore } from '../db/payment-event.repository';
 import { DbRefundStore } from '../db/refund.repository';
-import { cloudPayApiFrom, CloudPayProvider, merchantIdentity, type CloudPayConfig } from '../payment/cloudpay';
+import {
+  cloudPayApiFrom,
+  CloudPayProvider,
+  merchantIdentity,
+  type CloudPayConfig,
+} from '../payment/cloudpay';
 import { handleCloudPayCallback, type CloudPayCallbackDeps } from './paycallback.handlers';
 
 const IDENTITY = { appid: 'wx1234567890abcdef', mchId: '1800008281', subMchId: '1900000109' };
@@ -70,10 +79,14 @@ beforeEach(async () => {
   const log = {
     info: (event: string, fields?: Record<string, unknown>) => logged.push({ level: 'info', event, fields }),
     warn: (event: string, fields?: Record<string, unknown>) => logged.push({ level: 'warn', event, fields }),
-    error: (event: string, fields?: Record<string, unknown>) => logged.push({ level: 'error', event, fields }),
+    error: (event: string, fields?: Record<string, unknown>) =>
+      logged.push({ level: 'error', event, fields }),
   };
   local = startLocal();
-  provider = new CloudPayProvider(cloudPayApiFrom(local), CONFIG, { nowMs: () => clock, nonce: () => `n${++seq}` });
+  provider = new CloudPayProvider(cloudPayApiFrom(local), CONFIG, {
+    nowMs: () => clock,
+    nonce: () => `n${++seq}`,
+  });
   const db = t.db as unknown as CloudDb;
   core = {
     orders: new DbOrderStore(db),
@@ -155,7 +168,7 @@ async function allOrders(): Promise<unknown[]> {
 const events = (name: string) => logged.filter((l) => l.event === name);
 
 describe('a genuine payment', () => {
-  it('is applied from WeChat\'s answer when cloudPay calls back, and a repeat changes nothing', async () => {
+  it("is applied from WeChat's answer when cloudPay calls back, and a repeat changes nothing", async () => {
     await placeOrder('O20260301A0001', 1234);
     const view = await payments.start(OPENID, 'O20260301A0001');
     expect(view.requestPayment.signType).toBe('MD5');
@@ -175,7 +188,13 @@ describe('a genuine payment', () => {
     expect(events('paycallback.applied')).toHaveLength(1);
 
     // WeChat may deliver again (or a client may replay the genuine event): a duplicate, nothing written.
-    const genuine = { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo: 'O20260301A0001', transactionId: paid.transactionId, totalFee: 1234 };
+    const genuine = {
+      returnCode: 'SUCCESS',
+      resultCode: 'SUCCESS',
+      outTradeNo: 'O20260301A0001',
+      transactionId: paid.transactionId,
+      totalFee: 1234,
+    };
     const before = await allOrders();
     expect(await handleCloudPayCallback(genuine, deps)).toEqual({ errcode: 0, errmsg: 'OK' });
     expect(await allOrders()).toEqual(before);
@@ -185,7 +204,10 @@ describe('a genuine payment', () => {
   it('is retried by cloudPay while WeChat cannot be asked, and applied once it can', async () => {
     await local.close();
     local = startLocal({ retryScheduleMs: [1000, 1000], timeScale: 0.001 });
-    provider = new CloudPayProvider(cloudPayApiFrom(local), CONFIG, { nowMs: () => clock, nonce: () => `n${++seq}` });
+    provider = new CloudPayProvider(cloudPayApiFrom(local), CONFIG, {
+      nowMs: () => clock,
+      nonce: () => `n${++seq}`,
+    });
     core.provider = provider;
     await placeOrder('O20260301A0002', 500);
     await payments.start(OPENID, 'O20260301A0002');
@@ -195,7 +217,10 @@ describe('a genuine payment', () => {
     expect(paid.callback.lastError).toContain('"errcode":1');
     expect((await core.orders.get('O20260301A0002'))?.status).toBe('AWAITING_PAYMENT');
     await local.idle();
-    expect((await local.order('O20260301A0002'))?.callback).toMatchObject({ attempts: 2, acknowledged: true });
+    expect((await local.order('O20260301A0002'))?.callback).toMatchObject({
+      attempts: 2,
+      acknowledged: true,
+    });
     expect((await core.orders.get('O20260301A0002'))?.status).toBe('PAID');
   });
 
@@ -231,7 +256,10 @@ describe('a forged call changes nothing', () => {
     };
     expect(await handleCloudPayCallback(forged, deps)).toEqual({ errcode: 0, errmsg: 'OK' });
     expect(await allOrders()).toEqual(before);
-    expect(events('paycallback.not_paid')[0]?.fields).toMatchObject({ state: 'NOTPAY', claimedSuccess: true });
+    expect(events('paycallback.not_paid')[0]?.fields).toMatchObject({
+      state: 'NOTPAY',
+      claimedSuccess: true,
+    });
   });
 
   it('a paid amount that differs from the order: refused with nothing written, whatever the event claims', async () => {
@@ -248,7 +276,13 @@ describe('a forged call changes nothing', () => {
     const paid = await local.pay('O20260301B0002');
     // The genuine callback is acknowledged (a retry would bring the same answer) but applies nothing.
     expect(paid.callback).toMatchObject({ attempts: 1, acknowledged: true });
-    const claimsFullAmount = { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo: 'O20260301B0002', totalFee: 500, transactionId: paid.transactionId };
+    const claimsFullAmount = {
+      returnCode: 'SUCCESS',
+      resultCode: 'SUCCESS',
+      outTradeNo: 'O20260301B0002',
+      totalFee: 500,
+      transactionId: paid.transactionId,
+    };
     expect(await handleCloudPayCallback(claimsFullAmount, deps)).toEqual({ errcode: 0, errmsg: 'OK' });
     expect(await allOrders()).toEqual(before);
     expect(events('paycallback.mismatch').map((l) => l.fields?.reason)).toEqual([
@@ -260,15 +294,32 @@ describe('a forged call changes nothing', () => {
   it('an order WeChat does not know: acknowledged, nothing written', async () => {
     await placeOrder('O20260301B0003', 800);
     const before = await allOrders();
-    const forged = { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo: 'O20260301B0003', totalFee: 800, transactionId: '42000001' };
+    const forged = {
+      returnCode: 'SUCCESS',
+      resultCode: 'SUCCESS',
+      outTradeNo: 'O20260301B0003',
+      totalFee: 800,
+      transactionId: '42000001',
+    };
     expect(await handleCloudPayCallback(forged, deps)).toEqual({ errcode: 0, errmsg: 'OK' });
-    expect(await handleCloudPayCallback({ ...forged, outTradeNo: 'O20260301B9999' }, deps)).toEqual({ errcode: 0, errmsg: 'OK' });
+    expect(await handleCloudPayCallback({ ...forged, outTradeNo: 'O20260301B9999' }, deps)).toEqual({
+      errcode: 0,
+      errmsg: 'OK',
+    });
     expect(await allOrders()).toEqual(before);
     expect(events('paycallback.unknown_at_wechat')).toHaveLength(2);
   });
 
   it('malformed events are acknowledged without asking WeChat', async () => {
-    for (const event of [undefined, null, 'O20260301B0004', [], { outTradeNo: 'bad no!' }, { outTradeNo: 12345678 }, {}]) {
+    for (const event of [
+      undefined,
+      null,
+      'O20260301B0004',
+      [],
+      { outTradeNo: 'bad no!' },
+      { outTradeNo: 12345678 },
+      {},
+    ]) {
       expect(await handleCloudPayCallback(event, deps)).toEqual({ errcode: 0, errmsg: 'OK' });
     }
     expect(queries).toBe(0);
@@ -293,7 +344,7 @@ describe('an order WeChat has and we do not', () => {
 });
 
 describe('the deps contract', () => {
-  it('hands applyPayment exactly the provider\'s transaction, tagged as a cloudPay callback', async () => {
+  it("hands applyPayment exactly the provider's transaction, tagged as a cloudPay callback", async () => {
     await placeOrder('O20260301D0001', 700);
     await payments.start(OPENID, 'O20260301D0001');
     const seen: Array<[PaymentTransaction, string]> = [];

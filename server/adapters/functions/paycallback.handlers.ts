@@ -3,13 +3,19 @@
 // call it with any event. So the event is never believed: only its out_trade_no is read, WeChat is asked about that
 // order through cloudPay.queryOrder (answered over the private channel), and only that answer is applied.
 import type { ApplyPaymentOutcome } from '../../application/payment.service';
-import type { PaymentProvider, PaymentQueryResult, PaymentTransaction } from '../../application/ports/payment-provider.port';
+import type {
+  PaymentProvider,
+  PaymentQueryResult,
+  PaymentTransaction,
+} from '../../application/ports/payment-provider.port';
 import type { Log } from '../../application/ports/runtime.port';
 import { isProviderError } from '../../application/ports/payment-provider.errors';
 
 /** What the callback needs: the payment core's apply step, the provider to ask, a log. */
 export interface CloudPayCallbackDeps {
-  payments: { applyPayment(tx: PaymentTransaction, source: 'cloudpay-callback'): Promise<ApplyPaymentOutcome> };
+  payments: {
+    applyPayment(tx: PaymentTransaction, source: 'cloudpay-callback'): Promise<ApplyPaymentOutcome>;
+  };
   provider: Pick<PaymentProvider, 'queryPayment'>;
   log: Log;
 }
@@ -38,7 +44,10 @@ function claimedSuccess(event: unknown): boolean {
  * order at WeChat and applies that answer with source 'cloudpay-callback'. Answers errcode 1 (call again) only when a
  * retry can change the outcome; never throws.
  */
-export async function handleCloudPayCallback(event: unknown, deps: CloudPayCallbackDeps): Promise<CloudPayCallbackAnswer> {
+export async function handleCloudPayCallback(
+  event: unknown,
+  deps: CloudPayCallbackDeps,
+): Promise<CloudPayCallbackAnswer> {
   const outTradeNo = outTradeNoOf(event);
   if (outTradeNo === undefined) {
     // WeChat's own events always carry a valid out_trade_no (we created it); the same event again cannot do better.
@@ -74,12 +83,20 @@ export async function handleCloudPayCallback(event: unknown, deps: CloudPayCallb
   switch (outcome.kind) {
     case 'applied':
     case 'duplicate':
-      deps.log.info('paycallback.applied', { outTradeNo, outcome: outcome.kind, status: outcome.order.status });
+      deps.log.info('paycallback.applied', {
+        outTradeNo,
+        outcome: outcome.kind,
+        status: outcome.order.status,
+      });
       return DONE;
     case 'not-paid':
       // WeChat says unpaid, yet it calls back only after a success: this call was made by someone else. When the
       // payer does pay, WeChat invokes the callback itself, so nothing is lost by acknowledging.
-      deps.log.warn('paycallback.not_paid', { outTradeNo, state: outcome.state, claimedSuccess: claimedSuccess(event) });
+      deps.log.warn('paycallback.not_paid', {
+        outTradeNo,
+        state: outcome.state,
+        claimedSuccess: claimedSuccess(event),
+      });
       return DONE;
     case 'mismatch':
       // WeChat's own answer contradicts our order (amount, merchant, app, second transaction): retries would bring

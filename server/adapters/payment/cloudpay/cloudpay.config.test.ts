@@ -26,7 +26,11 @@ describe('parseCloudPayConfig', () => {
       spbillCreateIp: '127.0.0.1',
     });
     expect(
-      parseCloudPayConfig({ ...VALID, CLOUDPAY_CALLBACK_FUNCTION: 'pay_cb', CLOUDPAY_SPBILL_CREATE_IP: '2001:db8::1' }),
+      parseCloudPayConfig({
+        ...VALID,
+        CLOUDPAY_CALLBACK_FUNCTION: 'pay_cb',
+        CLOUDPAY_SPBILL_CREATE_IP: '2001:db8::1',
+      }),
     ).toMatchObject({ callbackFunctionName: 'pay_cb', spbillCreateIp: '2001:db8::1' });
   });
 

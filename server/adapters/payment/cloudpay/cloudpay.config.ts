@@ -95,7 +95,10 @@ export function parseCloudPayConfig(env: EnvLike): CloudPayConfig {
   }
   const ip = optional(env, CloudPayEnv.SPBILL_CREATE_IP) ?? DEFAULT_SPBILL_CREATE_IP;
   if (isIP(ip) === 0) {
-    throw new CloudPayConfigError(CloudPayEnv.SPBILL_CREATE_IP, 'is malformed: expected an IPv4 or IPv6 address');
+    throw new CloudPayConfigError(
+      CloudPayEnv.SPBILL_CREATE_IP,
+      'is malformed: expected an IPv4 or IPv6 address',
+    );
   }
   return { appid, subMchId, envId, callbackFunctionName: callback, spbillCreateIp: ip };
 }

@@ -124,7 +124,11 @@ describe('the payment flow against the local cloudPay', () => {
     if (q.kind !== 'found') throw new Error('unreachable');
     // The identity the payment core checks matches what the provider reports for a genuine payment.
     const who = merchantIdentity(CONFIG);
-    expect([q.transaction.appid, q.transaction.mchid, q.transaction.subMchid]).toEqual([who.appid, who.mchid, who.subMchid]);
+    expect([q.transaction.appid, q.transaction.mchid, q.transaction.subMchid]).toEqual([
+      who.appid,
+      who.mchid,
+      who.subMchid,
+    ]);
 
     const refund = await provider.createRefund({
       outTradeNo: 'T20260302001',
@@ -133,9 +137,17 @@ describe('the payment flow against the local cloudPay', () => {
       totalFen: 1234 as Fen,
       reason: '缺货',
     });
-    expect(refund).toMatchObject({ status: 'PROCESSING', refundFen: 234, totalFen: 1234, transactionId: paid.transactionId });
+    expect(refund).toMatchObject({
+      status: 'PROCESSING',
+      refundFen: 234,
+      totalFen: 1234,
+      transactionId: paid.transactionId,
+    });
     expect(refund.refundId).toMatch(/^50\d+$/);
-    expect(await provider.queryRefund('R20260302001')).toMatchObject({ kind: 'found', refund: { status: 'PROCESSING', refundId: refund.refundId } });
+    expect(await provider.queryRefund('R20260302001')).toMatchObject({
+      kind: 'found',
+      refund: { status: 'PROCESSING', refundId: refund.refundId },
+    });
     clock = T0 + 20 * 60_000;
     await local.settleRefund('R20260302001');
     expect(await provider.queryRefund('R20260302001')).toEqual({
@@ -151,8 +163,14 @@ describe('the payment flow against the local cloudPay', () => {
         successTimeMs: T0 + 20 * 60_000,
       },
     });
-    expect(await provider.queryPayment('T20260302001')).toMatchObject({ kind: 'found', transaction: { state: 'REFUND', amountTotalFen: 1234 } });
-    expect(await provider.queryRefund('R20260302999')).toEqual({ kind: 'not-found', outRefundNo: 'R20260302999' });
+    expect(await provider.queryPayment('T20260302001')).toMatchObject({
+      kind: 'found',
+      transaction: { state: 'REFUND', amountTotalFen: 1234 },
+    });
+    expect(await provider.queryRefund('R20260302999')).toEqual({
+      kind: 'not-found',
+      outRefundNo: 'R20260302999',
+    });
   });
 
   it('re-creating with the same fields reuses the prepay; other fields are refused for good', async () => {
@@ -165,12 +183,18 @@ describe('the payment flow against the local cloudPay', () => {
 
   it('reports an unpaid order as NOTPAY and an unknown one as not-found', async () => {
     await provider.createJsapiPayment(input('T20260302003'));
-    expect(await provider.queryPayment('T20260302003')).toMatchObject({ kind: 'found', transaction: { state: 'NOTPAY', amountTotalFen: 0 } });
+    expect(await provider.queryPayment('T20260302003')).toMatchObject({
+      kind: 'found',
+      transaction: { state: 'NOTPAY', amountTotalFen: 0 },
+    });
     const q = await provider.queryPayment('T20260302003');
     if (q.kind !== 'found') throw new Error('expected the order to be found');
     expect(q.transaction.transactionId).toBeUndefined();
     expect(q.transaction.successTimeMs).toBeUndefined();
-    expect(await provider.queryPayment('T20260302999')).toEqual({ kind: 'not-found', outTradeNo: 'T20260302999' });
+    expect(await provider.queryPayment('T20260302999')).toEqual({
+      kind: 'not-found',
+      outTradeNo: 'T20260302999',
+    });
   });
 });
 
@@ -204,7 +228,9 @@ describe('failures and their retryability', () => {
 
     // The answer lost after the order was made: repeating the same create is what "indeterminate" asks for.
     local.injectFault('unifiedOrder', { kind: 'lose-answer' });
-    expect((await rejection(provider.createJsapiPayment(input('T20260302020')))).retryability).toBe('indeterminate');
+    expect((await rejection(provider.createJsapiPayment(input('T20260302020')))).retryability).toBe(
+      'indeterminate',
+    );
     const prepay = (await local.order('T20260302020'))?.prepayId;
     expect((await provider.createJsapiPayment(input('T20260302020'))).prepayId).toBe(prepay);
 
@@ -216,7 +242,12 @@ describe('failures and their retryability', () => {
     await local.pay('T20260302020');
     local.injectFault('refund', { kind: 'throw' });
     const refund = await rejection(
-      provider.createRefund({ outTradeNo: 'T20260302020', outRefundNo: 'R1', refundFen: 1 as Fen, totalFen: 1234 as Fen }),
+      provider.createRefund({
+        outTradeNo: 'T20260302020',
+        outRefundNo: 'R1',
+        refundFen: 1 as Fen,
+        totalFen: 1234 as Fen,
+      }),
     );
     expect([refund.code, refund.retryability]).toEqual(['NETWORK', 'indeterminate']);
   });
@@ -232,7 +263,12 @@ describe('failures and their retryability', () => {
 
     await provider.createJsapiPayment(input('T20260302021'));
     const unpaid = await rejection(
-      provider.createRefund({ outTradeNo: 'T20260302021', outRefundNo: 'R2', refundFen: 1 as Fen, totalFen: 1234 as Fen }),
+      provider.createRefund({
+        outTradeNo: 'T20260302021',
+        outRefundNo: 'R2',
+        refundFen: 1 as Fen,
+        totalFen: 1234 as Fen,
+      }),
     );
     expect([unpaid.code, unpaid.retryability]).toEqual(['ERROR', 'fatal']);
   });
@@ -247,11 +283,19 @@ describe('failures and their retryability', () => {
   it('queryRefund with empty lists (seen in production) is a retryable BAD_RESPONSE', async () => {
     await provider.createJsapiPayment(input('T20260302023'));
     await local.pay('T20260302023');
-    await provider.createRefund({ outTradeNo: 'T20260302023', outRefundNo: 'R3', refundFen: 5 as Fen, totalFen: 1234 as Fen });
+    await provider.createRefund({
+      outTradeNo: 'T20260302023',
+      outRefundNo: 'R3',
+      refundFen: 5 as Fen,
+      totalFen: 1234 as Fen,
+    });
     local.injectFault('queryRefund', { kind: 'empty-refund-lists' });
     const e = await rejection(provider.queryRefund('R3'));
     expect([e.code, e.retryability]).toEqual(['BAD_RESPONSE', 'retry']);
-    expect(await provider.queryRefund('R3')).toMatchObject({ kind: 'found', refund: { status: 'PROCESSING' } });
+    expect(await provider.queryRefund('R3')).toMatchObject({
+      kind: 'found',
+      refund: { status: 'PROCESSING' },
+    });
   });
 
   it('an answer about another order, or a paid one without its fields, is refused', async () => {
@@ -261,7 +305,13 @@ describe('failures and their retryability', () => {
       ...cloudPayApiFrom(local),
       queryOrder: async (p) => ({ ...(await local.queryOrder(p)), ...over }),
     });
-    for (const over of [{ outTradeNo: 'T20260302999' }, { timeEnd: '20260230120000' }, { transactionId: '' }, { totalFee: 12.5 }, { tradeState: 'PAID' }]) {
+    for (const over of [
+      { outTradeNo: 'T20260302999' },
+      { timeEnd: '20260230120000' },
+      { transactionId: '' },
+      { totalFee: 12.5 },
+      { tradeState: 'PAID' },
+    ]) {
       const e = await rejection(providerFor(tampered(over)).queryPayment('T20260302024'));
       expect([e.code, e.retryability]).toEqual(['BAD_RESPONSE', 'retry']);
     }
@@ -283,8 +333,21 @@ describe('input validation and what cloudPay cannot do', () => {
       () => provider.createJsapiPayment(input('T20260302030', { payerOpenid: 'bad openid' })),
       () => provider.queryPayment('has space 1'),
       () => provider.closePayment(''),
-      () => provider.createRefund({ outTradeNo: 'T20260302030', outRefundNo: 'R', refundFen: 2 as Fen, totalFen: 1 as Fen }),
-      () => provider.createRefund({ outTradeNo: 'T20260302030', outRefundNo: 'R', refundFen: 1 as Fen, totalFen: 1 as Fen, reason: 'r'.repeat(81) }),
+      () =>
+        provider.createRefund({
+          outTradeNo: 'T20260302030',
+          outRefundNo: 'R',
+          refundFen: 2 as Fen,
+          totalFen: 1 as Fen,
+        }),
+      () =>
+        provider.createRefund({
+          outTradeNo: 'T20260302030',
+          outRefundNo: 'R',
+          refundFen: 1 as Fen,
+          totalFen: 1 as Fen,
+          reason: 'r'.repeat(81),
+        }),
       () => provider.queryRefund('bad#no'),
     ];
     for (const call of bad) {
@@ -295,7 +358,12 @@ describe('input validation and what cloudPay cannot do', () => {
   });
 
   it('has no Native/H5 payments, no bills, and no HTTP notifications', async () => {
-    const base = { outTradeNo: 'T20260302031', description: 'd', totalFen: 1 as Fen, expiresAtMs: T0 + 60 * 60_000 };
+    const base = {
+      outTradeNo: 'T20260302031',
+      description: 'd',
+      totalFen: 1 as Fen,
+      expiresAtMs: T0 + 60 * 60_000,
+    };
     for (const call of [
       () => provider.createNativePayment(base),
       () => provider.createH5Payment({ ...base, payerClientIp: '1.2.3.4' }),
@@ -310,7 +378,9 @@ describe('input validation and what cloudPay cannot do', () => {
 
   it('cloudPayApiFrom refuses an SDK without cloudPay methods', () => {
     expect(() => cloudPayApiFrom(undefined)).toThrow(/wx-server-sdk 2\.0\.2/);
-    expect(() => cloudPayApiFrom({ unifiedOrder: () => undefined })).toThrow(/cloudPay\.queryOrder is not a function/);
+    expect(() => cloudPayApiFrom({ unifiedOrder: () => undefined })).toThrow(
+      /cloudPay\.queryOrder is not a function/,
+    );
   });
 });
 

@@ -78,11 +78,15 @@ const REFUND_STATUSES: Readonly<Record<string, RefundStatus>> = {
 };
 
 function invalid(operation: string, problem: string): never {
-  throw new ProviderError(ProviderErrorCodes.INVALID_ARGUMENT, `${operation}: ${problem}`, 'fatal', { operation });
+  throw new ProviderError(ProviderErrorCodes.INVALID_ARGUMENT, `${operation}: ${problem}`, 'fatal', {
+    operation,
+  });
 }
 
 function unsupported(operation: string, why: string): ProviderError {
-  return new ProviderError(ProviderErrorCodes.UNSUPPORTED, `cloudPay cannot ${operation}: ${why}`, 'fatal', { operation });
+  return new ProviderError(ProviderErrorCodes.UNSUPPORTED, `cloudPay cannot ${operation}: ${why}`, 'fatal', {
+    operation,
+  });
 }
 
 function chars(s: string): number {
@@ -90,7 +94,8 @@ function chars(s: string): number {
 }
 
 function checkOutTradeNo(operation: string, v: unknown): string {
-  if (typeof v !== 'string' || !OUT_TRADE_NO.test(v)) invalid(operation, 'outTradeNo must be 6–32 of [0-9A-Za-z_-|*]');
+  if (typeof v !== 'string' || !OUT_TRADE_NO.test(v))
+    invalid(operation, 'outTradeNo must be 6–32 of [0-9A-Za-z_-|*]');
   return v;
 }
 
@@ -118,10 +123,16 @@ export class CloudPayProvider implements PaymentProvider {
     return n;
   }
 
-  private async call<T>(operation: string, kind: CallKind, send: () => Promise<T>): Promise<Answer> {
+  // The nonce is drawn before the call, so a broken nonce source is not mistaken for a failed SDK call.
+  private async call<T>(
+    operation: string,
+    kind: CallKind,
+    send: (nonceStr: string) => Promise<T>,
+  ): Promise<Answer> {
+    const nonceStr = this.nonce();
     let raw: T;
     try {
-      raw = await send();
+      raw = await send(nonceStr);
     } catch (e) {
       throw sdkFailure(operation, kind, e);
     }
@@ -132,7 +143,11 @@ export class CloudPayProvider implements PaymentProvider {
     const op = 'createJsapiPayment';
     const outTradeNo = checkOutTradeNo(op, input.outTradeNo);
     const totalFee = checkFen(op, 'totalFen', input.totalFen, 1);
-    if (typeof input.description !== 'string' || chars(input.description) < 1 || chars(input.description) > 127) {
+    if (
+      typeof input.description !== 'string' ||
+      chars(input.description) < 1 ||
+      chars(input.description) > 127
+    ) {
       invalid(op, 'description must be a string of 1–127 characters');
     }
     if (typeof input.payerOpenid !== 'string' || !OPENID.test(input.payerOpenid)) {
@@ -150,7 +165,7 @@ export class CloudPayProvider implements PaymentProvider {
     if (expiresAtMs <= now) invalid(op, 'expiresAtMs must be in the future');
     if (expiresAtMs > now + MAX_EXPIRY_MS) invalid(op, 'expiresAtMs must be within 90 days');
 
-    const a = await this.call(op, 'write', () =>
+    const a = await this.call(op, 'write', (nonceStr) =>
       this.api.unifiedOrder({
         body: input.description,
         outTradeNo,
@@ -159,7 +174,7 @@ export class CloudPayProvider implements PaymentProvider {
         totalFee,
         envId: this.config.envId,
         functionName: this.config.callbackFunctionName,
-        nonceStr: this.nonce(),
+        nonceStr,
         tradeType: 'JSAPI',
         // v2: a sub_openid needs its sub_appid; the payer's openid is under the mini program's appid.
         subAppid: this.config.appid,
@@ -179,8 +194,10 @@ export class CloudPayProvider implements PaymentProvider {
     if (pkg === undefined || !pkg.startsWith('prepay_id=') || pkg.length <= 'prepay_id='.length) {
       throw badAnswer(op, 'write', 'payment.package is not "prepay_id=…"');
     }
-    if (timeStamp === undefined || !/^\d{1,12}$/.test(timeStamp)) throw badAnswer(op, 'write', 'payment.timeStamp is not epoch seconds');
-    if (nonceStr === undefined || paySign === undefined) throw badAnswer(op, 'write', 'payment.nonceStr or paySign is missing');
+    if (timeStamp === undefined || !/^\d{1,12}$/.test(timeStamp))
+      throw badAnswer(op, 'write', 'payment.timeStamp is not epoch seconds');
+    if (nonceStr === undefined || paySign === undefined)
+      throw badAnswer(op, 'write', 'payment.nonceStr or paySign is missing');
     if (p.signType !== 'MD5') throw badAnswer(op, 'write', 'payment.signType is not MD5');
     const appId = str(p, 'appId');
     // wx.requestPayment fails unless the prepay belongs to this mini program; better to say so here.
@@ -207,8 +224,8 @@ export class CloudPayProvider implements PaymentProvider {
   async queryPayment(outTradeNo: string): Promise<PaymentQueryResult> {
     const op = 'queryPayment';
     const no = checkOutTradeNo(op, outTradeNo);
-    const a = await this.call(op, 'read', () =>
-      this.api.queryOrder({ subMchId: this.config.subMchId, outTradeNo: no, nonceStr: this.nonce() }),
+    const a = await this.call(op, 'read', (nonceStr) =>
+      this.api.queryOrder({ subMchId: this.config.subMchId, outTradeNo: no, nonceStr }),
     );
     if (a.resultCode !== 'SUCCESS') {
       if (resultErrorCode(a) === 'ORDERNOTEXIST') return { kind: 'not-found', outTradeNo: no };
@@ -219,15 +236,18 @@ export class CloudPayProvider implements PaymentProvider {
 
   private toTransaction(op: string, outTradeNo: string, a: Answer): PaymentTransaction {
     const state = a.tradeState;
-    if (typeof state !== 'string' || !PAYMENT_STATES.has(state)) throw badAnswer(op, 'read', 'tradeState is missing or unknown');
+    if (typeof state !== 'string' || !PAYMENT_STATES.has(state))
+      throw badAnswer(op, 'read', 'tradeState is missing or unknown');
     const answeredNo = str(a, 'outTradeNo');
-    if (answeredNo !== undefined && answeredNo !== outTradeNo) throw badAnswer(op, 'read', 'the answer is about another order');
+    if (answeredNo !== undefined && answeredNo !== outTradeNo)
+      throw badAnswer(op, 'read', 'the answer is about another order');
     const paid = state === 'SUCCESS' || state === 'REFUND';
     const total = fenField(a, 'totalFee');
     const transactionId = str(a, 'transactionId');
     const successTimeMs = parseBeijingCompact(a.timeEnd);
     if (paid) {
-      if (total === undefined || total < 1) throw badAnswer(op, 'read', 'a paid order without a valid totalFee');
+      if (total === undefined || total < 1)
+        throw badAnswer(op, 'read', 'a paid order without a valid totalFee');
       if (transactionId === undefined) throw badAnswer(op, 'read', 'a paid order without transactionId');
       if (successTimeMs === undefined) throw badAnswer(op, 'read', 'a paid order without a valid timeEnd');
     }
@@ -261,8 +281,8 @@ export class CloudPayProvider implements PaymentProvider {
     const op = 'closePayment';
     const no = checkOutTradeNo(op, outTradeNo);
     // Closing twice is harmless, so a close that may or may not have landed is simply repeated.
-    const a = await this.call(op, 'idempotent-write', () =>
-      this.api.closeOrder({ subMchId: this.config.subMchId, outTradeNo: no, nonceStr: this.nonce() }),
+    const a = await this.call(op, 'idempotent-write', (nonceStr) =>
+      this.api.closeOrder({ subMchId: this.config.subMchId, outTradeNo: no, nonceStr }),
     );
     if (a.resultCode === 'SUCCESS') return { outcome: 'closed' };
     const code = resultErrorCode(a);
@@ -285,10 +305,10 @@ export class CloudPayProvider implements PaymentProvider {
     if (input.reason !== undefined && (typeof input.reason !== 'string' || chars(input.reason) > 80)) {
       invalid(op, 'reason must be a string of at most 80 characters');
     }
-    const a = await this.call(op, 'write', () =>
+    const a = await this.call(op, 'write', (nonceStr) =>
       this.api.refund({
         subMchId: this.config.subMchId,
-        nonceStr: this.nonce(),
+        nonceStr,
         outTradeNo,
         outRefundNo: input.outRefundNo,
         totalFee,
@@ -307,7 +327,8 @@ export class CloudPayProvider implements PaymentProvider {
     }
     const answeredFee = fenField(a, 'refundFee');
     // Same out_refund_no with another amount would be a different refund than the one we recorded.
-    if (answeredFee !== undefined && answeredFee !== refundFee) throw badAnswer(op, 'write', 'refundFee differs from the request');
+    if (answeredFee !== undefined && answeredFee !== refundFee)
+      throw badAnswer(op, 'write', 'refundFee differs from the request');
     const transactionId = str(a, 'transactionId');
     const cashRefund = fenField(a, 'cashRefundFee');
     return {
@@ -329,8 +350,8 @@ export class CloudPayProvider implements PaymentProvider {
     if (typeof outRefundNo !== 'string' || !OUT_REFUND_NO.test(outRefundNo)) {
       invalid(op, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
     }
-    const a = await this.call(op, 'read', () =>
-      this.api.queryRefund({ subMchId: this.config.subMchId, nonceStr: this.nonce(), outRefundNo }),
+    const a = await this.call(op, 'read', (nonceStr) =>
+      this.api.queryRefund({ subMchId: this.config.subMchId, nonceStr, outRefundNo }),
     );
     if (a.resultCode !== 'SUCCESS') {
       if (resultErrorCode(a) === 'REFUNDNOTEXIST') return { kind: 'not-found', outRefundNo };
@@ -340,16 +361,23 @@ export class CloudPayProvider implements PaymentProvider {
     const i = numbers.indexOf(outRefundNo);
     if (i < 0) {
       // Production has been seen answering SUCCESS with every list empty; only a later query can tell the state.
-      throw badAnswer(op, 'read', 'the answer lists no refund with this outRefundNo (empty lists: ask again later)');
+      throw badAnswer(
+        op,
+        'read',
+        'the answer lists no refund with this outRefundNo (empty lists: ask again later)',
+      );
     }
     const at = (field: string): unknown => listField(a, field)[i];
     const statusRaw = at('refundStatusList');
     const status = typeof statusRaw === 'string' ? REFUND_STATUSES[statusRaw] : undefined;
-    if (status === undefined) throw badAnswer(op, 'read', 'refundStatusList has no known status for this refund');
+    if (status === undefined)
+      throw badAnswer(op, 'read', 'refundStatusList has no known status for this refund');
     const refundId = at('refundIdList');
-    if (typeof refundId !== 'string' || refundId === '') throw badAnswer(op, 'read', 'refundIdList has no id for this refund');
+    if (typeof refundId !== 'string' || refundId === '')
+      throw badAnswer(op, 'read', 'refundIdList has no id for this refund');
     const fee = fenField({ v: at('refundFeeList') }, 'v');
-    if (fee === undefined || fee < 1) throw badAnswer(op, 'read', 'refundFeeList has no valid amount for this refund');
+    if (fee === undefined || fee < 1)
+      throw badAnswer(op, 'read', 'refundFeeList has no valid amount for this refund');
     const total = fenField(a, 'totalFee');
     if (total === undefined || total < 1) throw badAnswer(op, 'read', 'totalFee is missing');
     const outTradeNo = str(a, 'outTradeNo');
@@ -381,10 +409,14 @@ export class CloudPayProvider implements PaymentProvider {
   }
 
   downloadTradeBill(): Promise<TradeBill> {
-    return Promise.reject(unsupported('downloadTradeBill', 'bills are not fetched through cloudPay by this adapter'));
+    return Promise.reject(
+      unsupported('downloadTradeBill', 'bills are not fetched through cloudPay by this adapter'),
+    );
   }
 
   downloadFundFlowBill(): Promise<FundFlowBill> {
-    return Promise.reject(unsupported('downloadFundFlowBill', 'bills are not fetched through cloudPay by this adapter'));
+    return Promise.reject(
+      unsupported('downloadFundFlowBill', 'bills are not fetched through cloudPay by this adapter'),
+    );
   }
 }

@@ -93,9 +93,14 @@ export function untrustedRetryability(kind: CallKind): Retryability {
 
 /** A ProviderError for an answer that is not the shape we need. */
 export function badAnswer(operation: string, kind: CallKind, problem: string): ProviderError {
-  return new ProviderError(ProviderErrorCodes.BAD_RESPONSE, `cloudPay ${operation}: ${problem}`, untrustedRetryability(kind), {
-    operation,
-  });
+  return new ProviderError(
+    ProviderErrorCodes.BAD_RESPONSE,
+    `cloudPay ${operation}: ${problem}`,
+    untrustedRetryability(kind),
+    {
+      operation,
+    },
+  );
 }
 
 /** Maps a rejected SDK call (network, permission, timeout) to a ProviderError; the message has the SDK's errMsg only. */
@@ -104,12 +109,21 @@ export function sdkFailure(operation: string, kind: CallKind, e: unknown): Provi
   if (typeof e === 'object' && e !== null) {
     const { errCode, errMsg, message } = e as { errCode?: unknown; errMsg?: unknown; message?: unknown };
     const text = typeof errMsg === 'string' ? errMsg : typeof message === 'string' ? message : '';
-    detail = `${typeof errCode === 'number' || typeof errCode === 'string' ? `errCode ${errCode}: ` : ''}${text}`.slice(0, 200);
+    detail =
+      `${typeof errCode === 'number' || typeof errCode === 'string' ? `errCode ${errCode}: ` : ''}${text}`.slice(
+        0,
+        200,
+      );
   }
-  return new ProviderError(ProviderErrorCodes.NETWORK, `cloudPay ${operation}: ${detail}`, untrustedRetryability(kind), {
-    operation,
-    cause: e,
-  });
+  return new ProviderError(
+    ProviderErrorCodes.NETWORK,
+    `cloudPay ${operation}: ${detail}`,
+    untrustedRetryability(kind),
+    {
+      operation,
+      cause: e,
+    },
+  );
 }
 
 /**
@@ -134,13 +148,24 @@ export function communicated(operation: string, kind: CallKind, raw: unknown): A
       { operation },
     );
   }
-  throw new ProviderError(CloudPayErrorCodes.RETURN_FAIL, `cloudPay ${operation}: refused: ${returnMsg || 'no reason given'}`, 'fatal', {
-    operation,
-  });
+  throw new ProviderError(
+    CloudPayErrorCodes.RETURN_FAIL,
+    `cloudPay ${operation}: refused: ${returnMsg || 'no reason given'}`,
+    'fatal',
+    {
+      operation,
+    },
+  );
 }
 
 // v2 err codes documented as "call again later with the same parameters".
-const RETRY_CODES = new Set(['SYSTEMERROR', 'BIZERR_NEED_RETRY', 'FREQUENCY_LIMITED', 'ORDER_NOT_READY', 'NOTENOUGH']);
+const RETRY_CODES = new Set([
+  'SYSTEMERROR',
+  'BIZERR_NEED_RETRY',
+  'FREQUENCY_LIMITED',
+  'ORDER_NOT_READY',
+  'NOTENOUGH',
+]);
 
 /** The v2 business error code of a resultCode FAIL answer (the SDK may have overwritten errCode with a number). */
 export function resultErrorCode(a: Answer): string {
@@ -152,7 +177,12 @@ export function resultErrorCode(a: Answer): string {
 export function resultFailure(operation: string, a: Answer): ProviderError {
   const code = resultErrorCode(a);
   const des = (str(a, 'errCodeDes') ?? '').slice(0, 200);
-  return new ProviderError(code, `cloudPay ${operation}: ${code}${des ? ` (${des})` : ''}`, RETRY_CODES.has(code) ? 'retry' : 'fatal', {
-    operation,
-  });
+  return new ProviderError(
+    code,
+    `cloudPay ${operation}: ${code}${des ? ` (${des})` : ''}`,
+    RETRY_CODES.has(code) ? 'retry' : 'fatal',
+    {
+      operation,
+    },
+  );
 }

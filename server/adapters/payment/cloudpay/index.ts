@@ -48,7 +48,8 @@ export function cloudPayApiFrom(sdkCloudPay: unknown): CloudPayApi {
   const api: Record<string, (params: unknown) => Promise<unknown>> = {};
   for (const name of METHODS) {
     const fn = target[name];
-    if (typeof fn !== 'function') throw new Error(`cloud.cloudPay.${name} is not a function: update wx-server-sdk`);
+    if (typeof fn !== 'function')
+      throw new Error(`cloud.cloudPay.${name} is not a function: update wx-server-sdk`);
     api[name] = (params: unknown) => Promise.resolve((fn as (p: unknown) => unknown).call(target, params));
   }
   return api as unknown as CloudPayApi;
