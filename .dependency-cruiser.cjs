@@ -41,7 +41,7 @@ module.exports = {
       name: 'server-never-imports-dev-tools',
       comment: 'The simulator, the local cloud and tests are dev-only and never reach a function bundle.',
       severity: 'error',
-      from: { path: '^(server|cloudfunctions)/' , pathNot: '\\.test\\.ts$' },
+      from: { path: '^(server|cloudfunctions)/', pathNot: '\\.test\\.ts$' },
       to: { path: '^(simulator|devcloud|test|scripts)/' },
     },
     {
@@ -83,6 +83,9 @@ module.exports = {
     exclude: { path: ['node_modules', 'miniprogram_npm', '^cloudfunctions/[^/]+/index\\.js$', '^\\.build/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

@@ -1,7 +1,14 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/server', '<rootDir>/simulator', '<rootDir>/devcloud', '<rootDir>/test', '<rootDir>/cloudfunctions', '<rootDir>/scripts'],
+  roots: [
+    '<rootDir>/server',
+    '<rootDir>/simulator',
+    '<rootDir>/devcloud',
+    '<rootDir>/test',
+    '<rootDir>/cloudfunctions',
+    '<rootDir>/scripts',
+  ],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/miniprogram_npm/'],
   transform: { '^.+\\.[tj]s$': 'babel-jest' },

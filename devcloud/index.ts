@@ -42,6 +42,8 @@ export interface DevCloudOptions {
   functionTimeoutMs?: number;
   /** Where log lines go (default console.log). */
   log?: (line: string) => void;
+  /** The functions' business clock (their Date and Date.now()); the real clock when absent. */
+  functionClock?: () => number;
   /** Clock for timer triggers (tests). */
   timerClock?: TimerClock;
   /**
@@ -90,6 +92,7 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
     const registry: FunctionRegistry = new FunctionRegistry({
       functionsDir: resolve(options.functionsDir),
       env: options.env,
+      ...(options.functionClock ? { now: options.functionClock } : {}),
       makeSdk: (functionName): WxServerSdk =>
         createWxServerSdk({
           engine,

@@ -18,7 +18,9 @@ function main(): void {
   const lines = (docs: object[]) => docs.map((d) => JSON.stringify(d)).join('\n') + '\n';
   writeFileSync(join(resolve(outDir), 'products.jsonl'), lines(products));
   writeFileSync(join(resolve(outDir), 'skus.jsonl'), lines(skus));
-  console.log(`catalog valid: ${products.length} products, ${skus.length} SKUs → ${outDir}/products.jsonl, skus.jsonl`);
+  console.log(
+    `catalog valid: ${products.length} products, ${skus.length} SKUs → ${outDir}/products.jsonl, skus.jsonl`,
+  );
 }
 
 try {

@@ -11,13 +11,25 @@ import { RefundService } from './application/refund.service';
 import { ShopService } from './application/shop.service';
 import { base62FromBytes } from './domain/ids';
 import type { AppConfig } from './adapters/config/app-config';
-import { AppConfigError, parseAppConfig } from './adapters/config/app-config';
+import { parseAppConfig } from './adapters/config/app-config';
+import { handleCloudPayCallback } from './adapters/functions/paycallback.handlers';
+import type { CloudPayCallbackAnswer } from './adapters/functions/paycallback.handlers';
+import {
+  cloudPayApiFrom,
+  createCloudPayProvider,
+  merchantIdentity,
+  parseCloudPayConfig,
+} from './adapters/payment/cloudpay';
 import { DbCartStore } from './adapters/db/cart.repository';
 import type { CloudDb } from './adapters/db/cloud-db';
 import { DEMO_MERCHANT, DemoPaymentProvider } from './adapters/payment/demo/demo.provider';
 import { DbCatalogReader } from './adapters/db/catalog.repository';
 import { DbOrderStore } from './adapters/db/order.repository';
-import { DbMetrics, DbPaymentEventStore, DbReconcileReportStore } from './adapters/db/payment-event.repository';
+import {
+  DbMetrics,
+  DbPaymentEventStore,
+  DbReconcileReportStore,
+} from './adapters/db/payment-event.repository';
 import { DbRefundStore } from './adapters/db/refund.repository';
 import type { CoreHandlersDeps } from './adapters/functions/core.handlers';
 import { orderActions, payActions, refundActions } from './adapters/functions/core.handlers';
@@ -32,7 +44,12 @@ import { createLogger, parseLogLevel } from './adapters/runtime/logger';
 import type { CloudRuntime } from './adapters/runtime/wx-cloud';
 
 // LOG_LEVEL (info | warn | error | silent) is read at cold start, like every other setting.
-const log = createLogger({ service: 'wxpay-safe-shop' }, undefined, undefined, parseLogLevel(process.env.LOG_LEVEL));
+const log = createLogger(
+  { service: 'wxpay-safe-shop' },
+  undefined,
+  undefined,
+  parseLogLevel(process.env.LOG_LEVEL),
+);
 // Two clocks on purpose. Business time (order expiry, refund windows) is Date.now(). Transport time — the ±5 minute
 // windows of WeChat Pay signatures and answers — is the process's monotonic wall clock: WeChat stamps signatures with
 // wall time whatever a test or the local stack does to business time (docs/adr/0006). In production both agree.
@@ -49,19 +66,25 @@ interface BuiltProvider {
 }
 
 /** The configured payment provider and who its payments must be addressed to. */
-function buildProvider(app: AppConfig, env: Env, db: CloudDb): BuiltProvider {
+function buildProvider(app: AppConfig, env: Env, db: CloudDb, cloud: CloudRuntime): BuiltProvider {
   if (app.provider === 'demo') {
     // parseAppConfig already refused demo outside APP_ENV=development.
     const demo = new DemoPaymentProvider(db, clock.now, () => random.base62(16));
     return { provider: demo, merchant: { ...DEMO_MERCHANT }, simulatedPayer: demo };
   }
-  if (app.provider !== 'wechatpay-v3') {
-    throw new AppConfigError('PAY_PROVIDER', `'${app.provider}' is not built yet; use 'wechatpay-v3' or 'demo'`);
+  if (app.provider === 'cloudpay') {
+    const cfg = parseCloudPayConfig(env);
+    return {
+      provider: createCloudPayProvider(cloudPayApiFrom(cloud.cloudPay()), cfg),
+      merchant: merchantIdentity(cfg),
+    };
   }
   const cfg: WechatPayV3Config = parseWechatPayV3Config(env);
   const id = cfg.identity;
   const merchant =
-    id.mode === 'direct' ? { appid: id.appid, mchid: id.mchid } : { appid: id.spAppid, mchid: id.spMchid, subMchid: id.subMchid };
+    id.mode === 'direct'
+      ? { appid: id.appid, mchid: id.mchid }
+      : { appid: id.spAppid, mchid: id.spMchid, subMchid: id.subMchid };
   const deps = { nowMs: transportNowMs, randomBytes: (size: number) => randomBytes(size) };
   return { provider: createWechatPayV3Provider(cfg, deps), merchant };
 }
@@ -70,7 +93,7 @@ function buildProvider(app: AppConfig, env: Env, db: CloudDb): BuiltProvider {
 export function buildCore(cloud: CloudRuntime, env: Env = process.env): CoreDeps {
   const app = parseAppConfig(env);
   const db = cloud.database();
-  const { provider, merchant, simulatedPayer } = buildProvider(app, env, db);
+  const { provider, merchant, simulatedPayer } = buildProvider(app, env, db, cloud);
   return {
     ...(simulatedPayer ? { simulatedPayer } : {}),
     orders: new DbOrderStore(db),
@@ -142,7 +165,14 @@ export function createShopMain(cloud: CloudRuntime) {
 
 function callable(name: string, cloud: CloudRuntime, actions: typeof orderActions) {
   const deps = once(() => handlerDeps(buildCore(cloud)));
-  return createCallableMain<CoreHandlersDeps>({ name, cloud, log, newRequestId: randomUUID, boot: deps, actions });
+  return createCallableMain<CoreHandlersDeps>({
+    name,
+    cloud,
+    log,
+    newRequestId: randomUUID,
+    boot: deps,
+    actions,
+  });
 }
 
 /** The `order` function: place (from the cart, priced on the server), get, listMine, cancel. */
@@ -191,4 +221,26 @@ export function createCloseExpiredMain(cloud: CloudRuntime) {
 export function createReconcileMain(cloud: CloudRuntime) {
   const jobs = once(() => new JobsService(buildCore(cloud)));
   return createTimerMain({ name: 'reconcile', log, run: () => jobs().reconcile() });
+}
+
+/**
+ * The `payCallback` function: cloudPay's payment callback. Any client can call it, so only the event's out_trade_no
+ * is read and WeChat is asked; answers `{errcode, errmsg}` (errcode 1 = call again, e.g. on a configuration error).
+ */
+export function createPayCallbackMain(cloud: CloudRuntime) {
+  const core = once(() => buildCore(cloud));
+  return async function main(event: unknown): Promise<CloudPayCallbackAnswer> {
+    let deps: CoreDeps;
+    try {
+      deps = core();
+    } catch (e) {
+      log.error('payCallback.config', { error: e });
+      return { errcode: 1, errmsg: 'not configured' };
+    }
+    return handleCloudPayCallback(event, {
+      payments: new PaymentService(deps),
+      provider: deps.provider,
+      log,
+    });
+  };
 }

@@ -88,7 +88,34 @@ export function parseFunctionConfig(raw: unknown, functionName: string, file: st
   };
 }
 
-const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', 'process'] as const;
+const WRAPPER_PARAMS = [
+  'exports',
+  'require',
+  'module',
+  '__filename',
+  '__dirname',
+  'process',
+  'Date',
+] as const;
+
+/**
+ * A Date constructor whose "now" (new Date(), Date.now()) is `now()`: the local stack runs functions on the
+ * simulator's virtual business clock, so expiry and daily jobs can be tested by advancing time. Dates built from
+ * explicit values behave as usual.
+ */
+export function clockedDate(now: () => number): DateConstructor {
+  class ClockedDate extends Date {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(now());
+      else super(...(args as [string | number | Date]));
+    }
+
+    static override now(): number {
+      return now();
+    }
+  }
+  return ClockedDate as unknown as DateConstructor;
+}
 
 // Under jest, test code lives in a vm context of its own while runInThisContext compiles into Node's main context: a
 // bundle's Dates, Errors and plain objects would then fail `instanceof` checks in the code that receives them (and the
@@ -121,6 +148,8 @@ export interface RegistryOptions {
   makeSdk: (functionName: string) => WxServerSdk;
   /** Environment variables every function sees as process.env (its configuration). */
   env: Readonly<Record<string, string>>;
+  /** The functions' business clock (epoch ms) for Date; the real clock when absent. */
+  now?: () => number;
 }
 
 /** Finds, configures and loads the functions of a functions directory; reloads a bundle when its file changes. */
@@ -221,7 +250,8 @@ export class FunctionRegistry {
     };
     try {
       const wrapper = compileWrapper(source, bundlePath);
-      wrapper(module.exports, fnRequire, module, bundlePath, join(bundlePath, '..'), fnProcess);
+      const fnDate = this.opts.now ? clockedDate(this.opts.now) : Date;
+      wrapper(module.exports, fnRequire, module, bundlePath, join(bundlePath, '..'), fnProcess, fnDate);
     } catch (e) {
       throw new FunctionError(
         'DEVCLOUD.FUNCTION_LOAD_FAILED',

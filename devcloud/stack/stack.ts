@@ -1,15 +1,25 @@
 // The whole local stack in one call: the WeChat Pay simulator, the local cloud running the built function bundles
 // (configured exactly like production, but pointed at the simulator), the demo catalog, and the dev console.
 // Used by `npm start` (devcloud/start.ts) and by the end-to-end tests.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startSimulator, type SimIdentity, type SimulatorHandle } from '../../simulator';
 import { startConsole, type ConsoleHandle } from '../console/console-server';
 import { startDevCloud, type DevCloud } from '../index';
+import {
+  createLocalCloudPay,
+  invokeFunctionFromOutcomes,
+  JsonFileStore,
+  type LocalCloudPay,
+} from '../cloudpay';
 import { seedCatalogIfEmpty } from './seed';
 import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
 
 const ROOT = resolve(__dirname, '..', '..');
+/** The local cloudPay channel's merchant numbers (Cloud Development's provider and the shop's bound sub-merchant). */
+export const LOCAL_CLOUDPAY_MCH_ID = '1900000100';
+export const LOCAL_CLOUDPAY_SUB_MCH_ID = '1900000109';
 
 /** Options of {@link startStack}. Ports 0 = ephemeral (tests); npm start uses fixed defaults. */
 export interface StackOptions {
@@ -42,9 +52,15 @@ export interface Stack {
   consoleUrl: string | null;
   sim: SimulatorHandle;
   cloud: DevCloud;
+  /** The local cloudPay stand-in (used when the functions run with PAY_PROVIDER=cloudpay). */
+  cloudPay: LocalCloudPay;
   mode: StackMerchantMode;
   /** The function configuration in force (contains secrets). */
   env: Record<string, string>;
+  /** The business clock the functions run on (the simulator's virtual time). */
+  now(): number;
+  /** Advances virtual time for the simulator and the functions alike (timers due on the way run in order). */
+  advance(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,7 +90,23 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   });
   let cloud: DevCloud | undefined;
   let consoleHandle: ConsoleHandle | undefined;
+  // The functions' business clock follows the simulator's virtual clock (advanced from tests or the console), read
+  // as an offset from the wall clock and refreshed in the background; signatures stay on the wall clock (ADR 0006).
+  let offsetMs = (await sim.control.clock()).nowMs - Date.now();
+  const refreshOffset = async () => {
+    offsetMs = (await sim.control.clock()).nowMs - Date.now();
+  };
+  const refresher = setInterval(() => void refreshOffset().catch(() => undefined), 250);
+  refresher.unref();
+  let localPay: LocalCloudPay | undefined;
   try {
+    // cloudPay's private channel: one local stand-in for the environment, its v2 key kept in the data folder.
+    const payDir = join(dataDir, 'cloudpay');
+    mkdirSync(payDir, { recursive: true });
+    const keyFile = join(payDir, 'mch-key');
+    if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(16).toString('hex'), { mode: 0o600 });
+    const mchKey = readFileSync(keyFile, 'utf8').trim();
+    const payStore = await JsonFileStore.open(payDir);
     // The gateway URL must be known before the functions are configured (notify_url points at it), so the port is
     // reserved first by starting on the requested port and reading the URL back.
     const envFor = (gatewayUrl: string) => ({
@@ -97,11 +129,35 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       env,
       appid,
       timers: o.timers ?? true,
+      functionClock: () => Date.now() + offsetMs,
+      cloudPay: () => {
+        if (!localPay) throw new Error('the local cloudPay stand-in is not ready yet');
+        return localPay.sdkFacade();
+      },
       ...(o.functionTimeoutMs !== undefined ? { functionTimeoutMs: o.functionTimeoutMs } : {}),
       log: (line) => log(`[cloud] ${line}`),
     });
+    const started = cloud;
+    localPay = createLocalCloudPay({
+      store: payStore,
+      invokeFunction: invokeFunctionFromOutcomes((name, event) => started.invoke(name, event)),
+      now: () => Date.now() + offsetMs,
+      identity: { appid, mchId: LOCAL_CLOUDPAY_MCH_ID, subMchId: LOCAL_CLOUDPAY_SUB_MCH_ID },
+      mchKey,
+      log: (line) => log(`[cloudpay] ${line}`),
+    });
     // Functions read process.env at cold start (first call), which happens after this fill-in.
-    Object.assign(env, envFor(cloud.url));
+    Object.assign(
+      env,
+      envFor(cloud.url),
+      {
+        // Used only when PAY_PROVIDER=cloudpay; harmless otherwise.
+        CLOUDPAY_APPID: appid,
+        CLOUDPAY_SUB_MCH_ID: LOCAL_CLOUDPAY_SUB_MCH_ID,
+        CLOUDPAY_ENV_ID: 'local-dev',
+      },
+      o.env,
+    );
     if (o.seedCatalog ?? true) {
       const added = await seedCatalogIfEmpty(cloud.db, join(ROOT, 'data', 'catalog.demo.json'));
       if (added > 0) log(`[stack] seeded ${added} demo SKUs`);
@@ -115,21 +171,32 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     }
     const c = cloud;
     const con = consoleHandle;
+    const pay = localPay;
     return {
       gatewayUrl: c.url,
       simulatorUrl: sim.url,
       consoleUrl: con?.url ?? null,
       sim,
       cloud: c,
+      cloudPay: pay,
       mode,
       env,
+      now: () => Date.now() + offsetMs,
+      advance: async (ms: number) => {
+        await sim.control.advance(ms);
+        await refreshOffset();
+      },
       close: async () => {
+        clearInterval(refresher);
         await con?.close();
+        await pay.close();
         await c.close();
         await sim.close();
       },
     };
   } catch (e) {
+    clearInterval(refresher);
+    await localPay?.close();
     await consoleHandle?.close();
     await cloud?.close();
     await sim.close();

@@ -9,7 +9,10 @@ export function callFunction<T>(name: string, data: Record<string, unknown>): Pr
       .callFunction({ name, data })
       .then((res) => resolve(res.result as ApiResult<T>))
       .catch((err: { errMsg?: string }) =>
-        resolve({ ok: false, error: { code: 'NETWORK', message: err.errMsg ?? 'network error', retryable: true } }),
+        resolve({
+          ok: false,
+          error: { code: 'NETWORK', message: err.errMsg ?? 'network error', retryable: true },
+        }),
       );
   });
 }

@@ -68,13 +68,20 @@ export class CheckoutService {
       if (first) return toOrderView(first, now);
     }
     if (outcome.kind === 'duplicate') {
-      throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'the order for this request could not be read back');
+      throw new DomainError(
+        AppErrorCodes.ORDER_NOT_FOUND,
+        'the order for this request could not be read back',
+      );
     }
     if (outcome.kind === 'out-of-stock') {
-      throw new DomainError(ErrorCodes.ORDER_OUT_OF_STOCK, `only ${outcome.available} left of ${outcome.skuId}`, {
-        skuId: outcome.skuId,
-        available: outcome.available,
-      });
+      throw new DomainError(
+        ErrorCodes.ORDER_OUT_OF_STOCK,
+        `only ${outcome.available} left of ${outcome.skuId}`,
+        {
+          skuId: outcome.skuId,
+          available: outcome.available,
+        },
+      );
     }
     this.d.log.info('order.placed', {
       outTradeNo: order.outTradeNo,
@@ -109,18 +116,30 @@ export class CheckoutService {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       if (order.status === 'CLOSED_BY_USER') return toOrderView(order, this.d.clock.now());
       if (!canCancel(order.status)) {
-        throw new DomainError(AppErrorCodes.ORDER_NOT_CANCELLABLE, `an order in ${order.status} cannot be cancelled`, {
-          status: order.status,
-        });
+        throw new DomainError(
+          AppErrorCodes.ORDER_NOT_CANCELLABLE,
+          `an order in ${order.status} cannot be cancelled`,
+          {
+            status: order.status,
+          },
+        );
       }
       const providerClose = await this.payments.closeAtProvider(order);
       if (providerClose === 'paid') {
-        throw new DomainError(AppErrorCodes.ORDER_ALREADY_PAID, 'the order was paid before it could be cancelled');
+        throw new DomainError(
+          AppErrorCodes.ORDER_ALREADY_PAID,
+          'the order was paid before it could be cancelled',
+        );
       }
       const now = this.d.clock.now();
       const closed = await this.d.orders.updateAndReleaseStock(
         order,
-        { status: transition(order.status, 'USER_CANCELLED'), closedAtMs: now, providerClose, updatedAtMs: now },
+        {
+          status: transition(order.status, 'USER_CANCELLED'),
+          closedAtMs: now,
+          providerClose,
+          updatedAtMs: now,
+        },
         stockReservationPlan(order.lines),
       );
       if (closed) {

@@ -3,6 +3,8 @@ import type { BillRow, ReconcileReport } from '../domain/reconcile';
 import { stockReservationPlan } from '../domain/stock';
 import { hasReceivedPayment, transition } from '../domain/order-state';
 import type { CoreDeps } from './core.deps';
+import type { TradeBill } from './ports/payment-provider.port';
+import { isProviderError } from './ports/payment-provider.errors';
 import type { OrderRecord } from './order.model';
 import { PaymentService } from './payment.service';
 import { RefundService } from './refund.service';
@@ -39,7 +41,12 @@ export interface ReconcileResult {
 }
 
 /** The Beijing calendar day before `nowMs` as "YYYY-MM-DD", with its [start, end) in epoch ms. */
-export function previousBeijingDay(nowMs: number): { date: string; startMs: number; endMs: number; readyNow: boolean } {
+export function previousBeijingDay(nowMs: number): {
+  date: string;
+  startMs: number;
+  endMs: number;
+  readyNow: boolean;
+} {
   const local = new Date(nowMs + BEIJING_OFFSET_MS);
   const todayStartLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
   const startLocal = todayStartLocal - 86_400_000;
@@ -202,7 +209,14 @@ export class JobsService {
     const day = previousBeijingDay(nowMs);
     const id = `trade-${day.date}`;
     if (!force && (!day.readyNow || (await this.d.reports.get(id)) !== null)) return null;
-    const bill = await this.d.provider.downloadTradeBill(day.date, 'ALL');
+    let bill: { rows: TradeBill['rows']; sha1: string };
+    try {
+      bill = await this.d.provider.downloadTradeBill(day.date, 'ALL');
+    } catch (e) {
+      // No trades that day means no bill; our own payments of that day (if any) are then missing there.
+      if (!isProviderError(e, 'NO_STATEMENT_EXIST')) throw e;
+      bill = { rows: [], sha1: '' };
+    }
     const [orders, refunds] = await Promise.all([
       this.d.orders.listPaidBetween(day.startMs, day.endMs),
       this.d.refunds.listSucceededBetween(day.startMs, day.endMs),

@@ -13,7 +13,11 @@ export interface NotifyAnswer {
 }
 
 const ok = (message: string): NotifyAnswer => ({ httpStatus: 200, code: 'SUCCESS', message });
-const fail = (httpStatus: 400 | 401 | 500, message: string): NotifyAnswer => ({ httpStatus, code: 'FAIL', message });
+const fail = (httpStatus: 400 | 401 | 500, message: string): NotifyAnswer => ({
+  httpStatus,
+  code: 'FAIL',
+  message,
+});
 
 /**
  * The notify_url's use case (docs/adr/0005): verify (signature over the raw body, timestamp window, GCM-checked
@@ -55,7 +59,10 @@ export class NotificationService {
 
   private async apply(event: PaymentNotificationEvent): Promise<NotifyAnswer> {
     if (event.kind === 'unsupported') {
-      this.d.log.info('notify.unsupported', { notificationId: event.notificationId, eventType: event.eventType });
+      this.d.log.info('notify.unsupported', {
+        notificationId: event.notificationId,
+        eventType: event.eventType,
+      });
       return ok('ignored');
     }
     const now = this.d.clock.now();

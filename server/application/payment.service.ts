@@ -31,7 +31,8 @@ export function paymentMismatch(order: OrderRecord, tx: PaymentTransaction, d: C
   if (tx.outTradeNo !== order.outTradeNo) return 'out_trade_no differs';
   if (tx.appid !== m.appid) return 'appid differs from the configured app';
   if (tx.mchid !== m.mchid) return 'mchid differs from the configured merchant';
-  if (m.subMchid !== undefined && tx.subMchid !== m.subMchid) return 'sub_mchid differs from the configured sub-merchant';
+  if (m.subMchid !== undefined && tx.subMchid !== m.subMchid)
+    return 'sub_mchid differs from the configured sub-merchant';
   if (tx.amountTotalFen !== order.payableFen) {
     return `amount ${tx.amountTotalFen} fen differs from the order's ${order.payableFen} fen`;
   }
@@ -83,7 +84,11 @@ export class PaymentService {
       requestPayment: created.requestPayment,
       createdAtMs: now,
     };
-    this.d.log.info('payment.created', { outTradeNo, payableFen: order.payableFen, providerId: this.d.provider.id });
+    this.d.log.info('payment.created', {
+      outTradeNo,
+      payableFen: order.payableFen,
+      providerId: this.d.provider.id,
+    });
     await this.d.metrics.increment('payments.created');
     // The prepay is the provider's (same out_trade_no → same order there); storing it is an optimisation, so a lost
     // compare-and-set only costs a provider call next time.
@@ -126,9 +131,11 @@ export class PaymentService {
    */
   async simulatePay(openid: string, outTradeNo: string): Promise<OrderRecord> {
     const payer = this.d.simulatedPayer;
-    if (!payer) throw new DomainError(AppErrorCodes.NOT_SIMULATED, 'payments are real here: use wx.requestPayment');
+    if (!payer)
+      throw new DomainError(AppErrorCodes.NOT_SIMULATED, 'payments are real here: use wx.requestPayment');
     const order = await this.owned(openid, outTradeNo);
-    if (order.prepay === null) throw new DomainError(AppErrorCodes.ORDER_NOT_PAYABLE, 'start the payment first');
+    if (order.prepay === null)
+      throw new DomainError(AppErrorCodes.ORDER_NOT_PAYABLE, 'start the payment first');
     const tx = await payer.simulatePayment(order.outTradeNo);
     const outcome = await this.applyPayment(tx, 'demo');
     if (outcome.kind === 'applied' || outcome.kind === 'duplicate') return outcome.order;
@@ -161,7 +168,8 @@ export class PaymentService {
         return { kind: 'mismatch', reason: 'the order was already paid by another transaction' };
       }
       const next = nextOrderState(order.status, 'PAYMENT_SUCCEEDED');
-      if (next === undefined) return { kind: 'mismatch', reason: `an order in ${order.status} cannot take a payment` };
+      if (next === undefined)
+        return { kind: 'mismatch', reason: `an order in ${order.status} cannot take a payment` };
       const now = this.d.clock.now();
       const payment: PaymentRecord = {
         transactionId: tx.transactionId,
@@ -227,7 +235,8 @@ export class PaymentService {
 
   private async owned(openid: string, outTradeNo: string): Promise<OrderRecord> {
     const order = await this.d.orders.get(outTradeNo);
-    if (!order || order.openid !== openid) throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
+    if (!order || order.openid !== openid)
+      throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
     return order;
   }
 }

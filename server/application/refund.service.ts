@@ -67,7 +67,9 @@ export class RefundService {
 
   /** Requests a refund (idempotent per requestKey) and submits it to the provider. */
   async requestRefund(req: RefundRequest): Promise<RefundDoc> {
-    const requestKey = req.requestKey.startsWith(`${req.outTradeNo}:`) ? req.requestKey : `${req.outTradeNo}:${req.requestKey}`;
+    const requestKey = req.requestKey.startsWith(`${req.outTradeNo}:`)
+      ? req.requestKey
+      : `${req.outTradeNo}:${req.requestKey}`;
     const existing = await this.d.refunds.findByRequestKey(requestKey);
     if (existing) return existing.submitted ? existing : this.submit(existing);
 
@@ -129,7 +131,8 @@ export class RefundService {
    */
   async submit(refund: RefundDoc): Promise<RefundDoc> {
     const order = await this.d.orders.get(refund.outTradeNo);
-    if (!order || order.payment === null) throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such paid order');
+    if (!order || order.payment === null)
+      throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such paid order');
     let answer: Refund;
     try {
       answer = await this.d.provider.createRefund({
@@ -175,11 +178,16 @@ export class RefundService {
       } else {
         const nextStatus = nextRefundStatus(doc.status, REPORT_EVENT[report.status]);
         if (nextStatus === undefined) {
-          this.d.log.warn('refund.stale_report', { outRefundNo: doc.outRefundNo, from: doc.status, reported: report.status });
+          this.d.log.warn('refund.stale_report', {
+            outRefundNo: doc.outRefundNo,
+            from: doc.status,
+            reported: report.status,
+          });
           return { kind: 'stale', refund: doc };
         }
         const order = await this.d.orders.get(doc.outTradeNo);
-        if (!order || order.payment === null) return { kind: 'mismatch', reason: 'the refund belongs to no paid order' };
+        if (!order || order.payment === null)
+          return { kind: 'mismatch', reason: 'the refund belongs to no paid order' };
         const updated: RefundDoc = {
           ...doc,
           status: nextStatus,
@@ -197,12 +205,21 @@ export class RefundService {
         const { version: _v, outRefundNo: _n, ...refundPatch } = updated;
         const ok = await this.d.orders.updateWithRefund(
           order,
-          { status, refundedFen: refundedFen(all), refundReservedFen: reservedRefundFen(all), updatedAtMs: now },
+          {
+            status,
+            refundedFen: refundedFen(all),
+            refundReservedFen: reservedRefundFen(all),
+            updatedAtMs: now,
+          },
           doc,
           refundPatch,
         );
         if (ok) {
-          this.d.log.info('refund.settled', { outRefundNo: doc.outRefundNo, status: nextStatus, orderStatus: status });
+          this.d.log.info('refund.settled', {
+            outRefundNo: doc.outRefundNo,
+            status: nextStatus,
+            orderStatus: status,
+          });
           await this.d.metrics.increment(`refunds.${nextStatus.toLowerCase()}`);
           return { kind: 'applied', refund: { ...updated, version: doc.version + 1 } };
         }

@@ -74,12 +74,26 @@ export class ShopService {
 
 /** Cart changes the `shop` function offers, as pure functions of (cart, catalog). */
 export const cartChanges = {
-  add: (skuId: string, quantity: number): CartChange => (cart, catalog) => addToCart(cart, catalog, skuId, quantity),
-  setQuantity: (skuId: string, quantity: number): CartChange => (cart, catalog) =>
-    setCartQuantity(cart, catalog, skuId, quantity),
-  remove: (skuId: string): CartChange => (cart) => removeFromCart(cart, skuId),
-  select: (skuId: string, selected: boolean): CartChange => (cart) => setLineSelected(cart, skuId, selected),
-  selectAll: (selected: boolean): CartChange => (cart) => setAllSelected(cart, selected),
+  add:
+    (skuId: string, quantity: number): CartChange =>
+    (cart, catalog) =>
+      addToCart(cart, catalog, skuId, quantity),
+  setQuantity:
+    (skuId: string, quantity: number): CartChange =>
+    (cart, catalog) =>
+      setCartQuantity(cart, catalog, skuId, quantity),
+  remove:
+    (skuId: string): CartChange =>
+    (cart) =>
+      removeFromCart(cart, skuId),
+  select:
+    (skuId: string, selected: boolean): CartChange =>
+    (cart) =>
+      setLineSelected(cart, skuId, selected),
+  selectAll:
+    (selected: boolean): CartChange =>
+    (cart) =>
+      setAllSelected(cart, selected),
   clear: (): CartChange => (cart) => (cart.lines.length === 0 ? cart : clearCart()),
 };
 

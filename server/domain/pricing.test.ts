@@ -167,7 +167,9 @@ describe('paymentDescription', () => {
       const bytes = Buffer.byteLength(text, 'utf8');
       expect(bytes).toBeLessThanOrEqual(MAX_PAYMENT_DESCRIPTION_BYTES);
       // Nothing more of the title would have fitted.
-      expect(bytes + Buffer.byteLength(Array.from(title)[0]!, 'utf8')).toBeGreaterThan(MAX_PAYMENT_DESCRIPTION_BYTES);
+      expect(bytes + Buffer.byteLength(Array.from(title)[0]!, 'utf8')).toBeGreaterThan(
+        MAX_PAYMENT_DESCRIPTION_BYTES,
+      );
       expect(text.startsWith('[测试] ')).toBe(true);
       expect(text.endsWith(' 等2件商品')).toBe(true);
       expect(text).not.toContain('\uFFFD');

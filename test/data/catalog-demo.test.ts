@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { allSkus, parseCatalog } from '../../server/domain/catalog';
 
 describe('data/catalog.demo.json', () => {
-  const catalog = parseCatalog(JSON.parse(readFileSync(join(__dirname, '../../data/catalog.demo.json'), 'utf8')));
+  const catalog = parseCatalog(
+    JSON.parse(readFileSync(join(__dirname, '../../data/catalog.demo.json'), 'utf8')),
+  );
   const skus = allSkus(catalog);
 
   it('is a valid catalog with the demo cases the local stack relies on', () => {

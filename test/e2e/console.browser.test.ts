@@ -13,7 +13,9 @@ describe('dev console (real browser)', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (bash .ci/run does) or set CHROMIUM_PATH`);
+      throw new Error(
+        `no browser at ${CHROMIUM}: install Debian's chromium (bash .ci/run does) or set CHROMIUM_PATH`,
+      );
     }
     stack = await startTestStack({ console: true });
     browser = await chromium.launch({
@@ -46,8 +48,13 @@ describe('dev console (real browser)', () => {
     await row.getByRole('button', { name: /支付 Pay/ }).click();
     await expectText(row.locator('[data-status]'), 'PAID');
     await expectText(page.locator('#paid'), '1');
-    await page.locator('#notifications').getByText('TRANSACTION.SUCCESS').first().waitFor({ timeout: 10_000 });
-    if (process.env.CONSOLE_SCREENSHOT) await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
+    await page
+      .locator('#notifications')
+      .getByText('TRANSACTION.SUCCESS')
+      .first()
+      .waitFor({ timeout: 10_000 });
+    if (process.env.CONSOLE_SCREENSHOT)
+      await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
     await page.close();
   });
 
@@ -59,7 +66,10 @@ describe('dev console (real browser)', () => {
     await page.locator('#faults').getByText('notify.drop').waitFor({ timeout: 10_000 });
     expect((await stack.sim.control.faults()).map((f) => f.kind)).toEqual(['notify.drop']);
     await page.locator('button[data-timer="closeExpired"]').click();
-    await page.locator('#toast').getByText(/closeExpired ✓/).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#toast')
+      .getByText(/closeExpired ✓/)
+      .waitFor({ timeout: 10_000 });
     await page.close();
   });
 });

@@ -21,11 +21,18 @@ describe('partner (service provider) mode', () => {
     const start = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
     const p = stack.sim.identity.partner;
     const simOrder = await stack.sim.control.order(order.outTradeNo);
-    expect(simOrder).toMatchObject({ mode: 'partner', mchid: p.spMchid, subMchid: p.subMchid, totalFen: 6800 });
+    expect(simOrder).toMatchObject({
+      mode: 'partner',
+      mchid: p.spMchid,
+      subMchid: p.subMchid,
+      totalFen: 6800,
+    });
     const rp = start.requestPayment;
     const key = new X509Certificate(p.merchantCertificatePem).publicKey;
     const signed = (appId: string) =>
-      createVerify('RSA-SHA256').update(`${appId}\n${rp.timeStamp}\n${rp.nonceStr}\n${rp.package}\n`).verify(key, rp.paySign, 'base64');
+      createVerify('RSA-SHA256')
+        .update(`${appId}\n${rp.timeStamp}\n${rp.nonceStr}\n${rp.package}\n`)
+        .verify(key, rp.paySign, 'base64');
     expect(signed(p.subAppid)).toBe(true);
     expect(signed(p.spAppid)).toBe(false);
 
@@ -34,7 +41,12 @@ describe('partner (service provider) mode', () => {
     const [note] = await stack.sim.control.notifications({ outTradeNo: order.outTradeNo });
     expect(note!.attempts[0]!.signedWith).toMatch(/^PUB_KEY_ID_/);
 
-    const refund = await okFn(stack, 'refund', { action: 'create', outTradeNo: order.outTradeNo, amountFen: 6800, requestKey: 'partner-refund-1' }, ADMIN);
+    const refund = await okFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 6800, requestKey: 'partner-refund-1' },
+      ADMIN,
+    );
     await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'SUCCESS', { now: true });
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUNDED');
     expect((await adminGet(stack, 'refunds', refund.outRefundNo))!.status).toBe('SUCCESS');

@@ -1,6 +1,16 @@
 // End to end through the gateway (built bundles on the local cloud) and the WeChat Pay simulator (real crypto).
 import { createPublicKey, createVerify, X509Certificate } from 'node:crypto';
-import { adminCount, adminGet, callFn, okFn, placeOrder, startTestStack, waitFor, waitForStatus, type TestStack } from '../support/stack';
+import {
+  adminCount,
+  adminGet,
+  callFn,
+  okFn,
+  placeOrder,
+  startTestStack,
+  waitFor,
+  waitForStatus,
+  type TestStack,
+} from '../support/stack';
 
 const ALICE = 'o-alice-0001';
 const BOB = 'o-bob-00002';
@@ -17,8 +27,18 @@ describe('payment flow (direct merchant, platform certificate)', () => {
 
   it('cart → order → pay → shopper pays → notification → order paid, with a paySign that verifies', async () => {
     await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 2 }, ALICE);
-    const order = await okFn(stack, 'order', { action: 'place', clientRequestKey: 'alice-checkout-1' }, ALICE);
-    expect(order).toMatchObject({ status: 'AWAITING_PAYMENT', totalFen: 13600, payableFen: 13600, canPay: true });
+    const order = await okFn(
+      stack,
+      'order',
+      { action: 'place', clientRequestKey: 'alice-checkout-1' },
+      ALICE,
+    );
+    expect(order).toMatchObject({
+      status: 'AWAITING_PAYMENT',
+      totalFen: 13600,
+      payableFen: 13600,
+      canPay: true,
+    });
     // The ordered lines left the cart.
     expect((await okFn(stack, 'shop', { action: 'getCart' }, ALICE)).lines).toHaveLength(0);
     // Stock was reserved with the order.
@@ -32,7 +52,11 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     const message = `${stack.sim.identity.direct.appid}\n${rp.timeStamp}\n${rp.nonceStr}\n${rp.package}\n`;
     expect(createVerify('RSA-SHA256').update(message).verify(merchantKey, rp.paySign, 'base64')).toBe(true);
     // The same key does not verify another message: the check above can fail.
-    expect(createVerify('RSA-SHA256').update(message + 'x').verify(merchantKey, rp.paySign, 'base64')).toBe(false);
+    expect(
+      createVerify('RSA-SHA256')
+        .update(message + 'x')
+        .verify(merchantKey, rp.paySign, 'base64'),
+    ).toBe(false);
 
     // A second start while the prepay is fresh reuses it (no second provider order).
     const again = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, ALICE);
@@ -66,10 +90,15 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     const shopper = 'o-frank-0006';
     // Exactly the remaining stock (within the SKU's per-order cap of 5), so a second reservation would fail.
     const quantity = Math.min(stock, 5);
-    await stack.cloud.db.collection('skus').doc(sku).update({ data: { stock: quantity } });
+    await stack.cloud.db
+      .collection('skus')
+      .doc(sku)
+      .update({ data: { stock: quantity } });
     await okFn(stack, 'shop', { action: 'addToCart', skuId: sku, quantity }, shopper);
     const results = await Promise.all(
-      [1, 2, 3, 4].map(() => callFn(stack, 'order', { action: 'place', clientRequestKey: 'frank-last-items' }, shopper)),
+      [1, 2, 3, 4].map(() =>
+        callFn(stack, 'order', { action: 'place', clientRequestKey: 'frank-last-items' }, shopper),
+      ),
     );
     const numbers = results.map((r) => (r.ok ? r.data.outTradeNo : r.error.code));
     expect(new Set(numbers).size).toBe(1);
@@ -117,28 +146,60 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     await stack.sim.control.pay(order.outTradeNo);
     await waitForStatus(stack, ALICE, order.outTradeNo, 'PAID');
 
-    const forbidden = await callFn(stack, 'refund', { action: 'create', outTradeNo: order.outTradeNo, amountFen: 100, requestKey: 'refund-shopper-1' }, ALICE);
+    const forbidden = await callFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 100, requestKey: 'refund-shopper-1' },
+      ALICE,
+    );
     expect(forbidden).toMatchObject({ ok: false, error: { code: 'AUTH.FORBIDDEN' } });
 
-    const part = await okFn(stack, 'refund', { action: 'create', outTradeNo: order.outTradeNo, amountFen: 5000, requestKey: 'refund-part-1' }, ADMIN);
+    const part = await okFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 5000, requestKey: 'refund-part-1' },
+      ADMIN,
+    );
     expect(part).toMatchObject({ status: 'PROCESSING', amountFen: 5000 });
     // Same request key: the same refund, not a second one.
-    const repeat = await okFn(stack, 'refund', { action: 'create', outTradeNo: order.outTradeNo, amountFen: 5000, requestKey: 'refund-part-1' }, ADMIN);
+    const repeat = await okFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 5000, requestKey: 'refund-part-1' },
+      ADMIN,
+    );
     expect(repeat.outRefundNo).toBe(part.outRefundNo);
     // More than what is left refundable is refused while the first is still processing.
-    const over = await callFn(stack, 'refund', { action: 'create', outTradeNo: order.outTradeNo, amountFen: 15401, requestKey: 'refund-over-1' }, ADMIN);
+    const over = await callFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 15401, requestKey: 'refund-over-1' },
+      ADMIN,
+    );
     expect(over).toMatchObject({ ok: false, error: { code: 'REFUND.EXCEEDS_REFUNDABLE' } });
-    expect((await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, ALICE)).status).toBe('REFUND_PROCESSING');
+    expect((await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, ALICE)).status).toBe(
+      'REFUND_PROCESSING',
+    );
 
     await stack.sim.control.setRefundOutcome(part.outRefundNo, 'SUCCESS', { now: true });
     const partial = await waitForStatus(stack, ALICE, order.outTradeNo, 'PARTIALLY_REFUNDED');
     expect(partial.refundedFen).toBe(5000);
 
-    const rest = await okFn(stack, 'refund', { action: 'create', outTradeNo: order.outTradeNo, amountFen: 15400, requestKey: 'refund-rest-1' }, ADMIN);
+    const rest = await okFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 15400, requestKey: 'refund-rest-1' },
+      ADMIN,
+    );
     await stack.sim.control.setRefundOutcome(rest.outRefundNo, 'SUCCESS', { now: true });
     const full = await waitForStatus(stack, ALICE, order.outTradeNo, 'REFUNDED');
     expect(full.refundedFen).toBe(20400);
-    const more = await callFn(stack, 'refund', { action: 'create', outTradeNo: order.outTradeNo, amountFen: 1, requestKey: 'refund-more-1' }, ADMIN);
+    const more = await callFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 1, requestKey: 'refund-more-1' },
+      ADMIN,
+    );
     expect(more.ok).toBe(false);
   });
 
@@ -149,7 +210,12 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     await waitForStatus(stack, BOB, order.outTradeNo, 'PAID');
     const results = await Promise.all(
       [1, 2, 3, 4, 5].map((i) =>
-        callFn(stack, 'refund', { action: 'create', outTradeNo: order.outTradeNo, amountFen: 3000, requestKey: `race-${i}-abcdef` }, ADMIN),
+        callFn(
+          stack,
+          'refund',
+          { action: 'create', outTradeNo: order.outTradeNo, amountFen: 3000, requestKey: `race-${i}-abcdef` },
+          ADMIN,
+        ),
       ),
     );
     const accepted = results.filter((r) => r.ok);
@@ -157,7 +223,12 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     expect(accepted.length).toBe(2);
     const reserved = (await adminGet(stack, 'orders', order.outTradeNo))!.refundReservedFen;
     expect(reserved).toBe(6000);
-    expect((await stack.sim.control.refunds({ outTradeNo: order.outTradeNo })).reduce((s, r) => s + r.refundFen, 0)).toBe(6000);
+    expect(
+      (await stack.sim.control.refunds({ outTradeNo: order.outTradeNo })).reduce(
+        (s, r) => s + r.refundFen,
+        0,
+      ),
+    ).toBe(6000);
   });
 
   it('a lost notification is recovered by pay.sync (the status page) from a signed query answer', async () => {
@@ -165,8 +236,13 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, ALICE);
     await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
-    await waitFor('the dropped delivery', async () => (await stack.sim.control.notifications({ outTradeNo: order.outTradeNo }))[0]);
-    expect((await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, ALICE)).status).toBe('AWAITING_PAYMENT');
+    await waitFor(
+      'the dropped delivery',
+      async () => (await stack.sim.control.notifications({ outTradeNo: order.outTradeNo }))[0],
+    );
+    expect((await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, ALICE)).status).toBe(
+      'AWAITING_PAYMENT',
+    );
     const synced = await okFn(stack, 'pay', { action: 'sync', outTradeNo: order.outTradeNo }, ALICE);
     expect(synced.status).toBe('PAID');
     expect((await adminGet(stack, 'orders', order.outTradeNo))!.payment.source).toBe('query');
@@ -194,20 +270,32 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     await stack.sim.control.clearFaults();
   });
 
-  it('one shopper cannot read, pay or cancel another shopper\'s order', async () => {
+  it("one shopper cannot read, pay or cancel another shopper's order", async () => {
     const order = await placeOrder(stack, ALICE, 'sku-longjing-50g', 1);
-    for (const [fn, action] of [['order', 'get'], ['pay', 'start'], ['pay', 'sync'], ['order', 'cancel']] as const) {
+    for (const [fn, action] of [
+      ['order', 'get'],
+      ['pay', 'start'],
+      ['pay', 'sync'],
+      ['order', 'cancel'],
+    ] as const) {
       const r = await callFn(stack, fn, { action, outTradeNo: order.outTradeNo }, BOB);
       expect(r).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_FOUND' } });
     }
-    expect((await okFn(stack, 'order', { action: 'listMine' }, BOB)).map((o: any) => o.outTradeNo)).not.toContain(order.outTradeNo);
+    expect(
+      (await okFn(stack, 'order', { action: 'listMine' }, BOB)).map((o: any) => o.outTradeNo),
+    ).not.toContain(order.outTradeNo);
     expect((await adminGet(stack, 'orders', order.outTradeNo))!.status).toBe('AWAITING_PAYMENT');
   });
 
   it('a tester pays 1 fen while the order keeps its real total; nobody else gets that price', async () => {
     const tester = await placeOrder(stack, 'o-dev-tester', 'sku-coffee-500g', 1);
     expect(tester).toMatchObject({ totalFen: 12800, payableFen: 1, isTestOrder: true });
-    const start = await okFn(stack, 'pay', { action: 'start', outTradeNo: tester.outTradeNo }, 'o-dev-tester');
+    const start = await okFn(
+      stack,
+      'pay',
+      { action: 'start', outTradeNo: tester.outTradeNo },
+      'o-dev-tester',
+    );
     expect(start.payableFen).toBe(1);
     expect((await stack.sim.control.order(tester.outTradeNo)).totalFen).toBe(1);
     const normal = await placeOrder(stack, BOB, 'sku-coffee-500g', 1);

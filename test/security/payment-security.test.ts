@@ -1,8 +1,21 @@
 // Forged, tampered and mismatched payment notifications, client-chosen prices and client-side database writes are
 // all refused with nothing written. Every negative case sits beside a positive control built the same way, so the
 // refusals are shown to come from the check under test, not from a broken fixture.
-import { buildBrokenNotification, buildNotification, BROKEN_KINDS, type BuiltNotification } from '../../simulator/testing';
-import { adminCount, adminGet, callFn, okFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
+import {
+  buildBrokenNotification,
+  buildNotification,
+  BROKEN_KINDS,
+  type BuiltNotification,
+} from '../../simulator/testing';
+import {
+  adminCount,
+  adminGet,
+  callFn,
+  okFn,
+  placeOrder,
+  startTestStack,
+  type TestStack,
+} from '../support/stack';
 
 const SHOPPER = 'o-carol-0003';
 
@@ -47,19 +60,30 @@ describe('payment security', () => {
       eventType: 'TRANSACTION.SUCCESS',
       resource,
       apiV3Key: id.direct.apiV3Key,
-      signer: { privateKeyPem: id.platform.certificate.privateKeyPem, serial: id.platform.certificate.serial },
+      signer: {
+        privateKeyPem: id.platform.certificate.privateKeyPem,
+        serial: id.platform.certificate.serial,
+      },
     };
   }
 
   async function post(n: BuiltNotification): Promise<number> {
-    const res = await fetch(`${stack.gatewayUrl}/http/payNotify`, { method: 'POST', headers: n.headers, body: n.body });
+    const res = await fetch(`${stack.gatewayUrl}/http/payNotify`, {
+      method: 'POST',
+      headers: n.headers,
+      body: n.body,
+    });
     await res.text();
     return res.status;
   }
 
   async function snapshot(outTradeNo: string) {
     const order = await adminGet(stack, 'orders', outTradeNo);
-    return { status: order!.status, version: order!.version, events: await adminCount(stack, 'payment_events') };
+    return {
+      status: order!.status,
+      version: order!.version,
+      events: await adminCount(stack, 'payment_events'),
+    };
   }
 
   it('a correctly built notification is accepted (the control for every refusal below)', async () => {
@@ -71,7 +95,9 @@ describe('payment security', () => {
   it.each(BROKEN_KINDS)('a notification with %s is refused and nothing is written', async (kind) => {
     const order = await unpaidOrder();
     const before = await snapshot(order.outTradeNo);
-    const status = await post(buildBrokenNotification(kind, spec(transaction(order.outTradeNo, order.payableFen))));
+    const status = await post(
+      buildBrokenNotification(kind, spec(transaction(order.outTradeNo, order.payableFen))),
+    );
     expect(status).toBeGreaterThanOrEqual(400);
     expect(await snapshot(order.outTradeNo)).toEqual(before);
   });
@@ -104,7 +130,12 @@ describe('payment security', () => {
   });
 
   it('a client-chosen price is ignored: the order is priced from the catalog', async () => {
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-500g', quantity: 1, priceFen: 1 }, SHOPPER);
+    await okFn(
+      stack,
+      'shop',
+      { action: 'addToCart', skuId: 'sku-coffee-500g', quantity: 1, priceFen: 1 },
+      SHOPPER,
+    );
     const order = await okFn(
       stack,
       'order',
@@ -118,23 +149,38 @@ describe('payment security', () => {
       SHOPPER,
     );
     expect(order).toMatchObject({ totalFen: 12800, payableFen: 12800, isTestOrder: false });
-    const start = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo, totalFen: 1 }, SHOPPER);
+    const start = await okFn(
+      stack,
+      'pay',
+      { action: 'start', outTradeNo: order.outTradeNo, totalFen: 1 },
+      SHOPPER,
+    );
     expect(start.payableFen).toBe(12800);
     expect((await stack.sim.control.order(order.outTradeNo)).totalFen).toBe(12800);
   });
 
   it('an identity in the event is ignored: only the platform context says who calls', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-    const r = await callFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo, openid: SHOPPER }, 'o-mallory-9');
+    const r = await callFn(
+      stack,
+      'order',
+      { action: 'get', outTradeNo: order.outTradeNo, openid: SHOPPER },
+      'o-mallory-9',
+    );
     expect(r).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_FOUND' } });
   });
 
-  it('the mini program cannot write an order\'s status through the client database', async () => {
+  it("the mini program cannot write an order's status through the client database", async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
     const res = await fetch(`${stack.gatewayUrl}/_devcloud/client-db`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-wx-openid': SHOPPER },
-      body: JSON.stringify({ collection: 'orders', op: 'doc.update', id: order.outTradeNo, data: { status: 'PAID' } }),
+      body: JSON.stringify({
+        collection: 'orders',
+        op: 'doc.update',
+        id: order.outTradeNo,
+        data: { status: 'PAID' },
+      }),
     });
     expect(res.status).toBe(403);
     expect(((await res.json()) as { errCode: number }).errCode).toBe(-502003);

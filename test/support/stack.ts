@@ -44,10 +44,16 @@ export async function startTestStack(o: Partial<StackOptions> = {}): Promise<Tes
 }
 
 /** The function envelope. */
-export type Envelope<T = any> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
+export type Envelope<T = any> =
+  { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
 
 /** Calls a cloud function through the gateway as `openid` (the wx.cloud.callFunction stand-in). */
-export async function callFn<T = any>(stack: Stack, name: string, event: object, openid: string): Promise<Envelope<T>> {
+export async function callFn<T = any>(
+  stack: Stack,
+  name: string,
+  event: object,
+  openid: string,
+): Promise<Envelope<T>> {
   const res = await fetch(`${stack.gatewayUrl}/fn/${name}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-wx-openid': openid },
@@ -59,29 +65,54 @@ export async function callFn<T = any>(stack: Stack, name: string, event: object,
 /** Calls and insists on ok, returning data (fails the test with the error otherwise). */
 export async function okFn<T = any>(stack: Stack, name: string, event: object, openid: string): Promise<T> {
   const r = await callFn<T>(stack, name, event, openid);
-  if (!r.ok) throw new Error(`${name}.${String((event as { action?: unknown }).action)} failed: ${r.error.code} ${r.error.message}`);
+  if (!r.ok)
+    throw new Error(
+      `${name}.${String((event as { action?: unknown }).action)} failed: ${r.error.code} ${r.error.message}`,
+    );
   return r.data;
 }
 
 /** Puts `quantity` of `skuId` in the shopper's cart and places an order; answers the OrderView. */
-export async function placeOrder(stack: Stack, openid: string, skuId = 'sku-coffee-250g', quantity = 1): Promise<any> {
+export async function placeOrder(
+  stack: Stack,
+  openid: string,
+  skuId = 'sku-coffee-250g',
+  quantity = 1,
+): Promise<any> {
   await okFn(stack, 'shop', { action: 'addToCart', skuId, quantity }, openid);
-  return okFn(stack, 'order', { action: 'place', clientRequestKey: `key-${Date.now()}-${Math.random().toString(36).slice(2, 10)}` }, openid);
+  return okFn(
+    stack,
+    'order',
+    { action: 'place', clientRequestKey: `key-${Date.now()}-${Math.random().toString(36).slice(2, 10)}` },
+    openid,
+  );
 }
 
 /** Reads one document as the admin (functions' rights), or null. */
-export async function adminGet(stack: Stack, collection: string, id: string): Promise<Record<string, any> | null> {
+export async function adminGet(
+  stack: Stack,
+  collection: string,
+  id: string,
+): Promise<Record<string, any> | null> {
   const { data } = await stack.cloud.db.collection(collection).where({ _id: id }).limit(1).get();
   return (data[0] as Record<string, any> | undefined) ?? null;
 }
 
 /** Counts documents matching `where` as the admin. */
-export async function adminCount(stack: Stack, collection: string, where: Record<string, unknown> = {}): Promise<number> {
+export async function adminCount(
+  stack: Stack,
+  collection: string,
+  where: Record<string, unknown> = {},
+): Promise<number> {
   return (await stack.cloud.db.collection(collection).where(where).count()).total;
 }
 
 /** Polls `probe` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -92,9 +123,19 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
 }
 
 /** Waits until the order has `status` (as its owner sees it). */
-export function waitForStatus(stack: Stack, openid: string, outTradeNo: string, status: string, timeoutMs = 10_000) {
-  return waitFor(`order ${outTradeNo} to be ${status}`, async () => {
-    const o = await okFn(stack, 'order', { action: 'get', outTradeNo }, openid);
-    return o.status === status ? o : null;
-  }, timeoutMs);
+export function waitForStatus(
+  stack: Stack,
+  openid: string,
+  outTradeNo: string,
+  status: string,
+  timeoutMs = 10_000,
+) {
+  return waitFor(
+    `order ${outTradeNo} to be ${status}`,
+    async () => {
+      const o = await okFn(stack, 'order', { action: 'get', outTradeNo }, openid);
+      return o.status === status ? o : null;
+    },
+    timeoutMs,
+  );
 }

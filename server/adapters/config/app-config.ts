@@ -42,8 +42,12 @@ const OPENID = /^[0-9A-Za-z_-]{6,64}$/;
 function openidList(env: EnvLike, name: string): Set<string> {
   const raw = (env[name] ?? '').trim();
   if (raw === '') return new Set();
-  const ids = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (ids.some((id) => !OPENID.test(id))) throw new AppConfigError(name, 'must be a comma-separated list of OPENIDs');
+  const ids = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (ids.some((id) => !OPENID.test(id)))
+    throw new AppConfigError(name, 'must be a comma-separated list of OPENIDs');
   return new Set(ids);
 }
 
@@ -55,7 +59,10 @@ export function parseAppConfig(env: EnvLike): AppConfig {
   }
   const provider = (env[AppEnv.PAY_PROVIDER] ?? '').trim();
   if (provider !== 'wechatpay-v3' && provider !== 'cloudpay' && provider !== 'demo') {
-    throw new AppConfigError(AppEnv.PAY_PROVIDER, "is missing or not one of 'wechatpay-v3', 'cloudpay', 'demo'");
+    throw new AppConfigError(
+      AppEnv.PAY_PROVIDER,
+      "is missing or not one of 'wechatpay-v3', 'cloudpay', 'demo'",
+    );
   }
   if (provider === 'demo' && appEnvRaw === 'production') {
     throw new AppConfigError(
@@ -70,7 +77,8 @@ export function parseAppConfig(env: EnvLike): AppConfig {
     throw new AppConfigError(AppEnv.ORDER_TTL_MINUTES, 'must be a whole number of minutes from 6 to 1440');
   }
   const autoRaw = (env[AppEnv.TESTER_AUTO_REFUND] ?? 'false').trim();
-  if (autoRaw !== 'true' && autoRaw !== 'false') throw new AppConfigError(AppEnv.TESTER_AUTO_REFUND, "must be 'true' or 'false'");
+  if (autoRaw !== 'true' && autoRaw !== 'false')
+    throw new AppConfigError(AppEnv.TESTER_AUTO_REFUND, "must be 'true' or 'false'");
   return {
     appEnv: appEnvRaw,
     provider,

@@ -52,7 +52,10 @@ export interface DbCollection extends DbQuery {
 
 /** Document operations allowed inside a transaction. */
 export interface DbTransaction {
-  collection(name: string): { doc(id: string): DbDocument; add?(options: { data: Record<string, unknown> }): Promise<{ _id: string }> };
+  collection(name: string): {
+    doc(id: string): DbDocument;
+    add?(options: { data: Record<string, unknown> }): Promise<{ _id: string }>;
+  };
   rollback(reason?: unknown): Promise<void> | void;
 }
 

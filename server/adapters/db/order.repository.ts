@@ -39,7 +39,10 @@ export class DbOrderStore implements OrderStore {
         for (const { skuId, quantity } of plan) {
           const stock = await readStock(t, skuId);
           if (stock < quantity) throw new RollbackReason('out-of-stock', { skuId, available: stock });
-          await t.collection(Collections.skus).doc(skuId).update({ data: { stock: stock - quantity } });
+          await t
+            .collection(Collections.skus)
+            .doc(skuId)
+            .update({ data: { stock: stock - quantity } });
         }
         const orders = t.collection(Collections.orders);
         if (!orders.add) throw new Error('this database cannot add documents inside a transaction');
@@ -49,7 +52,11 @@ export class DbOrderStore implements OrderStore {
     } catch (e) {
       const reason = rollbackReasonOf(e);
       if (reason?.kind === 'out-of-stock') {
-        return { kind: 'out-of-stock', skuId: String(reason.details.skuId), available: Number(reason.details.available) };
+        return {
+          kind: 'out-of-stock',
+          skuId: String(reason.details.skuId),
+          available: Number(reason.details.available),
+        };
       }
       if (isDuplicateKeyError(e)) return { kind: 'duplicate' };
       throw e;
@@ -75,12 +82,18 @@ export class DbOrderStore implements OrderStore {
         await casInTransaction(t, Collections.orders, current.outTradeNo, current.version, (doc) => {
           if (doc.stockReleased === true) throw new RollbackReason('conflict');
         });
-        await t.collection(Collections.orders).doc(current.outTradeNo).update({ data: toUpdateData(this.db, next) });
+        await t
+          .collection(Collections.orders)
+          .doc(current.outTradeNo)
+          .update({ data: toUpdateData(this.db, next) });
         for (const { skuId, quantity } of plan) {
           const stock = await readStock(t, skuId).catch(() => null);
           // A SKU deleted from the catalog since the order was placed has no stock to return to.
           if (stock === null) continue;
-          await t.collection(Collections.skus).doc(skuId).update({ data: { stock: stock + quantity } });
+          await t
+            .collection(Collections.skus)
+            .doc(skuId)
+            .update({ data: { stock: stock + quantity } });
         }
       });
       return { ...current, ...next };
@@ -145,7 +158,11 @@ export class DbOrderStore implements OrderStore {
   }
 
   async listExpired(nowMs: number, limit: number): Promise<OrderRecord[]> {
-    return this.list({ status: 'AWAITING_PAYMENT', expiresAtMs: this.db.command.lte(nowMs) }, 'expiresAtMs', limit);
+    return this.list(
+      { status: 'AWAITING_PAYMENT', expiresAtMs: this.db.command.lte(nowMs) },
+      'expiresAtMs',
+      limit,
+    );
   }
 
   async listAwaitingWithPrepay(createdBeforeMs: number, limit: number): Promise<OrderRecord[]> {
@@ -176,7 +193,11 @@ export class DbOrderStore implements OrderStore {
     }
   }
 
-  private async list(where: Record<string, unknown>, orderField: string, limit: number): Promise<OrderRecord[]> {
+  private async list(
+    where: Record<string, unknown>,
+    orderField: string,
+    limit: number,
+  ): Promise<OrderRecord[]> {
     const { data } = await this.orders.where(where).orderBy(orderField, 'asc').limit(limit).get();
     return data.map((d) => fromDoc<OrderRecord>(d, ID));
   }

@@ -1,4 +1,8 @@
-import type { PaymentEventDoc, PaymentEventStore, ReconcileReportStore } from '../../application/ports/order.port';
+import type {
+  PaymentEventDoc,
+  PaymentEventStore,
+  ReconcileReportStore,
+} from '../../application/ports/order.port';
 import type { Metrics } from '../../application/ports/runtime.port';
 import type { CloudDb } from './cloud-db';
 import { isDuplicateKeyError } from './cloud-db';
@@ -17,7 +21,9 @@ export class DbPaymentEventStore implements PaymentEventStore {
     } catch (e) {
       if (!isDuplicateKeyError(e)) throw e;
     }
-    await events.where({ _id: event.notificationId }).update({ data: { deliveries: this.db.command.inc(1) } });
+    await events
+      .where({ _id: event.notificationId })
+      .update({ data: { deliveries: this.db.command.inc(1) } });
     const { data } = await events.where({ _id: event.notificationId }).limit(1).get();
     return typeof data[0]?.appliedAtMs === 'number' ? 'seen-applied' : 'seen-unapplied';
   }
@@ -55,7 +61,9 @@ export class DbMetrics implements Metrics {
     const metrics = this.db.collection(Collections.metrics);
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const { stats } = await metrics.where({ _id: name }).update({ data: { value: this.db.command.inc(by) } });
+        const { stats } = await metrics
+          .where({ _id: name })
+          .update({ data: { value: this.db.command.inc(by) } });
         if (stats.updated === 1) return;
         try {
           await metrics.add({ data: { _id: name, value: by } });

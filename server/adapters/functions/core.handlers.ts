@@ -29,7 +29,8 @@ function shopper(inv: Invocation): string {
 
 function requestKey(input: Record<string, unknown>, field: string): string {
   const v = requireString(input, field, 64);
-  if (!REQUEST_KEY.test(v)) throw new DomainError(AppErrorCodes.REQUEST_INVALID, `${field} must be 8–64 of [0-9A-Za-z_-]`);
+  if (!REQUEST_KEY.test(v))
+    throw new DomainError(AppErrorCodes.REQUEST_INVALID, `${field} must be 8–64 of [0-9A-Za-z_-]`);
   return v;
 }
 
@@ -37,15 +38,25 @@ function requestKey(input: Record<string, unknown>, field: string): string {
 export const orderActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
   place: (input, inv, d) => d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey')),
   get: (input, inv, d) => d.checkout.get(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
-  listMine: (input, inv, d) => d.checkout.listMine(shopper(inv), optionalInteger(input, 'limit') ?? 20, optionalInteger(input, 'beforeMs')),
-  cancel: (input, inv, d) => d.checkout.cancel(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+  listMine: (input, inv, d) =>
+    d.checkout.listMine(
+      shopper(inv),
+      optionalInteger(input, 'limit') ?? 20,
+      optionalInteger(input, 'beforeMs'),
+    ),
+  cancel: (input, inv, d) =>
+    d.checkout.cancel(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
 };
 
 /** The `pay` function's actions: start (requestPayment parameters) and sync (ask WeChat, apply, answer the order). */
 export const payActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
-  start: (input, inv, d) => d.payments.start(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+  start: (input, inv, d) =>
+    d.payments.start(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
   sync: async (input, inv, d) =>
-    toOrderView(await d.payments.sync(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)), d.clock.now()),
+    toOrderView(
+      await d.payments.sync(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+      d.clock.now(),
+    ),
   /** Demo provider only: the simulated cashier's "pay" button. */
   demoPay: async (input, inv, d) =>
     toOrderView(
@@ -56,7 +67,8 @@ export const payActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
 
 function admin(inv: Invocation, d: CoreHandlersDeps): string {
   const openid = shopper(inv);
-  if (!d.adminOpenids.has(openid)) throw new DomainError(AppErrorCodes.FORBIDDEN, 'only the shop\'s staff may refund');
+  if (!d.adminOpenids.has(openid))
+    throw new DomainError(AppErrorCodes.FORBIDDEN, "only the shop's staff may refund");
   return openid;
 }
 

@@ -19,7 +19,10 @@ export const shopActions: Record<string, ActionHandler<ShopDeps>> = {
   listGoods: (_input, _inv, d) => d.shop.listGoods(),
   getCart: (_input, inv, d) => d.shop.getCart(shopper(inv.openid)),
   addToCart: (input, inv, d) =>
-    d.shop.changeCart(shopper(inv.openid), cartChanges.add(requireString(input, 'skuId', 64), requireInteger(input, 'quantity'))),
+    d.shop.changeCart(
+      shopper(inv.openid),
+      cartChanges.add(requireString(input, 'skuId', 64), requireInteger(input, 'quantity')),
+    ),
   setQuantity: (input, inv, d) =>
     d.shop.changeCart(
       shopper(inv.openid),
@@ -32,6 +35,7 @@ export const shopActions: Record<string, ActionHandler<ShopDeps>> = {
       shopper(inv.openid),
       cartChanges.select(requireString(input, 'skuId', 64), requireBoolean(input, 'selected')),
     ),
-  selectAll: (input, inv, d) => d.shop.changeCart(shopper(inv.openid), cartChanges.selectAll(requireBoolean(input, 'selected'))),
+  selectAll: (input, inv, d) =>
+    d.shop.changeCart(shopper(inv.openid), cartChanges.selectAll(requireBoolean(input, 'selected'))),
   clearCart: (_input, inv, d) => d.shop.changeCart(shopper(inv.openid), cartChanges.clear()),
 };

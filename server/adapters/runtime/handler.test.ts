@@ -46,13 +46,19 @@ describe('createCallableMain', () => {
 
   it('refuses callers without OPENID except for anonymous actions', async () => {
     const { main } = setup(undefined);
-    expect(await main({ action: 'whoami' })).toMatchObject({ ok: false, error: { code: 'AUTH.NO_IDENTITY' } });
+    expect(await main({ action: 'whoami' })).toMatchObject({
+      ok: false,
+      error: { code: 'AUTH.NO_IDENTITY' },
+    });
     expect(await main({ action: 'ping' })).toEqual({ ok: true, data: 'pong' });
   });
 
   it('passes domain codes through and hides internal error details from the client', async () => {
     const { main, lines } = setup('o-alice');
-    expect(await main({ action: 'refuse' })).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_PAYABLE' } });
+    expect(await main({ action: 'refuse' })).toMatchObject({
+      ok: false,
+      error: { code: 'ORDER.NOT_PAYABLE' },
+    });
     const crashed = await main({ action: 'crash' });
     expect(crashed).toMatchObject({ ok: false, error: { code: 'INTERNAL', retryable: true } });
     expect(JSON.stringify(crashed)).not.toContain('hunter2');
@@ -64,14 +70,20 @@ describe('createCallableMain', () => {
       throw new Error('WXPAY_MCHID is missing');
     });
     const r = await main({ action: 'whoami' });
-    expect(r).toMatchObject({ ok: false, error: { code: 'CONFIG.INVALID', message: 'WXPAY_MCHID is missing' } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'CONFIG.INVALID', message: 'WXPAY_MCHID is missing' },
+    });
   });
 });
 
 describe('logger', () => {
   it('redacts secret-looking fields at any depth', () => {
     const lines: string[] = [];
-    createLogger({}, (l) => lines.push(l)).info('x', { cfg: { apiV3Key: 'k'.repeat(32), privateKeyPem: 'PEM' }, ok: 1 });
+    createLogger({}, (l) => lines.push(l)).info('x', {
+      cfg: { apiV3Key: 'k'.repeat(32), privateKeyPem: 'PEM' },
+      ok: 1,
+    });
     expect(lines[0]).not.toContain('kkkk');
     expect(lines[0]).not.toContain('PEM"');
     expect(JSON.parse(lines[0]!)).toMatchObject({ event: 'x', ok: 1, cfg: { apiV3Key: '[redacted]' } });

@@ -17,7 +17,11 @@ export interface WxContextSource {
 }
 
 /** One named action of a client-called function: validated input in, plain data out, errors thrown. */
-export type ActionHandler<Deps> = (input: Record<string, unknown>, inv: Invocation, deps: Deps) => Promise<unknown>;
+export type ActionHandler<Deps> = (
+  input: Record<string, unknown>,
+  inv: Invocation,
+  deps: Deps,
+) => Promise<unknown>;
 
 /** Options of {@link createCallableMain}. */
 export interface CallableOptions<Deps> {
@@ -55,12 +59,19 @@ export function toApiError(e: unknown, requestId: string): ApiError {
     const retryable = (e as RetryHinted).retryability !== 'fatal';
     return {
       code: 'PAYMENT.PROVIDER_ERROR',
-      message: retryable ? 'the payment service is temporarily unavailable, please retry' : 'payment request refused',
+      message: retryable
+        ? 'the payment service is temporarily unavailable, please retry'
+        : 'payment request refused',
       retryable,
       requestId,
     };
   }
-  return { code: RuntimeErrorCodes.INTERNAL, message: `internal error (request ${requestId})`, retryable: true, requestId };
+  return {
+    code: RuntimeErrorCodes.INTERNAL,
+    message: `internal error (request ${requestId})`,
+    retryable: true,
+    requestId,
+  };
 }
 
 /**
@@ -74,19 +85,37 @@ export function createCallableMain<Deps>(opts: CallableOptions<Deps>) {
     const requestId = opts.newRequestId();
     const ctx = opts.cloud.getWXContext();
     const log = opts.log.child({ fn: opts.name, requestId });
-    const inv: Invocation = { openid: ctx.OPENID || undefined, appid: ctx.APPID || undefined, requestId, log };
+    const inv: Invocation = {
+      openid: ctx.OPENID || undefined,
+      appid: ctx.APPID || undefined,
+      requestId,
+      log,
+    };
     if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-      return fail({ code: RuntimeErrorCodes.INVALID, message: 'the event must be an object with an action', requestId });
+      return fail({
+        code: RuntimeErrorCodes.INVALID,
+        message: 'the event must be an object with an action',
+        requestId,
+      });
     }
     const input = event as Record<string, unknown>;
     const action = input.action;
-    const handler = typeof action === 'string' && Object.hasOwn(opts.actions, action) ? opts.actions[action] : undefined;
+    const handler =
+      typeof action === 'string' && Object.hasOwn(opts.actions, action) ? opts.actions[action] : undefined;
     if (handler === undefined || typeof action !== 'string') {
       const known = Object.keys(opts.actions).join(', ');
-      return fail({ code: RuntimeErrorCodes.UNKNOWN_ACTION, message: `unknown action; expected one of: ${known}`, requestId });
+      return fail({
+        code: RuntimeErrorCodes.UNKNOWN_ACTION,
+        message: `unknown action; expected one of: ${known}`,
+        requestId,
+      });
     }
     if (!inv.openid && !(opts.anonymousActions ?? []).includes(action)) {
-      return fail({ code: RuntimeErrorCodes.NO_IDENTITY, message: 'no caller identity (OPENID) in the context', requestId });
+      return fail({
+        code: RuntimeErrorCodes.NO_IDENTITY,
+        message: 'no caller identity (OPENID) in the context',
+        requestId,
+      });
     }
     if (deps === undefined && bootError === undefined) {
       try {
@@ -106,7 +135,8 @@ export function createCallableMain<Deps>(opts: CallableOptions<Deps>) {
       return { ok: true, data };
     } catch (e) {
       const error = toApiError(e, requestId);
-      if (error.code === RuntimeErrorCodes.INTERNAL) log.error('action.failed', { action, error: e, stack: (e as Error)?.stack });
+      if (error.code === RuntimeErrorCodes.INTERNAL)
+        log.error('action.failed', { action, error: e, stack: (e as Error)?.stack });
       else log.warn('action.refused', { action, code: error.code });
       return fail(error);
     }

@@ -27,15 +27,27 @@ export interface RawHttpRequest {
 /** Normalises a CloudBase HTTP event; the body is decoded from base64 when flagged, never re-serialised. */
 export function fromCloudHttpEvent(event: CloudHttpEvent): RawHttpRequest {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(event.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(event.headers ?? {}))
+    if (typeof v === 'string') headers[k.toLowerCase()] = v;
   const query: Record<string, string> = {};
-  for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (typeof v === 'string') query[k] = v;
+  for (const [k, v] of Object.entries(event.queryStringParameters ?? {}))
+    if (typeof v === 'string') query[k] = v;
   const body = event.body ?? '';
   const rawBody = event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-  return { method: (event.httpMethod ?? 'GET').toUpperCase(), path: event.path ?? '/', headers, query, rawBody };
+  return {
+    method: (event.httpMethod ?? 'GET').toUpperCase(),
+    path: event.path ?? '/',
+    headers,
+    query,
+    rawBody,
+  };
 }
 
 /** A JSON answer for HTTP access. */
 export function jsonResponse(statusCode: number, body: unknown): CloudHttpResponse {
-  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(body),
+  };
 }

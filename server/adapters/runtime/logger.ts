@@ -8,7 +8,8 @@ export interface Logger {
 }
 
 // Field names that may carry secrets are redacted wherever they appear, however deep.
-const SECRET_KEY = /(private.?key|api.?v3.?key|apikey|secret|password|pay.?sign|signature|authorization|pem)/i;
+const SECRET_KEY =
+  /(private.?key|api.?v3.?key|apikey|secret|password|pay.?sign|signature|authorization|pem)/i;
 
 /** Replaces the values of secret-looking keys with "[redacted]" (recursively, cycle-safe). */
 export function redact(value: unknown, seen = new WeakSet<object>()): unknown {

@@ -5,6 +5,8 @@ import type { WxContextSource } from './handler';
 /** What the composition needs from wx-server-sdk (the real SDK in the cloud, the devcloud stand-in locally). */
 export interface CloudRuntime extends WxContextSource {
   database(): CloudDb;
+  /** The SDK's untyped cloudPay object (typed and checked by the cloudPay adapter). */
+  cloudPay(): unknown;
 }
 
 /** Initialises wx-server-sdk for the environment the function runs in, once per cold start. */
@@ -13,5 +15,6 @@ export function initCloud(): CloudRuntime {
   return {
     getWXContext: () => sdk.getWXContext(),
     database: () => sdk.database() as CloudDb,
+    cloudPay: (): unknown => sdk.cloudPay,
   };
 }

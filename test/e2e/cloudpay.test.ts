@@ -1,0 +1,75 @@
+// The legacy cloudPay path end to end: the same order/pay functions configured with PAY_PROVIDER=cloudpay, the local
+// stand-in for cloudPay's private channel, and the payCallback function — which any client can call, so it must not
+// believe its event.
+import {
+  adminGet,
+  callFn,
+  okFn,
+  placeOrder,
+  startTestStack,
+  waitForStatus,
+  type TestStack,
+} from '../support/stack';
+
+const SHOPPER = 'o-heidi-0008';
+
+describe('cloudPay provider and its callback', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { PAY_PROVIDER: 'cloudpay' } });
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('pays with MD5-signed requestPayment parameters and applies the callback after re-querying', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
+    const start = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    expect(start.requestPayment).toMatchObject({
+      signType: 'MD5',
+      package: expect.stringMatching(/^prepay_id=/),
+    });
+    // What wx.requestPayment would do: the stand-in checks the MD5 paySign, pays, and invokes payCallback.
+    await stack.cloudPay.requestPayment(start.requestPayment);
+    const paid = await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
+    expect(paid.payableFen).toBe(6800);
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!.payment).toMatchObject({
+      source: 'cloudpay-callback',
+      paidFen: 6800,
+    });
+  });
+
+  it('a forged client call of payCallback for an unpaid order changes nothing', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    const before = await adminGet(stack, 'orders', order.outTradeNo);
+    const forged = await callFn(
+      stack,
+      'payCallback',
+      {
+        returnCode: 'SUCCESS',
+        resultCode: 'SUCCESS',
+        outTradeNo: order.outTradeNo,
+        transactionId: '4200000000202611230000000001',
+        totalFee: 9900,
+        subMchId: '1900000109',
+      },
+      SHOPPER,
+    );
+    // The callback asks WeChat, which says NOTPAY: nothing to retry, nothing applied.
+    expect(forged).toMatchObject({ errcode: 0 });
+    const after = await adminGet(stack, 'orders', order.outTradeNo);
+    expect(after).toEqual(before);
+    expect(after!.status).toBe('AWAITING_PAYMENT');
+  });
+
+  it('cancel closes the cloudPay order; the shopper can no longer pay it there', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.advance(6 * 60_000);
+    const cancelled = await okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    expect(cancelled.status).toBe('CLOSED_BY_USER');
+    expect((await stack.cloudPay.order(order.outTradeNo))?.state).toBe('CLOSED');
+    await expect(stack.cloudPay.pay(order.outTradeNo)).rejects.toThrow(/CLOSED/);
+  });
+});

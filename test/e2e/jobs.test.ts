@@ -1,0 +1,134 @@
+// The timers end to end, on virtual time: closeExpired and reconcile run as built bundles on the local cloud while the
+// simulator's clock (and with it the functions' business clock) is advanced.
+import {
+  adminGet,
+  okFn,
+  placeOrder,
+  startTestStack,
+  waitFor,
+  waitForStatus,
+  type TestStack,
+} from '../support/stack';
+
+const SHOPPER = 'o-grace-0007';
+const ADMIN = 'o-dev-admin';
+const MINUTE = 60_000;
+
+describe('timers on virtual time', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+  afterEach(async () => {
+    await stack.sim.control.clearFaults();
+  });
+
+  async function fire(fn: 'closeExpired' | 'reconcile'): Promise<Record<string, unknown>> {
+    const trigger = fn === 'closeExpired' ? 'everyMinute' : 'every5Minutes';
+    const outcome = await stack.cloud.fireTimer(fn, trigger);
+    if (!outcome.ok) throw new Error(`${fn} failed: ${JSON.stringify(outcome)}`);
+    return outcome.result as Record<string, unknown>;
+  }
+
+  it('closeExpired closes an unpaid order past expiry at WeChat first, then here, and returns its stock', async () => {
+    const sku = 'sku-coffee-500g';
+    const before = (await adminGet(stack, 'skus', sku))!.stock as number;
+    const order = await placeOrder(stack, SHOPPER, sku, 2);
+    const noPrepay = await placeOrder(stack, SHOPPER, sku, 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    expect(await fire('closeExpired')).toMatchObject({ closed: 0 });
+    await stack.advance(31 * MINUTE);
+    const run = await fire('closeExpired');
+    expect(run).toMatchObject({ closed: 2, errors: 0 });
+    await waitForStatus(stack, SHOPPER, order.outTradeNo, 'CLOSED_BY_TIMEOUT');
+    await waitForStatus(stack, SHOPPER, noPrepay.outTradeNo, 'CLOSED_BY_TIMEOUT');
+    expect((await stack.sim.control.order(order.outTradeNo)).tradeState).toBe('CLOSED');
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!.providerClose).toBe('closed');
+    expect((await adminGet(stack, 'skus', sku))!.stock).toBe(before);
+    // A second run finds nothing more to do (stock is returned exactly once).
+    expect(await fire('closeExpired')).toMatchObject({ closed: 0 });
+    expect((await adminGet(stack, 'skus', sku))!.stock).toBe(before);
+  });
+
+  it('closeExpired applies a payment WeChat has (notification lost) instead of closing the order', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
+    await stack.sim.control.pay(order.outTradeNo);
+    await stack.advance(31 * MINUTE);
+    expect(await fire('closeExpired')).toMatchObject({ paidInstead: 1, closed: 0 });
+    expect(
+      (await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, SHOPPER)).status,
+    ).toBe('PAID');
+  });
+
+  it('reconcile recovers a payment whose notifications were all lost', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
+    await stack.sim.control.pay(order.outTradeNo);
+    await stack.advance(3 * MINUTE);
+    const run = await fire('reconcile');
+    expect(run.paymentsRecovered).toBeGreaterThanOrEqual(1);
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      status: 'PAID',
+      payment: { source: 'query' },
+    });
+  });
+
+  it('reconcile settles a refund whose notification was lost', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.sim.control.pay(order.outTradeNo);
+    await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
+    await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
+    const refund = await okFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 6800, requestKey: 'lost-refund-note' },
+      ADMIN,
+    );
+    await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'SUCCESS', { now: true });
+    await stack.advance(2 * MINUTE);
+    expect(
+      (await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, SHOPPER)).status,
+    ).toBe('REFUND_PROCESSING');
+    await fire('reconcile');
+    expect(
+      (await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, SHOPPER)).status,
+    ).toBe('REFUNDED');
+  });
+
+  it("reconcile checks yesterday's trade bill (SHA1-checked) and reports what is missing here", async () => {
+    const kept = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    const lost = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    for (const o of [kept, lost]) {
+      await okFn(stack, 'pay', { action: 'start', outTradeNo: o.outTradeNo }, SHOPPER);
+      await stack.sim.control.pay(o.outTradeNo);
+      await waitForStatus(stack, SHOPPER, o.outTradeNo, 'PAID');
+    }
+    // Our record of one payment disappears (a restore from an old backup, say): the bill still has it.
+    await stack.cloud.db.collection('orders').doc(lost.outTradeNo).remove();
+    // To 10:30 Beijing time of the next day, when yesterday's bill exists.
+    const beijing = new Date(stack.now() + 8 * 3600_000);
+    const nextDay1030 =
+      Date.UTC(beijing.getUTCFullYear(), beijing.getUTCMonth(), beijing.getUTCDate() + 1, 10, 30) -
+      8 * 3600_000;
+    await stack.advance(nextDay1030 - stack.now());
+    const run = await fire('reconcile');
+    expect(run.billReportId).toMatch(/^trade-\d{4}-\d{2}-\d{2}$/);
+    const report = await waitFor('the stored report', () =>
+      adminGet(stack, 'reconcile_reports', String(run.billReportId)),
+    );
+    const discrepancies = report.discrepancies as { kind: string; outTradeNo: string }[];
+    expect(discrepancies).toContainEqual(
+      expect.objectContaining({ kind: 'MISSING_HERE', outTradeNo: lost.outTradeNo }),
+    );
+    expect(discrepancies.map((d) => d.outTradeNo)).not.toContain(kept.outTradeNo);
+    // Once a day: a second run does not download the bill again.
+    expect((await fire('reconcile')).billReportId).toBeNull();
+  });
+});
