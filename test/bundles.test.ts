@@ -1,0 +1,56 @@
+// Every built function bundle (what DevTools uploads) loads the way the cloud loads it — only wx-server-sdk and Node
+// built-ins may be required — exports main, and carries none of the dev-only code.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCollectionsConfig } from '../devcloud/db/collections-config';
+import { Engine } from '../devcloud/db/engine';
+import { Store } from '../devcloud/db/store';
+import { FunctionRegistry } from '../devcloud/gateway/loader';
+import { createWxServerSdk } from '../devcloud/sdk/index';
+import { WX_SERVER_SDK_VERSION } from '../scripts/build';
+
+const ROOT = join(__dirname, '..');
+const FUNCTIONS = join(ROOT, 'cloudfunctions');
+const names = readdirSync(FUNCTIONS).filter((n) => statSync(join(FUNCTIONS, n)).isDirectory());
+
+describe('cloud function bundles', () => {
+  let dir: string;
+  let store: Store;
+  let registry: FunctionRegistry;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wxshop-bundles-'));
+    const { collections } = loadCollectionsConfig(join(ROOT, 'data', 'collections.json'));
+    store = await Store.open({ dir, collections, log: () => undefined });
+    const engine = new Engine(store);
+    registry = new FunctionRegistry({
+      functionsDir: FUNCTIONS,
+      env: {},
+      makeSdk: (functionName) => createWxServerSdk({ engine, envId: 'bundle-test', functionName }),
+    });
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('there is one bundle per function folder', () => {
+    expect(names.sort()).toEqual(
+      ['closeExpired', 'order', 'pay', 'payCallback', 'payNotify', 'reconcile', 'refund', 'shop'].sort(),
+    );
+  });
+
+  it.each(names)('%s loads with only wx-server-sdk external and exports main', (name) => {
+    const fn = registry.load(name);
+    expect(typeof fn.main).toBe('function');
+    const pkg = JSON.parse(readFileSync(join(FUNCTIONS, name, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(pkg.dependencies).toEqual({ 'wx-server-sdk': WX_SERVER_SDK_VERSION });
+    const source = readFileSync(join(FUNCTIONS, name, 'index.js'), 'utf8');
+    // esbuild marks each bundled module with a "// path" comment: none may come from dev-only folders.
+    expect(source).not.toMatch(/^\/\/ (simulator|devcloud|test|scripts)\//m);
+    expect(source).toMatch(/^\/\/ server\/composition\.ts$/m);
+  });
+});
