@@ -71,13 +71,20 @@ export class PaymentService {
     if (order.prepay && order.prepay.expiresAtMs - now > this.d.policy.prepayReuseMarginMs) {
       return view(order, order.prepay);
     }
-    const created = await this.d.provider.createJsapiPayment({
-      outTradeNo: order.outTradeNo,
-      description: order.description,
-      totalFen: order.payableFen,
-      payerOpenid: order.openid,
-      expiresAtMs: order.expiresAtMs,
-    });
+    let created: Awaited<ReturnType<CoreDeps['provider']['createJsapiPayment']>>;
+    try {
+      created = await this.d.provider.createJsapiPayment({
+        outTradeNo: order.outTradeNo,
+        description: order.description,
+        totalFen: order.payableFen,
+        payerOpenid: order.openid,
+        expiresAtMs: order.expiresAtMs,
+      });
+    } catch (e) {
+      this.d.log.error('payment.create_failed', { outTradeNo, error: e });
+      await this.d.metrics.increment('payments.create_failed');
+      throw e;
+    }
     const prepay = {
       prepayId: created.prepayId,
       expiresAtMs: created.prepayExpiresAtMs,

@@ -105,3 +105,29 @@ describe('fromCloudHttpEvent', () => {
     expect(req.method).toBe('POST');
   });
 });
+
+describe('log context', () => {
+  it('stamps the function and request id on lines written deep inside an action', async () => {
+    const lines: string[] = [];
+    const log = createLogger({}, (l) => lines.push(l));
+    const main = createCallableMain({
+      name: 'ctx',
+      cloud: { getWXContext: () => ({ OPENID: 'o-alice' }) },
+      boot: () => ({ log }),
+      log,
+      newRequestId: () => 'req-42',
+      actions: {
+        work: async (_i, _inv, deps) => {
+          await new Promise((r) => setTimeout(r, 1));
+          deps.log.info('deep.step', { outTradeNo: 'O1' });
+          return null;
+        },
+      },
+    });
+    await main({ action: 'work' });
+    log.info('outside');
+    const deep = JSON.parse(lines.find((l) => l.includes('deep.step'))!);
+    expect(deep).toMatchObject({ fn: 'ctx', requestId: 'req-42', outTradeNo: 'O1' });
+    expect(JSON.parse(lines.find((l) => l.includes('"outside"'))!).requestId).toBeUndefined();
+  });
+});

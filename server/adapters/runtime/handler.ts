@@ -1,6 +1,7 @@
 import type { ApiError, ApiResult } from '../../../typings/contracts/envelope';
 import { DomainError } from '../../domain/errors';
 import type { Logger } from './logger';
+import { withLogContext } from './logger';
 
 /** Who is calling and how to correlate: identity comes only from the platform's context, never the event. */
 export interface Invocation {
@@ -129,8 +130,9 @@ export function createCallableMain<Deps>(opts: CallableOptions<Deps>) {
       const message = bootError instanceof Error ? bootError.message : 'configuration error';
       return fail({ code: RuntimeErrorCodes.CONFIG, message, requestId });
     }
+    const ready: Deps = deps;
     try {
-      const data = await handler(input, inv, deps);
+      const data = await withLogContext({ fn: opts.name, requestId }, () => handler(input, inv, ready));
       log.info('action.ok', { action });
       return { ok: true, data };
     } catch (e) {

@@ -1,3 +1,12 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+const context = new AsyncLocalStorage<Record<string, unknown>>();
+
+/** Runs `fn` with `fields` (e.g. fn, requestId) stamped on every log line written while it runs, however deep. */
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return context.run({ ...(context.getStore() ?? {}), ...fields }, fn);
+}
+
 /** A structured logger: one JSON object per line, with the invocation's correlation fields on every line. */
 export interface Logger {
   info(event: string, fields?: Record<string, unknown>): void;
@@ -43,7 +52,14 @@ export function createLogger(
   const floor = LOG_LEVELS.indexOf(minLevel);
   const emit = (level: 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>) => {
     if (LOG_LEVELS.indexOf(level) < floor) return;
-    const record = { level, event, time: new Date(now()).toISOString(), ...base, ...(fields ?? {}) };
+    const record = {
+      level,
+      event,
+      time: new Date(now()).toISOString(),
+      ...(context.getStore() ?? {}),
+      ...base,
+      ...(fields ?? {}),
+    };
     write(JSON.stringify(redact(record)));
   };
   return {
