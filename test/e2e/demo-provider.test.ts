@@ -7,7 +7,9 @@ const SHOPPER = 'o-ivan-00009';
 describe('demo provider', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({ env: { PAY_PROVIDER: 'demo', APP_ENV: 'development', SHOP_TESTER_AUTO_REFUND: 'true' } });
+    stack = await startTestStack({
+      env: { PAY_PROVIDER: 'demo', APP_ENV: 'development', SHOP_TESTER_AUTO_REFUND: 'true' },
+    });
   });
   afterAll(async () => {
     await stack.stop();
@@ -21,7 +23,9 @@ describe('demo provider', () => {
     const paid = await okFn(stack, 'pay', { action: 'demoPay', outTradeNo: order.outTradeNo }, SHOPPER);
     expect(paid).toMatchObject({ status: 'PAID', simulated: true });
     // Another shopper cannot "pay" it for them, and nothing reached the real simulator.
-    expect(await callFn(stack, 'pay', { action: 'demoPay', outTradeNo: order.outTradeNo }, 'o-other-00001')).toMatchObject({
+    expect(
+      await callFn(stack, 'pay', { action: 'demoPay', outTradeNo: order.outTradeNo }, 'o-other-00001'),
+    ).toMatchObject({
       ok: false,
       error: { code: 'ORDER.NOT_FOUND' },
     });
@@ -32,7 +36,12 @@ describe('demo provider', () => {
     const order = await placeOrder(stack, 'o-dev-tester', 'sku-coffee-500g', 1);
     expect(order).toMatchObject({ payableFen: 1, totalFen: 12800, isTestOrder: true });
     await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, 'o-dev-tester');
-    const after = await okFn(stack, 'pay', { action: 'demoPay', outTradeNo: order.outTradeNo }, 'o-dev-tester');
+    const after = await okFn(
+      stack,
+      'pay',
+      { action: 'demoPay', outTradeNo: order.outTradeNo },
+      'o-dev-tester',
+    );
     // The demo provider settles refunds at once, so the 1 fen is back in the same call.
     expect(after).toMatchObject({ status: 'REFUNDED', refundedFen: 1 });
   });
@@ -49,7 +58,15 @@ describe('demo provider in production', () => {
 
   it('is refused at cold start, naming the setting', async () => {
     await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, SHOPPER);
-    const r = await callFn(stack, 'order', { action: 'place', clientRequestKey: 'demo-in-production' }, SHOPPER);
-    expect(r).toMatchObject({ ok: false, error: { code: 'CONFIG.INVALID', message: expect.stringContaining('PAY_PROVIDER') } });
+    const r = await callFn(
+      stack,
+      'order',
+      { action: 'place', clientRequestKey: 'demo-in-production' },
+      SHOPPER,
+    );
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'CONFIG.INVALID', message: expect.stringContaining('PAY_PROVIDER') },
+    });
   });
 });
