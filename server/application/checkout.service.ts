@@ -73,6 +73,12 @@ export class CheckoutService {
         'the order for this request could not be read back',
       );
     }
+    if (outcome.kind === 'busy') {
+      throw new DomainError(
+        AppErrorCodes.ORDER_BUSY,
+        'many shoppers are checking out these items now, please retry',
+      );
+    }
     if (outcome.kind === 'out-of-stock') {
       throw new DomainError(
         ErrorCodes.ORDER_OUT_OF_STOCK,

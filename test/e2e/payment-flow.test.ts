@@ -107,6 +107,30 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     await stack.cloud.db.collection('skus').doc(sku).update({ data: { stock } });
   });
 
+  it('many shoppers racing for the last items never oversell', async () => {
+    const sku = 'sku-coffee-500g';
+    const stock = (await adminGet(stack, 'skus', sku))!.stock as number;
+    await stack.cloud.db
+      .collection('skus')
+      .doc(sku)
+      .update({ data: { stock: 3 } });
+    const shoppers = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `o-racer-0000${i}`);
+    for (const s of shoppers) await okFn(stack, 'shop', { action: 'addToCart', skuId: sku, quantity: 1 }, s);
+    const results = await Promise.all(
+      shoppers.map((s) => callFn(stack, 'order', { action: 'place', clientRequestKey: `race-${s}` }, s)),
+    );
+    const won = results.filter((r) => r.ok);
+    const lost = results.filter((r) => !r.ok);
+    const left = (await adminGet(stack, 'skus', sku))!.stock as number;
+    // Conservation: every item is either in exactly one order or still in stock; never below zero.
+    expect(left).toBeGreaterThanOrEqual(0);
+    expect(won.length + left).toBe(3);
+    expect(won.length).toBeGreaterThanOrEqual(1);
+    // Losers hear why, never an internal error: sold out, or (under heavy contention) "busy, retry".
+    for (const r of lost) expect(['ORDER.OUT_OF_STOCK', 'ORDER.BUSY']).toContain(r.ok ? '' : r.error.code);
+    await stack.cloud.db.collection('skus').doc(sku).update({ data: { stock } });
+  });
+
   it('cancel before paying closes the order and returns the stock exactly once', async () => {
     const before = (await adminGet(stack, 'skus', 'sku-longjing-gift'))!.stock as number;
     const order = await placeOrder(stack, ALICE, 'sku-longjing-gift', 2);

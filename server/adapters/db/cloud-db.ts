@@ -80,6 +80,11 @@ export function isDuplicateKeyError(e: unknown): boolean {
   return /duplicate key|E11000/i.test(errorText(e));
 }
 
+/** True when a transaction lost a write conflict to a concurrent one, even after the SDK's own re-runs. */
+export function isTransactionConflict(e: unknown): boolean {
+  return /TransactionConflict|transaction conflict|write conflict/i.test(errorText(e));
+}
+
 /** True when a doc().get() failed because the document does not exist (the cloud throws instead of answering null). */
 export function isNotFoundError(e: unknown): boolean {
   return /does not exist|not exist|cannot find document/i.test(errorText(e));

@@ -2,11 +2,30 @@ import type { CreateOrderOutcome, OrderStore } from '../../application/ports/ord
 import type { OrderRecord, RefundDoc } from '../../application/order.model';
 import type { StockChange } from '../../domain/stock';
 import type { CloudDb, DbTransaction } from './cloud-db';
-import { isDuplicateKeyError } from './cloud-db';
+import { isDuplicateKeyError, isTransactionConflict } from './cloud-db';
 import { Collections } from './collections';
 import { RollbackReason, fromDoc, rollbackReasonOf, toDoc, toUpdateData } from './records';
 
 const ID = 'outTradeNo';
+/** Runs of a contended transaction (each itself re-run by the SDK on conflict) before the caller is told to retry. */
+const TRANSACTION_RUNS = 6;
+
+/**
+ * Runs a transaction, running it again after a short random pause when it keeps losing write conflicts (many
+ * shoppers buying the last items). Answers 'contended' when it never got through: the caller retries or says so.
+ */
+async function transact(db: CloudDb, fn: (t: DbTransaction) => Promise<void>): Promise<'done' | 'contended'> {
+  for (let run = 0; run < TRANSACTION_RUNS; run++) {
+    try {
+      await db.runTransaction(fn);
+      return 'done';
+    } catch (e) {
+      if (!isTransactionConflict(e)) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 20 * (run + 1))));
+    }
+  }
+  return 'contended';
+}
 
 /** Orders in the `orders` collection (`_id` = outTradeNo); multi-document changes run in transactions. */
 export class DbOrderStore implements OrderStore {
@@ -35,7 +54,7 @@ export class DbOrderStore implements OrderStore {
 
   async createWithReservation(order: OrderRecord, plan: readonly StockChange[]): Promise<CreateOrderOutcome> {
     try {
-      await this.db.runTransaction(async (t) => {
+      const ran = await transact(this.db, async (t) => {
         for (const { skuId, quantity } of plan) {
           const stock = await readStock(t, skuId);
           if (stock < quantity) throw new RollbackReason('out-of-stock', { skuId, available: stock });
@@ -48,7 +67,7 @@ export class DbOrderStore implements OrderStore {
         if (!orders.add) throw new Error('this database cannot add documents inside a transaction');
         await orders.add({ data: toDoc(order, ID) });
       });
-      return { kind: 'created' };
+      return ran === 'done' ? { kind: 'created' } : { kind: 'busy' };
     } catch (e) {
       const reason = rollbackReasonOf(e);
       if (reason?.kind === 'out-of-stock') {
@@ -78,7 +97,7 @@ export class DbOrderStore implements OrderStore {
   ): Promise<OrderRecord | null> {
     const next = { ...patch, stockReleased: true, version: current.version + 1 };
     try {
-      await this.db.runTransaction(async (t) => {
+      const ran = await transact(this.db, async (t) => {
         await casInTransaction(t, Collections.orders, current.outTradeNo, current.version, (doc) => {
           if (doc.stockReleased === true) throw new RollbackReason('conflict');
         });
@@ -96,7 +115,7 @@ export class DbOrderStore implements OrderStore {
             .update({ data: { stock: stock + quantity } });
         }
       });
-      return { ...current, ...next };
+      return ran === 'done' ? { ...current, ...next } : null;
     } catch (e) {
       if (rollbackReasonOf(e)?.kind === 'conflict') return null;
       throw e;
@@ -109,7 +128,7 @@ export class DbOrderStore implements OrderStore {
     refund: RefundDoc,
   ): Promise<'ok' | 'conflict' | 'duplicate'> {
     try {
-      await this.db.runTransaction(async (t) => {
+      const ran = await transact(this.db, async (t) => {
         await casInTransaction(t, Collections.orders, current.outTradeNo, current.version);
         await t
           .collection(Collections.orders)
@@ -119,7 +138,7 @@ export class DbOrderStore implements OrderStore {
         if (!refunds.add) throw new Error('this database cannot add documents inside a transaction');
         await refunds.add({ data: toDoc(refund, 'outRefundNo') });
       });
-      return 'ok';
+      return ran === 'done' ? 'ok' : 'conflict';
     } catch (e) {
       if (rollbackReasonOf(e)?.kind === 'conflict') return 'conflict';
       if (isDuplicateKeyError(e)) return 'duplicate';
@@ -134,7 +153,7 @@ export class DbOrderStore implements OrderStore {
     refundPatch: Partial<RefundDoc>,
   ): Promise<boolean> {
     try {
-      await this.db.runTransaction(async (t) => {
+      const ran = await transact(this.db, async (t) => {
         await casInTransaction(t, Collections.orders, current.outTradeNo, current.version);
         await casInTransaction(t, Collections.refunds, currentRefund.outRefundNo, currentRefund.version);
         await t
@@ -146,7 +165,7 @@ export class DbOrderStore implements OrderStore {
           .doc(currentRefund.outRefundNo)
           .update({ data: toUpdateData(this.db, { ...refundPatch, version: currentRefund.version + 1 }) });
       });
-      return true;
+      return ran === 'done';
     } catch (e) {
       if (rollbackReasonOf(e)?.kind === 'conflict') return false;
       throw e;

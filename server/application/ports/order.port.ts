@@ -6,7 +6,9 @@ export type CreateOrderOutcome =
   | { kind: 'created' }
   /** An order with this (openid, clientRequestKey) exists already: the double tap. */
   | { kind: 'duplicate' }
-  | { kind: 'out-of-stock'; skuId: string; available: number };
+  | { kind: 'out-of-stock'; skuId: string; available: number }
+  /** Too many concurrent checkouts for the same items: nothing was written, the shopper may simply retry. */
+  | { kind: 'busy' };
 
 /** Orders, with the atomic operations the use cases rely on. */
 export interface OrderStore {
