@@ -154,7 +154,8 @@ export function verifyWechatPayNotification(
     if (mismatch !== undefined) reject('MERCHANT_MISMATCH', mismatch);
     return { kind: 'payment.succeeded', notificationId, transaction };
   }
-  const refundEvent = REFUND_EVENTS[eventType];
+  // Own keys only: an event_type like "constructor" must not find Object's prototype members.
+  const refundEvent = Object.hasOwn(REFUND_EVENTS, eventType) ? REFUND_EVENTS[eventType] : undefined;
   if (refundEvent !== undefined) {
     const refund = shape(() => normaliseRefund(doc));
     if (refund.status !== refundEvent.status)
