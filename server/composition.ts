@@ -8,7 +8,6 @@ import { NotificationService } from './application/notification.service';
 import { PaymentService } from './application/payment.service';
 import type { PaymentProvider } from './application/ports/payment-provider.port';
 import { RefundService } from './application/refund.service';
-import { ShopService } from './application/shop.service';
 import { base62FromBytes } from './domain/ids';
 import type { AppConfig } from './adapters/config/app-config';
 import { parseAppConfig } from './adapters/config/app-config';
@@ -33,8 +32,6 @@ import {
 import { DbRefundStore } from './adapters/db/refund.repository';
 import type { CoreHandlersDeps } from './adapters/functions/core.handlers';
 import { orderActions, payActions, refundActions } from './adapters/functions/core.handlers';
-import type { ShopDeps } from './adapters/functions/shop.handlers';
-import { shopActions } from './adapters/functions/shop.handlers';
 import { createWechatPayV3Provider, parseWechatPayV3Config } from './adapters/payment/wechatpay-v3';
 import type { WechatPayV3Config } from './adapters/payment/wechatpay-v3';
 import { createHttpMain, createTimerMain } from './adapters/runtime/entrypoints';
@@ -145,22 +142,6 @@ function handlerDeps(core: CoreDeps): CoreHandlersDeps {
     clock: core.clock,
     adminOpenids: core.policy.adminOpenids,
   };
-}
-
-/** The `shop` function: goods list and the shopper's cart. */
-export function createShopMain(cloud: CloudRuntime) {
-  return createCallableMain<ShopDeps>({
-    name: 'shop',
-    cloud,
-    log,
-    newRequestId: randomUUID,
-    anonymousActions: ['listGoods'],
-    boot: () => {
-      const db = cloud.database();
-      return { shop: new ShopService(new DbCatalogReader(db), new DbCartStore(db, clock.now)) };
-    },
-    actions: shopActions,
-  });
 }
 
 function callable(name: string, cloud: CloudRuntime, actions: typeof orderActions) {

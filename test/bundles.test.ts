@@ -51,6 +51,6 @@ describe('cloud function bundles', () => {
     const source = readFileSync(join(FUNCTIONS, name, 'index.js'), 'utf8');
     // esbuild marks each bundled module with a "// path" comment: none may come from dev-only folders.
     expect(source).not.toMatch(/^\/\/ (simulator|devcloud|test|scripts)\//m);
-    expect(source).toMatch(/^\/\/ server\/composition\.ts$/m);
+    expect(source).toMatch(/^\/\/ server\/composition(-shop)?\.ts$/m);
   });
 });
