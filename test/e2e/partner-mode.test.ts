@@ -1,7 +1,15 @@
 // Service-provider (partner) mode end to end: the same functions, configured as a service provider acting for a
 // sub-merchant, against the simulator's partner endpoints — in the WeChat Pay public key mode.
 import { createVerify, X509Certificate } from 'node:crypto';
-import { adminGet, okFn, placeOrder, startTestStack, waitForStatus, type TestStack } from '../support/stack';
+import {
+  adminGet,
+  deliveredNotification,
+  okFn,
+  placeOrder,
+  startTestStack,
+  waitForStatus,
+  type TestStack,
+} from '../support/stack';
 
 const SHOPPER = 'o-dave-00004';
 const ADMIN = 'o-dev-admin';
@@ -38,8 +46,8 @@ describe('partner (service provider) mode', () => {
 
     await stack.sim.control.pay(order.outTradeNo);
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
-    const [note] = await stack.sim.control.notifications({ outTradeNo: order.outTradeNo });
-    expect(note!.attempts[0]!.signedWith).toMatch(/^PUB_KEY_ID_/);
+    const note = await deliveredNotification(stack, order.outTradeNo);
+    expect(note.attempts[0]!.signedWith).toMatch(/^PUB_KEY_ID_/);
 
     const refund = await okFn(
       stack,
@@ -61,8 +69,8 @@ describe('partner (service provider) mode', () => {
       await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
       await stack.sim.control.pay(order.outTradeNo);
       await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
-      const [note] = await stack.sim.control.notifications({ outTradeNo: order.outTradeNo });
-      signers.add(note!.attempts[0]!.signedWith.startsWith('PUB_KEY_ID_') ? 'publicKey' : 'certificate');
+      const note = await deliveredNotification(stack, order.outTradeNo);
+      signers.add(note.attempts[0]!.signedWith.startsWith('PUB_KEY_ID_') ? 'publicKey' : 'certificate');
       if (signers.size === 2) break;
     }
     expect(signers).toEqual(new Set(['publicKey', 'certificate']));

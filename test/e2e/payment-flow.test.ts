@@ -4,6 +4,7 @@ import {
   adminCount,
   adminGet,
   callFn,
+  deliveredNotification,
   okFn,
   placeOrder,
   startTestStack,
@@ -67,8 +68,9 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     expect(paid.paidAtMs).toEqual(expect.any(Number));
     const stored = await adminGet(stack, 'orders', order.outTradeNo);
     expect(stored!.payment).toMatchObject({ source: 'notification', paidFen: 13600 });
-    const notes = await stack.sim.control.notifications({ outTradeNo: order.outTradeNo });
-    expect(notes[0]).toMatchObject({ status: 'delivered', eventType: 'TRANSACTION.SUCCESS' });
+    const note = await deliveredNotification(stack, order.outTradeNo);
+    expect(note).toMatchObject({ status: 'delivered', eventType: 'TRANSACTION.SUCCESS' });
+    expect(note.attempts[0]).toMatchObject({ status: 200, ok: true });
   });
 
   it('a double tap on "place order" makes one order', async () => {
@@ -333,8 +335,8 @@ describe('payment flow (direct merchant, platform certificate)', () => {
       await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, BOB);
       await stack.sim.control.pay(order.outTradeNo);
       await waitForStatus(stack, BOB, order.outTradeNo, 'PAID');
-      const [note] = await stack.sim.control.notifications({ outTradeNo: order.outTradeNo });
-      expect(note!.attempts[0]!.signedWith).toMatch(/^PUB_KEY_ID_/);
+      const note = await deliveredNotification(stack, order.outTradeNo);
+      expect(note.attempts[0]!.signedWith).toMatch(/^PUB_KEY_ID_/);
     } finally {
       await stack.sim.control.setKeyMode('direct', 'certificate');
     }

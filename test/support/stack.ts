@@ -139,3 +139,18 @@ export function waitForStatus(
     timeoutMs,
   );
 }
+
+/**
+ * The order's first notification once the simulator has recorded it as delivered (the order can be PAID a moment
+ * before the simulator has read the 200 and logged the attempt).
+ */
+export function deliveredNotification(stack: Stack, outTradeNo: string, timeoutMs = 10_000) {
+  return waitFor(
+    `the notification of ${outTradeNo} to be delivered`,
+    async () => {
+      const [note] = await stack.sim.control.notifications({ outTradeNo });
+      return note && note.status === 'delivered' && note.attempts.length > 0 ? note : null;
+    },
+    timeoutMs,
+  );
+}
