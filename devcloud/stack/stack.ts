@@ -96,6 +96,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const refreshOffset = async () => {
     offsetMs = (await sim.control.clock()).nowMs - Date.now();
   };
+  const businessNow = () => Date.now() + offsetMs;
   const refresher = setInterval(() => void refreshOffset().catch(() => undefined), 250);
   refresher.unref();
   let localPay: LocalCloudPay | undefined;
@@ -129,7 +130,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       env,
       appid,
       timers: o.timers ?? true,
-      functionClock: () => Date.now() + offsetMs,
+      functionClock: businessNow,
       cloudPay: () => {
         if (!localPay) throw new Error('the local cloudPay stand-in is not ready yet');
         return localPay.sdkFacade();
@@ -141,7 +142,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     localPay = createLocalCloudPay({
       store: payStore,
       invokeFunction: invokeFunctionFromOutcomes((name, event) => started.invoke(name, event)),
-      now: () => Date.now() + offsetMs,
+      now: businessNow,
       identity: { appid, mchId: LOCAL_CLOUDPAY_MCH_ID, subMchId: LOCAL_CLOUDPAY_SUB_MCH_ID },
       mchKey,
       log: (line) => log(`[cloudpay] ${line}`),
@@ -181,7 +182,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       cloudPay: pay,
       mode,
       env,
-      now: () => Date.now() + offsetMs,
+      now: businessNow,
       advance: async (ms: number) => {
         await sim.control.advance(ms);
         await refreshOffset();

@@ -10,7 +10,7 @@ import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import type { OrderRecord } from './order.model';
 import { toOrderView } from './order-view';
-import { PaymentService } from './payment.service';
+import { PaymentService, ownedOrder } from './payment.service';
 
 /** How often a compare-and-set is retried against concurrent writers before giving up with a retryable error. */
 export const CAS_ATTEMPTS = 5;
@@ -158,12 +158,8 @@ export class CheckoutService {
     throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the order is being changed elsewhere, please retry');
   }
 
-  private async owned(openid: string, outTradeNo: string): Promise<OrderRecord> {
-    const order = await this.d.orders.get(outTradeNo);
-    if (!order || order.openid !== openid) {
-      throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
-    }
-    return order;
+  private owned(openid: string, outTradeNo: string): Promise<OrderRecord> {
+    return ownedOrder(this.d.orders, openid, outTradeNo);
   }
 
   // The order is placed whatever happens here: a cart that keeps the lines is an annoyance, not a loss.

@@ -174,13 +174,7 @@ export class JobsService {
     for (const order of await this.d.orders.listByStatus('PAID_AFTER_CLOSE', JOB_BATCH)) {
       if (order.payment === null) continue;
       try {
-        await this.refunds.requestRefund({
-          outTradeNo: order.outTradeNo,
-          amountFen: order.payment.paidFen,
-          reason: '订单已关闭，退回款项',
-          requestedBy: 'system:auto-refund',
-          requestKey: `system:auto-refund:${order.outTradeNo}`,
-        });
+        await this.refunds.refundInFull(order, 'auto-refund');
         r.autoRefundsStarted++;
       } catch (e) {
         r.errors++;

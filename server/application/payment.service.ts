@@ -4,6 +4,7 @@ import type { StartPaymentView } from '../../typings/contracts/order';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import type { OrderRecord, PaymentRecord, ProviderCloseState } from './order.model';
+import type { OrderStore } from './ports/order.port';
 import type { PaymentTransaction } from './ports/payment-provider.port';
 import { RefundService } from './refund.service';
 
@@ -219,31 +220,34 @@ export class PaymentService {
 
   // Money that arrived for a closed order is not a sale; a tester's 1-fen order may be returned automatically.
   private async afterPaid(order: OrderRecord): Promise<void> {
-    const auto =
+    const kind =
       order.status === 'PAID_AFTER_CLOSE'
-        ? 'system:auto-refund'
+        ? 'auto-refund'
         : order.isTestOrder && this.d.policy.testerAutoRefund
-          ? 'system:tester-refund'
+          ? 'tester-refund'
           : null;
-    if (auto === null || order.payment === null) return;
+    if (kind === null) return;
     try {
-      await this.refunds.requestRefund({
-        outTradeNo: order.outTradeNo,
-        amountFen: order.payment.paidFen,
-        reason: auto === 'system:auto-refund' ? '订单已关闭，退回款项' : '测试订单自动退款',
-        requestedBy: auto,
-        requestKey: `${auto}:${order.outTradeNo}`,
-      });
+      await this.refunds.refundInFull(order, kind);
     } catch (e) {
       // The refund document, when it was written, is resubmitted by the reconcile job; the payment stays applied.
       this.d.log.error('refund.auto.failed', { outTradeNo: order.outTradeNo, error: e });
     }
   }
 
-  private async owned(openid: string, outTradeNo: string): Promise<OrderRecord> {
-    const order = await this.d.orders.get(outTradeNo);
-    if (!order || order.openid !== openid)
-      throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
-    return order;
+  private owned(openid: string, outTradeNo: string): Promise<OrderRecord> {
+    return ownedOrder(this.d.orders, openid, outTradeNo);
   }
+}
+
+/** The shopper's own order; anyone else's (or none) is ORDER.NOT_FOUND, so existence is never revealed. */
+export async function ownedOrder(
+  orders: OrderStore,
+  openid: string,
+  outTradeNo: string,
+): Promise<OrderRecord> {
+  const order = await orders.get(outTradeNo);
+  if (!order || order.openid !== openid)
+    throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
+  return order;
 }

@@ -13,7 +13,7 @@ import {
 import type { RefundView } from '../../typings/contracts/order';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
-import type { RefundDoc } from './order.model';
+import type { OrderRecord, RefundDoc } from './order.model';
 import type { Refund } from './ports/payment-provider.port';
 import { isProviderError } from './ports/payment-provider.errors';
 
@@ -229,6 +229,23 @@ export class RefundService {
       doc = reread;
     }
     throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the refund kept changing while its outcome was applied');
+  }
+
+  /**
+   * Starts the system's full refund of a paid order — `auto-refund` for money that arrived after a close, `tester-refund`
+   * for a tester's 1-fen order. Its request key is fixed per order and kind, so the payment path and the reconcile
+   * job's sweep can both call it and only one refund is ever made.
+   */
+  async refundInFull(order: OrderRecord, kind: 'auto-refund' | 'tester-refund'): Promise<RefundDoc | null> {
+    if (order.payment === null) return null;
+    const requestedBy = `system:${kind}`;
+    return this.requestRefund({
+      outTradeNo: order.outTradeNo,
+      amountFen: order.payment.paidFen,
+      reason: kind === 'auto-refund' ? '订单已关闭，退回款项' : '测试订单自动退款',
+      requestedBy,
+      requestKey: `${requestedBy}:${order.outTradeNo}`,
+    });
   }
 
   /** Refunds of an order (admin view). */

@@ -4,6 +4,7 @@ import type { StockChange } from '../../domain/stock';
 import type { CloudDb, DbTransaction } from './cloud-db';
 import { isDuplicateKeyError, isTransactionConflict } from './cloud-db';
 import { Collections } from './collections';
+import { fetchAll } from './query';
 import { RollbackReason, fromDoc, rollbackReasonOf, toDoc, toUpdateData } from './records';
 
 const ID = 'outTradeNo';
@@ -198,18 +199,12 @@ export class DbOrderStore implements OrderStore {
 
   async listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]> {
     const _ = this.db.command;
-    const out: OrderRecord[] = [];
-    // A day's payments can exceed one page: read them all, page by page.
-    for (;;) {
-      const { data } = await this.orders
-        .where({ 'payment.successTimeMs': _.and(_.gte(fromMs), _.lt(toMs)) })
-        .orderBy('_id', 'asc')
-        .skip(out.length)
-        .limit(100)
-        .get();
-      out.push(...data.map((d) => fromDoc<OrderRecord>(d, ID)));
-      if (data.length < 100) return out;
-    }
+    // A day's payments can exceed one page: all of them, however many (the bill lists every one).
+    const docs = await fetchAll(
+      this.orders.where({ 'payment.successTimeMs': _.and(_.gte(fromMs), _.lt(toMs)) }),
+      Number.POSITIVE_INFINITY,
+    );
+    return docs.map((d) => fromDoc<OrderRecord>(d, ID));
   }
 
   private async list(

@@ -1,5 +1,6 @@
 import type { ApiError, ApiResult } from '../../../typings/contracts/envelope';
 import { DomainError } from '../../domain/errors';
+import { isProviderError } from '../../application/ports/payment-provider.errors';
 import type { Logger } from './logger';
 import { withLogContext } from './logger';
 
@@ -46,18 +47,13 @@ export const RuntimeErrorCodes = {
   CONFIG: 'CONFIG.INVALID',
 } as const;
 
-/** An error that may carry a retry hint (payment provider errors do). */
-interface RetryHinted {
-  retryability?: unknown;
-}
-
 /** Maps any thrown value to the client envelope; only coded errors show their message. */
 export function toApiError(e: unknown, requestId: string): ApiError {
   if (e instanceof DomainError) {
     return { code: e.code, message: e.message, requestId };
   }
-  if (e instanceof Error && typeof (e as RetryHinted).retryability === 'string') {
-    const retryable = (e as RetryHinted).retryability !== 'fatal';
+  if (isProviderError(e)) {
+    const retryable = e.retryability !== 'fatal';
     return {
       code: 'PAYMENT.PROVIDER_ERROR',
       message: retryable
