@@ -9,4 +9,16 @@ export interface ApiError {
   retryable?: boolean;
   /** Correlates with the function's logs. */
   requestId?: string;
+  /**
+   * Machine-readable facts about the refusal, per code as docs/API.md lists them (e.g. REFUND.EXCEEDS_REFUNDABLE →
+   * `{requestedFen, refundableFen}`, ORDER.OUT_OF_STOCK → `{skuId, available}`). Plain JSON values only.
+   */
+  details?: ApiErrorDetails;
 }
+
+/** A JSON value as it crosses the function boundary. */
+export type ApiJsonValue =
+  string | number | boolean | null | ApiJsonValue[] | { [key: string]: ApiJsonValue };
+
+/** The `details` of an {@link ApiError}. */
+export type ApiErrorDetails = { [key: string]: ApiJsonValue };

@@ -16,7 +16,20 @@ function setup(openid: string | undefined, boot: () => { n: number } = () => ({ 
     actions: {
       whoami: async (_input, inv, deps) => ({ openid: inv.openid, n: deps.n }),
       refuse: async () => {
-        throw new DomainError('ORDER.NOT_PAYABLE', 'order is closed');
+        throw new DomainError('ORDER.NOT_PAYABLE', 'order is closed', { status: 'CLOSED_BY_USER' });
+      },
+      refuseOddDetails: async () => {
+        throw new DomainError('X.ODD', 'odd details', {
+          n: 1,
+          err: new Error('db password=hunter2'),
+          when: new Date(0),
+          nan: Number.NaN,
+          nested: { list: [1, 'a', { deep: { deeper: { deepest: 1 } } }] },
+          long: 'x'.repeat(1000),
+        });
+      },
+      refuseNoDetails: async () => {
+        throw new DomainError('X.PLAIN', 'plain');
       },
       crash: async () => {
         throw new Error('db password=hunter2 exploded');
@@ -63,6 +76,26 @@ describe('createCallableMain', () => {
     expect(crashed).toMatchObject({ ok: false, error: { code: 'INTERNAL', retryable: true } });
     expect(JSON.stringify(crashed)).not.toContain('hunter2');
     expect(lines.some((l) => l.includes('"action.failed"'))).toBe(true);
+  });
+
+  it("carries a domain error's details to the client, as plain bounded JSON only", async () => {
+    const { main } = setup('o-alice');
+    expect(await main({ action: 'refuse' })).toMatchObject({
+      ok: false,
+      error: { code: 'ORDER.NOT_PAYABLE', details: { status: 'CLOSED_BY_USER' } },
+    });
+    const odd = await main({ action: 'refuseOddDetails' });
+    if (odd.ok) throw new Error('expected a refusal');
+    const details = odd.error.details!;
+    expect(details.n).toBe(1);
+    expect(details).not.toHaveProperty('err');
+    expect(details).not.toHaveProperty('when');
+    expect(details).not.toHaveProperty('nan');
+    expect((details.long as string).length).toBe(200);
+    expect(JSON.stringify(odd)).not.toContain('hunter2');
+    expect(details.nested).toEqual({ list: [1, 'a'] });
+    const plain = await main({ action: 'refuseNoDetails' });
+    expect(plain.ok === false && 'details' in plain.error).toBe(false);
   });
 
   it('reports a boot (configuration) failure on each call without crashing', async () => {

@@ -1,4 +1,4 @@
-import type { ApiError, ApiResult } from '../../../typings/contracts/envelope';
+import type { ApiError, ApiErrorDetails, ApiJsonValue, ApiResult } from '../../../typings/contracts/envelope';
 import { DomainError } from '../../domain/errors';
 import { isProviderError } from '../../application/ports/payment-provider.errors';
 import type { Logger } from './logger';
@@ -47,10 +47,45 @@ export const RuntimeErrorCodes = {
   CONFIG: 'CONFIG.INVALID',
 } as const;
 
+const DETAIL_DEPTH = 3;
+const DETAIL_ITEMS = 20;
+const DETAIL_STRING = 200;
+
+function jsonValue(v: unknown, depth: number): ApiJsonValue | undefined {
+  if (v === null || typeof v === 'boolean') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string') return v.length > DETAIL_STRING ? v.slice(0, DETAIL_STRING) : v;
+  if (depth <= 0 || typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) {
+    return v
+      .slice(0, DETAIL_ITEMS)
+      .map((x) => jsonValue(x, depth - 1))
+      .filter((x): x is ApiJsonValue => x !== undefined);
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+  const out: Record<string, ApiJsonValue> = {};
+  for (const [k, x] of Object.entries(v).slice(0, DETAIL_ITEMS)) {
+    const j = jsonValue(x, depth - 1);
+    if (j !== undefined) out[k] = j;
+  }
+  return out;
+}
+
+/**
+ * The part of a domain error's details a client may see: plain JSON values only (an Error, a Date or a class instance
+ * is dropped), bounded in depth, count and string length, so the envelope stays small and serialisable.
+ */
+export function clientDetails(details: unknown): ApiErrorDetails | undefined {
+  const v = jsonValue(details, DETAIL_DEPTH);
+  if (v === undefined || v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  return Object.keys(v).length > 0 ? v : undefined;
+}
+
 /** Maps any thrown value to the client envelope; only coded errors show their message. */
 export function toApiError(e: unknown, requestId: string): ApiError {
   if (e instanceof DomainError) {
-    return { code: e.code, message: e.message, requestId };
+    const details = clientDetails(e.details);
+    return { code: e.code, message: e.message, requestId, ...(details ? { details } : {}) };
   }
   if (isProviderError(e)) {
     const retryable = e.retryability !== 'fatal';
