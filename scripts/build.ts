@@ -28,6 +28,53 @@ const devOnlyGuard: Plugin = {
   },
 };
 
+/**
+ * Modules wechatpay-node-v3 requires at load time that our code path never runs, each replaced by a stub that throws
+ * if it is ever called. superagent (and through it formidable, qs, mime tables, form-data, cookiejar) is the library's
+ * default HTTP client: every request goes through our transport instead, plugged in with createHttp. @fidm/x509 (and
+ * tweetnacl, asn1) parses certificates in get_certificates and getSN: we always pass serial_no and verify with
+ * node:crypto. Together they were ~0.9 MB of each payment bundle and most of its cold-start time (ADR 0001).
+ */
+export const UNUSED_LIBRARY_MODULES: Readonly<Record<string, string>> = {
+  superagent: 'its HTTP client (requests go through our WechatPayTransport via createHttp)',
+  '@fidm/x509': 'its certificate parser (serial_no is always given; keys are parsed by node:crypto)',
+};
+
+/** Error text of a stub; the bundle test and the stub test look for it. */
+export function stubMessage(name: string): string {
+  return `${name} is not shipped in this bundle: wechatpay-node-v3 reached ${UNUSED_LIBRARY_MODULES[name] ?? name}, which our code path never uses`;
+}
+
+function stubSource(name: string): string {
+  const message = JSON.stringify(stubMessage(name));
+  // A callable Proxy: loading succeeds (the library requires it at the top of its files); any use throws.
+  return `"use strict";
+const fail = () => { throw new Error(${message}); };
+module.exports = new Proxy(function stub() {}, {
+  get(_t, key) { return key === "__esModule" || key === "then" || typeof key === "symbol" ? undefined : fail(); },
+  apply: fail,
+  construct: fail,
+});
+`;
+}
+
+/** Replaces {@link UNUSED_LIBRARY_MODULES} by throwing stubs, only where wechatpay-node-v3 itself requires them. */
+export const unusedLibraryStubs: Plugin = {
+  name: 'unused-library-stubs',
+  setup(b) {
+    const names = Object.keys(UNUSED_LIBRARY_MODULES).map((n) => n.replace(/[/.]/g, '\\$&'));
+    const filter = new RegExp(`^(${names.join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      if (!/[\\/]node_modules[\\/]wechatpay-node-v3[\\/]/.test(args.importer)) return undefined;
+      return { path: args.path, namespace: 'unused-library-stub' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'unused-library-stub' }, (args) => ({
+      contents: stubSource(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 /** Names of the function folders that have a TypeScript entry. */
 export function functionNames(): string[] {
   if (!existsSync(FUNCTIONS_DIR)) return [];
@@ -78,7 +125,7 @@ export async function buildFunctions(): Promise<Record<string, number>> {
       target: FUNCTION_NODE_TARGET,
       format: 'cjs',
       external: ['wx-server-sdk'],
-      plugins: [devOnlyGuard],
+      plugins: [devOnlyGuard, unusedLibraryStubs],
       legalComments: 'none',
       logLevel: 'warning',
       banner: {

@@ -12,6 +12,8 @@ import { WX_SERVER_SDK_VERSION } from '../scripts/build';
 
 const ROOT = join(__dirname, '..');
 const FUNCTIONS = join(ROOT, 'cloudfunctions');
+/** Issue 10's budget per bundle, wx-server-sdk excluded. */
+const MAX_BUNDLE_BYTES = 300 * 1000;
 const names = readdirSync(FUNCTIONS).filter((n) => statSync(join(FUNCTIONS, n)).isDirectory());
 
 describe('cloud function bundles', () => {
@@ -52,5 +54,14 @@ describe('cloud function bundles', () => {
     // esbuild marks each bundled module with a "// path" comment: none may come from dev-only folders.
     expect(source).not.toMatch(/^\/\/ (simulator|devcloud|test|scripts)\//m);
     expect(source).toMatch(/^\/\/ server\/composition(-shop)?\.ts$/m);
+  });
+
+  it.each(names)('%s is at most 300 KB and ships none of the library code it never runs', (name) => {
+    const source = readFileSync(join(FUNCTIONS, name, 'index.js'), 'utf8');
+    // wx-server-sdk is external (installed by the cloud), so the file size is everything else.
+    expect(statSync(join(FUNCTIONS, name, 'index.js')).size).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+    expect(source).not.toMatch(
+      /^\/\/ .*node_modules\/(superagent|formidable|mime|mime-db|@fidm|tweetnacl|qs)\//m,
+    );
   });
 });

@@ -1,6 +1,6 @@
 // The direct-mode provider against a local WeChat Pay stand-in that checks our signatures and signs its answers
 // with real keys. Each test sets what the stand-in answers.
-import { createHash, verify } from 'node:crypto';
+import crypto, { KeyObject, createHash, verify } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { NotificationRejectedError, ProviderError } from '../../../application/ports/payment-provider.errors';
 import type { Fen } from '../../../domain/money';
@@ -207,6 +207,49 @@ describe('createJsapiPayment (through wechatpay-node-v3 and our transport)', () 
       expect(e.retryability).toBe('fatal');
     }
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('merchant key handling', () => {
+  it('parses the merchant key once: every request and paySign signature reuses one KeyObject', async () => {
+    answer = () => ({ status: 200, body: json({ prepay_id: 'wx23103456789012345678901234567890' }) });
+    const p = provider();
+    // Any PEM parse shows up as one of these: an explicit createPrivateKey, or a Sign/sign handed PEM text or bytes.
+    const parse = jest.spyOn(crypto, 'createPrivateKey');
+    const streamSign = jest.spyOn(crypto.Sign.prototype, 'sign');
+    const oneShot = jest.spyOn(crypto, 'sign');
+    try {
+      const runs = 5;
+      const results = [];
+      for (let i = 0; i < runs; i++) results.push(await p.createJsapiPayment(jsapiInput));
+      expect(parse).not.toHaveBeenCalled();
+      expect(streamSign).not.toHaveBeenCalled();
+      // Two merchant signatures per payment: the request's Authorization and the paySign (the stand-in signs its
+      // answers in this process too, with the platform key).
+      const merchantSpki = id.merchant.publicKey.export({ type: 'spki', format: 'der' });
+      const merchantCalls = oneShot.mock.calls.filter((c) => {
+        const key = c[2];
+        const pub = key instanceof KeyObject ? crypto.createPublicKey(key) : undefined;
+        return pub?.export({ type: 'spki', format: 'der' }).equals(merchantSpki) === true;
+      });
+      expect(merchantCalls).toHaveLength(2 * runs);
+      const keys = new Set(merchantCalls.map((c) => c[2]));
+      expect(keys.size).toBe(1);
+      expect([...keys][0]).toBeInstanceOf(KeyObject);
+    } finally {
+      parse.mockRestore();
+      streamSign.mockRestore();
+      oneShot.mockRestore();
+    }
+    // …and the signatures are still the merchant's.
+    expect(fake.requests).toHaveLength(5);
+    for (const req of fake.requests) expect(authorizationVerifies(req, id.merchant.publicKey)).toBe(true);
+    const last = await p.createJsapiPayment(jsapiInput);
+    const rp = last.requestPayment;
+    const message = requestPaymentMessage(TEST_IDS.appid, rp.timeStamp, rp.nonceStr, rp.package);
+    expect(
+      verify('sha256', Buffer.from(message), id.merchant.publicKey, Buffer.from(rp.paySign, 'base64')),
+    ).toBe(true);
   });
 });
 
