@@ -15,9 +15,17 @@ import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import type { OrderRecord, RefundDoc } from './order.model';
 import type { Refund } from './ports/payment-provider.port';
-import { isProviderError } from './ports/payment-provider.errors';
+import { ProviderErrorCodes, isProviderError } from './ports/payment-provider.errors';
+import { truncateUtf8 } from '../domain/text';
 
 const CAS_ATTEMPTS = 5;
+/** WeChat's refund `reason` is at most 80 long; applied to UTF-8 bytes (the stricter reading, like the description). */
+export const MAX_REFUND_REASON_BYTES = 80;
+
+/** A refund reason as it can be sent: trimmed and cut to whole characters within 80 UTF-8 bytes ('' = none). */
+export function refundReason(text: string): string {
+  return truncateUtf8(text.trim(), MAX_REFUND_REASON_BYTES);
+}
 
 /** Input of {@link RefundService.requestRefund}. Money in fen. */
 export interface RefundRequest {
@@ -70,41 +78,34 @@ export class RefundService {
     const requestKey = req.requestKey.startsWith(`${req.outTradeNo}:`)
       ? req.requestKey
       : `${req.outTradeNo}:${req.requestKey}`;
-    const existing = await this.d.refunds.findByRequestKey(requestKey);
-    if (existing) return existing.submitted ? existing : this.submit(existing);
-
+    const reason = refundReason(req.reason);
+    if (reason === '') {
+      // Checked before anything is reserved: a reason WeChat would refuse must not cost the order its refund.
+      throw new DomainError(AppErrorCodes.REQUEST_INVALID, 'reason must not be empty', { field: 'reason' });
+    }
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const order = await this.d.orders.get(req.outTradeNo);
-      if (!order) throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
-      if (order.payment === null) {
-        throw new DomainError(AppErrorCodes.REFUND_NOT_ALLOWED, 'the order has not been paid');
+      // Looked up on every attempt: after a lost compare-and-set the winner may be this very request's twin (a
+      // double tap), whose refund must be answered, not judged as a second refund that exceeds what is left.
+      const existing = await this.d.refunds.findByRequestKey(requestKey);
+      if (existing) return existing.submitted ? existing : this.submit(existing);
+      let planned: { order: OrderRecord; next: OrderRecord['status']; refund: RefundDoc };
+      try {
+        planned = await this.plan(req, requestKey, reason);
+      } catch (e) {
+        // The refundable amount (or the order's state) read after the twin's reservation: answer the twin's refund.
+        const twin = await this.d.refunds.findByRequestKey(requestKey);
+        if (twin) return twin.submitted ? twin : this.submit(twin);
+        throw e;
       }
-      const next = transition(order.status, 'REFUND_REQUESTED');
-      const all = await this.d.refunds.listByOrder(order.outTradeNo);
-      const amountFen = assertRefundAmount(order.payment.paidFen, all, req.amountFen, {
-        fullOnly: mustRefundInFull(order.status),
-      });
-      const now = this.d.clock.now();
-      assertWithinRefundWindow(order.payment.successTimeMs, now);
-      const refund: RefundDoc = {
-        outRefundNo: newOutRefundNo(now, this.d.random.base62(10)),
-        outTradeNo: order.outTradeNo,
-        requestKey,
-        amountFen,
-        status: 'PROCESSING',
-        reason: req.reason.slice(0, 80),
-        requestedBy: req.requestedBy,
-        refundId: null,
-        createdAtMs: now,
-        updatedAtMs: now,
-        successTimeMs: null,
-        submitted: false,
-        failure: null,
-        version: 1,
-      };
+      const { order, next, refund } = planned;
+      const amountFen = refund.amountFen;
       const reserved = await this.d.orders.reserveRefund(
         order,
-        { status: next, refundReservedFen: addFen(order.refundReservedFen, amountFen), updatedAtMs: now },
+        {
+          status: next,
+          refundReservedFen: addFen(order.refundReservedFen, amountFen),
+          updatedAtMs: refund.createdAtMs,
+        },
         refund,
       );
       if (reserved === 'ok') {
@@ -125,6 +126,43 @@ export class RefundService {
     throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the order kept changing while the refund was recorded');
   }
 
+  /** Reads the order and checks a new refund against it (throws the domain's refusal), without writing. */
+  private async plan(
+    req: RefundRequest,
+    requestKey: string,
+    reason: string,
+  ): Promise<{ order: OrderRecord; next: OrderRecord['status']; refund: RefundDoc }> {
+    const order = await this.d.orders.get(req.outTradeNo);
+    if (!order) throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
+    if (order.payment === null) {
+      throw new DomainError(AppErrorCodes.REFUND_NOT_ALLOWED, 'the order has not been paid');
+    }
+    const next = transition(order.status, 'REFUND_REQUESTED');
+    const all = await this.d.refunds.listByOrder(order.outTradeNo);
+    const amountFen = assertRefundAmount(order.payment.paidFen, all, req.amountFen, {
+      fullOnly: mustRefundInFull(order.status),
+    });
+    const now = this.d.clock.now();
+    assertWithinRefundWindow(order.payment.successTimeMs, now);
+    const refund: RefundDoc = {
+      outRefundNo: newOutRefundNo(now, this.d.random.base62(10)),
+      outTradeNo: order.outTradeNo,
+      requestKey,
+      amountFen,
+      status: 'PROCESSING',
+      reason,
+      requestedBy: req.requestedBy,
+      refundId: null,
+      createdAtMs: now,
+      updatedAtMs: now,
+      successTimeMs: null,
+      submitted: false,
+      failure: null,
+      version: 1,
+    };
+    return { order, next, refund };
+  }
+
   /**
    * Sends a recorded refund to the provider (again: the same outRefundNo is idempotent there). A refusal that
    * retrying cannot fix closes the refund and frees its amount; a transient failure leaves it for the reconcile job.
@@ -135,14 +173,23 @@ export class RefundService {
       throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such paid order');
     let answer: Refund;
     try {
+      // Records written before reasons were checked may hold '' or an over-long text: WeChat's reason is optional.
+      const reason = refundReason(refund.reason);
       answer = await this.d.provider.createRefund({
         outTradeNo: refund.outTradeNo,
         outRefundNo: refund.outRefundNo,
         refundFen: refund.amountFen,
         totalFen: order.payment.paidFen,
-        reason: refund.reason,
+        ...(reason === '' ? {} : { reason }),
       });
     } catch (e) {
+      if (isProviderError(e, ProviderErrorCodes.INVALID_ARGUMENT)) {
+        // Our own adapter refused the input before sending: WeChat has not said no, so the refund is not closed and
+        // the order does not become REFUND_FAILED. It stays unsubmitted (amount reserved) for a person to look at.
+        this.d.log.error('refund.invalid_locally', { outRefundNo: refund.outRefundNo, error: e });
+        await this.d.metrics.increment('refunds.invalid_locally');
+        return refund;
+      }
       if (isProviderError(e) && e.retryability === 'fatal') {
         this.d.log.error('refund.refused', { outRefundNo: refund.outRefundNo, code: e.code });
         await this.d.metrics.increment('refunds.refused');

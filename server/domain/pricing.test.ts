@@ -175,4 +175,17 @@ describe('paymentDescription', () => {
       expect(text).not.toContain('\uFFFD');
     }
   });
+  it('never cuts an emoji sequence in half at the byte limit (family, flag, skin tone)', () => {
+    const order = priceOrder(catalog, [{ skuId: 'few', quantity: 1 }]);
+    for (const emoji of ['👨‍👩‍👧', '🇨🇳', '✋🏽']) {
+      // Pad so that the limit falls inside the emoji whatever its length.
+      for (let pad = 100; pad < 127; pad++) {
+        const title = `${'a'.repeat(pad)}${emoji}${emoji}`;
+        const text = paymentDescription({ ...order, lines: [{ ...order.lines[0]!, title }] });
+        expect(Buffer.byteLength(text, 'utf8')).toBeLessThanOrEqual(MAX_PAYMENT_DESCRIPTION_BYTES);
+        const rest = text.slice(pad);
+        expect(rest === '' || rest === emoji || rest === `${emoji}${emoji}`).toBe(true);
+      }
+    }
+  });
 });

@@ -5,6 +5,7 @@ import type { Fen } from './money';
 import { allocateFen, multiplyFen, sumFen } from './money';
 import type { PurchaseCodes } from './purchase-rules';
 import { MAX_CART_LINES, assertQuantity, checkPurchasable, shown } from './purchase-rules';
+import { truncateUtf8, utf8Length } from './text';
 
 /** What a client may say about an order line: which SKU and how many. Any price it sends is ignored. */
 export interface OrderLineRequest {
@@ -135,29 +136,18 @@ function readLine(request: unknown, i: number): { skuId: string; quantity: unkno
   return { skuId, quantity };
 }
 
-/** UTF-8 length of one code point, in bytes. */
-function utf8Bytes(codePoint: number): number {
-  return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
-}
-
 /**
  * The WeChat Pay `description` for an order: the first line's title, "等N件商品" when there are more lines, and a
  * "[测试]" prefix on tester orders so the bill shows them apart. WeChat's limit of 127 is applied to UTF-8 bytes (the
- * stricter reading: 42 Chinese characters), cutting the title and keeping the "等N件商品" tail.
+ * stricter reading: 42 Chinese characters), cutting the title between whole characters (never inside an emoji) and
+ * keeping the "等N件商品" tail.
  */
 export function paymentDescription(order: PricedOrder): string {
   const first = order.lines[0];
   const head = first ? first.title : '商品';
   const prefix = order.isTestOrder ? '[测试] ' : '';
   const more = order.lines.length > 1 ? ` 等${order.lines.length}件商品` : '';
-  const byteLength = (s: string) => Array.from(s).reduce((n, ch) => n + utf8Bytes(ch.codePointAt(0) ?? 0), 0);
-  let budget = MAX_PAYMENT_DESCRIPTION_BYTES - byteLength(prefix) - byteLength(more);
-  let title = '';
-  for (const ch of Array.from(head)) {
-    const size = utf8Bytes(ch.codePointAt(0) ?? 0);
-    if (size > budget) break;
-    title += ch;
-    budget -= size;
-  }
+  // Whole characters only: an emoji cut in half is invalid UTF-8 (refused by WeChat) or a different symbol.
+  const title = truncateUtf8(head, MAX_PAYMENT_DESCRIPTION_BYTES - utf8Length(prefix) - utf8Length(more));
   return `${prefix}${title}${more}`;
 }

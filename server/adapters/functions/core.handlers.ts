@@ -1,6 +1,6 @@
 import { DomainError } from '../../domain/errors';
 import type { CheckoutService } from '../../application/checkout.service';
-import { AppErrorCodes } from '../../application/errors';
+import { AppErrorCodes, invalidRequest } from '../../application/errors';
 import { optionalInteger, requireInteger, requireString } from '../../application/input';
 import { toOrderView } from '../../application/order-view';
 import type { PaymentService } from '../../application/payment.service';
@@ -65,6 +65,19 @@ export const payActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
     ),
 };
 
+/** Longest reason accepted from staff, in characters; what reaches WeChat is cut to whole characters in 80 bytes. */
+const REASON_MAX_CHARS = 200;
+
+/** The refund reason: optional (default 商家退款); when given, a string with visible text, checked before anything is reserved. */
+function refundReasonInput(input: Record<string, unknown>): string {
+  const v = input.reason;
+  if (v === undefined || v === null) return '商家退款';
+  if (typeof v !== 'string' || v.trim() === '' || [...v].length > REASON_MAX_CHARS) {
+    throw invalidRequest('reason', `a non-empty text of at most ${REASON_MAX_CHARS} characters, or absent`);
+  }
+  return v;
+}
+
 function admin(inv: Invocation, d: CoreHandlersDeps): string {
   const openid = shopper(inv);
   if (!d.adminOpenids.has(openid))
@@ -79,7 +92,7 @@ export const refundActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
     const refund = await d.refunds.requestRefund({
       outTradeNo: requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX),
       amountFen: requireInteger(input, 'amountFen'),
-      reason: typeof input.reason === 'string' ? input.reason : '商家退款',
+      reason: refundReasonInput(input),
       requestedBy: by,
       requestKey: requestKey(input, 'requestKey'),
     });

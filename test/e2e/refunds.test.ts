@@ -1,0 +1,140 @@
+// Refunds end to end through the gateway (built bundles) and the simulator: staff input checked at the boundary,
+// texts that survive WeChat's byte limits, concurrent duplicates, ABNORMAL refunds and their way out.
+import {
+  adminCount,
+  adminGet,
+  callFn,
+  okFn,
+  placeOrder,
+  startTestStack,
+  waitForStatus,
+  type TestStack,
+} from '../support/stack';
+
+const SHOPPER = 'o-heidi-0008';
+const ADMIN = 'o-dev-admin';
+const MINUTE = 60_000;
+
+describe('refunds end to end', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+  afterEach(async () => {
+    await stack.sim.control.clearFaults();
+  });
+
+  async function paidOrder(sku = 'sku-coffee-250g'): Promise<{ outTradeNo: string; payableFen: number }> {
+    const order = await placeOrder(stack, SHOPPER, sku, 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.sim.control.pay(order.outTradeNo);
+    await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
+    return order;
+  }
+
+  async function fire(fn: 'closeExpired' | 'reconcile'): Promise<Record<string, unknown>> {
+    const trigger = fn === 'closeExpired' ? 'everyMinute' : 'every5Minutes';
+    const outcome = await stack.cloud.fireTimer(fn, trigger);
+    if (!outcome.ok) throw new Error(`${fn} failed: ${JSON.stringify(outcome)}`);
+    return outcome.result as Record<string, unknown>;
+  }
+
+  it('an empty refund reason is refused at the boundary with nothing reserved, and the order stays PAID', async () => {
+    const order = await paidOrder();
+    for (const reason of ['', '   ', 42]) {
+      const r = await callFn(
+        stack,
+        'refund',
+        {
+          action: 'create',
+          outTradeNo: order.outTradeNo,
+          amountFen: 100,
+          reason,
+          requestKey: 'empty-reason-1',
+        },
+        ADMIN,
+      );
+      expect(r).toMatchObject({ ok: false, error: { code: 'REQUEST.INVALID' } });
+    }
+    const stored = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    expect(stored).toMatchObject({ status: 'PAID', refundReservedFen: 0 });
+    expect(await adminCount(stack, 'refunds', { outTradeNo: order.outTradeNo })).toBe(0);
+    expect(await stack.sim.control.refunds({ outTradeNo: order.outTradeNo })).toHaveLength(0);
+  });
+
+  it('a long reason with emoji reaches WeChat cut between whole characters within 80 bytes', async () => {
+    const order = await paidOrder();
+    // 26 Chinese characters (78 bytes) and a family emoji: cut by UTF-16 units or code points it would be split.
+    const reason = `${'退'.repeat(26)}👨‍👩‍👧 其余说明`;
+    const refund = await okFn(
+      stack,
+      'refund',
+      {
+        action: 'create',
+        outTradeNo: order.outTradeNo,
+        amountFen: 100,
+        reason,
+        requestKey: 'emoji-reason-1',
+      },
+      ADMIN,
+    );
+    expect(refund.status).toBe('PROCESSING');
+    const [atWechat] = await stack.sim.control.refunds({ outTradeNo: order.outTradeNo });
+    expect(atWechat!.reason).toBe('退'.repeat(26));
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!.status).toBe('REFUND_PROCESSING');
+  });
+
+  it('a stored refund whose reason our adapter would refuse is still sent (reason omitted), never closed locally', async () => {
+    const order = await paidOrder();
+    // WeChat is down when the refund is requested: it stays recorded, not yet submitted.
+    await stack.sim.control.addFault({ kind: 'api.error', status: 500, code: 'SYSTEM_ERROR', count: 1 });
+    const refund = await okFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 100, requestKey: 'stored-reason-1' },
+      ADMIN,
+    );
+    expect((await adminGet(stack, 'refunds', refund.outRefundNo))!.submitted).toBe(false);
+    // A record written by an older version: an empty reason, which the adapter refuses (reason is 1–80 long).
+    await stack.cloud.db
+      .collection('refunds')
+      .doc(refund.outRefundNo)
+      .update({ data: { reason: '' } });
+    await stack.advance(2 * MINUTE);
+    await fire('reconcile');
+    const stored = (await adminGet(stack, 'refunds', refund.outRefundNo))!;
+    expect(stored).toMatchObject({ status: 'PROCESSING', submitted: true });
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!.status).toBe('REFUND_PROCESSING');
+    expect(await stack.sim.control.refund(refund.outRefundNo)).toMatchObject({ status: 'PROCESSING' });
+  });
+
+  it('concurrent duplicates of one full refund all answer the same refund, never EXCEEDS_REFUNDABLE', async () => {
+    for (let round = 0; round < 3; round++) {
+      const order = await paidOrder();
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          callFn(
+            stack,
+            'refund',
+            {
+              action: 'create',
+              outTradeNo: order.outTradeNo,
+              amountFen: order.payableFen,
+              requestKey: `double-tap-${round}-full`,
+            },
+            ADMIN,
+          ),
+        ),
+      );
+      const failures = results.filter((r) => !r.ok);
+      expect(failures).toEqual([]);
+      const numbers = new Set(results.map((r) => (r.ok ? r.data.outRefundNo : '')));
+      expect(numbers.size).toBe(1);
+      expect(await adminCount(stack, 'refunds', { outTradeNo: order.outTradeNo })).toBe(1);
+      expect(await stack.sim.control.refunds({ outTradeNo: order.outTradeNo })).toHaveLength(1);
+    }
+  });
+});
