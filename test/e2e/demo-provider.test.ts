@@ -56,17 +56,22 @@ describe('demo provider in production', () => {
     await stack.stop();
   });
 
-  it('is refused at cold start, naming the setting', async () => {
+  it('is refused at cold start: the client gets a generic answer, the log names the setting', async () => {
     await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, SHOPPER);
-    const r = await callFn(
-      stack,
-      'order',
-      { action: 'place', clientRequestKey: 'demo-in-production' },
-      SHOPPER,
-    );
-    expect(r).toMatchObject({
-      ok: false,
-      error: { code: 'CONFIG.INVALID', message: expect.stringContaining('PAY_PROVIDER') },
-    });
+    const logSpy = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    let r: Awaited<ReturnType<typeof callFn>>;
+    let logged: string[];
+    try {
+      r = await callFn(stack, 'order', { action: 'place', clientRequestKey: 'demo-in-production' }, SHOPPER);
+    } finally {
+      logged = logSpy.mock.calls.map((c) => String(c[0]));
+      logSpy.mockRestore();
+    }
+    expect(r).toMatchObject({ ok: false, error: { code: 'CONFIG.INVALID', retryable: false } });
+    expect(JSON.stringify(r)).not.toMatch(/PAY_PROVIDER|APP_ENV|demo/);
+    const bootLines = logged
+      .filter((l) => l.includes('"boot.failed"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(bootLines[0]).toMatchObject({ level: 'error', setting: 'PAY_PROVIDER', fn: 'order' });
   });
 });

@@ -1,4 +1,5 @@
 import { DomainError } from '../../domain/errors';
+import { WechatPayConfigError } from '../payment/wechatpay-v3/config';
 import { createCallableMain, RuntimeErrorCodes } from './handler';
 import { createLogger } from './logger';
 import { fromCloudHttpEvent } from './http-event';
@@ -98,14 +99,22 @@ describe('createCallableMain', () => {
     expect(plain.ok === false && 'details' in plain.error).toBe(false);
   });
 
-  it('reports a boot (configuration) failure on each call without crashing', async () => {
-    const { main } = setup('o-alice', () => {
-      throw new Error('WXPAY_MCHID is missing');
+  it('tells the client only that the configuration is wrong; the log names the setting and the problem', async () => {
+    const { main, lines } = setup('o-alice', () => {
+      throw new WechatPayConfigError('WECHATPAY_APIV3_KEY', 'must be exactly 32 bytes (got 31)');
     });
     const r = await main({ action: 'whoami' });
-    expect(r).toMatchObject({
-      ok: false,
-      error: { code: 'CONFIG.INVALID', message: 'WXPAY_MCHID is missing' },
+    expect(r).toMatchObject({ ok: false, error: { code: 'CONFIG.INVALID', retryable: false } });
+    const shown = JSON.stringify(r);
+    expect(shown).not.toMatch(/WECHATPAY|APIV3|bytes|31/);
+    // Every call answers the same (the boot failure is remembered), and each is logged with the details.
+    expect(await main({ action: 'whoami' })).toMatchObject({ ok: false, error: { code: 'CONFIG.INVALID' } });
+    const logged = lines.filter((l) => l.includes('"boot.failed"')).map((l) => JSON.parse(l));
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toMatchObject({
+      level: 'error',
+      setting: 'WECHATPAY_APIV3_KEY',
+      problem: 'WECHATPAY_APIV3_KEY must be exactly 32 bytes (got 31)',
     });
   });
 });

@@ -81,6 +81,20 @@ export function clientDetails(details: unknown): ApiErrorDetails | undefined {
   return Object.keys(v).length > 0 ? v : undefined;
 }
 
+/**
+ * What the log says about a configuration failure: the setting named by the error (config errors carry `setting`)
+ * and the problem. Config errors never put a value in their message; the logger also redacts secret-named fields.
+ */
+export function configProblem(e: unknown): { setting?: string; problem: string; errorName?: string } {
+  if (!(e instanceof Error)) return { problem: 'configuration error' };
+  const setting = (e as { setting?: unknown }).setting;
+  return {
+    ...(typeof setting === 'string' ? { setting } : {}),
+    problem: e.message,
+    errorName: e.name,
+  };
+}
+
 /** Maps any thrown value to the client envelope; only coded errors show their message. */
 export function toApiError(e: unknown, requestId: string): ApiError {
   if (e instanceof DomainError) {
@@ -157,9 +171,15 @@ export function createCallableMain<Deps>(opts: CallableOptions<Deps>) {
       }
     }
     if (deps === undefined) {
-      log.error('boot.failed', { error: bootError });
-      const message = bootError instanceof Error ? bootError.message : 'configuration error';
-      return fail({ code: RuntimeErrorCodes.CONFIG, message, requestId });
+      // The operator needs the setting and the problem (the log); a shopper must learn nothing about the shop's keys
+      // or settings (not even a key's byte length), so the client gets a fixed sentence and the request id.
+      log.error('boot.failed', { action, ...configProblem(bootError) });
+      return fail({
+        code: RuntimeErrorCodes.CONFIG,
+        message: `this service is not configured correctly; the operator's log has the details (request ${requestId})`,
+        retryable: false,
+        requestId,
+      });
     }
     const ready: Deps = deps;
     try {
