@@ -9,6 +9,7 @@
 import { find as mingoFind, Query, update as mingoUpdate } from 'mingo';
 import { randomBytes } from 'node:crypto';
 import { DuplicateKeyError, InvalidInputError, TransactionConflictError } from './errors';
+import { equalitiesOf } from './indexes';
 import type { Change, Store } from './store';
 import { cloneDoc, cloneStorable, deepEqual, getPath, isPlainObject, type Doc } from './values';
 
@@ -27,6 +28,21 @@ export interface FindOptions {
 export interface ReplaceOutcome {
   updated: number;
   created: number;
+}
+
+/** How one query was answered: which index (or "_id", or none = a scan) and how many documents it examined. */
+export interface QueryPlan {
+  index: string | null;
+  examined: number;
+  matched: number;
+}
+
+/** Totals since the engine started: every query (find, count, update, remove), and the documents they examined. */
+export interface QueryStats {
+  queries: number;
+  examined: number;
+  /** Queries that had to look at every document of their collection. */
+  scans: number;
 }
 
 /** A new random _id shaped like the cloud's (32 lowercase hex characters). */
@@ -123,18 +139,59 @@ function docKey(collection: string, id: string): string {
 
 /** MongoDB-level operations on a {@link Store}; results are cloned, so callers may mutate them. */
 export class Engine {
+  private readonly totals: QueryStats = { queries: 0, examined: 0, scans: 0 };
   constructor(readonly store: Store) {}
 
+  /** Query totals so far (a copy). */
+  queryStats(): QueryStats {
+    return { ...this.totals };
+  }
+
+  /** Runs `filter` and tells how it was answered (counted in {@link queryStats} like any query). */
+  explain(collection: string, filter: MongoSpec): QueryPlan {
+    return this.plan(collection, filter).plan;
+  }
+
   private matching(collection: string, filter: MongoSpec): Doc[] {
+    return this.plan(collection, filter).docs;
+  }
+
+  // The candidates come from the _id, or from the declared index that narrows them most, or from a scan; every
+  // candidate is tested against the whole filter, so an index changes the cost of a query, never its answer.
+  private plan(collection: string, filter: MongoSpec): { docs: Doc[]; plan: QueryPlan } {
     const query = compile(filter);
+    const out: Doc[] = [];
+    let index: string | null;
+    let examined = 0;
     const id = pinnedIdOf(filter);
     if (id !== undefined) {
+      index = '_id';
       const doc = this.store.getDoc(collection, id);
-      return doc !== undefined && query.test(doc) ? [doc] : [];
+      if (doc !== undefined) {
+        examined = 1;
+        if (query.test(doc)) out.push(doc);
+      }
+    } else {
+      const lookup = this.store.lookup(collection, equalitiesOf(filter));
+      index = lookup?.index ?? null;
+      const candidates =
+        lookup === undefined ? this.store.docs(collection) : this.docsOf(collection, lookup.ids);
+      for (const doc of candidates) {
+        examined += 1;
+        if (query.test(doc)) out.push(doc);
+      }
     }
-    const out: Doc[] = [];
-    for (const doc of this.store.docs(collection)) if (query.test(doc)) out.push(doc);
-    return out;
+    this.totals.queries += 1;
+    this.totals.examined += examined;
+    if (index === null) this.totals.scans += 1;
+    return { docs: out, plan: { index, examined, matched: out.length } };
+  }
+
+  private *docsOf(collection: string, ids: readonly string[]): Generator<Doc> {
+    for (const id of ids) {
+      const doc = this.store.getDoc(collection, id);
+      if (doc !== undefined) yield doc;
+    }
   }
 
   /** Documents matching `filter`, sorted, paged and projected. */

@@ -16,6 +16,7 @@ import type { CollectionSpec, IndexSpec } from './collections-config';
 import { COLLECTION_NAME } from './collections-config';
 import { repairTornTail } from './datafile';
 import { CollectionNotFoundError, DuplicateKeyError, StoreIntegrityError } from './errors';
+import { SecondaryIndex, type Equalities } from './indexes';
 import { Journal, type JournalWrite } from './journal';
 import { Mutex } from './mutex';
 import { cloneDoc, encodeLine, getPath, isDate, type Doc } from './values';
@@ -76,13 +77,35 @@ function normaliseKeyPart(v: unknown): unknown {
 class CollectionState {
   readonly docs = new Map<string, Doc>();
   readonly unique: UniqueIndex[];
+  /** Every declared index, for lookups (the unique ones also live in `unique`, for constraint checks). */
+  readonly secondary: SecondaryIndex[];
+  /** Insertion position of each document, so index lookups answer in the same order as a scan would. */
+  readonly positions = new Map<string, number>();
+  nextPosition = 0;
   constructor(
     readonly spec: CollectionSpec,
     readonly file: string,
     readonly ds: Datastore,
   ) {
     this.unique = spec.indexes.filter((ix) => ix.unique).map((ix) => new UniqueIndex(spec.name, ix));
+    this.secondary = spec.indexes.map((ix) => new SecondaryIndex(ix));
   }
+
+  indexDoc(doc: Doc): void {
+    if (!this.positions.has(doc._id)) this.positions.set(doc._id, this.nextPosition++);
+    for (const ix of this.secondary) ix.add(doc);
+  }
+
+  unindexDoc(doc: Doc, deleted: boolean): void {
+    for (const ix of this.secondary) ix.remove(doc);
+    if (deleted) this.positions.delete(doc._id);
+  }
+}
+
+/** The documents an index lookup says can match, in insertion order. */
+export interface IndexLookup {
+  index: string;
+  ids: string[];
 }
 
 const openDirs = new Set<string>();
@@ -168,6 +191,7 @@ export class Store {
       for (const raw of state.ds.getAllData()) {
         const doc = deepFreeze(cloneDoc(raw as Doc));
         state.docs.set(doc._id, doc);
+        state.indexDoc(doc);
       }
       for (const ix of state.unique) {
         for (const doc of state.docs.values()) {
@@ -233,6 +257,25 @@ export class Store {
   /** Number of documents in a collection. */
   size(name: string): number {
     return this.state(name).docs.size;
+  }
+
+  /**
+   * The _ids that can match a query with these equality constraints, from the declared index that narrows them most,
+   * or undefined when no declared index applies (the caller scans). Callers still test every candidate.
+   */
+  lookup(name: string, eq: Equalities): IndexLookup | undefined {
+    if (eq.size === 0) return undefined;
+    const state = this.state(name);
+    let best: { index: string; ids: Set<string> } | undefined;
+    for (const ix of state.secondary) {
+      const ids = ix.candidates(eq);
+      if (ids !== undefined && (best === undefined || ids.size < best.ids.size))
+        best = { index: ix.spec.name, ids };
+    }
+    if (best === undefined) return undefined;
+    const pos = state.positions;
+    const ids = [...best.ids].sort((a, b) => (pos.get(a) ?? 0) - (pos.get(b) ?? 0));
+    return { index: best.index, ids };
   }
 
   /** The committed document with this _id (frozen), or undefined. */
@@ -389,12 +432,14 @@ export class Store {
         if (ix.keys.get(key) === c.id) ix.keys.delete(key);
       }
     }
+    if (before !== undefined) state.unindexDoc(before, c.after === null);
     if (c.after === null) {
       state.docs.delete(c.id);
     } else {
       const after = deepFreeze(cloneDoc(c.after));
       state.docs.set(c.id, after);
       for (const ix of state.unique) ix.keys.set(ix.keyOf(after), c.id);
+      state.indexDoc(after);
     }
     this.versions.set(`${c.collection}\u0000${c.id}`, seq);
   }

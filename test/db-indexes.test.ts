@@ -1,0 +1,101 @@
+// At 10 k orders the order repository's own queries (the duplicate-order check, the shopper's listing, the close job's
+// listings) examine only the few documents their declared index pins, never the whole collection: costs stay flat as
+// the shop grows. Measured by the local database's examined-documents counter, not by time.
+import { join } from 'node:path';
+import { loadCollectionsConfig } from '../devcloud/db/collections-config';
+import type { Doc } from '../devcloud/db/values';
+import { openTestDb, tempDir, type TestDb } from '../devcloud/test-support/temp';
+import type { CloudDb } from '../server/adapters/db/cloud-db';
+import { DbOrderStore } from '../server/adapters/db/order.repository';
+
+const ORDERS = 10_000;
+const SHOPPERS = 200;
+const NOW = Date.parse('2026-11-30T08:00:00Z');
+
+let tmp: ReturnType<typeof tempDir>;
+let t: TestDb;
+let orders: DbOrderStore;
+
+function orderDoc(i: number): Doc {
+  const awaiting = i % 100 === 0;
+  return {
+    _id: `ORD${String(i).padStart(8, '0')}`,
+    openid: `shopper-${i % SHOPPERS}`,
+    clientRequestKey: `key-${i}`,
+    status: awaiting ? 'AWAITING_PAYMENT' : 'PAID',
+    version: 1,
+    lines: [{ skuId: 'sku-1', quantity: 1, unitPriceFen: 100 }],
+    totalFen: 100,
+    payableFen: 100,
+    createdAtMs: NOW - (ORDERS - i) * 1000,
+    expiresAtMs: NOW - (ORDERS - i) * 1000 + 30 * 60_000,
+    updatedAtMs: NOW,
+    prepay: null,
+    payment: awaiting ? null : { successTimeMs: NOW - (ORDERS - i) * 1000 + 5000 },
+    providerClose: 'none',
+  };
+}
+
+beforeAll(async () => {
+  tmp = tempDir('wxshop-indexes-');
+  const { collections } = loadCollectionsConfig(join(__dirname, '..', 'data', 'collections.json'));
+  t = await openTestDb(tmp.dir, collections);
+  for (let start = 0; start < ORDERS; start += 1000) {
+    const chunk: Doc[] = [];
+    for (let i = start; i < start + 1000; i++) chunk.push(orderDoc(i));
+    await t.store.exclusive((w) =>
+      w.commit(chunk.map((d) => ({ collection: 'orders', id: d._id, after: d, insert: true }))),
+    );
+  }
+  orders = new DbOrderStore(t.db as unknown as CloudDb);
+});
+afterAll(async () => {
+  await t.close();
+  tmp.cleanup();
+});
+
+/** Runs `fn` and answers what it returned plus the documents examined and scans made meanwhile. */
+async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; examined: number; scans: number }> {
+  const before = t.engine.queryStats();
+  const value = await fn();
+  const after = t.engine.queryStats();
+  return { value, examined: after.examined - before.examined, scans: after.scans - before.scans };
+}
+
+describe(`order queries at ${ORDERS} orders`, () => {
+  it('the duplicate-order check examines one document', async () => {
+    const hit = await measured(() => orders.findByClientKey('shopper-7', 'key-7'));
+    expect(hit.value?.outTradeNo).toBe('ORD00000007');
+    expect(hit).toMatchObject({ examined: 1, scans: 0 });
+    const miss = await measured(() => orders.findByClientKey('shopper-7', 'key-8'));
+    expect(miss).toMatchObject({ value: null, examined: 0, scans: 0 });
+  });
+
+  it("a shopper's listing examines that shopper's orders only", async () => {
+    const page = await measured(() => orders.listByOpenid('shopper-3', 20));
+    expect(page.value).toHaveLength(20);
+    expect(page.value[0]?.outTradeNo).toBe('ORD00009803');
+    expect(page.scans).toBe(0);
+    expect(page.examined).toBeLessThanOrEqual(ORDERS / SHOPPERS);
+    const older = await measured(() => orders.listByOpenid('shopper-3', 20, NOW - 5000 * 1000));
+    expect(older.value.every((o) => o.createdAtMs < NOW - 5000 * 1000)).toBe(true);
+    expect(older.examined).toBeLessThanOrEqual(ORDERS / SHOPPERS);
+  });
+
+  it("the close job's listings examine the awaiting orders, not the paid ones", async () => {
+    const expired = await measured(() => orders.listExpired(NOW, 50));
+    expect(expired.value.length).toBeGreaterThan(0);
+    expect(expired.value.every((o) => o.status === 'AWAITING_PAYMENT' && o.expiresAtMs <= NOW)).toBe(true);
+    expect(expired.scans).toBe(0);
+    expect(expired.examined).toBeLessThanOrEqual(ORDERS / 100);
+    const awaiting = await measured(() => orders.listByStatus('AWAITING_PAYMENT', 50));
+    expect(awaiting.scans).toBe(0);
+    expect(awaiting.examined).toBeLessThanOrEqual(ORDERS / 100);
+  });
+
+  it('reading one order by its number examines that order', async () => {
+    const one = await measured(() => orders.get('ORD00004242'));
+    expect(one).toMatchObject({ examined: 1, scans: 0 });
+    expect(one.value?.openid).toBe('shopper-42');
+  });
+});
