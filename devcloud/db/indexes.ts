@@ -48,7 +48,7 @@ export class SecondaryIndex {
 
   constructor(readonly spec: IndexSpec) {
     this.paths = spec.fields.map((f) => f.field);
-    this.prefixes = this.paths.map(() => new Map());
+    this.prefixes = this.paths.map(() => new Map<string, Set<string>>());
   }
 
   private keysOf(doc: Doc): string[] | undefined {
@@ -123,7 +123,11 @@ function scalarValues(cond: unknown): unknown[] | undefined {
   if (isScalar(cond)) return [cond];
   if (!isPlainObject(cond)) return undefined;
   if ('$eq' in cond && isScalar(cond.$eq)) return [cond.$eq];
-  if ('$in' in cond && Array.isArray(cond.$in) && cond.$in.every(isScalar)) return [...cond.$in];
+  const list: unknown = cond.$in;
+  if (Array.isArray(list)) {
+    const values: unknown[] = list;
+    if (values.every(isScalar)) return [...values];
+  }
   return undefined;
 }
 
