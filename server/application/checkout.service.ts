@@ -2,15 +2,16 @@ import { removeSelected, selectedForCheckout } from '../domain/cart';
 import { DomainError, ErrorCodes } from '../domain/errors';
 import { newOutTradeNo } from '../domain/ids';
 import { ZERO_FEN } from '../domain/money';
-import { canCancel, transition } from '../domain/order-state';
+import { canCancel, hasReceivedPayment, transition } from '../domain/order-state';
 import { paymentDescription, priceOrder } from '../domain/pricing';
 import { stockReservationPlan } from '../domain/stock';
 import type { OrderView } from '../../typings/contracts/order';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
+import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
 import type { OrderRecord } from './order.model';
 import { toOrderView } from './order-view';
-import { PaymentService, ownedOrder } from './payment.service';
+import { PaymentService, closeAllowedAtMs, ownedOrder } from './payment.service';
 
 /** How often a compare-and-set is retried against concurrent writers before giving up with a retryable error. */
 export const CAS_ATTEMPTS = 5;
@@ -58,6 +59,8 @@ export class CheckoutService {
       closedAtMs: null,
       providerClose: 'not-needed',
       stockReleased: false,
+      closeJob: queuedAt(now + this.d.policy.orderTtlMs),
+      syncJob: queuedAt(now + SYNC_AFTER_MS),
     };
     const plan = stockReservationPlan(priced.lines);
     const outcome = await this.d.orders.createWithReservation(order, plan);
@@ -114,8 +117,10 @@ export class CheckoutService {
 
   /**
    * Cancels an unpaid order. The provider-side order is closed first (a paid one is applied instead and the cancel
-   * refused with ORDER.ALREADY_PAID); within WeChat's 5-minute guard the local close goes ahead and the provider close
-   * is left pending for the close job — a payment that still lands becomes PAID_AFTER_CLOSE and is refunded.
+   * refused with ORDER.ALREADY_PAID). Within WeChat's 5-minute guard (counted from the prepay) a close is not allowed
+   * but a query is: WeChat is asked first, and money it already has is applied (ORDER.ALREADY_PAID); otherwise the
+   * local close goes ahead and the WeChat close is queued for the close job — a payment that still lands becomes
+   * PAID_AFTER_CLOSE and is refunded.
    */
   async cancel(openid: string, outTradeNo: string): Promise<OrderView> {
     let order = await this.owned(openid, outTradeNo);
@@ -131,7 +136,7 @@ export class CheckoutService {
         );
       }
       const providerClose = await this.payments.closeAtProvider(order);
-      if (providerClose === 'paid') {
+      if (providerClose === 'paid' || (providerClose === 'pending' && (await this.paidAtProvider(order)))) {
         throw new DomainError(
           AppErrorCodes.ORDER_ALREADY_PAID,
           'the order was paid before it could be cancelled',
@@ -144,6 +149,10 @@ export class CheckoutService {
           status: transition(order.status, 'USER_CANCELLED'),
           closedAtMs: now,
           providerClose,
+          closeJob:
+            providerClose === 'pending'
+              ? dueAgainAt(order.closeJob, closeAllowedAtMs(order, this.d.policy.closeGuardMs))
+              : settled(order.closeJob),
           updatedAtMs: now,
         },
         stockReservationPlan(order.lines),
@@ -156,6 +165,17 @@ export class CheckoutService {
       order = await this.owned(openid, outTradeNo);
     }
     throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the order is being changed elsewhere, please retry');
+  }
+
+  // Inside the close guard only a query can tell: a shopper who paid and tapped cancel is served their order. If the
+  // query fails the cancel still goes ahead — the queued close and the PAID_AFTER_CLOSE refund cover a late payment.
+  private async paidAtProvider(order: OrderRecord): Promise<boolean> {
+    try {
+      return hasReceivedPayment((await this.payments.syncOrder(order)).status);
+    } catch (e) {
+      this.d.log.warn('order.cancel.query_failed', { outTradeNo: order.outTradeNo, error: e });
+      return false;
+    }
   }
 
   private owned(openid: string, outTradeNo: string): Promise<OrderRecord> {

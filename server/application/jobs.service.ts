@@ -1,32 +1,47 @@
 import { reconcile } from '../domain/reconcile';
 import type { BillRow, ReconcileReport } from '../domain/reconcile';
 import { stockReservationPlan } from '../domain/stock';
-import { hasReceivedPayment, transition } from '../domain/order-state';
+import { hasReceivedPayment, isPayable, isRefundFinal, transition } from '../domain/order-state';
 import type { CoreDeps } from './core.deps';
 import type { TradeBill } from './ports/payment-provider.port';
 import { isProviderError } from './ports/payment-provider.errors';
-import type { OrderRecord } from './order.model';
-import { PaymentService } from './payment.service';
+import type { BackoffPolicy, JobState } from './job-queue';
+import { SYNC_AFTER_MS, backoffMs, dueAgainAt, failedAttempt, needsAttention, settled } from './job-queue';
+import type { OrderRecord, ProviderCloseState, RefundDoc } from './order.model';
+import { PaymentService, closeAllowedAtMs } from './payment.service';
 import { RefundService } from './refund.service';
 
-/** How many orders or refunds one timer run handles per step (a run must finish well inside the function timeout). */
+/** How many orders or refunds one timer run handles per queue (a run must finish well inside the function timeout). */
 export const JOB_BATCH = 50;
-/** Orders with a prepay older than this and no payment are queried (their notification may be lost). */
-export const SYNC_AFTER_MS = 2 * 60_000;
-/** Unsettled refunds older than this are queried or resubmitted. */
-export const REFUND_FOLLOW_UP_AFTER_MS = 60_000;
+export { REFUND_FOLLOW_UP_AFTER_MS, SYNC_AFTER_MS } from './job-queue';
+/** The sync queue asks again after 2, 4, 8 … minutes (never after expiry: the close job queries then). */
+const SYNC_BACKOFF: BackoffPolicy = { baseMs: SYNC_AFTER_MS, maxMs: 3_600_000, maxAttempts: 12 };
+/**
+ * An unsettled refund is asked about after 1, 2, 4 … minutes, at most 6 h apart; a person is asked after ~3 days of
+ * no outcome (refunds to bank cards may take days).
+ */
+const REFUND_BACKOFF: BackoffPolicy = { baseMs: 60_000, maxMs: 6 * 3_600_000, maxAttempts: 20 };
 /** Beijing time is UTC+8 all year; WeChat's bill days are Beijing days. */
 const BEIJING_OFFSET_MS = 8 * 3600_000;
 /** Yesterday's bill exists after about 10:00 Beijing time. */
 const BILL_READY_HOUR = 10;
 
-/** What one closeExpired run did. */
+/** What one closeExpired run did (each due order is counted once). */
 export interface CloseExpiredResult {
+  /** Orders closed here for timeout (stock returned). */
   closed: number;
+  /** Orders WeChat had a payment for: applied instead of closed. */
   paidInstead: number;
+  /** WeChat-side closes finished for orders closed here earlier. */
   providerClosed: number;
+  /** WeChat-side closes still inside WeChat's 5-minute guard: due again when it has passed. */
   deferred: number;
+  /** Orders taken out of the queue with nothing to do (paid, or nothing left to close at WeChat). */
+  settled: number;
+  /** Attempts that failed (due again after a backoff). */
   errors: number;
+  /** Orders given up on after too many failures: they need a person (closeJob.gaveUpAtMs). */
+  gaveUp: number;
 }
 
 /** What one reconcile run did. */
@@ -38,6 +53,8 @@ export interface ReconcileResult {
   billReportId: string | null;
   billDiscrepancies: number | null;
   errors: number;
+  /** Orders or refunds given up on after too many failures: they need a person. */
+  gaveUp: number;
 }
 
 /** The Beijing calendar day before `nowMs` as "YYYY-MM-DD", with its [start, end) in epoch ms. */
@@ -69,67 +86,158 @@ export class JobsService {
   }
 
   /**
-   * Closes unpaid orders past their expiry: asks the provider first (a paid order is applied, not closed), closes at the
-   * provider (after WeChat's 5-minute guard), then closes here and gives the stock back — exactly once. Also finishes
-   * provider-side closes left pending by early cancels.
+   * The close queue (orders with closeJob due, earliest first). An unpaid order past expiry is asked about first (a
+   * paid one is applied, not closed), closed at WeChat (once its 5-minute guard has passed), then closed here with its
+   * stock returned exactly once; a WeChat close left pending (guard, or a failure) is finished later. Settle rule: the
+   * order is paid (the close is moot), or closed here and at WeChat (or WeChat has no such order). A failure backs off;
+   * after too many the order waits for a person.
    */
   async closeExpired(): Promise<CloseExpiredResult> {
-    const r: CloseExpiredResult = { closed: 0, paidInstead: 0, providerClosed: 0, deferred: 0, errors: 0 };
-    for (const order of await this.d.orders.listExpired(this.d.clock.now(), JOB_BATCH)) {
+    const r: CloseExpiredResult = {
+      closed: 0,
+      paidInstead: 0,
+      providerClosed: 0,
+      deferred: 0,
+      settled: 0,
+      errors: 0,
+      gaveUp: 0,
+    };
+    for (const order of await this.d.orders.listCloseDue(this.d.clock.now(), JOB_BATCH)) {
       try {
-        await this.closeOne(order, r);
+        await this.closeStep(order, r);
       } catch (e) {
         r.errors++;
         this.d.log.error('close.failed', { outTradeNo: order.outTradeNo, error: e });
+        await this.closeFailed(order.outTradeNo, e, r);
       }
     }
-    for (const order of await this.d.orders.listProviderClosePending(JOB_BATCH)) {
-      try {
-        const state = await this.payments.closeAtProvider(order);
-        if (state === 'pending') continue;
-        if (state === 'paid') {
-          r.paidInstead++;
-          continue;
-        }
-        const saved = await this.d.orders.update(order, {
-          providerClose: state,
-          updatedAtMs: this.d.clock.now(),
-        });
-        if (saved) r.providerClosed++;
-      } catch (e) {
-        r.errors++;
-        this.d.log.error('close.provider_failed', { outTradeNo: order.outTradeNo, error: e });
-      }
-    }
-    if (r.closed + r.paidInstead + r.providerClosed + r.errors > 0) this.d.log.info('close.run', { ...r });
+    if (Object.values(r).some((n) => n > 0)) this.d.log.info('close.run', { ...r });
     return r;
   }
 
-  private async closeOne(order: OrderRecord, r: CloseExpiredResult): Promise<void> {
+  private async closeStep(order: OrderRecord, r: CloseExpiredResult): Promise<void> {
+    const now = this.d.clock.now();
+    if (hasReceivedPayment(order.status)) {
+      // Paid (maybe after an early cancel: that money is refunded by the payment path): nothing to close any more.
+      await this.saveCloseJob(order, settled(order.closeJob), {
+        ...(order.providerClose === 'pending' ? { providerClose: 'not-needed' as const } : {}),
+      });
+      r.settled++;
+      return;
+    }
+    if (isPayable(order.status)) {
+      if (now < order.expiresAtMs) {
+        await this.saveCloseJob(order, dueAgainAt(order.closeJob, order.expiresAtMs));
+        return;
+      }
+      await this.expire(order, r);
+      return;
+    }
+    if (order.providerClose !== 'pending') {
+      await this.saveCloseJob(order, settled(order.closeJob));
+      r.settled++;
+      return;
+    }
+    const state = await this.payments.closeAtProvider(order);
+    if (state === 'pending') {
+      await this.saveCloseJob(order, dueAgainAt(order.closeJob, this.closeAllowedAt(order)));
+      r.deferred++;
+      return;
+    }
+    if (state === 'paid') {
+      r.paidInstead++;
+      const fresh = await this.d.orders.get(order.outTradeNo);
+      if (fresh) await this.saveCloseJob(fresh, settled(fresh.closeJob), { providerClose: 'not-needed' });
+      return;
+    }
+    if (await this.saveCloseJob(order, settled(order.closeJob), { providerClose: state })) r.providerClosed++;
+  }
+
+  /** An unpaid order past expiry: ask, close at WeChat, close here and return the stock. */
+  private async expire(order: OrderRecord, r: CloseExpiredResult): Promise<void> {
     if (order.prepay !== null) {
       const synced = await this.payments.syncOrder(order);
       if (hasReceivedPayment(synced.status)) {
         r.paidInstead++;
+        await this.saveCloseJob(synced, settled(synced.closeJob));
         return;
       }
       order = synced;
     }
-    const providerClose = await this.payments.closeAtProvider(order);
-    if (providerClose === 'paid') {
-      r.paidInstead++;
-      return;
-    }
-    if (providerClose === 'pending') r.deferred++;
     const now = this.d.clock.now();
+    let providerClose: ProviderCloseState;
+    let closeJob: JobState;
+    try {
+      const state = await this.payments.closeAtProvider(order);
+      if (state === 'paid') {
+        r.paidInstead++;
+        const fresh = await this.d.orders.get(order.outTradeNo);
+        if (fresh) await this.saveCloseJob(fresh, settled(fresh.closeJob));
+        return;
+      }
+      providerClose = state;
+      closeJob =
+        state === 'pending'
+          ? dueAgainAt(order.closeJob, this.closeAllowedAt(order))
+          : settled(order.closeJob);
+      if (state === 'pending') r.deferred++;
+    } catch (e) {
+      // WeChat has just said the order is unpaid, and stops taking payment at time_expire (our expiry): the order
+      // closes here now (its stock returns) and the WeChat close is retried with backoff. A payment that still
+      // lands becomes PAID_AFTER_CLOSE and is refunded.
+      r.errors++;
+      this.d.log.error('close.provider_failed', { outTradeNo: order.outTradeNo, error: e });
+      providerClose = 'pending';
+      closeJob = failedAttempt(order.closeJob, now, e);
+      if (needsAttention(closeJob)) await this.gaveUp('close', order.outTradeNo, closeJob, r);
+    }
     const closed = await this.d.orders.updateAndReleaseStock(
       order,
-      { status: transition(order.status, 'EXPIRED'), closedAtMs: now, providerClose, updatedAtMs: now },
+      {
+        status: transition(order.status, 'EXPIRED'),
+        closedAtMs: now,
+        providerClose,
+        closeJob,
+        updatedAtMs: now,
+      },
       stockReservationPlan(order.lines),
     );
     if (closed) {
       r.closed++;
       await this.d.metrics.increment('orders.closed.timeout');
     }
+  }
+
+  private closeAllowedAt(order: OrderRecord): number {
+    return closeAllowedAtMs(order, this.d.policy.closeGuardMs);
+  }
+
+  /** Compare-and-set of the close job's state (plus `patch`); a lost race leaves the order due for the next run. */
+  private async saveCloseJob(
+    order: OrderRecord,
+    closeJob: JobState,
+    patch: Partial<OrderRecord> = {},
+  ): Promise<boolean> {
+    return (await this.d.orders.update(order, { ...patch, closeJob })) !== null;
+  }
+
+  private async closeFailed(outTradeNo: string, error: unknown, r: CloseExpiredResult): Promise<void> {
+    try {
+      const order = await this.d.orders.get(outTradeNo);
+      if (!order) return;
+      const closeJob = failedAttempt(order.closeJob, this.d.clock.now(), error);
+      if (await this.saveCloseJob(order, closeJob)) {
+        if (needsAttention(closeJob)) await this.gaveUp('close', outTradeNo, closeJob, r);
+      }
+    } catch (e) {
+      this.d.log.error('close.backoff_failed', { outTradeNo, error: e });
+    }
+  }
+
+  private async gaveUp(queue: string, id: string, job: JobState, r: { gaveUp: number }): Promise<void> {
+    r.gaveUp++;
+    this.d.log.error('job.gave_up', { queue, id, attempts: job.attempts, lastError: job.lastError });
+    await this.d.metrics.increment(`jobs.gave_up.${queue}`);
   }
 
   /**
@@ -146,29 +254,24 @@ export class JobsService {
       billReportId: null,
       billDiscrepancies: null,
       errors: 0,
+      gaveUp: 0,
     };
-    for (const order of await this.d.orders.listAwaitingWithPrepay(now - SYNC_AFTER_MS, JOB_BATCH)) {
+    for (const order of await this.d.orders.listSyncDue(now, JOB_BATCH)) {
       try {
-        const synced = await this.payments.syncOrder(order);
-        r.synced++;
-        if (hasReceivedPayment(synced.status)) r.paymentsRecovered++;
+        await this.syncStep(order, r);
       } catch (e) {
         r.errors++;
         this.d.log.error('reconcile.sync_failed', { outTradeNo: order.outTradeNo, error: e });
+        await this.syncFailed(order.outTradeNo, e, r);
       }
     }
-    for (const refund of await this.d.refunds.listUnsettled(now - REFUND_FOLLOW_UP_AFTER_MS, JOB_BATCH)) {
+    for (const refund of await this.d.refunds.listFollowUpDue(now, JOB_BATCH)) {
       try {
-        if (!refund.submitted) {
-          await this.refunds.submit(refund);
-        } else {
-          const q = await this.d.provider.queryRefund(refund.outRefundNo);
-          if (q.kind === 'found') await this.refunds.applyRefund(q.refund);
-        }
-        r.refundsFollowedUp++;
+        await this.followUpRefund(refund, r);
       } catch (e) {
         r.errors++;
         this.d.log.error('reconcile.refund_failed', { outRefundNo: refund.outRefundNo, error: e });
+        await this.followUpFailed(refund.outRefundNo, e, r);
       }
     }
     for (const order of await this.d.orders.listByStatus('PAID_AFTER_CLOSE', JOB_BATCH)) {
@@ -193,6 +296,103 @@ export class JobsService {
     }
     this.d.log.info('reconcile.run', { ...r });
     return r;
+  }
+
+  /**
+   * The sync queue (AWAITING_PAYMENT orders with syncJob due): asks WeChat about an order whose notification may be
+   * lost, a while after its prepay, then after a growing pause. Settle rule: the order leaves AWAITING_PAYMENT (paid
+   * or closed), or reaches its expiry (the close job asks before it closes).
+   */
+  private async syncStep(order: OrderRecord, r: ReconcileResult): Promise<void> {
+    const now = this.d.clock.now();
+    if (now >= order.expiresAtMs) {
+      await this.d.orders.update(order, { syncJob: settled(order.syncJob) });
+      return;
+    }
+    if (order.prepay === null) {
+      // Nothing to ask WeChat about yet: look again later (no call).
+      await this.d.orders.update(order, {
+        syncJob: this.syncDue(order.syncJob, Math.min(now + SYNC_AFTER_MS, order.expiresAtMs)),
+      });
+      return;
+    }
+    const dueFromPrepay = order.prepay.createdAtMs + SYNC_AFTER_MS;
+    if (now < dueFromPrepay) {
+      await this.d.orders.update(order, { syncJob: this.syncDue(order.syncJob, dueFromPrepay) });
+      return;
+    }
+    const synced = await this.payments.syncOrder(order);
+    r.synced++;
+    if (hasReceivedPayment(synced.status)) {
+      r.paymentsRecovered++;
+      return;
+    }
+    if (synced.status !== 'AWAITING_PAYMENT') return;
+    const attempts = synced.syncJob.attempts + 1;
+    const next = now + backoffMs(attempts, SYNC_BACKOFF);
+    await this.d.orders.update(synced, {
+      syncJob:
+        next >= synced.expiresAtMs
+          ? settled(synced.syncJob)
+          : { nextAttemptAtMs: next, attempts, lastError: null, gaveUpAtMs: null },
+    });
+  }
+
+  private syncDue(job: JobState, atMs: number): JobState {
+    return { ...dueAgainAt(job, atMs), attempts: job.attempts };
+  }
+
+  private async syncFailed(outTradeNo: string, error: unknown, r: ReconcileResult): Promise<void> {
+    try {
+      const order = await this.d.orders.get(outTradeNo);
+      if (!order) return;
+      const syncJob = failedAttempt(order.syncJob, this.d.clock.now(), error, SYNC_BACKOFF);
+      if ((await this.d.orders.update(order, { syncJob })) && needsAttention(syncJob)) {
+        await this.gaveUp('sync', outTradeNo, syncJob, r);
+      }
+    } catch (e) {
+      this.d.log.error('reconcile.backoff_failed', { outTradeNo, error: e });
+    }
+  }
+
+  /**
+   * The refund follow-up queue (refunds with followUp due, earliest first): an unsubmitted refund is submitted again
+   * (same out_refund_no), a submitted one is queried and WeChat's outcome applied. Settle rule: the refund is final
+   * (SUCCESS or CLOSED). No outcome yet backs off; after REFUND_BACKOFF.maxAttempts a person is asked.
+   */
+  private async followUpRefund(refund: RefundDoc, r: ReconcileResult): Promise<void> {
+    if (!isRefundFinal(refund.status)) {
+      if (refund.status === 'PROCESSING' && !refund.submitted) {
+        await this.refunds.submit(refund);
+      } else {
+        const q = await this.d.provider.queryRefund(refund.outRefundNo);
+        if (q.kind === 'found') await this.refunds.applyRefund(q.refund);
+      }
+      r.refundsFollowedUp++;
+    }
+    const fresh = (await this.d.refunds.get(refund.outRefundNo)) ?? refund;
+    if (isRefundFinal(fresh.status)) {
+      await this.d.refunds.update(fresh, { followUp: settled(fresh.followUp) });
+      return;
+    }
+    const why = fresh.submitted ? `still ${fresh.status} at WeChat` : 'not accepted by WeChat yet';
+    const followUp = failedAttempt(fresh.followUp, this.d.clock.now(), why, REFUND_BACKOFF);
+    if ((await this.d.refunds.update(fresh, { followUp })) && needsAttention(followUp)) {
+      await this.gaveUp('refund', fresh.outRefundNo, followUp, r);
+    }
+  }
+
+  private async followUpFailed(outRefundNo: string, error: unknown, r: ReconcileResult): Promise<void> {
+    try {
+      const refund = await this.d.refunds.get(outRefundNo);
+      if (!refund) return;
+      const followUp = failedAttempt(refund.followUp, this.d.clock.now(), error, REFUND_BACKOFF);
+      if ((await this.d.refunds.update(refund, { followUp })) && needsAttention(followUp)) {
+        await this.gaveUp('refund', outRefundNo, followUp, r);
+      }
+    } catch (e) {
+      this.d.log.error('reconcile.backoff_failed', { outRefundNo, error: e });
+    }
   }
 
   /**

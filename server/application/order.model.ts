@@ -1,6 +1,7 @@
 import type { Fen } from '../domain/money';
 import type { OrderState, RefundStatus } from '../domain/order-state';
 import type { PricedLine } from '../domain/pricing';
+import type { JobState } from './job-queue';
 import type { RequestPaymentParams } from './ports/payment-provider.port';
 
 /** The prepay created at the provider for an order, kept so a second "pay" tap reuses it while it is valid. */
@@ -61,6 +62,16 @@ export interface OrderRecord {
   providerClose: ProviderCloseState;
   /** Stock given back (exactly once) after a close. */
   stockReleased: boolean;
+  /**
+   * The close job's queue: due at expiry; after a local close whose WeChat close is still pending, due when WeChat's
+   * 5-minute guard (counted from the prepay) has passed; settled once nothing is left to close (or the order is paid).
+   */
+  closeJob: JobState;
+  /**
+   * The reconcile job's "lost notification" queue: while AWAITING_PAYMENT, due a while after the prepay; settled at
+   * expiry (the close job queries before it closes).
+   */
+  syncJob: JobState;
 }
 
 /** A refund as stored in the `refunds` collection (`_id` = outRefundNo). */
@@ -83,4 +94,9 @@ export interface RefundDoc {
   /** Why the provider refused it, when it did (a CLOSED refund we never got through). */
   failure: string | null;
   version: number;
+  /**
+   * The reconcile job's follow-up queue (resubmit an unsubmitted refund, query an unsettled one): due a minute after
+   * creation, backing off while WeChat has no outcome; settled when the refund is final.
+   */
+  followUp: JobState;
 }

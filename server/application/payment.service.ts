@@ -6,6 +6,7 @@ import { AppErrorCodes } from './errors';
 import type { OrderRecord, PaymentRecord, ProviderCloseState } from './order.model';
 import type { OrderStore } from './ports/order.port';
 import type { PaymentTransaction } from './ports/payment-provider.port';
+import { ProviderError } from './ports/payment-provider.errors';
 import { RefundService } from './refund.service';
 
 /** How often an apply is retried when a concurrent writer changed the order between read and compare-and-set. */
@@ -205,17 +206,26 @@ export class PaymentService {
   }
 
   /**
-   * Closes the provider-side order before a local close. 'paid' means the provider refused because the order is paid
-   * (the payment has been applied); 'pending' means WeChat's 5-minute guard has not passed yet.
+   * Closes the provider-side order before (or after) a local close. 'paid' means the provider refused because the order
+   * is paid, and that payment has now been applied; 'pending' means WeChat's 5-minute guard, counted from the prepay,
+   * has not passed yet. A refusal for an order WeChat still reports unpaid throws (retryable): close again later.
    */
   async closeAtProvider(order: OrderRecord): Promise<ProviderCloseState | 'paid'> {
     if (order.prepay === null) return 'not-needed';
-    if (this.d.clock.now() - order.createdAtMs < this.d.policy.closeGuardMs) return 'pending';
+    if (this.d.clock.now() < closeAllowedAtMs(order, this.d.policy.closeGuardMs)) return 'pending';
     const closed = await this.d.provider.closePayment(order.outTradeNo);
     if (closed.outcome === 'closed') return 'closed';
     const q = await this.d.provider.queryPayment(order.outTradeNo);
-    if (q.kind === 'found') await this.applyPayment(q.transaction, 'query');
-    return 'paid';
+    if (q.kind === 'found') {
+      const outcome = await this.applyPayment(q.transaction, 'query');
+      if (outcome.kind === 'applied' || outcome.kind === 'duplicate') return 'paid';
+    }
+    throw new ProviderError(
+      'CLOSE_REFUSED',
+      `WeChat refused to close ${order.outTradeNo} but reports no payment for it (${q.kind === 'found' ? q.transaction.state : 'not found'}): close again later`,
+      'retry',
+      { operation: 'closePayment' },
+    );
   }
 
   // Money that arrived for a closed order is not a sale; a tester's 1-fen order may be returned automatically.
@@ -238,6 +248,15 @@ export class PaymentService {
   private owned(openid: string, outTradeNo: string): Promise<OrderRecord> {
     return ownedOrder(this.d.orders, openid, outTradeNo);
   }
+}
+
+/**
+ * When WeChat lets us close the order: 5 minutes (closeGuardMs) after the WeChat order was created, i.e. after our
+ * prepay — not after our order, which may have waited long before the shopper tapped "pay". The stored prepay is the
+ * latest one; an earlier one for the same out_trade_no only makes this later, which is the safe side.
+ */
+export function closeAllowedAtMs(order: OrderRecord, closeGuardMs: number): number {
+  return (order.prepay?.createdAtMs ?? order.createdAtMs) + closeGuardMs;
 }
 
 /** The shopper's own order; anyone else's (or none) is ORDER.NOT_FOUND, so existence is never revealed. */

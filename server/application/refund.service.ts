@@ -13,6 +13,7 @@ import {
 import type { RefundView } from '../../typings/contracts/order';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
+import { REFUND_FOLLOW_UP_AFTER_MS, queuedAt } from './job-queue';
 import type { OrderRecord, RefundDoc } from './order.model';
 import type { Refund } from './ports/payment-provider.port';
 import { ProviderErrorCodes, isProviderError } from './ports/payment-provider.errors';
@@ -159,6 +160,7 @@ export class RefundService {
       submitted: false,
       failure: null,
       version: 1,
+      followUp: queuedAt(now + REFUND_FOLLOW_UP_AFTER_MS),
     };
     return { order, next, refund };
   }

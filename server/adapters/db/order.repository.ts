@@ -177,24 +177,20 @@ export class DbOrderStore implements OrderStore {
     return this.list({ status }, 'updatedAtMs', limit);
   }
 
-  async listExpired(nowMs: number, limit: number): Promise<OrderRecord[]> {
+  async listCloseDue(nowMs: number, limit: number): Promise<OrderRecord[]> {
     return this.list(
-      { status: 'AWAITING_PAYMENT', expiresAtMs: this.db.command.lte(nowMs) },
-      'expiresAtMs',
+      { 'closeJob.nextAttemptAtMs': this.db.command.lte(nowMs) },
+      'closeJob.nextAttemptAtMs',
       limit,
     );
   }
 
-  async listAwaitingWithPrepay(createdBeforeMs: number, limit: number): Promise<OrderRecord[]> {
+  async listSyncDue(nowMs: number, limit: number): Promise<OrderRecord[]> {
     return this.list(
-      { status: 'AWAITING_PAYMENT', 'prepay.createdAtMs': this.db.command.lt(createdBeforeMs) },
-      'createdAtMs',
+      { status: 'AWAITING_PAYMENT', 'syncJob.nextAttemptAtMs': this.db.command.lte(nowMs) },
+      'syncJob.nextAttemptAtMs',
       limit,
     );
-  }
-
-  async listProviderClosePending(limit: number): Promise<OrderRecord[]> {
-    return this.list({ providerClose: 'pending' }, 'closedAtMs', limit);
   }
 
   async listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]> {

@@ -47,11 +47,10 @@ export class DbRefundStore implements RefundStore {
     return data.map((d) => fromDoc<RefundDoc>(d, ID));
   }
 
-  async listUnsettled(createdBeforeMs: number, limit: number): Promise<RefundDoc[]> {
-    const _ = this.db.command;
+  async listFollowUpDue(nowMs: number, limit: number): Promise<RefundDoc[]> {
     const { data } = await this.refunds
-      .where({ status: 'PROCESSING', createdAtMs: _.lt(createdBeforeMs) })
-      .orderBy('createdAtMs', 'asc')
+      .where({ 'followUp.nextAttemptAtMs': this.db.command.lte(nowMs) })
+      .orderBy('followUp.nextAttemptAtMs', 'asc')
       .limit(limit)
       .get();
     return data.map((d) => fromDoc<RefundDoc>(d, ID));

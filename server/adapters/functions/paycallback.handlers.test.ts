@@ -10,6 +10,7 @@ import {
 import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
 import type { CoreDeps } from '../../application/core.deps';
+import { queuedAt } from '../../application/job-queue';
 import type { OrderRecord } from '../../application/order.model';
 import { PaymentService } from '../../application/payment.service';
 import type { PaymentTransaction } from '../../application/ports/payment-provider.port';
@@ -156,6 +157,8 @@ async function placeOrder(outTradeNo: string, payableFen: number): Promise<Order
     closedAtMs: null,
     providerClose: 'not-needed',
     stockReleased: false,
+    closeJob: queuedAt(clock + 30 * 60_000),
+    syncJob: queuedAt(clock + 2 * 60_000),
   };
   expect(await core.orders.createWithReservation(order, [])).toEqual({ kind: 'created' });
   return order;

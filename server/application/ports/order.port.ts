@@ -47,12 +47,10 @@ export interface OrderStore {
   ): Promise<boolean>;
   /** Orders in `status`, oldest update first. */
   listByStatus(status: OrderRecord['status'], limit: number): Promise<OrderRecord[]>;
-  /** AWAITING_PAYMENT orders whose expiresAtMs ≤ nowMs, oldest first. */
-  listExpired(nowMs: number, limit: number): Promise<OrderRecord[]>;
-  /** AWAITING_PAYMENT orders with a prepay created before `createdBeforeMs` (notification may be lost), oldest first. */
-  listAwaitingWithPrepay(createdBeforeMs: number, limit: number): Promise<OrderRecord[]>;
-  /** Orders closed locally whose provider-side close is still pending. */
-  listProviderClosePending(limit: number): Promise<OrderRecord[]>;
+  /** The close job's queue: orders with closeJob.nextAttemptAtMs ≤ nowMs, earliest due first, at most `limit`. */
+  listCloseDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
+  /** The sync queue: AWAITING_PAYMENT orders with syncJob.nextAttemptAtMs ≤ nowMs, earliest due first. */
+  listSyncDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** Orders whose payment succeeded in [fromMs, toMs) (for the daily bill). */
   listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]>;
 }
@@ -68,8 +66,8 @@ export interface RefundStore {
   update(current: RefundDoc, patch: Partial<RefundDoc>): Promise<RefundDoc | null>;
   /** Refunds that reached SUCCESS in [fromMs, toMs) (for the daily bill). */
   listSucceededBetween(fromMs: number, toMs: number): Promise<RefundDoc[]>;
-  /** Refunds still PROCESSING (or not yet submitted) created before `createdBeforeMs`. */
-  listUnsettled(createdBeforeMs: number, limit: number): Promise<RefundDoc[]>;
+  /** The follow-up queue: refunds with followUp.nextAttemptAtMs ≤ nowMs (any status), earliest due first. */
+  listFollowUpDue(nowMs: number, limit: number): Promise<RefundDoc[]>;
 }
 
 /** A verified notification as recorded for deduplication (`_id` = the provider's notification id). */

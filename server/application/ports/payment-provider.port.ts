@@ -103,7 +103,8 @@ export type PaymentQueryResult =
   { kind: 'found'; transaction: PaymentTransaction } | { kind: 'not-found'; outTradeNo: string };
 
 /**
- * Result of {@link PaymentOrders.closePayment}. 'closed': the provider accepted the close (or it was already closed);
+ * Result of {@link PaymentOrders.closePayment}. 'closed': the provider accepted the close (or it was already closed,
+ * or it has no such order: nothing can be paid);
  * 'already-paid': the provider refuses the close the way it refuses paid orders — query it and apply the payment
  * (a query that still says NOTPAY means: close again later). Closing too soon after creating (WeChat: within 5
  * minutes) throws ProviderError with retryability 'retry'.

@@ -212,6 +212,10 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
       return { outcome: 'closed' };
     } catch (e) {
       if (e instanceof ProviderError && ALREADY_CLOSED_CODES.has(e.code)) return { outcome: 'closed' };
+      // An order WeChat does not have cannot be paid either: that is all a close has to achieve (not a failure).
+      if (e instanceof ProviderError && e.httpStatus === 404 && NOT_FOUND_CODES.has(e.code)) {
+        return { outcome: 'closed' };
+      }
       if (e instanceof ProviderError && ALREADY_PAID_CODES.has(e.code)) return { outcome: 'already-paid' };
       if (e instanceof ProviderError && CLOSE_TOO_EARLY_CODES.has(e.code)) {
         throw new ProviderError(e.code, e.message, 'retry', {

@@ -1,0 +1,214 @@
+// The close queue and cancel end to end, on virtual time: every due order settles, failures back off instead of
+// starving the queue, a cancel asks WeChat before closing, and job runs go quiet once nothing is due (counted as
+// WeChat API calls in the simulator's event log).
+import {
+  adminGet,
+  callFn,
+  okFn,
+  placeOrder,
+  startTestStack,
+  waitFor,
+  type TestStack,
+} from '../support/stack';
+
+const SHOPPER = 'o-close-queue-01';
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+describe('the close queue and cancel', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+  afterEach(async () => {
+    await stack.sim.control.clearFaults();
+  });
+
+  async function fire(fn: 'closeExpired' | 'reconcile'): Promise<Record<string, number>> {
+    const outcome = await stack.cloud.fireTimer(fn, fn === 'closeExpired' ? 'everyMinute' : 'every5Minutes');
+    if (!outcome.ok) throw new Error(`${fn} failed: ${JSON.stringify(outcome)}`);
+    return outcome.result as Record<string, number>;
+  }
+
+  async function lastSeq(): Promise<number> {
+    const events = await stack.sim.control.events({ limit: 1 });
+    return events.reduce((max, e) => Math.max(max, e.seq), 0);
+  }
+
+  /** WeChat Pay API calls the simulator received after event `afterSeq`. */
+  async function apiCallsAfter(afterSeq: number) {
+    return stack.sim.control.events({ kind: 'api', afterSeq, limit: 5000 });
+  }
+
+  /** Runs both jobs until a run of each makes no WeChat call; then checks three more rounds stay silent. */
+  async function expectJobsGoQuiet(): Promise<void> {
+    for (let round = 0; ; round++) {
+      const before = await lastSeq();
+      await fire('closeExpired');
+      await fire('reconcile');
+      if ((await apiCallsAfter(before)).length === 0) break;
+      if (round > 10) throw new Error('the jobs kept calling WeChat with nothing due');
+    }
+    const before = await lastSeq();
+    for (let i = 0; i < 3; i++) {
+      await fire('closeExpired');
+      await fire('reconcile');
+    }
+    expect(await apiCallsAfter(before)).toEqual([]);
+  }
+
+  async function startedOrder(sku = 'sku-longjing-50g') {
+    const order = await placeOrder(stack, SHOPPER, sku, 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    return order as { outTradeNo: string };
+  }
+
+  it('settles the pending WeChat close of an order cancelled inside the guard and then paid; runs go quiet', async () => {
+    const order = await startedOrder();
+    const cancelled = await okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    expect(cancelled.status).toBe('CLOSED_BY_USER');
+    const stored = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    expect(stored.providerClose).toBe('pending');
+    expect(stored.closeJob.nextAttemptAtMs).toBe(stored.prepay.createdAtMs + 5 * MINUTE);
+    // The shopper's payment still lands (WeChat was not allowed to close yet): the money goes back.
+    await stack.sim.control.pay(order.outTradeNo);
+    await waitFor('the late payment to be applied', async () => {
+      const o = await adminGet(stack, 'orders', order.outTradeNo);
+      return o && o.status !== 'CLOSED_BY_USER' ? o : null;
+    });
+    await stack.advance(6 * MINUTE);
+    const before = await lastSeq();
+    expect(await fire('closeExpired')).toMatchObject({ settled: 1, errors: 0 });
+    // Paid: the close is moot, and settling it asks WeChat nothing.
+    expect((await apiCallsAfter(before)).filter((e) => e.outTradeNo === order.outTradeNo)).toEqual([]);
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      providerClose: 'not-needed',
+      closeJob: { nextAttemptAtMs: null, gaveUpAtMs: null },
+    });
+    await expectJobsGoQuiet();
+  });
+
+  it('closes an expired order whose WeChat close answers 404 ORDER_NOT_EXIST (nothing to close is not a failure)', async () => {
+    const order = await startedOrder();
+    await stack.advance(31 * MINUTE);
+    await stack.sim.control.addFault({
+      kind: 'api.error',
+      outTradeNo: order.outTradeNo,
+      path: '/close',
+      status: 404,
+      code: 'ORDER_NOT_EXIST',
+    });
+    expect(await fire('closeExpired')).toMatchObject({ closed: 1, errors: 0 });
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      status: 'CLOSED_BY_TIMEOUT',
+      providerClose: 'closed',
+      stockReleased: true,
+      closeJob: { nextAttemptAtMs: null },
+    });
+    await expectJobsGoQuiet();
+  });
+
+  it('backs off a failing WeChat close (the order still closes here), gives up visibly, and never blocks others', async () => {
+    const failing = await startedOrder();
+    const healthy = await startedOrder();
+    await stack.advance(31 * MINUTE);
+    await stack.sim.control.addFault({
+      kind: 'api.error',
+      outTradeNo: failing.outTradeNo,
+      path: '/close',
+      status: 500,
+      code: 'SYSTEM_ERROR',
+    });
+    expect(await fire('closeExpired')).toMatchObject({ closed: 2, errors: 1 });
+    const first = (await adminGet(stack, 'orders', failing.outTradeNo))!;
+    expect(first).toMatchObject({
+      status: 'CLOSED_BY_TIMEOUT',
+      providerClose: 'pending',
+      stockReleased: true,
+      closeJob: { attempts: 1, lastError: expect.stringContaining('SYSTEM_ERROR') },
+    });
+    expect(first.closeJob.nextAttemptAtMs).toBeGreaterThan(stack.now());
+    expect((await adminGet(stack, 'orders', healthy.outTradeNo))!.providerClose).toBe('closed');
+    // Not due yet: the next minute's run leaves it alone.
+    const before = await lastSeq();
+    expect(await fire('closeExpired')).toMatchObject({ errors: 0 });
+    expect(await apiCallsAfter(before)).toEqual([]);
+    // Each retry waits longer; after the last one the order is out of the queue and marked for a person.
+    let runs = 0;
+    for (;;) {
+      const o = (await adminGet(stack, 'orders', failing.outTradeNo))!;
+      if (o.closeJob.nextAttemptAtMs === null) break;
+      await stack.advance(Math.max(0, o.closeJob.nextAttemptAtMs - stack.now()) + 1000);
+      const run = await fire('closeExpired');
+      expect(run.errors).toBe(1);
+      if (++runs > 20) throw new Error('the close job never gave up');
+    }
+    const gaveUp = (await adminGet(stack, 'orders', failing.outTradeNo))!;
+    expect(gaveUp.closeJob.gaveUpAtMs).toEqual(expect.any(Number));
+    expect(gaveUp.closeJob.attempts).toBe(12);
+    expect(gaveUp.providerClose).toBe('pending');
+    await expectJobsGoQuiet();
+  });
+
+  it('answers ORDER.ALREADY_PAID to a cancel inside the guard when WeChat already has the money, and applies it', async () => {
+    const order = await startedOrder();
+    await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
+    await stack.sim.control.pay(order.outTradeNo);
+    const answer = await callFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    expect(answer).toMatchObject({ ok: false, error: { code: 'ORDER.ALREADY_PAID' } });
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      status: 'PAID',
+      payment: { source: 'query' },
+      stockReleased: false,
+    });
+  });
+
+  it('counts the 5-minute close guard from the prepay: a cancel 6 min after placing, 2 min after pay.start, is deferred', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    await stack.advance(4 * MINUTE);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.advance(2 * MINUTE);
+    const cancelled = await okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    expect(cancelled.status).toBe('CLOSED_BY_USER');
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!.providerClose).toBe('pending');
+    // Not before the guard has passed at WeChat …
+    expect(await fire('closeExpired')).toMatchObject({ providerClosed: 0, errors: 0 });
+    expect((await stack.sim.control.order(order.outTradeNo)).tradeState).toBe('NOTPAY');
+    // … and right after it.
+    await stack.advance(3 * MINUTE + 1000);
+    expect(await fire('closeExpired')).toMatchObject({ providerClosed: 1, errors: 0 });
+    expect((await stack.sim.control.order(order.outTradeNo)).tradeState).toBe('CLOSED');
+    await expectJobsGoQuiet();
+  });
+
+  it('goes quiet after mixed traffic: paid, refunded, cancelled, expired and never-started orders', async () => {
+    const paid = await startedOrder('sku-coffee-250g');
+    await stack.sim.control.pay(paid.outTradeNo);
+    const lost = await startedOrder();
+    await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: lost.outTradeNo });
+    await stack.sim.control.pay(lost.outTradeNo);
+    const cancelled = await startedOrder();
+    await okFn(stack, 'order', { action: 'cancel', outTradeNo: cancelled.outTradeNo }, SHOPPER);
+    await startedOrder();
+    await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    await waitFor('the paid order', async () => (await adminGet(stack, 'orders', paid.outTradeNo))?.payment);
+    await okFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: paid.outTradeNo, amountFen: 100, requestKey: 'quiet-partial' },
+      'o-dev-admin',
+    );
+    await stack.advance(3 * MINUTE);
+    await fire('reconcile');
+    expect((await adminGet(stack, 'orders', lost.outTradeNo))!.status).toBe('PAID');
+    await stack.advance(2 * HOUR);
+    await expectJobsGoQuiet();
+    for (const o of [paid, lost, cancelled]) {
+      const stored = (await adminGet(stack, 'orders', o.outTradeNo))!;
+      expect(stored.closeJob.gaveUpAtMs).toBeNull();
+    }
+  });
+});
