@@ -7,6 +7,7 @@ import type { Doc } from '../devcloud/db/values';
 import { openTestDb, tempDir, type TestDb } from '../devcloud/test-support/temp';
 import type { CloudDb } from '../server/adapters/db/cloud-db';
 import { DbOrderStore } from '../server/adapters/db/order.repository';
+import { queuedAt, settled } from '../server/application/job-queue';
 
 const ORDERS = 10_000;
 const SHOPPERS = 200;
@@ -32,7 +33,10 @@ function orderDoc(i: number): Doc {
     updatedAtMs: NOW,
     prepay: null,
     payment: awaiting ? null : { successTimeMs: NOW - (ORDERS - i) * 1000 + 5000 },
-    providerClose: 'none',
+    providerClose: awaiting ? 'not-needed' : 'closed',
+    closeJob: awaiting
+      ? queuedAt(NOW - (ORDERS - i) * 1000 + 30 * 60_000)
+      : settled(queuedAt(NOW - (ORDERS - i) * 1000 + 30 * 60_000)),
   };
 }
 
@@ -83,7 +87,7 @@ describe(`order queries at ${ORDERS} orders`, () => {
   });
 
   it("the close job's listings examine the awaiting orders, not the paid ones", async () => {
-    const expired = await measured(() => orders.listExpired(NOW, 50));
+    const expired = await measured(() => orders.listCloseDue(NOW, 50));
     expect(expired.value.length).toBeGreaterThan(0);
     expect(expired.value.every((o) => o.status === 'AWAITING_PAYMENT' && o.expiresAtMs <= NOW)).toBe(true);
     expect(expired.scans).toBe(0);

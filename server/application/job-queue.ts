@@ -5,6 +5,11 @@
 /** One document's place in one job's queue, stored on the document itself (e.g. `closeJob` on an order). */
 export interface JobState {
   /**
+   * 'queued': the job will look at it (at nextAttemptAtMs); 'settled': nothing left to do; 'gave-up': too many failures,
+   * a person must look. Queries pin this by equality, so a run reads queued documents only.
+   */
+  state: 'queued' | 'settled' | 'gave-up';
+  /**
    * When the job should look at the document next (epoch ms, business clock). null: out of the queue — settled, or
    * given up (then `gaveUpAtMs` is set). Runs take documents with nextAttemptAtMs ≤ now, in this order.
    */
@@ -29,12 +34,13 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 60_000, maxMs: 3_600_000
 
 /** A document entering (or re-entering) a queue, due at `atMs`. */
 export function queuedAt(atMs: number): JobState {
-  return { nextAttemptAtMs: atMs, attempts: 0, lastError: null, gaveUpAtMs: null };
+  return { state: 'queued', nextAttemptAtMs: atMs, attempts: 0, lastError: null, gaveUpAtMs: null };
 }
 
 /** Out of the queue for good: the job's settle rule holds. Keeps the history (attempts, last error). */
 export function settled(prev: JobState | null | undefined): JobState {
   return {
+    state: 'settled',
     nextAttemptAtMs: null,
     attempts: prev?.attempts ?? 0,
     lastError: prev?.lastError ?? null,
@@ -63,14 +69,20 @@ export function failedAttempt(
   const attempts = (prev?.attempts ?? 0) + 1;
   const lastError = describeError(error);
   if (attempts >= policy.maxAttempts) {
-    return { nextAttemptAtMs: null, attempts, lastError, gaveUpAtMs: nowMs };
+    return { state: 'gave-up', nextAttemptAtMs: null, attempts, lastError, gaveUpAtMs: nowMs };
   }
-  return { nextAttemptAtMs: nowMs + backoffMs(attempts, policy), attempts, lastError, gaveUpAtMs: null };
+  return {
+    state: 'queued',
+    nextAttemptAtMs: nowMs + backoffMs(attempts, policy),
+    attempts,
+    lastError,
+    gaveUpAtMs: null,
+  };
 }
 
 /** True when the job gave up on the document and a person must look. */
 export function needsAttention(job: JobState | null | undefined): boolean {
-  return typeof job?.gaveUpAtMs === 'number';
+  return job?.state === 'gave-up';
 }
 
 // Errors here are ProviderError/DomainError (code + message) or plain Errors; keep the code and a short message.

@@ -334,7 +334,7 @@ export class JobsService {
       syncJob:
         next >= synced.expiresAtMs
           ? settled(synced.syncJob)
-          : { nextAttemptAtMs: next, attempts, lastError: null, gaveUpAtMs: null },
+          : { state: 'queued', nextAttemptAtMs: next, attempts, lastError: null, gaveUpAtMs: null },
     });
   }
 

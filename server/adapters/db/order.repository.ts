@@ -179,7 +179,7 @@ export class DbOrderStore implements OrderStore {
 
   async listCloseDue(nowMs: number, limit: number): Promise<OrderRecord[]> {
     return this.list(
-      { 'closeJob.nextAttemptAtMs': this.db.command.lte(nowMs) },
+      { 'closeJob.state': 'queued', 'closeJob.nextAttemptAtMs': this.db.command.lte(nowMs) },
       'closeJob.nextAttemptAtMs',
       limit,
     );

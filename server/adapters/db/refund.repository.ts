@@ -49,7 +49,7 @@ export class DbRefundStore implements RefundStore {
 
   async listFollowUpDue(nowMs: number, limit: number): Promise<RefundDoc[]> {
     const { data } = await this.refunds
-      .where({ 'followUp.nextAttemptAtMs': this.db.command.lte(nowMs) })
+      .where({ 'followUp.state': 'queued', 'followUp.nextAttemptAtMs': this.db.command.lte(nowMs) })
       .orderBy('followUp.nextAttemptAtMs', 'asc')
       .limit(limit)
       .get();

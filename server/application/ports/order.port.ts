@@ -47,7 +47,7 @@ export interface OrderStore {
   ): Promise<boolean>;
   /** Orders in `status`, oldest update first. */
   listByStatus(status: OrderRecord['status'], limit: number): Promise<OrderRecord[]>;
-  /** The close job's queue: orders with closeJob.nextAttemptAtMs ≤ nowMs, earliest due first, at most `limit`. */
+  /** The close job's queue: queued orders with closeJob.nextAttemptAtMs ≤ nowMs, earliest due first, at most `limit`. */
   listCloseDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** The sync queue: AWAITING_PAYMENT orders with syncJob.nextAttemptAtMs ≤ nowMs, earliest due first. */
   listSyncDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
@@ -66,7 +66,7 @@ export interface RefundStore {
   update(current: RefundDoc, patch: Partial<RefundDoc>): Promise<RefundDoc | null>;
   /** Refunds that reached SUCCESS in [fromMs, toMs) (for the daily bill). */
   listSucceededBetween(fromMs: number, toMs: number): Promise<RefundDoc[]>;
-  /** The follow-up queue: refunds with followUp.nextAttemptAtMs ≤ nowMs (any status), earliest due first. */
+  /** The follow-up queue: queued refunds with followUp.nextAttemptAtMs ≤ nowMs (any status), earliest due first. */
   listFollowUpDue(nowMs: number, limit: number): Promise<RefundDoc[]>;
 }
 
