@@ -104,8 +104,9 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
             : {
                 cloudPay: options.cloudPay({
                   functionName,
+                  // As the platform calls the function named at unifiedOrder: SOURCE wx_paycallback, no OPENID.
                   invoke: (name: string, event: unknown): Promise<InvocationOutcome> =>
-                    runtime.invoke(name, event, { source: 'wx_unknown', appid }),
+                    runtime.invoke(name, event, { source: 'wx_paycallback', appid }),
                 }),
               }),
         }),

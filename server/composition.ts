@@ -35,7 +35,9 @@ import { orderActions, payActions, refundActions } from './adapters/functions/co
 import { createWechatPayV3Provider, parseWechatPayV3Config } from './adapters/payment/wechatpay-v3';
 import type { WechatPayV3Config } from './adapters/payment/wechatpay-v3';
 import { createHttpMain, createTimerMain } from './adapters/runtime/entrypoints';
-import { createCallableMain } from './adapters/runtime/handler';
+import { configProblem, createCallableMain } from './adapters/runtime/handler';
+import { refuseUnlessPayCallback } from './adapters/runtime/invocation-guard';
+import { DbThrottle } from './adapters/db/throttle.repository';
 import { jsonResponse } from './adapters/runtime/http-event';
 import { createLogger, parseLogLevel } from './adapters/runtime/logger';
 import type { CloudRuntime } from './adapters/runtime/wx-cloud';
@@ -183,7 +185,7 @@ export function createPayNotifyMain(cloud: CloudRuntime) {
       try {
         notifications = service();
       } catch (e) {
-        log.error('payNotify.config', { error: e });
+        log.error('payNotify.config', configProblem(e));
         return jsonResponse(500, { code: 'FAIL', message: 'not configured' });
       }
       const answer = await notifications.handle({ headers: req.headers, rawBody: req.rawBody });
@@ -192,35 +194,48 @@ export function createPayNotifyMain(cloud: CloudRuntime) {
   });
 }
 
-/** The `closeExpired` timer function. */
+/** The `closeExpired` timer function (refuses any invocation that is not its timer's). */
 export function createCloseExpiredMain(cloud: CloudRuntime) {
   const jobs = once(() => new JobsService(buildCore(cloud)));
-  return createTimerMain({ name: 'closeExpired', log, run: () => jobs().closeExpired() });
+  return createTimerMain({ name: 'closeExpired', log, cloud, run: () => jobs().closeExpired() });
 }
 
-/** The `reconcile` timer function. */
+/** The `reconcile` timer function (refuses any invocation that is not its timer's). */
 export function createReconcileMain(cloud: CloudRuntime) {
   const jobs = once(() => new JobsService(buildCore(cloud)));
-  return createTimerMain({ name: 'reconcile', log, run: () => jobs().reconcile() });
+  return createTimerMain({ name: 'reconcile', log, cloud, run: () => jobs().reconcile() });
 }
 
 /**
- * The `payCallback` function: cloudPay's payment callback. Any client can call it, so only the event's out_trade_no
- * is read and WeChat is asked; answers `{errcode, errmsg}` (errcode 1 = call again, e.g. on a configuration error).
+ * The `payCallback` function: cloudPay's payment callback. Runs only when the platform reports the invocation as the
+ * WeChat Pay callback (invocation-guard.ts); even then only the event's out_trade_no is read, WeChat is asked (at most
+ * once per order per 10 s) and its answer applied. Answers `{errcode, errmsg}` (errcode 1 = call again, e.g. on a
+ * configuration error).
  */
 export function createPayCallbackMain(cloud: CloudRuntime) {
   const core = once(() => buildCore(cloud));
   return async function main(event: unknown): Promise<CloudPayCallbackAnswer> {
+    const ctx = cloud.getWXContext();
+    const refusal = refuseUnlessPayCallback(ctx);
+    if (refusal !== undefined) {
+      // A shopper's call is expected noise (warn); anything else may be a genuine callback with a SOURCE we did not
+      // expect, which must reach a person (error) — cloudPay keeps calling back on errcode 1, nothing is lost.
+      const fields = { reason: refusal.reason, source: refusal.source, openid: ctx.OPENID };
+      if (refusal.userIdentity) log.warn('payCallback.refused', fields);
+      else log.error('payCallback.refused', fields);
+      return { errcode: 1, errmsg: 'refused: not an invocation by cloudPay' };
+    }
     let deps: CoreDeps;
     try {
       deps = core();
     } catch (e) {
-      log.error('payCallback.config', { error: e });
+      log.error('payCallback.config', configProblem(e));
       return { errcode: 1, errmsg: 'not configured' };
     }
     return handleCloudPayCallback(event, {
       payments: new PaymentService(deps),
       provider: deps.provider,
+      throttle: new DbThrottle(cloud.database(), () => deps.clock.now()),
       log,
     });
   };

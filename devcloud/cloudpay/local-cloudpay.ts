@@ -233,6 +233,7 @@ function sdkReject(
 export class LocalCloudPay {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly faults = new Map<LocalCloudPayMethod, LocalCloudPayFault[]>();
+  private readonly callCounts = new Map<LocalCloudPayMethod, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<void>>();
   private idleWaiters: Array<() => void> = [];
@@ -518,6 +519,21 @@ export class LocalCloudPay {
     });
   }
 
+  /** How many times functions called each method since start (what "calls to WeChat" means on this channel). */
+  calls(): Readonly<Record<LocalCloudPayMethod, number>> {
+    const methods: LocalCloudPayMethod[] = [
+      'unifiedOrder',
+      'queryOrder',
+      'closeOrder',
+      'refund',
+      'queryRefund',
+    ];
+    return Object.fromEntries(methods.map((m) => [m, this.callCounts.get(m) ?? 0])) as Record<
+      LocalCloudPayMethod,
+      number
+    >;
+  }
+
   /** Makes the next call of `method` meet `fault` (faults queue up per method and are used once each). */
   injectFault(method: LocalCloudPayMethod, fault: LocalCloudPayFault): void {
     this.faults.set(method, [...(this.faults.get(method) ?? []), fault]);
@@ -684,6 +700,7 @@ export class LocalCloudPay {
       const { payment: _payment, ...flat } = answer;
       return { ...answer, sign: md5Sign(flat, this.o.mchKey), errCode: answer.errCode ?? 0, errMsg };
     };
+    this.callCounts.set(method, (this.callCounts.get(method) ?? 0) + 1);
     return this.exclusive(async () => {
       if (this.closed) throw sdkReject(method, -1, 'the local cloudPay is closed');
       if (!isRecord(params)) throw sdkReject(method, -1, 'invalid parameters: an object is required');

@@ -2,8 +2,12 @@
 // own caller in getWXContext() and count their own database round trips.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** How a function was reached (getWXContext().SOURCE). */
-export type InvocationSource = 'wx_client' | 'wx_http' | 'wx_trigger' | 'wx_unknown';
+/**
+ * How a function was reached (getWXContext().SOURCE), as the platform reports it: wx_client (mini program
+ * callFunction, with the caller's OPENID), wx_http (HTTP access), wx_trigger (timer trigger, no user identity),
+ * wx_paycallback (WeChat Pay's cloudPay callback, no user identity), wx_unknown (anything else).
+ */
+export type InvocationSource = 'wx_client' | 'wx_http' | 'wx_trigger' | 'wx_paycallback' | 'wx_unknown';
 
 /** One function invocation. `dbOps` counts database round trips made during it. */
 export interface InvocationContext {

@@ -141,7 +141,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     const started = cloud;
     localPay = createLocalCloudPay({
       store: payStore,
-      invokeFunction: invokeFunctionFromOutcomes((name, event) => started.invoke(name, event)),
+      // The platform invokes the callback function as itself: SOURCE wx_paycallback, no user identity.
+      invokeFunction: invokeFunctionFromOutcomes((name, event) =>
+        started.invoke(name, event, { source: 'wx_paycallback' }),
+      ),
       now: businessNow,
       identity: { appid, mchId: LOCAL_CLOUDPAY_MCH_ID, subMchId: LOCAL_CLOUDPAY_SUB_MCH_ID },
       mchKey,

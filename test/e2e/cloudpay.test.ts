@@ -39,28 +39,51 @@ describe('cloudPay provider and its callback', () => {
     });
   });
 
-  it('a forged client call of payCallback for an unpaid order changes nothing', async () => {
+  it("a shopper's call of payCallback is refused before WeChat is asked: nothing changes", async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
     await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
     const before = await adminGet(stack, 'orders', order.outTradeNo);
-    const forged = await callFn(
-      stack,
-      'payCallback',
-      {
-        returnCode: 'SUCCESS',
-        resultCode: 'SUCCESS',
-        outTradeNo: order.outTradeNo,
-        transactionId: '4200000000202611230000000001',
-        totalFee: 9900,
-        subMchId: '1900000109',
-      },
-      SHOPPER,
-    );
-    // The callback asks WeChat, which says NOTPAY: nothing to retry, nothing applied.
-    expect(forged).toMatchObject({ errcode: 0 });
+    const queriesBefore = stack.cloudPay.calls().queryOrder;
+    const forgedEvent = {
+      returnCode: 'SUCCESS',
+      resultCode: 'SUCCESS',
+      outTradeNo: order.outTradeNo,
+      transactionId: '4200000000202611230000000001',
+      totalFee: 9900,
+      subMchId: '1900000109',
+    };
+    // The mini program's callFunction (SOURCE wx_client, the shopper's OPENID) and HTTP access (wx_http).
+    for (let i = 0; i < 5; i++) {
+      expect(await callFn(stack, 'payCallback', forgedEvent, SHOPPER)).toMatchObject({ errcode: 1 });
+    }
+    await fetch(`${stack.gatewayUrl}/http/payCallback`, {
+      method: 'POST',
+      body: JSON.stringify(forgedEvent),
+    });
+    expect(stack.cloudPay.calls().queryOrder).toBe(queriesBefore);
     const after = await adminGet(stack, 'orders', order.outTradeNo);
     expect(after).toEqual(before);
     expect(after!.status).toBe('AWAITING_PAYMENT');
+  });
+
+  it('invoked as the platform invokes it, payCallback asks WeChat at most once per order per 10 s', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    const queriesBefore = stack.cloudPay.calls().queryOrder;
+    const event = { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo: order.outTradeNo };
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      const o = await stack.cloud.invoke('payCallback', event, { source: 'wx_paycallback' });
+      answers.push(o.ok ? o.result : o.failure);
+    }
+    // The first asks WeChat (NOTPAY: nothing to apply, acknowledged); the rest are told to call again later.
+    expect(answers[0]).toMatchObject({ errcode: 0 });
+    expect(answers.slice(1)).toEqual(Array(4).fill(expect.objectContaining({ errcode: 1 })));
+    expect(stack.cloudPay.calls().queryOrder).toBe(queriesBefore + 1);
+    await stack.advance(11_000);
+    await stack.cloud.invoke('payCallback', event, { source: 'wx_paycallback' });
+    expect(stack.cloudPay.calls().queryOrder).toBe(queriesBefore + 2);
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!.status).toBe('AWAITING_PAYMENT');
   });
 
   it('cancel closes the cloudPay order; the shopper can no longer pay it there', async () => {

@@ -8,6 +8,7 @@ export const Collections = {
   paymentEvents: 'payment_events',
   reconcileReports: 'reconcile_reports',
   metrics: 'metrics',
+  throttles: 'throttles',
 } as const;
 
 /** The server-side page size limit of the cloud database. */

@@ -21,13 +21,18 @@ import type { CloudDb } from '../db/cloud-db';
 import { DbOrderStore } from '../db/order.repository';
 import { DbMetrics, DbPaymentEventStore, DbReconcileReportStore } from '../db/payment-event.repository';
 import { DbRefundStore } from '../db/refund.repository';
+import { DbThrottle } from '../db/throttle.repository';
 import {
   cloudPayApiFrom,
   CloudPayProvider,
   merchantIdentity,
   type CloudPayConfig,
 } from '../payment/cloudpay';
-import { handleCloudPayCallback, type CloudPayCallbackDeps } from './paycallback.handlers';
+import {
+  handleCloudPayCallback,
+  PAY_CALLBACK_QUERY_INTERVAL_MS,
+  type CloudPayCallbackDeps,
+} from './paycallback.handlers';
 
 const IDENTITY = { appid: 'wx1234567890abcdef', mchId: '1800008281', subMchId: '1900000109' };
 const CONFIG: CloudPayConfig = {
@@ -121,6 +126,7 @@ beforeEach(async () => {
         return provider.queryPayment(no);
       },
     },
+    throttle: new DbThrottle(db, () => clock),
     log,
   };
 });
@@ -199,6 +205,7 @@ describe('a genuine payment', () => {
       totalFee: 1234,
     };
     const before = await allOrders();
+    clock += 15_000; // cloudPay's next delivery comes seconds later
     expect(await handleCloudPayCallback(genuine, deps)).toEqual({ errcode: 0, errmsg: 'OK' });
     expect(await allOrders()).toEqual(before);
     expect(events('paycallback.applied').map((l) => l.fields?.outcome)).toEqual(['applied', 'duplicate']);
@@ -212,6 +219,9 @@ describe('a genuine payment', () => {
       nonce: () => `n${++seq}`,
     });
     core.provider = provider;
+    // cloudPay's retries are seconds apart on its clock; here they follow at once, so the throttle sees them so.
+    let callbackClock = clock;
+    deps.throttle = new DbThrottle(t.db as unknown as CloudDb, () => (callbackClock += 15_000));
     await placeOrder('O20260301A0002', 500);
     await payments.start(OPENID, 'O20260301A0002');
     local.injectFault('queryOrder', { kind: 'throw', errMsg: 'network down' });
@@ -231,6 +241,7 @@ describe('a genuine payment', () => {
     await placeOrder('O20260301A0003', 500);
     await payments.start(OPENID, 'O20260301A0003');
     await local.pay('O20260301A0003');
+    clock += 15_000; // a later delivery: past the per-order query interval
     const failing: CloudPayCallbackDeps = {
       ...deps,
       payments: { applyPayment: () => Promise.reject(new Error('database unavailable')) },
@@ -277,6 +288,7 @@ describe('a forged call changes nothing', () => {
     });
     const before = await allOrders();
     const paid = await local.pay('O20260301B0002');
+    clock += 15_000; // a later delivery: past the per-order query interval
     // The genuine callback is acknowledged (a retry would bring the same answer) but applies nothing.
     expect(paid.callback).toMatchObject({ attempts: 1, acknowledged: true });
     const claimsFullAmount = {
@@ -361,9 +373,36 @@ describe('the deps contract', () => {
       },
     };
     await local.pay('O20260301D0001');
+    clock += 15_000; // a later delivery: past the per-order query interval
     const q = await provider.queryPayment('O20260301D0001');
     await handleCloudPayCallback({ outTradeNo: 'O20260301D0001', totalFee: 1 }, recording);
     expect(seen).toEqual([[q.kind === 'found' ? q.transaction : undefined, 'cloudpay-callback']]);
     expect(seen[0]?.[0].amountTotalFen).toBe(700);
+  });
+});
+
+describe('a loop of callbacks for one order', () => {
+  it('asks WeChat at most once per order per interval; the rest are answered "call again" without a query', async () => {
+    await placeOrder('O20260301E0001', 700);
+    await placeOrder('O20260301E0002', 700);
+    await payments.start(OPENID, 'O20260301E0001');
+    await payments.start(OPENID, 'O20260301E0002');
+    const event = { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo: 'O20260301E0001' };
+    const answers = [];
+    for (let i = 0; i < 20; i++) answers.push(await handleCloudPayCallback(event, deps));
+    expect(queries).toBe(1);
+    expect(answers[0]).toEqual({ errcode: 0, errmsg: 'OK' });
+    expect(answers.slice(1).every((a) => a.errcode === 1)).toBe(true);
+    expect(events('paycallback.throttled')).toHaveLength(19);
+    // Concurrent calls from several instances: still one query between them.
+    clock += PAY_CALLBACK_QUERY_INTERVAL_MS;
+    await Promise.all(Array.from({ length: 8 }, () => handleCloudPayCallback(event, deps)));
+    expect(queries).toBe(2);
+    // Another order has its own allowance, and the interval reopens the first.
+    await handleCloudPayCallback({ ...event, outTradeNo: 'O20260301E0002' }, deps);
+    expect(queries).toBe(3);
+    clock += PAY_CALLBACK_QUERY_INTERVAL_MS;
+    expect(await handleCloudPayCallback(event, deps)).toEqual({ errcode: 0, errmsg: 'OK' });
+    expect(queries).toBe(4);
   });
 });

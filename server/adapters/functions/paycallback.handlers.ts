@@ -11,14 +11,23 @@ import type {
 import type { Log } from '../../application/ports/runtime.port';
 import { isProviderError } from '../../application/ports/payment-provider.errors';
 
-/** What the callback needs: the payment core's apply step, the provider to ask, a log. */
+/** What the callback needs: the payment core's apply step, the provider to ask, a per-order throttle, a log. */
 export interface CloudPayCallbackDeps {
   payments: {
     applyPayment(tx: PaymentTransaction, source: 'cloudpay-callback'): Promise<ApplyPaymentOutcome>;
   };
   provider: Pick<PaymentProvider, 'queryPayment'>;
+  /** At most one pass per key per interval, across instances (DbThrottle). */
+  throttle: { tryPass(key: string, intervalMs: number): Promise<boolean> };
   log: Log;
 }
+
+/**
+ * At most one WeChat query per order per this interval from the callback. cloudPay's own retries are far apart
+ * (seconds to hours), so a genuine callback is never held back for long; a loop of calls for one order — a fault, or
+ * anyone who got past the source check — cannot make the shop query WeChat in a loop.
+ */
+export const PAY_CALLBACK_QUERY_INTERVAL_MS = 10_000;
 
 /** The answer cloudPay expects: errcode 0 stops its retries, anything else makes it call again later. */
 export type CloudPayCallbackAnswer = { errcode: 0; errmsg: 'OK' } | { errcode: 1; errmsg: string };
@@ -53,6 +62,18 @@ export async function handleCloudPayCallback(
     // WeChat's own events always carry a valid out_trade_no (we created it); the same event again cannot do better.
     deps.log.warn('paycallback.malformed', { hasEvent: typeof event === 'object' && event !== null });
     return DONE;
+  }
+  let mayQuery: boolean;
+  try {
+    mayQuery = await deps.throttle.tryPass(`paycallback:${outTradeNo}`, PAY_CALLBACK_QUERY_INTERVAL_MS);
+  } catch (e) {
+    deps.log.error('paycallback.throttle_failed', { outTradeNo, error: e });
+    return retry('could not record the callback; call again');
+  }
+  if (!mayQuery) {
+    // A genuine callback comes back on cloudPay's schedule and passes then; nothing is asked of WeChat now.
+    deps.log.warn('paycallback.throttled', { outTradeNo });
+    return retry('too many callbacks for this order; call again later');
   }
   let answer: PaymentQueryResult;
   try {

@@ -4,6 +4,9 @@ import type { RawHttpRequest } from './http-event';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger';
 import { withLogContext } from './logger';
+import type { ApiResult } from '../../../typings/contracts/envelope';
+import { RuntimeErrorCodes, type WxContextSource } from './handler';
+import { refuseUnlessTimer } from './invocation-guard';
 
 /** An HTTP-access function `main`: normalises the event, never throws (an exception answers 500). */
 export function createHttpMain(opts: {
@@ -22,9 +25,40 @@ export function createHttpMain(opts: {
   };
 }
 
-/** A timer-triggered function `main`: runs the job and answers its summary; a failure is logged and rethrown. */
-export function createTimerMain<R>(opts: { name: string; log: Logger; run: () => Promise<R> }) {
-  return async function main(event: unknown): Promise<R> {
+/** The answer of a timer-only function to an invocation that is not its timer's (e.g. a shopper's callFunction). */
+export type TimerRefusal = ApiResult<never>;
+
+/**
+ * A timer-triggered function `main`: runs the job and answers its summary; a failure is logged and rethrown. Any
+ * other invocation — one carrying a user identity, or one the platform reports as not the timer trigger — is refused
+ * before anything is built or asked of WeChat (invocation-guard.ts), and logged.
+ */
+export function createTimerMain<R>(opts: {
+  name: string;
+  log: Logger;
+  cloud: WxContextSource;
+  run: () => Promise<R>;
+}) {
+  return async function main(event: unknown): Promise<R | TimerRefusal> {
+    const ctx = opts.cloud.getWXContext();
+    const refusal = refuseUnlessTimer(ctx);
+    if (refusal !== undefined) {
+      opts.log.warn('timer.refused', {
+        fn: opts.name,
+        reason: refusal.reason,
+        source: refusal.source,
+        openid: ctx.OPENID,
+      });
+      return {
+        ok: false,
+        error: {
+          code: RuntimeErrorCodes.TRIGGER_ONLY,
+          message: `${opts.name} runs only from its timer trigger`,
+          retryable: false,
+        },
+      };
+    }
+    // The trigger name is for the log only: the event is the caller's, whoever it is.
     const trigger = (event as { TriggerName?: unknown } | null)?.TriggerName;
     try {
       return await withLogContext({ fn: opts.name, requestId: randomUUID(), trigger }, () => opts.run());

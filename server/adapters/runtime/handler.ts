@@ -13,9 +13,18 @@ export interface Invocation {
   log: Logger;
 }
 
+/** What getWXContext() reports about the invocation (set by the platform, never by the caller's event). */
+export interface WxContext {
+  OPENID?: string | undefined;
+  APPID?: string | undefined;
+  UNIONID?: string | undefined;
+  /** How the invocation was reached: wx_client, wx_http, wx_trigger, wx_paycallback, scf, … */
+  SOURCE?: string | undefined;
+}
+
 /** The platform context a function reads identity from (wx-server-sdk's getWXContext shape). */
 export interface WxContextSource {
-  getWXContext(): { OPENID?: string; APPID?: string };
+  getWXContext(): WxContext;
 }
 
 /** One named action of a client-called function: validated input in, plain data out, errors thrown. */
@@ -45,6 +54,8 @@ export const RuntimeErrorCodes = {
   NO_IDENTITY: 'AUTH.NO_IDENTITY',
   INTERNAL: 'INTERNAL',
   CONFIG: 'CONFIG.INVALID',
+  /** A timer-only or callback-only function was invoked by someone else (e.g. a shopper's callFunction). */
+  TRIGGER_ONLY: 'AUTH.TRIGGER_ONLY',
 } as const;
 
 const DETAIL_DEPTH = 3;
