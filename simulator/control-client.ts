@@ -115,6 +115,10 @@ export class SimControl implements SimulatorControl {
     return this.call('POST', `/sim/refunds/${enc(outRefundNo)}/outcome`, {}, { ...opts, outcome });
   }
 
+  settleRefundByHand(outRefundNo: string, opts: OrderRef & { notify?: boolean } = {}): Promise<RefundRecord> {
+    return this.call('POST', `/sim/refunds/${enc(outRefundNo)}/settle-by-hand`, {}, opts);
+  }
+
   notifications(
     filter: { outTradeNo?: string; status?: NotificationStatus; eventType?: string; limit?: number } = {},
   ): Promise<NotificationRecord[]> {

@@ -91,7 +91,14 @@ export interface RefundRecord {
   plannedOutcome: RefundOutcome;
   successAt?: number;
   userReceivedAccount: string;
+  /** Every status the refund has had, with the virtual time it began (bills print the status at day end). */
+  statusHistory?: { status: RefundStatus; at: number }[];
+  /** Retries of an ABNORMAL refund through apply-abnormal-refund (the bank card details are kept masked only). */
+  abnormalRetries?: { at: number; type: AbnormalRefundType; bankType?: string; accountTail?: string }[];
 }
+
+/** Where a retried ABNORMAL refund goes: the payer's bank card, or the merchant's (who pays the shopper offline). */
+export type AbnormalRefundType = 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
 
 /** Delivery state of one notification. */
 export type NotificationStatus = 'pending' | 'held' | 'delivered' | 'failed';
@@ -308,6 +315,11 @@ export interface SimulatorControl {
     outcome: RefundOutcome,
     opts?: OrderRef & { now?: boolean },
   ): Promise<RefundRecord>;
+  /**
+   * The merchant settles an ABNORMAL refund by hand in the merchant platform: it becomes SUCCESS. WeChat sends no
+   * notification for that unless `notify` is true: the merchant's own follow-up query has to find it.
+   */
+  settleRefundByHand(outRefundNo: string, opts?: OrderRef & { notify?: boolean }): Promise<RefundRecord>;
   notifications(filter?: {
     outTradeNo?: string;
     status?: NotificationStatus;

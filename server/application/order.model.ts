@@ -93,6 +93,10 @@ export interface RefundDoc {
   submitted: boolean;
   /** Why the provider refused it, when it did (a CLOSED refund we never got through). */
   failure: string | null;
+  /** When WeChat accepted the refund (its create_time; epoch ms): the day whose trade bill lists it. */
+  acceptedAtMs?: number | null;
+  /** How many times staff retried it after ABNORMAL (apply-abnormal-refund). */
+  abnormalRetries?: number;
   version: number;
   /**
    * The reconcile job's follow-up queue (resubmit an unsubmitted refund, query an unsettled one): due a minute after

@@ -106,6 +106,11 @@ function buildRoutes(d: ApiDeps): Route[] {
     },
     { method: 'POST', pattern: /^\/v3\/refund\/domestic\/refunds$/, handler: (c) => e.createRefund(c) },
     {
+      method: 'POST',
+      pattern: /^\/v3\/refund\/domestic\/refunds\/([^/]+)\/apply-abnormal-refund$/,
+      handler: (c, p) => e.applyAbnormalRefund(c, p[0] ?? ''),
+    },
+    {
       method: 'GET',
       pattern: /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/,
       handler: (c, p) => e.queryRefund(c, p[0] ?? ''),

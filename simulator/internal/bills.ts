@@ -1,7 +1,7 @@
 // Trade and fund-flow bills in WeChat's CSV format (backtick-prefixed fields, yuan amounts, summary lines).
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { OrderRecord, RefundRecord } from '../types';
+import type { OrderRecord, RefundRecord, RefundStatus } from '../types';
 import { beijingDate, beijingMidnight, formatBeijingDateTime, type VirtualClock } from './clock';
 import { randomAlnum } from './crypto';
 import { paramError, WxError } from './errors';
@@ -58,6 +58,27 @@ function csv(
   return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8')]);
 }
 
+/** The words trade bills print for refund statuses. */
+const BILL_REFUND_STATUS: Readonly<Record<RefundStatus, string>> = {
+  SUCCESS: 'SUCCESS',
+  PROCESSING: 'PROCESSING',
+  CLOSED: 'REFUNDCLOSE',
+  ABNORMAL: 'CHANGE',
+};
+
+/** The refund's status just before `atMs` (from its history; records without one only know their current status). */
+export function statusAt(r: RefundRecord, atMs: number): RefundStatus {
+  const history = r.statusHistory;
+  if (history === undefined || history.length === 0) {
+    return r.status === 'SUCCESS' && r.successAt !== undefined && r.successAt >= atMs
+      ? 'PROCESSING'
+      : r.status;
+  }
+  let status: RefundStatus = 'PROCESSING';
+  for (const h of history) if (h.at < atMs) status = h.status;
+  return status;
+}
+
 /** Generates bills on demand from the recorded orders/refunds and serves them by token. */
 export class Bills {
   private readonly downloads = new Map<string, Download>();
@@ -86,17 +107,12 @@ export class Bills {
     const paid = orders
       .filter((o) => o.successAt !== undefined && o.successAt >= from && o.successAt < to)
       .sort((a, b) => (a.successAt ?? 0) - (b.successAt ?? 0));
+    // As WeChat's bill: a refund is listed on the day it was ACCEPTED, in whatever status it had when the day's bill
+    // was cut (a snapshot that later days never update), not on the day it succeeded.
     const refunds = this.source
       .allRefunds()
-      .filter(
-        (r) =>
-          mine(r) &&
-          r.status === 'SUCCESS' &&
-          r.successAt !== undefined &&
-          r.successAt >= from &&
-          r.successAt < to,
-      )
-      .sort((a, b) => (a.successAt ?? 0) - (b.successAt ?? 0));
+      .filter((r) => mine(r) && r.createdAt >= from && r.createdAt < to)
+      .sort((a, b) => a.createdAt - b.createdAt);
 
     const rows: string[] = [];
     let settled = 0;
@@ -153,7 +169,7 @@ export class Bills {
         count += 1;
         rows.push(
           row([
-            formatBeijingDateTime(r.successAt ?? 0),
+            formatBeijingDateTime(r.createdAt),
             o?.appid ?? '',
             r.mchid,
             r.subMchid ?? '0',
@@ -172,7 +188,7 @@ export class Bills {
             yuan(r.refundFen),
             '0.00',
             'ORIGINAL',
-            'SUCCESS',
+            BILL_REFUND_STATUS[statusAt(r, to)],
             o?.description ?? '',
             o?.attach ?? '',
             yuan(fee),

@@ -126,6 +126,11 @@ export class InProcessControl implements SimulatorControl {
     return Promise.resolve(this.d.engine.setRefundOutcome(outRefundNo, outcome, opts));
   }
 
+  settleRefundByHand(outRefundNo: string, opts: OrderRef & { notify?: boolean } = {}): Promise<RefundRecord> {
+    // A refusal is a rejected promise, as over HTTP, not a synchronous throw.
+    return Promise.resolve().then(() => this.d.engine.settleRefundByHand(outRefundNo, opts));
+  }
+
   notifications(
     filter: { outTradeNo?: string; status?: NotificationStatus; eventType?: string; limit?: number } = {},
   ): Promise<NotificationRecord[]> {
@@ -367,6 +372,14 @@ const CONTROL_ROUTES: ControlRoute[] = [
         ...ref(q, b),
         now: b.now === true,
       });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/sim\/refunds\/([^/]+)\/settle-by-hand$/,
+    run: (c, p, q, b) => {
+      if (b.notify !== undefined && typeof b.notify !== 'boolean') throw bad('notify must be a boolean');
+      return c.settleRefundByHand(p[0] ?? '', { ...ref(q, b), notify: b.notify === true });
     },
   },
   {

@@ -381,6 +381,7 @@ export class Engine implements TimedSource {
       completeAt: now + settings.refundDelayMs,
       plannedOutcome: settings.defaultRefundOutcome,
       userReceivedAccount: '支付用户零钱',
+      statusHistory: [{ status: 'PROCESSING', at: now }],
     };
     if (subMchid !== undefined) refund.subMchid = subMchid;
     if (reason !== undefined) refund.reason = reason;
@@ -408,6 +409,92 @@ export class Engine implements TimedSource {
     );
     if (!refund) throw wx.resourceNotExists('退款单不存在');
     return this.refundAnswer(refund);
+  }
+
+  /**
+   * POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund: retries an ABNORMAL refund to the payer's bank
+   * card (USER_BANK_CARD: bank_type, and bank_account + real_name RSA-OAEP encrypted with the platform key named by
+   * Wechatpay-Serial) or to the merchant's (MERCHANT_BANK_CARD). The refund is PROCESSING again and then settles
+   * (SUCCESS unless an outcome was chosen). Asking again while that retry is PROCESSING answers it again.
+   */
+  applyAbnormalRefund(call: ApiCall, refundId: string): ApiResult {
+    const r = new FieldReader(call.body);
+    let subMchid: string | undefined;
+    if (call.merchant.merchant === 'partner') {
+      subMchid = r.reqStr('sub_mchid', { label: '子商户号', minBytes: 1, maxBytes: 32 });
+      if (subMchid !== this.d.identity.partner.subMchid) throw wx.noAuth('特约商户号与服务商不存在受理关系');
+    }
+    const outRefundNo = r.reqStr('out_refund_no', {
+      label: '商户退款单号',
+      pattern: OUT_REFUND_NO,
+      patternHint: 'must be 1-64 characters of [0-9A-Za-z_-|*@]',
+    });
+    const type = r.reqStr('type', { label: '异常退款处理方式', minBytes: 1, maxBytes: 32 });
+    if (type !== 'USER_BANK_CARD' && type !== 'MERCHANT_BANK_CARD') {
+      throw paramError('/type', '异常退款处理方式只能是USER_BANK_CARD或MERCHANT_BANK_CARD');
+    }
+    const bankType = r.str('bank_type', { label: '开户银行', minBytes: 1, maxBytes: 128 });
+    const bankAccountCipher = r.str('bank_account', { label: '收款银行卡号', minBytes: 1, maxBytes: 1024 });
+    const realNameCipher = r.str('real_name', { label: '收款用户姓名', minBytes: 1, maxBytes: 1024 });
+    let accountTail: string | undefined;
+    if (type === 'USER_BANK_CARD') {
+      if (bankType === undefined || bankAccountCipher === undefined || realNameCipher === undefined) {
+        throw paramError('/bank_type', '退款至用户银行卡时，bank_type、bank_account、real_name必填');
+      }
+      const account = this.decryptSensitive(call, '/bank_account', bankAccountCipher);
+      this.decryptSensitive(call, '/real_name', realNameCipher);
+      if (!/^\d{8,32}$/.test(account)) throw paramError('/bank_account', '收款银行卡号格式错误');
+      accountTail = account.slice(-4);
+    }
+    const key = `${orderKey(call.merchant.merchant, call.merchant.mchid, subMchid, '')}${outRefundNo}`;
+    const refund = this.refundMap().get(key);
+    if (!refund || refund.refundId !== refundId) throw wx.resourceNotExists('退款单不存在');
+    const retried = refund.abnormalRetries ?? [];
+    if (refund.status === 'PROCESSING' && retried.length > 0) return this.refundAnswer(refund);
+    if (refund.status !== 'ABNORMAL') {
+      throw wx.invalidRequest(`退款单状态为${refund.status}，只有异常退款单可以发起异常退款处理`);
+    }
+    const now = this.d.clock.now();
+    refund.status = 'PROCESSING';
+    refund.completeAt = now + this.d.settings().refundDelayMs;
+    refund.plannedOutcome = 'SUCCESS';
+    refund.userReceivedAccount =
+      type === 'USER_BANK_CARD'
+        ? `${bankType ?? ''}银行卡${accountTail ?? ''}`
+        : '商户银行卡（由商户线下退给用户）';
+    refund.abnormalRetries = [
+      ...retried,
+      {
+        at: now,
+        type,
+        ...(bankType !== undefined ? { bankType } : {}),
+        ...(accountTail !== undefined ? { accountTail } : {}),
+      },
+    ];
+    refund.statusHistory = [...(refund.statusHistory ?? []), { status: 'PROCESSING', at: now }];
+    this.d.store.put(REFUNDS, refund.key, refund);
+    this.processing.add(refund.key);
+    this.d.events.add({
+      kind: 'refund',
+      at: now,
+      summary: `refund ${refund.outRefundNo} of ${refund.outTradeNo}: abnormal refund retried (${type}) → PROCESSING`,
+      mchid: refund.mchid,
+      outTradeNo: refund.outTradeNo,
+      outRefundNo: refund.outRefundNo,
+    });
+    this.d.kick();
+    return this.refundAnswer(refund);
+  }
+
+  private decryptSensitive(call: ApiCall, pointer: string, cipher: string): string {
+    const wanted = (call.requestedSerial ?? '').toUpperCase();
+    const signer = signersFor(this.d.identity, 'switching').find((s) => s.serial.toUpperCase() === wanted);
+    if (!signer) throw paramError(pointer, '敏感信息加密需要在Wechatpay-Serial中指明所用平台证书或公钥');
+    try {
+      return rsaOaepDecrypt(cipher, signer.privateKeyPem);
+    } catch {
+      throw paramError(pointer, '敏感信息解密失败，请使用RSA-OAEP(SHA-1)与对应的平台公钥加密');
+    }
   }
 
   // ---------------------------------------------------------------- WeChat API: certificates, echo
@@ -628,6 +715,34 @@ export class Engine implements TimedSource {
     return this.refundMap().get(refund.key) ?? refund;
   }
 
+  /** An ABNORMAL refund settled by hand in the merchant platform → SUCCESS (notification only when asked). */
+  settleRefundByHand(outRefundNo: string, opts: OrderRef & { notify?: boolean } = {}): RefundRecord {
+    const refund = this.findRefund(outRefundNo, opts);
+    if (refund.status !== 'ABNORMAL') {
+      throw new ControlError(
+        409,
+        'SIM.REFUND_NOT_ABNORMAL',
+        `refund ${outRefundNo} is ${refund.status}; only an ABNORMAL refund is settled by hand`,
+      );
+    }
+    const now = this.d.clock.now();
+    refund.status = 'SUCCESS';
+    refund.successAt = now;
+    refund.userReceivedAccount = '商户平台手工退款';
+    refund.statusHistory = [...(refund.statusHistory ?? []), { status: 'SUCCESS', at: now }];
+    this.d.store.put(REFUNDS, refund.key, refund);
+    this.d.events.add({
+      kind: 'refund',
+      at: now,
+      summary: `refund ${refund.outRefundNo} of ${refund.outTradeNo} settled by hand → SUCCESS`,
+      mchid: refund.mchid,
+      outTradeNo: refund.outTradeNo,
+      outRefundNo: refund.outRefundNo,
+    });
+    if (opts.notify === true) this.notifyRefund(refund);
+    return refund;
+  }
+
   // ---------------------------------------------------------------- bills support
 
   /** All orders (for bills). */
@@ -684,8 +799,8 @@ export class Engine implements TimedSource {
     const now = this.d.clock.now();
     refund.status = refund.plannedOutcome;
     if (refund.status === 'SUCCESS') refund.successAt = now;
+    refund.statusHistory = [...(refund.statusHistory ?? []), { status: refund.status, at: now }];
     this.d.store.put(REFUNDS, key, refund);
-    const order = this.orderMap().get(refund.orderKey);
     this.d.events.add({
       kind: 'refund',
       at: now,
@@ -694,6 +809,12 @@ export class Engine implements TimedSource {
       outTradeNo: refund.outTradeNo,
       outRefundNo: refund.outRefundNo,
     });
+    this.notifyRefund(refund);
+  }
+
+  private notifyRefund(refund: RefundRecord): void {
+    if (refund.status === 'PROCESSING') return;
+    const order = this.orderMap().get(refund.orderKey);
     if (refund.notifyUrl !== undefined) {
       const summary = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' }[refund.status];
       this.d.notifier.create({

@@ -137,4 +137,94 @@ describe('refunds end to end', () => {
       expect(await stack.sim.control.refunds({ outTradeNo: order.outTradeNo })).toHaveLength(1);
     }
   });
+
+  async function abnormalRefund(): Promise<{ outTradeNo: string; outRefundNo: string; paidFen: number }> {
+    const order = await paidOrder();
+    const refund = await okFn(
+      stack,
+      'refund',
+      {
+        action: 'create',
+        outTradeNo: order.outTradeNo,
+        amountFen: order.payableFen,
+        requestKey: `abnormal-${order.outTradeNo}`,
+      },
+      ADMIN,
+    );
+    await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'ABNORMAL', { now: true });
+    await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUND_FAILED');
+    expect((await adminGet(stack, 'refunds', refund.outRefundNo))!.status).toBe('ABNORMAL');
+    return { outTradeNo: order.outTradeNo, outRefundNo: refund.outRefundNo, paidFen: order.payableFen };
+  }
+
+  it('staff retry an ABNORMAL refund to the payer’s bank card: PROCESSING again, then REFUNDED when WeChat pays', async () => {
+    const { outTradeNo, outRefundNo, paidFen } = await abnormalRefund();
+    const card = {
+      action: 'retryAbnormal',
+      outRefundNo,
+      type: 'USER_BANK_CARD',
+      bankType: 'ICBC_DEBIT',
+      bankAccount: '6222020200112233445',
+      realName: '张三',
+    };
+    // Staff only; the input is checked before WeChat is asked anything.
+    expect(await callFn(stack, 'refund', card, SHOPPER)).toMatchObject({
+      ok: false,
+      error: { code: 'AUTH.FORBIDDEN' },
+    });
+    for (const bad of [
+      { ...card, type: 'CASH' },
+      { ...card, bankAccount: '12ab' },
+      { ...card, realName: ' ' },
+      {
+        action: 'retryAbnormal',
+        outRefundNo,
+        type: 'MERCHANT_BANK_CARD',
+        bankAccount: '6222020200112233445',
+      },
+    ]) {
+      expect(await callFn(stack, 'refund', bad, ADMIN)).toMatchObject({
+        ok: false,
+        error: { code: 'REQUEST.INVALID' },
+      });
+    }
+    expect((await stack.sim.control.refund(outRefundNo)).abnormalRetries).toBeUndefined();
+
+    const retried = await okFn(stack, 'refund', card, ADMIN);
+    expect(retried).toMatchObject({ outRefundNo, status: 'PROCESSING' });
+    expect((await adminGet(stack, 'orders', outTradeNo))!).toMatchObject({
+      status: 'REFUND_PROCESSING',
+      refundReservedFen: paidFen,
+    });
+    const atWechat = await stack.sim.control.refund(outRefundNo);
+    expect(atWechat.status).toBe('PROCESSING');
+    expect(atWechat.abnormalRetries).toEqual([
+      expect.objectContaining({ type: 'USER_BANK_CARD', bankType: 'ICBC_DEBIT', accountTail: '3445' }),
+    ]);
+    await stack.advance((await stack.sim.control.settings()).refundDelayMs);
+    const done = await waitForStatus(stack, SHOPPER, outTradeNo, 'REFUNDED');
+    expect(done.refundedFen).toBe(paidFen);
+    // Nothing left to retry.
+    expect(await callFn(stack, 'refund', card, ADMIN)).toMatchObject({
+      ok: false,
+      error: { code: 'REFUND.NOT_ALLOWED', details: { status: 'SUCCESS' } },
+    });
+  });
+
+  it('a retry of a refund already settled by hand at WeChat applies the SUCCESS and retries nothing', async () => {
+    const { outTradeNo, outRefundNo, paidFen } = await abnormalRefund();
+    await stack.sim.control.settleRefundByHand(outRefundNo);
+    const answer = await okFn(
+      stack,
+      'refund',
+      { action: 'retryAbnormal', outRefundNo, type: 'MERCHANT_BANK_CARD' },
+      ADMIN,
+    );
+    expect(answer).toMatchObject({ status: 'SUCCESS' });
+    expect((await stack.sim.control.refund(outRefundNo)).abnormalRetries).toBeUndefined();
+    expect((await adminGet(stack, 'orders', outTradeNo))!).toMatchObject({
+      status: 'REFUNDED',
+      refundedFen: paidFen,
+    });
+  });
 });

@@ -5,6 +5,7 @@ import { optionalInteger, requireInteger, requireString } from '../../applicatio
 import { toOrderView } from '../../application/order-view';
 import type { PaymentService } from '../../application/payment.service';
 import type { RefundService } from '../../application/refund.service';
+import type { AbnormalRetryRequest } from '../../application/refund.service';
 import { toRefundView } from '../../application/refund.service';
 import type { Clock } from '../../application/ports/runtime.port';
 import type { ActionHandler, Invocation } from '../runtime/handler';
@@ -102,4 +103,34 @@ export const refundActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
     admin(inv, d);
     return d.refunds.list(requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX));
   },
+  retryAbnormal: async (input, inv, d) => {
+    const by = admin(inv, d);
+    const refund = await d.refunds.retryAbnormal({ ...abnormalRetryInput(input), requestedBy: by });
+    return toRefundView(refund);
+  },
 };
+
+const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
+const BANK_TYPE = /^[0-9A-Za-z_]{1,128}$/;
+const BANK_ACCOUNT = /^\d{8,32}$/;
+
+/** retryAbnormal's input, checked before WeChat is asked anything; card fields only with USER_BANK_CARD. */
+function abnormalRetryInput(input: Record<string, unknown>): Omit<AbnormalRetryRequest, 'requestedBy'> {
+  const outRefundNo = requireString(input, 'outRefundNo', 64);
+  if (!OUT_REFUND_NO.test(outRefundNo)) throw invalidRequest('outRefundNo', '1–64 of [0-9A-Za-z_-|*@]');
+  const type = input.type;
+  if (type === 'MERCHANT_BANK_CARD') {
+    for (const field of ['bankType', 'bankAccount', 'realName']) {
+      if (input[field] !== undefined) throw invalidRequest(field, 'absent with type MERCHANT_BANK_CARD');
+    }
+    return { outRefundNo, type };
+  }
+  if (type !== 'USER_BANK_CARD') throw invalidRequest('type', 'USER_BANK_CARD or MERCHANT_BANK_CARD');
+  const bankType = requireString(input, 'bankType', 128);
+  if (!BANK_TYPE.test(bankType)) throw invalidRequest('bankType', "WeChat's bank code, e.g. ICBC_DEBIT");
+  const bankAccount = requireString(input, 'bankAccount', 32);
+  if (!BANK_ACCOUNT.test(bankAccount)) throw invalidRequest('bankAccount', '8–32 digits');
+  const realName = requireString(input, 'realName', 64);
+  if (realName.trim() === '') throw invalidRequest('realName', "the card holder's name");
+  return { outRefundNo, type, bankType, bankAccount, realName };
+}

@@ -124,6 +124,26 @@ export interface CreateRefundInput {
   reason?: string;
 }
 
+/**
+ * Where a retried ABNORMAL refund goes: USER_BANK_CARD, the payer's bank card (bank type, card number and holder's
+ * name needed); MERCHANT_BANK_CARD, the merchant's own card (the merchant then pays the shopper back offline).
+ */
+export type AbnormalRefundType = 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
+
+/** Input of {@link PaymentRefunds.applyAbnormalRefund}. */
+export interface ApplyAbnormalRefundInput {
+  /** The provider's refund id of the ABNORMAL refund. */
+  refundId: string;
+  outRefundNo: string;
+  type: AbnormalRefundType;
+  /** USER_BANK_CARD only: the bank's code as WeChat names it, e.g. ICBC_DEBIT. */
+  bankType?: string;
+  /** USER_BANK_CARD only: the card number (sent encrypted, never logged). */
+  bankAccount?: string;
+  /** USER_BANK_CARD only: the card holder's name (sent encrypted, never logged). */
+  realName?: string;
+}
+
 /** A refund as the provider knows it. Money in fen, times epoch ms. */
 export interface Refund {
   outTradeNo: string;
@@ -278,6 +298,11 @@ export interface PaymentRefunds {
   createRefund(input: CreateRefundInput): Promise<Refund>;
   /** The refund's current state, or not-found. */
   queryRefund(outRefundNo: string): Promise<RefundQueryResult>;
+  /**
+   * Retries an ABNORMAL refund (WeChat: apply-abnormal-refund): answers the refund, PROCESSING again when accepted.
+   * Providers without the operation throw ProviderError UNSUPPORTED.
+   */
+  applyAbnormalRefund(input: ApplyAbnormalRefundInput): Promise<Refund>;
 }
 
 /** Notifications (webhooks). */

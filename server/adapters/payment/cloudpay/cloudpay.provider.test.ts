@@ -357,7 +357,7 @@ describe('input validation and what cloudPay cannot do', () => {
     expect(sent).toEqual([]);
   });
 
-  it('has no Native/H5 payments, no bills, and no HTTP notifications', async () => {
+  it('has no Native/H5 payments, no bills, no abnormal-refund retry and no HTTP notifications', async () => {
     const base = {
       outTradeNo: 'T20260302031',
       description: 'd',
@@ -369,6 +369,7 @@ describe('input validation and what cloudPay cannot do', () => {
       () => provider.createH5Payment({ ...base, payerClientIp: '1.2.3.4' }),
       () => provider.downloadTradeBill(),
       () => provider.downloadFundFlowBill(),
+      () => provider.applyAbnormalRefund(),
     ]) {
       expect((await rejection(call())).code).toBe('UNSUPPORTED');
     }

@@ -408,6 +408,15 @@ export class CloudPayProvider implements PaymentProvider {
     );
   }
 
+  applyAbnormalRefund(): Promise<Refund> {
+    return Promise.reject(
+      unsupported(
+        'applyAbnormalRefund',
+        'the private channel has no abnormal-refund call: settle the refund by hand in the merchant platform',
+      ),
+    );
+  }
+
   downloadTradeBill(): Promise<TradeBill> {
     return Promise.reject(
       unsupported('downloadTradeBill', 'bills are not fetched through cloudPay by this adapter'),

@@ -149,6 +149,11 @@ export class DemoPaymentProvider implements PaymentProvider {
     return refund;
   }
 
+  applyAbnormalRefund(): Promise<Refund> {
+    // Demo refunds never become ABNORMAL: there is nothing to retry.
+    return Promise.reject(unsupported('applyAbnormalRefund'));
+  }
+
   async queryRefund(outRefundNo: string): Promise<RefundQueryResult> {
     const { data } = await this.db.collection(REFUNDS).where({ _id: outRefundNo }).limit(1).get();
     const d = data[0];

@@ -3,7 +3,7 @@
 import type { FundFlowAccountType, TradeBillType } from '../../../application/ports/payment-provider.port';
 import type { Ih5 } from 'wechatpay-node-v3/dist/lib/interface';
 import type { DirectIdentity, WechatPayV3Config } from './config';
-import type { H5SceneInfo, OrderFields, RefundFields } from './wechatpay-v3.provider';
+import type { AbnormalRefundFields, H5SceneInfo, OrderFields, RefundFields } from './wechatpay-v3.provider';
 import { WechatPayV3Provider } from './wechatpay-v3.provider';
 import type { WechatPayDeps } from './signer';
 import { WechatPayClient } from './signer';
@@ -73,6 +73,20 @@ export class WechatPayDirectProvider extends WechatPayV3Provider {
 
   protected async sendRefundQuery(outRefundNo: string): Promise<VerifiedResponse> {
     return verified((await this.pay.find_refunds(outRefundNo)).data);
+  }
+
+  protected sendApplyAbnormalRefund(
+    refundId: string,
+    fields: AbnormalRefundFields,
+  ): Promise<VerifiedResponse> {
+    // wechatpay-node-v3 has no method for it: straight through the same signed transport.
+    return this.transport.request({
+      method: 'POST',
+      pathWithQuery: `/v3/refund/domestic/refunds/${encodeURIComponent(refundId)}/apply-abnormal-refund`,
+      body: JSON.stringify(fields),
+      kind: 'write',
+      operation: 'applyAbnormalRefund',
+    });
   }
 
   protected async sendTradeBillApply(billDate: string, type: TradeBillType): Promise<VerifiedResponse> {

@@ -1,5 +1,5 @@
 // Partner (service provider) mode: the endpoints wechatpay-node-v3 lacks, through the same signed transport.
-import { verify } from 'node:crypto';
+import { constants, privateDecrypt, verify } from 'node:crypto';
 import { ProviderError } from '../../../application/ports/payment-provider.errors';
 import type { Fen } from '../../../domain/money';
 import { parseWechatPayV3Config } from './config';
@@ -229,6 +229,56 @@ describe('partner query, close, refund, bills', () => {
     expect(fake.requests[1]?.path).toBe(
       `/v3/refund/domestic/refunds/RF_20261123_0002?sub_mchid=${TEST_IDS.subMchid}`,
     );
+  });
+
+  it('retries an ABNORMAL refund for the sub-merchant with the card fields encrypted to the platform key', async () => {
+    answer = () => ({
+      status: 200,
+      body: json({
+        refund_id: '50000000382019052709732678860',
+        out_refund_no: 'RF_20261123_0002',
+        out_trade_no: 'ORDER_20261123_0002',
+        status: 'PROCESSING',
+        amount: { total: 2500, refund: 2500, currency: 'CNY' },
+      }),
+    });
+    const p = provider(true);
+    await expect(
+      p.applyAbnormalRefund({
+        refundId: '50000000382019052709732678860',
+        outRefundNo: 'RF_20261123_0002',
+        type: 'USER_BANK_CARD',
+        bankType: 'ICBC_DEBIT',
+        bankAccount: '6222020200112233445',
+        realName: '张三',
+      }),
+    ).resolves.toMatchObject({ status: 'PROCESSING', outRefundNo: 'RF_20261123_0002' });
+    const req = fake.requests[0]!;
+    expect(req.path).toBe('/v3/refund/domestic/refunds/50000000382019052709732678860/apply-abnormal-refund');
+    const body = bodyOf(0) as Record<string, string>;
+    expect(body).toMatchObject({
+      sub_mchid: TEST_IDS.subMchid,
+      type: 'USER_BANK_CARD',
+      bank_type: 'ICBC_DEBIT',
+    });
+    expect(req.rawBody.toString('utf8')).not.toContain('6222020200112233445');
+    const decrypt = (b64: string) =>
+      privateDecrypt(
+        { key: id.platformCert.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+        Buffer.from(b64, 'base64'),
+      ).toString('utf8');
+    expect(decrypt(body.bank_account!)).toBe('6222020200112233445');
+    expect(decrypt(body.real_name!)).toBe('张三');
+    // Card fields with MERCHANT_BANK_CARD, or a card number that is not one, are refused before sending.
+    for (const bad of [
+      { type: 'MERCHANT_BANK_CARD' as const, bankAccount: '6222020200112233445' },
+      { type: 'USER_BANK_CARD' as const, bankType: 'ICBC_DEBIT', bankAccount: '12ab', realName: '张三' },
+    ]) {
+      await expect(
+        p.applyAbnormalRefund({ refundId: '5000', outRefundNo: 'RF_20261123_0002', ...bad }),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    expect(fake.requests).toHaveLength(1);
   });
 
   it('applies for the sub-merchant trade bill', async () => {

@@ -2,7 +2,7 @@
 // signed transport. Bodies carry sp_appid/sp_mchid/sub_mchid (and sub_appid when the sub-merchant has its own app).
 import type { FundFlowAccountType, TradeBillType } from '../../../application/ports/payment-provider.port';
 import type { PartnerIdentity, WechatPayV3Config } from './config';
-import type { H5SceneInfo, OrderFields, RefundFields } from './wechatpay-v3.provider';
+import type { AbnormalRefundFields, H5SceneInfo, OrderFields, RefundFields } from './wechatpay-v3.provider';
 import { WechatPayV3Provider } from './wechatpay-v3.provider';
 import type { WechatPayDeps } from './signer';
 import { WechatPayClient } from './signer';
@@ -120,6 +120,17 @@ export class WechatPayPartnerProvider extends WechatPayV3Provider {
     return this.get(
       `/v3/refund/domestic/refunds/${outRefundNo}${query({ sub_mchid: this.identity.subMchid })}`,
       'queryRefund',
+    );
+  }
+
+  protected sendApplyAbnormalRefund(
+    refundId: string,
+    fields: AbnormalRefundFields,
+  ): Promise<VerifiedResponse> {
+    return this.post(
+      `/v3/refund/domestic/refunds/${encodeURIComponent(refundId)}/apply-abnormal-refund`,
+      { sub_mchid: this.identity.subMchid, ...fields },
+      'applyAbnormalRefund',
     );
   }
 

@@ -1,10 +1,11 @@
 // The WeChat Pay APIv3 provider: everything direct and partner mode share (input checks, answer checks, wx.requestPayment
 // signing, notification trust, bills). A mode supplies only its endpoints and body shapes (direct.provider.ts,
 // partner.provider.ts), like Medusa's one abstract provider with thin concrete ones.
-import { createHash } from 'node:crypto';
+import { X509Certificate, constants, createHash, createPublicKey, publicEncrypt } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { ProviderError, ProviderErrorCodes } from '../../../application/ports/payment-provider.errors';
 import type {
+  ApplyAbnormalRefundInput,
   ClosePaymentResult,
   CreateH5PaymentInput,
   CreateJsapiPaymentInput,
@@ -78,6 +79,15 @@ export interface RefundFields {
   amount: { refund: number; total: number; currency: 'CNY' };
 }
 
+/** The body of apply-abnormal-refund both modes send (partner mode adds sub_mchid). Card fields are encrypted. */
+export interface AbnormalRefundFields {
+  out_refund_no: string;
+  type: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
+  bank_type?: string;
+  bank_account?: string;
+  real_name?: string;
+}
+
 /** The H5 scene WeChat requires. */
 export interface H5SceneInfo {
   payer_client_ip: string;
@@ -93,6 +103,9 @@ export interface ProviderParts {
   verifier: SignatureVerifier;
 }
 
+const REFUND_ID = /^[0-9A-Za-z]{1,64}$/;
+const BANK_TYPE = /^[0-9A-Za-z_]{1,128}$/;
+const BANK_ACCOUNT = /^\d{8,32}$/;
 const NOT_FOUND_CODES = new Set(['ORDER_NOT_EXIST', 'ORDERNOTEXIST', 'RESOURCE_NOT_EXISTS', 'NOT_FOUND']);
 // Closing a paid order is refused with an error (v2: ORDERPAID; the simulator, like v3: 403 TRADE_ERROR). Reading
 // such a refusal as "maybe paid" is the safe side: the caller queries next, and NOTPAY means close again later.
@@ -127,6 +140,10 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
   protected abstract sendClose(outTradeNo: string): Promise<VerifiedResponse>;
   protected abstract sendRefund(fields: RefundFields): Promise<VerifiedResponse>;
   protected abstract sendRefundQuery(outRefundNo: string): Promise<VerifiedResponse>;
+  protected abstract sendApplyAbnormalRefund(
+    refundId: string,
+    fields: AbnormalRefundFields,
+  ): Promise<VerifiedResponse>;
   protected abstract sendTradeBillApply(billDate: string, type: TradeBillType): Promise<VerifiedResponse>;
   protected abstract sendFundFlowBillApply(
     billDate: string,
@@ -268,6 +285,62 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     if (refund.outRefundNo !== no)
       throw this.badAnswer(op, 'read', 'the answer is about another refund', res);
     return { kind: 'found', refund };
+  }
+
+  async applyAbnormalRefund(input: ApplyAbnormalRefundInput): Promise<Refund> {
+    const op = 'applyAbnormalRefund';
+    if (typeof input.refundId !== 'string' || !REFUND_ID.test(input.refundId))
+      invalid(op, 'refundId must be 1–64 of [0-9A-Za-z]');
+    const outRefundNo = checkOutRefundNo(op, input.outRefundNo);
+    const type = checkOneOf(op, 'type', input.type, ['USER_BANK_CARD', 'MERCHANT_BANK_CARD']);
+    let card: Pick<AbnormalRefundFields, 'bank_type' | 'bank_account' | 'real_name'> = {};
+    if (type === 'USER_BANK_CARD') {
+      if (typeof input.bankType !== 'string' || !BANK_TYPE.test(input.bankType))
+        invalid(op, 'bankType must be a bank code such as ICBC_DEBIT');
+      if (typeof input.bankAccount !== 'string' || !BANK_ACCOUNT.test(input.bankAccount))
+        invalid(op, 'bankAccount must be 8–32 digits');
+      const realName = checkText(op, 'realName', input.realName, 1, 64);
+      // Sensitive fields travel RSA-OAEP encrypted to the platform key named in Wechatpay-Serial.
+      card = {
+        bank_type: input.bankType,
+        bank_account: this.encryptSensitive(input.bankAccount),
+        real_name: this.encryptSensitive(realName),
+      };
+    } else if (
+      input.bankType !== undefined ||
+      input.bankAccount !== undefined ||
+      input.realName !== undefined
+    ) {
+      invalid(op, 'bank card fields belong to type USER_BANK_CARD only');
+    }
+    const res = await this.run(op, () =>
+      this.sendApplyAbnormalRefund(input.refundId, { out_refund_no: outRefundNo, type, ...card }),
+    );
+    const refund = this.readAnswer(op, 'write', res, (doc) => normaliseRefund(doc));
+    if (refund.outRefundNo !== outRefundNo)
+      throw this.badAnswer(op, 'write', 'the answer is about another refund', res);
+    return refund;
+  }
+
+  /** RSA-OAEP (SHA-1, as WeChat Pay requires) with the platform key our requests name as Wechatpay-Serial. */
+  private encryptSensitive(text: string): string {
+    const serial = this.config.preferredPlatformSerial;
+    const pem =
+      this.config.platformPublicKey?.id === serial
+        ? this.config.platformPublicKey.pem
+        : this.config.platformCertificates[serial];
+    if (pem === undefined) {
+      throw new ProviderError(
+        ProviderErrorCodes.INVALID_ARGUMENT,
+        'no platform key to encrypt sensitive fields with',
+        'fatal',
+      );
+    }
+    const key = pem.includes('CERTIFICATE') ? new X509Certificate(pem).publicKey : createPublicKey(pem);
+    return publicEncrypt(
+      { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+      Buffer.from(text, 'utf8'),
+    ).toString('base64');
   }
 
   verifyNotification(notification: IncomingNotification): Promise<PaymentNotificationEvent> {
