@@ -9,6 +9,7 @@ import { PaymentService } from './application/payment.service';
 import type { PaymentProvider } from './application/ports/payment-provider.port';
 import { RefundService } from './application/refund.service';
 import { base62FromBytes } from './domain/ids';
+import type { Fen } from './domain/money';
 import type { AppConfig } from './adapters/config/app-config';
 import { parseAppConfig } from './adapters/config/app-config';
 import { handleCloudPayCallback } from './adapters/functions/paycallback.handlers';
@@ -113,6 +114,7 @@ export function buildCore(cloud: CloudRuntime, env: Env = process.env): CoreDeps
       merchant,
       testerOpenids: app.testerOpenids,
       testerAutoRefund: app.testerAutoRefund,
+      testerPayableFen: app.testerPriceFen as Fen,
       adminOpenids: app.adminOpenids,
       simulatedPayments: simulatedPayer !== undefined,
     },

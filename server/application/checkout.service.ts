@@ -34,7 +34,11 @@ export class CheckoutService {
     const [stored, catalog] = await Promise.all([this.d.carts.load(openid), this.d.catalog.loadCatalog()]);
     const selection = selectedForCheckout(stored.cart);
     const tester = this.d.policy.testerOpenids.has(openid);
-    const priced = priceOrder(catalog, selection, { tester });
+    const testerPayableFen = this.d.policy.testerPayableFen;
+    const priced = priceOrder(catalog, selection, {
+      tester,
+      ...(testerPayableFen === undefined ? {} : { testerPayableFen }),
+    });
     const now = this.d.clock.now();
     const order: OrderRecord = {
       outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),

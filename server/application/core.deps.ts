@@ -1,3 +1,4 @@
+import type { Fen } from '../domain/money';
 import type { CartStore } from './ports/cart.port';
 import type { CatalogReader } from './ports/catalog.port';
 import type { OrderStore, PaymentEventStore, ReconcileReportStore, RefundStore } from './ports/order.port';
@@ -21,8 +22,10 @@ export interface PaymentPolicy {
   /** A stored prepay is reused only while it has at least this long to live. */
   prepayReuseMarginMs: number;
   merchant: MerchantIdentity;
-  /** OPENIDs whose orders are charged 1 fen (trial-build testers). */
+  /** OPENIDs whose orders are charged the tester amount (trial-build testers). */
   testerOpenids: ReadonlySet<string>;
+  /** What a tester order charges (SHOP_TESTER_PRICE_FEN; 1 fen when absent), capped at the order's real total. */
+  testerPayableFen?: Fen;
   /** Refund tester orders automatically once paid. */
   testerAutoRefund: boolean;
   /** OPENIDs allowed to refund (merchant staff). */

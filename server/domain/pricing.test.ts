@@ -3,7 +3,14 @@ import { findSku } from './catalog';
 import { fixtureCatalog } from './catalog.fixture';
 import { DomainError, ErrorCodes } from './errors';
 import type { OrderLineRequest } from './pricing';
-import { MAX_PAYMENT_DESCRIPTION_BYTES, TESTER_PAYABLE_FEN, paymentDescription, priceOrder } from './pricing';
+import type { Fen } from './money';
+import {
+  MAX_PAYMENT_DESCRIPTION_BYTES,
+  MAX_TESTER_PAYABLE_FEN,
+  TESTER_PAYABLE_FEN,
+  paymentDescription,
+  priceOrder,
+} from './pricing';
 import { MAX_CART_LINES } from './purchase-rules';
 
 const catalog = fixtureCatalog();
@@ -74,6 +81,29 @@ describe('priceOrder', () => {
     expect(order.isTestOrder).toBe(true);
     expect(order.lines.map((l) => l.linePayableFen)).toEqual([0, 1]);
     expect(order.lines.map((l) => l.lineTotalFen)).toEqual([9900, 37600]);
+  });
+
+  it('charges a tester the configured tester amount, never more than the real total', () => {
+    const lines = [
+      { skuId: 'tea-50g', quantity: 1 },
+      { skuId: 'tea-gift', quantity: 2 },
+    ];
+    const order = priceOrder(catalog, lines, { tester: true, testerPayableFen: 250 as Fen });
+    expect(order).toMatchObject({ totalFen: 9900 + 2 * 18800, payableFen: 250, isTestOrder: true });
+    expect(order.lines.reduce((sum, l) => sum + l.linePayableFen, 0)).toBe(250);
+    // A shopper who is not a tester pays the real total whatever the tester amount.
+    expect(priceOrder(catalog, lines, { testerPayableFen: 250 as Fen }).payableFen).toBe(9900 + 2 * 18800);
+    // A tester amount above the goods' value charges the value.
+    const small = priceOrder(catalog, [{ skuId: 'tea-50g', quantity: 1 }], {
+      tester: true,
+      testerPayableFen: MAX_TESTER_PAYABLE_FEN,
+    });
+    expect(small.payableFen).toBe(9900);
+    for (const bad of [0, -1, 1.5, MAX_TESTER_PAYABLE_FEN + 1]) {
+      expect(() => priceOrder(catalog, lines, { tester: true, testerPayableFen: bad as Fen })).toThrow(
+        DomainError,
+      );
+    }
   });
 
   it('only a literal true makes a tester order', () => {

@@ -28,9 +28,13 @@ export interface PricedLine {
   readonly linePayableFen: Fen;
 }
 
-/** How to price: `tester` = the caller is a registered tester, who pays TESTER_PAYABLE_FEN for any order. */
+/**
+ * How to price: `tester` = the caller is a registered tester, who pays `testerPayableFen` (default
+ * TESTER_PAYABLE_FEN) for any order — or the real total when that is less: a tester never pays more than the goods.
+ */
 export interface PricingOptions {
   readonly tester?: boolean;
+  readonly testerPayableFen?: Fen;
 }
 
 /** A server-priced order: totalFen is the goods' real value, payableFen what WeChat Pay will charge. */
@@ -42,8 +46,10 @@ export interface PricedOrder {
   readonly isTestOrder: boolean;
 }
 
-/** What a tester order charges: 1 fen (0.01 yuan), WeChat Pay's smallest total. */
+/** What a tester order charges by default: 1 fen (0.01 yuan), WeChat Pay's smallest total. */
 export const TESTER_PAYABLE_FEN = 1 as Fen;
+/** The largest tester amount a shop may configure (1000 yuan): a tester price is a trial payment, not a sale. */
+export const MAX_TESTER_PAYABLE_FEN = 100_000 as Fen;
 
 /** Longest WeChat Pay `description`, in UTF-8 bytes. */
 export const MAX_PAYMENT_DESCRIPTION_BYTES = 127;
@@ -60,7 +66,7 @@ const ORDER_CODES: PurchaseCodes = {
  * Prices `selectedLines` from the catalog alone — the server is the only price authority: of each line only skuId
  * and quantity are read. Refuses with ORDER.*: LINES_INVALID (not an array of {skuId: string}), EMPTY,
  * TOO_MANY_LINES (> MAX_CART_LINES), DUPLICATE_LINE, QUANTITY_INVALID, UNKNOWN_SKU, SKU_OFF_SALE, QUANTITY_LIMIT,
- * OUT_OF_STOCK. With options.tester, payableFen is TESTER_PAYABLE_FEN while totalFen stays real.
+ * OUT_OF_STOCK. With options.tester, payableFen is the tester amount (capped at the total) while totalFen stays real.
  */
 export function priceOrder(
   catalog: Catalog,
@@ -116,7 +122,14 @@ export function priceOrder(
   });
   const totalFen = sumFen(priced.map((l) => l.lineTotalFen));
   const isTestOrder = options.tester === true;
-  const payableFen = isTestOrder ? TESTER_PAYABLE_FEN : totalFen;
+  const testerFen = options.testerPayableFen ?? TESTER_PAYABLE_FEN;
+  if (!Number.isSafeInteger(testerFen) || testerFen < 1 || testerFen > MAX_TESTER_PAYABLE_FEN) {
+    throw new DomainError(
+      ErrorCodes.MONEY_NOT_POSITIVE,
+      `the tester amount must be a whole number of fen from 1 to ${MAX_TESTER_PAYABLE_FEN}`,
+    );
+  }
+  const payableFen = isTestOrder ? (Math.min(testerFen, totalFen) as Fen) : totalFen;
   const shares = allocateFen(
     payableFen,
     priced.map((l) => l.lineTotalFen),

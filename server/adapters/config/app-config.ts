@@ -9,7 +9,12 @@ export const AppEnv = {
   TESTER_OPENIDS: 'SHOP_TESTER_OPENIDS',
   ADMIN_OPENIDS: 'SHOP_ADMIN_OPENIDS',
   TESTER_AUTO_REFUND: 'SHOP_TESTER_AUTO_REFUND',
+  TESTER_PRICE_FEN: 'SHOP_TESTER_PRICE_FEN',
 } as const;
+
+/** The tester amount's bounds in fen (1 fen default; at most 1000 yuan, the domain's MAX_TESTER_PAYABLE_FEN). */
+export const TESTER_PRICE_FEN_DEFAULT = 1;
+export const TESTER_PRICE_FEN_MAX = 100_000;
 
 /** Which payment provider the shop uses. */
 export type ProviderKind = 'wechatpay-v3' | 'cloudpay' | 'demo';
@@ -23,6 +28,8 @@ export interface AppConfig {
   testerOpenids: ReadonlySet<string>;
   adminOpenids: ReadonlySet<string>;
   testerAutoRefund: boolean;
+  /** What a tester order charges, in fen (capped at the order's real total when priced). */
+  testerPriceFen: number;
 }
 
 /** A setting is missing or malformed. */
@@ -79,6 +86,14 @@ export function parseAppConfig(env: EnvLike): AppConfig {
   const autoRaw = (env[AppEnv.TESTER_AUTO_REFUND] ?? 'false').trim();
   if (autoRaw !== 'true' && autoRaw !== 'false')
     throw new AppConfigError(AppEnv.TESTER_AUTO_REFUND, "must be 'true' or 'false'");
+  const priceRaw = (env[AppEnv.TESTER_PRICE_FEN] ?? '').trim() || String(TESTER_PRICE_FEN_DEFAULT);
+  const testerPriceFen = Number(priceRaw);
+  if (!/^\d{1,6}$/.test(priceRaw) || testerPriceFen < 1 || testerPriceFen > TESTER_PRICE_FEN_MAX) {
+    throw new AppConfigError(
+      AppEnv.TESTER_PRICE_FEN,
+      `must be a whole number of fen from 1 to ${TESTER_PRICE_FEN_MAX} (default ${TESTER_PRICE_FEN_DEFAULT})`,
+    );
+  }
   return {
     appEnv: appEnvRaw,
     provider,
@@ -86,5 +101,6 @@ export function parseAppConfig(env: EnvLike): AppConfig {
     testerOpenids: openidList(env, AppEnv.TESTER_OPENIDS),
     adminOpenids: openidList(env, AppEnv.ADMIN_OPENIDS),
     testerAutoRefund: autoRaw === 'true',
+    testerPriceFen,
   };
 }
