@@ -1,19 +1,57 @@
-import type { ApiResult } from '../../typings/contracts/envelope';
+import type { ApiError, ApiResult } from '../../typings/contracts/envelope';
 import { clientEnv } from '../config/env';
+import { sleep, timing } from '../utils/timing';
+import { localOpenid } from './identity';
 
-/** Calls a cloud function action and returns its envelope; transport failures become a NETWORK error envelope. */
-export function callFunction<T>(name: string, data: Record<string, unknown>): Promise<ApiResult<T>> {
+/** How a call may be repeated when it got no answer. */
+export interface CallOptions {
+  /**
+   * True only for calls that are safe to send twice: reads, absolute writes (set quantity, select, remove), and
+   * writes the server deduplicates (place with the same clientRequestKey, pay.start, pay.sync, cancel).
+   */
+  retry: boolean;
+}
+
+/**
+ * Calls a cloud function action and returns its envelope; a call that got no usable answer becomes a NETWORK error
+ * (retryable). With `retry`, such a call is sent again after `timing.retryDelaysMs` — never an answered refusal.
+ */
+export async function callFunction<T>(
+  name: string,
+  data: Record<string, unknown>,
+  opts: CallOptions,
+): Promise<ApiResult<T>> {
+  let result = await callOnce<T>(name, data);
+  if (!opts.retry) return result;
+  for (const delay of timing.retryDelaysMs) {
+    if (result.ok || result.error.code !== 'NETWORK') return result;
+    await sleep(delay);
+    result = await callOnce<T>(name, data);
+  }
+  return result;
+}
+
+function networkError(message: string): { ok: false; error: ApiError } {
+  return { ok: false, error: { code: 'NETWORK', message, retryable: true } };
+}
+
+/** Anything that is not an envelope (a gateway error page, a platform failure object) is not an answer. */
+function asEnvelope<T>(value: unknown, what: string): ApiResult<T> {
+  if (typeof value === 'object' && value !== null && 'ok' in value) {
+    const v = value as { ok: unknown; data?: unknown; error?: unknown };
+    if (v.ok === true) return value as ApiResult<T>;
+    if (v.ok === false && typeof v.error === 'object' && v.error !== null) return value as ApiResult<T>;
+  }
+  return networkError(`${what}: no answer from the function`);
+}
+
+function callOnce<T>(name: string, data: Record<string, unknown>): Promise<ApiResult<T>> {
   if (clientEnv.transport === 'local') return callLocal<T>(name, data);
   return new Promise((resolve) => {
     wx.cloud
       .callFunction({ name, data })
-      .then((res) => resolve(res.result as ApiResult<T>))
-      .catch((err: { errMsg?: string }) =>
-        resolve({
-          ok: false,
-          error: { code: 'NETWORK', message: err.errMsg ?? 'network error', retryable: true },
-        }),
-      );
+      .then((res) => resolve(asEnvelope<T>(res.result, name)))
+      .catch((err: { errMsg?: string }) => resolve(networkError(err.errMsg ?? 'callFunction failed')));
   });
 }
 
@@ -23,9 +61,9 @@ function callLocal<T>(name: string, data: Record<string, unknown>): Promise<ApiR
       url: `${clientEnv.localGatewayUrl}/fn/${name}`,
       method: 'POST',
       data,
-      header: { 'content-type': 'application/json', 'x-wx-openid': clientEnv.localOpenid },
-      success: (res) => resolve(res.data as ApiResult<T>),
-      fail: (err) => resolve({ ok: false, error: { code: 'NETWORK', message: err.errMsg, retryable: true } }),
+      header: { 'content-type': 'application/json', 'x-wx-openid': localOpenid() },
+      success: (res) => resolve(asEnvelope<T>(res.data, name)),
+      fail: (err) => resolve(networkError(err.errMsg)),
     });
   });
 }

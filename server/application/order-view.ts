@@ -27,5 +27,6 @@ export function toOrderView(o: OrderRecord, nowMs: number): OrderView {
     refundedFen: o.refundedFen,
     canPay: open,
     canCancel: open && canCancel(o.status),
+    serverNowMs: nowMs,
   };
 }

@@ -43,6 +43,11 @@ export interface OrderView {
   canPay: boolean;
   /** The shopper may cancel now. */
   canCancel: boolean;
+  /**
+   * The server's business clock when this view was made: a countdown to `expiresAtMs` counts from here (plus the time
+   * elapsed on the phone since), never from the phone's own clock.
+   */
+  serverNowMs: number;
 }
 
 /** The exact parameters for wx.requestPayment. */

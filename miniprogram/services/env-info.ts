@@ -1,0 +1,26 @@
+import { clientEnv, LOCAL_IDENTITIES } from '../config/env';
+import { localOpenid } from './identity';
+
+/** What the environment banner says; empty text = no banner (a released build talking to the cloud). */
+export interface EnvBannerView {
+  text: string;
+  tone: 'develop' | 'trial' | 'local';
+}
+
+/** Develop and trial builds (and every local preview) say where they run; testers on trial are told money is real. */
+export function envBanner(): EnvBannerView {
+  let envVersion: string = 'release';
+  try {
+    envVersion = wx.getAccountInfoSync().miniProgram.envVersion;
+  } catch {
+    envVersion = 'release';
+  }
+  if (clientEnv.transport === 'local') {
+    const who = LOCAL_IDENTITIES.find((i) => i.openid === localOpenid())?.name ?? localOpenid();
+    return { text: `本地联调 · 模拟支付，不扣真钱 · 当前身份：${who}`, tone: 'local' };
+  }
+  if (envVersion === 'trial')
+    return { text: '体验版 · 支付为真实扣款，测试员下单按测试金额收取', tone: 'trial' };
+  if (envVersion === 'develop') return { text: '开发版 · 云开发环境', tone: 'develop' };
+  return { text: '', tone: 'develop' };
+}

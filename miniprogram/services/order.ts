@@ -1,0 +1,32 @@
+import type { ApiResult } from '../../typings/contracts/envelope';
+import type { OrderView } from '../../typings/contracts/order';
+import { callFunction } from './cloud';
+
+/** Places the order from the cart's selected lines; the same key answers the same order (safe to repeat). */
+export function placeOrder(clientRequestKey: string): Promise<ApiResult<OrderView>> {
+  return callFunction<OrderView>('order', { action: 'place', clientRequestKey }, { retry: true });
+}
+
+export function getOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {
+  return callFunction<OrderView>('order', { action: 'get', outTradeNo }, { retry: true });
+}
+
+/** One page of the shopper's orders, newest first; `beforeMs` = the last createdAtMs of the previous page. */
+export function listMyOrders(limit: number, beforeMs?: number): Promise<ApiResult<OrderView[]>> {
+  const data: Record<string, unknown> = { action: 'listMine', limit };
+  if (beforeMs !== undefined) data.beforeMs = beforeMs;
+  return callFunction<OrderView[]>('order', data, { retry: true });
+}
+
+/** Cancelling twice answers the same closed order (safe to repeat). */
+export function cancelOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {
+  return callFunction<OrderView>('order', { action: 'cancel', outTradeNo }, { retry: true });
+}
+
+/** A fresh key per checkout: 8–64 of [0-9A-Za-z_-] as `place` requires. */
+export function newClientRequestKey(): string {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let rand = '';
+  for (let i = 0; i < 16; i++) rand += alphabet[Math.floor(Math.random() * alphabet.length)] ?? '0';
+  return `ck-${Date.now().toString(36)}-${rand}`;
+}

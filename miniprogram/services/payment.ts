@@ -1,0 +1,111 @@
+// The payment flow and WeChat Pay's official rule for the wx.requestPayment result (MINIPROGRAM-FACTS.md): the result
+// is a hint, the server is the truth. cancel → ask the server once (a paid shopper can see cancel); ok or fail → ask
+// the server, and after ok keep asking with backoff for a short while; never call an order paid from the hint.
+import type { ApiError } from '../../typings/contracts/envelope';
+import type { OrderStatus, OrderView, StartPaymentView } from '../../typings/contracts/order';
+import { clientEnv } from '../config/env';
+import { sleep, timing } from '../utils/timing';
+import { simulatedCashier, type PaymentHint } from './cashier';
+import { callFunction } from './cloud';
+import { getOrder } from './order';
+
+/** Statuses in which WeChat has the shopper's money (paid, or paid and being / been refunded). */
+const MONEY_ARRIVED: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
+  'PAID',
+  'PAID_AFTER_CLOSE',
+  'REFUND_PROCESSING',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+  'REFUND_FAILED',
+]);
+
+export function moneyArrived(status: OrderStatus): boolean {
+  return MONEY_ARRIVED.has(status);
+}
+
+/** Creates (or resumes: same outTradeNo, same parameters) the WeChat Pay order. Safe to repeat. */
+export function startPayment(outTradeNo: string) {
+  return callFunction<StartPaymentView>('pay', { action: 'start', outTradeNo }, { retry: true });
+}
+
+/** Asks WeChat through the server and applies a payment it reports. Safe to repeat. */
+export function syncPayment(outTradeNo: string) {
+  return callFunction<OrderView>('pay', { action: 'sync', outTradeNo }, { retry: true });
+}
+
+/** How one payment attempt ended, as far as the server knows. */
+export interface PayOutcome {
+  /** What the payment sheet said (only a hint); `not-started` when pay.start was refused. */
+  hint: 'ok' | 'cancel' | 'fail' | 'not-started';
+  /** The sheet's failure text, for `fail`. */
+  failDetail: string;
+  /** The order as the server answered last (null if it could not be asked). */
+  order: OrderView | null;
+  /** The refusal or failure of the last call, if any. */
+  error: ApiError | null;
+  /** The sheet said ok but the server still has no payment after the confirmation window. */
+  unconfirmed: boolean;
+}
+
+/** Hooks for the page while the flow runs. */
+export interface PayHooks {
+  /** The sheet closed with ok: the page shows "confirming" (never "paid"). */
+  onConfirming?(): void;
+}
+
+/** wx.requestPayment (cloud build) or the simulated cashier (local preview, demo provider). */
+function requestPayment(start: StartPaymentView): Promise<PaymentHint> {
+  if (clientEnv.transport === 'local' || start.simulated) {
+    return simulatedCashier(
+      { outTradeNo: start.outTradeNo, amountFen: start.payableFen, shopName: clientEnv.shopName },
+      start.simulated,
+    );
+  }
+  return new Promise((resolve) => {
+    wx.requestPayment({
+      ...start.requestPayment,
+      success: () => resolve({ kind: 'ok' }),
+      fail: (err: { errMsg: string }) =>
+        resolve(/cancel/.test(err.errMsg) ? { kind: 'cancel' } : { kind: 'fail', detail: err.errMsg }),
+    });
+  });
+}
+
+/** One ask: pay.sync, falling back to order.get when WeChat cannot be asked right now. */
+async function askServer(outTradeNo: string): Promise<{ order: OrderView | null; error: ApiError | null }> {
+  const synced = await syncPayment(outTradeNo);
+  if (synced.ok) return { order: synced.data, error: null };
+  const got = await getOrder(outTradeNo);
+  return got.ok ? { order: got.data, error: synced.error } : { order: null, error: got.error };
+}
+
+/** Pays an existing order (first time or again: always the same outTradeNo; never a new order). */
+export async function payOrder(outTradeNo: string, hooks: PayHooks = {}): Promise<PayOutcome> {
+  const started = await startPayment(outTradeNo);
+  if (!started.ok) {
+    const got = await getOrder(outTradeNo);
+    return {
+      hint: 'not-started',
+      failDetail: '',
+      order: got.ok ? got.data : null,
+      error: started.error,
+      unconfirmed: false,
+    };
+  }
+  const hint = await requestPayment(started.data);
+  const failDetail = hint.kind === 'fail' ? hint.detail : '';
+  if (hint.kind !== 'ok') {
+    const asked = await askServer(outTradeNo);
+    return { hint: hint.kind, failDetail, ...asked, unconfirmed: false };
+  }
+  hooks.onConfirming?.();
+  let asked = await askServer(outTradeNo);
+  for (const delay of timing.confirmDelaysMs) {
+    if (asked.order && moneyArrived(asked.order.status)) break;
+    if (asked.order && asked.order.status !== 'AWAITING_PAYMENT') break;
+    await sleep(delay);
+    asked = await askServer(outTradeNo);
+  }
+  const unconfirmed = !asked.order || asked.order.status === 'AWAITING_PAYMENT';
+  return { hint: 'ok', failDetail, ...asked, unconfirmed };
+}

@@ -1,0 +1,21 @@
+/**
+ * Waits and polling plans in one place. Page tests shrink them (they run real pages against a real local stack and
+ * must not sleep for real minutes); nothing else changes them.
+ */
+export const timing = {
+  /** Delays before each retry of a call that got no answer (only calls that are safe to repeat). */
+  retryDelaysMs: [400, 1200, 3000] as number[],
+  /** After the cashier said "success": how long to keep asking the server before telling the shopper to check later. */
+  confirmDelaysMs: [1000, 1500, 2500, 4000, 6000] as number[],
+  /** While an order page shows a state that can still change: backoff between looks (the last one repeats). */
+  watchDelaysMs: [3000, 5000, 10000, 20000, 30000] as number[],
+  /** Countdown refresh. */
+  tickMs: 1000,
+  /** 稍后支付 at the simulated cashier: how long until the payer's money moves. */
+  latePayDelayMs: 8000,
+};
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
