@@ -387,6 +387,8 @@ export class RefundService {
         refundId: answer.refundId || doc.refundId,
         failure: null,
         abnormalRetries: (doc.abnormalRetries ?? 0) + 1,
+        // Back in the follow-up queue from the start: the retry's outcome is asked about like a new refund's.
+        followUp: queuedAt(now + REFUND_FOLLOW_UP_AFTER_MS),
         updatedAtMs: now,
       };
       const ok = await this.d.orders.updateWithRefund(

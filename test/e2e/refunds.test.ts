@@ -227,4 +227,61 @@ describe('refunds end to end', () => {
       refundedFen: paidFen,
     });
   });
+
+  it('reconcile follows an ABNORMAL refund up with backoff and applies the SUCCESS settled by hand at WeChat', async () => {
+    const { outTradeNo, outRefundNo, paidFen } = await abnormalRefund();
+    // Asked about and still ABNORMAL: the next question waits longer each time.
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = (await adminGet(stack, 'refunds', outRefundNo))!.followUp;
+      await stack.advance(Math.max(0, before.nextAttemptAtMs - stack.now()) + 1000);
+      await fire('reconcile');
+      const after = (await adminGet(stack, 'refunds', outRefundNo))!;
+      expect(after.status).toBe('ABNORMAL');
+      waits.push(after.followUp.nextAttemptAtMs - stack.now());
+    }
+    expect(waits[1]!).toBeGreaterThan(waits[0]!);
+    expect(waits[2]!).toBeGreaterThan(waits[1]!);
+    // Nothing due: a run asks WeChat nothing about it.
+    const asked = async () =>
+      (await stack.sim.control.events({ kind: 'api', pathContains: outRefundNo })).length;
+    const quiet = await asked();
+    await fire('reconcile');
+    expect(await asked()).toBe(quiet);
+    // The merchant settles it by hand in the merchant platform: no notification comes.
+    await stack.sim.control.settleRefundByHand(outRefundNo);
+    const due = (await adminGet(stack, 'refunds', outRefundNo))!.followUp.nextAttemptAtMs;
+    await stack.advance(due - stack.now() + 1000);
+    await fire('reconcile');
+    expect((await adminGet(stack, 'refunds', outRefundNo))!).toMatchObject({
+      status: 'SUCCESS',
+      followUp: { state: 'settled' },
+    });
+    expect((await adminGet(stack, 'orders', outTradeNo))!).toMatchObject({
+      status: 'REFUNDED',
+      refundedFen: paidFen,
+    });
+  });
+
+  it('a retried ABNORMAL refund is followed up again (its notification lost) until WeChat reports SUCCESS', async () => {
+    const { outTradeNo, outRefundNo } = await abnormalRefund();
+    // Days of ABNORMAL: the follow-up has backed off to asking every 8+ minutes.
+    for (let i = 0; i < 4; i++) {
+      const { nextAttemptAtMs } = (await adminGet(stack, 'refunds', outRefundNo))!.followUp;
+      await stack.advance(Math.max(0, nextAttemptAtMs - stack.now()) + 1000);
+      await fire('reconcile');
+    }
+    expect(
+      (await adminGet(stack, 'refunds', outRefundNo))!.followUp.nextAttemptAtMs - stack.now(),
+    ).toBeGreaterThan(4 * MINUTE);
+    await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
+    await okFn(stack, 'refund', { action: 'retryAbnormal', outRefundNo, type: 'MERCHANT_BANK_CARD' }, ADMIN);
+    expect((await adminGet(stack, 'refunds', outRefundNo))!.followUp).toMatchObject({
+      state: 'queued',
+      attempts: 0,
+    });
+    await stack.advance(2 * MINUTE);
+    await fire('reconcile');
+    expect((await adminGet(stack, 'orders', outTradeNo))!.status).toBe('REFUNDED');
+  });
 });
