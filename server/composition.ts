@@ -85,7 +85,11 @@ function buildProvider(app: AppConfig, env: Env, db: CloudDb, cloud: CloudRuntim
     id.mode === 'direct'
       ? { appid: id.appid, mchid: id.mchid }
       : { appid: id.spAppid, mchid: id.spMchid, subMchid: id.subMchid };
-  const deps = { nowMs: transportNowMs, randomBytes: (size: number) => randomBytes(size) };
+  const deps = {
+    nowMs: transportNowMs,
+    businessNowMs: clock.now,
+    randomBytes: (size: number) => randomBytes(size),
+  };
   return { provider: createWechatPayV3Provider(cfg, deps), merchant };
 }
 

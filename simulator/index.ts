@@ -55,6 +55,11 @@ export interface SimulatorHandle {
   identity: SimIdentity;
   /** The control API as direct method calls (same semantics as the HTTP API under /sim/). */
   control: SimulatorControl;
+  /**
+   * Virtual now (epoch ms), read synchronously: an in-process user (the local stack's function clock) sees every
+   * advance — in-process or through `POST /sim/clock/advance` — on its very next read.
+   */
+  now(): number;
   /** Stops the server, aborts in-flight callbacks and hung requests, persists the clock. Pending work resumes on restart. */
   close(): Promise<void>;
 }
@@ -211,6 +216,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     url,
     identity: id,
     control,
+    now: () => clock.now(),
     close: () => {
       closed ??= (async () => {
         closing = true;

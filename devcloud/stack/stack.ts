@@ -90,15 +90,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   });
   let cloud: DevCloud | undefined;
   let consoleHandle: ConsoleHandle | undefined;
-  // The functions' business clock follows the simulator's virtual clock (advanced from tests or the console), read
-  // as an offset from the wall clock and refreshed in the background; signatures stay on the wall clock (ADR 0006).
-  let offsetMs = (await sim.control.clock()).nowMs - Date.now();
-  const refreshOffset = async () => {
-    offsetMs = (await sim.control.clock()).nowMs - Date.now();
-  };
-  const businessNow = () => Date.now() + offsetMs;
-  const refresher = setInterval(() => void refreshOffset().catch(() => undefined), 250);
-  refresher.unref();
+  // The functions' business clock is the simulator's virtual clock itself (same process), read synchronously: an
+  // advance from a test, the console or the HTTP control API is seen by the very next function call. Signatures stay
+  // on the wall clock (ADR 0006).
+  const businessNow = () => sim.now();
   let localPay: LocalCloudPay | undefined;
   try {
     // cloudPay's private channel: one local stand-in for the environment, its v2 key kept in the data folder.
@@ -188,10 +183,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       now: businessNow,
       advance: async (ms: number) => {
         await sim.control.advance(ms);
-        await refreshOffset();
       },
       close: async () => {
-        clearInterval(refresher);
         await con?.close();
         await pay.close();
         await c.close();
@@ -199,7 +192,6 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       },
     };
   } catch (e) {
-    clearInterval(refresher);
     await localPay?.close();
     await consoleHandle?.close();
     await cloud?.close();

@@ -156,6 +156,30 @@ describe('createJsapiPayment (through wechatpay-node-v3 and our transport)', () 
     expect(r.prepayExpiresAtMs).toBe(NOW + 2 * 3600 * 1000);
   });
 
+  it('computes prepay expiry and time_expire on the business clock, not the transport clock (one clock)', async () => {
+    const ahead = NOW + 3 * 3600 * 1000;
+    const p = createWechatPayV3Provider(
+      parseWechatPayV3Config(
+        testEnv(id, { mode: 'direct', platformKeys: 'both', baseUrl: fake.baseUrl, timeoutMs: 500 }),
+      ),
+      { nowMs: () => NOW, businessNowMs: () => ahead, randomBytes: (n) => Buffer.alloc(n, 0x5a) },
+    );
+    providers.push(p);
+    let sent: Record<string, unknown> = {};
+    answer = (req) => {
+      sent = JSON.parse(req.rawBody.toString('utf8')) as Record<string, unknown>;
+      return { status: 200, body: json({ prepay_id: 'wx3' }) };
+    };
+    const r = await p.createJsapiPayment({ ...jsapiInput, expiresAtMs: ahead + 30 * 60_000 });
+    // The business clock is 3 h ahead of the wall clock: the prepay lives until the order's expiry in business time.
+    expect(r.prepayExpiresAtMs).toBe(ahead + 30 * 60_000);
+    expect(sent.time_expire).toBe(
+      new Date(ahead + 30 * 60_000 + 8 * 3600_000).toISOString().slice(0, 19) + '+08:00',
+    );
+    // requestPayment's timeStamp stays on the transport clock.
+    expect(r.requestPayment.timeStamp).toBe(String(NOW / 1000));
+  });
+
   it('accepts an answer signed with the platform certificate while the public key is preferred (key switch)', async () => {
     answer = () => ({ status: 200, body: json({ prepay_id: 'wx2' }), signer: signers.cert });
     await expect(provider().createJsapiPayment(jsapiInput)).resolves.toMatchObject({ prepayId: 'wx2' });

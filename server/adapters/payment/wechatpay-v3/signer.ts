@@ -10,8 +10,13 @@ import type { WechatPayV3Config } from './config';
 
 /** The clock and randomness the adapter uses; injected so tests and the simulator's virtual clock can drive them. */
 export interface WechatPayDeps {
-  /** Epoch milliseconds now. */
+  /** Epoch milliseconds now: transport time (signature timestamps and their ±5-minute windows). */
   nowMs: () => number;
+  /**
+   * Business time (epoch ms) that order and prepay expiry are computed and checked against — the clock the payment
+   * core compares them with (docs/adr/0006). Defaults to `nowMs`; in production both are the same clock.
+   */
+  businessNowMs?: () => number;
   /** `size` cryptographically random bytes (crypto.randomBytes; never Math.random). */
   randomBytes: (size: number) => Buffer;
 }

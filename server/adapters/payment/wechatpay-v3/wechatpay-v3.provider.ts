@@ -150,6 +150,11 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     accountType: FundFlowAccountType,
   ): Promise<VerifiedResponse>;
 
+  /** Business time (expiry), which is transport time unless a business clock was injected. */
+  private businessNowMs(): number {
+    return (this.deps.businessNowMs ?? this.deps.nowMs)();
+  }
+
   /** Releases the transport's pooled connections. */
   close(): void {
     this.transport.close();
@@ -164,7 +169,8 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     const nowMs = this.deps.nowMs();
     return {
       prepayId,
-      prepayExpiresAtMs: Math.min(nowMs + PREPAY_ID_LIFETIME_MS, input.expiresAtMs),
+      // On the business clock: the payment core compares this expiry with its own now (one clock, ADR 0006).
+      prepayExpiresAtMs: Math.min(this.businessNowMs() + PREPAY_ID_LIFETIME_MS, input.expiresAtMs),
       requestPayment: buildRequestPayment(
         this.requestPaymentAppid(),
         prepayId,
@@ -380,7 +386,7 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     return {
       description: checkText(op, 'description', input.description, 1, 127),
       out_trade_no: checkOutTradeNo(op, input.outTradeNo),
-      time_expire: formatBeijingRfc3339(checkExpiry(op, input.expiresAtMs, this.deps.nowMs())),
+      time_expire: formatBeijingRfc3339(checkExpiry(op, input.expiresAtMs, this.businessNowMs())),
       ...(attach === undefined || attach === '' ? {} : { attach }),
       notify_url: this.config.notifyUrl,
       amount: { total: checkFen(op, 'totalFen', input.totalFen, 1), currency: 'CNY' },
