@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { graphemesOf, truncateUtf8, utf8Length } from './text';
+import type * as TextModule from './text';
 
 describe('truncateUtf8', () => {
   it('keeps texts that fit unchanged', () => {
@@ -39,5 +40,27 @@ describe('truncateUtf8', () => {
         },
       ),
     );
+  });
+});
+
+describe('loading', () => {
+  it('builds the grapheme segmenter on first use, not when the module loads (it costs every cold start)', () => {
+    const Real = Intl.Segmenter;
+    let made = 0;
+    const spy = jest.spyOn(Intl, 'Segmenter').mockImplementation((...args) => {
+      made += 1;
+      return new Real(...args);
+    });
+    try {
+      jest.isolateModules(() => {
+        const fresh = jest.requireActual<typeof TextModule>('./text');
+        expect(made).toBe(0);
+        expect(fresh.graphemesOf('茶🇨🇳')).toEqual(['茶', '🇨🇳']);
+        fresh.graphemesOf('再一次');
+        expect(made).toBe(1);
+      });
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -21,12 +21,13 @@ interface GraphemeSegmenter {
 // Intl.Segmenter exists on every Node the cloud runs (≥ 16, full ICU); without it, code points are still never split.
 const Segmenter = (Intl as unknown as { Segmenter?: new (locale: string, o: object) => GraphemeSegmenter })
   .Segmenter;
-const graphemes: GraphemeSegmenter | null = Segmenter
-  ? new Segmenter('zh', { granularity: 'grapheme' })
-  : null;
+// Made on first use, not at load: building it loads ICU's segmentation data (~15 ms), which every cold start of every
+// function would pay even when no text is ever truncated.
+let graphemes: GraphemeSegmenter | null | undefined;
 
 /** `text` as user-perceived characters (grapheme clusters). */
 export function graphemesOf(text: string): string[] {
+  graphemes ??= Segmenter ? new Segmenter('zh', { granularity: 'grapheme' }) : null;
   if (graphemes === null) return Array.from(text);
   return Array.from(graphemes.segment(text), (s) => s.segment);
 }

@@ -1,0 +1,75 @@
+// `npm run bench [-- --quick] [--runs N] [--out FILE] [--json FILE]`: measures the machine's bounds and the system in
+// the same run and writes docs/PERFORMANCE.md (see that file for what each figure is). --quick is a small smoke
+// version (npm test runs it through scripts/bench/bench.test.ts, into a temp file; no timing is asserted anywhere).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { FULL, QUICK, runBench, type BenchResult } from './lib/run';
+import { keptNotesOf, renderReport } from './lib/report';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/** Options of the command. */
+export interface BenchOptions {
+  quick: boolean;
+  runs: number;
+  out: string;
+  json?: string;
+  /** Build first (default); npm test's smoke run skips it because jest's global setup just built. */
+  build?: boolean;
+}
+
+/** Parses the command line; throws naming a bad argument. */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const o: BenchOptions = { quick: false, runs: 1, out: join(ROOT, 'docs', 'PERFORMANCE.md') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${String(a)} needs a value`);
+      return v;
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--runs') {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < 1 || v > 5) throw new Error('--runs needs an integer 1–5');
+      o.runs = v;
+    } else if (a === '--out') o.out = resolve(value());
+    else if (a === '--json') o.json = resolve(value());
+    else
+      throw new Error(`unknown argument "${String(a)}" (options: --quick --runs N --out FILE --json FILE)`);
+  }
+  return o;
+}
+
+/** Runs the bench as asked and writes the report; answers the runs. */
+export async function bench(o: BenchOptions, log: (line: string) => void): Promise<BenchResult[]> {
+  const runs: BenchResult[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    log(`bench: run ${i + 1} of ${o.runs}${o.quick ? ' (quick)' : ''}`);
+    const size = { ...(o.quick ? QUICK : FULL), build: o.build ?? true };
+    runs.push(await runBench(size, (line) => log(`  ${line}`)));
+  }
+  const kept = existsSync(o.out) ? keptNotesOf(readFileSync(o.out, 'utf8')) : '';
+  const command = `npm run bench${o.quick ? ' -- --quick' : o.runs > 1 ? ` -- --runs ${o.runs}` : ''}`;
+  writeFileSync(o.out, renderReport(runs, kept, command));
+  if (o.json !== undefined) writeFileSync(o.json, `${JSON.stringify(runs, null, 2)}\n`);
+  log(`bench: wrote ${o.out}`);
+  return runs;
+}
+
+if (require.main === module) {
+  let opts: BenchOptions;
+  try {
+    opts = parseBenchArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  bench(opts, (line) => console.log(line)).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exit(1);
+    },
+  );
+}

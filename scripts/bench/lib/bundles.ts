@@ -1,0 +1,115 @@
+// Cloud function bundle sizes and cold-load times. Each load is timed in a fresh Node process: wx-server-sdk is
+// loaded first (the real package when one is installed, see findWxServerSdk; otherwise a stand-in), then the bundle is
+// required. The bundle's figure is therefore exactly its cost beyond wx-server-sdk's own load.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { percentile } from './load';
+
+/** One bundle's figures. */
+export interface BundleFigures {
+  name: string;
+  bytes: number;
+  /** Median over fresh processes of the wall time to require the bundle once wx-server-sdk is loaded. */
+  loadMs: number;
+  /** The same loads' CPU time (less sensitive than wall time to other work on a shared machine). */
+  loadCpuMs: number;
+}
+
+/** wx-server-sdk's own figures (null when it is not installed anywhere the bench looks). */
+export interface SdkFigures {
+  loadMs: number;
+  dir: string;
+}
+
+const PROBE = String.raw`
+const Module = require('module');
+const [bundle, sdkDir] = process.argv.slice(1);
+const ns = () => process.hrtime.bigint();
+let sdk;
+const t0 = ns();
+if (sdkDir) sdk = require(require.resolve('wx-server-sdk', { paths: [sdkDir] }));
+else sdk = { DYNAMIC_CURRENT_ENV: Symbol('env'), init() {}, database() { return {}; }, getWXContext() { return {}; } };
+const t1 = ns();
+const key = '/__bench__/wx-server-sdk.js';
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  return request === 'wx-server-sdk' ? key : resolve.call(this, request, ...rest);
+};
+const m = new Module(key);
+m.filename = key;
+m.exports = sdk;
+m.loaded = true;
+require.cache[key] = m;
+const c2 = process.cpuUsage();
+const t2 = ns();
+if (bundle) require(bundle);
+const t3 = ns();
+const c3 = process.cpuUsage(c2);
+process.stdout.write(JSON.stringify({
+  sdkMs: Number(t1 - t0) / 1e6,
+  bundleMs: Number(t3 - t2) / 1e6,
+  bundleCpuMs: (c3.user + c3.system) / 1000,
+}));
+`;
+
+interface Probe {
+  sdkMs: number;
+  bundleMs: number;
+  bundleCpuMs: number;
+}
+
+function probe(bundle: string, sdkDir: string | undefined): Probe {
+  const out = execFileSync(process.execPath, ['-e', PROBE, bundle, sdkDir ?? ''], { encoding: 'utf8' });
+  return JSON.parse(out) as Probe;
+}
+
+/**
+ * Where a real wx-server-sdk can be loaded from: $WX_SERVER_SDK_DIR (a folder whose node_modules has it, e.g. made with
+ * `npm install --prefix <dir> wx-server-sdk@4.0.2`), else the project's own node_modules; undefined when neither has it.
+ */
+export function findWxServerSdk(root: string): string | undefined {
+  for (const dir of [process.env.WX_SERVER_SDK_DIR, root]) {
+    if (
+      dir !== undefined &&
+      dir !== '' &&
+      existsSync(join(dir, 'node_modules', 'wx-server-sdk', 'package.json'))
+    )
+      return dir;
+  }
+  return undefined;
+}
+
+/** Sizes and load times of every built bundle under `functionsDir`; `runs` fresh processes per bundle. */
+export function measureBundles(
+  functionsDir: string,
+  runs: number,
+  sdkDir: string | undefined,
+): { bundles: BundleFigures[]; sdk: SdkFigures | null } {
+  const bundles: BundleFigures[] = [];
+  for (const name of readdirSync(functionsDir).sort()) {
+    const file = join(functionsDir, name, 'index.js');
+    if (!existsSync(file)) continue;
+    const probes: Probe[] = [];
+    for (let i = 0; i < runs; i++) probes.push(probe(file, sdkDir));
+    bundles.push({
+      name,
+      bytes: statSync(file).size,
+      loadMs: percentile(
+        probes.map((p) => p.bundleMs),
+        50,
+      ),
+      loadCpuMs: percentile(
+        probes.map((p) => p.bundleCpuMs),
+        50,
+      ),
+    });
+  }
+  let sdk: SdkFigures | null = null;
+  if (sdkDir !== undefined) {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) times.push(probe('', sdkDir).sdkMs);
+    sdk = { loadMs: percentile(times, 50), dir: sdkDir };
+  }
+  return { bundles, sdk };
+}
