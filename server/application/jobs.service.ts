@@ -1,10 +1,16 @@
-import { reconcile } from '../domain/reconcile';
+import { billRefundStatus, reconcile } from '../domain/reconcile';
 import type { BillRow, ReconcileReport } from '../domain/reconcile';
 import { stockReservationPlan } from '../domain/stock';
-import { hasReceivedPayment, isPayable, isRefundFinal, transition } from '../domain/order-state';
+import {
+  hasReceivedPayment,
+  isPayable,
+  isRefundFinal,
+  isRefundStatusReachable,
+  transition,
+} from '../domain/order-state';
 import type { CoreDeps } from './core.deps';
 import type { TradeBill } from './ports/payment-provider.port';
-import { isProviderError } from './ports/payment-provider.errors';
+import { ProviderErrorCodes, isProviderError } from './ports/payment-provider.errors';
 import type { BackoffPolicy, JobState } from './job-queue';
 import { SYNC_AFTER_MS, backoffMs, dueAgainAt, failedAttempt, needsAttention, settled } from './job-queue';
 import type { OrderRecord, ProviderCloseState, RefundDoc } from './order.model';
@@ -288,7 +294,8 @@ export class JobsService {
       const bill = await this.reconcileBill(now);
       if (bill) {
         r.billReportId = bill.id;
-        r.billDiscrepancies = bill.report.discrepancies.length;
+        // null: the provider has no bills (the stored report says so).
+        r.billDiscrepancies = bill.report === null ? null : bill.report.discrepancies.length;
       }
     } catch (e) {
       r.errors++;
@@ -397,9 +404,15 @@ export class JobsService {
 
   /**
    * Downloads yesterday's trade bill (hash-checked by the provider adapter), compares it with our orders and refunds
-   * and stores the discrepancy report as "trade-YYYY-MM-DD". Runs once per day, after the bill is published.
+   * and stores the discrepancy report as "trade-YYYY-MM-DD". Runs once per day, after the bill is published. Refunds
+   * are compared by the day WeChat accepted them, in any status: the bill's refund status is that day's snapshot, so a
+   * refund behind it here is asked about (query, applied) before the comparison, never settled from the bill. A
+   * provider without bills (cloudPay) gets a report that says so, once per day, instead of an error every run.
    */
-  async reconcileBill(nowMs: number, force = false): Promise<{ id: string; report: ReconcileReport } | null> {
+  async reconcileBill(
+    nowMs: number,
+    force = false,
+  ): Promise<{ id: string; report: ReconcileReport | null } | null> {
     const day = previousBeijingDay(nowMs);
     const id = `trade-${day.date}`;
     if (!force && (!day.readyNow || (await this.d.reports.get(id)) !== null)) return null;
@@ -407,14 +420,21 @@ export class JobsService {
     try {
       bill = await this.d.provider.downloadTradeBill(day.date, 'ALL');
     } catch (e) {
+      if (isProviderError(e, ProviderErrorCodes.UNSUPPORTED)) {
+        const note = `${this.d.provider.id} offers no trade bill: compare with the merchant platform's bill by hand`;
+        await this.d.reports.save(id, { billDate: day.date, createdAtMs: nowMs, billAvailable: false, note });
+        this.d.log.info('reconcile.no_bill', { billDate: day.date, provider: this.d.provider.id });
+        return { id, report: null };
+      }
       // No trades that day means no bill; our own payments of that day (if any) are then missing there.
       if (!isProviderError(e, 'NO_STATEMENT_EXIST')) throw e;
       bill = { rows: [], sha1: '' };
     }
-    const [orders, refunds] = await Promise.all([
+    const [orders, accepted] = await Promise.all([
       this.d.orders.listPaidBetween(day.startMs, day.endMs),
-      this.d.refunds.listSucceededBetween(day.startMs, day.endMs),
+      this.d.refunds.listAcceptedBetween(day.startMs, day.endMs),
     ]);
+    const refunds = await this.settleBillRefunds(bill.rows, accepted);
     const billRows: BillRow[] = bill.rows.map((row) => ({
       outTradeNo: row.outTradeNo,
       transactionId: row.transactionId,
@@ -444,6 +464,7 @@ export class JobsService {
       createdAtMs: nowMs,
       billSha1: bill.sha1,
       billRows: bill.rows.length,
+      localRefunds: refunds.length,
       ...report,
     });
     await this.d.metrics.increment('reconcile.discrepancies', report.discrepancies.length);
@@ -451,5 +472,37 @@ export class JobsService {
       this.d.log.error('reconcile.discrepancies', { billDate: day.date, count: report.discrepancies.length });
     }
     return { id, report };
+  }
+
+  /**
+   * The local side of the bill's refunds: those accepted that day, plus any the bill lists that we know under another
+   * day (our acceptance time is WeChat's create_time when it told us, else our request time). A refund whose local
+   * status the bill's snapshot cannot lead to (e.g. SUCCESS there, PROCESSING here: a lost notification) is asked
+   * about and WeChat's answer applied; a failed query leaves it for the comparison (and the follow-up queue).
+   */
+  private async settleBillRefunds(rows: TradeBill['rows'], accepted: RefundDoc[]): Promise<RefundDoc[]> {
+    const byNo = new Map(accepted.map((r) => [r.outRefundNo, r]));
+    for (const row of rows) {
+      const no = row.outRefundNo;
+      if (row.tradeState !== 'REFUND' || !no) continue;
+      let local = byNo.get(no) ?? (await this.d.refunds.get(no));
+      if (local === null) continue;
+      const snapshot = row.refundStatus === undefined ? undefined : billRefundStatus(row.refundStatus);
+      if (
+        snapshot !== undefined &&
+        !isRefundFinal(local.status) &&
+        !isRefundStatusReachable(snapshot, local.status)
+      ) {
+        try {
+          const q = await this.d.provider.queryRefund(no);
+          if (q.kind === 'found') await this.refunds.applyRefund(q.refund);
+          local = (await this.d.refunds.get(no)) ?? local;
+        } catch (e) {
+          this.d.log.warn('reconcile.bill_refund_query_failed', { outRefundNo: no, error: e });
+        }
+      }
+      byNo.set(no, local);
+    }
+    return [...byNo.values()];
   }
 }

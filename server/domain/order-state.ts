@@ -282,6 +282,25 @@ export function allowedRefundEvents(status: RefundStatus): RefundEvent[] {
   return REFUND_EVENTS.filter((event) => nextRefundStatus(status, event) !== undefined);
 }
 
+/**
+ * True when a refund seen in status `from` can be in status `to` later (or still): the table's transitions, any number
+ * of them. A trade bill's refund status is a snapshot of its acceptance day; a later local status that the snapshot can
+ * lead to is no disagreement.
+ */
+export function isRefundStatusReachable(from: RefundStatus, to: RefundStatus): boolean {
+  const seen = new Set<RefundStatus>([from]);
+  const todo: RefundStatus[] = [from];
+  for (let s = todo.pop(); s !== undefined; s = todo.pop()) {
+    for (const next of Object.values(refundTable[s])) {
+      if (next !== undefined && !seen.has(next)) {
+        seen.add(next);
+        todo.push(next);
+      }
+    }
+  }
+  return seen.has(to);
+}
+
 /** Final: nothing more will happen to this refund (SUCCESS or CLOSED). */
 export function isRefundFinal(status: RefundStatus): boolean {
   return allowedRefundEvents(status).length === 0;

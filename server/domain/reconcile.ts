@@ -2,7 +2,7 @@ import { DomainError, ErrorCodes } from './errors';
 import type { Fen } from './money';
 import { ZERO_FEN, addFen, fen } from './money';
 import type { OrderState, RefundStatus } from './order-state';
-import { hasReceivedPayment, isClosedUnpaid } from './order-state';
+import { hasReceivedPayment, isClosedUnpaid, isRefundStatusReachable } from './order-state';
 
 /** One local order the bill period should account for (created or paid in it). */
 export interface LocalOrderRecord {
@@ -14,7 +14,7 @@ export interface LocalOrderRecord {
   readonly transactionId?: string;
 }
 
-/** One local refund the bill period should account for. */
+/** One local refund the bill period should account for: one WeChat accepted that day, in whatever status it is now. */
 export interface LocalRefundRecord {
   readonly outRefundNo: string;
   readonly outTradeNo: string;
@@ -48,7 +48,7 @@ export interface ReconcileInput {
 export type DiscrepancyKind =
   /** WeChat has a payment or refund we have no record of. */
   | 'MISSING_HERE'
-  /** We think money moved (paid, or refund SUCCESS) and the bill has no such row. */
+  /** We think money moved (paid), or WeChat accepted a refund that day, and the bill has no such row. */
   | 'MISSING_THERE'
   /** Both sides have it, with different amounts. */
   | 'AMOUNT_MISMATCH'
@@ -95,6 +95,13 @@ const BILL_REFUND_STATUS: Readonly<Record<string, RefundStatus>> = {
   ABNORMAL: 'ABNORMAL',
 };
 
+/** A bill's refund status word as our RefundStatus (undefined for a word this shop does not know). */
+export function billRefundStatus(word: string): RefundStatus | undefined {
+  return Object.prototype.hasOwnProperty.call(BILL_REFUND_STATUS, word)
+    ? BILL_REFUND_STATUS[word]
+    : undefined;
+}
+
 function invalid(message: string): DomainError {
   return new DomainError(ErrorCodes.RECONCILE_INVALID_INPUT, message);
 }
@@ -124,7 +131,8 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 /**
  * Compares local orders and refunds with a trade bill's rows and lists every disagreement: MISSING_HERE,
  * MISSING_THERE, AMOUNT_MISMATCH, STATUS_MISMATCH, TRANSACTION_ID_MISMATCH, DUPLICATE_IN_BILL. Pure: the caller
- * picks the records of the bill's period. Throws RECONCILE.INVALID_INPUT for duplicate local ids or bad amounts.
+ * picks the records of the bill's period (payments that succeeded that day; refunds WeChat accepted that day, in any
+ * status — the bill lists a refund on its acceptance day with that day's status, see billRefundStatus). Throws RECONCILE.INVALID_INPUT for duplicate local ids or bad amounts.
  */
 export function reconcile(input: ReconcileInput): ReconcileReport {
   const orders = uniqueBy(input.orders, (o) => o.outTradeNo, 'order');
@@ -290,21 +298,25 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         message: `refunded ${wechatFen} fen at WeChat, ${local.amountFen} fen recorded`,
       });
     }
-    const wechatStatus = row.refundStatus === undefined ? undefined : BILL_REFUND_STATUS[row.refundStatus];
-    if (row.refundStatus !== undefined && wechatStatus !== local.status) {
+    // The bill's status is a snapshot of the acceptance day, never updated: only a local status it cannot lead to
+    // disagrees (PROCESSING in the bill, SUCCESS here is the normal course). Current status is settled by query.
+    const snapshot = row.refundStatus === undefined ? undefined : billRefundStatus(row.refundStatus);
+    if (
+      row.refundStatus !== undefined &&
+      (snapshot === undefined || !isRefundStatusReachable(snapshot, local.status))
+    ) {
       clean = false;
       found.push({
         ...base,
         kind: 'STATUS_MISMATCH',
         localState: local.status,
         wechatState: row.refundStatus,
-        message: `refund is ${local.status} here and ${row.refundStatus} at WeChat`,
+        message: `the bill's snapshot ${row.refundStatus} cannot lead to ${local.status} here`,
       });
     }
     if (clean && rows.length === 1) matchedRefunds += 1;
   }
   for (const [outRefundNo, local] of refunds) {
-    if (local.status !== 'SUCCESS') continue;
     localRefundFen = addFen(localRefundFen, fen(local.amountFen));
     if (!refundsByNo.has(outRefundNo)) {
       found.push({
@@ -314,7 +326,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         outRefundNo,
         localState: local.status,
         localFen: fen(local.amountFen),
-        message: 'recorded as refunded here, but the bill has no such refund',
+        message: 'accepted by WeChat that day by our records, but the bill has no such refund',
       });
     }
   }

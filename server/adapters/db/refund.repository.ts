@@ -2,6 +2,7 @@ import type { RefundStore } from '../../application/ports/order.port';
 import type { RefundDoc } from '../../application/order.model';
 import type { CloudDb } from './cloud-db';
 import { Collections } from './collections';
+import { fetchAll } from './query';
 import { fromDoc, toUpdateData } from './records';
 
 const ID = 'outRefundNo';
@@ -37,14 +38,14 @@ export class DbRefundStore implements RefundStore {
     return stats.updated === 1 ? { ...current, ...next } : null;
   }
 
-  async listSucceededBetween(fromMs: number, toMs: number): Promise<RefundDoc[]> {
+  async listAcceptedBetween(fromMs: number, toMs: number): Promise<RefundDoc[]> {
     const _ = this.db.command;
-    const { data } = await this.refunds
-      .where({ status: 'SUCCESS', successTimeMs: _.and(_.gte(fromMs), _.lt(toMs)) })
-      .orderBy('successTimeMs', 'asc')
-      .limit(100)
-      .get();
-    return data.map((d) => fromDoc<RefundDoc>(d, ID));
+    // A day's refunds can exceed one page: all of them, however many (the bill lists every one).
+    const docs = await fetchAll(
+      this.refunds.where({ acceptedAtMs: _.and(_.gte(fromMs), _.lt(toMs)) }),
+      Number.POSITIVE_INFINITY,
+    );
+    return docs.map((d) => fromDoc<RefundDoc>(d, ID));
   }
 
   async listFollowUpDue(nowMs: number, limit: number): Promise<RefundDoc[]> {

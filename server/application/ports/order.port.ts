@@ -64,8 +64,8 @@ export interface RefundStore {
   listByOrder(outTradeNo: string): Promise<RefundDoc[]>;
   /** Compare-and-set on version; returns the updated refund or null. */
   update(current: RefundDoc, patch: Partial<RefundDoc>): Promise<RefundDoc | null>;
-  /** Refunds that reached SUCCESS in [fromMs, toMs) (for the daily bill). */
-  listSucceededBetween(fromMs: number, toMs: number): Promise<RefundDoc[]>;
+  /** Refunds WeChat accepted in [fromMs, toMs), in any status, all of them (for the daily bill). */
+  listAcceptedBetween(fromMs: number, toMs: number): Promise<RefundDoc[]>;
   /** The follow-up queue: queued refunds with followUp.nextAttemptAtMs ≤ nowMs (any status), earliest due first. */
   listFollowUpDue(nowMs: number, limit: number): Promise<RefundDoc[]>;
 }
