@@ -410,9 +410,10 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       const nt = await timed(stack, sn.length, size.concurrency, async (i) => [
         asEnvelope(await notify(sn[i] as SignedNotification)),
       ]);
-      const og = await timed(stack, who.length, size.concurrency, async (i) => [
-        await client.fn('order', { action: 'get', outTradeNo: placed[i] ?? '' }, who[i] ?? ''),
-      ]);
+      const og = await timed(stack, paid.length, size.concurrency, async (i) => {
+        const j = placed.indexOf(paid[i] ?? '');
+        return [await client.fn('order', { action: 'get', outTradeNo: paid[i] ?? '' }, who[j] ?? '')];
+      });
       const lm = await timed(stack, who.length, size.concurrency, async (i) => [
         await client.fn('order', { action: 'listMine', limit: 20 }, `bench-h-${i % 500}`),
       ]);

@@ -155,6 +155,8 @@ async function main(): Promise<void> {
             createdAtMs: t0 - (n - i) * 1000,
             updatedAtMs: t0 - (n - i) * 1000,
             expiresAtMs: t0 - (n - i) * 1000 + 30 * 60_000,
+            // Fields under a unique index get a value of their own (paymentKey: one payment never pays two orders).
+            ...('paymentKey' in base ? { paymentKey: `seed:${no}` } : {}),
           },
         });
       }
