@@ -25,11 +25,8 @@ import type { CloudDb } from './adapters/db/cloud-db';
 import { DEMO_MERCHANT, DemoPaymentProvider } from './adapters/payment/demo/demo.provider';
 import { DbCatalogReader } from './adapters/db/catalog.repository';
 import { DbOrderStore } from './adapters/db/order.repository';
-import {
-  DbMetrics,
-  DbPaymentEventStore,
-  DbReconcileReportStore,
-} from './adapters/db/payment-event.repository';
+import { DbMetrics, DbReconcileReportStore } from './adapters/db/payment-event.repository';
+import { DbStockStore } from './adapters/db/stock.repository';
 import { DbRefundStore } from './adapters/db/refund.repository';
 import type { CoreHandlersDeps } from './adapters/functions/core.handlers';
 import { orderActions, payActions, refundActions } from './adapters/functions/core.handlers';
@@ -102,7 +99,7 @@ export function buildCore(cloud: CloudRuntime, env: Env = process.env): CoreDeps
     ...(simulatedPayer ? { simulatedPayer } : {}),
     orders: new DbOrderStore(db),
     refunds: new DbRefundStore(db),
-    events: new DbPaymentEventStore(db),
+    stock: new DbStockStore(db),
     reports: new DbReconcileReportStore(db),
     catalog: new DbCatalogReader(db),
     carts: new DbCartStore(db, clock.now),

@@ -1,5 +1,6 @@
 // The dev console: one page served by the local stack, plus a same-origin proxy to the simulator's control API
-// (/api/sim/* → <simulator>/sim/*) and the local cloud's admin endpoints (/api/cloud/* → <gateway>/_devcloud/*).
+// (/api/sim/* → <simulator>/sim/*) and the local cloud's admin endpoints (/api/cloud/* → <gateway>/_devcloud/*), and
+// the shop's counters (/api/counters).
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,8 @@ export interface ConsoleOptions {
   gatewayUrl: string;
   port?: number;
   host?: string;
+  /** The shop's counters (money-path ones derived from the orders), served at GET /api/counters. */
+  counters?: () => Promise<Record<string, number>>;
 }
 
 /** A running console server. */
@@ -72,6 +75,17 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleHandle>
       return proxy(`${opts.simulatorUrl}/sim/${url.slice('/api/sim/'.length)}`, req, res);
     if (url.startsWith('/api/cloud/'))
       return proxy(`${opts.gatewayUrl}/_devcloud/${url.slice('/api/cloud/'.length)}`, req, res);
+    if (req.method === 'GET' && url === '/api/counters' && opts.counters) {
+      opts
+        .counters()
+        .then((c) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(c)))
+        .catch((e: unknown) =>
+          res
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) })),
+        );
+      return;
+    }
     if (url.startsWith('/api/fn/'))
       return proxy(`${opts.gatewayUrl}/fn/${url.slice('/api/fn/'.length)}`, req, res);
     if (req.method === 'GET' && (url === '/' || url.startsWith('/?'))) {

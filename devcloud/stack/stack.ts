@@ -15,6 +15,8 @@ import {
 } from '../cloudpay';
 import { seedCatalogIfEmpty } from './seed';
 import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
+import type { CloudDb } from '../../server/adapters/db/cloud-db';
+import { readCounters } from '../../server/adapters/db/counters';
 
 const ROOT = resolve(__dirname, '..', '..');
 /** The local cloudPay channel's merchant numbers (Cloud Development's provider and the shop's bound sub-merchant). */
@@ -161,11 +163,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const added = await seedCatalogIfEmpty(cloud.db, join(ROOT, 'data', 'catalog.demo.json'));
       if (added > 0) log(`[stack] seeded ${added} demo SKUs`);
     }
+    const db = cloud.db;
     if (o.console ?? true) {
       consoleHandle = await startConsole({
         simulatorUrl: sim.url,
         gatewayUrl: cloud.url,
         port: o.consolePort ?? 0,
+        counters: () => readCounters(db as unknown as CloudDb),
       });
     }
     const c = cloud;

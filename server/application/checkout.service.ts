@@ -4,17 +4,62 @@ import { newOutTradeNo } from '../domain/ids';
 import { ZERO_FEN } from '../domain/money';
 import { canCancel, hasReceivedPayment, transition } from '../domain/order-state';
 import { paymentDescription, priceOrder } from '../domain/pricing';
+import type { Catalog } from '../domain/catalog';
+import { findSku } from '../domain/catalog';
+import type { StockChange } from '../domain/stock';
 import { stockReservationPlan } from '../domain/stock';
 import type { OrderView } from '../../typings/contracts/order';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
 import type { OrderRecord } from './order.model';
+import type { LastOrder, StoredCart } from './ports/cart.port';
 import { toOrderView } from './order-view';
 import { PaymentService, closeAllowedAtMs, ownedOrder } from './payment.service';
 
 /** How often a compare-and-set is retried against concurrent writers before giving up with a retryable error. */
 export const CAS_ATTEMPTS = 5;
+/**
+ * How old the catalog behind a checkout may be. Every price, sale state and purchase limit it supplies is checked again
+ * by the atomic stock decrement (docs/adr/0007), so its age only delays new products; a mismatch reloads it.
+ */
+export const CHECKOUT_CATALOG_MAX_AGE_MS = 60_000;
+/** Pricing rounds when the catalog changed under a checkout (each after a fresh catalog load). */
+const PLACE_ATTEMPTS = 3;
+/**
+ * Longest business time between a checkout's first hold and its order insert. A slower checkout gives its holds back
+ * instead of inserting: the sweep treats holds without an order as orphans only after ORPHAN_HOLD_AFTER_MS, far later.
+ */
+export const MAX_PLACEMENT_MS = 60_000;
+/** A hold whose order does not exist this long after it was taken is an orphan of a crashed checkout (docs/adr/0007). */
+export const ORPHAN_HOLD_AFTER_MS = 10 * 60_000;
+/** How long a concurrent twin of a checkout (same client key) waits for its sibling's order to appear. */
+const TWIN_WAIT_MS = 3_000;
+const TWIN_POLL_MS = 50;
+
+/** Stock left out of pricing: the conditional decrement decides it atomically, the catalog's figure may be stale. */
+function stockDecidedAtReservation(catalog: Catalog): Catalog {
+  return {
+    products: catalog.products.map((p) => ({
+      ...p,
+      skus: p.skus.map((s) => ({ ...s, stock: Number.MAX_SAFE_INTEGER })),
+    })),
+  };
+}
+
+type Reservation =
+  | { kind: 'held' }
+  /** The catalog the order was priced from is not the stored one any more: price again from a fresh load. */
+  | { kind: 'stale' }
+  | { kind: 'short'; skuId: string; available: number; twinInFlight: boolean };
+
+/** What one sweep of stock holds did. */
+export interface HoldSweepResult {
+  /** Holds whose order exists: forgotten (the order owns that stock). */
+  settled: number;
+  /** Orphan holds of checkouts that never inserted their order: stock given back. */
+  released: number;
+}
 
 /** Checkout and the shopper's own orders: place (idempotent per client key), get, list, cancel. */
 export class CheckoutService {
@@ -24,87 +69,200 @@ export class CheckoutService {
   ) {}
 
   /**
-   * Places an order from the selected cart lines: priced from the catalog only, stock reserved atomically with the
-   * insert, idempotent per (openid, clientRequestKey) — a double tap returns the first order.
+   * Places an order from the selected cart lines: priced from the catalog only, stock held SKU by SKU with atomic
+   * conditional decrements (never BUSY while stock remains, never oversold: docs/adr/0007), idempotent per
+   * (openid, clientRequestKey) — a double tap returns the first order. One SKU costs 4 round trips on a warm instance
+   * (cart read, decrement, order insert, cart write), each further SKU one more.
    */
   async place(openid: string, clientRequestKey: string): Promise<OrderView> {
-    const existing = await this.d.orders.findByClientKey(openid, clientRequestKey);
-    if (existing) return toOrderView(existing, this.d.clock.now());
-
-    const [stored, catalog] = await Promise.all([this.d.carts.load(openid), this.d.catalog.loadCatalog()]);
+    const stored = await this.d.carts.load(openid);
+    if (stored.lastOrder?.clientRequestKey === clientRequestKey) {
+      const first = await this.d.orders.get(stored.lastOrder.outTradeNo);
+      if (first && first.openid === openid) return toOrderView(first, this.d.clock.now());
+    }
     const selection = selectedForCheckout(stored.cart);
+    if (selection.length === 0) {
+      // A late repeat of a checkout whose lines already left the cart.
+      const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
+      if (first) return toOrderView(first, this.d.clock.now());
+    }
     const tester = this.d.policy.testerOpenids.has(openid);
     const testerPayableFen = this.d.policy.testerPayableFen;
-    const priced = priceOrder(catalog, selection, {
-      tester,
-      ...(testerPayableFen === undefined ? {} : { testerPayableFen }),
-    });
-    const now = this.d.clock.now();
-    const order: OrderRecord = {
-      outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),
-      openid,
-      clientRequestKey,
-      status: 'AWAITING_PAYMENT',
-      version: 1,
-      lines: [...priced.lines],
-      totalFen: priced.totalFen,
-      payableFen: priced.payableFen,
-      isTestOrder: priced.isTestOrder,
-      simulated: this.d.policy.simulatedPayments,
-      providerId: this.d.provider.id,
-      description: paymentDescription(priced),
-      createdAtMs: now,
-      expiresAtMs: now + this.d.policy.orderTtlMs,
-      updatedAtMs: now,
-      prepay: null,
-      payment: null,
-      refundReservedFen: ZERO_FEN,
-      refundedFen: ZERO_FEN,
-      closedAtMs: null,
-      providerClose: 'not-needed',
-      stockReleased: false,
-      closeJob: queuedAt(now + this.d.policy.orderTtlMs),
-      syncJob: queuedAt(now + SYNC_AFTER_MS),
-    };
-    const plan = stockReservationPlan(priced.lines);
-    const outcome = await this.d.orders.createWithReservation(order, plan);
-    if (outcome.kind !== 'created') {
-      // A concurrent twin of this request may have won: its order took the stock (so this one saw a shortage) or the
-      // client key (a duplicate). Either way the shopper's answer is that first order.
+    for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
+      const catalog =
+        attempt === 0
+          ? await this.d.catalog.cachedCatalog(CHECKOUT_CATALOG_MAX_AGE_MS)
+          : await this.d.catalog.loadCatalog();
+      const priced = priceOrder(stockDecidedAtReservation(catalog), selection, {
+        tester,
+        ...(testerPayableFen === undefined ? {} : { testerPayableFen }),
+      });
+      const now = this.d.clock.now();
+      const order: OrderRecord = {
+        outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),
+        openid,
+        clientRequestKey,
+        status: 'AWAITING_PAYMENT',
+        version: 1,
+        lines: [...priced.lines],
+        totalFen: priced.totalFen,
+        payableFen: priced.payableFen,
+        isTestOrder: priced.isTestOrder,
+        simulated: this.d.policy.simulatedPayments,
+        providerId: this.d.provider.id,
+        description: paymentDescription(priced),
+        createdAtMs: now,
+        expiresAtMs: now + this.d.policy.orderTtlMs,
+        updatedAtMs: now,
+        prepay: null,
+        payment: null,
+        refundReservedFen: ZERO_FEN,
+        refundedFen: ZERO_FEN,
+        closedAtMs: null,
+        providerClose: 'not-needed',
+        stockReleased: false,
+        closeJob: queuedAt(now + this.d.policy.orderTtlMs),
+        syncJob: queuedAt(now + SYNC_AFTER_MS),
+      };
+      const plan = stockReservationPlan(priced.lines);
+      const reserved = await this.reserve(order, plan, catalog);
+      if (reserved.kind === 'stale') continue;
+      if (reserved.kind === 'short') {
+        // A concurrent twin of this request may have taken the stock: the shopper's answer is that first order.
+        const first = await this.twinsOrder(openid, clientRequestKey, reserved.twinInFlight);
+        if (first) return toOrderView(first, this.d.clock.now());
+        throw new DomainError(
+          ErrorCodes.ORDER_OUT_OF_STOCK,
+          reserved.available === 0
+            ? `${reserved.skuId} is sold out`
+            : `only ${reserved.available} left of ${reserved.skuId}`,
+          { skuId: reserved.skuId, available: reserved.available },
+        );
+      }
+      if (this.d.clock.now() - now > MAX_PLACEMENT_MS) {
+        await this.releaseHolds(order.outTradeNo, plan);
+        throw new DomainError(AppErrorCodes.ORDER_BUSY, 'placing the order took too long, please retry');
+      }
+      if ((await this.d.orders.insert(order)) === 'duplicate') {
+        await this.releaseHolds(order.outTradeNo, plan);
+        const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
+        if (first) return toOrderView(first, this.d.clock.now());
+        throw new DomainError(
+          AppErrorCodes.ORDER_NOT_FOUND,
+          'the order for this request could not be read back',
+        );
+      }
+      this.d.log.info('order.placed', {
+        outTradeNo: order.outTradeNo,
+        totalFen: order.totalFen,
+        payableFen: order.payableFen,
+        isTestOrder: order.isTestOrder,
+      });
+      await this.dropOrderedLines(openid, stored, { clientRequestKey, outTradeNo: order.outTradeNo });
+      return toOrderView(order, now);
+    }
+    throw new DomainError(
+      AppErrorCodes.ORDER_BUSY,
+      'the catalog kept changing during checkout, please retry',
+    );
+  }
+
+  /**
+   * Holds every SKU of `plan` for the order (one atomic conditional decrement each, pinned to the catalog facts the
+   * order was priced with). On the first refusal the holds taken so far are given back and the SKU is read to say why.
+   */
+  private async reserve(
+    order: OrderRecord,
+    plan: readonly StockChange[],
+    catalog: Catalog,
+  ): Promise<Reservation> {
+    const owner = { openid: order.openid, clientRequestKey: order.clientRequestKey };
+    const held: StockChange[] = [];
+    for (const line of plan) {
+      const sku = findSku(catalog, line.skuId);
+      if (!sku) return { kind: 'stale' };
+      const pin = {
+        skuId: line.skuId,
+        quantity: line.quantity,
+        priceFen: sku.priceFen,
+        maxPerOrder: sku.maxPerOrder ?? null,
+      };
+      if (await this.d.stock.hold(order.outTradeNo, pin, owner, order.createdAtMs)) {
+        held.push(line);
+        continue;
+      }
+      await this.releaseHolds(order.outTradeNo, held);
+      const current = await this.d.stock.read(line.skuId);
+      const sameTerms =
+        current !== null &&
+        current.onSale &&
+        current.priceFen === pin.priceFen &&
+        current.maxPerOrder === pin.maxPerOrder;
+      if (!sameTerms || current.stock >= line.quantity) return { kind: 'stale' };
+      const twinInFlight = current.holds.some(
+        (h) => h.owner.openid === owner.openid && h.owner.clientRequestKey === owner.clientRequestKey,
+      );
+      return { kind: 'short', skuId: line.skuId, available: Math.max(0, current.stock), twinInFlight };
+    }
+    return { kind: 'held' };
+  }
+
+  /** Gives holds back (each exactly once); a failure is left to the sweep, which finds the orphan holds. */
+  private async releaseHolds(holdId: string, lines: readonly StockChange[]): Promise<void> {
+    for (const { skuId, quantity } of lines) {
+      try {
+        await this.d.stock.releaseHold(holdId, skuId, quantity);
+      } catch (e) {
+        this.d.log.error('stock.release_failed', { holdId, skuId, error: e });
+      }
+    }
+  }
+
+  /** The order of a concurrent twin checkout (same client key), waiting briefly while its holds show it in flight. */
+  private async twinsOrder(
+    openid: string,
+    clientRequestKey: string,
+    inFlight: boolean,
+  ): Promise<OrderRecord | null> {
+    const polls = inFlight ? TWIN_WAIT_MS / TWIN_POLL_MS : 0;
+    for (let i = 0; ; i++) {
       const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
-      if (first) return toOrderView(first, now);
+      if (first || i >= polls) return first;
+      await new Promise((resolve) => setTimeout(resolve, TWIN_POLL_MS));
     }
-    if (outcome.kind === 'duplicate') {
-      throw new DomainError(
-        AppErrorCodes.ORDER_NOT_FOUND,
-        'the order for this request could not be read back',
-      );
+  }
+
+  /**
+   * Repairs what crashed checkouts left (docs/adr/0007): a hold whose order exists is forgotten (the order owns that
+   * stock), a hold with no order ORPHAN_HOLD_AFTER_MS after it was taken is given back — exactly once, since the give-back
+   * is conditional on the hold. The close timer runs it.
+   */
+  async sweepHolds(): Promise<HoldSweepResult> {
+    const r: HoldSweepResult = { settled: 0, released: 0 };
+    const holds = await this.d.stock.listHolds();
+    if (holds.length === 0) return r;
+    const now = this.d.clock.now();
+    const existing = await this.d.orders.existing([...new Set(holds.map((h) => h.holdId))]);
+    const settle = new Map<string, string[]>();
+    for (const h of holds) {
+      if (existing.has(h.holdId)) {
+        settle.set(h.skuId, [...(settle.get(h.skuId) ?? []), h.holdId]);
+      } else if (now - h.atMs > ORPHAN_HOLD_AFTER_MS) {
+        if (await this.d.stock.releaseHold(h.holdId, h.skuId, h.quantity)) {
+          r.released++;
+          this.d.log.warn('stock.orphan_hold_released', {
+            holdId: h.holdId,
+            skuId: h.skuId,
+            quantity: h.quantity,
+          });
+        }
+      }
     }
-    if (outcome.kind === 'busy') {
-      throw new DomainError(
-        AppErrorCodes.ORDER_BUSY,
-        'many shoppers are checking out these items now, please retry',
-      );
+    for (const [skuId, ids] of settle) {
+      await this.d.stock.settleHolds(skuId, ids);
+      r.settled += ids.length;
     }
-    if (outcome.kind === 'out-of-stock') {
-      throw new DomainError(
-        ErrorCodes.ORDER_OUT_OF_STOCK,
-        `only ${outcome.available} left of ${outcome.skuId}`,
-        {
-          skuId: outcome.skuId,
-          available: outcome.available,
-        },
-      );
-    }
-    this.d.log.info('order.placed', {
-      outTradeNo: order.outTradeNo,
-      totalFen: order.totalFen,
-      payableFen: order.payableFen,
-      isTestOrder: order.isTestOrder,
-    });
-    await this.d.metrics.increment('orders.placed');
-    await this.dropOrderedLines(openid);
-    return toOrderView(order, now);
+    return r;
   }
 
   /** One order, only for its owner (anyone else gets ORDER.NOT_FOUND: existence is not revealed). */
@@ -163,7 +321,6 @@ export class CheckoutService {
       );
       if (closed) {
         this.d.log.info('order.cancelled', { outTradeNo, providerClose });
-        await this.d.metrics.increment('orders.closed.user');
         return toOrderView(closed, now);
       }
       order = await this.owned(openid, outTradeNo);
@@ -186,11 +343,13 @@ export class CheckoutService {
     return ownedOrder(this.d.orders, openid, outTradeNo);
   }
 
-  // The order is placed whatever happens here: a cart that keeps the lines is an annoyance, not a loss.
-  private async dropOrderedLines(openid: string): Promise<void> {
+  // The order is placed whatever happens here: a cart that keeps the lines is an annoyance, not a loss. The first try
+  // writes against the cart as read at the start of the checkout (no second read).
+  private async dropOrderedLines(openid: string, first: StoredCart, lastOrder: LastOrder): Promise<void> {
+    let stored = first;
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const stored = await this.d.carts.load(openid);
-      if (await this.d.carts.save(openid, removeSelected(stored.cart), stored.version)) return;
+      if (await this.d.carts.save(openid, removeSelected(stored.cart), stored.version, lastOrder)) return;
+      stored = await this.d.carts.load(openid);
     }
     this.d.log.warn('cart.cleanup.skipped', { reason: 'concurrent cart changes' });
   }

@@ -1,9 +1,10 @@
 import type { Fen } from '../domain/money';
 import type { CartStore } from './ports/cart.port';
 import type { CatalogReader } from './ports/catalog.port';
-import type { OrderStore, PaymentEventStore, ReconcileReportStore, RefundStore } from './ports/order.port';
+import type { OrderStore, ReconcileReportStore, RefundStore } from './ports/order.port';
 import type { PaymentProvider, PaymentTransaction } from './ports/payment-provider.port';
 import type { Clock, Log, Metrics, RandomSource } from './ports/runtime.port';
+import type { StockStore } from './ports/stock.port';
 
 /** Who a genuine payment for our orders must be addressed to (checked on every notification and query answer). */
 export interface MerchantIdentity {
@@ -44,7 +45,7 @@ export interface SimulatedPayer {
 export interface CoreDeps {
   orders: OrderStore;
   refunds: RefundStore;
-  events: PaymentEventStore;
+  stock: StockStore;
   reports: ReconcileReportStore;
   catalog: CatalogReader;
   carts: CartStore;

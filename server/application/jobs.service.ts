@@ -14,6 +14,7 @@ import { ProviderErrorCodes, isProviderError } from './ports/payment-provider.er
 import type { BackoffPolicy, JobState } from './job-queue';
 import { SYNC_AFTER_MS, backoffMs, dueAgainAt, failedAttempt, needsAttention, settled } from './job-queue';
 import type { OrderRecord, ProviderCloseState, RefundDoc } from './order.model';
+import { CheckoutService } from './checkout.service';
 import { PaymentService, closeAllowedAtMs } from './payment.service';
 import { RefundService } from './refund.service';
 
@@ -48,6 +49,8 @@ export interface CloseExpiredResult {
   errors: number;
   /** Orders given up on after too many failures: they need a person (closeJob.gaveUpAtMs). */
   gaveUp: number;
+  /** Stock holds of checkouts that died before writing their order, given back (docs/adr/0007). */
+  holdsReleased: number;
 }
 
 /** What one reconcile run did. */
@@ -85,10 +88,12 @@ export function previousBeijingDay(nowMs: number): {
 export class JobsService {
   private readonly payments: PaymentService;
   private readonly refunds: RefundService;
+  private readonly checkout: CheckoutService;
 
   constructor(private readonly d: CoreDeps) {
     this.payments = new PaymentService(d);
     this.refunds = new RefundService(d);
+    this.checkout = new CheckoutService(d, this.payments);
   }
 
   /**
@@ -107,6 +112,7 @@ export class JobsService {
       settled: 0,
       errors: 0,
       gaveUp: 0,
+      holdsReleased: 0,
     };
     for (const order of await this.d.orders.listCloseDue(this.d.clock.now(), JOB_BATCH)) {
       try {
@@ -116,6 +122,12 @@ export class JobsService {
         this.d.log.error('close.failed', { outTradeNo: order.outTradeNo, error: e });
         await this.closeFailed(order.outTradeNo, e, r);
       }
+    }
+    try {
+      r.holdsReleased = (await this.checkout.sweepHolds()).released;
+    } catch (e) {
+      r.errors++;
+      this.d.log.error('close.hold_sweep_failed', { error: e });
     }
     if (Object.values(r).some((n) => n > 0)) this.d.log.info('close.run', { ...r });
     return r;
@@ -208,10 +220,7 @@ export class JobsService {
       },
       stockReservationPlan(order.lines),
     );
-    if (closed) {
-      r.closed++;
-      await this.d.metrics.increment('orders.closed.timeout');
-    }
+    if (closed) r.closed++;
   }
 
   private closeAllowedAt(order: OrderRecord): number {
@@ -278,6 +287,18 @@ export class JobsService {
         r.errors++;
         this.d.log.error('reconcile.refund_failed', { outRefundNo: refund.outRefundNo, error: e });
         await this.followUpFailed(refund.outRefundNo, e, r);
+      }
+    }
+    // A tester order under auto-refund whose refund was never recorded (the payment path failed after the payment).
+    if (this.d.policy.testerAutoRefund) {
+      for (const order of await this.d.orders.listPaidTestOrders(JOB_BATCH)) {
+        try {
+          await this.payments.settleTesterOrder(order);
+          r.autoRefundsStarted++;
+        } catch (e) {
+          r.errors++;
+          this.d.log.error('reconcile.tester_refund_failed', { outTradeNo: order.outTradeNo, error: e });
+        }
       }
     }
     for (const order of await this.d.orders.listByStatus('PAID_AFTER_CLOSE', JOB_BATCH)) {

@@ -1,6 +1,10 @@
 import type { CoreDeps } from './core.deps';
 import { PaymentService, paymentMismatch } from './payment.service';
-import type { IncomingNotification, PaymentNotificationEvent } from './ports/payment-provider.port';
+import type {
+  IncomingNotification,
+  PaymentNotificationEvent,
+  PaymentTransaction,
+} from './ports/payment-provider.port';
 import { isNotificationRejected } from './ports/payment-provider.errors';
 import { RefundService } from './refund.service';
 
@@ -21,8 +25,8 @@ const fail = (httpStatus: 400 | 401 | 500, message: string): NotifyAnswer => ({
 
 /**
  * The notify_url's use case (docs/adr/0005): verify (signature over the raw body, timestamp window, GCM-checked
- * decryption), check the event against the stored order, deduplicate by notification id, apply with compare-and-set,
- * and only then answer 2xx. Unverifiable → 4xx with nothing written; a failed write → 5xx so the provider retries.
+ * decryption), check the event against the stored order, apply with compare-and-set (a duplicate is recognised from
+ * the order: the same transaction is recorded already), and only then answer 2xx. Unverifiable → 4xx with nothing written; a failed write → 5xx so the provider retries.
  */
 export class NotificationService {
   private readonly payments: PaymentService;
@@ -57,6 +61,11 @@ export class NotificationService {
     }
   }
 
+  /**
+   * Applies a verified event. A payment costs two round trips (read the order, one compare-and-set that is the
+   * payment), a duplicate one (the read shows the same transaction applied): deduplication is the order itself, and
+   * counters of applied payments are derived from the orders, so nothing else is written on this path.
+   */
   private async apply(event: PaymentNotificationEvent): Promise<NotifyAnswer> {
     if (event.kind === 'unsupported') {
       this.d.log.info('notify.unsupported', {
@@ -65,61 +74,41 @@ export class NotificationService {
       });
       return ok('ignored');
     }
-    const now = this.d.clock.now();
-    if (event.kind === 'payment.succeeded') {
-      const tx = event.transaction;
-      // Check against the stored order before anything is written: a mismatch must leave no trace but the log.
-      const order = await this.d.orders.get(tx.outTradeNo);
-      if (!order) {
-        this.d.log.warn('notify.unknown_order', { outTradeNo: tx.outTradeNo });
-        await this.d.metrics.increment('notifications.rejected.unknown_order');
-        // Not acknowledged: the order may not be visible yet, and a payment nobody can match needs a person.
-        return fail(400, 'rejected: unknown out_trade_no');
-      }
-      const mismatch = paymentMismatch(order, tx, this.d);
-      if (mismatch) {
-        this.d.log.error('notify.mismatch', { outTradeNo: tx.outTradeNo, reason: mismatch });
-        await this.d.metrics.increment('notifications.rejected.mismatch');
-        return fail(400, `rejected: ${mismatch}`);
-      }
-      const seen = await this.d.events.record({
-        notificationId: event.notificationId,
-        kind: event.kind,
-        outTradeNo: tx.outTradeNo,
-        outRefundNo: null,
-        receivedAtMs: now,
-        appliedAtMs: null,
-        deliveries: 1,
-      });
-      if (seen === 'seen-applied') {
-        await this.d.metrics.increment('notifications.duplicate');
-        return ok('duplicate');
-      }
-      const outcome = await this.payments.applyPayment(tx, 'notification');
-      if (outcome.kind === 'mismatch') {
-        await this.d.metrics.increment('notifications.rejected.mismatch');
-        return fail(400, `rejected: ${outcome.reason}`);
-      }
-      await this.d.events.markApplied(event.notificationId, this.d.clock.now());
-      return ok(outcome.kind);
-    }
+    if (event.kind === 'payment.succeeded')
+      return this.applyPaymentEvent(event.notificationId, event.transaction);
+    // A refund report is deduplicated by the refund's own state machine (a repeated status is a no-op).
     const refund = event.refund;
-    const seen = await this.d.events.record({
-      notificationId: event.notificationId,
-      kind: event.kind,
-      outTradeNo: refund.outTradeNo,
-      outRefundNo: refund.outRefundNo,
-      receivedAtMs: now,
-      appliedAtMs: null,
-      deliveries: 1,
-    });
-    if (seen === 'seen-applied') return ok('duplicate');
     const outcome = await this.refunds.applyRefund(refund);
     if (outcome.kind === 'mismatch') return fail(400, `rejected: ${outcome.reason}`);
     if (outcome.kind === 'unknown-refund') {
       this.d.log.warn('notify.unknown_refund', { outRefundNo: refund.outRefundNo });
     }
-    await this.d.events.markApplied(event.notificationId, this.d.clock.now());
     return ok(outcome.kind);
+  }
+
+  private async applyPaymentEvent(notificationId: string, tx: PaymentTransaction): Promise<NotifyAnswer> {
+    // Check against the stored order before anything is written: a mismatch must leave no trace but the log.
+    const order = await this.d.orders.get(tx.outTradeNo);
+    if (!order) return this.unknownOrder(tx);
+    const mismatch = paymentMismatch(order, tx, this.d);
+    if (mismatch) {
+      this.d.log.error('notify.mismatch', { outTradeNo: tx.outTradeNo, notificationId, reason: mismatch });
+      await this.d.metrics.increment('notifications.rejected.mismatch');
+      return fail(400, `rejected: ${mismatch}`);
+    }
+    const outcome = await this.payments.applyPayment(tx, 'notification', order);
+    if (outcome.kind === 'mismatch') {
+      await this.d.metrics.increment('notifications.rejected.mismatch');
+      return fail(400, `rejected: ${outcome.reason}`);
+    }
+    if (outcome.kind === 'unknown-order') return this.unknownOrder(tx);
+    return ok(outcome.kind);
+  }
+
+  private async unknownOrder(tx: PaymentTransaction): Promise<NotifyAnswer> {
+    this.d.log.warn('notify.unknown_order', { outTradeNo: tx.outTradeNo });
+    await this.d.metrics.increment('notifications.rejected.unknown_order');
+    // Not acknowledged: the order may not be visible yet, and a payment nobody can match needs a person.
+    return fail(400, 'rejected: unknown out_trade_no');
   }
 }

@@ -1,8 +1,10 @@
 import { DomainError } from '../domain/errors';
-import { hasReceivedPayment, isPayable, nextOrderState } from '../domain/order-state';
+import { stockReservationPlan } from '../domain/stock';
+import { hasReceivedPayment, isClosedUnpaid, isPayable, nextOrderState } from '../domain/order-state';
 import type { StartPaymentView } from '../../typings/contracts/order';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
+import { dueAgainAt } from './job-queue';
 import type { OrderRecord, PaymentRecord, ProviderCloseState } from './order.model';
 import type { OrderStore } from './ports/order.port';
 import type { PaymentTransaction } from './ports/payment-provider.port';
@@ -11,6 +13,8 @@ import { RefundService } from './refund.service';
 
 /** How often an apply is retried when a concurrent writer changed the order between read and compare-and-set. */
 const APPLY_ATTEMPTS = 5;
+/** How often pay.start tries to save its prepay against concurrent writers before answering ORDER.BUSY. */
+const PREPAY_SAVE_ATTEMPTS = 8;
 /** An order this close to expiry is not offered for payment any more (the shopper could not finish in time). */
 const MIN_TIME_TO_PAY_MS = 60_000;
 
@@ -98,20 +102,33 @@ export class PaymentService {
       payableFen: order.payableFen,
       providerId: this.d.provider.id,
     });
-    await this.d.metrics.increment('payments.created');
-    // The prepay is the provider's (same out_trade_no → same order there); storing it is an optimisation, so a lost
-    // compare-and-set only costs a provider call next time.
-    for (let attempt = 0; attempt < APPLY_ATTEMPTS && isPayable(order.status); attempt++) {
-      const saved = await this.d.orders.update(order, { prepay, updatedAtMs: now });
-      if (saved) return view(saved, prepay);
+    // The parameters leave only once the prepay is saved: close and cancel decide from the stored prepay whether
+    // WeChat has an order to close, so a payable prepay we do not know of must never reach a shopper.
+    for (let attempt = 0; attempt < PREPAY_SAVE_ATTEMPTS; attempt++) {
+      if (isPayable(order.status)) {
+        const saved = await this.d.orders.update(order, { prepay, updatedAtMs: now });
+        if (saved) return view(saved, prepay);
+      } else {
+        // Closed while WeChat created the prepay: keep it on the order and leave WeChat's close to the close job.
+        const record = isClosedUnpaid(order.status) && order.prepay === null;
+        const providerClose = order.providerClose === 'not-needed' ? 'pending' : order.providerClose;
+        const closeJob = dueAgainAt(order.closeJob, prepay.createdAtMs + this.d.policy.closeGuardMs);
+        const saved = record
+          ? await this.d.orders.update(order, { prepay, providerClose, closeJob, updatedAtMs: now })
+          : order;
+        if (saved) {
+          throw new DomainError(
+            AppErrorCodes.ORDER_NOT_PAYABLE,
+            `an order in ${order.status} cannot be paid`,
+            {
+              status: order.status,
+            },
+          );
+        }
+      }
       order = await this.owned(openid, outTradeNo);
     }
-    if (!isPayable(order.status)) {
-      throw new DomainError(AppErrorCodes.ORDER_NOT_PAYABLE, `an order in ${order.status} cannot be paid`, {
-        status: order.status,
-      });
-    }
-    return view(order, prepay);
+    throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the order kept changing while the payment was started');
   }
 
   /**
@@ -154,11 +171,18 @@ export class PaymentService {
   /**
    * Applies the provider's (verified) truth about a payment: AWAITING_PAYMENT → PAID, a closed order → PAID_AFTER_CLOSE
    * with an automatic full refund; a repeat of the recorded payment is a duplicate; anything that does not match the
-   * stored order (app, merchant, amount) is refused with nothing written.
+   * stored order (app, merchant, amount) — or a transaction_id that already paid another order — is refused with
+   * nothing written. `loaded` is the order as the caller just read it (saves a read); null/undefined reads it here.
+   * Costs one read (unless `loaded`) and one compare-and-set write; a duplicate costs no write.
    */
-  async applyPayment(tx: PaymentTransaction, source: PaymentRecord['source']): Promise<ApplyPaymentOutcome> {
+  async applyPayment(
+    tx: PaymentTransaction,
+    source: PaymentRecord['source'],
+    loaded?: OrderRecord | null,
+  ): Promise<ApplyPaymentOutcome> {
     if (tx.state !== 'SUCCESS' && tx.state !== 'REFUND') return { kind: 'not-paid', state: tx.state };
-    let order = await this.d.orders.get(tx.outTradeNo);
+    let order =
+      loaded && loaded.outTradeNo === tx.outTradeNo ? loaded : await this.d.orders.get(tx.outTradeNo);
     if (!order) {
       this.d.log.warn('payment.unknown_order', { outTradeNo: tx.outTradeNo, source });
       return { kind: 'unknown-order' };
@@ -187,14 +211,19 @@ export class PaymentService {
         source,
         appliedAtMs: now,
       };
-      const updated = await this.d.orders.update(order, {
-        status: next,
-        payment,
-        updatedAtMs: now,
-      });
+      // Counters of payments are derived from the orders (docs/API.md, "Counters"), so this one write is the payment.
+      const updated = await this.d.orders.recordPayment(order, { status: next, payment, updatedAtMs: now });
+      if (updated === 'transaction-taken') {
+        this.d.log.error('payment.transaction_reused', {
+          outTradeNo: order.outTradeNo,
+          transactionId: tx.transactionId,
+          source,
+        });
+        await this.d.metrics.increment('payments.transaction_reused');
+        return { kind: 'mismatch', reason: 'the transaction_id already paid another order' };
+      }
       if (updated) {
         this.d.log.info('payment.applied', { outTradeNo: order.outTradeNo, status: next, source });
-        await this.d.metrics.increment('payments.succeeded');
         await this.afterPaid(updated);
         return { kind: 'applied', order: updated };
       }
@@ -230,19 +259,45 @@ export class PaymentService {
 
   // Money that arrived for a closed order is not a sale; a tester's 1-fen order may be returned automatically.
   private async afterPaid(order: OrderRecord): Promise<void> {
-    const kind =
-      order.status === 'PAID_AFTER_CLOSE'
-        ? 'auto-refund'
-        : order.isTestOrder && this.d.policy.testerAutoRefund
-          ? 'tester-refund'
-          : null;
-    if (kind === null) return;
     try {
-      await this.refunds.refundInFull(order, kind);
+      if (order.status === 'PAID_AFTER_CLOSE') await this.refunds.refundInFull(order, 'auto-refund');
+      else if (order.isTestOrder && this.d.policy.testerAutoRefund) await this.settleTesterOrder(order);
     } catch (e) {
-      // The refund document, when it was written, is resubmitted by the reconcile job; the payment stays applied.
+      // The payment stays applied; the reconcile job finds the order again (PAID_AFTER_CLOSE, or a PAID tester order
+      // under auto-refund) and finishes what is missing.
       this.d.log.error('refund.auto.failed', { outTradeNo: order.outTradeNo, error: e });
     }
+  }
+
+  /**
+   * A paid tester order under SHOP_TESTER_AUTO_REFUND is void: its stock goes back — exactly once, by the same
+   * compare-and-set that marks the order stockReleased — and then its full refund is requested (idempotent per order).
+   * The payment path runs it, and the reconcile job runs it again for any PAID tester order, so one that failed before
+   * its refund was recorded is retried.
+   */
+  async settleTesterOrder(order: OrderRecord): Promise<void> {
+    let current: OrderRecord | null = order;
+    for (let attempt = 0; attempt < APPLY_ATTEMPTS && current && !current.stockReleased; attempt++) {
+      const released = await this.d.orders.updateAndReleaseStock(
+        current,
+        { updatedAtMs: this.d.clock.now() },
+        stockReservationPlan(current.lines),
+      );
+      if (released) {
+        this.d.log.info('order.tester_stock_released', { outTradeNo: current.outTradeNo });
+        current = released;
+        break;
+      }
+      current = await this.d.orders.get(order.outTradeNo);
+    }
+    if (!current || !current.stockReleased) {
+      throw new DomainError(
+        AppErrorCodes.ORDER_BUSY,
+        'the tester order kept changing while its stock was returned',
+      );
+    }
+    if (current.status !== 'PAID') return;
+    await this.refunds.refundInFull(current, 'tester-refund');
   }
 
   private owned(openid: string, outTradeNo: string): Promise<OrderRecord> {

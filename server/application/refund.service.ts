@@ -127,7 +127,6 @@ export class RefundService {
           amountFen,
           requestedBy: req.requestedBy,
         });
-        await this.d.metrics.increment('refunds.requested');
         return this.submit(refund);
       }
       if (reserved === 'duplicate') {
@@ -290,7 +289,6 @@ export class RefundService {
             status: nextStatus,
             orderStatus: status,
           });
-          await this.d.metrics.increment(`refunds.${nextStatus.toLowerCase()}`);
           return { kind: 'applied', refund: { ...updated, version: doc.version + 1 } };
         }
       }

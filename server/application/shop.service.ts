@@ -19,6 +19,11 @@ import type { CatalogReader } from './ports/catalog.port';
 
 /** How often a cart change is retried when another change to the same cart won the compare-and-set. */
 const CART_SAVE_ATTEMPTS = 5;
+/**
+ * How old the catalog behind a cart change may be. A cart is a wish list: its prices and stock are previews that
+ * checkout decides again atomically, so a change costs the cart's read and write only (docs/API.md).
+ */
+export const CART_CATALOG_MAX_AGE_MS = 15_000;
 
 /** A change to a cart, computed from the current cart and catalog (pure domain function). */
 export type CartChange = (cart: Cart, catalog: Catalog) => Cart;
@@ -61,7 +66,7 @@ export class ShopService {
 
   /** Applies `change` to the shopper's cart; retried on a concurrent save, refused with CART.BUSY if it keeps losing. */
   async changeCart(openid: string, change: CartChange): Promise<CartView> {
-    const catalog = await this.catalog.loadCatalog();
+    const catalog = await this.catalog.cachedCatalog(CART_CATALOG_MAX_AGE_MS);
     for (let attempt = 0; attempt < CART_SAVE_ATTEMPTS; attempt++) {
       const stored = await this.carts.load(openid);
       const next = change(stored.cart, catalog);

@@ -54,9 +54,22 @@ export function catalogToRecords(catalog: Catalog): { products: ProductRecord[];
 
 /** Assembles the catalog from the products and skus collections and validates it like a data file. */
 export class DbCatalogReader implements CatalogReader {
-  constructor(private readonly db: CloudDb) {}
+  private cached: { catalog: Catalog; atMs: number } | null = null;
+
+  constructor(
+    private readonly db: CloudDb,
+    /** Monotonic milliseconds for the cache's age (not business time, which tests move). */
+    private readonly monotonicMs: () => number = () => performance.now(),
+  ) {}
+
+  async cachedCatalog(maxAgeMs: number): Promise<Catalog> {
+    const c = this.cached;
+    if (c !== null && this.monotonicMs() - c.atMs <= maxAgeMs) return c.catalog;
+    return this.loadCatalog();
+  }
 
   async loadCatalog(): Promise<Catalog> {
+    const startedMs = this.monotonicMs();
     const [products, skus] = await Promise.all([
       fetchAll(this.db.collection(Collections.products)),
       fetchAll(this.db.collection(Collections.skus)),
@@ -64,18 +77,21 @@ export class DbCatalogReader implements CatalogReader {
     const byProduct = new Map<string, Record<string, unknown>[]>();
     for (const s of skus) {
       const productId = String(s.productId);
-      const { _id, ...rest } = s;
+      // Holds are the stock reservation's bookkeeping (docs/adr/0007), not catalog data.
+      const { _id, holds: _holds, ...rest } = s;
       const list = byProduct.get(productId) ?? [];
       list.push({ skuId: _id, ...rest });
       byProduct.set(productId, list);
     }
     const ordered = [...products].sort((a, b) => Number(a.sort ?? 0) - Number(b.sort ?? 0));
-    return parseCatalog({
+    const catalog = parseCatalog({
       products: ordered.map(({ _id, sort: _sort, ...rest }) => ({
         productId: _id,
         ...rest,
         skus: byProduct.get(String(_id)) ?? [],
       })),
     });
+    this.cached = { catalog, atMs: startedMs };
+    return catalog;
   }
 }

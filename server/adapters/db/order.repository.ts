@@ -1,13 +1,32 @@
-import type { CreateOrderOutcome, OrderStore } from '../../application/ports/order.port';
-import type { OrderRecord, RefundDoc } from '../../application/order.model';
+import type { OrderStore } from '../../application/ports/order.port';
+import type { OrderRecord, PaymentRecord, RefundDoc } from '../../application/order.model';
 import type { StockChange } from '../../domain/stock';
 import type { CloudDb, DbTransaction } from './cloud-db';
 import { isDuplicateKeyError, isTransactionConflict } from './cloud-db';
-import { Collections } from './collections';
+import { Collections, MAX_PAGE } from './collections';
 import { fetchAll } from './query';
 import { RollbackReason, fromDoc, rollbackReasonOf, toDoc, toUpdateData } from './records';
 
 const ID = 'outTradeNo';
+
+/**
+ * `paymentKey` carries the unique index that keeps one transaction_id from paying two orders (data/collections.json).
+ * The cloud has no sparse indexes — a missing field counts as null, and two nulls collide — so an unpaid order holds a
+ * placeholder that is unique by itself until its payment replaces it.
+ */
+function paymentKeyOf(transactionId: string): string {
+  return `tx:${transactionId}`;
+}
+
+function orderDoc(order: OrderRecord): Record<string, unknown> {
+  const key = order.payment ? paymentKeyOf(order.payment.transactionId) : `unpaid:${order.outTradeNo}`;
+  return { ...toDoc(order, ID), paymentKey: key };
+}
+
+function orderOf(doc: Record<string, unknown>): OrderRecord {
+  const { paymentKey: _key, ...rest } = doc;
+  return fromDoc<OrderRecord>(rest, ID);
+}
 /** Runs of a contended transaction (each itself re-run by the SDK on conflict) before the caller is told to retry. */
 const TRANSACTION_RUNS = 6;
 
@@ -38,49 +57,62 @@ export class DbOrderStore implements OrderStore {
 
   async get(outTradeNo: string): Promise<OrderRecord | null> {
     const { data } = await this.orders.where({ _id: outTradeNo }).limit(1).get();
-    return data[0] ? fromDoc<OrderRecord>(data[0], ID) : null;
+    return data[0] ? orderOf(data[0]) : null;
   }
 
   async findByClientKey(openid: string, clientRequestKey: string): Promise<OrderRecord | null> {
     const { data } = await this.orders.where({ openid, clientRequestKey }).limit(1).get();
-    return data[0] ? fromDoc<OrderRecord>(data[0], ID) : null;
+    return data[0] ? orderOf(data[0]) : null;
   }
 
   async listByOpenid(openid: string, limit: number, beforeMs?: number): Promise<OrderRecord[]> {
     const _ = this.db.command;
     const where = beforeMs === undefined ? { openid } : { openid, createdAtMs: _.lt(beforeMs) };
     const { data } = await this.orders.where(where).orderBy('createdAtMs', 'desc').limit(limit).get();
-    return data.map((d) => fromDoc<OrderRecord>(d, ID));
+    return data.map((d) => orderOf(d));
   }
 
-  async createWithReservation(order: OrderRecord, plan: readonly StockChange[]): Promise<CreateOrderOutcome> {
+  async insert(order: OrderRecord): Promise<'created' | 'duplicate'> {
     try {
-      const ran = await transact(this.db, async (t) => {
-        for (const { skuId, quantity } of plan) {
-          const stock = await readStock(t, skuId);
-          if (stock < quantity) throw new RollbackReason('out-of-stock', { skuId, available: stock });
-          await t
-            .collection(Collections.skus)
-            .doc(skuId)
-            .update({ data: { stock: stock - quantity } });
-        }
-        const orders = t.collection(Collections.orders);
-        if (!orders.add) throw new Error('this database cannot add documents inside a transaction');
-        await orders.add({ data: toDoc(order, ID) });
-      });
-      return ran === 'done' ? { kind: 'created' } : { kind: 'busy' };
+      await this.orders.add({ data: orderDoc(order) });
+      return 'created';
     } catch (e) {
-      const reason = rollbackReasonOf(e);
-      if (reason?.kind === 'out-of-stock') {
-        return {
-          kind: 'out-of-stock',
-          skuId: String(reason.details.skuId),
-          available: Number(reason.details.available),
-        };
-      }
-      if (isDuplicateKeyError(e)) return { kind: 'duplicate' };
+      if (isDuplicateKeyError(e)) return 'duplicate';
       throw e;
     }
+  }
+
+  async recordPayment(
+    current: OrderRecord,
+    patch: Partial<OrderRecord> & { payment: PaymentRecord },
+  ): Promise<OrderRecord | null | 'transaction-taken'> {
+    const next = { ...patch, version: current.version + 1 };
+    try {
+      const { stats } = await this.orders
+        .where({ _id: current.outTradeNo, version: current.version })
+        .update({
+          data: { ...toUpdateData(this.db, next), paymentKey: paymentKeyOf(patch.payment.transactionId) },
+        });
+      return stats.updated === 1 ? { ...current, ...next } : null;
+    } catch (e) {
+      if (isDuplicateKeyError(e)) return 'transaction-taken';
+      throw e;
+    }
+  }
+
+  async existing(outTradeNos: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const _ = this.db.command;
+    for (let i = 0; i < outTradeNos.length; i += MAX_PAGE) {
+      const chunk = outTradeNos.slice(i, i + MAX_PAGE);
+      const { data } = await this.orders
+        .where({ _id: _.in([...chunk]) })
+        .field({ _id: true })
+        .limit(MAX_PAGE)
+        .get();
+      for (const d of data) found.add(String(d._id));
+    }
+    return found;
   }
 
   async update(current: OrderRecord, patch: Partial<OrderRecord>): Promise<OrderRecord | null> {
@@ -173,6 +205,10 @@ export class DbOrderStore implements OrderStore {
     }
   }
 
+  async listPaidTestOrders(limit: number): Promise<OrderRecord[]> {
+    return this.list({ status: 'PAID', isTestOrder: true }, 'updatedAtMs', limit);
+  }
+
   async listByStatus(status: OrderRecord['status'], limit: number): Promise<OrderRecord[]> {
     return this.list({ status }, 'updatedAtMs', limit);
   }
@@ -200,7 +236,7 @@ export class DbOrderStore implements OrderStore {
       this.orders.where({ 'payment.successTimeMs': _.and(_.gte(fromMs), _.lt(toMs)) }),
       Number.POSITIVE_INFINITY,
     );
-    return docs.map((d) => fromDoc<OrderRecord>(d, ID));
+    return docs.map((d) => orderOf(d));
   }
 
   private async list(
@@ -209,7 +245,7 @@ export class DbOrderStore implements OrderStore {
     limit: number,
   ): Promise<OrderRecord[]> {
     const { data } = await this.orders.where(where).orderBy(orderField, 'asc').limit(limit).get();
-    return data.map((d) => fromDoc<OrderRecord>(d, ID));
+    return data.map((d) => orderOf(d));
   }
 }
 

@@ -1,40 +1,8 @@
-import type {
-  PaymentEventDoc,
-  PaymentEventStore,
-  ReconcileReportStore,
-} from '../../application/ports/order.port';
+import type { ReconcileReportStore } from '../../application/ports/order.port';
 import type { Metrics } from '../../application/ports/runtime.port';
 import type { CloudDb } from './cloud-db';
 import { isDuplicateKeyError } from './cloud-db';
 import { Collections } from './collections';
-import { toDoc } from './records';
-
-/** Notification deduplication in `payment_events` (`_id` = the provider's notification id). */
-export class DbPaymentEventStore implements PaymentEventStore {
-  constructor(private readonly db: CloudDb) {}
-
-  async record(event: PaymentEventDoc): Promise<'new' | 'seen-applied' | 'seen-unapplied'> {
-    const events = this.db.collection(Collections.paymentEvents);
-    try {
-      await events.add({ data: toDoc(event, 'notificationId') });
-      return 'new';
-    } catch (e) {
-      if (!isDuplicateKeyError(e)) throw e;
-    }
-    await events
-      .where({ _id: event.notificationId })
-      .update({ data: { deliveries: this.db.command.inc(1) } });
-    const { data } = await events.where({ _id: event.notificationId }).limit(1).get();
-    return typeof data[0]?.appliedAtMs === 'number' ? 'seen-applied' : 'seen-unapplied';
-  }
-
-  async markApplied(notificationId: string, atMs: number): Promise<void> {
-    await this.db
-      .collection(Collections.paymentEvents)
-      .where({ _id: notificationId })
-      .update({ data: { appliedAtMs: atMs } });
-  }
-}
 
 /** Reconciliation reports in `reconcile_reports` (`_id` = "trade-YYYY-MM-DD"). */
 export class DbReconcileReportStore implements ReconcileReportStore {

@@ -1,14 +1,5 @@
 import type { StockChange } from '../../domain/stock';
-import type { OrderRecord, RefundDoc } from '../order.model';
-
-/** Outcome of creating an order together with its stock reservation. */
-export type CreateOrderOutcome =
-  | { kind: 'created' }
-  /** An order with this (openid, clientRequestKey) exists already: the double tap. */
-  | { kind: 'duplicate' }
-  | { kind: 'out-of-stock'; skuId: string; available: number }
-  /** Too many concurrent checkouts for the same items: nothing was written, the shopper may simply retry. */
-  | { kind: 'busy' };
+import type { OrderRecord, PaymentRecord, RefundDoc } from '../order.model';
 
 /** Orders, with the atomic operations the use cases rely on. */
 export interface OrderStore {
@@ -16,8 +7,21 @@ export interface OrderStore {
   findByClientKey(openid: string, clientRequestKey: string): Promise<OrderRecord | null>;
   /** The shopper's orders, newest first, at most `limit` (≤ 100), created before `beforeMs` when given. */
   listByOpenid(openid: string, limit: number, beforeMs?: number): Promise<OrderRecord[]>;
-  /** Atomically: take `plan` from stock (all or nothing) and insert `order`. */
-  createWithReservation(order: OrderRecord, plan: readonly StockChange[]): Promise<CreateOrderOutcome>;
+  /**
+   * Inserts a new order (its stock is already held: docs/adr/0007). 'duplicate' when an order with the same
+   * (openid, clientRequestKey) or outTradeNo exists: nothing was written.
+   */
+  insert(order: OrderRecord): Promise<'created' | 'duplicate'>;
+  /**
+   * Compare-and-set (on version) that records a payment. 'transaction-taken' when another order already recorded
+   * `patch.payment.transactionId` — refused by a unique index, nothing written: one payment never pays two orders.
+   */
+  recordPayment(
+    current: OrderRecord,
+    patch: Partial<OrderRecord> & { payment: PaymentRecord },
+  ): Promise<OrderRecord | null | 'transaction-taken'>;
+  /** Which of `outTradeNos` exist. */
+  existing(outTradeNos: readonly string[]): Promise<Set<string>>;
   /**
    * Compare-and-set: applies `patch` (and version + 1) only if the stored order still has `current.version`.
    * Returns the updated order, or null when someone else changed it first.
@@ -45,6 +49,8 @@ export interface OrderStore {
     currentRefund: RefundDoc,
     refundPatch: Partial<RefundDoc>,
   ): Promise<boolean>;
+  /** PAID tester orders (isTestOrder), oldest update first: the tester auto-refund's retry queue. */
+  listPaidTestOrders(limit: number): Promise<OrderRecord[]>;
   /** Orders in `status`, oldest update first. */
   listByStatus(status: OrderRecord['status'], limit: number): Promise<OrderRecord[]>;
   /** The close job's queue: queued orders with closeJob.nextAttemptAtMs ≤ nowMs, earliest due first, at most `limit`. */
@@ -68,25 +74,6 @@ export interface RefundStore {
   listAcceptedBetween(fromMs: number, toMs: number): Promise<RefundDoc[]>;
   /** The follow-up queue: queued refunds with followUp.nextAttemptAtMs ≤ nowMs (any status), earliest due first. */
   listFollowUpDue(nowMs: number, limit: number): Promise<RefundDoc[]>;
-}
-
-/** A verified notification as recorded for deduplication (`_id` = the provider's notification id). */
-export interface PaymentEventDoc {
-  notificationId: string;
-  kind: string;
-  outTradeNo: string;
-  outRefundNo: string | null;
-  receivedAtMs: number;
-  appliedAtMs: number | null;
-  /** How many times the provider delivered it. */
-  deliveries: number;
-}
-
-/** Notification deduplication. */
-export interface PaymentEventStore {
-  /** Records a delivery; 'new' the first time, otherwise whether an earlier delivery was applied already. */
-  record(event: PaymentEventDoc): Promise<'new' | 'seen-applied' | 'seen-unapplied'>;
-  markApplied(notificationId: string, atMs: number): Promise<void>;
 }
 
 /** A stored reconciliation report (`_id` = "trade-YYYY-MM-DD"). */

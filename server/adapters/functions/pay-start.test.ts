@@ -1,0 +1,169 @@
+// pay.start against lost compare-and-sets, with the real payment core on devcloud's durable database and the demo
+// provider: payment parameters never leave without the prepay saved on the order, so cancel and the close job always
+// know WeChat has an order to close.
+import { join } from 'node:path';
+import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
+import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
+import { CheckoutService } from '../../application/checkout.service';
+import type { CoreDeps } from '../../application/core.deps';
+import { queuedAt } from '../../application/job-queue';
+import type { OrderRecord } from '../../application/order.model';
+import { PaymentService } from '../../application/payment.service';
+import type { Fen } from '../../domain/money';
+import { DbCartStore } from '../db/cart.repository';
+import { DbCatalogReader } from '../db/catalog.repository';
+import type { CloudDb } from '../db/cloud-db';
+import { DbOrderStore } from '../db/order.repository';
+import { DbMetrics, DbReconcileReportStore } from '../db/payment-event.repository';
+import { DbRefundStore } from '../db/refund.repository';
+import { DbStockStore } from '../db/stock.repository';
+import { DEMO_MERCHANT, DemoPaymentProvider } from '../payment/demo/demo.provider';
+
+const OPENID = 'o_shopper_0001';
+const T0 = Date.UTC(2026, 2, 1, 2, 0, 0);
+const COLLECTIONS = loadCollectionsConfig(join(__dirname, '../../../data/collections.json')).collections;
+
+let tmp: ReturnType<typeof tempDir>;
+let t: TestDb;
+let db: CloudDb;
+let seq = 0;
+
+function coreWith(over: Partial<CoreDeps> = {}): CoreDeps {
+  const provider = new DemoPaymentProvider(
+    db,
+    () => T0,
+    () => `r${++seq}`.padStart(16, '0'),
+  );
+  return {
+    orders: new DbOrderStore(db),
+    refunds: new DbRefundStore(db),
+    stock: new DbStockStore(db),
+    reports: new DbReconcileReportStore(db),
+    catalog: new DbCatalogReader(db),
+    carts: new DbCartStore(db, () => T0),
+    provider,
+    clock: { now: () => T0 },
+    random: { base62: (n: number) => String(++seq).padStart(n, '0').slice(-n) },
+    metrics: new DbMetrics(db, () => undefined),
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    policy: {
+      orderTtlMs: 30 * 60_000,
+      closeGuardMs: 5 * 60_000,
+      prepayReuseMarginMs: 5 * 60_000,
+      merchant: { ...DEMO_MERCHANT },
+      testerOpenids: new Set(),
+      testerAutoRefund: false,
+      adminOpenids: new Set(),
+      simulatedPayments: true,
+    },
+    ...over,
+  };
+}
+
+async function placeOrder(outTradeNo: string): Promise<OrderRecord> {
+  const order: OrderRecord = {
+    outTradeNo,
+    openid: OPENID,
+    clientRequestKey: `key-${outTradeNo}`,
+    status: 'AWAITING_PAYMENT',
+    version: 1,
+    lines: [],
+    totalFen: 1200 as Fen,
+    payableFen: 1200 as Fen,
+    isTestOrder: false,
+    simulated: true,
+    providerId: 'demo',
+    description: '茶叶',
+    createdAtMs: T0,
+    expiresAtMs: T0 + 30 * 60_000,
+    updatedAtMs: T0,
+    prepay: null,
+    payment: null,
+    refundReservedFen: 0 as Fen,
+    refundedFen: 0 as Fen,
+    closedAtMs: null,
+    providerClose: 'not-needed',
+    stockReleased: false,
+    closeJob: queuedAt(T0 + 30 * 60_000),
+    syncJob: queuedAt(T0 + 2 * 60_000),
+  };
+  expect(await new DbOrderStore(db).insert(order)).toBe('created');
+  return order;
+}
+
+const stored = async (outTradeNo: string) => new DbOrderStore(db).get(outTradeNo);
+
+beforeEach(async () => {
+  tmp = tempDir('pay-start-');
+  t = await openTestDb(join(tmp.dir, 'db'), COLLECTIONS, { now: () => T0 });
+  db = t.db as unknown as CloudDb;
+});
+
+afterEach(async () => {
+  await t.close();
+  tmp.cleanup();
+});
+
+describe('pay.start', () => {
+  it('never answers payment parameters whose prepay it could not save (every compare-and-set lost)', async () => {
+    const order = await placeOrder('O20260301A0001');
+    const real = new DbOrderStore(db);
+    let writers = 0;
+    // Another writer changes the order just before each of our compare-and-sets (it always wins the race).
+    const orders = Object.assign(Object.create(real) as DbOrderStore, {
+      update: async (current: OrderRecord, patch: Partial<OrderRecord>) => {
+        writers++;
+        await db
+          .collection('orders')
+          .doc(current.outTradeNo)
+          .update({ data: { version: db.command.inc(1), updatedAtMs: T0 + writers } });
+        return real.update(current, patch);
+      },
+    });
+    const payments = new PaymentService(coreWith({ orders }));
+    let answer: unknown = null;
+    let error: unknown = null;
+    try {
+      answer = await payments.start(OPENID, order.outTradeNo);
+    } catch (e) {
+      error = e;
+    }
+    const after = await stored(order.outTradeNo);
+    expect(writers).toBeGreaterThan(0);
+    // No parameters left: none could be saved.
+    expect(after!.prepay).toBeNull();
+    expect(answer).toBeNull();
+    expect(error).toMatchObject({ code: 'ORDER.BUSY' });
+  });
+
+  it('keeps the prepay, and leaves its WeChat close pending, when the shopper cancels while WeChat creates it', async () => {
+    const order = await placeOrder('O20260301A0002');
+    const base = coreWith();
+    const checkout = new CheckoutService(base);
+    const provider = base.provider;
+    // The cancel lands between WeChat's prepay and our save (the real cancel path: it sees no prepay yet).
+    const racing = Object.assign(Object.create(provider) as typeof provider, {
+      createJsapiPayment: async (input: Parameters<typeof provider.createJsapiPayment>[0]) => {
+        const created = await provider.createJsapiPayment(input);
+        await checkout.cancel(OPENID, order.outTradeNo);
+        return created;
+      },
+    });
+    const payments = new PaymentService({ ...base, provider: racing });
+    await expect(payments.start(OPENID, order.outTradeNo)).rejects.toMatchObject({
+      code: 'ORDER.NOT_PAYABLE',
+    });
+    const after = await stored(order.outTradeNo);
+    expect(after!.status).toBe('CLOSED_BY_USER');
+    expect(after!.prepay).not.toBeNull();
+    expect(after!.providerClose).toBe('pending');
+    // …and the close job will close it at WeChat once WeChat's guard (from the prepay) has passed.
+    expect(after!.closeJob).toMatchObject({ state: 'queued', nextAttemptAtMs: T0 + 5 * 60_000 });
+  });
+
+  it('saves the prepay and answers it when nothing races (the control)', async () => {
+    const order = await placeOrder('O20260301A0003');
+    const view = await new PaymentService(coreWith()).start(OPENID, order.outTradeNo);
+    expect((await stored(order.outTradeNo))!.prepay!.requestPayment).toEqual(view.requestPayment);
+  });
+});
