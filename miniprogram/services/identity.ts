@@ -8,9 +8,7 @@ const STORAGE_KEY = 'dev.openid';
  */
 export function localOpenid(): string {
   const stored: unknown = wx.getStorageSync(STORAGE_KEY);
-  return typeof stored === 'string' && LOCAL_IDENTITIES.some((i) => i.openid === stored)
-    ? stored
-    : clientEnv.localOpenid;
+  return typeof stored === 'string' && /^[0-9A-Za-z_-]{1,64}$/.test(stored) ? stored : clientEnv.localOpenid;
 }
 
 /** Switches the local shopper (refused outside local mode). */

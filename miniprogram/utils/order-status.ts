@@ -63,3 +63,6 @@ export function mayStillChange(status: OrderStatus): boolean {
 export function testBadgeText(order: Pick<OrderView, 'isTestOrder' | 'payableFen'>): string {
   return order.isTestOrder ? `测试订单 · 实付 ¥${fenToYuanText(order.payableFen)}` : '';
 }
+
+/** WeChat Pay's wording for "the sheet said ok but the server has no payment yet" (MINIPROGRAM-FACTS.md). */
+export const CHECK_LATER_TEXT = '稍后进入订单管理页核实订单状态，不要重复发起支付';

@@ -33,6 +33,43 @@ interface Simulate {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const simulate = require('miniprogram-simulate') as Simulate;
 
+// simulate registers a component by running its JS (`require`, then deleting it from require.cache so the next load
+// runs it again). Under jest the deletion does not re-run a module: a second page using t-button would find no
+// definition and render a bare <t-button>. So the first run's Component() options are kept per file and handed to
+// Component() again on later loads. Relations are copied first: simulate rewrites their keys in place.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const simulateUtils = require('miniprogram-simulate/src/utils') as { runJs: (filePath: string) => void };
+const definitionsByFile = new Map<string, Json>();
+
+function copyDefinition(options: Json): Json {
+  const relations = options.relations as Record<string, Json> | undefined;
+  if (!relations) return { ...options };
+  return {
+    ...options,
+    relations: Object.fromEntries(Object.entries(relations).map(([k, v]) => [k, { ...v }])),
+  };
+}
+
+simulateUtils.runJs = (filePath: string) => {
+  const g = global as any;
+  const known = definitionsByFile.get(filePath);
+  if (known) {
+    g.Component(copyDefinition(known));
+    return;
+  }
+  const register = g.Component as (options: Json) => void;
+  g.Component = (options: Json) => {
+    definitionsByFile.set(filePath, copyDefinition(options));
+    register(options);
+  };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(filePath);
+  } finally {
+    g.Component = register;
+  }
+};
+
 type Json = Record<string, any>;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -548,7 +585,7 @@ export function createHarness(): Harness {
           }
         },
       };
-      // One registration per route: jest's module registry runs a page's Page() call once per test file.
+      // One registration per route and test file (a page's definition does not change between loads).
       let id = loadedIds.get(route);
       if (id === undefined) {
         id = simulate.load(join(MP_ROOT, route), { rootPath: MP_ROOT, compilerOptions: compileListsFor() });

@@ -1,0 +1,232 @@
+// The order page: the server's order in every state, the payment flow (services/payment.ts carries WeChat Pay's
+// rule), a countdown to the server's expiry on the server's clock, and watching while the state can still change.
+import type { OrderView } from '../../../typings/contracts/order';
+import { cancelOrder, getOrder } from '../../services/order';
+import { moneyArrived, payOrder, type PayOutcome } from '../../services/payment';
+import { errorText } from '../../utils/errors';
+import { CHECK_LATER_TEXT, mayStillChange } from '../../utils/order-status';
+import { patchFor, toOrderVM, type OrderVM } from '../../utils/order-vm';
+import { countdownText, remainingMs, serverOffsetMs } from '../../utils/time';
+import { timing } from '../../utils/timing';
+
+interface Notice {
+  tone: 'info' | 'success' | 'warning' | 'danger';
+  text: string;
+}
+
+Page({
+  data: {
+    loading: true,
+    order: null as OrderVM | null,
+    errorText: '',
+    retryable: false,
+    countdownText: '',
+    notice: null as Notice | null,
+    paying: false,
+    confirming: false,
+    cancelling: false,
+    attempted: false,
+    /** After an unconfirmed "success": no pay button until the server knows more. */
+    payHold: false,
+  },
+  outTradeNo: '',
+  /** Server clock − phone clock, from the last view. */
+  offsetMs: 0,
+  expiresAtMs: 0,
+  tickTimer: 0,
+  watchTimer: 0,
+  watchStep: 0,
+  active: true,
+  shown: false,
+  payInFlight: false,
+  askedAtZero: false,
+
+  onLoad(query: Record<string, string | undefined>) {
+    this.outTradeNo = query.outTradeNo ?? '';
+    void this.refresh().then(() => {
+      if (query.autopay === '1' && this.data.order?.canPay) void this.pay();
+    });
+  },
+
+  onShow() {
+    this.active = true;
+    // Coming back (from WeChat's sheet, another app, the home screen) is when a state most likely moved on.
+    if (this.shown) void this.refresh();
+    this.shown = true;
+  },
+
+  onHide() {
+    this.active = false;
+    this.stopTimers();
+  },
+
+  onUnload() {
+    this.active = false;
+    this.stopTimers();
+  },
+
+  async onPullDownRefresh() {
+    await this.refresh();
+    void wx.stopPullDownRefresh();
+  },
+
+  stopTimers() {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+    this.tickTimer = 0;
+    this.watchTimer = 0;
+  },
+
+  async refresh() {
+    const r = await getOrder(this.outTradeNo);
+    if (!r.ok) {
+      if (this.data.order) {
+        this.setData({ errorText: errorText(r.error) });
+        this.scheduleWatch();
+      } else {
+        const notFound = r.error.code === 'ORDER.NOT_FOUND';
+        this.setData({
+          loading: false,
+          errorText: notFound ? '订单不存在，或不属于当前微信账号' : errorText(r.error),
+          retryable: !notFound,
+        });
+      }
+      return;
+    }
+    this.render(r.data);
+  },
+
+  /** Shows the server's order: only changed fields go to setData. */
+  render(o: OrderView) {
+    if (!this.active) return;
+    const prev = this.data.order;
+    const next = toOrderVM(o);
+    const statusChanged = prev?.status !== next.status;
+    const patch: Record<string, unknown> = { ...patchFor('order', prev, next) };
+    if (this.data.loading) patch.loading = false;
+    if (this.data.errorText) patch.errorText = '';
+    if (statusChanged && prev !== null) patch.notice = null;
+    if (prev !== null && statusChanged) patch.payHold = false;
+    if (Object.keys(patch).length > 0) this.setData(patch);
+    this.offsetMs = serverOffsetMs(o.serverNowMs);
+    this.expiresAtMs = o.expiresAtMs;
+    if (statusChanged) this.watchStep = 0;
+    this.startCountdown(o);
+    this.scheduleWatch();
+  },
+
+  startCountdown(o: OrderView) {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = 0;
+    if (o.status !== 'AWAITING_PAYMENT') {
+      if (this.data.countdownText) this.setData({ countdownText: '' });
+      return;
+    }
+    if (!o.canPay) {
+      // The server says the time is up but has not closed the order yet (its job does that): say so, keep watching.
+      this.setData({
+        countdownText: '00:00',
+        notice: { tone: 'info', text: '已过支付截止时间，订单即将由系统关闭' },
+      });
+      return;
+    }
+    this.askedAtZero = false;
+    this.tick();
+    this.tickTimer = setInterval(() => this.tick(), timing.tickMs);
+  },
+
+  tick() {
+    const left = remainingMs(this.expiresAtMs, this.offsetMs);
+    const text = countdownText(left);
+    if (text !== this.data.countdownText) this.setData({ countdownText: text });
+    if (left > 0 || this.askedAtZero) return;
+    // Zero on the server's clock: ask the server. The order is not closed here — a late payment is possible.
+    this.askedAtZero = true;
+    clearInterval(this.tickTimer);
+    this.tickTimer = 0;
+    this.setData({ notice: { tone: 'info', text: '支付时间已到，正在向服务器确认订单状态…' } });
+    void this.refresh();
+  },
+
+  scheduleWatch() {
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+    this.watchTimer = 0;
+    const order = this.data.order;
+    if (!this.active || !order || !mayStillChange(order.status)) return;
+    const plan = timing.watchDelaysMs;
+    const delay = plan[Math.min(this.watchStep, plan.length - 1)] ?? 30000;
+    this.watchStep += 1;
+    this.watchTimer = setTimeout(() => {
+      this.watchTimer = 0;
+      // The payment flow asks the server itself; a look in between would only race it.
+      if (this.payInFlight) this.scheduleWatch();
+      else void this.refresh();
+    }, delay);
+  },
+
+  async pay() {
+    if (this.payInFlight || this.data.cancelling) return;
+    this.payInFlight = true;
+    this.setData({ paying: true, attempted: true, notice: null, payHold: false, errorText: '' });
+    const outcome = await payOrder(this.outTradeNo, {
+      onConfirming: () =>
+        this.setData({ confirming: true, notice: { tone: 'info', text: '正在确认支付结果，请稍候…' } }),
+    });
+    this.payInFlight = false;
+    if (!this.active) return;
+    this.setData({ paying: false, confirming: false });
+    if (outcome.order) this.render(outcome.order);
+    this.setData(this.outcomePatch(outcome));
+  },
+
+  /** What the shopper is told after an attempt: always what the server said, the sheet's answer only as context. */
+  outcomePatch(outcome: PayOutcome): Record<string, unknown> {
+    const o = outcome.order;
+    if (o && moneyArrived(o.status)) {
+      return { notice: { tone: 'success', text: o.status === 'PAID' ? '支付成功' : '已收到你的付款' } };
+    }
+    if (outcome.hint === 'not-started') {
+      return { notice: { tone: 'danger', text: outcome.error ? errorText(outcome.error) : '无法发起支付' } };
+    }
+    if (o && o.status !== 'AWAITING_PAYMENT') return { notice: null };
+    if (outcome.hint === 'ok') {
+      return { notice: { tone: 'warning', text: CHECK_LATER_TEXT }, payHold: true };
+    }
+    if (outcome.hint === 'cancel') {
+      return {
+        notice: { tone: 'warning', text: '你已取消支付，订单仍为待支付。可以继续支付，或取消订单。' },
+      };
+    }
+    const detail = outcome.failDetail ? `（${outcome.failDetail}）` : '';
+    return { notice: { tone: 'danger', text: `支付未成功${detail}。订单仍为待支付，可以继续支付。` } };
+  },
+
+  async cancel() {
+    if (this.payInFlight || this.data.cancelling) return;
+    const answer = await wx.showModal({
+      title: '取消订单',
+      content: '确定取消这笔订单吗？取消后需要重新下单。',
+      confirmText: '取消订单',
+      cancelText: '再想想',
+    });
+    if (!answer.confirm) return;
+    this.setData({ cancelling: true, errorText: '' });
+    const r = await cancelOrder(this.outTradeNo);
+    this.setData({ cancelling: false });
+    if (r.ok) {
+      this.render(r.data);
+      return;
+    }
+    this.setData({
+      notice: {
+        tone: r.error.code === 'ORDER.ALREADY_PAID' ? 'success' : 'danger',
+        text: errorText(r.error),
+      },
+    });
+    await this.refresh();
+  },
+
+  toOrders() {
+    void wx.switchTab({ url: '/pages/orders/index' });
+  },
+});

@@ -1,0 +1,174 @@
+import type { OrderStatus, OrderView } from '../../../typings/contracts/order';
+import { clientEnv, LOCAL_IDENTITIES } from '../../config/env';
+import { localOpenid, setLocalOpenid } from '../../services/identity';
+import { listMyOrders } from '../../services/order';
+import { errorText } from '../../utils/errors';
+import { fenToYuanText } from '../../utils/money';
+import { statusLook, testBadgeText } from '../../utils/order-status';
+import { beijingTimeText } from '../../utils/time';
+
+type Tab = 'all' | 'awaiting' | 'paid' | 'closed' | 'refund';
+
+const TABS: ReadonlyArray<{ value: Tab; label: string }> = [
+  { value: 'all', label: '全部' },
+  { value: 'awaiting', label: '待支付' },
+  { value: 'paid', label: '已支付' },
+  { value: 'closed', label: '已关闭' },
+  { value: 'refund', label: '退款/售后' },
+];
+
+function inTab(status: OrderStatus, tab: Tab): boolean {
+  switch (tab) {
+    case 'all':
+      return true;
+    case 'awaiting':
+      return status === 'AWAITING_PAYMENT';
+    case 'paid':
+      return status === 'PAID';
+    case 'closed':
+      return status === 'CLOSED_BY_USER' || status === 'CLOSED_BY_TIMEOUT';
+    case 'refund':
+      return (
+        status === 'PAID_AFTER_CLOSE' ||
+        status === 'REFUND_PROCESSING' ||
+        status === 'PARTIALLY_REFUNDED' ||
+        status === 'REFUNDED' ||
+        status === 'REFUND_FAILED'
+      );
+  }
+}
+
+interface OrderCardVM {
+  outTradeNo: string;
+  label: string;
+  tone: string;
+  summary: string;
+  payableText: string;
+  testBadge: string;
+  createdText: string;
+}
+
+function card(o: OrderView): OrderCardVM {
+  const look = statusLook(o.status, o.refundedFen);
+  const count = o.lines.reduce((n, l) => n + l.quantity, 0);
+  const first = o.lines[0]?.title ?? '';
+  return {
+    outTradeNo: o.outTradeNo,
+    label: look.label,
+    tone: look.tone,
+    summary: o.lines.length > 1 ? `${first} 等 ${count} 件` : `${first} × ${count}`,
+    payableText: fenToYuanText(o.payableFen),
+    testBadge: testBadgeText(o),
+    createdText: beijingTimeText(o.createdAtMs),
+  };
+}
+
+/** Orders per request (the server allows 1–50). */
+const PAGE = 10;
+/** Pages fetched in one go while a tab has nothing to show yet. */
+const MAX_PAGES_PER_LOAD = 3;
+
+function identities() {
+  const current = localOpenid();
+  return LOCAL_IDENTITIES.map((i) => ({ openid: i.openid, name: i.name, active: i.openid === current }));
+}
+
+Page({
+  data: {
+    tabs: TABS,
+    tab: TABS[0]?.value ?? 'all',
+    orders: [] as OrderCardVM[],
+    loading: false,
+    loaded: false,
+    hasMore: true,
+    errorText: '',
+    isLocal: false,
+    identities: [] as ReturnType<typeof identities>,
+  },
+  /** Every order loaded so far, newest first (the tabs filter it). */
+  all: [] as OrderView[],
+  cursorMs: 0,
+  exhausted: false,
+  loadSeq: 0,
+
+  onLoad() {
+    // The identity panel exists only in a local preview (cloud builds: WeChat's login is the identity).
+    if (clientEnv.transport === 'local') this.setData({ isLocal: true, identities: identities() });
+  },
+
+  onShow() {
+    void this.reload();
+  },
+
+  async onPullDownRefresh() {
+    await this.reload();
+    void wx.stopPullDownRefresh();
+  },
+
+  onReachBottom() {
+    if (!this.exhausted && !this.data.loading) void this.loadMore();
+  },
+
+  async reload() {
+    this.all = [];
+    this.cursorMs = 0;
+    this.exhausted = false;
+    this.setData({ orders: [], loaded: false, hasMore: true, errorText: '' });
+    await this.loadMore();
+  },
+
+  /** Fetches the next page(s) and appends the ones the current tab shows (path keys: no resend of the list). */
+  async loadMore() {
+    const seq = ++this.loadSeq;
+    this.setData({ loading: true, errorText: '' });
+    let added: OrderView[] = [];
+    for (let i = 0; i < MAX_PAGES_PER_LOAD && !this.exhausted; i++) {
+      const r = await listMyOrders(PAGE, this.cursorMs > 0 ? this.cursorMs : undefined);
+      if (seq !== this.loadSeq) return;
+      if (!r.ok) {
+        this.setData({ loading: false, loaded: true, errorText: errorText(r.error) });
+        return;
+      }
+      this.all.push(...r.data);
+      const last = r.data[r.data.length - 1];
+      if (last) this.cursorMs = last.createdAtMs;
+      if (r.data.length < PAGE) this.exhausted = true;
+      added = added.concat(r.data.filter((o) => inTab(o.status, this.data.tab)));
+      if (added.length > 0) break;
+    }
+    const start = this.data.orders.length;
+    const patch: Record<string, unknown> = { loading: false, loaded: true, hasMore: !this.exhausted };
+    added.forEach((o, i) => {
+      patch[`orders[${start + i}]`] = card(o);
+    });
+    this.setData(patch);
+  },
+
+  onTab(e: WechatMiniprogram.CustomEvent<{ value: Tab }>) {
+    const tab = e.detail.value;
+    if (tab === this.data.tab) return;
+    this.setData({ tab, orders: this.all.filter((o) => inTab(o.status, tab)).map(card) });
+    if (this.data.orders.length === 0 && !this.exhausted) void this.loadMore();
+  },
+
+  openOrder(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { no: string }>) {
+    void wx.navigateTo({
+      url: `/order/detail/index?outTradeNo=${encodeURIComponent(e.currentTarget.dataset.no)}`,
+    });
+  },
+
+  goShopping() {
+    void wx.switchTab({ url: '/pages/goods/index' });
+  },
+
+  /** Local preview only: act as another shopper. */
+  switchIdentity(
+    e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { openid: string }>,
+  ) {
+    if (!setLocalOpenid(e.currentTarget.dataset.openid)) return;
+    this.setData({ identities: identities() });
+    const banner = this.selectComponent('#banner') as { refresh?: () => void } | null;
+    banner?.refresh?.();
+    void this.reload();
+  },
+});

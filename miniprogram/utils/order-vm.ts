@@ -1,0 +1,81 @@
+import type { OrderStatus, OrderView } from '../../typings/contracts/order';
+import { fenToYuanText } from './money';
+import { statusLook, testBadgeText, type StatusLook } from './order-status';
+import { beijingTimeText } from './time';
+
+/** What the order pages show of an order. */
+export interface OrderVM {
+  outTradeNo: string;
+  status: OrderStatus;
+  label: string;
+  tone: StatusLook['tone'];
+  icon: string;
+  note: string;
+  lines: Array<{
+    skuId: string;
+    title: string;
+    spec: string;
+    quantity: number;
+    unitPriceText: string;
+    lineTotalText: string;
+  }>;
+  /** "云南小粒咖啡豆 等 2 件" for list cards. */
+  summary: string;
+  totalText: string;
+  payableText: string;
+  /** The amount charged differs from the goods' value (tester orders). */
+  payableDiffers: boolean;
+  testBadge: string;
+  simulated: boolean;
+  createdText: string;
+  paidText: string;
+  refundedText: string;
+  canPay: boolean;
+  canCancel: boolean;
+}
+
+export function toOrderVM(o: OrderView): OrderVM {
+  const look = statusLook(o.status, o.refundedFen);
+  const count = o.lines.reduce((n, l) => n + l.quantity, 0);
+  const first = o.lines[0]?.title ?? '';
+  return {
+    outTradeNo: o.outTradeNo,
+    status: o.status,
+    label: look.label,
+    tone: look.tone,
+    icon: look.icon,
+    note: look.note,
+    lines: o.lines.map((l) => ({
+      skuId: l.skuId,
+      title: l.title,
+      spec: l.spec,
+      quantity: l.quantity,
+      unitPriceText: fenToYuanText(l.unitPriceFen),
+      lineTotalText: fenToYuanText(l.lineTotalFen),
+    })),
+    summary: o.lines.length > 1 ? `${first} 等 ${count} 件` : `${first} × ${count}`,
+    totalText: fenToYuanText(o.totalFen),
+    payableText: fenToYuanText(o.payableFen),
+    payableDiffers: o.payableFen !== o.totalFen,
+    testBadge: testBadgeText(o),
+    simulated: o.simulated,
+    createdText: beijingTimeText(o.createdAtMs),
+    paidText: o.paidAtMs === null ? '' : beijingTimeText(o.paidAtMs),
+    refundedText: o.refundedFen > 0 ? fenToYuanText(o.refundedFen) : '',
+    canPay: o.canPay,
+    canCancel: o.canCancel,
+  };
+}
+
+/**
+ * The setData patch that turns `prev` into `next` under `prefix`: only fields that changed, so a poll that finds
+ * nothing new sends nothing and a status change sends a few short strings, never the lines again.
+ */
+export function patchFor(prefix: string, prev: OrderVM | null, next: OrderVM): Record<string, unknown> {
+  if (prev === null || prev.outTradeNo !== next.outTradeNo) return { [prefix]: next };
+  const patch: Record<string, unknown> = {};
+  for (const key of Object.keys(next) as Array<keyof OrderVM>) {
+    if (JSON.stringify(prev[key]) !== JSON.stringify(next[key])) patch[`${prefix}.${key}`] = next[key];
+  }
+  return patch;
+}
