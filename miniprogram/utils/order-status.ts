@@ -14,7 +14,7 @@ export interface StatusLook {
 export function statusLook(status: OrderStatus, refundedFen = 0): StatusLook {
   switch (status) {
     case 'AWAITING_PAYMENT':
-      return { label: '待支付', tone: 'warning', icon: 'time', note: '请在倒计时结束前完成支付' };
+      return { label: '待支付', tone: 'warning', icon: 'hourglass', note: '请在倒计时结束前完成支付' };
     case 'PAID':
       return { label: '已支付', tone: 'success', icon: 'check-circle', note: '商家已收到你的付款，正在备货' };
     case 'CLOSED_BY_USER':
@@ -29,12 +29,12 @@ export function statusLook(status: OrderStatus, refundedFen = 0): StatusLook {
         note: '订单关闭后才收到你的付款，款项将原路自动退回',
       };
     case 'REFUND_PROCESSING':
-      return { label: '退款中', tone: 'refund', icon: 'rollback', note: '退款已提交，正在原路退回' };
+      return { label: '退款中', tone: 'refund', icon: 'refresh', note: '退款已提交，正在原路退回' };
     case 'PARTIALLY_REFUNDED':
       return {
         label: '部分退款',
         tone: 'refund',
-        icon: 'rollback',
+        icon: 'wallet',
         note: `已退回 ¥${fenToYuanText(refundedFen)}，其余款项照常结算`,
       };
     case 'REFUNDED':

@@ -21,6 +21,10 @@ const NODE_GLOBALS = [
   'Blob',
   'crypto',
   'performance',
+  // Node's typed arrays, as jest's node environment does: Buffers from Node must pass `instanceof Uint8Array` in the
+  // functions' code (the notification verifier checks the raw body that way).
+  'ArrayBuffer',
+  'Uint8Array',
   // Node timers (with unref): the stack's background timers must not keep the process alive.
   'setTimeout',
   'clearTimeout',
