@@ -7,10 +7,7 @@ import {
   MIN_ID_TIME_MS,
   OUT_REFUND_NO_PATTERN,
   OUT_TRADE_NO_PATTERN,
-  assertOutRefundNo,
-  assertOutTradeNo,
   base62FromBytes,
-  decodeId,
   newOutRefundNo,
   newOutTradeNo,
 } from './ids';
@@ -54,21 +51,20 @@ describe('newOutTradeNo / newOutRefundNo', () => {
     }
   });
 
-  it('every generated id matches the WeChat formats and decodes back (property)', () => {
+  it('every generated id matches the WeChat formats and carries its kind and random part (property)', () => {
     fc.assert(
       fc.property(time, random, (t, r) => {
         const order = newOutTradeNo(t, r);
         const refund = newOutRefundNo(t, r);
-        const decoded = decodeId(order);
         return (
           OUT_TRADE_NO_PATTERN.test(order) &&
           order.length === 28 &&
           OUT_REFUND_NO_PATTERN.test(refund) &&
           OUT_TRADE_NO_PATTERN.test(refund) &&
-          decoded?.kind === 'order' &&
-          decoded.timeMs === t &&
-          decoded.random === r &&
-          decodeId(refund)?.kind === 'refund'
+          order.startsWith('O') &&
+          refund.startsWith('R') &&
+          order.endsWith(r) &&
+          order.slice(1) === refund.slice(1)
         );
       }),
     );
@@ -83,71 +79,6 @@ describe('newOutTradeNo / newOutRefundNo', () => {
         return t1 < t2 ? a < b : a > b;
       }),
     );
-  });
-});
-
-describe('assertOutTradeNo / assertOutRefundNo', () => {
-  it('accepts WeChat-valid ids, including ones this shop did not generate', () => {
-    for (const ok of ['123456', 'a_b-c|d*e', 'X'.repeat(32), 'O20261123103456789aZ09bY18cX']) {
-      expect(() => assertOutTradeNo(ok)).not.toThrow();
-    }
-    for (const ok of ['1', 'r@1', 'X'.repeat(64)]) expect(() => assertOutRefundNo(ok)).not.toThrow();
-  });
-
-  it.each<[string, unknown]>([
-    ['too short', '12345'],
-    ['too long', 'X'.repeat(33)],
-    ['a space', '123 456'],
-    ['an @ (refunds only)', 'abc@def'],
-    ['Chinese', '订单123456'],
-    ['a newline', '123456\n'],
-    ['a number', 12345678],
-    ['undefined', undefined],
-  ])('refuses an out_trade_no with %s (IDS.BAD_OUT_TRADE_NO)', (_name, value) => {
-    expect(refusal(() => assertOutTradeNo(value)).code).toBe(ErrorCodes.IDS_BAD_OUT_TRADE_NO);
-  });
-
-  it('refuses bad out_refund_no values with IDS.BAD_OUT_REFUND_NO', () => {
-    for (const bad of ['', 'X'.repeat(65), 'a b', 'a#b', null]) {
-      expect(refusal(() => assertOutRefundNo(bad)).code).toBe(ErrorCodes.IDS_BAD_OUT_REFUND_NO);
-    }
-  });
-
-  it('does not echo a huge value back in full', () => {
-    expect(refusal(() => assertOutTradeNo('x'.repeat(5000))).message.length).toBeLessThan(150);
-  });
-
-  it('every string of the allowed characters and length passes, every other fails (property)', () => {
-    const allowed = BASE62_ALPHABET + '_-|*';
-    const valid = fc.string({ unit: fc.constantFrom(...allowed), minLength: 6, maxLength: 32 });
-    fc.assert(
-      fc.property(valid, (id) => {
-        assertOutTradeNo(id);
-        return true;
-      }),
-    );
-    fc.assert(
-      fc.property(fc.string({ maxLength: 40 }), (id) => {
-        const ok = id.length >= 6 && id.length <= 32 && [...id].every((c) => allowed.includes(c));
-        let passed = true;
-        try {
-          assertOutTradeNo(id);
-        } catch {
-          passed = false;
-        }
-        return passed === ok;
-      }),
-    );
-  });
-});
-
-describe('decodeId', () => {
-  it('returns undefined for ids it did not generate and for impossible dates', () => {
-    expect(decodeId('123456')).toBeUndefined();
-    expect(decodeId('X20261123103456789aZ09bY18cX')).toBeUndefined();
-    expect(decodeId('O20261340103456789aZ09bY18cX')).toBeUndefined();
-    expect(decodeId('O20260230103456789aZ09bY18cX')).toBeUndefined();
-    expect(decodeId('O20261123103456789aZ09bY18c')).toBeUndefined();
   });
 });
 

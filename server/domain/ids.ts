@@ -22,20 +22,6 @@ export const MIN_ID_TIME_MS = Date.UTC(2000, 0, 1) - BEIJING_OFFSET_MS;
 export const MAX_ID_TIME_MS = Date.UTC(10000, 0, 1) - BEIJING_OFFSET_MS - 1;
 
 const RANDOM_PATTERN = new RegExp(`^[0-9A-Za-z]{${ID_RANDOM_CHARS}}$`);
-const GENERATED_PATTERN = new RegExp(
-  `^([${ORDER_ID_PREFIX}${REFUND_ID_PREFIX}])(\\d{17})([0-9A-Za-z]{${ID_RANDOM_CHARS}})$`,
-);
-
-/** Which kind of id a generated id is. */
-export type IdKind = 'order' | 'refund';
-
-/** What a generated id says about itself. */
-export interface DecodedId {
-  readonly kind: IdKind;
-  /** Creation time, epoch ms. */
-  readonly timeMs: number;
-  readonly random: string;
-}
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
@@ -87,53 +73,6 @@ export function newOutTradeNo(nowMs: number, randomBase62: string): string {
 /** A new out_refund_no, like newOutTradeNo but prefixed "R". */
 export function newOutRefundNo(nowMs: number, randomBase62: string): string {
   return makeId(REFUND_ID_PREFIX, nowMs, randomBase62);
-}
-
-function preview(value: unknown): string {
-  if (typeof value !== 'string') return `a value of type ${value === null ? 'null' : typeof value}`;
-  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-}
-
-/** Throws IDS.BAD_OUT_TRADE_NO unless `value` is a valid WeChat Pay out_trade_no. */
-export function assertOutTradeNo(value: unknown): asserts value is string {
-  if (typeof value !== 'string' || !OUT_TRADE_NO_PATTERN.test(value)) {
-    throw new DomainError(
-      ErrorCodes.IDS_BAD_OUT_TRADE_NO,
-      `out_trade_no must be 6-32 characters of 0-9 A-Z a-z _ - | *, got ${preview(value)}`,
-    );
-  }
-}
-
-/** Throws IDS.BAD_OUT_REFUND_NO unless `value` is a valid WeChat Pay out_refund_no. */
-export function assertOutRefundNo(value: unknown): asserts value is string {
-  if (typeof value !== 'string' || !OUT_REFUND_NO_PATTERN.test(value)) {
-    throw new DomainError(
-      ErrorCodes.IDS_BAD_OUT_REFUND_NO,
-      `out_refund_no must be 1-64 characters of 0-9 A-Z a-z _ - | * @, got ${preview(value)}`,
-    );
-  }
-}
-
-/** Reads an id this module generated; undefined for any other string (including impossible dates). */
-export function decodeId(id: string): DecodedId | undefined {
-  const m = GENERATED_PATTERN.exec(id);
-  if (!m || m[1] === undefined || m[2] === undefined || m[3] === undefined) return undefined;
-  const s = m[2];
-  const part = (from: number, to: number): number => Number(s.slice(from, to));
-  const local = Date.UTC(
-    part(0, 4),
-    part(4, 6) - 1,
-    part(6, 8),
-    part(8, 10),
-    part(10, 12),
-    part(12, 14),
-    part(14, 17),
-  );
-  const timeMs = local - BEIJING_OFFSET_MS;
-  // Date.UTC rolls 2026-13-40 over into a later date; re-encoding catches it.
-  if (!Number.isSafeInteger(timeMs) || timeMs < MIN_ID_TIME_MS || timeMs > MAX_ID_TIME_MS) return undefined;
-  if (beijingStamp(timeMs) !== s) return undefined;
-  return { kind: m[1] === ORDER_ID_PREFIX ? 'order' : 'refund', timeMs, random: m[3] };
 }
 
 /**

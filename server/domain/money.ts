@@ -23,20 +23,8 @@ export function fen(value: number): Fen {
   return (value + 0) as Fen;
 }
 
-/** True when `value` is a valid amount of fen (a safe integer >= 0); never throws. */
-export function isFen(value: unknown): value is Fen {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
 function describe(value: unknown): string {
   return typeof value === 'number' ? String(value) : `a value of type ${typeof value}`;
-}
-
-/** Validates `value` as a chargeable amount: an integer of at least 1 fen (WeChat's minimum total). */
-export function positiveFen(value: number): Fen {
-  const v = fen(value);
-  if (v < 1) throw new DomainError(ErrorCodes.MONEY_NOT_POSITIVE, 'amount must be at least 1 fen');
-  return v;
 }
 
 /** Zero fen. */
@@ -66,15 +54,6 @@ export function multiplyFen(unit: Fen, quantity: number): Fen {
 /** Sum of amounts (0 for none). */
 export function sumFen(amounts: readonly Fen[]): Fen {
   return amounts.reduce<Fen>((acc, x) => addFen(acc, x), ZERO_FEN);
-}
-
-/** Formats fen as yuan for display with integer math only: 1234 → "12.34", 5 → "0.05". */
-export function formatYuan(amount: Fen): string {
-  const valid = fen(amount);
-  const rest = valid % 100;
-  // (valid - rest) is an exact multiple of 100, so the division is exact: no reliance on how floats round.
-  const yuan = (valid - rest) / 100;
-  return `${yuan}.${rest < 10 ? '0' : ''}${rest}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DomainError, ErrorCodes, isDomainError } from './errors';
-import type { OrderEvent, OrderState, RefundEvent, RefundStatus } from './order-state';
+import type { OrderEvent, OrderState, RefundStatus } from './order-state';
 import {
   ORDER_EVENTS,
   ORDER_STATES,
@@ -8,26 +8,24 @@ import {
   REFUND_EVENTS,
   REFUND_STATUSES,
   REFUND_TRANSITIONS,
-  allowedEvents,
   allowedRefundEvents,
-  assertPayable,
   canCancel,
-  canExpire,
-  canRefund,
   hasReceivedPayment,
   isClosedUnpaid,
-  isFinal,
   isOrderState,
   isPayable,
   isRefundFinal,
-  isRefundReportAlreadyApplied,
   mustRefundInFull,
   nextOrderState,
+  nextRefundStatus,
   parseOrderState,
-  refundEventForWechatStatus,
   transition,
-  transitionRefund,
 } from './order-state';
+
+/** The events `state` accepts, in ORDER_EVENTS order, read from the table through nextOrderState. */
+function eventsOf(state: OrderState): OrderEvent[] {
+  return ORDER_EVENTS.filter((event) => nextOrderState(state, event) !== undefined);
+}
 
 function refusal(fn: () => unknown): DomainError {
   try {
@@ -83,13 +81,13 @@ describe('order transition table', () => {
         const expected = table[state]?.[event];
         if (expected !== undefined) {
           expect(transition(state, event)).toBe(expected);
-          expect(allowedEvents(state)).toContain(event);
+          expect(eventsOf(state)).toContain(event);
           legal += 1;
         } else {
           const e = refusal(() => transition(state, event));
           expect(e.code).toBe(ErrorCodes.ORDER_ILLEGAL_TRANSITION);
           expect(e.details).toEqual({ from: state, event });
-          expect(allowedEvents(state)).not.toContain(event);
+          expect(eventsOf(state)).not.toContain(event);
           illegal += 1;
         }
       }
@@ -143,10 +141,10 @@ describe('order transition table', () => {
   });
 
   it('final states take no event at all, so no payment event either', () => {
-    const finals = ORDER_STATES.filter(isFinal);
+    const finals = ORDER_STATES.filter((state) => eventsOf(state).length === 0);
     expect(finals).toEqual(['REFUNDED']);
     for (const state of finals) {
-      expect(allowedEvents(state)).toEqual([]);
+      expect(eventsOf(state)).toEqual([]);
       expect(nextOrderState(state, 'PAYMENT_SUCCEEDED')).toBeUndefined();
     }
   });
@@ -163,7 +161,7 @@ describe('order transition table', () => {
 
   it('only PAYMENT_SUCCEEDED moves an order from unpaid to paid', () => {
     for (const state of ORDER_STATES.filter((s) => !hasReceivedPayment(s))) {
-      for (const event of allowedEvents(state)) {
+      for (const event of eventsOf(state)) {
         const next = transition(state, event);
         if (hasReceivedPayment(next)) expect(event).toBe('PAYMENT_SUCCEEDED');
       }
@@ -188,7 +186,7 @@ describe('real-life order histories', () => {
       const late = transition(closed, 'PAYMENT_SUCCEEDED');
       expect(late).toBe('PAID_AFTER_CLOSE');
       expect(mustRefundInFull(late)).toBe(true);
-      expect(allowedEvents(late)).toEqual(['REFUND_REQUESTED']);
+      expect(eventsOf(late)).toEqual(['REFUND_REQUESTED']);
     }
     expect(transition('AWAITING_PAYMENT', 'USER_CANCELLED')).toBe('CLOSED_BY_USER');
     expect(transition('AWAITING_PAYMENT', 'EXPIRED')).toBe('CLOSED_BY_TIMEOUT');
@@ -272,28 +270,22 @@ describe('real-life order histories', () => {
 describe('predicates derived from the table', () => {
   it('isPayable: only an order awaiting payment', () => {
     expect(ORDER_STATES.filter(isPayable)).toEqual(['AWAITING_PAYMENT']);
-    expect(() => assertPayable('AWAITING_PAYMENT')).not.toThrow();
-    for (const s of ORDER_STATES.filter((x) => x !== 'AWAITING_PAYMENT')) {
-      const e = refusal(() => assertPayable(s));
-      expect(e.code).toBe(ErrorCodes.ORDER_NOT_PAYABLE);
-      expect(e.details).toEqual({ state: s });
-    }
   });
 
-  it('canCancel / canExpire: only before payment', () => {
+  it('canCancel: only before payment', () => {
     expect(ORDER_STATES.filter(canCancel)).toEqual(['AWAITING_PAYMENT']);
-    expect(ORDER_STATES.filter(canExpire)).toEqual(['AWAITING_PAYMENT']);
   });
 
-  it('canRefund: whenever money is held and no refund has made it final', () => {
-    expect(ORDER_STATES.filter(canRefund)).toEqual([
+  it('a refund may be requested whenever money is held and no refund has made it final', () => {
+    const refundable = ORDER_STATES.filter((s) => nextOrderState(s, 'REFUND_REQUESTED') !== undefined);
+    expect(refundable).toEqual([
       'PAID',
       'PAID_AFTER_CLOSE',
       'REFUND_PROCESSING',
       'PARTIALLY_REFUNDED',
       'REFUND_FAILED',
     ]);
-    for (const s of ORDER_STATES.filter(canRefund)) expect(hasReceivedPayment(s)).toBe(true);
+    for (const s of refundable) expect(hasReceivedPayment(s)).toBe(true);
   });
 
   it('hasReceivedPayment: PAID and everything after it', () => {
@@ -332,72 +324,32 @@ describe('refund machine', () => {
     expect(Object.isFrozen(REFUND_TRANSITIONS.PROCESSING)).toBe(true);
   });
 
-  it('every (status, event) pair is either in the table or refused with REFUND.ILLEGAL_TRANSITION', () => {
+  it('every (status, event) pair is either in the table or has no next status', () => {
     for (const status of REFUND_STATUSES) {
       for (const event of REFUND_EVENTS) {
-        const expected = refundTable[status]?.[event];
-        if (expected !== undefined) {
-          expect(transitionRefund(status, event)).toBe(expected);
-        } else {
-          const e = refusal(() => transitionRefund(status, event));
-          expect(e.code).toBe(ErrorCodes.REFUND_ILLEGAL_TRANSITION);
-          expect(e.details).toEqual({ from: status, event });
-        }
+        expect(nextRefundStatus(status, event)).toBe(refundTable[status]?.[event]);
       }
     }
-    expect(refusal(() => transitionRefund('toString' as RefundStatus, 'RETRIED')).code).toBe(
-      ErrorCodes.REFUND_ILLEGAL_TRANSITION,
-    );
+    expect(nextRefundStatus('toString' as RefundStatus, 'RETRIED')).toBeUndefined();
   });
 
   it('PROCESSING → SUCCESS | CLOSED | ABNORMAL; ABNORMAL is retried or settled; SUCCESS and CLOSED are final', () => {
-    expect(transitionRefund('PROCESSING', 'REPORTED_SUCCESS')).toBe('SUCCESS');
-    expect(transitionRefund('PROCESSING', 'REPORTED_CLOSED')).toBe('CLOSED');
-    expect(transitionRefund('PROCESSING', 'REPORTED_ABNORMAL')).toBe('ABNORMAL');
-    expect(transitionRefund('ABNORMAL', 'RETRIED')).toBe('PROCESSING');
-    expect(transitionRefund('ABNORMAL', 'REPORTED_SUCCESS')).toBe('SUCCESS');
+    expect(nextRefundStatus('PROCESSING', 'REPORTED_SUCCESS')).toBe('SUCCESS');
+    expect(nextRefundStatus('PROCESSING', 'REPORTED_CLOSED')).toBe('CLOSED');
+    expect(nextRefundStatus('PROCESSING', 'REPORTED_ABNORMAL')).toBe('ABNORMAL');
+    expect(nextRefundStatus('ABNORMAL', 'RETRIED')).toBe('PROCESSING');
+    expect(nextRefundStatus('ABNORMAL', 'REPORTED_SUCCESS')).toBe('SUCCESS');
     expect(REFUND_STATUSES.filter(isRefundFinal)).toEqual(['SUCCESS', 'CLOSED']);
     expect(allowedRefundEvents('PROCESSING')).toEqual([
       'REPORTED_SUCCESS',
       'REPORTED_CLOSED',
       'REPORTED_ABNORMAL',
     ]);
-    expect(refusal(() => transitionRefund('PROCESSING', 'RETRIED')).code).toBe(
-      ErrorCodes.REFUND_ILLEGAL_TRANSITION,
-    );
-    expect(refusal(() => transitionRefund('CLOSED', 'RETRIED')).code).toBe(
-      ErrorCodes.REFUND_ILLEGAL_TRANSITION,
-    );
+    expect(nextRefundStatus('PROCESSING', 'RETRIED')).toBeUndefined();
+    expect(nextRefundStatus('CLOSED', 'RETRIED')).toBeUndefined();
   });
 
   it('every status is reachable from PROCESSING', () => {
     expect([...reachable('PROCESSING', refundTable)].sort()).toEqual([...REFUND_STATUSES].sort());
-  });
-
-  it('recognises a repeated report as already applied, and nothing else', () => {
-    const pairs: [RefundStatus, RefundEvent, boolean][] = [
-      ['SUCCESS', 'REPORTED_SUCCESS', true],
-      ['CLOSED', 'REPORTED_CLOSED', true],
-      ['ABNORMAL', 'REPORTED_ABNORMAL', true],
-      ['PROCESSING', 'REPORTED_SUCCESS', false],
-      ['SUCCESS', 'REPORTED_CLOSED', false],
-      ['PROCESSING', 'RETRIED', false],
-    ];
-    for (const [status, event, dup] of pairs) expect(isRefundReportAlreadyApplied(status, event)).toBe(dup);
-    // a duplicate is never also a legal transition
-    for (const status of REFUND_STATUSES) {
-      for (const event of REFUND_EVENTS) {
-        if (isRefundReportAlreadyApplied(status, event))
-          expect(allowedRefundEvents(status)).not.toContain(event);
-      }
-    }
-  });
-
-  it('maps WeChat refund statuses to events', () => {
-    expect(refundEventForWechatStatus('PROCESSING')).toBeNull();
-    expect(refundEventForWechatStatus('SUCCESS')).toBe('REPORTED_SUCCESS');
-    expect(refundEventForWechatStatus('CLOSED')).toBe('REPORTED_CLOSED');
-    expect(refundEventForWechatStatus('ABNORMAL')).toBe('REPORTED_ABNORMAL');
-    expect(refusal(() => refundEventForWechatStatus('success')).code).toBe(ErrorCodes.REFUND_UNKNOWN_STATUS);
   });
 });

@@ -138,43 +138,14 @@ export function transition(state: OrderState, event: OrderEvent): OrderState {
   return next;
 }
 
-/** The events `state` accepts, in ORDER_EVENTS order (empty for a final state). */
-export function allowedEvents(state: OrderState): OrderEvent[] {
-  return ORDER_EVENTS.filter((event) => nextOrderState(state, event) !== undefined);
-}
-
-/** Final: no event leaves this state (REFUNDED). */
-export function isFinal(state: OrderState): boolean {
-  return allowedEvents(state).length === 0;
-}
-
 /** Payable: a payment now would make a normal sale (PAYMENT_SUCCEEDED leads to PAID). */
 export function isPayable(state: OrderState): boolean {
   return nextOrderState(state, 'PAYMENT_SUCCEEDED') === 'PAID';
 }
 
-/** Throws ORDER.NOT_PAYABLE (details: state) unless the order may be paid now. */
-export function assertPayable(state: OrderState): void {
-  if (!isPayable(state)) {
-    throw new DomainError(ErrorCodes.ORDER_NOT_PAYABLE, `an order in ${String(state)} cannot be paid`, {
-      state,
-    });
-  }
-}
-
 /** The shopper may cancel it. */
 export function canCancel(state: OrderState): boolean {
   return nextOrderState(state, 'USER_CANCELLED') !== undefined;
-}
-
-/** The close job may close it for timeout. */
-export function canExpire(state: OrderState): boolean {
-  return nextOrderState(state, 'EXPIRED') !== undefined;
-}
-
-/** A new refund may be requested (the amount is refund-policy's business). */
-export function canRefund(state: OrderState): boolean {
-  return nextOrderState(state, 'REFUND_REQUESTED') !== undefined;
 }
 
 /** States reachable from `from` through the table, `from` included. */
@@ -253,6 +224,17 @@ export function isRefundStatus(value: unknown): value is RefundStatus {
   return typeof value === 'string' && (REFUND_STATUSES as readonly string[]).includes(value);
 }
 
+/** Reads a stored refund status; throws REFUND.UNKNOWN_STATUS for anything that is not a RefundStatus. */
+export function parseRefundStatus(value: unknown): RefundStatus {
+  if (!isRefundStatus(value)) {
+    throw new DomainError(
+      ErrorCodes.REFUND_UNKNOWN_STATUS,
+      `unknown refund status: ${JSON.stringify(value) ?? 'undefined'}`,
+    );
+  }
+  return value;
+}
+
 /** True when `value` is one of REFUND_EVENTS. */
 export function isRefundEvent(value: unknown): value is RefundEvent {
   return typeof value === 'string' && (REFUND_EVENTS as readonly string[]).includes(value);
@@ -262,19 +244,6 @@ export function isRefundEvent(value: unknown): value is RefundEvent {
 export function nextRefundStatus(status: RefundStatus, event: RefundEvent): RefundStatus | undefined {
   if (!isRefundStatus(status) || !isRefundEvent(event)) return undefined;
   return refundTable[status][event];
-}
-
-/** The next status of one refund; throws REFUND.ILLEGAL_TRANSITION (details: from, event) if there is none. */
-export function transitionRefund(status: RefundStatus, event: RefundEvent): RefundStatus {
-  const next = nextRefundStatus(status, event);
-  if (next === undefined) {
-    throw new DomainError(
-      ErrorCodes.REFUND_ILLEGAL_TRANSITION,
-      `a refund in ${String(status)} cannot take ${String(event)}`,
-      { from: status, event },
-    );
-  }
-  return next;
 }
 
 /** The events a refund in `status` accepts, in REFUND_EVENTS order. */
@@ -304,41 +273,4 @@ export function isRefundStatusReachable(from: RefundStatus, to: RefundStatus): b
 /** Final: nothing more will happen to this refund (SUCCESS or CLOSED). */
 export function isRefundFinal(status: RefundStatus): boolean {
   return allowedRefundEvents(status).length === 0;
-}
-
-const REPORTED_TARGET: Readonly<Record<RefundEvent, RefundStatus | undefined>> = {
-  REPORTED_SUCCESS: 'SUCCESS',
-  REPORTED_CLOSED: 'CLOSED',
-  REPORTED_ABNORMAL: 'ABNORMAL',
-  RETRIED: undefined,
-};
-
-/**
- * True when a reported outcome is already recorded (a repeated notification or query): acknowledge it without
- * a transition. RETRIED is never a duplicate.
- */
-export function isRefundReportAlreadyApplied(status: RefundStatus, event: RefundEvent): boolean {
-  return REPORTED_TARGET[event] === status;
-}
-
-/**
- * The refund event for a status WeChat reports (notification event_type suffix or query `status`): null for
- * PROCESSING (nothing happened yet); throws REFUND.UNKNOWN_STATUS for anything else.
- */
-export function refundEventForWechatStatus(status: string): RefundEvent | null {
-  switch (status) {
-    case 'PROCESSING':
-      return null;
-    case 'SUCCESS':
-      return 'REPORTED_SUCCESS';
-    case 'CLOSED':
-      return 'REPORTED_CLOSED';
-    case 'ABNORMAL':
-      return 'REPORTED_ABNORMAL';
-    default:
-      throw new DomainError(
-        ErrorCodes.REFUND_UNKNOWN_STATUS,
-        `unknown WeChat refund status: ${JSON.stringify(String(status).slice(0, 40))}`,
-      );
-  }
 }

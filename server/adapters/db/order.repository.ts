@@ -1,5 +1,6 @@
 import type { OrderStore } from '../../application/ports/order.port';
 import type { OrderRecord, PaymentRecord, RefundDoc } from '../../application/order.model';
+import { parseOrderState } from '../../domain/order-state';
 import type { StockChange } from '../../domain/stock';
 import type { CloudDb, DbTransaction } from './cloud-db';
 import { isDuplicateKeyError, isTransactionConflict } from './cloud-db';
@@ -23,9 +24,15 @@ function orderDoc(order: OrderRecord): Record<string, unknown> {
   return { ...toDoc(order, ID), paymentKey: key };
 }
 
+/**
+ * A stored order as a record, its state checked against the domain's states: a document whose status is not one
+ * (a hand edit, a bug elsewhere) fails loudly here (ORDER.UNKNOWN_STATE) instead of driving a transition.
+ */
 function orderOf(doc: Record<string, unknown>): OrderRecord {
   const { paymentKey: _key, ...rest } = doc;
-  return fromDoc<OrderRecord>(rest, ID);
+  const order = fromDoc<OrderRecord>(rest, ID);
+  parseOrderState(order.status);
+  return order;
 }
 /** Runs of a contended transaction (each itself re-run by the SDK on conflict) before the caller is told to retry. */
 const TRANSACTION_RUNS = 6;

@@ -1,11 +1,19 @@
 import type { RefundStore } from '../../application/ports/order.port';
 import type { RefundDoc } from '../../application/order.model';
+import { parseRefundStatus } from '../../domain/order-state';
 import type { CloudDb } from './cloud-db';
 import { Collections } from './collections';
 import { fetchAll } from './query';
 import { fromDoc, toUpdateData } from './records';
 
 const ID = 'outRefundNo';
+
+/** A stored refund as a record, its status checked against the domain's (REFUND.UNKNOWN_STATUS otherwise). */
+function refundFromDoc(doc: Record<string, unknown>): RefundDoc {
+  const refund = fromDoc<RefundDoc>(doc, ID);
+  parseRefundStatus(refund.status);
+  return refund;
+}
 
 /** Refunds in the `refunds` collection (`_id` = outRefundNo; requestKey unique). Inserts happen in OrderStore. */
 export class DbRefundStore implements RefundStore {
@@ -17,17 +25,17 @@ export class DbRefundStore implements RefundStore {
 
   async get(outRefundNo: string): Promise<RefundDoc | null> {
     const { data } = await this.refunds.where({ _id: outRefundNo }).limit(1).get();
-    return data[0] ? fromDoc<RefundDoc>(data[0], ID) : null;
+    return data[0] ? refundFromDoc(data[0]) : null;
   }
 
   async findByRequestKey(requestKey: string): Promise<RefundDoc | null> {
     const { data } = await this.refunds.where({ requestKey }).limit(1).get();
-    return data[0] ? fromDoc<RefundDoc>(data[0], ID) : null;
+    return data[0] ? refundFromDoc(data[0]) : null;
   }
 
   async listByOrder(outTradeNo: string): Promise<RefundDoc[]> {
     const { data } = await this.refunds.where({ outTradeNo }).orderBy('createdAtMs', 'asc').limit(100).get();
-    return data.map((d) => fromDoc<RefundDoc>(d, ID));
+    return data.map((d) => refundFromDoc(d));
   }
 
   async update(current: RefundDoc, patch: Partial<RefundDoc>): Promise<RefundDoc | null> {
@@ -45,7 +53,7 @@ export class DbRefundStore implements RefundStore {
       this.refunds.where({ acceptedAtMs: _.and(_.gte(fromMs), _.lt(toMs)) }),
       Number.POSITIVE_INFINITY,
     );
-    return docs.map((d) => fromDoc<RefundDoc>(d, ID));
+    return docs.map((d) => refundFromDoc(d));
   }
 
   async listFollowUpDue(nowMs: number, limit: number): Promise<RefundDoc[]> {
@@ -54,6 +62,6 @@ export class DbRefundStore implements RefundStore {
       .orderBy('followUp.nextAttemptAtMs', 'asc')
       .limit(limit)
       .get();
-    return data.map((d) => fromDoc<RefundDoc>(d, ID));
+    return data.map((d) => refundFromDoc(d));
   }
 }

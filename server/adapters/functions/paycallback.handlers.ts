@@ -10,6 +10,7 @@ import type {
 } from '../../application/ports/payment-provider.port';
 import type { Log } from '../../application/ports/runtime.port';
 import { isProviderError } from '../../application/ports/payment-provider.errors';
+import { OUT_TRADE_NO_PATTERN } from '../../domain/ids';
 
 /** What the callback needs: the payment core's apply step, the provider to ask, a per-order throttle, a log. */
 export interface CloudPayCallbackDeps {
@@ -32,14 +33,13 @@ export const PAY_CALLBACK_QUERY_INTERVAL_MS = 10_000;
 /** The answer cloudPay expects: errcode 0 stops its retries, anything else makes it call again later. */
 export type CloudPayCallbackAnswer = { errcode: 0; errmsg: 'OK' } | { errcode: 1; errmsg: string };
 
-const OUT_TRADE_NO = /^[0-9A-Za-z_\-|*]{6,32}$/;
 const DONE: CloudPayCallbackAnswer = { errcode: 0, errmsg: 'OK' };
 const retry = (errmsg: string): CloudPayCallbackAnswer => ({ errcode: 1, errmsg });
 
 function outTradeNoOf(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;
   const v = (event as Record<string, unknown>).outTradeNo;
-  return typeof v === 'string' && OUT_TRADE_NO.test(v) ? v : undefined;
+  return typeof v === 'string' && OUT_TRADE_NO_PATTERN.test(v) ? v : undefined;
 }
 
 // What the caller claimed, for the log only: a claim of success that WeChat contradicts points at a forged call.
