@@ -38,10 +38,24 @@ describe('state checks on reading back', () => {
   it('an order document with an unknown status is refused (ORDER.UNKNOWN_STATE); a known one reads', async () => {
     const orders = db.collection(Collections.orders);
     await orders.add({
-      data: { _id: 'O1', openid: 'o-a', clientRequestKey: 'k-1', status: 'PAID', version: 1 },
+      data: {
+        _id: 'O1',
+        openid: 'o-a',
+        clientRequestKey: 'k-1',
+        paymentKey: 'unpaid:O1',
+        status: 'PAID',
+        version: 1,
+      },
     });
     await orders.add({
-      data: { _id: 'O2', openid: 'o-a', clientRequestKey: 'k-2', status: 'SHIPPED_TO_MARS', version: 1 },
+      data: {
+        _id: 'O2',
+        openid: 'o-a',
+        clientRequestKey: 'k-2',
+        paymentKey: 'unpaid:O2',
+        status: 'SHIPPED_TO_MARS',
+        version: 1,
+      },
     });
     const store = new DbOrderStore(db);
     expect((await store.get('O1'))?.status).toBe('PAID');
