@@ -28,6 +28,7 @@ import { DbOrderStore } from './adapters/db/order.repository';
 import { DbMetrics, DbReconcileReportStore } from './adapters/db/payment-event.repository';
 import { DbStockStore } from './adapters/db/stock.repository';
 import { DbRefundStore } from './adapters/db/refund.repository';
+import { DbAttentionStore } from './adapters/db/attention.repository';
 import type { CoreHandlersDeps } from './adapters/functions/core.handlers';
 import { orderActions, payActions, refundActions } from './adapters/functions/core.handlers';
 import { createWechatPayV3Provider, parseWechatPayV3Config } from './adapters/payment/wechatpay-v3';
@@ -101,6 +102,7 @@ export function buildCore(cloud: CloudRuntime, env: Env = process.env): CoreDeps
     refunds: new DbRefundStore(db),
     stock: new DbStockStore(db),
     reports: new DbReconcileReportStore(db),
+    attention: new DbAttentionStore(db),
     catalog: new DbCatalogReader(db),
     carts: new DbCartStore(db, clock.now),
     provider,
@@ -146,6 +148,7 @@ function handlerDeps(core: CoreDeps): CoreHandlersDeps {
     refunds: new RefundService(core),
     clock: core.clock,
     adminOpenids: core.policy.adminOpenids,
+    attention: core.attention,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Fen } from '../domain/money';
+import type { AttentionStore } from './ports/attention.port';
 import type { CartStore } from './ports/cart.port';
 import type { CatalogReader } from './ports/catalog.port';
 import type { OrderStore, ReconcileReportStore, RefundStore } from './ports/order.port';
@@ -47,6 +48,8 @@ export interface CoreDeps {
   refunds: RefundStore;
   stock: StockStore;
   reports: ReconcileReportStore;
+  /** Money nobody can match, kept for a person. */
+  attention: AttentionStore;
   catalog: CatalogReader;
   carts: CartStore;
   provider: PaymentProvider;

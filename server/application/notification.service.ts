@@ -1,4 +1,5 @@
 import type { CoreDeps } from './core.deps';
+import type { AttentionRecord } from './ports/attention.port';
 import { PaymentService, paymentMismatch } from './payment.service';
 import type {
   IncomingNotification,
@@ -82,6 +83,17 @@ export class NotificationService {
     if (outcome.kind === 'mismatch') return fail(400, `rejected: ${outcome.reason}`);
     if (outcome.kind === 'unknown-refund') {
       this.d.log.warn('notify.unknown_refund', { outRefundNo: refund.outRefundNo });
+      await this.needsAttention({
+        id: `refund:${event.notificationId}`,
+        kind: 'refund-for-unknown-refund',
+        outTradeNo: refund.outTradeNo,
+        transactionId: refund.transactionId ?? null,
+        outRefundNo: refund.outRefundNo,
+        refundId: refund.refundId,
+        amountFen: refund.refundFen,
+        wechatState: refund.status,
+        notificationId: event.notificationId,
+      });
     }
     return ok(outcome.kind);
   }
@@ -89,7 +101,7 @@ export class NotificationService {
   private async applyPaymentEvent(notificationId: string, tx: PaymentTransaction): Promise<NotifyAnswer> {
     // Check against the stored order before anything is written: a mismatch must leave no trace but the log.
     const order = await this.d.orders.get(tx.outTradeNo);
-    if (!order) return this.unknownOrder(tx);
+    if (!order) return this.unknownOrder(notificationId, tx);
     const mismatch = paymentMismatch(order, tx, this.d);
     if (mismatch) {
       this.d.log.error('notify.mismatch', { outTradeNo: tx.outTradeNo, notificationId, reason: mismatch });
@@ -101,14 +113,45 @@ export class NotificationService {
       await this.d.metrics.increment('notifications.rejected.mismatch');
       return fail(400, `rejected: ${outcome.reason}`);
     }
-    if (outcome.kind === 'unknown-order') return this.unknownOrder(tx);
+    if (outcome.kind === 'unknown-order') return this.unknownOrder(notificationId, tx);
     return ok(outcome.kind);
   }
 
-  private async unknownOrder(tx: PaymentTransaction): Promise<NotifyAnswer> {
+  private async unknownOrder(notificationId: string, tx: PaymentTransaction): Promise<NotifyAnswer> {
     this.d.log.warn('notify.unknown_order', { outTradeNo: tx.outTradeNo });
     await this.d.metrics.increment('notifications.rejected.unknown_order');
+    await this.needsAttention({
+      id: `payment:${tx.transactionId ?? notificationId}`,
+      kind: 'payment-for-unknown-order',
+      outTradeNo: tx.outTradeNo,
+      transactionId: tx.transactionId ?? null,
+      outRefundNo: null,
+      refundId: null,
+      amountFen: tx.amountTotalFen,
+      wechatState: tx.state,
+      notificationId,
+    });
     // Not acknowledged: the order may not be visible yet, and a payment nobody can match needs a person.
     return fail(400, 'rejected: unknown out_trade_no');
+  }
+
+  /**
+   * Keeps verified money nobody can match for a person (`attention`), once per transaction or refund notification.
+   * A failed write throws: the delivery is then answered 5xx and WeChat brings it again.
+   */
+  private async needsAttention(
+    item: Omit<AttentionRecord, 'firstSeenAtMs' | 'lastSeenAtMs' | 'deliveries'>,
+  ): Promise<void> {
+    const now = this.d.clock.now();
+    const seen = await this.d.attention.record({
+      ...item,
+      firstSeenAtMs: now,
+      lastSeenAtMs: now,
+      deliveries: 1,
+    });
+    if (seen === 'new') {
+      this.d.log.error('attention.recorded', { id: item.id, kind: item.kind, amountFen: item.amountFen });
+      await this.d.metrics.increment('attention.recorded');
+    }
   }
 }

@@ -8,6 +8,7 @@ export const Collections = {
   paymentEvents: 'payment_events',
   reconcileReports: 'reconcile_reports',
   metrics: 'metrics',
+  attention: 'attention',
   throttles: 'throttles',
 } as const;
 

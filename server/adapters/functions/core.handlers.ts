@@ -7,6 +7,7 @@ import type { PaymentService } from '../../application/payment.service';
 import type { RefundService } from '../../application/refund.service';
 import type { AbnormalRetryRequest } from '../../application/refund.service';
 import { toRefundView } from '../../application/refund.service';
+import type { AttentionStore } from '../../application/ports/attention.port';
 import type { Clock } from '../../application/ports/runtime.port';
 import type { ActionHandler, Invocation } from '../runtime/handler';
 
@@ -17,6 +18,8 @@ export interface CoreHandlersDeps {
   refunds: RefundService;
   clock: Clock;
   adminOpenids: ReadonlySet<string>;
+  /** Money nobody can match (refund.listAttention). */
+  attention: AttentionStore;
 }
 
 const OUT_TRADE_NO_MAX = 32;
@@ -102,6 +105,13 @@ export const refundActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
   list: (input, inv, d) => {
     admin(inv, d);
     return d.refunds.list(requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX));
+  },
+  /** Money nobody can match, newest first: `{limit? (1–100, default 50), beforeMs?}` pages back by firstSeenAtMs. */
+  listAttention: (input, inv, d) => {
+    admin(inv, d);
+    const limit = optionalInteger(input, 'limit') ?? 50;
+    if (limit < 1 || limit > 100) throw invalidRequest('limit', 'an integer from 1 to 100');
+    return d.attention.list(limit, optionalInteger(input, 'beforeMs'));
   },
   retryAbnormal: async (input, inv, d) => {
     const by = admin(inv, d);

@@ -18,6 +18,7 @@ import { DbMetrics, DbReconcileReportStore } from '../db/payment-event.repositor
 import { DbRefundStore } from '../db/refund.repository';
 import { DbStockStore } from '../db/stock.repository';
 import { DEMO_MERCHANT, DemoPaymentProvider } from '../payment/demo/demo.provider';
+import { DbAttentionStore } from '../db/attention.repository';
 
 const OPENID = 'o_shopper_0001';
 const T0 = Date.UTC(2026, 2, 1, 2, 0, 0);
@@ -39,6 +40,7 @@ function coreWith(over: Partial<CoreDeps> = {}): CoreDeps {
     refunds: new DbRefundStore(db),
     stock: new DbStockStore(db),
     reports: new DbReconcileReportStore(db),
+    attention: new DbAttentionStore(db),
     catalog: new DbCatalogReader(db),
     carts: new DbCartStore(db, () => T0),
     provider,

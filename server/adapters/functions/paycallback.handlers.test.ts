@@ -15,6 +15,7 @@ import type { OrderRecord } from '../../application/order.model';
 import { PaymentService } from '../../application/payment.service';
 import type { PaymentTransaction } from '../../application/ports/payment-provider.port';
 import type { Fen } from '../../domain/money';
+import { DbAttentionStore } from '../db/attention.repository';
 import { DbCartStore } from '../db/cart.repository';
 import { DbCatalogReader } from '../db/catalog.repository';
 import type { CloudDb } from '../db/cloud-db';
@@ -100,6 +101,7 @@ beforeEach(async () => {
     refunds: new DbRefundStore(db),
     stock: new DbStockStore(db),
     reports: new DbReconcileReportStore(db),
+    attention: new DbAttentionStore(db),
     catalog: new DbCatalogReader(db),
     carts: new DbCartStore(db, () => clock),
     provider,
