@@ -30,6 +30,8 @@ export interface DevCloudOptions {
   port?: number;
   /** Gateway interface; default 127.0.0.1. */
   host?: string;
+  /** Folder the gateway serves at GET /static/ (the demo goods' pictures); none when absent. */
+  staticDir?: string;
   /** Function configuration: every function sees these as process.env. */
   env: Record<string, string>;
   /** Run timer triggers on their schedule (default true); they can always be fired on demand. */
@@ -181,6 +183,7 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
         timers: () => scheduler.info(),
         fireTimer: (fn, trigger) => fireTimer(fn, trigger, Date.now(), true),
         log,
+        ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
       },
       options.host ?? '127.0.0.1',
       options.port ?? 0,

@@ -1,8 +1,11 @@
 // `npm start`: builds the function bundles and miniprogram_npm, then runs the local stack on its fixed default ports
 // (gateway 7300, simulator 7301, console 7302) with data in .data/ — starting again continues with the same data.
-// Options: --partner (service-provider mode), --data-dir DIR, --time-scale N, --no-timers.
+// Options: --partner (service-provider mode), --data-dir DIR, --time-scale N, --no-timers,
+// --lan / --lan-address A.B.C.D (真机调试: gateway and simulator reachable from the LAN; off by default).
+import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildFunctions, buildMiniprogramNpm } from '../scripts/build';
+import { chooseBind, isPrivateV4, lanBanner } from './stack/lan';
 import { startStack, writeDevStackFile } from './stack/stack';
 
 function arg(name: string): string | undefined {
@@ -12,6 +15,9 @@ function arg(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const dataDir = resolve(arg('--data-dir') ?? join(__dirname, '..', '.data'));
+  const bind = chooseBind(process.argv.slice(2), networkInterfaces());
+  const gatewayPort = Number(process.env.GATEWAY_PORT ?? 7300);
+  const simulatorPort = Number(process.env.SIMULATOR_PORT ?? 7301);
   console.log('[stack] building cloud function bundles and miniprogram_npm …');
   const sizes = await buildFunctions();
   buildMiniprogramNpm();
@@ -20,8 +26,13 @@ async function main(): Promise<void> {
   const stack = await startStack({
     dataDir,
     mode: process.argv.includes('--partner') ? 'partner' : 'direct',
-    gatewayPort: Number(process.env.GATEWAY_PORT ?? 7300),
-    simulatorPort: Number(process.env.SIMULATOR_PORT ?? 7301),
+    gatewayPort,
+    simulatorPort,
+    host: bind.host,
+    // Phones load the demo pictures from the LAN address (only a private one: the catalog refuses public http hosts).
+    ...(bind.lanAddress !== undefined && isPrivateV4(bind.lanAddress)
+      ? { pictureBaseUrl: `http://${bind.lanAddress}:${gatewayPort}` }
+      : {}),
     consolePort: Number(process.env.CONSOLE_PORT ?? 7302),
     timers: !process.argv.includes('--no-timers'),
     ...(timeScale !== undefined ? { timeScale: Number(timeScale) } : {}),
@@ -35,6 +46,9 @@ async function main(): Promise<void> {
   console.log(`  console    ${stack.consoleUrl ?? '-'}`);
   console.log(`  mode       ${stack.mode}; identity and URLs in ${file}`);
   console.log('  Ctrl-C stops it; starting again continues with the same data.');
+  if (bind.lanAddress !== undefined) {
+    for (const line of lanBanner(bind.lanAddress, gatewayPort, simulatorPort)) console.log(line);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

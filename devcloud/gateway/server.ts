@@ -5,10 +5,13 @@
 //   POST /_devcloud/client-db             wx.cloud.database() from the mini program, under collection permissions
 //   GET  /_devcloud/health | /stats | /timers,  POST /_devcloud/timers/<fn>/<trigger>
 //   GET  /_devcloud/db, /_devcloud/db/<collection>   admin reads for the dev console (loopback callers only)
+//   GET  /static/<path>                   files under `staticDir` (the demo goods' pictures), when configured
 // Every answer is JSON with an `error: {code, message}` on failure; x-devcloud-db-ops carries the invocation's
 // database round trips.
 import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CloudSdkError } from '../db/errors';
 import { isPlainObject } from '../db/values';
@@ -37,6 +40,8 @@ export interface GatewayOptions {
   timers: () => TimerInfo[];
   fireTimer: (functionName: string, trigger: string) => Promise<InvocationOutcome>;
   log: (line: string) => void;
+  /** Folder served read-only at GET /static/ (pictures for the mini program); nothing is served when absent. */
+  staticDir?: string;
 }
 
 /** A running gateway. */
@@ -103,6 +108,43 @@ function parseJson(raw: Buffer, what: string): unknown {
   } catch (e) {
     throw new HttpError(400, 'DEVCLOUD.BAD_REQUEST', `${what} must be JSON: ${(e as Error).message}`);
   }
+}
+
+const STATIC_TYPES: Record<string, string> = {
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+};
+
+/** GET /static/<path>: a picture file under `dir`; anything outside it, hidden or of another type is not found. */
+async function serveStatic(res: ServerResponse, dir: string, method: string, rest: string[]): Promise<void> {
+  if (method !== 'GET' && method !== 'HEAD')
+    throw new HttpError(405, 'DEVCLOUD.METHOD_NOT_ALLOWED', 'static files are read with GET');
+  let segments: string[];
+  try {
+    segments = rest.map((p) => decodeURIComponent(p));
+  } catch {
+    segments = [];
+  }
+  const root = resolve(dir);
+  const file = resolve(root, ...segments);
+  const type = STATIC_TYPES[extname(file).toLowerCase()];
+  const bad =
+    segments.length === 0 || segments.some((p) => p.startsWith('.') || p.includes('/') || p.includes('\\'));
+  if (
+    bad ||
+    !file.startsWith(root + sep) ||
+    type === undefined ||
+    !(await stat(file).catch(() => null))?.isFile()
+  ) {
+    throw new HttpError(404, 'DEVCLOUD.NOT_FOUND', `no static file /static/${rest.join('/')}`);
+  }
+  const body = await readFile(file);
+  res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'max-age=300' });
+  res.end(method === 'HEAD' ? undefined : body);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -191,6 +233,10 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
       });
       res.end(buf);
       return;
+    }
+
+    if (root === 'static' && opts.staticDir !== undefined) {
+      return serveStatic(res, opts.staticDir, method, parts.slice(1));
     }
 
     if (root === 'http' && parts.length >= 2) {

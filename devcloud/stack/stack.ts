@@ -13,7 +13,7 @@ import {
   JsonFileStore,
   type LocalCloudPay,
 } from '../cloudpay';
-import { seedCatalogIfEmpty } from './seed';
+import { pointDemoPicturesAt, seedCatalogIfEmpty, type SeedImages } from './seed';
 import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
 import type { CloudDb } from '../../server/adapters/db/cloud-db';
 import { readCounters } from '../../server/adapters/db/counters';
@@ -30,6 +30,14 @@ export interface StackOptions {
   gatewayPort?: number;
   simulatorPort?: number;
   consolePort?: number;
+  /**
+   * Interface the gateway and the simulator listen on: 127.0.0.1 by default (nothing else on the network can reach
+   * them); "0.0.0.0" for `npm start -- --lan` (真机调试 from a phone). The stack's own URLs stay loopback either
+   * way. The console always listens on 127.0.0.1.
+   */
+  host?: string;
+  /** Base URL the demo pictures are served from (default: the gateway URL; the LAN URL with --lan). */
+  pictureBaseUrl?: string;
   /** Start the console server (default true). */
   console?: boolean;
   /** Run timer triggers on schedule (default true; tests fire them on demand). */
@@ -86,10 +94,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const sim = await startSimulator({
     dataDir: join(dataDir, 'simulator'),
     port: o.simulatorPort ?? 0,
+    host: o.host ?? '127.0.0.1',
     ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
     ...(o.identity ? { identity: o.identity } : {}),
     log: (line) => log(`[simulator] ${line}`),
   });
+  // Bound to every interface (--lan), the servers still answer on loopback: the stack talks to itself there (the
+  // simulator accepts notify URLs only on loopback).
+  const loopback = (url: string) => url.replace(/^http:\/\/(0\.0\.0\.0|\[::\])(?=:)/, 'http://127.0.0.1');
+  const simulatorUrl = loopback(sim.url);
   let cloud: DevCloud | undefined;
   let consoleHandle: ConsoleHandle | undefined;
   // The functions' business clock is the simulator's virtual clock itself (same process), read synchronously: an
@@ -111,7 +124,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ...stackFunctionEnv({
         identity: sim.identity,
         mode,
-        simulatorUrl: sim.url,
+        simulatorUrl,
         gatewayUrl,
         ...o.envOptions,
       }),
@@ -124,6 +137,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       functionsDir: join(ROOT, 'cloudfunctions'),
       collectionsFile: join(ROOT, 'data', 'collections.json'),
       port: o.gatewayPort ?? 0,
+      host: o.host ?? '127.0.0.1',
+      staticDir: join(ROOT, 'data', 'images'),
       env,
       appid,
       timers: o.timers ?? true,
@@ -136,6 +151,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       log: (line) => log(`[cloud] ${line}`),
     });
     const started = cloud;
+    const gatewayUrl = loopback(cloud.url);
     localPay = createLocalCloudPay({
       store: payStore,
       // The platform invokes the callback function as itself: SOURCE wx_paycallback, no user identity.
@@ -150,7 +166,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     // Functions read process.env at cold start (first call), which happens after this fill-in.
     Object.assign(
       env,
-      envFor(cloud.url),
+      envFor(gatewayUrl),
       {
         // Used only when PAY_PROVIDER=cloudpay; harmless otherwise.
         CLOUDPAY_APPID: appid,
@@ -160,14 +176,21 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       o.env,
     );
     if (o.seedCatalog ?? true) {
-      const added = await seedCatalogIfEmpty(cloud.db, join(ROOT, 'data', 'catalog.demo.json'));
+      const images: SeedImages = {
+        imagesDir: join(ROOT, 'data', 'images'),
+        gatewayUrl: o.pictureBaseUrl ?? gatewayUrl,
+      };
+      const added = await seedCatalogIfEmpty(cloud.db, join(ROOT, 'data', 'catalog.demo.json'), images);
       if (added > 0) log(`[stack] seeded ${added} demo SKUs`);
+      const repointed = await pointDemoPicturesAt(cloud.db, images);
+      if (repointed > 0 && added === 0)
+        log(`[stack] demo pictures now served from ${images.gatewayUrl}/static/`);
     }
     const db = cloud.db;
     if (o.console ?? true) {
       consoleHandle = await startConsole({
-        simulatorUrl: sim.url,
-        gatewayUrl: cloud.url,
+        simulatorUrl,
+        gatewayUrl,
         port: o.consolePort ?? 0,
         counters: () => readCounters(db as unknown as CloudDb),
       });
@@ -176,8 +199,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     const con = consoleHandle;
     const pay = localPay;
     return {
-      gatewayUrl: c.url,
-      simulatorUrl: sim.url,
+      gatewayUrl,
+      simulatorUrl,
       consoleUrl: con?.url ?? null,
       sim,
       cloud: c,

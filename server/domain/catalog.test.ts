@@ -217,3 +217,49 @@ describe('parseCatalog', () => {
     expect(e.details?.['issues']).toHaveLength(20);
   });
 });
+
+describe('parseCatalog picture URLs', () => {
+  const withImage = (url: string) => {
+    const f = validFile();
+    f.products[0]!['imageUrl'] = url;
+    return f;
+  };
+
+  it('accepts https, cloud file IDs and package paths in a production catalog, never http', () => {
+    for (const url of [
+      'https://img.example.com/p-1.jpg',
+      'cloud://env-1.abcd/goods/p-1.png',
+      '/assets/p.png',
+    ]) {
+      expect(findProduct(parseCatalog(withImage(url)), 'p-1')?.imageUrl).toBe(url);
+    }
+    for (const url of [
+      'http://127.0.0.1:7300/static/goods/p-1.svg',
+      'http://192.168.1.20:7300/static/p.svg',
+    ]) {
+      expect(() => parseCatalog(withImage(url))).toThrow(/imageUrl must start with https:\/\/.*local stack/);
+    }
+  });
+
+  it("accepts http only on loopback or private-network hosts for the local stack's seed", () => {
+    const local = { localHttpImages: true };
+    for (const url of [
+      'http://127.0.0.1:7300/static/goods/p-1.svg',
+      'http://localhost:7300/static/goods/p-1.svg',
+      'http://192.168.1.20:7300/static/goods/p-1.svg',
+      'http://10.0.0.5/static/p.svg',
+      'http://172.20.1.2:7300/static/p.svg',
+    ]) {
+      expect(findProduct(parseCatalog(withImage(url), local), 'p-1')?.imageUrl).toBe(url);
+    }
+    for (const url of [
+      'http://img.example.com/p-1.jpg',
+      'http://8.8.8.8/p.png',
+      'http://172.32.0.1/p.png',
+      'http://127.0.0.1.example.com/p.png',
+      'ftp://127.0.0.1/p.png',
+    ]) {
+      expect(() => parseCatalog(withImage(url), local)).toThrow(/products\[0\]\.imageUrl must start with/);
+    }
+  });
+});

@@ -31,7 +31,10 @@ export interface Product {
   readonly productId: string;
   readonly title: string;
   readonly description?: string;
-  /** https://, cloud:// or a mini-program-absolute path ("/assets/…"). */
+  /**
+   * https://, cloud:// or a mini-program-absolute path ("/assets/…"); the local stack's seed also uses http:// on a
+   * loopback or private-network host (its gateway's /static/, see {@link CatalogParseOptions}).
+   */
   readonly imageUrl?: string;
   readonly skus: readonly Sku[];
 }
@@ -45,6 +48,19 @@ const CATALOG_KEYS = ['products'] as const;
 const PRODUCT_KEYS = ['productId', 'title', 'description', 'imageUrl', 'skus'] as const;
 const SKU_KEYS = ['skuId', 'productId', 'spec', 'priceFen', 'stock', 'maxPerOrder', 'onSale'] as const;
 const IMAGE_URL_PATTERN = /^(https:\/\/|cloud:\/\/|\/)[^\s]+$/;
+/** http:// on a loopback or private-network (RFC 1918) host: the local stack's gateway, never a public server. */
+const LOCAL_HTTP_IMAGE_PATTERN =
+  /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]|10\.\d{1,3}\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}|172\.(1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3})(:\d{1,5})?\/[^\s]*$/;
+
+/** How strict {@link parseCatalog} is about picture URLs. */
+export interface CatalogParseOptions {
+  /**
+   * Also accept http:// image URLs on loopback or private-network hosts. Only for catalogs the local stack seeds
+   * (and reads back): a production catalog's pictures must be https:// or cloud:// (the mini program refuses http
+   * outside DevTools' "do not verify domain names"), which `npm run catalog:export` enforces.
+   */
+  localHttpImages?: boolean;
+}
 /** Enough issues to fix a file in one go without flooding a log line. */
 const MAX_REPORTED_ISSUES = 20;
 
@@ -113,7 +129,7 @@ function kindOf(value: unknown): string {
  * message names the first offending path (e.g. `products[2].skus[0].priceFen must be an integer of fen >= 1`) and
  * whose details.issues lists up to 20 of them. Unknown fields, duplicate productIds and duplicate skuIds are refused.
  */
-export function parseCatalog(value: unknown): Catalog {
+export function parseCatalog(value: unknown, options: CatalogParseOptions = {}): Catalog {
   const issues = new Issues();
   const root = issues.object('catalog', value, CATALOG_KEYS);
   const products: Product[] = [];
@@ -125,7 +141,7 @@ export function parseCatalog(value: unknown): Catalog {
       const productIds = new Map<string, string>();
       const skuIds = new Map<string, string>();
       (list as readonly unknown[]).forEach((raw, i) => {
-        const product = parseProduct(issues, `products[${i}]`, raw, productIds, skuIds);
+        const product = parseProduct(issues, `products[${i}]`, raw, productIds, skuIds, options);
         if (product) products.push(product);
       });
     }
@@ -146,6 +162,7 @@ function parseProduct(
   raw: unknown,
   productIds: Map<string, string>,
   skuIds: Map<string, string>,
+  options: CatalogParseOptions,
 ): Product | undefined {
   const obj = issues.object(path, raw, PRODUCT_KEYS);
   if (!obj) return undefined;
@@ -164,10 +181,15 @@ function parseProduct(
   let imageUrl: string | undefined;
   if (obj['imageUrl'] !== undefined) {
     const url = obj['imageUrl'];
-    if (typeof url !== 'string' || !IMAGE_URL_PATTERN.test(url)) {
+    const localOk =
+      options.localHttpImages === true && typeof url === 'string' && LOCAL_HTTP_IMAGE_PATTERN.test(url);
+    if (typeof url !== 'string' || !(IMAGE_URL_PATTERN.test(url) || localOk)) {
       issues.add(
         `${path}.imageUrl`,
-        `must start with https://, cloud:// or / and contain no spaces, got ${kindOf(url)}`,
+        `must start with https://, cloud:// or / and contain no spaces, got ${kindOf(url)}` +
+          (typeof url === 'string' && url.startsWith('http://')
+            ? " (http:// is accepted only for the local stack's own seed, on a loopback or private-network host)"
+            : ''),
       );
     } else {
       imageUrl = url;

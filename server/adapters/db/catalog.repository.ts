@@ -84,13 +84,18 @@ export class DbCatalogReader implements CatalogReader {
       byProduct.set(productId, list);
     }
     const ordered = [...products].sort((a, b) => Number(a.sort ?? 0) - Number(b.sort ?? 0));
-    const catalog = parseCatalog({
-      products: ordered.map(({ _id, sort: _sort, ...rest }) => ({
-        productId: _id,
-        ...rest,
-        skus: byProduct.get(String(_id)) ?? [],
-      })),
-    });
+    // Stored goods were validated on import (strict: https/cloud:// pictures); the local stack's seed stores its
+    // gateway's http:// picture URLs, which only loopback/private hosts may use.
+    const catalog = parseCatalog(
+      {
+        products: ordered.map(({ _id, sort: _sort, ...rest }) => ({
+          productId: _id,
+          ...rest,
+          skus: byProduct.get(String(_id)) ?? [],
+        })),
+      },
+      { localHttpImages: true },
+    );
     this.cached = { catalog, atMs: startedMs };
     return catalog;
   }
