@@ -11,6 +11,7 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   'REQUEST.UNKNOWN_ACTION': '当前版本过旧，请升级小程序后重试',
   'AUTH.NO_IDENTITY': '未能识别你的微信身份，请重新进入小程序',
   'AUTH.FORBIDDEN': '你没有进行此操作的权限',
+  'AUTH.TRIGGER_ONLY': '该功能只能由系统定时任务调用',
   'CONFIG.INVALID': '商店配置有误，暂时无法服务，请稍后再试',
   'PAYMENT.PROVIDER_ERROR': '微信支付暂时不可用，请稍后重试',
   'PAYMENT.NOT_SIMULATED': '当前环境不支持模拟支付',
@@ -47,6 +48,7 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   'REFUND.NOT_FOUND': '退款记录不存在',
   'REFUND.ILLEGAL_TRANSITION': '退款当前状态不允许此操作',
   'REFUND.LEDGER_INCONSISTENT': '退款记录异常，请联系客服',
+  'REFUND.RETRY_UNSUPPORTED': '这笔退款不能这样重试，请联系客服',
 };
 
 /** What to tell the shopper about an error: the table's sentence, or a generic one naming the code. */

@@ -460,8 +460,10 @@ export interface PageDriver {
   has(selector: string): boolean;
   /** Taps the element (fails when nothing matches), then lets the page run. */
   tap(selector: string): Promise<void>;
-  /** Fires a component event (e.g. TDesign `change`) with a detail. */
+  /** Makes a custom component emit an event (its own triggerEvent: e.g. TDesign `change` with a detail). */
   fire(selector: string, event: string, detail?: unknown): Promise<void>;
+  /** Taps the `index`-th match of the selector. */
+  tapNth(selector: string, index: number): Promise<void>;
   /** Waits until the page text contains `text` (default 5 s). */
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<void>;
   /** Waits until `probe(data)` is truthy. */
@@ -615,7 +617,15 @@ export function createHarness(): Harness {
         async fire(selector, event, detail) {
           const el = comp.querySelector(selector);
           if (!el) throw new Error(`${route}: nothing matches ${selector}`);
-          el.dispatchEvent(event, { detail });
+          // TDesign components are virtual hosts (no DOM node of their own): emit as the component itself does.
+          el.instance.triggerEvent(event, detail);
+          await settle();
+        },
+        async tapNth(selector, index) {
+          const all = comp.querySelectorAll(selector) as any[];
+          const el = all[index];
+          if (!el) throw new Error(`${route}: ${selector} has ${all.length} matches, not #${index}`);
+          el.dispatchEvent('tap');
           await settle();
         },
         async waitForText(text, timeoutMs = 5000) {

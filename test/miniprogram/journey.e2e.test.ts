@@ -1,0 +1,188 @@
+/**
+ * @jest-environment ./test/miniprogram/jsdom-node-env.js
+ */
+// End to end through the PAGES in local-preview mode: every call is a real wx.request over HTTP to the local
+// gateway (functions) and, from the simulated cashier, to the WeChat Pay simulator, whose signed, encrypted
+// notification reaches the real payNotify. Nothing between the page and the stack is faked.
+import { createHarness, type PageDriver } from './harness';
+import {
+  adminGet,
+  deliveredNotification,
+  okFn,
+  startTestStack,
+  waitFor,
+  type TestStack,
+} from '../support/stack';
+
+const h = createHarness();
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  h.configure({
+    transport: 'local',
+    gatewayUrl: stack.gatewayUrl,
+    simulatorUrl: stack.simulatorUrl,
+    openid: 'o-dev-shopper',
+  });
+});
+beforeEach(() => {
+  h.ctl.navigations.length = 0;
+});
+afterEach(() => h.unloadAll());
+afterAll(async () => {
+  await stack.stop();
+});
+
+/** Waits for the cashier popup of the order page and taps one of its buttons. */
+async function cashier(page: PageDriver, button: 'pay' | 'cancel' | 'fail' | 'later'): Promise<void> {
+  // Open = the popup is visible and waiting (jsdom never ends the closing transition, so old content lingers).
+  await page.waitFor(
+    'cashier open',
+    () => page.comp.querySelector('#cashier')?.instance.data.visible === true,
+  );
+  await page.tap(`#cashier >>> #cashier-${button} >>> .t-button`);
+}
+
+const simActions = async (outTradeNo: string) =>
+  (await stack.sim.control.order(outTradeNo)).payerActions.map((a: { action: string }) => a.action);
+
+describe('the shop in local preview, end to end', () => {
+  it('goods → detail → cart → checkout → simulated cashier pays → notification → order page shows PAID', async () => {
+    const goods = await h.load('pages/goods/index');
+    await goods.waitForText('明前龙井绿茶');
+    await goods.tap('#goods-p-longjing');
+    const detail = await h.follow();
+    await detail.waitForText('50g 罐装');
+    await detail.tap('#spec-sku-longjing-50g');
+    await detail.tap('#qty >>> .t-stepper__plus');
+    await detail.tap('#add >>> .t-button');
+    await detail.waitFor('added', (d) => !d.adding);
+    expect(h.ctl.toasts).toContain('已加入购物车');
+
+    const cart = await h.load('pages/cart/index');
+    await cart.waitForText('明前龙井绿茶');
+    expect(cart.text()).toMatch(/合计\s*¥\s*198\.00/);
+    await cart.tap('#checkout >>> .t-button');
+    const confirm = await h.follow();
+    await confirm.waitForText('明前龙井绿茶');
+    await confirm.tap('#submit >>> .t-button');
+    await confirm.waitFor('placed', () => h.ctl.navigations.at(-1)?.kind === 'redirectTo');
+    const order = await h.follow();
+    await cashier(order, 'pay');
+    await order.waitForText('支付成功', 10000);
+    expect(order.text()).toContain('已支付');
+
+    const outTradeNo: string = order.data.order.outTradeNo;
+    // The money moved at the simulator, and its notification was accepted by payNotify.
+    expect(await simActions(outTradeNo)).toEqual(['pay']);
+    const note = await deliveredNotification(stack, outTradeNo);
+    expect(note.attempts[0]).toMatchObject({ status: 200, ok: true });
+    expect((await adminGet(stack, 'orders', outTradeNo))!.status).toBe('PAID');
+    // Every call went over HTTP: functions to the gateway, the payer to the simulator.
+    expect(h.ctl.requests.some((r) => r.url.startsWith(`${stack.simulatorUrl}/sim/orders/`))).toBe(true);
+    expect(
+      h.ctl.requests.every((r) => r.url.startsWith(stack.gatewayUrl) || r.url.startsWith(stack.simulatorUrl)),
+    ).toBe(true);
+  });
+
+  it('cashier 取消 then 支付失败 leave the order payable; 继续支付 pays the same order', async () => {
+    await okFn(
+      stack,
+      'shop',
+      { action: 'addToCart', skuId: 'sku-tote-natural', quantity: 1 },
+      'o-dev-shopper',
+    );
+    const confirm = await h.load('order/confirm/index');
+    await confirm.waitForText('帆布托特包');
+    await confirm.tap('#submit >>> .t-button');
+    await confirm.waitFor('placed', () => h.ctl.navigations.at(-1)?.kind === 'redirectTo');
+    const order = await h.follow();
+    const outTradeNo: string = await (async () => {
+      await order.waitFor('order', (d) => d.order !== null);
+      return order.data.order.outTradeNo;
+    })();
+
+    await cashier(order, 'cancel');
+    await order.waitForText('你已取消支付');
+    expect(order.text()).toContain('待支付');
+    expect(order.has('#cancel')).toBe(true);
+
+    await order.tap('#pay >>> .t-button');
+    await cashier(order, 'fail');
+    await order.waitForText('支付未成功');
+    expect(order.text()).toContain('模拟支付失败');
+    expect(order.text()).toContain('待支付');
+
+    await order.tap('#pay >>> .t-button');
+    await cashier(order, 'pay');
+    await order.waitForText('支付成功', 10000);
+    expect(await simActions(outTradeNo)).toEqual(['cancel', 'fail', 'pay']);
+    await deliveredNotification(stack, outTradeNo);
+    const orders = await okFn(stack, 'order', { action: 'listMine', limit: 50 }, 'o-dev-shopper');
+    expect(orders.filter((o: { outTradeNo: string }) => o.outTradeNo === outTradeNo)).toHaveLength(1);
+  });
+
+  it('cashier 稍后支付: the page reports cancel, the payer pays later, the page shows PAID by itself', async () => {
+    await okFn(
+      stack,
+      'shop',
+      { action: 'addToCart', skuId: 'sku-ginger-tea-box', quantity: 1 },
+      'o-dev-shopper',
+    );
+    const confirm = await h.load('order/confirm/index');
+    await confirm.waitForText('手工红糖姜茶');
+    await confirm.tap('#submit >>> .t-button');
+    await confirm.waitFor('placed', () => h.ctl.navigations.at(-1)?.kind === 'redirectTo');
+    const order = await h.follow();
+    await cashier(order, 'later');
+    await order.waitForText('你已取消支付');
+    await order.waitForText('已支付', 10000);
+    const outTradeNo: string = order.data.order.outTradeNo;
+    expect(await simActions(outTradeNo)).toEqual(['payLate']);
+    const note = await deliveredNotification(stack, outTradeNo);
+    expect(note.attempts[0]).toMatchObject({ status: 200 });
+  });
+
+  it('a developer switches shopper on 我的订单: the other shopper sees none of these orders and cannot open one', async () => {
+    const mine = await okFn(stack, 'order', { action: 'listMine', limit: 5 }, 'o-dev-shopper');
+    expect(mine.length).toBeGreaterThan(0);
+    const list = await h.load('pages/orders/index');
+    await list.waitFor('orders shown', (d) => d.orders.length > 0);
+    expect(list.text()).toContain('开发者面板');
+    await list.tap('#as-o-dev-shopper-2');
+    await list.waitFor('switched', (d) => d.loaded && !d.loading);
+    expect(list.data.orders).toHaveLength(0);
+    expect(list.text()).toContain('还没有订单');
+    expect(list.text()).toContain('小心（顾客 B）');
+    const other = await h.load(`/order/detail/index?outTradeNo=${mine[0].outTradeNo}`);
+    await other.waitForText('订单不存在，或不属于当前微信账号');
+    // The gateway saw the second identity on those calls.
+    expect(h.ctl.requests.at(-1)!.header['x-wx-openid']).toBe('o-dev-shopper-2');
+    await list.tap('#as-o-dev-shopper');
+    await list.waitFor('back', (d) => d.orders.length > 0);
+  });
+
+  it('the tester identity gets a tester order: 测试订单 badge with the amount charged', async () => {
+    h.actAs('o-dev-tester');
+    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, 'o-dev-tester');
+    const confirm = await h.load('order/confirm/index');
+    await confirm.waitForText('云南小粒咖啡豆');
+    await confirm.tap('#submit >>> .t-button');
+    await confirm.waitFor('placed', () => h.ctl.navigations.at(-1)?.kind === 'redirectTo');
+    const order = await h.follow();
+    await order.waitFor(
+      'cashier open',
+      () => order.comp.querySelector('#cashier')?.instance.data.visible === true,
+    );
+    const placed = await waitFor('order view', async () => order.data.order);
+    expect(placed.testBadge).toMatch(/^测试订单 · 实付 ¥0\.\d\d$/);
+    expect(order.text()).toContain('实付（测试金额）');
+    expect(order.text()).toContain('¥68.00'); // the goods' value is still shown
+    // The cashier shows what WeChat would charge: the tester amount.
+    expect(order.text()).toContain(`¥${placed.payableText}`);
+    await cashier(order, 'pay');
+    await order.waitForText('支付成功', 10000);
+    h.actAs('o-dev-shopper');
+  });
+});
