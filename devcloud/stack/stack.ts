@@ -82,7 +82,28 @@ export interface DevStackFile {
   mode: StackMerchantMode;
   merchant: Record<string, string>;
   platform: { serial: string; privateKeyPem: string; publicKeyId: string; publicKeyPrivateKeyPem: string };
+  /**
+   * Who is who on this stack, as the functions are configured (SHOP_ADMIN_OPENIDS, SHOP_TESTER_OPENIDS,
+   * SHOP_TESTER_PRICE_FEN): call the gateway with `x-wx-openid: <one of these>` to act as staff or as a tester; any
+   * other OPENID is an ordinary shopper (the mini program's local mode uses o-dev-shopper).
+   */
+  identities: {
+    adminOpenids: string[];
+    testerOpenids: string[];
+    testerPriceFen: number;
+    shopperOpenids: string[];
+  };
   startedAt: string;
+}
+
+/** Shoppers the mini program's local mode offers (miniprogram/config/env.ts): any OPENID not staff or tester works. */
+export const LOCAL_SHOPPER_OPENIDS: readonly string[] = ['o-dev-shopper', 'o-dev-shopper-2'];
+
+function openidsOf(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** Starts simulator → local cloud (functions configured from the simulator's identity) → seed → console. */
@@ -257,6 +278,12 @@ export function writeDevStackFile(file: string, stack: Stack): DevStackFile {
       privateKeyPem: id.platform.certificate.privateKeyPem,
       publicKeyId: id.platform.publicKey.publicKeyId,
       publicKeyPrivateKeyPem: id.platform.publicKey.privateKeyPem,
+    },
+    identities: {
+      adminOpenids: openidsOf(stack.env['SHOP_ADMIN_OPENIDS']),
+      testerOpenids: openidsOf(stack.env['SHOP_TESTER_OPENIDS']),
+      testerPriceFen: Number(stack.env['SHOP_TESTER_PRICE_FEN'] ?? '1') || 1,
+      shopperOpenids: [...LOCAL_SHOPPER_OPENIDS],
     },
     startedAt: new Date().toISOString(),
   };
