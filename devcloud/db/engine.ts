@@ -9,6 +9,7 @@
 import { find as mingoFind, Query, update as mingoUpdate } from 'mingo';
 import { randomBytes } from 'node:crypto';
 import { DuplicateKeyError, InvalidInputError, TransactionConflictError } from './errors';
+import { applyFastModifier, compileFastFilter, fastSort } from './fast-path';
 import { equalitiesOf } from './indexes';
 import type { Change, Store } from './store';
 import { cloneDoc, cloneStorable, deepEqual, getPath, isPlainObject, type Doc } from './values';
@@ -95,10 +96,12 @@ export function applyModifier(doc: Doc, modifier: MongoSpec): Doc | undefined {
     }
   }
   const copy = cloneDoc(doc);
-  try {
-    mingoUpdate(copy, modifier, undefined, undefined, { cloneMode: 'deep' });
-  } catch (e) {
-    throw new InvalidInputError(`invalid update: ${(e as Error).message}`);
+  if (!applyFastModifier(copy, modifier)) {
+    try {
+      mingoUpdate(copy, modifier, undefined, undefined, { cloneMode: 'deep' });
+    } catch (e) {
+      throw new InvalidInputError(`invalid update: ${(e as Error).message}`);
+    }
   }
   if (deepEqual(copy, doc)) return undefined;
   const checked = cloneStorable(copy, 'updated document') as Doc;
@@ -159,7 +162,14 @@ export class Engine {
   // The candidates come from the _id, or from the declared index that narrows them most, or from a scan; every
   // candidate is tested against the whole filter, so an index changes the cost of a query, never its answer.
   private plan(collection: string, filter: MongoSpec): { docs: Doc[]; plan: QueryPlan } {
-    const query = compile(filter);
+    const fast = compileFastFilter(filter);
+    let query = fast === null ? compile(filter) : undefined;
+    const test = (doc: Doc): boolean => {
+      const answer = fast?.(doc);
+      if (answer !== undefined) return answer;
+      query ??= compile(filter);
+      return query.test(doc);
+    };
     const out: Doc[] = [];
     let index: string | null;
     let examined = 0;
@@ -169,7 +179,7 @@ export class Engine {
       const doc = this.store.getDoc(collection, id);
       if (doc !== undefined) {
         examined = 1;
-        if (query.test(doc)) out.push(doc);
+        if (test(doc)) out.push(doc);
       }
     } else {
       const lookup = this.store.lookup(collection, equalitiesOf(filter));
@@ -178,7 +188,7 @@ export class Engine {
         lookup === undefined ? this.store.docs(collection) : this.docsOf(collection, lookup.ids);
       for (const doc of candidates) {
         examined += 1;
-        if (query.test(doc)) out.push(doc);
+        if (test(doc)) out.push(doc);
       }
     }
     this.totals.queries += 1;
@@ -197,6 +207,15 @@ export class Engine {
   /** Documents matching `filter`, sorted, paged and projected. */
   find(collection: string, filter: MongoSpec, opts: FindOptions = {}): Doc[] {
     const matched = this.matching(collection, filter);
+    if (opts.projection === undefined && (opts.limit === undefined || opts.limit > 0)) {
+      const sorted =
+        opts.sort === undefined || opts.sort.length === 0 ? matched : fastSort(matched, opts.sort);
+      if (sorted !== null) {
+        const from = opts.skip !== undefined && opts.skip > 0 ? opts.skip : 0;
+        const to = opts.limit === undefined ? undefined : from + opts.limit;
+        return sorted.slice(from, to).map((d) => cloneDoc(d));
+      }
+    }
     try {
       let cursor = mingoFind<Doc>(matched, {}, opts.projection);
       if (opts.sort !== undefined && opts.sort.length > 0)

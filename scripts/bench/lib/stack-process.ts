@@ -16,7 +16,12 @@ export interface StackProcess {
 /** Forks the stack; resolves once it is serving (rejects with its stderr tail if it dies first). */
 export function startStackProcess(env: Record<string, string> = {}): Promise<StackProcess> {
   const child: ChildProcess = fork(join(__dirname, 'stack-child.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF=<dir>: the stack writes a V8 CPU profile there when it stops (to see where its time goes).
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
