@@ -37,6 +37,8 @@ function orderDoc(i: number): Doc {
     closeJob: awaiting
       ? queuedAt(NOW - (ORDERS - i) * 1000 + 30 * 60_000)
       : settled(queuedAt(NOW - (ORDERS - i) * 1000 + 30 * 60_000)),
+    // Unique per order (orders.payment_key_unique: one payment never pays two orders).
+    paymentKey: `order:${i}`,
   };
 }
 
