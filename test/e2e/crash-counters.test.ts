@@ -69,13 +69,24 @@ async function fn(gatewayUrl: string, name: string, event: object, openid: strin
   return body.data;
 }
 
+async function orderCount(gatewayUrl: string): Promise<number> {
+  const res = await fetch(`${gatewayUrl}/_devcloud/db/orders?limit=1`);
+  return ((await res.json()) as { total: number }).total;
+}
+
+async function skuStock(gatewayUrl: string, skuId: string): Promise<number> {
+  const res = await fetch(`${gatewayUrl}/_devcloud/db/skus?limit=1000`);
+  const { data } = (await res.json()) as { data: { _id: string; stock: number }[] };
+  return data.find((d) => d._id === skuId)!.stock;
+}
+
 async function paidOrders(gatewayUrl: string): Promise<number> {
   const res = await fetch(`${gatewayUrl}/_devcloud/db/orders?limit=1000`);
   const { data } = (await res.json()) as { data: { payment: unknown }[] };
   return data.filter((o) => o.payment !== null).length;
 }
 
-describe('counters after kill -9', () => {
+describe('kill -9 of the stack', () => {
   const tmp = tempDir('wxshop-crash-');
   let restarted: TestStack | undefined;
   afterAll(async () => {
@@ -126,5 +137,59 @@ describe('counters after kill -9', () => {
     expect(counters['orders.placed']).toBe(ORDERS);
     expect(counters['payments.created']).toBe(ORDERS);
     expect(counters['orders.status.PAID']).toBe(await adminCount(restarted, 'orders', { status: 'PAID' }));
+    await restarted.close();
+    restarted = undefined;
+  });
+
+  it('in the middle of a flash sale leaks no stock for good and oversells nothing', async () => {
+    const dataDir = join(tmp.dir, 'flash');
+    const identityFile = join(tmp.dir, 'identity.json');
+    writeFileSync(identityFile, JSON.stringify(await sharedIdentity()), { mode: 0o600 });
+    const sku = 'sku-tshirt-white-l';
+    const first = await startChild(dataDir, identityFile);
+    const initial = await skuStock(first.gatewayUrl, sku);
+    const shoppers = Array.from({ length: 60 }, (_, i) => `o-crash-flash-${String(i).padStart(3, '0')}`);
+    for (const s of shoppers) {
+      await fn(first.gatewayUrl, 'shop', { action: 'addToCart', skuId: sku, quantity: 1 }, s);
+    }
+    const places = shoppers.map((s) =>
+      fn(first.gatewayUrl, 'order', { action: 'place', clientRequestKey: `crash-flash-${s}` }, s).catch(
+        () => null,
+      ),
+    );
+    await waitFor('some orders placed', async () => (await orderCount(first.gatewayUrl)) >= 3, 30_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await Promise.all(places);
+
+    restarted = await startTestStack({ dataDir });
+    const stack = restarted;
+    const held = async () => {
+      const doc = (await stack.cloud.db.collection('skus').doc(sku).get()).data as Record<string, any>;
+      const orders = (await stack.cloud.db.collection('orders').where({}).limit(100).get()).data;
+      const sold = orders.reduce(
+        (n, o) =>
+          n + (o.lines as { skuId: string; quantity: number }[]).filter((l) => l.skuId === sku).length,
+        0,
+      );
+      return {
+        stock: doc.stock as number,
+        sold,
+        holds: Object.keys((doc.holds as object | undefined) ?? {}),
+      };
+    };
+    const afterCrash = await held();
+    // Never oversold: whatever the crash interrupted, stock and orders never account for more than there was.
+    expect(afterCrash.stock + afterCrash.sold).toBeLessThanOrEqual(initial);
+    // The sweep gives back what checkouts killed between their decrement and their insert had taken.
+    await stack.advance(11 * 60_000);
+    const outcome = await stack.cloud.fireTimer('closeExpired', 'everyMinute');
+    expect(outcome.ok).toBe(true);
+    const repaired = await held();
+    // Every item is either on sale or in an open order.
+    const open = (await stack.cloud.db.collection('orders').where({ status: 'AWAITING_PAYMENT' }).count())
+      .total;
+    expect(repaired.holds).toEqual([]);
+    expect(repaired.stock + open).toBe(initial);
   });
 });
