@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { loadCollectionsConfig } from './db/collections-config';
 import { Engine } from './db/engine';
 import { Store } from './db/store';
+import { WriteFaults, type WriteFaultSpec, type WriteFaultStatus } from './db/write-faults';
 import { ClientDatabase } from './gateway/client-db';
 import { FunctionRegistry } from './gateway/loader';
 import { FunctionRuntime, type Caller, type InvocationOutcome } from './gateway/runtime';
@@ -17,6 +18,7 @@ import type { CloudDatabase, WxServerSdk } from './sdk/types';
 
 export type { InvocationOutcome } from './gateway/runtime';
 export type { CloudDatabase, WxServerSdk, WXContext } from './sdk/types';
+export type { WriteFaultSpec, WriteFaultStatus } from './db/write-faults';
 
 /** Options of {@link startDevCloud}. */
 export interface DevCloudOptions {
@@ -68,6 +70,9 @@ export interface DevCloud {
   fireTimer(functionName: string, trigger: string): Promise<InvocationOutcome>;
   /** Invokes a function directly (as POST /fn/<name> would, without HTTP). */
   invoke(functionName: string, event: unknown, caller?: Partial<Caller>): Promise<InvocationOutcome>;
+  /** Injects database write failures into the functions' writes (chaos runs); null stops. Answers the status. */
+  setWriteFaults(spec: WriteFaultSpec | null): WriteFaultStatus;
+  writeFaults(): WriteFaultStatus;
   /** Counters per function and recent timer runs. */
   stats(): { functions: Record<string, FunctionStats>; timerRuns: TimerRun[]; timers: TimerInfo[] };
   /** Stops timers and the gateway, waits briefly for running invocations, closes the database. */
@@ -90,6 +95,8 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
   });
   const engine = new Engine(store);
   const stats = new Stats();
+  const writeFaults = new WriteFaults();
+  const functionEngine = writeFaults.wrap(engine);
   try {
     const registry: FunctionRegistry = new FunctionRegistry({
       functionsDir: resolve(options.functionsDir),
@@ -97,7 +104,7 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
       ...(options.functionClock ? { now: options.functionClock } : {}),
       makeSdk: (functionName): WxServerSdk =>
         createWxServerSdk({
-          engine,
+          engine: functionEngine,
           envId,
           functionName,
           onDbOp: (fn, op) => stats.recordDbOp(fn, op),
@@ -182,6 +189,7 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
         functions: () => registry.list(),
         timers: () => scheduler.info(),
         fireTimer: (fn, trigger) => fireTimer(fn, trigger, Date.now(), true),
+        writeFaults,
         log,
         ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
       },
@@ -208,6 +216,8 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
           appid: caller?.appid ?? appid,
           ...caller,
         }),
+      setWriteFaults: (spec) => writeFaults.set(spec),
+      writeFaults: () => writeFaults.status(),
       stats: () => ({ ...stats.snapshot(), timers: scheduler.info() }),
       close: async () => {
         if (closed) return;

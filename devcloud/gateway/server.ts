@@ -6,6 +6,7 @@
 //   GET  /_devcloud/health | /stats | /timers,  POST /_devcloud/timers/<fn>/<trigger>
 //   GET  /_devcloud/db, /_devcloud/db/<collection>   admin reads for the dev console (loopback callers only)
 //   GET  /static/<path>                   files under `staticDir` (the demo goods' pictures), when configured
+//   GET|POST|DELETE /_devcloud/faults    database write-failure injection for chaos runs (loopback callers only)
 // Every answer is JSON with an `error: {code, message}` on failure; x-devcloud-db-ops carries the invocation's
 // database round trips.
 import { randomUUID } from 'node:crypto';
@@ -16,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { CloudSdkError } from '../db/errors';
 import { isPlainObject } from '../db/values';
 import type { Engine } from '../db/engine';
+import { parseWriteFaultSpec, type WriteFaults } from '../db/write-faults';
 import { encodeWire } from '../sdk/wire';
 import type { ClientDatabase } from './client-db';
 import { buildHttpEvent, toHttpAnswer } from './http-event';
@@ -39,6 +41,8 @@ export interface GatewayOptions {
   functions: () => string[];
   timers: () => TimerInfo[];
   fireTimer: (functionName: string, trigger: string) => Promise<InvocationOutcome>;
+  /** Database write-failure injection (absent: the route answers 404). */
+  writeFaults?: WriteFaults;
   log: (line: string) => void;
   /** Folder served read-only at GET /static/ (pictures for the mini program); nothing is served when absent. */
   staticDir?: string;
@@ -297,6 +301,32 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
           }
           throw e;
         }
+      }
+      if (second === 'faults' && parts.length === 2 && opts.writeFaults !== undefined) {
+        if (!isLoopback(req))
+          throw new HttpError(403, 'DEVCLOUD.FORBIDDEN', 'fault injection is for local callers only');
+        if (method === 'GET') return sendJson(res, 200, { dbWrites: opts.writeFaults.status() });
+        if (method === 'DELETE') return sendJson(res, 200, { dbWrites: opts.writeFaults.set(null) });
+        if (method !== 'POST')
+          throw new HttpError(
+            405,
+            'DEVCLOUD.METHOD_NOT_ALLOWED',
+            'use GET, POST or DELETE /_devcloud/faults',
+          );
+        const body = parseJson(await readBody(req), 'the request');
+        if (!isPlainObject(body) || Object.keys(body).some((k) => k !== 'dbWrites'))
+          throw new HttpError(
+            400,
+            'DEVCLOUD.BAD_REQUEST',
+            'the body must be {"dbWrites": {rate, when?, collections?, seed?}}',
+          );
+        let spec;
+        try {
+          spec = body.dbWrites === null ? null : parseWriteFaultSpec(body.dbWrites);
+        } catch (e) {
+          throw new HttpError(400, 'DEVCLOUD.BAD_REQUEST', (e as Error).message);
+        }
+        return sendJson(res, 200, { dbWrites: opts.writeFaults.set(spec) });
       }
       if (second === 'db' && method === 'GET') {
         if (!isLoopback(req))
