@@ -145,7 +145,8 @@ export class PaymentService {
     if (hasReceivedPayment(order.status) || order.prepay === null) return order;
     const q = await this.d.provider.queryPayment(order.outTradeNo);
     if (q.kind === 'found') {
-      const outcome = await this.applyPayment(q.transaction, 'query');
+      // The order as the caller read it: a stale copy only costs a lost compare-and-set and a re-read.
+      const outcome = await this.applyPayment(q.transaction, 'query', order);
       if (outcome.kind === 'applied' || outcome.kind === 'duplicate') return outcome.order;
     }
     return (await this.d.orders.get(order.outTradeNo)) ?? order;
@@ -246,7 +247,7 @@ export class PaymentService {
     if (closed.outcome === 'closed') return 'closed';
     const q = await this.d.provider.queryPayment(order.outTradeNo);
     if (q.kind === 'found') {
-      const outcome = await this.applyPayment(q.transaction, 'query');
+      const outcome = await this.applyPayment(q.transaction, 'query', order);
       if (outcome.kind === 'applied' || outcome.kind === 'duplicate') return 'paid';
     }
     throw new ProviderError(

@@ -121,6 +121,16 @@ describe('money hot paths', () => {
     expect(duplicate.status).toBeLessThan(300);
     expect(duplicate.ops).toBeLessThanOrEqual(1);
     expect((await adminGet(stack, 'orders', outTradeNo))!).toMatchObject({ status: 'PAID', version: 3 });
+
+    // A lost notification recovered by the status page: read the order, ask WeChat, one compare-and-set.
+    const lost = two.body.outTradeNo as string;
+    await ok('pay', { action: 'start', outTradeNo: lost }, shopper);
+    await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: lost });
+    await stack.sim.control.pay(lost);
+    const sync = await ok('pay', { action: 'sync', outTradeNo: lost }, shopper);
+    expect(sync.body.status).toBe('PAID');
+    expect(sync.ops).toBeLessThanOrEqual(2);
+    await stack.sim.control.clearFaults();
   });
 
   it('a flash sale sells out exactly: every shopper gets an order or OUT_OF_STOCK, never BUSY, never oversold', async () => {
