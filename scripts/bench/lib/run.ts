@@ -72,6 +72,8 @@ export interface Phase {
   p99Ms: number;
   /** Stack process CPU per operation (ms). */
   cpuMsPerOp: number;
+  /** The stack process's CPU time over the phase's wall time: the share of a core it got (at most ~1: one thread). */
+  cpuShare: number;
   /** Most common round-trip count per operation. */
   roundTrips: number;
 }
@@ -169,6 +171,7 @@ async function timed(
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       cpuMsPerOp: (cpu1 - cpu0) / count,
+      cpuShare: (cpu1 - cpu0) / (seconds * 1000),
       roundTrips: mode(
         results.flatMap((calls) => calls.map((c) => c.dbOps)).filter((n) => Number.isFinite(n)),
       ),
