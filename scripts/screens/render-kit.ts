@@ -60,6 +60,33 @@ export function installRenderPatches(): void {
   simUtils.transformRpx = rpxToPx;
   jUtils.transformRpx = rpxToPx;
 
+  // A virtual host has no element of its own: WeChat hands `class` to the component as its `class` external class
+  // (TDesign puts it on its root). j-component drops it. New subtrees (renderExparserNode) and attribute updates
+  // (updateAttrs) are both reached through the module's exports, so wrapping those covers every node.
+  const handOver = (node: any, attrs: Array<{ name: string; value: unknown }> | undefined) => {
+    if (
+      node?.__virtual !== true ||
+      typeof node.hasExternalClass !== 'function' ||
+      !node.hasExternalClass('class')
+    )
+      return;
+    const cls = (attrs ?? []).find((a) => a.name === 'class');
+    if (cls) node.setExternalClass('class', typeof cls.value === 'string' ? cls.value : '');
+  };
+  const renderNode = render.renderExparserNode as (vt: any, host: unknown, shadowRoot: unknown) => unknown;
+  render.renderExparserNode = function patchedRenderExparserNode(
+    vt: any,
+    host: unknown,
+    shadowRoot: unknown,
+  ) {
+    const node = renderNode(vt, host, shadowRoot);
+    const visit = (v: any) => {
+      handOver(v?.exparserNode, v?.attrs);
+      for (const child of v?.children ?? []) visit(child);
+    };
+    visit(vt);
+    return node;
+  };
   const updateAttrs = render.updateAttrs as (
     node: any,
     attrs: Array<{ name: string; value: unknown }>,
@@ -69,15 +96,7 @@ export function installRenderPatches(): void {
     attrs: Array<{ name: string; value: unknown }>,
   ) {
     updateAttrs(node, attrs);
-    // A virtual host has no element of its own: WeChat hands `class` to the component as its `class` external class.
-    if (
-      node?.__virtual === true &&
-      typeof node.hasExternalClass === 'function' &&
-      node.hasExternalClass('class')
-    ) {
-      const cls = attrs.find((a) => a.name === 'class');
-      if (cls) node.setExternalClass('class', typeof cls.value === 'string' ? cls.value : '');
-    }
+    handOver(node, attrs);
   };
 
   const any = { type: null, value: '' };
@@ -119,18 +138,22 @@ export function installRenderPatches(): void {
 // ---------------------------------------------------------------------------------------------------------------
 // CSS
 
-/** WeChat's own defaults for built-in tags (base library, style v2), as far as a static screen needs them. */
+/**
+ * WeChat's own defaults for built-in tags (base library, style v2), as far as a static screen needs them. A picture
+ * is WeChat's background layer: it adds no intrinsic size, so an <image> sized only in percentages of a shrink-to-fit
+ * parent is 0×0 here as on a phone. <button>'s ::after is the hairline border TDesign's outline buttons recolour.
+ */
 const WECHAT_DEFAULTS = `
 wx-view,wx-scroll-view,wx-swiper,wx-swiper-item,wx-navigator,wx-form,wx-cover-view,wx-movable-area,wx-rich-text{display:block}
 wx-scroll-view{width:100%;overflow:hidden}
 wx-text,wx-label{display:inline}
 wx-text{white-space:pre-wrap}
 wx-image{display:inline-block;overflow:hidden;position:relative;width:320px;height:240px}
-wx-image>wx-view{width:100%;height:100%}
-wx-image img{display:block;width:100%;height:100%}
+wx-image>img{position:absolute;left:0;top:0;width:100%;height:100%;display:block}
 wx-input{display:block;height:1.4rem;line-height:1.4rem;min-height:1.4rem;overflow:hidden;white-space:nowrap;text-overflow:clip}
 wx-textarea{display:block;width:300px;height:150px;white-space:pre-wrap}
 [data-shot-field=placeholder]{color:#bbb}
+wx-button::after{content:" ";width:200%;height:200%;position:absolute;top:0;left:0;border:1px solid rgba(0,0,0,.2);transform:scale(.5);transform-origin:0 0;box-sizing:border-box;border-radius:10px;pointer-events:none}
 wx-button{position:relative;display:block;margin-left:auto;margin-right:auto;padding:8px 24px;box-sizing:border-box;font-size:17px;text-align:center;text-decoration:none;line-height:1.41176471;border-radius:8px;overflow:hidden;color:#000;background-color:#f2f2f2;width:184px;font-weight:700}
 wx-swiper{height:150px}
 wx-icon{display:inline-block}

@@ -1,0 +1,289 @@
+// Drives real pages (the page tests' harness: real WXML, real TDesign, miniprogram-simulate in jsdom) into the states
+// the screenshots show, with fixture function answers, and exports each as one HTML file (render-kit.ts). Runs inside
+// jest (jsdom environment). The PNGs are shot afterwards by shoot.ts in plain Node.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { CartView } from '../../typings/contracts/shop';
+import type { OrderView } from '../../typings/contracts/order';
+import {
+  checkoutCart,
+  demoGoods,
+  EMPTY_CART,
+  ok,
+  order,
+  problemCart,
+  SEEN_PRICES,
+  SERVER_NOW_MS,
+  startPayment,
+  type FixtureBackend,
+} from './fixtures';
+import { exportPageHtml, installRenderPatches } from './render-kit';
+
+const ROOT = resolve(__dirname, '..', '..');
+const STATIC_DIR = join(ROOT, 'data', 'images');
+
+/** One screenshot: a page, its fixture answers, and what to do before the shot. */
+export interface Screen {
+  /** File name without extension (docs/screens/<name>.png). */
+  name: string;
+  /** Route and query, e.g. "order/detail/index?outTradeNo=…". */
+  url: string;
+  /** What the picture shows (README alt text). */
+  caption: string;
+  backend: FixtureBackend;
+  /** Text that must be on the page before the shot. */
+  waitFor: string;
+  /** Storage the phone already holds (e.g. prices seen when adding to the cart). */
+  storage?: Record<string, unknown>;
+  envVersion?: 'develop' | 'trial' | 'release';
+  /** Interaction after load (tap a spec, open the cashier …). */
+  act?: (page: any) => Promise<void>;
+}
+
+function goodsBackend(): FixtureBackend {
+  const goods = demoGoods();
+  return (name, data) => {
+    if (name === 'shop' && data['action'] === 'listGoods') return ok(goods);
+    return {
+      ok: false,
+      error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}.${String(data['action'])}` },
+    };
+  };
+}
+
+function cartBackend(cart: CartView): FixtureBackend {
+  return (name, data) => {
+    if (name === 'shop' && data['action'] === 'getCart') return ok(cart);
+    return {
+      ok: false,
+      error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}.${String(data['action'])}` },
+    };
+  };
+}
+
+function orderBackend(o: OrderView): FixtureBackend {
+  return (name, data) => {
+    if (name === 'order' && (data['action'] === 'get' || data['action'] === 'cancel')) return ok(o);
+    if (name === 'pay' && data['action'] === 'sync') return ok(o);
+    if (name === 'pay' && data['action'] === 'start') return ok(startPayment(o));
+    return {
+      ok: false,
+      error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}.${String(data['action'])}` },
+    };
+  };
+}
+
+function detail(
+  name: string,
+  caption: string,
+  o: OrderView,
+  waitFor: string,
+  extra: Partial<Screen> = {},
+): Screen {
+  return {
+    name,
+    url: `order/detail/index?outTradeNo=${o.outTradeNo}`,
+    caption,
+    backend: orderBackend(o),
+    waitFor,
+    ...extra,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every page in its main states, in README order. */
+export function allScreens(): Screen[] {
+  const awaiting = order('AWAITING_PAYMENT', {
+    minutesAgo: 3,
+    expiresAtMs: SERVER_NOW_MS + 11 * 60_000 + 32_000,
+  });
+  const tester = order('PAID', {
+    isTestOrder: true,
+    payableFen: 1,
+    lines: order('PAID').lines.slice(0, 1),
+  });
+  tester.totalFen = tester.lines.reduce((n, l) => n + l.lineTotalFen, 0);
+  const mine = [
+    awaiting,
+    order('PAID', { minutesAgo: 40 }),
+    order('PAID_AFTER_CLOSE', { minutesAgo: 90 }),
+    order('REFUNDED', { minutesAgo: 60 * 26 }),
+    order('CLOSED_BY_TIMEOUT', { minutesAgo: 60 * 50 }),
+  ];
+  return [
+    {
+      name: 'goods-list',
+      url: 'pages/goods/index',
+      caption: '首页：商品列表（价格、库存、售罄与下架）',
+      backend: goodsBackend(),
+      waitFor: '云南小粒咖啡豆',
+    },
+    {
+      name: 'goods-detail',
+      url: 'pages/goods-detail/index?id=p-longjing',
+      caption: '商品详情：规格选择（100g 礼盒，限购）',
+      backend: goodsBackend(),
+      waitFor: '明前龙井绿茶',
+      act: async (page) => {
+        await page.tap('#spec-sku-longjing-gift');
+      },
+    },
+    {
+      name: 'cart',
+      url: 'pages/cart/index',
+      caption: '购物车：勾选、数量、售罄/下架/涨价的行、服务器计算的合计',
+      backend: cartBackend(problemCart()),
+      waitFor: '云南小粒咖啡豆',
+      storage: { 'cart.seenPrices': SEEN_PRICES },
+    },
+    {
+      name: 'cart-empty',
+      url: 'pages/cart/index',
+      caption: '空购物车',
+      backend: cartBackend(EMPTY_CART),
+      waitFor: '购物车',
+    },
+    {
+      name: 'checkout',
+      url: 'order/confirm/index',
+      caption: '确认订单：服务器定价的明细与合计',
+      backend: cartBackend(checkoutCart()),
+      waitFor: '明前龙井绿茶',
+    },
+    detail('order-awaiting-payment', '待支付：按服务器时间倒计时', awaiting, '剩余支付时间'),
+    detail('order-cashier', '本地联调的模拟收银台', awaiting, '剩余支付时间', {
+      act: async (page) => {
+        // Not awaited: the cashier waits for a button; the shot is taken while it is open.
+        void page.page.pay();
+        await page.waitForText('模拟收银台');
+      },
+    }),
+    detail('order-paid', '已支付', order('PAID'), '订单号'),
+    detail('order-closed-by-user', '已取消', order('CLOSED_BY_USER'), '订单号'),
+    detail('order-closed-by-timeout', '超时关闭', order('CLOSED_BY_TIMEOUT', { minutesAgo: 20 }), '订单号'),
+    detail(
+      'order-paid-after-close',
+      '关单后支付：正在自动退款',
+      order('PAID_AFTER_CLOSE', { minutesAgo: 20 }),
+      '订单号',
+    ),
+    detail('order-refund-processing', '退款处理中', order('REFUND_PROCESSING'), '订单号'),
+    detail(
+      'order-partially-refunded',
+      '部分退款',
+      order('PARTIALLY_REFUNDED', { refundedFen: 6800 }),
+      '订单号',
+    ),
+    detail('order-refunded', '已退款', order('REFUNDED'), '订单号'),
+    detail('order-refund-failed', '退款失败', order('REFUND_FAILED'), '订单号'),
+    detail('order-tester', '体验版测试订单：测试徽标与实付金额', tester, '测试订单', { envVersion: 'trial' }),
+    {
+      name: 'my-orders',
+      url: 'pages/orders/index',
+      caption: '我的订单：按状态分页签',
+      backend: (name, data) => {
+        if (name === 'order' && data['action'] === 'listMine')
+          return ok(data['beforeMs'] === undefined ? mine : []);
+        return { ok: false, error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}` } };
+      },
+      waitFor: '订单',
+    },
+  ];
+}
+
+/** An exported screen, ready to shoot. */
+export interface CapturedScreen {
+  name: string;
+  caption: string;
+  html: string;
+  png: string;
+  /** ms from page load to exported HTML. */
+  renderMs: number;
+}
+
+/** Installs the fixture backend as the gateway the local transport calls (wx.request to …/fn/<name>). */
+function installBackend(wx: any, backend: () => FixtureBackend): void {
+  wx.request = (o: any) => {
+    const m = /\/fn\/([^/?]+)/.exec(String(o.url));
+    const res = m
+      ? { statusCode: 200, data: backend()(m[1]!, (o.data ?? {}) as Record<string, unknown>), header: {} }
+      : { statusCode: 200, data: {}, header: {} };
+    setTimeout(() => {
+      o.success?.({ errMsg: 'request:ok', ...res });
+      o.complete?.({ errMsg: 'request:ok', ...res });
+    }, 0);
+    return { abort: () => undefined };
+  };
+}
+
+/**
+ * Renders `screens` into `htmlDir`, naming the PNG each will become in `pngDir`. Must run in the jsdom environment,
+ * before any page of this test file was loaded (the render patches apply from the first load on).
+ */
+export async function captureScreens(
+  screens: readonly Screen[],
+  htmlDir: string,
+  pngDir: string,
+): Promise<CapturedScreen[]> {
+  installRenderPatches();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHarness, MP_ROOT } = require('../../test/miniprogram/harness') as {
+    createHarness: () => any;
+    MP_ROOT: string;
+  };
+  const h = createHarness();
+  h.configure({
+    transport: 'local',
+    gatewayUrl: 'http://127.0.0.1:7300',
+    simulatorUrl: 'http://127.0.0.1:7301',
+  });
+  let current: FixtureBackend = () => ({ ok: false, error: { code: 'FIXTURE.NONE', message: 'none' } });
+  installBackend(h.wx, () => current);
+  mkdirSync(htmlDir, { recursive: true });
+  const out: CapturedScreen[] = [];
+  for (const s of screens) {
+    const started = Date.now();
+    current = s.backend;
+    h.ctl.storage.clear();
+    for (const [k, v] of Object.entries(s.storage ?? {})) h.ctl.storage.set(k, v);
+    h.ctl.envVersion = s.envVersion ?? 'develop';
+    const page = await h.load(s.url);
+    await page.waitForText(s.waitFor);
+    await s.act?.(page);
+    // Pictures "arrive" (image load events) and TDesign's enter transitions finish.
+    await sleep(120);
+    const route = s.url.split('?')[0]!;
+    const html = exportPageHtml(page.comp, {
+      mpRoot: MP_ROOT,
+      route,
+      staticDir: STATIC_DIR,
+      caption: s.caption,
+    });
+    const htmlFile = join(htmlDir, `${s.name}.html`);
+    writeFileSync(htmlFile, html);
+    out.push({
+      name: s.name,
+      caption: s.caption,
+      html: htmlFile,
+      png: join(pngDir, `${s.name}.png`),
+      renderMs: Date.now() - started,
+    });
+    h.unloadAll();
+  }
+  return out;
+}
+
+/** Markdown for the README: the screens as markdown images, three per table row, captions underneath. */
+export function readmeGallery(shots: readonly CapturedScreen[], readmeDir: string): string {
+  const cells = shots.map(
+    (s) => `![${s.caption}](${relative(readmeDir, s.png).split('\\').join('/')})<br>${s.caption}`,
+  );
+  const rows: string[] = [];
+  for (let i = 0; i < cells.length; i += 3) {
+    const row = cells.slice(i, i + 3);
+    while (row.length < 3) row.push(' ');
+    rows.push(`| ${row.join(' | ')} |`);
+  }
+  return ['|     |     |     |', '| --- | --- | --- |', ...rows].join('\n');
+}

@@ -1,0 +1,176 @@
+// Fixture answers of the cloud functions for the screenshots: typed against typings/contracts, so a contract change
+// breaks here at compile time instead of drawing a stale page. Goods come from data/catalog.demo.json; the clock is
+// fixed so countdowns and dates are the same in every run.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ApiResult } from '../../typings/contracts/envelope';
+import type { OrderLineView, OrderStatus, OrderView, StartPaymentView } from '../../typings/contracts/order';
+import type { CartLineView, CartView, GoodsView } from '../../typings/contracts/shop';
+
+const ROOT = join(__dirname, '..', '..');
+/** The server's "now" in every screen: 2026-11-30 10:00 Beijing time. */
+export const SERVER_NOW_MS = Date.parse('2026-11-30T10:00:00+08:00');
+/** Where the local gateway serves the demo pictures (the exporter reads them from data/images). */
+const PICTURES = 'http://127.0.0.1:7300/static/goods';
+
+interface DemoSku {
+  skuId: string;
+  spec: string;
+  priceFen: number;
+  stock: number;
+  maxPerOrder?: number;
+  onSale: boolean;
+}
+interface DemoProduct {
+  productId: string;
+  title: string;
+  description?: string;
+  skus: DemoSku[];
+}
+
+/** The demo catalog as listGoods answers it (per-line cap 99, pictures from the local gateway). */
+export function demoGoods(): GoodsView[] {
+  const file = JSON.parse(readFileSync(join(ROOT, 'data', 'catalog.demo.json'), 'utf8')) as {
+    products: DemoProduct[];
+  };
+  return file.products.map((p) => {
+    const onSale = p.skus.filter((s) => s.onSale);
+    return {
+      productId: p.productId,
+      title: p.title,
+      ...(p.description !== undefined ? { description: p.description } : {}),
+      imageUrl: `${PICTURES}/${p.productId}.svg`,
+      fromPriceFen: onSale.length > 0 ? Math.min(...onSale.map((s) => s.priceFen)) : null,
+      skus: p.skus.map((s) => ({
+        skuId: s.skuId,
+        spec: s.spec,
+        priceFen: s.priceFen,
+        stock: s.stock,
+        maxQuantity: Math.max(0, Math.min(s.stock, s.maxPerOrder ?? 99)),
+        onSale: s.onSale,
+      })),
+    };
+  });
+}
+
+function line(skuId: string, quantity: number, extra: Partial<CartLineView> = {}): CartLineView {
+  for (const g of demoGoods()) {
+    const s = g.skus.find((k) => k.skuId === skuId);
+    if (s) {
+      return {
+        skuId,
+        productId: g.productId,
+        title: g.title,
+        spec: s.spec,
+        unitPriceFen: s.priceFen,
+        quantity,
+        selected: true,
+        problem: null,
+        maxQuantity: s.maxQuantity,
+        ...extra,
+      };
+    }
+  }
+  throw new Error(`fixture: no demo SKU ${skuId}`);
+}
+
+function cartOf(lines: CartLineView[]): CartView {
+  const ok = lines.filter((l) => l.selected && l.problem === null);
+  return {
+    lines,
+    selectedCount: ok.reduce((n, l) => n + l.quantity, 0),
+    selectedTotalFen: ok.reduce((n, l) => n + l.quantity * l.unitPriceFen, 0),
+  };
+}
+
+/** A cart with good lines and one of each problem; the gift box's price went up since it was added. */
+export function problemCart(): CartView {
+  return cartOf([
+    line('sku-coffee-250g', 2),
+    line('sku-longjing-gift', 1),
+    line('sku-ginger-tea-box', 1, { selected: false }),
+    line('sku-tshirt-black-l', 1, { problem: 'OUT_OF_STOCK', maxQuantity: 0, selected: false }),
+    line('sku-bamboo-cutlery', 1, { problem: 'OFF_SALE', maxQuantity: 0, selected: false }),
+  ]);
+}
+
+/** The price the shopper saw when adding the gift box (the catalog's is higher now). */
+export const SEEN_PRICES: Record<string, number> = { 'sku-longjing-gift': 16800 };
+
+export function checkoutCart(): CartView {
+  return cartOf([line('sku-coffee-250g', 2), line('sku-longjing-gift', 1)]);
+}
+
+export const EMPTY_CART: CartView = { lines: [], selectedCount: 0, selectedTotalFen: 0 };
+
+function orderLine(skuId: string, quantity: number): OrderLineView {
+  const l = line(skuId, quantity);
+  return {
+    skuId,
+    productId: l.productId ?? '',
+    title: l.title,
+    spec: l.spec,
+    unitPriceFen: l.unitPriceFen,
+    quantity,
+    lineTotalFen: l.unitPriceFen * quantity,
+  };
+}
+
+let serial = 0;
+
+/** An order in `status` as its owner sees it, `minutesAgo` after it was placed. */
+export function order(status: OrderStatus, o: Partial<OrderView> & { minutesAgo?: number } = {}): OrderView {
+  const lines = o.lines ?? [orderLine('sku-coffee-250g', 2), orderLine('sku-longjing-gift', 1)];
+  const totalFen = lines.reduce((n, l) => n + l.lineTotalFen, 0);
+  const created = SERVER_NOW_MS - (o.minutesAgo ?? 3) * 60_000 - 28_000;
+  const paid = [
+    'PAID',
+    'PAID_AFTER_CLOSE',
+    'REFUND_PROCESSING',
+    'PARTIALLY_REFUNDED',
+    'REFUNDED',
+    'REFUND_FAILED',
+  ];
+  serial += 1;
+  const { minutesAgo: _m, ...rest } = o;
+  return {
+    outTradeNo: `WX20261130${String(95000 + serial).padStart(8, '0')}`,
+    status,
+    lines,
+    totalFen,
+    payableFen: totalFen,
+    isTestOrder: false,
+    simulated: false,
+    createdAtMs: created,
+    expiresAtMs: created + 15 * 60_000,
+    paidAtMs: paid.includes(status) ? created + 95_000 : null,
+    refundedFen: status === 'REFUNDED' ? totalFen : 0,
+    canPay: status === 'AWAITING_PAYMENT',
+    canCancel: status === 'AWAITING_PAYMENT',
+    serverNowMs: SERVER_NOW_MS,
+    ...rest,
+  };
+}
+
+/** What pay.start answers for an order (the signed parameters are not shown anywhere). */
+export function startPayment(o: OrderView): StartPaymentView {
+  return {
+    outTradeNo: o.outTradeNo,
+    payableFen: o.payableFen,
+    simulated: false,
+    requestPayment: {
+      timeStamp: String(Math.floor(SERVER_NOW_MS / 1000)),
+      nonceStr: 'screenshotnonce',
+      package: `prepay_id=wx${o.outTradeNo}`,
+      signType: 'RSA',
+      paySign: 'c2NyZWVuc2hvdA==',
+    },
+  };
+}
+
+/** A fixture backend: answers `name`+`action` with what the current screen needs. */
+export type FixtureBackend = (name: string, data: Record<string, unknown>) => ApiResult<unknown>;
+
+export function ok<T>(data: T): ApiResult<T> {
+  return { ok: true, data };
+}
