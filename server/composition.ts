@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { CheckoutService } from './application/checkout.service';
 import type { CoreDeps, SimulatedPayer } from './application/core.deps';
 import { JobsService } from './application/jobs.service';
+import type { RunLimit } from './application/jobs.service';
 import { NotificationService } from './application/notification.service';
 import { PaymentService } from './application/payment.service';
 import type { PaymentProvider } from './application/ports/payment-provider.port';
@@ -31,7 +32,14 @@ import { DbRefundStore } from './adapters/db/refund.repository';
 import { DbAttentionStore } from './adapters/db/attention.repository';
 import type { CoreHandlersDeps } from './adapters/functions/core.handlers';
 import { orderActions, payActions, refundActions } from './adapters/functions/core.handlers';
-import { createWechatPayV3Provider, parseWechatPayV3Config } from './adapters/payment/wechatpay-v3';
+import {
+  WechatPayConfigError,
+  WechatPayEnv,
+  createWechatPayV3Provider,
+  parseWechatPayV3Config,
+} from './adapters/payment/wechatpay-v3';
+import type { FunctionName } from './adapters/runtime/function-timeouts';
+import { jobRunBudgetMs, requestTimeoutProblem } from './adapters/runtime/function-timeouts';
 import type { WechatPayV3Config } from './adapters/payment/wechatpay-v3';
 import { createHttpMain, createTimerMain } from './adapters/runtime/entrypoints';
 import { configProblem, createCallableMain } from './adapters/runtime/handler';
@@ -61,23 +69,43 @@ interface BuiltProvider {
   provider: PaymentProvider;
   merchant: CoreDeps['policy']['merchant'];
   simulatedPayer?: SimulatedPayer;
+  /** The longest one provider request may take (ms): a timer run stops taking items in time for it. */
+  requestTimeoutMs: number;
 }
 
+// cloudPay's calls go through the platform, whose own limit we cannot set; the demo provider is the database.
+const PLATFORM_REQUEST_TIMEOUT_MS = 3_000;
+
 /** The configured payment provider and who its payments must be addressed to. */
-function buildProvider(app: AppConfig, env: Env, db: CloudDb, cloud: CloudRuntime): BuiltProvider {
+function buildProvider(
+  app: AppConfig,
+  env: Env,
+  db: CloudDb,
+  cloud: CloudRuntime,
+  fn: FunctionName | undefined,
+): BuiltProvider {
   if (app.provider === 'demo') {
     // parseAppConfig already refused demo outside APP_ENV=development.
     const demo = new DemoPaymentProvider(db, clock.now, () => random.base62(16));
-    return { provider: demo, merchant: { ...DEMO_MERCHANT }, simulatedPayer: demo };
+    return {
+      provider: demo,
+      merchant: { ...DEMO_MERCHANT },
+      simulatedPayer: demo,
+      requestTimeoutMs: PLATFORM_REQUEST_TIMEOUT_MS,
+    };
   }
   if (app.provider === 'cloudpay') {
     const cfg = parseCloudPayConfig(env);
     return {
       provider: createCloudPayProvider(cloudPayApiFrom(cloud.cloudPay()), cfg),
       merchant: merchantIdentity(cfg),
+      requestTimeoutMs: PLATFORM_REQUEST_TIMEOUT_MS,
     };
   }
   const cfg: WechatPayV3Config = parseWechatPayV3Config(env);
+  // The transport sends each request once (no retries of its own), so one request must fit.
+  const problem = fn === undefined ? null : requestTimeoutProblem(fn, cfg.requestTimeoutMs, 1);
+  if (problem !== null) throw new WechatPayConfigError(WechatPayEnv.TIMEOUT_MS, problem);
   const id = cfg.identity;
   const merchant =
     id.mode === 'direct'
@@ -88,14 +116,25 @@ function buildProvider(app: AppConfig, env: Env, db: CloudDb, cloud: CloudRuntim
     businessNowMs: clock.now,
     randomBytes: (size: number) => randomBytes(size),
   };
-  return { provider: createWechatPayV3Provider(cfg, deps), merchant };
+  return {
+    provider: createWechatPayV3Provider(cfg, deps),
+    merchant,
+    requestTimeoutMs: cfg.requestTimeoutMs,
+  };
 }
 
-/** Wires the payment core from the database and the environment (exported for the local stack's tests). */
-export function buildCore(cloud: CloudRuntime, env: Env = process.env): CoreDeps {
+/** The payment core plus what the runtime needs to know about its provider. */
+export type BuiltCore = CoreDeps & { providerRequestTimeoutMs: number };
+
+/**
+ * Wires the payment core from the database and the environment (exported for the local stack's tests). With `fn`,
+ * the provider's request timeout is checked against that function's platform timeout (CONFIG.INVALID if it does not
+ * fit with margin).
+ */
+export function buildCore(cloud: CloudRuntime, env: Env = process.env, fn?: FunctionName): BuiltCore {
   const app = parseAppConfig(env);
   const db = cloud.database();
-  const { provider, merchant, simulatedPayer } = buildProvider(app, env, db, cloud);
+  const { provider, merchant, simulatedPayer, requestTimeoutMs } = buildProvider(app, env, db, cloud, fn);
   return {
     ...(simulatedPayer ? { simulatedPayer } : {}),
     orders: new DbOrderStore(db),
@@ -106,6 +145,7 @@ export function buildCore(cloud: CloudRuntime, env: Env = process.env): CoreDeps
     catalog: new DbCatalogReader(db),
     carts: new DbCartStore(db, clock.now),
     provider,
+    providerRequestTimeoutMs: requestTimeoutMs,
     clock,
     random,
     metrics: new DbMetrics(db, (name, error) => log.warn('metric.failed', { name, error })),
@@ -152,8 +192,8 @@ function handlerDeps(core: CoreDeps): CoreHandlersDeps {
   };
 }
 
-function callable(name: string, cloud: CloudRuntime, actions: typeof orderActions) {
-  const deps = once(() => handlerDeps(buildCore(cloud)));
+function callable(name: FunctionName, cloud: CloudRuntime, actions: typeof orderActions) {
+  const deps = once(() => handlerDeps(buildCore(cloud, process.env, name)));
   return createCallableMain<CoreHandlersDeps>({
     name,
     cloud,
@@ -181,7 +221,7 @@ export function createRefundMain(cloud: CloudRuntime) {
 
 /** The `payNotify` HTTP-access function: WeChat Pay's notify_url for payments and refunds. */
 export function createPayNotifyMain(cloud: CloudRuntime) {
-  const service = once(() => new NotificationService(buildCore(cloud)));
+  const service = once(() => new NotificationService(buildCore(cloud, process.env, 'payNotify')));
   return createHttpMain({
     name: 'payNotify',
     log,
@@ -200,16 +240,43 @@ export function createPayNotifyMain(cloud: CloudRuntime) {
   });
 }
 
+// A due item may need up to three WeChat calls (query, close, query after a refused close; submit or query a refund).
+const CALLS_PER_JOB_ITEM = 3;
+
+/** A timer's jobs and its per-run limit: stop taking due items while one more still fits in the function timeout. */
+function timerJobs(cloud: CloudRuntime, fn: 'closeExpired' | 'reconcile') {
+  const core = buildCore(cloud, process.env, fn);
+  const budgetMs = jobRunBudgetMs(fn, core.providerRequestTimeoutMs, CALLS_PER_JOB_ITEM);
+  return {
+    service: new JobsService(core),
+    // Real elapsed time (the business clock may jump under tests): the platform's timeout is real time.
+    runLimit: (): RunLimit => {
+      const startedAt = performance.now();
+      return { shouldStop: () => performance.now() - startedAt > budgetMs };
+    },
+  };
+}
+
 /** The `closeExpired` timer function (refuses any invocation that is not its timer's). */
 export function createCloseExpiredMain(cloud: CloudRuntime) {
-  const jobs = once(() => new JobsService(buildCore(cloud)));
-  return createTimerMain({ name: 'closeExpired', log, cloud, run: () => jobs().closeExpired() });
+  const jobs = once(() => timerJobs(cloud, 'closeExpired'));
+  return createTimerMain({
+    name: 'closeExpired',
+    log,
+    cloud,
+    run: () => jobs().service.closeExpired(jobs().runLimit()),
+  });
 }
 
 /** The `reconcile` timer function (refuses any invocation that is not its timer's). */
 export function createReconcileMain(cloud: CloudRuntime) {
-  const jobs = once(() => new JobsService(buildCore(cloud)));
-  return createTimerMain({ name: 'reconcile', log, cloud, run: () => jobs().reconcile() });
+  const jobs = once(() => timerJobs(cloud, 'reconcile'));
+  return createTimerMain({
+    name: 'reconcile',
+    log,
+    cloud,
+    run: () => jobs().service.reconcile(jobs().runLimit()),
+  });
 }
 
 /**
@@ -219,7 +286,7 @@ export function createReconcileMain(cloud: CloudRuntime) {
  * configuration error).
  */
 export function createPayCallbackMain(cloud: CloudRuntime) {
-  const core = once(() => buildCore(cloud));
+  const core = once(() => buildCore(cloud, process.env, 'payCallback'));
   return async function main(event: unknown): Promise<CloudPayCallbackAnswer> {
     const ctx = cloud.getWXContext();
     const refusal = refuseUnlessPayCallback(ctx);

@@ -58,6 +58,5 @@ export function stackFunctionEnv(o: StackEnvOptions): Record<string, string> {
     WECHATPAY_PREFERRED_SERIAL: preferred,
     WECHATPAY_BASE_URL: o.simulatorUrl,
     WECHATPAY_NOTIFY_URL: `${o.gatewayUrl}/http/payNotify`,
-    WECHATPAY_TIMEOUT_MS: '5000',
   };
 }

@@ -33,6 +33,16 @@ const BEIJING_OFFSET_MS = 8 * 3600_000;
 /** Yesterday's bill exists after about 10:00 Beijing time. */
 const BILL_READY_HOUR = 10;
 
+/**
+ * When a run must stop taking due items (the function's platform timeout is near). Items not taken keep their due time
+ * and, being the earliest due, go first in the next run.
+ */
+export interface RunLimit {
+  shouldStop(): boolean;
+}
+
+const NO_LIMIT: RunLimit = { shouldStop: () => false };
+
 /** What one closeExpired run did (each due order is counted once). */
 export interface CloseExpiredResult {
   /** Orders closed here for timeout (stock returned). */
@@ -51,6 +61,8 @@ export interface CloseExpiredResult {
   gaveUp: number;
   /** Stock holds of checkouts that died before writing their order, given back (docs/adr/0007). */
   holdsReleased: number;
+  /** Due orders left for the next run because this one reached its time limit. */
+  unreached: number;
 }
 
 /** What one reconcile run did. */
@@ -64,6 +76,8 @@ export interface ReconcileResult {
   errors: number;
   /** Orders or refunds given up on after too many failures: they need a person. */
   gaveUp: number;
+  /** Due orders or refunds left for the next run because this one reached its time limit. */
+  unreached: number;
 }
 
 /** The Beijing calendar day before `nowMs` as "YYYY-MM-DD", with its [start, end) in epoch ms. */
@@ -103,7 +117,7 @@ export class JobsService {
    * order is paid (the close is moot), or closed here and at WeChat (or WeChat has no such order). A failure backs off;
    * after too many the order waits for a person.
    */
-  async closeExpired(): Promise<CloseExpiredResult> {
+  async closeExpired(limit: RunLimit = NO_LIMIT): Promise<CloseExpiredResult> {
     const r: CloseExpiredResult = {
       closed: 0,
       paidInstead: 0,
@@ -113,8 +127,14 @@ export class JobsService {
       errors: 0,
       gaveUp: 0,
       holdsReleased: 0,
+      unreached: 0,
     };
-    for (const order of await this.d.orders.listCloseDue(this.d.clock.now(), JOB_BATCH)) {
+    const due = await this.d.orders.listCloseDue(this.d.clock.now(), JOB_BATCH);
+    for (const [i, order] of due.entries()) {
+      if (limit.shouldStop()) {
+        r.unreached = due.length - i;
+        break;
+      }
       try {
         await this.closeStep(order, r);
       } catch (e) {
@@ -259,7 +279,7 @@ export class JobsService {
    * Recovers what notifications may have lost: queries unpaid orders that have a prepay, follows up unsettled refunds
    * (resubmit or query), starts missing automatic refunds, and once a day checks yesterday's trade bill.
    */
-  async reconcile(): Promise<ReconcileResult> {
+  async reconcile(limit: RunLimit = NO_LIMIT): Promise<ReconcileResult> {
     const now = this.d.clock.now();
     const r: ReconcileResult = {
       synced: 0,
@@ -270,8 +290,14 @@ export class JobsService {
       billDiscrepancies: null,
       errors: 0,
       gaveUp: 0,
+      unreached: 0,
     };
-    for (const order of await this.d.orders.listSyncDue(now, JOB_BATCH)) {
+    const dueOrders = await this.d.orders.listSyncDue(now, JOB_BATCH);
+    for (const [i, order] of dueOrders.entries()) {
+      if (limit.shouldStop()) {
+        r.unreached += dueOrders.length - i;
+        break;
+      }
       try {
         await this.syncStep(order, r);
       } catch (e) {
@@ -280,7 +306,12 @@ export class JobsService {
         await this.syncFailed(order.outTradeNo, e, r);
       }
     }
-    for (const refund of await this.d.refunds.listFollowUpDue(now, JOB_BATCH)) {
+    const dueRefunds = limit.shouldStop() ? [] : await this.d.refunds.listFollowUpDue(now, JOB_BATCH);
+    for (const [i, refund] of dueRefunds.entries()) {
+      if (limit.shouldStop()) {
+        r.unreached += dueRefunds.length - i;
+        break;
+      }
       try {
         await this.followUpRefund(refund, r);
       } catch (e) {
@@ -301,7 +332,14 @@ export class JobsService {
         }
       }
     }
-    for (const order of await this.d.orders.listByStatus('PAID_AFTER_CLOSE', JOB_BATCH)) {
+    const closedButPaid = limit.shouldStop()
+      ? []
+      : await this.d.orders.listByStatus('PAID_AFTER_CLOSE', JOB_BATCH);
+    for (const [i, order] of closedButPaid.entries()) {
+      if (limit.shouldStop()) {
+        r.unreached += closedButPaid.length - i;
+        break;
+      }
       if (order.payment === null) continue;
       try {
         await this.refunds.refundInFull(order, 'auto-refund');
@@ -312,7 +350,8 @@ export class JobsService {
       }
     }
     try {
-      const bill = await this.reconcileBill(now);
+      // Without time left the bill waits for the next run (nothing is stored until it has been checked).
+      const bill = limit.shouldStop() ? null : await this.reconcileBill(now);
       if (bill) {
         r.billReportId = bill.id;
         // null: the provider has no bills (the stored report says so).

@@ -36,7 +36,7 @@ describe('parseWechatPayV3Config', () => {
     expect(c.preferredPlatformSerial).toBe(id.platformPub.id);
     expect(c.baseUrl).toBe('https://api.mch.weixin.qq.com');
     expect(c.refundNotifyUrl).toBe(c.notifyUrl);
-    expect(c.requestTimeoutMs).toBe(10_000);
+    expect(c.requestTimeoutMs).toBe(3_000);
   });
 
   it('parses a partner with sub_appid, certificate-only keys and a local base URL', () => {

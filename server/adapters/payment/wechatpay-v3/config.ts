@@ -90,7 +90,8 @@ const MCHID = /^[0-9]{1,32}$/;
 const HEX_SERIAL = /^[0-9A-Fa-f]{1,64}$/;
 const PUB_KEY_ID = /^PUB_KEY_ID_[0-9A-Za-z]{1,64}$/;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-const DEFAULT_TIMEOUT_MS = 10_000;
+// Well inside the shortest function timeout (payNotify: 5 s, WeChat's own wait) with room for the answer.
+const DEFAULT_TIMEOUT_MS = 3_000;
 
 function optional(env: EnvLike, name: string): string | undefined {
   const v = env[name];
