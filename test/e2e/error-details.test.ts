@@ -72,6 +72,33 @@ describe('error answers carry their documented details', () => {
     });
   });
 
+  it('REFUND.NOT_ALLOWED (retrying a refund that is not ABNORMAL) names the refund status', async () => {
+    const order = await placeOrder(stack, SHOPPER);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.sim.control.pay(order.outTradeNo);
+    await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
+    const refund = await okFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 1, requestKey: 'details-notallowed-1' },
+      ADMIN,
+    );
+    const r = await callFn(
+      stack,
+      'refund',
+      { action: 'retryAbnormal', outRefundNo: refund.outRefundNo, type: 'MERCHANT_BANK_CARD' },
+      ADMIN,
+    );
+    expect(r).toMatchObject({
+      ok: false,
+      // PROCESSING when created; SUCCESS if the simulator has settled it meanwhile: never ABNORMAL.
+      error: {
+        code: 'REFUND.NOT_ALLOWED',
+        details: { status: expect.stringMatching(/^(PROCESSING|SUCCESS)$/) },
+      },
+    });
+  });
+
   it('REQUEST.INVALID names the field', async () => {
     const r = await callFn(stack, 'order', { action: 'get' }, SHOPPER);
     expect(r).toMatchObject({
