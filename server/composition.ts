@@ -9,6 +9,7 @@ import { NotificationService } from './application/notification.service';
 import { PaymentService } from './application/payment.service';
 import type { PaymentProvider } from './application/ports/payment-provider.port';
 import { RefundService } from './application/refund.service';
+import { AbnormalRefundService } from './application/abnormal-refund.service';
 import { base62FromBytes } from './domain/ids';
 import type { Fen } from './domain/money';
 import type { AppConfig } from './adapters/config/app-config';
@@ -186,6 +187,7 @@ function handlerDeps(core: CoreDeps): CoreHandlersDeps {
     checkout: new CheckoutService(core, payments),
     payments,
     refunds: new RefundService(core),
+    abnormalRefunds: new AbnormalRefundService(core),
     clock: core.clock,
     adminOpenids: core.policy.adminOpenids,
     attention: core.attention,

@@ -15,7 +15,7 @@ import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { REFUND_FOLLOW_UP_AFTER_MS, queuedAt } from './job-queue';
 import type { OrderRecord, RefundDoc } from './order.model';
-import type { AbnormalRefundType, Refund } from './ports/payment-provider.port';
+import type { Refund } from './ports/payment-provider.port';
 import { ProviderErrorCodes, isProviderError } from './ports/payment-provider.errors';
 import { truncateUtf8 } from '../domain/text';
 
@@ -37,17 +37,6 @@ export interface RefundRequest {
   requestedBy: string;
   /** The caller's idempotency key: the same key never makes a second refund. */
   requestKey: string;
-}
-
-/** Input of {@link RefundService.retryAbnormal}: where the money should go this time (card fields never logged). */
-export interface AbnormalRetryRequest {
-  outRefundNo: string;
-  type: AbnormalRefundType;
-  bankType?: string;
-  bankAccount?: string;
-  realName?: string;
-  /** The admin OPENID asking. */
-  requestedBy: string;
 }
 
 /** The result of applying the provider's word about a refund. */
@@ -314,101 +303,6 @@ export class RefundService {
       requestedBy,
       requestKey: `${requestedBy}:${order.outTradeNo}`,
     });
-  }
-
-  /**
-   * Staff's way out of an ABNORMAL refund (the shopper's card refused the money): asks WeChat first (it may have been
-   * settled by hand in the merchant platform meanwhile — then that is applied and nothing is retried), otherwise
-   * retries it with apply-abnormal-refund. The same refund and amount go out again: a new refund would pay twice.
-   * The refund is PROCESSING again and the order back in REFUND_PROCESSING until WeChat reports the outcome.
-   */
-  async retryAbnormal(req: AbnormalRetryRequest): Promise<RefundDoc> {
-    let doc = await this.d.refunds.get(req.outRefundNo);
-    if (!doc) throw new DomainError(AppErrorCodes.REFUND_NOT_FOUND, 'no such refund');
-    if (doc.status !== 'ABNORMAL') {
-      throw new DomainError(
-        AppErrorCodes.REFUND_NOT_ALLOWED,
-        `only an ABNORMAL refund can be retried; this one is ${doc.status}`,
-        { status: doc.status },
-      );
-    }
-    const q = await this.d.provider.queryRefund(doc.outRefundNo);
-    if (q.kind === 'not-found') {
-      throw new DomainError(AppErrorCodes.REFUND_NOT_FOUND, 'WeChat Pay does not know this refund');
-    }
-    if (q.refund.status !== 'ABNORMAL') {
-      // Settled by hand (SUCCESS) or already being retried (PROCESSING): take WeChat's word, retry nothing.
-      await this.applyRefund(q.refund);
-      return (await this.d.refunds.get(doc.outRefundNo)) ?? doc;
-    }
-    let answer: Refund;
-    try {
-      answer = await this.d.provider.applyAbnormalRefund({
-        refundId: q.refund.refundId,
-        outRefundNo: doc.outRefundNo,
-        type: req.type,
-        ...(req.bankType !== undefined ? { bankType: req.bankType } : {}),
-        ...(req.bankAccount !== undefined ? { bankAccount: req.bankAccount } : {}),
-        ...(req.realName !== undefined ? { realName: req.realName } : {}),
-      });
-    } catch (e) {
-      if (isProviderError(e, ProviderErrorCodes.UNSUPPORTED)) {
-        throw new DomainError(
-          AppErrorCodes.REFUND_RETRY_UNSUPPORTED,
-          'this payment provider cannot retry an abnormal refund: settle it by hand in the merchant platform (the reconcile job then applies the SUCCESS)',
-        );
-      }
-      if (isProviderError(e, ProviderErrorCodes.INVALID_ARGUMENT)) {
-        throw new DomainError(
-          AppErrorCodes.REQUEST_INVALID,
-          'the bank card details are incomplete or malformed',
-          {
-            field: 'bankAccount',
-          },
-        );
-      }
-      throw e;
-    }
-    if (answer.status !== 'PROCESSING') {
-      await this.applyRefund(answer);
-      return (await this.d.refunds.get(doc.outRefundNo)) ?? doc;
-    }
-    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const now = this.d.clock.now();
-      const order = await this.d.orders.get(doc.outTradeNo);
-      if (!order || order.payment === null)
-        throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such paid order');
-      const nextStatus = nextRefundStatus(doc.status, 'RETRIED');
-      if (nextStatus === undefined) return doc; // someone else moved it on meanwhile
-      const refundPatch: Partial<RefundDoc> = {
-        status: nextStatus,
-        refundId: answer.refundId || doc.refundId,
-        failure: null,
-        abnormalRetries: (doc.abnormalRetries ?? 0) + 1,
-        // Back in the follow-up queue from the start: the retry's outcome is asked about like a new refund's.
-        followUp: queuedAt(now + REFUND_FOLLOW_UP_AFTER_MS),
-        updatedAtMs: now,
-      };
-      const ok = await this.d.orders.updateWithRefund(
-        order,
-        { status: nextOrderState(order.status, 'REFUND_RETRIED') ?? order.status, updatedAtMs: now },
-        doc,
-        refundPatch,
-      );
-      if (ok) {
-        this.d.log.info('refund.abnormal_retried', {
-          outRefundNo: doc.outRefundNo,
-          type: req.type,
-          requestedBy: req.requestedBy,
-        });
-        await this.d.metrics.increment('refunds.abnormal_retried');
-        return { ...doc, ...refundPatch, version: doc.version + 1 };
-      }
-      const reread = await this.d.refunds.get(doc.outRefundNo);
-      if (!reread) throw new DomainError(AppErrorCodes.REFUND_NOT_FOUND, 'no such refund');
-      doc = reread;
-    }
-    throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the refund kept changing while the retry was recorded');
   }
 
   /** Refunds of an order (admin view). */

@@ -2,7 +2,8 @@
 // and shows the status change that the verified notification caused.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Locator } from 'playwright-core';
-import { okFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
+import { rawRequest } from '../../simulator/test-support/raw-client';
+import { okFn, placeOrder, sharedIdentity, startTestStack, type TestStack } from '../support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOPPER = 'o-erin-00005';
@@ -70,6 +71,36 @@ describe('dev console (real browser)', () => {
       .locator('#toast')
       .getByText(/closeExpired ✓/)
       .waitFor({ timeout: 10_000 });
+    await page.close();
+  });
+
+  it('lists money nobody can match under "needs attention"', async () => {
+    await stack.sim.control.clearFaults(); // the fault test above leaves notify.drop behind
+    // A payment WeChat reports for an order this shop never placed (created at the simulator directly).
+    const id = await sharedIdentity();
+    const outTradeNo = 'STRANGERCONSOLE1';
+    const created = await rawRequest(stack.simulatorUrl, id, {
+      merchant: 'direct',
+      method: 'POST',
+      path: '/v3/pay/transactions/jsapi',
+      body: {
+        appid: id.direct.appid,
+        mchid: id.direct.mchid,
+        description: '别处下的单',
+        out_trade_no: outTradeNo,
+        notify_url: stack.env.WECHATPAY_NOTIFY_URL,
+        amount: { total: 4321 },
+        payer: { openid: 'o_stranger' },
+      },
+    });
+    expect(created.status).toBe(200);
+    const paid = await stack.sim.control.pay(outTradeNo);
+    const page = await browser.newPage();
+    await page.goto(stack.consoleUrl!);
+    const row = page.locator(`#attention tr[data-attention-id="payment:${paid.transactionId!}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.getByText(outTradeNo).waitFor({ timeout: 10_000 });
+    await row.getByText('¥43.21').waitFor({ timeout: 10_000 });
     await page.close();
   });
 });

@@ -5,7 +5,7 @@ import { optionalInteger, requireInteger, requireString } from '../../applicatio
 import { toOrderView } from '../../application/order-view';
 import type { PaymentService } from '../../application/payment.service';
 import type { RefundService } from '../../application/refund.service';
-import type { AbnormalRetryRequest } from '../../application/refund.service';
+import type { AbnormalRefundService, AbnormalRetryRequest } from '../../application/abnormal-refund.service';
 import { toRefundView } from '../../application/refund.service';
 import type { AttentionStore } from '../../application/ports/attention.port';
 import type { Clock } from '../../application/ports/runtime.port';
@@ -16,6 +16,7 @@ export interface CoreHandlersDeps {
   checkout: CheckoutService;
   payments: PaymentService;
   refunds: RefundService;
+  abnormalRefunds: AbnormalRefundService;
   clock: Clock;
   adminOpenids: ReadonlySet<string>;
   /** Money nobody can match (refund.listAttention). */
@@ -115,7 +116,7 @@ export const refundActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
   },
   retryAbnormal: async (input, inv, d) => {
     const by = admin(inv, d);
-    const refund = await d.refunds.retryAbnormal({ ...abnormalRetryInput(input), requestedBy: by });
+    const refund = await d.abnormalRefunds.retryAbnormal({ ...abnormalRetryInput(input), requestedBy: by });
     return toRefundView(refund);
   },
 };
