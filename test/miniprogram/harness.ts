@@ -487,6 +487,12 @@ async function settle(ms = 10): Promise<void> {
 /** Largest setData payload seen by any page of this test file (for the report). */
 export const setDataStats = { largest: 0, largestRoute: '', largestKeys: [] as string[] };
 
+/**
+ * No page may send more than this in one setData (JSON characters): view models, path keys for appended items,
+ * changed fields only. Checked after every test file that uses the harness; MP_SETDATA_REPORT=1 prints the largest.
+ */
+export const SETDATA_BUDGET = 8 * 1024;
+
 export interface HarnessConfig {
   transport: 'local' | 'cloud';
   gatewayUrl: string;
@@ -536,6 +542,13 @@ export function createHarness(): Harness {
 
   const drivers: PageDriver[] = [];
   const loadedIds = new Map<string, string>();
+  afterAll(() => {
+    if (process.env.MP_SETDATA_REPORT)
+      console.log(
+        `largest setData: ${setDataStats.largest} chars on ${setDataStats.largestRoute} (${setDataStats.largestKeys.join(', ')})`,
+      );
+    expect(setDataStats.largest).toBeLessThanOrEqual(SETDATA_BUDGET);
+  });
 
   // Loaded through jest's registry like the pages' own imports, so tests and pages share these modules.
   // eslint-disable-next-line @typescript-eslint/no-require-imports

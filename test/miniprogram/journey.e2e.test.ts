@@ -9,8 +9,10 @@ import {
   adminGet,
   deliveredNotification,
   okFn,
+  placeOrder,
   startTestStack,
   waitFor,
+  waitForStatus,
   type TestStack,
 } from '../support/stack';
 
@@ -184,5 +186,63 @@ describe('the shop in local preview, end to end', () => {
     await cashier(order, 'pay');
     await order.waitForText('支付成功', 10000);
     h.actAs('o-dev-shopper');
+  });
+
+  it('after payment: a staff refund shows 退款中 then 部分退款, as the server reports it', async () => {
+    const me = 'o-dev-shopper';
+    const placed = await placeOrder(stack, me, 'sku-coffee-500g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: placed.outTradeNo }, me);
+    await stack.sim.control.pay(placed.outTradeNo);
+    await waitForStatus(stack, me, placed.outTradeNo, 'PAID');
+    const page = await h.load(`/order/detail/index?outTradeNo=${placed.outTradeNo}`);
+    await page.waitForText('已支付');
+    const refund = await okFn(
+      stack,
+      'refund',
+      {
+        action: 'create',
+        outTradeNo: placed.outTradeNo,
+        amountFen: 1000,
+        requestKey: `rk-${placed.outTradeNo}`,
+      },
+      'o-dev-admin',
+    );
+    await page.show(); // the shopper comes back to the page
+    await page.waitForText('退款中');
+    expect(page.has('#status.status--refund')).toBe(true);
+    await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'SUCCESS', { now: true });
+    await page.waitForText('部分退款', 10000); // seen by the page's own polling
+    expect(page.text()).toContain('已退回 ¥10.00');
+  });
+
+  it('paid after the shopper cancelled: the page follows the automatic refund the server starts', async () => {
+    const me = 'o-dev-shopper';
+    const placed = await placeOrder(stack, me, 'sku-tote-natural', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: placed.outTradeNo }, me);
+    const page = await h.load(`/order/detail/index?outTradeNo=${placed.outTradeNo}`);
+    await page.waitForText('待支付');
+    h.ctl.modalAnswers.push(true);
+    await page.tap('#cancel >>> .t-button');
+    await page.waitForText('已取消');
+    // The money arrives after the close (the close/pay race): the server keeps it as PAID_AFTER_CLOSE and starts the
+    // automatic refund at once, so the shopper sees 正在自动退款 or, a moment later, 退款中 — never 已支付 or 已取消.
+    await stack.sim.control.payLate(placed.outTradeNo);
+    await deliveredNotification(stack, placed.outTradeNo);
+    await page.show(); // the shopper comes back to the page
+    await page.waitFor('refund shown', (d) =>
+      ['PAID_AFTER_CLOSE', 'REFUND_PROCESSING'].includes(d.order.status),
+    );
+    const expected = page.data.order.status === 'PAID_AFTER_CLOSE' ? '正在自动退款' : '退款中';
+    expect(page.text()).toContain(expected);
+    expect(page.has('#status.status--refund')).toBe(true);
+    await stack.sim.control.setRefundOutcome(
+      (await stack.sim.control.refunds({ outTradeNo: placed.outTradeNo }))[0]!.outRefundNo,
+      'SUCCESS',
+      {
+        now: true,
+      },
+    );
+    await page.waitForText('已退款', 10000);
+    expect(page.text()).toContain('款项已全部原路退回');
   });
 });
