@@ -166,6 +166,22 @@ describe('paying (WeChat Pay rule: the sheet is a hint, the server is the truth)
     expect(page.text()).not.toContain('你已取消支付');
   });
 
+  it('the sheet hides the page while it is open: the result is still shown when it arrives', async () => {
+    const me = newShopper();
+    const placed = await placeOrder(stack, me, 'sku-coffee-250g', 1);
+    h.ctl.paymentAnswers.push(async () => {
+      const pages = (global as any).getCurrentPages();
+      pages[pages.length - 1].onHide(); // WeChat's payment sheet covers the page
+      await stack.sim.control.pay(placed.outTradeNo);
+      return 'ok';
+    });
+    const page = await openOrder(placed.outTradeNo, true);
+    await page.waitForText('支付成功', 8000);
+    expect(page.data.paying).toBe(false);
+    await page.show();
+    expect(page.text()).toContain('已支付');
+  });
+
   it('payment failure: says so, the order stays payable, the server was asked', async () => {
     const me = newShopper();
     const placed = await placeOrder(stack, me, 'sku-tote-natural', 1);

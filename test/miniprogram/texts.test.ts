@@ -1,6 +1,6 @@
 // The words the shopper reads: one Chinese message for every error code the API documents, and every order status
 // distinct in words and look. Plain unit tests of miniprogram/utils (no wx needed).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrderStatus } from '../../typings/contracts/order';
 import { ERROR_MESSAGES, errorText } from '../../miniprogram/utils/errors';
@@ -46,5 +46,26 @@ describe('order status look', () => {
     expect(new Set(looks.map((l) => `${l.tone}/${l.icon}`)).size).toBe(ALL_STATUSES.length);
     expect(statusLook('PAID_AFTER_CLOSE').label).toBe('正在自动退款');
     expect(statusLook('PARTIALLY_REFUNDED', 1234).note).toContain('¥12.34');
+  });
+});
+
+describe('the only doors out', () => {
+  it('only miniprogram/services calls wx.request, wx.cloud.callFunction and wx.requestPayment', () => {
+    const root = join(__dirname, '..', '..', 'miniprogram');
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const p = join(dir, name);
+        if (name === 'miniprogram_npm' || name === 'node_modules') continue;
+        if (statSync(p).isDirectory()) walk(p);
+        else if (p.endsWith('.ts') && !p.includes(`${join(root, 'services')}`)) {
+          const code = readFileSync(p, 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '');
+          if (/wx\s*\.\s*(request\s*\(|requestPayment|cloud\s*\.\s*callFunction)/.test(code))
+            offenders.push(p);
+        }
+      }
+    };
+    walk(root);
+    expect(offenders).toEqual([]);
   });
 });

@@ -36,7 +36,9 @@ Page({
   tickTimer: 0,
   watchTimer: 0,
   watchStep: 0,
+  /** Visible: timers run only then (WeChat's payment sheet hides the page while it is open). */
   active: true,
+  unloaded: false,
   shown: false,
   payInFlight: false,
   askedAtZero: false,
@@ -50,8 +52,9 @@ Page({
 
   onShow() {
     this.active = true;
-    // Coming back (from WeChat's sheet, another app, the home screen) is when a state most likely moved on.
-    if (this.shown) void this.refresh();
+    // Coming back (another app, the home screen) is when a state most likely moved on. Coming back from WeChat's
+    // payment sheet is left to the payment flow, which asks the server itself.
+    if (this.shown && !this.payInFlight) void this.refresh();
     this.shown = true;
   },
 
@@ -62,6 +65,7 @@ Page({
 
   onUnload() {
     this.active = false;
+    this.unloaded = true;
     this.stopTimers();
   },
 
@@ -98,7 +102,7 @@ Page({
 
   /** Shows the server's order: only changed fields go to setData. */
   render(o: OrderView) {
-    if (!this.active) return;
+    if (this.unloaded) return;
     const prev = this.data.order;
     const next = toOrderVM(o);
     const statusChanged = prev?.status !== next.status;
@@ -111,6 +115,7 @@ Page({
     this.offsetMs = serverOffsetMs(o.serverNowMs);
     this.expiresAtMs = o.expiresAtMs;
     if (statusChanged) this.watchStep = 0;
+    if (!this.active) return; // hidden: onShow refreshes and restarts the timers
     this.startCountdown(o);
     this.scheduleWatch();
   },
@@ -173,7 +178,7 @@ Page({
         this.setData({ confirming: true, notice: { tone: 'info', text: '正在确认支付结果，请稍候…' } }),
     });
     this.payInFlight = false;
-    if (!this.active) return;
+    if (this.unloaded) return;
     this.setData({ paying: false, confirming: false });
     if (outcome.order) this.render(outcome.order);
     this.setData(this.outcomePatch(outcome));
