@@ -1,4 +1,4 @@
-import { allSkus, findProduct, findSku, parseCatalog } from './catalog';
+import { findProduct, findSku, parseCatalog } from './catalog';
 import { DomainError, ErrorCodes } from './errors';
 
 /** A small valid data-file value; tests copy it and break one thing at a time. */
@@ -58,7 +58,12 @@ describe('parseCatalog', () => {
     expect(findSku(catalog, 's-1')?.maxPerOrder).toBe(1);
     expect(findProduct(catalog, 'p-1')?.imageUrl).toBe('/assets/goods/p-1.png');
     expect(findProduct(catalog, 'p-3')).not.toHaveProperty('description');
-    expect(allSkus(catalog).map((s) => s.skuId)).toEqual(['s-1', 's-2a', 's-2b', 's-3']);
+    expect(catalog.products.flatMap((p) => p.skus.map((s) => s.skuId))).toEqual([
+      's-1',
+      's-2a',
+      's-2b',
+      's-3',
+    ]);
     expect(findSku(catalog, 'nope')).toBeUndefined();
     expect(findProduct(catalog, 'nope')).toBeUndefined();
   });

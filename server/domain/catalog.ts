@@ -288,8 +288,3 @@ export function findSku(catalog: Catalog, skuId: string): Sku | undefined {
 export function findProduct(catalog: Catalog, productId: string): Product | undefined {
   return catalog.products.find((p) => p.productId === productId);
 }
-
-/** Every SKU of every product, in catalog order. */
-export function allSkus(catalog: Catalog): Sku[] {
-  return catalog.products.flatMap((p) => p.skus);
-}

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allSkus, parseCatalog } from '../../server/domain/catalog';
+import { parseCatalog } from '../../server/domain/catalog';
 
 describe('data/catalog.demo.json', () => {
   const catalog = parseCatalog(
     JSON.parse(readFileSync(join(__dirname, '../../data/catalog.demo.json'), 'utf8')),
   );
-  const skus = allSkus(catalog);
+  const skus = catalog.products.flatMap((p) => p.skus);
 
   it('is a valid catalog with the demo cases the local stack relies on', () => {
     expect(catalog.products).toHaveLength(8);
