@@ -27,6 +27,8 @@ export const VIOLATION_CODES = [
   'JOBS_NOT_QUIET',
   /** A money-path counter differs from what the orders say. */
   'COUNTER_MISMATCH',
+  /** Two simultaneous taps with one key (place, pay.start, refund) were answered differently. */
+  'DOUBLE_TAP_DIFFERS',
 ] as const;
 export type ViolationCode = (typeof VIOLATION_CODES)[number];
 
@@ -158,11 +160,22 @@ export function checkInvariants(s: SettledState, opts: CheckOptions): Violation[
       if (num(o.refundedFen) !== wxRefundedFen)
         v('NOT_WECHAT_TRUTH', no, `refundedFen ${num(o.refundedFen)} but WeChat refunded ${wxRefundedFen}`);
       const open = wxRefunds.some((r) => r.status === 'PROCESSING');
-      // The newest refund decides between "a person must act" (CLOSED) and partial; refunds made in the same
-      // millisecond have no order, so either reading is accepted for them.
-      const newestAt = Math.max(...wxRefunds.map((r) => r.createdAt));
-      const newest = wxRefunds.filter((r) => r.createdAt === newestAt);
-      const abnormal = wxRefunds.some((r) => r.status === 'ABNORMAL');
+      // The newest refund (in the order staff asked for them: local creation time) decides between "a person must
+      // act" (CLOSED) and partial; refunds asked in the same millisecond have no order, so either reading is accepted.
+      // Status is WeChat's; a refund WeChat never saw (refused before it got there) counts as CLOSED.
+      const local = localRefundsByOrder.get(no) ?? [];
+      const all = [
+        ...local.map((r) => ({
+          at: num(r.createdAtMs),
+          status: wxRefundByNo.get(r._id)?.status ?? 'CLOSED',
+        })),
+        ...wxRefunds
+          .filter((r) => !local.some((l) => l._id === r.outRefundNo))
+          .map((r) => ({ at: r.createdAt, status: r.status })),
+      ];
+      const newestAt = Math.max(...all.map((r) => r.at));
+      const newest = all.filter((r) => r.at === newestAt);
+      const abnormal = all.some((r) => r.status === 'ABNORMAL');
       const needsPerson = abnormal || (newest.length > 0 && newest.every((r) => r.status === 'CLOSED'));
       const maybePerson = abnormal || newest.some((r) => r.status === 'CLOSED');
       const closedBefore = o.closedAtMs !== null && o.closedAtMs !== undefined;

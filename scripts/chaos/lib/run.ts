@@ -6,6 +6,9 @@ import { checkInvariants, expectedCounters, type SettledState, type Violation } 
 import { createRng, streamOf } from './prng';
 import type { DbWriteFaults, Doc, StackClient } from './target';
 import {
+  CHAOS_ADMIN,
+  compareTaps,
+  persist,
   driveOrder,
   emptyTally,
   payLate,
@@ -93,6 +96,9 @@ export interface ChaosReport {
   /** The driver itself failed for these shoppers (a harness problem, not a shop one). */
   driverFailures: string[];
   refundsRequested: number;
+  /** ABNORMAL refunds staff retried at WeChat, and retries that were refused. */
+  abnormalRetried: number;
+  abnormalRetryFailures: string[];
   durationMs: number;
   /** Real seconds per phase. */
   phases: Record<string, number>;
@@ -282,8 +288,9 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
       const made = await Promise.all(
         (twice ? [0, 1] : [0]).map(() => staffRefund(client, order._id, amount, key, d)),
       );
+      if (made[0] && made[1]) compareTaps(d, 'refund.create', made[0], made[1], (x) => x.outRefundNo);
       refundsRequested++;
-      const outRefundNo = made.find((x) => x !== null);
+      const outRefundNo = made.map((x) => (x.ok ? x.data.outRefundNo : null)).find((x) => x !== null);
       if (outRefundNo && r.chance(0.08))
         outcomes.push({ outRefundNo, outcome: r.chance(0.5) ? 'CLOSED' : 'ABNORMAL' });
     }
@@ -317,7 +324,25 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
     return client.sim.events({ kind: 'api', afterSeq: seq, limit: 5000 });
   };
   const callsPerRound: number[] = [];
+  const retryFailures: string[] = [];
   for (const step of settleSteps) callsPerRound.push((await jobRound(step)).length);
+  // Staff retries half of the ABNORMAL refunds at WeChat (the shopper's card refused the money; the shop's account
+  // takes it instead); the rest stay for a person, explained by WeChat's ABNORMAL.
+  const abnormal = await client.sim.refunds({ status: 'ABNORMAL', limit: 100_000 });
+  let abnormalRetried = 0;
+  for (const [k, r] of abnormal.entries()) {
+    if (k % 2 === 1) continue;
+    const answer = await persist(client, () =>
+      client.call(
+        'refund',
+        { action: 'retryAbnormal', outRefundNo: r.outRefundNo, type: 'MERCHANT_BANK_CARD' },
+        CHAOS_ADMIN,
+      ),
+    );
+    if (answer.ok) abnormalRetried++;
+    else retryFailures.push(`${r.outRefundNo}: ${answer.error.code} ${answer.error.message}`);
+  }
+  for (const step of [MINUTE, 2 * MINUTE, 5 * MINUTE]) callsPerRound.push((await jobRound(step)).length);
   phase('settle');
   let streak = 0;
   let quietCalls: Awaited<ReturnType<typeof client.sim.events>> = [];
@@ -358,6 +383,9 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
     quietRunCalls: quietCalls,
   };
   const violations = checkInvariants(state, { counters: o.checkCounters ?? true });
+  for (const d of driven)
+    for (const m of d.doubleTapMismatches)
+      violations.push({ code: 'DOUBLE_TAP_DIFFERS', subject: d.outTradeNo ?? d.shopper, message: m });
   const expected = expectedCounters(state);
 
   const placeFailures: Record<string, number> = {};
@@ -401,6 +429,8 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
     shopperErrors,
     driverFailures,
     refundsRequested,
+    abnormalRetried,
+    abnormalRetryFailures: retryFailures,
     durationMs: Date.now() - started,
     phases: { ...phases, check: Math.round((Date.now() - phaseStart) / 100) / 10 },
     violations,
@@ -453,7 +483,7 @@ export function formatReport(r: ChaosReport): string {
     `  WeChat orders:     paid ${r.wechat.paid}, refunded ${r.wechat.refunded}, closed ${r.wechat.closed}, not paid ${r.wechat.notPaid}; refunds ${kv(r.wechat.refunds)}`,
     `  notifications:     ${n.total} sent; attempts: first ${n.firstDeliveries}, retries ${n.retries}, dropped ${n.dropped}, duplicated ${n.duplicated}; delivered ${n.delivered}, given up ${n.failed}, pending ${n.stillPending}`,
     `  faults injected:   notify drop ${f.notifyDrop} (+${f.notifyDropAll} lost entirely), duplicate ${f.notifyDuplicate}, delay ${f.notifyDelay}, reorder windows ${f.notifyReorder}; WeChat API 500 ${f.apiError} + refund 500 ${f.refundApiErrors}, timeouts ${f.apiTimeout}; DB writes failed ${f.dbFailedBefore} before + ${f.dbFailedAfter} after of ${f.dbWrites}`,
-    `  refunds requested: ${r.refundsRequested}`,
+    `  refunds requested: ${r.refundsRequested}; ABNORMAL retried by staff ${r.abnormalRetried}${r.abnormalRetryFailures.length > 0 ? ` (refused: ${r.abnormalRetryFailures.slice(0, 3).join('; ')})` : ''}`,
     `  jobs:              ${r.jobs.runs} runs (${r.jobs.failedRuns} failed, ${r.jobs.errors} item errors); after the storm ${r.jobs.settleCalls} WeChat calls in ${r.jobs.roundsToQuiet} rounds to quiet; WeChat calls in the final rounds: ${r.jobs.quietRoundCalls}`,
     `  counters:          ${Object.entries(r.counters)
       .filter(([k]) => !k.startsWith('orders.status.'))

@@ -44,6 +44,8 @@ export interface DrivenOrder {
   errors: string[];
   /** Payer actions the simulator refused (e.g. pay after a failed pay.start). */
   payerRefusals: string[];
+  /** Two taps of one action at the same moment that were answered differently (one key must mean one answer). */
+  doubleTapMismatches: string[];
 }
 
 /** Figures of the faults a run asked for. */
@@ -198,6 +200,37 @@ async function payer(
   }
 }
 
+const UNKNOWN_OUTCOME = /^(INTERNAL|TRANSPORT|HTTP_5\d\d|DEVCLOUD\.)/;
+
+/**
+ * Records two simultaneous taps answered differently: both fine but different (two orders, two prepays, two refunds),
+ * or one fine and the other a business refusal. A failure whose outcome is unknown (internal error, stack down) is no
+ * answer to compare.
+ */
+export function compareTaps<T>(
+  d: DrivenOrder,
+  action: string,
+  a: CallResult<T>,
+  b: CallResult<T>,
+  identity: (data: T) => unknown,
+): void {
+  if (a.ok && b.ok) {
+    if (identity(a.data) !== identity(b.data))
+      d.doubleTapMismatches.push(
+        `${action}: two taps answered ${String(identity(a.data))} and ${String(identity(b.data))}`,
+      );
+    return;
+  }
+  for (const [x, y] of [
+    [a, b],
+    [b, a],
+  ] as const)
+    if (x.ok && !y.ok && !UNKNOWN_OUTCOME.test(y.error.code))
+      d.doubleTapMismatches.push(
+        `${action}: one tap answered ${String(identity(x.data))}, the other ${y.error.code}`,
+      );
+}
+
 function noteError(d: DrivenOrder, action: string, r: CallResult): void {
   if (!r.ok) d.errors.push(`${action} ${r.error.code}`);
 }
@@ -225,6 +258,7 @@ export async function driveOrder(
     placeFailure: null,
     errors: [],
     payerRefusals: [],
+    doubleTapMismatches: [],
   };
   const lines = rng.chance(0.2) ? 2 : 1;
   const add = async (sku: string, quantity: number) => {
@@ -239,7 +273,13 @@ export async function driveOrder(
     persist(client, () =>
       client.call<{ outTradeNo: string }>('order', { action: 'place', clientRequestKey: key }, shopper),
     );
-  let placed = await place(`chaos-${o.seed}-${index}`);
+  let placed: CallResult<{ outTradeNo: string }>;
+  if (rng.chance(0.08)) {
+    // A double tap on "place order": both taps at once, one key.
+    const [a, b] = await Promise.all([place(`chaos-${o.seed}-${index}`), place(`chaos-${o.seed}-${index}`)]);
+    compareTaps(d, 'order.place', a, b, (x) => x.outTradeNo);
+    placed = a.ok ? a : b;
+  } else placed = await place(`chaos-${o.seed}-${index}`);
   if (!placed.ok && /OUT_OF_STOCK|EMPTY/.test(placed.error.code)) {
     // Sold out: the shopper empties the cart and buys something that is there.
     noteError(d, 'order.place', placed);
@@ -274,10 +314,19 @@ export async function driveOrder(
         noteError(d, 'pay.sync', await call('pay', 'sync'));
       }
       break;
-    case 'payDoubleTap':
-      await start();
-      if (await start()) await payer(client, d, 'pay', o.progress);
+    case 'payDoubleTap': {
+      const [a, b] = await Promise.all([call('pay', 'start'), call('pay', 'start')]);
+      compareTaps(
+        d,
+        'pay.start',
+        a,
+        b,
+        (x) => (x as { requestPayment?: { package?: string } }).requestPayment?.package,
+      );
+      if (a.ok || b.ok) await payer(client, d, 'pay', o.progress);
+      else noteError(d, 'pay.start', a);
       break;
+    }
     case 'abandon':
       break;
     case 'cashierCancel':
@@ -319,14 +368,14 @@ export async function payLate(client: StackClient, d: DrivenOrder): Promise<void
   await payer(client, d, 'payLate');
 }
 
-/** A staff refund as the admin would make it; answers the WeChat refund number when one was made. */
+/** A staff refund as the admin would make it. */
 export async function staffRefund(
   client: StackClient,
   outTradeNo: string,
   amountFen: number,
   requestKey: string,
   d: DrivenOrder,
-): Promise<string | null> {
+): Promise<CallResult<{ outRefundNo: string }>> {
   const r = await persist(client, () =>
     client.call<{ outRefundNo: string }>(
       'refund',
@@ -335,5 +384,5 @@ export async function staffRefund(
     ),
   );
   noteError(d, 'refund.create', r);
-  return r.ok ? r.data.outRefundNo : null;
+  return r;
 }
