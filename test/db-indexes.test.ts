@@ -37,6 +37,8 @@ function orderDoc(i: number): Doc {
     closeJob: awaiting
       ? queuedAt(NOW - (ORDERS - i) * 1000 + 30 * 60_000)
       : settled(queuedAt(NOW - (ORDERS - i) * 1000 + 30 * 60_000)),
+    // One in 500 is a tester's paid order (the tester auto-refund queue).
+    isTestOrder: i % 500 === 1,
     // Unique per order (orders.payment_key_unique: one payment never pays two orders).
     paymentKey: `order:${i}`,
   };
@@ -97,6 +99,13 @@ describe(`order queries at ${ORDERS} orders`, () => {
     const awaiting = await measured(() => orders.listByStatus('AWAITING_PAYMENT', 50));
     expect(awaiting.scans).toBe(0);
     expect(awaiting.examined).toBeLessThanOrEqual(ORDERS / 100);
+  });
+
+  it('the tester auto-refund queue examines paid tester orders only', async () => {
+    const queue = await measured(() => orders.listPaidTestOrders(50));
+    expect(queue.value).toHaveLength(ORDERS / 500);
+    expect(queue.value.every((o) => o.isTestOrder && o.status === 'PAID')).toBe(true);
+    expect(queue).toMatchObject({ examined: ORDERS / 500, scans: 0 });
   });
 
   it('reading one order by its number examines that order', async () => {
