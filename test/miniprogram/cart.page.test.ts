@@ -5,7 +5,7 @@
 import { createHarness } from './harness';
 import { okFn, startTestStack, type TestStack } from '../support/stack';
 
-const h = createHarness();
+const h = createHarness({ checkSetDataBudget: true });
 let stack: TestStack;
 let n = 0;
 /** A fresh shopper per test: carts do not leak between tests. */

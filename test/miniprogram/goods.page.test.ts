@@ -5,7 +5,7 @@
 import { createHarness } from './harness';
 import { startTestStack, type TestStack } from '../support/stack';
 
-const h = createHarness();
+const h = createHarness({ checkSetDataBudget: true });
 let stack: TestStack;
 
 beforeAll(async () => {

@@ -489,7 +489,8 @@ export const setDataStats = { largest: 0, largestRoute: '', largestKeys: [] as s
 
 /**
  * No page may send more than this in one setData (JSON characters): view models, path keys for appended items,
- * changed fields only. Checked after every test file that uses the harness; MP_SETDATA_REPORT=1 prints the largest.
+ * changed fields only. Checked after a test file made with `createHarness({ checkSetDataBudget: true })`;
+ * MP_SETDATA_REPORT=1 prints the largest.
  */
 export const SETDATA_BUDGET = 8 * 1024;
 
@@ -516,8 +517,14 @@ export interface Harness {
   unloadAll(): void;
 }
 
+/** Options of {@link createHarness}. */
+export interface HarnessOptions {
+  /** Fail the test file when a page sent more than SETDATA_BUDGET in one setData (call at the file's top level). */
+  checkSetDataBudget?: boolean;
+}
+
 /** Installs the globals (wx, Page, getApp, getCurrentPages) and answers the harness. One per test file. */
-export function createHarness(): Harness {
+export function createHarness(options: HarnessOptions = {}): Harness {
   const ctl: WxControl = {
     requests: [],
     faults: [],
@@ -542,13 +549,15 @@ export function createHarness(): Harness {
 
   const drivers: PageDriver[] = [];
   const loadedIds = new Map<string, string>();
-  afterAll(() => {
-    if (process.env.MP_SETDATA_REPORT)
-      console.log(
-        `largest setData: ${setDataStats.largest} chars on ${setDataStats.largestRoute} (${setDataStats.largestKeys.join(', ')})`,
-      );
-    expect(setDataStats.largest).toBeLessThanOrEqual(SETDATA_BUDGET);
-  });
+  if (options.checkSetDataBudget) {
+    afterAll(() => {
+      if (process.env.MP_SETDATA_REPORT)
+        console.log(
+          `largest setData: ${setDataStats.largest} chars on ${setDataStats.largestRoute} (${setDataStats.largestKeys.join(', ')})`,
+        );
+      expect(setDataStats.largest).toBeLessThanOrEqual(SETDATA_BUDGET);
+    });
+  }
 
   // Loaded through jest's registry like the pages' own imports, so tests and pages share these modules.
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -16,7 +16,7 @@ import {
   type TestStack,
 } from '../support/stack';
 
-const h = createHarness();
+const h = createHarness({ checkSetDataBudget: true });
 let stack: TestStack;
 
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import {
   type TestStack,
 } from '../support/stack';
 
-const h = createHarness();
+const h = createHarness({ checkSetDataBudget: true });
 let stack: TestStack;
 let n = 0;
 function newShopper(): string {

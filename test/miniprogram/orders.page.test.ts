@@ -5,7 +5,7 @@
 import { createHarness } from './harness';
 import { okFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
 
-const h = createHarness();
+const h = createHarness({ checkSetDataBudget: true });
 let stack: TestStack;
 const ME = 'o-orders-list';
 
