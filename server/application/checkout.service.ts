@@ -187,7 +187,16 @@ export class CheckoutService {
         priceFen: sku.priceFen,
         maxPerOrder: sku.maxPerOrder ?? null,
       };
-      if (await this.d.stock.hold(order.outTradeNo, pin, owner, order.createdAtMs)) {
+      let taken: boolean;
+      try {
+        taken = await this.d.stock.hold(order.outTradeNo, pin, owner, order.createdAtMs);
+      } catch (e) {
+        // The decrement may have landed with its answer lost: the give-back is conditional on the hold, so returning
+        // this line too is safe either way (and the order is never inserted, so nothing else owns that stock).
+        await this.releaseHolds(order.outTradeNo, [...held, line]);
+        throw e;
+      }
+      if (taken) {
         held.push(line);
         continue;
       }

@@ -174,6 +174,27 @@ describe('money hot paths', () => {
     expect(await adminCount(stack, 'orders', { openid: shopper })).toBe(0);
   });
 
+  it('a decrement whose answer was lost is given back at once (the order is never written)', async () => {
+    const shopper = 'o-lost-answer-01';
+    const sku = 'sku-tote-natural';
+    await ok('shop', { action: 'addToCart', skuId: sku, quantity: 2 }, shopper);
+    const before = (await adminGet(stack, 'skus', sku))!.stock as number;
+    // Every write to skus lands but its answer is lost (a timeout after the database applied it).
+    stack.cloud.setWriteFaults({ rate: 1, when: 'after', collections: ['skus'] });
+    let r: Answer;
+    try {
+      r = await call('order', { action: 'place', clientRequestKey: 'lost-answer-1' }, shopper);
+    } finally {
+      stack.cloud.setWriteFaults(null);
+    }
+    expect(r.body.ok).toBe(false);
+    const after = (await adminGet(stack, 'skus', sku))!;
+    expect(after.stock).toBe(before);
+    const holds = Object.values((after.holds as Record<string, { k: string }> | undefined) ?? {});
+    expect(holds.filter((h) => h.k === 'lost-answer-1')).toHaveLength(0);
+    expect(await adminCount(stack, 'orders', { openid: shopper })).toBe(0);
+  });
+
   it('stock held by a checkout that died before writing its order comes back once, after the orphan window', async () => {
     const sku = 'sku-ginger-tea-box';
     const shopper = 'o-crashed-checkout';
