@@ -83,6 +83,27 @@ describe('demo pictures', () => {
     }
   });
 
+  it('a restart with another picture address (--lan) re-points the seeded pictures, keeping the data', async () => {
+    const { dataDir } = stack;
+    await stack.close();
+    const lan = await startTestStack({ dataDir, pictureBaseUrl: 'http://192.168.1.20:7300' });
+    try {
+      const goods = await callFn<Array<{ productId: string; imageUrl?: string }>>(
+        lan,
+        'shop',
+        { action: 'listGoods' },
+        'o-pictures',
+      );
+      if (!goods.ok) throw new Error(goods.error.message);
+      expect(goods.data.map((g) => g.imageUrl)).toEqual(
+        goods.data.map((g) => `http://192.168.1.20:7300/static/goods/${g.productId}.svg`),
+      );
+    } finally {
+      await lan.close();
+    }
+    stack = await startTestStack({ dataDir });
+  });
+
   it('serves nothing outside data/images and nothing but pictures', async () => {
     for (const path of [
       '/static/../catalog.demo.json',

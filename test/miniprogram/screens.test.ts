@@ -54,3 +54,13 @@ it('renders the cart page to a PNG that looks like the shop', async () => {
   expect(size.height).toBeGreaterThanOrEqual(1334);
   expect(statSync(shot!.png).size).toBeGreaterThan(40_000);
 }, 120_000);
+
+it('hands `class` on a TDesign tag to the component root as WeChat does (virtualHost), so page CSS reaches it', async () => {
+  const detail = allScreens().find((s) => s.name === 'goods-detail')!;
+  const [shot] = await captureScreens([detail], dir, dir);
+  const html = readFileSync(shot!.html, 'utf8');
+  // <t-image class="hero__img"> in pages/goods-detail/index.wxml: the class lands on t-image's root view.
+  expect(html).toMatch(/<wx-view class="main--hero__img\s+t-image--t-image"/);
+  // …and the picture is the demo SVG the local gateway serves, inlined for the offline browser.
+  expect(html).toMatch(/<img src="data:image\/svg\+xml;base64,/);
+}, 60_000);
