@@ -33,7 +33,7 @@ export interface MpCheckOptions {
   projectDir?: string;
   /** Run miniprogram-ci's compile too (default true; it takes a few seconds). */
   ci?: boolean;
-  /** Give up on the miniprogram-ci child after this long (default 180 s). */
+  /** Give up on the miniprogram-ci child after this long (default 300 s: a busy 2-core machine needs 90 s). */
   ciTimeoutMs?: number;
 }
 
@@ -293,7 +293,7 @@ function parseTypeScript(ctx: Ctx): void {
 }
 
 /** Runs scripts/mp-ci-compile.ts in a child process and reads its one JSON line. */
-export async function ciCompile(projectDir: string, timeoutMs = 180_000): Promise<CiCompileOutcome> {
+export async function ciCompile(projectDir: string, timeoutMs = 300_000): Promise<CiCompileOutcome> {
   const workDir = mkdtempSync(join(tmpdir(), 'mp-ci-'));
   try {
     const child = spawn(

@@ -177,7 +177,7 @@ describe('mp-check on a copy of the mini program', () => {
     expect(ciProblem(tsError)).toContain(`${PROBE}.ts`);
     expect(unresolved.ci).toMatchObject({ ok: false, code: '10009' });
     expect(ciProblem(unresolved)).toContain('components/not-there/index');
-  }, 240_000);
+  }, 420_000);
 });
 
 describe('the real mini program', () => {
@@ -194,5 +194,5 @@ describe('the real mini program', () => {
     const compiled = r.ci?.ok ? Object.keys(r.ci.files) : [];
     for (const page of r.pages) expect(compiled).toContain(`${page}.js`);
     expect(r.mainPackageBytes).toBeGreaterThan(0);
-  }, 240_000);
+  }, 420_000);
 });
