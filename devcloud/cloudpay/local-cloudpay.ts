@@ -507,15 +507,28 @@ export class LocalCloudPay {
 
   /**
    * What functions get as `cloud.cloudPay`: the five methods only. The control surface (pay, faults, close) stays
-   * with the local cloud, as WeChat's side of the channel is out of a function's reach in production.
+   * with the local cloud, as WeChat's side of the channel is out of a function's reach in production. With `allowed`
+   * (the calling function's config.json `permissions.openapi`), any other method is refused as the platform does.
    */
-  sdkFacade(): Readonly<Record<LocalCloudPayMethod, (params: unknown) => Promise<AnswerFields>>> {
+  sdkFacade(
+    allowed?: ReadonlySet<string>,
+  ): Readonly<Record<LocalCloudPayMethod, (params: unknown) => Promise<AnswerFields>>> {
+    // Like the platform: a function may call only the cloudPay APIs its config.json lists under permissions.openapi
+    // ("cloudPay.refund", …); anything else is refused before it reaches WeChat (errCode -604101).
+    const guard =
+      (method: LocalCloudPayMethod, run: (p: unknown) => Promise<AnswerFields>) =>
+      (p: unknown): Promise<AnswerFields> =>
+        allowed === undefined || allowed.has(`cloudPay.${method}`)
+          ? run(p)
+          : Promise.reject(
+              sdkReject(method, -604101, 'function has no permission to call this API (config.json openapi)'),
+            );
     return Object.freeze({
-      unifiedOrder: (p: unknown) => this.unifiedOrder(p),
-      queryOrder: (p: unknown) => this.queryOrder(p),
-      closeOrder: (p: unknown) => this.closeOrder(p),
-      refund: (p: unknown) => this.refund(p),
-      queryRefund: (p: unknown) => this.queryRefund(p),
+      unifiedOrder: guard('unifiedOrder', (p) => this.unifiedOrder(p)),
+      queryOrder: guard('queryOrder', (p) => this.queryOrder(p)),
+      closeOrder: guard('closeOrder', (p) => this.closeOrder(p)),
+      refund: guard('refund', (p) => this.refund(p)),
+      queryRefund: guard('queryRefund', (p) => this.queryRefund(p)),
     });
   }
 

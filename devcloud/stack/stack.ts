@@ -164,9 +164,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       appid,
       timers: o.timers ?? true,
       functionClock: businessNow,
-      cloudPay: () => {
+      cloudPay: ({ functionName }) => {
         if (!localPay) throw new Error('the local cloudPay stand-in is not ready yet');
-        return localPay.sdkFacade();
+        return localPay.sdkFacade(openapiPermissions(functionName));
       },
       ...(o.functionTimeoutMs !== undefined ? { functionTimeoutMs: o.functionTimeoutMs } : {}),
       log: (line) => log(`[cloud] ${line}`),
@@ -246,6 +246,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await sim.close();
     throw e;
   }
+}
+
+/** The cloudPay APIs a function's config.json grants it (`permissions.openapi`), as the platform enforces them. */
+function openapiPermissions(functionName: string): ReadonlySet<string> {
+  const file = join(ROOT, 'cloudfunctions', functionName, 'config.json');
+  if (!existsSync(file)) return new Set();
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { permissions?: { openapi?: unknown } };
+  const list = raw.permissions?.openapi;
+  return new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
 }
 
 /** Writes .data/dev-stack.json-style content (secrets included: the file lives in git-ignored .data/). */

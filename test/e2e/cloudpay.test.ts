@@ -86,6 +86,26 @@ describe('cloudPay provider and its callback', () => {
     expect((await adminGet(stack, 'orders', order.outTradeNo))!.status).toBe('AWAITING_PAYMENT');
   });
 
+  it('payCallback refunds money that arrived for a cancelled order in the same invocation (its config.json grants cloudPay.refund)', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    // Inside the 5-minute close guard: closed here, not yet at WeChat, so the shopper's payment still lands.
+    await okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    const refundsBefore = stack.cloudPay.calls().refund;
+    await stack.cloudPay.pay(order.outTradeNo);
+    await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUND_PROCESSING');
+    expect(stack.cloudPay.calls().refund).toBe(refundsBefore + 1);
+    const refunds = await stack.cloud.db.collection('refunds').where({ outTradeNo: order.outTradeNo }).get();
+    expect(refunds.data).toEqual([
+      expect.objectContaining({ status: 'PROCESSING', submitted: true, requestedBy: 'system:auto-refund' }),
+    ]);
+  });
+
+  it('a function calls only the cloudPay APIs its config.json grants (as the platform enforces)', async () => {
+    const shopFacade = stack.cloudPay.sdkFacade(new Set(['cloudPay.queryOrder']));
+    await expect(shopFacade.refund({})).rejects.toMatchObject({ errCode: -604101 });
+  });
+
   it('cancel closes the cloudPay order; the shopper can no longer pay it there', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
     await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
