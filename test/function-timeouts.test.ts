@@ -1,18 +1,18 @@
 // Timeouts nest: each WeChat request ends well before the function that makes it is killed by the platform.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCore } from '../../composition';
-import { createTestIdentity, testEnv } from '../payment/wechatpay-v3/wechatpay-v3.testkit';
-import type { CloudRuntime } from './wx-cloud';
+import { buildCore } from '../server/composition';
+import { createTestIdentity, testEnv } from '../server/adapters/payment/wechatpay-v3/wechatpay-v3.testkit';
+import type { CloudRuntime } from '../server/adapters/runtime/wx-cloud';
 import {
   FUNCTION_TIMEOUTS_MS,
   TIMEOUT_MARGIN_MS,
   jobRunBudgetMs,
   requestTimeoutProblem,
   type FunctionName,
-} from './function-timeouts';
+} from '../server/adapters/runtime/function-timeouts';
 
-const FUNCTIONS_DIR = join(__dirname, '..', '..', '..', 'cloudfunctions');
+const FUNCTIONS_DIR = join(__dirname, '..', 'cloudfunctions');
 const id = createTestIdentity();
 const cloud = { database: () => ({}) } as unknown as CloudRuntime;
 
