@@ -1,0 +1,163 @@
+// A refund our own WeChat Pay adapter refuses before sending (INVALID_ARGUMENT) is not a refusal by WeChat: it stays
+// recorded and unsubmitted with its amount reserved, and the order never becomes REFUND_FAILED for it. A refusal
+// WeChat itself answered still closes the refund. Real payment core on devcloud's durable database.
+import { join } from 'node:path';
+import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
+import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
+import type { CoreDeps } from '../../application/core.deps';
+import { queuedAt } from '../../application/job-queue';
+import type { OrderRecord } from '../../application/order.model';
+import { ProviderError, ProviderErrorCodes } from '../../application/ports/payment-provider.errors';
+import type { PaymentProvider } from '../../application/ports/payment-provider.port';
+import { RefundService } from '../../application/refund.service';
+import type { Fen } from '../../domain/money';
+import { DbAttentionStore } from '../db/attention.repository';
+import { DbCartStore } from '../db/cart.repository';
+import { DbCatalogReader } from '../db/catalog.repository';
+import type { CloudDb } from '../db/cloud-db';
+import { DbOrderStore } from '../db/order.repository';
+import { DbMetrics, DbReconcileReportStore } from '../db/payment-event.repository';
+import { DbRefundStore } from '../db/refund.repository';
+import { DbStockStore } from '../db/stock.repository';
+import { DEMO_MERCHANT, DemoPaymentProvider } from '../payment/demo/demo.provider';
+
+const T0 = Date.UTC(2026, 2, 1, 2, 0, 0);
+const COLLECTIONS = loadCollectionsConfig(join(__dirname, '../../../data/collections.json')).collections;
+
+let tmp: ReturnType<typeof tempDir>;
+let t: TestDb;
+let db: CloudDb;
+let seq = 0;
+
+/** The demo provider, except that createRefund fails with `error` (as the WeChat adapter can). */
+function refusingProvider(error: ProviderError): PaymentProvider {
+  const demo = new DemoPaymentProvider(
+    db,
+    () => T0,
+    () => `r${++seq}`.padStart(16, '0'),
+  );
+  return Object.assign(Object.create(demo) as DemoPaymentProvider, {
+    createRefund: () => Promise.reject(error),
+  });
+}
+
+function core(provider: PaymentProvider): CoreDeps {
+  return {
+    orders: new DbOrderStore(db),
+    refunds: new DbRefundStore(db),
+    stock: new DbStockStore(db),
+    reports: new DbReconcileReportStore(db),
+    attention: new DbAttentionStore(db),
+    catalog: new DbCatalogReader(db),
+    carts: new DbCartStore(db, () => T0),
+    provider,
+    clock: { now: () => T0 },
+    random: { base62: (n: number) => String(++seq).padStart(n, '0').slice(-n) },
+    metrics: new DbMetrics(db, () => undefined),
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    policy: {
+      orderTtlMs: 30 * 60_000,
+      closeGuardMs: 5 * 60_000,
+      prepayReuseMarginMs: 5 * 60_000,
+      merchant: { ...DEMO_MERCHANT },
+      testerOpenids: new Set(),
+      testerAutoRefund: false,
+      adminOpenids: new Set(),
+      simulatedPayments: true,
+    },
+  };
+}
+
+async function paidOrder(outTradeNo: string): Promise<OrderRecord> {
+  const order: OrderRecord = {
+    outTradeNo,
+    openid: 'o_shopper_0001',
+    clientRequestKey: `key-${outTradeNo}`,
+    status: 'PAID',
+    version: 1,
+    lines: [],
+    totalFen: 1200 as Fen,
+    payableFen: 1200 as Fen,
+    isTestOrder: false,
+    simulated: true,
+    providerId: 'demo',
+    description: '茶叶',
+    createdAtMs: T0,
+    expiresAtMs: T0 + 30 * 60_000,
+    updatedAtMs: T0,
+    prepay: null,
+    payment: {
+      transactionId: `T${outTradeNo}`,
+      paidFen: 1200 as Fen,
+      successTimeMs: T0,
+      source: 'demo',
+      appliedAtMs: T0,
+    },
+    refundReservedFen: 0 as Fen,
+    refundedFen: 0 as Fen,
+    closedAtMs: null,
+    providerClose: 'not-needed',
+    stockReleased: false,
+    closeJob: queuedAt(T0 + 30 * 60_000),
+    syncJob: queuedAt(T0 + 2 * 60_000),
+  };
+  expect(await new DbOrderStore(db).insert(order)).toBe('created');
+  return order;
+}
+
+beforeEach(async () => {
+  tmp = tempDir('refund-refusal-');
+  t = await openTestDb(join(tmp.dir, 'db'), COLLECTIONS, { now: () => T0 });
+  db = t.db as unknown as CloudDb;
+});
+
+afterEach(async () => {
+  await t.close();
+  tmp.cleanup();
+});
+
+const request = (outTradeNo: string) => ({
+  outTradeNo,
+  amountFen: 500,
+  reason: '商家退款',
+  requestedBy: 'o-admin',
+  requestKey: 'refund-key-0001',
+});
+
+describe('a refund our adapter refuses locally', () => {
+  it('stays recorded and unsubmitted, amount reserved; the order is not REFUND_FAILED', async () => {
+    await paidOrder('O20260301R0001');
+    const local = new ProviderError(
+      ProviderErrorCodes.INVALID_ARGUMENT,
+      'createRefund: reason must be a string of 1–80 characters',
+      'fatal',
+    );
+    const refund = await new RefundService(core(refusingProvider(local))).requestRefund(
+      request('O20260301R0001'),
+    );
+    expect(refund).toMatchObject({ status: 'PROCESSING', submitted: false, failure: null });
+    expect(await new DbRefundStore(db).get(refund.outRefundNo)).toMatchObject({
+      status: 'PROCESSING',
+      submitted: false,
+    });
+    expect(await new DbOrderStore(db).get('O20260301R0001')).toMatchObject({
+      status: 'REFUND_PROCESSING',
+      refundReservedFen: 500,
+    });
+  });
+
+  it('whereas a refusal WeChat answered closes the refund and frees its amount', async () => {
+    await paidOrder('O20260301R0002');
+    const wechat = new ProviderError('NOT_ENOUGH', 'createRefund: 403 NOT_ENOUGH', 'fatal', {
+      httpStatus: 403,
+    });
+    const refund = await new RefundService(core(refusingProvider(wechat))).requestRefund(
+      request('O20260301R0002'),
+    );
+    expect(refund).toMatchObject({ status: 'CLOSED', failure: 'refused by the provider: NOT_ENOUGH' });
+    expect(await new DbOrderStore(db).get('O20260301R0002')).toMatchObject({
+      status: 'REFUND_FAILED',
+      refundReservedFen: 0,
+    });
+  });
+});
