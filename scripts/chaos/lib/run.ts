@@ -87,6 +87,8 @@ export interface ChaosReport {
     roundsToQuiet: number;
     /** WeChat calls the jobs made after the storm. */
     settleCalls: number;
+    /** The kinds of call in the last round that made any. */
+    lastCalls: string[];
     errors: number;
     failedRuns: number;
     quietRoundCalls: number;
@@ -324,8 +326,21 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
     return client.sim.events({ kind: 'api', afterSeq: seq, limit: 5000 });
   };
   const callsPerRound: number[] = [];
+  let lastCalls: string[] = [];
+  const noteCalls = (calls: Awaited<ReturnType<typeof client.sim.events>>) => {
+    if (calls.length > 0)
+      lastCalls = [
+        ...new Set(
+          calls.map(
+            (e) =>
+              `${e.method ?? ''} ${(e.path ?? '').split('?')[0]!.replace(/\/[A-Z]\d{8,}[0-9A-Za-z]*/g, '/{no}')}`,
+          ),
+        ),
+      ];
+    return calls.length;
+  };
   const retryFailures: string[] = [];
-  for (const step of settleSteps) callsPerRound.push((await jobRound(step)).length);
+  for (const step of settleSteps) callsPerRound.push(noteCalls(await jobRound(step)));
   // Staff retries half of the ABNORMAL refunds at WeChat (the shopper's card refused the money; the shop's account
   // takes it instead); the rest stay for a person, explained by WeChat's ABNORMAL.
   const abnormal = await client.sim.refunds({ status: 'ABNORMAL', limit: 100_000 });
@@ -342,13 +357,13 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
     if (answer.ok) abnormalRetried++;
     else retryFailures.push(`${r.outRefundNo}: ${answer.error.code} ${answer.error.message}`);
   }
-  for (const step of [MINUTE, 2 * MINUTE, 5 * MINUTE]) callsPerRound.push((await jobRound(step)).length);
+  for (const step of [MINUTE, 2 * MINUTE, 5 * MINUTE]) callsPerRound.push(noteCalls(await jobRound(step)));
   phase('settle');
   let streak = 0;
   let quietCalls: Awaited<ReturnType<typeof client.sim.events>> = [];
   for (let k = 0; k < 12 + quietRounds && streak < quietRounds; k++) {
     const calls = await jobRound(5 * MINUTE);
-    callsPerRound.push(calls.length);
+    callsPerRound.push(noteCalls(calls));
     if (calls.length === 0) streak++;
     else {
       streak = 0;
@@ -422,7 +437,7 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
       dbFailedAfter: db.failedAfter,
       refundApiErrors,
     },
-    jobs: { ...jobs, roundsToQuiet, settleCalls, quietRoundCalls: quietCalls.length },
+    jobs: { ...jobs, roundsToQuiet, settleCalls, lastCalls, quietRoundCalls: quietCalls.length },
     counters: Object.fromEntries(
       Object.entries(expected).map(([k, v]) => [k, { counted: counters[k] ?? 0, expected: v }]),
     ),
@@ -484,7 +499,7 @@ export function formatReport(r: ChaosReport): string {
     `  notifications:     ${n.total} sent; attempts: first ${n.firstDeliveries}, retries ${n.retries}, dropped ${n.dropped}, duplicated ${n.duplicated}; delivered ${n.delivered}, given up ${n.failed}, pending ${n.stillPending}`,
     `  faults injected:   notify drop ${f.notifyDrop} (+${f.notifyDropAll} lost entirely), duplicate ${f.notifyDuplicate}, delay ${f.notifyDelay}, reorder windows ${f.notifyReorder}; WeChat API 500 ${f.apiError} + refund 500 ${f.refundApiErrors}, timeouts ${f.apiTimeout}; DB writes failed ${f.dbFailedBefore} before + ${f.dbFailedAfter} after of ${f.dbWrites}`,
     `  refunds requested: ${r.refundsRequested}; ABNORMAL retried by staff ${r.abnormalRetried}${r.abnormalRetryFailures.length > 0 ? ` (refused: ${r.abnormalRetryFailures.slice(0, 3).join('; ')})` : ''}`,
-    `  jobs:              ${r.jobs.runs} runs (${r.jobs.failedRuns} failed, ${r.jobs.errors} item errors); after the storm ${r.jobs.settleCalls} WeChat calls in ${r.jobs.roundsToQuiet} rounds to quiet; WeChat calls in the final rounds: ${r.jobs.quietRoundCalls}`,
+    `  jobs:              ${r.jobs.runs} runs (${r.jobs.failedRuns} failed, ${r.jobs.errors} item errors); after the storm ${r.jobs.settleCalls} WeChat calls in ${r.jobs.roundsToQuiet} rounds to quiet (the last: ${r.jobs.lastCalls.join(', ') || '-'}); WeChat calls in the final rounds: ${r.jobs.quietRoundCalls}`,
     `  counters:          ${Object.entries(r.counters)
       .filter(([k]) => !k.startsWith('orders.status.'))
       .map(([k, v]) => `${k} ${v.counted}${v.counted === v.expected ? '' : ` (data: ${v.expected})`}`)
