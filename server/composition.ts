@@ -22,15 +22,10 @@ import {
   merchantIdentity,
   parseCloudPayConfig,
 } from './adapters/payment/cloudpay';
-import { DbCartStore } from './adapters/db/cart.repository';
 import type { CloudDb } from './adapters/db/cloud-db';
 import { DEMO_MERCHANT, DemoPaymentProvider } from './adapters/payment/demo/demo.provider';
-import { DbCatalogReader } from './adapters/db/catalog.repository';
-import { DbOrderStore } from './adapters/db/order.repository';
-import { DbMetrics, DbReconcileReportStore } from './adapters/db/payment-event.repository';
-import { DbStockStore } from './adapters/db/stock.repository';
-import { DbRefundStore } from './adapters/db/refund.repository';
-import { DbAttentionStore } from './adapters/db/attention.repository';
+import { DbMetrics } from './adapters/db/payment-event.repository';
+import { dbStores } from './adapters/db/stores';
 import type { CoreHandlersDeps } from './adapters/functions/core.handlers';
 import { orderActions, payActions, refundActions } from './adapters/functions/core.handlers';
 import {
@@ -138,13 +133,7 @@ export function buildCore(cloud: CloudRuntime, env: Env = process.env, fn?: Func
   const { provider, merchant, simulatedPayer, requestTimeoutMs } = buildProvider(app, env, db, cloud, fn);
   return {
     ...(simulatedPayer ? { simulatedPayer } : {}),
-    orders: new DbOrderStore(db),
-    refunds: new DbRefundStore(db),
-    stock: new DbStockStore(db),
-    reports: new DbReconcileReportStore(db),
-    attention: new DbAttentionStore(db),
-    catalog: new DbCatalogReader(db),
-    carts: new DbCartStore(db, clock.now),
+    ...dbStores(db, clock.now),
     provider,
     providerRequestTimeoutMs: requestTimeoutMs,
     clock,

@@ -10,20 +10,13 @@ import {
 import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
 import type { CoreDeps } from '../../application/core.deps';
-import { queuedAt } from '../../application/job-queue';
 import type { OrderRecord } from '../../application/order.model';
 import { PaymentService } from '../../application/payment.service';
 import type { PaymentTransaction } from '../../application/ports/payment-provider.port';
 import type { Fen } from '../../domain/money';
-import { DbAttentionStore } from '../db/attention.repository';
-import { DbCartStore } from '../db/cart.repository';
-import { DbCatalogReader } from '../db/catalog.repository';
 import type { CloudDb } from '../db/cloud-db';
-import { DbOrderStore } from '../db/order.repository';
-import { DbMetrics, DbReconcileReportStore } from '../db/payment-event.repository';
-import { DbStockStore } from '../db/stock.repository';
-import { DbRefundStore } from '../db/refund.repository';
 import { DbThrottle } from '../db/throttle.repository';
+import { storedOrder, testCoreDeps } from './core.testkit';
 import {
   cloudPayApiFrom,
   CloudPayProvider,
@@ -96,30 +89,14 @@ beforeEach(async () => {
     nonce: () => `n${++seq}`,
   });
   const db = t.db as unknown as CloudDb;
-  core = {
-    orders: new DbOrderStore(db),
-    refunds: new DbRefundStore(db),
-    stock: new DbStockStore(db),
-    reports: new DbReconcileReportStore(db),
-    attention: new DbAttentionStore(db),
-    catalog: new DbCatalogReader(db),
-    carts: new DbCartStore(db, () => clock),
+  core = testCoreDeps({
+    db,
     provider,
-    clock: { now: () => clock },
-    random: { base62: (n: number) => String(++seq).padStart(n, '0').slice(-n) },
-    metrics: new DbMetrics(db, () => undefined),
+    nowMs: () => clock,
     log,
-    policy: {
-      orderTtlMs: 30 * 60_000,
-      closeGuardMs: 5 * 60_000,
-      prepayReuseMarginMs: 5 * 60_000,
-      merchant: merchantIdentity(CONFIG),
-      testerOpenids: new Set(),
-      testerAutoRefund: false,
-      adminOpenids: new Set(),
-      simulatedPayments: false,
-    },
-  };
+    merchant: merchantIdentity(CONFIG),
+    simulatedPayments: false,
+  });
   payments = new PaymentService(core);
   deps = {
     payments,
@@ -143,32 +120,14 @@ afterEach(async () => {
 
 /** Inserts an unpaid order through the real repository (no stock lines: the callback does not touch stock). */
 async function placeOrder(outTradeNo: string, payableFen: number): Promise<OrderRecord> {
-  const order: OrderRecord = {
-    outTradeNo,
+  const order = storedOrder(outTradeNo, clock, {
     openid: OPENID,
-    clientRequestKey: `key-${outTradeNo}`,
-    status: 'AWAITING_PAYMENT',
-    version: 1,
-    lines: [],
     totalFen: payableFen as Fen,
     payableFen: payableFen as Fen,
-    isTestOrder: false,
     simulated: false,
     providerId: provider.id,
     description: '茶叶礼盒',
-    createdAtMs: clock,
-    expiresAtMs: clock + 30 * 60_000,
-    updatedAtMs: clock,
-    prepay: null,
-    payment: null,
-    refundReservedFen: 0 as Fen,
-    refundedFen: 0 as Fen,
-    closedAtMs: null,
-    providerClose: 'not-needed',
-    stockReleased: false,
-    closeJob: queuedAt(clock + 30 * 60_000),
-    syncJob: queuedAt(clock + 2 * 60_000),
-  };
+  });
   expect(await core.orders.insert(order)).toBe('created');
   return order;
 }

@@ -5,21 +5,16 @@ import { join } from 'node:path';
 import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
 import type { CoreDeps } from '../../application/core.deps';
-import { queuedAt } from '../../application/job-queue';
 import type { OrderRecord } from '../../application/order.model';
 import { ProviderError, ProviderErrorCodes } from '../../application/ports/payment-provider.errors';
 import type { PaymentProvider } from '../../application/ports/payment-provider.port';
 import { RefundService } from '../../application/refund.service';
 import type { Fen } from '../../domain/money';
-import { DbAttentionStore } from '../db/attention.repository';
-import { DbCartStore } from '../db/cart.repository';
-import { DbCatalogReader } from '../db/catalog.repository';
 import type { CloudDb } from '../db/cloud-db';
 import { DbOrderStore } from '../db/order.repository';
-import { DbMetrics, DbReconcileReportStore } from '../db/payment-event.repository';
 import { DbRefundStore } from '../db/refund.repository';
-import { DbStockStore } from '../db/stock.repository';
-import { DEMO_MERCHANT, DemoPaymentProvider } from '../payment/demo/demo.provider';
+import { DemoPaymentProvider } from '../payment/demo/demo.provider';
+import { storedOrder, testCoreDeps } from './core.testkit';
 
 const T0 = Date.UTC(2026, 2, 1, 2, 0, 0);
 const COLLECTIONS = loadCollectionsConfig(join(__dirname, '../../../data/collections.json')).collections;
@@ -42,50 +37,12 @@ function refusingProvider(error: ProviderError): PaymentProvider {
 }
 
 function core(provider: PaymentProvider): CoreDeps {
-  return {
-    orders: new DbOrderStore(db),
-    refunds: new DbRefundStore(db),
-    stock: new DbStockStore(db),
-    reports: new DbReconcileReportStore(db),
-    attention: new DbAttentionStore(db),
-    catalog: new DbCatalogReader(db),
-    carts: new DbCartStore(db, () => T0),
-    provider,
-    clock: { now: () => T0 },
-    random: { base62: (n: number) => String(++seq).padStart(n, '0').slice(-n) },
-    metrics: new DbMetrics(db, () => undefined),
-    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-    policy: {
-      orderTtlMs: 30 * 60_000,
-      closeGuardMs: 5 * 60_000,
-      prepayReuseMarginMs: 5 * 60_000,
-      merchant: { ...DEMO_MERCHANT },
-      testerOpenids: new Set(),
-      testerAutoRefund: false,
-      adminOpenids: new Set(),
-      simulatedPayments: true,
-    },
-  };
+  return testCoreDeps({ db, provider, nowMs: () => T0 });
 }
 
 async function paidOrder(outTradeNo: string): Promise<OrderRecord> {
-  const order: OrderRecord = {
-    outTradeNo,
-    openid: 'o_shopper_0001',
-    clientRequestKey: `key-${outTradeNo}`,
+  const order = storedOrder(outTradeNo, T0, {
     status: 'PAID',
-    version: 1,
-    lines: [],
-    totalFen: 1200 as Fen,
-    payableFen: 1200 as Fen,
-    isTestOrder: false,
-    simulated: true,
-    providerId: 'demo',
-    description: '茶叶',
-    createdAtMs: T0,
-    expiresAtMs: T0 + 30 * 60_000,
-    updatedAtMs: T0,
-    prepay: null,
     payment: {
       transactionId: `T${outTradeNo}`,
       paidFen: 1200 as Fen,
@@ -93,14 +50,7 @@ async function paidOrder(outTradeNo: string): Promise<OrderRecord> {
       source: 'demo',
       appliedAtMs: T0,
     },
-    refundReservedFen: 0 as Fen,
-    refundedFen: 0 as Fen,
-    closedAtMs: null,
-    providerClose: 'not-needed',
-    stockReleased: false,
-    closeJob: queuedAt(T0 + 30 * 60_000),
-    syncJob: queuedAt(T0 + 2 * 60_000),
-  };
+  });
   expect(await new DbOrderStore(db).insert(order)).toBe('created');
   return order;
 }
