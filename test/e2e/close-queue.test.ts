@@ -9,6 +9,7 @@ import {
   startTestStack,
   waitFor,
   type TestStack,
+  runJob,
 } from '../support/stack';
 
 const SHOPPER = 'o-close-queue-01';
@@ -27,11 +28,7 @@ describe('the close queue and cancel', () => {
     await stack.sim.control.clearFaults();
   });
 
-  async function fire(fn: 'closeExpired' | 'reconcile'): Promise<Record<string, number>> {
-    const outcome = await stack.cloud.fireTimer(fn, fn === 'closeExpired' ? 'everyMinute' : 'every5Minutes');
-    if (!outcome.ok) throw new Error(`${fn} failed: ${JSON.stringify(outcome)}`);
-    return outcome.result as Record<string, number>;
-  }
+  const fire = (fn: 'closeExpired' | 'reconcile') => runJob<Record<string, number>>(stack, fn);
 
   async function lastSeq(): Promise<number> {
     const events = await stack.sim.control.events({ limit: 1 });

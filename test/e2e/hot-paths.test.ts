@@ -2,7 +2,14 @@
 // real crypto): database round trips per operation, a flash sale that sells out exactly, multi-SKU compensation,
 // repair of stock holds left by a crashed checkout, and one transaction_id never paying two orders.
 import { buildNotification, type BuiltNotification } from '../../simulator/testing';
-import { adminCount, adminGet, startTestStack, waitForStatus, type TestStack } from '../support/stack';
+import {
+  adminCount,
+  adminGet,
+  startTestStack,
+  waitForStatus,
+  type TestStack,
+  runJob,
+} from '../support/stack';
 
 const MINUTE = 60_000;
 
@@ -76,11 +83,7 @@ describe('money hot paths', () => {
     await stack.cloud.db.collection('skus').doc(skuId).update({ data: { stock } });
   }
 
-  async function fire(fn: 'closeExpired' | 'reconcile'): Promise<Record<string, unknown>> {
-    const outcome = await stack.cloud.fireTimer(fn, fn === 'closeExpired' ? 'everyMinute' : 'every5Minutes');
-    if (!outcome.ok) throw new Error(`${fn} failed: ${JSON.stringify(outcome)}`);
-    return outcome.result as Record<string, unknown>;
-  }
+  const fire = (fn: 'closeExpired' | 'reconcile') => runJob<Record<string, unknown>>(stack, fn);
 
   let txSeq = 0;
   const newTransactionId = () => `4200${Date.now()}${String(++txSeq).padStart(6, '0')}`;

@@ -8,6 +8,7 @@ import {
   waitFor,
   waitForStatus,
   type TestStack,
+  runJob,
 } from '../support/stack';
 
 const SHOPPER = 'o-grace-0007';
@@ -26,12 +27,7 @@ describe('timers on virtual time', () => {
     await stack.sim.control.clearFaults();
   });
 
-  async function fire(fn: 'closeExpired' | 'reconcile'): Promise<Record<string, unknown>> {
-    const trigger = fn === 'closeExpired' ? 'everyMinute' : 'every5Minutes';
-    const outcome = await stack.cloud.fireTimer(fn, trigger);
-    if (!outcome.ok) throw new Error(`${fn} failed: ${JSON.stringify(outcome)}`);
-    return outcome.result as Record<string, unknown>;
-  }
+  const fire = (fn: 'closeExpired' | 'reconcile') => runJob<Record<string, unknown>>(stack, fn);
 
   it('closeExpired closes an unpaid order past expiry at WeChat first, then here, and returns its stock', async () => {
     const sku = 'sku-coffee-500g';

@@ -9,6 +9,7 @@ import {
   startTestStack,
   waitForStatus,
   type TestStack,
+  runJob,
 } from '../support/stack';
 
 const SHOPPER = 'o-heidi-0008';
@@ -35,12 +36,7 @@ describe('refunds end to end', () => {
     return order;
   }
 
-  async function fire(fn: 'closeExpired' | 'reconcile'): Promise<Record<string, unknown>> {
-    const trigger = fn === 'closeExpired' ? 'everyMinute' : 'every5Minutes';
-    const outcome = await stack.cloud.fireTimer(fn, trigger);
-    if (!outcome.ok) throw new Error(`${fn} failed: ${JSON.stringify(outcome)}`);
-    return outcome.result as Record<string, unknown>;
-  }
+  const fire = (fn: 'closeExpired' | 'reconcile') => runJob<Record<string, unknown>>(stack, fn);
 
   it('an empty refund reason is refused at the boundary with nothing reserved, and the order stays PAID', async () => {
     const order = await paidOrder();

@@ -8,6 +8,7 @@ import {
   startTestStack,
   waitFor,
   type TestStack,
+  runJob,
 } from '../support/stack';
 
 const TESTER = 'o-dev-tester';
@@ -24,11 +25,7 @@ describe('tester orders with automatic refunds', () => {
 
   const stockOf = async (sku: string) => (await adminGet(stack, 'skus', sku))!.stock as number;
 
-  async function fire(fn: 'closeExpired' | 'reconcile'): Promise<Record<string, unknown>> {
-    const outcome = await stack.cloud.fireTimer(fn, fn === 'closeExpired' ? 'everyMinute' : 'every5Minutes');
-    if (!outcome.ok) throw new Error(`${fn} failed: ${JSON.stringify(outcome)}`);
-    return outcome.result as Record<string, unknown>;
-  }
+  const fire = (fn: 'closeExpired' | 'reconcile') => runJob<Record<string, unknown>>(stack, fn);
 
   it('a paid and auto-refunded tester order gives its stock back exactly once', async () => {
     const sku = 'sku-apples-10kg';
