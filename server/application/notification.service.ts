@@ -1,5 +1,6 @@
 import type { CoreDeps } from './core.deps';
-import type { AttentionRecord } from './ports/attention.port';
+import type { AttentionItem } from './ports/attention.port';
+import { attentionRecord } from './ports/attention.port';
 import { PaymentService, paymentMismatch } from './payment.service';
 import type {
   IncomingNotification,
@@ -139,16 +140,8 @@ export class NotificationService {
    * Keeps verified money nobody can match for a person (`attention`), once per transaction or refund notification.
    * A failed write throws: the delivery is then answered 5xx and WeChat brings it again.
    */
-  private async needsAttention(
-    item: Omit<AttentionRecord, 'firstSeenAtMs' | 'lastSeenAtMs' | 'deliveries'>,
-  ): Promise<void> {
-    const now = this.d.clock.now();
-    const seen = await this.d.attention.record({
-      ...item,
-      firstSeenAtMs: now,
-      lastSeenAtMs: now,
-      deliveries: 1,
-    });
+  private async needsAttention(item: AttentionItem): Promise<void> {
+    const seen = await this.d.attention.record(attentionRecord(item, this.d.clock.now()));
     if (seen === 'new') {
       this.d.log.error('attention.recorded', { id: item.id, kind: item.kind, amountFen: item.amountFen });
       await this.d.metrics.increment('attention.recorded');

@@ -34,4 +34,14 @@ export class DbAttentionStore implements AttentionStore {
       .get();
     return data.map((d) => fromDoc<AttentionRecord>(d, 'id'));
   }
+
+  async resolve(id: string, by: string, atMs: number): Promise<boolean> {
+    // Compare-and-set on "still open": two people resolving at once resolve it once. Records from before this field
+    // existed have no resolvedAtMs at all, hence the `in [null, absent]` guard.
+    const _ = this.db.command;
+    const res = await this.attention
+      .where({ _id: id, resolvedAtMs: _.or(_.eq(null), _.exists(false)) })
+      .update({ data: { resolvedAtMs: atMs, resolvedBy: by } });
+    return res.stats.updated === 1;
+  }
 }
