@@ -10,8 +10,20 @@ export interface StatusLook {
   note: string;
 }
 
-/** Every order status distinct in words and look. `refundedFen` only matters for partial refunds. */
-export function statusLook(status: OrderStatus, refundedFen = 0): StatusLook {
+/**
+ * Every order status distinct in words and look. `refundedFen` only matters for partial refunds; `owedOfflineFen` is
+ * money WeChat could only return to the shop's bank card, which the shop still has to pay the shopper by hand: the
+ * shopper must not read 已退款 while they have nothing.
+ */
+export function statusLook(status: OrderStatus, refundedFen = 0, owedOfflineFen = 0): StatusLook {
+  if (owedOfflineFen > 0 && (status === 'REFUNDED' || status === 'PARTIALLY_REFUNDED')) {
+    return {
+      label: '商家线下退款中',
+      tone: 'refund',
+      icon: 'wallet',
+      note: `¥${fenToYuanText(owedOfflineFen)} 未能原路退回，商家将线下退还给你，如有疑问请联系商家`,
+    };
+  }
   switch (status) {
     case 'AWAITING_PAYMENT':
       return { label: '待支付', tone: 'warning', icon: 'hourglass', note: '请在倒计时结束前完成支付' };

@@ -35,7 +35,7 @@ export interface OrderVM {
 }
 
 export function toOrderVM(o: OrderView): OrderVM {
-  const look = statusLook(o.status, o.refundedFen);
+  const look = statusLook(o.status, o.refundedFen, o.refundOwedOfflineFen);
   const count = o.lines.reduce((n, l) => n + l.quantity, 0);
   const first = o.lines[0]?.title ?? '';
   return {

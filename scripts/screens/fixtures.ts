@@ -145,6 +145,7 @@ export function order(status: OrderStatus, o: Partial<OrderView> & { minutesAgo?
     expiresAtMs: created + 15 * 60_000,
     paidAtMs: paid.includes(status) ? created + 95_000 : null,
     refundedFen: status === 'REFUNDED' ? totalFen : 0,
+    refundOwedOfflineFen: 0,
     canPay: status === 'AWAITING_PAYMENT',
     canCancel: status === 'AWAITING_PAYMENT',
     serverNowMs: SERVER_NOW_MS,

@@ -53,7 +53,7 @@ export class AbnormalRefundService {
     }
     if (q.refund.status !== 'ABNORMAL') {
       // Settled by hand (SUCCESS) or already being retried (PROCESSING): take WeChat's word, retry nothing.
-      await this.refunds.applyRefund(q.refund);
+      await this.refunds.applyRefund(q.refund, { source: 'query' });
       return (await this.d.refunds.get(doc.outRefundNo)) ?? doc;
     }
     let answer: Refund;
@@ -67,6 +67,15 @@ export class AbnormalRefundService {
         ...(req.realName !== undefined ? { realName: req.realName } : {}),
       });
     } catch (e) {
+      // WeChat's code and message (and our own code for a local refusal) say what went wrong; the card fields are never
+      // logged (they are not in the error either: the adapter sends them encrypted and names only the field).
+      this.d.log.error('refund.abnormal_retry_failed', {
+        outRefundNo: doc.outRefundNo,
+        type: req.type,
+        ...(isProviderError(e)
+          ? { code: e.code, message: e.message, httpStatus: e.httpStatus, requestId: e.requestId }
+          : { error: e }),
+      });
       if (isProviderError(e, ProviderErrorCodes.UNSUPPORTED)) {
         throw new DomainError(
           AppErrorCodes.REFUND_RETRY_UNSUPPORTED,
@@ -85,7 +94,7 @@ export class AbnormalRefundService {
       throw e;
     }
     if (answer.status !== 'PROCESSING') {
-      await this.refunds.applyRefund(answer);
+      await this.refunds.applyRefund(answer, { source: 'answer' });
       return (await this.d.refunds.get(doc.outRefundNo)) ?? doc;
     }
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
@@ -100,6 +109,7 @@ export class AbnormalRefundService {
         refundId: answer.refundId || doc.refundId,
         failure: null,
         abnormalRetries: (doc.abnormalRetries ?? 0) + 1,
+        lastAbnormalRetry: { type: req.type, atMs: now },
         // Back in the follow-up queue from the start: the retry's outcome is asked about like a new refund's.
         followUp: queuedAt(now + REFUND_FOLLOW_UP_AFTER_MS),
         updatedAtMs: now,

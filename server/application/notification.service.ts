@@ -80,7 +80,7 @@ export class NotificationService {
       return this.applyPaymentEvent(event.notificationId, event.transaction);
     // A refund report is deduplicated by the refund's own state machine (a repeated status is a no-op).
     const refund = event.refund;
-    const outcome = await this.refunds.applyRefund(refund);
+    const outcome = await this.refunds.applyRefund(refund, { source: 'notification' });
     if (outcome.kind === 'mismatch') return fail(400, `rejected: ${outcome.reason}`);
     if (outcome.kind === 'unknown-refund') {
       this.d.log.warn('notify.unknown_refund', { outRefundNo: refund.outRefundNo });

@@ -25,6 +25,7 @@ export function toOrderView(o: OrderRecord, nowMs: number): OrderView {
     expiresAtMs: o.expiresAtMs,
     paidAtMs: o.payment?.successTimeMs ?? null,
     refundedFen: o.refundedFen,
+    refundOwedOfflineFen: o.refundOwedOfflineFen ?? 0,
     canPay: open,
     canCancel: open && canCancel(o.status),
     serverNowMs: nowMs,

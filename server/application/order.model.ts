@@ -58,6 +58,11 @@ export interface OrderRecord {
   refundReservedFen: Fen;
   /** Sum of refunds WeChat reported SUCCESS. */
   refundedFen: Fen;
+  /**
+   * Part of refundedFen that WeChat paid to the merchant's own bank card (an ABNORMAL refund retried with
+   * MERCHANT_BANK_CARD) and the shop has not yet confirmed paying the shopper by hand. Absent on older orders: 0.
+   */
+  refundOwedOfflineFen?: Fen;
   closedAtMs: number | null;
   providerClose: ProviderCloseState;
   /** Stock given back (exactly once) after a close. */
@@ -72,6 +77,32 @@ export interface OrderRecord {
    * expiry (the close job queries before it closes).
    */
   syncJob: JobState;
+}
+
+/**
+ * Exactly what the first send of a refund carried. Every resubmission (same out_refund_no) repeats it, so WeChat can
+ * never answer "退款单号已存在，且与原退款请求参数不一致" because a deploy changed the notify URL or how reasons are cut.
+ */
+export interface RefundSubmission {
+  /** The reason as sent (already cut to WeChat's limit), or null when none was sent. */
+  reason: string | null;
+  /** The notify_url as sent, or null when the provider sends none (cloudPay, demo). */
+  notifyUrl: string | null;
+  /** amount.total as sent: the order's paid amount, in fen. */
+  totalFen: Fen;
+}
+
+/**
+ * Money WeChat refunded to the merchant's own bank card (apply-abnormal-refund with MERCHANT_BANK_CARD): WeChat's side
+ * is done (SUCCESS), but the shopper has nothing until the shop pays them by hand and a person confirms it.
+ */
+export interface OfflinePayout {
+  owedSinceMs: number;
+  /** When staff confirmed paying the shopper (null: still owed). */
+  paidAtMs: number | null;
+  paidBy: string | null;
+  /** What staff wrote when confirming (how it was paid), cut to 200 characters. */
+  note: string | null;
 }
 
 /** A refund as stored in the `refunds` collection (`_id` = outRefundNo). */
@@ -97,6 +128,14 @@ export interface RefundDoc {
   acceptedAtMs?: number | null;
   /** How many times staff retried it after ABNORMAL (apply-abnormal-refund). */
   abnormalRetries?: number;
+  /** The latest retry after ABNORMAL: where the money was sent and when (reports older than this are checked). */
+  lastAbnormalRetry?: { type: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD'; atMs: number } | null;
+  /** What the first send carried (absent on refunds recorded before it was kept: rebuilt as those sends were). */
+  sent?: RefundSubmission | null;
+  /** Where WeChat says the money went (user_received_account), once reported. */
+  receivedAccount?: string | null;
+  /** Set when the money went to the merchant's card and the shop owes the shopper (see OfflinePayout). */
+  offlinePayout?: OfflinePayout | null;
   version: number;
   /**
    * The reconcile job's follow-up queue (resubmit an unsubmitted refund, query an unsettled one): due a minute after

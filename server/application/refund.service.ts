@@ -1,8 +1,17 @@
 import { DomainError } from '../domain/errors';
 import { newOutRefundNo } from '../domain/ids';
 import { addFen } from '../domain/money';
+import type { Fen } from '../domain/money';
+import { ZERO_FEN } from '../domain/money';
 import type { RefundEvent, RefundStatus } from '../domain/order-state';
-import { mustRefundInFull, nextOrderState, nextRefundStatus, transition } from '../domain/order-state';
+import {
+  isMoneyMovedAfterClose,
+  isRefundFinal,
+  mustRefundInFull,
+  nextOrderState,
+  nextRefundStatus,
+  transition,
+} from '../domain/order-state';
 import {
   assertRefundAmount,
   assertWithinRefundWindow,
@@ -14,8 +23,11 @@ import type { RefundView } from '../../typings/contracts/order';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { REFUND_FOLLOW_UP_AFTER_MS, queuedAt } from './job-queue';
-import type { OrderRecord, RefundDoc } from './order.model';
+import type { OrderRecord, RefundDoc, RefundSubmission } from './order.model';
+import type { AttentionItem } from './ports/attention.port';
+import { attentionRecord } from './ports/attention.port';
 import type { Refund } from './ports/payment-provider.port';
+import type { ProviderError } from './ports/payment-provider.errors';
 import { ProviderErrorCodes, isProviderError } from './ports/payment-provider.errors';
 import { truncateUtf8 } from '../domain/text';
 
@@ -45,6 +57,11 @@ export type ApplyRefundOutcome =
   | { kind: 'duplicate'; refund: RefundDoc }
   /** A status the refund cannot move to from where it is (an old report arriving late): nothing written. */
   | { kind: 'stale'; refund: RefundDoc }
+  /**
+   * Money moved for a refund closed here that the order can no longer hold (its amount was refunded again since):
+   * nothing written to the order, a 'refund-after-close' attention record waits for a person.
+   */
+  | { kind: 'needs-person'; refund: RefundDoc }
   | { kind: 'unknown-refund' }
   | { kind: 'mismatch'; reason: string };
 
@@ -53,6 +70,20 @@ const REPORT_EVENT: Readonly<Record<Exclude<RefundStatus, 'PROCESSING'>, RefundE
   CLOSED: 'REPORTED_CLOSED',
   ABNORMAL: 'REPORTED_ABNORMAL',
 };
+
+/** Where a report sends the money: the merchant's own card (WeChat's wording) means the shop pays the shopper by hand. */
+const MERCHANT_CARD_ACCOUNT = /商户.*(银行|线下)/;
+
+/** Options of {@link RefundService.applyRefund}. */
+export interface ApplyRefundOptions {
+  /** Why it was closed without WeChat's CLOSED (WeChat said it has no such refund after refusing it). */
+  failure?: string | null;
+  /**
+   * Where the report comes from. A notification can be older than the refund's last retry: an ABNORMAL one for a
+   * refund retried since is confirmed by query before it is applied.
+   */
+  source?: 'notification' | 'query' | 'answer';
+}
 
 /** The admin's (and the system's) view of a refund. */
 export function toRefundView(r: RefundDoc): RefundView {
@@ -64,7 +95,23 @@ export function toRefundView(r: RefundDoc): RefundView {
     reason: r.reason,
     createdAtMs: r.createdAtMs,
     successTimeMs: r.successTimeMs,
+    submitted: r.submitted,
+    receivedAccount: r.receivedAccount ?? null,
+    owedOffline: r.offlinePayout != null && r.offlinePayout.paidAtMs === null,
+    offlinePaidAtMs: r.offlinePayout?.paidAtMs ?? null,
+    followUpGaveUp: r.followUp.gaveUpAtMs != null,
   };
+}
+
+/** Sum of refunds paid to the merchant's card whose payout to the shopper is not confirmed yet, in fen. */
+export function owedOfflineFen(refunds: readonly RefundDoc[]): Fen {
+  return refunds.reduce(
+    (sum, r) =>
+      r.status === 'SUCCESS' && r.offlinePayout != null && r.offlinePayout.paidAtMs === null
+        ? ((sum + r.amountFen) as Fen)
+        : sum,
+    ZERO_FEN,
+  );
 }
 
 /**
@@ -137,11 +184,24 @@ export class RefundService {
     if (order.payment === null) {
       throw new DomainError(AppErrorCodes.REFUND_NOT_ALLOWED, 'the order has not been paid');
     }
-    const next = transition(order.status, 'REFUND_REQUESTED');
     const all = await this.d.refunds.listByOrder(order.outTradeNo);
+    // Amount first: a fully refunded order answers REFUND.EXCEEDS_REFUNDABLE (nothing left), a refund code staff can
+    // act on, not the state machine's ORDER.ILLEGAL_TRANSITION.
     const amountFen = assertRefundAmount(order.payment.paidFen, all, req.amountFen, {
       fullOnly: mustRefundInFull(order.status),
     });
+    let next: OrderRecord['status'];
+    try {
+      next = transition(order.status, 'REFUND_REQUESTED');
+    } catch {
+      throw new DomainError(
+        AppErrorCodes.REFUND_NOT_ALLOWED,
+        `an order in ${order.status} takes no new refund`,
+        {
+          status: order.status,
+        },
+      );
+    }
     const now = this.d.clock.now();
     assertWithinRefundWindow(order.payment.successTimeMs, now);
     const refund: RefundDoc = {
@@ -160,28 +220,35 @@ export class RefundService {
       failure: null,
       version: 1,
       followUp: queuedAt(now + REFUND_FOLLOW_UP_AFTER_MS),
+      sent: {
+        reason: reason === '' ? null : reason,
+        notifyUrl: this.d.provider.refundNotifyUrl(),
+        totalFen: order.payment.paidFen,
+      },
     };
     return { order, next, refund };
   }
 
   /**
-   * Sends a recorded refund to the provider (again: the same outRefundNo is idempotent there). A refusal that
-   * retrying cannot fix closes the refund and frees its amount; a transient failure leaves it for the reconcile job.
+   * Sends a recorded refund to the provider — again, after a lost answer: the same outRefundNo with exactly the first
+   * send's parameters is idempotent there. A refund that may have reached WeChat is never closed on a refusal alone:
+   * WeChat is asked by out_refund_no, and only "no such refund" proves it was never accepted (then it is closed and
+   * its amount freed). A transient failure, or a refusal WeChat cannot be asked about now, leaves it for the follow-up.
    */
   async submit(refund: RefundDoc): Promise<RefundDoc> {
     const order = await this.d.orders.get(refund.outTradeNo);
     if (!order || order.payment === null)
       throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such paid order');
+    const sent = refund.sent ?? this.legacySubmission(refund, order.payment.paidFen);
     let answer: Refund;
     try {
-      // Records written before reasons were checked may hold '' or an over-long text: WeChat's reason is optional.
-      const reason = refundReason(refund.reason);
       answer = await this.d.provider.createRefund({
         outTradeNo: refund.outTradeNo,
         outRefundNo: refund.outRefundNo,
         refundFen: refund.amountFen,
-        totalFen: order.payment.paidFen,
-        ...(reason === '' ? {} : { reason }),
+        totalFen: sent.totalFen,
+        ...(sent.reason === null ? {} : { reason: sent.reason }),
+        ...(sent.notifyUrl === null ? {} : { notifyUrl: sent.notifyUrl }),
       });
     } catch (e) {
       if (isProviderError(e, ProviderErrorCodes.INVALID_ARGUMENT)) {
@@ -191,47 +258,136 @@ export class RefundService {
         await this.d.metrics.increment('refunds.invalid_locally');
         return refund;
       }
-      if (isProviderError(e) && e.retryability === 'fatal') {
-        this.d.log.error('refund.refused', { outRefundNo: refund.outRefundNo, code: e.code });
-        await this.d.metrics.increment('refunds.refused');
-        const closed = await this.applyRefund(
-          { ...this.asProviderRefund(refund), status: 'CLOSED' },
-          `refused by the provider: ${e.code}`,
-        );
-        return 'refund' in closed ? closed.refund : refund;
-      }
+      if (isProviderError(e) && e.retryability === 'fatal') return this.afterRefusal(refund, e);
       this.d.log.warn('refund.submit.deferred', { outRefundNo: refund.outRefundNo, error: e });
       return refund;
     }
-    const outcome = await this.applyRefund(answer);
+    const outcome = await this.applyRefund(answer, { source: 'answer' });
     return 'refund' in outcome ? outcome.refund : refund;
   }
 
   /**
-   * Applies the provider's (verified) word about a refund: moves the refund along its machine and recomputes the
-   * order's refunded and reserved amounts and state from all its refunds, in one transaction.
+   * WeChat refused a send. An earlier send of the same refund may have been accepted (its answer lost), and a refusal
+   * of the repeat says nothing about that one: ask WeChat. Found → apply what it says. Not found → never accepted:
+   * close it here. The question fails → leave it unsubmitted and reserved; the follow-up sends and asks again.
    */
-  async applyRefund(report: Refund, failure: string | null = null): Promise<ApplyRefundOutcome> {
+  private async afterRefusal(refund: RefundDoc, e: ProviderError): Promise<RefundDoc> {
+    this.d.log.error('refund.refused', {
+      outRefundNo: refund.outRefundNo,
+      code: e.code,
+      message: e.message,
+      httpStatus: e.httpStatus,
+    });
+    await this.d.metrics.increment('refunds.refused');
+    let known: Awaited<ReturnType<CoreDeps['provider']['queryRefund']>>;
+    try {
+      known = await this.d.provider.queryRefund(refund.outRefundNo);
+    } catch (qe) {
+      this.d.log.warn('refund.refusal_unconfirmed', { outRefundNo: refund.outRefundNo, error: qe });
+      return refund;
+    }
+    const outcome =
+      known.kind === 'found'
+        ? await this.applyRefund(known.refund, { source: 'query' })
+        : await this.applyRefund(
+            { ...this.asProviderRefund(refund), status: 'CLOSED' },
+            { failure: `refused by the provider: ${e.code}` },
+          );
+    return 'refund' in outcome ? outcome.refund : refund;
+  }
+
+  /** What a refund recorded before submissions were kept was sent with (the rules of that time, today's URL). */
+  private legacySubmission(refund: RefundDoc, paidFen: Fen): RefundSubmission {
+    // Records written before reasons were checked may hold '' or an over-long text: WeChat's reason is optional.
+    const reason = refundReason(refund.reason);
+    return {
+      reason: reason === '' ? null : reason,
+      notifyUrl: this.d.provider.refundNotifyUrl(),
+      totalFen: paidFen,
+    };
+  }
+
+  /**
+   * Staff's "ask WeChat now" for any refund that is not final: an unsubmitted one is sent (with its first send's
+   * parameters), a submitted one is queried and WeChat's answer applied. A final refund is answered as it is.
+   */
+  async askWeChat(outRefundNo: string): Promise<RefundDoc> {
+    const doc = await this.d.refunds.get(outRefundNo);
+    if (!doc) throw new DomainError(AppErrorCodes.REFUND_NOT_FOUND, 'no such refund');
+    if (isRefundFinal(doc.status)) return doc;
+    if (!doc.submitted) return this.submit(doc);
+    const q = await this.d.provider.queryRefund(outRefundNo);
+    if (q.kind === 'not-found') {
+      throw new DomainError(
+        AppErrorCodes.REFUND_NOT_FOUND,
+        'WeChat Pay does not know this refund although it accepted it: check the merchant platform',
+      );
+    }
+    const outcome = await this.applyRefund(q.refund, { source: 'query' });
+    return 'refund' in outcome ? outcome.refund : ((await this.d.refunds.get(outRefundNo)) ?? doc);
+  }
+
+  /**
+   * Applies the provider's (verified) word about a refund: moves the refund along its machine and recomputes the
+   * order's refunded, reserved and owed-offline amounts and state from all its refunds, in one transaction. Money that
+   * moved for a refund closed here is applied when the order can hold it, and always raised for a person.
+   */
+  async applyRefund(report: Refund, opts: ApplyRefundOptions = {}): Promise<ApplyRefundOutcome> {
+    const failure = opts.failure ?? null;
     let doc = await this.d.refunds.get(report.outRefundNo);
     if (!doc) return { kind: 'unknown-refund' };
-    if (doc.outTradeNo !== report.outTradeNo) return { kind: 'mismatch', reason: 'out_trade_no differs' };
-    if (doc.amountFen !== report.refundFen) return { kind: 'mismatch', reason: 'refund amount differs' };
+    const differs = (r: Refund) =>
+      r.outTradeNo !== doc!.outTradeNo
+        ? 'out_trade_no differs'
+        : r.refundFen !== doc!.amountFen
+          ? 'refund amount differs'
+          : null;
+    const mismatch = differs(report);
+    if (mismatch !== null) return { kind: 'mismatch', reason: mismatch };
+    if (
+      opts.source === 'notification' &&
+      report.status === 'ABNORMAL' &&
+      doc.status === 'PROCESSING' &&
+      doc.lastAbnormalRetry != null
+    ) {
+      // Retried after ABNORMAL, the refund is PROCESSING at WeChat again; this ABNORMAL may be the report from before
+      // the retry, delivered late. Only WeChat's current word counts (a failed question: the delivery is retried).
+      const q = await this.d.provider.queryRefund(doc.outRefundNo);
+      if (q.kind === 'not-found') return { kind: 'stale', refund: doc };
+      const wrong = differs(q.refund);
+      if (wrong !== null) return { kind: 'mismatch', reason: wrong };
+      this.d.log.info('refund.abnormal_report_checked', {
+        outRefundNo: doc.outRefundNo,
+        wechatStatus: q.refund.status,
+      });
+      report = q.refund;
+    }
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const now = this.d.clock.now();
       const refundId = report.refundId || doc.refundId;
+      const receivedAccount = report.receivedAccount ?? doc.receivedAccount ?? null;
       if (report.status === 'PROCESSING' || report.status === doc.status) {
         const acceptedAtMs = doc.acceptedAtMs ?? report.createTimeMs ?? doc.createdAtMs;
-        if (doc.submitted && doc.refundId === refundId && doc.acceptedAtMs === acceptedAtMs)
+        if (
+          doc.submitted &&
+          doc.refundId === refundId &&
+          doc.acceptedAtMs === acceptedAtMs &&
+          (doc.receivedAccount ?? null) === receivedAccount
+        )
           return { kind: 'duplicate', refund: doc };
         const marked = await this.d.refunds.update(doc, {
           submitted: true,
           refundId,
           acceptedAtMs,
+          receivedAccount,
           updatedAtMs: now,
         });
         if (marked) return { kind: report.status === doc.status ? 'duplicate' : 'applied', refund: marked };
       } else {
-        const nextStatus = nextRefundStatus(doc.status, REPORT_EVENT[report.status]);
+        const movedAfterClose = isMoneyMovedAfterClose(doc.status, report.status);
+        const nextStatus = movedAfterClose
+          ? report.status
+          : nextRefundStatus(doc.status, REPORT_EVENT[report.status]);
         if (nextStatus === undefined) {
           this.d.log.warn('refund.stale_report', {
             outRefundNo: doc.outRefundNo,
@@ -243,21 +399,68 @@ export class RefundService {
         const order = await this.d.orders.get(doc.outTradeNo);
         if (!order || order.payment === null)
           return { kind: 'mismatch', reason: 'the refund belongs to no paid order' };
+        const owesOffline =
+          nextStatus === 'SUCCESS' &&
+          (doc.lastAbnormalRetry?.type === 'MERCHANT_BANK_CARD' ||
+            MERCHANT_CARD_ACCOUNT.test(receivedAccount ?? ''));
         const updated: RefundDoc = {
           ...doc,
           status: nextStatus,
           refundId,
           submitted: true,
+          receivedAccount,
           successTimeMs: nextStatus === 'SUCCESS' ? (report.successTimeMs ?? now) : doc.successTimeMs,
-          failure: nextStatus === 'SUCCESS' ? null : (failure ?? doc.failure),
-          // WeChat's create_time when reported; a refund we closed on a refusal was never accepted.
+          failure: nextStatus === 'SUCCESS' || movedAfterClose ? null : (failure ?? doc.failure),
+          // WeChat's create_time when reported; a refund we closed because WeChat has no such refund was never
+          // accepted.
           acceptedAtMs:
             doc.acceptedAtMs ?? report.createTimeMs ?? (failure === null ? doc.createdAtMs : null),
+          offlinePayout:
+            doc.offlinePayout ??
+            (owesOffline ? { owedSinceMs: now, paidAtMs: null, paidBy: null, note: null } : null),
           updatedAtMs: now,
         };
         const all = (await this.d.refunds.listByOrder(order.outTradeNo)).map((r) =>
           r.outRefundNo === doc!.outRefundNo ? updated : r,
         );
+        if (movedAfterClose) {
+          const fits = reservedRefundFen(all) <= order.payment.paidFen;
+          await this.raise(
+            {
+              id: `refund-after-close:${doc.outRefundNo}`,
+              kind: 'refund-after-close',
+              outTradeNo: doc.outTradeNo,
+              transactionId: report.transactionId ?? order.payment.transactionId,
+              outRefundNo: doc.outRefundNo,
+              refundId: refundId ?? null,
+              amountFen: doc.amountFen,
+              wechatState: report.status,
+              notificationId: null,
+              note: fits
+                ? `WeChat reports ${report.status} for a refund closed here: applied to the order (check it was not paid again by hand)`
+                : `WeChat reports ${report.status} for a refund closed here, but the order was refunded again since: WeChat paid out more than the order holds — recover it from the shopper or settle by hand`,
+            },
+            'error',
+          );
+          if (!fits) return { kind: 'needs-person', refund: doc };
+        }
+        if (owesOffline && doc.offlinePayout == null) {
+          await this.raise(
+            {
+              id: `refund-owed-offline:${doc.outRefundNo}`,
+              kind: 'refund-owed-offline',
+              outTradeNo: doc.outTradeNo,
+              transactionId: report.transactionId ?? order.payment.transactionId,
+              outRefundNo: doc.outRefundNo,
+              refundId: refundId ?? null,
+              amountFen: doc.amountFen,
+              wechatState: report.status,
+              notificationId: null,
+              note: '退款已退到商户银行卡：请线下付给顾客，再确认付款 (refund.confirmOfflinePayout) · paid to the merchant card: pay the shopper by hand, then confirm',
+            },
+            'warn',
+          );
+        }
         const event = orderEventForRefunds(order.payment.paidFen, all);
         const status = event === null ? order.status : (nextOrderState(order.status, event) ?? order.status);
         const { version: _v, outRefundNo: _n, ...refundPatch } = updated;
@@ -267,6 +470,7 @@ export class RefundService {
             status,
             refundedFen: refundedFen(all),
             refundReservedFen: reservedRefundFen(all),
+            refundOwedOfflineFen: owedOfflineFen(all),
             updatedAtMs: now,
           },
           doc,
@@ -277,6 +481,7 @@ export class RefundService {
             outRefundNo: doc.outRefundNo,
             status: nextStatus,
             orderStatus: status,
+            ...(owesOffline ? { owedOffline: true } : {}),
           });
           return { kind: 'applied', refund: { ...updated, version: doc.version + 1 } };
         }
@@ -286,6 +491,61 @@ export class RefundService {
       doc = reread;
     }
     throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the refund kept changing while its outcome was applied');
+  }
+
+  /**
+   * Staff confirm they paid the shopper by hand what WeChat refunded to the merchant's card: the refund and the order
+   * stop owing it, and its attention record is resolved. Idempotent (a second confirmation answers the first).
+   */
+  async confirmOfflinePayout(outRefundNo: string, by: string, note: string | null): Promise<RefundDoc> {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const doc = await this.d.refunds.get(outRefundNo);
+      if (!doc) throw new DomainError(AppErrorCodes.REFUND_NOT_FOUND, 'no such refund');
+      const owed = doc.offlinePayout;
+      if (doc.status !== 'SUCCESS' || owed == null) {
+        throw new DomainError(
+          AppErrorCodes.REFUND_NOT_ALLOWED,
+          'nothing is owed offline for this refund (only a refund WeChat paid to the merchant card is)',
+          { status: doc.status },
+        );
+      }
+      const now = this.d.clock.now();
+      if (owed.paidAtMs !== null) {
+        await this.d.attention.resolve(`refund-owed-offline:${outRefundNo}`, owed.paidBy ?? by, now);
+        return doc;
+      }
+      const order = await this.d.orders.get(doc.outTradeNo);
+      if (!order || order.payment === null)
+        throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such paid order');
+      const offlinePayout = { ...owed, paidAtMs: now, paidBy: by, note };
+      const all = (await this.d.refunds.listByOrder(order.outTradeNo)).map((r) =>
+        r.outRefundNo === outRefundNo ? { ...r, offlinePayout } : r,
+      );
+      const ok = await this.d.orders.updateWithRefund(
+        order,
+        { refundOwedOfflineFen: owedOfflineFen(all), updatedAtMs: now },
+        doc,
+        { offlinePayout, updatedAtMs: now },
+      );
+      if (ok) {
+        await this.d.attention.resolve(`refund-owed-offline:${outRefundNo}`, by, now);
+        this.d.log.info('refund.offline_payout_confirmed', { outRefundNo, by });
+        return { ...doc, offlinePayout, updatedAtMs: now, version: doc.version + 1 };
+      }
+    }
+    throw new DomainError(
+      AppErrorCodes.ORDER_BUSY,
+      'the refund kept changing while the payout was confirmed',
+    );
+  }
+
+  /** Records money that needs a person (once per id; a repeat counts one more sighting). */
+  private async raise(item: AttentionItem, level: 'warn' | 'error'): Promise<void> {
+    const seen = await this.d.attention.record(attentionRecord(item, this.d.clock.now()));
+    if (seen === 'new') {
+      this.d.log[level]('attention.recorded', { id: item.id, kind: item.kind, amountFen: item.amountFen });
+      await this.d.metrics.increment('attention.recorded');
+    }
   }
 
   /**

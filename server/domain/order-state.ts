@@ -71,8 +71,13 @@ export const ORDER_TRANSITIONS = {
     REFUND_SUCCEEDED_FULL: 'REFUNDED',
     REFUND_FAILED: 'REFUND_FAILED',
   },
+  // Settled reports can still arrive here: a refund closed locally that WeChat in fact paid (see
+  // isMoneyMovedAfterClose) changes what was refunded after the order had settled.
   PARTIALLY_REFUNDED: {
     REFUND_REQUESTED: 'REFUND_PROCESSING',
+    REFUND_SUCCEEDED_PARTIAL: 'PARTIALLY_REFUNDED',
+    REFUND_SUCCEEDED_FULL: 'REFUNDED',
+    REFUND_FAILED: 'REFUND_FAILED',
   },
   REFUNDED: {},
   // Waits for a person: retry the ABNORMAL refund, request a new one after a CLOSED one, or WeChat reports that an
@@ -268,6 +273,16 @@ export function isRefundStatusReachable(from: RefundStatus, to: RefundStatus): b
     }
   }
   return seen.has(to);
+}
+
+/**
+ * True when WeChat reports money moving (SUCCESS, or ABNORMAL: paid out to a card that refused it) for a refund that is
+ * CLOSED here. WeChat never reopens a refund it closed itself, so such a verified report means the close here was
+ * wrong (before it was a rule to ask WeChat first, a refused resubmission closed a refund locally): the money moved and
+ * must be accounted for, never dropped as stale.
+ */
+export function isMoneyMovedAfterClose(local: RefundStatus, reported: RefundStatus): boolean {
+  return local === 'CLOSED' && (reported === 'SUCCESS' || reported === 'ABNORMAL');
 }
 
 /** Final: nothing more will happen to this refund (SUCCESS or CLOSED). */

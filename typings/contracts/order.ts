@@ -39,6 +39,11 @@ export interface OrderView {
   expiresAtMs: number;
   paidAtMs: number | null;
   refundedFen: number;
+  /**
+   * Part of refundedFen WeChat paid to the shop's bank card: the shop pays it to the shopper by hand (not yet
+   * confirmed). 0 normally.
+   */
+  refundOwedOfflineFen: number;
   /** The shopper may start (or resume) payment now. */
   canPay: boolean;
   /** The shopper may cancel now. */
@@ -78,6 +83,16 @@ export interface RefundView {
   reason: string;
   createdAtMs: number;
   successTimeMs: number | null;
+  /** WeChat accepted it (false: recorded here, to be sent again with the same out_refund_no and parameters). */
+  submitted: boolean;
+  /** Where WeChat says the money went (user_received_account), once reported. */
+  receivedAccount: string | null;
+  /** WeChat paid it to the merchant's own card and the shop has not confirmed paying the shopper by hand yet. */
+  owedOffline: boolean;
+  /** When staff confirmed the offline payout (null: not needed, or still owed). */
+  offlinePaidAtMs: number | null;
+  /** The follow-up ran out of patience (a person is told; WeChat is still asked, slowly). */
+  followUpGaveUp: boolean;
 }
 
 /** Events of the `order` function. */
@@ -93,4 +108,16 @@ export type PayRequest = { action: 'start'; outTradeNo: string } | { action: 'sy
 /** Events of the `refund` function (admins from configuration only). */
 export type RefundRequest =
   | { action: 'create'; outTradeNo: string; amountFen: number; reason?: string; requestKey: string }
-  | { action: 'list'; outTradeNo: string };
+  | { action: 'list'; outTradeNo: string }
+  | { action: 'listAttention'; limit?: number; beforeMs?: number }
+  | {
+      action: 'retryAbnormal';
+      outRefundNo: string;
+      type: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
+      bankType?: string;
+      bankAccount?: string;
+      realName?: string;
+    }
+  | { action: 'sync'; outRefundNo: string }
+  | { action: 'confirmOfflinePayout'; outRefundNo: string; note?: string }
+  | { action: 'resolveAttention'; id: string };

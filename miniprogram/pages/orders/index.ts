@@ -49,7 +49,7 @@ interface OrderCardVM {
 }
 
 function card(o: OrderView): OrderCardVM {
-  const look = statusLook(o.status, o.refundedFen);
+  const look = statusLook(o.status, o.refundedFen, o.refundOwedOfflineFen);
   const count = o.lines.reduce((n, l) => n + l.quantity, 0);
   const first = o.lines[0]?.title ?? '';
   return {

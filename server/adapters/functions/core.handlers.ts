@@ -119,7 +119,41 @@ export const refundActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
     const refund = await d.abnormalRefunds.retryAbnormal({ ...abnormalRetryInput(input), requestedBy: by });
     return toRefundView(refund);
   },
+  /** "Ask WeChat now" for a refund that is not final (send it again if unsent, else query and apply). */
+  sync: async (input, inv, d) => {
+    admin(inv, d);
+    return toRefundView(await d.refunds.askWeChat(outRefundNoInput(input)));
+  },
+  /** Staff paid the shopper by hand what WeChat refunded to the merchant's card: `{outRefundNo, note?}`. */
+  confirmOfflinePayout: async (input, inv, d) => {
+    const by = admin(inv, d);
+    const note = input.note;
+    if (note !== undefined && (typeof note !== 'string' || [...note].length > NOTE_MAX_CHARS)) {
+      throw invalidRequest('note', `a text of at most ${NOTE_MAX_CHARS} characters, or absent`);
+    }
+    const refund = await d.refunds.confirmOfflinePayout(
+      outRefundNoInput(input),
+      by,
+      typeof note === 'string' && note.trim() !== '' ? note.trim() : null,
+    );
+    return toRefundView(refund);
+  },
+  /** Closes a "needs attention" record a person has dealt with: `{id}`; answers `{resolved}` (false: already). */
+  resolveAttention: async (input, inv, d) => {
+    const by = admin(inv, d);
+    const id = requireString(input, 'id', 200);
+    return { resolved: await d.attention.resolve(id, by, d.clock.now()) };
+  },
 };
+
+/** Longest note staff may leave on a confirmation, in characters. */
+const NOTE_MAX_CHARS = 200;
+
+function outRefundNoInput(input: Record<string, unknown>): string {
+  const outRefundNo = requireString(input, 'outRefundNo', 64);
+  if (!OUT_REFUND_NO.test(outRefundNo)) throw invalidRequest('outRefundNo', '1–64 of [0-9A-Za-z_-|*@]');
+  return outRefundNo;
+}
 
 const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 const BANK_TYPE = /^[0-9A-Za-z_]{1,128}$/;
@@ -127,8 +161,7 @@ const BANK_ACCOUNT = /^\d{8,32}$/;
 
 /** retryAbnormal's input, checked before WeChat is asked anything; card fields only with USER_BANK_CARD. */
 function abnormalRetryInput(input: Record<string, unknown>): Omit<AbnormalRetryRequest, 'requestedBy'> {
-  const outRefundNo = requireString(input, 'outRefundNo', 64);
-  if (!OUT_REFUND_NO.test(outRefundNo)) throw invalidRequest('outRefundNo', '1–64 of [0-9A-Za-z_-|*@]');
+  const outRefundNo = outRefundNoInput(input);
   const type = input.type;
   if (type === 'MERCHANT_BANK_CARD') {
     for (const field of ['bankType', 'bankAccount', 'realName']) {

@@ -122,6 +122,12 @@ export interface CreateRefundInput {
   totalFen: Fen;
   /** Shown to the payer: at most 80 characters. */
   reason?: string;
+  /**
+   * The notify_url to send. Absent: the provider's configured one ({@link PaymentRefunds.refundNotifyUrl}). A
+   * resubmission passes what the first send carried, so a deploy that changed the configured URL cannot make WeChat
+   * refuse the same out_refund_no as "参数不一致".
+   */
+  notifyUrl?: string;
 }
 
 /**
@@ -157,6 +163,11 @@ export interface Refund {
   payerRefundFen?: Fen;
   successTimeMs?: number;
   createTimeMs?: number;
+  /**
+   * Where the money went (WeChat's user_received_account, e.g. "支付用户零钱", "招商银行信用卡0403", or
+   * "商户银行卡（由商户线下退给用户）" after an abnormal refund retried to the merchant's card), when reported.
+   */
+  receivedAccount?: string;
 }
 
 /** Result of {@link PaymentRefunds.queryRefund}. */
@@ -294,6 +305,8 @@ export interface PaymentOrders {
 
 /** Refunds. Accepted is not done: a refund settles later (query or notification). */
 export interface PaymentRefunds {
+  /** The notify_url a refund sent now would carry (null: this provider sends none, e.g. cloudPay's callback function). */
+  refundNotifyUrl(): string | null;
   /** Asks for a refund of part or all of a paid order; retrying with the same outRefundNo is idempotent. */
   createRefund(input: CreateRefundInput): Promise<Refund>;
   /** The refund's current state, or not-found. */

@@ -293,6 +293,11 @@ export class CloudPayProvider implements PaymentProvider {
     throw resultFailure(op, a);
   }
 
+  /** No notify_url: the result comes back through the callback function (cloudPay) or at once (demo). */
+  refundNotifyUrl(): null {
+    return null;
+  }
+
   async createRefund(input: CreateRefundInput): Promise<Refund> {
     const op = 'createRefund';
     const outTradeNo = checkOutTradeNo(op, input.outTradeNo);

@@ -128,6 +128,11 @@ export class DemoPaymentProvider implements PaymentProvider {
     return toTransaction(doc);
   }
 
+  /** No notify_url: the result comes back through the callback function (cloudPay) or at once (demo). */
+  refundNotifyUrl(): null {
+    return null;
+  }
+
   async createRefund(input: CreateRefundInput): Promise<Refund> {
     const doc = await this.read(input.outTradeNo);
     if (doc?.state !== 'SUCCESS')

@@ -491,7 +491,34 @@ describe('refunds', () => {
       totalFen: 1999,
       payerRefundFen: 500,
       createTimeMs: Date.parse('2026-11-23T02:40:00Z'),
+      receivedAccount: '招商银行信用卡0403',
     });
+  });
+
+  it("a resubmission sends the notify_url it is given (the first send's), not the configured one", async () => {
+    answer = () => ({ status: 200, body: json(refundAnswer) });
+    const p = provider({ WECHATPAY_REFUND_NOTIFY_URL: 'https://shop.example.com/wxpay/refund' });
+    await p.createRefund({
+      outTradeNo: 'ORDER_20261123_0001',
+      outRefundNo: 'RF_20261123_0001',
+      refundFen: fen(500),
+      totalFen: fen(1999),
+      notifyUrl: 'https://old.example.com/wxpay/refund',
+    });
+    expect(lastBody()).toMatchObject({ notify_url: 'https://old.example.com/wxpay/refund' });
+    expect(p.refundNotifyUrl()).toBe('https://shop.example.com/wxpay/refund');
+    for (const bad of ['ftp://x.example.com/r', 'https://x.example.com/r?a=1', 'not a url']) {
+      const e = await providerError(
+        p.createRefund({
+          outTradeNo: 'ORDER_20261123_0001',
+          outRefundNo: 'RF_20261123_0001',
+          refundFen: fen(500),
+          totalFen: fen(1999),
+          notifyUrl: bad,
+        }),
+      );
+      expect(e.code).toBe('INVALID_ARGUMENT');
+    }
   });
 
   it('refuses a refund above the total before sending, and takes NOT_ENOUGH as retry', async () => {

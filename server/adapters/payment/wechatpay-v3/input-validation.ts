@@ -94,3 +94,22 @@ export function checkOneOf<T extends string>(
   }
   return v as T;
 }
+
+/**
+ * A notify_url passed in (a resubmission repeats the first send's): an http(s) URL of at most 256 bytes without a query
+ * or fragment, as WeChat takes it. Whether it is https and public is the configuration's check; this one only keeps
+ * anything malformed from being sent.
+ */
+export function checkNotifyUrl(operation: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '' || Buffer.byteLength(v, 'utf8') > 256)
+    invalid(operation, 'notifyUrl must be a URL of at most 256 bytes');
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    invalid(operation, 'notifyUrl must be an absolute URL');
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '')
+    invalid(operation, 'notifyUrl must be an http(s) URL without a query or fragment');
+  return v;
+}

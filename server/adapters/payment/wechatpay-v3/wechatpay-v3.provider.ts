@@ -38,6 +38,7 @@ import {
   checkIp,
   checkOneOf,
   checkOpenid,
+  checkNotifyUrl,
   checkOutRefundNo,
   checkOutTradeNo,
   checkText,
@@ -260,11 +261,13 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     const totalFen = checkFen(op, 'totalFen', input.totalFen, 1);
     if (refundFen > totalFen) invalid(op, 'refundFen must not exceed totalFen');
     const reason = input.reason === undefined ? undefined : checkText(op, 'reason', input.reason, 1, 80);
+    const notifyUrl =
+      input.notifyUrl === undefined ? this.config.refundNotifyUrl : checkNotifyUrl(op, input.notifyUrl);
     const fields: RefundFields = {
       out_trade_no: outTradeNo,
       out_refund_no: outRefundNo,
       ...(reason === undefined ? {} : { reason }),
-      notify_url: this.config.refundNotifyUrl,
+      notify_url: notifyUrl,
       amount: { refund: refundFen, total: totalFen, currency: 'CNY' },
     };
     const res = await this.run(op, () => this.sendRefund(fields));
@@ -273,6 +276,10 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
       throw this.badAnswer(op, 'write', 'the answer is about another refund', res);
     }
     return refund;
+  }
+
+  refundNotifyUrl(): string {
+    return this.config.refundNotifyUrl;
   }
 
   async queryRefund(outRefundNo: string): Promise<RefundQueryResult> {

@@ -149,6 +149,7 @@ export function normaliseRefund(json: unknown): Refund {
   const payerRefundFen = optFenField(amount, 'payer_refund', `${p}.amount`);
   const successTimeMs = optTime(r, 'success_time', p);
   const createTimeMs = optTime(r, 'create_time', p);
+  const receivedAccount = optStr(r, 'user_received_account', p);
   return {
     outTradeNo: str(r, 'out_trade_no', p),
     outRefundNo: str(r, 'out_refund_no', p),
@@ -160,5 +161,6 @@ export function normaliseRefund(json: unknown): Refund {
     ...(payerRefundFen === undefined ? {} : { payerRefundFen }),
     ...(successTimeMs === undefined ? {} : { successTimeMs }),
     ...(createTimeMs === undefined ? {} : { createTimeMs }),
+    ...(receivedAccount === undefined || receivedAccount === '' ? {} : { receivedAccount }),
   };
 }
