@@ -97,19 +97,21 @@ export function toRefundView(r: RefundDoc): RefundView {
     successTimeMs: r.successTimeMs,
     submitted: r.submitted,
     receivedAccount: r.receivedAccount ?? null,
-    owedOffline: r.offlinePayout != null && r.offlinePayout.paidAtMs === null,
+    owedOffline: r.status === 'SUCCESS' && isOwed(r),
     offlinePaidAtMs: r.offlinePayout?.paidAtMs ?? null,
-    followUpGaveUp: r.followUp.gaveUpAtMs != null,
+    followUpGaveUp: (r.followUp.gaveUpAtMs ?? null) !== null,
   };
+}
+
+/** WeChat paid it to the merchant's card and nobody has confirmed paying the shopper by hand yet. */
+function isOwed(r: RefundDoc): boolean {
+  return typeof r.offlinePayout?.owedSinceMs === 'number' && r.offlinePayout.paidAtMs === null;
 }
 
 /** Sum of refunds paid to the merchant's card whose payout to the shopper is not confirmed yet, in fen. */
 export function owedOfflineFen(refunds: readonly RefundDoc[]): Fen {
   return refunds.reduce(
-    (sum, r) =>
-      r.status === 'SUCCESS' && r.offlinePayout != null && r.offlinePayout.paidAtMs === null
-        ? ((sum + r.amountFen) as Fen)
-        : sum,
+    (sum, r) => (r.status === 'SUCCESS' && isOwed(r) ? ((sum + r.amountFen) as Fen) : sum),
     ZERO_FEN,
   );
 }
@@ -348,7 +350,7 @@ export class RefundService {
       opts.source === 'notification' &&
       report.status === 'ABNORMAL' &&
       doc.status === 'PROCESSING' &&
-      doc.lastAbnormalRetry != null
+      (doc.lastAbnormalRetry ?? null) !== null
     ) {
       // Retried after ABNORMAL, the refund is PROCESSING at WeChat again; this ABNORMAL may be the report from before
       // the retry, delivered late. Only WeChat's current word counts (a failed question: the delivery is retried).
@@ -407,7 +409,8 @@ export class RefundService {
           ...doc,
           status: nextStatus,
           refundId,
-          submitted: true,
+          // Closed because WeChat has no such refund: it was never accepted.
+          submitted: failure === null ? true : doc.submitted,
           receivedAccount,
           successTimeMs: nextStatus === 'SUCCESS' ? (report.successTimeMs ?? now) : doc.successTimeMs,
           failure: nextStatus === 'SUCCESS' || movedAfterClose ? null : (failure ?? doc.failure),
@@ -444,7 +447,7 @@ export class RefundService {
           );
           if (!fits) return { kind: 'needs-person', refund: doc };
         }
-        if (owesOffline && doc.offlinePayout == null) {
+        if (owesOffline && (doc.offlinePayout ?? null) === null) {
           await this.raise(
             {
               id: `refund-owed-offline:${doc.outRefundNo}`,
@@ -501,8 +504,8 @@ export class RefundService {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const doc = await this.d.refunds.get(outRefundNo);
       if (!doc) throw new DomainError(AppErrorCodes.REFUND_NOT_FOUND, 'no such refund');
-      const owed = doc.offlinePayout;
-      if (doc.status !== 'SUCCESS' || owed == null) {
+      const owed = doc.offlinePayout ?? null;
+      if (doc.status !== 'SUCCESS' || owed === null) {
         throw new DomainError(
           AppErrorCodes.REFUND_NOT_ALLOWED,
           'nothing is owed offline for this refund (only a refund WeChat paid to the merchant card is)',

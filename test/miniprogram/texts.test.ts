@@ -69,3 +69,17 @@ describe('the only doors out', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('money the shop owes offline', () => {
+  it('a refund WeChat could only return to the shop’s card never reads 已退款 while the shopper has nothing', () => {
+    for (const status of ['REFUNDED', 'PARTIALLY_REFUNDED'] as const) {
+      const owed = statusLook(status, 6800, 6800);
+      expect(owed.label).not.toContain('已退款');
+      expect(owed.label).toBe('商家线下退款中');
+      expect(owed.note).toContain('¥68.00');
+      expect(owed.note).toContain('线下');
+    }
+    // Once staff confirm paying it, the ordinary words return.
+    expect(statusLook('REFUNDED', 6800, 0).label).toBe('已退款');
+  });
+});
