@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { refundActions } from '../../server/adapters/functions/core.handlers';
 import {
   adminGet,
   callFn,
@@ -408,6 +409,33 @@ describe('refund edges', () => {
     expect(await refund(stack, order.outTradeNo, 1, 'after-full-1')).toMatchObject({
       ok: false,
       error: { code: 'REFUND.EXCEEDS_REFUNDABLE', details: { refundableFen: 0 } },
+    });
+  });
+
+  it('a shopper calling any staff action is refused, whatever the fields (every action of the refund function)', async () => {
+    const order = await paidOrder(stack);
+    const actions = Object.keys(refundActions);
+    expect(actions.length).toBeGreaterThanOrEqual(7);
+    for (const action of actions) {
+      const r = await callFn(
+        stack,
+        'refund',
+        {
+          action,
+          outTradeNo: order.outTradeNo,
+          outRefundNo: 'RF-any',
+          amountFen: 1,
+          requestKey: `shopper-${action}-1`,
+          id: 'refund-owed-offline:RF-any',
+          type: 'MERCHANT_BANK_CARD',
+        },
+        SHOPPER,
+      );
+      expect({ action, r }).toMatchObject({ action, r: { ok: false, error: { code: 'AUTH.FORBIDDEN' } } });
+    }
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      status: 'PAID',
+      refundReservedFen: 0,
     });
   });
 });

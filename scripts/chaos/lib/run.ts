@@ -80,6 +80,8 @@ export interface ChaosReport {
     dbFailedBefore: number;
     dbFailedAfter: number;
     refundApiErrors: number;
+    /** Refund resends WeChat refused after the first answer was lost (only a query can tell). */
+    refundsRefused: number;
   };
   jobs: {
     runs: number;
@@ -265,6 +267,8 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
   const paidNow = (await client.readAll('orders')).filter((x) => x.status === 'PAID');
   let refundsRequested = 0;
   let refundApiErrors = 0;
+  let refundsRefused = 0;
+  const apiHangMs = o.apiHangMs ?? 2500;
   const outcomes: { outRefundNo: string; outcome: 'CLOSED' | 'ABNORMAL' }[] = [];
   await pool(paidNow, concurrency, async (order) => {
     const d = byNo.get(order._id);
@@ -273,15 +277,20 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
     if (!r.chance(refundRate)) return;
     const paid = Number((order.payment as { paidFen: number }).paidFen);
     const amounts = r.chance(0.6) || paid < 2 ? [paid] : [Math.floor(paid / 2), paid - Math.floor(paid / 2)];
-    if (r.chance(0.1)) {
+    // Refunds under lost answers: WeChat's answer to the refund request fails before or after WeChat did the work;
+    // the first answer is lost and the resend is refused (as WeChat refuses a changed parameter: only a query tells
+    // whether the refund exists); the answer hangs past our timeout after the work; or the refund's queries fail.
+    const refundFault = r.weighted({ none: 12, error: 2, lostThenRefused: 3, hangAfter: 1, queryLost: 2 });
+    const refundPost = { outTradeNo: order._id, path: '/refund/domestic/refunds', method: 'POST', count: 1 };
+    if (refundFault === 'error' || refundFault === 'lostThenRefused') {
       await client.sim.addFault({
         kind: 'api.error',
-        outTradeNo: order._id,
-        path: '/refund/domestic/refunds',
-        method: 'POST',
-        count: 1,
-        when: r.chance(0.5) ? 'before' : 'after',
+        ...refundPost,
+        when: refundFault === 'lostThenRefused' || r.chance(0.5) ? 'after' : 'before',
       });
+      refundApiErrors++;
+    } else if (refundFault === 'hangAfter') {
+      await client.sim.addFault({ kind: 'api.timeout', ...refundPost, when: 'after', hangMs: apiHangMs });
       refundApiErrors++;
     }
     for (const [k, amount] of amounts.entries()) {
@@ -293,6 +302,28 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
       if (made[0] && made[1]) compareTaps(d, 'refund.create', made[0], made[1], (x) => x.outRefundNo);
       refundsRequested++;
       const outRefundNo = made.map((x) => (x.ok ? x.data.outRefundNo : null)).find((x) => x !== null);
+      if (k === 0 && refundFault === 'lostThenRefused') {
+        await client.sim.addFault({
+          kind: 'api.error',
+          ...refundPost,
+          when: 'before',
+          status: 400,
+          code: 'INVALID_REQUEST',
+        });
+        refundsRefused++;
+        // Staff tap again (same request key): the resend is refused, and WeChat must be asked before anything closes.
+        await staffRefund(client, order._id, amount, key, d);
+      }
+      if (outRefundNo && refundFault === 'queryLost') {
+        await client.sim.addFault({
+          kind: 'api.error',
+          path: `/refunds/${outRefundNo}`,
+          method: 'GET',
+          count: 2,
+          when: r.chance(0.5) ? 'after' : 'before',
+        });
+        refundApiErrors++;
+      }
       if (outRefundNo && r.chance(0.08))
         outcomes.push({ outRefundNo, outcome: r.chance(0.5) ? 'CLOSED' : 'ABNORMAL' });
     }
@@ -439,6 +470,7 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
       dbFailedBefore: db.failedBefore,
       dbFailedAfter: db.failedAfter,
       refundApiErrors,
+      refundsRefused,
     },
     jobs: { ...jobs, roundsToQuiet, settleCalls, lastCalls, quietRoundCalls: quietCalls.length },
     counters: Object.fromEntries(
@@ -500,7 +532,7 @@ export function formatReport(r: ChaosReport): string {
     `  orders by status:  ${kv(r.ordersByStatus)}`,
     `  WeChat orders:     paid ${r.wechat.paid}, refunded ${r.wechat.refunded}, closed ${r.wechat.closed}, not paid ${r.wechat.notPaid}; refunds ${kv(r.wechat.refunds)}`,
     `  notifications:     ${n.total} sent; attempts: first ${n.firstDeliveries}, retries ${n.retries}, dropped ${n.dropped}, duplicated ${n.duplicated}; delivered ${n.delivered}, given up ${n.failed}, pending ${n.stillPending}`,
-    `  faults injected:   notify drop ${f.notifyDrop} (+${f.notifyDropAll} lost entirely), duplicate ${f.notifyDuplicate}, delay ${f.notifyDelay}, reorder windows ${f.notifyReorder}; WeChat API 500 ${f.apiError} + refund 500 ${f.refundApiErrors}, timeouts ${f.apiTimeout}; DB writes failed ${f.dbFailedBefore} before + ${f.dbFailedAfter} after of ${f.dbWrites}`,
+    `  faults injected:   notify drop ${f.notifyDrop} (+${f.notifyDropAll} lost entirely), duplicate ${f.notifyDuplicate}, delay ${f.notifyDelay}, reorder windows ${f.notifyReorder}; WeChat API 500 ${f.apiError} + refund 500/hang/lost query ${f.refundApiErrors}, refused refund resends ${f.refundsRefused}, timeouts ${f.apiTimeout}; DB writes failed ${f.dbFailedBefore} before + ${f.dbFailedAfter} after of ${f.dbWrites}`,
     `  refunds requested: ${r.refundsRequested}; ABNORMAL retried by staff ${r.abnormalRetried}${r.abnormalRetryFailures.length > 0 ? ` (refused: ${r.abnormalRetryFailures.slice(0, 3).join('; ')})` : ''}`,
     `  jobs:              ${r.jobs.runs} runs (${r.jobs.failedRuns} failed, ${r.jobs.errors} item errors); after the storm ${r.jobs.settleCalls} WeChat calls in ${r.jobs.roundsToQuiet} rounds to quiet (the last: ${r.jobs.lastCalls.join(', ') || '-'}); WeChat calls in the final rounds: ${r.jobs.quietRoundCalls}`,
     `  counters:          ${Object.entries(r.counters)
