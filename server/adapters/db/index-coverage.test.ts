@@ -117,7 +117,7 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
     read: ['s1'],
     listHolds: [],
   },
-  DbThrottle: { tryPass: ['k', 1000] },
+  DbThrottle: { tryPass: ['k', 1000], sweep: [] },
   DemoPaymentProvider: {
     queryPayment: ['O1'],
     closePayment: ['O1'],
