@@ -24,7 +24,7 @@ import {
 } from './adapters/payment/cloudpay';
 import type { CloudDb } from './adapters/db/cloud-db';
 import { DEMO_MERCHANT, DemoPaymentProvider } from './adapters/payment/demo/demo.provider';
-import { DbMetrics } from './adapters/db/payment-event.repository';
+import { DbMetrics } from './adapters/db/metrics.repository';
 import { dbStores } from './adapters/db/stores';
 import type { CoreHandlersDeps } from './adapters/functions/core.handlers';
 import { orderActions, payActions, refundActions } from './adapters/functions/core.handlers';
