@@ -30,10 +30,10 @@ it("applies the project's collections.json: its collections exist and its unique
         .collections.map((c) => c.name)
         .sort(),
     );
-    // payment_events deduplicates by _id = WeChat's notification id.
-    const events = cloud.db.collection('payment_events');
-    await events.add({ data: { _id: 'EV-1' } });
-    await expect(events.add({ data: { _id: 'EV-1' } })).rejects.toMatchObject({
+    // attention keeps one record per payment: _id = payment:<transaction_id>.
+    const attention = cloud.db.collection('attention');
+    await attention.add({ data: { _id: 'payment:4200000001' } });
+    await expect(attention.add({ data: { _id: 'payment:4200000001' } })).rejects.toMatchObject({
       errCode: -502001,
       errMsg: expect.stringContaining('E11000'),
     });

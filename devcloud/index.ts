@@ -12,7 +12,7 @@ import { FunctionRuntime, type Caller, type InvocationOutcome } from './gateway/
 import { startGateway } from './gateway/server';
 import { Stats, type FunctionStats, type TimerRun } from './gateway/stats';
 import { realClock, TimerScheduler, type TimerClock, type TimerInfo } from './gateway/timers';
-import { Database, SERVER_MAX_LIMIT } from './sdk/database';
+import { Database, SERVER_MAX_LIMIT, type DbOpKind } from './sdk/database';
 import { createWxServerSdk } from './sdk/index';
 import type { CloudDatabase, WxServerSdk } from './sdk/types';
 
@@ -54,6 +54,12 @@ export interface DevCloudOptions {
    * Supplies `cloud.cloudPay` to a function, called at each function load (return one shared instance for one
    * merchant). `invoke` calls a function as the platform does (e.g. a cloudPay callback). Default: not built.
    */
+  /**
+   * Data migrations, run on the admin handle after the database opens and BEFORE its unique indexes are built and
+   * enforced — the cloud's order (migrate the old documents, then create the index). Nothing else runs meanwhile.
+   * When the data still breaks a unique index afterwards, the start fails naming two documents.
+   */
+  migrate?: (db: CloudDatabase) => Promise<void>;
   cloudPay?: (host: {
     functionName: string;
     invoke: (name: string, event: unknown) => Promise<InvocationOutcome>;
@@ -82,18 +88,79 @@ export interface DevCloud {
 /** The default appid getWXContext() reports. */
 export const DEFAULT_APPID = 'wx0000000000000000';
 
+/** Options of {@link openDevDatabase}. */
+export interface OpenDatabaseOptions {
+  /** Root of the local cloud's state; the database lives in <dataDir>/db. */
+  dataDir: string;
+  /** The collections declaration (normally data/collections.json). */
+  collectionsFile: string;
+  /** As {@link DevCloudOptions.migrate}: runs before the unique indexes are enforced. */
+  migrate?: (db: CloudDatabase) => Promise<void>;
+  log?: (line: string) => void;
+}
+
+/** The local cloud's database alone (no gateway, no functions): for tools such as `npm run migrate`. */
+export interface DevDatabase {
+  /** Admin handle (cloud function rights). */
+  db: CloudDatabase;
+  close(): Promise<void>;
+}
+
+function adminDatabase(engine: Engine, meter: (op: DbOpKind) => void = () => undefined): Database {
+  return new Database({
+    engine,
+    meter,
+    now: () => Date.now(),
+    throwOnNotFound: true,
+    maxLimit: SERVER_MAX_LIMIT,
+  });
+}
+
+/**
+ * Opens the store with its unique indexes deferred, runs `migrate` (if any) on an admin handle, then builds and enforces
+ * the indexes. Closes the store and rejects when either fails.
+ */
+async function openMigrated(
+  o: OpenDatabaseOptions,
+  log: (line: string) => void,
+): Promise<{ store: Store; engine: Engine }> {
+  const config = loadCollectionsConfig(resolve(o.collectionsFile));
+  const store = await Store.open({
+    dir: join(resolve(o.dataDir), 'db'),
+    collections: config.collections,
+    log,
+    deferUniqueIndexes: true,
+  });
+  const engine = new Engine(store);
+  try {
+    if (o.migrate) await o.migrate(adminDatabase(engine));
+    await store.enforceUniqueIndexes();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return { store, engine };
+}
+
+/** Opens the local cloud's database without the rest (the data dir must not be in use by a running stack). */
+export async function openDevDatabase(o: OpenDatabaseOptions): Promise<DevDatabase> {
+  const { store, engine } = await openMigrated(o, o.log ?? ((line: string) => console.log(line)));
+  return { db: adminDatabase(engine), close: () => store.close() };
+}
+
 /** Starts the local cloud; rejects with a clear message on a bad collections file or function config. */
 export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud> {
   const log = options.log ?? ((line: string) => console.log(line));
   const envId = options.envId ?? 'local-dev';
   const appid = options.appid ?? DEFAULT_APPID;
-  const config = loadCollectionsConfig(resolve(options.collectionsFile));
-  const store = await Store.open({
-    dir: join(resolve(options.dataDir), 'db'),
-    collections: config.collections,
+  const { store, engine } = await openMigrated(
+    {
+      dataDir: options.dataDir,
+      collectionsFile: options.collectionsFile,
+      ...(options.migrate ? { migrate: options.migrate } : {}),
+    },
     log,
-  });
-  const engine = new Engine(store);
+  );
   const stats = new Stats();
   const writeFaults = new WriteFaults();
   const functionEngine = writeFaults.wrap(engine);
@@ -198,13 +265,7 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
     );
     if (options.timers !== false) scheduler.start();
 
-    const db = new Database({
-      engine,
-      meter: (op) => stats.recordDbOp('(admin)', op),
-      now: () => Date.now(),
-      throwOnNotFound: true,
-      maxLimit: SERVER_MAX_LIMIT,
-    });
+    const db = adminDatabase(engine, (op) => stats.recordDbOp('(admin)', op));
     let closed = false;
     return {
       url: gateway.url,

@@ -24,7 +24,7 @@ import {
 } from './adapters/payment/cloudpay';
 import type { CloudDb } from './adapters/db/cloud-db';
 import { DEMO_MERCHANT, DemoPaymentProvider } from './adapters/payment/demo/demo.provider';
-import { DbMetrics } from './adapters/db/payment-event.repository';
+import { DbMetrics } from './adapters/db/metrics.repository';
 import { dbStores } from './adapters/db/stores';
 import type { CoreHandlersDeps } from './adapters/functions/core.handlers';
 import { orderActions, payActions, refundActions } from './adapters/functions/core.handlers';
@@ -266,8 +266,25 @@ export function createReconcileMain(cloud: CloudRuntime) {
     name: 'reconcile',
     log,
     cloud,
-    run: () => jobs().service.reconcile(jobs().runLimit()),
+    run: async () => {
+      const result = await jobs().service.reconcile(jobs().runLimit());
+      await sweepThrottles(cloud.database());
+      return result;
+    },
   });
+}
+
+/**
+ * payCallback's throttle keeps one document per order, dead 10 s later: each reconcile run removes a bounded batch of
+ * old ones (DbThrottle.sweep), so the collection stays the size of the last hour's callbacks. Never fails the run.
+ */
+async function sweepThrottles(db: CloudDb): Promise<void> {
+  try {
+    const removed = await new DbThrottle(db, clock.now).sweep();
+    if (removed > 0) log.info('throttles.swept', { removed });
+  } catch (e) {
+    log.warn('throttles.sweep_failed', { error: e });
+  }
 }
 
 /**

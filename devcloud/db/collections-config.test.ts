@@ -7,8 +7,8 @@ describe('data/collections.json (the project declaration)', () => {
   const config = loadCollectionsConfig(PROJECT_FILE);
   const byName = new Map(config.collections.map((c) => [c.name, c]));
 
-  it('declares the collections that hold orders, refunds and payment notifications', () => {
-    for (const name of ['orders', 'refunds', 'payment_events']) expect(byName.has(name)).toBe(true);
+  it('declares the collections that hold orders, refunds and money nobody can match', () => {
+    for (const name of ['orders', 'refunds', 'attention']) expect(byName.has(name)).toBe(true);
   });
 
   it('denies all client access to every collection (functions act as admin)', () => {

@@ -39,6 +39,11 @@ export interface StoreOptions {
   /** Declared collections: created if missing, their unique indexes enforced. */
   collections: readonly CollectionSpec[];
   log?: (line: string) => void;
+  /**
+   * Open without the unique indexes: nothing checks them until {@link Store.enforceUniqueIndexes} builds them. For data
+   * migrations that make old data fit a newly declared unique index (as in the cloud: migrate, then create the index).
+   */
+  deferUniqueIndexes?: boolean;
   /** Test-only: called at each commit phase (a crash test kills the process there). */
   onCommitPhase?: (phase: CommitPhase, changes: readonly Change[]) => void;
 }
@@ -76,7 +81,8 @@ function normaliseKeyPart(v: unknown): unknown {
 
 class CollectionState {
   readonly docs = new Map<string, Doc>();
-  readonly unique: UniqueIndex[];
+  /** The unique indexes in force (empty while they are deferred: see StoreOptions.deferUniqueIndexes). */
+  unique: UniqueIndex[] = [];
   /** Every declared index, for lookups (the unique ones also live in `unique`, for constraint checks). */
   readonly secondary: SecondaryIndex[];
   /** Insertion position of each document, so index lookups answer in the same order as a scan would. */
@@ -87,7 +93,6 @@ class CollectionState {
     readonly file: string,
     readonly ds: Datastore,
   ) {
-    this.unique = spec.indexes.filter((ix) => ix.unique).map((ix) => new UniqueIndex(spec.name, ix));
     this.secondary = spec.indexes.map((ix) => new SecondaryIndex(ix));
   }
 
@@ -136,12 +141,15 @@ export class Store {
   private readonly versions = new Map<string, number>();
   private failure: Error | undefined;
   private closed = false;
+  private uniqueEnforced: boolean;
 
   private constructor(
     readonly dir: string,
     private readonly journal: Journal,
     private readonly opts: StoreOptions,
-  ) {}
+  ) {
+    this.uniqueEnforced = opts.deferUniqueIndexes !== true;
+  }
 
   /** Opens (or creates) the store in `opts.dir`: repairs torn tails, replays the journal, builds mirrors and indexes. */
   static async open(opts: StoreOptions): Promise<Store> {
@@ -193,7 +201,18 @@ export class Store {
         state.docs.set(doc._id, doc);
         state.indexDoc(doc);
       }
-      for (const ix of state.unique) {
+    }
+    if (this.opts.deferUniqueIndexes !== true) this.buildUniqueIndexes();
+  }
+
+  /** Builds every declared unique index from the documents; throws (changing nothing) when the data breaks one. */
+  private buildUniqueIndexes(): void {
+    const built = new Map<CollectionState, UniqueIndex[]>();
+    for (const state of this.collections.values()) {
+      const unique = state.spec.indexes
+        .filter((ix) => ix.unique)
+        .map((ix) => new UniqueIndex(state.spec.name, ix));
+      for (const ix of unique) {
         for (const doc of state.docs.values()) {
           const key = ix.keyOf(doc);
           const owner = ix.keys.get(key);
@@ -206,7 +225,22 @@ export class Store {
           ix.keys.set(key, doc._id);
         }
       }
+      built.set(state, unique);
     }
+    for (const [state, unique] of built) state.unique = unique;
+  }
+
+  /**
+   * Builds and from now on enforces the declared unique indexes of a store opened with `deferUniqueIndexes` (no-op
+   * otherwise). Throws StoreIntegrityError naming two documents that share a key; the indexes then stay deferred.
+   */
+  async enforceUniqueIndexes(): Promise<void> {
+    await this.lock.run(() => {
+      this.assertWritable();
+      if (this.uniqueEnforced) return;
+      this.buildUniqueIndexes();
+      this.uniqueEnforced = true;
+    });
   }
 
   private async loadCollection(spec: CollectionSpec): Promise<CollectionState> {

@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { startDevCloud, type DevCloud } from '../index';
 import { createCommand } from '../sdk/command';
@@ -201,6 +202,66 @@ describe('timer triggers on demand', () => {
       ok: true,
     });
     expect((await fetch(`${cloud.url}/_devcloud/timers/ticker/nope`, { method: 'POST' })).status).toBe(404);
+  });
+});
+
+/** This machine's non-loopback IPv4 address, if it has one (CI containers usually do). */
+const external = Object.values(networkInterfaces())
+  .flatMap((l) => l ?? [])
+  .find((i) => i.family === 'IPv4' && !i.internal)?.address;
+
+describe('admin routes on a gateway bound to every interface (npm start -- --lan)', () => {
+  let lanTmp: ReturnType<typeof tempDir>;
+  let lan: DevCloud;
+  let port: string;
+  beforeAll(async () => {
+    lanTmp = tempDir();
+    lan = await startDevCloud({
+      dataDir: lanTmp.dir,
+      functionsDir: join(FIXTURES, 'functions'),
+      collectionsFile: join(FIXTURES, 'collections.json'),
+      env: { FIXTURE_GREETING: 'hello' },
+      timers: false,
+      host: '0.0.0.0',
+      log: (l) => logs.push(l),
+    });
+    port = new URL(lan.url).port;
+  });
+  afterAll(async () => {
+    await lan.close();
+    lanTmp.cleanup();
+  });
+
+  const routes: Array<[string, string]> = [
+    ['POST', '/_devcloud/timers/ticker/everySecond'],
+    ['GET', '/_devcloud/db'],
+    ['GET', '/_devcloud/db/ticks'],
+    ['GET', '/_devcloud/faults'],
+  ];
+
+  (external === undefined ? it.skip : it)(
+    'refuses a non-loopback caller with 403 DEVCLOUD.FORBIDDEN: no timer fires, nothing is read',
+    async () => {
+      for (const [method, path] of routes) {
+        const res = await fetch(`http://${external!}:${port}${path}`, { method });
+        expect([method, path, res.status]).toEqual([method, path, 403]);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('DEVCLOUD.FORBIDDEN');
+        expect(body.error.message).toMatch(/local callers only/);
+      }
+      expect(lan.stats().timerRuns).toEqual([]);
+      expect((await lan.db.collection('ticks').get()).data).toEqual([]);
+      // The same address still reaches what a phone needs.
+      expect((await fetch(`http://${external!}:${port}/_devcloud/health`)).status).toBe(200);
+    },
+  );
+
+  it('still fires timers and answers admin reads for a loopback caller', async () => {
+    for (const [method, path] of routes) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+      expect([method, path, res.status]).toEqual([method, path, 200]);
+    }
+    expect(lan.stats().timerRuns).toHaveLength(1);
   });
 });
 

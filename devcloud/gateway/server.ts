@@ -3,7 +3,9 @@
 //                                         x-wx-openid (+ optional x-wx-appid, x-wx-unionid)
 //   ANY  /http/<name>[/sub/path]          HTTP access: CloudBase HTTP event with the raw body byte-exact
 //   POST /_devcloud/client-db             wx.cloud.database() from the mini program, under collection permissions
-//   GET  /_devcloud/health | /stats | /timers,  POST /_devcloud/timers/<fn>/<trigger>
+//   GET  /_devcloud/health | /stats | /timers
+//   POST /_devcloud/timers/<fn>/<trigger> fires a timer trigger as the platform does (loopback callers only: no client
+//                                         may invoke as wx_trigger)
 //   GET  /_devcloud/db, /_devcloud/db/<collection>   admin reads for the dev console (loopback callers only)
 //   GET  /static/<path>                   files under `staticDir` (the demo goods' pictures), when configured
 //   GET|POST|DELETE /_devcloud/faults    database write-failure injection for chaos runs (loopback callers only)
@@ -281,6 +283,10 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
       if (second === 'timers' && parts.length === 2 && method === 'GET')
         return sendJson(res, 200, { timers: opts.timers() });
       if (second === 'timers' && parts.length === 4) {
+        // The platform never lets a client invoke a function as wx_trigger: with --lan the network must not
+        // fire the trigger-only jobs (close, reconcile, …). The console, chaos, bench and tests call on loopback.
+        if (!isLoopback(req))
+          throw new HttpError(403, 'DEVCLOUD.FORBIDDEN', 'firing timer triggers is for local callers only');
         if (method !== 'POST')
           throw new HttpError(405, 'DEVCLOUD.METHOD_NOT_ALLOWED', 'fire a timer with POST');
         const outcome = await opts.fireTimer(functionName(third), decodeURIComponent(fourth ?? ''));

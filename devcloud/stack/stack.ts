@@ -17,6 +17,10 @@ import { pointDemoPicturesAt, seedCatalogIfEmpty, type SeedImages } from './seed
 import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
 import type { CloudDb } from '../../server/adapters/db/cloud-db';
 import { readCounters } from '../../server/adapters/db/counters';
+import {
+  describePaymentKeyReport,
+  migrateOrderPaymentKeys,
+} from '../../server/adapters/db/payment-key.migration';
 
 const ROOT = resolve(__dirname, '..', '..');
 /** The local cloudPay channel's merchant numbers (Cloud Development's provider and the shop's bound sub-merchant). */
@@ -164,6 +168,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       appid,
       timers: o.timers ?? true,
       functionClock: businessNow,
+      // Data from before a unique index is migrated first, as in the cloud (docs/MIGRATIONS.md).
+      migrate: async (db) => {
+        const report = await migrateOrderPaymentKeys(db as unknown as CloudDb);
+        if (!report.complete || report.updated > 0)
+          log(`[stack] paymentKey migration: ${describePaymentKeyReport(report)}`);
+      },
       cloudPay: ({ functionName }) => {
         if (!localPay) throw new Error('the local cloudPay stand-in is not ready yet');
         return localPay.sdkFacade(openapiPermissions(functionName));

@@ -5,7 +5,6 @@ export const Collections = {
   carts: 'carts',
   orders: 'orders',
   refunds: 'refunds',
-  paymentEvents: 'payment_events',
   reconcileReports: 'reconcile_reports',
   metrics: 'metrics',
   attention: 'attention',

@@ -9,7 +9,8 @@ import { DbCartStore } from './cart.repository';
 import { DbCatalogReader } from './catalog.repository';
 import { readCounters } from './counters';
 import { DbOrderStore } from './order.repository';
-import { DbMetrics, DbReconcileReportStore } from './payment-event.repository';
+import { DbMetrics } from './metrics.repository';
+import { DbReconcileReportStore } from './reconcile-report.repository';
 import { DbRefundStore } from './refund.repository';
 import { DbStockStore } from './stock.repository';
 import { DbThrottle } from './throttle.repository';
@@ -118,7 +119,7 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
     read: ['s1'],
     listHolds: [],
   },
-  DbThrottle: { tryPass: ['k', 1000] },
+  DbThrottle: { tryPass: ['k', 1000], sweep: [] },
   DemoPaymentProvider: {
     queryPayment: ['O1'],
     closePayment: ['O1'],

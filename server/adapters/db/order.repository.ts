@@ -19,9 +19,19 @@ function paymentKeyOf(transactionId: string): string {
   return `tx:${transactionId}`;
 }
 
+/**
+ * The `paymentKey` an order must hold: `tx:<transaction_id>` once paid, `unpaid:<outTradeNo>` before. Every order
+ * written here gets it, and the paymentKey migration (payment-key.migration.ts) gives it to orders from before.
+ */
+export function paymentKeyFor(order: {
+  outTradeNo: string;
+  payment: { transactionId: string } | null;
+}): string {
+  return order.payment ? paymentKeyOf(order.payment.transactionId) : `unpaid:${order.outTradeNo}`;
+}
+
 function orderDoc(order: OrderRecord): Record<string, unknown> {
-  const key = order.payment ? paymentKeyOf(order.payment.transactionId) : `unpaid:${order.outTradeNo}`;
-  return { ...toDoc(order, ID), paymentKey: key };
+  return { ...toDoc(order, ID), paymentKey: paymentKeyFor(order) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { DbCartStore } from './cart.repository';
 import { DbCatalogReader } from './catalog.repository';
 import type { CloudDb } from './cloud-db';
 import { DbOrderStore } from './order.repository';
-import { DbReconcileReportStore } from './payment-event.repository';
+import { DbReconcileReportStore } from './reconcile-report.repository';
 import { DbRefundStore } from './refund.repository';
 import { DbStockStore } from './stock.repository';
 

@@ -7,7 +7,7 @@ import type { PaymentProvider } from '../../application/ports/payment-provider.p
 import type { Log } from '../../application/ports/runtime.port';
 import type { Fen } from '../../domain/money';
 import type { CloudDb } from '../db/cloud-db';
-import { DbMetrics } from '../db/payment-event.repository';
+import { DbMetrics } from '../db/metrics.repository';
 import { dbStores } from '../db/stores';
 import { DEMO_MERCHANT } from '../payment/demo/demo.provider';
 
