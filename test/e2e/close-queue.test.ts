@@ -108,7 +108,7 @@ describe('the close queue and cancel', () => {
     await expectJobsGoQuiet();
   });
 
-  it('backs off a failing WeChat close (the order still closes here), gives up visibly, and never blocks others', async () => {
+  it('backs off a failing WeChat close (the order still closes here), tells a person, still asks hourly, and never blocks others', async () => {
     const failing = await startedOrder();
     const healthy = await startedOrder();
     await stack.advance(31 * MINUTE);
@@ -133,20 +133,51 @@ describe('the close queue and cancel', () => {
     const before = await lastSeq();
     expect(await fire('closeExpired')).toMatchObject({ errors: 0 });
     expect(await apiCallsAfter(before)).toEqual([]);
-    // Each retry waits longer; after the last one the order is out of the queue and marked for a person.
+    // Each retry waits longer; after the 12th failure a person is told (the order is marked, an attention record).
     let runs = 0;
     for (;;) {
       const o = (await adminGet(stack, 'orders', failing.outTradeNo))!;
-      if (o.closeJob.nextAttemptAtMs === null) break;
+      if (o.closeJob.gaveUpAtMs !== null) break;
       await stack.advance(Math.max(0, o.closeJob.nextAttemptAtMs - stack.now()) + 1000);
       const run = await fire('closeExpired');
       expect(run.errors).toBe(1);
       if (++runs > 20) throw new Error('the close job never gave up');
     }
     const gaveUp = (await adminGet(stack, 'orders', failing.outTradeNo))!;
-    expect(gaveUp.closeJob).toMatchObject({ state: 'gave-up', gaveUpAtMs: expect.any(Number) });
+    expect(gaveUp.closeJob).toMatchObject({ gaveUpAtMs: expect.any(Number) });
     expect(gaveUp.closeJob.attempts).toBe(12);
     expect(gaveUp.providerClose).toBe('pending');
+    const recordId = `close-unconfirmed:${failing.outTradeNo}`;
+    expect((await adminGet(stack, 'attention', recordId))!).toMatchObject({
+      kind: 'close-unconfirmed',
+      outTradeNo: failing.outTradeNo,
+      amountFen: gaveUp.payableFen,
+      resolvedAtMs: null,
+    });
+    // WeChat has not confirmed the close: it is still asked, every hour (and only then: runs in between are quiet).
+    expect(gaveUp.closeJob.state).toBe('queued');
+    expect(gaveUp.closeJob.nextAttemptAtMs - gaveUp.closeJob.gaveUpAtMs).toBe(HOUR);
+    await expectJobsGoQuiet();
+    await stack.advance(HOUR + 1000);
+    const asked = await lastSeq();
+    expect(await fire('closeExpired')).toMatchObject({ errors: 1, gaveUp: 0 });
+    expect((await apiCallsAfter(asked)).map((e) => e.path)).toEqual([
+      expect.stringContaining(`/out-trade-no/${failing.outTradeNo}/close`),
+    ]);
+    // WeChat answers again: the close is confirmed, the order leaves the queue and the record is resolved.
+    await stack.sim.control.clearFaults();
+    await stack.advance(HOUR + 1000);
+    expect(await fire('closeExpired')).toMatchObject({ providerClosed: 1, errors: 0 });
+    expect((await adminGet(stack, 'orders', failing.outTradeNo))!).toMatchObject({
+      status: 'CLOSED_BY_TIMEOUT',
+      providerClose: 'closed',
+      closeJob: { state: 'settled', nextAttemptAtMs: null },
+    });
+    expect((await stack.sim.control.order(failing.outTradeNo)).tradeState).toBe('CLOSED');
+    expect((await adminGet(stack, 'attention', recordId))!).toMatchObject({
+      resolvedAtMs: expect.any(Number),
+      resolvedBy: 'system:close-job',
+    });
     await expectJobsGoQuiet();
   });
 
