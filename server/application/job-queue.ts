@@ -20,8 +20,8 @@ export interface JobState {
   /** The last failure, short and free of secrets (shown to a person). */
   lastError: string | null;
   /**
-   * Set when the job gave up after too many failures (kept while it still asks): a person must look (the console
-   * marks these). Cleared when the document makes progress or settles.
+   * When the job gave up after too many failures: a person must look (the console marks these). Kept while the job
+   * still asks and through later progress; cleared when the document settles (or enters the queue afresh: queuedAt).
    */
   gaveUpAtMs: number | null;
 }
@@ -67,9 +67,12 @@ export function settled(prev: JobState | null | undefined): JobState {
   };
 }
 
-/** Progress without settling (e.g. WeChat's 5-minute guard): due again at `atMs`, failures forgotten. */
+/**
+ * Progress without settling (e.g. WeChat's 5-minute guard): due again at `atMs`, failures forgotten. A person told
+ * earlier stays told (`gaveUpAtMs` is kept until the document settles).
+ */
 export function dueAgainAt(prev: JobState | null | undefined, atMs: number): JobState {
-  return { ...queuedAt(atMs), lastError: prev?.lastError ?? null };
+  return { ...queuedAt(atMs), lastError: prev?.lastError ?? null, gaveUpAtMs: prev?.gaveUpAtMs ?? null };
 }
 
 /** The wait before attempt number `attempts + 1`, after `attempts` failures (≥ 1). */
@@ -79,8 +82,9 @@ export function backoffMs(attempts: number, policy: BackoffPolicy = DEFAULT_BACK
 }
 
 /**
- * A failed attempt: due again after the backoff; from the `maxAttempts`-th failure on, given up (`gaveUpAtMs`, the
- * first give-up time, is kept) and then either out of the queue or still asked every `maxMs` (`policy.afterGiveUp`).
+ * A failed attempt: due again after the backoff. At the `maxAttempts`-th failure the job gives up (`gaveUpAtMs`; once
+ * set it stays until the document settles): the document leaves the queue, or is still asked every `maxMs`
+ * (`policy.afterGiveUp`).
  */
 export function failedAttempt(
   prev: JobState | null | undefined,
@@ -90,20 +94,13 @@ export function failedAttempt(
 ): JobState {
   const attempts = (prev?.attempts ?? 0) + 1;
   const lastError = describeError(error);
-  if (attempts < policy.maxAttempts) {
-    return {
-      state: 'queued',
-      nextAttemptAtMs: nowMs + backoffMs(attempts, policy),
-      attempts,
-      lastError,
-      gaveUpAtMs: null,
-    };
-  }
-  const gaveUpAtMs = prev?.gaveUpAtMs ?? nowMs;
-  if (policy.afterGiveUp === 'stop') {
+  const exhausted = attempts >= policy.maxAttempts;
+  const gaveUpAtMs = prev?.gaveUpAtMs ?? (exhausted ? nowMs : null);
+  if (exhausted && policy.afterGiveUp === 'stop') {
     return { state: 'gave-up', nextAttemptAtMs: null, attempts, lastError, gaveUpAtMs };
   }
-  return { state: 'queued', nextAttemptAtMs: nowMs + policy.maxMs, attempts, lastError, gaveUpAtMs };
+  const waitMs = exhausted ? policy.maxMs : backoffMs(attempts, policy);
+  return { state: 'queued', nextAttemptAtMs: nowMs + waitMs, attempts, lastError, gaveUpAtMs };
 }
 
 /** True when the job gave up on the document and a person must look (whether or not it still asks). */

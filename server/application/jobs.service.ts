@@ -399,9 +399,9 @@ export class JobsService {
         wechatState: 'UNCONFIRMED',
         notificationId: null,
         note:
-          `WeChat has not confirmed this unpaid order closed after ${next.attempts} attempts (last: ` +
-          `${next.lastError ?? 'unknown'}); the order is ${order.status} here and the job still asks every hour. ` +
-          'A payment WeChat reports later is refunded automatically; check the order at the merchant platform.',
+          `WeChat has not confirmed this unpaid order closed (last error: ${next.lastError ?? 'unknown'}); it is ` +
+          `${order.status} here and the job still asks every hour. A payment WeChat reports for a closed order is ` +
+          'refunded automatically. Check the order at the merchant platform.',
       });
     } else if (next.state === 'settled' && needsAttention(prev)) {
       await this.resolveAttention(id, SYSTEM_RESOLVER.close);
@@ -565,7 +565,7 @@ export class JobsService {
       syncJob:
         next >= synced.expiresAtMs
           ? settled(synced.syncJob)
-          : { state: 'queued', nextAttemptAtMs: next, attempts, lastError: null, gaveUpAtMs: null },
+          : { ...dueAgainAt(synced.syncJob, next), attempts, lastError: null },
     });
   }
 
