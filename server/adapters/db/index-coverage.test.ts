@@ -105,6 +105,7 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
   DbAttentionStore: {
     record: [{ id: 'a1', firstSeenAtMs: 0, lastSeenAtMs: 0 }],
     list: [10, 5],
+    resolve: ['a1', 'system:close-job', 0],
   },
   DbCartStore: { load: ['openid'], save: ['openid', { lines: [] }, 1] },
   DbCatalogReader: { cachedCatalog: [0], loadCatalog: [] },
