@@ -106,13 +106,13 @@ describe('tester orders with automatic refunds', () => {
     await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
     const { expiresAtMs } = (await adminGet(stack, 'orders', order.outTradeNo))!;
     await stack.advance(expiresAtMs - stack.now() + 1000);
-    // The close/pay race: WeChat's answer to the close job's query (NOTPAY) is held back 1.5 s, and meanwhile the
+    // The close/pay race: WeChat's answer to the close job's query (NOTPAY) is held back 2 s, and meanwhile the
     // payer's money lands. The close is then refused (paid), the order queried again, and the payment applied —
     // which, for a tester order under auto-refund, requests its refund.
     const hold = await stack.sim.control.addFault({
       kind: 'api.timeout',
       when: 'after',
-      hangMs: 1500,
+      hangMs: 2000,
       outTradeNo: order.outTradeNo,
       method: 'GET',
       count: 1,
