@@ -387,7 +387,8 @@ export class JobsService {
   ): Promise<void> {
     if (gaveUpJustNow(prev, next)) await this.gaveUp('close', order.outTradeNo, next, r);
     const id = `close-unconfirmed:${order.outTradeNo}`;
-    if (next.state === 'queued' && needsAttention(next)) {
+    // Counted per failed attempt after the give-up (progress such as WeChat's guard is not one).
+    if (next.state === 'queued' && needsAttention(next) && next.attempts > prev.attempts) {
       await this.attention({
         id,
         kind: 'close-unconfirmed',
