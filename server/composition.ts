@@ -3,8 +3,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CheckoutService } from './application/checkout.service';
 import type { CoreDeps, SimulatedPayer } from './application/core.deps';
-import { JobsService } from './application/jobs.service';
-import type { RunLimit } from './application/jobs.service';
+import { JobsService, WECHAT_CALLS_PER_ITEM } from './application/jobs.service';
+import type { JobLoop, RunLimit } from './application/jobs.service';
 import { NotificationService } from './application/notification.service';
 import { PaymentService } from './application/payment.service';
 import type { PaymentProvider } from './application/ports/payment-provider.port';
@@ -72,6 +72,9 @@ interface BuiltProvider {
 // cloudPay's calls go through the platform, whose own limit we cannot set; the demo provider is the database.
 const PLATFORM_REQUEST_TIMEOUT_MS = 3_000;
 
+/** The most WeChat calls any one job item makes (the close queue's: jobs.service WECHAT_CALLS_PER_ITEM). */
+const MOST_CALLS_PER_JOB_ITEM = Math.max(...Object.values(WECHAT_CALLS_PER_ITEM));
+
 /** The configured payment provider and who its payments must be addressed to. */
 function buildProvider(
   app: AppConfig,
@@ -99,8 +102,10 @@ function buildProvider(
     };
   }
   const cfg: WechatPayV3Config = parseWechatPayV3Config(env);
-  // The transport sends each request once (no retries of its own), so one request must fit.
-  const problem = fn === undefined ? null : requestTimeoutProblem(fn, cfg.requestTimeoutMs, 1);
+  // The transport sends each request once (no retries of its own), so one request must fit; a timer's costliest item
+  // (its calls in a row) must fit too, or its runs would never start one.
+  const inARow = fn === 'closeExpired' || fn === 'reconcile' ? MOST_CALLS_PER_JOB_ITEM : 1;
+  const problem = fn === undefined ? null : requestTimeoutProblem(fn, cfg.requestTimeoutMs, inARow);
   if (problem !== null) throw new WechatPayConfigError(WechatPayEnv.TIMEOUT_MS, problem);
   const id = cfg.identity;
   const merchant =
@@ -231,19 +236,31 @@ export function createPayNotifyMain(cloud: CloudRuntime) {
   });
 }
 
-// A due item may need up to three WeChat calls (query, close, query after a refused close; submit or query a refund).
-const CALLS_PER_JOB_ITEM = 3;
+/**
+ * How long into a run each loop may still start an item: the function's timeout minus what that loop's costliest item
+ * may need (its WeChat calls, each up to the request timeout) and the margin.
+ */
+export function jobLoopBudgetsMs(
+  fn: 'closeExpired' | 'reconcile',
+  requestTimeoutMs: number,
+): Record<JobLoop, number> {
+  const budgets = {} as Record<JobLoop, number>;
+  for (const [loop, calls] of Object.entries(WECHAT_CALLS_PER_ITEM) as [JobLoop, number][]) {
+    budgets[loop] = jobRunBudgetMs(fn, requestTimeoutMs, calls);
+  }
+  return budgets;
+}
 
-/** A timer's jobs and its per-run limit: stop taking due items while one more still fits in the function timeout. */
+/** A timer's jobs and its per-run limit: a loop stops taking due items unless one more of its items still fits. */
 function timerJobs(cloud: CloudRuntime, fn: 'closeExpired' | 'reconcile') {
   const core = buildCore(cloud, process.env, fn);
-  const budgetMs = jobRunBudgetMs(fn, core.providerRequestTimeoutMs, CALLS_PER_JOB_ITEM);
+  const budgetsMs = jobLoopBudgetsMs(fn, core.providerRequestTimeoutMs);
   return {
     service: new JobsService(core),
     // Real elapsed time (the business clock may jump under tests): the platform's timeout is real time.
-    runLimit: (): RunLimit => {
+    runLimit: (): RunLimit<JobLoop> => {
       const startedAt = performance.now();
-      return { shouldStop: () => performance.now() - startedAt > budgetMs };
+      return { shouldStop: (loop) => performance.now() - startedAt > budgetsMs[loop] };
     },
   };
 }

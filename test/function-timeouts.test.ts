@@ -1,7 +1,8 @@
 // Timeouts nest: each WeChat request ends well before the function that makes it is killed by the platform.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCore } from '../server/composition';
+import { WECHAT_CALLS_PER_ITEM, type JobLoop } from '../server/application/jobs.service';
+import { buildCore, jobLoopBudgetsMs } from '../server/composition';
 import { createTestIdentity, testEnv } from '../server/adapters/payment/wechatpay-v3/wechatpay-v3.testkit';
 import type { CloudRuntime } from '../server/adapters/runtime/wx-cloud';
 import {
@@ -64,5 +65,25 @@ describe('function timeouts', () => {
   it('a timer run stops taking items while one more (three calls) still fits', () => {
     expect(jobRunBudgetMs('closeExpired', 3_000, 3)).toBe(60_000 - 2_000 - 9_000);
     expect(jobRunBudgetMs('closeExpired', 30_000, 3)).toBe(0);
+  });
+  it('each timer loop stops taking items while one more of its own costliest items still fits', () => {
+    for (const fn of ['closeExpired', 'reconcile'] as const) {
+      const budgets = jobLoopBudgetsMs(fn, 3_000);
+      for (const [loop, calls] of Object.entries(WECHAT_CALLS_PER_ITEM) as [JobLoop, number][]) {
+        expect(budgets[loop]).toBe(jobRunBudgetMs(fn, 3_000, calls));
+      }
+      // The close item: query, close refused, query, refund (4 calls of up to 3 s each).
+      expect(budgets.close).toBe(60_000 - 2_000 - 4 * 3_000);
+      expect(budgets['refund-follow-up']).toBe(60_000 - 2_000 - 3_000);
+      expect(budgets['hold-sweep']).toBe(60_000 - 2_000);
+    }
+  });
+
+  it('refuses a request timeout with which a timer could never start its costliest item', () => {
+    // (60 s − 2 s) / 4 calls: with a longer request no close item would ever fit, so no run would take one.
+    expect(() => buildCore(cloud, v3Env(14_000), 'closeExpired')).not.toThrow();
+    expect(jobLoopBudgetsMs('closeExpired', 14_000).close).toBe(2_000);
+    expect(() => buildCore(cloud, v3Env(14_501), 'closeExpired')).toThrow(/at most 14500/);
+    expect(() => buildCore(cloud, v3Env(14_501), 'reconcile')).toThrow(/at most 14500/);
   });
 });

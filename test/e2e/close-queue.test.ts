@@ -108,7 +108,7 @@ describe('the close queue and cancel', () => {
     await expectJobsGoQuiet();
   });
 
-  it('backs off a failing WeChat close (the order still closes here), gives up visibly, and never blocks others', async () => {
+  it('backs off a failing WeChat close (the order still closes here), tells a person, still asks hourly, and never blocks others', async () => {
     const failing = await startedOrder();
     const healthy = await startedOrder();
     await stack.advance(31 * MINUTE);
@@ -133,20 +133,207 @@ describe('the close queue and cancel', () => {
     const before = await lastSeq();
     expect(await fire('closeExpired')).toMatchObject({ errors: 0 });
     expect(await apiCallsAfter(before)).toEqual([]);
-    // Each retry waits longer; after the last one the order is out of the queue and marked for a person.
+    // Each retry waits longer; after the 12th failure a person is told (the order is marked, an attention record).
     let runs = 0;
     for (;;) {
       const o = (await adminGet(stack, 'orders', failing.outTradeNo))!;
-      if (o.closeJob.nextAttemptAtMs === null) break;
+      if (o.closeJob.gaveUpAtMs !== null) break;
       await stack.advance(Math.max(0, o.closeJob.nextAttemptAtMs - stack.now()) + 1000);
       const run = await fire('closeExpired');
       expect(run.errors).toBe(1);
       if (++runs > 20) throw new Error('the close job never gave up');
     }
     const gaveUp = (await adminGet(stack, 'orders', failing.outTradeNo))!;
-    expect(gaveUp.closeJob).toMatchObject({ state: 'gave-up', gaveUpAtMs: expect.any(Number) });
+    expect(gaveUp.closeJob).toMatchObject({ gaveUpAtMs: expect.any(Number) });
     expect(gaveUp.closeJob.attempts).toBe(12);
     expect(gaveUp.providerClose).toBe('pending');
+    const recordId = `close-unconfirmed:${failing.outTradeNo}`;
+    expect((await adminGet(stack, 'attention', recordId))!).toMatchObject({
+      kind: 'close-unconfirmed',
+      outTradeNo: failing.outTradeNo,
+      amountFen: gaveUp.payableFen,
+      resolvedAtMs: null,
+    });
+    // WeChat has not confirmed the close: it is still asked, every hour (and only then: runs in between are quiet).
+    expect(gaveUp.closeJob.state).toBe('queued');
+    expect(gaveUp.closeJob.nextAttemptAtMs - gaveUp.closeJob.gaveUpAtMs).toBe(HOUR);
+    await expectJobsGoQuiet();
+    await stack.advance(HOUR + 1000);
+    const asked = await lastSeq();
+    expect(await fire('closeExpired')).toMatchObject({ errors: 1, gaveUp: 0 });
+    expect((await apiCallsAfter(asked)).map((e) => e.path)).toEqual([
+      expect.stringContaining(`/out-trade-no/${failing.outTradeNo}/close`),
+    ]);
+    // WeChat answers again: the close is confirmed, the order leaves the queue and the record is resolved.
+    await stack.sim.control.clearFaults();
+    await stack.advance(HOUR + 1000);
+    expect(await fire('closeExpired')).toMatchObject({ providerClosed: 1, errors: 0 });
+    expect((await adminGet(stack, 'orders', failing.outTradeNo))!).toMatchObject({
+      status: 'CLOSED_BY_TIMEOUT',
+      providerClose: 'closed',
+      closeJob: { state: 'settled', nextAttemptAtMs: null },
+    });
+    expect((await stack.sim.control.order(failing.outTradeNo)).tradeState).toBe('CLOSED');
+    expect((await adminGet(stack, 'attention', recordId))!).toMatchObject({
+      resolvedAtMs: expect.any(Number),
+      resolvedBy: 'system:close-job',
+    });
+    await expectJobsGoQuiet();
+  });
+
+  const stockOf = async (sku: string) => (await adminGet(stack, 'skus', sku))!.stock as number;
+
+  /** Advances to the order's next close attempt and fires closeExpired; answers the order afterwards. */
+  async function closeAttempt(outTradeNo: string): Promise<Record<string, any>> {
+    const o = (await adminGet(stack, 'orders', outTradeNo))!;
+    await stack.advance(Math.max(0, o.closeJob.nextAttemptAtMs - stack.now()) + 1000);
+    await fire('closeExpired');
+    return (await adminGet(stack, 'orders', outTradeNo))!;
+  }
+
+  /** Close attempts until `done` holds (at most `maxRuns`), checking `each` after every one; answers the count. */
+  async function closeAttemptsUntil(
+    outTradeNo: string,
+    done: (order: Record<string, any>) => boolean,
+    each: (order: Record<string, any>) => Promise<void> | void = () => undefined,
+    maxRuns = 30,
+  ): Promise<number> {
+    let o = (await adminGet(stack, 'orders', outTradeNo))!;
+    for (let runs = 0; ; runs++) {
+      if (done(o)) return runs;
+      if (runs >= maxRuns) throw new Error(`order ${outTradeNo} still ${o.status} after ${runs} close runs`);
+      o = await closeAttempt(outTradeNo);
+      await each(o);
+    }
+  }
+
+  it('closes an expired order WeChat cannot be asked about 15 min past expiry (stock back once), and still asks WeChat', async () => {
+    const sku = 'sku-longjing-50g';
+    const before = await stockOf(sku);
+    const order = await startedOrder(sku);
+    expect(await stockOf(sku)).toBe(before - 1);
+    // Every call about this order fails at WeChat (query and close), for hours.
+    const fault = await stack.sim.control.addFault({
+      kind: 'api.error',
+      outTradeNo: order.outTradeNo,
+      path: `/v3/pay/transactions/out-trade-no/${order.outTradeNo}`,
+      status: 500,
+      code: 'SYSTEM_ERROR',
+    });
+    const { expiresAtMs } = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    await stack.advance(expiresAtMs - stack.now());
+    // Inside the grace the close backs off and the order keeps its stock (a late notification may still come).
+    const runs = await closeAttemptsUntil(
+      order.outTradeNo,
+      (o) => o.status !== 'AWAITING_PAYMENT',
+      (o) => {
+        if (o.status === 'AWAITING_PAYMENT') expect(stack.now()).toBeLessThan(expiresAtMs + 16 * MINUTE);
+      },
+    );
+    expect(runs).toBe(5);
+    const closed = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    expect(closed).toMatchObject({
+      status: 'CLOSED_BY_TIMEOUT',
+      providerClose: 'pending',
+      stockReleased: true,
+      closeJob: { state: 'queued', attempts: 5, lastError: expect.stringContaining('SYSTEM_ERROR') },
+    });
+    expect(closed.closedAtMs - expiresAtMs).toBeGreaterThanOrEqual(15 * MINUTE);
+    expect(await stockOf(sku)).toBe(before);
+    // Hours of errors: a person is told after the 12th, WeChat is still asked (hourly), the stock stays returned once.
+    const recordId = `close-unconfirmed:${order.outTradeNo}`;
+    await closeAttemptsUntil(
+      order.outTradeNo,
+      (o) => o.closeJob.gaveUpAtMs !== null,
+      async (o) => {
+        expect(o.status).toBe('CLOSED_BY_TIMEOUT');
+        expect(await stockOf(sku)).toBe(before);
+      },
+    );
+    const gaveUp = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    expect(gaveUp.closeJob).toMatchObject({ state: 'queued', attempts: 12 });
+    expect(gaveUp.closeJob.nextAttemptAtMs - gaveUp.closeJob.gaveUpAtMs).toBe(HOUR);
+    expect(stack.now() - expiresAtMs).toBeGreaterThan(5 * HOUR);
+    expect((await adminGet(stack, 'attention', recordId))!).toMatchObject({
+      kind: 'close-unconfirmed',
+      outTradeNo: order.outTradeNo,
+      resolvedAtMs: null,
+    });
+    const asked = await lastSeq();
+    expect((await closeAttempt(order.outTradeNo)).closeJob).toMatchObject({ state: 'queued', attempts: 13 });
+    expect((await apiCallsAfter(asked)).filter((e) => e.outTradeNo === order.outTradeNo)).toHaveLength(1);
+    // WeChat answers again: the close is confirmed there, the record resolved, the stock untouched.
+    await stack.sim.control.removeFault(fault.id);
+    expect((await closeAttempt(order.outTradeNo)).closeJob.state).toBe('settled');
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      status: 'CLOSED_BY_TIMEOUT',
+      providerClose: 'closed',
+    });
+    expect((await stack.sim.control.order(order.outTradeNo)).tradeState).toBe('CLOSED');
+    expect((await adminGet(stack, 'attention', recordId))!.resolvedBy).toBe('system:close-job');
+    expect(await stockOf(sku)).toBe(before);
+    await expectJobsGoQuiet();
+  });
+
+  it('a payment made just before expiry, unnoticed while WeChat cannot be asked, is found by the queued close and refunded', async () => {
+    const sku = 'sku-longjing-50g';
+    const before = await stockOf(sku);
+    const order = await startedOrder(sku);
+    // Every notification about it is lost, and WeChat's query answers errors for hours (closing still works).
+    await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
+    const queryFault = await stack.sim.control.addFault({
+      kind: 'api.error',
+      outTradeNo: order.outTradeNo,
+      method: 'GET',
+      path: `/v3/pay/transactions/out-trade-no/${order.outTradeNo}`,
+      status: 500,
+      code: 'SYSTEM_ERROR',
+    });
+    const { expiresAtMs } = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    await stack.advance(expiresAtMs - 30_000 - stack.now());
+    await stack.sim.control.pay(order.outTradeNo);
+    await stack.advance(30_000);
+    // Past the grace the order is closed here without an answer (its stock back) …
+    await closeAttemptsUntil(order.outTradeNo, (o) => o.status !== 'AWAITING_PAYMENT');
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      status: 'CLOSED_BY_TIMEOUT',
+      providerClose: 'pending',
+      stockReleased: true,
+      payment: null,
+    });
+    expect(await stockOf(sku)).toBe(before);
+    // … and the queued close keeps at it: WeChat refuses to close a paid order, the query still fails.
+    await closeAttempt(order.outTradeNo);
+    expect(await closeAttempt(order.outTradeNo)).toMatchObject({
+      status: 'CLOSED_BY_TIMEOUT',
+      providerClose: 'pending',
+      closeJob: { state: 'queued', lastError: expect.stringContaining('SYSTEM_ERROR') },
+    });
+    // The query answers again: the payment is applied to the closed order and its money goes back.
+    await stack.sim.control.removeFault(queryFault.id);
+    expect((await closeAttempt(order.outTradeNo)).closeJob.state).toBe('settled');
+    const found = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    expect(found).toMatchObject({
+      providerClose: 'not-needed',
+      payment: { source: 'query', paidFen: found.payableFen },
+    });
+    expect(['PAID_AFTER_CLOSE', 'REFUND_PROCESSING']).toContain(found.status);
+    const { data: refunds } = await stack.cloud.db
+      .collection('refunds')
+      .where({ outTradeNo: order.outTradeNo })
+      .get();
+    expect(refunds).toEqual([
+      expect.objectContaining({ requestedBy: 'system:auto-refund', amountFen: found.payableFen }),
+    ]);
+    // WeChat pays the refund (its notification lost too): the follow-up applies it.
+    await stack.advance(3 * MINUTE);
+    await fire('reconcile');
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      status: 'REFUNDED',
+      refundedFen: found.payableFen,
+    });
+    // A refund does not restock: the stock came back once, at the close.
+    expect(await stockOf(sku)).toBe(before);
     await expectJobsGoQuiet();
   });
 

@@ -128,3 +128,108 @@ describe('timers on virtual time', () => {
     expect((await fire('reconcile')).billReportId).toBeNull();
   });
 });
+
+describe('a refund WeChat keeps PROCESSING for days', () => {
+  const HOUR = 60 * MINUTE;
+  const DAY = 24 * HOUR;
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  const fire = () => runJob<Record<string, unknown>>(stack, 'reconcile');
+  const refundCalls = async (outRefundNo: string) =>
+    (await stack.sim.control.events({ kind: 'api', pathContains: outRefundNo, limit: 5000 })).length;
+
+  it('is still asked after the follow-up gives up (a person is told), and is applied when WeChat settles it on day 4', async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.sim.control.pay(order.outTradeNo);
+    await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
+    // A refund to a bank card WeChat keeps PROCESSING for weeks, and every refund notification is lost.
+    const settings = await stack.sim.control.settings();
+    await stack.sim.control.updateSettings({ refundDelayMs: 30 * DAY });
+    await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
+    const refund = await okFn(
+      stack,
+      'refund',
+      {
+        action: 'create',
+        outTradeNo: order.outTradeNo,
+        amountFen: order.payableFen,
+        requestKey: 'slow-bank-card',
+      },
+      ADMIN,
+    );
+    await stack.sim.control.updateSettings({ refundDelayMs: settings.refundDelayMs });
+    const no = refund.outRefundNo as string;
+    const recordId = `refund-unsettled:${no}`;
+    const started = stack.now();
+
+    // The follow-up backs off to every 6 h; after the 20th without an outcome (~3 days) a person is told.
+    let runs = 0;
+    for (;;) {
+      const { followUp } = (await adminGet(stack, 'refunds', no))!;
+      if (followUp.gaveUpAtMs !== null) break;
+      expect(await adminGet(stack, 'attention', recordId)).toBeNull();
+      await stack.advance(Math.max(0, followUp.nextAttemptAtMs - stack.now()) + 1000);
+      await fire();
+      if (++runs > 25) throw new Error('the refund follow-up never gave up');
+    }
+    expect(runs).toBe(20);
+    expect(stack.now() - started).toBeGreaterThan(2.5 * DAY);
+    const gaveUp = (await adminGet(stack, 'refunds', no))!;
+    expect(gaveUp).toMatchObject({ status: 'PROCESSING', followUp: { state: 'queued', attempts: 20 } });
+    expect(gaveUp.followUp.nextAttemptAtMs - gaveUp.followUp.gaveUpAtMs).toBe(6 * HOUR);
+    expect((await adminGet(stack, 'attention', recordId))!).toMatchObject({
+      kind: 'refund-unsettled',
+      outTradeNo: order.outTradeNo,
+      outRefundNo: no,
+      amountFen: order.payableFen,
+      wechatState: 'PROCESSING',
+      deliveries: 1,
+      resolvedAtMs: null,
+    });
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!.status).toBe('REFUND_PROCESSING');
+
+    // Still asked every 6 h (one query each time) into day 4; one record, counting the runs that found it unsettled.
+    for (let i = 0; i < 2; i++) {
+      const { followUp } = (await adminGet(stack, 'refunds', no))!;
+      await stack.advance(Math.max(0, followUp.nextAttemptAtMs - stack.now()) + 1000);
+      const before = await refundCalls(no);
+      await fire();
+      expect(await refundCalls(no)).toBe(before + 1);
+    }
+    expect(stack.now() - started).toBeGreaterThan(3 * DAY);
+    expect((await adminGet(stack, 'attention', recordId))!).toMatchObject({
+      deliveries: 3,
+      resolvedAtMs: null,
+    });
+
+    // WeChat pays the refund out on day 4; its notification is lost too. The next follow-up applies it.
+    await stack.sim.control.setRefundOutcome(no, 'SUCCESS', { now: true });
+    const { followUp } = (await adminGet(stack, 'refunds', no))!;
+    await stack.advance(Math.max(0, followUp.nextAttemptAtMs - stack.now()) + 1000);
+    await fire();
+    expect((await adminGet(stack, 'refunds', no))!).toMatchObject({
+      status: 'SUCCESS',
+      followUp: { state: 'settled', nextAttemptAtMs: null },
+    });
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      status: 'REFUNDED',
+      refundedFen: order.payableFen,
+    });
+    expect((await adminGet(stack, 'attention', recordId))!).toMatchObject({
+      resolvedAtMs: expect.any(Number),
+      resolvedBy: 'system:refund-follow-up',
+    });
+    // Final: nobody asks WeChat about it any more.
+    const quiet = await refundCalls(no);
+    await stack.advance(7 * HOUR);
+    await fire();
+    expect(await refundCalls(no)).toBe(quiet);
+  });
+});

@@ -1,5 +1,6 @@
 // Tester orders under SHOP_TESTER_AUTO_REFUND through the local stack: a paid, auto-refunded tester order gives its
 // stock back exactly once, and an auto-refund that failed before it was recorded is found and retried by reconcile.
+import { WECHAT_CALLS_PER_ITEM } from '../../server/application/jobs.service';
 import {
   adminCount,
   adminGet,
@@ -98,5 +99,46 @@ describe('tester orders with automatic refunds', () => {
     await fire('reconcile');
     expect(await adminCount(stack, 'refunds', { outTradeNo: order.outTradeNo })).toBe(1);
     expect(await stockOf(sku)).toBe(before);
+  });
+  it('one close item of a tester order under auto-refund makes up to 4 WeChat calls, and the run budget counts them', async () => {
+    const order = await placeOrder(stack, TESTER, 'sku-apples-10kg', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, TESTER);
+    await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
+    const { expiresAtMs } = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    await stack.advance(expiresAtMs - stack.now() + 1000);
+    // The close/pay race: WeChat's answer to the close job's query (NOTPAY) is held back 2 s, and meanwhile the
+    // payer's money lands. The close is then refused (paid), the order queried again, and the payment applied —
+    // which, for a tester order under auto-refund, requests its refund.
+    const hold = await stack.sim.control.addFault({
+      kind: 'api.timeout',
+      when: 'after',
+      hangMs: 2000,
+      outTradeNo: order.outTradeNo,
+      method: 'GET',
+      count: 1,
+    });
+    const [last] = await stack.sim.control.events({ limit: 1 });
+    const run = fire('closeExpired');
+    await waitFor('the held query', async () =>
+      (await stack.sim.control.faults()).every((f) => f.id !== hold.id),
+    );
+    await stack.sim.control.payLate(order.outTradeNo);
+    expect(await run).toMatchObject({ paidInstead: 1, errors: 0 });
+    const calls = (
+      await stack.sim.control.events({ kind: 'api', afterSeq: last?.seq ?? 0, limit: 100 })
+    ).filter((e) => e.outTradeNo === order.outTradeNo);
+    expect(calls.map((e) => `${e.method} ${e.status}`)).toEqual([
+      'GET 200',
+      'POST 403',
+      'GET 200',
+      'POST 200',
+    ]);
+    expect(calls[3]!.path).toContain('/v3/refund/domestic/refunds');
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      payment: { source: 'query' },
+      stockReleased: true,
+    });
+    // A close run starts an item only while this many calls still fit before the function's timeout.
+    expect(WECHAT_CALLS_PER_ITEM.close).toBeGreaterThanOrEqual(calls.length);
   });
 });

@@ -1,0 +1,228 @@
+// Every loop of a timer run asks the run limit before it starts an item, and what it did not start stays due for the
+// next run. The jobs run in this process (so the test can hand them a RunLimit) on the local stack's own database and
+// WeChat Pay simulator, through the production wiring (buildCore); the state is made through the functions, the
+// simulator and — for crashed payment paths — a direct write of what such a crash leaves.
+import { buildCore } from '../../server/composition';
+import { JobsService, type JobLoop, type RunLimit } from '../../server/application/jobs.service';
+import type { CloudRuntime } from '../../server/adapters/runtime/wx-cloud';
+import {
+  adminCount,
+  adminGet,
+  okFn,
+  placeOrder,
+  startTestStack,
+  waitFor,
+  waitForStatus,
+  type TestStack,
+} from '../support/stack';
+
+const SHOPPER = 'o-run-limit-01';
+const TESTER = 'o-dev-tester';
+const ADMIN = 'o-dev-admin';
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const BEIJING = 8 * HOUR;
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A run limit that lets `allowed[loop]` items of each loop start (none of a loop not named) and records the checks. */
+function allowing(allowed: Partial<Record<JobLoop, number>>): RunLimit<JobLoop> & { checks: JobLoop[] } {
+  const started: Partial<Record<JobLoop, number>> = {};
+  const checks: JobLoop[] = [];
+  return {
+    checks,
+    shouldStop: (loop) => {
+      checks.push(loop);
+      const n = started[loop] ?? 0;
+      if (n >= (allowed[loop] ?? 0)) return true;
+      started[loop] = n + 1;
+      return false;
+    },
+  };
+}
+
+describe('the run limit in every loop', () => {
+  let stack: TestStack;
+  let jobs: JobsService;
+  beforeEach(async () => {
+    stack = await startTestStack({ env: { SHOP_TESTER_AUTO_REFUND: 'true' } });
+    const cloud = { database: () => stack.cloud.db } as unknown as CloudRuntime;
+    // The functions' wiring, on the stack's business clock, quiet.
+    jobs = new JobsService({
+      ...buildCore(cloud, stack.env, 'reconcile'),
+      clock: { now: () => stack.now() },
+      log: quiet,
+    });
+  });
+  afterEach(async () => {
+    await stack.stop();
+  });
+
+  const order = async (no: string) => (await adminGet(stack, 'orders', no))!;
+  const refund = async (no: string) => (await adminGet(stack, 'refunds', no))!;
+  const refundsOf = (no: string) => adminCount(stack, 'refunds', { outTradeNo: no });
+  const isDue = (job: { state: string; nextAttemptAtMs: number | null }) =>
+    job.state === 'queued' && job.nextAttemptAtMs !== null && job.nextAttemptAtMs <= stack.now();
+
+  async function startedOrder(openid = SHOPPER): Promise<string> {
+    const placed = await placeOrder(stack, openid, 'sku-longjing-50g', 1);
+    await okFn(stack, 'pay', { action: 'start', outTradeNo: placed.outTradeNo }, openid);
+    return placed.outTradeNo as string;
+  }
+
+  async function paidOrder(): Promise<{ outTradeNo: string; payableFen: number }> {
+    const no = await startedOrder();
+    await stack.sim.control.pay(no);
+    const paid = await waitForStatus(stack, SHOPPER, no, 'PAID');
+    return { outTradeNo: no, payableFen: paid.payableFen as number };
+  }
+
+  /** A refund WeChat accepted whose notifications are all lost (the order stays refunding here). */
+  async function unnotifiedRefund(key: string): Promise<string> {
+    const paid = await paidOrder();
+    await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
+    const r = await okFn(
+      stack,
+      'refund',
+      { action: 'create', outTradeNo: paid.outTradeNo, amountFen: paid.payableFen, requestKey: key },
+      ADMIN,
+    );
+    return r.outRefundNo as string;
+  }
+
+  /** What a payment path that died right after its payment compare-and-set leaves: paid, no refund recorded. */
+  async function paidButCrashed(no: string, status: 'PAID' | 'PAID_AFTER_CLOSE'): Promise<void> {
+    await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: no });
+    await stack.sim.control.pay(no);
+    const tx = await waitFor('the payment at WeChat', async () => {
+      const o = await stack.sim.control.order(no);
+      return o.tradeState === 'SUCCESS' ? o : null;
+    });
+    const stored = await order(no);
+    const now = stack.now();
+    await stack.cloud.db
+      .collection('orders')
+      .doc(no)
+      .update({
+        data: {
+          status,
+          version: (stored.version as number) + 1,
+          paymentKey: `tx:${tx.transactionId as string}`,
+          payment: stack.cloud.db.command.set({
+            transactionId: tx.transactionId,
+            paidFen: stored.payableFen,
+            successTimeMs: now,
+            source: 'notification',
+            appliedAtMs: now,
+          }),
+        },
+      });
+  }
+
+  it('close: takes what the limit allows, leaves the rest due', async () => {
+    const first = await startedOrder();
+    const second = await startedOrder();
+    await stack.advance(31 * MINUTE);
+    const limit = allowing({ close: 1 });
+    expect(await jobs.closeExpired(limit)).toMatchObject({ closed: 1, unreached: 1 });
+    expect(limit.checks.filter((l) => l === 'close')).toHaveLength(2);
+    expect((await order(first)).status).toBe('CLOSED_BY_TIMEOUT');
+    const left = await order(second);
+    expect(left.status).toBe('AWAITING_PAYMENT');
+    expect(isDue(left.closeJob)).toBe(true);
+    expect(await jobs.closeExpired()).toMatchObject({ closed: 1, unreached: 0 });
+  });
+
+  it('sync: takes what the limit allows, leaves the rest due', async () => {
+    const first = await startedOrder();
+    const second = await startedOrder();
+    await stack.advance(3 * MINUTE);
+    const syncJobs = async () => [(await order(first)).syncJob, (await order(second)).syncJob];
+    expect((await syncJobs()).every(isDue)).toBe(true);
+    expect(await jobs.reconcile(allowing({ sync: 1 }))).toMatchObject({ synced: 1, unreached: 1 });
+    expect((await syncJobs()).map(isDue)).toEqual([false, true]);
+    expect(await jobs.reconcile(allowing({ sync: 5 }))).toMatchObject({ synced: 1, unreached: 0 });
+  });
+
+  it('refund follow-up: takes what the limit allows, leaves the rest due', async () => {
+    const settings = await stack.sim.control.settings();
+    await stack.sim.control.updateSettings({ refundDelayMs: DAY });
+    const first = await unnotifiedRefund('limit-refund-1');
+    const second = await unnotifiedRefund('limit-refund-2');
+    await stack.sim.control.updateSettings({ refundDelayMs: settings.refundDelayMs });
+    await stack.advance(2 * MINUTE);
+    expect(await jobs.reconcile(allowing({ 'refund-follow-up': 1 }))).toMatchObject({
+      refundsFollowedUp: 1,
+      unreached: 1,
+    });
+    expect((await refund(first)).followUp).toMatchObject({ attempts: 1 });
+    const left = (await refund(second)).followUp;
+    expect(left).toMatchObject({ attempts: 0 });
+    expect(isDue(left)).toBe(true);
+    expect(await jobs.reconcile(allowing({ 'refund-follow-up': 5 }))).toMatchObject({
+      refundsFollowedUp: 1,
+      unreached: 0,
+    });
+  });
+
+  it('tester auto-refund: takes what the limit allows, leaves the rest for the next run', async () => {
+    const first = await startedOrder(TESTER);
+    const second = await startedOrder(TESTER);
+    await paidButCrashed(first, 'PAID');
+    await paidButCrashed(second, 'PAID');
+    expect(await jobs.reconcile(allowing({ 'tester-refund': 1 }))).toMatchObject({
+      autoRefundsStarted: 1,
+      unreached: 1,
+    });
+    const counts = async () => [await refundsOf(first), await refundsOf(second)];
+    expect((await counts()).sort()).toEqual([0, 1]);
+    expect(await jobs.reconcile(allowing({ 'tester-refund': 5 }))).toMatchObject({
+      autoRefundsStarted: 1,
+      unreached: 0,
+    });
+    expect(await counts()).toEqual([1, 1]);
+  });
+
+  it('paid after close: takes what the limit allows, leaves the rest for the next run', async () => {
+    const first = await startedOrder();
+    const second = await startedOrder();
+    for (const no of [first, second]) {
+      await okFn(stack, 'order', { action: 'cancel', outTradeNo: no }, SHOPPER);
+      await paidButCrashed(no, 'PAID_AFTER_CLOSE');
+    }
+    expect(await jobs.reconcile(allowing({ 'paid-after-close': 1 }))).toMatchObject({
+      autoRefundsStarted: 1,
+      unreached: 1,
+    });
+    const counts = async () => [await refundsOf(first), await refundsOf(second)];
+    expect((await counts()).sort()).toEqual([0, 1]);
+    expect(await jobs.reconcile(allowing({ 'paid-after-close': 5 }))).toMatchObject({
+      autoRefundsStarted: 1,
+      unreached: 0,
+    });
+    expect(await counts()).toEqual([1, 1]);
+  });
+
+  it('bill refund rows: asks what the limit allows, stores no report until every row is asked', async () => {
+    // Two refunds WeChat paid on day D whose notifications were lost (the follow-up is not allowed to run here).
+    const first = await unnotifiedRefund('limit-bill-1');
+    const second = await unnotifiedRefund('limit-bill-2');
+    await stack.advance(5 * MINUTE);
+    for (const no of [first, second]) expect((await stack.sim.control.refund(no)).status).toBe('SUCCESS');
+    const local = new Date(stack.now() + BEIJING);
+    const next1030 =
+      Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + 1, 10, 30) - BEIJING;
+    await stack.advance(next1030 - stack.now());
+
+    const run = await jobs.reconcile(allowing({ bill: 1, 'bill-refund-row': 1 }));
+    // Left: one bill row, and the two refunds' follow-ups (not allowed to run here).
+    expect(run).toMatchObject({ billReportId: null, unreached: 1 + 2 });
+    const statuses = async () => [(await refund(first)).status, (await refund(second)).status];
+    expect((await statuses()).sort()).toEqual(['PROCESSING', 'SUCCESS']);
+    expect(await adminCount(stack, 'reconcile_reports')).toBe(0);
+
+    const done = await jobs.reconcile(allowing({ bill: 1, 'bill-refund-row': 5 }));
+    expect(done).toMatchObject({ billReportId: expect.stringMatching(/^trade-/), billDiscrepancies: 0 });
+    expect(await statuses()).toEqual(['SUCCESS', 'SUCCESS']);
+  });
+});
