@@ -127,6 +127,9 @@ export class AbnormalRefundService {
           requestedBy: req.requestedBy,
         });
         await this.d.metrics.increment('refunds.abnormal_retried');
+        // The retry starts the follow-up's patience afresh (its gaveUpAtMs is cleared): a "not final for days" record
+        // raised before it is answered by this person's action, and raised again if the retry too stays unsettled.
+        await this.d.attention.resolve(`refund-unsettled:${doc.outRefundNo}`, req.requestedBy, now);
         return { ...doc, ...refundPatch, version: doc.version + 1 };
       }
       const reread = await this.d.refunds.get(doc.outRefundNo);
