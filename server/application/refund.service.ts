@@ -255,6 +255,12 @@ export class RefundService {
     const order = await this.d.orders.get(refund.outTradeNo);
     if (!order || order.payment === null)
       throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such paid order');
+    const entry = order.refundLedger?.find((e) => e.outRefundNo === refund.outRefundNo);
+    if (entry !== undefined && entry.status !== refund.status) {
+      // The order has moved this refund on (closed it here, say) and a crash left the document behind
+      // (docs/adr/0008): it is never sent again; WeChat's word about it brings the document level.
+      return this.levelFromWeChat(refund);
+    }
     const sent = refund.sent ?? this.legacySubmission(refund, order.payment.paidFen);
     let answer: Refund;
     try {
@@ -307,6 +313,29 @@ export class RefundService {
         : await this.applyRefund(
             { ...this.asProviderRefund(refund), status: 'CLOSED' },
             { failure: `refused by the provider: ${e.code}` },
+          );
+    return this.refundAfter(outcome, refund);
+  }
+
+  /**
+   * A refund whose document is behind the order's ledger, asked about instead of sent: found at WeChat → its word is
+   * applied (the ledger has it: the document is brought level); not found → it was closed here because WeChat never
+   * had it, and the document is closed to match. The question fails → left for the follow-up.
+   */
+  private async levelFromWeChat(refund: RefundDoc): Promise<RefundDoc> {
+    let known: Awaited<ReturnType<CoreDeps['provider']['queryRefund']>>;
+    try {
+      known = await this.d.provider.queryRefund(refund.outRefundNo);
+    } catch (e) {
+      this.d.log.warn('refund.level_unconfirmed', { outRefundNo: refund.outRefundNo, error: e });
+      return refund;
+    }
+    const outcome =
+      known.kind === 'found'
+        ? await this.applyRefund(known.refund, { source: 'query' })
+        : await this.applyRefund(
+            { ...this.asProviderRefund(refund), status: 'CLOSED' },
+            { failure: 'closed here: WeChat Pay has no such refund' },
           );
     return this.refundAfter(outcome, refund);
   }

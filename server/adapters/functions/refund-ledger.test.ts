@@ -36,6 +36,10 @@ let seq = 0;
 let wechat: Map<string, Refund>;
 /** WeChat is unreachable for refund requests (the refund stays recorded, unsubmitted). */
 let wechatDown: boolean;
+/** WeChat refuses refund requests (403 NOT_ENOUGH) without recording them. */
+let wechatRefuses: boolean;
+/** Refund requests sent to WeChat. */
+let sends: number;
 
 /** The demo provider, with a WeChat-like refund desk: refunds are accepted PROCESSING and queried as `wechat` holds them. */
 function provider(): PaymentProvider {
@@ -46,6 +50,11 @@ function provider(): PaymentProvider {
   );
   return Object.assign(Object.create(demo) as DemoPaymentProvider, {
     createRefund: (input: CreateRefundInput): Promise<Refund> => {
+      sends++;
+      if (wechatRefuses)
+        return Promise.reject(
+          new ProviderError('NOT_ENOUGH', 'createRefund: 403 NOT_ENOUGH', 'fatal', { httpStatus: 403 }),
+        );
       if (wechatDown)
         return Promise.reject(new ProviderError('SYSTEM_ERROR', 'createRefund: 500', 'indeterminate'));
       const r: Refund = {
@@ -135,6 +144,8 @@ beforeEach(async () => {
   db = t.db as unknown as CloudDb;
   wechat = new Map();
   wechatDown = false;
+  wechatRefuses = false;
+  sends = 0;
 });
 
 afterEach(async () => {
@@ -404,6 +415,46 @@ describe('a refund report decided from the order’s refund ledger', () => {
       status: 'PARTIALLY_REFUNDED',
       refundedFen: 700,
     });
+  });
+
+  it('a refund closed here whose document a crash left behind is never sent again: the follow-up closes the document to match', async () => {
+    await paidOrder('O20260301L0010');
+    const d = core();
+    const crashing = Object.assign(Object.create(d.refunds) as DbRefundStore, {
+      levelWithOrder: () => Promise.reject(new Error('the function died here')),
+    });
+    // WeChat refuses the send and has no such refund: closed here, its amount freed — and the function dies between
+    // the order's write and the refund's.
+    wechatRefuses = true;
+    await expect(
+      new RefundService({ ...d, refunds: crashing }).requestRefund({
+        outTradeNo: 'O20260301L0010',
+        amountFen: 300,
+        reason: '商家退款',
+        requestedBy: 'o-admin',
+        requestKey: 'ledger-closed-0001',
+      }),
+    ).rejects.toThrow('the function died here');
+    const closed = (await orders().get('O20260301L0010'))!;
+    expect(closed).toMatchObject({
+      status: 'REFUND_FAILED',
+      refundReservedFen: 0,
+      refundLedger: [expect.objectContaining({ status: 'CLOSED' })],
+    });
+    const [behind] = await refunds().listByOrder('O20260301L0010');
+    expect(behind).toMatchObject({ status: 'PROCESSING', submitted: false });
+    // WeChat would take it now; the follow-up (an unsent refund is sent again) must not send what the order freed.
+    wechatRefuses = false;
+    const sentBefore = sends;
+    const followedUp = await new RefundService(core()).submit(behind!);
+    expect(sends).toBe(sentBefore);
+    expect(followedUp).toMatchObject({
+      status: 'CLOSED',
+      submitted: false,
+      failure: 'closed here: WeChat Pay has no such refund',
+    });
+    expect(await orders().get('O20260301L0010')).toEqual(closed);
+    await expectLevel('O20260301L0010');
   });
 
   it('a report about a refund of another order, or of an unknown one, writes nothing', async () => {
