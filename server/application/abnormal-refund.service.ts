@@ -6,6 +6,7 @@ import { REFUND_FOLLOW_UP_AFTER_MS, queuedAt } from './job-queue';
 import type { RefundDoc } from './order.model';
 import type { AbnormalRefundType, Refund } from './ports/payment-provider.port';
 import { ProviderErrorCodes, isProviderError } from './ports/payment-provider.errors';
+import { ledgerEntryOf, ledgerFields, ledgerOf, withEntry } from './refund-ledger';
 import { RefundService } from './refund.service';
 
 // Only the refund function (staff) uses this: kept apart from RefundService so the timer bundles do not ship it.
@@ -114,9 +115,16 @@ export class AbnormalRefundService {
         followUp: queuedAt(now + REFUND_FOLLOW_UP_AFTER_MS),
         updatedAtMs: now,
       };
+      const ledger = await ledgerOf(this.d.refunds, order);
+      const entry = ledger.find((e) => e.outRefundNo === doc!.outRefundNo) ?? ledgerEntryOf(doc);
+      const all = withEntry(ledger, { ...entry, status: nextStatus, retriedTo: req.type });
       const ok = await this.d.orders.updateWithRefund(
         order,
-        { status: nextOrderState(order.status, 'REFUND_RETRIED') ?? order.status, updatedAtMs: now },
+        {
+          status: nextOrderState(order.status, 'REFUND_RETRIED') ?? order.status,
+          ...ledgerFields(all),
+          updatedAtMs: now,
+        },
         doc,
         refundPatch,
       );
@@ -130,7 +138,7 @@ export class AbnormalRefundService {
         // The retry starts the follow-up's patience afresh (its gaveUpAtMs is cleared): a "not final for days" record
         // raised before it is answered by this person's action, and raised again if the retry too stays unsettled.
         await this.d.attention.resolve(`refund-unsettled:${doc.outRefundNo}`, req.requestedBy, now);
-        return { ...doc, ...refundPatch, version: doc.version + 1 };
+        return { ...doc, ...refundPatch, orderVersion: order.version + 1, version: doc.version + 1 };
       }
       const reread = await this.d.refunds.get(doc.outRefundNo);
       if (!reread) throw new DomainError(AppErrorCodes.REFUND_NOT_FOUND, 'no such refund');

@@ -63,6 +63,13 @@ export interface OrderRecord {
    * MERCHANT_BANK_CARD) and the shop has not yet confirmed paying the shopper by hand. Absent on older orders: 0.
    */
   refundOwedOfflineFen?: Fen;
+  /**
+   * The order's refunds as far as money is concerned, in the order they were reserved (docs/adr/0008): the three
+   * amounts above and the refund part of `status` are computed from it, and it is written in the same write as they
+   * are, so the order alone is the truth about refunded money. WeChat takes at most 50 refunds per payment. Absent on
+   * orders whose refunds predate it: built from their refund documents and written with the order's next refund change.
+   */
+  refundLedger?: RefundLedgerEntry[];
   closedAtMs: number | null;
   providerClose: ProviderCloseState;
   /** Stock given back (exactly once) after a close. */
@@ -77,6 +84,20 @@ export interface OrderRecord {
    * expiry (the close job queries before it closes).
    */
   syncJob: JobState;
+}
+
+/**
+ * One refund in its order's ledger (OrderRecord.refundLedger): what the order's money is computed from. The refund
+ * document (`refunds`) holds the rest and follows the ledger: see RefundDoc.orderVersion.
+ */
+export interface RefundLedgerEntry {
+  outRefundNo: string;
+  amountFen: Fen;
+  status: RefundStatus;
+  /** SUCCESS paid to the merchant's card, and nobody has confirmed paying the shopper by hand yet. */
+  owedOffline: boolean;
+  /** Where the latest retry after ABNORMAL sent the money (null: never retried). */
+  retriedTo: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD' | null;
 }
 
 /**
@@ -136,6 +157,12 @@ export interface RefundDoc {
   receivedAccount?: string | null;
   /** Set when the money went to the merchant's card and the shop owes the shopper (see OfflinePayout). */
   offlinePayout?: OfflinePayout | null;
+  /**
+   * The order version whose ledger entry this document's status was last made level with (absent on documents older
+   * than the ledger). The order is written first; a document left behind by a crash (orderVersion older than the
+   * order's, status not the ledger's) is brought level by the next report about it, and never by an older one.
+   */
+  orderVersion?: number;
   version: number;
   /**
    * The reconcile job's follow-up queue (resubmit an unsubmitted refund, query an unsettled one): due a minute after

@@ -10,8 +10,10 @@ import {
   type TestStack,
   runJob,
 } from '../support/stack';
+import { refundNotification } from '../support/notify';
 
 const MINUTE = 60_000;
+const ADMIN = 'o-dev-admin';
 
 interface Answer {
   body: any;
@@ -134,6 +136,69 @@ describe('money hot paths', () => {
     expect(sync.body.status).toBe('PAID');
     expect(sync.ops).toBeLessThanOrEqual(2);
     await stack.sim.control.clearFaults();
+  });
+
+  it('a refund notification costs at most 3 round trips, a duplicate at most 2', async () => {
+    const shopper = 'o-rt-refund-01';
+    await ok('shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, shopper);
+    const placed = await ok('order', { action: 'place', clientRequestKey: 'rt-refund-1' }, shopper);
+    const outTradeNo = placed.body.outTradeNo as string;
+    const paidFen = placed.body.payableFen as number;
+    await ok('pay', { action: 'start', outTradeNo }, shopper);
+    await stack.sim.control.pay(outTradeNo);
+    await waitForStatus(stack, shopper, outTradeNo, 'PAID');
+    // WeChat's own refund notifications are held back: this test delivers them and reads each one's cost.
+    await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
+    try {
+      const part = Math.floor(paidFen / 3);
+      const first = await ok(
+        'refund',
+        { action: 'create', outTradeNo, amountFen: part, reason: '部分退款', requestKey: 'rt-refund-part-1' },
+        ADMIN,
+      );
+      const rest = await ok(
+        'refund',
+        {
+          action: 'create',
+          outTradeNo,
+          amountFen: paidFen - part,
+          reason: '其余退款',
+          requestKey: 'rt-refund-rest-1',
+        },
+        ADMIN,
+      );
+      await stack.sim.control.setRefundOutcome(first.body.outRefundNo, 'SUCCESS', { now: true });
+      const note = await refundNotification(stack, first.body.outRefundNo);
+      const before = (await adminGet(stack, 'orders', outTradeNo))!;
+      const applied = await notify(note);
+      expect(applied.status).toBe(200);
+      expect(applied.ops).toBeLessThanOrEqual(3);
+      const duplicate = await notify(note);
+      expect(duplicate.status).toBe(200);
+      expect(duplicate.ops).toBeLessThanOrEqual(2);
+      // Applied once: one change of the order, the money and the refund agree.
+      expect((await adminGet(stack, 'orders', outTradeNo))!).toMatchObject({
+        status: 'REFUND_PROCESSING',
+        refundedFen: part,
+        refundReservedFen: paidFen,
+        version: before.version + 1,
+      });
+      expect((await adminGet(stack, 'refunds', first.body.outRefundNo))!.status).toBe('SUCCESS');
+
+      // The last refund settles the order: REFUNDED within the same budget.
+      await stack.sim.control.setRefundOutcome(rest.body.outRefundNo, 'SUCCESS', { now: true });
+      const last = await notify(await refundNotification(stack, rest.body.outRefundNo));
+      expect(last.status).toBe(200);
+      expect(last.ops).toBeLessThanOrEqual(3);
+      expect((await adminGet(stack, 'orders', outTradeNo))!).toMatchObject({
+        status: 'REFUNDED',
+        refundedFen: paidFen,
+        refundReservedFen: paidFen,
+      });
+      expect((await adminGet(stack, 'refunds', rest.body.outRefundNo))!.status).toBe('SUCCESS');
+    } finally {
+      await stack.sim.control.clearFaults();
+    }
   });
 
   it('a flash sale sells out exactly: every shopper gets an order or OUT_OF_STOCK, never BUSY, never oversold', async () => {

@@ -17,6 +17,7 @@ import {
   waitForStatus,
   type TestStack,
 } from '../support/stack';
+import { deliver, refundNotification } from '../support/notify';
 
 const SHOPPER = 'o-ivan-0009';
 const ADMIN = 'o-dev-admin';
@@ -110,6 +111,127 @@ describe('refund edges', () => {
     await stack.sim.control.clearFaults();
   });
 
+  /**
+   * A paid order with a full refund WeChat has paid, whose notifications WeChat has not sent (dropped): the test
+   * delivers the REFUND.SUCCESS itself.
+   */
+  async function refundPaidAtWechat(requestKey: string) {
+    const order = await paidOrder(stack);
+    await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
+    const r = await okFn(
+      stack,
+      'refund',
+      {
+        action: 'create',
+        outTradeNo: order.outTradeNo,
+        amountFen: order.payableFen,
+        reason: '全额退款',
+        requestKey,
+      },
+      ADMIN,
+    );
+    await stack.sim.control.setRefundOutcome(r.outRefundNo, 'SUCCESS', { now: true });
+    return {
+      order,
+      outRefundNo: r.outRefundNo as string,
+      note: await refundNotification(stack, r.outRefundNo),
+    };
+  }
+
+  /** Delivers `note` while the local cloud fails writes to `collection` (`when`), as a crash at that point would. */
+  async function deliverFailing(
+    note: Awaited<ReturnType<typeof refundNotification>>,
+    collection: 'orders' | 'refunds',
+    when: 'before' | 'after',
+  ) {
+    stack.cloud.setWriteFaults({ rate: 1, when, collections: [collection] });
+    try {
+      return await deliver(stack, note);
+    } finally {
+      stack.cloud.setWriteFaults(null);
+    }
+  }
+
+  it.each([
+    ['the refund’s write fails (nothing written)', 'refunds', 'before'],
+    ['the order’s write lands and its answer is lost', 'orders', 'after'],
+  ] as const)(
+    'a delivery that dies after the order’s write (%s) leaves the money applied; the next delivery brings the refund level, once',
+    async (_case, collection, when) => {
+      const { order, outRefundNo, note } = await refundPaidAtWechat(`crash-${collection}-${when}-1`);
+      const refundBefore = (await adminGet(stack, 'refunds', outRefundNo))!;
+      const failed = await deliverFailing(note, collection, when);
+      // Not acknowledged: WeChat delivers it again.
+      expect(failed.status).toBe(500);
+      // The order (the money) is whole and settled; the refund document is behind it.
+      const settled = (await adminGet(stack, 'orders', order.outTradeNo))!;
+      expect(settled).toMatchObject({
+        status: 'REFUNDED',
+        refundedFen: order.payableFen,
+        refundReservedFen: order.payableFen,
+        refundOwedOfflineFen: 0,
+        refundLedger: [expect.objectContaining({ outRefundNo, status: 'SUCCESS' })],
+      });
+      expect((await adminGet(stack, 'refunds', outRefundNo))!).toMatchObject({
+        status: 'PROCESSING',
+        version: refundBefore.version,
+      });
+      // The next delivery finds the money applied and brings the refund level; nothing is applied twice.
+      const again = await deliver(stack, note);
+      expect(again.status).toBe(200);
+      expect(again.ops).toBeLessThanOrEqual(3);
+      expect((await adminGet(stack, 'orders', order.outTradeNo))!).toEqual(settled);
+      expect((await adminGet(stack, 'refunds', outRefundNo))!).toMatchObject({
+        status: 'SUCCESS',
+        successTimeMs: expect.any(Number),
+        orderVersion: settled.version,
+        version: refundBefore.version + 1,
+      });
+      const third = await deliver(stack, note);
+      expect(third).toMatchObject({ status: 200, ops: 2 });
+      expect((await adminGet(stack, 'refunds', outRefundNo))!.version).toBe(refundBefore.version + 1);
+      expect(await wechatRefundedFen(stack, order.outTradeNo)).toBe(settled.refundedFen);
+    },
+  );
+
+  it('a delivery that died after the order’s write, never delivered again: the follow-up’s query brings the refund level', async () => {
+    const { order, outRefundNo, note } = await refundPaidAtWechat('crash-follow-up-1');
+    expect((await deliverFailing(note, 'refunds', 'before')).status).toBe(500);
+    const settled = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    expect(settled).toMatchObject({ status: 'REFUNDED', refundedFen: order.payableFen });
+    // Behind the order, the refund is not final: it stays in the follow-up queue, which asks WeChat.
+    expect((await adminGet(stack, 'refunds', outRefundNo))!).toMatchObject({
+      status: 'PROCESSING',
+      followUp: { state: 'queued' },
+    });
+    await stack.advance(2 * MINUTE);
+    await runJob(stack, 'reconcile');
+    expect((await adminGet(stack, 'refunds', outRefundNo))!).toMatchObject({
+      status: 'SUCCESS',
+      orderVersion: settled.version,
+      followUp: { state: 'settled' },
+    });
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toEqual(settled);
+  });
+
+  it('deliveries of one refund notification at the same time apply it once', async () => {
+    const { order, outRefundNo, note } = await refundPaidAtWechat('concurrent-deliveries-1');
+    const orderBefore = (await adminGet(stack, 'orders', order.outTradeNo))!;
+    const refundBefore = (await adminGet(stack, 'refunds', outRefundNo))!;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => deliver(stack, note)));
+    expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
+    expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
+      status: 'REFUNDED',
+      refundedFen: order.payableFen,
+      refundReservedFen: order.payableFen,
+      version: orderBefore.version + 1,
+    });
+    expect((await adminGet(stack, 'refunds', outRefundNo))!).toMatchObject({
+      status: 'SUCCESS',
+      version: refundBefore.version + 1,
+    });
+  });
+
   it('a refusal of a refund WeChat holds is asked about, not closed: its state is applied', async () => {
     const order = await paidOrder(stack);
     await stack.sim.control.updateSettings({ refundDelayMs: 30 * MINUTE });
@@ -175,6 +297,21 @@ describe('refund edges', () => {
       ADMIN,
     );
     expect(r).toMatchObject({ status: 'CLOSED', submitted: false });
+    // A repeated tap with the same key answers the closed refund and sends nothing to WeChat.
+    const again = await okFn(
+      stack,
+      'refund',
+      {
+        action: 'create',
+        outTradeNo: order.outTradeNo,
+        amountFen: 100,
+        reason: '退一点',
+        requestKey: 'never-accepted-1',
+      },
+      ADMIN,
+    );
+    expect(again).toMatchObject({ outRefundNo: r.outRefundNo, status: 'CLOSED' });
+    expect(await stack.sim.control.refunds({ outTradeNo: order.outTradeNo })).toHaveLength(0);
     expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
       status: 'REFUND_FAILED',
       refundReservedFen: 0,
@@ -196,16 +333,25 @@ describe('refund edges', () => {
       },
       ADMIN,
     );
-    // What the old rule left behind: the refund closed here on a refused resend, its amount freed.
+    // What the old rule left behind: the refund closed here on a refused resend, its amount freed (in the order's
+    // refund ledger too, as a close here writes it).
     const db = stack.cloud.db;
     await db
       .collection('refunds')
       .doc(r.outRefundNo)
       .update({ data: { status: 'CLOSED', failure: 'refused by the provider: INVALID_REQUEST' } });
+    const ledger = (await adminGet(stack, 'orders', order.outTradeNo))!.refundLedger as { status: string }[];
+    expect(ledger).toEqual([expect.objectContaining({ outRefundNo: r.outRefundNo, status: 'PROCESSING' })]);
     await db
       .collection('orders')
       .doc(order.outTradeNo)
-      .update({ data: { status: 'REFUND_FAILED', refundReservedFen: 0 } });
+      .update({
+        data: {
+          status: 'REFUND_FAILED',
+          refundReservedFen: 0,
+          refundLedger: db.command.set(ledger.map((e) => ({ ...e, status: 'CLOSED' }))),
+        },
+      });
     await stack.sim.control.clearFaults();
     await stack.sim.control.setRefundOutcome(r.outRefundNo, 'SUCCESS', { now: true });
     const settled = await waitFor('the SUCCESS to be applied', async () => {

@@ -100,6 +100,7 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
     findByRequestKey: ['O1:k'],
     listByOrder: ['O1'],
     update: [REFUND, { status: 'SUCCESS' }],
+    levelWithOrder: ['R1', 2, { status: 'SUCCESS' }, { accepted: true }],
     listAcceptedBetween: [0, 1],
     listFollowUpDue: [0, 10],
   },

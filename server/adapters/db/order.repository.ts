@@ -186,7 +186,7 @@ export class DbOrderStore implements OrderStore {
           .update({ data: toUpdateData(this.db, { ...orderPatch, version: current.version + 1 }) });
         const refunds = t.collection(Collections.refunds);
         if (!refunds.add) throw new Error('this database cannot add documents inside a transaction');
-        await refunds.add({ data: toDoc(refund, 'outRefundNo') });
+        await refunds.add({ data: toDoc({ ...refund, orderVersion: current.version + 1 }, 'outRefundNo') });
       });
       return ran === 'done' ? 'ok' : 'conflict';
     } catch (e) {
@@ -213,7 +213,13 @@ export class DbOrderStore implements OrderStore {
         await t
           .collection(Collections.refunds)
           .doc(currentRefund.outRefundNo)
-          .update({ data: toUpdateData(this.db, { ...refundPatch, version: currentRefund.version + 1 }) });
+          .update({
+            data: toUpdateData(this.db, {
+              ...refundPatch,
+              orderVersion: current.version + 1,
+              version: currentRefund.version + 1,
+            }),
+          });
       });
       return ran === 'done';
     } catch (e) {

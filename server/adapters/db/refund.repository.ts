@@ -46,6 +46,25 @@ export class DbRefundStore implements RefundStore {
     return stats.updated === 1 ? { ...current, ...next } : null;
   }
 
+  async levelWithOrder(
+    outRefundNo: string,
+    orderVersion: number,
+    patch: Partial<RefundDoc>,
+    opts: { accepted: boolean },
+  ): Promise<boolean> {
+    const _ = this.db.command;
+    const where: Record<string, unknown> = {
+      _id: outRefundNo,
+      orderVersion: _.or(_.exists(false), _.lt(orderVersion)),
+    };
+    if (opts.accepted) where.acceptedAtMs = _.neq(null);
+    const { version: _v, orderVersion: _o, outRefundNo: _n, ...rest } = patch;
+    const { stats } = await this.refunds
+      .where(where)
+      .update({ data: { ...toUpdateData(this.db, rest), orderVersion, version: _.inc(1) } });
+    return stats.updated === 1;
+  }
+
   async listAcceptedBetween(fromMs: number, toMs: number): Promise<RefundDoc[]> {
     const _ = this.db.command;
     // A day's refunds can exceed one page: all of them, however many (the bill lists every one).

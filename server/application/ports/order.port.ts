@@ -34,15 +34,19 @@ export interface OrderStore {
     plan: readonly StockChange[],
   ): Promise<OrderRecord | null>;
   /**
-   * Atomically: compare-and-set the order (version) with `orderPatch` and insert `refund`. 'duplicate' when a refund
-   * with the same outRefundNo or requestKey exists; 'conflict' when the order changed first.
+   * Atomically: compare-and-set the order (version) with `orderPatch` and insert `refund` (its orderVersion the order's
+   * new version). 'duplicate' when a refund with the same outRefundNo or requestKey exists; 'conflict' when the order
+   * changed first.
    */
   reserveRefund(
     current: OrderRecord,
     orderPatch: Partial<OrderRecord>,
     refund: RefundDoc,
   ): Promise<'ok' | 'conflict' | 'duplicate'>;
-  /** Atomically: compare-and-set both the order and one of its refunds (each on its version). */
+  /**
+   * Atomically: compare-and-set both the order and one of its refunds (each on its version); the refund's orderVersion
+   * becomes the order's new version.
+   */
   updateWithRefund(
     current: OrderRecord,
     orderPatch: Partial<OrderRecord>,
@@ -70,6 +74,18 @@ export interface RefundStore {
   listByOrder(outTradeNo: string): Promise<RefundDoc[]>;
   /** Compare-and-set on version; returns the updated refund or null. */
   update(current: RefundDoc, patch: Partial<RefundDoc>): Promise<RefundDoc | null>;
+  /**
+   * One conditional write, without a read, that brings a refund level with its order's ledger as written at
+   * `orderVersion`: sets `patch`, orderVersion and version + 1 only while the stored refund reflects an older order
+   * version (or none) — a later change is never undone — and, with `accepted`, only if WeChat's acceptance is recorded
+   * (acceptedAtMs set). False when nothing matched: the caller reads the refund and decides.
+   */
+  levelWithOrder(
+    outRefundNo: string,
+    orderVersion: number,
+    patch: Partial<RefundDoc>,
+    opts: { accepted: boolean },
+  ): Promise<boolean>;
   /** Refunds WeChat accepted in [fromMs, toMs), in any status, all of them (for the daily bill). */
   listAcceptedBetween(fromMs: number, toMs: number): Promise<RefundDoc[]>;
   /** The follow-up queue: queued refunds with followUp.nextAttemptAtMs ≤ nowMs (any status), earliest due first. */
