@@ -39,6 +39,7 @@ import { jobRunBudgetMs, requestTimeoutProblem } from './adapters/runtime/functi
 import type { WechatPayV3Config } from './adapters/payment/wechatpay-v3';
 import { createHttpMain, createTimerMain } from './adapters/runtime/entrypoints';
 import { configProblem, createCallableMain } from './adapters/runtime/handler';
+import type { ActionTable } from './adapters/runtime/handler';
 import { refuseUnlessPayCallback } from './adapters/runtime/invocation-guard';
 import { DbThrottle } from './adapters/db/throttle.repository';
 import { jsonResponse } from './adapters/runtime/http-event';
@@ -188,7 +189,11 @@ function handlerDeps(core: CoreDeps): CoreHandlersDeps {
   };
 }
 
-function callable(name: FunctionName, cloud: CloudRuntime, actions: typeof orderActions) {
+function callable<F extends 'order' | 'pay' | 'refund'>(
+  name: F,
+  cloud: CloudRuntime,
+  actions: ActionTable<F, CoreHandlersDeps>,
+) {
   const deps = once(() => handlerDeps(buildCore(cloud, process.env, name)));
   return createCallableMain<CoreHandlersDeps>({
     name,

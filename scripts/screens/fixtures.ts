@@ -3,6 +3,7 @@
 // fixed so countdowns and dates are the same in every run.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hasReceivedPayment, mayChangeUnprompted, orderPhase } from '../../server/domain/order-state';
 import type { ApiResult } from '../../typings/contracts/envelope';
 import type { OrderLineView, OrderStatus, OrderView, StartPaymentView } from '../../typings/contracts/order';
 import type { CartLineView, CartView, GoodsView } from '../../typings/contracts/shop';
@@ -123,14 +124,6 @@ export function order(status: OrderStatus, o: Partial<OrderView> & { minutesAgo?
   const lines = o.lines ?? [orderLine('sku-coffee-250g', 2), orderLine('sku-longjing-gift', 1)];
   const totalFen = lines.reduce((n, l) => n + l.lineTotalFen, 0);
   const created = SERVER_NOW_MS - (o.minutesAgo ?? 3) * 60_000 - 28_000;
-  const paid = [
-    'PAID',
-    'PAID_AFTER_CLOSE',
-    'REFUND_PROCESSING',
-    'PARTIALLY_REFUNDED',
-    'REFUNDED',
-    'REFUND_FAILED',
-  ];
   serial += 1;
   const { minutesAgo: _m, ...rest } = o;
   return {
@@ -143,9 +136,13 @@ export function order(status: OrderStatus, o: Partial<OrderView> & { minutesAgo?
     simulated: false,
     createdAtMs: created,
     expiresAtMs: created + 15 * 60_000,
-    paidAtMs: paid.includes(status) ? created + 95_000 : null,
+    paidAtMs: hasReceivedPayment(status) ? created + 95_000 : null,
     refundedFen: status === 'REFUNDED' ? totalFen : 0,
     refundOwedOfflineFen: 0,
+    // The server's own derivations, so a screen never shows a combination the server cannot answer.
+    phase: orderPhase(status),
+    moneyArrived: hasReceivedPayment(status),
+    mayStillChange: mayChangeUnprompted(status),
     canPay: status === 'AWAITING_PAYMENT',
     canCancel: status === 'AWAITING_PAYMENT',
     serverNowMs: SERVER_NOW_MS,

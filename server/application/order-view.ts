@@ -1,4 +1,10 @@
-import { canCancel, isPayable } from '../domain/order-state';
+import {
+  canCancel,
+  hasReceivedPayment,
+  isPayable,
+  mayChangeUnprompted,
+  orderPhase,
+} from '../domain/order-state';
 import type { OrderView } from '../../typings/contracts/order';
 import type { OrderRecord } from './order.model';
 
@@ -26,6 +32,9 @@ export function toOrderView(o: OrderRecord, nowMs: number): OrderView {
     paidAtMs: o.payment?.successTimeMs ?? null,
     refundedFen: o.refundedFen,
     refundOwedOfflineFen: o.refundOwedOfflineFen ?? 0,
+    phase: orderPhase(o.status),
+    moneyArrived: hasReceivedPayment(o.status),
+    mayStillChange: mayChangeUnprompted(o.status),
     canPay: open,
     canCancel: open && canCancel(o.status),
     serverNowMs: nowMs,

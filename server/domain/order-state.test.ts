@@ -11,13 +11,16 @@ import {
   allowedRefundEvents,
   canCancel,
   hasReceivedPayment,
+  hasUnsettledRefund,
   isClosedUnpaid,
   isOrderState,
   isPayable,
   isRefundFinal,
+  mayChangeUnprompted,
   mustRefundInFull,
   nextOrderState,
   nextRefundStatus,
+  orderPhase,
   parseOrderState,
   transition,
 } from './order-state';
@@ -304,6 +307,37 @@ describe('predicates derived from the table', () => {
 
   it('isClosedUnpaid: the two closed states', () => {
     expect(ORDER_STATES.filter(isClosedUnpaid)).toEqual(['CLOSED_BY_USER', 'CLOSED_BY_TIMEOUT']);
+  });
+
+  // The phone groups orders by these answers (OrderView.phase / mayStillChange): pinned state by state, so a change to
+  // the table that would move an order to another tab or stop the page watching it is a visible decision.
+  it('orderPhase: every state in exactly the tab the shopper finds it under', () => {
+    expect(Object.fromEntries(ORDER_STATES.map((s) => [s, orderPhase(s)]))).toEqual({
+      AWAITING_PAYMENT: 'awaiting',
+      PAID: 'paid',
+      CLOSED_BY_USER: 'closed',
+      CLOSED_BY_TIMEOUT: 'closed',
+      PAID_AFTER_CLOSE: 'refund',
+      REFUND_PROCESSING: 'refund',
+      PARTIALLY_REFUNDED: 'refund',
+      REFUNDED: 'refund',
+      REFUND_FAILED: 'refund',
+    });
+    for (const s of ORDER_STATES)
+      expect(orderPhase(s) === 'paid' || orderPhase(s) === 'refund').toBe(hasReceivedPayment(s));
+  });
+
+  it('hasUnsettledRefund: a refund on its way or waiting for staff', () => {
+    expect(ORDER_STATES.filter(hasUnsettledRefund)).toEqual(['REFUND_PROCESSING', 'REFUND_FAILED']);
+  });
+
+  it('mayChangeUnprompted: the payment window, the automatic refund, an unsettled refund', () => {
+    expect(ORDER_STATES.filter(mayChangeUnprompted)).toEqual([
+      'AWAITING_PAYMENT',
+      'PAID_AFTER_CLOSE',
+      'REFUND_PROCESSING',
+      'REFUND_FAILED',
+    ]);
   });
 
   it('parseOrderState accepts exactly the states', () => {

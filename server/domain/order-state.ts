@@ -195,6 +195,32 @@ export function mustRefundInFull(state: OrderState): boolean {
   return state === 'PAID_AFTER_CLOSE';
 }
 
+/** A refund of the order is not settled: on its way, or ABNORMAL and waiting for staff to retry it. */
+export function hasUnsettledRefund(state: OrderState): boolean {
+  return nextOrderState(state, 'REFUND_RETRIED') !== undefined;
+}
+
+/**
+ * Something already in motion can change the order without the shopper: the payment window (a payment or the close
+ * job), the automatic refund of a payment after close, or an unsettled refund.
+ */
+export function mayChangeUnprompted(state: OrderState): boolean {
+  return isPayable(state) || mustRefundInFull(state) || hasUnsettledRefund(state);
+}
+
+/** The shopper's group of an order (the order list's tabs). */
+export type OrderPhase = 'awaiting' | 'paid' | 'closed' | 'refund';
+
+/**
+ * The one definition of an order's phase: payable → awaiting; no money ever → closed; the sale itself → paid; any
+ * other state with money arrived has money going back (or gone back) → refund.
+ */
+export function orderPhase(state: OrderState): OrderPhase {
+  if (isPayable(state)) return 'awaiting';
+  if (!hasReceivedPayment(state)) return 'closed';
+  return state === 'PAID' ? 'paid' : 'refund';
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The refund's own machine: one refund (one out_refund_no) as WeChat reports it.
 

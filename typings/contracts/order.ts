@@ -12,6 +12,12 @@ export type OrderStatus =
   | 'REFUNDED'
   | 'REFUND_FAILED';
 
+/**
+ * Which group of orders an order belongs to, for the shopper (the order list's tabs): `awaiting` payment, `paid` (a
+ * sale), `closed` without money, `refund` (money arrived and is going or has gone back, in part or in full).
+ */
+export type OrderPhase = 'awaiting' | 'paid' | 'closed' | 'refund';
+
 /** One order line as priced by the server when the order was placed. */
 export interface OrderLineView {
   skuId: string;
@@ -44,6 +50,15 @@ export interface OrderView {
    * confirmed). 0 normally.
    */
   refundOwedOfflineFen: number;
+  /** Derived by the server from `status`, so no page keeps its own list of statuses. */
+  phase: OrderPhase;
+  /** WeChat has had the shopper's money for this order at some point (paid, or paid and being / been refunded). */
+  moneyArrived: boolean;
+  /**
+   * The order may still change without the shopper doing anything (payment window open, a refund under way or waiting
+   * for staff): a page showing it keeps asking.
+   */
+  mayStillChange: boolean;
   /** The shopper may start (or resume) payment now. */
   canPay: boolean;
   /** The shopper may cancel now. */
@@ -95,29 +110,44 @@ export interface RefundView {
   followUpGaveUp: boolean;
 }
 
-/** Events of the `order` function. */
-export type OrderRequest =
-  | { action: 'place'; clientRequestKey: string }
-  | { action: 'get'; outTradeNo: string }
-  | { action: 'listMine'; limit?: number; beforeMs?: number }
-  | { action: 'cancel'; outTradeNo: string };
+/** What kind of record needs a person (docs/API.md "Needs attention"). */
+export type AttentionKind =
+  | 'payment-for-unknown-order'
+  | 'refund-for-unknown-refund'
+  | 'refund-after-close'
+  | 'refund-owed-offline'
+  | 'refund-unsettled'
+  | 'close-unconfirmed';
 
-/** Events of the `pay` function. */
-export type PayRequest = { action: 'start'; outTradeNo: string } | { action: 'sync'; outTradeNo: string };
+/** A "needs attention" record as staff see it (refund.listAttention). */
+export interface AttentionView {
+  id: string;
+  kind: AttentionKind;
+  outTradeNo: string;
+  transactionId: string | null;
+  outRefundNo: string | null;
+  refundId: string | null;
+  amountFen: number;
+  /** WeChat's state as reported (trade_state, or the refund status). */
+  wechatState: string;
+  /** The notification that first told us (null when a query or a job did). */
+  notificationId: string | null;
+  firstSeenAtMs: number;
+  lastSeenAtMs: number;
+  deliveries: number;
+  note?: string;
+  /** null/absent: still open. */
+  resolvedAtMs?: number | null;
+  resolvedBy?: string | null;
+}
 
-/** Events of the `refund` function (admins from configuration only). */
-export type RefundRequest =
-  | { action: 'create'; outTradeNo: string; amountFen: number; reason?: string; requestKey: string }
-  | { action: 'list'; outTradeNo: string }
-  | { action: 'listAttention'; limit?: number; beforeMs?: number }
+/** refund.retryAbnormal's fields: card fields only with USER_BANK_CARD. */
+export type RetryAbnormalFields =
   | {
-      action: 'retryAbnormal';
       outRefundNo: string;
-      type: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
-      bankType?: string;
-      bankAccount?: string;
-      realName?: string;
+      type: 'USER_BANK_CARD';
+      bankType: string;
+      bankAccount: string;
+      realName: string;
     }
-  | { action: 'sync'; outRefundNo: string }
-  | { action: 'confirmOfflinePayout'; outRefundNo: string; note?: string }
-  | { action: 'resolveAttention'; id: string };
+  | { outRefundNo: string; type: 'MERCHANT_BANK_CARD' };

@@ -43,14 +43,3 @@ export interface CartView {
   selectedCount: number;
   selectedTotalFen: number;
 }
-
-/** Events the `shop` function accepts (`action` picks one). */
-export type ShopRequest =
-  | { action: 'listGoods' }
-  | { action: 'getCart' }
-  | { action: 'addToCart'; skuId: string; quantity: number }
-  | { action: 'setQuantity'; skuId: string; quantity: number }
-  | { action: 'removeFromCart'; skuId: string }
-  | { action: 'select'; skuId: string; selected: boolean }
-  | { action: 'selectAll'; selected: boolean }
-  | { action: 'clearCart' };

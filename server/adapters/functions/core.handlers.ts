@@ -9,7 +9,7 @@ import type { AbnormalRefundService, AbnormalRetryRequest } from '../../applicat
 import { toRefundView } from '../../application/refund.service';
 import type { AttentionStore } from '../../application/ports/attention.port';
 import type { Clock } from '../../application/ports/runtime.port';
-import type { ActionHandler, Invocation } from '../runtime/handler';
+import type { ActionTable, Invocation } from '../runtime/handler';
 
 /** What the client-called payment functions need. */
 export interface CoreHandlersDeps {
@@ -40,7 +40,7 @@ function requestKey(input: Record<string, unknown>, field: string): string {
 }
 
 /** The `order` function's actions: place, get, listMine, cancel (docs/API.md). */
-export const orderActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
+export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   place: (input, inv, d) => d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey')),
   get: (input, inv, d) => d.checkout.get(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
   listMine: (input, inv, d) =>
@@ -54,7 +54,7 @@ export const orderActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
 };
 
 /** The `pay` function's actions: start (requestPayment parameters) and sync (ask WeChat, apply, answer the order). */
-export const payActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
+export const payActions: ActionTable<'pay', CoreHandlersDeps> = {
   start: (input, inv, d) =>
     d.payments.start(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
   sync: async (input, inv, d) =>
@@ -91,7 +91,7 @@ function admin(inv: Invocation, d: CoreHandlersDeps): string {
 }
 
 /** The `refund` function's actions, for staff listed in SHOP_ADMIN_OPENIDS only. */
-export const refundActions: Record<string, ActionHandler<CoreHandlersDeps>> = {
+export const refundActions: ActionTable<'refund', CoreHandlersDeps> = {
   create: async (input, inv, d) => {
     const by = admin(inv, d);
     const refund = await d.refunds.requestRefund({

@@ -1,4 +1,4 @@
-import type { ActionHandler } from '../runtime/handler';
+import type { ActionTable } from '../runtime/handler';
 import type { ShopService } from '../../application/shop.service';
 import { cartChanges } from '../../application/shop.service';
 import { requireBoolean, requireInteger, requireString } from '../../application/input';
@@ -15,7 +15,7 @@ function shopper(openid: string | undefined): string {
 }
 
 /** The `shop` function's actions (see docs/API.md). */
-export const shopActions: Record<string, ActionHandler<ShopDeps>> = {
+export const shopActions: ActionTable<'shop', ShopDeps> = {
   listGoods: (_input, _inv, d) => d.shop.listGoods(),
   getCart: (_input, inv, d) => d.shop.getCart(shopper(inv.openid)),
   addToCart: (input, inv, d) =>

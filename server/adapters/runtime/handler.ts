@@ -1,3 +1,4 @@
+import type { ActionName, ApiFunctionName, ResponseOf } from '../../../typings/contracts/api';
 import type { ApiError, ApiErrorDetails, ApiJsonValue, ApiResult } from '../../../typings/contracts/envelope';
 import { DomainError } from '../../domain/errors';
 import { isProviderError } from '../../application/ports/payment-provider.errors';
@@ -27,12 +28,24 @@ export interface WxContextSource {
   getWXContext(): WxContext;
 }
 
-/** One named action of a client-called function: validated input in, plain data out, errors thrown. */
-export type ActionHandler<Deps> = (
+/**
+ * One named action of a client-called function: validated input in, plain data out, errors thrown. The input stays
+ * unknown-typed on purpose: the client is never believed, every field is checked before use.
+ */
+export type ActionHandler<Deps, Response = unknown> = (
   input: Record<string, unknown>,
   inv: Invocation,
   deps: Deps,
-) => Promise<unknown>;
+) => Promise<Response>;
+
+/**
+ * Function `F`'s action table, exactly as typings/contracts/api.ts has it: a handler for every action (a missing one
+ * does not compile), none besides (an object literal with an extra key does not compile), each answering its action's
+ * response type.
+ */
+export type ActionTable<F extends ApiFunctionName, Deps> = {
+  [A in ActionName<F>]: ActionHandler<Deps, ResponseOf<F, A>>;
+};
 
 /** Options of {@link createCallableMain}. */
 export interface CallableOptions<Deps> {

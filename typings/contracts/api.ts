@@ -1,0 +1,177 @@
+// THE contract between the mini program and the client-called cloud functions: function → action → request fields →
+// answer → error codes. The mini program's services call through it, the server's action tables are typed against it
+// (contract-check.typecheck.ts proves a missing or extra action does not compile), and docs/API.md lists exactly its
+// actions (test/contract/api-doc.test.ts). Money is integer fen, times epoch ms. Type-only apart from API_ACTIONS.
+import type { AttentionView, OrderView, RefundView, RetryAbnormalFields, StartPaymentView } from './order';
+import type { CartView, GoodsView } from './shop';
+
+/**
+ * Every action of every client-called function, by name: the runtime list a test compares docs/API.md with. The
+ * contract below must have exactly these actions (checked where {@link ContractActionsAreListed} is declared).
+ * payNotify, payCallback, closeExpired and reconcile are not client-callable and have no actions.
+ */
+export const API_ACTIONS = {
+  shop: [
+    'listGoods',
+    'getCart',
+    'addToCart',
+    'setQuantity',
+    'removeFromCart',
+    'select',
+    'selectAll',
+    'clearCart',
+  ],
+  order: ['place', 'get', 'listMine', 'cancel'],
+  pay: ['start', 'sync', 'demoPay'],
+  refund: [
+    'create',
+    'list',
+    'listAttention',
+    'retryAbnormal',
+    'sync',
+    'confirmOfflinePayout',
+    'resolveAttention',
+  ],
+} as const;
+
+/** Codes any call may answer, whatever the action (docs/API.md "Errors every function may answer"). */
+export type CommonErrorCode =
+  | 'REQUEST.INVALID'
+  | 'REQUEST.UNKNOWN_ACTION'
+  | 'AUTH.NO_IDENTITY'
+  | 'CONFIG.INVALID'
+  | 'INTERNAL'
+  | 'PAYMENT.PROVIDER_ERROR';
+
+/** An action with no fields besides `action` (an index signature of never: an unexpected field does not compile). */
+export type NoFields = { [field: string]: never };
+
+/** One action: what the caller sends besides `action`, what `data` holds on success, which codes a refusal may carry. */
+interface Action<Request, Response, Errors extends string = never> {
+  request: Request;
+  response: Response;
+  errors: Errors;
+}
+
+type CartChangeErrors =
+  | 'CART.QUANTITY_INVALID'
+  | 'CART.UNKNOWN_SKU'
+  | 'CART.SKU_OFF_SALE'
+  | 'CART.QUANTITY_LIMIT'
+  | 'CART.OUT_OF_STOCK'
+  | 'CART.TOO_MANY_LINES'
+  | 'CART.BUSY';
+
+/** Staff-only actions also refuse everyone not in SHOP_ADMIN_OPENIDS. */
+type StaffErrors = 'AUTH.FORBIDDEN';
+
+/** The contract itself (docs/API.md says what each field and code means). */
+export interface ApiContract {
+  shop: {
+    /** Needs no identity. */
+    listGoods: Action<NoFields, GoodsView[]>;
+    getCart: Action<NoFields, CartView>;
+    addToCart: Action<{ skuId: string; quantity: number }, CartView, CartChangeErrors>;
+    setQuantity: Action<
+      { skuId: string; quantity: number },
+      CartView,
+      CartChangeErrors | 'CART.LINE_NOT_FOUND'
+    >;
+    removeFromCart: Action<{ skuId: string }, CartView, 'CART.BUSY'>;
+    select: Action<{ skuId: string; selected: boolean }, CartView, 'CART.LINE_NOT_FOUND' | 'CART.BUSY'>;
+    selectAll: Action<{ selected: boolean }, CartView, 'CART.BUSY'>;
+    clearCart: Action<NoFields, CartView, 'CART.BUSY'>;
+  };
+  order: {
+    place: Action<
+      { clientRequestKey: string },
+      OrderView,
+      | 'ORDER.EMPTY'
+      | 'ORDER.UNKNOWN_SKU'
+      | 'ORDER.SKU_OFF_SALE'
+      | 'ORDER.QUANTITY_LIMIT'
+      | 'ORDER.OUT_OF_STOCK'
+      | 'ORDER.TOO_MANY_LINES'
+    >;
+    get: Action<{ outTradeNo: string }, OrderView, 'ORDER.NOT_FOUND'>;
+    listMine: Action<{ limit?: number; beforeMs?: number }, OrderView[]>;
+    cancel: Action<
+      { outTradeNo: string },
+      OrderView,
+      'ORDER.NOT_FOUND' | 'ORDER.NOT_CANCELLABLE' | 'ORDER.ALREADY_PAID' | 'ORDER.BUSY'
+    >;
+  };
+  pay: {
+    start: Action<
+      { outTradeNo: string },
+      StartPaymentView,
+      'ORDER.NOT_FOUND' | 'ORDER.NOT_PAYABLE' | 'ORDER.EXPIRED' | 'ORDER.BUSY'
+    >;
+    sync: Action<{ outTradeNo: string }, OrderView, 'ORDER.NOT_FOUND'>;
+    /** Demo provider only (the simulated cashier's "pay"). */
+    demoPay: Action<
+      { outTradeNo: string },
+      OrderView,
+      'ORDER.NOT_FOUND' | 'ORDER.NOT_PAYABLE' | 'PAYMENT.NOT_SIMULATED'
+    >;
+  };
+  refund: {
+    create: Action<
+      { outTradeNo: string; amountFen: number; reason?: string; requestKey: string },
+      RefundView,
+      | StaffErrors
+      | 'ORDER.NOT_FOUND'
+      | 'REFUND.NOT_ALLOWED'
+      | 'REFUND.AMOUNT_INVALID'
+      | 'REFUND.EXCEEDS_REFUNDABLE'
+      | 'REFUND.WINDOW_EXPIRED'
+      | 'ORDER.BUSY'
+    >;
+    list: Action<{ outTradeNo: string }, RefundView[], StaffErrors>;
+    listAttention: Action<{ limit?: number; beforeMs?: number }, AttentionView[], StaffErrors>;
+    retryAbnormal: Action<
+      RetryAbnormalFields,
+      RefundView,
+      StaffErrors | 'REFUND.NOT_FOUND' | 'REFUND.NOT_ALLOWED' | 'REFUND.RETRY_UNSUPPORTED' | 'ORDER.BUSY'
+    >;
+    sync: Action<{ outRefundNo: string }, RefundView, StaffErrors | 'REFUND.NOT_FOUND'>;
+    confirmOfflinePayout: Action<
+      { outRefundNo: string; note?: string },
+      RefundView,
+      StaffErrors | 'REFUND.NOT_FOUND' | 'REFUND.NOT_ALLOWED' | 'ORDER.BUSY'
+    >;
+    resolveAttention: Action<{ id: string }, { resolved: boolean }, StaffErrors>;
+  };
+}
+
+/** A client-callable function. */
+export type ApiFunctionName = keyof ApiContract;
+
+/** An action of function `F`. */
+export type ActionName<F extends ApiFunctionName> = keyof ApiContract[F] & string;
+
+type ActionOf<F extends ApiFunctionName, A extends ActionName<F>> =
+  ApiContract[F][A] extends Action<infer Q, infer R, infer E> ? Action<Q, R, E> : never;
+
+/** The fields `F.A` takes besides `action`. */
+export type RequestOf<F extends ApiFunctionName, A extends ActionName<F>> = ActionOf<F, A>['request'];
+
+/** The event `F.A` is sent: `{action, ...fields}`. */
+export type EventOf<F extends ApiFunctionName, A extends ActionName<F>> = { action: A } & RequestOf<F, A>;
+
+/** What `data` holds when `F.A` answers `ok: true`. */
+export type ResponseOf<F extends ApiFunctionName, A extends ActionName<F>> = ActionOf<F, A>['response'];
+
+/** The codes a refusal of `F.A` may carry (its own and the common ones). */
+export type ErrorCodeOf<F extends ApiFunctionName, A extends ActionName<F>> =
+  ActionOf<F, A>['errors'] | CommonErrorCode;
+
+type Same<X, Y> = [X] extends [Y] ? ([Y] extends [X] ? true : false) : false;
+type AssertTrue<T extends true> = T;
+
+/** Compiles only while API_ACTIONS lists exactly the contract's actions, function by function. */
+export type ContractActionsAreListed = AssertTrue<
+  Same<ApiFunctionName, keyof typeof API_ACTIONS> extends true
+    ? { [F in ApiFunctionName]: Same<ActionName<F>, (typeof API_ACTIONS)[F][number]> }[ApiFunctionName]
+    : false
+>;
