@@ -5,7 +5,7 @@
 import type { ApiError } from '../../typings/contracts/envelope';
 import { clientEnv } from '../config/env';
 import { timing } from '../utils/timing';
-import { callFunction } from './cloud';
+import { call } from './cloud';
 
 /** The four buttons of the simulated cashier. */
 export type CashierChoice = 'pay' | 'cancel' | 'fail' | 'later';
@@ -65,7 +65,7 @@ async function payer(outTradeNo: string, action: PayerAction, simulated: boolean
   if (simulated) {
     // The demo provider has no simulator: its payer is the pay.demoPay action; cancel and fail change nothing.
     if (action === 'cancel' || action === 'fail') return null;
-    const r = await callFunction<unknown>('pay', { action: 'demoPay', outTradeNo }, { retry: false });
+    const r = await call('pay', 'demoPay', { outTradeNo }, { retry: false });
     return r.ok ? null : r.error;
   }
   if (clientEnv.transport !== 'local') return { code: 'NETWORK', message: 'no simulator in a cloud build' };

@@ -1,3 +1,4 @@
+import type { ActionName, ApiFunctionName, RequestOf, ResponseOf } from '../../typings/contracts/api';
 import type { ApiError, ApiResult } from '../../typings/contracts/envelope';
 import { clientEnv } from '../config/env';
 import { sleep, timing } from '../utils/timing';
@@ -13,14 +14,19 @@ export interface CallOptions {
 }
 
 /**
- * Calls a cloud function action and returns its envelope; a call that got no usable answer becomes a NETWORK error
- * (retryable). With `retry`, such a call is sent again after `timing.retryDelaysMs` — never an answered refusal.
+ * Calls `fn.action` with `request` (typed by typings/contracts/api.ts: an unknown action or a wrong field does not
+ * compile) and returns its envelope; a call that got no usable answer becomes a NETWORK error (retryable). With
+ * `retry`, such a call is sent again after `timing.retryDelaysMs` — never an answered refusal.
  */
-export async function callFunction<T>(
-  name: string,
-  data: Record<string, unknown>,
+export async function call<F extends ApiFunctionName, A extends ActionName<F>>(
+  fn: F,
+  action: A,
+  request: RequestOf<F, A>,
   opts: CallOptions,
-): Promise<ApiResult<T>> {
+): Promise<ApiResult<ResponseOf<F, A>>> {
+  type T = ResponseOf<F, A>;
+  const name: string = fn;
+  const data: Record<string, unknown> = Object.assign({ action }, request);
   let result = await callOnce<T>(name, data);
   if (!opts.retry) return result;
   for (const delay of timing.retryDelaysMs) {

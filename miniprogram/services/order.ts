@@ -1,26 +1,25 @@
 import type { ApiResult } from '../../typings/contracts/envelope';
 import type { OrderView } from '../../typings/contracts/order';
-import { callFunction } from './cloud';
+import { call } from './cloud';
 
 /** Places the order from the cart's selected lines; the same key answers the same order (safe to repeat). */
 export function placeOrder(clientRequestKey: string): Promise<ApiResult<OrderView>> {
-  return callFunction<OrderView>('order', { action: 'place', clientRequestKey }, { retry: true });
+  return call('order', 'place', { clientRequestKey }, { retry: true });
 }
 
 export function getOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {
-  return callFunction<OrderView>('order', { action: 'get', outTradeNo }, { retry: true });
+  return call('order', 'get', { outTradeNo }, { retry: true });
 }
 
 /** One page of the shopper's orders, newest first; `beforeMs` = the last createdAtMs of the previous page. */
 export function listMyOrders(limit: number, beforeMs?: number): Promise<ApiResult<OrderView[]>> {
-  const data: Record<string, unknown> = { action: 'listMine', limit };
-  if (beforeMs !== undefined) data.beforeMs = beforeMs;
-  return callFunction<OrderView[]>('order', data, { retry: true });
+  // An absent beforeMs is left out of the event rather than sent as undefined.
+  return call('order', 'listMine', beforeMs === undefined ? { limit } : { limit, beforeMs }, { retry: true });
 }
 
 /** Cancelling twice answers the same closed order (safe to repeat). */
 export function cancelOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {
-  return callFunction<OrderView>('order', { action: 'cancel', outTradeNo }, { retry: true });
+  return call('order', 'cancel', { outTradeNo }, { retry: true });
 }
 
 /** A fresh key per checkout: 8–64 of [0-9A-Za-z_-] as `place` requires. */

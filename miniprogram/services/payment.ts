@@ -2,35 +2,21 @@
 // is a hint, the server is the truth. cancel → ask the server once (a paid shopper can see cancel); ok or fail → ask
 // the server, and after ok keep asking with backoff for a short while; never call an order paid from the hint.
 import type { ApiError } from '../../typings/contracts/envelope';
-import type { OrderStatus, OrderView, StartPaymentView } from '../../typings/contracts/order';
+import type { OrderView, StartPaymentView } from '../../typings/contracts/order';
 import { clientEnv } from '../config/env';
 import { sleep, timing } from '../utils/timing';
 import { simulatedCashier, type PaymentHint } from './cashier';
-import { callFunction } from './cloud';
+import { call } from './cloud';
 import { getOrder } from './order';
-
-/** Statuses in which WeChat has the shopper's money (paid, or paid and being / been refunded). */
-const MONEY_ARRIVED: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
-  'PAID',
-  'PAID_AFTER_CLOSE',
-  'REFUND_PROCESSING',
-  'PARTIALLY_REFUNDED',
-  'REFUNDED',
-  'REFUND_FAILED',
-]);
-
-export function moneyArrived(status: OrderStatus): boolean {
-  return MONEY_ARRIVED.has(status);
-}
 
 /** Creates (or resumes: same outTradeNo, same parameters) the WeChat Pay order. Safe to repeat. */
 export function startPayment(outTradeNo: string) {
-  return callFunction<StartPaymentView>('pay', { action: 'start', outTradeNo }, { retry: true });
+  return call('pay', 'start', { outTradeNo }, { retry: true });
 }
 
 /** Asks WeChat through the server and applies a payment it reports. Safe to repeat. */
 export function syncPayment(outTradeNo: string) {
-  return callFunction<OrderView>('pay', { action: 'sync', outTradeNo }, { retry: true });
+  return call('pay', 'sync', { outTradeNo }, { retry: true });
 }
 
 /** How one payment attempt ended, as far as the server knows. */
@@ -101,11 +87,11 @@ export async function payOrder(outTradeNo: string, hooks: PayHooks = {}): Promis
   hooks.onConfirming?.();
   let asked = await askServer(outTradeNo);
   for (const delay of timing.confirmDelaysMs) {
-    if (asked.order && moneyArrived(asked.order.status)) break;
-    if (asked.order && asked.order.status !== 'AWAITING_PAYMENT') break;
+    if (asked.order && asked.order.moneyArrived) break;
+    if (asked.order && asked.order.phase !== 'awaiting') break;
     await sleep(delay);
     asked = await askServer(outTradeNo);
   }
-  const unconfirmed = !asked.order || asked.order.status === 'AWAITING_PAYMENT';
+  const unconfirmed = !asked.order || asked.order.phase === 'awaiting';
   return { hint: 'ok', failDetail, ...asked, unconfirmed };
 }

@@ -61,16 +61,6 @@ export function statusLook(status: OrderStatus, refundedFen = 0, owedOfflineFen 
   }
 }
 
-/** Statuses that can still change without the shopper doing anything (worth watching while shown). */
-export function mayStillChange(status: OrderStatus): boolean {
-  return (
-    status === 'AWAITING_PAYMENT' ||
-    status === 'PAID_AFTER_CLOSE' ||
-    status === 'REFUND_PROCESSING' ||
-    status === 'REFUND_FAILED'
-  );
-}
-
 /** The tester badge: a tester order says so and names the amount actually charged. */
 export function testBadgeText(order: Pick<OrderView, 'isTestOrder' | 'payableFen'>): string {
   return order.isTestOrder ? `测试订单 · 实付 ¥${fenToYuanText(order.payableFen)}` : '';

@@ -32,6 +32,8 @@ export interface OrderVM {
   refundedText: string;
   canPay: boolean;
   canCancel: boolean;
+  /** The server's word that the order may still change on its own: the page keeps asking while it is shown. */
+  mayStillChange: boolean;
 }
 
 export function toOrderVM(o: OrderView): OrderVM {
@@ -64,6 +66,7 @@ export function toOrderVM(o: OrderView): OrderVM {
     refundedText: o.refundedFen > 0 ? fenToYuanText(o.refundedFen) : '',
     canPay: o.canPay,
     canCancel: o.canCancel,
+    mayStillChange: o.mayStillChange,
   };
 }
 

@@ -2,9 +2,9 @@
 // rule), a countdown to the server's expiry on the server's clock, and watching while the state can still change.
 import type { OrderView } from '../../../typings/contracts/order';
 import { cancelOrder, getOrder } from '../../services/order';
-import { moneyArrived, payOrder, type PayOutcome } from '../../services/payment';
+import { payOrder, type PayOutcome } from '../../services/payment';
 import { errorText } from '../../utils/errors';
-import { CHECK_LATER_TEXT, mayStillChange } from '../../utils/order-status';
+import { CHECK_LATER_TEXT } from '../../utils/order-status';
 import { patchFor, toOrderVM, type OrderVM } from '../../utils/order-vm';
 import { countdownText, remainingMs, serverOffsetMs } from '../../utils/time';
 import { timing } from '../../utils/timing';
@@ -123,7 +123,7 @@ Page({
   startCountdown(o: OrderView) {
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = 0;
-    if (o.status !== 'AWAITING_PAYMENT') {
+    if (o.phase !== 'awaiting') {
       if (this.data.countdownText) this.setData({ countdownText: '' });
       return;
     }
@@ -157,7 +157,7 @@ Page({
     if (this.watchTimer) clearTimeout(this.watchTimer);
     this.watchTimer = 0;
     const order = this.data.order;
-    if (!this.active || !order || !mayStillChange(order.status)) return;
+    if (!this.active || !order || !order.mayStillChange) return;
     const plan = timing.watchDelaysMs;
     const delay = plan[Math.min(this.watchStep, plan.length - 1)] ?? 30000;
     this.watchStep += 1;
@@ -187,13 +187,13 @@ Page({
   /** What the shopper is told after an attempt: always what the server said, the sheet's answer only as context. */
   outcomePatch(outcome: PayOutcome): Record<string, unknown> {
     const o = outcome.order;
-    if (o && moneyArrived(o.status)) {
-      return { notice: { tone: 'success', text: o.status === 'PAID' ? '支付成功' : '已收到你的付款' } };
+    if (o && o.moneyArrived) {
+      return { notice: { tone: 'success', text: o.phase === 'paid' ? '支付成功' : '已收到你的付款' } };
     }
     if (outcome.hint === 'not-started') {
       return { notice: { tone: 'danger', text: outcome.error ? errorText(outcome.error) : '无法发起支付' } };
     }
-    if (o && o.status !== 'AWAITING_PAYMENT') return { notice: null };
+    if (o && o.phase !== 'awaiting') return { notice: null };
     if (outcome.hint === 'ok') {
       return { notice: { tone: 'warning', text: CHECK_LATER_TEXT }, payHold: true };
     }

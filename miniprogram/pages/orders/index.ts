@@ -1,4 +1,4 @@
-import type { OrderStatus, OrderView } from '../../../typings/contracts/order';
+import type { OrderPhase, OrderView } from '../../../typings/contracts/order';
 import { clientEnv, LOCAL_IDENTITIES } from '../../config/env';
 import { localOpenid, setLocalOpenid } from '../../services/identity';
 import { listMyOrders } from '../../services/order';
@@ -7,7 +7,8 @@ import { fenToYuanText } from '../../utils/money';
 import { statusLook, testBadgeText } from '../../utils/order-status';
 import { beijingTimeText } from '../../utils/time';
 
-type Tab = 'all' | 'awaiting' | 'paid' | 'closed' | 'refund';
+/** A tab shows one phase of the server's (OrderView.phase), or all. */
+type Tab = 'all' | OrderPhase;
 
 const TABS: ReadonlyArray<{ value: Tab; label: string }> = [
   { value: 'all', label: '全部' },
@@ -17,25 +18,8 @@ const TABS: ReadonlyArray<{ value: Tab; label: string }> = [
   { value: 'refund', label: '退款/售后' },
 ];
 
-function inTab(status: OrderStatus, tab: Tab): boolean {
-  switch (tab) {
-    case 'all':
-      return true;
-    case 'awaiting':
-      return status === 'AWAITING_PAYMENT';
-    case 'paid':
-      return status === 'PAID';
-    case 'closed':
-      return status === 'CLOSED_BY_USER' || status === 'CLOSED_BY_TIMEOUT';
-    case 'refund':
-      return (
-        status === 'PAID_AFTER_CLOSE' ||
-        status === 'REFUND_PROCESSING' ||
-        status === 'PARTIALLY_REFUNDED' ||
-        status === 'REFUNDED' ||
-        status === 'REFUND_FAILED'
-      );
-  }
+function inTab(o: OrderView, tab: Tab): boolean {
+  return tab === 'all' || o.phase === tab;
 }
 
 interface OrderCardVM {
@@ -133,7 +117,7 @@ Page({
       const last = r.data[r.data.length - 1];
       if (last) this.cursorMs = last.createdAtMs;
       if (r.data.length < PAGE) this.exhausted = true;
-      added = added.concat(r.data.filter((o) => inTab(o.status, this.data.tab)));
+      added = added.concat(r.data.filter((o) => inTab(o, this.data.tab)));
       if (added.length > 0) break;
     }
     const start = this.data.orders.length;
@@ -147,7 +131,7 @@ Page({
   onTab(e: WechatMiniprogram.CustomEvent<{ value: Tab }>) {
     const tab = e.detail.value;
     if (tab === this.data.tab) return;
-    this.setData({ tab, orders: this.all.filter((o) => inTab(o.status, tab)).map(card) });
+    this.setData({ tab, orders: this.all.filter((o) => inTab(o, tab)).map(card) });
     if (this.data.orders.length === 0 && !this.exhausted) void this.loadMore();
   },
 
