@@ -1,7 +1,8 @@
 // THE contract between the mini program and the client-called cloud functions: function → action → request fields →
 // answer → error codes. The mini program's services call through it, the server's action tables are typed against it
-// (contract-check.typecheck.ts proves a missing or extra action does not compile), and docs/API.md lists exactly its
-// actions (test/contract/api-doc.test.ts). Money is integer fen, times epoch ms. Type-only apart from API_ACTIONS.
+// (test/contract/api.typecheck.ts and miniprogram/services/call.typecheck.ts prove that a missing or extra action, a
+// wrong field or a wrong answer does not compile), and docs/API.md lists exactly its actions
+// (test/contract/api-doc.test.ts). Money is integer fen, times epoch ms. Type-only apart from API_ACTIONS.
 import type { AttentionView, OrderView, RefundView, RetryAbnormalFields, StartPaymentView } from './order';
 import type { CartView, GoodsView } from './shop';
 
