@@ -7,7 +7,7 @@ import type { RefundDoc } from './order.model';
 import type { AbnormalRefundType, Refund } from './ports/payment-provider.port';
 import { ProviderErrorCodes, isProviderError } from './ports/payment-provider.errors';
 import { ledgerEntryOf, ledgerFields, ledgerOf, withEntry } from './refund-ledger';
-import { RefundService } from './refund.service';
+import type { RefundService } from './refund.service';
 
 // Only the refund function (staff) uses this: kept apart from RefundService so the timer bundles do not ship it.
 
@@ -26,11 +26,10 @@ export interface AbnormalRetryRequest {
 
 /** Retrying ABNORMAL refunds at WeChat (staff action). */
 export class AbnormalRefundService {
-  private readonly refunds: RefundService;
-
-  constructor(private readonly d: CoreDeps) {
-    this.refunds = new RefundService(d);
-  }
+  constructor(
+    private readonly d: CoreDeps,
+    private readonly refunds: Pick<RefundService, 'applyRefund'>,
+  ) {}
 
   /**
    * Staff's way out of an ABNORMAL refund (the shopper's card refused the money): asks WeChat first (it may have been
