@@ -14,8 +14,9 @@ import { base62FromBytes } from './domain/ids';
 import type { Fen } from './domain/money';
 import type { AppConfig } from './adapters/config/app-config';
 import { parseAppConfig } from './adapters/config/app-config';
-import { handleCloudPayCallback } from './adapters/functions/paycallback.handlers';
+import { handlePayCallbackInvocation } from './adapters/functions/paycallback.handlers';
 import type { CloudPayCallbackAnswer } from './adapters/functions/paycallback.handlers';
+import { handlePayNotifyHttp } from './adapters/functions/paynotify.http';
 import {
   cloudPayApiFrom,
   createCloudPayProvider,
@@ -38,11 +39,9 @@ import type { FunctionName } from './adapters/runtime/function-timeouts';
 import { jobRunBudgetMs, requestTimeoutProblem } from './adapters/runtime/function-timeouts';
 import type { WechatPayV3Config } from './adapters/payment/wechatpay-v3';
 import { createHttpMain, createTimerMain } from './adapters/runtime/entrypoints';
-import { configProblem, createCallableMain } from './adapters/runtime/handler';
+import { createCallableMain } from './adapters/runtime/handler';
 import type { ActionTable } from './adapters/runtime/handler';
-import { refuseUnlessPayCallback } from './adapters/runtime/invocation-guard';
 import { DbThrottle } from './adapters/db/throttle.repository';
-import { jsonResponse } from './adapters/runtime/http-event';
 import { createLogger, parseLogLevel } from './adapters/runtime/logger';
 import type { CloudRuntime } from './adapters/runtime/wx-cloud';
 
@@ -73,7 +72,7 @@ interface BuiltProvider {
 // cloudPay's calls go through the platform, whose own limit we cannot set; the demo provider is the database.
 const PLATFORM_REQUEST_TIMEOUT_MS = 3_000;
 
-/** The most WeChat calls any one job item makes (the close queue's: jobs.service WECHAT_CALLS_PER_ITEM). */
+/** The most WeChat calls any one job item makes (the close queue's: jobs/loops.ts WECHAT_CALLS_PER_ITEM). */
 const MOST_CALLS_PER_JOB_ITEM = Math.max(...Object.values(WECHAT_CALLS_PER_ITEM));
 
 /** The configured payment provider and who its payments must be addressed to. */
@@ -176,13 +175,28 @@ function once<T>(build: () => T): () => T {
   };
 }
 
+/**
+ * The payment core's services over one core: each built once here and handed to the services that act through it.
+ * Every function's builder starts from this and adds only what it runs (a timer never builds the staff's services).
+ */
+function paymentServices(core: CoreDeps): { refunds: RefundService; payments: PaymentService } {
+  const refunds = new RefundService(core);
+  return { refunds, payments: new PaymentService(core, refunds) };
+}
+
+/** The timers' services (exported for the tests that run the jobs on a local stack's core). */
+export function buildJobs(core: CoreDeps): JobsService {
+  const { refunds, payments } = paymentServices(core);
+  return new JobsService(core, { payments, refunds, checkout: new CheckoutService(core, payments) });
+}
+
 function handlerDeps(core: CoreDeps): CoreHandlersDeps {
-  const payments = new PaymentService(core);
+  const { refunds, payments } = paymentServices(core);
   return {
     checkout: new CheckoutService(core, payments),
     payments,
-    refunds: new RefundService(core),
-    abnormalRefunds: new AbnormalRefundService(core),
+    refunds,
+    abnormalRefunds: new AbnormalRefundService(core, refunds),
     clock: core.clock,
     adminOpenids: core.policy.adminOpenids,
     attention: core.attention,
@@ -222,22 +236,15 @@ export function createRefundMain(cloud: CloudRuntime) {
 
 /** The `payNotify` HTTP-access function: WeChat Pay's notify_url for payments and refunds. */
 export function createPayNotifyMain(cloud: CloudRuntime) {
-  const service = once(() => new NotificationService(buildCore(cloud, process.env, 'payNotify')));
+  const notifications = once(() => {
+    const core = buildCore(cloud, process.env, 'payNotify');
+    const { refunds, payments } = paymentServices(core);
+    return new NotificationService(core, payments, refunds);
+  });
   return createHttpMain({
     name: 'payNotify',
     log,
-    handle: async (req) => {
-      if (req.method !== 'POST') return jsonResponse(405, { code: 'FAIL', message: 'POST only' });
-      let notifications: NotificationService;
-      try {
-        notifications = service();
-      } catch (e) {
-        log.error('payNotify.config', configProblem(e));
-        return jsonResponse(500, { code: 'FAIL', message: 'not configured' });
-      }
-      const answer = await notifications.handle({ headers: req.headers, rawBody: req.rawBody });
-      return jsonResponse(answer.httpStatus, { code: answer.code, message: answer.message });
-    },
+    handle: (req) => handlePayNotifyHttp(req, { notifications, log }),
   });
 }
 
@@ -261,7 +268,7 @@ function timerJobs(cloud: CloudRuntime, fn: 'closeExpired' | 'reconcile') {
   const core = buildCore(cloud, process.env, fn);
   const budgetsMs = jobLoopBudgetsMs(fn, core.providerRequestTimeoutMs);
   return {
-    service: new JobsService(core),
+    service: buildJobs(core),
     // Real elapsed time (the business clock may jump under tests): the platform's timeout is real time.
     runLimit: (): RunLimit<JobLoop> => {
       const startedAt = performance.now();
@@ -316,30 +323,16 @@ async function sweepThrottles(db: CloudDb): Promise<void> {
  * configuration error).
  */
 export function createPayCallbackMain(cloud: CloudRuntime) {
-  const core = once(() => buildCore(cloud, process.env, 'payCallback'));
-  return async function main(event: unknown): Promise<CloudPayCallbackAnswer> {
-    const ctx = cloud.getWXContext();
-    const refusal = refuseUnlessPayCallback(ctx);
-    if (refusal !== undefined) {
-      // A shopper's call is expected noise (warn); anything else may be a genuine callback with a SOURCE we did not
-      // expect, which must reach a person (error) — cloudPay keeps calling back on errcode 1, nothing is lost.
-      const fields = { reason: refusal.reason, source: refusal.source, openid: ctx.OPENID };
-      if (refusal.userIdentity) log.warn('payCallback.refused', fields);
-      else log.error('payCallback.refused', fields);
-      return { errcode: 1, errmsg: 'refused: not an invocation by cloudPay' };
-    }
-    let deps: CoreDeps;
-    try {
-      deps = core();
-    } catch (e) {
-      log.error('payCallback.config', configProblem(e));
-      return { errcode: 1, errmsg: 'not configured' };
-    }
-    return handleCloudPayCallback(event, {
-      payments: new PaymentService(deps),
-      provider: deps.provider,
-      throttle: new DbThrottle(cloud.database(), () => deps.clock.now()),
+  const boot = once(() => {
+    const core = buildCore(cloud, process.env, 'payCallback');
+    return {
+      payments: paymentServices(core).payments,
+      provider: core.provider,
+      throttle: new DbThrottle(cloud.database(), () => core.clock.now()),
       log,
-    });
+    };
+  });
+  return function main(event: unknown): Promise<CloudPayCallbackAnswer> {
+    return handlePayCallbackInvocation(event, cloud.getWXContext(), { boot, log });
   };
 }

@@ -8,7 +8,8 @@ import type { CloudDb } from '../server/adapters/db/cloud-db';
 import { DbOrderStore } from '../server/adapters/db/order.repository';
 import type { CoreDeps } from '../server/application/core.deps';
 import { queuedAt } from '../server/application/job-queue';
-import { JOB_BATCH, JobsService } from '../server/application/jobs.service';
+import { JOB_BATCH } from '../server/application/jobs.service';
+import { buildJobs } from '../server/composition';
 import type { OrderRecord } from '../server/application/order.model';
 
 const NOW = Date.parse('2026-11-30T08:00:00Z');
@@ -109,7 +110,7 @@ it(`more than ${JOB_BATCH} paid-after-cancel orders settle without WeChat calls 
     log: silent,
     policy: { closeGuardMs: 5 * MINUTE },
   } as unknown as CoreDeps;
-  const jobs = new JobsService(deps);
+  const jobs = buildJobs(deps);
 
   const first = await jobs.closeExpired();
   expect(first).toMatchObject({ settled: JOB_BATCH, providerClosed: 0, errors: 0 });

@@ -6,12 +6,10 @@ import { REFUND_FOLLOW_UP_AFTER_MS, queuedAt } from './job-queue';
 import type { RefundDoc } from './order.model';
 import type { AbnormalRefundType, Refund } from './ports/payment-provider.port';
 import { ProviderErrorCodes, isProviderError } from './ports/payment-provider.errors';
-import { ledgerEntryOf, ledgerFields, ledgerOf, withEntry } from './refund-ledger';
-import { RefundService } from './refund.service';
+import { REFUND_CAS_ATTEMPTS, ledgerEntryOf, ledgerFields, ledgerOf, withEntry } from './refund-ledger';
+import type { RefundService } from './refund.service';
 
 // Only the refund function (staff) uses this: kept apart from RefundService so the timer bundles do not ship it.
-
-const CAS_ATTEMPTS = 5;
 
 /** Input of {@link AbnormalRefundService.retryAbnormal}: where the money should go this time (card fields never logged). */
 export interface AbnormalRetryRequest {
@@ -26,11 +24,10 @@ export interface AbnormalRetryRequest {
 
 /** Retrying ABNORMAL refunds at WeChat (staff action). */
 export class AbnormalRefundService {
-  private readonly refunds: RefundService;
-
-  constructor(private readonly d: CoreDeps) {
-    this.refunds = new RefundService(d);
-  }
+  constructor(
+    private readonly d: CoreDeps,
+    private readonly refunds: Pick<RefundService, 'applyRefund'>,
+  ) {}
 
   /**
    * Staff's way out of an ABNORMAL refund (the shopper's card refused the money): asks WeChat first (it may have been
@@ -98,7 +95,7 @@ export class AbnormalRefundService {
       await this.refunds.applyRefund(answer, { source: 'answer' });
       return (await this.d.refunds.get(doc.outRefundNo)) ?? doc;
     }
-    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < REFUND_CAS_ATTEMPTS; attempt++) {
       const now = this.d.clock.now();
       const order = await this.d.orders.get(doc.outTradeNo);
       if (!order || order.payment === null)

@@ -15,7 +15,8 @@ import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
 import type { OrderRecord } from './order.model';
 import type { LastOrder, StoredCart } from './ports/cart.port';
 import { toOrderView } from './order-view';
-import { PaymentService, closeAllowedAtMs, ownedOrder } from './payment.service';
+import type { PaymentService } from './payment.service';
+import { closeAllowedAtMs, ownedOrder } from './payment.service';
 
 /** How often a compare-and-set is retried against concurrent writers before giving up with a retryable error. */
 export const CAS_ATTEMPTS = 5;
@@ -65,7 +66,7 @@ export interface HoldSweepResult {
 export class CheckoutService {
   constructor(
     private readonly d: CoreDeps,
-    private readonly payments: PaymentService = new PaymentService(d),
+    private readonly payments: Pick<PaymentService, 'closeAtProvider' | 'syncOrder'>,
   ) {}
 
   /**

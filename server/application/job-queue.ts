@@ -132,7 +132,7 @@ export const SYNC_AFTER_MS = 2 * 60_000;
 
 /**
  * Whether a run may still start an item. `loop` names the loop asking (its items' worst-case WeChat calls decide
- * whether one more still fits before the function's timeout: jobs.service WECHAT_CALLS_PER_ITEM). Items not started
+ * whether one more still fits before the function's timeout: jobs/loops.ts WECHAT_CALLS_PER_ITEM). Items not started
  * keep their due time and, being the earliest due, go first in the next run.
  */
 export interface RunLimit<Loop extends string = string> {

@@ -1,8 +1,11 @@
 // The run limit: a timer run stops taking due items when its time is up; what it did not reach stays due.
 import type { CoreDeps } from './core.deps';
 import { queuedAt } from './job-queue';
+import { CheckoutService } from './checkout.service';
 import { JobsService } from './jobs.service';
 import type { OrderRecord } from './order.model';
+import { PaymentService } from './payment.service';
+import { RefundService } from './refund.service';
 
 const NOW = Date.parse('2026-11-30T08:00:00Z');
 
@@ -34,10 +37,17 @@ function deps(due: OrderRecord[], updates: string[]): CoreDeps {
   } as unknown as CoreDeps;
 }
 
+// Wired as the composition root wires the timers (buildJobs), without importing the adapters it builds them from.
+function jobs(d: CoreDeps): JobsService {
+  const refunds = new RefundService(d);
+  const payments = new PaymentService(d, refunds);
+  return new JobsService(d, { payments, refunds, checkout: new CheckoutService(d, payments) });
+}
+
 describe('JobsService run limit', () => {
   it('takes every due item without a limit', async () => {
     const updates: string[] = [];
-    const r = await new JobsService(deps([paidOrder(1), paidOrder(2), paidOrder(3)], updates)).closeExpired();
+    const r = await jobs(deps([paidOrder(1), paidOrder(2), paidOrder(3)], updates)).closeExpired();
     expect(r).toMatchObject({ settled: 3, unreached: 0 });
     expect(updates).toEqual(['O1', 'O2', 'O3']);
   });
@@ -45,7 +55,7 @@ describe('JobsService run limit', () => {
   it('stops taking due items once the limit says so, and reports how many it left', async () => {
     const updates: string[] = [];
     let checks = 0;
-    const r = await new JobsService(deps([paidOrder(1), paidOrder(2), paidOrder(3)], updates)).closeExpired({
+    const r = await jobs(deps([paidOrder(1), paidOrder(2), paidOrder(3)], updates)).closeExpired({
       shouldStop: () => ++checks > 1,
     });
     expect(r).toMatchObject({ settled: 1, unreached: 2 });

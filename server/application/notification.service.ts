@@ -1,14 +1,15 @@
 import type { CoreDeps } from './core.deps';
 import type { AttentionItem } from './ports/attention.port';
 import { attentionRecord } from './ports/attention.port';
-import { PaymentService, paymentMismatch } from './payment.service';
+import type { PaymentService } from './payment.service';
+import { paymentMismatch } from './payment.service';
 import type {
   IncomingNotification,
   PaymentNotificationEvent,
   PaymentTransaction,
 } from './ports/payment-provider.port';
 import { isNotificationRejected } from './ports/payment-provider.errors';
-import { RefundService } from './refund.service';
+import type { RefundService } from './refund.service';
 
 /** What the notify endpoint answers: 2xx only once the event is applied (or known to be applied already). */
 export interface NotifyAnswer {
@@ -31,13 +32,11 @@ const fail = (httpStatus: 400 | 401 | 500, message: string): NotifyAnswer => ({
  * the order: the same transaction is recorded already), and only then answer 2xx. Unverifiable → 4xx with nothing written; a failed write → 5xx so the provider retries.
  */
 export class NotificationService {
-  private readonly payments: PaymentService;
-  private readonly refunds: RefundService;
-
-  constructor(private readonly d: CoreDeps) {
-    this.payments = new PaymentService(d);
-    this.refunds = new RefundService(d);
-  }
+  constructor(
+    private readonly d: CoreDeps,
+    private readonly payments: Pick<PaymentService, 'applyPayment'>,
+    private readonly refunds: Pick<RefundService, 'applyRefund'>,
+  ) {}
 
   /** Handles one delivery and says what to answer. Never throws. */
   async handle(incoming: IncomingNotification): Promise<NotifyAnswer> {

@@ -9,7 +9,7 @@ import type { OrderRecord, PaymentRecord, ProviderCloseState } from './order.mod
 import type { OrderStore } from './ports/order.port';
 import type { PaymentTransaction } from './ports/payment-provider.port';
 import { ProviderError } from './ports/payment-provider.errors';
-import { RefundService } from './refund.service';
+import type { RefundService } from './refund.service';
 
 /** How often an apply is retried when a concurrent writer changed the order between read and compare-and-set. */
 const APPLY_ATTEMPTS = 5;
@@ -47,11 +47,10 @@ export function paymentMismatch(order: OrderRecord, tx: PaymentTransaction, d: C
 
 /** Starting payment, learning the truth about it, and applying that truth exactly once. */
 export class PaymentService {
-  private readonly refunds: RefundService;
-
-  constructor(private readonly d: CoreDeps) {
-    this.refunds = new RefundService(d);
-  }
+  constructor(
+    private readonly d: CoreDeps,
+    private readonly refunds: Pick<RefundService, 'refundInFull'>,
+  ) {}
 
   /**
    * Creates (or reuses, while valid) the provider's prepay for the shopper's own unpaid order and returns the exact

@@ -7,6 +7,9 @@ import { refundedFen, reservedRefundFen } from '../domain/refund-policy';
 import type { OrderRecord, RefundDoc, RefundLedgerEntry } from './order.model';
 import type { RefundStore } from './ports/order.port';
 
+/** How often a refund write is tried again after a concurrent writer changed the order or the refund first. */
+export const REFUND_CAS_ATTEMPTS = 5;
+
 /** WeChat paid it to the merchant's card and nobody has confirmed paying the shopper by hand yet. */
 export function isOwedOffline(r: RefundDoc): boolean {
   return typeof r.offlinePayout?.owedSinceMs === 'number' && r.offlinePayout.paidAtMs === null;

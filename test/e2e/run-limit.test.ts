@@ -2,8 +2,8 @@
 // next run. The jobs run in this process (so the test can hand them a RunLimit) on the local stack's own database and
 // WeChat Pay simulator, through the production wiring (buildCore); the state is made through the functions, the
 // simulator and — for crashed payment paths — a direct write of what such a crash leaves.
-import { buildCore } from '../../server/composition';
-import { JobsService, type JobLoop, type RunLimit } from '../../server/application/jobs.service';
+import { buildCore, buildJobs } from '../../server/composition';
+import type { JobsService, JobLoop, RunLimit } from '../../server/application/jobs.service';
 import type { CloudRuntime } from '../../server/adapters/runtime/wx-cloud';
 import {
   adminCount,
@@ -48,7 +48,7 @@ describe('the run limit in every loop', () => {
     stack = await startTestStack({ env: { SHOP_TESTER_AUTO_REFUND: 'true' } });
     const cloud = { database: () => stack.cloud.db } as unknown as CloudRuntime;
     // The functions' wiring, on the stack's business clock, quiet.
-    jobs = new JobsService({
+    jobs = buildJobs({
       ...buildCore(cloud, stack.env, 'reconcile'),
       clock: { now: () => stack.now() },
       log: quiet,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
 import { AbnormalRefundService } from '../../application/abnormal-refund.service';
+import { RefundService } from '../../application/refund.service';
 import type { RefundDoc } from '../../application/order.model';
 import { queuedAt } from '../../application/job-queue';
 import { ProviderError } from '../../application/ports/payment-provider.errors';
@@ -100,7 +101,8 @@ it('a refused abnormal retry logs WeChat’s code and message, never the card fi
     warn: (event: string, fields?: Record<string, unknown>) => lines.push({ level: 'warn', event, fields }),
     error: (event: string, fields?: Record<string, unknown>) => lines.push({ level: 'error', event, fields }),
   };
-  const service = new AbnormalRefundService(testCoreDeps({ db, provider, nowMs: () => T0, log }));
+  const core = testCoreDeps({ db, provider, nowMs: () => T0, log });
+  const service = new AbnormalRefundService(core, new RefundService(core));
   await expect(
     service.retryAbnormal({
       outRefundNo,

@@ -3,8 +3,10 @@
 import type { CoreDeps, MerchantIdentity } from '../../application/core.deps';
 import { queuedAt } from '../../application/job-queue';
 import type { OrderRecord } from '../../application/order.model';
+import { PaymentService } from '../../application/payment.service';
 import type { PaymentProvider } from '../../application/ports/payment-provider.port';
 import type { Log } from '../../application/ports/runtime.port';
+import { RefundService } from '../../application/refund.service';
 import type { Fen } from '../../domain/money';
 import type { CloudDb } from '../db/cloud-db';
 import { DbMetrics } from '../db/metrics.repository';
@@ -72,4 +74,9 @@ export function storedOrder(outTradeNo: string, atMs: number, over: Partial<Orde
     syncJob: queuedAt(atMs + 2 * 60_000),
     ...over,
   };
+}
+
+/** The payment service over `core`, wired as the composition root wires it (its refunds over the same core). */
+export function paymentsFor(core: CoreDeps): PaymentService {
+  return new PaymentService(core, new RefundService(core));
 }

@@ -7,11 +7,10 @@ import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support
 import { CheckoutService } from '../../application/checkout.service';
 import type { CoreDeps } from '../../application/core.deps';
 import type { OrderRecord } from '../../application/order.model';
-import { PaymentService } from '../../application/payment.service';
 import type { CloudDb } from '../db/cloud-db';
 import { DbOrderStore } from '../db/order.repository';
 import { DemoPaymentProvider } from '../payment/demo/demo.provider';
-import { storedOrder, testCoreDeps } from './core.testkit';
+import { paymentsFor, storedOrder, testCoreDeps } from './core.testkit';
 
 const OPENID = 'o_shopper_0001';
 const T0 = Date.UTC(2026, 2, 1, 2, 0, 0);
@@ -66,7 +65,7 @@ describe('pay.start', () => {
         return real.update(current, patch);
       },
     });
-    const payments = new PaymentService(coreWith({ orders }));
+    const payments = paymentsFor(coreWith({ orders }));
     let answer: unknown = null;
     let error: unknown = null;
     try {
@@ -85,7 +84,7 @@ describe('pay.start', () => {
   it('keeps the prepay, and leaves its WeChat close pending, when the shopper cancels while WeChat creates it', async () => {
     const order = await placeOrder('O20260301A0002');
     const base = coreWith();
-    const checkout = new CheckoutService(base);
+    const checkout = new CheckoutService(base, paymentsFor(base));
     const provider = base.provider;
     // The cancel lands between WeChat's prepay and our save (the real cancel path: it sees no prepay yet).
     const racing = Object.assign(Object.create(provider) as typeof provider, {
@@ -95,7 +94,7 @@ describe('pay.start', () => {
         return created;
       },
     });
-    const payments = new PaymentService({ ...base, provider: racing });
+    const payments = paymentsFor({ ...base, provider: racing });
     await expect(payments.start(OPENID, order.outTradeNo)).rejects.toMatchObject({
       code: 'ORDER.NOT_PAYABLE',
     });
@@ -109,7 +108,7 @@ describe('pay.start', () => {
 
   it('saves the prepay and answers it when nothing races (the control)', async () => {
     const order = await placeOrder('O20260301A0003');
-    const view = await new PaymentService(coreWith()).start(OPENID, order.outTradeNo);
+    const view = await paymentsFor(coreWith()).start(OPENID, order.outTradeNo);
     expect((await stored(order.outTradeNo))!.prepay!.requestPayment).toEqual(view.requestPayment);
   });
 });

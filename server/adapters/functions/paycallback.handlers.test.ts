@@ -11,12 +11,12 @@ import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
 import type { CoreDeps } from '../../application/core.deps';
 import type { OrderRecord } from '../../application/order.model';
-import { PaymentService } from '../../application/payment.service';
+import type { PaymentService } from '../../application/payment.service';
 import type { PaymentTransaction } from '../../application/ports/payment-provider.port';
 import type { Fen } from '../../domain/money';
 import type { CloudDb } from '../db/cloud-db';
 import { DbThrottle } from '../db/throttle.repository';
-import { storedOrder, testCoreDeps } from './core.testkit';
+import { paymentsFor, storedOrder, testCoreDeps } from './core.testkit';
 import {
   cloudPayApiFrom,
   CloudPayProvider,
@@ -97,7 +97,7 @@ beforeEach(async () => {
     merchant: merchantIdentity(CONFIG),
     simulatedPayments: false,
   });
-  payments = new PaymentService(core);
+  payments = paymentsFor(core);
   deps = {
     payments,
     provider: {

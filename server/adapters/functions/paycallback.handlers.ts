@@ -11,6 +11,9 @@ import type {
 import type { Log } from '../../application/ports/runtime.port';
 import { isProviderError } from '../../application/ports/payment-provider.errors';
 import { OUT_TRADE_NO_PATTERN } from '../../domain/ids';
+import type { WxContext } from '../runtime/handler';
+import { configProblem } from '../runtime/handler';
+import { refuseUnlessPayCallback } from '../runtime/invocation-guard';
 
 /** What the callback needs: the payment core's apply step, the provider to ask, a per-order throttle, a log. */
 export interface CloudPayCallbackDeps {
@@ -129,4 +132,34 @@ export async function handleCloudPayCallback(
       deps.log.error('paycallback.unknown_order', { outTradeNo });
       return retry('no such order here yet; call again');
   }
+}
+
+/**
+ * One invocation of the payCallback function as the platform delivers it. Runs only when the platform reports the
+ * invocation as the WeChat Pay callback (invocation-guard.ts); a configuration error answers errcode 1, so cloudPay
+ * calls again once it is fixed. `boot` builds what the callback needs on first use and throws the same configuration
+ * error on every call.
+ */
+export async function handlePayCallbackInvocation(
+  event: unknown,
+  ctx: WxContext,
+  deps: { boot: () => CloudPayCallbackDeps; log: Log },
+): Promise<CloudPayCallbackAnswer> {
+  const refusal = refuseUnlessPayCallback(ctx);
+  if (refusal !== undefined) {
+    // A shopper's call is expected noise (warn); anything else may be a genuine callback with a SOURCE we did not
+    // expect, which must reach a person (error) — cloudPay keeps calling back on errcode 1, nothing is lost.
+    const fields = { reason: refusal.reason, source: refusal.source, openid: ctx.OPENID };
+    if (refusal.userIdentity) deps.log.warn('payCallback.refused', fields);
+    else deps.log.error('payCallback.refused', fields);
+    return retry('refused: not an invocation by cloudPay');
+  }
+  let callback: CloudPayCallbackDeps;
+  try {
+    callback = deps.boot();
+  } catch (e) {
+    deps.log.error('payCallback.config', configProblem(e));
+    return retry('not configured');
+  }
+  return handleCloudPayCallback(event, callback);
 }
