@@ -12,18 +12,14 @@ import type {
   SimSettings,
   TradeState,
 } from '../types';
-import { formatRfc3339Beijing, type VirtualClock } from './clock';
+import { formatRfc3339Beijing } from './clock';
 import { aesGcmEncrypt, certificateValidity, randomAlnum } from './crypto';
 import { wx } from './errors';
-import type { EventLog } from './events';
 import { FieldReader } from './fields';
-import type { SimIdentity } from './identity';
-import type { Notifier } from './notifier';
-import { OrderLedger } from './orders';
+import { OrderLedger, type OrderLedgerDeps } from './orders';
 import { RefundLedger } from './refunds';
 import { checkNotifyUrl, decryptSensitive, type ApiCall, type ApiResult, type Channel } from './requests';
 import type { TimedSource } from './scheduler';
-import type { JournalStore } from './store';
 
 export { PREPAY_LIFETIME_MS } from './orders';
 export { checkNotifyUrl, orderKey, type ApiCall, type ApiResult, type Channel } from './requests';
@@ -36,15 +32,8 @@ export const DEFAULT_SETTINGS: SimSettings = {
   closeGuardMs: 5 * 60_000,
 };
 
-/** Dependencies of the engine. */
-export interface EngineDeps {
-  identity: SimIdentity;
-  store: JournalStore;
-  clock: VirtualClock;
-  events: EventLog;
-  notifier: Notifier;
-  settings: () => SimSettings;
-  publicUrl: () => string;
+/** Dependencies of the engine: the order ledger's, and the scheduler's kick. */
+export interface EngineDeps extends OrderLedgerDeps {
   kick: () => void;
 }
 

@@ -1,14 +1,10 @@
 // The refund ledger: create, query, the abnormal-refund retry, and how a PROCESSING refund ends (planned outcome,
 // settled by hand), with the notification each outcome sends.
-import type { OrderRecord, OrderRef, RefundOutcome, RefundRecord, RefundStatus, SimSettings } from '../types';
-import type { VirtualClock } from './clock';
+import type { OrderRecord, OrderRef, RefundOutcome, RefundRecord, RefundStatus } from '../types';
 import { canonicalJson } from './crypto';
 import { ControlError, paramError, wx } from './errors';
-import type { EventLog } from './events';
 import { newRefundId } from './ids';
-import type { SimIdentity } from './identity';
-import type { Notifier } from './notifier';
-import { findOne, newest, type OrderLedger } from './orders';
+import { findOne, newest, type OrderLedger, type OrderLedgerDeps } from './orders';
 import {
   orderKey,
   parseAbnormalRetry,
@@ -17,20 +13,13 @@ import {
   type ApiCall,
   type ApiResult,
 } from './requests';
-import type { JournalStore } from './store';
 import { refundJson, refundNotificationResource } from './views';
 
 const REFUNDS = 'refund';
 const REFUND_WINDOW_MS = 365 * 24 * 3600_000;
 
-/** What the refund ledger needs. */
-export interface RefundLedgerDeps {
-  identity: SimIdentity;
-  store: JournalStore;
-  clock: VirtualClock;
-  events: EventLog;
-  notifier: Notifier;
-  settings: () => SimSettings;
+/** What the refund ledger needs: the order ledger's needs but the public URL, the order ledger, and the scheduler's kick. */
+export interface RefundLedgerDeps extends Omit<OrderLedgerDeps, 'publicUrl'> {
   orders: OrderLedger;
   kick: () => void;
 }

@@ -1,6 +1,6 @@
 // What the WeChat API routes hand the engine, and the checks that turn a request body into a validated request.
 // Parsing throws WxError in the order production checks: field formats first, then the merchant binding.
-import type { MerchantMode, TradeType } from '../types';
+import type { MerchantMode, OrderRecord, TradeType } from '../types';
 import { parseRfc3339 } from './clock';
 import { rsaOaepDecrypt } from './crypto';
 import { paramError, wx, WxError } from './errors';
@@ -165,22 +165,23 @@ export function decryptSensitive(
   }
 }
 
-/** A validated create-order request (JSAPI / Native / H5 / App, direct or partner). */
-export interface CreateOrderRequest {
-  appid: string;
-  subMchid?: string;
-  subAppid?: string;
-  description: string;
-  outTradeNo: string;
-  attach?: string;
-  notifyUrl: string;
-  totalFen: number;
-  currency: string;
-  openid?: string;
-  spOpenid?: string;
-  subOpenid?: string;
-  timeExpireAt: number;
-}
+/** A validated create-order request (JSAPI / Native / H5 / App, direct or partner): the order's fields it sets. */
+export type CreateOrderRequest = Pick<
+  OrderRecord,
+  | 'appid'
+  | 'subMchid'
+  | 'subAppid'
+  | 'description'
+  | 'outTradeNo'
+  | 'attach'
+  | 'notifyUrl'
+  | 'totalFen'
+  | 'currency'
+  | 'openid'
+  | 'spOpenid'
+  | 'subOpenid'
+  | 'timeExpireAt'
+>;
 
 /** POST /v3/pay[/partner]/transactions/{channel}: formats, then the appid/mchid binding, then time_expire. */
 export function parseCreateOrder(
