@@ -52,6 +52,14 @@ module.exports = {
       to: { path: '^(server|cloudfunctions|devcloud|miniprogram)/' },
     },
     {
+      name: 'devcloud-never-imports-scripts',
+      comment:
+        'The local cloud is a library the scripts use (npm start builds in scripts/start.ts, then calls devcloud/start.ts), never the reverse.',
+      severity: 'error',
+      from: { path: '^devcloud/' },
+      to: { path: '^scripts/' },
+    },
+    {
       name: 'miniprogram-is-self-contained',
       comment: 'Mini program code imports itself and the type-only contracts in typings/.',
       severity: 'error',

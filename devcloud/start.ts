@@ -1,31 +1,27 @@
-// `npm start`: builds the function bundles and miniprogram_npm, then runs the local stack on its fixed default ports
-// (gateway 7300, simulator 7301, console 7302) with data in .data/ — starting again continues with the same data.
+// The local stack on its fixed default ports (gateway 7300, simulator 7301, console 7302) with data in .data/ —
+// starting again continues with the same data. `npm start` (scripts/start.ts) builds the function bundles and
+// miniprogram_npm first; `tsx devcloud/start.ts` runs the bundles already built.
 // Options: --partner (service-provider mode), --data-dir DIR, --time-scale N, --no-timers,
 // --lan / --lan-address A.B.C.D (真机调试: gateway and simulator reachable from the LAN; off by default).
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildFunctions, buildMiniprogramNpm } from '../scripts/build';
 import { chooseBind, isPrivateV4, lanBanner } from './stack/lan';
 import { startStack, writeDevStackFile } from './stack/stack';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-async function main(): Promise<void> {
+/** Starts the local stack with the options in `argv` (the command line after the script) until SIGINT / SIGTERM. */
+export async function runLocalStack(argv: readonly string[]): Promise<void> {
+  const arg = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
   const dataDir = resolve(arg('--data-dir') ?? join(__dirname, '..', '.data'));
-  const bind = chooseBind(process.argv.slice(2), networkInterfaces());
+  const bind = chooseBind([...argv], networkInterfaces());
   const gatewayPort = Number(process.env.GATEWAY_PORT ?? 7300);
   const simulatorPort = Number(process.env.SIMULATOR_PORT ?? 7301);
-  console.log('[stack] building cloud function bundles and miniprogram_npm …');
-  const sizes = await buildFunctions();
-  buildMiniprogramNpm();
-  console.log(`[stack] built ${Object.keys(sizes).length} functions: ${Object.keys(sizes).join(', ')}`);
   const timeScale = arg('--time-scale');
   const stack = await startStack({
     dataDir,
-    mode: process.argv.includes('--partner') ? 'partner' : 'direct',
+    mode: argv.includes('--partner') ? 'partner' : 'direct',
     gatewayPort,
     simulatorPort,
     host: bind.host,
@@ -34,7 +30,7 @@ async function main(): Promise<void> {
       ? { pictureBaseUrl: `http://${bind.lanAddress}:${gatewayPort}` }
       : {}),
     consolePort: Number(process.env.CONSOLE_PORT ?? 7302),
-    timers: !process.argv.includes('--no-timers'),
+    timers: !argv.includes('--no-timers'),
     ...(timeScale !== undefined ? { timeScale: Number(timeScale) } : {}),
   });
   const file = join(dataDir, 'dev-stack.json');
@@ -66,7 +62,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-main().catch((e: unknown) => {
+/** Reports a failed start and exits (both entry points). */
+export function failedToStart(e: unknown): never {
   console.error(`[stack] failed to start: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
-});
+}
+
+if (require.main === module) runLocalStack(process.argv.slice(2)).catch(failedToStart);

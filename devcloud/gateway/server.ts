@@ -27,6 +27,7 @@ import { FUNCTION_NAME } from './loader';
 import type { FunctionRuntime, InvocationOutcome } from './runtime';
 import type { Stats } from './stats';
 import type { TimerInfo } from './timers';
+import { PICTURE_TYPES } from './picture-types';
 
 /** Largest request body accepted (the cloud's event payload limit is of this order). */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -116,15 +117,6 @@ function parseJson(raw: Buffer, what: string): unknown {
   }
 }
 
-const STATIC_TYPES: Record<string, string> = {
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-};
-
 /** GET /static/<path>: a picture file under `dir`; anything outside it, hidden or of another type is not found. */
 async function serveStatic(res: ServerResponse, dir: string, method: string, rest: string[]): Promise<void> {
   if (method !== 'GET' && method !== 'HEAD')
@@ -137,7 +129,7 @@ async function serveStatic(res: ServerResponse, dir: string, method: string, res
   }
   const root = resolve(dir);
   const file = resolve(root, ...segments);
-  const type = STATIC_TYPES[extname(file).toLowerCase()];
+  const type = PICTURE_TYPES[extname(file).toLowerCase()];
   const bad =
     segments.length === 0 || segments.some((p) => p.startsWith('.') || p.includes('/') || p.includes('\\'));
   if (

@@ -283,6 +283,15 @@ class CollectionImpl extends QueryImpl implements DbCollectionRef {
   }
 }
 
+/** document.get's answer for what was read: `data: null`, or the not-found error under `throwOnNotFound`. */
+function gotDocument(host: DatabaseHost, id: string, data: DocGetResult['data'] | undefined): DocGetResult {
+  if (data === undefined) {
+    if (host.throwOnNotFound) throw notFound(id);
+    return { data: null, errMsg: 'document.get:ok' };
+  }
+  return { data, errMsg: 'document.get:ok' };
+}
+
 function notFound(id: string): CloudSdkError {
   return new CloudSdkError(
     ErrCodes.GENERIC,
@@ -307,12 +316,11 @@ class DocumentImpl implements DbDocumentRef {
     this.host.meter('get');
     return guarded('document.get', () => {
       const projection = this.projection === undefined ? undefined : translateProjection(this.projection);
-      const data = this.host.engine.getById(this.collectionName, this.id, projection);
-      if (data === undefined) {
-        if (this.host.throwOnNotFound) throw notFound(this.id);
-        return { data: null, errMsg: 'document.get:ok' };
-      }
-      return { data, errMsg: 'document.get:ok' };
+      return gotDocument(
+        this.host,
+        this.id,
+        this.host.engine.getById(this.collectionName, this.id, projection),
+      );
     });
   }
 
@@ -406,12 +414,11 @@ class TransactionDocument implements DbTransactionDocumentRef {
   async get(): Promise<DocGetResult> {
     this.host.meter('get');
     return guarded('document.get', () => {
-      const data = this.host.engine.txGet(this.state, this.collectionName, this.id);
-      if (data === undefined) {
-        if (this.host.throwOnNotFound) throw notFound(this.id);
-        return { data: null, errMsg: 'document.get:ok' };
-      }
-      return { data, errMsg: 'document.get:ok' };
+      return gotDocument(
+        this.host,
+        this.id,
+        this.host.engine.txGet(this.state, this.collectionName, this.id),
+      );
     });
   }
 

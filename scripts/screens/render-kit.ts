@@ -12,6 +12,7 @@
 //  - status bar, navigation bar and tab bar are drawn here (they are native in WeChat).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, posix, resolve } from 'node:path';
+import { PICTURE_TYPES } from '../../devcloud/gateway/picture-types';
 
 /** px per rpx on a 375-px-wide phone. */
 export const PX_PER_RPX = 0.5;
@@ -242,17 +243,8 @@ function iconCss(classTokens: ReadonlySet<string>): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Pictures
 
-const MIME: Record<string, string> = {
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-};
-
 function fileDataUri(file: string): string | undefined {
-  const mime = MIME[extname(file).toLowerCase()];
+  const mime = PICTURE_TYPES[extname(file).toLowerCase()];
   if (!mime || !existsSync(file)) return undefined;
   return `data:${mime};base64,${readFileSync(file).toString('base64')}`;
 }

@@ -56,47 +56,28 @@ export class FieldReader {
 
   /** A string field checked against `rule`; undefined when absent and not required. */
   str(name: string, rule: StrRule): string | undefined {
-    const pointer = `${this.path}/${name}`;
-    const src = `输入源“/${this.location}${pointer}”映射到值字段“${rule.label}”`;
-    const v = this.data[name];
-    if (v === undefined || v === null) {
-      if (rule.required)
-        throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
-      return undefined;
-    }
-    if (typeof v !== 'string') {
-      throw fail(
-        this.location,
-        pointer,
-        `${src}类型规则校验失败，期望为字符串`,
-        `${name} must be a string`,
-        v,
-      );
-    }
+    const f = this.present(name, rule.label, rule.required);
+    if (!f) return undefined;
+    const { v, problem } = f;
+    if (typeof v !== 'string') throw problem('类型规则校验失败，期望为字符串', `${name} must be a string`, v);
     const bytes = utf8Bytes(v);
     if (rule.minBytes !== undefined && bytes < rule.minBytes) {
-      throw fail(
-        this.location,
-        pointer,
-        `${src}字符串规则校验失败，字节数 ${bytes}，小于最小值 ${rule.minBytes}`,
+      throw problem(
+        `字符串规则校验失败，字节数 ${bytes}，小于最小值 ${rule.minBytes}`,
         `${name} must be at least ${rule.minBytes} bytes of UTF-8, got ${bytes}`,
         v,
       );
     }
     if (rule.maxBytes !== undefined && bytes > rule.maxBytes) {
-      throw fail(
-        this.location,
-        pointer,
-        `${src}字符串规则校验失败，字节数 ${bytes}，大于最大值 ${rule.maxBytes}`,
+      throw problem(
+        `字符串规则校验失败，字节数 ${bytes}，大于最大值 ${rule.maxBytes}`,
         `${name} must be at most ${rule.maxBytes} bytes of UTF-8, got ${bytes}`,
         v,
       );
     }
     if (rule.pattern && !rule.pattern.test(v)) {
-      throw fail(
-        this.location,
-        pointer,
-        `${src}字符串规则校验失败，与正则表达式 ${rule.pattern.source} 不匹配`,
+      throw problem(
+        `字符串规则校验失败，与正则表达式 ${rule.pattern.source} 不匹配`,
         `${name} ${rule.patternHint ?? `must match ${rule.pattern.source}`}`,
         v,
       );
@@ -111,37 +92,22 @@ export class FieldReader {
 
   /** An integer field (JSON number without fraction). */
   int(name: string, rule: IntRule): number | undefined {
-    const pointer = `${this.path}/${name}`;
-    const src = `输入源“/${this.location}${pointer}”映射到值字段“${rule.label}”`;
-    const v = this.data[name];
-    if (v === undefined || v === null) {
-      if (rule.required)
-        throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
-      return undefined;
-    }
+    const f = this.present(name, rule.label, rule.required);
+    if (!f) return undefined;
+    const { v, problem } = f;
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-      throw fail(
-        this.location,
-        pointer,
-        `${src}类型规则校验失败，期望为整数`,
-        `${name} must be an integer`,
-        v,
-      );
+      throw problem('类型规则校验失败，期望为整数', `${name} must be an integer`, v);
     }
     if (rule.min !== undefined && v < rule.min) {
-      throw fail(
-        this.location,
-        pointer,
-        `${src}数值规则校验失败，${v} 小于最小值 ${rule.min}`,
+      throw problem(
+        `数值规则校验失败，${v} 小于最小值 ${rule.min}`,
         `${name} must be >= ${rule.min}, got ${v}`,
         v,
       );
     }
     if (rule.max !== undefined && v > rule.max) {
-      throw fail(
-        this.location,
-        pointer,
-        `${src}数值规则校验失败，${v} 大于最大值 ${rule.max}`,
+      throw problem(
+        `数值规则校验失败，${v} 大于最大值 ${rule.max}`,
         `${name} must be <= ${rule.max}, got ${v}`,
         v,
       );
@@ -156,18 +122,10 @@ export class FieldReader {
 
   /** A nested object field as a reader; undefined when absent and not required. */
   obj(name: string, label: string, required = false): FieldReader | undefined {
-    const pointer = `${this.path}/${name}`;
-    const src = `输入源“/${this.location}${pointer}”映射到值字段“${label}”`;
-    const v = this.data[name];
-    if (v === undefined || v === null) {
-      if (required)
-        throw fail(this.location, pointer, `${src}必填性规则校验失败，此字段为必填项`, `${name} is required`);
-      return undefined;
-    }
-    if (!isJsonObject(v)) {
-      throw fail(this.location, pointer, `${src}类型规则校验失败，期望为对象`, `${name} must be an object`);
-    }
-    return new FieldReader(v, this.location, pointer);
+    const f = this.present(name, label, required);
+    if (!f) return undefined;
+    if (!isJsonObject(f.v)) throw f.problem('类型规则校验失败，期望为对象', `${name} must be an object`);
+    return new FieldReader(f.v, this.location, `${this.path}/${name}`);
   }
 
   /** A required nested object. */
@@ -178,5 +136,26 @@ export class FieldReader {
   /** The underlying object. */
   value(): JsonObject {
     return this.data;
+  }
+
+  /**
+   * The value of `name` and how to refuse it (WeChat's message names the input source and the field's label); undefined
+   * when absent and not required, PARAM_ERROR when absent and required.
+   */
+  private present(
+    name: string,
+    label: string,
+    required: boolean | undefined,
+  ): { v: unknown; problem: (rule: string, issue: string, value?: unknown) => WxError } | undefined {
+    const pointer = `${this.path}/${name}`;
+    const src = `输入源“/${this.location}${pointer}”映射到值字段“${label}”`;
+    const problem = (rule: string, issue: string, value?: unknown): WxError =>
+      fail(this.location, pointer, `${src}${rule}`, issue, value);
+    const v = this.data[name];
+    if (v === undefined || v === null) {
+      if (required) throw problem('必填性规则校验失败，此字段为必填项', `${name} is required`);
+      return undefined;
+    }
+    return { v, problem };
   }
 }
