@@ -128,7 +128,7 @@ export class NotificationService {
       transactionId: tx.transactionId ?? null,
       outRefundNo: null,
       refundId: null,
-      amountFen: tx.amountTotalFen,
+      amountFen: tx.chargedFen,
       wechatState: tx.state,
       notificationId,
     });

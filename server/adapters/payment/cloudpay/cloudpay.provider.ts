@@ -142,7 +142,7 @@ export class CloudPayProvider implements PaymentProvider {
   async createJsapiPayment(input: CreateJsapiPaymentInput): Promise<JsapiPayment> {
     const op = 'createJsapiPayment';
     const outTradeNo = checkOutTradeNo(op, input.outTradeNo);
-    const totalFee = checkFen(op, 'totalFen', input.totalFen, 1);
+    const totalFee = checkFen(op, 'payableFen', input.payableFen, 1);
     if (
       typeof input.description !== 'string' ||
       chars(input.description) < 1 ||
@@ -262,7 +262,7 @@ export class CloudPayProvider implements PaymentProvider {
       state: state as PaymentState,
       ...(transactionId !== undefined ? { transactionId } : {}),
       // v2 reports no amounts for unpaid orders; the payment core ignores amounts of states that are not paid.
-      amountTotalFen: (total ?? 0) as Fen,
+      chargedFen: (total ?? 0) as Fen,
       ...(paid && cash !== undefined ? { payerTotalFen: cash as Fen } : {}),
       ...(paid && successTimeMs !== undefined ? { successTimeMs } : {}),
       // Normalised to the shop's identity (see merchantIdentity): Cloud Development's own appid and mch_id are
@@ -304,9 +304,9 @@ export class CloudPayProvider implements PaymentProvider {
     if (typeof input.outRefundNo !== 'string' || !OUT_REFUND_NO.test(input.outRefundNo)) {
       invalid(op, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
     }
-    const totalFee = checkFen(op, 'totalFen', input.totalFen, 1);
+    const totalFee = checkFen(op, 'paidFen', input.paidFen, 1);
     const refundFee = checkFen(op, 'refundFen', input.refundFen, 1);
-    if (refundFee > totalFee) invalid(op, 'refundFen must not exceed totalFen');
+    if (refundFee > totalFee) invalid(op, 'refundFen must not exceed paidFen');
     if (input.reason !== undefined && (typeof input.reason !== 'string' || chars(input.reason) > 80)) {
       invalid(op, 'reason must be a string of at most 80 characters');
     }
@@ -344,7 +344,7 @@ export class CloudPayProvider implements PaymentProvider {
       // v2 answers acceptance only: the outcome comes from queryRefund.
       status: 'PROCESSING',
       refundFen: refundFee as Fen,
-      totalFen: totalFee as Fen,
+      paidFen: totalFee as Fen,
       ...(cashRefund !== undefined ? { payerRefundFen: cashRefund as Fen } : {}),
       createTimeMs: this.deps.nowMs(),
     };
@@ -398,7 +398,7 @@ export class CloudPayProvider implements PaymentProvider {
         ...(transactionId !== undefined ? { transactionId } : {}),
         status,
         refundFen: fee as Fen,
-        totalFen: total as Fen,
+        paidFen: total as Fen,
         ...(status === 'SUCCESS' && successTimeMs !== undefined ? { successTimeMs } : {}),
       },
     };

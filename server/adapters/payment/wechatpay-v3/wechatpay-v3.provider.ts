@@ -258,8 +258,8 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     const outTradeNo = checkOutTradeNo(op, input.outTradeNo);
     const outRefundNo = checkOutRefundNo(op, input.outRefundNo);
     const refundFen = checkFen(op, 'refundFen', input.refundFen, 1);
-    const totalFen = checkFen(op, 'totalFen', input.totalFen, 1);
-    if (refundFen > totalFen) invalid(op, 'refundFen must not exceed totalFen');
+    const paidFen = checkFen(op, 'paidFen', input.paidFen, 1);
+    if (refundFen > paidFen) invalid(op, 'refundFen must not exceed paidFen');
     const reason = input.reason === undefined ? undefined : checkText(op, 'reason', input.reason, 1, 80);
     const notifyUrl =
       input.notifyUrl === undefined ? this.config.refundNotifyUrl : checkNotifyUrl(op, input.notifyUrl);
@@ -268,7 +268,7 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
       out_refund_no: outRefundNo,
       ...(reason === undefined ? {} : { reason }),
       notify_url: notifyUrl,
-      amount: { refund: refundFen, total: totalFen, currency: 'CNY' },
+      amount: { refund: refundFen, total: paidFen, currency: 'CNY' },
     };
     const res = await this.run(op, () => this.sendRefund(fields));
     const refund = this.readAnswer(op, 'write', res, (doc) => normaliseRefund(doc));
@@ -396,7 +396,7 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
       time_expire: formatBeijingRfc3339(checkExpiry(op, input.expiresAtMs, this.businessNowMs())),
       ...(attach === undefined || attach === '' ? {} : { attach }),
       notify_url: this.config.notifyUrl,
-      amount: { total: checkFen(op, 'totalFen', input.totalFen, 1), currency: 'CNY' },
+      amount: { total: checkFen(op, 'payableFen', input.payableFen, 1), currency: 'CNY' },
     };
   }
 

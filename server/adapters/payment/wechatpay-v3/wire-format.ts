@@ -106,7 +106,7 @@ export function normaliseTransaction(json: unknown, mode: 'direct' | 'partner'):
   const common = {
     outTradeNo: str(t, 'out_trade_no', p),
     state: state as PaymentState,
-    amountTotalFen: fenField(amount, 'total', `${p}.amount`, 1),
+    chargedFen: fenField(amount, 'total', `${p}.amount`, 1),
     ...(transactionId === undefined ? {} : { transactionId }),
     ...(payerTotalFen === undefined ? {} : { payerTotalFen }),
     ...(successTimeMs === undefined ? {} : { successTimeMs }),
@@ -143,8 +143,8 @@ export function normaliseRefund(json: unknown): Refund {
   const amount = asRecord(r['amount'], `${p}.amount`);
   checkCurrency(amount, `${p}.amount`);
   const refundFen = fenField(amount, 'refund', `${p}.amount`, 1);
-  const totalFen = fenField(amount, 'total', `${p}.amount`, 1);
-  if (refundFen > totalFen) throw new MalformedError(`${p}.amount.refund (more than total)`);
+  const paidFen = fenField(amount, 'total', `${p}.amount`, 1);
+  if (refundFen > paidFen) throw new MalformedError(`${p}.amount.refund (more than total)`);
   const transactionId = optStr(r, 'transaction_id', p);
   const payerRefundFen = optFenField(amount, 'payer_refund', `${p}.amount`);
   const successTimeMs = optTime(r, 'success_time', p);
@@ -156,7 +156,7 @@ export function normaliseRefund(json: unknown): Refund {
     refundId: str(r, 'refund_id', p),
     status: status as RefundStatus,
     refundFen,
-    totalFen,
+    paidFen,
     ...(transactionId === undefined ? {} : { transactionId }),
     ...(payerRefundFen === undefined ? {} : { payerRefundFen }),
     ...(successTimeMs === undefined ? {} : { successTimeMs }),
