@@ -1,9 +1,20 @@
 import { DomainError, ErrorCodes } from './errors';
 
+// The server's one statement of the shapes WeChat Pay gives its ids and codes; every adapter and handler checks against
+// these. The simulator keeps its own on purpose: it is an independent implementation of WeChat to test against.
+
 /** WeChat Pay out_trade_no: 6–32 characters of digits, letters, _ - | *. */
 export const OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
 /** WeChat Pay out_refund_no: 1–64 characters of digits, letters, _ - | * @. */
 export const OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
+/** WeChat Pay refund_id (its own refund number): 1–64 digits and letters. */
+export const REFUND_ID_PATTERN = /^[0-9A-Za-z]{1,64}$/;
+/** An openid as WeChat issues them: 1–128 of digits, letters, _ -. */
+export const OPENID_PATTERN = /^[0-9A-Za-z_-]{1,128}$/;
+/** apply-abnormal-refund's bank_type, a bank code such as ICBC_DEBIT: 1–128 of digits, letters, _. */
+export const BANK_TYPE_PATTERN = /^[0-9A-Za-z_]{1,128}$/;
+/** apply-abnormal-refund's bank_account: a card number of 8–32 digits. */
+export const BANK_ACCOUNT_PATTERN = /^\d{8,32}$/;
 
 /** First character of every out_trade_no we generate. */
 export const ORDER_ID_PREFIX = 'O';

@@ -2,6 +2,8 @@
 // and which failures may be retried. Everything that arrives is treated as unknown until checked here.
 import { ProviderError, ProviderErrorCodes } from '../../../application/ports/payment-provider.errors';
 import type { Retryability } from '../../../application/ports/payment-provider.errors';
+import type { Fen } from '../../../domain/money';
+import { fen } from '../../../domain/money';
 
 /** Codes this adapter raises besides ProviderErrorCodes and WeChat's own v2 err codes. */
 export const CloudPayErrorCodes = {
@@ -73,10 +75,10 @@ export function str(a: Answer, field: string): string | undefined {
 }
 
 /** A whole non-negative amount of fen; v2 answers numbers, but a decimal string is accepted too. */
-export function fenField(a: Answer, field: string): number | undefined {
+export function fenField(a: Answer, field: string): Fen | undefined {
   const v = a[field];
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
-  if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return Number(v);
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? fen(v) : undefined;
+  if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return fen(Number(v));
   return undefined;
 }
 

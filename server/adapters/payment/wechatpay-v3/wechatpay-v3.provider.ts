@@ -31,18 +31,15 @@ import { BillFormatError, parseFundFlowBill, parseTradeBill } from './bill-parse
 import type { WechatPayV3Config } from './config';
 import { classifyUntrustedAnswer } from './error-classification';
 import type { RequestKind } from './error-classification';
+import { BANK_ACCOUNT_PATTERN, BANK_TYPE_PATTERN, REFUND_ID_PATTERN } from '../../../domain/ids';
+import { checkFen, checkOpenid, checkOutRefundNo, checkOutTradeNo, invalid } from '../port-input';
 import {
   checkBillDate,
   checkExpiry,
-  checkFen,
   checkIp,
-  checkOneOf,
-  checkOpenid,
   checkNotifyUrl,
-  checkOutRefundNo,
-  checkOutTradeNo,
+  checkOneOf,
   checkText,
-  invalid,
 } from './input-validation';
 import { checkTransactionIdentity, verifyWechatPayNotification } from './notification-verifier';
 import { buildRequestPayment } from './request-payment';
@@ -104,9 +101,6 @@ export interface ProviderParts {
   verifier: SignatureVerifier;
 }
 
-const REFUND_ID = /^[0-9A-Za-z]{1,64}$/;
-const BANK_TYPE = /^[0-9A-Za-z_]{1,128}$/;
-const BANK_ACCOUNT = /^\d{8,32}$/;
 const NOT_FOUND_CODES = new Set(['ORDER_NOT_EXIST', 'ORDERNOTEXIST', 'RESOURCE_NOT_EXISTS', 'NOT_FOUND']);
 // Closing a paid order is refused with an error (v2: ORDERPAID; the simulator, like v3: 403 TRADE_ERROR). Reading
 // such a refusal as "maybe paid" is the safe side: the caller queries next, and NOTPAY means close again later.
@@ -302,15 +296,15 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
 
   async applyAbnormalRefund(input: ApplyAbnormalRefundInput): Promise<Refund> {
     const op = 'applyAbnormalRefund';
-    if (typeof input.refundId !== 'string' || !REFUND_ID.test(input.refundId))
+    if (typeof input.refundId !== 'string' || !REFUND_ID_PATTERN.test(input.refundId))
       invalid(op, 'refundId must be 1–64 of [0-9A-Za-z]');
     const outRefundNo = checkOutRefundNo(op, input.outRefundNo);
     const type = checkOneOf(op, 'type', input.type, ['USER_BANK_CARD', 'MERCHANT_BANK_CARD']);
     let card: Pick<AbnormalRefundFields, 'bank_type' | 'bank_account' | 'real_name'> = {};
     if (type === 'USER_BANK_CARD') {
-      if (typeof input.bankType !== 'string' || !BANK_TYPE.test(input.bankType))
+      if (typeof input.bankType !== 'string' || !BANK_TYPE_PATTERN.test(input.bankType))
         invalid(op, 'bankType must be a bank code such as ICBC_DEBIT');
-      if (typeof input.bankAccount !== 'string' || !BANK_ACCOUNT.test(input.bankAccount))
+      if (typeof input.bankAccount !== 'string' || !BANK_ACCOUNT_PATTERN.test(input.bankAccount))
         invalid(op, 'bankAccount must be 8–32 digits');
       const realName = checkText(op, 'realName', input.realName, 1, 64);
       // Sensitive fields travel RSA-OAEP encrypted to the platform key named in Wechatpay-Serial.

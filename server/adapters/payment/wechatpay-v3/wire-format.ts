@@ -6,6 +6,8 @@ import type {
   RefundStatus,
 } from '../../../application/ports/payment-provider.port';
 import type { Fen } from '../../../domain/money';
+import { fen } from '../../../domain/money';
+import { PAYMENT_STATES } from '../port-input';
 
 /** A WeChat document lacks a field or has one of the wrong kind; `path` says which. */
 export class MalformedError extends Error {
@@ -42,7 +44,7 @@ function fenField(rec: Rec, key: string, path: string, min: number): Fen {
   const v = rec[key];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
     throw new MalformedError(`${path}.${key}`);
-  return v as Fen;
+  return fen(v);
 }
 
 function optFenField(rec: Rec, key: string, path: string): Fen | undefined {
@@ -70,15 +72,6 @@ export function formatBeijingRfc3339(ms: number): string {
   return `${new Date(Math.floor(ms / 1000) * 1000 + BEIJING_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
 }
 
-const PAYMENT_STATES: readonly PaymentState[] = [
-  'SUCCESS',
-  'REFUND',
-  'NOTPAY',
-  'CLOSED',
-  'REVOKED',
-  'USERPAYING',
-  'PAYERROR',
-];
 const REFUND_STATUSES: readonly RefundStatus[] = ['PROCESSING', 'SUCCESS', 'CLOSED', 'ABNORMAL'];
 
 function checkCurrency(amount: Rec, path: string): void {
