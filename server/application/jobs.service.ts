@@ -1,3 +1,4 @@
+import { BEIJING_OFFSET_MS, beijingWallClock } from '../domain/beijing-time';
 import { billRefundStatus, reconcile } from '../domain/reconcile';
 import type { BillRow, ReconcileReport } from '../domain/reconcile';
 import { stockReservationPlan } from '../domain/stock';
@@ -115,8 +116,6 @@ export const WECHAT_CALLS_PER_ITEM: Readonly<Record<JobLoop, number>> = {
   'bill-refund-row': 1,
 };
 
-/** Beijing time is UTC+8 all year; WeChat's bill days are Beijing days. */
-const BEIJING_OFFSET_MS = 8 * 3600_000;
 /** Yesterday's bill exists after about 10:00 Beijing time. */
 const BILL_READY_HOUR = 10;
 
@@ -169,7 +168,7 @@ export function previousBeijingDay(nowMs: number): {
   endMs: number;
   readyNow: boolean;
 } {
-  const local = new Date(nowMs + BEIJING_OFFSET_MS);
+  const local = beijingWallClock(nowMs);
   const todayStartLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
   const startLocal = todayStartLocal - 86_400_000;
   return {

@@ -1,3 +1,4 @@
+import { BEIJING_OFFSET_MS, beijingWallClock } from './beijing-time';
 import { DomainError, ErrorCodes } from './errors';
 
 // The server's one statement of the shapes WeChat Pay gives its ids and codes; every adapter and handler checks against
@@ -25,8 +26,7 @@ export const ID_RANDOM_CHARS = 10;
 /** The 62 characters of base62, in ASCII order (so that encoded values sort like the values). */
 export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-// Ids carry Beijing wall-clock time (UTC+8, no daylight saving) so that support staff read them like the bills do.
-const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
+// Ids carry Beijing wall-clock time so that support staff read them like the bills do.
 /** Earliest time an id can carry: 2000-01-01 00:00:00.000 Beijing time, epoch ms. */
 export const MIN_ID_TIME_MS = Date.UTC(2000, 0, 1) - BEIJING_OFFSET_MS;
 /** Latest time an id can carry: 9999-12-31 23:59:59.999 Beijing time, epoch ms (the year stays 4 digits). */
@@ -49,8 +49,7 @@ function beijingStamp(nowMs: number): string {
       },
     );
   }
-  // A Date built from a given number is pure arithmetic; only Date.now() would read a clock.
-  const d = new Date(nowMs + BEIJING_OFFSET_MS);
+  const d = beijingWallClock(nowMs);
   return (
     pad(d.getUTCFullYear(), 4) +
     pad(d.getUTCMonth() + 1, 2) +

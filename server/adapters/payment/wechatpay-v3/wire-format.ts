@@ -5,6 +5,7 @@ import type {
   Refund,
   RefundStatus,
 } from '../../../application/ports/payment-provider.port';
+import { beijingWallClock } from '../../../domain/beijing-time';
 import type { Fen } from '../../../domain/money';
 import { fen } from '../../../domain/money';
 import { PAYMENT_STATES } from '../port-input';
@@ -65,11 +66,11 @@ function optTime(rec: Rec, key: string, path: string): number | undefined {
   return v === undefined ? undefined : parseRfc3339(v, `${path}.${key}`);
 }
 
-const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
-
 /** Formats epoch ms as RFC 3339 in Beijing time with whole seconds, the form time_expire takes. */
 export function formatBeijingRfc3339(ms: number): string {
-  return `${new Date(Math.floor(ms / 1000) * 1000 + BEIJING_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
+  return `${beijingWallClock(Math.floor(ms / 1000) * 1000)
+    .toISOString()
+    .slice(0, 19)}+08:00`;
 }
 
 const REFUND_STATUSES: readonly RefundStatus[] = ['PROCESSING', 'SUCCESS', 'CLOSED', 'ABNORMAL'];
