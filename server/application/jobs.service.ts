@@ -1,5 +1,5 @@
 import { BEIJING_OFFSET_MS, beijingWallClock } from '../domain/beijing-time';
-import { billRefundStatus, reconcile } from '../domain/reconcile';
+import { reconcile } from '../domain/reconcile';
 import type { BillRow, ReconcileReport } from '../domain/reconcile';
 import { stockReservationPlan } from '../domain/stock';
 import {
@@ -702,10 +702,11 @@ export class JobsService {
       outTradeNo: row.outTradeNo,
       transactionId: row.transactionId,
       tradeState: row.tradeState,
-      amountFen: row.orderTotalFen ?? row.settlementTotalFen,
+      chargedFen: row.orderTotalFen ?? row.settlementTotalFen,
       ...(row.outRefundNo ? { outRefundNo: row.outRefundNo } : {}),
       ...(row.refundFen !== undefined ? { refundFen: row.refundFen } : {}),
       ...(row.refundStatus ? { refundStatus: row.refundStatus } : {}),
+      ...(row.refundSnapshot ? { refundSnapshot: row.refundSnapshot } : {}),
     }));
     const report = reconcile({
       orders: orders.map((o) => ({
@@ -756,7 +757,7 @@ export class JobsService {
       if (row.tradeState !== 'REFUND' || !no) continue;
       let local = byNo.get(no) ?? (await this.d.refunds.get(no));
       if (local === null) continue;
-      const snapshot = row.refundStatus === undefined ? undefined : billRefundStatus(row.refundStatus);
+      const snapshot = row.refundSnapshot;
       if (
         snapshot !== undefined &&
         !isRefundFinal(local.status) &&

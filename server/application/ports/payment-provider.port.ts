@@ -235,7 +235,13 @@ export interface TradeBillRow {
   refundFen?: Fen;
   /** 申请退款金额. */
   requestedRefundFen?: Fen;
+  /** 退款状态 as printed: the v3 words or the v2-era REFUNDCLOSE and CHANGE. */
   refundStatus?: string;
+  /**
+   * refundStatus in the port's words (REFUNDCLOSE → CLOSED, CHANGE → ABNORMAL): the refund's status on the day WeChat
+   * accepted it, never updated. Absent when nothing is printed or the word is one this shop does not know.
+   */
+  refundSnapshot?: RefundStatus;
   /** 手续费: printed with up to 5 decimals of yuan, so it is kept as text rather than rounded into fen. */
   feeYuanText?: string;
   /** 费率, e.g. "0.60%". */

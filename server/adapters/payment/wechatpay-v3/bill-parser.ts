@@ -5,6 +5,7 @@
 import type {
   FundFlowBillRow,
   FundFlowBillSummary,
+  RefundStatus,
   TradeBillRow,
   TradeBillSummary,
 } from '../../../application/ports/payment-provider.port';
@@ -129,6 +130,23 @@ class Row {
   }
 }
 
+/** Bill refund statuses in both the v2-era bill words and the v3 API words, mapped to the port's RefundStatus. */
+const BILL_REFUND_STATUS: Readonly<Record<string, RefundStatus>> = {
+  SUCCESS: 'SUCCESS',
+  PROCESSING: 'PROCESSING',
+  REFUNDCLOSE: 'CLOSED',
+  CLOSED: 'CLOSED',
+  CHANGE: 'ABNORMAL',
+  ABNORMAL: 'ABNORMAL',
+};
+
+/** A bill's refund status word as the port's RefundStatus (undefined for a word this shop does not know). */
+export function billRefundStatus(word: string): RefundStatus | undefined {
+  return Object.prototype.hasOwnProperty.call(BILL_REFUND_STATUS, word)
+    ? BILL_REFUND_STATUS[word]
+    : undefined;
+}
+
 function compact<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
@@ -138,6 +156,7 @@ export function parseTradeBill(text: string): { rows: TradeBillRow[]; summary: T
   const { data, summary } = splitBill(text);
   const rows = data.rows.map(({ line, fields }) => {
     const r = new Row(toColumns(data.header, fields, line), line);
+    const refundStatus = r.optText('退款状态');
     return compact<TradeBillRow>({
       tradeTime: r.text('交易时间'),
       appid: r.text('公众账号ID'),
@@ -155,7 +174,8 @@ export function parseTradeBill(text: string): { rows: TradeBillRow[]; summary: T
       outRefundNo: r.optId('商户退款单号'),
       refundFen: r.optFen('退款金额'),
       requestedRefundFen: r.optFen('申请退款金额'),
-      refundStatus: r.optText('退款状态'),
+      refundStatus,
+      refundSnapshot: refundStatus === undefined ? undefined : billRefundStatus(refundStatus),
       feeYuanText: r.optText('手续费'),
       rate: r.optText('费率'),
       attach: r.optText('商户数据包'),
