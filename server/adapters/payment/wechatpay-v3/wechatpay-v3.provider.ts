@@ -44,7 +44,8 @@ import {
 import { checkTransactionIdentity, verifyWechatPayNotification } from './notification-verifier';
 import { buildRequestPayment } from './request-payment';
 import type { RequestSigner, WechatPayDeps } from './signer';
-import type { VerifiedResponse, WechatPayTransport } from './transport';
+import type { VerifiedResponse } from './transport';
+import { WechatPayTransport } from './transport';
 import type { SignatureVerifier } from './verifier';
 import {
   MalformedError,
@@ -99,6 +100,23 @@ export interface ProviderParts {
   transport: WechatPayTransport;
   signer: RequestSigner;
   verifier: SignatureVerifier;
+}
+
+/** The transport both modes send through: the configured endpoint, signed by `signer`, answers checked by `verifier`. */
+export function transportFor(
+  config: WechatPayV3Config,
+  signer: RequestSigner,
+  verifier: SignatureVerifier,
+  deps: WechatPayDeps,
+): WechatPayTransport {
+  return new WechatPayTransport({
+    baseUrl: config.baseUrl,
+    timeoutMs: config.requestTimeoutMs,
+    signer,
+    verifier,
+    platformSerial: config.preferredPlatformSerial,
+    deps,
+  });
 }
 
 const NOT_FOUND_CODES = new Set(['ORDER_NOT_EXIST', 'ORDERNOTEXIST', 'RESOURCE_NOT_EXISTS', 'NOT_FOUND']);
