@@ -127,7 +127,7 @@ export class NotificationService {
       transactionId: tx.transactionId ?? null,
       outRefundNo: null,
       refundId: null,
-      amountFen: tx.amountTotalFen,
+      amountFen: tx.chargedFen,
       wechatState: tx.state,
       notificationId,
     });

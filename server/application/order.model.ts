@@ -109,7 +109,7 @@ export interface RefundSubmission {
   reason: string | null;
   /** The notify_url as sent, or null when the provider sends none (cloudPay, demo). */
   notifyUrl: string | null;
-  /** amount.total as sent: the order's paid amount, in fen. */
+  /** amount.total as sent: the order's paid amount, in fen (the port's CreateRefundInput.paidFen; the stored name stays). */
   totalFen: Fen;
 }
 

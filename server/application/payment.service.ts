@@ -39,8 +39,8 @@ export function paymentMismatch(order: OrderRecord, tx: PaymentTransaction, d: C
   if (tx.mchid !== m.mchid) return 'mchid differs from the configured merchant';
   if (m.subMchid !== undefined && tx.subMchid !== m.subMchid)
     return 'sub_mchid differs from the configured sub-merchant';
-  if (tx.amountTotalFen !== order.payableFen) {
-    return `amount ${tx.amountTotalFen} fen differs from the order's ${order.payableFen} fen`;
+  if (tx.chargedFen !== order.payableFen) {
+    return `amount ${tx.chargedFen} fen differs from the order's ${order.payableFen} fen`;
   }
   return null;
 }
@@ -81,7 +81,7 @@ export class PaymentService {
       created = await this.d.provider.createJsapiPayment({
         outTradeNo: order.outTradeNo,
         description: order.description,
-        totalFen: order.payableFen,
+        payableFen: order.payableFen,
         payerOpenid: order.openid,
         expiresAtMs: order.expiresAtMs,
       });
@@ -206,7 +206,7 @@ export class PaymentService {
       const now = this.d.clock.now();
       const payment: PaymentRecord = {
         transactionId: tx.transactionId,
-        paidFen: tx.amountTotalFen,
+        paidFen: tx.chargedFen,
         successTimeMs: tx.successTimeMs ?? now,
         source,
         appliedAtMs: now,

@@ -212,7 +212,7 @@ export class RefundService {
         outTradeNo: refund.outTradeNo,
         outRefundNo: refund.outRefundNo,
         refundFen: refund.amountFen,
-        totalFen: sent.totalFen,
+        paidFen: sent.totalFen,
         ...(sent.reason === null ? {} : { reason: sent.reason }),
         ...(sent.notifyUrl === null ? {} : { notifyUrl: sent.notifyUrl }),
       });
@@ -361,7 +361,7 @@ export class RefundService {
       refundId: r.refundId ?? '',
       status: r.status,
       refundFen: r.amountFen,
-      totalFen: r.amountFen,
+      paidFen: r.amountFen,
     };
   }
 }

@@ -1,9 +1,21 @@
+import { BEIJING_OFFSET_MS, beijingWallClock } from './beijing-time';
 import { DomainError, ErrorCodes } from './errors';
+
+// The server's one statement of the shapes WeChat Pay gives its ids and codes; every adapter and handler checks against
+// these. The simulator keeps its own on purpose: it is an independent implementation of WeChat to test against.
 
 /** WeChat Pay out_trade_no: 6–32 characters of digits, letters, _ - | *. */
 export const OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
 /** WeChat Pay out_refund_no: 1–64 characters of digits, letters, _ - | * @. */
 export const OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
+/** WeChat Pay refund_id (its own refund number): 1–64 digits and letters. */
+export const REFUND_ID_PATTERN = /^[0-9A-Za-z]{1,64}$/;
+/** An openid as WeChat issues them: 1–128 of digits, letters, _ -. */
+export const OPENID_PATTERN = /^[0-9A-Za-z_-]{1,128}$/;
+/** apply-abnormal-refund's bank_type, a bank code such as ICBC_DEBIT: 1–128 of digits, letters, _. */
+export const BANK_TYPE_PATTERN = /^[0-9A-Za-z_]{1,128}$/;
+/** apply-abnormal-refund's bank_account: a card number of 8–32 digits. */
+export const BANK_ACCOUNT_PATTERN = /^\d{8,32}$/;
 
 /** First character of every out_trade_no we generate. */
 export const ORDER_ID_PREFIX = 'O';
@@ -14,8 +26,7 @@ export const ID_RANDOM_CHARS = 10;
 /** The 62 characters of base62, in ASCII order (so that encoded values sort like the values). */
 export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-// Ids carry Beijing wall-clock time (UTC+8, no daylight saving) so that support staff read them like the bills do.
-const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
+// Ids carry Beijing wall-clock time so that support staff read them like the bills do.
 /** Earliest time an id can carry: 2000-01-01 00:00:00.000 Beijing time, epoch ms. */
 export const MIN_ID_TIME_MS = Date.UTC(2000, 0, 1) - BEIJING_OFFSET_MS;
 /** Latest time an id can carry: 9999-12-31 23:59:59.999 Beijing time, epoch ms (the year stays 4 digits). */
@@ -38,8 +49,7 @@ function beijingStamp(nowMs: number): string {
       },
     );
   }
-  // A Date built from a given number is pure arithmetic; only Date.now() would read a clock.
-  const d = new Date(nowMs + BEIJING_OFFSET_MS);
+  const d = beijingWallClock(nowMs);
   return (
     pad(d.getUTCFullYear(), 4) +
     pad(d.getUTCMonth() + 1, 2) +

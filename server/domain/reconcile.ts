@@ -1,6 +1,6 @@
 import { DomainError, ErrorCodes } from './errors';
 import type { Fen } from './money';
-import { ZERO_FEN, addFen, fen } from './money';
+import { ZERO_FEN, addFen } from './money';
 import type { OrderState, RefundStatus } from './order-state';
 import { hasReceivedPayment, isClosedUnpaid, isRefundStatusReachable } from './order-state';
 
@@ -23,18 +23,22 @@ export interface LocalRefundRecord {
 }
 
 /**
- * One row of a WeChat trade bill, already parsed (yuan → fen, backticks stripped). Payment rows have tradeState
- * SUCCESS and amountFen = 订单金额; refund rows have tradeState REFUND, outRefundNo, refundFen = 退款金额 and
- * refundStatus (SUCCESS, PROCESSING, REFUNDCLOSE/CLOSED, CHANGE/ABNORMAL).
+ * One row of a WeChat trade bill, read by the bill parser (which alone knows WeChat's bill words). Payment rows have
+ * tradeState SUCCESS and chargedFen (订单金额); refund rows have tradeState REFUND, outRefundNo, refundFen (退款金额)
+ * and the refund's status on its acceptance day as refundSnapshot.
  */
 export interface BillRow {
   readonly outTradeNo: string;
   readonly transactionId: string;
   readonly tradeState: string;
-  readonly amountFen: Fen;
+  /** What WeChat charged for the order, in fen. */
+  readonly chargedFen: Fen;
   readonly outRefundNo?: string;
   readonly refundFen?: Fen;
+  /** The refund status as the bill printed it: only reported, never interpreted here. */
   readonly refundStatus?: string;
+  /** refundStatus as a RefundStatus; absent when the bill printed none or a word the parser does not know. */
+  readonly refundSnapshot?: RefundStatus;
 }
 
 /** What reconciliation compares. */
@@ -85,23 +89,6 @@ export interface ReconcileReport {
   };
 }
 
-/** Bill refund statuses in both the v2-era bill words and the v3 API words, mapped to our RefundStatus. */
-const BILL_REFUND_STATUS: Readonly<Record<string, RefundStatus>> = {
-  SUCCESS: 'SUCCESS',
-  PROCESSING: 'PROCESSING',
-  REFUNDCLOSE: 'CLOSED',
-  CLOSED: 'CLOSED',
-  CHANGE: 'ABNORMAL',
-  ABNORMAL: 'ABNORMAL',
-};
-
-/** A bill's refund status word as our RefundStatus (undefined for a word this shop does not know). */
-export function billRefundStatus(word: string): RefundStatus | undefined {
-  return Object.prototype.hasOwnProperty.call(BILL_REFUND_STATUS, word)
-    ? BILL_REFUND_STATUS[word]
-    : undefined;
-}
-
 function invalid(message: string): DomainError {
   return new DomainError(ErrorCodes.RECONCILE_INVALID_INPUT, message);
 }
@@ -132,7 +119,7 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
  * Compares local orders and refunds with a trade bill's rows and lists every disagreement: MISSING_HERE,
  * MISSING_THERE, AMOUNT_MISMATCH, STATUS_MISMATCH, TRANSACTION_ID_MISMATCH, DUPLICATE_IN_BILL. Pure: the caller
  * picks the records of the bill's period (payments that succeeded that day; refunds WeChat accepted that day, in any
- * status — the bill lists a refund on its acceptance day with that day's status, see billRefundStatus). Throws RECONCILE.INVALID_INPUT for duplicate local ids or bad amounts.
+ * status — the bill lists a refund on its acceptance day with that day's status, its refundSnapshot). Throws RECONCILE.INVALID_INPUT for duplicate local ids or bad amounts.
  */
 export function reconcile(input: ReconcileInput): ReconcileReport {
   const orders = uniqueBy(input.orders, (o) => o.outTradeNo, 'order');
@@ -146,8 +133,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
   const paymentRows: BillRow[] = [];
   const refundRows: BillRow[] = [];
   for (const row of input.billRows) {
-    if (typeof row.outTradeNo !== 'string' || row.outTradeNo === '')
-      throw invalid('every bill row needs an outTradeNo');
+    if (row.outTradeNo === '') throw invalid('every bill row needs an outTradeNo');
     if (row.tradeState === 'REFUND') refundRows.push(row);
     else if (row.tradeState === 'SUCCESS') paymentRows.push(row);
     else {
@@ -167,7 +153,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
   let matchedPayments = 0;
   const paymentsByNo = groupBy(paymentRows, (r) => r.outTradeNo);
   for (const [outTradeNo, rows] of paymentsByNo) {
-    for (const row of rows) billPaymentFen = addFen(billPaymentFen, fen(row.amountFen));
+    for (const row of rows) billPaymentFen = addFen(billPaymentFen, row.chargedFen);
     const [row] = rows;
     if (!row) continue;
     if (rows.length > 1) {
@@ -175,7 +161,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         kind: 'DUPLICATE_IN_BILL',
         subject: 'payment',
         outTradeNo,
-        wechatFen: fen(row.amountFen),
+        wechatFen: row.chargedFen,
         message: `the bill has ${rows.length} payment rows for one order`,
       });
     }
@@ -185,7 +171,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         kind: 'MISSING_HERE',
         subject: 'payment',
         outTradeNo,
-        wechatFen: fen(row.amountFen),
+        wechatFen: row.chargedFen,
         wechatState: 'SUCCESS',
         message: 'WeChat took a payment for an order this shop has no record of',
       });
@@ -200,21 +186,21 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         outTradeNo,
         localState: local.state,
         wechatState: 'SUCCESS',
-        wechatFen: fen(row.amountFen),
+        wechatFen: row.chargedFen,
         message: isClosedUnpaid(local.state)
           ? 'paid at WeChat but closed here: apply the payment (PAID_AFTER_CLOSE) and refund it'
           : 'paid at WeChat but not recorded here: apply the payment',
       });
     }
-    if (fen(row.amountFen) !== fen(local.payableFen)) {
+    if (row.chargedFen !== local.payableFen) {
       clean = false;
       found.push({
         kind: 'AMOUNT_MISMATCH',
         subject: 'payment',
         outTradeNo,
-        localFen: fen(local.payableFen),
-        wechatFen: fen(row.amountFen),
-        message: `charged ${row.amountFen} fen at WeChat, ${local.payableFen} fen expected`,
+        localFen: local.payableFen,
+        wechatFen: row.chargedFen,
+        message: `charged ${row.chargedFen} fen at WeChat, ${local.payableFen} fen expected`,
       });
     }
     if (local.transactionId !== undefined && local.transactionId !== row.transactionId) {
@@ -230,14 +216,14 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
   }
   for (const [outTradeNo, local] of orders) {
     if (!hasReceivedPayment(local.state)) continue;
-    localPaymentFen = addFen(localPaymentFen, fen(local.payableFen));
+    localPaymentFen = addFen(localPaymentFen, local.payableFen);
     if (!paymentsByNo.has(outTradeNo)) {
       found.push({
         kind: 'MISSING_THERE',
         subject: 'payment',
         outTradeNo,
         localState: local.state,
-        localFen: fen(local.payableFen),
+        localFen: local.payableFen,
         message: 'recorded as paid here, but the bill has no payment for it',
       });
     }
@@ -248,10 +234,9 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
   const refundsByNo = new Map<string, BillRow[]>();
   for (const row of refundRows) {
     const no = row.outRefundNo;
-    if (typeof no !== 'string' || no === '')
-      throw invalid(`refund row of ${row.outTradeNo} has no outRefundNo`);
+    if (no === undefined || no === '') throw invalid(`refund row of ${row.outTradeNo} has no outRefundNo`);
     if (row.refundFen === undefined) throw invalid(`refund row ${no} has no refundFen`);
-    billRefundFen = addFen(billRefundFen, fen(row.refundFen));
+    billRefundFen = addFen(billRefundFen, row.refundFen);
     const list = refundsByNo.get(no);
     if (list) list.push(row);
     else refundsByNo.set(no, [row]);
@@ -259,7 +244,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
   for (const [outRefundNo, rows] of refundsByNo) {
     const [row] = rows;
     if (!row) continue;
-    const wechatFen = fen(row.refundFen ?? 0);
+    const wechatFen = row.refundFen ?? ZERO_FEN;
     const base = { subject: 'refund' as const, outTradeNo: row.outTradeNo, outRefundNo };
     if (rows.length > 1) {
       found.push({
@@ -288,19 +273,19 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         message: `recorded for order ${local.outTradeNo}, the bill says order ${row.outTradeNo}`,
       });
     }
-    if (fen(local.amountFen) !== wechatFen) {
+    if (local.amountFen !== wechatFen) {
       clean = false;
       found.push({
         ...base,
         kind: 'AMOUNT_MISMATCH',
-        localFen: fen(local.amountFen),
+        localFen: local.amountFen,
         wechatFen,
         message: `refunded ${wechatFen} fen at WeChat, ${local.amountFen} fen recorded`,
       });
     }
     // The bill's status is a snapshot of the acceptance day, never updated: only a local status it cannot lead to
     // disagrees (PROCESSING in the bill, SUCCESS here is the normal course). Current status is settled by query.
-    const snapshot = row.refundStatus === undefined ? undefined : billRefundStatus(row.refundStatus);
+    const snapshot = row.refundSnapshot;
     if (
       row.refundStatus !== undefined &&
       (snapshot === undefined || !isRefundStatusReachable(snapshot, local.status))
@@ -317,7 +302,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
     if (clean && rows.length === 1) matchedRefunds += 1;
   }
   for (const [outRefundNo, local] of refunds) {
-    localRefundFen = addFen(localRefundFen, fen(local.amountFen));
+    localRefundFen = addFen(localRefundFen, local.amountFen);
     if (!refundsByNo.has(outRefundNo)) {
       found.push({
         kind: 'MISSING_THERE',
@@ -325,7 +310,7 @@ export function reconcile(input: ReconcileInput): ReconcileReport {
         outTradeNo: local.outTradeNo,
         outRefundNo,
         localState: local.status,
-        localFen: fen(local.amountFen),
+        localFen: local.amountFen,
         message: 'accepted by WeChat that day by our records, but the bill has no such refund',
       });
     }

@@ -172,11 +172,11 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
     await notify?.close();
   });
 
-  async function create(outTradeNo: string, totalFen: number, expiresAtMs?: number) {
+  async function create(outTradeNo: string, payableFen: number, expiresAtMs?: number) {
     return provider.createJsapiPayment({
       outTradeNo,
       description: '安心小店-测试商品',
-      totalFen: fen(totalFen),
+      payableFen: fen(payableFen),
       payerOpenid: 'o_contract_user',
       expiresAtMs: expiresAtMs ?? (await virtualNow()) + 30 * 60_000,
     });
@@ -205,7 +205,7 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
     expect(q.kind === 'found' && q.transaction).toMatchObject({
       outTradeNo,
       state: 'NOTPAY',
-      amountTotalFen: 1,
+      chargedFen: 1,
     });
 
     const early = await providerError(provider.closePayment(outTradeNo));
@@ -228,7 +228,7 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
     );
     expect(event).toMatchObject({
       kind: 'payment.succeeded',
-      transaction: { state: 'SUCCESS', transactionId: paid.transactionId, amountTotalFen: 300 },
+      transaction: { state: 'SUCCESS', transactionId: paid.transactionId, chargedFen: 300 },
     });
     expect(notify.rejections).toEqual([]);
 
@@ -236,7 +236,7 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
     expect(q.kind === 'found' && q.transaction).toMatchObject({
       state: 'SUCCESS',
       transactionId: paid.transactionId,
-      amountTotalFen: 300,
+      chargedFen: 300,
     });
     expect(q.kind === 'found' && typeof q.transaction.successTimeMs).toBe('number');
 
@@ -248,7 +248,7 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
       outTradeNo,
       outRefundNo,
       refundFen: fen(100),
-      totalFen: fen(300),
+      paidFen: fen(300),
       reason: '测试退款',
     });
     expect(refund).toMatchObject({
@@ -256,13 +256,13 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
       outRefundNo,
       status: 'PROCESSING',
       refundFen: 100,
-      totalFen: 300,
+      paidFen: 300,
     });
     const again = await provider.createRefund({
       outTradeNo,
       outRefundNo,
       refundFen: fen(100),
-      totalFen: fen(300),
+      paidFen: fen(300),
       reason: '测试退款',
     });
     expect(again.refundId).toBe(refund.refundId);
@@ -282,7 +282,7 @@ describe.each(CASES)('project adapter: %s merchant, %s key mode', (family, keyMo
       (e) => e.kind === 'refund.succeeded' && e.refund.outRefundNo === outRefundNo,
     );
     expect(refundEvent).toMatchObject({
-      refund: { outTradeNo, refundFen: 100, totalFen: 300, status: 'SUCCESS' },
+      refund: { outTradeNo, refundFen: 100, paidFen: 300, status: 'SUCCESS' },
     });
   });
 
@@ -305,7 +305,7 @@ describe('project adapter: trust boundaries against the simulator', () => {
         p.createJsapiPayment({
           outTradeNo: nextNo('V'),
           description: 'x',
-          totalFen: fen(1),
+          payableFen: fen(1),
           payerOpenid: 'o',
           expiresAtMs: (await virtualNow()) + 600_000,
         }),
@@ -334,7 +334,7 @@ describe('project adapter: trust boundaries against the simulator', () => {
         await provider.createJsapiPayment({
           outTradeNo,
           description: 'x',
-          totalFen: fen(5),
+          payableFen: fen(5),
           payerOpenid: 'o_switch',
           expiresAtMs: (await virtualNow()) + 600_000,
         });
@@ -357,7 +357,7 @@ describe('project adapter: trust boundaries against the simulator', () => {
       await provider.createJsapiPayment({
         outTradeNo: probed,
         description: 'x',
-        totalFen: fen(5),
+        payableFen: fen(5),
         payerOpenid: 'o_switch',
         expiresAtMs: (await virtualNow()) + 600_000,
       });
@@ -388,7 +388,7 @@ describe('project adapter: trust boundaries against the simulator', () => {
       await p.createJsapiPayment({
         outTradeNo,
         description: '账单, 测试',
-        totalFen: fen(1234),
+        payableFen: fen(1234),
         payerOpenid: 'o_bill',
         expiresAtMs: (await virtualNow()) + 600_000,
       });

@@ -90,7 +90,7 @@ it('a refused abnormal retry logs WeChat’s code and message, never the card fi
           refundId: 'RID1',
           status: 'ABNORMAL' as const,
           refundFen: 1200 as Fen,
-          totalFen: 1200 as Fen,
+          paidFen: 1200 as Fen,
         },
       }),
     applyAbnormalRefund: () => Promise.reject(refusal),

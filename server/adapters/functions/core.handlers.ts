@@ -1,4 +1,5 @@
 import { DomainError } from '../../domain/errors';
+import { BANK_ACCOUNT_PATTERN, BANK_TYPE_PATTERN, OUT_REFUND_NO_PATTERN } from '../../domain/ids';
 import type { CheckoutService } from '../../application/checkout.service';
 import { AppErrorCodes, invalidRequest } from '../../application/errors';
 import { optionalInteger, requireInteger, requireString } from '../../application/input';
@@ -151,13 +152,10 @@ const NOTE_MAX_CHARS = 200;
 
 function outRefundNoInput(input: Record<string, unknown>): string {
   const outRefundNo = requireString(input, 'outRefundNo', 64);
-  if (!OUT_REFUND_NO.test(outRefundNo)) throw invalidRequest('outRefundNo', '1–64 of [0-9A-Za-z_-|*@]');
+  if (!OUT_REFUND_NO_PATTERN.test(outRefundNo))
+    throw invalidRequest('outRefundNo', '1–64 of [0-9A-Za-z_-|*@]');
   return outRefundNo;
 }
-
-const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
-const BANK_TYPE = /^[0-9A-Za-z_]{1,128}$/;
-const BANK_ACCOUNT = /^\d{8,32}$/;
 
 /** retryAbnormal's input, checked before WeChat is asked anything; card fields only with USER_BANK_CARD. */
 function abnormalRetryInput(input: Record<string, unknown>): Omit<AbnormalRetryRequest, 'requestedBy'> {
@@ -171,9 +169,10 @@ function abnormalRetryInput(input: Record<string, unknown>): Omit<AbnormalRetryR
   }
   if (type !== 'USER_BANK_CARD') throw invalidRequest('type', 'USER_BANK_CARD or MERCHANT_BANK_CARD');
   const bankType = requireString(input, 'bankType', 128);
-  if (!BANK_TYPE.test(bankType)) throw invalidRequest('bankType', "WeChat's bank code, e.g. ICBC_DEBIT");
+  if (!BANK_TYPE_PATTERN.test(bankType))
+    throw invalidRequest('bankType', "WeChat's bank code, e.g. ICBC_DEBIT");
   const bankAccount = requireString(input, 'bankAccount', 32);
-  if (!BANK_ACCOUNT.test(bankAccount)) throw invalidRequest('bankAccount', '8–32 digits');
+  if (!BANK_ACCOUNT_PATTERN.test(bankAccount)) throw invalidRequest('bankAccount', '8–32 digits');
   const realName = requireString(input, 'realName', 64);
   if (realName.trim() === '') throw invalidRequest('realName', "the card holder's name");
   return { outRefundNo, type, bankType, bankAccount, realName };

@@ -244,7 +244,7 @@ describe('a forged call changes nothing', () => {
     await provider.createJsapiPayment({
       outTradeNo: 'O20260301B0002',
       description: 'x',
-      totalFen: 1 as Fen,
+      payableFen: 1 as Fen,
       payerOpenid: OPENID,
       expiresAtMs: clock + 30 * 60_000,
     });
@@ -309,7 +309,7 @@ describe('an order WeChat has and we do not', () => {
     await provider.createJsapiPayment({
       outTradeNo: 'O20260301C0001',
       description: 'x',
-      totalFen: 300 as Fen,
+      payableFen: 300 as Fen,
       payerOpenid: OPENID,
       expiresAtMs: clock + 30 * 60_000,
     });
@@ -339,7 +339,7 @@ describe('the deps contract', () => {
     const q = await provider.queryPayment('O20260301D0001');
     await handleCloudPayCallback({ outTradeNo: 'O20260301D0001', totalFee: 1 }, recording);
     expect(seen).toEqual([[q.kind === 'found' ? q.transaction : undefined, 'cloudpay-callback']]);
-    expect(seen[0]?.[0].amountTotalFen).toBe(700);
+    expect(seen[0]?.[0].chargedFen).toBe(700);
   });
 });
 

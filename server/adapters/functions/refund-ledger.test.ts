@@ -63,7 +63,7 @@ function provider(): PaymentProvider {
         refundId: `50300${input.outRefundNo}`,
         status: 'PROCESSING',
         refundFen: input.refundFen,
-        totalFen: input.totalFen,
+        paidFen: input.paidFen,
         createTimeMs: T0,
         receivedAccount: '支付用户零钱',
       };
@@ -331,7 +331,7 @@ describe('a refund report decided from the order’s refund ledger', () => {
       refundId: `50300${r.outRefundNo}`,
       status: 'PROCESSING',
       refundFen: r.amountFen,
-      totalFen: PAID,
+      paidFen: PAID,
       createTimeMs: T0,
     });
     const report = settleAtWechat(r.outRefundNo, 'SUCCESS');
@@ -377,7 +377,7 @@ describe('a refund report decided from the order’s refund ledger', () => {
         refundId: doc.refundId!,
         status: 'PROCESSING',
         refundFen: doc.amountFen,
-        totalFen: PAID,
+        paidFen: PAID,
       });
     }
     const service = new RefundService(core());

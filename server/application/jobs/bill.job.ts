@@ -1,7 +1,8 @@
 // The daily bill: once a day, after WeChat publishes yesterday's trade bill, it is downloaded, the refunds it shows
 // further than we know them are asked about (a loop of its own under the run limit), and the comparison with our
 // orders and refunds is stored as "trade-YYYY-MM-DD". Settle rule: the stored report (its id is the day's).
-import { billRefundStatus, reconcile } from '../../domain/reconcile';
+import { BEIJING_OFFSET_MS, beijingWallClock } from '../../domain/beijing-time';
+import { reconcile } from '../../domain/reconcile';
 import type { BillRow, ReconcileReport } from '../../domain/reconcile';
 import { isRefundFinal, isRefundStatusReachable } from '../../domain/order-state';
 import type { CoreDeps } from '../core.deps';
@@ -12,8 +13,6 @@ import { ProviderErrorCodes, isProviderError } from '../ports/payment-provider.e
 import type { RefundService } from '../refund.service';
 import type { JobLoop } from './loops';
 
-/** Beijing time is UTC+8 all year; WeChat's bill days are Beijing days. */
-const BEIJING_OFFSET_MS = 8 * 3600_000;
 /** Yesterday's bill exists after about 10:00 Beijing time. */
 const BILL_READY_HOUR = 10;
 
@@ -27,7 +26,7 @@ export function previousBeijingDay(nowMs: number): {
   endMs: number;
   readyNow: boolean;
 } {
-  const local = new Date(nowMs + BEIJING_OFFSET_MS);
+  const local = beijingWallClock(nowMs);
   const todayStartLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
   const startLocal = todayStartLocal - 86_400_000;
   return {
@@ -85,10 +84,11 @@ export class BillJob {
       outTradeNo: row.outTradeNo,
       transactionId: row.transactionId,
       tradeState: row.tradeState,
-      amountFen: row.orderTotalFen ?? row.settlementTotalFen,
+      chargedFen: row.orderTotalFen ?? row.settlementTotalFen,
       ...(row.outRefundNo ? { outRefundNo: row.outRefundNo } : {}),
       ...(row.refundFen !== undefined ? { refundFen: row.refundFen } : {}),
       ...(row.refundStatus ? { refundStatus: row.refundStatus } : {}),
+      ...(row.refundSnapshot ? { refundSnapshot: row.refundSnapshot } : {}),
     }));
     const report = reconcile({
       orders: orders.map((o) => ({
@@ -139,7 +139,7 @@ export class BillJob {
       if (row.tradeState !== 'REFUND' || !no) continue;
       let local = byNo.get(no) ?? (await this.d.refunds.get(no));
       if (local === null) continue;
-      const snapshot = row.refundStatus === undefined ? undefined : billRefundStatus(row.refundStatus);
+      const snapshot = row.refundSnapshot;
       if (
         snapshot !== undefined &&
         !isRefundFinal(local.status) &&

@@ -15,8 +15,11 @@ export interface CreatePaymentBase {
   outTradeNo: string;
   /** Shown to the payer: 1–127 characters. */
   description: string;
-  /** The amount to charge, at least 1 fen. */
-  totalFen: Fen;
+  /**
+   * What WeChat is to charge, at least 1 fen: the order's payableFen under the order's name (for a tester order 1 fen,
+   * not the goods' totalFen).
+   */
+  payableFen: Fen;
   /** After this instant (epoch ms) the order can no longer be paid; must be in the future and within 90 days. */
   expiresAtMs: number;
   /** Echoed back in queries and notifications; at most 128 characters. */
@@ -77,8 +80,12 @@ export interface PaymentTransaction {
   state: PaymentState;
   /** The provider's transaction id; present once paid. */
   transactionId?: string;
-  /** The order total in fen. */
-  amountTotalFen: Fen;
+  /**
+   * What WeChat charges for the order (amount.total, 订单金额), in fen: what the payer is charged once the state is
+   * SUCCESS. A payment matches our order only when it equals the order's payableFen; once applied it is stored as
+   * the order's payment.paidFen.
+   */
+  chargedFen: Fen;
   /** What the payer actually paid in fen (total minus coupons); present once paid. */
   payerTotalFen?: Fen;
   /** When the payment succeeded (epoch ms). */
@@ -116,10 +123,13 @@ export interface CreateRefundInput {
   outTradeNo: string;
   /** Our refund number: 1–64 of [0-9A-Za-z_-|*@]; reusing it is idempotent. */
   outRefundNo: string;
-  /** How much to give back: at least 1 fen and no more than totalFen. */
+  /** How much to give back: at least 1 fen and no more than paidFen. */
   refundFen: Fen;
-  /** The original order total in fen (the provider checks it). */
-  totalFen: Fen;
+  /**
+   * The order's paid amount in fen (the payment's chargedFen, stored as payment.paidFen), sent as WeChat's
+   * amount.total, which WeChat checks against the payment. Never the order's goods totalFen.
+   */
+  paidFen: Fen;
   /** Shown to the payer: at most 80 characters. */
   reason?: string;
   /**
@@ -157,8 +167,10 @@ export interface Refund {
   refundId: string;
   transactionId?: string;
   status: RefundStatus;
+  /** How much this refund gives back (amount.refund). */
   refundFen: Fen;
-  totalFen: Fen;
+  /** The paid amount of the order it refunds (amount.total), as in {@link CreateRefundInput.paidFen}. */
+  paidFen: Fen;
   /** What goes back to the payer (refund minus coupon share), when reported. */
   payerRefundFen?: Fen;
   successTimeMs?: number;
@@ -223,7 +235,13 @@ export interface TradeBillRow {
   refundFen?: Fen;
   /** 申请退款金额. */
   requestedRefundFen?: Fen;
+  /** 退款状态 as printed: the v3 words or the v2-era REFUNDCLOSE and CHANGE. */
   refundStatus?: string;
+  /**
+   * refundStatus in the port's words (REFUNDCLOSE → CLOSED, CHANGE → ABNORMAL): the refund's status on the day WeChat
+   * accepted it, never updated. Absent when nothing is printed or the word is one this shop does not know.
+   */
+  refundSnapshot?: RefundStatus;
   /** 手续费: printed with up to 5 decimals of yuan, so it is kept as text rather than rounded into fen. */
   feeYuanText?: string;
   /** 费率, e.g. "0.60%". */

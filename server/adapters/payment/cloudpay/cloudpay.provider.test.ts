@@ -75,7 +75,7 @@ afterEach(async () => {
 const input = (outTradeNo: string, over: Partial<CreateJsapiPaymentInput> = {}): CreateJsapiPaymentInput => ({
   outTradeNo,
   description: '茶叶礼盒 x2',
-  totalFen: 1234 as Fen,
+  payableFen: 1234 as Fen,
   payerOpenid: 'o_payer_123456',
   expiresAtMs: T0 + 30 * 60_000,
   ...over,
@@ -109,7 +109,7 @@ describe('the payment flow against the local cloudPay', () => {
         outTradeNo: 'T20260302001',
         state: 'SUCCESS',
         transactionId: paid.transactionId,
-        amountTotalFen: 1234,
+        chargedFen: 1234,
         payerTotalFen: 1234,
         successTimeMs: T0 + 10 * 60_000,
         appid: IDENTITY.appid,
@@ -134,13 +134,13 @@ describe('the payment flow against the local cloudPay', () => {
       outTradeNo: 'T20260302001',
       outRefundNo: 'R20260302001',
       refundFen: 234 as Fen,
-      totalFen: 1234 as Fen,
+      paidFen: 1234 as Fen,
       reason: '缺货',
     });
     expect(refund).toMatchObject({
       status: 'PROCESSING',
       refundFen: 234,
-      totalFen: 1234,
+      paidFen: 1234,
       transactionId: paid.transactionId,
     });
     expect(refund.refundId).toMatch(/^50\d+$/);
@@ -159,13 +159,13 @@ describe('the payment flow against the local cloudPay', () => {
         transactionId: paid.transactionId,
         status: 'SUCCESS',
         refundFen: 234,
-        totalFen: 1234,
+        paidFen: 1234,
         successTimeMs: T0 + 20 * 60_000,
       },
     });
     expect(await provider.queryPayment('T20260302001')).toMatchObject({
       kind: 'found',
-      transaction: { state: 'REFUND', amountTotalFen: 1234 },
+      transaction: { state: 'REFUND', chargedFen: 1234 },
     });
     expect(await provider.queryRefund('R20260302999')).toEqual({
       kind: 'not-found',
@@ -177,7 +177,7 @@ describe('the payment flow against the local cloudPay', () => {
     const first = await provider.createJsapiPayment(input('T20260302002'));
     const again = await provider.createJsapiPayment(input('T20260302002'));
     expect(again.prepayId).toBe(first.prepayId);
-    const e = await rejection(provider.createJsapiPayment(input('T20260302002', { totalFen: 1 as Fen })));
+    const e = await rejection(provider.createJsapiPayment(input('T20260302002', { payableFen: 1 as Fen })));
     expect([e.code, e.retryability]).toEqual(['INVALID_REQUEST', 'fatal']);
   });
 
@@ -185,7 +185,7 @@ describe('the payment flow against the local cloudPay', () => {
     await provider.createJsapiPayment(input('T20260302003'));
     expect(await provider.queryPayment('T20260302003')).toMatchObject({
       kind: 'found',
-      transaction: { state: 'NOTPAY', amountTotalFen: 0 },
+      transaction: { state: 'NOTPAY', chargedFen: 0 },
     });
     const q = await provider.queryPayment('T20260302003');
     if (q.kind !== 'found') throw new Error('expected the order to be found');
@@ -246,7 +246,7 @@ describe('failures and their retryability', () => {
         outTradeNo: 'T20260302020',
         outRefundNo: 'R1',
         refundFen: 1 as Fen,
-        totalFen: 1234 as Fen,
+        paidFen: 1234 as Fen,
       }),
     );
     expect([refund.code, refund.retryability]).toEqual(['NETWORK', 'indeterminate']);
@@ -267,7 +267,7 @@ describe('failures and their retryability', () => {
         outTradeNo: 'T20260302021',
         outRefundNo: 'R2',
         refundFen: 1 as Fen,
-        totalFen: 1234 as Fen,
+        paidFen: 1234 as Fen,
       }),
     );
     expect([unpaid.code, unpaid.retryability]).toEqual(['ERROR', 'fatal']);
@@ -287,7 +287,7 @@ describe('failures and their retryability', () => {
       outTradeNo: 'T20260302023',
       outRefundNo: 'R3',
       refundFen: 5 as Fen,
-      totalFen: 1234 as Fen,
+      paidFen: 1234 as Fen,
     });
     local.injectFault('queryRefund', { kind: 'empty-refund-lists' });
     const e = await rejection(provider.queryRefund('R3'));
@@ -326,8 +326,8 @@ describe('input validation and what cloudPay cannot do', () => {
     const bad: Array<() => Promise<unknown>> = [
       () => provider.createJsapiPayment(input('short')),
       () => provider.createJsapiPayment(input('T20260302030', { description: 'x'.repeat(128) })),
-      () => provider.createJsapiPayment(input('T20260302030', { totalFen: 0 as Fen })),
-      () => provider.createJsapiPayment(input('T20260302030', { totalFen: 1.5 as Fen })),
+      () => provider.createJsapiPayment(input('T20260302030', { payableFen: 0 as Fen })),
+      () => provider.createJsapiPayment(input('T20260302030', { payableFen: 1.5 as Fen })),
       () => provider.createJsapiPayment(input('T20260302030', { expiresAtMs: T0 })),
       () => provider.createJsapiPayment(input('T20260302030', { attach: 'a'.repeat(128) })),
       () => provider.createJsapiPayment(input('T20260302030', { payerOpenid: 'bad openid' })),
@@ -338,14 +338,14 @@ describe('input validation and what cloudPay cannot do', () => {
           outTradeNo: 'T20260302030',
           outRefundNo: 'R',
           refundFen: 2 as Fen,
-          totalFen: 1 as Fen,
+          paidFen: 1 as Fen,
         }),
       () =>
         provider.createRefund({
           outTradeNo: 'T20260302030',
           outRefundNo: 'R',
           refundFen: 1 as Fen,
-          totalFen: 1 as Fen,
+          paidFen: 1 as Fen,
           reason: 'r'.repeat(81),
         }),
       () => provider.queryRefund('bad#no'),
@@ -361,7 +361,7 @@ describe('input validation and what cloudPay cannot do', () => {
     const base = {
       outTradeNo: 'T20260302031',
       description: 'd',
-      totalFen: 1 as Fen,
+      payableFen: 1 as Fen,
       expiresAtMs: T0 + 60 * 60_000,
     };
     for (const call of [

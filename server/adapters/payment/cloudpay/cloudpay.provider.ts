@@ -27,7 +27,16 @@ import {
   ProviderError,
   ProviderErrorCodes,
 } from '../../../application/ports/payment-provider.errors';
-import type { Fen } from '../../../domain/money';
+import { ZERO_FEN } from '../../../domain/money';
+import {
+  PAYMENT_STATES,
+  charCount,
+  checkFen,
+  checkOpenid,
+  checkOutRefundNo,
+  checkOutTradeNo,
+  invalid,
+} from '../port-input';
 import type { CloudPayApi } from './cloudpay.api';
 import type { CloudPayConfig } from './cloudpay.config';
 import type { Answer, CallKind } from './cloudpay.wire';
@@ -53,22 +62,11 @@ export interface CloudPayDeps {
   nonce(): string;
 }
 
-const OUT_TRADE_NO = /^[0-9A-Za-z_\-|*]{6,32}$/;
-const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
-const OPENID = /^[0-9A-Za-z_-]{1,128}$/;
 const NONCE = /^[0-9A-Za-z]{1,32}$/;
 // A prepay_id lives 2 hours (v2 and v3 alike).
 const PREPAY_TTL_MS = 2 * 3600_000;
 const MAX_EXPIRY_MS = 90 * 24 * 3600_000;
-const PAYMENT_STATES: ReadonlySet<string> = new Set<PaymentState>([
-  'SUCCESS',
-  'REFUND',
-  'NOTPAY',
-  'CLOSED',
-  'REVOKED',
-  'USERPAYING',
-  'PAYERROR',
-]);
+const KNOWN_PAYMENT_STATES: ReadonlySet<string> = new Set<PaymentState>(PAYMENT_STATES);
 // v2 refund_status values → the port's statuses (CHANGE: the money could not go back to the payer's account).
 const REFUND_STATUSES: Readonly<Record<string, RefundStatus>> = {
   SUCCESS: 'SUCCESS',
@@ -77,33 +75,10 @@ const REFUND_STATUSES: Readonly<Record<string, RefundStatus>> = {
   CHANGE: 'ABNORMAL',
 };
 
-function invalid(operation: string, problem: string): never {
-  throw new ProviderError(ProviderErrorCodes.INVALID_ARGUMENT, `${operation}: ${problem}`, 'fatal', {
-    operation,
-  });
-}
-
 function unsupported(operation: string, why: string): ProviderError {
   return new ProviderError(ProviderErrorCodes.UNSUPPORTED, `cloudPay cannot ${operation}: ${why}`, 'fatal', {
     operation,
   });
-}
-
-function chars(s: string): number {
-  return [...s].length;
-}
-
-function checkOutTradeNo(operation: string, v: unknown): string {
-  if (typeof v !== 'string' || !OUT_TRADE_NO.test(v))
-    invalid(operation, 'outTradeNo must be 6–32 of [0-9A-Za-z_-|*]');
-  return v;
-}
-
-function checkFen(operation: string, name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    invalid(operation, `${name} must be an integer number of fen ≥ ${min}`);
-  }
-  return v;
 }
 
 /** The PaymentProvider over cloudPay: JSAPI payments, query, close, refunds. Money in fen, times epoch ms. */
@@ -142,19 +117,17 @@ export class CloudPayProvider implements PaymentProvider {
   async createJsapiPayment(input: CreateJsapiPaymentInput): Promise<JsapiPayment> {
     const op = 'createJsapiPayment';
     const outTradeNo = checkOutTradeNo(op, input.outTradeNo);
-    const totalFee = checkFen(op, 'totalFen', input.totalFen, 1);
+    const totalFee = checkFen(op, 'payableFen', input.payableFen, 1);
     if (
       typeof input.description !== 'string' ||
-      chars(input.description) < 1 ||
-      chars(input.description) > 127
+      charCount(input.description) < 1 ||
+      charCount(input.description) > 127
     ) {
       invalid(op, 'description must be a string of 1–127 characters');
     }
-    if (typeof input.payerOpenid !== 'string' || !OPENID.test(input.payerOpenid)) {
-      invalid(op, 'payerOpenid must be an openid (1–128 of [0-9A-Za-z_-])');
-    }
+    checkOpenid(op, input.payerOpenid);
     // v2 attach is String(127): one shorter than v3's limit that the port states.
-    if (input.attach !== undefined && (typeof input.attach !== 'string' || chars(input.attach) > 127)) {
+    if (input.attach !== undefined && (typeof input.attach !== 'string' || charCount(input.attach) > 127)) {
       invalid(op, 'attach must be a string of at most 127 characters for cloudPay (v2)');
     }
     const now = this.deps.nowMs();
@@ -236,7 +209,7 @@ export class CloudPayProvider implements PaymentProvider {
 
   private toTransaction(op: string, outTradeNo: string, a: Answer): PaymentTransaction {
     const state = a.tradeState;
-    if (typeof state !== 'string' || !PAYMENT_STATES.has(state))
+    if (typeof state !== 'string' || !KNOWN_PAYMENT_STATES.has(state))
       throw badAnswer(op, 'read', 'tradeState is missing or unknown');
     const answeredNo = str(a, 'outTradeNo');
     if (answeredNo !== undefined && answeredNo !== outTradeNo)
@@ -262,8 +235,8 @@ export class CloudPayProvider implements PaymentProvider {
       state: state as PaymentState,
       ...(transactionId !== undefined ? { transactionId } : {}),
       // v2 reports no amounts for unpaid orders; the payment core ignores amounts of states that are not paid.
-      amountTotalFen: (total ?? 0) as Fen,
-      ...(paid && cash !== undefined ? { payerTotalFen: cash as Fen } : {}),
+      chargedFen: total ?? ZERO_FEN,
+      ...(paid && cash !== undefined ? { payerTotalFen: cash } : {}),
       ...(paid && successTimeMs !== undefined ? { successTimeMs } : {}),
       // Normalised to the shop's identity (see merchantIdentity): Cloud Development's own appid and mch_id are
       // WeChat's. A missing field stays missing so the payment core's identity check refuses the payment.
@@ -301,13 +274,11 @@ export class CloudPayProvider implements PaymentProvider {
   async createRefund(input: CreateRefundInput): Promise<Refund> {
     const op = 'createRefund';
     const outTradeNo = checkOutTradeNo(op, input.outTradeNo);
-    if (typeof input.outRefundNo !== 'string' || !OUT_REFUND_NO.test(input.outRefundNo)) {
-      invalid(op, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
-    }
-    const totalFee = checkFen(op, 'totalFen', input.totalFen, 1);
+    checkOutRefundNo(op, input.outRefundNo);
+    const totalFee = checkFen(op, 'paidFen', input.paidFen, 1);
     const refundFee = checkFen(op, 'refundFen', input.refundFen, 1);
-    if (refundFee > totalFee) invalid(op, 'refundFen must not exceed totalFen');
-    if (input.reason !== undefined && (typeof input.reason !== 'string' || chars(input.reason) > 80)) {
+    if (refundFee > totalFee) invalid(op, 'refundFen must not exceed paidFen');
+    if (input.reason !== undefined && (typeof input.reason !== 'string' || charCount(input.reason) > 80)) {
       invalid(op, 'reason must be a string of at most 80 characters');
     }
     const a = await this.call(op, 'write', (nonceStr) =>
@@ -343,18 +314,16 @@ export class CloudPayProvider implements PaymentProvider {
       ...(transactionId !== undefined ? { transactionId } : {}),
       // v2 answers acceptance only: the outcome comes from queryRefund.
       status: 'PROCESSING',
-      refundFen: refundFee as Fen,
-      totalFen: totalFee as Fen,
-      ...(cashRefund !== undefined ? { payerRefundFen: cashRefund as Fen } : {}),
+      refundFen: refundFee,
+      paidFen: totalFee,
+      ...(cashRefund !== undefined ? { payerRefundFen: cashRefund } : {}),
       createTimeMs: this.deps.nowMs(),
     };
   }
 
   async queryRefund(outRefundNo: string): Promise<RefundQueryResult> {
     const op = 'queryRefund';
-    if (typeof outRefundNo !== 'string' || !OUT_REFUND_NO.test(outRefundNo)) {
-      invalid(op, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
-    }
+    checkOutRefundNo(op, outRefundNo);
     const a = await this.call(op, 'read', (nonceStr) =>
       this.api.queryRefund({ subMchId: this.config.subMchId, nonceStr, outRefundNo }),
     );
@@ -397,8 +366,8 @@ export class CloudPayProvider implements PaymentProvider {
         refundId,
         ...(transactionId !== undefined ? { transactionId } : {}),
         status,
-        refundFen: fee as Fen,
-        totalFen: total as Fen,
+        refundFen: fee,
+        paidFen: total,
         ...(status === 'SUCCESS' && successTimeMs !== undefined ? { successTimeMs } : {}),
       },
     };

@@ -2,6 +2,9 @@
 // and which failures may be retried. Everything that arrives is treated as unknown until checked here.
 import { ProviderError, ProviderErrorCodes } from '../../../application/ports/payment-provider.errors';
 import type { Retryability } from '../../../application/ports/payment-provider.errors';
+import { beijingWallClock, epochMsFromBeijing } from '../../../domain/beijing-time';
+import type { Fen } from '../../../domain/money';
+import { fen } from '../../../domain/money';
 
 /** Codes this adapter raises besides ProviderErrorCodes and WeChat's own v2 err codes. */
 export const CloudPayErrorCodes = {
@@ -16,7 +19,6 @@ export const CloudPayErrorCodes = {
 /** A read changes nothing and is always safe to repeat; a write (create, refund) may have landed when it failed. */
 export type CallKind = 'read' | 'write' | 'idempotent-write';
 
-const BEIJING_OFFSET_MS = 8 * 3600_000;
 const COMPACT = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
 const SPACED = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
@@ -26,7 +28,7 @@ function pad(n: number, width = 2): string {
 
 /** Formats epoch ms as v2's "yyyyMMddHHmmss" in Beijing time (UTC+8, no daylight saving); sub-seconds dropped. */
 export function formatBeijingCompact(ms: number): string {
-  const d = new Date(ms + BEIJING_OFFSET_MS);
+  const d = beijingWallClock(ms);
   return (
     `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}` +
     `${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`
@@ -35,20 +37,7 @@ export function formatBeijingCompact(ms: number): string {
 
 function fromParts(m: RegExpExecArray): number | undefined {
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const utc = Date.UTC(y, mo - 1, d, h, mi, s);
-  const back = new Date(utc);
-  // Date.UTC rolls 20260230 over into March; a real timestamp round-trips unchanged.
-  if (
-    back.getUTCFullYear() !== y ||
-    back.getUTCMonth() !== mo - 1 ||
-    back.getUTCDate() !== d ||
-    back.getUTCHours() !== h ||
-    back.getUTCMinutes() !== mi ||
-    back.getUTCSeconds() !== s
-  ) {
-    return undefined;
-  }
-  return utc - BEIJING_OFFSET_MS;
+  return epochMsFromBeijing(y, mo, d, h, mi, s);
 }
 
 /** Parses v2's "yyyyMMddHHmmss" (Beijing time) into epoch ms; undefined unless it is a real instant. */
@@ -73,10 +62,10 @@ export function str(a: Answer, field: string): string | undefined {
 }
 
 /** A whole non-negative amount of fen; v2 answers numbers, but a decimal string is accepted too. */
-export function fenField(a: Answer, field: string): number | undefined {
+export function fenField(a: Answer, field: string): Fen | undefined {
   const v = a[field];
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
-  if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return Number(v);
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? fen(v) : undefined;
+  if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return fen(Number(v));
   return undefined;
 }
 

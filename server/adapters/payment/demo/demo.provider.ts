@@ -25,7 +25,7 @@ import {
   ProviderError,
   ProviderErrorCodes,
 } from '../../../application/ports/payment-provider.errors';
-import type { Fen } from '../../../domain/money';
+import { fen } from '../../../domain/money';
 import type { CloudDb } from '../../db/cloud-db';
 import { isDuplicateKeyError } from '../../db/cloud-db';
 
@@ -45,6 +45,12 @@ interface DemoPaymentDoc {
   createdAtMs: number;
 }
 
+/**
+ * A demo refund as stored in demo_refunds: the port's Refund, but with the paid amount under the name it was first
+ * stored with (`totalFen`), so refunds written before the port's rename still read back without a migration.
+ */
+type DemoRefundDoc = Omit<Refund, 'paidFen'> & { _id: string; totalFen: number };
+
 /** The simulated provider; its state lives in the demo_payments and demo_refunds collections. */
 export class DemoPaymentProvider implements PaymentProvider {
   readonly id = 'demo';
@@ -60,7 +66,7 @@ export class DemoPaymentProvider implements PaymentProvider {
     const doc: DemoPaymentDoc = {
       _id: input.outTradeNo,
       state: 'NOTPAY',
-      amountFen: input.totalFen,
+      amountFen: input.payableFen,
       payerOpenid: input.payerOpenid,
       transactionId: null,
       successTimeMs: null,
@@ -71,7 +77,7 @@ export class DemoPaymentProvider implements PaymentProvider {
     } catch (e) {
       if (!isDuplicateKeyError(e)) throw e;
       const existing = await this.read(input.outTradeNo);
-      if (existing?.amountFen !== input.totalFen) {
+      if (existing?.amountFen !== input.payableFen) {
         throw new ProviderError(
           'OUT_TRADE_NO_USED',
           'the order number was used with other parameters',
@@ -143,11 +149,13 @@ export class DemoPaymentProvider implements PaymentProvider {
       refundId: `DEMOREFUND${input.outRefundNo}`,
       status: 'SUCCESS',
       refundFen: input.refundFen,
-      totalFen: input.totalFen,
+      paidFen: input.paidFen,
       successTimeMs: this.now(),
     };
+    const { paidFen, ...rest } = refund;
+    const stored: DemoRefundDoc = { _id: input.outRefundNo, ...rest, totalFen: paidFen };
     try {
-      await this.db.collection(REFUNDS).add({ data: { _id: input.outRefundNo, ...refund } });
+      await this.db.collection(REFUNDS).add({ data: { ...stored } });
     } catch (e) {
       if (!isDuplicateKeyError(e)) throw e;
     }
@@ -161,10 +169,13 @@ export class DemoPaymentProvider implements PaymentProvider {
 
   async queryRefund(outRefundNo: string): Promise<RefundQueryResult> {
     const { data } = await this.db.collection(REFUNDS).where({ _id: outRefundNo }).limit(1).get();
-    const d = data[0];
+    const d = data[0] as DemoRefundDoc | undefined;
     if (!d) return { kind: 'not-found', outRefundNo };
-    const { _id: _ignored, ...rest } = d;
-    return { kind: 'found', refund: rest as unknown as Refund };
+    const { _id: _ignored, totalFen, ...rest } = d;
+    return {
+      kind: 'found',
+      refund: { ...rest, refundFen: fen(rest.refundFen), paidFen: fen(totalFen) },
+    };
   }
 
   verifyNotification(): Promise<PaymentNotificationEvent> {
@@ -192,8 +203,8 @@ function toTransaction(doc: DemoPaymentDoc): PaymentTransaction {
     outTradeNo: doc._id,
     state: doc.state,
     ...(doc.transactionId ? { transactionId: doc.transactionId } : {}),
-    amountTotalFen: doc.amountFen as Fen,
-    ...(doc.state === 'SUCCESS' ? { payerTotalFen: doc.amountFen as Fen } : {}),
+    chargedFen: fen(doc.amountFen),
+    ...(doc.state === 'SUCCESS' ? { payerTotalFen: fen(doc.amountFen) } : {}),
     ...(doc.successTimeMs !== null ? { successTimeMs: doc.successTimeMs } : {}),
     appid: DEMO_MERCHANT.appid,
     mchid: DEMO_MERCHANT.mchid,

@@ -1,4 +1,4 @@
-import { BillFormatError, parseFundFlowBill, parseTradeBill } from './bill-parser';
+import { BillFormatError, billRefundStatus, parseFundFlowBill, parseTradeBill } from './bill-parser';
 
 const TRADE_HEADER =
   '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
@@ -105,7 +105,9 @@ describe('parseTradeBill', () => {
       refundFen: 500,
       requestedRefundFen: 500,
       refundStatus: 'SUCCESS',
+      refundSnapshot: 'SUCCESS',
     });
+    expect(rows[0]?.refundSnapshot).toBeUndefined();
     expect(rows[0]?.columns['商户数据包']).toBe('attach-1');
     expect(summary).toMatchObject({
       tradeCount: 2,
@@ -194,6 +196,31 @@ describe('parseTradeBill', () => {
     expect(() => parseTradeBill(wrongCount)).toThrow(/summary counts 2 trades but the bill has 1/);
     expect(() => parseTradeBill([TRADE_HEADER, paymentLine].join('\n'))).toThrow(/summary/);
     expect(() => parseTradeBill('')).toThrow(/empty/);
+  });
+});
+
+describe('billRefundStatus', () => {
+  it("reads the bill's refund status words, v2-era and v3, as the port's statuses, and no others", () => {
+    const words = [
+      'SUCCESS',
+      'PROCESSING',
+      'REFUNDCLOSE',
+      'CLOSED',
+      'CHANGE',
+      'ABNORMAL',
+      'SOMETHING',
+      'toString',
+    ];
+    expect(words.map(billRefundStatus)).toEqual([
+      'SUCCESS',
+      'PROCESSING',
+      'CLOSED',
+      'CLOSED',
+      'ABNORMAL',
+      'ABNORMAL',
+      undefined,
+      undefined,
+    ]);
   });
 });
 

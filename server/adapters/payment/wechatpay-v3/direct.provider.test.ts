@@ -88,7 +88,7 @@ const lastBody = (): Record<string, unknown> =>
 const jsapiInput = {
   outTradeNo: 'ORDER_20261123_0001',
   description: '安心小店-绿茶 250g',
-  totalFen: fen(1999),
+  payableFen: fen(1999),
   payerOpenid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
   expiresAtMs: NOW + 30 * 60 * 1000,
 };
@@ -216,8 +216,8 @@ describe('createJsapiPayment (through wechatpay-node-v3 and our transport)', () 
     const bad = [
       { ...jsapiInput, outTradeNo: 'short' },
       { ...jsapiInput, outTradeNo: 'has space 12345' },
-      { ...jsapiInput, totalFen: fen(0) },
-      { ...jsapiInput, totalFen: fen(19.99) },
+      { ...jsapiInput, payableFen: fen(0) },
+      { ...jsapiInput, payableFen: fen(19.99) },
       { ...jsapiInput, description: '' },
       { ...jsapiInput, description: 'x'.repeat(128) },
       { ...jsapiInput, expiresAtMs: NOW },
@@ -338,7 +338,7 @@ describe('error classification', () => {
         outTradeNo: 'ORDER_20261123_0001',
         outRefundNo: 'RF_1',
         refundFen: fen(1),
-        totalFen: fen(1999),
+        paidFen: fen(1999),
       }),
     );
     expect([e.code, e.retryability, e.operation]).toEqual(['TIMEOUT', 'indeterminate', 'createRefund']);
@@ -372,7 +372,7 @@ describe('queryPayment and closePayment', () => {
         outTradeNo: 'ORDER_20261123_0001',
         state: 'SUCCESS',
         transactionId: '4200001234202611230000000001',
-        amountTotalFen: 1999,
+        chargedFen: 1999,
         payerTotalFen: 1999,
         successTimeMs: Date.parse('2026-11-23T02:34:50Z'),
         appid: TEST_IDS.appid,
@@ -470,7 +470,7 @@ describe('refunds', () => {
       outTradeNo: 'ORDER_20261123_0001',
       outRefundNo: 'RF_20261123_0001',
       refundFen: fen(500),
-      totalFen: fen(1999),
+      paidFen: fen(1999),
       reason: '商品缺货',
     });
     expect(fake.requests[0]?.path).toBe('/v3/refund/domestic/refunds');
@@ -488,7 +488,7 @@ describe('refunds', () => {
       transactionId: '4200001234202611230000000001',
       status: 'PROCESSING',
       refundFen: 500,
-      totalFen: 1999,
+      paidFen: 1999,
       payerRefundFen: 500,
       createTimeMs: Date.parse('2026-11-23T02:40:00Z'),
       receivedAccount: '招商银行信用卡0403',
@@ -502,7 +502,7 @@ describe('refunds', () => {
       outTradeNo: 'ORDER_20261123_0001',
       outRefundNo: 'RF_20261123_0001',
       refundFen: fen(500),
-      totalFen: fen(1999),
+      paidFen: fen(1999),
       notifyUrl: 'https://old.example.com/wxpay/refund',
     });
     expect(lastBody()).toMatchObject({ notify_url: 'https://old.example.com/wxpay/refund' });
@@ -513,7 +513,7 @@ describe('refunds', () => {
           outTradeNo: 'ORDER_20261123_0001',
           outRefundNo: 'RF_20261123_0001',
           refundFen: fen(500),
-          totalFen: fen(1999),
+          paidFen: fen(1999),
           notifyUrl: bad,
         }),
       );
@@ -528,7 +528,7 @@ describe('refunds', () => {
         outTradeNo: 'ORDER_20261123_0001',
         outRefundNo: 'RF_1',
         refundFen: fen(2000),
-        totalFen: fen(1999),
+        paidFen: fen(1999),
       }),
     );
     expect(e.code).toBe('INVALID_ARGUMENT');
@@ -539,7 +539,7 @@ describe('refunds', () => {
         outTradeNo: 'ORDER_20261123_0001',
         outRefundNo: 'RF_1',
         refundFen: fen(1),
-        totalFen: fen(1999),
+        paidFen: fen(1999),
       }),
     );
     expect([ne.code, ne.retryability]).toEqual(['NOT_ENOUGH', 'retry']);

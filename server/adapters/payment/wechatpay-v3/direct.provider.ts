@@ -4,10 +4,10 @@ import type { FundFlowAccountType, TradeBillType } from '../../../application/po
 import type { Ih5 } from 'wechatpay-node-v3/dist/lib/interface';
 import type { DirectIdentity, WechatPayV3Config } from './config';
 import type { AbnormalRefundFields, H5SceneInfo, OrderFields, RefundFields } from './wechatpay-v3.provider';
-import { WechatPayV3Provider } from './wechatpay-v3.provider';
+import { WechatPayV3Provider, transportFor } from './wechatpay-v3.provider';
 import type { WechatPayDeps } from './signer';
 import { WechatPayClient } from './signer';
-import { VerifiedResponse, WechatPayTransport } from './transport';
+import { VerifiedResponse } from './transport';
 import type { SignatureVerifier } from './verifier';
 
 /** The validated configuration of a direct merchant. */
@@ -27,14 +27,7 @@ export class WechatPayDirectProvider extends WechatPayV3Provider {
 
   constructor(config: DirectConfig, deps: WechatPayDeps, verifier: SignatureVerifier) {
     const pay = new WechatPayClient(config, config.identity.appid, config.identity.mchid, deps);
-    const transport = new WechatPayTransport({
-      baseUrl: config.baseUrl,
-      timeoutMs: config.requestTimeoutMs,
-      signer: pay,
-      verifier,
-      platformSerial: config.preferredPlatformSerial,
-      deps,
-    });
+    const transport = transportFor(config, pay, verifier, deps);
     pay.createHttp(transport.payRequestSeam());
     super({ config, deps, transport, signer: pay, verifier });
     this.pay = pay;

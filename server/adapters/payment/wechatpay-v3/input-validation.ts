@@ -1,59 +1,16 @@
-// Checks every port input before anything is signed or sent; a refusal is ProviderError INVALID_ARGUMENT (fatal).
+// Checks of the port inputs only the APIv3 adapter takes, before anything is signed or sent (the ones every adapter
+// makes are in ../port-input.ts); a refusal is ProviderError INVALID_ARGUMENT (fatal).
 import { isIP } from 'node:net';
-import { ProviderError, ProviderErrorCodes } from '../../../application/ports/payment-provider.errors';
-import type { Fen } from '../../../domain/money';
+import { charCount, invalid } from '../port-input';
 
-const OUT_TRADE_NO = /^[0-9A-Za-z_\-|*]{6,32}$/;
-const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
-const OPENID = /^[0-9A-Za-z_-]{1,128}$/;
 const BILL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MAX_EXPIRY_MS = 90 * 24 * 60 * 60 * 1000;
-
-/** Throws ProviderError INVALID_ARGUMENT for `operation` saying what is wrong. */
-export function invalid(operation: string, problem: string): never {
-  throw new ProviderError(ProviderErrorCodes.INVALID_ARGUMENT, `${operation}: ${problem}`, 'fatal', {
-    operation,
-  });
-}
-
-function charCount(s: string): number {
-  return [...s].length;
-}
-
-/** outTradeNo: 6–32 of [0-9A-Za-z_-|*]. */
-export function checkOutTradeNo(operation: string, v: unknown): string {
-  if (typeof v !== 'string' || !OUT_TRADE_NO.test(v))
-    invalid(operation, 'outTradeNo must be 6–32 of [0-9A-Za-z_-|*]');
-  return v;
-}
-
-/** outRefundNo: 1–64 of [0-9A-Za-z_-|*@]. */
-export function checkOutRefundNo(operation: string, v: unknown): string {
-  if (typeof v !== 'string' || !OUT_REFUND_NO.test(v))
-    invalid(operation, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
-  return v;
-}
-
-/** A whole number of fen, at least `min`. */
-export function checkFen(operation: string, name: string, v: unknown, min: number): Fen {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    invalid(operation, `${name} must be an integer number of fen ≥ ${min}`);
-  }
-  return v as Fen;
-}
 
 /** A string of `min`–`max` characters. */
 export function checkText(operation: string, name: string, v: unknown, min: number, max: number): string {
   if (typeof v !== 'string' || charCount(v) < min || charCount(v) > max) {
     invalid(operation, `${name} must be a string of ${min}–${max} characters`);
   }
-  return v;
-}
-
-/** An openid as WeChat issues them. */
-export function checkOpenid(operation: string, v: unknown): string {
-  if (typeof v !== 'string' || !OPENID.test(v))
-    invalid(operation, 'payerOpenid must be an openid (1–128 of [0-9A-Za-z_-])');
   return v;
 }
 

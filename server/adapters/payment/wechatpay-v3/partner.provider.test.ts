@@ -59,7 +59,7 @@ const bodyOf = (i: number): Record<string, unknown> =>
 const input = {
   outTradeNo: 'ORDER_20261123_0002',
   description: '安心小店-乌龙茶',
-  totalFen: fen(2500),
+  payableFen: fen(2500),
   payerOpenid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
   expiresAtMs: NOW + 15 * 60 * 1000,
 };
@@ -144,7 +144,7 @@ describe('partner createJsapiPayment', () => {
     const base = {
       outTradeNo: input.outTradeNo,
       description: input.description,
-      totalFen: input.totalFen,
+      payableFen: input.payableFen,
       expiresAtMs: input.expiresAtMs,
     };
     await expect(p.createNativePayment(base)).resolves.toEqual({
@@ -178,7 +178,7 @@ describe('partner query, close, refund, bills', () => {
       subMchid: TEST_IDS.subMchid,
       subAppid: TEST_IDS.subAppid,
       payerOpenid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-      amountTotalFen: 2500,
+      chargedFen: 2500,
     });
   });
 
@@ -215,7 +215,7 @@ describe('partner query, close, refund, bills', () => {
       outTradeNo: 'ORDER_20261123_0002',
       outRefundNo: 'RF_20261123_0002',
       refundFen: fen(2500),
-      totalFen: fen(2500),
+      paidFen: fen(2500),
     });
     expect(bodyOf(0)).toMatchObject({
       sub_mchid: TEST_IDS.subMchid,

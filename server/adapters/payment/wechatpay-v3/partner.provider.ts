@@ -3,11 +3,10 @@
 import type { FundFlowAccountType, TradeBillType } from '../../../application/ports/payment-provider.port';
 import type { PartnerIdentity, WechatPayV3Config } from './config';
 import type { AbnormalRefundFields, H5SceneInfo, OrderFields, RefundFields } from './wechatpay-v3.provider';
-import { WechatPayV3Provider } from './wechatpay-v3.provider';
+import { WechatPayV3Provider, transportFor } from './wechatpay-v3.provider';
 import type { WechatPayDeps } from './signer';
 import { WechatPayClient } from './signer';
 import type { VerifiedResponse } from './transport';
-import { WechatPayTransport } from './transport';
 import type { SignatureVerifier } from './verifier';
 
 /** The validated configuration of a service provider acting for one sub-merchant. */
@@ -25,14 +24,7 @@ export class WechatPayPartnerProvider extends WechatPayV3Provider {
   constructor(config: PartnerConfig, deps: WechatPayDeps, verifier: SignatureVerifier) {
     // The Authorization header names the service provider's merchant id and certificate.
     const signer = new WechatPayClient(config, config.identity.spAppid, config.identity.spMchid, deps);
-    const transport = new WechatPayTransport({
-      baseUrl: config.baseUrl,
-      timeoutMs: config.requestTimeoutMs,
-      signer,
-      verifier,
-      platformSerial: config.preferredPlatformSerial,
-      deps,
-    });
+    const transport = transportFor(config, signer, verifier, deps);
     super({ config, deps, transport, signer, verifier });
     this.identity = config.identity;
   }

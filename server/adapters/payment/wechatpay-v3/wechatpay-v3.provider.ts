@@ -31,23 +31,21 @@ import { BillFormatError, parseFundFlowBill, parseTradeBill } from './bill-parse
 import type { WechatPayV3Config } from './config';
 import { classifyUntrustedAnswer } from './error-classification';
 import type { RequestKind } from './error-classification';
+import { BANK_ACCOUNT_PATTERN, BANK_TYPE_PATTERN, REFUND_ID_PATTERN } from '../../../domain/ids';
+import { checkFen, checkOpenid, checkOutRefundNo, checkOutTradeNo, invalid } from '../port-input';
 import {
   checkBillDate,
   checkExpiry,
-  checkFen,
   checkIp,
-  checkOneOf,
-  checkOpenid,
   checkNotifyUrl,
-  checkOutRefundNo,
-  checkOutTradeNo,
+  checkOneOf,
   checkText,
-  invalid,
 } from './input-validation';
 import { checkTransactionIdentity, verifyWechatPayNotification } from './notification-verifier';
 import { buildRequestPayment } from './request-payment';
 import type { RequestSigner, WechatPayDeps } from './signer';
-import type { VerifiedResponse, WechatPayTransport } from './transport';
+import type { VerifiedResponse } from './transport';
+import { WechatPayTransport } from './transport';
 import type { SignatureVerifier } from './verifier';
 import {
   MalformedError,
@@ -104,9 +102,23 @@ export interface ProviderParts {
   verifier: SignatureVerifier;
 }
 
-const REFUND_ID = /^[0-9A-Za-z]{1,64}$/;
-const BANK_TYPE = /^[0-9A-Za-z_]{1,128}$/;
-const BANK_ACCOUNT = /^\d{8,32}$/;
+/** The transport both modes send through: the configured endpoint, signed by `signer`, answers checked by `verifier`. */
+export function transportFor(
+  config: WechatPayV3Config,
+  signer: RequestSigner,
+  verifier: SignatureVerifier,
+  deps: WechatPayDeps,
+): WechatPayTransport {
+  return new WechatPayTransport({
+    baseUrl: config.baseUrl,
+    timeoutMs: config.requestTimeoutMs,
+    signer,
+    verifier,
+    platformSerial: config.preferredPlatformSerial,
+    deps,
+  });
+}
+
 const NOT_FOUND_CODES = new Set(['ORDER_NOT_EXIST', 'ORDERNOTEXIST', 'RESOURCE_NOT_EXISTS', 'NOT_FOUND']);
 // Closing a paid order is refused with an error (v2: ORDERPAID; the simulator, like v3: 403 TRADE_ERROR). Reading
 // such a refusal as "maybe paid" is the safe side: the caller queries next, and NOTPAY means close again later.
@@ -258,8 +270,8 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     const outTradeNo = checkOutTradeNo(op, input.outTradeNo);
     const outRefundNo = checkOutRefundNo(op, input.outRefundNo);
     const refundFen = checkFen(op, 'refundFen', input.refundFen, 1);
-    const totalFen = checkFen(op, 'totalFen', input.totalFen, 1);
-    if (refundFen > totalFen) invalid(op, 'refundFen must not exceed totalFen');
+    const paidFen = checkFen(op, 'paidFen', input.paidFen, 1);
+    if (refundFen > paidFen) invalid(op, 'refundFen must not exceed paidFen');
     const reason = input.reason === undefined ? undefined : checkText(op, 'reason', input.reason, 1, 80);
     const notifyUrl =
       input.notifyUrl === undefined ? this.config.refundNotifyUrl : checkNotifyUrl(op, input.notifyUrl);
@@ -268,7 +280,7 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
       out_refund_no: outRefundNo,
       ...(reason === undefined ? {} : { reason }),
       notify_url: notifyUrl,
-      amount: { refund: refundFen, total: totalFen, currency: 'CNY' },
+      amount: { refund: refundFen, total: paidFen, currency: 'CNY' },
     };
     const res = await this.run(op, () => this.sendRefund(fields));
     const refund = this.readAnswer(op, 'write', res, (doc) => normaliseRefund(doc));
@@ -302,15 +314,15 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
 
   async applyAbnormalRefund(input: ApplyAbnormalRefundInput): Promise<Refund> {
     const op = 'applyAbnormalRefund';
-    if (typeof input.refundId !== 'string' || !REFUND_ID.test(input.refundId))
+    if (typeof input.refundId !== 'string' || !REFUND_ID_PATTERN.test(input.refundId))
       invalid(op, 'refundId must be 1–64 of [0-9A-Za-z]');
     const outRefundNo = checkOutRefundNo(op, input.outRefundNo);
     const type = checkOneOf(op, 'type', input.type, ['USER_BANK_CARD', 'MERCHANT_BANK_CARD']);
     let card: Pick<AbnormalRefundFields, 'bank_type' | 'bank_account' | 'real_name'> = {};
     if (type === 'USER_BANK_CARD') {
-      if (typeof input.bankType !== 'string' || !BANK_TYPE.test(input.bankType))
+      if (typeof input.bankType !== 'string' || !BANK_TYPE_PATTERN.test(input.bankType))
         invalid(op, 'bankType must be a bank code such as ICBC_DEBIT');
-      if (typeof input.bankAccount !== 'string' || !BANK_ACCOUNT.test(input.bankAccount))
+      if (typeof input.bankAccount !== 'string' || !BANK_ACCOUNT_PATTERN.test(input.bankAccount))
         invalid(op, 'bankAccount must be 8–32 digits');
       const realName = checkText(op, 'realName', input.realName, 1, 64);
       // Sensitive fields travel RSA-OAEP encrypted to the platform key named in Wechatpay-Serial.
@@ -396,7 +408,7 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
       time_expire: formatBeijingRfc3339(checkExpiry(op, input.expiresAtMs, this.businessNowMs())),
       ...(attach === undefined || attach === '' ? {} : { attach }),
       notify_url: this.config.notifyUrl,
-      amount: { total: checkFen(op, 'totalFen', input.totalFen, 1), currency: 'CNY' },
+      amount: { total: checkFen(op, 'payableFen', input.payableFen, 1), currency: 'CNY' },
     };
   }
 

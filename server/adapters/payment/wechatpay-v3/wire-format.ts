@@ -5,7 +5,10 @@ import type {
   Refund,
   RefundStatus,
 } from '../../../application/ports/payment-provider.port';
+import { beijingWallClock } from '../../../domain/beijing-time';
 import type { Fen } from '../../../domain/money';
+import { fen } from '../../../domain/money';
+import { PAYMENT_STATES } from '../port-input';
 
 /** A WeChat document lacks a field or has one of the wrong kind; `path` says which. */
 export class MalformedError extends Error {
@@ -42,7 +45,7 @@ function fenField(rec: Rec, key: string, path: string, min: number): Fen {
   const v = rec[key];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
     throw new MalformedError(`${path}.${key}`);
-  return v as Fen;
+  return fen(v);
 }
 
 function optFenField(rec: Rec, key: string, path: string): Fen | undefined {
@@ -63,22 +66,13 @@ function optTime(rec: Rec, key: string, path: string): number | undefined {
   return v === undefined ? undefined : parseRfc3339(v, `${path}.${key}`);
 }
 
-const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
-
 /** Formats epoch ms as RFC 3339 in Beijing time with whole seconds, the form time_expire takes. */
 export function formatBeijingRfc3339(ms: number): string {
-  return `${new Date(Math.floor(ms / 1000) * 1000 + BEIJING_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
+  return `${beijingWallClock(Math.floor(ms / 1000) * 1000)
+    .toISOString()
+    .slice(0, 19)}+08:00`;
 }
 
-const PAYMENT_STATES: readonly PaymentState[] = [
-  'SUCCESS',
-  'REFUND',
-  'NOTPAY',
-  'CLOSED',
-  'REVOKED',
-  'USERPAYING',
-  'PAYERROR',
-];
 const REFUND_STATUSES: readonly RefundStatus[] = ['PROCESSING', 'SUCCESS', 'CLOSED', 'ABNORMAL'];
 
 function checkCurrency(amount: Rec, path: string): void {
@@ -106,7 +100,7 @@ export function normaliseTransaction(json: unknown, mode: 'direct' | 'partner'):
   const common = {
     outTradeNo: str(t, 'out_trade_no', p),
     state: state as PaymentState,
-    amountTotalFen: fenField(amount, 'total', `${p}.amount`, 1),
+    chargedFen: fenField(amount, 'total', `${p}.amount`, 1),
     ...(transactionId === undefined ? {} : { transactionId }),
     ...(payerTotalFen === undefined ? {} : { payerTotalFen }),
     ...(successTimeMs === undefined ? {} : { successTimeMs }),
@@ -143,8 +137,8 @@ export function normaliseRefund(json: unknown): Refund {
   const amount = asRecord(r['amount'], `${p}.amount`);
   checkCurrency(amount, `${p}.amount`);
   const refundFen = fenField(amount, 'refund', `${p}.amount`, 1);
-  const totalFen = fenField(amount, 'total', `${p}.amount`, 1);
-  if (refundFen > totalFen) throw new MalformedError(`${p}.amount.refund (more than total)`);
+  const paidFen = fenField(amount, 'total', `${p}.amount`, 1);
+  if (refundFen > paidFen) throw new MalformedError(`${p}.amount.refund (more than total)`);
   const transactionId = optStr(r, 'transaction_id', p);
   const payerRefundFen = optFenField(amount, 'payer_refund', `${p}.amount`);
   const successTimeMs = optTime(r, 'success_time', p);
@@ -156,7 +150,7 @@ export function normaliseRefund(json: unknown): Refund {
     refundId: str(r, 'refund_id', p),
     status: status as RefundStatus,
     refundFen,
-    totalFen,
+    paidFen,
     ...(transactionId === undefined ? {} : { transactionId }),
     ...(payerRefundFen === undefined ? {} : { payerRefundFen }),
     ...(successTimeMs === undefined ? {} : { successTimeMs }),
