@@ -3,7 +3,7 @@
  */
 // 我的订单: tabs by status, pull-down refresh, paging by beforeMs; and the environment banner of develop/trial builds.
 import { createHarness } from './harness';
-import { okFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
+import { placeOrder, startTestStack, type TestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
 let stack: TestStack;
@@ -20,11 +20,11 @@ beforeAll(async () => {
   // 12 orders: 3 cancelled, 2 paid, the rest awaiting payment.
   for (let i = 0; i < 12; i++) {
     const o = await placeOrder(stack, ME, 'sku-tote-natural', 1);
-    if (i < 3) await okFn(stack, 'order', { action: 'cancel', outTradeNo: o.outTradeNo }, ME);
+    if (i < 3) await stack.as(ME).ok('order', 'cancel', { outTradeNo: o.outTradeNo });
     if (i >= 3 && i < 5) {
-      await okFn(stack, 'pay', { action: 'start', outTradeNo: o.outTradeNo }, ME);
+      await stack.as(ME).ok('pay', 'start', { outTradeNo: o.outTradeNo });
       await stack.sim.control.pay(o.outTradeNo);
-      await okFn(stack, 'pay', { action: 'sync', outTradeNo: o.outTradeNo }, ME);
+      await stack.as(ME).ok('pay', 'sync', { outTradeNo: o.outTradeNo });
     }
     await new Promise((r) => setTimeout(r, 3)); // distinct createdAtMs for paging
   }
