@@ -1,5 +1,7 @@
 // One bench run: the machine's bounds, then the system measured against them in the same run (so every ratio is
-// from one run). The stack runs in its own process (stack-process.ts); this process only drives HTTP load.
+// from one run). The stack runs in its own process (the harness's child stack with ./stack-setup.ts); this process
+// only drives HTTP load.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildFunctions, buildMiniprogramNpm } from '../../build';
@@ -7,16 +9,15 @@ import { measureBounds, type Bounds } from './bounds';
 import { findWxServerSdk, measureBundles, type BundleFigures, type SdkFigures } from './bundles';
 import {
   GatewayClient,
-  mode,
-  percentile,
-  runConcurrent,
-  secondsSince,
-  type CallResult,
+  startStackChild,
   type Envelope,
-} from './load';
+  type Exchange as CallResult,
+  type StackChild,
+} from '../../../devcloud/harness';
+import { mode, percentile, runConcurrent, secondsSince } from './load';
 import { measureMainPackage, type MainPackage } from './mp-size';
 import { signNotifications, type SignedNotification } from './notify';
-import { startStackProcess, type StackProcess } from './stack-process';
+import type { BenchStackInfo } from './stack-setup';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -144,7 +145,7 @@ function errCode(r: CallResult<Envelope>): string | undefined {
 
 /** Runs `count` operations at `concurrency`; each returns the calls it made (the last one's round trips count). */
 async function timed(
-  stack: StackProcess,
+  stack: StackChild<BenchStackInfo>,
   count: number,
   concurrency: number,
   op: (i: number) => Promise<CallResult<Envelope>[]>,
@@ -219,8 +220,8 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
   const miniprogram = measureMainPackage(join(ROOT, 'miniprogram'));
 
   log('starting the stack (its own process)');
-  const stack = await startStackProcess();
-  const client = new GatewayClient(stack.info.gatewayUrl, 600);
+  const stack = await startBenchStack();
+  const client = new GatewayClient(stack.gatewayUrl, 600);
   const verifyClient = new GatewayClient(stack.info.verifyOnlyUrl, 64);
   try {
     const bigStock = 10_000_000;
@@ -241,20 +242,18 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const note = (k: string, r: CallResult<unknown>) => (rt[k] ??= []).push(r.dbOps);
     for (let i = 0; i < size.rtSamples; i++) {
       const who = `bench-rt-${i}`;
-      const add = await client.fn('shop', { action: 'addToCart', skuId: BENCH_SKU, quantity: 1 }, who);
+      const add = await client.as(who).exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 });
       requireOk(add, 'addToCart');
       note('shop.addToCart', add);
-      const place = await client.fn<{ outTradeNo: string }>(
-        'order',
-        { action: 'place', clientRequestKey: key('rt') },
-        who,
-      );
+      const place = await client
+        .as(who)
+        .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('rt') });
       const order = requireOk(place, 'order.place (1 SKU)');
       note('order.place (1 SKU)', place);
-      const get = await client.fn('order', { action: 'get', outTradeNo: order.outTradeNo }, who);
+      const get = await client.as(who).exchange('order', 'get', { outTradeNo: order.outTradeNo });
       requireOk(get, 'order.get');
       note('order.get', get);
-      const start = await client.fn('pay', { action: 'start', outTradeNo: order.outTradeNo }, who);
+      const start = await client.as(who).exchange('pay', 'start', { outTradeNo: order.outTradeNo });
       requireOk(start, 'pay.start');
       note('pay.start', start);
       const [signed] = await payAndSign([order.outTradeNo]);
@@ -265,14 +264,14 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       note('payNotify (payment)', first);
       note('payNotify (duplicate)', await notify(signed));
       requireOk(
-        await client.fn('shop', { action: 'addToCart', skuId: BENCH_SKU, quantity: 1 }, who),
+        await client.as(who).exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
         'addToCart',
       );
       requireOk(
-        await client.fn('shop', { action: 'addToCart', skuId: SECOND_SKU, quantity: 1 }, who),
+        await client.as(who).exchange('shop', 'addToCart', { skuId: SECOND_SKU, quantity: 1 }),
         'addToCart',
       );
-      const place2 = await client.fn('order', { action: 'place', clientRequestKey: key('rt2') }, who);
+      const place2 = await client.as(who).exchange('order', 'place', { clientRequestKey: key('rt2') });
       requireOk(place2, 'order.place (2 SKUs)');
       note('order.place (2 SKUs)', place2);
     }
@@ -282,25 +281,21 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const shoppers = Array.from({ length: size.checkouts }, (_, i) => `bench-c-${i}`);
     const addToCart = (
       await timed(stack, shoppers.length, size.concurrency, async (i) => [
-        await client.fn('shop', { action: 'addToCart', skuId: BENCH_SKU, quantity: 1 }, shoppers[i] ?? ''),
+        await client.as(shoppers[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
       ])
     ).phase;
     const outTradeNos: string[] = [];
     const checkouts = (
       await timed(stack, shoppers.length, size.concurrency, async (i) => {
         const who = shoppers[i] ?? '';
-        const place = await client.fn<{ outTradeNo: string }>(
-          'order',
-          { action: 'place', clientRequestKey: key('c') },
-          who,
-        );
+        const place = await client
+          .as(who)
+          .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('c') });
         if (!place.body.ok) return [place];
         outTradeNos.push(place.body.data.outTradeNo);
-        const start = await client.fn(
-          'pay',
-          { action: 'start', outTradeNo: place.body.data.outTradeNo },
-          who,
-        );
+        const start = await client
+          .as(who)
+          .exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
         return [place, start];
       })
     ).phase;
@@ -339,18 +334,16 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const flashShoppers = Array.from({ length: size.flashShoppers }, (_, i) => `bench-f-${i}`);
     await runConcurrent(flashShoppers.length, size.concurrency, async (i) =>
       requireOk(
-        await client.fn(
-          'shop',
-          { action: 'addToCart', skuId: FLASH_SKU, quantity: 1 },
-          flashShoppers[i] ?? '',
-        ),
+        await client
+          .as(flashShoppers[i] ?? '')
+          .exchange('shop', 'addToCart', { skuId: FLASH_SKU, quantity: 1 }),
         'addToCart (flash sale)',
       ),
     );
     await stack.call('setStock', { skuId: FLASH_SKU, stock: size.flashStock });
     const f0 = process.hrtime.bigint();
     const flashResults = await Promise.all(
-      flashShoppers.map((who) => client.fn('order', { action: 'place', clientRequestKey: key('f') }, who)),
+      flashShoppers.map((who) => client.as(who).exchange('order', 'place', { clientRequestKey: key('f') })),
     );
     const flashSeconds = secondsSince(f0);
     const codes = flashResults.map(errCode);
@@ -390,22 +383,20 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       const who = Array.from({ length: size.scaleOps }, (_, i) => `bench-s${target}-${i}`);
       await runConcurrent(who.length, size.concurrency, async (i) =>
         requireOk(
-          await client.fn('shop', { action: 'addToCart', skuId: BENCH_SKU, quantity: 1 }, who[i] ?? ''),
+          await client.as(who[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
           'addToCart',
         ),
       );
       const placed: string[] = new Array<string>(who.length).fill('');
       const sc = await timed(stack, who.length, size.concurrency, async (i) => {
-        const place = await client.fn<{ outTradeNo: string }>(
-          'order',
-          { action: 'place', clientRequestKey: key('s') },
-          who[i] ?? '',
-        );
+        const place = await client
+          .as(who[i] ?? '')
+          .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('s') });
         if (!place.body.ok) return [place];
         placed[i] = place.body.data.outTradeNo;
         return [
           place,
-          await client.fn('pay', { action: 'start', outTradeNo: place.body.data.outTradeNo }, who[i] ?? ''),
+          await client.as(who[i] ?? '').exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo }),
         ];
       });
       const paid = placed.filter((n) => n !== '');
@@ -415,10 +406,10 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       ]);
       const og = await timed(stack, paid.length, size.concurrency, async (i) => {
         const j = placed.indexOf(paid[i] ?? '');
-        return [await client.fn('order', { action: 'get', outTradeNo: paid[i] ?? '' }, who[j] ?? '')];
+        return [await client.as(who[j] ?? '').exchange('order', 'get', { outTradeNo: paid[i] ?? '' })];
       });
       const lm = await timed(stack, who.length, size.concurrency, async (i) => [
-        await client.fn('order', { action: 'listMine', limit: 20 }, `bench-h-${i % 500}`),
+        await client.as(`bench-h-${i % 500}`).exchange('order', 'listMine', { limit: 20 }),
       ]);
       scale.push({
         orders,
@@ -452,5 +443,37 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     client.close();
     verifyClient.close();
     await stack.stop();
+    rmSync(stack.workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The stack in its own process, so the load generator and the stack do not share one event loop. BENCH_DATA_DIR: where
+ * its data goes (default the temp dir); BENCH_VERBOSE=1: its logs on stderr; BENCH_CPU_PROF=<dir>: it writes a V8 CPU
+ * profile there when it stops (to see where its time goes).
+ */
+async function startBenchStack(): Promise<StackChild<BenchStackInfo> & { workDir: string }> {
+  const workDir = mkdtempSync(join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'wxshop-bench-'));
+  const verbose = process.env.BENCH_VERBOSE === '1';
+  try {
+    const child = await startStackChild<BenchStackInfo>(
+      {
+        dataDir: join(workDir, 'stack'),
+        env: { LOG_LEVEL: verbose ? 'info' : 'error', ORDER_TTL_MINUTES: '120' },
+        log: verbose,
+        setup: join(__dirname, 'stack-setup.ts'),
+        setupArgs: { workDir },
+      },
+      {
+        echo: verbose,
+        execArgv: process.env.BENCH_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+          : [],
+      },
+    );
+    return Object.assign(child, { workDir });
+  } catch (e) {
+    rmSync(workDir, { recursive: true, force: true });
+    throw e;
   }
 }
