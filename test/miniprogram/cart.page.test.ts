@@ -3,10 +3,10 @@
  */
 // Goods detail and cart pages: real WXML + TDesign, real functions over HTTP on a real local stack.
 import { createHarness } from './harness';
-import { startTestStack, type TestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
-let stack: TestStack;
+const stack = useTestStack();
 let n = 0;
 /** A fresh shopper per test: carts do not leak between tests. */
 function newShopper(): string {
@@ -15,14 +15,10 @@ function newShopper(): string {
   return openid;
 }
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
   h.configure({ transport: 'local', gatewayUrl: stack.gatewayUrl, simulatorUrl: stack.simulatorUrl });
 });
 afterEach(() => h.unloadAll());
-afterAll(async () => {
-  await stack.stop();
-});
 
 const skus = () => stack.cloud.db.collection('skus');
 

@@ -9,17 +9,15 @@ import {
   adminGet,
   deliveredNotification,
   placeOrder,
-  startTestStack,
+  useTestStack,
   waitFor,
   waitForStatus,
-  type TestStack,
 } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
-let stack: TestStack;
+const stack = useTestStack();
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
   h.configure({
     transport: 'local',
     gatewayUrl: stack.gatewayUrl,
@@ -31,9 +29,6 @@ beforeEach(() => {
   h.ctl.navigations.length = 0;
 });
 afterEach(() => h.unloadAll());
-afterAll(async () => {
-  await stack.stop();
-});
 
 /** Waits for the cashier popup of the order page and taps one of its buttons. */
 async function cashier(page: PageDriver, button: 'pay' | 'cancel' | 'fail' | 'later'): Promise<void> {

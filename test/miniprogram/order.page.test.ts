@@ -4,10 +4,10 @@
 // Checkout and the order page on the cloud build's path (wx.cloud.callFunction → the functions; wx.requestPayment
 // answered by the test, as only WeChat can), against a real local stack: WeChat Pay's rule for the payment result.
 import { createHarness, type PageDriver } from './harness';
-import { adminCount, placeOrder, startTestStack, waitForStatus, type TestStack } from '../support/stack';
+import { adminCount, placeOrder, useTestStack, waitForStatus } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
-let stack: TestStack;
+const stack = useTestStack();
 let n = 0;
 function newShopper(): string {
   const openid = `o-ord-${++n}-${Date.now().toString(36)}`;
@@ -31,8 +31,7 @@ const actions = (name: string) =>
     .filter((r) => r.url.endsWith(`/fn/${name}`))
     .map((r) => (r.data as { action: string }).action);
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
   h.configure({ transport: 'cloud', gatewayUrl: stack.gatewayUrl });
 });
 beforeEach(() => {
@@ -41,9 +40,6 @@ beforeEach(() => {
   h.ctl.paymentAnswers.length = 0;
 });
 afterEach(() => h.unloadAll());
-afterAll(async () => {
-  await stack.stop();
-});
 
 async function openOrder(outTradeNo: string, autopay = false): Promise<PageDriver> {
   const page = await h.load(

@@ -3,14 +3,13 @@
  */
 // 我的订单: tabs by status, pull-down refresh, paging by beforeMs; and the environment banner of develop/trial builds.
 import { createHarness } from './harness';
-import { placeOrder, startTestStack, type TestStack } from '../support/stack';
+import { placeOrder, useTestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
-let stack: TestStack;
+const stack = useTestStack();
 const ME = 'o-orders-list';
 
 beforeAll(async () => {
-  stack = await startTestStack();
   h.configure({
     transport: 'local',
     gatewayUrl: stack.gatewayUrl,
@@ -30,9 +29,6 @@ beforeAll(async () => {
   }
 });
 afterEach(() => h.unloadAll());
-afterAll(async () => {
-  await stack.stop();
-});
 
 const listCalls = () =>
   h.ctl.requests.filter((r) => (r.data as { action?: string } | undefined)?.action === 'listMine');
