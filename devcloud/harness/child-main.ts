@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   const setup: Awaited<ReturnType<ChildSetup>> =
     spec.setup === undefined
       ? {}
-      : await (require(spec.setup) as { setup: ChildSetup }).setup(stack, { spec, log });
+      : // The setup module is named at run time; the child runs under tsx, whose CommonJS hook loads it.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        await (require(spec.setup) as { setup: ChildSetup }).setup(stack, { spec, log });
 
   let stopping: Promise<void> | undefined;
   const stop = (code: number) => {

@@ -242,7 +242,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const note = (k: string, r: CallResult<unknown>) => (rt[k] ??= []).push(r.dbOps);
     for (let i = 0; i < size.rtSamples; i++) {
       const who = `bench-rt-${i}`;
-      const add = await client.as(who).exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 });
+      const add = await client
+        .as(who)
+        .exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 });
       requireOk(add, 'addToCart');
       note('shop.addToCart', add);
       const place = await client
@@ -250,10 +252,10 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
         .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('rt') });
       const order = requireOk(place, 'order.place (1 SKU)');
       note('order.place (1 SKU)', place);
-      const get = await client.as(who).exchange('order', 'get', { outTradeNo: order.outTradeNo });
+      const get = await client.as(who).exchange<unknown>('order', 'get', { outTradeNo: order.outTradeNo });
       requireOk(get, 'order.get');
       note('order.get', get);
-      const start = await client.as(who).exchange('pay', 'start', { outTradeNo: order.outTradeNo });
+      const start = await client.as(who).exchange<unknown>('pay', 'start', { outTradeNo: order.outTradeNo });
       requireOk(start, 'pay.start');
       note('pay.start', start);
       const [signed] = await payAndSign([order.outTradeNo]);
@@ -264,14 +266,16 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       note('payNotify (payment)', first);
       note('payNotify (duplicate)', await notify(signed));
       requireOk(
-        await client.as(who).exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
+        await client.as(who).exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
         'addToCart',
       );
       requireOk(
-        await client.as(who).exchange('shop', 'addToCart', { skuId: SECOND_SKU, quantity: 1 }),
+        await client.as(who).exchange<unknown>('shop', 'addToCart', { skuId: SECOND_SKU, quantity: 1 }),
         'addToCart',
       );
-      const place2 = await client.as(who).exchange('order', 'place', { clientRequestKey: key('rt2') });
+      const place2 = await client
+        .as(who)
+        .exchange<unknown>('order', 'place', { clientRequestKey: key('rt2') });
       requireOk(place2, 'order.place (2 SKUs)');
       note('order.place (2 SKUs)', place2);
     }
@@ -281,7 +285,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const shoppers = Array.from({ length: size.checkouts }, (_, i) => `bench-c-${i}`);
     const addToCart = (
       await timed(stack, shoppers.length, size.concurrency, async (i) => [
-        await client.as(shoppers[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
+        await client
+          .as(shoppers[i] ?? '')
+          .exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
       ])
     ).phase;
     const outTradeNos: string[] = [];
@@ -295,7 +301,7 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
         outTradeNos.push(place.body.data.outTradeNo);
         const start = await client
           .as(who)
-          .exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
+          .exchange<unknown>('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
         return [place, start];
       })
     ).phase;
@@ -336,14 +342,16 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       requireOk(
         await client
           .as(flashShoppers[i] ?? '')
-          .exchange('shop', 'addToCart', { skuId: FLASH_SKU, quantity: 1 }),
+          .exchange<unknown>('shop', 'addToCart', { skuId: FLASH_SKU, quantity: 1 }),
         'addToCart (flash sale)',
       ),
     );
     await stack.call('setStock', { skuId: FLASH_SKU, stock: size.flashStock });
     const f0 = process.hrtime.bigint();
     const flashResults = await Promise.all(
-      flashShoppers.map((who) => client.as(who).exchange('order', 'place', { clientRequestKey: key('f') })),
+      flashShoppers.map((who) =>
+        client.as(who).exchange<unknown>('order', 'place', { clientRequestKey: key('f') }),
+      ),
     );
     const flashSeconds = secondsSince(f0);
     const codes = flashResults.map(errCode);
@@ -383,7 +391,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       const who = Array.from({ length: size.scaleOps }, (_, i) => `bench-s${target}-${i}`);
       await runConcurrent(who.length, size.concurrency, async (i) =>
         requireOk(
-          await client.as(who[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
+          await client
+            .as(who[i] ?? '')
+            .exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
           'addToCart',
         ),
       );
@@ -396,7 +406,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
         placed[i] = place.body.data.outTradeNo;
         return [
           place,
-          await client.as(who[i] ?? '').exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo }),
+          await client
+            .as(who[i] ?? '')
+            .exchange<unknown>('pay', 'start', { outTradeNo: place.body.data.outTradeNo }),
         ];
       });
       const paid = placed.filter((n) => n !== '');
@@ -406,10 +418,12 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       ]);
       const og = await timed(stack, paid.length, size.concurrency, async (i) => {
         const j = placed.indexOf(paid[i] ?? '');
-        return [await client.as(who[j] ?? '').exchange('order', 'get', { outTradeNo: paid[i] ?? '' })];
+        return [
+          await client.as(who[j] ?? '').exchange<unknown>('order', 'get', { outTradeNo: paid[i] ?? '' }),
+        ];
       });
       const lm = await timed(stack, who.length, size.concurrency, async (i) => [
-        await client.as(`bench-h-${i % 500}`).exchange('order', 'listMine', { limit: 20 }),
+        await client.as(`bench-h-${i % 500}`).exchange<unknown>('order', 'listMine', { limit: 20 }),
       ]);
       scale.push({
         orders,
