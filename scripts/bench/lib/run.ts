@@ -222,6 +222,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
   log('starting the stack (its own process)');
   const stack = await startBenchStack();
   const client = new GatewayClient(stack.gatewayUrl, 600);
+  /** Puts one of `skuId` in the shopper's cart, outside what is measured. */
+  const oneInCart = async (who: string, skuId: string, what: string) =>
+    requireOk(await client.as(who).exchange<unknown>('shop', 'addToCart', { skuId, quantity: 1 }), what);
   const verifyClient = new GatewayClient(stack.info.verifyOnlyUrl, 64);
   try {
     const bigStock = 10_000_000;
@@ -339,12 +342,7 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     await stack.call('setStock', { skuId: FLASH_SKU, stock: bigStock });
     const flashShoppers = Array.from({ length: size.flashShoppers }, (_, i) => `bench-f-${i}`);
     await runConcurrent(flashShoppers.length, size.concurrency, async (i) =>
-      requireOk(
-        await client
-          .as(flashShoppers[i] ?? '')
-          .exchange<unknown>('shop', 'addToCart', { skuId: FLASH_SKU, quantity: 1 }),
-        'addToCart (flash sale)',
-      ),
+      oneInCart(flashShoppers[i] ?? '', FLASH_SKU, 'addToCart (flash sale)'),
     );
     await stack.call('setStock', { skuId: FLASH_SKU, stock: size.flashStock });
     const f0 = process.hrtime.bigint();
@@ -390,12 +388,7 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       log(`scale: measuring at ${orders} orders`);
       const who = Array.from({ length: size.scaleOps }, (_, i) => `bench-s${target}-${i}`);
       await runConcurrent(who.length, size.concurrency, async (i) =>
-        requireOk(
-          await client
-            .as(who[i] ?? '')
-            .exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
-          'addToCart',
-        ),
+        oneInCart(who[i] ?? '', BENCH_SKU, 'addToCart'),
       );
       const placed: string[] = new Array<string>(who.length).fill('');
       const sc = await timed(stack, who.length, size.concurrency, async (i) => {
