@@ -2,28 +2,13 @@
 // shop never placed, and a refund notification for a refund it never requested, are kept as "needs attention"
 // records (once per transaction / notification) that staff can list and shoppers cannot read.
 import { rawRequest } from '../../simulator/test-support/raw-client';
-import {
-  adminCount,
-  adminGet,
-  callFn,
-  okFn,
-  sharedIdentity,
-  startTestStack,
-  waitFor,
-  type TestStack,
-} from '../support/stack';
+import { adminCount, adminGet, sharedIdentity, useTestStack, waitFor } from '../support/stack';
 
 const ADMIN = 'o-dev-admin';
 const SHOPPER = 'o-judy-00010';
 
 describe('needs-attention records', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack();
 
   /** An order created at WeChat (the simulator) under our merchant and notify_url, but never placed in this shop. */
   async function strangersOrder(outTradeNo: string, totalFen: number): Promise<void> {
@@ -118,7 +103,7 @@ describe('needs-attention records', () => {
   });
 
   it('staff list them newest first; shoppers can neither list nor read them', async () => {
-    const list = await okFn(stack, 'refund', { action: 'listAttention' }, ADMIN);
+    const list = await stack.as(ADMIN).ok('refund', 'listAttention');
     type Item = { id: string; kind: string; firstSeenAtMs: number };
     expect((list as Item[]).map((a) => a.kind).sort()).toEqual([
       'payment-for-unknown-order',
@@ -127,19 +112,14 @@ describe('needs-attention records', () => {
     ]);
     const times = (list as Item[]).map((a) => a.firstSeenAtMs);
     expect(times).toEqual([...times].sort((a, b) => b - a));
-    const older = await okFn(
-      stack,
-      'refund',
-      { action: 'listAttention', limit: 1, beforeMs: times[0]! },
-      ADMIN,
-    );
+    const older = await stack.as(ADMIN).ok('refund', 'listAttention', { limit: 1, beforeMs: times[0]! });
     expect(older).toHaveLength(1);
     expect(older[0].firstSeenAtMs).toBeLessThan(times[0]!);
-    expect(await callFn(stack, 'refund', { action: 'listAttention' }, SHOPPER)).toMatchObject({
+    expect(await stack.as(SHOPPER).call('refund', 'listAttention')).toMatchObject({
       ok: false,
       error: { code: 'AUTH.FORBIDDEN' },
     });
-    expect(await callFn(stack, 'refund', { action: 'listAttention', limit: 0 }, ADMIN)).toMatchObject({
+    expect(await stack.as(ADMIN).call('refund', 'listAttention', { limit: 0 })).toMatchObject({
       ok: false,
       error: { code: 'REQUEST.INVALID' },
     });

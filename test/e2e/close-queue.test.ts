@@ -1,32 +1,14 @@
 // The close queue and cancel end to end, on virtual time: every due order settles, failures back off instead of
 // starving the queue, a cancel asks WeChat before closing, and job runs go quiet once nothing is due (counted as
 // WeChat API calls in the simulator's event log).
-import {
-  adminGet,
-  callFn,
-  okFn,
-  placeOrder,
-  startTestStack,
-  waitFor,
-  type TestStack,
-  runJob,
-} from '../support/stack';
+import { adminGet, placeOrder, useTestStack, waitFor, runJob } from '../support/stack';
 
 const SHOPPER = 'o-close-queue-01';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 describe('the close queue and cancel', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
-  afterEach(async () => {
-    await stack.sim.control.clearFaults();
-  });
+  const stack = useTestStack();
 
   const fire = (fn: 'closeExpired' | 'reconcile') => runJob<Record<string, number>>(stack, fn);
 
@@ -59,13 +41,13 @@ describe('the close queue and cancel', () => {
 
   async function startedOrder(sku = 'sku-longjing-50g') {
     const order = await placeOrder(stack, SHOPPER, sku, 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     return order as { outTradeNo: string };
   }
 
   it('settles the pending WeChat close of an order cancelled inside the guard and then paid; runs go quiet', async () => {
     const order = await startedOrder();
-    const cancelled = await okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    const cancelled = await stack.as(SHOPPER).ok('order', 'cancel', { outTradeNo: order.outTradeNo });
     expect(cancelled.status).toBe('CLOSED_BY_USER');
     const stored = (await adminGet(stack, 'orders', order.outTradeNo))!;
     expect(stored.providerClose).toBe('pending');
@@ -341,7 +323,7 @@ describe('the close queue and cancel', () => {
     const order = await startedOrder();
     await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
-    const answer = await callFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    const answer = await stack.as(SHOPPER).call('order', 'cancel', { outTradeNo: order.outTradeNo });
     expect(answer).toMatchObject({ ok: false, error: { code: 'ORDER.ALREADY_PAID' } });
     expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
       status: 'PAID',
@@ -353,9 +335,9 @@ describe('the close queue and cancel', () => {
   it('counts the 5-minute close guard from the prepay: a cancel 6 min after placing, 2 min after pay.start, is deferred', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
     await stack.advance(4 * MINUTE);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.advance(2 * MINUTE);
-    const cancelled = await okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    const cancelled = await stack.as(SHOPPER).ok('order', 'cancel', { outTradeNo: order.outTradeNo });
     expect(cancelled.status).toBe('CLOSED_BY_USER');
     expect((await adminGet(stack, 'orders', order.outTradeNo))!.providerClose).toBe('pending');
     // Not before the guard has passed at WeChat …
@@ -375,16 +357,13 @@ describe('the close queue and cancel', () => {
     await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: lost.outTradeNo });
     await stack.sim.control.pay(lost.outTradeNo);
     const cancelled = await startedOrder();
-    await okFn(stack, 'order', { action: 'cancel', outTradeNo: cancelled.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('order', 'cancel', { outTradeNo: cancelled.outTradeNo });
     await startedOrder();
     await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
     await waitFor('the paid order', async () => (await adminGet(stack, 'orders', paid.outTradeNo))?.payment);
-    await okFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: paid.outTradeNo, amountFen: 100, requestKey: 'quiet-partial' },
-      'o-dev-admin',
-    );
+    await stack
+      .as('o-dev-admin')
+      .ok('refund', 'create', { outTradeNo: paid.outTradeNo, amountFen: 100, requestKey: 'quiet-partial' });
     await stack.advance(3 * MINUTE);
     await fire('reconcile');
     expect((await adminGet(stack, 'orders', lost.outTradeNo))!.status).toBe('PAID');

@@ -1,30 +1,16 @@
 // The legacy cloudPay path end to end: the same order/pay functions configured with PAY_PROVIDER=cloudpay, the local
 // stand-in for cloudPay's private channel, and the payCallback function — which any client can call, so it must not
 // believe its event.
-import {
-  adminGet,
-  callFn,
-  okFn,
-  placeOrder,
-  startTestStack,
-  waitForStatus,
-  type TestStack,
-} from '../support/stack';
+import { adminGet, placeOrder, useTestStack, waitForStatus } from '../support/stack';
 
 const SHOPPER = 'o-heidi-0008';
 
 describe('cloudPay provider and its callback', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack({ env: { PAY_PROVIDER: 'cloudpay' } });
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack({ env: { PAY_PROVIDER: 'cloudpay' } });
 
   it('pays with MD5-signed requestPayment parameters and applies the callback after re-querying', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
-    const start = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    const start = await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     expect(start.requestPayment).toMatchObject({
       signType: 'MD5',
       package: expect.stringMatching(/^prepay_id=/),
@@ -41,7 +27,7 @@ describe('cloudPay provider and its callback', () => {
 
   it("a shopper's call of payCallback is refused before WeChat is asked: nothing changes", async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     const before = await adminGet(stack, 'orders', order.outTradeNo);
     const queriesBefore = stack.cloudPay.calls().queryOrder;
     const forgedEvent = {
@@ -54,7 +40,9 @@ describe('cloudPay provider and its callback', () => {
     };
     // The mini program's callFunction (SOURCE wx_client, the shopper's OPENID) and HTTP access (wx_http).
     for (let i = 0; i < 5; i++) {
-      expect(await callFn(stack, 'payCallback', forgedEvent, SHOPPER)).toMatchObject({ errcode: 1 });
+      expect(await stack.gateway.callEvent('payCallback', forgedEvent, SHOPPER)).toMatchObject({
+        errcode: 1,
+      });
     }
     await fetch(`${stack.gatewayUrl}/http/payCallback`, {
       method: 'POST',
@@ -68,7 +56,7 @@ describe('cloudPay provider and its callback', () => {
 
   it('invoked as the platform invokes it, payCallback asks WeChat at most once per order per 10 s', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     const queriesBefore = stack.cloudPay.calls().queryOrder;
     const event = { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo: order.outTradeNo };
     const answers = [];
@@ -88,9 +76,9 @@ describe('cloudPay provider and its callback', () => {
 
   it('payCallback refunds money that arrived for a cancelled order in the same invocation (its config.json grants cloudPay.refund)', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     // Inside the 5-minute close guard: closed here, not yet at WeChat, so the shopper's payment still lands.
-    await okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('order', 'cancel', { outTradeNo: order.outTradeNo });
     const refundsBefore = stack.cloudPay.calls().refund;
     await stack.cloudPay.pay(order.outTradeNo);
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUND_PROCESSING');
@@ -108,9 +96,9 @@ describe('cloudPay provider and its callback', () => {
 
   it('cancel closes the cloudPay order; the shopper can no longer pay it there', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.advance(6 * 60_000);
-    const cancelled = await okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, SHOPPER);
+    const cancelled = await stack.as(SHOPPER).ok('order', 'cancel', { outTradeNo: order.outTradeNo });
     expect(cancelled.status).toBe('CLOSED_BY_USER');
     expect((await stack.cloudPay.order(order.outTradeNo))?.state).toBe('CLOSED');
     await expect(stack.cloudPay.pay(order.outTradeNo)).rejects.toThrow(/CLOSED/);

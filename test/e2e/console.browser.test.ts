@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Locator } from 'playwright-core';
 import { rawRequest } from '../../simulator/test-support/raw-client';
-import { okFn, placeOrder, sharedIdentity, startTestStack, type TestStack } from '../support/stack';
+import { placeOrder, sharedIdentity, startTestStack, type TestStack } from '../support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOPPER = 'o-erin-00005';
@@ -40,7 +40,7 @@ describe('dev console (real browser)', () => {
 
   it('acting as the payer on an order turns it PAID on the page', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     const page = await browser.newPage();
     await page.goto(stack.consoleUrl!);
     const row = page.locator(`tr[data-order="${order.outTradeNo}"]`);

@@ -1,30 +1,24 @@
 // The demo provider ("模拟支付") for a cloud environment without a merchant account: simulated payments through the
 // same apply path, marked simulated, and refused outright when the configuration says production.
-import { callFn, okFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
+import { placeOrder, useTestStack, type Outcome } from '../support/stack';
 
 const SHOPPER = 'o-ivan-00009';
 
 describe('demo provider', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack({
-      env: { PAY_PROVIDER: 'demo', APP_ENV: 'development', SHOP_TESTER_AUTO_REFUND: 'true' },
-    });
-  });
-  afterAll(async () => {
-    await stack.stop();
+  const stack = useTestStack({
+    env: { PAY_PROVIDER: 'demo', APP_ENV: 'development', SHOP_TESTER_AUTO_REFUND: 'true' },
   });
 
   it('pays a simulated order through the apply path and marks it simulated', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
     expect(order.simulated).toBe(true);
-    const start = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    const start = await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     expect(start).toMatchObject({ simulated: true, requestPayment: { paySign: 'DEMO-NOT-SIGNED' } });
-    const paid = await okFn(stack, 'pay', { action: 'demoPay', outTradeNo: order.outTradeNo }, SHOPPER);
+    const paid = await stack.as(SHOPPER).ok('pay', 'demoPay', { outTradeNo: order.outTradeNo });
     expect(paid).toMatchObject({ status: 'PAID', simulated: true });
     // Another shopper cannot "pay" it for them, and nothing reached the real simulator.
     expect(
-      await callFn(stack, 'pay', { action: 'demoPay', outTradeNo: order.outTradeNo }, 'o-other-00001'),
+      await stack.as('o-other-00001').call('pay', 'demoPay', { outTradeNo: order.outTradeNo }),
     ).toMatchObject({
       ok: false,
       error: { code: 'ORDER.NOT_FOUND' },
@@ -35,34 +29,23 @@ describe('demo provider', () => {
   it('refunds a tester order automatically once paid when SHOP_TESTER_AUTO_REFUND is on', async () => {
     const order = await placeOrder(stack, 'o-dev-tester', 'sku-coffee-500g', 1);
     expect(order).toMatchObject({ payableFen: 1, totalFen: 12800, isTestOrder: true });
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, 'o-dev-tester');
-    const after = await okFn(
-      stack,
-      'pay',
-      { action: 'demoPay', outTradeNo: order.outTradeNo },
-      'o-dev-tester',
-    );
+    await stack.as('o-dev-tester').ok('pay', 'start', { outTradeNo: order.outTradeNo });
+    const after = await stack.as('o-dev-tester').ok('pay', 'demoPay', { outTradeNo: order.outTradeNo });
     // The demo provider settles refunds at once, so the 1 fen is back in the same call.
     expect(after).toMatchObject({ status: 'REFUNDED', refundedFen: 1 });
   });
 });
 
 describe('demo provider in production', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack({ env: { PAY_PROVIDER: 'demo', APP_ENV: 'production' } });
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack({ env: { PAY_PROVIDER: 'demo', APP_ENV: 'production' } });
 
   it('is refused at cold start: the client gets a generic answer, the log names the setting', async () => {
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, SHOPPER);
+    await stack.as(SHOPPER).ok('shop', 'addToCart', { skuId: 'sku-coffee-250g', quantity: 1 });
     const logSpy = jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    let r: Awaited<ReturnType<typeof callFn>>;
+    let r: Outcome;
     let logged: string[];
     try {
-      r = await callFn(stack, 'order', { action: 'place', clientRequestKey: 'demo-in-production' }, SHOPPER);
+      r = await stack.as(SHOPPER).call('order', 'place', { clientRequestKey: 'demo-in-production' });
     } finally {
       logged = logSpy.mock.calls.map((c) => String(c[0]));
       logSpy.mockRestore();

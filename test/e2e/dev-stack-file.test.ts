@@ -4,21 +4,17 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_ADMIN_OPENID, LOCAL_TESTER_OPENID } from '../../devcloud/stack/function-env';
 import { writeDevStackFile, type DevStackFile } from '../../devcloud/stack/stack';
-import { callFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
+import { placeOrder, useTestStack } from '../support/stack';
 
 describe('dev-stack.json', () => {
-  let stack: TestStack;
+  const stack = useTestStack();
   let file: DevStackFile;
-  beforeAll(async () => {
-    stack = await startTestStack();
+  beforeAll(() => {
     const path = join(stack.dataDir, 'dev-stack.json');
     writeDevStackFile(path, stack);
     file = JSON.parse(readFileSync(path, 'utf8')) as DevStackFile;
     // It holds test keys: readable by the owner only.
     expect(statSync(path).mode & 0o077).toBe(0);
-  });
-  afterAll(async () => {
-    await stack.stop();
   });
 
   it('names the local staff, tester and shopper identities and the tester amount', () => {
@@ -39,14 +35,10 @@ describe('dev-stack.json', () => {
     expect(testOrder).toMatchObject({ isTestOrder: true, payableFen: file.identities.testerPriceFen });
     const order = await placeOrder(stack, shopper!, 'sku-coffee-250g', 1);
     expect(order).toMatchObject({ isTestOrder: false, payableFen: order.totalFen });
-    expect(
-      await callFn(stack, 'refund', { action: 'list', outTradeNo: order.outTradeNo }, admin!),
-    ).toMatchObject({
+    expect(await stack.as(admin!).call('refund', 'list', { outTradeNo: order.outTradeNo })).toMatchObject({
       ok: true,
     });
-    expect(
-      await callFn(stack, 'refund', { action: 'list', outTradeNo: order.outTradeNo }, shopper!),
-    ).toMatchObject({
+    expect(await stack.as(shopper!).call('refund', 'list', { outTradeNo: order.outTradeNo })).toMatchObject({
       ok: false,
       error: { code: 'AUTH.FORBIDDEN' },
     });

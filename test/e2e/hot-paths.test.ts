@@ -2,15 +2,8 @@
 // real crypto): database round trips per operation, a flash sale that sells out exactly, multi-SKU compensation,
 // repair of stock holds left by a crashed checkout, and one transaction_id never paying two orders.
 import { buildNotification, type BuiltNotification } from '../../simulator/testing';
-import {
-  adminCount,
-  adminGet,
-  startTestStack,
-  waitForStatus,
-  type TestStack,
-  runJob,
-} from '../support/stack';
-import { refundNotification } from '../support/notify';
+import { adminCount, adminGet, useTestStack, waitForStatus, runJob } from '../support/stack';
+import { deliver, refundNotification } from '../support/notify';
 
 const MINUTE = 60_000;
 const ADMIN = 'o-dev-admin';
@@ -21,22 +14,12 @@ interface Answer {
 }
 
 describe('money hot paths', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack();
 
   /** Calls a function and reads the invocation's database round trips from the gateway's header. */
   async function call(name: string, event: object, openid: string): Promise<Answer> {
-    const res = await fetch(`${stack.gatewayUrl}/fn/${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-wx-openid': openid },
-      body: JSON.stringify(event),
-    });
-    return { body: await res.json(), ops: Number(res.headers.get('x-devcloud-db-ops')) };
+    const res = await stack.gateway.fnEvent(name, event, openid);
+    return { body: res.body, ops: res.dbOps };
   }
 
   async function ok(name: string, event: object, openid: string): Promise<Answer> {
@@ -45,15 +28,7 @@ describe('money hot paths', () => {
     return { body: a.body.data, ops: a.ops };
   }
 
-  async function notify(n: BuiltNotification): Promise<{ status: number; ops: number }> {
-    const res = await fetch(`${stack.gatewayUrl}/http/payNotify`, {
-      method: 'POST',
-      headers: n.headers,
-      body: n.body,
-    });
-    await res.text();
-    return { status: res.status, ops: Number(res.headers.get('x-devcloud-db-ops')) };
-  }
+  const notify = (n: BuiltNotification) => deliver(stack, n);
 
   /** A signed, encrypted TRANSACTION.SUCCESS for `outTradeNo`, as WeChat would send it. */
   function paymentNotification(outTradeNo: string, totalFen: number, transactionId: string, openid: string) {

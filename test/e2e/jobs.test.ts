@@ -1,31 +1,13 @@
 // The timers end to end, on virtual time: closeExpired and reconcile run as built bundles on the local cloud while the
 // simulator's clock (and with it the functions' business clock) is advanced.
-import {
-  adminGet,
-  okFn,
-  placeOrder,
-  startTestStack,
-  waitFor,
-  waitForStatus,
-  type TestStack,
-  runJob,
-} from '../support/stack';
+import { adminGet, placeOrder, useTestStack, waitFor, waitForStatus, runJob } from '../support/stack';
 
 const SHOPPER = 'o-grace-0007';
 const ADMIN = 'o-dev-admin';
 const MINUTE = 60_000;
 
 describe('timers on virtual time', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
-  afterEach(async () => {
-    await stack.sim.control.clearFaults();
-  });
+  const stack = useTestStack();
 
   const fire = (fn: 'closeExpired' | 'reconcile') => runJob<Record<string, unknown>>(stack, fn);
 
@@ -34,7 +16,7 @@ describe('timers on virtual time', () => {
     const before = (await adminGet(stack, 'skus', sku))!.stock as number;
     const order = await placeOrder(stack, SHOPPER, sku, 2);
     const noPrepay = await placeOrder(stack, SHOPPER, sku, 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     expect(await fire('closeExpired')).toMatchObject({ closed: 0 });
     await stack.advance(31 * MINUTE);
     const run = await fire('closeExpired');
@@ -51,19 +33,19 @@ describe('timers on virtual time', () => {
 
   it('closeExpired applies a payment WeChat has (notification lost) instead of closing the order', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     await stack.advance(31 * MINUTE);
     expect(await fire('closeExpired')).toMatchObject({ paidInstead: 1, closed: 0 });
-    expect(
-      (await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, SHOPPER)).status,
-    ).toBe('PAID');
+    expect((await stack.as(SHOPPER).ok('order', 'get', { outTradeNo: order.outTradeNo })).status).toBe(
+      'PAID',
+    );
   });
 
   it('reconcile recovers a payment whose notifications were all lost', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     await stack.advance(3 * MINUTE);
@@ -77,32 +59,31 @@ describe('timers on virtual time', () => {
 
   it('reconcile settles a refund whose notification was lost', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
     await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
-    const refund = await okFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 6800, requestKey: 'lost-refund-note' },
-      ADMIN,
-    );
+    const refund = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 6800,
+      requestKey: 'lost-refund-note',
+    });
     await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'SUCCESS', { now: true });
     await stack.advance(2 * MINUTE);
-    expect(
-      (await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, SHOPPER)).status,
-    ).toBe('REFUND_PROCESSING');
+    expect((await stack.as(SHOPPER).ok('order', 'get', { outTradeNo: order.outTradeNo })).status).toBe(
+      'REFUND_PROCESSING',
+    );
     await fire('reconcile');
-    expect(
-      (await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, SHOPPER)).status,
-    ).toBe('REFUNDED');
+    expect((await stack.as(SHOPPER).ok('order', 'get', { outTradeNo: order.outTradeNo })).status).toBe(
+      'REFUNDED',
+    );
   });
 
   it("reconcile checks yesterday's trade bill (SHA1-checked) and reports what is missing here", async () => {
     const kept = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
     const lost = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
     for (const o of [kept, lost]) {
-      await okFn(stack, 'pay', { action: 'start', outTradeNo: o.outTradeNo }, SHOPPER);
+      await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: o.outTradeNo });
       await stack.sim.control.pay(o.outTradeNo);
       await waitForStatus(stack, SHOPPER, o.outTradeNo, 'PAID');
     }
@@ -132,13 +113,7 @@ describe('timers on virtual time', () => {
 describe('a refund WeChat keeps PROCESSING for days', () => {
   const HOUR = 60 * MINUTE;
   const DAY = 24 * HOUR;
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack();
 
   const fire = () => runJob<Record<string, unknown>>(stack, 'reconcile');
   const refundCalls = async (outRefundNo: string) =>
@@ -146,24 +121,18 @@ describe('a refund WeChat keeps PROCESSING for days', () => {
 
   it('is still asked after the follow-up gives up (a person is told), and is applied when WeChat settles it on day 4', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
     // A refund to a bank card WeChat keeps PROCESSING for weeks, and every refund notification is lost.
     const settings = await stack.sim.control.settings();
     await stack.sim.control.updateSettings({ refundDelayMs: 30 * DAY });
     await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
-    const refund = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: order.payableFen,
-        requestKey: 'slow-bank-card',
-      },
-      ADMIN,
-    );
+    const refund = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: order.payableFen,
+      requestKey: 'slow-bank-card',
+    });
     await stack.sim.control.updateSettings({ refundDelayMs: settings.refundDelayMs });
     const no = refund.outRefundNo as string;
     const recordId = `refund-unsettled:${no}`;

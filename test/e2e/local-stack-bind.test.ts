@@ -3,7 +3,7 @@
 // pictures the gateway serves, and the shop lists them unchanged.
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
-import { callFn, startTestStack, type TestStack } from '../support/stack';
+import { startTestStack, type TestStack } from '../support/stack';
 
 /** This machine's non-loopback IPv4 address, if it has one (CI containers usually do). */
 const external = Object.values(networkInterfaces())
@@ -55,6 +55,7 @@ describe('local stack network exposure', () => {
 });
 
 describe('demo pictures', () => {
+  // Not useTestStack: a test here closes the stack and starts another on its data.
   let stack: TestStack;
   beforeAll(async () => {
     stack = await startTestStack();
@@ -64,12 +65,9 @@ describe('demo pictures', () => {
   });
 
   it('the seeded goods point at pictures the gateway serves, and listGoods passes them through', async () => {
-    const goods = await callFn<Array<{ productId: string; imageUrl?: string }>>(
-      stack,
-      'shop',
-      { action: 'listGoods' },
-      'o-pictures',
-    );
+    const goods = await stack
+      .as('o-pictures')
+      .call<Array<{ productId: string; imageUrl?: string }>>('shop', 'listGoods');
     if (!goods.ok) throw new Error(goods.error.message);
     expect(goods.data.length).toBeGreaterThan(0);
     for (const g of goods.data) {
@@ -88,12 +86,9 @@ describe('demo pictures', () => {
     await stack.close();
     const lan = await startTestStack({ dataDir, pictureBaseUrl: 'http://192.168.1.20:7300' });
     try {
-      const goods = await callFn<Array<{ productId: string; imageUrl?: string }>>(
-        lan,
-        'shop',
-        { action: 'listGoods' },
-        'o-pictures',
-      );
+      const goods = await lan
+        .as('o-pictures')
+        .call<Array<{ productId: string; imageUrl?: string }>>('shop', 'listGoods');
       if (!goods.ok) throw new Error(goods.error.message);
       expect(goods.data.map((g) => g.imageUrl)).toEqual(
         goods.data.map((g) => `http://192.168.1.20:7300/static/goods/${g.productId}.svg`),

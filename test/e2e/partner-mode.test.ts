@@ -1,32 +1,20 @@
 // Service-provider (partner) mode end to end: the same functions, configured as a service provider acting for a
 // sub-merchant, against the simulator's partner endpoints — in the WeChat Pay public key mode.
 import { createVerify, X509Certificate } from 'node:crypto';
-import {
-  adminGet,
-  deliveredNotification,
-  okFn,
-  placeOrder,
-  startTestStack,
-  waitForStatus,
-  type TestStack,
-} from '../support/stack';
+import { adminGet, deliveredNotification, placeOrder, useTestStack, waitForStatus } from '../support/stack';
 
 const SHOPPER = 'o-dave-00004';
 const ADMIN = 'o-dev-admin';
 
 describe('partner (service provider) mode', () => {
-  let stack: TestStack;
+  const stack = useTestStack({ mode: 'partner' });
   beforeAll(async () => {
-    stack = await startTestStack({ mode: 'partner' });
     await stack.sim.control.setKeyMode('partner', 'publicKey');
-  });
-  afterAll(async () => {
-    await stack.stop();
   });
 
   it('pays through the partner endpoints and signs requestPayment for the sub-merchant app', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
-    const start = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    const start = await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     const p = stack.sim.identity.partner;
     const simOrder = await stack.sim.control.order(order.outTradeNo);
     expect(simOrder).toMatchObject({
@@ -49,12 +37,11 @@ describe('partner (service provider) mode', () => {
     const note = await deliveredNotification(stack, order.outTradeNo);
     expect(note.attempts[0]!.signedWith).toMatch(/^PUB_KEY_ID_/);
 
-    const refund = await okFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 6800, requestKey: 'partner-refund-1' },
-      ADMIN,
-    );
+    const refund = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 6800,
+      requestKey: 'partner-refund-1',
+    });
     await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'SUCCESS', { now: true });
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUNDED');
     expect((await adminGet(stack, 'refunds', refund.outRefundNo))!.status).toBe('SUCCESS');
@@ -66,7 +53,7 @@ describe('partner (service provider) mode', () => {
     const signers = new Set<string>();
     for (let i = 0; i < 16; i++) {
       const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-      await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+      await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
       await stack.sim.control.pay(order.outTradeNo);
       await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
       const note = await deliveredNotification(stack, order.outTradeNo);

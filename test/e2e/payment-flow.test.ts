@@ -5,14 +5,11 @@ import { readCounters } from '../../server/adapters/db/counters';
 import {
   adminCount,
   adminGet,
-  callFn,
   deliveredNotification,
-  okFn,
   placeOrder,
-  startTestStack,
+  useTestStack,
   waitFor,
   waitForStatus,
-  type TestStack,
 } from '../support/stack';
 
 const ALICE = 'o-alice-0001';
@@ -20,22 +17,11 @@ const BOB = 'o-bob-00002';
 const ADMIN = 'o-dev-admin';
 
 describe('payment flow (direct merchant, platform certificate)', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack();
 
   it('cart → order → pay → shopper pays → notification → order paid, with a paySign that verifies', async () => {
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 2 }, ALICE);
-    const order = await okFn(
-      stack,
-      'order',
-      { action: 'place', clientRequestKey: 'alice-checkout-1' },
-      ALICE,
-    );
+    await stack.as(ALICE).ok('shop', 'addToCart', { skuId: 'sku-coffee-250g', quantity: 2 });
+    const order = await stack.as(ALICE).ok('order', 'place', { clientRequestKey: 'alice-checkout-1' });
     expect(order).toMatchObject({
       status: 'AWAITING_PAYMENT',
       totalFen: 13600,
@@ -43,11 +29,11 @@ describe('payment flow (direct merchant, platform certificate)', () => {
       canPay: true,
     });
     // The ordered lines left the cart.
-    expect((await okFn(stack, 'shop', { action: 'getCart' }, ALICE)).lines).toHaveLength(0);
+    expect((await stack.as(ALICE).ok('shop', 'getCart')).lines).toHaveLength(0);
     // Stock was reserved with the order.
     expect((await adminGet(stack, 'skus', 'sku-coffee-250g'))!.stock).toBe(118);
 
-    const start = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, ALICE);
+    const start = await stack.as(ALICE).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     const rp = start.requestPayment;
     expect(rp.package).toMatch(/^prepay_id=wx/);
     expect(rp.signType).toBe('RSA');
@@ -62,7 +48,7 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     ).toBe(false);
 
     // A second start while the prepay is fresh reuses it (no second provider order).
-    const again = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, ALICE);
+    const again = await stack.as(ALICE).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     expect(again.requestPayment.package).toBe(rp.package);
 
     await stack.sim.control.pay(order.outTradeNo);
@@ -76,11 +62,11 @@ describe('payment flow (direct merchant, platform certificate)', () => {
   });
 
   it('a double tap on "place order" makes one order', async () => {
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-longjing-50g', quantity: 1 }, BOB);
+    await stack.as(BOB).ok('shop', 'addToCart', { skuId: 'sku-longjing-50g', quantity: 1 });
     const key = 'bob-double-tap-1';
     const [a, b] = await Promise.all([
-      callFn(stack, 'order', { action: 'place', clientRequestKey: key }, BOB),
-      callFn(stack, 'order', { action: 'place', clientRequestKey: key }, BOB),
+      stack.as(BOB).call('order', 'place', { clientRequestKey: key }),
+      stack.as(BOB).call('order', 'place', { clientRequestKey: key }),
     ]);
     expect(a.ok && b.ok).toBe(true);
     if (!a.ok || !b.ok) return;
@@ -98,10 +84,10 @@ describe('payment flow (direct merchant, platform certificate)', () => {
       .collection('skus')
       .doc(sku)
       .update({ data: { stock: quantity } });
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: sku, quantity }, shopper);
+    await stack.as(shopper).ok('shop', 'addToCart', { skuId: sku, quantity });
     const results = await Promise.all(
       [1, 2, 3, 4].map(() =>
-        callFn(stack, 'order', { action: 'place', clientRequestKey: 'frank-last-items' }, shopper),
+        stack.as(shopper).call('order', 'place', { clientRequestKey: 'frank-last-items' }),
       ),
     );
     const numbers = results.map((r) => (r.ok ? r.data.outTradeNo : r.error.code));
@@ -119,9 +105,9 @@ describe('payment flow (direct merchant, platform certificate)', () => {
       .doc(sku)
       .update({ data: { stock: 3 } });
     const shoppers = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `o-racer-0000${i}`);
-    for (const s of shoppers) await okFn(stack, 'shop', { action: 'addToCart', skuId: sku, quantity: 1 }, s);
+    for (const s of shoppers) await stack.as(s).ok('shop', 'addToCart', { skuId: sku, quantity: 1 });
     const results = await Promise.all(
-      shoppers.map((s) => callFn(stack, 'order', { action: 'place', clientRequestKey: `race-${s}` }, s)),
+      shoppers.map((s) => stack.as(s).call('order', 'place', { clientRequestKey: `race-${s}` })),
     );
     const won = results.filter((r) => r.ok);
     const lost = results.filter((r) => !r.ok);
@@ -139,24 +125,24 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     const before = (await adminGet(stack, 'skus', 'sku-longjing-gift'))!.stock as number;
     const order = await placeOrder(stack, ALICE, 'sku-longjing-gift', 2);
     expect((await adminGet(stack, 'skus', 'sku-longjing-gift'))!.stock).toBe(before - 2);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, ALICE);
+    await stack.as(ALICE).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     const [c1, c2] = await Promise.all([
-      okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, ALICE),
-      okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, ALICE),
+      stack.as(ALICE).ok('order', 'cancel', { outTradeNo: order.outTradeNo }),
+      stack.as(ALICE).ok('order', 'cancel', { outTradeNo: order.outTradeNo }),
     ]);
     expect(c1.status).toBe('CLOSED_BY_USER');
     expect(c2.status).toBe('CLOSED_BY_USER');
     expect((await adminGet(stack, 'skus', 'sku-longjing-gift'))!.stock).toBe(before);
     // Within WeChat's 5-minute guard the provider-side close is left for the close job.
     expect((await adminGet(stack, 'orders', order.outTradeNo))!.providerClose).toBe('pending');
-    const pay = await callFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, ALICE);
+    const pay = await stack.as(ALICE).call('pay', 'start', { outTradeNo: order.outTradeNo });
     expect(pay).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_PAYABLE' } });
   });
 
   it('a payment that lands after cancel becomes PAID_AFTER_CLOSE and is refunded in full automatically', async () => {
     const order = await placeOrder(stack, ALICE, 'sku-coffee-500g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, ALICE);
-    await okFn(stack, 'order', { action: 'cancel', outTradeNo: order.outTradeNo }, ALICE);
+    await stack.as(ALICE).ok('pay', 'start', { outTradeNo: order.outTradeNo });
+    await stack.as(ALICE).ok('order', 'cancel', { outTradeNo: order.outTradeNo });
     // The shopper's cashier was still open: WeChat takes the money anyway.
     await stack.sim.control.payLate(order.outTradeNo);
     await waitForStatus(stack, ALICE, order.outTradeNo, 'REFUND_PROCESSING');
@@ -170,42 +156,34 @@ describe('payment flow (direct merchant, platform certificate)', () => {
 
   it('partial then full refund by staff, final only when WeChat reports it; never more than paid', async () => {
     const order = await placeOrder(stack, ALICE, 'sku-coffee-250g', 3);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, ALICE);
+    await stack.as(ALICE).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     await waitForStatus(stack, ALICE, order.outTradeNo, 'PAID');
 
-    const forbidden = await callFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 100, requestKey: 'refund-shopper-1' },
-      ALICE,
-    );
+    const forbidden = await stack.as(ALICE).call('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 100,
+      requestKey: 'refund-shopper-1',
+    });
     expect(forbidden).toMatchObject({ ok: false, error: { code: 'AUTH.FORBIDDEN' } });
 
-    const part = await okFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 5000, requestKey: 'refund-part-1' },
-      ADMIN,
-    );
+    const part = await stack
+      .as(ADMIN)
+      .ok('refund', 'create', { outTradeNo: order.outTradeNo, amountFen: 5000, requestKey: 'refund-part-1' });
     expect(part).toMatchObject({ status: 'PROCESSING', amountFen: 5000 });
     // Same request key: the same refund, not a second one.
-    const repeat = await okFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 5000, requestKey: 'refund-part-1' },
-      ADMIN,
-    );
+    const repeat = await stack
+      .as(ADMIN)
+      .ok('refund', 'create', { outTradeNo: order.outTradeNo, amountFen: 5000, requestKey: 'refund-part-1' });
     expect(repeat.outRefundNo).toBe(part.outRefundNo);
     // More than what is left refundable is refused while the first is still processing.
-    const over = await callFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 15401, requestKey: 'refund-over-1' },
-      ADMIN,
-    );
+    const over = await stack.as(ADMIN).call('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 15401,
+      requestKey: 'refund-over-1',
+    });
     expect(over).toMatchObject({ ok: false, error: { code: 'REFUND.EXCEEDS_REFUNDABLE' } });
-    expect((await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, ALICE)).status).toBe(
+    expect((await stack.as(ALICE).ok('order', 'get', { outTradeNo: order.outTradeNo })).status).toBe(
       'REFUND_PROCESSING',
     );
 
@@ -213,37 +191,32 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     const partial = await waitForStatus(stack, ALICE, order.outTradeNo, 'PARTIALLY_REFUNDED');
     expect(partial.refundedFen).toBe(5000);
 
-    const rest = await okFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 15400, requestKey: 'refund-rest-1' },
-      ADMIN,
-    );
+    const rest = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 15400,
+      requestKey: 'refund-rest-1',
+    });
     await stack.sim.control.setRefundOutcome(rest.outRefundNo, 'SUCCESS', { now: true });
     const full = await waitForStatus(stack, ALICE, order.outTradeNo, 'REFUNDED');
     expect(full.refundedFen).toBe(20400);
-    const more = await callFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 1, requestKey: 'refund-more-1' },
-      ADMIN,
-    );
+    const more = await stack
+      .as(ADMIN)
+      .call('refund', 'create', { outTradeNo: order.outTradeNo, amountFen: 1, requestKey: 'refund-more-1' });
     expect(more.ok).toBe(false);
   });
 
   it('concurrent refund requests can never total more than was paid', async () => {
     const order = await placeOrder(stack, BOB, 'sku-coffee-250g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, BOB);
+    await stack.as(BOB).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     await waitForStatus(stack, BOB, order.outTradeNo, 'PAID');
     const results = await Promise.all(
       [1, 2, 3, 4, 5].map((i) =>
-        callFn(
-          stack,
-          'refund',
-          { action: 'create', outTradeNo: order.outTradeNo, amountFen: 3000, requestKey: `race-${i}-abcdef` },
-          ADMIN,
-        ),
+        stack.as(ADMIN).call('refund', 'create', {
+          outTradeNo: order.outTradeNo,
+          amountFen: 3000,
+          requestKey: `race-${i}-abcdef`,
+        }),
       ),
     );
     const accepted = results.filter((r) => r.ok);
@@ -261,17 +234,17 @@ describe('payment flow (direct merchant, platform certificate)', () => {
 
   it('a lost notification is recovered by pay.sync (the status page) from a signed query answer', async () => {
     const order = await placeOrder(stack, ALICE, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, ALICE);
+    await stack.as(ALICE).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     await waitFor(
       'the dropped delivery',
       async () => (await stack.sim.control.notifications({ outTradeNo: order.outTradeNo }))[0],
     );
-    expect((await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, ALICE)).status).toBe(
+    expect((await stack.as(ALICE).ok('order', 'get', { outTradeNo: order.outTradeNo })).status).toBe(
       'AWAITING_PAYMENT',
     );
-    const synced = await okFn(stack, 'pay', { action: 'sync', outTradeNo: order.outTradeNo }, ALICE);
+    const synced = await stack.as(ALICE).ok('pay', 'sync', { outTradeNo: order.outTradeNo });
     expect(synced.status).toBe('PAID');
     expect((await adminGet(stack, 'orders', order.outTradeNo))!.payment.source).toBe('query');
     await stack.sim.control.clearFaults();
@@ -279,7 +252,7 @@ describe('payment flow (direct merchant, platform certificate)', () => {
 
   it('duplicate and concurrent deliveries of one notification are applied once', async () => {
     const order = await placeOrder(stack, BOB, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, BOB);
+    await stack.as(BOB).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.addFault({ kind: 'notify.duplicate', outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     await waitForStatus(stack, BOB, order.outTradeNo, 'PAID');
@@ -308,24 +281,19 @@ describe('payment flow (direct merchant, platform certificate)', () => {
       ['pay', 'sync'],
       ['order', 'cancel'],
     ] as const) {
-      const r = await callFn(stack, fn, { action, outTradeNo: order.outTradeNo }, BOB);
+      const r = await stack.as(BOB).call(fn, action, { outTradeNo: order.outTradeNo });
       expect(r).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_FOUND' } });
     }
-    expect(
-      (await okFn(stack, 'order', { action: 'listMine' }, BOB)).map((o: any) => o.outTradeNo),
-    ).not.toContain(order.outTradeNo);
+    expect((await stack.as(BOB).ok('order', 'listMine')).map((o: any) => o.outTradeNo)).not.toContain(
+      order.outTradeNo,
+    );
     expect((await adminGet(stack, 'orders', order.outTradeNo))!.status).toBe('AWAITING_PAYMENT');
   });
 
   it('a tester pays 1 fen while the order keeps its real total; nobody else gets that price', async () => {
     const tester = await placeOrder(stack, 'o-dev-tester', 'sku-coffee-500g', 1);
     expect(tester).toMatchObject({ totalFen: 12800, payableFen: 1, isTestOrder: true });
-    const start = await okFn(
-      stack,
-      'pay',
-      { action: 'start', outTradeNo: tester.outTradeNo },
-      'o-dev-tester',
-    );
+    const start = await stack.as('o-dev-tester').ok('pay', 'start', { outTradeNo: tester.outTradeNo });
     expect(start.payableFen).toBe(1);
     expect((await stack.sim.control.order(tester.outTradeNo)).totalFen).toBe(1);
     const normal = await placeOrder(stack, BOB, 'sku-coffee-500g', 1);
@@ -336,7 +304,7 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     await stack.sim.control.setKeyMode('direct', 'publicKey');
     try {
       const order = await placeOrder(stack, BOB, 'sku-longjing-50g', 1);
-      await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, BOB);
+      await stack.as(BOB).ok('pay', 'start', { outTradeNo: order.outTradeNo });
       await stack.sim.control.pay(order.outTradeNo);
       await waitForStatus(stack, BOB, order.outTradeNo, 'PAID');
       const note = await deliveredNotification(stack, order.outTradeNo);

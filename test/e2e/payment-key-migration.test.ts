@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { migrateLocalData } from '../../scripts/migrate';
 import { cloudDbDir, expectedPaymentKey, writeOldOrders, type OldOrder } from '../support/old-data';
-import { okFn, startTestStack, type TestStack } from '../support/stack';
+import { startTestStack, type TestStack } from '../support/stack';
 
 const ROOT = resolve(__dirname, '..', '..');
 const dirs: string[] = [];
@@ -49,12 +49,9 @@ describe('paymentKey migration of old local data', () => {
           .add({ data: { _id: 'O-dup', paymentKey: expectedPaymentKey(paid) } }),
       ).rejects.toThrow(/payment_key_unique/);
       // The functions read the migrated orders as before.
-      const view = await okFn<{ outTradeNo: string; status: string }>(
-        stack,
-        'order',
-        { action: 'get', outTradeNo: paid.outTradeNo },
-        paid.openid,
-      );
+      const view = await stack
+        .as(paid.openid)
+        .ok<{ outTradeNo: string; status: string }>('order', 'get', { outTradeNo: paid.outTradeNo });
       expect(view).toMatchObject({ outTradeNo: paid.outTradeNo, status: 'PAID' });
     } finally {
       await stack.close();

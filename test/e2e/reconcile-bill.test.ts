@@ -3,9 +3,9 @@
 // and a provider without bills says so once a day instead of failing every run.
 import {
   adminGet,
-  okFn,
   placeOrder,
   startTestStack,
+  useTestStack,
   waitFor,
   waitForStatus,
   type TestStack,
@@ -45,7 +45,7 @@ async function paidOrder(
   sku = 'sku-coffee-250g',
 ): Promise<{ outTradeNo: string; payableFen: number }> {
   const order = await placeOrder(stack, SHOPPER, sku, 1);
-  await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+  await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
   await stack.sim.control.pay(order.outTradeNo);
   await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
   return order;
@@ -65,12 +65,11 @@ describe('trade bill reconciliation of refunds', () => {
     const order = await paidOrder(stack);
     const settings = await stack.sim.control.settings();
     await stack.sim.control.updateSettings({ refundDelayMs: 30 * 60_000 }); // settles at 00:20 on D+1
-    const refund = await okFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 1000, requestKey: 'late-evening-refund' },
-      ADMIN,
-    );
+    const refund = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 1000,
+      requestKey: 'late-evening-refund',
+    });
     await stack.sim.control.updateSettings({ refundDelayMs: settings.refundDelayMs });
     await stack.advance(HOUR);
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PARTIALLY_REFUNDED');
@@ -98,17 +97,11 @@ describe('trade bill reconciliation of refunds', () => {
     const numbers: string[] = [];
     for (const [i, order] of orders.entries()) {
       for (let k = 0; k < 35; k++) {
-        const r = await okFn(
-          stack,
-          'refund',
-          {
-            action: 'create',
-            outTradeNo: order.outTradeNo,
-            amountFen: 100,
-            requestKey: `many-${i}-${k}-refunds`,
-          },
-          ADMIN,
-        );
+        const r = await stack.as(ADMIN).ok('refund', 'create', {
+          outTradeNo: order.outTradeNo,
+          amountFen: 100,
+          requestKey: `many-${i}-${k}-refunds`,
+        });
         numbers.push(r.outRefundNo);
       }
     }
@@ -131,13 +124,7 @@ describe('trade bill reconciliation of refunds', () => {
 });
 
 describe('reconciliation without bills (cloudPay)', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack({ env: { PAY_PROVIDER: 'cloudpay' } });
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack({ env: { PAY_PROVIDER: 'cloudpay' } });
 
   it('says once a day in the report that there is no bill, and runs without errors', async () => {
     await stack.advance(beijingAt(stack.now(), 1, 10) + 30 * 60_000 - stack.now());

@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { refundActions } from '../../server/adapters/functions/core.handlers';
 import {
   adminGet,
-  callFn,
-  okFn,
   placeOrder,
   runJob,
   startTestStack,
+  useTestStack,
   waitFor,
   waitForStatus,
   type TestStack,
@@ -32,14 +31,14 @@ async function wechatRefundedFen(stack: TestStack, outTradeNo: string): Promise<
 
 async function paidOrder(stack: TestStack): Promise<{ outTradeNo: string; payableFen: number }> {
   const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 2);
-  await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+  await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
   await stack.sim.control.pay(order.outTradeNo);
   await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
   return order;
 }
 
 const refund = (stack: TestStack, outTradeNo: string, amountFen: number, requestKey: string) =>
-  callFn(stack, 'refund', { action: 'create', outTradeNo, amountFen, reason: '部分退款', requestKey }, ADMIN);
+  stack.as(ADMIN).call('refund', 'create', { outTradeNo, amountFen, reason: '部分退款', requestKey });
 
 describe('a refund whose first answer was lost, resubmitted after a deploy changed its notify URL', () => {
   let dataDir: string;
@@ -100,16 +99,7 @@ describe('a refund whose first answer was lost, resubmitted after a deploy chang
 });
 
 describe('refund edges', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
-  afterEach(async () => {
-    await stack.sim.control.clearFaults();
-  });
+  const stack = useTestStack();
 
   /**
    * A paid order with a full refund WeChat has paid, whose notifications WeChat has not sent (dropped): the test
@@ -118,18 +108,12 @@ describe('refund edges', () => {
   async function refundPaidAtWechat(requestKey: string) {
     const order = await paidOrder(stack);
     await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
-    const r = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: order.payableFen,
-        reason: '全额退款',
-        requestKey,
-      },
-      ADMIN,
-    );
+    const r = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: order.payableFen,
+      reason: '全额退款',
+      requestKey,
+    });
     await stack.sim.control.setRefundOutcome(r.outRefundNo, 'SUCCESS', { now: true });
     return {
       order,
@@ -243,18 +227,12 @@ describe('refund edges', () => {
       when: 'after',
       count: 1,
     });
-    const first = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: 100,
-        reason: '退一点',
-        requestKey: 'refused-resend-1',
-      },
-      ADMIN,
-    );
+    const first = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 100,
+      reason: '退一点',
+      requestKey: 'refused-resend-1',
+    });
     await stack.sim.control.addFault({
       kind: 'api.error',
       path: REFUNDS_PATH,
@@ -284,32 +262,20 @@ describe('refund edges', () => {
       code: 'TRADE_ERROR',
       count: 1,
     });
-    const r = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: 100,
-        reason: '退一点',
-        requestKey: 'never-accepted-1',
-      },
-      ADMIN,
-    );
+    const r = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 100,
+      reason: '退一点',
+      requestKey: 'never-accepted-1',
+    });
     expect(r).toMatchObject({ status: 'CLOSED', submitted: false });
     // A repeated tap with the same key answers the closed refund and sends nothing to WeChat.
-    const again = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: 100,
-        reason: '退一点',
-        requestKey: 'never-accepted-1',
-      },
-      ADMIN,
-    );
+    const again = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 100,
+      reason: '退一点',
+      requestKey: 'never-accepted-1',
+    });
     expect(again).toMatchObject({ outRefundNo: r.outRefundNo, status: 'CLOSED' });
     expect(await stack.sim.control.refunds({ outTradeNo: order.outTradeNo })).toHaveLength(0);
     expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
@@ -321,18 +287,12 @@ describe('refund edges', () => {
   it('WeChat pays a refund that was closed here: applied, counted, and raised for a person', async () => {
     const order = await paidOrder(stack);
     await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
-    const r = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: 300,
-        reason: '退一点',
-        requestKey: 'closed-here-1',
-      },
-      ADMIN,
-    );
+    const r = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 300,
+      reason: '退一点',
+      requestKey: 'closed-here-1',
+    });
     // What the old rule left behind: the refund closed here on a refused resend, its amount freed (in the order's
     // refund ledger too, as a close here writes it).
     const db = stack.cloud.db;
@@ -361,7 +321,7 @@ describe('refund edges', () => {
     expect(settled).toMatchObject({ status: 'PARTIALLY_REFUNDED', refundReservedFen: 300 });
     expect(await wechatRefundedFen(stack, order.outTradeNo)).toBe(300);
     expect((await adminGet(stack, 'refunds', r.outRefundNo))!.status).toBe('SUCCESS');
-    const attention = await okFn(stack, 'refund', { action: 'listAttention' }, ADMIN);
+    const attention = await stack.as(ADMIN).ok('refund', 'listAttention');
     expect(attention).toContainEqual(
       expect.objectContaining({
         id: `refund-after-close:${r.outRefundNo}`,
@@ -373,20 +333,10 @@ describe('refund edges', () => {
     );
     // A person looks and closes the record (once).
     expect(
-      await okFn(
-        stack,
-        'refund',
-        { action: 'resolveAttention', id: `refund-after-close:${r.outRefundNo}` },
-        ADMIN,
-      ),
+      await stack.as(ADMIN).ok('refund', 'resolveAttention', { id: `refund-after-close:${r.outRefundNo}` }),
     ).toEqual({ resolved: true });
     expect(
-      await okFn(
-        stack,
-        'refund',
-        { action: 'resolveAttention', id: `refund-after-close:${r.outRefundNo}` },
-        ADMIN,
-      ),
+      await stack.as(ADMIN).ok('refund', 'resolveAttention', { id: `refund-after-close:${r.outRefundNo}` }),
     ).toEqual({ resolved: false });
   });
 
@@ -400,35 +350,23 @@ describe('refund edges', () => {
         eventType: 'REFUND.ABNORMAL',
         delayMs: 3 * MINUTE,
       });
-      const r = await okFn(
-        stack,
-        'refund',
-        {
-          action: 'create',
-          outTradeNo: order.outTradeNo,
-          amountFen: order.payableFen,
-          reason: '全额退款',
-          requestKey: 'late-abnormal-1',
-        },
-        ADMIN,
-      );
+      const r = await stack.as(ADMIN).ok('refund', 'create', {
+        outTradeNo: order.outTradeNo,
+        amountFen: order.payableFen,
+        reason: '全额退款',
+        requestKey: 'late-abnormal-1',
+      });
       await stack.sim.control.setRefundOutcome(r.outRefundNo, 'ABNORMAL', { now: true });
       await stack.advance(2 * MINUTE);
       await runJob(stack, 'reconcile');
       expect((await adminGet(stack, 'refunds', r.outRefundNo))!.status).toBe('ABNORMAL');
-      const retried = await okFn(
-        stack,
-        'refund',
-        {
-          action: 'retryAbnormal',
-          outRefundNo: r.outRefundNo,
-          type: 'USER_BANK_CARD',
-          bankType: 'ICBC_DEBIT',
-          bankAccount: '6222020200112233445',
-          realName: '张三',
-        },
-        ADMIN,
-      );
+      const retried = await stack.as(ADMIN).ok('refund', 'retryAbnormal', {
+        outRefundNo: r.outRefundNo,
+        type: 'USER_BANK_CARD',
+        bankType: 'ICBC_DEBIT',
+        bankAccount: '6222020200112233445',
+        realName: '张三',
+      });
       expect(retried.status).toBe('PROCESSING');
       // The held ABNORMAL arrives now, while WeChat is paying the retry.
       await stack.advance(2 * MINUTE);
@@ -447,39 +385,30 @@ describe('refund edges', () => {
 
   it('money WeChat paid to the merchant’s card is owed offline until staff confirm paying the shopper', async () => {
     const order = await paidOrder(stack);
-    const r = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: order.payableFen,
-        reason: '全额退款',
-        requestKey: 'merchant-card-1',
-      },
-      ADMIN,
-    );
+    const r = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: order.payableFen,
+      reason: '全额退款',
+      requestKey: 'merchant-card-1',
+    });
     await stack.sim.control.setRefundOutcome(r.outRefundNo, 'ABNORMAL', { now: true });
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUND_FAILED');
-    await okFn(
-      stack,
-      'refund',
-      { action: 'retryAbnormal', outRefundNo: r.outRefundNo, type: 'MERCHANT_BANK_CARD' },
-      ADMIN,
-    );
+    await stack
+      .as(ADMIN)
+      .ok('refund', 'retryAbnormal', { outRefundNo: r.outRefundNo, type: 'MERCHANT_BANK_CARD' });
     await stack.advance((await stack.sim.control.settings()).refundDelayMs);
     const view = await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUNDED');
     // WeChat's side is done and matches ours; the shopper has nothing yet and is told so.
     expect(view.refundOwedOfflineFen).toBe(order.payableFen);
     expect(await wechatRefundedFen(stack, order.outTradeNo)).toBe(order.payableFen);
-    const [listed] = await okFn(stack, 'refund', { action: 'list', outTradeNo: order.outTradeNo }, ADMIN);
+    const [listed] = await stack.as(ADMIN).ok('refund', 'list', { outTradeNo: order.outTradeNo });
     expect(listed).toMatchObject({
       status: 'SUCCESS',
       owedOffline: true,
       receivedAccount: expect.stringContaining('商户'),
     });
     const id = `refund-owed-offline:${r.outRefundNo}`;
-    expect(await okFn(stack, 'refund', { action: 'listAttention' }, ADMIN)).toContainEqual(
+    expect(await stack.as(ADMIN).ok('refund', 'listAttention')).toContainEqual(
       expect.objectContaining({
         id,
         kind: 'refund-owed-offline',
@@ -489,52 +418,40 @@ describe('refund edges', () => {
     );
     // Only staff confirm; then nothing is owed and the record is resolved.
     expect(
-      await callFn(stack, 'refund', { action: 'confirmOfflinePayout', outRefundNo: r.outRefundNo }, SHOPPER),
+      await stack.as(SHOPPER).call('refund', 'confirmOfflinePayout', { outRefundNo: r.outRefundNo }),
     ).toMatchObject({ ok: false, error: { code: 'AUTH.FORBIDDEN' } });
-    const confirmed = await okFn(
-      stack,
-      'refund',
-      { action: 'confirmOfflinePayout', outRefundNo: r.outRefundNo, note: '已银行转账' },
-      ADMIN,
-    );
+    const confirmed = await stack
+      .as(ADMIN)
+      .ok('refund', 'confirmOfflinePayout', { outRefundNo: r.outRefundNo, note: '已银行转账' });
     expect(confirmed).toMatchObject({ owedOffline: false, offlinePaidAtMs: expect.any(Number) });
     expect(
-      (await okFn(stack, 'order', { action: 'get', outTradeNo: order.outTradeNo }, SHOPPER))
-        .refundOwedOfflineFen,
+      (await stack.as(SHOPPER).ok('order', 'get', { outTradeNo: order.outTradeNo })).refundOwedOfflineFen,
     ).toBe(0);
-    const record = (await okFn(stack, 'refund', { action: 'listAttention' }, ADMIN)).find(
+    const record = (await stack.as(ADMIN).ok('refund', 'listAttention')).find(
       (a: { id: string }) => a.id === id,
     );
     expect(record).toMatchObject({ resolvedBy: ADMIN });
     // A refund to the shopper's own account owes nothing offline.
     expect(
-      await callFn(stack, 'refund', { action: 'confirmOfflinePayout', outRefundNo: 'RF-none-such' }, ADMIN),
+      await stack.as(ADMIN).call('refund', 'confirmOfflinePayout', { outRefundNo: 'RF-none-such' }),
     ).toMatchObject({ ok: false, error: { code: 'REFUND.NOT_FOUND' } });
   });
 
   it('staff ask WeChat now about a refund whose notification was lost; a shopper may not', async () => {
     const order = await paidOrder(stack);
     await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
-    const r = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: order.payableFen,
-        reason: '全额退款',
-        requestKey: 'ask-now-1',
-      },
-      ADMIN,
-    );
+    const r = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: order.payableFen,
+      reason: '全额退款',
+      requestKey: 'ask-now-1',
+    });
     await stack.sim.control.setRefundOutcome(r.outRefundNo, 'SUCCESS', { now: true });
-    expect(
-      await callFn(stack, 'refund', { action: 'sync', outRefundNo: r.outRefundNo }, SHOPPER),
-    ).toMatchObject({
+    expect(await stack.as(SHOPPER).call('refund', 'sync', { outRefundNo: r.outRefundNo })).toMatchObject({
       ok: false,
       error: { code: 'AUTH.FORBIDDEN' },
     });
-    expect(await okFn(stack, 'refund', { action: 'sync', outRefundNo: r.outRefundNo }, ADMIN)).toMatchObject({
+    expect(await stack.as(ADMIN).ok('refund', 'sync', { outRefundNo: r.outRefundNo })).toMatchObject({
       status: 'SUCCESS',
     });
     expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({
@@ -563,20 +480,14 @@ describe('refund edges', () => {
     const actions = Object.keys(refundActions);
     expect(actions.length).toBeGreaterThanOrEqual(7);
     for (const action of actions) {
-      const r = await callFn(
-        stack,
-        'refund',
-        {
-          action,
-          outTradeNo: order.outTradeNo,
-          outRefundNo: 'RF-any',
-          amountFen: 1,
-          requestKey: `shopper-${action}-1`,
-          id: 'refund-owed-offline:RF-any',
-          type: 'MERCHANT_BANK_CARD',
-        },
-        SHOPPER,
-      );
+      const r = await stack.as(SHOPPER).call('refund', action, {
+        outTradeNo: order.outTradeNo,
+        outRefundNo: 'RF-any',
+        amountFen: 1,
+        requestKey: `shopper-${action}-1`,
+        id: 'refund-owed-offline:RF-any',
+        type: 'MERCHANT_BANK_CARD',
+      });
       expect({ action, r }).toMatchObject({ action, r: { ok: false, error: { code: 'AUTH.FORBIDDEN' } } });
     }
     expect((await adminGet(stack, 'orders', order.outTradeNo))!).toMatchObject({

@@ -1,36 +1,17 @@
 // Refunds end to end through the gateway (built bundles) and the simulator: staff input checked at the boundary,
 // texts that survive WeChat's byte limits, concurrent duplicates, ABNORMAL refunds and their way out.
-import {
-  adminCount,
-  adminGet,
-  callFn,
-  okFn,
-  placeOrder,
-  startTestStack,
-  waitForStatus,
-  type TestStack,
-  runJob,
-} from '../support/stack';
+import { adminCount, adminGet, placeOrder, useTestStack, waitForStatus, runJob } from '../support/stack';
 
 const SHOPPER = 'o-heidi-0008';
 const ADMIN = 'o-dev-admin';
 const MINUTE = 60_000;
 
 describe('refunds end to end', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
-  afterEach(async () => {
-    await stack.sim.control.clearFaults();
-  });
+  const stack = useTestStack();
 
   async function paidOrder(sku = 'sku-coffee-250g'): Promise<{ outTradeNo: string; payableFen: number }> {
     const order = await placeOrder(stack, SHOPPER, sku, 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
     return order;
@@ -41,18 +22,12 @@ describe('refunds end to end', () => {
   it('an empty refund reason is refused at the boundary with nothing reserved, and the order stays PAID', async () => {
     const order = await paidOrder();
     for (const reason of ['', '   ', 42]) {
-      const r = await callFn(
-        stack,
-        'refund',
-        {
-          action: 'create',
-          outTradeNo: order.outTradeNo,
-          amountFen: 100,
-          reason,
-          requestKey: 'empty-reason-1',
-        },
-        ADMIN,
-      );
+      const r = await stack.as(ADMIN).call('refund', 'create', {
+        outTradeNo: order.outTradeNo,
+        amountFen: 100,
+        reason,
+        requestKey: 'empty-reason-1',
+      });
       expect(r).toMatchObject({ ok: false, error: { code: 'REQUEST.INVALID' } });
     }
     const stored = (await adminGet(stack, 'orders', order.outTradeNo))!;
@@ -65,18 +40,12 @@ describe('refunds end to end', () => {
     const order = await paidOrder();
     // 26 Chinese characters (78 bytes) and a family emoji: cut by UTF-16 units or code points it would be split.
     const reason = `${'退'.repeat(26)}👨‍👩‍👧 其余说明`;
-    const refund = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: 100,
-        reason,
-        requestKey: 'emoji-reason-1',
-      },
-      ADMIN,
-    );
+    const refund = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 100,
+      reason,
+      requestKey: 'emoji-reason-1',
+    });
     expect(refund.status).toBe('PROCESSING');
     const [atWechat] = await stack.sim.control.refunds({ outTradeNo: order.outTradeNo });
     expect(atWechat!.reason).toBe('退'.repeat(26));
@@ -87,12 +56,11 @@ describe('refunds end to end', () => {
     const order = await paidOrder();
     // WeChat is down when the refund is requested: it stays recorded, not yet submitted.
     await stack.sim.control.addFault({ kind: 'api.error', status: 500, code: 'SYSTEM_ERROR', count: 1 });
-    const refund = await okFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: order.outTradeNo, amountFen: 100, requestKey: 'stored-reason-1' },
-      ADMIN,
-    );
+    const refund = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: 100,
+      requestKey: 'stored-reason-1',
+    });
     expect((await adminGet(stack, 'refunds', refund.outRefundNo))!.submitted).toBe(false);
     // A record written by an older version: an empty reason, which the adapter refuses (reason is 1–80 long).
     await stack.cloud.db
@@ -112,17 +80,11 @@ describe('refunds end to end', () => {
       const order = await paidOrder();
       const results = await Promise.all(
         Array.from({ length: 6 }, () =>
-          callFn(
-            stack,
-            'refund',
-            {
-              action: 'create',
-              outTradeNo: order.outTradeNo,
-              amountFen: order.payableFen,
-              requestKey: `double-tap-${round}-full`,
-            },
-            ADMIN,
-          ),
+          stack.as(ADMIN).call('refund', 'create', {
+            outTradeNo: order.outTradeNo,
+            amountFen: order.payableFen,
+            requestKey: `double-tap-${round}-full`,
+          }),
         ),
       );
       const failures = results.filter((r) => !r.ok);
@@ -136,17 +98,11 @@ describe('refunds end to end', () => {
 
   async function abnormalRefund(): Promise<{ outTradeNo: string; outRefundNo: string; paidFen: number }> {
     const order = await paidOrder();
-    const refund = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: order.outTradeNo,
-        amountFen: order.payableFen,
-        requestKey: `abnormal-${order.outTradeNo}`,
-      },
-      ADMIN,
-    );
+    const refund = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: order.payableFen,
+      requestKey: `abnormal-${order.outTradeNo}`,
+    });
     await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'ABNORMAL', { now: true });
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUND_FAILED');
     expect((await adminGet(stack, 'refunds', refund.outRefundNo))!.status).toBe('ABNORMAL');
@@ -164,7 +120,7 @@ describe('refunds end to end', () => {
       realName: '张三',
     };
     // Staff only; the input is checked before WeChat is asked anything.
-    expect(await callFn(stack, 'refund', card, SHOPPER)).toMatchObject({
+    expect(await stack.gateway.callEvent('refund', card, SHOPPER)).toMatchObject({
       ok: false,
       error: { code: 'AUTH.FORBIDDEN' },
     });
@@ -179,14 +135,14 @@ describe('refunds end to end', () => {
         bankAccount: '6222020200112233445',
       },
     ]) {
-      expect(await callFn(stack, 'refund', bad, ADMIN)).toMatchObject({
+      expect(await stack.gateway.callEvent('refund', bad, ADMIN)).toMatchObject({
         ok: false,
         error: { code: 'REQUEST.INVALID' },
       });
     }
     expect((await stack.sim.control.refund(outRefundNo)).abnormalRetries).toBeUndefined();
 
-    const retried = await okFn(stack, 'refund', card, ADMIN);
+    const retried = await stack.as(ADMIN).ok('refund', card.action, card);
     expect(retried).toMatchObject({ outRefundNo, status: 'PROCESSING' });
     expect((await adminGet(stack, 'orders', outTradeNo))!).toMatchObject({
       status: 'REFUND_PROCESSING',
@@ -201,7 +157,7 @@ describe('refunds end to end', () => {
     const done = await waitForStatus(stack, SHOPPER, outTradeNo, 'REFUNDED');
     expect(done.refundedFen).toBe(paidFen);
     // Nothing left to retry.
-    expect(await callFn(stack, 'refund', card, ADMIN)).toMatchObject({
+    expect(await stack.gateway.callEvent('refund', card, ADMIN)).toMatchObject({
       ok: false,
       error: { code: 'REFUND.NOT_ALLOWED', details: { status: 'SUCCESS' } },
     });
@@ -210,12 +166,9 @@ describe('refunds end to end', () => {
   it('a retry of a refund already settled by hand at WeChat applies the SUCCESS and retries nothing', async () => {
     const { outTradeNo, outRefundNo, paidFen } = await abnormalRefund();
     await stack.sim.control.settleRefundByHand(outRefundNo);
-    const answer = await okFn(
-      stack,
-      'refund',
-      { action: 'retryAbnormal', outRefundNo, type: 'MERCHANT_BANK_CARD' },
-      ADMIN,
-    );
+    const answer = await stack
+      .as(ADMIN)
+      .ok('refund', 'retryAbnormal', { outRefundNo, type: 'MERCHANT_BANK_CARD' });
     expect(answer).toMatchObject({ status: 'SUCCESS' });
     expect((await stack.sim.control.refund(outRefundNo)).abnormalRetries).toBeUndefined();
     expect((await adminGet(stack, 'orders', outTradeNo))!).toMatchObject({
@@ -271,7 +224,7 @@ describe('refunds end to end', () => {
       (await adminGet(stack, 'refunds', outRefundNo))!.followUp.nextAttemptAtMs - stack.now(),
     ).toBeGreaterThan(4 * MINUTE);
     await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
-    await okFn(stack, 'refund', { action: 'retryAbnormal', outRefundNo, type: 'MERCHANT_BANK_CARD' }, ADMIN);
+    await stack.as(ADMIN).ok('refund', 'retryAbnormal', { outRefundNo, type: 'MERCHANT_BANK_CARD' });
     expect((await adminGet(stack, 'refunds', outRefundNo))!.followUp).toMatchObject({
       state: 'queued',
       attempts: 0,

@@ -8,7 +8,6 @@ import type { CloudRuntime } from '../../server/adapters/runtime/wx-cloud';
 import {
   adminCount,
   adminGet,
-  okFn,
   placeOrder,
   startTestStack,
   waitFor,
@@ -66,7 +65,7 @@ describe('the run limit in every loop', () => {
 
   async function startedOrder(openid = SHOPPER): Promise<string> {
     const placed = await placeOrder(stack, openid, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: placed.outTradeNo }, openid);
+    await stack.as(openid).ok('pay', 'start', { outTradeNo: placed.outTradeNo });
     return placed.outTradeNo as string;
   }
 
@@ -81,12 +80,9 @@ describe('the run limit in every loop', () => {
   async function unnotifiedRefund(key: string): Promise<string> {
     const paid = await paidOrder();
     await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
-    const r = await okFn(
-      stack,
-      'refund',
-      { action: 'create', outTradeNo: paid.outTradeNo, amountFen: paid.payableFen, requestKey: key },
-      ADMIN,
-    );
+    const r = await stack
+      .as(ADMIN)
+      .ok('refund', 'create', { outTradeNo: paid.outTradeNo, amountFen: paid.payableFen, requestKey: key });
     return r.outRefundNo as string;
   }
 
@@ -187,7 +183,7 @@ describe('the run limit in every loop', () => {
     const first = await startedOrder();
     const second = await startedOrder();
     for (const no of [first, second]) {
-      await okFn(stack, 'order', { action: 'cancel', outTradeNo: no }, SHOPPER);
+      await stack.as(SHOPPER).ok('order', 'cancel', { outTradeNo: no });
       await paidButCrashed(no, 'PAID_AFTER_CLOSE');
     }
     expect(await jobs.reconcile(allowing({ 'paid-after-close': 1 }))).toMatchObject({

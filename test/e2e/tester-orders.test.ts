@@ -1,28 +1,13 @@
 // Tester orders under SHOP_TESTER_AUTO_REFUND through the local stack: a paid, auto-refunded tester order gives its
 // stock back exactly once, and an auto-refund that failed before it was recorded is found and retried by reconcile.
 import { WECHAT_CALLS_PER_ITEM } from '../../server/application/jobs.service';
-import {
-  adminCount,
-  adminGet,
-  okFn,
-  placeOrder,
-  startTestStack,
-  waitFor,
-  type TestStack,
-  runJob,
-} from '../support/stack';
+import { adminCount, adminGet, placeOrder, useTestStack, waitFor, runJob } from '../support/stack';
 
 const TESTER = 'o-dev-tester';
 const MINUTE = 60_000;
 
 describe('tester orders with automatic refunds', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack({ env: { SHOP_TESTER_AUTO_REFUND: 'true' } });
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack({ env: { SHOP_TESTER_AUTO_REFUND: 'true' } });
 
   const stockOf = async (sku: string) => (await adminGet(stack, 'skus', sku))!.stock as number;
 
@@ -34,7 +19,7 @@ describe('tester orders with automatic refunds', () => {
     const order = await placeOrder(stack, TESTER, sku, 2);
     expect(order).toMatchObject({ isTestOrder: true, payableFen: 1 });
     expect(await stockOf(sku)).toBe(before - 2);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, TESTER);
+    await stack.as(TESTER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     const refunding = await waitFor('the automatic tester refund', async () => {
       const o = await adminGet(stack, 'orders', order.outTradeNo);
@@ -55,7 +40,7 @@ describe('tester orders with automatic refunds', () => {
     const sku = 'sku-apples-5kg';
     const before = await stockOf(sku);
     const order = await placeOrder(stack, TESTER, sku, 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, TESTER);
+    await stack.as(TESTER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
     await stack.sim.control.pay(order.outTradeNo);
     const [tx] = await waitFor('the payment at WeChat', async () => {
@@ -102,7 +87,7 @@ describe('tester orders with automatic refunds', () => {
   });
   it('one close item of a tester order under auto-refund makes up to 4 WeChat calls, and the run budget counts them', async () => {
     const order = await placeOrder(stack, TESTER, 'sku-apples-10kg', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, TESTER);
+    await stack.as(TESTER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.sim.control.addFault({ kind: 'notify.drop', outTradeNo: order.outTradeNo });
     const { expiresAtMs } = (await adminGet(stack, 'orders', order.outTradeNo))!;
     await stack.advance(expiresAtMs - stack.now() + 1000);

@@ -1,23 +1,17 @@
 // The tester amount is a server setting (SHOP_TESTER_PRICE_FEN), applied by the order function's pricing and
 // charged at WeChat: the local stack's tester (o-dev-tester) pays it, everyone else the real price.
-import { adminGet, okFn, placeOrder, startTestStack, waitForStatus, type TestStack } from '../support/stack';
+import { adminGet, placeOrder, useTestStack, waitForStatus } from '../support/stack';
 
 const TESTER = 'o-dev-tester';
 const SHOPPER = 'o-price-shopper';
 
 describe('SHOP_TESTER_PRICE_FEN', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack({ env: { SHOP_TESTER_PRICE_FEN: '37' } });
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack({ env: { SHOP_TESTER_PRICE_FEN: '37' } });
 
   it('a tester order is charged the configured amount at WeChat; a shopper pays the real price', async () => {
     const test = await placeOrder(stack, TESTER, 'sku-coffee-250g', 2);
     expect(test).toMatchObject({ totalFen: 13600, payableFen: 37, isTestOrder: true });
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: test.outTradeNo }, TESTER);
+    await stack.as(TESTER).ok('pay', 'start', { outTradeNo: test.outTradeNo });
     expect((await stack.sim.control.order(test.outTradeNo)).totalFen).toBe(37);
     await stack.sim.control.pay(test.outTradeNo);
     await waitForStatus(stack, TESTER, test.outTradeNo, 'PAID');

@@ -1,31 +1,16 @@
 // payCallback asks WeChat at most once per order per 10 s through a `throttles` document per order; those documents
 // are dead 10 s later. The reconcile timer removes the ones over an hour old, so the collection does not grow with
 // every order ever paid — and a later callback for a swept order is still handled.
-import {
-  adminCount,
-  adminGet,
-  okFn,
-  placeOrder,
-  runJob,
-  startTestStack,
-  waitForStatus,
-  type TestStack,
-} from '../support/stack';
+import { adminCount, adminGet, placeOrder, runJob, useTestStack, waitForStatus } from '../support/stack';
 
 const SHOPPER = 'o-ivan-0009';
 
 describe('throttles are swept by the reconcile timer', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack({ env: { PAY_PROVIDER: 'cloudpay' } });
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack({ env: { PAY_PROVIDER: 'cloudpay' } });
 
   it('a paid order leaves one throttle document; an hour later reconcile removes it; a new callback still works', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
-    const start = await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    const start = await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.cloudPay.requestPayment(start.requestPayment);
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
     const key = `paycallback:${order.outTradeNo}`;

@@ -1,18 +1,12 @@
 // Timer-only functions through the gateway, invoked the way the platform invokes each kind: a shopper's callFunction
 // (SOURCE wx_client + OPENID), HTTP access (wx_http), and the timer trigger (wx_trigger, no OPENID, the Timer event).
-import { adminGet, callFn, okFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
+import { adminGet, placeOrder, useTestStack } from '../support/stack';
 
 const SHOPPER = 'o-trigger-shopper';
 const MINUTE = 60_000;
 
 describe('closeExpired and reconcile run only from their timer triggers', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack();
 
   /** The simulator's API requests since `afterSeq` (every signed call the shop made to "WeChat"). */
   async function apiCallsSince(afterSeq: number) {
@@ -27,7 +21,7 @@ describe('closeExpired and reconcile run only from their timer triggers', () => 
     // Work both jobs would do: an unpaid order with a prepay, past its expiry (closeExpired queries and closes it;
     // reconcile queries it as a possibly lost notification).
     const order = await placeOrder(stack, SHOPPER, 'sku-coffee-250g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     await stack.advance(31 * MINUTE);
     const seq = await lastSeq();
     // A client can send the timer's event shape word for word: the event proves nothing.
@@ -39,7 +33,7 @@ describe('closeExpired and reconcile run only from their timer triggers', () => 
     };
 
     for (const fn of ['closeExpired', 'reconcile']) {
-      expect(await callFn(stack, fn, timerLike, SHOPPER)).toMatchObject({
+      expect(await stack.gateway.callEvent(fn, timerLike, SHOPPER)).toMatchObject({
         ok: false,
         error: { code: 'AUTH.TRIGGER_ONLY' },
       });

@@ -3,10 +3,10 @@
  */
 // Goods detail and cart pages: real WXML + TDesign, real functions over HTTP on a real local stack.
 import { createHarness } from './harness';
-import { okFn, startTestStack, type TestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
-let stack: TestStack;
+const stack = useTestStack();
 let n = 0;
 /** A fresh shopper per test: carts do not leak between tests. */
 function newShopper(): string {
@@ -15,14 +15,10 @@ function newShopper(): string {
   return openid;
 }
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
   h.configure({ transport: 'local', gatewayUrl: stack.gatewayUrl, simulatorUrl: stack.simulatorUrl });
 });
 afterEach(() => h.unloadAll());
-afterAll(async () => {
-  await stack.stop();
-});
 
 const skus = () => stack.cloud.db.collection('skus');
 
@@ -39,7 +35,7 @@ describe('goods detail', () => {
     await page.tap('#add >>> .t-button');
     await page.waitFor('add finished', (d) => !d.adding);
     expect(h.ctl.toasts).toContain('已加入购物车');
-    const cart = await okFn(stack, 'shop', { action: 'getCart' }, me);
+    const cart = await stack.as(me).ok('shop', 'getCart');
     expect(cart.lines).toEqual([expect.objectContaining({ skuId: 'sku-longjing-gift', quantity: 5 })]);
   });
 
@@ -67,8 +63,8 @@ describe('cart', () => {
 
   it('changes quantities within the line limit, selects, totals as the server does, removes', async () => {
     const me = newShopper();
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-apples-10kg', quantity: 1 }, me); // max 3
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 2 }, me);
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-apples-10kg', quantity: 1 }); // max 3
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-coffee-250g', quantity: 2 });
     const page = await h.load('pages/cart/index');
     await page.waitForText('新疆阿克苏冰糖心苹果');
     expect(page.text()).toMatch(/¥\s*295\.90/); // 15990 + 2 × 6800 fen
@@ -77,7 +73,7 @@ describe('cart', () => {
       await page.tap('#qty-sku-apples-10kg >>> .t-stepper__plus');
       await page.waitFor('change settled', (d) => !d.busy);
     }
-    let cart = await okFn(stack, 'shop', { action: 'getCart' }, me);
+    let cart = await stack.as(me).ok('shop', 'getCart');
     expect(cart.lines.find((l: any) => l.skuId === 'sku-apples-10kg').quantity).toBe(3);
     expect(page.text()).toMatch(/¥\s*615\.70/); // 3 × 15990 + 13600
 
@@ -95,7 +91,7 @@ describe('cart', () => {
     h.ctl.modalAnswers.push(true);
     await page.tap('#remove-sku-coffee-250g');
     await page.waitFor('removed', (d) => d.cart.lines.length === 1);
-    cart = await okFn(stack, 'shop', { action: 'getCart' }, me);
+    cart = await stack.as(me).ok('shop', 'getCart');
     expect(cart.lines.map((l: any) => l.skuId)).toEqual(['sku-apples-10kg']);
     expect(h.ctl.modals.pop()?.title).toBe('删除商品');
 
@@ -105,11 +101,11 @@ describe('cart', () => {
 
   it('shows lines that cannot be bought as they stand, and blocks checkout while one is selected', async () => {
     const me = newShopper();
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-tshirt-white-m', quantity: 2 }, me);
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-tote-natural', quantity: 1 }, me);
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-ginger-tea-box', quantity: 1 }, me);
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-tshirt-white-l', quantity: 3 }, me);
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-longjing-gift', quantity: 4 }, me);
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-tshirt-white-m', quantity: 2 });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-tote-natural', quantity: 1 });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-ginger-tea-box', quantity: 1 });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-tshirt-white-l', quantity: 3 });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-longjing-gift', quantity: 4 });
     // The shopper saw these prices when adding (the goods detail page remembers them).
     h.ctl.storage.set('cart.seenPrices', { 'sku-ginger-tea-box': 2990 });
     try {
@@ -165,7 +161,7 @@ describe('cart', () => {
 
   it('retries a read that lost its answer and shows the cart', async () => {
     const me = newShopper();
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-500g', quantity: 1 }, me);
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 1 });
     h.ctl.faults.push({ when: 'before', urlContains: '/fn/shop', action: 'getCart', times: 2 });
     const page = await h.load('pages/cart/index');
     await page.waitForText('云南小粒咖啡豆');

@@ -3,19 +3,15 @@
  */
 // The goods list page, rendered from its real WXML with real TDesign components, against a real local stack.
 import { createHarness } from './harness';
-import { startTestStack, type TestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
-let stack: TestStack;
+const stack = useTestStack();
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
   h.configure({ transport: 'local', gatewayUrl: stack.gatewayUrl, simulatorUrl: stack.simulatorUrl });
 });
 afterEach(() => h.unloadAll());
-afterAll(async () => {
-  await stack.stop();
-});
 
 describe('goods list', () => {
   it('shows the catalog with prices from fen and stock hints, and opens a product', async () => {

@@ -8,19 +8,16 @@ import { createHarness, type PageDriver } from './harness';
 import {
   adminGet,
   deliveredNotification,
-  okFn,
   placeOrder,
-  startTestStack,
+  useTestStack,
   waitFor,
   waitForStatus,
-  type TestStack,
 } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
-let stack: TestStack;
+const stack = useTestStack();
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
   h.configure({
     transport: 'local',
     gatewayUrl: stack.gatewayUrl,
@@ -32,9 +29,6 @@ beforeEach(() => {
   h.ctl.navigations.length = 0;
 });
 afterEach(() => h.unloadAll());
-afterAll(async () => {
-  await stack.stop();
-});
 
 /** Waits for the cashier popup of the order page and taps one of its buttons. */
 async function cashier(page: PageDriver, button: 'pay' | 'cancel' | 'fail' | 'later'): Promise<void> {
@@ -89,12 +83,7 @@ describe('the shop in local preview, end to end', () => {
   });
 
   it('cashier 取消 then 支付失败 leave the order payable; 继续支付 pays the same order', async () => {
-    await okFn(
-      stack,
-      'shop',
-      { action: 'addToCart', skuId: 'sku-tote-natural', quantity: 1 },
-      'o-dev-shopper',
-    );
+    await stack.as('o-dev-shopper').ok('shop', 'addToCart', { skuId: 'sku-tote-natural', quantity: 1 });
     const confirm = await h.load('order/confirm/index');
     await confirm.waitForText('帆布托特包');
     await confirm.tap('#submit >>> .t-button');
@@ -121,17 +110,12 @@ describe('the shop in local preview, end to end', () => {
     await order.waitForText('支付成功', 10000);
     expect(await simActions(outTradeNo)).toEqual(['cancel', 'fail', 'pay']);
     await deliveredNotification(stack, outTradeNo);
-    const orders = await okFn(stack, 'order', { action: 'listMine', limit: 50 }, 'o-dev-shopper');
+    const orders = await stack.as('o-dev-shopper').ok('order', 'listMine', { limit: 50 });
     expect(orders.filter((o: { outTradeNo: string }) => o.outTradeNo === outTradeNo)).toHaveLength(1);
   });
 
   it('cashier 稍后支付: the page reports cancel, the payer pays later, the page shows PAID by itself', async () => {
-    await okFn(
-      stack,
-      'shop',
-      { action: 'addToCart', skuId: 'sku-ginger-tea-box', quantity: 1 },
-      'o-dev-shopper',
-    );
+    await stack.as('o-dev-shopper').ok('shop', 'addToCart', { skuId: 'sku-ginger-tea-box', quantity: 1 });
     const confirm = await h.load('order/confirm/index');
     await confirm.waitForText('手工红糖姜茶');
     await confirm.tap('#submit >>> .t-button');
@@ -147,7 +131,7 @@ describe('the shop in local preview, end to end', () => {
   });
 
   it('a developer switches shopper on 我的订单: the other shopper sees none of these orders and cannot open one', async () => {
-    const mine = await okFn(stack, 'order', { action: 'listMine', limit: 5 }, 'o-dev-shopper');
+    const mine = await stack.as('o-dev-shopper').ok('order', 'listMine', { limit: 5 });
     expect(mine.length).toBeGreaterThan(0);
     const list = await h.load('pages/orders/index');
     await list.waitFor('orders shown', (d) => d.orders.length > 0);
@@ -167,7 +151,7 @@ describe('the shop in local preview, end to end', () => {
 
   it('the tester identity gets a tester order: 测试订单 badge with the amount charged', async () => {
     h.actAs('o-dev-tester');
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, 'o-dev-tester');
+    await stack.as('o-dev-tester').ok('shop', 'addToCart', { skuId: 'sku-coffee-250g', quantity: 1 });
     const confirm = await h.load('order/confirm/index');
     await confirm.waitForText('云南小粒咖啡豆');
     await confirm.tap('#submit >>> .t-button');
@@ -191,22 +175,16 @@ describe('the shop in local preview, end to end', () => {
   it('after payment: a staff refund shows 退款中 then 部分退款, as the server reports it', async () => {
     const me = 'o-dev-shopper';
     const placed = await placeOrder(stack, me, 'sku-coffee-500g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: placed.outTradeNo }, me);
+    await stack.as(me).ok('pay', 'start', { outTradeNo: placed.outTradeNo });
     await stack.sim.control.pay(placed.outTradeNo);
     await waitForStatus(stack, me, placed.outTradeNo, 'PAID');
     const page = await h.load(`/order/detail/index?outTradeNo=${placed.outTradeNo}`);
     await page.waitForText('已支付');
-    const refund = await okFn(
-      stack,
-      'refund',
-      {
-        action: 'create',
-        outTradeNo: placed.outTradeNo,
-        amountFen: 1000,
-        requestKey: `rk-${placed.outTradeNo}`,
-      },
-      'o-dev-admin',
-    );
+    const refund = await stack.as('o-dev-admin').ok('refund', 'create', {
+      outTradeNo: placed.outTradeNo,
+      amountFen: 1000,
+      requestKey: `rk-${placed.outTradeNo}`,
+    });
     await page.show(); // the shopper comes back to the page
     await page.waitForText('退款中');
     expect(page.has('#status.status--refund')).toBe(true);
@@ -218,7 +196,7 @@ describe('the shop in local preview, end to end', () => {
   it('paid after the shopper cancelled: the page follows the automatic refund the server starts', async () => {
     const me = 'o-dev-shopper';
     const placed = await placeOrder(stack, me, 'sku-tote-natural', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: placed.outTradeNo }, me);
+    await stack.as(me).ok('pay', 'start', { outTradeNo: placed.outTradeNo });
     const page = await h.load(`/order/detail/index?outTradeNo=${placed.outTradeNo}`);
     await page.waitForText('待支付');
     h.ctl.modalAnswers.push(true);

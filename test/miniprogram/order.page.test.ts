@@ -4,17 +4,10 @@
 // Checkout and the order page on the cloud build's path (wx.cloud.callFunction → the functions; wx.requestPayment
 // answered by the test, as only WeChat can), against a real local stack: WeChat Pay's rule for the payment result.
 import { createHarness, type PageDriver } from './harness';
-import {
-  adminCount,
-  okFn,
-  placeOrder,
-  startTestStack,
-  waitForStatus,
-  type TestStack,
-} from '../support/stack';
+import { adminCount, placeOrder, useTestStack, waitForStatus } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
-let stack: TestStack;
+const stack = useTestStack();
 let n = 0;
 function newShopper(): string {
   const openid = `o-ord-${++n}-${Date.now().toString(36)}`;
@@ -38,8 +31,7 @@ const actions = (name: string) =>
     .filter((r) => r.url.endsWith(`/fn/${name}`))
     .map((r) => (r.data as { action: string }).action);
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
   h.configure({ transport: 'cloud', gatewayUrl: stack.gatewayUrl });
 });
 beforeEach(() => {
@@ -48,9 +40,6 @@ beforeEach(() => {
   h.ctl.paymentAnswers.length = 0;
 });
 afterEach(() => h.unloadAll());
-afterAll(async () => {
-  await stack.stop();
-});
 
 async function openOrder(outTradeNo: string, autopay = false): Promise<PageDriver> {
   const page = await h.load(
@@ -63,8 +52,8 @@ async function openOrder(outTradeNo: string, autopay = false): Promise<PageDrive
 describe('checkout', () => {
   it('shows the lines and total as the server priced them, places one order and pays it', async () => {
     const me = newShopper();
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-coffee-500g', quantity: 2 }, me);
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-ginger-tea-box', quantity: 1 }, me);
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 2 });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-ginger-tea-box', quantity: 1 });
     const confirm = await h.load('order/confirm/index');
     await confirm.waitForText('云南小粒咖啡豆');
     expect(confirm.text()).toMatch(/合计\s*¥\s*285\.90/); // 2 × 12800 + 2990 fen
@@ -94,7 +83,7 @@ describe('checkout', () => {
 
   it('makes one order however often the button is tapped, also when an answer is lost', async () => {
     const me = newShopper();
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-tote-natural', quantity: 1 }, me);
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-tote-natural', quantity: 1 });
     const confirm = await h.load('order/confirm/index');
     await confirm.waitForText('帆布托特包');
     // The first place is done by the server but its answer never arrives: the retry must not make a second order.
@@ -117,10 +106,10 @@ describe('checkout', () => {
 
   it('refused checkout says why and points back to the cart', async () => {
     const me = newShopper();
-    await okFn(stack, 'shop', { action: 'addToCart', skuId: 'sku-longjing-50g', quantity: 1 }, me);
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-longjing-50g', quantity: 1 });
     const confirm = await h.load('order/confirm/index');
     await confirm.waitForText('明前龙井绿茶');
-    await okFn(stack, 'shop', { action: 'selectAll', selected: false }, me);
+    await stack.as(me).ok('shop', 'selectAll', { selected: false });
     await confirm.tap('#submit >>> .t-button');
     await confirm.waitForText('请先选择要结算的商品');
     expect(confirm.text()).toContain('返回购物车调整');
@@ -212,7 +201,7 @@ describe('paying (WeChat Pay rule: the sheet is a hint, the server is the truth)
   it('shows a status change while the page is open (paid elsewhere → PAID, no tap)', async () => {
     const me = newShopper();
     const placed = await placeOrder(stack, me, 'sku-coffee-250g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: placed.outTradeNo }, me);
+    await stack.as(me).ok('pay', 'start', { outTradeNo: placed.outTradeNo });
     const page = await openOrder(placed.outTradeNo);
     await page.waitForText('待支付');
     await stack.sim.control.pay(placed.outTradeNo);
@@ -256,7 +245,7 @@ describe('paying (WeChat Pay rule: the sheet is a hint, the server is the truth)
     await page.waitForText('已取消');
     expect(h.ctl.modals.pop()).toMatchObject({ title: '取消订单' });
     expect(page.has('#pay')).toBe(false);
-    expect((await okFn(stack, 'order', { action: 'get', outTradeNo: placed.outTradeNo }, me)).status).toBe(
+    expect((await stack.as(me).ok('order', 'get', { outTradeNo: placed.outTradeNo })).status).toBe(
       'CLOSED_BY_USER',
     );
   });

@@ -3,14 +3,13 @@
  */
 // 我的订单: tabs by status, pull-down refresh, paging by beforeMs; and the environment banner of develop/trial builds.
 import { createHarness } from './harness';
-import { okFn, placeOrder, startTestStack, type TestStack } from '../support/stack';
+import { placeOrder, useTestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
-let stack: TestStack;
+const stack = useTestStack();
 const ME = 'o-orders-list';
 
 beforeAll(async () => {
-  stack = await startTestStack();
   h.configure({
     transport: 'local',
     gatewayUrl: stack.gatewayUrl,
@@ -20,19 +19,16 @@ beforeAll(async () => {
   // 12 orders: 3 cancelled, 2 paid, the rest awaiting payment.
   for (let i = 0; i < 12; i++) {
     const o = await placeOrder(stack, ME, 'sku-tote-natural', 1);
-    if (i < 3) await okFn(stack, 'order', { action: 'cancel', outTradeNo: o.outTradeNo }, ME);
+    if (i < 3) await stack.as(ME).ok('order', 'cancel', { outTradeNo: o.outTradeNo });
     if (i >= 3 && i < 5) {
-      await okFn(stack, 'pay', { action: 'start', outTradeNo: o.outTradeNo }, ME);
+      await stack.as(ME).ok('pay', 'start', { outTradeNo: o.outTradeNo });
       await stack.sim.control.pay(o.outTradeNo);
-      await okFn(stack, 'pay', { action: 'sync', outTradeNo: o.outTradeNo }, ME);
+      await stack.as(ME).ok('pay', 'sync', { outTradeNo: o.outTradeNo });
     }
     await new Promise((r) => setTimeout(r, 3)); // distinct createdAtMs for paging
   }
 });
 afterEach(() => h.unloadAll());
-afterAll(async () => {
-  await stack.stop();
-});
 
 const listCalls = () =>
   h.ctl.requests.filter((r) => (r.data as { action?: string } | undefined)?.action === 'listMine');

@@ -7,31 +7,17 @@ import {
   BROKEN_KINDS,
   type BuiltNotification,
 } from '../../simulator/testing';
-import {
-  adminCount,
-  adminGet,
-  callFn,
-  okFn,
-  placeOrder,
-  startTestStack,
-  type TestStack,
-} from '../support/stack';
+import { adminCount, adminGet, placeOrder, useTestStack } from '../support/stack';
 
 const SHOPPER = 'o-carol-0003';
 
 describe('payment security', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
+  const stack = useTestStack();
 
   /** An unpaid order with a prepay, ready to receive a notification. */
   async function unpaidOrder(): Promise<{ outTradeNo: string; payableFen: number }> {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-    await okFn(stack, 'pay', { action: 'start', outTradeNo: order.outTradeNo }, SHOPPER);
+    await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
     return order;
   }
 
@@ -134,43 +120,24 @@ describe('payment security', () => {
   });
 
   it('a client-chosen price is ignored: the order is priced from the catalog', async () => {
-    await okFn(
-      stack,
-      'shop',
-      { action: 'addToCart', skuId: 'sku-coffee-500g', quantity: 1, priceFen: 1 },
-      SHOPPER,
-    );
-    const order = await okFn(
-      stack,
-      'order',
-      {
-        action: 'place',
-        clientRequestKey: 'price-attack-1',
-        totalFen: 1,
-        payableFen: 1,
-        lines: [{ skuId: 'sku-coffee-500g', quantity: 1, unitPriceFen: 1 }],
-      },
-      SHOPPER,
-    );
+    await stack.as(SHOPPER).ok('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 1, priceFen: 1 });
+    const order = await stack.as(SHOPPER).ok('order', 'place', {
+      clientRequestKey: 'price-attack-1',
+      totalFen: 1,
+      payableFen: 1,
+      lines: [{ skuId: 'sku-coffee-500g', quantity: 1, unitPriceFen: 1 }],
+    });
     expect(order).toMatchObject({ totalFen: 12800, payableFen: 12800, isTestOrder: false });
-    const start = await okFn(
-      stack,
-      'pay',
-      { action: 'start', outTradeNo: order.outTradeNo, totalFen: 1 },
-      SHOPPER,
-    );
+    const start = await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo, totalFen: 1 });
     expect(start.payableFen).toBe(12800);
     expect((await stack.sim.control.order(order.outTradeNo)).totalFen).toBe(12800);
   });
 
   it('an identity in the event is ignored: only the platform context says who calls', async () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
-    const r = await callFn(
-      stack,
-      'order',
-      { action: 'get', outTradeNo: order.outTradeNo, openid: SHOPPER },
-      'o-mallory-9',
-    );
+    const r = await stack
+      .as('o-mallory-9')
+      .call('order', 'get', { outTradeNo: order.outTradeNo, openid: SHOPPER });
     expect(r).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_FOUND' } });
   });
 

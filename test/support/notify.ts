@@ -2,6 +2,7 @@
 // test decides when each delivery happens and reads what it cost.
 import { buildNotification, type BuiltNotification } from '../../simulator/testing';
 import type { Stack } from '../../devcloud/stack/stack';
+import type { HarnessStack } from '../../devcloud/harness';
 
 /** WeChat's RFC 3339 time (seconds, UTC offset) for an epoch-ms instant. */
 function rfc3339(ms: number): string {
@@ -34,12 +35,10 @@ export async function refundNotification(stack: Stack, outRefundNo: string): Pro
 }
 
 /** POSTs a notification to payNotify; answers the HTTP status and the invocation's database round trips. */
-export async function deliver(stack: Stack, n: BuiltNotification): Promise<{ status: number; ops: number }> {
-  const res = await fetch(`${stack.gatewayUrl}/http/payNotify`, {
-    method: 'POST',
-    headers: n.headers,
-    body: n.body,
-  });
-  await res.text();
-  return { status: res.status, ops: Number(res.headers.get('x-devcloud-db-ops')) };
+export async function deliver(
+  stack: HarnessStack,
+  n: BuiltNotification,
+): Promise<{ status: number; ops: number }> {
+  const res = await stack.gateway.post('/http/payNotify', n.body, n.headers);
+  return { status: res.status, ops: res.dbOps };
 }

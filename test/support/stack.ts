@@ -1,10 +1,10 @@
 // Test helpers around the local stack: one generated identity per test file, ephemeral ports, temp data dirs, and
 // small clients for the gateway and the admin database.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { generateIdentity, type SimIdentity } from '../../simulator';
-import { startStack, type Stack, type StackOptions } from '../../devcloud/stack/stack';
+import type { Stack } from '../../devcloud/stack/stack';
+import { startHarnessStack, type HarnessStack, type HarnessStackOptions } from '../../devcloud/harness';
+
+export type { Envelope, Outcome } from '../../devcloud/harness';
 
 let identityPromise: Promise<SimIdentity> | undefined;
 
@@ -14,78 +14,73 @@ export function sharedIdentity(): Promise<SimIdentity> {
   return identityPromise;
 }
 
-/** A started stack plus its temp dir; `stop()` closes it and deletes the data. */
-export interface TestStack extends Stack {
-  dataDir: string;
-  stop(): Promise<void>;
-}
+/** A started stack plus its temp dir and gateway client; `stop()` closes it and deletes the data. */
+export type TestStack = HarnessStack;
 
 /** Starts a quiet stack on ephemeral ports in a fresh temp dir (timers off unless asked, no console unless asked). */
-export async function startTestStack(o: Partial<StackOptions> = {}): Promise<TestStack> {
-  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'wxshop-e2e-'));
-  const stack = await startStack({
-    dataDir,
+export async function startTestStack(o: HarnessStackOptions = {}): Promise<TestStack> {
+  return startHarnessStack({
+    tempPrefix: 'wxshop-e2e-',
     identity: await sharedIdentity(),
-    timers: false,
-    console: false,
-    log: () => undefined,
     ...o,
     // Function logs are JSON lines on stdout; tests keep only errors (set E2E_LOG_LEVEL=info to see everything).
     env: { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error', ...o.env },
   });
-  return {
-    ...stack,
-    dataDir,
-    stop: async () => {
-      await stack.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
-/** The function envelope. */
-export type Envelope<T = any> =
-  { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
+/** How a suite wants its stack. */
+export interface UseTestStackOptions extends HarnessStackOptions {
+  /** Clear the simulator's faults after each test (default true: a fault one test adds never leaks into the next). */
+  clearFaults?: boolean;
+}
 
-/** Calls a cloud function through the gateway as `openid` (the wx.cloud.callFunction stand-in). */
-export async function callFn<T = any>(
-  stack: Stack,
-  name: string,
-  event: object,
-  openid: string,
-): Promise<Envelope<T>> {
-  const res = await fetch(`${stack.gatewayUrl}/fn/${name}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-wx-openid': openid },
-    body: JSON.stringify(event),
+/**
+ * The stack of a describe block (or a file): started in beforeAll, stopped in afterAll, simulator faults cleared
+ * after each test. Answers a stand-in that forwards to the started stack, so a suite writes `const stack =
+ * useTestStack()` where the tests can see it and uses it only inside hooks and tests.
+ */
+export function useTestStack(o: UseTestStackOptions = {}): TestStack {
+  const { clearFaults = true, ...options } = o;
+  let current: TestStack | undefined;
+  beforeAll(async () => {
+    current = await startTestStack(options);
   });
-  return (await res.json()) as Envelope<T>;
-}
-
-/** Calls and insists on ok, returning data (fails the test with the error otherwise). */
-export async function okFn<T = any>(stack: Stack, name: string, event: object, openid: string): Promise<T> {
-  const r = await callFn<T>(stack, name, event, openid);
-  if (!r.ok)
-    throw new Error(
-      `${name}.${String((event as { action?: unknown }).action)} failed: ${r.error.code} ${r.error.message}`,
-    );
-  return r.data;
+  afterAll(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  if (clearFaults)
+    afterEach(async () => {
+      await current?.sim.control.clearFaults();
+    });
+  const started = (prop: PropertyKey): TestStack => {
+    if (current === undefined)
+      throw new Error(`the test stack is used outside a test (reading ${String(prop)} before beforeAll)`);
+    return current;
+  };
+  return new Proxy({} as TestStack, {
+    get(_target, prop) {
+      const stack = started(prop);
+      const v: unknown = Reflect.get(stack, prop);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(stack) : v;
+    },
+    has: (_target, prop) => Reflect.has(started(prop), prop),
+    ownKeys: () => Reflect.ownKeys(started('keys')),
+    getOwnPropertyDescriptor: (_target, prop) => Reflect.getOwnPropertyDescriptor(started(prop), prop),
+  });
 }
 
 /** Puts `quantity` of `skuId` in the shopper's cart and places an order; answers the OrderView. */
 export async function placeOrder(
-  stack: Stack,
+  stack: TestStack,
   openid: string,
   skuId = 'sku-coffee-250g',
   quantity = 1,
 ): Promise<any> {
-  await okFn(stack, 'shop', { action: 'addToCart', skuId, quantity }, openid);
-  return okFn(
-    stack,
-    'order',
-    { action: 'place', clientRequestKey: `key-${Date.now()}-${Math.random().toString(36).slice(2, 10)}` },
-    openid,
-  );
+  await stack.as(openid).ok('shop', 'addToCart', { skuId, quantity });
+  return stack.as(openid).ok('order', 'place', {
+    clientRequestKey: `key-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`,
+  });
 }
 
 /** Reads one document as the admin (functions' rights), or null. */
@@ -134,7 +129,7 @@ export async function runJob<T = Record<string, unknown>>(
 
 /** Waits until the order has `status` (as its owner sees it). */
 export function waitForStatus(
-  stack: Stack,
+  stack: TestStack,
   openid: string,
   outTradeNo: string,
   status: string,
@@ -143,7 +138,7 @@ export function waitForStatus(
   return waitFor(
     `order ${outTradeNo} to be ${status}`,
     async () => {
-      const o = await okFn(stack, 'order', { action: 'get', outTradeNo }, openid);
+      const o = await stack.as(openid).ok('order', 'get', { outTradeNo });
       return o.status === status ? o : null;
     },
     timeoutMs,

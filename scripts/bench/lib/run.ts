@@ -1,5 +1,7 @@
 // One bench run: the machine's bounds, then the system measured against them in the same run (so every ratio is
-// from one run). The stack runs in its own process (stack-process.ts); this process only drives HTTP load.
+// from one run). The stack runs in its own process (the harness's child stack with ./stack-setup.ts); this process
+// only drives HTTP load.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildFunctions, buildMiniprogramNpm } from '../../build';
@@ -7,16 +9,15 @@ import { measureBounds, type Bounds } from './bounds';
 import { findWxServerSdk, measureBundles, type BundleFigures, type SdkFigures } from './bundles';
 import {
   GatewayClient,
-  mode,
-  percentile,
-  runConcurrent,
-  secondsSince,
-  type CallResult,
+  startStackChild,
   type Envelope,
-} from './load';
+  type Exchange as CallResult,
+  type StackChild,
+} from '../../../devcloud/harness';
+import { mode, percentile, runConcurrent, secondsSince } from './load';
 import { measureMainPackage, type MainPackage } from './mp-size';
 import { signNotifications, type SignedNotification } from './notify';
-import { startStackProcess, type StackProcess } from './stack-process';
+import type { BenchStackInfo } from './stack-setup';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -144,7 +145,7 @@ function errCode(r: CallResult<Envelope>): string | undefined {
 
 /** Runs `count` operations at `concurrency`; each returns the calls it made (the last one's round trips count). */
 async function timed(
-  stack: StackProcess,
+  stack: StackChild<BenchStackInfo>,
   count: number,
   concurrency: number,
   op: (i: number) => Promise<CallResult<Envelope>[]>,
@@ -219,8 +220,11 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
   const miniprogram = measureMainPackage(join(ROOT, 'miniprogram'));
 
   log('starting the stack (its own process)');
-  const stack = await startStackProcess();
-  const client = new GatewayClient(stack.info.gatewayUrl, 600);
+  const stack = await startBenchStack();
+  const client = new GatewayClient(stack.gatewayUrl, 600);
+  /** Puts one of `skuId` in the shopper's cart, outside what is measured. */
+  const oneInCart = async (who: string, skuId: string, what: string) =>
+    requireOk(await client.as(who).exchange<unknown>('shop', 'addToCart', { skuId, quantity: 1 }), what);
   const verifyClient = new GatewayClient(stack.info.verifyOnlyUrl, 64);
   try {
     const bigStock = 10_000_000;
@@ -241,20 +245,20 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const note = (k: string, r: CallResult<unknown>) => (rt[k] ??= []).push(r.dbOps);
     for (let i = 0; i < size.rtSamples; i++) {
       const who = `bench-rt-${i}`;
-      const add = await client.fn('shop', { action: 'addToCart', skuId: BENCH_SKU, quantity: 1 }, who);
+      const add = await client
+        .as(who)
+        .exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 });
       requireOk(add, 'addToCart');
       note('shop.addToCart', add);
-      const place = await client.fn<{ outTradeNo: string }>(
-        'order',
-        { action: 'place', clientRequestKey: key('rt') },
-        who,
-      );
+      const place = await client
+        .as(who)
+        .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('rt') });
       const order = requireOk(place, 'order.place (1 SKU)');
       note('order.place (1 SKU)', place);
-      const get = await client.fn('order', { action: 'get', outTradeNo: order.outTradeNo }, who);
+      const get = await client.as(who).exchange<unknown>('order', 'get', { outTradeNo: order.outTradeNo });
       requireOk(get, 'order.get');
       note('order.get', get);
-      const start = await client.fn('pay', { action: 'start', outTradeNo: order.outTradeNo }, who);
+      const start = await client.as(who).exchange<unknown>('pay', 'start', { outTradeNo: order.outTradeNo });
       requireOk(start, 'pay.start');
       note('pay.start', start);
       const [signed] = await payAndSign([order.outTradeNo]);
@@ -265,14 +269,16 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       note('payNotify (payment)', first);
       note('payNotify (duplicate)', await notify(signed));
       requireOk(
-        await client.fn('shop', { action: 'addToCart', skuId: BENCH_SKU, quantity: 1 }, who),
+        await client.as(who).exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
         'addToCart',
       );
       requireOk(
-        await client.fn('shop', { action: 'addToCart', skuId: SECOND_SKU, quantity: 1 }, who),
+        await client.as(who).exchange<unknown>('shop', 'addToCart', { skuId: SECOND_SKU, quantity: 1 }),
         'addToCart',
       );
-      const place2 = await client.fn('order', { action: 'place', clientRequestKey: key('rt2') }, who);
+      const place2 = await client
+        .as(who)
+        .exchange<unknown>('order', 'place', { clientRequestKey: key('rt2') });
       requireOk(place2, 'order.place (2 SKUs)');
       note('order.place (2 SKUs)', place2);
     }
@@ -282,25 +288,23 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const shoppers = Array.from({ length: size.checkouts }, (_, i) => `bench-c-${i}`);
     const addToCart = (
       await timed(stack, shoppers.length, size.concurrency, async (i) => [
-        await client.fn('shop', { action: 'addToCart', skuId: BENCH_SKU, quantity: 1 }, shoppers[i] ?? ''),
+        await client
+          .as(shoppers[i] ?? '')
+          .exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
       ])
     ).phase;
     const outTradeNos: string[] = [];
     const checkouts = (
       await timed(stack, shoppers.length, size.concurrency, async (i) => {
         const who = shoppers[i] ?? '';
-        const place = await client.fn<{ outTradeNo: string }>(
-          'order',
-          { action: 'place', clientRequestKey: key('c') },
-          who,
-        );
+        const place = await client
+          .as(who)
+          .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('c') });
         if (!place.body.ok) return [place];
         outTradeNos.push(place.body.data.outTradeNo);
-        const start = await client.fn(
-          'pay',
-          { action: 'start', outTradeNo: place.body.data.outTradeNo },
-          who,
-        );
+        const start = await client
+          .as(who)
+          .exchange<unknown>('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
         return [place, start];
       })
     ).phase;
@@ -338,19 +342,14 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     await stack.call('setStock', { skuId: FLASH_SKU, stock: bigStock });
     const flashShoppers = Array.from({ length: size.flashShoppers }, (_, i) => `bench-f-${i}`);
     await runConcurrent(flashShoppers.length, size.concurrency, async (i) =>
-      requireOk(
-        await client.fn(
-          'shop',
-          { action: 'addToCart', skuId: FLASH_SKU, quantity: 1 },
-          flashShoppers[i] ?? '',
-        ),
-        'addToCart (flash sale)',
-      ),
+      oneInCart(flashShoppers[i] ?? '', FLASH_SKU, 'addToCart (flash sale)'),
     );
     await stack.call('setStock', { skuId: FLASH_SKU, stock: size.flashStock });
     const f0 = process.hrtime.bigint();
     const flashResults = await Promise.all(
-      flashShoppers.map((who) => client.fn('order', { action: 'place', clientRequestKey: key('f') }, who)),
+      flashShoppers.map((who) =>
+        client.as(who).exchange<unknown>('order', 'place', { clientRequestKey: key('f') }),
+      ),
     );
     const flashSeconds = secondsSince(f0);
     const codes = flashResults.map(errCode);
@@ -389,23 +388,20 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       log(`scale: measuring at ${orders} orders`);
       const who = Array.from({ length: size.scaleOps }, (_, i) => `bench-s${target}-${i}`);
       await runConcurrent(who.length, size.concurrency, async (i) =>
-        requireOk(
-          await client.fn('shop', { action: 'addToCart', skuId: BENCH_SKU, quantity: 1 }, who[i] ?? ''),
-          'addToCart',
-        ),
+        oneInCart(who[i] ?? '', BENCH_SKU, 'addToCart'),
       );
       const placed: string[] = new Array<string>(who.length).fill('');
       const sc = await timed(stack, who.length, size.concurrency, async (i) => {
-        const place = await client.fn<{ outTradeNo: string }>(
-          'order',
-          { action: 'place', clientRequestKey: key('s') },
-          who[i] ?? '',
-        );
+        const place = await client
+          .as(who[i] ?? '')
+          .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('s') });
         if (!place.body.ok) return [place];
         placed[i] = place.body.data.outTradeNo;
         return [
           place,
-          await client.fn('pay', { action: 'start', outTradeNo: place.body.data.outTradeNo }, who[i] ?? ''),
+          await client
+            .as(who[i] ?? '')
+            .exchange<unknown>('pay', 'start', { outTradeNo: place.body.data.outTradeNo }),
         ];
       });
       const paid = placed.filter((n) => n !== '');
@@ -415,10 +411,12 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       ]);
       const og = await timed(stack, paid.length, size.concurrency, async (i) => {
         const j = placed.indexOf(paid[i] ?? '');
-        return [await client.fn('order', { action: 'get', outTradeNo: paid[i] ?? '' }, who[j] ?? '')];
+        return [
+          await client.as(who[j] ?? '').exchange<unknown>('order', 'get', { outTradeNo: paid[i] ?? '' }),
+        ];
       });
       const lm = await timed(stack, who.length, size.concurrency, async (i) => [
-        await client.fn('order', { action: 'listMine', limit: 20 }, `bench-h-${i % 500}`),
+        await client.as(`bench-h-${i % 500}`).exchange<unknown>('order', 'listMine', { limit: 20 }),
       ]);
       scale.push({
         orders,
@@ -452,5 +450,37 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     client.close();
     verifyClient.close();
     await stack.stop();
+    rmSync(stack.workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The stack in its own process, so the load generator and the stack do not share one event loop. BENCH_DATA_DIR: where
+ * its data goes (default the temp dir); BENCH_VERBOSE=1: its logs on stderr; BENCH_CPU_PROF=<dir>: it writes a V8 CPU
+ * profile there when it stops (to see where its time goes).
+ */
+async function startBenchStack(): Promise<StackChild<BenchStackInfo> & { workDir: string }> {
+  const workDir = mkdtempSync(join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'wxshop-bench-'));
+  const verbose = process.env.BENCH_VERBOSE === '1';
+  try {
+    const child = await startStackChild<BenchStackInfo>(
+      {
+        dataDir: join(workDir, 'stack'),
+        env: { LOG_LEVEL: verbose ? 'info' : 'error', ORDER_TTL_MINUTES: '120' },
+        log: verbose,
+        setup: join(__dirname, 'stack-setup.ts'),
+        setupArgs: { workDir },
+      },
+      {
+        echo: verbose,
+        execArgv: process.env.BENCH_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+          : [],
+      },
+    );
+    return Object.assign(child, { workDir });
+  } catch (e) {
+    rmSync(workDir, { recursive: true, force: true });
+    throw e;
   }
 }

@@ -1,16 +1,13 @@
 // A chaos run against a stack in a child process that is killed with SIGKILL twice while notifications are being
 // delivered, and started again on the same data dir and ports each time; the run then finishes and the invariants
 // (and the money-path counters) are checked as in any chaos run.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { freePort, startStackChild, type StackChild, type StackChildSpec } from '../../../devcloud/harness';
+import { CHAOS_TIME_SCALE, chaosFunctionEnv } from './local';
 import { dbWriteFaultSpec, runChaos, type ChaosOptions, type ChaosReport } from './run';
 import { sleep, StackClient } from './target';
-
-const ROOT = resolve(__dirname, '..', '..', '..');
 
 /** One kill: when, and how much was in flight. */
 export interface KillRecord {
@@ -25,68 +22,6 @@ export interface CrashReport extends ChaosReport {
   dataDir: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
-
-interface Child {
-  proc: ChildProcess;
-  exited: Promise<void>;
-}
-
-function startChild(
-  args: string[],
-  logFile: string,
-): Promise<Child & { gatewayUrl: string; simulatorUrl: string; consoleUrl: string }> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'scripts', 'chaos', 'stack-child.ts'), ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const log = createWriteStream(logFile, { flags: 'a' });
-  proc.stderr.pipe(log);
-  const exited = new Promise<void>((done) => proc.once('exit', () => done()));
-  return new Promise((ready, fail) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      fail(new Error(`the stack did not start in 60 s (log: ${logFile})`));
-    }, 60_000);
-    void exited.then(() => {
-      clearTimeout(timer);
-      fail(new Error(`the stack exited before it was ready (log: ${logFile})`));
-    });
-    createInterface({ input: proc.stdout }).on('line', (line) => {
-      let msg: { event?: string; gatewayUrl?: string; simulatorUrl?: string; consoleUrl?: string } = {};
-      try {
-        msg = JSON.parse(line) as typeof msg;
-      } catch {
-        log.write(`${line}\n`);
-        return;
-      }
-      if (msg.event === 'chaos-stack.ready' && msg.gatewayUrl && msg.simulatorUrl && msg.consoleUrl) {
-        clearTimeout(timer);
-        ready({
-          proc,
-          exited,
-          gatewayUrl: msg.gatewayUrl,
-          simulatorUrl: msg.simulatorUrl,
-          consoleUrl: msg.consoleUrl,
-        });
-      } else log.write(`${line}\n`);
-    });
-  });
-}
-
 /** Options: a chaos run's, plus how many kills (default 2) and after how many payments of a round to kill. */
 export interface CrashOptions extends Omit<ChaosOptions, 'duringRound' | 'progress'> {
   kills?: number;
@@ -97,24 +32,22 @@ export interface CrashOptions extends Omit<ChaosOptions, 'duringRound' | 'progre
 
 export async function runCrash(o: CrashOptions): Promise<CrashReport> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wxshop-crash-'));
-  const [gatewayPort, simulatorPort, consolePort] = [await freePort(), await freePort(), await freePort()];
-  const args = [
-    '--data-dir',
+  // The same data dir and ports at every start: the notify_url WeChat holds stays valid across the kills.
+  const spec: StackChildSpec = {
     dataDir,
-    '--gateway-port',
-    String(gatewayPort),
-    '--simulator-port',
-    String(simulatorPort),
-    '--console-port',
-    String(consolePort),
-    '--orders',
-    String(o.orders),
-    '--log-level',
-    o.logLevel ?? 'silent',
-  ];
+    gatewayPort: await freePort(),
+    simulatorPort: await freePort(),
+    consolePort: await freePort(),
+    console: true,
+    timeScale: CHAOS_TIME_SCALE,
+    env: chaosFunctionEnv(o.logLevel ?? 'silent'),
+    log: true,
+    setup: join(__dirname, 'child-setup.ts'),
+    setupArgs: { orders: o.orders },
+  };
   const logFile = join(dataDir, 'stack.log');
-  let child = await startChild(args, logFile);
-  const client = new StackClient(child.gatewayUrl, child.simulatorUrl, child.consoleUrl);
+  let child: StackChild = await startStackChild(spec, { logFile });
+  const client = new StackClient(child.gatewayUrl, child.simulatorUrl, child.consoleUrl!);
   const kills: KillRecord[] = [];
   const wanted = o.kills ?? 2;
   const progress = { paid: 0 };
@@ -142,10 +75,9 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
           carried.failedBefore += db.failedBefore;
           carried.failedAfter += db.failedAfter;
         }
-        child.proc.kill('SIGKILL');
-        await child.exited;
+        await child.kill();
         const t0 = Date.now();
-        child = await startChild(args, logFile);
+        child = await startStackChild(spec, { logFile });
         // The injector lives in the stack's memory: the storm goes on after the restart.
         await client.setDbWriteFaults(dbWriteFaultSpec(o));
         kills.push({
@@ -172,9 +104,8 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
       dataDir,
     };
   } finally {
-    child.proc.kill('SIGTERM');
-    await Promise.race([child.exited, sleep(10_000)]);
-    if (!child.proc.killed || child.proc.exitCode === null) child.proc.kill('SIGKILL');
+    client.close();
+    await child.stop();
     const keep = o.keepData ?? (report === undefined || report.violations.length > 0);
     if (!keep) rmSync(dataDir, { recursive: true, force: true });
   }

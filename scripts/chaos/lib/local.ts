@@ -1,10 +1,8 @@
-// A stack for a chaos run in this process: fresh temp data, ephemeral ports (the console too: it serves the counters), timers fired by the run, the
-// virtual clock moved only by the run, the demo catalog restocked for the run's size.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// A stack for a chaos run in this process (the harness's): fresh temp data, ephemeral ports (the console too: it
+// serves the counters), timers fired by the run, the virtual clock moved only by the run, the demo catalog restocked
+// for the run's size.
 import type { SimIdentity } from '../../../simulator';
-import { startStack, type Stack } from '../../../devcloud/stack/stack';
+import { startHarnessStack, type HarnessStack } from '../../../devcloud/harness';
 import { prepareChaosCatalog } from './run';
 import { StackClient } from './target';
 import { CHAOS_TESTERS } from './workload';
@@ -27,7 +25,7 @@ export function chaosFunctionEnv(logLevel: string): Record<string, string> {
 export const CHAOS_TIME_SCALE = 1;
 
 export interface LocalChaosStack {
-  stack: Stack;
+  stack: HarnessStack;
   client: StackClient;
   dataDir: string;
   stop(): Promise<void>;
@@ -38,12 +36,10 @@ export async function startLocalChaosStack(o: {
   identity?: SimIdentity;
   logLevel?: string;
 }): Promise<LocalChaosStack> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'wxshop-chaos-'));
-  const stack = await startStack({
-    dataDir,
-    timers: false,
+  const stack = await startHarnessStack({
+    tempPrefix: 'wxshop-chaos-',
+    console: true,
     timeScale: CHAOS_TIME_SCALE,
-    log: () => undefined,
     env: chaosFunctionEnv(o.logLevel ?? 'silent'),
     ...(o.identity ? { identity: o.identity } : {}),
   });
@@ -52,10 +48,10 @@ export async function startLocalChaosStack(o: {
   return {
     stack,
     client,
-    dataDir,
+    dataDir: stack.dataDir,
     stop: async () => {
-      await stack.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      client.close();
+      await stack.stop();
     },
   };
 }

@@ -382,11 +382,9 @@ export async function runChaos(client: StackClient, o: ChaosOptions): Promise<Ch
   for (const [k, r] of abnormal.entries()) {
     if (k % 2 === 1) continue;
     const answer = await persist(client, () =>
-      client.call(
-        'refund',
-        { action: 'retryAbnormal', outRefundNo: r.outRefundNo, type: 'MERCHANT_BANK_CARD' },
-        CHAOS_ADMIN,
-      ),
+      client
+        .as(CHAOS_ADMIN)
+        .call('refund', 'retryAbnormal', { outRefundNo: r.outRefundNo, type: 'MERCHANT_BANK_CARD' }),
     );
     if (answer.ok) abnormalRetried++;
     else retryFailures.push(`${r.outRefundNo}: ${answer.error.code} ${answer.error.message}`);

@@ -3,7 +3,7 @@
 // the outcome should be: the invariants compare the stack's state with WeChat's ledger afterwards.
 import type { FaultSpec } from '../../../simulator';
 import { streamOf, type Rng } from './prng';
-import { sleep, type CallResult, type StackClient } from './target';
+import { sleep, type Outcome, type StackClient } from './target';
 
 /** What a shopper does with an order after placing it. */
 export const SCENARIO_WEIGHTS = {
@@ -111,10 +111,10 @@ const RETRYABLE =
  */
 export async function persist<T>(
   client: StackClient,
-  call: () => Promise<CallResult<T>>,
+  call: () => Promise<Outcome<T>>,
   attempts = 4,
-): Promise<CallResult<T>> {
-  let last: CallResult<T> | undefined;
+): Promise<Outcome<T>> {
+  let last: Outcome<T> | undefined;
   for (let i = 0; i < attempts; i++) {
     last = await call();
     if (last.ok || !RETRYABLE.test(last.error.code)) return last;
@@ -210,8 +210,8 @@ const UNKNOWN_OUTCOME = /^(INTERNAL|TRANSPORT|HTTP_5\d\d|DEVCLOUD\.)/;
 export function compareTaps<T>(
   d: DrivenOrder,
   action: string,
-  a: CallResult<T>,
-  b: CallResult<T>,
+  a: Outcome<T>,
+  b: Outcome<T>,
   identity: (data: T) => unknown,
 ): void {
   if (a.ok && b.ok) {
@@ -231,7 +231,7 @@ export function compareTaps<T>(
       );
 }
 
-function noteError(d: DrivenOrder, action: string, r: CallResult): void {
+function noteError(d: DrivenOrder, action: string, r: Outcome): void {
   if (!r.ok) d.errors.push(`${action} ${r.error.code}`);
 }
 
@@ -263,7 +263,7 @@ export async function driveOrder(
   const lines = rng.chance(0.2) ? 2 : 1;
   const add = async (sku: string, quantity: number) => {
     const r = await persist(client, () =>
-      client.call('shop', { action: 'addToCart', skuId: sku, quantity }, shopper),
+      client.as(shopper).call('shop', 'addToCart', { skuId: sku, quantity }),
     );
     noteError(d, 'addToCart', r);
   };
@@ -271,9 +271,9 @@ export async function driveOrder(
     await add(rng.chance(0.25) ? rng.pick(o.hotSkus) : rng.pick(o.plentifulSkus), rng.int(1, 2));
   const place = (key: string) =>
     persist(client, () =>
-      client.call<{ outTradeNo: string }>('order', { action: 'place', clientRequestKey: key }, shopper),
+      client.as(shopper).call<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key }),
     );
-  let placed: CallResult<{ outTradeNo: string }>;
+  let placed: Outcome<{ outTradeNo: string }>;
   if (rng.chance(0.08)) {
     // A double tap on "place order": both taps at once, one key.
     const [a, b] = await Promise.all([place(`chaos-${o.seed}-${index}`), place(`chaos-${o.seed}-${index}`)]);
@@ -283,7 +283,7 @@ export async function driveOrder(
   if (!placed.ok && /OUT_OF_STOCK|EMPTY/.test(placed.error.code)) {
     // Sold out: the shopper empties the cart and buys something that is there.
     noteError(d, 'order.place', placed);
-    await persist(client, () => client.call('shop', { action: 'clearCart' }, shopper));
+    await persist(client, () => client.as(shopper).call('shop', 'clearCart'));
     await add(rng.pick(o.plentifulSkus), 1);
     placed = await place(`chaos-${o.seed}-${index}-again`);
   }
@@ -296,7 +296,7 @@ export async function driveOrder(
   await installOrderFaults(client, o, rng, outTradeNo, tally);
 
   const call = (fn: string, action: string) =>
-    persist(client, () => client.call(fn, { action, outTradeNo }, shopper));
+    persist(client, () => client.as(shopper).call(fn, action, { outTradeNo }));
   const start = async () => {
     const r = await call('pay', 'start');
     noteError(d, 'pay.start', r);
@@ -375,13 +375,14 @@ export async function staffRefund(
   amountFen: number,
   requestKey: string,
   d: DrivenOrder,
-): Promise<CallResult<{ outRefundNo: string }>> {
+): Promise<Outcome<{ outRefundNo: string }>> {
   const r = await persist(client, () =>
-    client.call<{ outRefundNo: string }>(
-      'refund',
-      { action: 'create', outTradeNo, amountFen, requestKey, reason: 'chaos run refund' },
-      CHAOS_ADMIN,
-    ),
+    client.as(CHAOS_ADMIN).call<{ outRefundNo: string }>('refund', 'create', {
+      outTradeNo,
+      amountFen,
+      requestKey,
+      reason: 'chaos run refund',
+    }),
   );
   noteError(d, 'refund.create', r);
   return r;

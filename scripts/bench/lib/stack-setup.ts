@@ -1,33 +1,21 @@
-// The local stack in its own process for load runs (`fork`ed by stack-process.ts with tsx): the simulator and the
-// local cloud running the built bundles, plus a second local cloud serving the bench's verify-only baseline function.
-// The parent drives it over HTTP like any client and asks it, over IPC, for what only the stack can do: its CPU time,
-// simulator actions (payer pays, faults), admin reads and writes (stock, seeding history). Logs go to stderr.
+// The bench's additions to the harness's child stack (a setup module, run in the stack's own process): a second
+// local cloud serving the bench's verify-only baseline function, the platform key notifications are signed with, and
+// the commands for what only the stack can do (simulator actions, admin reads and writes: stock, seeding history).
 import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startDevCloud, type DevCloud } from '../../../devcloud/index';
-import { startStack, type Stack } from '../../../devcloud/stack/stack';
-import { generateIdentity } from '../../../simulator';
+import { startDevCloud } from '../../../devcloud/index';
+import type { ChildSetup } from '../../../devcloud/harness';
+import type { Stack } from '../../../devcloud/stack/stack';
 import type { FaultSpec } from '../../../simulator';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
-/** A request from the parent. */
-export interface ChildRequest {
-  id: number;
-  cmd: string;
-  args?: Record<string, unknown>;
-}
-
-/** What the child tells about itself once it is ready. */
-export interface ChildInfo {
-  gatewayUrl: string;
-  simulatorUrl: string;
+/** What the bench's stack process reports once it serves. */
+export interface BenchStackInfo {
   verifyOnlyUrl: string;
   /** The platform key notifications are signed with, and its Wechatpay-Serial. Secrets: local use only. */
   platformSigner: { serial: string; privateKeyPem: string };
-  pid: number;
 }
 
 type Doc = Record<string, unknown> & { _id: string };
@@ -63,24 +51,13 @@ async function allDocs(stack: Stack, collection: string, where: Record<string, u
   }
 }
 
-async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'wxshop-bench-'));
-  const verbose = process.env.BENCH_VERBOSE === '1';
-  const log = (line: string) => {
-    if (verbose) process.stderr.write(`${line}\n`);
-  };
-  const stack = await startStack({
-    dataDir: join(dataDir, 'stack'),
-    identity: await generateIdentity(),
-    timers: false,
-    console: false,
-    log,
-    env: { LOG_LEVEL: verbose ? 'info' : 'error', ORDER_TTL_MINUTES: '120' },
-  });
-  const functionsDir = join(dataDir, 'functions');
+/** setupArgs.workDir: where the verify-only function and its cloud live. */
+export const setup: ChildSetup = async (stack, { spec, log }) => {
+  const workDir = String(spec.setupArgs?.workDir);
+  const functionsDir = join(workDir, 'functions');
   await buildVerifyOnly(functionsDir);
-  const verifyCloud: DevCloud = await startDevCloud({
-    dataDir: join(dataDir, 'verify-cloud'),
+  const verifyCloud = await startDevCloud({
+    dataDir: join(workDir, 'verify-cloud'),
     functionsDir,
     collectionsFile: join(ROOT, 'data', 'collections.json'),
     env: stack.env,
@@ -93,15 +70,7 @@ async function main(): Promise<void> {
     merchant.keyMode === 'certificate'
       ? { serial: id.platform.certificate.serial, privateKeyPem: id.platform.certificate.privateKeyPem }
       : { serial: id.platform.publicKey.publicKeyId, privateKeyPem: id.platform.publicKey.privateKeyPem };
-
-  const stop = async (code: number) => {
-    await verifyCloud.close().catch(() => undefined);
-    await stack.close().catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
-    process.exit(code);
-  };
-
-  const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
+  const commands: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
     cpu: () => Promise.resolve(process.cpuUsage()),
     setStock: async ({ skuId, stock }) => {
       await stack.cloud.db
@@ -178,30 +147,7 @@ async function main(): Promise<void> {
       }
       return { orders, quantity };
     },
-    stop: () => stop(0),
   };
-
-  process.on('message', (m: ChildRequest) => {
-    const handler = handlers[m.cmd];
-    const run = handler ? handler(m.args ?? {}) : Promise.reject(new Error(`unknown command ${m.cmd}`));
-    run.then(
-      (result) => process.send?.({ id: m.id, ok: true, result }),
-      (e: unknown) =>
-        process.send?.({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
-    );
-  });
-  process.on('disconnect', () => void stop(0));
-  const info: ChildInfo = {
-    gatewayUrl: stack.gatewayUrl,
-    simulatorUrl: stack.simulatorUrl,
-    verifyOnlyUrl: verifyCloud.url,
-    platformSigner,
-    pid: process.pid,
-  };
-  process.send?.({ ready: info });
-}
-
-main().catch((e: unknown) => {
-  process.stderr.write(`bench stack failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-});
+  const info: BenchStackInfo = { verifyOnlyUrl: verifyCloud.url, platformSigner };
+  return { commands, info, close: () => verifyCloud.close() };
+};
