@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ActionName, ApiFunctionName, RequestOf, ResponseOf } from '../../typings/contracts/api';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -43,17 +44,32 @@ export interface Exchange<T = unknown> {
 export type Fields = Record<string, unknown>;
 
 /**
- * A shopper's (or staff member's) calls. The one place the call signature `(fn, action, fields)` is written: the
- * typed contract in typings/contracts narrows these three parameters and the answers here, and nowhere else.
+ * A shopper's (or staff member's) calls. The one place the call signature `(fn, action, fields)` is written, typed by
+ * the contract in typings/contracts: an action the contract lacks, a wrong field or a wrong reading of the answer does
+ * not compile. Tests of the input checks at the boundary (fields the contract forbids) use `unchecked`.
  */
 export interface Caller {
   readonly openid: string;
   /** The answer with its HTTP status, round trips and time; throws only when nothing answered. */
-  exchange<T = Untyped>(fn: string, action: string, fields?: Fields): Promise<Exchange<Envelope<T>>>;
+  exchange<F extends ApiFunctionName, A extends ActionName<F>>(
+    fn: F,
+    action: A,
+    fields?: RequestOf<F, A>,
+  ): Promise<Exchange<Envelope<ResponseOf<F, A>>>>;
   /** The envelope, or a transport failure; never throws (a killed stack is an answer too). */
-  call<T = Untyped>(fn: string, action: string, fields?: Fields): Promise<Outcome<T>>;
+  call<F extends ApiFunctionName, A extends ActionName<F>>(
+    fn: F,
+    action: A,
+    fields?: RequestOf<F, A>,
+  ): Promise<Outcome<ResponseOf<F, A>>>;
   /** The data of an ok answer; throws with the error code otherwise. */
-  ok<T = Untyped>(fn: string, action: string, fields?: Fields): Promise<T>;
+  ok<F extends ApiFunctionName, A extends ActionName<F>>(
+    fn: F,
+    action: A,
+    fields?: RequestOf<F, A>,
+  ): Promise<ResponseOf<F, A>>;
+  /** A call outside the contract (malformed fields, unknown actions), for tests of the server's own checks. */
+  unchecked<T = Untyped>(fn: string, action: string, fields?: Fields): Promise<Outcome<T>>;
 }
 
 /** What a timer run answered. */
@@ -195,7 +211,13 @@ export class GatewayClient {
       if (!r.ok) throw new Error(`${fn}.${action} failed: ${r.error.code} ${r.error.message}`);
       return r.data;
     };
-    return { openid, exchange, call, ok };
+    return {
+      openid,
+      exchange: (fn, action, fields) => exchange(fn, action, fields as Fields | undefined),
+      call: (fn, action, fields) => call(fn, action, fields as Fields | undefined),
+      ok: (fn, action, fields) => ok(fn, action, fields as Fields | undefined),
+      unchecked: (fn, action, fields) => call(fn, action, fields),
+    };
   }
 
   /** Fires a job's timer trigger the way the platform does (not as a shopper). */

@@ -114,7 +114,7 @@ describe('needs-attention records', () => {
     expect(times).toEqual([...times].sort((a, b) => b - a));
     const older = await stack.as(ADMIN).ok('refund', 'listAttention', { limit: 1, beforeMs: times[0]! });
     expect(older).toHaveLength(1);
-    expect(older[0].firstSeenAtMs).toBeLessThan(times[0]!);
+    expect(older[0]!.firstSeenAtMs).toBeLessThan(times[0]!);
     expect(await stack.as(SHOPPER).call('refund', 'listAttention')).toMatchObject({
       ok: false,
       error: { code: 'AUTH.FORBIDDEN' },

@@ -55,7 +55,7 @@ describe('kill -9 of the stack', () => {
       await as.ok('shop', 'addToCart', { skuId: 'sku-ginger-tea-box', quantity: 1 });
       const o = await as.ok('order', 'place', { clientRequestKey: `crash-storm-${i}` });
       await as.ok('pay', 'start', { outTradeNo: o.outTradeNo });
-      orders.push(o.outTradeNo as string);
+      orders.push(o.outTradeNo);
     }
     // The storm: every order paid at once, each payment notified to payNotify; the stack dies in the middle of it.
     const sim = new SimControl(first.simulatorUrl);

@@ -134,7 +134,7 @@ describe('a refund WeChat keeps PROCESSING for days', () => {
       requestKey: 'slow-bank-card',
     });
     await stack.sim.control.updateSettings({ refundDelayMs: settings.refundDelayMs });
-    const no = refund.outRefundNo as string;
+    const no = refund.outRefundNo;
     const recordId = `refund-unsettled:${no}`;
     const started = stack.now();
 

@@ -1,7 +1,13 @@
 // Service-provider (partner) mode end to end: the same functions, configured as a service provider acting for a
 // sub-merchant, against the simulator's partner endpoints — in the WeChat Pay public key mode.
 import { createVerify, X509Certificate } from 'node:crypto';
-import { adminGet, deliveredNotification, placeOrder, useTestStack, waitForStatus } from '../support/stack';
+import {
+  deliveredNotification,
+  placeOrder,
+  useTestStack,
+  waitForRefund,
+  waitForStatus,
+} from '../support/stack';
 
 const SHOPPER = 'o-dave-00004';
 const ADMIN = 'o-dev-admin';
@@ -44,7 +50,7 @@ describe('partner (service provider) mode', () => {
     });
     await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'SUCCESS', { now: true });
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUNDED');
-    expect((await adminGet(stack, 'refunds', refund.outRefundNo))!.status).toBe('SUCCESS');
+    expect((await waitForRefund(stack, refund.outRefundNo, 'SUCCESS')).status).toBe('SUCCESS');
   });
 
   it('during the certificate → public key switch, callbacks signed by either key are accepted', async () => {

@@ -49,9 +49,7 @@ describe('paymentKey migration of old local data', () => {
           .add({ data: { _id: 'O-dup', paymentKey: expectedPaymentKey(paid) } }),
       ).rejects.toThrow(/payment_key_unique/);
       // The functions read the migrated orders as before.
-      const view = await stack
-        .as(paid.openid)
-        .ok<{ outTradeNo: string; status: string }>('order', 'get', { outTradeNo: paid.outTradeNo });
+      const view = await stack.as(paid.openid).ok('order', 'get', { outTradeNo: paid.outTradeNo });
       expect(view).toMatchObject({ outTradeNo: paid.outTradeNo, status: 'PAID' });
     } finally {
       await stack.close();

@@ -7,6 +7,7 @@ import {
   startTestStack,
   useTestStack,
   waitFor,
+  waitForRefund,
   waitForStatus,
   type TestStack,
 } from '../support/stack';
@@ -73,7 +74,7 @@ describe('trade bill reconciliation of refunds', () => {
     await stack.sim.control.updateSettings({ refundDelayMs: settings.refundDelayMs });
     await stack.advance(HOUR);
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PARTIALLY_REFUNDED');
-    const stored = (await adminGet(stack, 'refunds', refund.outRefundNo))!;
+    const stored = await waitForRefund(stack, refund.outRefundNo, 'SUCCESS');
     expect(stored.status).toBe('SUCCESS');
     // WeChat's create_time: day D, although it succeeded on D+1.
     expect(stored.acceptedAtMs).toBeLessThan(beijingAt(stack.now(), 0, 0));

@@ -1,6 +1,14 @@
 // Refunds end to end through the gateway (built bundles) and the simulator: staff input checked at the boundary,
 // texts that survive WeChat's byte limits, concurrent duplicates, ABNORMAL refunds and their way out.
-import { adminCount, adminGet, placeOrder, useTestStack, waitForStatus, runJob } from '../support/stack';
+import {
+  adminCount,
+  adminGet,
+  placeOrder,
+  useTestStack,
+  waitForRefund,
+  waitForStatus,
+  runJob,
+} from '../support/stack';
 
 const SHOPPER = 'o-heidi-0008';
 const ADMIN = 'o-dev-admin';
@@ -22,7 +30,7 @@ describe('refunds end to end', () => {
   it('an empty refund reason is refused at the boundary with nothing reserved, and the order stays PAID', async () => {
     const order = await paidOrder();
     for (const reason of ['', '   ', 42]) {
-      const r = await stack.as(ADMIN).call('refund', 'create', {
+      const r = await stack.as(ADMIN).unchecked('refund', 'create', {
         outTradeNo: order.outTradeNo,
         amountFen: 100,
         reason,
@@ -105,7 +113,7 @@ describe('refunds end to end', () => {
     });
     await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'ABNORMAL', { now: true });
     await waitForStatus(stack, SHOPPER, order.outTradeNo, 'REFUND_FAILED');
-    expect((await adminGet(stack, 'refunds', refund.outRefundNo))!.status).toBe('ABNORMAL');
+    expect((await waitForRefund(stack, refund.outRefundNo, 'ABNORMAL')).status).toBe('ABNORMAL');
     return { outTradeNo: order.outTradeNo, outRefundNo: refund.outRefundNo, paidFen: order.payableFen };
   }
 
@@ -114,7 +122,7 @@ describe('refunds end to end', () => {
     const card = {
       action: 'retryAbnormal',
       outRefundNo,
-      type: 'USER_BANK_CARD',
+      type: 'USER_BANK_CARD' as const,
       bankType: 'ICBC_DEBIT',
       bankAccount: '6222020200112233445',
       realName: '张三',
@@ -142,7 +150,7 @@ describe('refunds end to end', () => {
     }
     expect((await stack.sim.control.refund(outRefundNo)).abnormalRetries).toBeUndefined();
 
-    const retried = await stack.as(ADMIN).ok('refund', card.action, card);
+    const retried = await stack.as(ADMIN).ok('refund', 'retryAbnormal', card);
     expect(retried).toMatchObject({ outRefundNo, status: 'PROCESSING' });
     expect((await adminGet(stack, 'orders', outTradeNo))!).toMatchObject({
       status: 'REFUND_PROCESSING',

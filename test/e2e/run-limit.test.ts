@@ -73,7 +73,7 @@ describe('the run limit in every loop', () => {
     const no = await startedOrder();
     await stack.sim.control.pay(no);
     const paid = await waitForStatus(stack, SHOPPER, no, 'PAID');
-    return { outTradeNo: no, payableFen: paid.payableFen as number };
+    return { outTradeNo: no, payableFen: paid.payableFen };
   }
 
   /** A refund WeChat accepted whose notifications are all lost (the order stays refunding here). */
@@ -83,7 +83,7 @@ describe('the run limit in every loop', () => {
     const r = await stack
       .as(ADMIN)
       .ok('refund', 'create', { outTradeNo: paid.outTradeNo, amountFen: paid.payableFen, requestKey: key });
-    return r.outRefundNo as string;
+    return r.outRefundNo;
   }
 
   /** What a payment path that died right after its payment compare-and-set leaves: paid, no refund recorded. */

@@ -74,7 +74,7 @@ describe('cart', () => {
       await page.waitFor('change settled', (d) => !d.busy);
     }
     let cart = await stack.as(me).ok('shop', 'getCart');
-    expect(cart.lines.find((l: any) => l.skuId === 'sku-apples-10kg').quantity).toBe(3);
+    expect(cart.lines.find((l) => l.skuId === 'sku-apples-10kg')!.quantity).toBe(3);
     expect(page.text()).toMatch(/¥\s*615\.70/); // 3 × 15990 + 13600
 
     await page.tap('#qty-sku-apples-10kg >>> .t-stepper__minus');

@@ -141,7 +141,7 @@ describe('the shop in local preview, end to end', () => {
     expect(list.data.orders).toHaveLength(0);
     expect(list.text()).toContain('还没有订单');
     expect(list.text()).toContain('小心（顾客 B）');
-    const other = await h.load(`/order/detail/index?outTradeNo=${mine[0].outTradeNo}`);
+    const other = await h.load(`/order/detail/index?outTradeNo=${mine[0]!.outTradeNo}`);
     await other.waitForText('订单不存在，或不属于当前微信账号');
     // The gateway saw the second identity on those calls.
     expect(h.ctl.requests.at(-1)!.header['x-wx-openid']).toBe('o-dev-shopper-2');

@@ -120,15 +120,21 @@ describe('payment security', () => {
   });
 
   it('a client-chosen price is ignored: the order is priced from the catalog', async () => {
-    await stack.as(SHOPPER).ok('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 1, priceFen: 1 });
-    const order = await stack.as(SHOPPER).ok('order', 'place', {
+    // The contract has no price fields: the attack goes outside it, as a tampered client would.
+    const forged = async (fn: string, action: string, fields: Record<string, unknown>) => {
+      const r = await stack.as(SHOPPER).unchecked(fn, action, fields);
+      if (!r.ok) throw new Error(`${fn}.${action}: ${r.error.code}`);
+      return r.data;
+    };
+    await forged('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 1, priceFen: 1 });
+    const order = await forged('order', 'place', {
       clientRequestKey: 'price-attack-1',
       totalFen: 1,
       payableFen: 1,
       lines: [{ skuId: 'sku-coffee-500g', quantity: 1, unitPriceFen: 1 }],
     });
     expect(order).toMatchObject({ totalFen: 12800, payableFen: 12800, isTestOrder: false });
-    const start = await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo, totalFen: 1 });
+    const start = await forged('pay', 'start', { outTradeNo: order.outTradeNo, totalFen: 1 });
     expect(start.payableFen).toBe(12800);
     expect((await stack.sim.control.order(order.outTradeNo)).totalFen).toBe(12800);
   });
@@ -137,7 +143,7 @@ describe('payment security', () => {
     const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
     const r = await stack
       .as('o-mallory-9')
-      .call('order', 'get', { outTradeNo: order.outTradeNo, openid: SHOPPER });
+      .unchecked('order', 'get', { outTradeNo: order.outTradeNo, openid: SHOPPER });
     expect(r).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_FOUND' } });
   });
 

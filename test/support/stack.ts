@@ -146,6 +146,21 @@ export function waitForStatus(
 }
 
 /**
+ * Waits until the stored refund has `status` and answers it. A refund report writes the order (the money) first and
+ * the refund document after it (docs/adr/0008), so the document can trail the order's status by a moment.
+ */
+export function waitForRefund(stack: TestStack, outRefundNo: string, status: string, timeoutMs = 10_000) {
+  return waitFor(
+    `refund ${outRefundNo} to be ${status}`,
+    async () => {
+      const r = await adminGet(stack, 'refunds', outRefundNo);
+      return r?.status === status ? r : null;
+    },
+    timeoutMs,
+  );
+}
+
+/**
  * The order's first notification once the simulator has recorded it as delivered (the order can be PAID a moment
  * before the simulator has read the 200 and logged the attempt).
  */

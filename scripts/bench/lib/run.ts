@@ -224,7 +224,7 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
   const client = new GatewayClient(stack.gatewayUrl, 600);
   /** Puts one of `skuId` in the shopper's cart, outside what is measured. */
   const oneInCart = async (who: string, skuId: string, what: string) =>
-    requireOk(await client.as(who).exchange<unknown>('shop', 'addToCart', { skuId, quantity: 1 }), what);
+    requireOk(await client.as(who).exchange('shop', 'addToCart', { skuId, quantity: 1 }), what);
   const verifyClient = new GatewayClient(stack.info.verifyOnlyUrl, 64);
   try {
     const bigStock = 10_000_000;
@@ -245,20 +245,16 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const note = (k: string, r: CallResult<unknown>) => (rt[k] ??= []).push(r.dbOps);
     for (let i = 0; i < size.rtSamples; i++) {
       const who = `bench-rt-${i}`;
-      const add = await client
-        .as(who)
-        .exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 });
+      const add = await client.as(who).exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 });
       requireOk(add, 'addToCart');
       note('shop.addToCart', add);
-      const place = await client
-        .as(who)
-        .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('rt') });
+      const place = await client.as(who).exchange('order', 'place', { clientRequestKey: key('rt') });
       const order = requireOk(place, 'order.place (1 SKU)');
       note('order.place (1 SKU)', place);
-      const get = await client.as(who).exchange<unknown>('order', 'get', { outTradeNo: order.outTradeNo });
+      const get = await client.as(who).exchange('order', 'get', { outTradeNo: order.outTradeNo });
       requireOk(get, 'order.get');
       note('order.get', get);
-      const start = await client.as(who).exchange<unknown>('pay', 'start', { outTradeNo: order.outTradeNo });
+      const start = await client.as(who).exchange('pay', 'start', { outTradeNo: order.outTradeNo });
       requireOk(start, 'pay.start');
       note('pay.start', start);
       const [signed] = await payAndSign([order.outTradeNo]);
@@ -269,16 +265,14 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       note('payNotify (payment)', first);
       note('payNotify (duplicate)', await notify(signed));
       requireOk(
-        await client.as(who).exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
+        await client.as(who).exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
         'addToCart',
       );
       requireOk(
-        await client.as(who).exchange<unknown>('shop', 'addToCart', { skuId: SECOND_SKU, quantity: 1 }),
+        await client.as(who).exchange('shop', 'addToCart', { skuId: SECOND_SKU, quantity: 1 }),
         'addToCart',
       );
-      const place2 = await client
-        .as(who)
-        .exchange<unknown>('order', 'place', { clientRequestKey: key('rt2') });
+      const place2 = await client.as(who).exchange('order', 'place', { clientRequestKey: key('rt2') });
       requireOk(place2, 'order.place (2 SKUs)');
       note('order.place (2 SKUs)', place2);
     }
@@ -288,23 +282,19 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const shoppers = Array.from({ length: size.checkouts }, (_, i) => `bench-c-${i}`);
     const addToCart = (
       await timed(stack, shoppers.length, size.concurrency, async (i) => [
-        await client
-          .as(shoppers[i] ?? '')
-          .exchange<unknown>('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
+        await client.as(shoppers[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
       ])
     ).phase;
     const outTradeNos: string[] = [];
     const checkouts = (
       await timed(stack, shoppers.length, size.concurrency, async (i) => {
         const who = shoppers[i] ?? '';
-        const place = await client
-          .as(who)
-          .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('c') });
+        const place = await client.as(who).exchange('order', 'place', { clientRequestKey: key('c') });
         if (!place.body.ok) return [place];
         outTradeNos.push(place.body.data.outTradeNo);
         const start = await client
           .as(who)
-          .exchange<unknown>('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
+          .exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
         return [place, start];
       })
     ).phase;
@@ -347,9 +337,7 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     await stack.call('setStock', { skuId: FLASH_SKU, stock: size.flashStock });
     const f0 = process.hrtime.bigint();
     const flashResults = await Promise.all(
-      flashShoppers.map((who) =>
-        client.as(who).exchange<unknown>('order', 'place', { clientRequestKey: key('f') }),
-      ),
+      flashShoppers.map((who) => client.as(who).exchange('order', 'place', { clientRequestKey: key('f') })),
     );
     const flashSeconds = secondsSince(f0);
     const codes = flashResults.map(errCode);
@@ -394,14 +382,12 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       const sc = await timed(stack, who.length, size.concurrency, async (i) => {
         const place = await client
           .as(who[i] ?? '')
-          .exchange<{ outTradeNo: string }>('order', 'place', { clientRequestKey: key('s') });
+          .exchange('order', 'place', { clientRequestKey: key('s') });
         if (!place.body.ok) return [place];
         placed[i] = place.body.data.outTradeNo;
         return [
           place,
-          await client
-            .as(who[i] ?? '')
-            .exchange<unknown>('pay', 'start', { outTradeNo: place.body.data.outTradeNo }),
+          await client.as(who[i] ?? '').exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo }),
         ];
       });
       const paid = placed.filter((n) => n !== '');
@@ -411,12 +397,10 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       ]);
       const og = await timed(stack, paid.length, size.concurrency, async (i) => {
         const j = placed.indexOf(paid[i] ?? '');
-        return [
-          await client.as(who[j] ?? '').exchange<unknown>('order', 'get', { outTradeNo: paid[i] ?? '' }),
-        ];
+        return [await client.as(who[j] ?? '').exchange('order', 'get', { outTradeNo: paid[i] ?? '' })];
       });
       const lm = await timed(stack, who.length, size.concurrency, async (i) => [
-        await client.as(`bench-h-${i % 500}`).exchange<unknown>('order', 'listMine', { limit: 20 }),
+        await client.as(`bench-h-${i % 500}`).exchange('order', 'listMine', { limit: 20 }),
       ]);
       scale.push({
         orders,
