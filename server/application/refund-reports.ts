@@ -2,6 +2,7 @@
 // order's refund ledger (docs/adr/0008): decided from the order alone, one compare-and-set of the order, the refund
 // document following. Money that needs a person (paid after a close here, paid to the merchant's card) is recorded.
 import { DomainError } from '../domain/errors';
+import type { Fen } from '../domain/money';
 import type { RefundEvent, RefundStatus } from '../domain/order-state';
 import { isMoneyMovedAfterClose, nextOrderState, nextRefundStatus } from '../domain/order-state';
 import { orderEventForRefunds, reservedRefundFen } from '../domain/refund-policy';
@@ -149,42 +150,23 @@ export class RefundReports {
           MERCHANT_CARD_ACCOUNT.test(report.receivedAccount ?? ''));
       const next: RefundLedgerEntry = { ...entry, status: nextStatus, owedOffline: owesOffline };
       const all = withEntry(ledger, next);
-      const refundId = report.refundId === '' ? null : report.refundId;
       if (movedAfterClose) {
         const fits = reservedRefundFen(all) <= order.payment.paidFen;
         await this.raise(
-          {
-            id: `refund-after-close:${report.outRefundNo}`,
-            kind: 'refund-after-close',
-            outTradeNo: order.outTradeNo,
-            transactionId: report.transactionId ?? order.payment.transactionId,
-            outRefundNo: report.outRefundNo,
-            refundId,
-            amountFen: entry.amountFen,
-            wechatState: report.status,
-            notificationId: null,
-            note: fits
-              ? `WeChat reports ${report.status} for a refund closed here: applied to the order (check it was not paid again by hand)`
-              : `WeChat reports ${report.status} for a refund closed here, but the order was refunded again since: WeChat paid out more than the order holds — recover it from the shopper or settle by hand`,
-          },
+          'refund-after-close',
+          fits
+            ? `WeChat reports ${report.status} for a refund closed here: applied to the order (check it was not paid again by hand)`
+            : `WeChat reports ${report.status} for a refund closed here, but the order was refunded again since: WeChat paid out more than the order holds — recover it from the shopper or settle by hand`,
+          { order, report, amountFen: entry.amountFen },
           'error',
         );
         if (!fits) return { kind: 'needs-person', refund: null };
       }
       if (owesOffline && !entry.owedOffline) {
         await this.raise(
-          {
-            id: `refund-owed-offline:${report.outRefundNo}`,
-            kind: 'refund-owed-offline',
-            outTradeNo: order.outTradeNo,
-            transactionId: report.transactionId ?? order.payment.transactionId,
-            outRefundNo: report.outRefundNo,
-            refundId,
-            amountFen: entry.amountFen,
-            wechatState: report.status,
-            notificationId: null,
-            note: '退款已退到商户银行卡：请线下付给顾客，再确认付款 (refund.confirmOfflinePayout) · paid to the merchant card: pay the shopper by hand, then confirm',
-          },
+          'refund-owed-offline',
+          '退款已退到商户银行卡：请线下付给顾客，再确认付款 (refund.confirmOfflinePayout) · paid to the merchant card: pay the shopper by hand, then confirm',
+          { order, report, amountFen: entry.amountFen },
           'warn',
         );
       }
@@ -311,7 +293,26 @@ export class RefundReports {
   }
 
   /** Records money that needs a person (once per id; a repeat counts one more sighting). */
-  private async raise(item: AttentionItem, level: 'warn' | 'error'): Promise<void> {
+  /** Records a refund's money that needs a person (once per kind and refund; a repeat counts one more sighting). */
+  private async raise(
+    kind: 'refund-after-close' | 'refund-owed-offline',
+    note: string,
+    about: { order: OrderRecord; report: Refund; amountFen: Fen },
+    level: 'warn' | 'error',
+  ): Promise<void> {
+    const { order, report } = about;
+    const item: AttentionItem = {
+      id: `${kind}:${report.outRefundNo}`,
+      kind,
+      outTradeNo: order.outTradeNo,
+      transactionId: report.transactionId ?? order.payment?.transactionId ?? null,
+      outRefundNo: report.outRefundNo,
+      refundId: report.refundId === '' ? null : report.refundId,
+      amountFen: about.amountFen,
+      wechatState: report.status,
+      notificationId: null,
+      note,
+    };
     const seen = await this.d.attention.record(attentionRecord(item, this.d.clock.now()));
     if (seen === 'new') {
       this.d.log[level]('attention.recorded', { id: item.id, kind: item.kind, amountFen: item.amountFen });

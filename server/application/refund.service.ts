@@ -244,11 +244,24 @@ export class RefundService {
       httpStatus: e.httpStatus,
     });
     await this.d.metrics.increment('refunds.refused');
+    return this.settleByQuery(refund, `refused by the provider: ${e.code}`, 'refund.refusal_unconfirmed');
+  }
+
+  /**
+   * Asks WeChat about `refund` and takes its word: found → applied; not found → WeChat never had it, so it is closed
+   * here with `notFound` as the reason. A failed question changes nothing (logged as `unconfirmedEvent`): the
+   * follow-up asks again.
+   */
+  private async settleByQuery(
+    refund: RefundDoc,
+    notFound: string,
+    unconfirmedEvent: string,
+  ): Promise<RefundDoc> {
     let known: Awaited<ReturnType<CoreDeps['provider']['queryRefund']>>;
     try {
       known = await this.d.provider.queryRefund(refund.outRefundNo);
-    } catch (qe) {
-      this.d.log.warn('refund.refusal_unconfirmed', { outRefundNo: refund.outRefundNo, error: qe });
+    } catch (e) {
+      this.d.log.warn(unconfirmedEvent, { outRefundNo: refund.outRefundNo, error: e });
       return refund;
     }
     const outcome =
@@ -256,7 +269,7 @@ export class RefundService {
         ? await this.applyRefund(known.refund, { source: 'query' })
         : await this.applyRefund(
             { ...this.asProviderRefund(refund), status: 'CLOSED' },
-            { failure: `refused by the provider: ${e.code}` },
+            { failure: notFound },
           );
     return this.refundAfter(outcome, refund);
   }
@@ -266,22 +279,12 @@ export class RefundService {
    * applied (the ledger has it: the document is brought level); not found → it was closed here because WeChat never
    * had it, and the document is closed to match. The question fails → left for the follow-up.
    */
-  private async levelFromWeChat(refund: RefundDoc): Promise<RefundDoc> {
-    let known: Awaited<ReturnType<CoreDeps['provider']['queryRefund']>>;
-    try {
-      known = await this.d.provider.queryRefund(refund.outRefundNo);
-    } catch (e) {
-      this.d.log.warn('refund.level_unconfirmed', { outRefundNo: refund.outRefundNo, error: e });
-      return refund;
-    }
-    const outcome =
-      known.kind === 'found'
-        ? await this.applyRefund(known.refund, { source: 'query' })
-        : await this.applyRefund(
-            { ...this.asProviderRefund(refund), status: 'CLOSED' },
-            { failure: 'closed here: WeChat Pay has no such refund' },
-          );
-    return this.refundAfter(outcome, refund);
+  private levelFromWeChat(refund: RefundDoc): Promise<RefundDoc> {
+    return this.settleByQuery(
+      refund,
+      'closed here: WeChat Pay has no such refund',
+      'refund.level_unconfirmed',
+    );
   }
 
   /** The refund as an outcome left it: the document the outcome carries, or read again when it carries none. */

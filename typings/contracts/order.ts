@@ -110,7 +110,17 @@ export interface RefundView {
   followUpGaveUp: boolean;
 }
 
-/** What kind of record needs a person (docs/API.md "Needs attention"). */
+/**
+ * What kind of record needs a person (docs/API.md "Needs attention"):
+ * - 'payment-for-unknown-order': a verified payment for an order this shop has no record of;
+ * - 'refund-for-unknown-refund': a verified refund notification about a refund it never requested;
+ * - 'refund-after-close': WeChat reports SUCCESS or ABNORMAL for a refund that was closed here (money moved that the
+ *   shop had freed): applied when the order could still hold it, else left for a person (the note says which);
+ * - 'refund-owed-offline': an ABNORMAL refund retried to the merchant's own bank card succeeded: the shop must pay the
+ *   shopper by hand, and a person confirms the payout (refund.confirmOfflinePayout);
+ * - 'refund-unsettled': a refund still not final after the follow-up's patience ran out (still asked, slowly);
+ * - 'close-unconfirmed': an expired order WeChat could not be asked about or closed for a long time (still asked).
+ */
 export type AttentionKind =
   | 'payment-for-unknown-order'
   | 'refund-for-unknown-refund'

@@ -3,9 +3,7 @@ import { clientEnv, LOCAL_IDENTITIES } from '../../config/env';
 import { localOpenid, setLocalOpenid } from '../../services/identity';
 import { listMyOrders } from '../../services/order';
 import { errorText } from '../../utils/errors';
-import { fenToYuanText } from '../../utils/money';
-import { statusLook, testBadgeText } from '../../utils/order-status';
-import { beijingTimeText } from '../../utils/time';
+import { toOrderVM } from '../../utils/order-vm';
 
 /** A tab shows one phase of the server's (OrderView.phase), or all. */
 type Tab = 'all' | OrderPhase;
@@ -32,19 +30,10 @@ interface OrderCardVM {
   createdText: string;
 }
 
+/** A list card: the order page's view model, cut to what the card shows (one derivation of labels and texts). */
 function card(o: OrderView): OrderCardVM {
-  const look = statusLook(o.status, o.refundedFen, o.refundOwedOfflineFen);
-  const count = o.lines.reduce((n, l) => n + l.quantity, 0);
-  const first = o.lines[0]?.title ?? '';
-  return {
-    outTradeNo: o.outTradeNo,
-    label: look.label,
-    tone: look.tone,
-    summary: o.lines.length > 1 ? `${first} 等 ${count} 件` : `${first} × ${count}`,
-    payableText: fenToYuanText(o.payableFen),
-    testBadge: testBadgeText(o),
-    createdText: beijingTimeText(o.createdAtMs),
-  };
+  const { outTradeNo, label, tone, summary, payableText, testBadge, createdText } = toOrderVM(o);
+  return { outTradeNo, label, tone, summary, payableText, testBadge, createdText };
 }
 
 /** Orders per request (the server allows 1–50). */
