@@ -10,6 +10,30 @@ export interface StatusLook {
   note: string;
 }
 
+type Tone = StatusLook['tone'];
+
+/** A look from its four parts (keeps the table below one line per status). */
+function look(label: string, tone: Tone, icon: string, note: string): StatusLook {
+  return { label, tone, icon, note };
+}
+
+/** The fixed looks; the two whose sentence names an amount are built in statusLook. */
+const LOOKS: Readonly<Record<Exclude<OrderStatus, 'PARTIALLY_REFUNDED'>, StatusLook>> = {
+  AWAITING_PAYMENT: look('待支付', 'warning', 'hourglass', '请在倒计时结束前完成支付'),
+  PAID: look('已支付', 'success', 'check-circle', '商家已收到你的付款，正在备货'),
+  CLOSED_BY_USER: look('已取消', 'closed', 'close-circle', '你已取消这笔订单'),
+  CLOSED_BY_TIMEOUT: look('超时关闭', 'closed', 'time', '订单超时未支付，已自动关闭'),
+  PAID_AFTER_CLOSE: look(
+    '正在自动退款',
+    'refund',
+    'rollback',
+    '订单关闭后才收到你的付款，款项将原路自动退回',
+  ),
+  REFUND_PROCESSING: look('退款中', 'refund', 'refresh', '退款已提交，正在原路退回'),
+  REFUNDED: look('已退款', 'closed', 'check-circle', '款项已全部原路退回'),
+  REFUND_FAILED: look('退款失败', 'danger', 'error-circle', '退款未能完成，客服会尽快联系你处理'),
+};
+
 /**
  * Every order status distinct in words and look. `refundedFen` only matters for partial refunds; `owedOfflineFen` is
  * money WeChat could only return to the shop's bank card, which the shop still has to pay the shopper by hand: the
@@ -17,48 +41,18 @@ export interface StatusLook {
  */
 export function statusLook(status: OrderStatus, refundedFen = 0, owedOfflineFen = 0): StatusLook {
   if (owedOfflineFen > 0 && (status === 'REFUNDED' || status === 'PARTIALLY_REFUNDED')) {
-    return {
-      label: '商家线下退款中',
-      tone: 'refund',
-      icon: 'wallet',
-      note: `¥${fenToYuanText(owedOfflineFen)} 未能原路退回，商家将线下退还给你，如有疑问请联系商家`,
-    };
+    const owed = fenToYuanText(owedOfflineFen);
+    return look(
+      '商家线下退款中',
+      'refund',
+      'wallet',
+      `¥${owed} 未能原路退回，商家将线下退还给你，如有疑问请联系商家`,
+    );
   }
-  switch (status) {
-    case 'AWAITING_PAYMENT':
-      return { label: '待支付', tone: 'warning', icon: 'hourglass', note: '请在倒计时结束前完成支付' };
-    case 'PAID':
-      return { label: '已支付', tone: 'success', icon: 'check-circle', note: '商家已收到你的付款，正在备货' };
-    case 'CLOSED_BY_USER':
-      return { label: '已取消', tone: 'closed', icon: 'close-circle', note: '你已取消这笔订单' };
-    case 'CLOSED_BY_TIMEOUT':
-      return { label: '超时关闭', tone: 'closed', icon: 'time', note: '订单超时未支付，已自动关闭' };
-    case 'PAID_AFTER_CLOSE':
-      return {
-        label: '正在自动退款',
-        tone: 'refund',
-        icon: 'rollback',
-        note: '订单关闭后才收到你的付款，款项将原路自动退回',
-      };
-    case 'REFUND_PROCESSING':
-      return { label: '退款中', tone: 'refund', icon: 'refresh', note: '退款已提交，正在原路退回' };
-    case 'PARTIALLY_REFUNDED':
-      return {
-        label: '部分退款',
-        tone: 'refund',
-        icon: 'wallet',
-        note: `已退回 ¥${fenToYuanText(refundedFen)}，其余款项照常结算`,
-      };
-    case 'REFUNDED':
-      return { label: '已退款', tone: 'closed', icon: 'check-circle', note: '款项已全部原路退回' };
-    case 'REFUND_FAILED':
-      return {
-        label: '退款失败',
-        tone: 'danger',
-        icon: 'error-circle',
-        note: '退款未能完成，客服会尽快联系你处理',
-      };
+  if (status === 'PARTIALLY_REFUNDED') {
+    return look('部分退款', 'refund', 'wallet', `已退回 ¥${fenToYuanText(refundedFen)}，其余款项照常结算`);
   }
+  return LOOKS[status];
 }
 
 /** The tester badge: a tester order says so and names the amount actually charged. */
