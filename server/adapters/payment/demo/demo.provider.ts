@@ -2,24 +2,7 @@
 // payer is simulated by the `pay.demoPay` action, and the payment is applied through the same apply path as a
 // verified WeChat notification. Enabled only by PAY_PROVIDER=demo with APP_ENV=development; every order it touches is
 // marked simulated (docs/adr/0004).
-import type {
-  ClosePaymentResult,
-  CreateH5PaymentInput,
-  CreateJsapiPaymentInput,
-  CreateNativePaymentInput,
-  CreateRefundInput,
-  FundFlowBill,
-  H5Payment,
-  JsapiPayment,
-  NativePayment,
-  PaymentNotificationEvent,
-  PaymentProvider,
-  PaymentQueryResult,
-  PaymentTransaction,
-  Refund,
-  RefundQueryResult,
-  TradeBill,
-} from '../../../application/ports/payment-provider.port';
+import type * as Port from '../../../application/ports/payment-provider.port';
 import {
   NotificationRejectedError,
   ProviderError,
@@ -46,13 +29,13 @@ interface DemoPaymentDoc {
 }
 
 /**
- * A demo refund as stored in demo_refunds: the port's Refund, but with the paid amount under the name it was first
+ * A demo refund as stored in demo_refunds: the port's Port.Refund, but with the paid amount under the name it was first
  * stored with (`totalFen`), so refunds written before the port's rename still read back without a migration.
  */
-type DemoRefundDoc = Omit<Refund, 'paidFen'> & { _id: string; totalFen: number };
+type DemoRefundDoc = Omit<Port.Refund, 'paidFen'> & { _id: string; totalFen: number };
 
 /** The simulated provider; its state lives in the demo_payments and demo_refunds collections. */
-export class DemoPaymentProvider implements PaymentProvider {
+export class DemoPaymentProvider implements Port.PaymentProvider {
   readonly id = 'demo';
 
   constructor(
@@ -61,7 +44,7 @@ export class DemoPaymentProvider implements PaymentProvider {
     private readonly randomId: () => string,
   ) {}
 
-  async createJsapiPayment(input: CreateJsapiPaymentInput): Promise<JsapiPayment> {
+  async createJsapiPayment(input: Port.CreateJsapiPaymentInput): Promise<Port.JsapiPayment> {
     const now = this.now();
     const doc: DemoPaymentDoc = {
       _id: input.outTradeNo,
@@ -99,20 +82,20 @@ export class DemoPaymentProvider implements PaymentProvider {
     };
   }
 
-  createNativePayment(_input: CreateNativePaymentInput): Promise<NativePayment> {
+  createNativePayment(_input: Port.CreateNativePaymentInput): Promise<Port.NativePayment> {
     return Promise.reject(unsupported('createNativePayment'));
   }
 
-  createH5Payment(_input: CreateH5PaymentInput): Promise<H5Payment> {
+  createH5Payment(_input: Port.CreateH5PaymentInput): Promise<Port.H5Payment> {
     return Promise.reject(unsupported('createH5Payment'));
   }
 
-  async queryPayment(outTradeNo: string): Promise<PaymentQueryResult> {
+  async queryPayment(outTradeNo: string): Promise<Port.PaymentQueryResult> {
     const doc = await this.read(outTradeNo);
     return doc ? { kind: 'found', transaction: toTransaction(doc) } : { kind: 'not-found', outTradeNo };
   }
 
-  async closePayment(outTradeNo: string): Promise<ClosePaymentResult> {
+  async closePayment(outTradeNo: string): Promise<Port.ClosePaymentResult> {
     const { stats } = await this.db
       .collection(PAYMENTS)
       .where({ _id: outTradeNo, state: 'NOTPAY' })
@@ -123,7 +106,7 @@ export class DemoPaymentProvider implements PaymentProvider {
   }
 
   /** The simulated payer pays: NOTPAY → SUCCESS (a closed order is paid anyway, as a late real payment would be). */
-  async simulatePayment(outTradeNo: string): Promise<PaymentTransaction> {
+  async simulatePayment(outTradeNo: string): Promise<Port.PaymentTransaction> {
     const transactionId = `DEMO${this.now()}${this.randomId()}`;
     await this.db
       .collection(PAYMENTS)
@@ -139,11 +122,11 @@ export class DemoPaymentProvider implements PaymentProvider {
     return null;
   }
 
-  async createRefund(input: CreateRefundInput): Promise<Refund> {
+  async createRefund(input: Port.CreateRefundInput): Promise<Port.Refund> {
     const doc = await this.read(input.outTradeNo);
     if (doc?.state !== 'SUCCESS')
       throw new ProviderError('TRADE_ERROR', 'the demo order is not paid', 'fatal');
-    const refund: Refund = {
+    const refund: Port.Refund = {
       outTradeNo: input.outTradeNo,
       outRefundNo: input.outRefundNo,
       refundId: `DEMOREFUND${input.outRefundNo}`,
@@ -162,12 +145,12 @@ export class DemoPaymentProvider implements PaymentProvider {
     return refund;
   }
 
-  applyAbnormalRefund(): Promise<Refund> {
+  applyAbnormalRefund(): Promise<Port.Refund> {
     // Demo refunds never become ABNORMAL: there is nothing to retry.
     return Promise.reject(unsupported('applyAbnormalRefund'));
   }
 
-  async queryRefund(outRefundNo: string): Promise<RefundQueryResult> {
+  async queryRefund(outRefundNo: string): Promise<Port.RefundQueryResult> {
     const { data } = await this.db.collection(REFUNDS).where({ _id: outRefundNo }).limit(1).get();
     const d = data[0] as DemoRefundDoc | undefined;
     if (!d) return { kind: 'not-found', outRefundNo };
@@ -178,17 +161,17 @@ export class DemoPaymentProvider implements PaymentProvider {
     };
   }
 
-  verifyNotification(): Promise<PaymentNotificationEvent> {
+  verifyNotification(): Promise<Port.PaymentNotificationEvent> {
     return Promise.reject(
       new NotificationRejectedError('MALFORMED', 'the demo provider receives no notifications'),
     );
   }
 
-  downloadTradeBill(): Promise<TradeBill> {
+  downloadTradeBill(): Promise<Port.TradeBill> {
     return Promise.reject(unsupported('downloadTradeBill'));
   }
 
-  downloadFundFlowBill(): Promise<FundFlowBill> {
+  downloadFundFlowBill(): Promise<Port.FundFlowBill> {
     return Promise.reject(unsupported('downloadFundFlowBill'));
   }
 
@@ -198,7 +181,7 @@ export class DemoPaymentProvider implements PaymentProvider {
   }
 }
 
-function toTransaction(doc: DemoPaymentDoc): PaymentTransaction {
+function toTransaction(doc: DemoPaymentDoc): Port.PaymentTransaction {
   return {
     outTradeNo: doc._id,
     state: doc.state,
