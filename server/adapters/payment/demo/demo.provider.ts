@@ -29,7 +29,7 @@ interface DemoPaymentDoc {
 }
 
 /**
- * A demo refund as stored in demo_refunds: the port's Port.Refund, but with the paid amount under the name it was first
+ * A demo refund as stored in demo_refunds: the port's Refund, but with the paid amount under the name it was first
  * stored with (`totalFen`), so refunds written before the port's rename still read back without a migration.
  */
 type DemoRefundDoc = Omit<Port.Refund, 'paidFen'> & { _id: string; totalFen: number };
