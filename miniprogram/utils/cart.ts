@@ -17,7 +17,10 @@ export interface CartLineVM {
 }
 
 export interface CartVM {
+  /** Lines that can be bought (perhaps after a change of quantity). */
   lines: CartLineVM[];
+  /** 失效商品: gone, off sale or sold out. Never selectable; the shopper can only clear them. */
+  invalid: CartLineVM[];
   selectedCount: number;
   totalText: string;
   allSelected: boolean;
@@ -63,14 +66,16 @@ export function toCartLineVM(l: CartLineView, seen: number | undefined): CartLin
 }
 
 export function toCartVM(c: CartView, seen: (skuId: string) => number | undefined): CartVM {
-  const lines = c.lines.map((l) => toCartLineVM(l, seen(l.skuId)));
+  const all = c.lines.map((l) => toCartLineVM(l, seen(l.skuId)));
+  const lines = all.filter((l) => !l.frozen);
   const blocked = lines.find((l) => l.selected && l.problem !== '' && l.problem !== 'price');
   return {
     lines,
+    invalid: all.filter((l) => l.frozen),
     selectedCount: c.selectedCount,
     totalText: fenToYuanText(c.selectedTotalFen),
     allSelected: lines.length > 0 && lines.every((l) => l.selected),
     blockedText: blocked ? `「${blocked.title}」${blocked.problemText}，请调整后再结算` : '',
-    empty: lines.length === 0,
+    empty: all.length === 0,
   };
 }

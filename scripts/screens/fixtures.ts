@@ -29,25 +29,32 @@ interface DemoProduct {
   skus: DemoSku[];
 }
 
-/** The demo catalog as listGoods answers it (per-line cap 99, pictures from the local gateway). */
+/** The demo catalog as listGoods answers it (per-line cap 99, off-sale left out, pictures from the local gateway). */
 export function demoGoods(): GoodsView[] {
+  return catalogGoods(false);
+}
+
+/** `withOffSale`: also what the shop took off sale (a cart can still hold it). */
+function catalogGoods(withOffSale: boolean): GoodsView[] {
   const file = JSON.parse(readFileSync(join(ROOT, 'data', 'catalog.demo.json'), 'utf8')) as {
     products: DemoProduct[];
   };
-  return file.products.map((p) => {
-    const onSale = p.skus.filter((s) => s.onSale);
+  return file.products.flatMap((p) => {
+    const onSale = p.skus.filter((s) => withOffSale || s.onSale);
+    if (onSale.length === 0) return [];
     return {
       productId: p.productId,
       title: p.title,
       ...(p.description !== undefined ? { description: p.description } : {}),
       imageUrl: `${PICTURES}/${p.productId}.svg`,
-      fromPriceFen: onSale.length > 0 ? Math.min(...onSale.map((s) => s.priceFen)) : null,
-      skus: p.skus.map((s) => ({
+      fromPriceFen: Math.min(...onSale.map((s) => s.priceFen)),
+      skus: onSale.map((s) => ({
         skuId: s.skuId,
         spec: s.spec,
         priceFen: s.priceFen,
         stock: s.stock,
         maxQuantity: Math.max(0, Math.min(s.stock, s.maxPerOrder ?? 99)),
+        limitPerOrder: s.maxPerOrder !== undefined && s.maxPerOrder < 99 ? s.maxPerOrder : null,
         onSale: s.onSale,
       })),
     };
@@ -55,7 +62,7 @@ export function demoGoods(): GoodsView[] {
 }
 
 function line(skuId: string, quantity: number, extra: Partial<CartLineView> = {}): CartLineView {
-  for (const g of demoGoods()) {
+  for (const g of catalogGoods(true)) {
     const s = g.skus.find((k) => k.skuId === skuId);
     if (s) {
       return {

@@ -140,9 +140,9 @@ export function installRenderPatches(): void {
 // CSS
 
 /**
- * WeChat's own defaults for built-in tags (base library, style v2), as far as a static screen needs them. A picture
- * is WeChat's background layer: it adds no intrinsic size, so an <image> sized only in percentages of a shrink-to-fit
- * parent is 0×0 here as on a phone. <button>'s ::after is the hairline border TDesign's outline buttons recolour.
+ * WeChat's own defaults for built-in tags (base library without "style": "v2", as app.json has it), as far as a
+ * static screen needs them. A picture is WeChat's background layer: it adds no intrinsic size, so an <image> sized
+ * only in percentages of a shrink-to-fit parent is 0×0 here as on a phone. <button>'s ::after is the hairline border TDesign's outline buttons recolour.
  */
 const WECHAT_DEFAULTS = `
 wx-view,wx-scroll-view,wx-swiper,wx-swiper-item,wx-navigator,wx-form,wx-cover-view,wx-movable-area,wx-rich-text{display:block}
@@ -155,7 +155,7 @@ wx-input{display:block;height:1.4rem;line-height:1.4rem;min-height:1.4rem;overfl
 wx-textarea{display:block;width:300px;height:150px;white-space:pre-wrap}
 [data-shot-field=placeholder]{color:#bbb}
 wx-button::after{content:" ";width:200%;height:200%;position:absolute;top:0;left:0;border:1px solid rgba(0,0,0,.2);transform:scale(.5);transform-origin:0 0;box-sizing:border-box;border-radius:10px;pointer-events:none}
-wx-button{position:relative;display:block;margin-left:auto;margin-right:auto;padding:8px 24px;box-sizing:border-box;font-size:17px;text-align:center;text-decoration:none;line-height:1.41176471;border-radius:8px;overflow:hidden;color:#000;background-color:#f2f2f2;width:184px;font-weight:700}
+wx-button{position:relative;display:block;margin-left:auto;margin-right:auto;padding-left:14px;padding-right:14px;box-sizing:border-box;font-size:18px;text-align:center;text-decoration:none;line-height:2.55555556;border-radius:5px;overflow:hidden;color:#000;background-color:#f8f8f8}
 wx-swiper{height:150px}
 wx-icon{display:inline-block}
 *{box-sizing:border-box;-webkit-tap-highlight-color:transparent}

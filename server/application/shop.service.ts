@@ -11,7 +11,7 @@ import {
 import type { Catalog } from '../domain/catalog';
 import { findProduct, findSku } from '../domain/catalog';
 import { DomainError } from '../domain/errors';
-import { lineLimitFor } from '../domain/purchase-rules';
+import { lineLimitFor, shopLimitFor } from '../domain/purchase-rules';
 import type { CartLineView, CartView, GoodsView } from '../../typings/contracts/shop';
 import { AppErrorCodes } from './errors';
 import type { CartStore } from './ports/cart.port';
@@ -35,26 +35,33 @@ export class ShopService {
     private readonly carts: CartStore,
   ) {}
 
-  /** The goods list with live stock, in catalog order. */
+  /**
+   * The goods list with live stock, in catalog order. What the shop took off sale is not offered: off-sale SKUs are
+   * left out, and so is a product with none left. A sold-out SKU stays (it is still the shop's, and comes back).
+   */
   async listGoods(): Promise<GoodsView[]> {
     const catalog = await this.catalog.loadCatalog();
-    return catalog.products.map((p) => {
+    return catalog.products.flatMap((p) => {
       const onSale = p.skus.filter((s) => s.onSale);
-      return {
-        productId: p.productId,
-        title: p.title,
-        ...(p.description !== undefined ? { description: p.description } : {}),
-        ...(p.imageUrl !== undefined ? { imageUrl: p.imageUrl } : {}),
-        fromPriceFen: onSale.length > 0 ? Math.min(...onSale.map((s) => s.priceFen)) : null,
-        skus: p.skus.map((s) => ({
-          skuId: s.skuId,
-          spec: s.spec,
-          priceFen: s.priceFen,
-          stock: s.stock,
-          maxQuantity: Math.min(lineLimitFor(s), s.stock),
-          onSale: s.onSale,
-        })),
-      };
+      if (onSale.length === 0) return [];
+      return [
+        {
+          productId: p.productId,
+          title: p.title,
+          ...(p.description !== undefined ? { description: p.description } : {}),
+          ...(p.imageUrl !== undefined ? { imageUrl: p.imageUrl } : {}),
+          fromPriceFen: Math.min(...onSale.map((s) => s.priceFen)),
+          skus: onSale.map((s) => ({
+            skuId: s.skuId,
+            spec: s.spec,
+            priceFen: s.priceFen,
+            stock: s.stock,
+            maxQuantity: Math.min(lineLimitFor(s), s.stock),
+            limitPerOrder: shopLimitFor(s),
+            onSale: s.onSale,
+          })),
+        },
+      ];
     });
   }
 

@@ -21,6 +21,11 @@ export function lineLimitFor(sku: Sku): number {
   return Math.min(MAX_QUANTITY_PER_LINE, sku.maxPerOrder ?? MAX_QUANTITY_PER_LINE);
 }
 
+/** The per-order limit the shop set for `sku` when it binds (below the general cap); null when it set none. */
+export function shopLimitFor(sku: Sku): number | null {
+  return sku.maxPerOrder !== undefined && sku.maxPerOrder < MAX_QUANTITY_PER_LINE ? sku.maxPerOrder : null;
+}
+
 /** Throws `codes.quantityInvalid` unless `quantity` is an integer >= 1. */
 export function assertQuantity(
   quantity: unknown,

@@ -39,6 +39,18 @@ describe('goods detail', () => {
     expect(cart.lines).toEqual([expect.objectContaining({ skuId: 'sku-longjing-gift', quantity: 5 })]);
   });
 
+  it('shows 每单限购 only where the shop set a limit, and shares the product', async () => {
+    newShopper();
+    const page = await h.load('pages/goods-detail/index?id=p-coffee');
+    await page.waitForText('云南小粒咖啡豆');
+    await page.tap('#spec-sku-coffee-250g'); // 120 in stock, no limit set: before, "每单限购 99 件"
+    expect(page.data.buyable).toBe(true);
+    expect(page.text()).not.toContain('限购');
+    expect(page.page.onShareAppMessage()).toEqual(
+      expect.objectContaining({ title: '云南小粒咖啡豆', path: '/pages/goods-detail/index?id=p-coffee' }),
+    );
+  });
+
   it('cannot buy a sold-out spec', async () => {
     newShopper();
     const page = await h.load('pages/goods-detail/index?id=p-tshirt');
@@ -156,6 +168,54 @@ describe('cart', () => {
       await skus()
         .doc('sku-longjing-gift')
         .update({ data: { maxPerOrder: 5 } });
+    }
+  });
+
+  it('groups sold-out and off-sale lines as 失效商品: not selectable, not checked out, cleared with 清空', async () => {
+    const me = newShopper(); // SKUs the test above leaves alone: a cart change may see a catalog a few seconds old
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-coffee-250g', quantity: 1 });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-apples-5kg', quantity: 1 });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-longjing-50g', quantity: 2 });
+    try {
+      await skus()
+        .doc('sku-apples-5kg')
+        .update({ data: { onSale: false } });
+      await skus()
+        .doc('sku-longjing-50g')
+        .update({ data: { stock: 0 } });
+      const page = await h.load('pages/cart/index');
+      await page.waitForText('失效商品 2 件');
+      await page.waitFor(
+        'invalid lines unselected',
+        (d) => !d.busy && d.cart.invalid.every((l: any) => !l.selected),
+      );
+      // Before: both lines sat among the others with a checkbox and blocked checkout while selected.
+      expect(page.has('#invalid #line-sku-apples-5kg.line--offsale')).toBe(true);
+      expect(page.has('#invalid #line-sku-longjing-50g.line--soldout')).toBe(true);
+      expect(page.has('#check-sku-apples-5kg')).toBe(false);
+      expect(page.has('#check-sku-longjing-50g')).toBe(false);
+      expect(page.data.cart.lines.map((l: any) => l.skuId)).toEqual(['sku-coffee-250g']);
+      // The server holds them unselected too: checkout takes only the coffee.
+      let cart = await stack.as(me).ok('shop', 'getCart');
+      expect(cart.lines.filter((l) => l.selected).map((l) => l.skuId)).toEqual(['sku-coffee-250g']);
+      expect(page.data.cart.blockedText).toBe('');
+      await page.tap('#checkout >>> .t-button');
+      expect(h.ctl.navigations.pop()).toEqual({ kind: 'navigateTo', url: '/order/confirm/index' });
+
+      h.ctl.modalAnswers.push(true);
+      await page.tap('#clear-invalid');
+      await page.waitFor('cleared', (d) => !d.busy && d.cart.invalid.length === 0);
+      expect(h.ctl.modals.pop()?.title).toBe('清空失效商品');
+      expect(page.text()).not.toContain('失效商品');
+      cart = await stack.as(me).ok('shop', 'getCart');
+      expect(cart.lines.map((l) => l.skuId)).toEqual(['sku-coffee-250g']);
+    } finally {
+      await skus()
+        .doc('sku-apples-5kg')
+        .update({ data: { onSale: true } });
+      await skus()
+        .doc('sku-longjing-50g')
+        .update({ data: { stock: 80 } });
     }
   });
 

@@ -7,6 +7,7 @@ import { useTestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
+const skus = () => stack.cloud.db.collection('skus');
 
 beforeAll(() => {
   h.configure({ transport: 'local', gatewayUrl: stack.gatewayUrl, simulatorUrl: stack.simulatorUrl });
@@ -27,18 +28,51 @@ describe('goods list', () => {
     });
   });
 
-  it('renders the catalog in small chunks and marks goods that cannot be bought', async () => {
+  it('renders the catalog in small chunks, without what the shop took off sale', async () => {
     const page = await h.load('pages/goods/index');
     await page.waitFor('first chunk', (d) => d.goods.length > 0);
     expect(page.data.goods).toHaveLength(6);
-    expect(page.text()).not.toContain(page.page.catalog[7].title);
+    expect(page.text()).not.toContain(page.page.catalog[6].title);
     page.page.onReachBottom();
-    await page.waitFor('second chunk', (d) => d.goods.length === 8);
-    // Off sale: the card says so and is greyed out.
-    expect(page.has('#goods-p-bamboo-cutlery.goods-card--soldout')).toBe(true);
-    expect(page.text()).toContain('已下架');
+    await page.waitFor('second chunk', (d) => d.goods.length === 7);
+    // p-bamboo-cutlery is off sale: not offered at all (before: listed with 已售罄 and 已下架).
+    expect(page.page.catalog.map((g: any) => g.productId)).not.toContain('p-bamboo-cutlery');
+    expect(page.has('#goods-p-bamboo-cutlery')).toBe(false);
+    expect(page.text()).not.toContain('已下架');
     expect(page.data.hasMore).toBe(false);
-    // The second chunk went as two path keys, not the whole list again.
+    // The second chunk went as path keys, not the whole list again.
     expect(page.largestSetData().bytes).toBeLessThan(2500);
+  });
+
+  it('keeps a sold-out product listed as 已售罄, and drops an off-sale one', async () => {
+    try {
+      await skus()
+        .doc('sku-tote-natural')
+        .update({ data: { stock: 0 } });
+      await skus()
+        .doc('sku-ginger-tea-box')
+        .update({ data: { onSale: false } });
+      const page = await h.load('pages/goods/index');
+      await page.waitFor('catalog', (d) => d.goods.length > 0);
+      const ids = page.page.catalog.map((g: any) => g.productId);
+      expect(ids).toContain('p-tote');
+      expect(ids).not.toContain('p-ginger-tea');
+      page.page.onReachBottom();
+      await page.waitFor('all shown', (d) => !d.hasMore);
+      expect(page.has('#goods-p-tote.goods-card--soldout')).toBe(true);
+      expect(page.text()).toContain('已售罄');
+    } finally {
+      await skus()
+        .doc('sku-tote-natural')
+        .update({ data: { stock: 70 } });
+      await skus()
+        .doc('sku-ginger-tea-box')
+        .update({ data: { onSale: true } });
+    }
+  });
+
+  it('shares the shop', async () => {
+    const page = await h.load('pages/goods/index');
+    expect(page.page.onShareAppMessage()).toEqual({ title: '安心小店', path: '/pages/goods/index' });
   });
 });

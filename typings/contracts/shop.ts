@@ -8,10 +8,12 @@ export interface GoodsSkuView {
   stock: number;
   /** Most of this SKU one order may hold (the per-line cap already applied). */
   maxQuantity: number;
+  /** The shop's own per-order limit ("每单限购 N 件"); null when it set none (the general cap of 99 is not shown). */
+  limitPerOrder: number | null;
   onSale: boolean;
 }
 
-/** One product in the goods list. */
+/** One product in the goods list (listGoods leaves out off-sale SKUs and products with none on sale). */
 export interface GoodsView {
   productId: string;
   title: string;

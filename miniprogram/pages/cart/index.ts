@@ -7,6 +7,7 @@ import { errorText } from '../../utils/errors';
 
 const EMPTY_CART: CartVM = {
   lines: [],
+  invalid: [],
   selectedCount: 0,
   totalText: '0.00',
   allSelected: false,
@@ -19,6 +20,19 @@ type SkuEvent<D extends WechatMiniprogram.IAnyObject> = WechatMiniprogram.Custom
   Record<string, never>,
   { sku: string }
 >;
+
+/** Runs `call` for each line in turn and answers the last cart (or the first refusal). */
+async function forEachLine(
+  skus: string[],
+  call: (sku: string) => Promise<ApiResult<CartView>>,
+): Promise<ApiResult<CartView>> {
+  let last: ApiResult<CartView> | undefined;
+  for (const sku of skus) {
+    last = await call(sku);
+    if (!last.ok) return last;
+  }
+  return last ?? getCart();
+}
 
 Page({
   data: {
@@ -39,14 +53,37 @@ Page({
   },
 
   /** Shows the cart the server answered (every change answers the whole cart), or the error. */
-  async apply(call: Promise<ApiResult<CartView>>): Promise<boolean> {
+  async apply(call: Promise<ApiResult<CartView>>, unselectInvalid = true): Promise<boolean> {
     const r = await call;
     if (!r.ok) {
       this.setData({ loading: false, busy: false, errorText: errorText(r.error) });
       return false;
     }
-    this.setData({ loading: false, loaded: true, busy: false, cart: toCartVM(r.data, seenPrice) });
+    const cart = toCartVM(r.data, seenPrice);
+    // Checkout takes every selected line, so a 失效 line must not stay selected (it was selected when added, or by
+    // 全选): the page unselects it, the shopper never can.
+    const stale = cart.invalid.filter((l) => l.selected).map((l) => l.skuId);
+    if (unselectInvalid && stale.length > 0) {
+      this.setData({ loading: false, loaded: true, busy: true, cart });
+      return this.apply(
+        forEachLine(stale, (sku) => selectLine(sku, false)),
+        false,
+      );
+    }
+    this.setData({ loading: false, loaded: true, busy: false, cart });
     return true;
+  },
+
+  async clearInvalid() {
+    const skus = this.data.cart.invalid.map((l) => l.skuId);
+    if (skus.length === 0 || this.data.busy) return;
+    const answer = await wx.showModal({
+      title: '清空失效商品',
+      content: `从购物车删除 ${skus.length} 件失效商品？`,
+      confirmText: '清空',
+      cancelText: '再想想',
+    });
+    if (answer.confirm) await this.change(() => forEachLine(skus, removeFromCart));
   },
 
   /** One change at a time: a second tap while the first is in flight is ignored. */

@@ -1,4 +1,5 @@
 import type { GoodsSkuView, GoodsView } from '../../../typings/contracts/shop';
+import { clientEnv } from '../../config/env';
 import { rememberPrice } from '../../services/seen-prices';
 import { addToCart, listGoods } from '../../services/shop';
 import { errorText } from '../../utils/errors';
@@ -32,9 +33,20 @@ Page({
     adding: false,
   },
   goods: null as GoodsView | null,
+  productId: '',
 
   onLoad(query: Record<string, string | undefined>) {
-    void this.load(query.id ?? '');
+    this.productId = query.id ?? '';
+    void this.load(this.productId);
+  },
+
+  onShareAppMessage(): WechatMiniprogram.Page.ICustomShareContent {
+    const share: WechatMiniprogram.Page.ICustomShareContent = {
+      title: this.goods?.title ?? clientEnv.shopName,
+      path: `/pages/goods-detail/index?id=${encodeURIComponent(this.productId)}`,
+    };
+    if (this.goods?.imageUrl) share.imageUrl = this.goods.imageUrl;
+    return share;
   },
 
   async load(productId: string) {
@@ -68,7 +80,7 @@ Page({
       buyable: can,
       maxQuantity: max,
       quantity: Math.min(this.data.quantity, max),
-      limitText: can && s.maxQuantity < s.stock ? `每单限购 ${s.maxQuantity} 件` : '',
+      limitText: can && s.limitPerOrder !== null ? `每单限购 ${s.limitPerOrder} 件` : '',
       errorText: '',
     });
   },

@@ -1,4 +1,5 @@
 import type { GoodsView } from '../../../typings/contracts/shop';
+import { clientEnv } from '../../config/env';
 import { listGoods } from '../../services/shop';
 import { errorText } from '../../utils/errors';
 import { toGoodsCard } from '../../utils/goods';
@@ -23,6 +24,10 @@ Page({
   async onPullDownRefresh() {
     await this.reload();
     void wx.stopPullDownRefresh();
+  },
+
+  onShareAppMessage(): WechatMiniprogram.Page.ICustomShareContent {
+    return { title: clientEnv.shopName, path: '/pages/goods/index' };
   },
 
   onReachBottom() {
