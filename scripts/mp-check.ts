@@ -255,14 +255,30 @@ function compileWxml(ctx: Ctx): number {
   return files.length;
 }
 
-/** Compiles each own WXSS file alone with wcsc. */
+/** The WXSS files `abs` imports, directly or through them (absolute @import paths start at the mini program root). */
+function wxssImports(mpRoot: string, abs: string, seen = new Set<string>()): string[] {
+  const text = readFileSync(abs, 'utf8');
+  for (const m of text.matchAll(/@import\s+['"]([^'"]+)['"]/g)) {
+    const target = m[1] ?? '';
+    const file = target.startsWith('/') ? join(mpRoot, target) : join(dirname(abs), target);
+    if (seen.has(file) || !existsSync(file)) continue;
+    seen.add(file);
+    wxssImports(mpRoot, file, seen);
+  }
+  return [...seen];
+}
+
+/** Compiles each own WXSS file with wcsc (with the files it imports). */
 function compileWxss(ctx: Ctx): number {
   const wcsc = compilerBinary('wcsc');
   const files = ownFiles(ctx, '.wxss');
   for (const abs of files) {
     const file = relative(ctx.mpRoot, abs).split(sep).join('/');
     const isComponent = existsSync(abs.replace(/\.wxss$/, '.json'));
-    const r = spawnSync(wcsc, ['-db', '-pc', isComponent ? '1' : '0', file], {
+    // wcsc resolves an @import only among the files it is given (DevTools hands it all of them): the file's imports,
+    // followed to their own imports, go along.
+    const imports = wxssImports(ctx.mpRoot, abs).map((f) => relative(ctx.mpRoot, f).split(sep).join('/'));
+    const r = spawnSync(wcsc, ['-db', '-pc', isComponent ? '1' : '0', file, ...imports], {
       cwd: ctx.mpRoot,
       maxBuffer: 64 * 1024 * 1024,
     });
