@@ -36,6 +36,7 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   'ORDER.NOT_FOUND': '订单不存在',
   'ORDER.NOT_CANCELLABLE': '订单当前状态不能取消',
   'ORDER.ALREADY_PAID': '订单已支付成功，不能取消',
+  'ORDER.PAYMENT_UNCONFIRMED': '支付结果确认中，暂时不能取消，请稍后再试',
   'ORDER.BUSY': '订单正在处理中，请稍后重试',
   'ORDER.NOT_PAYABLE': '订单当前状态不能支付',
   'ORDER.EXPIRED': '订单已超时，不能再支付',

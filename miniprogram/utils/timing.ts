@@ -9,6 +9,11 @@ export const timing = {
   confirmDelaysMs: [1000, 1500, 2500, 4000, 6000] as number[],
   /** While an order page shows a state that can still change: backoff between looks (the last one repeats). */
   watchDelaysMs: [3000, 5000, 10000, 20000, 30000] as number[],
+  /**
+   * After the sheet said "cancel" (or the server refused a cancel as unconfirmed): how long 取消订单 stays hidden before
+   * WeChat is asked again. A shopper who left the sheet another way may have paid; the notification can take ~10 s.
+   */
+  cancelHoldMs: 10000,
   /** Countdown refresh. */
   tickMs: 1000,
   /** 稍后支付 at the simulated cashier: how long until the payer's money moves. */

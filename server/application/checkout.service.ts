@@ -66,7 +66,7 @@ export interface HoldSweepResult {
 export class CheckoutService {
   constructor(
     private readonly d: CoreDeps,
-    private readonly payments: Pick<PaymentService, 'closeAtProvider' | 'syncOrder'>,
+    private readonly payments: Pick<PaymentService, 'closeAtProvider' | 'queryOrder'>,
   ) {}
 
   /**
@@ -290,9 +290,9 @@ export class CheckoutService {
   /**
    * Cancels an unpaid order. The provider-side order is closed first (a paid one is applied instead and the cancel
    * refused with ORDER.ALREADY_PAID). Within WeChat's 5-minute guard (counted from the prepay) a close is not allowed
-   * but a query is: WeChat is asked first, and money it already has is applied (ORDER.ALREADY_PAID); otherwise the
-   * local close goes ahead and the WeChat close is queued for the close job — a payment that still lands becomes
-   * PAID_AFTER_CLOSE and is refunded.
+   * but a query is: WeChat is asked first, and money it already has is applied (ORDER.ALREADY_PAID); a payment it
+   * cannot rule out (USERPAYING, or the query fails) refuses the cancel with ORDER.PAYMENT_UNCONFIRMED, nothing
+   * written; only when WeChat has no payment does the local close go ahead, the WeChat close queued for the close job.
    */
   async cancel(openid: string, outTradeNo: string): Promise<OrderView> {
     let order = await this.owned(openid, outTradeNo);
@@ -338,15 +338,24 @@ export class CheckoutService {
     throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the order is being changed elsewhere, please retry');
   }
 
-  // Inside the close guard only a query can tell: a shopper who paid and tapped cancel is served their order. If the
-  // query fails the cancel still goes ahead — the queued close and the PAID_AFTER_CLOSE refund cover a late payment.
+  // Inside the close guard only a query can tell, and a local close cannot stop a payment already under way: it would
+  // land as PAID_AFTER_CLOSE and be refunded (paid, no goods). So the shopper's cancel waits while WeChat cannot rule a
+  // payment out. The window is the guard itself (5 minutes from the last prepay): after it the close is WeChat's own
+  // answer, and WeChat's notification normally arrives within seconds of a payment.
   private async paidAtProvider(order: OrderRecord): Promise<boolean> {
+    let asked: Awaited<ReturnType<PaymentService['queryOrder']>>;
     try {
-      return hasReceivedPayment((await this.payments.syncOrder(order)).status);
+      asked = await this.payments.queryOrder(order);
     } catch (e) {
       this.d.log.warn('order.cancel.query_failed', { outTradeNo: order.outTradeNo, error: e });
-      return false;
+      throw paymentUnconfirmed('WeChat could not be asked about the payment');
     }
+    if (hasReceivedPayment(asked.order.status)) return true;
+    if (asked.state === 'USERPAYING') {
+      this.d.log.info('order.cancel.payment_in_progress', { outTradeNo: order.outTradeNo });
+      throw paymentUnconfirmed('WeChat reports the payment in progress');
+    }
+    return false;
   }
 
   private owned(openid: string, outTradeNo: string): Promise<OrderRecord> {
@@ -363,4 +372,11 @@ export class CheckoutService {
     }
     this.d.log.warn('cart.cleanup.skipped', { reason: 'concurrent cart changes' });
   }
+}
+
+function paymentUnconfirmed(why: string): DomainError {
+  return new DomainError(
+    AppErrorCodes.ORDER_PAYMENT_UNCONFIRMED,
+    `${why}: the order cannot be cancelled until its payment is confirmed, try again in a few minutes`,
+  );
 }

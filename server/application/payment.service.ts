@@ -7,7 +7,7 @@ import { AppErrorCodes } from './errors';
 import { dueAgainAt } from './job-queue';
 import type { OrderRecord, PaymentRecord, ProviderCloseState } from './order.model';
 import type { OrderStore } from './ports/order.port';
-import type { PaymentTransaction } from './ports/payment-provider.port';
+import type { PaymentState, PaymentTransaction } from './ports/payment-provider.port';
 import { ProviderError } from './ports/payment-provider.errors';
 import type { RefundService } from './refund.service';
 
@@ -141,14 +141,26 @@ export class PaymentService {
 
   /** Queries the provider about `order` unless it is settled already, applies a payment, returns the fresh order. */
   async syncOrder(order: OrderRecord): Promise<OrderRecord> {
-    if (hasReceivedPayment(order.status) || order.prepay === null) return order;
+    return (await this.queryOrder(order)).order;
+  }
+
+  /**
+   * {@link syncOrder}, also telling what WeChat said: its trade_state, NOT_FOUND (it has no such order) or null (not
+   * asked: the order is settled here or has no prepay).
+   */
+  async queryOrder(
+    order: OrderRecord,
+  ): Promise<{ order: OrderRecord; state: PaymentState | 'NOT_FOUND' | null }> {
+    if (hasReceivedPayment(order.status) || order.prepay === null) return { order, state: null };
     const q = await this.d.provider.queryPayment(order.outTradeNo);
     if (q.kind === 'found') {
       // The order as the caller read it: a stale copy only costs a lost compare-and-set and a re-read.
       const outcome = await this.applyPayment(q.transaction, 'query', order);
-      if (outcome.kind === 'applied' || outcome.kind === 'duplicate') return outcome.order;
+      if (outcome.kind === 'applied' || outcome.kind === 'duplicate')
+        return { order: outcome.order, state: q.transaction.state };
     }
-    return (await this.d.orders.get(order.outTradeNo)) ?? order;
+    const state = q.kind === 'found' ? q.transaction.state : 'NOT_FOUND';
+    return { order: (await this.d.orders.get(order.outTradeNo)) ?? order, state };
   }
 
   /**

@@ -99,7 +99,11 @@ export interface ApiContract {
     cancel: Action<
       { outTradeNo: string },
       OrderView,
-      'ORDER.NOT_FOUND' | 'ORDER.NOT_CANCELLABLE' | 'ORDER.ALREADY_PAID' | 'ORDER.BUSY'
+      | 'ORDER.NOT_FOUND'
+      | 'ORDER.NOT_CANCELLABLE'
+      | 'ORDER.ALREADY_PAID'
+      | 'ORDER.PAYMENT_UNCONFIRMED'
+      | 'ORDER.BUSY'
     >;
   };
   pay: {

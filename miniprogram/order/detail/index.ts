@@ -2,7 +2,7 @@
 // rule), a countdown to the server's expiry on the server's clock, and watching while the state can still change.
 import type { OrderView } from '../../../typings/contracts/order';
 import { cancelOrder, getOrder } from '../../services/order';
-import { payOrder, type PayOutcome } from '../../services/payment';
+import { payOrder, syncPayment, type PayOutcome } from '../../services/payment';
 import { errorText } from '../../utils/errors';
 import { CHECK_LATER_TEXT } from '../../utils/order-status';
 import { patchFor, toOrderVM, type OrderVM } from '../../utils/order-vm';
@@ -28,6 +28,8 @@ Page({
     attempted: false,
     /** After an unconfirmed "success": no pay button until the server knows more. */
     payHold: false,
+    /** A payment may be on its way (the sheet said cancel, or the server could not rule one out): no 取消订单 yet. */
+    cancelHold: false,
   },
   outTradeNo: '',
   /** Server clock − phone clock, from the last view. */
@@ -42,6 +44,7 @@ Page({
   shown: false,
   payInFlight: false,
   askedAtZero: false,
+  cancelHoldTimer: 0,
 
   onLoad(query: Record<string, string | undefined>) {
     this.outTradeNo = query.outTradeNo ?? '';
@@ -67,6 +70,7 @@ Page({
     this.active = false;
     this.unloaded = true;
     this.stopTimers();
+    if (this.cancelHoldTimer) clearTimeout(this.cancelHoldTimer);
   },
 
   async onPullDownRefresh() {
@@ -110,7 +114,10 @@ Page({
     if (this.data.loading) patch.loading = false;
     if (this.data.errorText) patch.errorText = '';
     if (statusChanged && prev !== null) patch.notice = null;
-    if (prev !== null && statusChanged) patch.payHold = false;
+    if (prev !== null && statusChanged) {
+      patch.payHold = false;
+      patch.cancelHold = false;
+    }
     if (Object.keys(patch).length > 0) this.setData(patch);
     this.offsetMs = serverOffsetMs(o.serverNowMs);
     this.expiresAtMs = o.expiresAtMs;
@@ -182,6 +189,23 @@ Page({
     this.setData({ paying: false, confirming: false });
     if (outcome.order) this.render(outcome.order);
     this.setData(this.outcomePatch(outcome));
+    if (outcome.hint === 'cancel' && outcome.order?.phase === 'awaiting') this.holdCancel();
+  },
+
+  // Hides 取消订单 for a while, then asks WeChat (pay.sync) again: a cancel in that window could close an order whose
+  // payment is still on its way (refunded: paid, no goods). After ok the hold is payHold, which lasts until the status
+  // changes. The server refuses such a cancel too (ORDER.PAYMENT_UNCONFIRMED); this spares the shopper the refusal.
+  holdCancel() {
+    if (this.cancelHoldTimer) clearTimeout(this.cancelHoldTimer);
+    this.setData({ cancelHold: true });
+    this.cancelHoldTimer = setTimeout(() => {
+      this.cancelHoldTimer = 0;
+      void syncPayment(this.outTradeNo).then((r) => {
+        if (this.unloaded) return;
+        if (r.ok) this.render(r.data);
+        if (this.data.cancelHold) this.setData({ cancelHold: false });
+      });
+    }, timing.cancelHoldMs);
   },
 
   /** What the shopper is told after an attempt: always what the server said, the sheet's answer only as context. */
@@ -199,7 +223,7 @@ Page({
     }
     if (outcome.hint === 'cancel') {
       return {
-        notice: { tone: 'warning', text: '你已取消支付，订单仍为待支付。可以继续支付，或取消订单。' },
+        notice: { tone: 'warning', text: '你已取消支付，订单仍为待支付，可以继续支付。' },
       };
     }
     const detail = outcome.failDetail ? `（${outcome.failDetail}）` : '';
@@ -207,7 +231,7 @@ Page({
   },
 
   async cancel() {
-    if (this.payInFlight || this.data.cancelling) return;
+    if (this.payInFlight || this.data.cancelling || this.data.payHold || this.data.cancelHold) return;
     const answer = await wx.showModal({
       title: '取消订单',
       content: '确定取消这笔订单吗？取消后需要重新下单。',
@@ -222,12 +246,14 @@ Page({
       this.render(r.data);
       return;
     }
+    const unconfirmed = r.error.code === 'ORDER.PAYMENT_UNCONFIRMED';
     this.setData({
       notice: {
-        tone: r.error.code === 'ORDER.ALREADY_PAID' ? 'success' : 'danger',
+        tone: r.error.code === 'ORDER.ALREADY_PAID' ? 'success' : unconfirmed ? 'warning' : 'danger',
         text: errorText(r.error),
       },
     });
+    if (unconfirmed) this.holdCancel();
     await this.refresh();
   },
 
