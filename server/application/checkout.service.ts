@@ -8,7 +8,7 @@ import type { Catalog } from '../domain/catalog';
 import { findSku } from '../domain/catalog';
 import type { StockChange } from '../domain/stock';
 import { stockReservationPlan } from '../domain/stock';
-import type { CheckoutView, OrderView } from '../../typings/contracts/order';
+import type { CheckoutQuoteView, CheckoutView, OrderView } from '../../typings/contracts/order';
 import type { CartSelection } from '../domain/cart';
 import type { PricedOrder } from '../domain/pricing';
 import type { CoreDeps } from './core.deps';
@@ -62,27 +62,26 @@ function shownAsPriced(
   );
 }
 
+/** ORDER.PRICE_CHANGED, its details the new quote (flat: the client sees details three levels deep). */
 function priceChanged(priced: PricedOrder): DomainError {
+  const quote: CheckoutQuoteView = {
+    lines: priced.lines.map((l) => ({
+      skuId: l.skuId,
+      productId: l.productId,
+      title: l.title,
+      spec: l.spec,
+      unitPriceFen: l.unitPriceFen,
+      quantity: l.quantity,
+      lineTotalFen: l.lineTotalFen,
+    })),
+    totalFen: priced.totalFen,
+    payableFen: priced.payableFen,
+    isTestOrder: priced.isTestOrder,
+  };
   return new DomainError(
     AppErrorCodes.ORDER_PRICE_CHANGED,
     `the order now costs ${priced.payableFen} fen: show it and ask again`,
-    {
-      payableFen: priced.payableFen,
-      quote: {
-        lines: priced.lines.map((l) => ({
-          skuId: l.skuId,
-          productId: l.productId,
-          title: l.title,
-          spec: l.spec,
-          unitPriceFen: l.unitPriceFen,
-          quantity: l.quantity,
-          lineTotalFen: l.lineTotalFen,
-        })),
-        totalFen: priced.totalFen,
-        payableFen: priced.payableFen,
-        isTestOrder: priced.isTestOrder,
-      },
-    },
+    { ...quote },
   );
 }
 
@@ -160,8 +159,12 @@ export class CheckoutService {
         tester,
         ...(testerPayableFen === undefined ? {} : { testerPayableFen }),
       });
-      // Checked after every pricing round: a reload of a stale catalog may be what moved the price.
-      if (displayed && !shownAsPriced(displayed, selection, priced)) throw priceChanged(priced);
+      // Refused only on a freshly loaded catalog: the instance's cached one may be older than what the page showed.
+      // Checked on every later round too, since a reload forced by the reservation may be what moved the price.
+      if (displayed && !shownAsPriced(displayed, selection, priced)) {
+        if (attempt === 0) continue;
+        throw priceChanged(priced);
+      }
       const now = this.d.clock.now();
       const order: OrderRecord = {
         outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),
