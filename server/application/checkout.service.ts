@@ -10,7 +10,7 @@ import type { StockChange } from '../domain/stock';
 import { stockReservationPlan } from '../domain/stock';
 import type { CheckoutQuoteView, CheckoutView, OrderView } from '../../typings/contracts/order';
 import type { CartSelection } from '../domain/cart';
-import type { PricedOrder } from '../domain/pricing';
+import type { PricedOrder, PricingOptions } from '../domain/pricing';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
@@ -62,9 +62,8 @@ function shownAsPriced(
   );
 }
 
-/** ORDER.PRICE_CHANGED, its details the new quote (flat: the client sees details three levels deep). */
-function priceChanged(priced: PricedOrder): DomainError {
-  const quote: CheckoutQuoteView = {
+function quoteView(priced: PricedOrder): CheckoutQuoteView {
+  return {
     lines: priced.lines.map((l) => ({
       skuId: l.skuId,
       productId: l.productId,
@@ -78,10 +77,14 @@ function priceChanged(priced: PricedOrder): DomainError {
     payableFen: priced.payableFen,
     isTestOrder: priced.isTestOrder,
   };
+}
+
+/** ORDER.PRICE_CHANGED, its details the new quote (flat: the client sees details three levels deep). */
+function priceChanged(priced: PricedOrder): DomainError {
   return new DomainError(
     AppErrorCodes.ORDER_PRICE_CHANGED,
     `the order now costs ${priced.payableFen} fen: show it and ask again`,
-    { ...quote },
+    { ...quoteView(priced) },
   );
 }
 
@@ -132,6 +135,24 @@ export class CheckoutService {
     return { order: toOrderView(order, this.d.clock.now()), payment };
   }
 
+  /**
+   * What order.checkout would charge now for the cart's selected lines (the tester amount for a tester), priced from
+   * the catalog read fresh, stock included: the confirm page shows it and sends its payableFen back.
+   */
+  async quote(openid: string): Promise<CheckoutQuoteView> {
+    const stored = await this.d.carts.load(openid);
+    const catalog = await this.d.catalog.loadCatalog();
+    return quoteView(priceOrder(catalog, selectedForCheckout(stored.cart), this.pricingFor(openid)));
+  }
+
+  private pricingFor(openid: string): PricingOptions {
+    const testerPayableFen = this.d.policy.testerPayableFen;
+    return {
+      tester: this.d.policy.testerOpenids.has(openid),
+      ...(testerPayableFen === undefined ? {} : { testerPayableFen }),
+    };
+  }
+
   private async placeRecord(
     openid: string,
     clientRequestKey: string,
@@ -148,17 +169,12 @@ export class CheckoutService {
       const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
       if (first) return first;
     }
-    const tester = this.d.policy.testerOpenids.has(openid);
-    const testerPayableFen = this.d.policy.testerPayableFen;
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const catalog =
         attempt === 0
           ? await this.d.catalog.cachedCatalog(CHECKOUT_CATALOG_MAX_AGE_MS)
           : await this.d.catalog.loadCatalog();
-      const priced = priceOrder(stockDecidedAtReservation(catalog), selection, {
-        tester,
-        ...(testerPayableFen === undefined ? {} : { testerPayableFen }),
-      });
+      const priced = priceOrder(stockDecidedAtReservation(catalog), selection, this.pricingFor(openid));
       // Refused only on a freshly loaded catalog: the instance's cached one may be older than what the page showed.
       // Checked on every later round too, since a reload forced by the reservation may be what moved the price.
       if (displayed && !shownAsPriced(displayed, selection, priced)) {

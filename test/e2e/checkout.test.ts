@@ -116,7 +116,22 @@ describe('order.checkout', () => {
     expect(paid).toMatchObject({ status: 'PAID', payableFen: seen.payableFen });
   });
 
-  it("a tester confirms the tester amount, not the goods' total", async () => {
+  it('quote shows what checkout charges: the tester amount for a tester, and that total checks out at once', async () => {
+    await stack.as(TESTER).ok('shop', 'addToCart', { skuId: SKU, quantity: 1 });
+    const cart = await shown(TESTER);
+    const quote = await stack.as(TESTER).ok('order', 'quote', {});
+    expect(quote).toMatchObject({ isTestOrder: true, totalFen: cart.payableFen });
+    expect(quote.payableFen).toBeLessThan(cart.payableFen);
+    const placed = await stack.as(TESTER).ok('order', 'checkout', {
+      clientRequestKey: 'checkout-tester-quote-01',
+      lines: quote.lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity })),
+      displayedPayableFen: quote.payableFen,
+    });
+    expect(placed.order).toMatchObject({ isTestOrder: true, payableFen: quote.payableFen });
+    expect((await stack.sim.control.order(placed.order.outTradeNo)).totalFen).toBe(quote.payableFen);
+  });
+
+  it("a tester's page showing the goods' total is refused with the tester amount", async () => {
     await stack.as(TESTER).ok('shop', 'addToCart', { skuId: SKU, quantity: 1 });
     const seen = await shown(TESTER);
     const refused = await stack.as(TESTER).call('order', 'checkout', {

@@ -6,6 +6,7 @@
 import type {
   AttentionView,
   CheckoutLineRequest,
+  CheckoutQuoteView,
   CheckoutView,
   OrderView,
   RefundView,
@@ -30,7 +31,7 @@ export const API_ACTIONS = {
     'selectAll',
     'clearCart',
   ],
-  order: ['place', 'checkout', 'get', 'listMine', 'cancel'],
+  order: ['place', 'quote', 'checkout', 'get', 'listMine', 'cancel'],
   pay: ['start', 'sync', 'demoPay'],
   refund: [
     'create',
@@ -95,6 +96,17 @@ export interface ApiContract {
     place: Action<
       { clientRequestKey: string },
       OrderView,
+      | 'ORDER.EMPTY'
+      | 'ORDER.UNKNOWN_SKU'
+      | 'ORDER.SKU_OFF_SALE'
+      | 'ORDER.QUANTITY_LIMIT'
+      | 'ORDER.OUT_OF_STOCK'
+      | 'ORDER.TOO_MANY_LINES'
+    >;
+    /** What checkout would charge now, for the confirm page to show. */
+    quote: Action<
+      NoFields,
+      CheckoutQuoteView,
       | 'ORDER.EMPTY'
       | 'ORDER.UNKNOWN_SKU'
       | 'ORDER.SKU_OFF_SALE'

@@ -54,9 +54,10 @@ function displayedLines(input: Record<string, unknown>): CartSelection[] {
   });
 }
 
-/** The `order` function's actions: place, checkout, get, listMine, cancel (docs/API.md). */
+/** The `order` function's actions: place, quote, checkout, get, listMine, cancel (docs/API.md). */
 export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   place: (input, inv, d) => d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey')),
+  quote: (_input, inv, d) => d.checkout.quote(shopper(inv)),
   checkout: (input, inv, d) =>
     d.checkout.checkout(shopper(inv), requestKey(input, 'clientRequestKey'), {
       lines: displayedLines(input),
