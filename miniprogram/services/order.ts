@@ -1,10 +1,32 @@
 import type { ApiResult } from '../../typings/contracts/envelope';
-import type { OrderView } from '../../typings/contracts/order';
+import type {
+  CheckoutLineRequest,
+  CheckoutQuoteView,
+  CheckoutView,
+  OrderView,
+} from '../../typings/contracts/order';
 import { call } from './cloud';
 
 /** Places the order from the cart's selected lines; the same key answers the same order (safe to repeat). */
 export function placeOrder(clientRequestKey: string): Promise<ApiResult<OrderView>> {
   return call('order', 'place', { clientRequestKey }, { retry: true });
+}
+
+/** What checkout would charge now for the cart's selected lines (the tester amount for a tester). */
+export function quoteCheckout(): Promise<ApiResult<CheckoutQuoteView>> {
+  return call('order', 'quote', {}, { retry: true });
+}
+
+/**
+ * Places the order at the total the page showed and answers its payment parameters; ORDER.PRICE_CHANGED (details:
+ * the new quote) when the server's total is another. The same key answers the same order (safe to repeat).
+ */
+export function checkout(
+  clientRequestKey: string,
+  lines: CheckoutLineRequest[],
+  displayedPayableFen: number,
+): Promise<ApiResult<CheckoutView>> {
+  return call('order', 'checkout', { clientRequestKey, lines, displayedPayableFen }, { retry: true });
 }
 
 export function getOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {

@@ -65,9 +65,22 @@ async function askServer(outTradeNo: string): Promise<{ order: OrderView | null;
   return got.ok ? { order: got.data, error: synced.error } : { order: null, error: got.error };
 }
 
+/** Parameters order.checkout answered, waiting for the order page that opens the sheet. */
+let handedOver: StartPaymentView | null = null;
+
+/**
+ * Keeps checkout's payment parameters for the next {@link payOrder} of that order: the order page then opens the sheet
+ * without asking pay.start again (one function call from the confirm tap to the sheet).
+ */
+export function handOverPayment(start: StartPaymentView): void {
+  handedOver = start;
+}
+
 /** Pays an existing order (first time or again: always the same outTradeNo; never a new order). */
 export async function payOrder(outTradeNo: string, hooks: PayHooks = {}): Promise<PayOutcome> {
-  const started = await startPayment(outTradeNo);
+  const kept = handedOver?.outTradeNo === outTradeNo ? handedOver : null;
+  handedOver = null;
+  const started = kept ? { ok: true as const, data: kept } : await startPayment(outTradeNo);
   if (!started.ok) {
     const got = await getOrder(outTradeNo);
     return {

@@ -4,9 +4,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { CartView } from '../../typings/contracts/shop';
-import type { OrderView } from '../../typings/contracts/order';
+import type { ApiErrorDetails } from '../../typings/contracts/envelope';
+import type { CheckoutQuoteView, OrderView } from '../../typings/contracts/order';
 import {
-  checkoutCart,
+  checkoutQuote,
   demoGoods,
   EMPTY_CART,
   ok,
@@ -54,6 +55,27 @@ function goodsBackend(): FixtureBackend {
 function cartBackend(cart: CartView): FixtureBackend {
   return (name, data) => {
     if (name === 'shop' && data['action'] === 'getCart') return ok(cart);
+    return {
+      ok: false,
+      error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}.${String(data['action'])}` },
+    };
+  };
+}
+
+/** The confirm page: order.quote answers `shown`; a tap is refused with ORDER.PRICE_CHANGED and `changed`. */
+function checkoutBackend(shown: CheckoutQuoteView, changed: CheckoutQuoteView): FixtureBackend {
+  return (name, data) => {
+    if (name === 'order' && data['action'] === 'quote') return ok(shown);
+    if (name === 'order' && data['action'] === 'checkout') {
+      return {
+        ok: false,
+        error: {
+          code: 'ORDER.PRICE_CHANGED',
+          message: 'the price changed',
+          details: JSON.parse(JSON.stringify(changed)) as ApiErrorDetails,
+        },
+      };
+    }
     return {
       ok: false,
       error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}.${String(data['action'])}` },
@@ -148,8 +170,19 @@ export function allScreens(): Screen[] {
       name: 'checkout',
       url: 'order/confirm/index',
       caption: '确认订单：服务器定价的明细与合计',
-      backend: cartBackend(checkoutCart()),
+      backend: checkoutBackend(checkoutQuote(), checkoutQuote(2000)),
       waitFor: '明前龙井绿茶',
+    },
+    {
+      name: 'checkout-price-changed',
+      url: 'order/confirm/index',
+      caption: '确认订单：提交时价格已变，显示新金额，需再次确认',
+      backend: checkoutBackend(checkoutQuote(), checkoutQuote(2000)),
+      waitFor: '明前龙井绿茶',
+      act: async (page) => {
+        await page.tap('#submit >>> .t-button');
+        await page.waitForText('请确认后再次提交');
+      },
     },
     detail('order-awaiting-payment', '待支付：按服务器时间倒计时', awaiting, '剩余支付时间'),
     detail('order-cashier', '本地联调的模拟收银台', awaiting, '剩余支付时间', {

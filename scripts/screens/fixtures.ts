@@ -5,7 +5,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasReceivedPayment, mayChangeUnprompted, orderPhase } from '../../server/domain/order-state';
 import type { ApiResult } from '../../typings/contracts/envelope';
-import type { OrderLineView, OrderStatus, OrderView, StartPaymentView } from '../../typings/contracts/order';
+import type {
+  CheckoutQuoteView,
+  OrderLineView,
+  OrderStatus,
+  OrderView,
+  StartPaymentView,
+} from '../../typings/contracts/order';
 import type { CartLineView, CartView, GoodsView } from '../../typings/contracts/shop';
 
 const ROOT = join(__dirname, '..', '..');
@@ -105,10 +111,6 @@ export function problemCart(): CartView {
 /** The price the shopper saw when adding the gift box (the catalog's is higher now). */
 export const SEEN_PRICES: Record<string, number> = { 'sku-longjing-gift': 16800 };
 
-export function checkoutCart(): CartView {
-  return cartOf([line('sku-coffee-250g', 2), line('sku-longjing-gift', 1)]);
-}
-
 export const EMPTY_CART: CartView = { lines: [], selectedCount: 0, selectedTotalFen: 0 };
 
 function orderLine(skuId: string, quantity: number): OrderLineView {
@@ -122,6 +124,21 @@ function orderLine(skuId: string, quantity: number): OrderLineView {
     quantity,
     lineTotalFen: l.unitPriceFen * quantity,
   };
+}
+
+/** What order.quote answers for two coffees and a gift box; `raisedFen` more a gift box = the price after a change. */
+export function checkoutQuote(raisedFen = 0): CheckoutQuoteView {
+  const lines = [orderLine('sku-coffee-250g', 2), orderLine('sku-longjing-gift', 1)].map((l) =>
+    l.skuId === 'sku-longjing-gift'
+      ? {
+          ...l,
+          unitPriceFen: l.unitPriceFen + raisedFen,
+          lineTotalFen: (l.unitPriceFen + raisedFen) * l.quantity,
+        }
+      : l,
+  );
+  const totalFen = lines.reduce((n, l) => n + l.lineTotalFen, 0);
+  return { lines, totalFen, payableFen: totalFen, isTestOrder: false };
 }
 
 let serial = 0;

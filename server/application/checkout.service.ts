@@ -8,7 +8,9 @@ import type { Catalog } from '../domain/catalog';
 import { findSku } from '../domain/catalog';
 import type { StockChange } from '../domain/stock';
 import { stockReservationPlan } from '../domain/stock';
-import type { OrderView } from '../../typings/contracts/order';
+import type { CheckoutQuoteView, CheckoutView, OrderView } from '../../typings/contracts/order';
+import type { CartSelection } from '../domain/cart';
+import type { PricedOrder, PricingOptions } from '../domain/pricing';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
@@ -48,6 +50,44 @@ function stockDecidedAtReservation(catalog: Catalog): Catalog {
   };
 }
 
+/** The lines and payable total the shopper was shown are what the server priced (line order aside). */
+function shownAsPriced(
+  displayed: { lines: readonly CartSelection[]; payableFen: number },
+  selection: readonly CartSelection[],
+  priced: PricedOrder,
+): boolean {
+  if (displayed.payableFen !== priced.payableFen || displayed.lines.length !== selection.length) return false;
+  return selection.every((l) =>
+    displayed.lines.some((d) => d.skuId === l.skuId && d.quantity === l.quantity),
+  );
+}
+
+function quoteView(priced: PricedOrder): CheckoutQuoteView {
+  return {
+    lines: priced.lines.map((l) => ({
+      skuId: l.skuId,
+      productId: l.productId,
+      title: l.title,
+      spec: l.spec,
+      unitPriceFen: l.unitPriceFen,
+      quantity: l.quantity,
+      lineTotalFen: l.lineTotalFen,
+    })),
+    totalFen: priced.totalFen,
+    payableFen: priced.payableFen,
+    isTestOrder: priced.isTestOrder,
+  };
+}
+
+/** ORDER.PRICE_CHANGED, its details the new quote (flat: the client sees details three levels deep). */
+function priceChanged(priced: PricedOrder): DomainError {
+  return new DomainError(
+    AppErrorCodes.ORDER_PRICE_CHANGED,
+    `the order now costs ${priced.payableFen} fen: show it and ask again`,
+    { ...quoteView(priced) },
+  );
+}
+
 type Reservation =
   | { kind: 'held' }
   /** The catalog the order was priced from is not the stored one any more: price again from a fresh load. */
@@ -66,7 +106,7 @@ export interface HoldSweepResult {
 export class CheckoutService {
   constructor(
     private readonly d: CoreDeps,
-    private readonly payments: Pick<PaymentService, 'closeAtProvider' | 'queryOrder'>,
+    private readonly payments: Pick<PaymentService, 'closeAtProvider' | 'queryOrder' | 'syncOrder' | 'startFor'>,
   ) {}
 
   /**
@@ -76,28 +116,71 @@ export class CheckoutService {
    * (cart read, decrement, order insert, cart write), each further SKU one more.
    */
   async place(openid: string, clientRequestKey: string): Promise<OrderView> {
+    return toOrderView(await this.placeRecord(openid, clientRequestKey, null), this.d.clock.now());
+  }
+
+  /**
+   * {@link place} at the price the shopper saw, answering the payment parameters too (one call from tap to payment
+   * sheet). When the cart's selected lines are not `displayed.lines`, or the payable total (the tester amount for a
+   * tester) is not `displayed.payableFen`, it refuses with ORDER.PRICE_CHANGED and the new quote before anything is
+   * written. A repeat of the key answers the first order and its prepay, whatever the prices are now.
+   */
+  async checkout(
+    openid: string,
+    clientRequestKey: string,
+    displayed: { lines: readonly CartSelection[]; payableFen: number },
+  ): Promise<CheckoutView> {
+    const order = await this.placeRecord(openid, clientRequestKey, displayed);
+    const payment = await this.payments.startFor(order);
+    return { order: toOrderView(order, this.d.clock.now()), payment };
+  }
+
+  /**
+   * What order.checkout would charge now for the cart's selected lines (the tester amount for a tester), priced from
+   * the catalog read fresh, stock included: the confirm page shows it and sends its payableFen back.
+   */
+  async quote(openid: string): Promise<CheckoutQuoteView> {
+    const stored = await this.d.carts.load(openid);
+    const catalog = await this.d.catalog.loadCatalog();
+    return quoteView(priceOrder(catalog, selectedForCheckout(stored.cart), this.pricingFor(openid)));
+  }
+
+  private pricingFor(openid: string): PricingOptions {
+    const testerPayableFen = this.d.policy.testerPayableFen;
+    return {
+      tester: this.d.policy.testerOpenids.has(openid),
+      ...(testerPayableFen === undefined ? {} : { testerPayableFen }),
+    };
+  }
+
+  private async placeRecord(
+    openid: string,
+    clientRequestKey: string,
+    displayed: { lines: readonly CartSelection[]; payableFen: number } | null,
+  ): Promise<OrderRecord> {
     const stored = await this.d.carts.load(openid);
     if (stored.lastOrder?.clientRequestKey === clientRequestKey) {
       const first = await this.d.orders.get(stored.lastOrder.outTradeNo);
-      if (first && first.openid === openid) return toOrderView(first, this.d.clock.now());
+      if (first && first.openid === openid) return first;
     }
     const selection = selectedForCheckout(stored.cart);
     if (selection.length === 0) {
       // A late repeat of a checkout whose lines already left the cart.
       const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
-      if (first) return toOrderView(first, this.d.clock.now());
+      if (first) return first;
     }
-    const tester = this.d.policy.testerOpenids.has(openid);
-    const testerPayableFen = this.d.policy.testerPayableFen;
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const catalog =
         attempt === 0
           ? await this.d.catalog.cachedCatalog(CHECKOUT_CATALOG_MAX_AGE_MS)
           : await this.d.catalog.loadCatalog();
-      const priced = priceOrder(stockDecidedAtReservation(catalog), selection, {
-        tester,
-        ...(testerPayableFen === undefined ? {} : { testerPayableFen }),
-      });
+      const priced = priceOrder(stockDecidedAtReservation(catalog), selection, this.pricingFor(openid));
+      // Refused only on a freshly loaded catalog: the instance's cached one may be older than what the page showed.
+      // Checked on every later round too, since a reload forced by the reservation may be what moved the price.
+      if (displayed && !shownAsPriced(displayed, selection, priced)) {
+        if (attempt === 0) continue;
+        throw priceChanged(priced);
+      }
       const now = this.d.clock.now();
       const order: OrderRecord = {
         outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),
@@ -131,7 +214,7 @@ export class CheckoutService {
       if (reserved.kind === 'short') {
         // A concurrent twin of this request may have taken the stock: the shopper's answer is that first order.
         const first = await this.twinsOrder(openid, clientRequestKey, reserved.twinInFlight);
-        if (first) return toOrderView(first, this.d.clock.now());
+        if (first) return first;
         throw new DomainError(
           ErrorCodes.ORDER_OUT_OF_STOCK,
           reserved.available === 0
@@ -147,7 +230,7 @@ export class CheckoutService {
       if ((await this.d.orders.insert(order)) === 'duplicate') {
         await this.releaseHolds(order.outTradeNo, plan);
         const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
-        if (first) return toOrderView(first, this.d.clock.now());
+        if (first) return first;
         throw new DomainError(
           AppErrorCodes.ORDER_NOT_FOUND,
           'the order for this request could not be read back',
@@ -160,7 +243,7 @@ export class CheckoutService {
         isTestOrder: order.isTestOrder,
       });
       await this.dropOrderedLines(openid, stored, { clientRequestKey, outTradeNo: order.outTradeNo });
-      return toOrderView(order, now);
+      return order;
     }
     throw new DomainError(
       AppErrorCodes.ORDER_BUSY,

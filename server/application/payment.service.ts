@@ -57,7 +57,13 @@ export class PaymentService {
    * wx.requestPayment parameters. The amount is the stored payableFen; nothing from the client is used but the id.
    */
   async start(openid: string, outTradeNo: string): Promise<StartPaymentView> {
-    let order = await this.owned(openid, outTradeNo);
+    return this.startFor(await this.owned(openid, outTradeNo));
+  }
+
+  /** {@link start} for an order the caller has just read or written as its owner (checkout: no second read). */
+  async startFor(first: OrderRecord): Promise<StartPaymentView> {
+    let order = first;
+    const { openid, outTradeNo } = order;
     const now = this.d.clock.now();
     if (!isPayable(order.status)) {
       throw new DomainError(AppErrorCodes.ORDER_NOT_PAYABLE, `an order in ${order.status} cannot be paid`, {

@@ -86,6 +86,22 @@ describe('money hot paths', () => {
     expect(two.body.lines).toHaveLength(2);
     expect(two.ops).toBeLessThanOrEqual(5);
 
+    // Checkout in one call: place's round trips plus the prepay's save; a double tap reads the order once more.
+    await ok('shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, shopper);
+    const cart = await ok('shop', { action: 'getCart' }, shopper);
+    const checkoutEvent = {
+      action: 'checkout',
+      clientRequestKey: 'rt-checkout-1',
+      lines: [{ skuId: 'sku-coffee-250g', quantity: 1 }],
+      displayedPayableFen: cart.body.selectedTotalFen,
+    };
+    const checkout = await ok('order', checkoutEvent, shopper);
+    expect(checkout.body.payment.requestPayment.package).toMatch(/^prepay_id=/);
+    expect(checkout.ops).toBeLessThanOrEqual(5);
+    const tappedTwice = await ok('order', checkoutEvent, shopper);
+    expect(tappedTwice.body.payment).toEqual(checkout.body.payment);
+    expect(tappedTwice.ops).toBeLessThanOrEqual(2);
+
     const outTradeNo = place.body.outTradeNo as string;
     const get = await ok('order', { action: 'get', outTradeNo }, shopper);
     expect(get.ops).toBeLessThanOrEqual(1);

@@ -4,7 +4,7 @@
 // Checkout and the order page on the cloud build's path (wx.cloud.callFunction → the functions; wx.requestPayment
 // answered by the test, as only WeChat can), against a real local stack: WeChat Pay's rule for the payment result.
 import { createHarness, type PageDriver } from './harness';
-import { adminCount, placeOrder, useTestStack, waitForStatus } from '../support/stack';
+import { adminCount, adminGet, placeOrder, useTestStack, waitForStatus } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
@@ -36,6 +36,7 @@ beforeAll(() => {
 });
 beforeEach(() => {
   h.ctl.requests.length = 0;
+  h.ctl.navigations.length = 0;
   h.ctl.paymentCalls.length = 0;
   h.ctl.paymentAnswers.length = 0;
 });
@@ -50,6 +51,54 @@ async function openOrder(outTradeNo: string, autopay = false): Promise<PageDrive
 }
 
 describe('checkout', () => {
+  it('a price change between display and tap shows the new total and charges it only after a second tap', async () => {
+    const me = newShopper();
+    const sku = 'sku-ginger-tea-box';
+    const priceFen = (await adminGet(stack, 'skus', sku))!.priceFen as number;
+    await stack.as(me).ok('shop', 'addToCart', { skuId: sku, quantity: 2 });
+    const confirm = await h.load('order/confirm/index');
+    await confirm.waitForText('手工红糖姜茶');
+    expect(confirm.text()).toMatch(new RegExp(`应付\\s*¥\\s*${((priceFen * 2) / 100).toFixed(2)}`));
+
+    await stack.cloud.db
+      .collection('skus')
+      .doc(sku)
+      .update({ data: { priceFen: priceFen + 100 } });
+    try {
+      await confirm.tap('#submit >>> .t-button');
+      await confirm.waitFor('refused', (d) => d.priceChangedText !== '');
+      const was = ((priceFen * 2) / 100).toFixed(2);
+      const now = (((priceFen + 100) * 2) / 100).toFixed(2);
+      expect(confirm.text()).toContain(`应付金额已由 ¥${was} 变为 ¥${now}，请确认后再次提交`);
+      expect(confirm.text()).toMatch(new RegExp(`应付\\s*¥\\s*${now}`));
+      expect(confirm.text()).toContain('按新金额提交并支付');
+      expect(h.ctl.navigations).toHaveLength(0);
+      expect(h.ctl.paymentCalls).toHaveLength(0);
+      expect(await adminCount(stack, 'orders', { openid: me })).toBe(0);
+
+      await confirm.tap('#submit >>> .t-button');
+      await confirm.waitFor('placed', () => h.ctl.navigations.length > 0);
+      const orders = await stack.cloud.db.collection('orders').where({ openid: me }).get();
+      expect(orders.data).toEqual([expect.objectContaining({ payableFen: (priceFen + 100) * 2 })]);
+    } finally {
+      await stack.cloud.db.collection('skus').doc(sku).update({ data: { priceFen } });
+    }
+  });
+
+  it('shows a tester the tester amount, and that is what checkout charges', async () => {
+    h.actAs('o-dev-tester');
+    await stack.as('o-dev-tester').ok('shop', 'addToCart', { skuId: 'sku-coffee-250g', quantity: 1 });
+    const confirm = await h.load('order/confirm/index');
+    await confirm.waitForText('云南小粒咖啡豆');
+    const payable = confirm.data.payableText as string;
+    expect(confirm.has('#tester-note')).toBe(true);
+    expect(Number(payable)).toBeLessThan(68);
+    await confirm.tap('#submit >>> .t-button');
+    await confirm.waitFor('placed', () => h.ctl.navigations.length > 0);
+    const outTradeNo = /outTradeNo=(\w+)/.exec(h.ctl.navigations.pop()!.url)![1]!;
+    expect((await stack.sim.control.order(outTradeNo)).totalFen).toBe(Math.round(Number(payable) * 100));
+  });
+
   it('shows the lines and total as the server priced them, places one order and pays it', async () => {
     const me = newShopper();
     await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 2 });
@@ -77,6 +126,9 @@ describe('checkout', () => {
       package: expect.stringMatching(/^prepay_id=/),
     });
     expect(await adminCount(stack, 'orders', { openid: me })).toBe(1);
+    // One call from the tap to the sheet: checkout answered the parameters, pay.start was never asked.
+    expect(actions('order')).toContain('checkout');
+    expect(actions('pay')).not.toContain('start');
     expect(order.has('#pay')).toBe(false);
     expect(order.has('#status.status--success')).toBe(true);
   });
@@ -86,15 +138,15 @@ describe('checkout', () => {
     await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-tote-natural', quantity: 1 });
     const confirm = await h.load('order/confirm/index');
     await confirm.waitForText('帆布托特包');
-    // The first place is done by the server but its answer never arrives: the retry must not make a second order.
-    h.ctl.faults.push({ when: 'after', urlContains: '/fn/order', action: 'place', times: 1 });
+    // The first checkout is done by the server but its answer never arrives: the retry must not make a second order.
+    h.ctl.faults.push({ when: 'after', urlContains: '/fn/order', action: 'checkout', times: 1 });
     const button = confirm.comp.querySelector('#submit >>> .t-button');
     button.dispatchEvent('tap');
     button.dispatchEvent('tap');
     button.dispatchEvent('tap');
     await confirm.waitFor('placed', () => h.ctl.navigations.length > 0);
     await confirm.tap('#submit >>> .t-button');
-    const places = h.ctl.requests.filter((r) => (r.data as { action?: string }).action === 'place');
+    const places = h.ctl.requests.filter((r) => (r.data as { action?: string }).action === 'checkout');
     expect(places.length).toBe(2); // the lost one and its retry; later taps were ignored
     expect(new Set(places.map((r) => (r.data as { clientRequestKey: string }).clientRequestKey)).size).toBe(
       1,
@@ -144,7 +196,7 @@ describe('paying (WeChat Pay rule: the sheet is a hint, the server is the truth)
     // Same order, same parameters → WeChat's same prepay.
     expect(h.ctl.paymentCalls[1]!.package).toBe(h.ctl.paymentCalls[0]!.package);
     expect(await adminCount(stack, 'orders', { openid: me })).toBe(1);
-    expect(actions('order')).not.toContain('place');
+    expect(actions('order')).not.toContain('checkout');
   });
 
   it('a shopper who paid but left the sheet by cancel is told it is paid (the server was asked once)', async () => {

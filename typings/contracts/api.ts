@@ -3,7 +3,16 @@
 // (test/contract/api.typecheck.ts and miniprogram/services/call.typecheck.ts prove that a missing or extra action, a
 // wrong field or a wrong answer does not compile), and docs/API.md lists exactly its actions
 // (test/contract/api-doc.test.ts). Money is integer fen, times epoch ms. Type-only apart from API_ACTIONS.
-import type { AttentionView, OrderView, RefundView, RetryAbnormalFields, StartPaymentView } from './order';
+import type {
+  AttentionView,
+  CheckoutLineRequest,
+  CheckoutQuoteView,
+  CheckoutView,
+  OrderView,
+  RefundView,
+  RetryAbnormalFields,
+  StartPaymentView,
+} from './order';
 import type { CartView, GoodsView } from './shop';
 
 /**
@@ -22,7 +31,7 @@ export const API_ACTIONS = {
     'selectAll',
     'clearCart',
   ],
-  order: ['place', 'get', 'listMine', 'cancel'],
+  order: ['place', 'quote', 'checkout', 'get', 'listMine', 'cancel'],
   pay: ['start', 'sync', 'demoPay'],
   refund: [
     'create',
@@ -93,6 +102,32 @@ export interface ApiContract {
       | 'ORDER.QUANTITY_LIMIT'
       | 'ORDER.OUT_OF_STOCK'
       | 'ORDER.TOO_MANY_LINES'
+    >;
+    /** What checkout would charge now, for the confirm page to show. */
+    quote: Action<
+      NoFields,
+      CheckoutQuoteView,
+      | 'ORDER.EMPTY'
+      | 'ORDER.UNKNOWN_SKU'
+      | 'ORDER.SKU_OFF_SALE'
+      | 'ORDER.QUANTITY_LIMIT'
+      | 'ORDER.OUT_OF_STOCK'
+      | 'ORDER.TOO_MANY_LINES'
+    >;
+    /** Places at the price the shopper saw and answers the payment parameters with the order. */
+    checkout: Action<
+      { clientRequestKey: string; lines: CheckoutLineRequest[]; displayedPayableFen: number },
+      CheckoutView,
+      | 'ORDER.PRICE_CHANGED'
+      | 'ORDER.EMPTY'
+      | 'ORDER.UNKNOWN_SKU'
+      | 'ORDER.SKU_OFF_SALE'
+      | 'ORDER.QUANTITY_LIMIT'
+      | 'ORDER.OUT_OF_STOCK'
+      | 'ORDER.TOO_MANY_LINES'
+      | 'ORDER.NOT_PAYABLE'
+      | 'ORDER.EXPIRED'
+      | 'ORDER.BUSY'
     >;
     get: Action<{ outTradeNo: string }, OrderView, 'ORDER.NOT_FOUND'>;
     listMine: Action<{ limit?: number; beforeMs?: number }, OrderView[]>;

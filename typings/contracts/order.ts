@@ -89,6 +89,27 @@ export interface StartPaymentView {
   simulated: boolean;
 }
 
+/** One line the confirm page showed: what it asks order.checkout to charge for (never a price). */
+export interface CheckoutLineRequest {
+  skuId: string;
+  quantity: number;
+}
+
+/** What order.checkout would charge now: ORDER.PRICE_CHANGED's `details`, for the confirm page to show again. */
+export interface CheckoutQuoteView {
+  lines: OrderLineView[];
+  totalFen: number;
+  /** The tester amount for a tester. */
+  payableFen: number;
+  isTestOrder: boolean;
+}
+
+/** Answer of order.checkout: the order placed (or placed before, same key) and its payment parameters. */
+export interface CheckoutView {
+  order: OrderView;
+  payment: StartPaymentView;
+}
+
 /** A refund as an admin sees it. */
 export interface RefundView {
   outRefundNo: string;

@@ -1,6 +1,8 @@
-import { newClientRequestKey, placeOrder } from '../../services/order';
+import type { ApiErrorDetails } from '../../../typings/contracts/envelope';
+import type { CheckoutLineRequest, CheckoutQuoteView } from '../../../typings/contracts/order';
+import { checkout, newClientRequestKey, quoteCheckout } from '../../services/order';
+import { handOverPayment } from '../../services/payment';
 import { rememberPrice } from '../../services/seen-prices';
-import { getCart } from '../../services/shop';
 import { errorText } from '../../utils/errors';
 import { fenToYuanText } from '../../utils/money';
 
@@ -25,14 +27,24 @@ const FIX_IN_CART = new Set([
   'ORDER.LINES_INVALID',
 ]);
 
+/** ORDER.PRICE_CHANGED's details, when they have the quote's shape (anything else is shown as a plain refusal). */
+function quoteIn(details: ApiErrorDetails | undefined): CheckoutQuoteView | null {
+  if (!details || typeof details.payableFen !== 'number' || !Array.isArray(details.lines)) return null;
+  return details as unknown as CheckoutQuoteView;
+}
+
 Page({
   data: {
     loading: true,
     lines: [] as ConfirmLineVM[],
     totalText: '',
+    payableText: '',
+    isTestOrder: false,
     placing: false,
     errorText: '',
     backHint: false,
+    /** The server's total moved since it was shown: the new one is on screen and needs a second tap. */
+    priceChangedText: '',
   },
   /**
    * One key for this checkout: every tap and every retry of this page sends it, so the server answers the first
@@ -41,6 +53,8 @@ Page({
   clientRequestKey: '',
   /** Set synchronously on the first tap: a second tap in the same frame (before setData lands) is ignored too. */
   inFlight: false,
+  /** Exactly what the screen shows: checkout charges this or nothing. */
+  shown: null as { lines: CheckoutLineRequest[]; payableFen: number } | null,
 
   onLoad() {
     this.clientRequestKey = newClientRequestKey();
@@ -48,34 +62,55 @@ Page({
   },
 
   async load() {
-    const r = await getCart();
+    const r = await quoteCheckout();
     if (!r.ok) {
       this.setData({ loading: false, errorText: errorText(r.error) });
       return;
     }
-    const selected = r.data.lines.filter((l) => l.selected);
+    this.show(r.data);
+    this.setData({ loading: false });
+  },
+
+  show(quote: CheckoutQuoteView) {
     // The shopper has now seen today's prices: the cart stops flagging them as changed.
-    for (const l of selected) rememberPrice(l.skuId, l.unitPriceFen);
+    for (const l of quote.lines) rememberPrice(l.skuId, l.unitPriceFen);
+    this.shown = {
+      lines: quote.lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity })),
+      payableFen: quote.payableFen,
+    };
     this.setData({
-      loading: false,
-      lines: selected.map((l) => ({
+      lines: quote.lines.map((l) => ({
         skuId: l.skuId,
         title: l.title,
         spec: l.spec,
         quantity: l.quantity,
-        lineTotalText: fenToYuanText(l.unitPriceFen * l.quantity),
+        lineTotalText: fenToYuanText(l.lineTotalFen),
       })),
-      totalText: fenToYuanText(r.data.selectedTotalFen),
+      totalText: fenToYuanText(quote.totalFen),
+      payableText: fenToYuanText(quote.payableFen),
+      isTestOrder: quote.isTestOrder,
     });
   },
 
   async submit() {
-    if (this.inFlight) return;
+    const shown = this.shown;
+    if (this.inFlight || !shown) return;
     this.inFlight = true;
     this.setData({ placing: true, errorText: '', backHint: false });
-    const r = await placeOrder(this.clientRequestKey);
+    const r = await checkout(this.clientRequestKey, shown.lines, shown.payableFen);
     if (!r.ok) {
       this.inFlight = false;
+      const quote = r.error.code === 'ORDER.PRICE_CHANGED' ? quoteIn(r.error.details) : null;
+      if (quote) {
+        // Nothing was ordered: the new total goes on screen, and only the shopper's next tap sends it.
+        const was = this.data.payableText;
+        this.show(quote);
+        this.setData({
+          placing: false,
+          priceChangedText: `应付金额已由 ¥${was} 变为 ¥${fenToYuanText(quote.payableFen)}，请确认后再次提交`,
+        });
+        return;
+      }
       this.setData({
         placing: false,
         errorText: errorText(r.error),
@@ -83,9 +118,10 @@ Page({
       });
       return;
     }
+    handOverPayment(r.data.payment);
     // The order page shows the order exactly as the server priced it and opens the cashier for it.
     void wx.redirectTo({
-      url: `/order/detail/index?outTradeNo=${encodeURIComponent(r.data.outTradeNo)}&autopay=1`,
+      url: `/order/detail/index?outTradeNo=${encodeURIComponent(r.data.order.outTradeNo)}&autopay=1`,
     });
   },
 

@@ -1,3 +1,5 @@
+import type { CartSelection } from '../../domain/cart';
+import { MAX_CART_LINES } from '../../domain/cart';
 import { DomainError } from '../../domain/errors';
 import { BANK_ACCOUNT_PATTERN, BANK_TYPE_PATTERN, OUT_REFUND_NO_PATTERN } from '../../domain/ids';
 import type { CheckoutService } from '../../application/checkout.service';
@@ -40,9 +42,27 @@ function requestKey(input: Record<string, unknown>, field: string): string {
   return v;
 }
 
-/** The `order` function's actions: place, get, listMine, cancel (docs/API.md). */
+/** The lines a confirm page showed: checked here only for shape; pricing checks the SKUs and quantities. */
+function displayedLines(input: Record<string, unknown>): CartSelection[] {
+  const v = input.lines;
+  const expectation = `an array of at most ${MAX_CART_LINES} {skuId, quantity}`;
+  if (!Array.isArray(v) || v.length > MAX_CART_LINES) throw invalidRequest('lines', expectation);
+  return v.map((l: unknown) => {
+    if (typeof l !== 'object' || l === null) throw invalidRequest('lines', expectation);
+    const line = l as Record<string, unknown>;
+    return { skuId: requireString(line, 'skuId', 64), quantity: requireInteger(line, 'quantity') };
+  });
+}
+
+/** The `order` function's actions: place, quote, checkout, get, listMine, cancel (docs/API.md). */
 export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   place: (input, inv, d) => d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey')),
+  quote: (_input, inv, d) => d.checkout.quote(shopper(inv)),
+  checkout: (input, inv, d) =>
+    d.checkout.checkout(shopper(inv), requestKey(input, 'clientRequestKey'), {
+      lines: displayedLines(input),
+      payableFen: requireInteger(input, 'displayedPayableFen'),
+    }),
   get: (input, inv, d) => d.checkout.get(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
   listMine: (input, inv, d) =>
     d.checkout.listMine(

@@ -72,7 +72,8 @@ export const RuntimeErrorCodes = {
 } as const;
 
 const DETAIL_DEPTH = 3;
-const DETAIL_ITEMS = 20;
+// As many as a cart's lines: ORDER.PRICE_CHANGED carries the whole new quote.
+const DETAIL_ITEMS = 50;
 const DETAIL_STRING = 200;
 
 function jsonValue(v: unknown, depth: number): ApiJsonValue | undefined {
