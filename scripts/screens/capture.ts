@@ -137,7 +137,7 @@ export function allScreens(): Screen[] {
     {
       name: 'goods-list',
       url: 'pages/goods/index',
-      caption: '首页：商品列表（价格、库存、售罄与下架）',
+      caption: '首页：商品列表（价格与库存；下架商品不展示）',
       backend: goodsBackend(),
       waitFor: '云南小粒咖啡豆',
     },
