@@ -16,7 +16,7 @@ import { AppErrorCodes } from './errors';
 import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
 import type { OrderRecord } from './order.model';
 import type { LastOrder, StoredCart } from './ports/cart.port';
-import { toOrderView } from './order-view';
+import { toOrderLineView, toOrderView } from './order-view';
 import type { PaymentService } from './payment.service';
 import { closeAllowedAtMs, ownedOrder } from './payment.service';
 
@@ -64,15 +64,7 @@ function shownAsPriced(
 
 function quoteView(priced: PricedOrder): CheckoutQuoteView {
   return {
-    lines: priced.lines.map((l) => ({
-      skuId: l.skuId,
-      productId: l.productId,
-      title: l.title,
-      spec: l.spec,
-      unitPriceFen: l.unitPriceFen,
-      quantity: l.quantity,
-      lineTotalFen: l.lineTotalFen,
-    })),
+    lines: priced.lines.map(toOrderLineView),
     totalFen: priced.totalFen,
     payableFen: priced.payableFen,
     isTestOrder: priced.isTestOrder,
@@ -106,7 +98,10 @@ export interface HoldSweepResult {
 export class CheckoutService {
   constructor(
     private readonly d: CoreDeps,
-    private readonly payments: Pick<PaymentService, 'closeAtProvider' | 'queryOrder' | 'syncOrder' | 'startFor'>,
+    private readonly payments: Pick<
+      PaymentService,
+      'closeAtProvider' | 'queryOrder' | 'syncOrder' | 'startFor'
+    >,
   ) {}
 
   /**

@@ -5,8 +5,22 @@ import {
   mayChangeUnprompted,
   orderPhase,
 } from '../domain/order-state';
-import type { OrderView } from '../../typings/contracts/order';
+import type { PricedLine } from '../domain/pricing';
+import type { OrderLineView, OrderView } from '../../typings/contracts/order';
 import type { OrderRecord } from './order.model';
+
+/** A priced line as the shopper sees it (the order's, or the confirm page's quote). */
+export function toOrderLineView(l: PricedLine): OrderLineView {
+  return {
+    skuId: l.skuId,
+    productId: l.productId,
+    title: l.title,
+    spec: l.spec,
+    unitPriceFen: l.unitPriceFen,
+    quantity: l.quantity,
+    lineTotalFen: l.lineTotalFen,
+  };
+}
 
 /** The owner's view of an order at `nowMs` (an expired order is not payable even before the close job ran). */
 export function toOrderView(o: OrderRecord, nowMs: number): OrderView {
@@ -14,15 +28,7 @@ export function toOrderView(o: OrderRecord, nowMs: number): OrderView {
   return {
     outTradeNo: o.outTradeNo,
     status: o.status,
-    lines: o.lines.map((l) => ({
-      skuId: l.skuId,
-      productId: l.productId,
-      title: l.title,
-      spec: l.spec,
-      unitPriceFen: l.unitPriceFen,
-      quantity: l.quantity,
-      lineTotalFen: l.lineTotalFen,
-    })),
+    lines: o.lines.map(toOrderLineView),
     totalFen: o.totalFen,
     payableFen: o.payableFen,
     isTestOrder: o.isTestOrder,

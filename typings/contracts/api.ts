@@ -44,6 +44,15 @@ export const API_ACTIONS = {
   ],
 } as const;
 
+/** Why the cart's selected lines cannot be priced into an order (place, quote, checkout). */
+export type PricingErrorCode =
+  | 'ORDER.EMPTY'
+  | 'ORDER.UNKNOWN_SKU'
+  | 'ORDER.SKU_OFF_SALE'
+  | 'ORDER.QUANTITY_LIMIT'
+  | 'ORDER.OUT_OF_STOCK'
+  | 'ORDER.TOO_MANY_LINES';
+
 /** Codes any call may answer, whatever the action (docs/API.md "Errors every function may answer"). */
 export type CommonErrorCode =
   | 'REQUEST.INVALID'
@@ -93,41 +102,14 @@ export interface ApiContract {
     clearCart: Action<NoFields, CartView, 'CART.BUSY'>;
   };
   order: {
-    place: Action<
-      { clientRequestKey: string },
-      OrderView,
-      | 'ORDER.EMPTY'
-      | 'ORDER.UNKNOWN_SKU'
-      | 'ORDER.SKU_OFF_SALE'
-      | 'ORDER.QUANTITY_LIMIT'
-      | 'ORDER.OUT_OF_STOCK'
-      | 'ORDER.TOO_MANY_LINES'
-    >;
+    place: Action<{ clientRequestKey: string }, OrderView, PricingErrorCode>;
     /** What checkout would charge now, for the confirm page to show. */
-    quote: Action<
-      NoFields,
-      CheckoutQuoteView,
-      | 'ORDER.EMPTY'
-      | 'ORDER.UNKNOWN_SKU'
-      | 'ORDER.SKU_OFF_SALE'
-      | 'ORDER.QUANTITY_LIMIT'
-      | 'ORDER.OUT_OF_STOCK'
-      | 'ORDER.TOO_MANY_LINES'
-    >;
+    quote: Action<NoFields, CheckoutQuoteView, PricingErrorCode>;
     /** Places at the price the shopper saw and answers the payment parameters with the order. */
     checkout: Action<
       { clientRequestKey: string; lines: CheckoutLineRequest[]; displayedPayableFen: number },
       CheckoutView,
-      | 'ORDER.PRICE_CHANGED'
-      | 'ORDER.EMPTY'
-      | 'ORDER.UNKNOWN_SKU'
-      | 'ORDER.SKU_OFF_SALE'
-      | 'ORDER.QUANTITY_LIMIT'
-      | 'ORDER.OUT_OF_STOCK'
-      | 'ORDER.TOO_MANY_LINES'
-      | 'ORDER.NOT_PAYABLE'
-      | 'ORDER.EXPIRED'
-      | 'ORDER.BUSY'
+      'ORDER.PRICE_CHANGED' | PricingErrorCode | 'ORDER.NOT_PAYABLE' | 'ORDER.EXPIRED' | 'ORDER.BUSY'
     >;
     get: Action<{ outTradeNo: string }, OrderView, 'ORDER.NOT_FOUND'>;
     listMine: Action<{ limit?: number; beforeMs?: number }, OrderView[]>;
