@@ -116,6 +116,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every page in its main states, in README order. */
 export function allScreens(): Screen[] {
+  const paidAfterClose = order('PAID_AFTER_CLOSE', { minutesAgo: 20 });
+  const partlyRefunded = order('PARTIALLY_REFUNDED', { refundedFen: 6800 });
   const awaiting = order('AWAITING_PAYMENT', {
     minutesAgo: 3,
     expiresAtMs: SERVER_NOW_MS + 11 * 60_000 + 32_000,
@@ -195,19 +197,9 @@ export function allScreens(): Screen[] {
     detail('order-paid', '已支付', order('PAID'), '订单号'),
     detail('order-closed-by-user', '已取消', order('CLOSED_BY_USER'), '订单号'),
     detail('order-closed-by-timeout', '超时关闭', order('CLOSED_BY_TIMEOUT', { minutesAgo: 20 }), '订单号'),
-    detail(
-      'order-paid-after-close',
-      '关单后支付：正在自动退款',
-      order('PAID_AFTER_CLOSE', { minutesAgo: 20 }),
-      '订单号',
-    ),
+    detail('order-paid-after-close', '关单后支付：正在自动退款', paidAfterClose, '订单号'),
     detail('order-refund-processing', '退款处理中', order('REFUND_PROCESSING'), '订单号'),
-    detail(
-      'order-partially-refunded',
-      '部分退款',
-      order('PARTIALLY_REFUNDED', { refundedFen: 6800 }),
-      '订单号',
-    ),
+    detail('order-partially-refunded', '部分退款', partlyRefunded, '订单号'),
     detail('order-refunded', '已退款', order('REFUNDED'), '订单号'),
     detail('order-refund-failed', '退款失败', order('REFUND_FAILED'), '订单号'),
     detail('order-tester', '体验版测试订单：测试徽标与实付金额', tester, '测试订单', { envVersion: 'trial' }),
