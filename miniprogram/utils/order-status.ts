@@ -60,5 +60,39 @@ export function testBadgeText(order: Pick<OrderView, 'isTestOrder' | 'payableFen
   return order.isTestOrder ? `测试订单 · 实付 ¥${fenToYuanText(order.payableFen)}` : '';
 }
 
-/** WeChat Pay's wording for "the sheet said ok but the server has no payment yet" (MINIPROGRAM-FACTS.md). */
-export const CHECK_LATER_TEXT = '稍后进入订单管理页核实订单状态，不要重复发起支付';
+/**
+ * WeChat Pay's rule for "the sheet said ok but the server has no payment yet" (MINIPROGRAM-FACTS.md): check later, do
+ * not pay again. The shopper already is on the order page, so the place to check is named as the tab they know.
+ */
+export const CHECK_LATER_TEXT = '请稍后在「我的订单」中查看订单状态，不要重复发起支付';
+
+/**
+ * The word before the amount: 实付 claims money arrived, so only then; 应付 while it may still be paid; nothing for an
+ * order closed without payment, where any amount word would read as a charge.
+ */
+export function amountLabel(order: Pick<OrderView, 'moneyArrived' | 'phase'>): '实付' | '应付' | '' {
+  if (order.moneyArrived) return '实付';
+  return order.phase === 'awaiting' ? '应付' : '';
+}
+
+/** What the page says after wx.requestPayment failed, and whether paying again could help. */
+export interface PayFailureWords {
+  text: string;
+  retryable: boolean;
+}
+
+/**
+ * WeChat's fail errMsg is English and meant for developers. "no permission" and "banned" come from the shop's payment
+ * setup (merchant not bound to the app, account restricted): the shopper cannot fix that by trying again.
+ */
+export function payFailureWords(errMsg: string): PayFailureWords {
+  const detail = errMsg.replace(/^requestPayment:fail\s*/i, '').trim();
+  if (/no permission|banned|permission denied/i.test(detail)) {
+    return {
+      text: '商家的微信支付暂时无法收款，你的钱没有被扣。请联系商家处理，订单会为你保留到支付截止时间。',
+      retryable: false,
+    };
+  }
+  const shown = detail && !/^[\x20-\x7e]+$/.test(detail) ? `（${detail}）` : '';
+  return { text: `支付未成功${shown}。订单仍为待支付，可以继续支付。`, retryable: true };
+}

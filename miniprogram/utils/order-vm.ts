@@ -1,6 +1,6 @@
 import type { OrderStatus, OrderView } from '../../typings/contracts/order';
 import { fenToYuanText } from './money';
-import { statusLook, testBadgeText, type StatusLook } from './order-status';
+import { amountLabel, statusLook, testBadgeText, type StatusLook } from './order-status';
 import { beijingTimeText } from './time';
 
 /** What the order pages show of an order. */
@@ -23,6 +23,10 @@ export interface OrderVM {
   summary: string;
   totalText: string;
   payableText: string;
+  /** 实付 / 应付, or '' when no amount should be named (closed without payment). */
+  amountLabel: string;
+  /** Nothing left to pay or wait for on this page: it offers the ways out (home, my orders). */
+  settled: boolean;
   /** The amount charged differs from the goods' value (tester orders). */
   payableDiffers: boolean;
   testBadge: string;
@@ -58,6 +62,8 @@ export function toOrderVM(o: OrderView): OrderVM {
     summary: o.lines.length > 1 ? `${first} 等 ${count} 件` : `${first} × ${count}`,
     totalText: fenToYuanText(o.totalFen),
     payableText: fenToYuanText(o.payableFen),
+    amountLabel: amountLabel(o),
+    settled: o.phase !== 'awaiting',
     payableDiffers: o.payableFen !== o.totalFen,
     testBadge: testBadgeText(o),
     simulated: o.simulated,

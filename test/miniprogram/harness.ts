@@ -230,6 +230,8 @@ export interface WxControl {
   modalAnswers: boolean[];
   modals: Array<{ title?: string; content?: string }>;
   toasts: string[];
+  /** Texts put on the clipboard with wx.setClipboardData. */
+  clipboard: string[];
   navigations: Array<{
     kind: 'navigateTo' | 'redirectTo' | 'switchTab' | 'navigateBack' | 'reLaunch';
     url: string;
@@ -320,6 +322,7 @@ function buildWx(ctl: WxControl, gateway: () => string): Json {
       const confirm = ctl.modalAnswers.length > 0 ? ctl.modalAnswers.shift()! : true;
       return { confirm, cancel: !confirm };
     }),
+    setClipboardData: asyncApi('setClipboardData', (o) => void ctl.clipboard.push(String(o.data))),
     showLoading: asyncApi('showLoading', () => undefined),
     hideLoading: asyncApi('hideLoading', () => undefined),
     stopPullDownRefresh: asyncApi('stopPullDownRefresh', () => void (ctl.pullDownStops += 1)),
@@ -533,6 +536,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     modalAnswers: [],
     modals: [],
     toasts: [],
+    clipboard: [],
     navigations: [],
     storage: new Map(),
     envVersion: 'develop',

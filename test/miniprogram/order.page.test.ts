@@ -242,7 +242,8 @@ describe('paying (WeChat Pay rule: the sheet is a hint, the server is the truth)
     const placed = await placeOrder(stack, me, 'sku-tote-natural', 1);
     h.ctl.paymentAnswers.push('ok'); // the sheet says ok, no money moved (yet)
     const page = await openOrder(placed.outTradeNo, true);
-    await page.waitForText('稍后进入订单管理页核实订单状态，不要重复发起支付', 8000);
+    await page.waitForText('请稍后在「我的订单」中查看订单状态，不要重复发起支付', 8000);
+    expect(page.text()).not.toContain('订单管理页');
     expect(page.text()).not.toContain('已支付');
     expect(page.text()).toContain('待支付');
     expect(page.has('#pay')).toBe(false); // no second payment offered
@@ -326,5 +327,61 @@ describe('paying (WeChat Pay rule: the sheet is a hint, the server is the truth)
     expect(starts.map((r) => r.failed !== null)).toEqual([true, false]);
     expect(h.ctl.paymentCalls).toHaveLength(1);
     expect(await adminCount(stack, 'orders', { openid: me })).toBe(1);
+  });
+});
+
+describe('words and ways out of the order page', () => {
+  it('an unpaid order says 应付, never 实付', async () => {
+    const me = newShopper();
+    const placed = await placeOrder(stack, me, 'sku-coffee-250g', 1);
+    const page = await openOrder(placed.outTradeNo);
+    expect(page.text()).toContain('待支付');
+    expect(page.text()).toMatch(/应付\s*¥\s*\d+\.\d\d/);
+    expect(page.text()).not.toContain('实付');
+  });
+
+  it('an order closed without payment names no amount as paid or owed', async () => {
+    const me = newShopper();
+    const placed = await placeOrder(stack, me, 'sku-coffee-250g', 1);
+    await stack.as(me).ok('order', 'cancel', { outTradeNo: placed.outTradeNo });
+    const page = await openOrder(placed.outTradeNo);
+    expect(page.text()).toContain('已取消');
+    expect(page.text()).not.toContain('实付');
+    expect(page.text()).not.toContain('应付');
+  });
+
+  it('a payment refused for the shop’s setup says to contact the shop and offers no 继续支付', async () => {
+    const me = newShopper();
+    const placed = await placeOrder(stack, me, 'sku-tote-natural', 1);
+    h.ctl.paymentAnswers.push({ fail: 'requestPayment:fail no permission' });
+    const page = await openOrder(placed.outTradeNo, true);
+    await page.waitForText('联系商家');
+    expect(page.text()).toContain('商家的微信支付暂时无法收款');
+    expect(page.text()).not.toContain('no permission');
+    expect(page.text()).not.toContain('继续支付');
+    expect(page.has('#pay')).toBe(false);
+    expect(page.text()).toContain('待支付');
+  });
+
+  it('a paid order says 实付 and leads home, to my orders, and copies its number', async () => {
+    const me = newShopper();
+    const placed = await placeOrder(stack, me, 'sku-coffee-250g', 1);
+    await stack.as(me).ok('pay', 'start', { outTradeNo: placed.outTradeNo });
+    await stack.sim.control.pay(placed.outTradeNo);
+    await waitForStatus(stack, me, placed.outTradeNo, 'PAID');
+    const page = await openOrder(placed.outTradeNo);
+    expect(page.text()).toContain('已支付');
+    expect(page.text()).toMatch(/实付\s*¥\s*\d+\.\d\d/);
+    expect(page.text()).not.toContain('应付');
+
+    h.ctl.clipboard.length = 0;
+    await page.tap('#copy-no');
+    expect(h.ctl.clipboard).toEqual([placed.outTradeNo]);
+    await page.tap('#to-home >>> .t-button');
+    await page.tap('#to-orders-tab >>> .t-button');
+    expect(h.ctl.navigations).toEqual([
+      { kind: 'switchTab', url: '/pages/goods/index' },
+      { kind: 'switchTab', url: '/pages/orders/index' },
+    ]);
   });
 });

@@ -4,7 +4,7 @@ import type { OrderView } from '../../../typings/contracts/order';
 import { cancelOrder, getOrder } from '../../services/order';
 import { payOrder, syncPayment, type PayOutcome } from '../../services/payment';
 import { errorText } from '../../utils/errors';
-import { CHECK_LATER_TEXT } from '../../utils/order-status';
+import { CHECK_LATER_TEXT, payFailureWords } from '../../utils/order-status';
 import { patchFor, toOrderVM, type OrderVM } from '../../utils/order-vm';
 import { countdownText, remainingMs, serverOffsetMs } from '../../utils/time';
 import { timing } from '../../utils/timing';
@@ -30,6 +30,8 @@ Page({
     payHold: false,
     /** A payment may be on its way (the sheet said cancel, or the server could not rule one out): no 取消订单 yet. */
     cancelHold: false,
+    /** The shop cannot take payments right now (its WeChat Pay setup): paying again would only fail again. */
+    payBlocked: false,
   },
   outTradeNo: '',
   /** Server clock − phone clock, from the last view. */
@@ -226,8 +228,8 @@ Page({
         notice: { tone: 'warning', text: '你已取消支付，订单仍为待支付，可以继续支付。' },
       };
     }
-    const detail = outcome.failDetail ? `（${outcome.failDetail}）` : '';
-    return { notice: { tone: 'danger', text: `支付未成功${detail}。订单仍为待支付，可以继续支付。` } };
+    const words = payFailureWords(outcome.failDetail);
+    return { notice: { tone: 'danger', text: words.text }, payBlocked: !words.retryable };
   },
 
   async cancel() {
@@ -259,5 +261,14 @@ Page({
 
   toOrders() {
     void wx.switchTab({ url: '/pages/orders/index' });
+  },
+
+  toHome() {
+    void wx.switchTab({ url: '/pages/goods/index' });
+  },
+
+  copyNo() {
+    const no = this.data.order?.outTradeNo;
+    if (no) void wx.setClipboardData({ data: no });
   },
 });

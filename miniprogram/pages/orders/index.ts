@@ -26,14 +26,15 @@ interface OrderCardVM {
   tone: string;
   summary: string;
   payableText: string;
+  amountLabel: string;
   testBadge: string;
   createdText: string;
 }
 
 /** A list card: the order page's view model, cut to what the card shows (one derivation of labels and texts). */
 function card(o: OrderView): OrderCardVM {
-  const { outTradeNo, label, tone, summary, payableText, testBadge, createdText } = toOrderVM(o);
-  return { outTradeNo, label, tone, summary, payableText, testBadge, createdText };
+  const { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText } = toOrderVM(o);
+  return { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText };
 }
 
 /** Orders per request (the server allows 1–50). */
