@@ -34,6 +34,20 @@ const listCalls = () =>
   h.ctl.requests.filter((r) => (r.data as { action?: string } | undefined)?.action === 'listMine');
 
 describe('my orders', () => {
+  it('names the amount 应付 on unpaid cards, 实付 on paid ones, and nothing on orders closed unpaid', async () => {
+    const page = await h.load('pages/orders/index');
+    await page.waitFor('first page', (d) => d.loaded && !d.loading);
+    page.page.onReachBottom();
+    await page.waitFor('all cards', (d) => d.orders.length === 12 && !d.loading);
+    const words = page.data.orders.map(
+      (o: { label: string; amountLabel: string }) => `${o.label}:${o.amountLabel}`,
+    );
+    expect(new Set(words)).toEqual(new Set(['待支付:应付', '已支付:实付', '已取消:']));
+    const text = page.text();
+    expect(text.match(/实付/g)).toHaveLength(2);
+    expect(text.match(/应付/g)).toHaveLength(7);
+  });
+
   it('pages with beforeMs as the shopper scrolls, newest first', async () => {
     h.ctl.requests.length = 0;
     const page = await h.load('pages/orders/index');
