@@ -51,6 +51,51 @@ describe('goods detail', () => {
     );
   });
 
+  it('after an add whose answer was lost, re-reads the cart and says what it holds before the button works again', async () => {
+    const me = newShopper();
+    const page = await h.load('pages/goods-detail/index?id=p-coffee');
+    await page.waitForText('云南小粒咖啡豆');
+    await page.tap('#spec-sku-coffee-250g');
+    await page.tap('#qty >>> .t-stepper__plus');
+    // The add lands on the server; its answer never comes back (addToCart is not retried: a repeat adds twice).
+    h.ctl.faults.push({ when: 'after', urlContains: '/fn/shop', action: 'addToCart', times: 1 });
+    const request = h.wx.request;
+    const addingWhenReread: boolean[] = [];
+    h.wx.request = (o: any) => {
+      if (o.data?.action === 'getCart') addingWhenReread.push(page.data.adding);
+      return request(o);
+    };
+    try {
+      await page.tap('#add >>> .t-button');
+      await page.waitFor('add settled', (d) => !d.adding);
+    } finally {
+      h.wx.request = request;
+    }
+    expect(addingWhenReread).toEqual([true]); // the button stays busy until the cart was read again
+    expect(page.text()).toContain('已在购物车：250g 袋装 共 2 件');
+    expect(page.text()).not.toContain('网络不太顺畅');
+    const cart = await stack.as(me).ok('shop', 'getCart');
+    expect(cart.lines).toEqual([expect.objectContaining({ skuId: 'sku-coffee-250g', quantity: 2 })]);
+  });
+
+  it('after a lost add that did not land, keeps the network words and lets the shopper try again', async () => {
+    newShopper();
+    const page = await h.load('pages/goods-detail/index?id=p-coffee');
+    await page.waitForText('云南小粒咖啡豆');
+    await page.tap('#spec-sku-coffee-250g');
+    h.ctl.faults.push({ when: 'before', urlContains: '/fn/shop', action: 'addToCart', times: 1 });
+    const before = h.ctl.requests.length;
+    await page.tap('#add >>> .t-button');
+    await page.waitFor('add settled', (d) => !d.adding);
+    expect(h.ctl.requests.slice(before).some((r) => (r.data as any)?.action === 'getCart')).toBe(true);
+    expect(page.text()).toContain('网络不太顺畅');
+    expect(page.text()).not.toContain('已在购物车');
+    await page.tap('#add >>> .t-button');
+    await page.waitFor('second add', (d) => !d.adding);
+    expect(page.text()).not.toContain('网络不太顺畅');
+    expect(h.ctl.toasts).toContain('已加入购物车');
+  });
+
   it('cannot buy a sold-out spec', async () => {
     newShopper();
     const page = await h.load('pages/goods-detail/index?id=p-tshirt');

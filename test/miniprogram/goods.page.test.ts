@@ -28,6 +28,23 @@ describe('goods list', () => {
     });
   });
 
+  it('opens one product page for a double tap, and opens again once the first opening is done', async () => {
+    const page = await h.load('pages/goods/index');
+    await page.waitForText('云南小粒咖啡豆');
+    const before = h.ctl.navigations.length;
+    // All three taps land before WeChat has pushed the first page.
+    await Promise.all([
+      page.tap('#goods-p-coffee'),
+      page.tap('#goods-p-coffee'),
+      page.tap('#goods-p-longjing'),
+    ]);
+    expect(h.ctl.navigations.slice(before)).toEqual([
+      { kind: 'navigateTo', url: '/pages/goods-detail/index?id=p-coffee' },
+    ]);
+    await page.tap('#goods-p-longjing'); // the first opening completed: the shopper came back and taps again
+    expect(h.ctl.navigations.slice(before)).toHaveLength(2);
+  });
+
   it('renders the catalog in small chunks, without what the shop took off sale', async () => {
     const page = await h.load('pages/goods/index');
     await page.waitFor('first chunk', (d) => d.goods.length > 0);

@@ -4,6 +4,7 @@ import { seenPrice } from '../../services/seen-prices';
 import { getCart, removeFromCart, selectAll, selectLine, setQuantity } from '../../services/shop';
 import { toCartVM, type CartVM } from '../../utils/cart';
 import { errorText } from '../../utils/errors';
+import { navigateOnce } from '../../utils/nav';
 
 const EMPTY_CART: CartVM = {
   lines: [],
@@ -129,7 +130,7 @@ Page({
   checkout() {
     const c = this.data.cart;
     if (c.selectedCount === 0 || c.blockedText || this.data.busy) return;
-    void wx.navigateTo({ url: '/order/confirm/index' });
+    navigateOnce('/order/confirm/index');
   },
 
   goShopping() {

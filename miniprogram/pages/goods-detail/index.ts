@@ -1,7 +1,7 @@
 import type { GoodsSkuView, GoodsView } from '../../../typings/contracts/shop';
 import { clientEnv } from '../../config/env';
 import { rememberPrice } from '../../services/seen-prices';
-import { addToCart, listGoods } from '../../services/shop';
+import { addToCart, getCart, listGoods } from '../../services/shop';
 import { errorText } from '../../utils/errors';
 import { buyable, stockHint } from '../../utils/goods';
 import { fenToYuanText } from '../../utils/money';
@@ -31,6 +31,8 @@ Page({
     maxQuantity: 1,
     limitText: '',
     adding: false,
+    /** What the cart holds after an add whose answer was lost (the add may or may not have landed). */
+    noticeText: '',
   },
   goods: null as GoodsView | null,
   productId: '',
@@ -82,6 +84,7 @@ Page({
       quantity: Math.min(this.data.quantity, max),
       limitText: can && s.limitPerOrder !== null ? `每单限购 ${s.limitPerOrder} 件` : '',
       errorText: '',
+      noticeText: '',
     });
   },
 
@@ -98,8 +101,13 @@ Page({
   async addToCart() {
     const s = this.goods?.skus.find((x) => x.skuId === this.data.skuId);
     if (!s || this.data.adding || !this.data.buyable) return;
-    this.setData({ adding: true, errorText: '' });
-    const r = await addToCart(s.skuId, this.data.quantity);
+    this.setData({ adding: true, errorText: '', noticeText: '' });
+    const quantity = this.data.quantity;
+    const r = await addToCart(s.skuId, quantity);
+    if (!r.ok && r.error.code === 'NETWORK') {
+      await this.afterLostAdd(s, quantity);
+      return;
+    }
     if (!r.ok) {
       this.setData({ adding: false, errorText: errorText(r.error) });
       return;
@@ -107,6 +115,21 @@ Page({
     rememberPrice(s.skuId, s.priceFen);
     this.setData({ adding: false });
     void wx.showToast({ title: '已加入购物车', icon: 'success' });
+  },
+
+  /**
+   * The add may have landed although its answer was lost, and repeating it would add twice: the cart is read again
+   * before the button works, and the page says what the cart holds rather than that nothing happened.
+   */
+  async afterLostAdd(s: GoodsSkuView, quantity: number) {
+    const cart = await getCart();
+    const line = cart.ok ? cart.data.lines.find((l) => l.skuId === s.skuId) : undefined;
+    if (!line || line.quantity < quantity) {
+      this.setData({ adding: false, errorText: errorText({ code: 'NETWORK' }) });
+      return;
+    }
+    rememberPrice(s.skuId, s.priceFen);
+    this.setData({ adding: false, noticeText: `已在购物车：${s.spec} 共 ${line.quantity} 件` });
   },
 
   goCart() {

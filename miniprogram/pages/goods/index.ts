@@ -3,6 +3,7 @@ import { clientEnv } from '../../config/env';
 import { listGoods } from '../../services/shop';
 import { errorText } from '../../utils/errors';
 import { toGoodsCard } from '../../utils/goods';
+import { navigateOnce } from '../../utils/nav';
 
 /** Cards rendered per setData: the list grows as the shopper scrolls, never the whole catalog in one payload. */
 const CHUNK = 6;
@@ -58,8 +59,6 @@ Page({
   },
 
   openDetail(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { id: string }>) {
-    void wx.navigateTo({
-      url: `/pages/goods-detail/index?id=${encodeURIComponent(e.currentTarget.dataset.id)}`,
-    });
+    navigateOnce(`/pages/goods-detail/index?id=${encodeURIComponent(e.currentTarget.dataset.id)}`);
   },
 });

@@ -3,6 +3,7 @@ import { clientEnv, LOCAL_IDENTITIES } from '../../config/env';
 import { localOpenid, setLocalOpenid } from '../../services/identity';
 import { listMyOrders } from '../../services/order';
 import { errorText } from '../../utils/errors';
+import { navigateOnce } from '../../utils/nav';
 import { toOrderVM } from '../../utils/order-vm';
 
 /** A tab shows one phase of the server's (OrderView.phase), or all. */
@@ -126,9 +127,7 @@ Page({
   },
 
   openOrder(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { no: string }>) {
-    void wx.navigateTo({
-      url: `/order/detail/index?outTradeNo=${encodeURIComponent(e.currentTarget.dataset.no)}`,
-    });
+    navigateOnce(`/order/detail/index?outTradeNo=${encodeURIComponent(e.currentTarget.dataset.no)}`);
   },
 
   goShopping() {
