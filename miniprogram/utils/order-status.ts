@@ -55,9 +55,10 @@ export function statusLook(status: OrderStatus, refundedFen = 0, owedOfflineFen 
   return LOOKS[status];
 }
 
-/** The tester badge: a tester order says so and names the amount actually charged. */
-export function testBadgeText(order: Pick<OrderView, 'isTestOrder' | 'payableFen'>): string {
-  return order.isTestOrder ? `测试订单 · 实付 ¥${fenToYuanText(order.payableFen)}` : '';
+/** The tester badge: a tester order says so and names the amount it charges (实付 once paid, 应付 before). */
+export function testBadgeText(order: Pick<OrderView, 'isTestOrder' | 'payableFen' | 'moneyArrived'>): string {
+  if (!order.isTestOrder) return '';
+  return `测试订单 · ${order.moneyArrived ? '实付' : '应付'} ¥${fenToYuanText(order.payableFen)}`;
 }
 
 /**

@@ -164,8 +164,9 @@ describe('the shop in local preview, end to end', () => {
       () => order.comp.querySelector('#cashier')?.instance.data.visible === true,
     );
     const placed = await waitFor('order view', async () => order.data.order);
-    expect(placed.testBadge).toMatch(/^测试订单 · 实付 ¥0\.\d\d$/);
-    expect(order.text()).toContain('实付（测试金额）');
+    // Not paid yet: the amount it will charge is 应付, never 实付.
+    expect(placed.testBadge).toMatch(/^测试订单 · 应付 ¥0\.\d\d$/);
+    expect(order.text()).toContain('应付（测试金额）');
     expect(order.text()).toContain('¥68.00'); // the goods' value is still shown
     // The cashier shows what WeChat would charge: the tester amount.
     expect(order.text()).toContain(`¥${placed.payableText}`);
