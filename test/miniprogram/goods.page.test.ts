@@ -90,6 +90,8 @@ describe('goods list', () => {
 
   it('shares the shop', async () => {
     const page = await h.load('pages/goods/index');
+    // The page's first load must settle before the test ends: its answer would land after the page is torn down.
+    await page.waitFor('catalog', (d) => d.goods.length > 0);
     expect(page.page.onShareAppMessage()).toEqual({ title: '安心小店', path: '/pages/goods/index' });
   });
 });
