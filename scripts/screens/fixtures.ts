@@ -3,6 +3,8 @@
 // fixed so countdowns and dates are the same in every run.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { goodsView } from '../../server/application/shop.service';
+import { parseCatalog } from '../../server/domain/catalog';
 import { hasReceivedPayment, mayChangeUnprompted, orderPhase } from '../../server/domain/order-state';
 import type { ApiResult } from '../../typings/contracts/envelope';
 import type {
@@ -20,21 +22,6 @@ export const SERVER_NOW_MS = Date.parse('2026-11-30T10:00:00+08:00');
 /** Where the local gateway serves the demo pictures (the exporter reads them from data/images). */
 const PICTURES = 'http://127.0.0.1:7300/static/goods';
 
-interface DemoSku {
-  skuId: string;
-  spec: string;
-  priceFen: number;
-  stock: number;
-  maxPerOrder?: number;
-  onSale: boolean;
-}
-interface DemoProduct {
-  productId: string;
-  title: string;
-  description?: string;
-  skus: DemoSku[];
-}
-
 /** The demo catalog as listGoods answers it (per-line cap 99, off-sale left out, pictures from the local gateway). */
 export function demoGoods(): GoodsView[] {
   return catalogGoods(false);
@@ -42,28 +29,11 @@ export function demoGoods(): GoodsView[] {
 
 /** `withOffSale`: also what the shop took off sale (a cart can still hold it). */
 function catalogGoods(withOffSale: boolean): GoodsView[] {
-  const file = JSON.parse(readFileSync(join(ROOT, 'data', 'catalog.demo.json'), 'utf8')) as {
-    products: DemoProduct[];
-  };
-  return file.products.flatMap((p) => {
-    const onSale = p.skus.filter((s) => withOffSale || s.onSale);
-    if (onSale.length === 0) return [];
-    return {
-      productId: p.productId,
-      title: p.title,
-      ...(p.description !== undefined ? { description: p.description } : {}),
-      imageUrl: `${PICTURES}/${p.productId}.svg`,
-      fromPriceFen: Math.min(...onSale.map((s) => s.priceFen)),
-      skus: onSale.map((s) => ({
-        skuId: s.skuId,
-        spec: s.spec,
-        priceFen: s.priceFen,
-        stock: s.stock,
-        maxQuantity: Math.max(0, Math.min(s.stock, s.maxPerOrder ?? 99)),
-        limitPerOrder: s.maxPerOrder !== undefined && s.maxPerOrder < 99 ? s.maxPerOrder : null,
-        onSale: s.onSale,
-      })),
-    };
+  const catalog = parseCatalog(JSON.parse(readFileSync(join(ROOT, 'data', 'catalog.demo.json'), 'utf8')));
+  return catalog.products.flatMap((p) => {
+    const shown = p.skus.filter((s) => withOffSale || s.onSale);
+    if (shown.length === 0) return [];
+    return { ...goodsView(p, shown), imageUrl: `${PICTURES}/${p.productId}.svg` };
   });
 }
 

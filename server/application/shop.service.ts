@@ -8,7 +8,7 @@ import {
   setCartQuantity,
   setLineSelected,
 } from '../domain/cart';
-import type { Catalog } from '../domain/catalog';
+import type { Catalog, Product, Sku } from '../domain/catalog';
 import { findProduct, findSku } from '../domain/catalog';
 import { DomainError } from '../domain/errors';
 import { lineLimitFor, shopLimitFor } from '../domain/purchase-rules';
@@ -28,6 +28,26 @@ export const CART_CATALOG_MAX_AGE_MS = 15_000;
 /** A change to a cart, computed from the current cart and catalog (pure domain function). */
 export type CartChange = (cart: Cart, catalog: Catalog) => Cart;
 
+/** A product as the goods list shows it, with the SKUs given (listGoods gives the ones on sale; never empty). */
+export function goodsView(p: Product, skus: readonly Sku[]): GoodsView {
+  return {
+    productId: p.productId,
+    title: p.title,
+    ...(p.description !== undefined ? { description: p.description } : {}),
+    ...(p.imageUrl !== undefined ? { imageUrl: p.imageUrl } : {}),
+    fromPriceFen: Math.min(...skus.map((s) => s.priceFen)),
+    skus: skus.map((s) => ({
+      skuId: s.skuId,
+      spec: s.spec,
+      priceFen: s.priceFen,
+      stock: s.stock,
+      maxQuantity: Math.min(lineLimitFor(s), s.stock),
+      limitPerOrder: shopLimitFor(s),
+      onSale: s.onSale,
+    })),
+  };
+}
+
 /** Catalog listing and the shopper's cart. Every cart change is a compare-and-set on the cart's version. */
 export class ShopService {
   constructor(
@@ -43,25 +63,7 @@ export class ShopService {
     const catalog = await this.catalog.loadCatalog();
     return catalog.products.flatMap((p) => {
       const onSale = p.skus.filter((s) => s.onSale);
-      if (onSale.length === 0) return [];
-      return [
-        {
-          productId: p.productId,
-          title: p.title,
-          ...(p.description !== undefined ? { description: p.description } : {}),
-          ...(p.imageUrl !== undefined ? { imageUrl: p.imageUrl } : {}),
-          fromPriceFen: Math.min(...onSale.map((s) => s.priceFen)),
-          skus: onSale.map((s) => ({
-            skuId: s.skuId,
-            spec: s.spec,
-            priceFen: s.priceFen,
-            stock: s.stock,
-            maxQuantity: Math.min(lineLimitFor(s), s.stock),
-            limitPerOrder: shopLimitFor(s),
-            onSale: s.onSale,
-          })),
-        },
-      ];
+      return onSale.length === 0 ? [] : [goodsView(p, onSale)];
     });
   }
 
