@@ -1,6 +1,6 @@
 import type { CoreDeps } from './core.deps';
 import type { AttentionItem } from './ports/attention.port';
-import { attentionRecord } from './ports/attention.port';
+import { raiseAttention } from './attention';
 import type { PaymentService } from './payment.service';
 import { paymentMismatch } from './payment.service';
 import type {
@@ -139,11 +139,7 @@ export class NotificationService {
    * Keeps verified money nobody can match for a person (`attention`), once per transaction or refund notification.
    * A failed write throws: the delivery is then answered 5xx and WeChat brings it again.
    */
-  private async needsAttention(item: AttentionItem): Promise<void> {
-    const seen = await this.d.attention.record(attentionRecord(item, this.d.clock.now()));
-    if (seen === 'new') {
-      this.d.log.error('attention.recorded', { id: item.id, kind: item.kind, amountFen: item.amountFen });
-      await this.d.metrics.increment('attention.recorded');
-    }
+  private needsAttention(item: AttentionItem): Promise<void> {
+    return raiseAttention(this.d, item);
   }
 }

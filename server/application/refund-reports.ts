@@ -11,7 +11,7 @@ import { AppErrorCodes } from './errors';
 import type { OfflinePayout, OrderRecord, RefundDoc, RefundLedgerEntry } from './order.model';
 import { REFUND_CAS_ATTEMPTS, ledgerEntryOf, ledgerFields, ledgerOf, withEntry } from './refund-ledger';
 import type { AttentionItem } from './ports/attention.port';
-import { attentionRecord } from './ports/attention.port';
+import { raiseAttention } from './attention';
 import type { Refund } from './ports/payment-provider.port';
 
 /** The result of applying the provider's word about a refund. */
@@ -313,10 +313,6 @@ export class RefundReports {
       notificationId: null,
       note,
     };
-    const seen = await this.d.attention.record(attentionRecord(item, this.d.clock.now()));
-    if (seen === 'new') {
-      this.d.log[level]('attention.recorded', { id: item.id, kind: item.kind, amountFen: item.amountFen });
-      await this.d.metrics.increment('attention.recorded');
-    }
+    await raiseAttention(this.d, item, level);
   }
 }
