@@ -225,6 +225,31 @@ describe('paying (WeChat Pay rule: the sheet is a hint, the server is the truth)
     expect(page.text()).toContain('已支付');
   });
 
+  it('a result that could not reach the server: the countdown goes on and the page keeps watching', async () => {
+    const me = newShopper();
+    const placed = await placeOrder(stack, me, 'sku-coffee-250g', 1);
+    const lost = { when: 'before' as const, times: 1000 };
+    h.ctl.paymentAnswers.push(async () => {
+      const front = (global as any).getCurrentPages().at(-1);
+      front.onHide(); // the sheet covers the page: its timers stop
+      // The phone loses the network while the sheet is open: nothing after it reaches the server.
+      h.ctl.faults.push({ ...lost, urlContains: '/fn/pay', action: 'sync' });
+      h.ctl.faults.push({ ...lost, urlContains: '/fn/order', action: 'get' });
+      front.onShow(); // the sheet closes (the payment flow, still running, asks the server itself)
+      return 'fail cancel';
+    });
+    const page = await openOrder(placed.outTradeNo, true);
+    await page.waitFor('attempt over', (d) => d.attempted === true && d.paying === false, 8000);
+    expect(page.data.order.status).toBe('AWAITING_PAYMENT');
+    // The countdown moves on (ticks every 50 ms in page tests; its text has a 1 s resolution).
+    const shown = page.data.countdownText as string;
+    await page.waitFor('countdown moves', (d) => d.countdownText !== shown, 3000);
+    // The network comes back and the money had arrived: the page, still watching, shows it without a tap.
+    await stack.sim.control.pay(placed.outTradeNo);
+    h.ctl.faults.length = 0;
+    await page.waitForText('已支付', 8000);
+  });
+
   it('payment failure: says so, the order stays payable, the server was asked', async () => {
     const me = newShopper();
     const placed = await placeOrder(stack, me, 'sku-tote-natural', 1);

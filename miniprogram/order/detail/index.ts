@@ -46,6 +46,8 @@ Page({
   shown: false,
   payInFlight: false,
   askedAtZero: false,
+  /** The last order the server answered: the countdown and the watching restart from it when an ask fails. */
+  lastView: null as OrderView | null,
   cancelHoldTimer: 0,
 
   onLoad(query: Record<string, string | undefined>) {
@@ -92,7 +94,7 @@ Page({
     if (!r.ok) {
       if (this.data.order) {
         this.setData({ errorText: errorText(r.error) });
-        this.scheduleWatch();
+        this.resumeFromLastView();
       } else {
         const notFound = r.error.code === 'ORDER.NOT_FOUND';
         this.setData({
@@ -123,9 +125,21 @@ Page({
     if (Object.keys(patch).length > 0) this.setData(patch);
     this.offsetMs = serverOffsetMs(o.serverNowMs);
     this.expiresAtMs = o.expiresAtMs;
+    this.lastView = o;
     if (statusChanged) this.watchStep = 0;
     if (!this.active) return; // hidden: onShow refreshes and restarts the timers
     this.startCountdown(o);
+    this.scheduleWatch();
+  },
+
+  /**
+   * The server could not be asked (a refresh, or a payment attempt that ended without an order view): the countdown
+   * goes on from the last view (on the server's clock, as before) and the page keeps watching. Timers stopped while
+   * the page was hidden (WeChat's payment sheet hides it) restart here; nothing else would restart them.
+   */
+  resumeFromLastView() {
+    if (!this.active || this.unloaded || !this.lastView) return;
+    if (!this.tickTimer && !this.askedAtZero) this.startCountdown(this.lastView);
     this.scheduleWatch();
   },
 
@@ -190,6 +204,7 @@ Page({
     if (this.unloaded) return;
     this.setData({ paying: false, confirming: false });
     if (outcome.order) this.render(outcome.order);
+    else this.resumeFromLastView();
     this.setData(this.outcomePatch(outcome));
     if (outcome.hint === 'cancel' && outcome.order?.phase === 'awaiting') this.holdCancel();
   },
