@@ -3,7 +3,7 @@
  */
 // Goods detail and cart pages: real WXML + TDesign, real functions over HTTP on a real local stack.
 import { createHarness, thumbOf } from './harness';
-import { useTestStack } from '../support/stack';
+import { adminGet, useTestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
@@ -269,8 +269,8 @@ describe('cart', () => {
     await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 1 });
     await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-ginger-tea-box', quantity: 1 });
     const products = stack.cloud.db.collection('products');
-    const ginger = (await products.doc('p-ginger-tea').get()).data as { imageUrl: string };
-    const coffee = (await products.doc('p-coffee').get()).data as { imageUrl: string };
+    const ginger = (await adminGet(stack, 'products', 'p-ginger-tea'))!;
+    const coffee = (await adminGet(stack, 'products', 'p-coffee'))!;
     await products.doc('p-ginger-tea').update({ data: { imageUrl: stack.cloud.db.command.remove() } });
     try {
       const page = await h.load('pages/cart/index');
