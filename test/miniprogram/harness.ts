@@ -35,17 +35,25 @@ const simulate = require('miniprogram-simulate') as Simulate;
 
 // simulate registers WeChat's built-in tags without properties, so an <image>'s src went nowhere a test could read it.
 // `image` is registered again with the properties the pages bind: `.data.src` of a queried image is what it shows.
+// The screens' render patches (scripts/screens/render-kit.ts) may have registered a fuller one first: that one stays.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-(require('j-component') as { register(definition: object): string }).register({
-  id: 'image',
-  tagName: 'wx-image',
-  template: '<slot/>',
-  properties: {
-    src: { type: String, value: '' },
-    mode: { type: String, value: 'scaleToFill' },
-    lazyLoad: { type: Boolean, value: false },
-  },
-});
+const jComponent = require('j-component') as { register(definition: object): string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const jUtils = require('j-component/src/tool/utils') as {
+  cache(id: string): { definition?: { properties?: Record<string, unknown> } } | undefined;
+};
+if (jUtils.cache('image')?.definition?.properties?.src === undefined) {
+  jComponent.register({
+    id: 'image',
+    tagName: 'wx-image',
+    template: '<slot/>',
+    properties: {
+      src: { type: String, value: '' },
+      mode: { type: String, value: 'scaleToFill' },
+      lazyLoad: { type: Boolean, value: false },
+    },
+  });
+}
 
 // simulate registers a component by running its JS (`require`, then deleting it from require.cache so the next load
 // runs it again). Under jest the deletion does not re-run a module: a second page using t-button would find no
