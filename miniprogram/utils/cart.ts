@@ -6,6 +6,8 @@ export interface CartLineVM {
   skuId: string;
   title: string;
   spec: string;
+  /** The product's picture ('' = the placeholder). */
+  imageUrl: string;
   priceText: string;
   quantity: number;
   maxQuantity: number;
@@ -35,6 +37,7 @@ export function toCartLineVM(l: CartLineView, seen: number | undefined): CartLin
     skuId: l.skuId,
     title: l.title,
     spec: l.spec,
+    imageUrl: l.imageUrl ?? '',
     priceText: fenToYuanText(l.unitPriceFen),
     quantity: l.quantity,
     maxQuantity: Math.max(1, l.maxQuantity),

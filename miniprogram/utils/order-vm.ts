@@ -15,6 +15,8 @@ export interface OrderVM {
     skuId: string;
     title: string;
     spec: string;
+    /** The picture kept with the order ('' = the placeholder: none, or an order from before pictures were kept). */
+    imageUrl: string;
     quantity: number;
     unitPriceText: string;
     lineTotalText: string;
@@ -40,6 +42,21 @@ export interface OrderVM {
   mayStillChange: boolean;
 }
 
+/** Most thumbnails an order list card shows (its first lines'). */
+export const CARD_THUMBS = 3;
+
+/** An order list card's pictures: the first lines' (up to CARD_THUMBS; '' = placeholder) and "共 N 件" (units). */
+export function cardThumbs(o: OrderView): {
+  thumbs: Array<{ skuId: string; src: string }>;
+  countText: string;
+} {
+  const count = o.lines.reduce((n, l) => n + l.quantity, 0);
+  return {
+    thumbs: o.lines.slice(0, CARD_THUMBS).map((l) => ({ skuId: l.skuId, src: l.imageUrl ?? '' })),
+    countText: `共 ${count} 件`,
+  };
+}
+
 export function toOrderVM(o: OrderView): OrderVM {
   const look = statusLook(o.status, o.refundedFen, o.refundOwedOfflineFen);
   const count = o.lines.reduce((n, l) => n + l.quantity, 0);
@@ -55,6 +72,7 @@ export function toOrderVM(o: OrderView): OrderVM {
       skuId: l.skuId,
       title: l.title,
       spec: l.spec,
+      imageUrl: l.imageUrl ?? '',
       quantity: l.quantity,
       unitPriceText: fenToYuanText(l.unitPriceFen),
       lineTotalText: fenToYuanText(l.lineTotalFen),

@@ -12,6 +12,7 @@ import {
   EMPTY_CART,
   ok,
   order,
+  orderLine,
   problemCart,
   SEEN_PRICES,
   SERVER_NOW_MS,
@@ -128,12 +129,21 @@ export function allScreens(): Screen[] {
     lines: order('PAID').lines.slice(0, 1),
   });
   tester.totalFen = tester.lines.reduce((n, l) => n + l.lineTotalFen, 0);
+  // Four lines on one card (three thumbnails and 共 N 件), and an order from before pictures were kept (placeholders).
+  const fourLines = [
+    orderLine('sku-coffee-250g', 1),
+    orderLine('sku-apples-5kg', 1),
+    orderLine('sku-tote-natural', 2),
+    orderLine('sku-ginger-tea-box', 1),
+  ];
+  const beforePictures = order('CLOSED_BY_TIMEOUT', { minutesAgo: 60 * 50 });
+  beforePictures.lines = beforePictures.lines.map(({ imageUrl: _none, ...l }) => l);
   const mine = [
     awaiting,
-    order('PAID', { minutesAgo: 40 }),
+    order('PAID', { minutesAgo: 40, lines: fourLines }),
     order('PAID_AFTER_CLOSE', { minutesAgo: 90 }),
     order('REFUNDED', { minutesAgo: 60 * 26 }),
-    order('CLOSED_BY_TIMEOUT', { minutesAgo: 60 * 50 }),
+    beforePictures,
   ];
   return [
     {

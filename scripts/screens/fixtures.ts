@@ -46,6 +46,7 @@ function line(skuId: string, quantity: number, extra: Partial<CartLineView> = {}
         productId: g.productId,
         title: g.title,
         spec: s.spec,
+        imageUrl: g.imageUrl ?? null,
         unitPriceFen: s.priceFen,
         quantity,
         selected: true,
@@ -83,13 +84,15 @@ export const SEEN_PRICES: Record<string, number> = { 'sku-longjing-gift': 16800 
 
 export const EMPTY_CART: CartView = { lines: [], selectedCount: 0, selectedTotalFen: 0 };
 
-function orderLine(skuId: string, quantity: number): OrderLineView {
+/** An order line as priced now (the product's picture kept with it, as placing an order does). */
+export function orderLine(skuId: string, quantity: number): OrderLineView {
   const l = line(skuId, quantity);
   return {
     skuId,
     productId: l.productId ?? '',
     title: l.title,
     spec: l.spec,
+    imageUrl: l.imageUrl ?? null,
     unitPriceFen: l.unitPriceFen,
     quantity,
     lineTotalFen: l.unitPriceFen * quantity,

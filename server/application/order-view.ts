@@ -9,13 +9,18 @@ import type { PricedLine } from '../domain/pricing';
 import type { OrderLineView, OrderView } from '../../typings/contracts/order';
 import type { OrderRecord } from './order.model';
 
-/** A priced line as the shopper sees it (the order's, or the confirm page's quote). */
+/**
+ * A priced line as the shopper sees it (the order's, or the confirm page's quote). The picture is the one kept when the
+ * order was priced; a stored line without one (an older order), or with anything but a string there, shows none.
+ */
 export function toOrderLineView(l: PricedLine): OrderLineView {
+  const imageUrl: unknown = l.imageUrl;
   return {
     skuId: l.skuId,
     productId: l.productId,
     title: l.title,
     spec: l.spec,
+    imageUrl: typeof imageUrl === 'string' && imageUrl !== '' ? imageUrl : null,
     unitPriceFen: l.unitPriceFen,
     quantity: l.quantity,
     lineTotalFen: l.lineTotalFen,

@@ -129,6 +129,7 @@ export function cartView(cart: Cart, catalog: Catalog): CartView {
       productId: sku?.productId ?? null,
       title: product?.title ?? '已下架商品',
       spec: sku?.spec ?? '',
+      imageUrl: product?.imageUrl ?? null,
       unitPriceFen: sku?.priceFen ?? 0,
       quantity: line.quantity,
       selected: line.selected,

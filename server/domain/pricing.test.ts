@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { findSku } from './catalog';
+import { findSku, parseCatalog } from './catalog';
 import { fixtureCatalog } from './catalog.fixture';
 import { DomainError, ErrorCodes } from './errors';
 import type { OrderLineRequest } from './pricing';
@@ -56,6 +56,33 @@ describe('priceOrder', () => {
     expect(order.totalFen).toBe(20550);
     expect(order.payableFen).toBe(20550);
     expect(order.isTestOrder).toBe(false);
+  });
+
+  it("keeps the product's picture on each line it prices, and none for a product without one", () => {
+    const pictured = parseCatalog({
+      products: [
+        {
+          productId: 'p-tea',
+          title: '明前龙井',
+          imageUrl: 'https://img.example.com/tea-v1.jpg',
+          skus: [{ skuId: 'tea-50g', spec: '50g', priceFen: 9900, stock: 80, onSale: true }],
+        },
+        {
+          productId: 'p-misc',
+          title: '杂货',
+          skus: [{ skuId: 'few', spec: '小包', priceFen: 250, stock: 3, onSale: true }],
+        },
+      ],
+    });
+    const order = priceOrder(pictured, [
+      { skuId: 'tea-50g', quantity: 1 },
+      { skuId: 'few', quantity: 1 },
+    ]);
+    expect(order.lines[0]?.imageUrl).toBe('https://img.example.com/tea-v1.jpg');
+    expect(order.lines[1]).not.toHaveProperty('imageUrl');
+    // A picture a client sends is ignored like its prices.
+    const forged = [{ skuId: 'few', quantity: 1, imageUrl: 'https://evil.example.com/x.jpg' }];
+    expect(priceOrder(pictured, forged).lines[0]).not.toHaveProperty('imageUrl');
   });
 
   it('ignores any price, total or discount a client puts on its lines', () => {

@@ -20,6 +20,11 @@ export interface PricedLine {
   /** Product title and SKU spec at the time of pricing (an order keeps them even if the catalog changes). */
   readonly title: string;
   readonly spec: string;
+  /**
+   * The product's picture at the time of pricing, kept with the order like title and spec; absent when the product had
+   * none (and on orders placed before pictures were kept).
+   */
+  readonly imageUrl?: string;
   readonly unitPriceFen: Fen;
   readonly quantity: number;
   /** unitPriceFen × quantity. */
@@ -115,6 +120,7 @@ export function priceOrder(
       // parseCatalog guarantees the product; a hand-built catalog without it still prices, titled by id.
       title: product?.title ?? sku.productId,
       spec: sku.spec,
+      ...(product?.imageUrl === undefined ? {} : { imageUrl: product.imageUrl }),
       unitPriceFen: sku.priceFen,
       quantity,
       lineTotalFen: multiplyFen(sku.priceFen, quantity),

@@ -116,6 +116,41 @@ describe('order.checkout', () => {
     expect(paid).toMatchObject({ status: 'PAID', payableFen: seen.payableFen });
   });
 
+  it("an order keeps the product's picture it was placed with; the cart shows the catalog's current one", async () => {
+    const shopper = 'o-checkout-picture-01';
+    const products = stack.cloud.db.collection('products');
+    const before = (await adminGet(stack, 'products', 'p-coffee'))!;
+    const oldUrl = before.imageUrl as string;
+    expect(typeof oldUrl).toBe('string');
+    await stack.as(shopper).ok('shop', 'addToCart', { skuId: SKU, quantity: 1 });
+    const cart = await stack.as(shopper).ok('shop', 'getCart', {});
+    expect(cart.lines.find((l) => l.skuId === SKU)?.imageUrl).toBe(oldUrl);
+    const quote = await stack.as(shopper).ok('order', 'quote', {});
+    expect(quote.lines[0]?.imageUrl).toBe(oldUrl);
+    const placed = await stack.as(shopper).ok('order', 'checkout', {
+      clientRequestKey: 'checkout-picture-01',
+      lines: quote.lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity })),
+      displayedPayableFen: quote.payableFen,
+    });
+    expect(placed.order.lines[0]?.imageUrl).toBe(oldUrl);
+    expect((await adminGet(stack, 'orders', placed.order.outTradeNo))!.lines[0].imageUrl).toBe(oldUrl);
+
+    const newUrl = 'https://img.example.com/coffee-v2.jpg';
+    await products.doc('p-coffee').update({ data: { imageUrl: newUrl } });
+    try {
+      const read = await stack.as(shopper).ok('order', 'get', { outTradeNo: placed.order.outTradeNo });
+      expect(read.lines[0]?.imageUrl).toBe(oldUrl);
+      const listed = await stack.as(shopper).ok('order', 'listMine', {});
+      const mine = listed.find((o) => o.outTradeNo === placed.order.outTradeNo);
+      expect(mine?.lines[0]?.imageUrl).toBe(oldUrl);
+      await stack.as(shopper).ok('shop', 'addToCart', { skuId: SKU, quantity: 1 });
+      const now = await stack.as(shopper).ok('shop', 'getCart', {});
+      expect(now.lines.find((l) => l.skuId === SKU)?.imageUrl).toBe(newUrl);
+    } finally {
+      await products.doc('p-coffee').update({ data: { imageUrl: oldUrl } });
+    }
+  });
+
   it('quote shows what checkout charges: the tester amount for a tester, and that total checks out at once', async () => {
     await stack.as(TESTER).ok('shop', 'addToCart', { skuId: SKU, quantity: 1 });
     const cart = await shown(TESTER);

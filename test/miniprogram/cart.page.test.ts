@@ -2,8 +2,8 @@
  * @jest-environment ./test/miniprogram/jsdom-node-env.js
  */
 // Goods detail and cart pages: real WXML + TDesign, real functions over HTTP on a real local stack.
-import { createHarness } from './harness';
-import { useTestStack } from '../support/stack';
+import { createHarness, thumbOf } from './harness';
+import { adminGet, useTestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
@@ -261,6 +261,30 @@ describe('cart', () => {
       await skus()
         .doc('sku-longjing-50g')
         .update({ data: { stock: 80 } });
+    }
+  });
+
+  it("shows each line's picture as a thumbnail, and a placeholder for a product without one", async () => {
+    const me = newShopper();
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 1 });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-ginger-tea-box', quantity: 1 });
+    const products = stack.cloud.db.collection('products');
+    const ginger = (await adminGet(stack, 'products', 'p-ginger-tea'))!;
+    const coffee = (await adminGet(stack, 'products', 'p-coffee'))!;
+    await products.doc('p-ginger-tea').update({ data: { imageUrl: stack.cloud.db.command.remove() } });
+    try {
+      const page = await h.load('pages/cart/index');
+      await page.waitForText('云南小粒咖啡豆');
+      expect(thumbOf(page, '#thumb-sku-coffee-500g')).toEqual({
+        src: coffee.imageUrl,
+        mode: 'aspectFill',
+        lazyLoad: true,
+      });
+      expect(coffee.imageUrl).toMatch(/\/static\/goods\/p-coffee\.svg$/);
+      expect(page.data.cart.lines.map((l: any) => l.skuId)).toContain('sku-ginger-tea-box');
+      expect(thumbOf(page, '#thumb-sku-ginger-tea-box')).toBe('placeholder');
+    } finally {
+      await products.doc('p-ginger-tea').update({ data: { imageUrl: ginger.imageUrl } });
     }
   });
 

@@ -33,6 +33,28 @@ interface Simulate {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const simulate = require('miniprogram-simulate') as Simulate;
 
+// simulate registers WeChat's built-in tags without properties, so an <image>'s src went nowhere a test could read it.
+// `image` is registered again with the properties the pages bind: `.data.src` of a queried image is what it shows.
+// The screens' render patches (scripts/screens/render-kit.ts) may have registered a fuller one first: that one stays.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const jComponent = require('j-component') as { register(definition: object): string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const jUtils = require('j-component/src/tool/utils') as {
+  cache(id: string): { definition?: { properties?: Record<string, unknown> } } | undefined;
+};
+if (jUtils.cache('image')?.definition?.properties?.src === undefined) {
+  jComponent.register({
+    id: 'image',
+    tagName: 'wx-image',
+    template: '<slot/>',
+    properties: {
+      src: { type: String, value: '' },
+      mode: { type: String, value: 'scaleToFill' },
+      lazyLoad: { type: Boolean, value: false },
+    },
+  });
+}
+
 // simulate registers a component by running its JS (`require`, then deleting it from require.cache so the next load
 // runs it again). Under jest the deletion does not re-run a module: a second page using t-button would find no
 // definition and render a bare <t-button>. So the first run's Component() options are kept per file and handed to
@@ -477,6 +499,20 @@ export interface PageDriver {
   unload(): void;
   /** Largest single setData payload of this page so far, as JSON characters, and its keys. */
   largestSetData(): { bytes: number; keys: string[] };
+}
+
+/** What a line-thumb component (found by `selector`) shows: its picture, the placeholder, or nothing there at all. */
+export function thumbOf(
+  page: PageDriver,
+  selector: string,
+): { src: string; mode: string; lazyLoad: boolean } | 'placeholder' | null {
+  if (!page.has(selector)) return null;
+  const img = page.comp.querySelector(`${selector} >>> .thumb__img`);
+  if (img) {
+    const d = img.data as Json;
+    return { src: d.src as string, mode: d.mode as string, lazyLoad: d.lazyLoad as boolean };
+  }
+  return page.has(`${selector} >>> .thumb__empty`) ? 'placeholder' : null;
 }
 
 function collapse(s: string): string {

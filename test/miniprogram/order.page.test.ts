@@ -3,7 +3,7 @@
  */
 // Checkout and the order page on the cloud build's path (wx.cloud.callFunction → the functions; wx.requestPayment
 // answered by the test, as only WeChat can), against a real local stack: WeChat Pay's rule for the payment result.
-import { createHarness, type PageDriver } from './harness';
+import { createHarness, thumbOf, type PageDriver } from './harness';
 import { adminCount, adminGet, placeOrder, useTestStack, waitForStatus } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
@@ -131,6 +131,61 @@ describe('checkout', () => {
     expect(actions('pay')).not.toContain('start');
     expect(order.has('#pay')).toBe(false);
     expect(order.has('#status.status--success')).toBe(true);
+  });
+
+  it('shows each line with its thumbnail on the confirm page and the order page; a line without a picture gets the placeholder', async () => {
+    const me = newShopper();
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 1 });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-ginger-tea-box', quantity: 1 });
+    const coffee = (await adminGet(stack, 'products', 'p-coffee'))!;
+    const ginger = (await adminGet(stack, 'products', 'p-ginger-tea'))!;
+    const products = stack.cloud.db.collection('products');
+    await products.doc('p-ginger-tea').update({ data: { imageUrl: stack.cloud.db.command.remove() } });
+    let outTradeNo = '';
+    try {
+      const confirm = await h.load('order/confirm/index');
+      await confirm.waitForText('云南小粒咖啡豆');
+      expect(thumbOf(confirm, '#thumb-sku-coffee-500g')).toEqual({
+        src: coffee.imageUrl,
+        mode: 'aspectFill',
+        lazyLoad: true,
+      });
+      expect(thumbOf(confirm, '#thumb-sku-ginger-tea-box')).toBe('placeholder');
+      const placed = await stack.as(me).ok('order', 'checkout', {
+        clientRequestKey: `thumbs-${me}`,
+        lines: confirm.data.lines.map((l: any) => ({ skuId: l.skuId, quantity: l.quantity })),
+        displayedPayableFen: 12800 + 2990,
+      });
+      outTradeNo = placed.order.outTradeNo;
+    } finally {
+      await products.doc('p-ginger-tea').update({ data: { imageUrl: ginger.imageUrl } });
+    }
+    // The order shows the pictures it was placed with: the ginger tea's picture is back in the catalog, not in it.
+    const order = await openOrder(outTradeNo);
+    await order.waitForText('云南小粒咖啡豆');
+    expect(thumbOf(order, '#thumb-sku-coffee-500g')).toEqual({
+      src: coffee.imageUrl,
+      mode: 'aspectFill',
+      lazyLoad: true,
+    });
+    expect(thumbOf(order, '#thumb-sku-ginger-tea-box')).toBe('placeholder');
+  });
+
+  it('an order stored before pictures were kept shows placeholders', async () => {
+    const me = newShopper();
+    const placed = await placeOrder(stack, me, 'sku-coffee-250g', 1);
+    const stored = (await adminGet(stack, 'orders', placed.outTradeNo))!;
+    expect(stored.lines[0].imageUrl).toEqual(expect.any(String));
+    const oldLines = (stored.lines as Array<Record<string, unknown>>).map(
+      ({ imageUrl: _gone, ...rest }) => rest,
+    );
+    await stack.cloud.db
+      .collection('orders')
+      .doc(placed.outTradeNo)
+      .update({ data: { lines: oldLines } });
+    const order = await openOrder(placed.outTradeNo);
+    await order.waitForText('云南小粒咖啡豆');
+    expect(thumbOf(order, '#thumb-sku-coffee-250g')).toBe('placeholder');
   });
 
   it('makes one order however often the button is tapped, also when an answer is lost', async () => {

@@ -2,8 +2,8 @@
  * @jest-environment ./test/miniprogram/jsdom-node-env.js
  */
 // 我的订单: tabs by status, pull-down refresh, paging by beforeMs; and the environment banner of develop/trial builds.
-import { createHarness } from './harness';
-import { placeOrder, useTestStack } from '../support/stack';
+import { createHarness, thumbOf } from './harness';
+import { adminGet, placeOrder, useTestStack } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
@@ -101,6 +101,49 @@ describe('my orders', () => {
     await page.waitForText('手工红糖姜茶');
     expect(page.data.orders[0].outTradeNo).toBe(placed.outTradeNo);
     expect(h.ctl.pullDownStops).toBe(stops + 1);
+  });
+});
+
+describe('order cards', () => {
+  const SHOPPER = 'o-orders-thumbs';
+  afterAll(() => h.actAs(ME));
+
+  it("show the first three lines' thumbnails and the count; an order without pictures shows placeholders", async () => {
+    for (const [skuId, quantity] of [
+      ['sku-coffee-250g', 2],
+      ['sku-ginger-tea-box', 1],
+      ['sku-longjing-50g', 1],
+      ['sku-apples-5kg', 1],
+    ] as const) {
+      await stack.as(SHOPPER).ok('shop', 'addToCart', { skuId, quantity });
+    }
+    const many = await stack.as(SHOPPER).ok('order', 'place', { clientRequestKey: 'thumbs-many' });
+    const old = await placeOrder(stack, SHOPPER, 'sku-tote-natural', 1);
+    const stored = (await adminGet(stack, 'orders', old.outTradeNo))!;
+    const oldLines = (stored.lines as Array<Record<string, unknown>>).map(
+      ({ imageUrl: _gone, ...rest }) => rest,
+    );
+    await stack.cloud.db
+      .collection('orders')
+      .doc(old.outTradeNo)
+      .update({ data: { lines: oldLines } });
+    const pictures = await Promise.all(
+      ['p-coffee', 'p-ginger-tea', 'p-longjing'].map(
+        async (id) => (await adminGet(stack, 'products', id))!.imageUrl as string,
+      ),
+    );
+
+    h.actAs(SHOPPER);
+    const page = await h.load('pages/orders/index');
+    await page.waitFor('loaded', (d) => d.loaded && !d.loading && d.orders.length === 2);
+    const card = `#order-${many.outTradeNo}`;
+    expect([0, 1, 2].map((i) => thumbOf(page, `${card} #thumb-${many.outTradeNo}-${i}`))).toEqual(
+      pictures.map((src) => ({ src, mode: 'aspectFill', lazyLoad: true })),
+    );
+    expect(thumbOf(page, `${card} #thumb-${many.outTradeNo}-3`)).toBeNull(); // the fourth line: no fourth picture
+    expect(page.comp.querySelector(`${card} .order__count`).dom.textContent).toBe('共 5 件');
+    expect(thumbOf(page, `#order-${old.outTradeNo} #thumb-${old.outTradeNo}-0`)).toBe('placeholder');
+    expect(page.comp.querySelector(`#order-${old.outTradeNo} .order__count`).dom.textContent).toBe('共 1 件');
   });
 });
 

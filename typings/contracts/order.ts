@@ -24,6 +24,12 @@ export interface OrderLineView {
   productId: string;
   title: string;
   spec: string;
+  /**
+   * The product's picture when the order was priced (kept with the order, like title and spec: a later catalog change
+   * does not alter it); null when the product had none or the order predates kept pictures. Absent from older clients'
+   * fixtures: treat like null.
+   */
+  imageUrl?: string | null;
   unitPriceFen: number;
   quantity: number;
   lineTotalFen: number;

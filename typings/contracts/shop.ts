@@ -30,6 +30,8 @@ export interface CartLineView {
   productId: string | null;
   title: string;
   spec: string;
+  /** The product's picture as the catalog has it now; null when it has none or the SKU is unknown. */
+  imageUrl?: string | null;
   unitPriceFen: number;
   quantity: number;
   selected: boolean;

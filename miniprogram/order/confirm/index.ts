@@ -10,6 +10,8 @@ interface ConfirmLineVM {
   skuId: string;
   title: string;
   spec: string;
+  /** The product's picture ('' = the placeholder). */
+  imageUrl: string;
   quantity: number;
   lineTotalText: string;
 }
@@ -83,6 +85,7 @@ Page({
         skuId: l.skuId,
         title: l.title,
         spec: l.spec,
+        imageUrl: l.imageUrl ?? '',
         quantity: l.quantity,
         lineTotalText: fenToYuanText(l.lineTotalFen),
       })),

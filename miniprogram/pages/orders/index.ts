@@ -4,7 +4,7 @@ import { localOpenid, setLocalOpenid } from '../../services/identity';
 import { listMyOrders } from '../../services/order';
 import { errorText } from '../../utils/errors';
 import { navigateOnce } from '../../utils/nav';
-import { toOrderVM } from '../../utils/order-vm';
+import { cardThumbs, toOrderVM } from '../../utils/order-vm';
 
 /** A tab shows one phase of the server's (OrderView.phase), or all. */
 type Tab = 'all' | OrderPhase;
@@ -30,12 +30,25 @@ interface OrderCardVM {
   amountLabel: string;
   testBadge: string;
   createdText: string;
+  /** The first lines' pictures ('' = placeholder). */
+  thumbs: Array<{ skuId: string; src: string }>;
+  countText: string;
 }
 
 /** A list card: the order page's view model, cut to what the card shows (one derivation of labels and texts). */
 function card(o: OrderView): OrderCardVM {
   const { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText } = toOrderVM(o);
-  return { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText };
+  return {
+    outTradeNo,
+    label,
+    tone,
+    summary,
+    payableText,
+    amountLabel,
+    testBadge,
+    createdText,
+    ...cardThumbs(o),
+  };
 }
 
 /** Orders per request (the server allows 1–50). */
