@@ -8,6 +8,7 @@ import { openTestDb, tempDir, type TestDb } from '../devcloud/test-support/temp'
 import type { CloudDb } from '../server/adapters/db/cloud-db';
 import { DbOrderStore } from '../server/adapters/db/order.repository';
 import { queuedAt, settled } from '../server/application/job-queue';
+import { statesInPhase } from '../server/domain/order-state';
 
 const ORDERS = 10_000;
 const SHOPPERS = 200;
@@ -19,11 +20,13 @@ let orders: DbOrderStore;
 
 function orderDoc(i: number): Doc {
   const awaiting = i % 100 === 0;
+  // Half of shopper-3's orders (and no one else's) were refunded.
+  const refunded = i % 400 === 3;
   return {
     _id: `ORD${String(i).padStart(8, '0')}`,
     openid: `shopper-${i % SHOPPERS}`,
     clientRequestKey: `key-${i}`,
-    status: awaiting ? 'AWAITING_PAYMENT' : 'PAID',
+    status: awaiting ? 'AWAITING_PAYMENT' : refunded ? 'REFUNDED' : 'PAID',
     version: 1,
     lines: [{ skuId: 'sku-1', quantity: 1, unitPriceFen: 100 }],
     totalFen: 100,
@@ -88,6 +91,26 @@ describe(`order queries at ${ORDERS} orders`, () => {
     const older = await measured(() => orders.listByOpenid('shopper-3', 20, NOW - 5000 * 1000));
     expect(older.value.every((o) => o.createdAtMs < NOW - 5000 * 1000)).toBe(true);
     expect(older.examined).toBeLessThanOrEqual(ORDERS / SHOPPERS);
+  });
+
+  it("a shopper's listing of one phase examines that shopper's orders in the phase's states only, pages by beforeMs", async () => {
+    const refunds = statesInPhase('refund');
+    const page = await measured(() => orders.listByOpenid('shopper-3', 20, undefined, refunds));
+    expect(page.value).toHaveLength(20);
+    expect(page.value.every((o) => o.status === 'REFUNDED')).toBe(true);
+    expect(page.value[0]?.outTradeNo).toBe('ORD00009603');
+    const times = page.value.map((o) => o.createdAtMs);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(page.scans).toBe(0);
+    expect(page.examined).toBeLessThanOrEqual(ORDERS / 400);
+    const last = page.value[19]!.createdAtMs;
+    const next = await measured(() => orders.listByOpenid('shopper-3', 20, last, refunds));
+    expect(next.value).toHaveLength(ORDERS / 400 - 20);
+    expect(next.value.every((o) => o.status === 'REFUNDED' && o.createdAtMs < last)).toBe(true);
+    expect(next.examined).toBeLessThanOrEqual(ORDERS / 400);
+    const paid = await measured(() => orders.listByOpenid('shopper-3', 50, undefined, statesInPhase('paid')));
+    expect(paid.value).toHaveLength(ORDERS / SHOPPERS - ORDERS / 400);
+    expect(paid.value.every((o) => o.status === 'PAID')).toBe(true);
   });
 
   it("the close job's listings examine the awaiting orders, not the paid ones", async () => {

@@ -3,8 +3,10 @@ import type {
   CheckoutLineRequest,
   CheckoutQuoteView,
   CheckoutView,
+  OrderPhase,
   OrderView,
 } from '../../typings/contracts/order';
+import type { CartView } from '../../typings/contracts/shop';
 import { call } from './cloud';
 
 /** Places the order from the cart's selected lines; the same key answers the same order (safe to repeat). */
@@ -33,10 +35,39 @@ export function getOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {
   return call('order', 'get', { outTradeNo }, { retry: true });
 }
 
-/** One page of the shopper's orders, newest first; `beforeMs` = the last createdAtMs of the previous page. */
-export function listMyOrders(limit: number, beforeMs?: number): Promise<ApiResult<OrderView[]>> {
-  // An absent beforeMs is left out of the event rather than sent as undefined.
-  return call('order', 'listMine', beforeMs === undefined ? { limit } : { limit, beforeMs }, { retry: true });
+/**
+ * One page of the shopper's orders, newest first; `beforeMs` = the last createdAtMs of the previous page; `phase` =
+ * only that phase's orders (the server filters).
+ */
+export function listMyOrders(
+  limit: number,
+  beforeMs?: number,
+  phase?: OrderPhase,
+): Promise<ApiResult<OrderView[]>> {
+  // Absent fields are left out of the event rather than sent as undefined.
+  return call(
+    'order',
+    'listMine',
+    {
+      limit,
+      ...(beforeMs === undefined ? {} : { beforeMs }),
+      ...(phase === undefined ? {} : { phase }),
+    },
+    { retry: true },
+  );
+}
+
+/** The newest order that can still be paid, or null (also when the call fails: callers never block on it). */
+export async function pendingPayableOrder(): Promise<OrderView | null> {
+  const r = await listMyOrders(1, undefined, 'awaiting');
+  const o = r.ok ? r.data[0] : undefined;
+  return o && o.canPay ? o : null;
+}
+
+/** 再来一单: the order's lines back in the cart (selected, the other lines unselected); answers the cart. */
+export function buyAgain(outTradeNo: string): Promise<ApiResult<CartView>> {
+  // Copying the same lines twice leaves the same cart: safe to repeat.
+  return call('order', 'again', { outTradeNo }, { retry: true });
 }
 
 /** Cancelling twice answers the same closed order (safe to repeat). */

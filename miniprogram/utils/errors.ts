@@ -41,6 +41,7 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   'ORDER.NOT_PAYABLE': '订单当前状态不能支付',
   'ORDER.EXPIRED': '订单已超时，不能再支付',
   'ORDER.PRICE_CHANGED': '商品价格有变化，请确认新的金额后再提交',
+  'ORDER.STILL_PAYABLE': '这笔订单还可以支付，请直接去支付',
   'ORDER.ILLEGAL_TRANSITION': '订单当前状态不允许此操作',
   'ORDER.UNKNOWN_STATE': '订单状态异常，请联系客服',
   'REFUND.NOT_ALLOWED': '订单未支付，不能退款',

@@ -38,6 +38,8 @@ export interface OrderVM {
   refundedText: string;
   canPay: boolean;
   canCancel: boolean;
+  /** 再来一单 is offered (the server's word: closed or paid). */
+  canBuyAgain: boolean;
   /** The server's word that the order may still change on its own: the page keeps asking while it is shown. */
   mayStillChange: boolean;
 }
@@ -90,6 +92,7 @@ export function toOrderVM(o: OrderView): OrderVM {
     refundedText: o.refundedFen > 0 ? fenToYuanText(o.refundedFen) : '',
     canPay: o.canPay,
     canCancel: o.canCancel,
+    canBuyAgain: o.canBuyAgain,
     mayStillChange: o.mayStillChange,
   };
 }

@@ -53,9 +53,13 @@ function goodsBackend(): FixtureBackend {
   };
 }
 
-function cartBackend(cart: CartView): FixtureBackend {
+/** The cart; with `pending`, the order the pending-order banner names (listMine of phase awaiting). */
+function cartBackend(cart: CartView, pending?: OrderView): FixtureBackend {
   return (name, data) => {
     if (name === 'shop' && data['action'] === 'getCart') return ok(cart);
+    if (pending && name === 'order' && data['action'] === 'listMine' && data['phase'] === 'awaiting') {
+      return ok([pending]);
+    }
     return {
       ok: false,
       error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}.${String(data['action'])}` },
@@ -113,6 +117,17 @@ function detail(
   };
 }
 
+/** 我的订单: the server's listing, filtered by the tab's phase (one page). */
+function myOrdersBackend(all: readonly OrderView[]): FixtureBackend {
+  return (name, data) => {
+    if (name === 'order' && data['action'] === 'listMine') {
+      if (data['beforeMs'] !== undefined) return ok([]);
+      return ok(all.filter((o) => data['phase'] === undefined || o.phase === data['phase']));
+    }
+    return { ok: false, error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}` } };
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every page in its main states, in README order. */
@@ -138,6 +153,13 @@ export function allScreens(): Screen[] {
   ];
   const beforePictures = order('CLOSED_BY_TIMEOUT', { minutesAgo: 60 * 50 });
   beforePictures.lines = beforePictures.lines.map(({ imageUrl: _none, ...l }) => l);
+  const awaitingOlder = order('AWAITING_PAYMENT', {
+    minutesAgo: 9,
+    lines: order('PAID').lines.slice(1),
+    expiresAtMs: SERVER_NOW_MS + 5 * 60_000 + 32_000,
+  });
+  awaitingOlder.totalFen = awaitingOlder.lines.reduce((n, l) => n + l.lineTotalFen, 0);
+  awaitingOlder.payableFen = awaitingOlder.totalFen;
   const mine = [
     awaiting,
     order('PAID', { minutesAgo: 40, lines: fourLines }),
@@ -217,12 +239,33 @@ export function allScreens(): Screen[] {
       name: 'my-orders',
       url: 'pages/orders/index',
       caption: '我的订单：按状态分页签',
-      backend: (name, data) => {
-        if (name === 'order' && data['action'] === 'listMine')
-          return ok(data['beforeMs'] === undefined ? mine : []);
-        return { ok: false, error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}` } };
-      },
+      backend: myOrdersBackend(mine),
       waitFor: '订单',
+    },
+    {
+      name: 'my-orders-awaiting',
+      url: 'pages/orders/index',
+      caption: '我的订单 · 待支付：去支付按服务器时间倒计时',
+      backend: myOrdersBackend([awaiting, awaitingOlder, ...mine.slice(1)]),
+      waitFor: '订单',
+      act: async (page) => {
+        await page.fire('#tabs', 'change', { value: 'awaiting', label: '待支付' });
+        await page.waitForText('去支付');
+      },
+    },
+    detail(
+      'order-closed-again',
+      '已关闭的订单：再来一单（把商品放回购物车）',
+      order('CLOSED_BY_TIMEOUT', { minutesAgo: 20 }),
+      '再来一单',
+    ),
+    {
+      name: 'cart-pending-order',
+      url: 'pages/cart/index',
+      caption: '购物车：有待支付订单时的提示条（金额与剩余时间，点按去支付）',
+      backend: cartBackend(problemCart(), awaiting),
+      waitFor: '你有一笔待支付订单',
+      storage: { 'cart.seenPrices': SEEN_PRICES },
     },
   ];
 }

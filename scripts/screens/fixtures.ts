@@ -5,7 +5,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goodsView } from '../../server/application/shop.service';
 import { parseCatalog } from '../../server/domain/catalog';
-import { hasReceivedPayment, mayChangeUnprompted, orderPhase } from '../../server/domain/order-state';
+import {
+  canBuyAgain,
+  hasReceivedPayment,
+  mayChangeUnprompted,
+  orderPhase,
+} from '../../server/domain/order-state';
 import type { ApiResult } from '../../typings/contracts/envelope';
 import type {
   CheckoutQuoteView,
@@ -142,6 +147,7 @@ export function order(status: OrderStatus, o: Partial<OrderView> & { minutesAgo?
     mayStillChange: mayChangeUnprompted(status),
     canPay: status === 'AWAITING_PAYMENT',
     canCancel: status === 'AWAITING_PAYMENT',
+    canBuyAgain: canBuyAgain(status),
     serverNowMs: SERVER_NOW_MS,
     ...rest,
   };

@@ -1,14 +1,16 @@
-import { removeSelected, selectedForCheckout } from '../domain/cart';
+import { copyLinesBack, removeSelected, selectedForCheckout } from '../domain/cart';
 import { DomainError, ErrorCodes } from '../domain/errors';
 import { newOutTradeNo } from '../domain/ids';
 import { ZERO_FEN } from '../domain/money';
-import { canCancel, hasReceivedPayment, transition } from '../domain/order-state';
+import type { OrderPhase } from '../domain/order-state';
+import { canBuyAgain, canCancel, hasReceivedPayment, statesInPhase, transition } from '../domain/order-state';
 import { paymentDescription, priceOrder } from '../domain/pricing';
 import type { Catalog } from '../domain/catalog';
 import { findSku } from '../domain/catalog';
 import type { StockChange } from '../domain/stock';
 import { stockReservationPlan } from '../domain/stock';
 import type { CheckoutQuoteView, CheckoutView, OrderView } from '../../typings/contracts/order';
+import type { CartView } from '../../typings/contracts/shop';
 import type { CartSelection } from '../domain/cart';
 import type { PricedOrder, PricingOptions } from '../domain/pricing';
 import type { CoreDeps } from './core.deps';
@@ -19,6 +21,7 @@ import type { LastOrder, StoredCart } from './ports/cart.port';
 import { toOrderLineView, toOrderView } from './order-view';
 import type { PaymentService } from './payment.service';
 import { closeAllowedAtMs, ownedOrder } from './payment.service';
+import { cartView } from './shop.service';
 
 /** How often a compare-and-set is retried against concurrent writers before giving up with a retryable error. */
 export const CAS_ATTEMPTS = 5;
@@ -358,11 +361,41 @@ export class CheckoutService {
     return toOrderView(await this.owned(openid, outTradeNo), this.d.clock.now());
   }
 
-  /** The shopper's orders, newest first. */
-  async listMine(openid: string, limit: number, beforeMs?: number): Promise<OrderView[]> {
+  /** The shopper's orders, newest first; only those of `phase` when given (filtered by the database). */
+  async listMine(openid: string, limit: number, beforeMs?: number, phase?: OrderPhase): Promise<OrderView[]> {
     const n = Math.max(1, Math.min(50, Math.floor(limit)));
+    const states = phase === undefined ? undefined : statesInPhase(phase);
+    const found = await this.d.orders.listByOpenid(openid, n, beforeMs, states);
     const now = this.d.clock.now();
-    return (await this.d.orders.listByOpenid(openid, n, beforeMs)).map((o) => toOrderView(o, now));
+    return found.map((o) => toOrderView(o, now));
+  }
+
+  /**
+   * "再来一单": the order's lines copied back into its owner's cart at today's availability, selected, the cart's other
+   * lines unselected (domain copyLinesBack; the cart prices them today, as every cart does). Refused with
+   * ORDER.STILL_PAYABLE while the order awaits payment: that order is paid, not placed a second time.
+   */
+  async again(openid: string, outTradeNo: string): Promise<CartView> {
+    const order = await this.owned(openid, outTradeNo);
+    if (!canBuyAgain(order.status)) {
+      throw new DomainError(
+        AppErrorCodes.ORDER_STILL_PAYABLE,
+        'the order still awaits payment: pay it (or cancel it) instead of ordering the same goods again',
+        { status: order.status },
+      );
+    }
+    const lines = order.lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity }));
+    // Read fresh: the quantities are cut to today's stock and limits (a rare action, unlike a cart change).
+    const catalog = await this.d.catalog.loadCatalog();
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const stored = await this.d.carts.load(openid);
+      const next = copyLinesBack(stored.cart, catalog, lines);
+      if (await this.d.carts.save(openid, next, stored.version)) {
+        this.d.log.info('order.again', { outTradeNo, lines: lines.length });
+        return cartView(next, catalog);
+      }
+    }
+    throw new DomainError(AppErrorCodes.CART_BUSY, 'the cart is being changed elsewhere, please retry');
   }
 
   /**

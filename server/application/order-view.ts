@@ -1,4 +1,5 @@
 import {
+  canBuyAgain,
   canCancel,
   hasReceivedPayment,
   isPayable,
@@ -48,6 +49,7 @@ export function toOrderView(o: OrderRecord, nowMs: number): OrderView {
     mayStillChange: mayChangeUnprompted(o.status),
     canPay: open,
     canCancel: open && canCancel(o.status),
+    canBuyAgain: canBuyAgain(o.status),
     serverNowMs: nowMs,
   };
 }

@@ -6,6 +6,7 @@ import {
   MAX_QUANTITY_PER_LINE,
   addToCart,
   clearCart,
+  copyLinesBack,
   removeFromCart,
   removeSelected,
   reviewCart,
@@ -265,5 +266,65 @@ describe('cart invariants (property)', () => {
         return true;
       }),
     );
+  });
+});
+
+describe('copyLinesBack (再来一单)', () => {
+  it('copies the lines selected, unselects the rest, takes the ordered quantity for a line already there', () => {
+    let cart = addToCart(EMPTY_CART, catalog, 'plenty', 4);
+    cart = addToCart(cart, catalog, 'tea-50g', 9);
+    const again = copyLinesBack(cart, catalog, [
+      { skuId: 'tea-50g', quantity: 2 },
+      { skuId: 'few', quantity: 1 },
+    ]);
+    expect(again.lines).toEqual([
+      { skuId: 'plenty', quantity: 4, selected: false },
+      { skuId: 'tea-50g', quantity: 2, selected: true },
+      { skuId: 'few', quantity: 1, selected: true },
+    ]);
+    expect(reviewCart(again, catalog)).toEqual([]);
+    expect(selectedForCheckout(again)).toEqual([
+      { skuId: 'tea-50g', quantity: 2 },
+      { skuId: 'few', quantity: 1 },
+    ]);
+  });
+
+  it('cuts a quantity to what can be bought now (limit, stock) and merges repeated SKUs', () => {
+    const again = copyLinesBack(EMPTY_CART, catalog, [
+      { skuId: 'tea-gift', quantity: 4 },
+      { skuId: 'tea-gift', quantity: 4 },
+      { skuId: 'few', quantity: 7 },
+    ]);
+    expect(again.lines).toEqual([
+      { skuId: 'tea-gift', quantity: 5, selected: true },
+      { skuId: 'few', quantity: 3, selected: true },
+    ]);
+  });
+
+  it('keeps what cannot be bought as an unselected line the cart reviews as a problem (失效)', () => {
+    const again = copyLinesBack(EMPTY_CART, catalog, [
+      { skuId: 'soldout', quantity: 2 },
+      { skuId: 'offsale', quantity: 1 },
+      { skuId: 'gone', quantity: 1 },
+    ]);
+    expect(again.lines.map((l) => [l.skuId, l.selected])).toEqual([
+      ['soldout', false],
+      ['offsale', false],
+      ['gone', false],
+    ]);
+    expect(reviewCart(again, catalog).map((i) => [i.skuId, i.problem, i.maxQuantity])).toEqual([
+      ['soldout', 'OUT_OF_STOCK', 0],
+      ['offsale', 'OFF_SALE', 0],
+      ['gone', 'UNKNOWN_SKU', 0],
+    ]);
+  });
+
+  it('refuses with CART.TOO_MANY_LINES when the copied SKUs do not fit beside the other lines', () => {
+    const wide = wideCatalog(MAX_CART_LINES + 1);
+    let cart: Cart = EMPTY_CART;
+    for (let i = 0; i < MAX_CART_LINES; i++) cart = addToCart(cart, wide, `sku-${i}`, 1);
+    expect(copyLinesBack(cart, wide, [{ skuId: 'sku-3', quantity: 2 }]).lines).toHaveLength(MAX_CART_LINES);
+    const e = refusal(() => copyLinesBack(cart, wide, [{ skuId: `sku-${MAX_CART_LINES}`, quantity: 1 }]));
+    expect(e.code).toBe(ErrorCodes.CART_TOO_MANY_LINES);
   });
 });

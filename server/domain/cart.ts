@@ -126,6 +126,40 @@ export function selectedForCheckout(cart: Cart): CartSelection[] {
   return cart.lines.filter((l) => l.selected).map((l) => ({ skuId: l.skuId, quantity: l.quantity }));
 }
 
+/**
+ * The cart after "buy again": `lines` (an order's SKUs and quantities) copied back at today's availability, selected,
+ * and every other line unselected, so that checkout buys what was asked for again. A line already in the cart takes the
+ * ordered quantity. A quantity above what can be bought now is cut to it (the line limit, the stock). A SKU that cannot
+ * be bought at all (unknown, off sale, sold out) is still copied, unselected, with its ordered quantity (within the line
+ * cap): {@link reviewCart} marks it, and the cart shows it as 失效. CART.TOO_MANY_LINES when the copied SKUs do not fit
+ * beside the cart's other lines (nothing changed).
+ */
+export function copyLinesBack(cart: Cart, catalog: Catalog, lines: readonly CartSelection[]): Cart {
+  const wanted = new Map<string, number>();
+  for (const l of lines) wanted.set(l.skuId, (wanted.get(l.skuId) ?? 0) + l.quantity);
+  let next = setAllSelected(cart, false);
+  for (const [skuId, ordered] of wanted) {
+    const sku = findSku(catalog, skuId);
+    const buyable = sku && sku.onSale ? Math.min(lineLimitFor(sku), sku.stock) : 0;
+    const quantity = Math.max(1, Math.min(ordered, buyable > 0 ? buyable : MAX_QUANTITY_PER_LINE));
+    const line: CartLine = { skuId, quantity, selected: buyable > 0 };
+    const i = lineIndex(next, skuId);
+    if (i >= 0) {
+      next = makeCart(next.lines.map((l, j) => (j === i ? line : l)));
+      continue;
+    }
+    if (next.lines.length >= MAX_CART_LINES) {
+      throw new DomainError(
+        ErrorCodes.CART_TOO_MANY_LINES,
+        `a cart holds at most ${MAX_CART_LINES} different items`,
+        { max: MAX_CART_LINES },
+      );
+    }
+    next = makeCart([...next.lines, line]);
+  }
+  return next;
+}
+
 /** Why a line that was fine when added can no longer be bought as it stands. */
 export type CartLineProblem = 'UNKNOWN_SKU' | 'OFF_SALE' | 'OUT_OF_STOCK' | 'OVER_LIMIT';
 

@@ -21,6 +21,10 @@ import {
   nextOrderState,
   nextRefundStatus,
   orderPhase,
+  ORDER_PHASES,
+  canBuyAgain,
+  isOrderPhase,
+  statesInPhase,
   parseOrderState,
   transition,
 } from './order-state';
@@ -325,6 +329,19 @@ describe('predicates derived from the table', () => {
     });
     for (const s of ORDER_STATES)
       expect(orderPhase(s) === 'paid' || orderPhase(s) === 'refund').toBe(hasReceivedPayment(s));
+  });
+
+  it('statesInPhase reads orderPhase backwards: every state in exactly one phase', () => {
+    expect(statesInPhase('awaiting')).toEqual(['AWAITING_PAYMENT']);
+    expect(statesInPhase('closed')).toEqual(['CLOSED_BY_USER', 'CLOSED_BY_TIMEOUT']);
+    expect(ORDER_PHASES.flatMap(statesInPhase).sort()).toEqual([...ORDER_STATES].sort());
+    for (const p of ORDER_PHASES) for (const s of statesInPhase(p)) expect(orderPhase(s)).toBe(p);
+    expect(isOrderPhase('refund')).toBe(true);
+    expect(isOrderPhase('toString')).toBe(false);
+  });
+
+  it('canBuyAgain: every order out of the payment window, never one awaiting payment', () => {
+    expect(ORDER_STATES.filter((s) => !canBuyAgain(s))).toEqual(['AWAITING_PAYMENT']);
   });
 
   it('hasUnsettledRefund: a refund on its way or waiting for staff', () => {

@@ -208,8 +208,16 @@ export function mayChangeUnprompted(state: OrderState): boolean {
   return isPayable(state) || mustRefundInFull(state) || hasUnsettledRefund(state);
 }
 
+/** Every group of orders a shopper sees (the order list's tabs). */
+export const ORDER_PHASES = ['awaiting', 'paid', 'closed', 'refund'] as const;
+
 /** The shopper's group of an order (the order list's tabs). */
-export type OrderPhase = 'awaiting' | 'paid' | 'closed' | 'refund';
+export type OrderPhase = (typeof ORDER_PHASES)[number];
+
+/** True when `value` is one of ORDER_PHASES. */
+export function isOrderPhase(value: unknown): value is OrderPhase {
+  return typeof value === 'string' && (ORDER_PHASES as readonly string[]).includes(value);
+}
 
 /**
  * The one definition of an order's phase: payable → awaiting; no money ever → closed; the sale itself → paid; any
@@ -219,6 +227,19 @@ export function orderPhase(state: OrderState): OrderPhase {
   if (isPayable(state)) return 'awaiting';
   if (!hasReceivedPayment(state)) return 'closed';
   return state === 'PAID' ? 'paid' : 'refund';
+}
+
+/** The states of `phase`: {@link orderPhase} read backwards (a listing filters on these), never a second list. */
+export function statesInPhase(phase: OrderPhase): OrderState[] {
+  return ORDER_STATES.filter((s) => orderPhase(s) === phase);
+}
+
+/**
+ * The shopper may put the order's goods back in the cart (order.again): once it left the payment window — closed
+ * without money, or paid (refunded or not). An order still awaiting payment is paid, not bought a second time.
+ */
+export function canBuyAgain(state: OrderState): boolean {
+  return orderPhase(state) !== 'awaiting';
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -465,3 +465,32 @@ describe('words and ways out of the order page', () => {
     ]);
   });
 });
+
+describe('再来一单 on the order page', () => {
+  it('a closed order offers 再来一单: the goods go back in the cart and the cart opens', async () => {
+    const me = newShopper();
+    const placed = await placeOrder(stack, me, 'sku-ginger-tea-box', 2);
+    await stack.as(me).ok('order', 'cancel', { outTradeNo: placed.outTradeNo });
+    await stack.as(me).ok('shop', 'addToCart', { skuId: 'sku-tote-natural', quantity: 1 });
+    const page = await openOrder(placed.outTradeNo);
+    await page.waitForText('已取消');
+    await page.tap('#again >>> .t-button');
+    await page.waitFor('cart opened', () => h.ctl.navigations.length > 0);
+    expect(h.ctl.navigations).toEqual([{ kind: 'switchTab', url: '/pages/cart/index' }]);
+    expect(actions('order')).toContain('again');
+    const cart = await stack.as(me).ok('shop', 'getCart', {});
+    expect(cart.lines.map((l) => [l.skuId, l.quantity, l.selected])).toEqual([
+      ['sku-tote-natural', 1, false],
+      ['sku-ginger-tea-box', 2, true],
+    ]);
+  });
+
+  it('an order awaiting payment offers 去支付 (立即支付), never 再来一单', async () => {
+    const me = newShopper();
+    const placed = await placeOrder(stack, me, 'sku-ginger-tea-box', 1);
+    const page = await openOrder(placed.outTradeNo);
+    await page.waitForText('待支付');
+    expect(page.has('#pay')).toBe(true);
+    expect(page.has('#again')).toBe(false);
+  });
+});

@@ -65,16 +65,16 @@ describe('my orders', () => {
     expect(page.largestSetData().bytes).toBeLessThan(4000);
   });
 
-  it('filters by status tab and opens an order', async () => {
+  it("asks the server for the tab's phase, pages each tab on its own, and opens an order", async () => {
+    h.ctl.requests.length = 0;
     const page = await h.load('pages/orders/index');
     await page.waitFor('loaded', (d) => d.loaded && !d.loading);
     await page.tapNth('#tabs >>> .t-tabs__item', 3); // 已关闭, tapped on TDesign's own tab
-    await page.waitFor('closed tab', (d) => d.tab === 'closed');
-    // The first page (10 newest) holds one of the three cancelled orders; scrolling fetches the rest.
-    expect(page.data.orders.map((o: { label: string }) => o.label)).toEqual(['已取消']);
-    page.page.onReachBottom();
-    await page.waitFor('more closed', (d) => !d.loading && d.orders.length === 3);
+    await page.waitFor('closed tab', (d) => d.tab === 'closed' && d.loaded && !d.loading);
+    // The server filtered: all three cancelled orders on the first page, though the ten newest hold only one.
     expect(page.data.orders.map((o: { label: string }) => o.label)).toEqual(['已取消', '已取消', '已取消']);
+    expect(page.text()).toContain('没有更多了');
+    expect(listCalls().at(-1)!.data).toEqual({ action: 'listMine', limit: 10, phase: 'closed' });
     await page.fire('#tabs', 'change', { value: 'paid', label: '已支付' });
     await page.waitFor('paid tab', (d) => d.tab === 'paid' && d.orders.length === 2);
     expect(page.data.orders.map((o: { label: string }) => o.label)).toEqual(['已支付', '已支付']);
@@ -82,13 +82,62 @@ describe('my orders', () => {
     await page.waitFor('refund tab', (d) => d.tab === 'refund' && d.loaded && !d.loading);
     expect(page.text()).toContain('没有这类订单');
     await page.fire('#tabs', 'change', { value: 'awaiting', label: '待支付' });
-    await page.waitFor('awaiting tab', (d) => d.tab === 'awaiting' && d.orders.length > 0);
+    await page.waitFor('awaiting tab', (d) => d.tab === 'awaiting' && d.orders.length > 0 && !d.loading);
+    expect(page.data.orders).toHaveLength(7);
     const no = page.data.orders[0].outTradeNo;
     await page.tap(`#order-${no}`);
     expect(h.ctl.navigations.pop()).toEqual({
       kind: 'navigateTo',
       url: `/order/detail/index?outTradeNo=${no}`,
     });
+  });
+
+  it('shows refunded orders in 退款/售后 though the 45 newest orders are all paid', async () => {
+    const shopper = 'o-orders-refunds';
+    const orders = stack.cloud.db.collection('orders');
+    const mark = async (status: string) => {
+      const o = await placeOrder(stack, shopper, 'sku-tote-natural', 1);
+      await orders.doc(o.outTradeNo).update({
+        data:
+          status === 'REFUNDED'
+            ? { status, refundedFen: o.payableFen, payment: { successTimeMs: o.createdAtMs + 1000 } }
+            : { status, payment: { successTimeMs: o.createdAtMs + 1000 } },
+      });
+      await new Promise((r) => setTimeout(r, 2));
+      return o.outTradeNo as string;
+    };
+    const refunded = [await mark('REFUNDED'), await mark('REFUNDED')].reverse();
+    for (let i = 0; i < 45; i++) await mark('PAID');
+    h.actAs(shopper);
+    try {
+      const page = await h.load('pages/orders/index');
+      await page.waitFor('loaded', (d) => d.loaded && !d.loading);
+      await page.fire('#tabs', 'change', { value: 'refund', label: '退款/售后' });
+      await page.waitFor('refund tab', (d) => d.tab === 'refund' && d.loaded && !d.loading, 5000);
+      expect(page.data.orders.map((o: { outTradeNo: string }) => o.outTradeNo)).toEqual(refunded);
+      expect(page.text()).toContain('已退款');
+      expect(page.text()).not.toContain('没有这类订单');
+    } finally {
+      h.actAs(ME);
+    }
+  });
+
+  it('再来一单 on a closed card puts the goods back in the cart and opens the cart', async () => {
+    const page = await h.load('pages/orders/index');
+    await page.fire('#tabs', 'change', { value: 'closed', label: '已关闭' });
+    await page.waitFor('closed tab', (d) => d.tab === 'closed' && d.orders.length === 3 && !d.loading);
+    // Unpaid cards offer 去支付, never 再来一单; closed and paid ones 再来一单.
+    const no = page.data.orders[0].outTradeNo as string;
+    expect(page.has(`#pay-${no}`)).toBe(false);
+    await stack.as(ME).ok('shop', 'clearCart', {});
+    h.ctl.navigations.length = 0;
+    await page.tap(`#again-${no}`);
+    await page.waitFor('switched to the cart', () => h.ctl.navigations.length > 0);
+    // The card's own tap (open the order) did not fire as well.
+    expect(h.ctl.navigations).toEqual([{ kind: 'switchTab', url: '/pages/cart/index' }]);
+    const cart = await stack.as(ME).ok('shop', 'getCart', {});
+    expect(cart.lines.map((l) => [l.skuId, l.quantity, l.selected])).toEqual([['sku-tote-natural', 1, true]]);
+    await stack.as(ME).ok('shop', 'clearCart', {});
   });
 
   it('pull-down refresh shows a new order and stops the spinner', async () => {
@@ -174,5 +223,38 @@ describe('environment banner', () => {
     expect(orders.text()).not.toContain('开发者面板');
     // A cloud build never calls the local gateway with a dev identity: its calls carry WeChat's identity.
     expect(h.ctl.requests.at(-1)!.header['x-wx-openid']).toBe(ME);
+  });
+});
+
+describe('card countdown', () => {
+  // Last in the file: it moves the server's clock past the other orders' deadlines.
+  it('counts 去支付 cards down on the server clock, opens the order page to pay, and asks the server at zero', async () => {
+    const shopper = 'o-orders-countdown';
+    const placed = await placeOrder(stack, shopper, 'sku-tote-natural', 1);
+    h.actAs(shopper);
+    try {
+      // The server's clock runs (deadline − 1.5 s) ahead of the phone's from here on.
+      await stack.advance(placed.expiresAtMs - stack.now() - 1500);
+      h.ctl.requests.length = 0;
+      const page = await h.load('pages/orders/index');
+      await page.waitFor('loaded', (d) => d.loaded && !d.loading);
+      const no = placed.outTradeNo as string;
+      expect(page.data.orders[0].countdownText).toMatch(/^00:0[12]$/); // from serverNowMs, not Date.now()
+      expect(page.has(`#again-${no}`)).toBe(false);
+      h.ctl.navigations.length = 0;
+      await page.tap(`#pay-${no}`);
+      expect(h.ctl.navigations).toEqual([
+        { kind: 'navigateTo', url: `/order/detail/index?outTradeNo=${no}&autopay=1` },
+      ]);
+      await page.waitFor('asked the server at zero', () => listCalls().length >= 2, 5000);
+      await page.waitFor('no 去支付 once the server says the time is up', (d) => d.loaded && !d.loading);
+      expect(page.data.orders[0].outTradeNo).toBe(no);
+      expect(page.has(`#pay-${no}`)).toBe(false);
+      // Asked once, not in a loop.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(listCalls()).toHaveLength(2);
+    } finally {
+      h.actAs(ME);
+    }
   });
 });

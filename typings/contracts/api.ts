@@ -8,6 +8,7 @@ import type {
   CheckoutLineRequest,
   CheckoutQuoteView,
   CheckoutView,
+  OrderPhase,
   OrderView,
   RefundView,
   RetryAbnormalFields,
@@ -31,7 +32,7 @@ export const API_ACTIONS = {
     'selectAll',
     'clearCart',
   ],
-  order: ['place', 'quote', 'checkout', 'get', 'listMine', 'cancel'],
+  order: ['place', 'quote', 'checkout', 'get', 'listMine', 'cancel', 'again'],
   pay: ['start', 'sync', 'demoPay'],
   refund: [
     'create',
@@ -112,7 +113,8 @@ export interface ApiContract {
       'ORDER.PRICE_CHANGED' | PricingErrorCode | 'ORDER.NOT_PAYABLE' | 'ORDER.EXPIRED' | 'ORDER.BUSY'
     >;
     get: Action<{ outTradeNo: string }, OrderView, 'ORDER.NOT_FOUND'>;
-    listMine: Action<{ limit?: number; beforeMs?: number }, OrderView[]>;
+    /** With `phase`, only the orders of that phase (the order list's tabs), filtered by the server. */
+    listMine: Action<{ limit?: number; beforeMs?: number; phase?: OrderPhase }, OrderView[]>;
     cancel: Action<
       { outTradeNo: string },
       OrderView,
@@ -121,6 +123,12 @@ export interface ApiContract {
       | 'ORDER.ALREADY_PAID'
       | 'ORDER.PAYMENT_UNCONFIRMED'
       | 'ORDER.BUSY'
+    >;
+    /** 再来一单: the order's lines back in the cart at today's prices (closed or paid orders only). */
+    again: Action<
+      { outTradeNo: string },
+      CartView,
+      'ORDER.NOT_FOUND' | 'ORDER.STILL_PAYABLE' | 'CART.TOO_MANY_LINES' | 'CART.BUSY'
     >;
   };
   pay: {

@@ -70,6 +70,11 @@ export interface OrderView {
   /** The shopper may cancel now. */
   canCancel: boolean;
   /**
+   * The shopper may put the order's goods back in the cart (order.again): the order is closed or was paid. Never while
+   * it awaits payment (that order is paid instead).
+   */
+  canBuyAgain: boolean;
+  /**
    * The server's business clock when this view was made: a countdown to `expiresAtMs` counts from here (plus the time
    * elapsed on the phone since), never from the phone's own clock.
    */

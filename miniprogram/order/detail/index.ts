@@ -1,7 +1,7 @@
 // The order page: the server's order in every state, the payment flow (services/payment.ts carries WeChat Pay's
 // rule), a countdown to the server's expiry on the server's clock, and watching while the state can still change.
 import type { OrderView } from '../../../typings/contracts/order';
-import { cancelOrder, getOrder } from '../../services/order';
+import { buyAgain, cancelOrder, getOrder } from '../../services/order';
 import { payOrder, syncPayment, type PayOutcome } from '../../services/payment';
 import { errorText } from '../../utils/errors';
 import { CHECK_LATER_TEXT, payFailureWords } from '../../utils/order-status';
@@ -32,6 +32,8 @@ Page({
     cancelHold: false,
     /** The shop cannot take payments right now (its WeChat Pay setup): paying again would only fail again. */
     payBlocked: false,
+    /** 再来一单 is on its way to the server. */
+    againBusy: false,
   },
   outTradeNo: '',
   /** Server clock − phone clock, from the last view. */
@@ -272,6 +274,17 @@ Page({
     });
     if (unconfirmed) this.holdCancel();
     await this.refresh();
+  },
+
+  /** 再来一单: the server puts the goods back in the cart (today's prices); the cart shows them. */
+  async buyAgain() {
+    if (this.data.againBusy) return;
+    this.setData({ againBusy: true });
+    const r = await buyAgain(this.outTradeNo);
+    if (this.unloaded) return;
+    this.setData({ againBusy: false });
+    if (r.ok) void wx.switchTab({ url: '/pages/cart/index' });
+    else this.setData({ notice: { tone: 'danger', text: errorText(r.error) } });
   },
 
   toOrders() {

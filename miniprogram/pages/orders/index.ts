@@ -1,10 +1,12 @@
 import type { OrderPhase, OrderView } from '../../../typings/contracts/order';
 import { clientEnv, LOCAL_IDENTITIES } from '../../config/env';
 import { localOpenid, setLocalOpenid } from '../../services/identity';
-import { listMyOrders } from '../../services/order';
+import { buyAgain, listMyOrders } from '../../services/order';
 import { errorText } from '../../utils/errors';
 import { navigateOnce } from '../../utils/nav';
 import { cardThumbs, toOrderVM } from '../../utils/order-vm';
+import { countdownText, remainingMs, serverOffsetMs } from '../../utils/time';
+import { timing } from '../../utils/timing';
 
 /** A tab shows one phase of the server's (OrderView.phase), or all. */
 type Tab = 'all' | OrderPhase;
@@ -16,10 +18,6 @@ const TABS: ReadonlyArray<{ value: Tab; label: string }> = [
   { value: 'closed', label: '已关闭' },
   { value: 'refund', label: '退款/售后' },
 ];
-
-function inTab(o: OrderView, tab: Tab): boolean {
-  return tab === 'all' || o.phase === tab;
-}
 
 interface OrderCardVM {
   outTradeNo: string;
@@ -33,6 +31,11 @@ interface OrderCardVM {
   /** The first lines' pictures ('' = placeholder). */
   thumbs: Array<{ skuId: string; src: string }>;
   countText: string;
+  /** 去支付 with its countdown (the server says the order can be paid now). */
+  canPay: boolean;
+  /** 再来一单 (the server says the order is closed or was paid). */
+  canBuyAgain: boolean;
+  countdownText: string;
 }
 
 /** A list card: the order page's view model, cut to what the card shows (one derivation of labels and texts). */
@@ -48,13 +51,30 @@ function card(o: OrderView): OrderCardVM {
     testBadge,
     createdText,
     ...cardThumbs(o),
+    canPay: o.canPay,
+    canBuyAgain: o.canBuyAgain,
+    countdownText: o.canPay ? countdownText(remainingMs(o.expiresAtMs, serverOffsetMs(o.serverNowMs))) : '',
   };
 }
 
 /** Orders per request (the server allows 1–50). */
 const PAGE = 10;
-/** Pages fetched in one go while a tab has nothing to show yet. */
-const MAX_PAGES_PER_LOAD = 3;
+
+/** A payable card's deadline on the server's clock: server time − phone time when its view arrived. */
+interface Deadline {
+  expiresAtMs: number;
+  offsetMs: number;
+}
+
+function noDeadlines(): Record<string, Deadline> {
+  return {};
+}
+
+function noneAsked(): Record<string, true> {
+  return {};
+}
+
+type NoEvent = WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { no: string }>;
 
 function identities() {
   const current = localOpenid();
@@ -70,22 +90,41 @@ Page({
     loaded: false,
     hasMore: true,
     errorText: '',
+    againBusy: false,
     isLocal: false,
     identities: [] as ReturnType<typeof identities>,
   },
-  /** Every order loaded so far, newest first (the tabs filter it). */
+  /** The current tab's orders loaded so far, newest first (the server filtered them by the tab's phase). */
   all: [] as OrderView[],
   cursorMs: 0,
   exhausted: false,
   loadSeq: 0,
+  /** Payable cards' deadlines, by outTradeNo. */
+  deadlines: noDeadlines(),
+  /** Orders whose countdown reached zero and were asked about once (never a loop of refreshes). */
+  askedAtZero: noneAsked(),
+  tickTimer: 0,
+  active: false,
 
   onLoad() {
+    this.askedAtZero = noneAsked();
     // The identity panel exists only in a local preview (cloud builds: WeChat's login is the identity).
     if (clientEnv.transport === 'local') this.setData({ isLocal: true, identities: identities() });
   },
 
   onShow() {
+    this.active = true;
     void this.reload();
+  },
+
+  onHide() {
+    this.active = false;
+    this.stopTick();
+  },
+
+  onUnload() {
+    this.active = false;
+    this.stopTick();
   },
 
   async onPullDownRefresh() {
@@ -101,46 +140,102 @@ Page({
     this.all = [];
     this.cursorMs = 0;
     this.exhausted = false;
+    this.deadlines = noDeadlines();
+    this.stopTick();
     this.setData({ orders: [], loaded: false, hasMore: true, errorText: '' });
     await this.loadMore();
   },
 
-  /** Fetches the next page(s) and appends the ones the current tab shows (path keys: no resend of the list). */
+  /** Fetches the tab's next page (the server filters by its phase) and appends it (path keys: no resend of the list). */
   async loadMore() {
     const seq = ++this.loadSeq;
+    const tab = this.data.tab;
     this.setData({ loading: true, errorText: '' });
-    let added: OrderView[] = [];
-    for (let i = 0; i < MAX_PAGES_PER_LOAD && !this.exhausted; i++) {
-      const r = await listMyOrders(PAGE, this.cursorMs > 0 ? this.cursorMs : undefined);
-      if (seq !== this.loadSeq) return;
-      if (!r.ok) {
-        this.setData({ loading: false, loaded: true, errorText: errorText(r.error) });
-        return;
-      }
-      this.all.push(...r.data);
-      const last = r.data[r.data.length - 1];
-      if (last) this.cursorMs = last.createdAtMs;
-      if (r.data.length < PAGE) this.exhausted = true;
-      added = added.concat(r.data.filter((o) => inTab(o, this.data.tab)));
-      if (added.length > 0) break;
+    const r = await listMyOrders(
+      PAGE,
+      this.cursorMs > 0 ? this.cursorMs : undefined,
+      tab === 'all' ? undefined : tab,
+    );
+    if (seq !== this.loadSeq) return;
+    if (!r.ok) {
+      this.setData({ loading: false, loaded: true, errorText: errorText(r.error) });
+      return;
     }
+    this.all.push(...r.data);
+    const last = r.data[r.data.length - 1];
+    if (last) this.cursorMs = last.createdAtMs;
+    if (r.data.length < PAGE) this.exhausted = true;
     const start = this.data.orders.length;
     const patch: Record<string, unknown> = { loading: false, loaded: true, hasMore: !this.exhausted };
-    added.forEach((o, i) => {
+    r.data.forEach((o, i) => {
       patch[`orders[${start + i}]`] = card(o);
+      if (o.canPay) {
+        this.deadlines[o.outTradeNo] = {
+          expiresAtMs: o.expiresAtMs,
+          offsetMs: serverOffsetMs(o.serverNowMs),
+        };
+      }
     });
     this.setData(patch);
+    this.startTick();
+  },
+
+  startTick() {
+    if (this.tickTimer || !this.active || Object.keys(this.deadlines).length === 0) return;
+    this.tickTimer = setInterval(() => this.tick(), timing.tickMs);
+  },
+
+  stopTick() {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = 0;
+  },
+
+  /** Counts the payable cards down on the server's clock; at zero the server is asked (the list refreshed), once. */
+  tick() {
+    const patch: Record<string, unknown> = {};
+    let due = false;
+    this.data.orders.forEach((c, i) => {
+      const d = this.deadlines[c.outTradeNo];
+      if (!d || !c.canPay) return;
+      const left = remainingMs(d.expiresAtMs, d.offsetMs);
+      const text = countdownText(left);
+      if (text !== c.countdownText) patch[`orders[${i}].countdownText`] = text;
+      if (left === 0 && !this.askedAtZero[c.outTradeNo]) {
+        this.askedAtZero[c.outTradeNo] = true;
+        due = true;
+      }
+    });
+    if (Object.keys(patch).length > 0) this.setData(patch);
+    if (due) void this.reload();
   },
 
   onTab(e: WechatMiniprogram.CustomEvent<{ value: Tab }>) {
     const tab = e.detail.value;
     if (tab === this.data.tab) return;
-    this.setData({ tab, orders: this.all.filter((o) => inTab(o, tab)).map(card) });
-    if (this.data.orders.length === 0 && !this.exhausted) void this.loadMore();
+    // Each tab pages on its own, from its own newest order.
+    this.setData({ tab });
+    void this.reload();
   },
 
-  openOrder(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { no: string }>) {
+  openOrder(e: NoEvent) {
     navigateOnce(`/order/detail/index?outTradeNo=${encodeURIComponent(e.currentTarget.dataset.no)}`);
+  },
+
+  /** 去支付: the order page starts its own payment flow (autopay), nothing is paid from the list. */
+  payOrder(e: NoEvent) {
+    navigateOnce(
+      `/order/detail/index?outTradeNo=${encodeURIComponent(e.currentTarget.dataset.no)}&autopay=1`,
+    );
+  },
+
+  /** 再来一单: the server puts the order's goods back in the cart; the cart shows them (today's prices). */
+  async buyAgain(e: NoEvent) {
+    if (this.data.againBusy) return;
+    this.setData({ againBusy: true });
+    const r = await buyAgain(e.currentTarget.dataset.no);
+    this.setData({ againBusy: false });
+    if (r.ok) void wx.switchTab({ url: '/pages/cart/index' });
+    else void wx.showToast({ title: errorText(r.error), icon: 'none' });
   },
 
   goShopping() {

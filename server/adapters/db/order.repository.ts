@@ -82,9 +82,16 @@ export class DbOrderStore implements OrderStore {
     return data[0] ? orderOf(data[0]) : null;
   }
 
-  async listByOpenid(openid: string, limit: number, beforeMs?: number): Promise<OrderRecord[]> {
+  async listByOpenid(
+    openid: string,
+    limit: number,
+    beforeMs?: number,
+    statuses?: readonly OrderRecord['status'][],
+  ): Promise<OrderRecord[]> {
     const _ = this.db.command;
-    const where = beforeMs === undefined ? { openid } : { openid, createdAtMs: _.lt(beforeMs) };
+    const where: Record<string, unknown> = { openid };
+    if (statuses !== undefined) where.status = _.in([...statuses]);
+    if (beforeMs !== undefined) where.createdAtMs = _.lt(beforeMs);
     const { data } = await this.orders.where(where).orderBy('createdAtMs', 'desc').limit(limit).get();
     return data.map((d) => orderOf(d));
   }

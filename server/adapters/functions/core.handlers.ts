@@ -1,6 +1,8 @@
 import type { CartSelection } from '../../domain/cart';
 import { MAX_CART_LINES } from '../../domain/cart';
 import { DomainError } from '../../domain/errors';
+import type { OrderPhase } from '../../domain/order-state';
+import { ORDER_PHASES, isOrderPhase } from '../../domain/order-state';
 import { BANK_ACCOUNT_PATTERN, BANK_TYPE_PATTERN, OUT_REFUND_NO_PATTERN } from '../../domain/ids';
 import type { CheckoutService } from '../../application/checkout.service';
 import { AppErrorCodes, invalidRequest } from '../../application/errors';
@@ -54,7 +56,7 @@ function displayedLines(input: Record<string, unknown>): CartSelection[] {
   });
 }
 
-/** The `order` function's actions: place, quote, checkout, get, listMine, cancel (docs/API.md). */
+/** The `order` function's actions: place, quote, checkout, get, listMine, cancel, again (docs/API.md). */
 export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   place: (input, inv, d) => d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey')),
   quote: (_input, inv, d) => d.checkout.quote(shopper(inv)),
@@ -69,10 +71,21 @@ export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
       shopper(inv),
       optionalInteger(input, 'limit') ?? 20,
       optionalInteger(input, 'beforeMs'),
+      optionalPhase(input),
     ),
   cancel: (input, inv, d) =>
     d.checkout.cancel(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+  again: (input, inv, d) =>
+    d.checkout.again(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
 };
+
+/** listMine's optional `phase`: one of ORDER_PHASES, or absent. */
+function optionalPhase(input: Record<string, unknown>): OrderPhase | undefined {
+  const v = input.phase;
+  if (v === undefined) return undefined;
+  if (!isOrderPhase(v)) throw invalidRequest('phase', `one of ${ORDER_PHASES.join(', ')}, or absent`);
+  return v;
+}
 
 /** The `pay` function's actions: start (requestPayment parameters) and sync (ask WeChat, apply, answer the order). */
 export const payActions: ActionTable<'pay', CoreHandlersDeps> = {

@@ -5,8 +5,16 @@ import type { OrderRecord, PaymentRecord, RefundDoc } from '../order.model';
 export interface OrderStore {
   get(outTradeNo: string): Promise<OrderRecord | null>;
   findByClientKey(openid: string, clientRequestKey: string): Promise<OrderRecord | null>;
-  /** The shopper's orders, newest first, at most `limit` (≤ 100), created before `beforeMs` when given. */
-  listByOpenid(openid: string, limit: number, beforeMs?: number): Promise<OrderRecord[]>;
+  /**
+   * The shopper's orders, newest first, at most `limit` (≤ 100), created before `beforeMs` when given, in one of
+   * `statuses` when given (the database filters: index openid + status + createdAtMs).
+   */
+  listByOpenid(
+    openid: string,
+    limit: number,
+    beforeMs?: number,
+    statuses?: readonly OrderRecord['status'][],
+  ): Promise<OrderRecord[]>;
   /**
    * Inserts a new order (its stock is already held: docs/adr/0007). 'duplicate' when an order with the same
    * (openid, clientRequestKey) or outTradeNo exists: nothing was written.
