@@ -61,7 +61,6 @@ export function cardThumbs(o: OrderView): {
 
 export function toOrderVM(o: OrderView): OrderVM {
   const look = statusLook(o.status, o.refundedFen, o.refundOwedOfflineFen);
-  const count = o.lines.reduce((n, l) => n + l.quantity, 0);
   const first = o.lines[0]?.title ?? '';
   return {
     outTradeNo: o.outTradeNo,
@@ -79,7 +78,7 @@ export function toOrderVM(o: OrderView): OrderVM {
       unitPriceText: fenToYuanText(l.unitPriceFen),
       lineTotalText: fenToYuanText(l.lineTotalFen),
     })),
-    summary: o.lines.length > 1 ? `${first} 等 ${count} 件` : `${first} × ${count}`,
+    summary: o.lines.length > 1 ? `${first} 等 ${o.lines.length} 种商品` : first,
     totalText: fenToYuanText(o.totalFen),
     payableText: fenToYuanText(o.payableFen),
     amountLabel: amountLabel(o),
