@@ -226,6 +226,25 @@ export function allScreens(): Screen[] {
         await page.waitForText('模拟收银台');
       },
     }),
+    detail(
+      'order-payment-unconfirmed',
+      '付款结果待确认：不再提供支付与取消，稍后在「我的订单」查看',
+      awaiting,
+      '剩余支付时间',
+      {
+        act: async (page) => {
+          // The page's own answer to "the sheet said ok, the server still has no payment after the confirmation window".
+          const p = page.page as {
+            outcomePatch(o: unknown): Record<string, unknown>;
+            setData(d: object): void;
+          };
+          p.setData(
+            p.outcomePatch({ hint: 'ok', failDetail: '', order: awaiting, error: null, unconfirmed: true }),
+          );
+          await page.waitForText('不要重复发起支付');
+        },
+      },
+    ),
     detail('order-paid', '已支付', order('PAID'), '订单号'),
     detail('order-closed-by-user', '已取消', order('CLOSED_BY_USER'), '订单号'),
     detail('order-closed-by-timeout', '超时关闭', order('CLOSED_BY_TIMEOUT', { minutesAgo: 20 }), '订单号'),

@@ -327,6 +327,8 @@ describe('paying (WeChat Pay rule: the sheet is a hint, the server is the truth)
     expect(page.text()).not.toContain('已支付');
     expect(page.text()).toContain('待支付');
     expect(page.has('#pay')).toBe(false); // no second payment offered
+    expect(page.text()).toContain('付款结果确认中，请勿重复支付');
+    expect(page.text()).not.toContain('请在倒计时结束前完成支付');
     expect(actions('pay').filter((a) => a === 'sync').length).toBeGreaterThan(1); // polled with backoff
     // The money arrives later: the page, still watching, shows it.
     await stack.sim.control.pay(placed.outTradeNo);
