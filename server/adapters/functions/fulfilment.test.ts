@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
 import { FulfilmentService } from '../../application/fulfilment.service';
+import { FulfilmentEventSink } from '../../application/fulfilment-events';
 import type { CoreDeps } from '../../application/core.deps';
 import { JobRunner } from '../../application/jobs/queue-runner';
 import { completeJob } from '../../application/jobs/complete.job';
@@ -436,5 +437,53 @@ describe('confirm receipt', () => {
     trade.failNext(-1);
     expect(await code(service.confirmReceipt(PAYER, o.outTradeNo))).toBe('FULFIL.NOT_CONFIRMED');
     expect((await stored(o.outTradeNo)).version).toBe(version);
+  });
+});
+
+describe('the settlement push (tradeEvents)', () => {
+  function push(o: OrderRecord, confirmReceiveTimeMs: number | null) {
+    return {
+      kind: 'order-settlement' as const,
+      transactionId: o.payment!.transactionId,
+      merchantId: DEMO_MERCHANT.mchid,
+      subMerchantId: '',
+      merchantTradeNo: o.outTradeNo,
+      payTimeMs: T0,
+      shippedTimeMs: T0,
+      estimatedSettlementTimeMs: null,
+      confirmReceiveMethod: 1 as const,
+      confirmReceiveTimeMs,
+      settlementTimeMs: null,
+      pushedAtMs: now,
+    };
+  }
+
+  it('is believed only when get_order agrees, and a repeat changes nothing', async () => {
+    const sink = new FulfilmentEventSink(d, service);
+    const o = await paidOrder();
+    await service.ship(o.outTradeNo, ZTO, false);
+    await runUploads();
+    // A push claiming a confirmation WeChat's order state does not show: acknowledged, nothing changes.
+    const before = (await stored(o.outTradeNo)).version;
+    await sink.onOrderSettlement(push(o, now));
+    expect((await stored(o.outTradeNo)).version).toBe(before);
+    // The push at shipping (no confirmation yet) is not even checked.
+    await sink.onOrderSettlement(push(o, null));
+    trade.confirm(o.payment!.transactionId);
+    await sink.onOrderSettlement(push(o, now));
+    const received = await stored(o.outTradeNo);
+    expect(received.fulfilment?.state).toBe('RECEIVED');
+    await sink.onOrderSettlement(push(o, now));
+    expect((await stored(o.outTradeNo)).version).toBe(received.version);
+  });
+
+  it('a push for another payment of the same out_trade_no is ignored', async () => {
+    const sink = new FulfilmentEventSink(d, service);
+    const o = await paidOrder();
+    await service.ship(o.outTradeNo, ZTO, false);
+    trade.confirm(o.payment!.transactionId);
+    const before = (await stored(o.outTradeNo)).version;
+    await sink.onOrderSettlement({ ...push(o, now), transactionId: '4200000000forged' });
+    expect((await stored(o.outTradeNo)).version).toBe(before);
   });
 });
