@@ -15,6 +15,7 @@ import type { OrderRecord } from '../../application/order.model';
 import { noShippingUpload, notPaidFulfilment } from '../../application/fulfilment-view';
 import { settled } from '../../application/job-queue';
 import { InMemoryTradeManagement } from '../../application/ports/trade-management.testkit';
+import { TradeManagementError } from '../../application/ports/trade-management.port';
 import type { DeliverySnapshot } from '../../domain/delivery';
 import type { Fen } from '../../domain/money';
 import type { CloudDb } from '../db/cloud-db';
@@ -485,5 +486,24 @@ describe('the settlement push (tradeEvents)', () => {
     const before = (await stored(o.outTradeNo)).version;
     await sink.onOrderSettlement({ ...push(o, now), transactionId: '4200000000forged' });
     expect((await stored(o.outTradeNo)).version).toBe(before);
+  });
+});
+
+describe('an upload WeChat accepted but the order could not record', () => {
+  it('is found with get_order on the next attempt and recorded, not sent again (which would spend the change)', async () => {
+    const o = await paidOrder();
+    await service.ship(o.outTradeNo, ZTO, false);
+    // WeChat accepts the upload, but its answer is lost on the way back.
+    const real = trade.uploadShippingInfo.bind(trade);
+    trade.uploadShippingInfo = async (req) => {
+      await real(req);
+      throw new TradeManagementError(-1, 'timeout', 'uploadShippingInfo');
+    };
+    expect(await runUploads()).toMatchObject({ errors: 1, shippingUploaded: 0 });
+    trade.uploadShippingInfo = real;
+    now += 60_000;
+    expect(await runUploads()).toMatchObject({ shippingUploaded: 1 });
+    expect(trade.accepted).toHaveLength(1);
+    expect((await stored(o.outTradeNo)).shippingUpload).toMatchObject({ state: 'uploaded', uploads: 1 });
   });
 });
