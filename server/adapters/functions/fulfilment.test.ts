@@ -261,6 +261,27 @@ describe('staff ship an express order', () => {
   });
 });
 
+describe("staff's to-ship list", () => {
+  it('pages through orders paid in the same second without skipping or repeating any', async () => {
+    const paid = [await paidOrder(), await paidOrder(), await paidOrder()];
+    now += 1_000;
+    paid.push(await paidOrder());
+    const seen: string[] = [];
+    let after: { paidAtMs: number; outTradeNo: string } | undefined;
+    for (let page = 0; page < 5; page++) {
+      const views = await service.listToShip('AWAITING_SHIPMENT', 2, after);
+      if (views.length === 0) break;
+      seen.push(...views.map((v) => v.order.outTradeNo));
+      const last = views[views.length - 1]!;
+      after = { paidAtMs: last.order.paidAtMs!, outTradeNo: last.order.outTradeNo };
+    }
+    expect(seen).toEqual(paid.map((o) => o.outTradeNo));
+    // paidAtMs alone continues strictly after that instant.
+    const later = await service.listToShip('AWAITING_SHIPMENT', 20, { paidAtMs: T0 });
+    expect(later.map((v) => v.order.outTradeNo)).toEqual([paid[3]!.outTradeNo]);
+  });
+});
+
 describe('the money gates the goods', () => {
   it.each([
     ['REFUND_PROCESSING', 'FULFIL.REFUND_PENDING'],
