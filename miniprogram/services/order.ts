@@ -1,3 +1,4 @@
+import type { DeliveryFields } from '../../typings/contracts/api';
 import type { ApiResult } from '../../typings/contracts/envelope';
 import type {
   CheckoutLineRequest,
@@ -10,8 +11,11 @@ import type { CartView } from '../../typings/contracts/shop';
 import { call } from './cloud';
 
 /** Places the order from the cart's selected lines; the same key answers the same order (safe to repeat). */
-export function placeOrder(clientRequestKey: string): Promise<ApiResult<OrderView>> {
-  return call('order', 'place', { clientRequestKey }, { retry: true });
+export function placeOrder(
+  clientRequestKey: string,
+  delivery: DeliveryFields,
+): Promise<ApiResult<OrderView>> {
+  return call('order', 'place', { clientRequestKey, ...delivery }, { retry: true });
 }
 
 /** What checkout would charge now for the cart's selected lines (the tester amount for a tester). */
@@ -27,8 +31,14 @@ export function checkout(
   clientRequestKey: string,
   lines: CheckoutLineRequest[],
   displayedPayableFen: number,
+  delivery: DeliveryFields,
 ): Promise<ApiResult<CheckoutView>> {
-  return call('order', 'checkout', { clientRequestKey, lines, displayedPayableFen }, { retry: true });
+  return call(
+    'order',
+    'checkout',
+    { clientRequestKey, lines, displayedPayableFen, ...delivery },
+    { retry: true },
+  );
 }
 
 export function getOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {

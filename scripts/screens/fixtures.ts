@@ -20,6 +20,7 @@ import type {
   StartPaymentView,
 } from '../../typings/contracts/order';
 import type { CartLineView, CartView, GoodsView } from '../../typings/contracts/shop';
+import type { FulfilmentView } from '../../typings/contracts/fulfilment';
 
 const ROOT = join(__dirname, '..', '..');
 /** The server's "now" in every screen: 2026-11-30 10:00 Beijing time. */
@@ -116,7 +117,32 @@ export function checkoutQuote(raisedFen = 0): CheckoutQuoteView {
       : l,
   );
   const totalFen = lines.reduce((n, l) => n + l.lineTotalFen, 0);
-  return { lines, totalFen, payableFen: totalFen, isTestOrder: false };
+  return {
+    lines,
+    totalFen,
+    payableFen: totalFen,
+    isTestOrder: false,
+    deliveryKinds: ['express', 'pickup'],
+    pickupPoint: PICKUP_POINT,
+  };
+}
+
+/** The local stack's pickup point (devcloud/stack/function-env.ts). */
+const PICKUP_POINT = { name: '小店自提点', address: '广州市海珠区新港中路 397 号', hours: '每天 9:00–21:00' };
+
+/** Where an order's goods are before staff act: what the server derives from its status alone. */
+function fulfilmentFor(status: OrderStatus): FulfilmentView {
+  const waiting = status === 'PAID' || status === 'PARTIALLY_REFUNDED' || status === 'REFUND_PROCESSING';
+  return {
+    state: status === 'AWAITING_PAYMENT' ? 'NOT_PAID' : waiting ? 'AWAITING_SHIPMENT' : 'CANCELLED',
+    parcels: [],
+    shippedAtMs: null,
+    receivedAtMs: null,
+    completedAtMs: null,
+    completeAtMs: null,
+    canConfirmReceipt: false,
+    confirmReceiptExtraData: null,
+  };
 }
 
 let serial = 0;
@@ -148,6 +174,21 @@ export function order(status: OrderStatus, o: Partial<OrderView> & { minutesAgo?
     canPay: status === 'AWAITING_PAYMENT',
     canCancel: status === 'AWAITING_PAYMENT',
     canBuyAgain: canBuyAgain(status),
+    delivery: {
+      kind: 'express',
+      address: {
+        name: '张三',
+        phone: '13800138000',
+        province: '广东省',
+        city: '广州市',
+        district: '海珠区',
+        detail: '新港中路 397 号',
+        postalCode: '510000',
+      },
+      pickupPoint: null,
+      remark: '',
+    },
+    fulfilment: fulfilmentFor(status),
     serverNowMs: SERVER_NOW_MS,
     ...rest,
   };

@@ -8,6 +8,7 @@ import {
 } from '../domain/order-state';
 import type { PricedLine } from '../domain/pricing';
 import type { OrderLineView, OrderView } from '../../typings/contracts/order';
+import { toDeliveryView, toFulfilmentView } from './fulfilment-view';
 import type { OrderRecord } from './order.model';
 
 /**
@@ -50,6 +51,8 @@ export function toOrderView(o: OrderRecord, nowMs: number): OrderView {
     canPay: open,
     canCancel: open && canCancel(o.status),
     canBuyAgain: canBuyAgain(o.status),
+    delivery: toDeliveryView(o),
+    fulfilment: toFulfilmentView(o),
     serverNowMs: nowMs,
   };
 }

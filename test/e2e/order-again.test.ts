@@ -2,6 +2,7 @@
 // phase on its own; order.again puts a closed or paid order's lines back in its owner's cart at today's prices and
 // availability, refuses an order still awaiting payment (pay it instead) and answers NOT_FOUND to anyone else.
 import { adminGet, placeOrder, useTestStack } from '../support/stack';
+import { TEST_DELIVERY } from '../../devcloud/test-support/delivery';
 
 const stack = useTestStack();
 
@@ -15,7 +16,10 @@ async function orderOf(openid: string, lines: Array<[string, number]>): Promise<
   for (const [skuId, quantity] of lines) {
     await stack.as(openid).ok('shop', 'addToCart', { skuId, quantity });
   }
-  return stack.as(openid).ok('order', 'place', { clientRequestKey: `again-${openid}-${Date.now()}` });
+  return stack.as(openid).ok('order', 'place', {
+    clientRequestKey: `again-${openid}-${Date.now()}`,
+    delivery: TEST_DELIVERY,
+  });
 }
 
 async function pay(openid: string, outTradeNo: string): Promise<void> {

@@ -17,6 +17,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { dirname, join, posix, relative, resolve } from 'node:path';
+import { TEST_ADDRESS } from '../../devcloud/test-support/delivery';
 
 /** The mini program root (DevTools' miniprogramRoot). */
 export const MP_ROOT = resolve(__dirname, '..', '..', 'miniprogram');
@@ -345,6 +346,8 @@ function buildWx(ctl: WxControl, gateway: () => string): Json {
       return { confirm, cancel: !confirm };
     }),
     setClipboardData: asyncApi('setClipboardData', (o) => void ctl.clipboard.push(String(o.data))),
+    // The shopper picks the shared test address (devcloud/test-support/delivery.ts).
+    chooseAddress: asyncApi('chooseAddress', () => ({ ...TEST_ADDRESS })),
     showLoading: asyncApi('showLoading', () => undefined),
     hideLoading: asyncApi('hideLoading', () => undefined),
     stopPullDownRefresh: asyncApi('stopPullDownRefresh', () => void (ctl.pullDownStops += 1)),

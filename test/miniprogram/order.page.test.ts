@@ -5,6 +5,7 @@
 // answered by the test, as only WeChat can), against a real local stack: WeChat Pay's rule for the payment result.
 import { createHarness, thumbOf, type PageDriver } from './harness';
 import { adminCount, adminGet, placeOrder, useTestStack, waitForStatus } from '../support/stack';
+import { TEST_DELIVERY } from '../../devcloud/test-support/delivery';
 
 const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
@@ -153,6 +154,7 @@ describe('checkout', () => {
       expect(thumbOf(confirm, '#thumb-sku-ginger-tea-box')).toBe('placeholder');
       const placed = await stack.as(me).ok('order', 'checkout', {
         clientRequestKey: `thumbs-${me}`,
+        delivery: TEST_DELIVERY,
         lines: confirm.data.lines.map((l: any) => ({ skuId: l.skuId, quantity: l.quantity })),
         displayedPayableFen: 12800 + 2990,
       });

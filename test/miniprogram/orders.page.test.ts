@@ -4,6 +4,7 @@
 // 我的订单: tabs by status, pull-down refresh, paging by beforeMs; and the environment banner of develop/trial builds.
 import { createHarness, thumbOf } from './harness';
 import { adminGet, placeOrder, useTestStack } from '../support/stack';
+import { TEST_DELIVERY } from '../../devcloud/test-support/delivery';
 
 const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
@@ -166,7 +167,10 @@ describe('order cards', () => {
     ] as const) {
       await stack.as(SHOPPER).ok('shop', 'addToCart', { skuId, quantity });
     }
-    const many = await stack.as(SHOPPER).ok('order', 'place', { clientRequestKey: 'thumbs-many' });
+    const many = await stack.as(SHOPPER).ok('order', 'place', {
+      clientRequestKey: 'thumbs-many',
+      delivery: TEST_DELIVERY,
+    });
     const old = await placeOrder(stack, SHOPPER, 'sku-tote-natural', 1);
     const stored = (await adminGet(stack, 'orders', old.outTradeNo))!;
     const oldLines = (stored.lines as Array<Record<string, unknown>>).map(

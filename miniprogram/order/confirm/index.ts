@@ -1,4 +1,6 @@
 import type { ApiErrorDetails } from '../../../typings/contracts/envelope';
+import type { DeliveryFields } from '../../../typings/contracts/api';
+import type { DeliveryKind } from '../../../typings/contracts/fulfilment';
 import type { CheckoutLineRequest, CheckoutQuoteView } from '../../../typings/contracts/order';
 import { checkout, newClientRequestKey, quoteCheckout } from '../../services/order';
 import { handOverPayment } from '../../services/payment';
@@ -57,6 +59,8 @@ Page({
   inFlight: false,
   /** Exactly what the screen shows: checkout charges this or nothing. */
   shown: null as { lines: CheckoutLineRequest[]; payableFen: number } | null,
+  /** The delivery kinds the quote allows (the delivery UI replaces the choice below: express first). */
+  deliveryKinds: [] as DeliveryKind[],
 
   onLoad() {
     this.clientRequestKey = newClientRequestKey();
@@ -80,6 +84,7 @@ Page({
       lines: quote.lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity })),
       payableFen: quote.payableFen,
     };
+    this.deliveryKinds = quote.deliveryKinds ?? [];
     this.setData({
       lines: quote.lines.map((l) => ({
         skuId: l.skuId,
@@ -100,7 +105,13 @@ Page({
     if (this.inFlight || !shown) return;
     this.inFlight = true;
     this.setData({ placing: true, errorText: '', backHint: false });
-    const r = await checkout(this.clientRequestKey, shown.lines, shown.payableFen);
+    const delivery = await this.chooseDelivery();
+    if (!delivery) {
+      this.inFlight = false;
+      this.setData({ placing: false });
+      return;
+    }
+    const r = await checkout(this.clientRequestKey, shown.lines, shown.payableFen, delivery);
     if (!r.ok) {
       this.inFlight = false;
       const quote = r.error.code === 'ORDER.PRICE_CHANGED' ? quoteIn(r.error.details) : null;
@@ -126,6 +137,36 @@ Page({
     void wx.redirectTo({
       url: `/order/detail/index?outTradeNo=${encodeURIComponent(r.data.order.outTradeNo)}&autopay=1`,
     });
+  },
+
+  /**
+   * The delivery to send: an address from WeChat for express (null when the shopper closes the picker), else pickup or
+   * virtual as the quote allows. The checkout page's delivery section takes this over.
+   */
+  async chooseDelivery(): Promise<DeliveryFields | null> {
+    const kinds = this.deliveryKinds;
+    if (kinds.includes('express') || kinds.length === 0) {
+      try {
+        const a = await wx.chooseAddress();
+        return {
+          delivery: {
+            kind: 'express',
+            address: {
+              userName: a.userName,
+              telNumber: a.telNumber,
+              provinceName: a.provinceName,
+              cityName: a.cityName,
+              countyName: a.countyName,
+              detailInfo: a.detailInfo,
+              postalCode: a.postalCode,
+            },
+          },
+        };
+      } catch {
+        return null;
+      }
+    }
+    return { delivery: { kind: kinds.includes('pickup') ? 'pickup' : 'virtual' } };
   },
 
   backToCart() {

@@ -259,6 +259,38 @@ export class DbOrderStore implements OrderStore {
     );
   }
 
+  async listByFulfilment(state: string, limit: number, fromPaidAtMs?: number): Promise<OrderRecord[]> {
+    const where: Record<string, unknown> = { 'fulfilment.state': state };
+    if (fromPaidAtMs !== undefined) where['payment.successTimeMs'] = this.db.command.gte(fromPaidAtMs);
+    // WeChat reports payment times to the second: many orders share one, so the order number breaks ties.
+    const { data } = await this.orders
+      .where(where)
+      .orderBy('payment.successTimeMs', 'asc')
+      .orderBy('_id', 'asc')
+      .limit(limit)
+      .get();
+    return data.map((d) => orderOf(d));
+  }
+
+  async listShippingUploadDue(nowMs: number, limit: number): Promise<OrderRecord[]> {
+    return this.list(
+      {
+        'shippingUpload.job.state': 'queued',
+        'shippingUpload.job.nextAttemptAtMs': this.db.command.lte(nowMs),
+      },
+      'shippingUpload.job.nextAttemptAtMs',
+      limit,
+    );
+  }
+
+  async listCompleteDue(nowMs: number, limit: number): Promise<OrderRecord[]> {
+    return this.list(
+      { 'completeJob.state': 'queued', 'completeJob.nextAttemptAtMs': this.db.command.lte(nowMs) },
+      'completeJob.nextAttemptAtMs',
+      limit,
+    );
+  }
+
   async listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]> {
     const _ = this.db.command;
     // A day's payments can exceed one page: all of them, however many (the bill lists every one).
