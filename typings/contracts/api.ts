@@ -14,6 +14,8 @@ import type {
   StartPaymentView,
 } from './order';
 import type { CartView, GoodsView } from './shop';
+import type { DeliveryRequest, ExpressCompanyView, ParcelRequest, PickupPointView } from './fulfilment';
+import type { StaffOrderView } from './staff';
 
 /**
  * Every action of every client-called function, by name: the runtime list a test compares docs/API.md with. The
@@ -31,7 +33,7 @@ export const API_ACTIONS = {
     'selectAll',
     'clearCart',
   ],
-  order: ['place', 'quote', 'checkout', 'get', 'listMine', 'cancel'],
+  order: ['place', 'quote', 'checkout', 'get', 'listMine', 'cancel', 'confirmReceipt'],
   pay: ['start', 'sync', 'demoPay'],
   refund: [
     'create',
@@ -42,6 +44,7 @@ export const API_ACTIONS = {
     'confirmOfflinePayout',
     'resolveAttention',
   ],
+  staff: ['me', 'listToShip', 'getOrder', 'ship', 'readyForPickup', 'markPickedUp', 'retryUpload'],
 } as const;
 
 /** Why the cart's selected lines cannot be priced into an order (place, quote, checkout). */
@@ -52,6 +55,16 @@ export type PricingErrorCode =
   | 'ORDER.QUANTITY_LIMIT'
   | 'ORDER.OUT_OF_STOCK'
   | 'ORDER.TOO_MANY_LINES';
+
+/** Why the delivery sent with place or checkout is refused (details name the field). */
+export type DeliveryErrorCode = 'ORDER.DELIVERY_INVALID' | 'ORDER.DELIVERY_NOT_ALLOWED';
+
+/** What place and checkout send about delivery besides the cart (docs/adr/0009). */
+export interface DeliveryFields {
+  delivery: DeliveryRequest;
+  /** The shopper's remark, ≤ 100 characters. */
+  remark?: string;
+}
 
 /** Codes any call may answer, whatever the action (docs/API.md "Errors every function may answer"). */
 export type CommonErrorCode =
@@ -102,14 +115,27 @@ export interface ApiContract {
     clearCart: Action<NoFields, CartView, 'CART.BUSY'>;
   };
   order: {
-    place: Action<{ clientRequestKey: string }, OrderView, PricingErrorCode>;
+    place: Action<
+      { clientRequestKey: string } & DeliveryFields,
+      OrderView,
+      PricingErrorCode | DeliveryErrorCode
+    >;
     /** What checkout would charge now, for the confirm page to show. */
     quote: Action<NoFields, CheckoutQuoteView, PricingErrorCode>;
     /** Places at the price the shopper saw and answers the payment parameters with the order. */
     checkout: Action<
-      { clientRequestKey: string; lines: CheckoutLineRequest[]; displayedPayableFen: number },
+      {
+        clientRequestKey: string;
+        lines: CheckoutLineRequest[];
+        displayedPayableFen: number;
+      } & DeliveryFields,
       CheckoutView,
-      'ORDER.PRICE_CHANGED' | PricingErrorCode | 'ORDER.NOT_PAYABLE' | 'ORDER.EXPIRED' | 'ORDER.BUSY'
+      | 'ORDER.PRICE_CHANGED'
+      | PricingErrorCode
+      | DeliveryErrorCode
+      | 'ORDER.NOT_PAYABLE'
+      | 'ORDER.EXPIRED'
+      | 'ORDER.BUSY'
     >;
     get: Action<{ outTradeNo: string }, OrderView, 'ORDER.NOT_FOUND'>;
     listMine: Action<{ limit?: number; beforeMs?: number }, OrderView[]>;
@@ -121,6 +147,12 @@ export interface ApiContract {
       | 'ORDER.ALREADY_PAID'
       | 'ORDER.PAYMENT_UNCONFIRMED'
       | 'ORDER.BUSY'
+    >;
+    /** After WeChat's confirm view: RECEIVED only when WeChat's order state says confirmed (3, 4 or 6). */
+    confirmReceipt: Action<
+      { outTradeNo: string },
+      OrderView,
+      'ORDER.NOT_FOUND' | 'FULFIL.NOT_SHIPPED' | 'FULFIL.NOT_CONFIRMED' | 'ORDER.BUSY'
     >;
   };
   pay: {
@@ -163,6 +195,56 @@ export interface ApiContract {
       StaffErrors | 'REFUND.NOT_FOUND' | 'REFUND.NOT_ALLOWED' | 'ORDER.BUSY'
     >;
     resolveAttention: Action<{ id: string }, { resolved: boolean }, StaffErrors>;
+  };
+  /** Fulfilment for staff (docs/adr/0009); all but `me` are staff-only. */
+  staff: {
+    /** Answers anyone (never refuses): whether the caller is staff, the carriers and the pickup point. */
+    me: Action<
+      NoFields,
+      { isStaff: boolean; expressCompanies: ExpressCompanyView[]; pickupPoint: PickupPointView | null }
+    >;
+    /** Paid orders waiting for staff, oldest paid first (page on with afterPaidAtMs). */
+    listToShip: Action<
+      { state?: 'AWAITING_SHIPMENT' | 'READY_FOR_PICKUP'; limit?: number; afterPaidAtMs?: number },
+      StaffOrderView[],
+      StaffErrors
+    >;
+    getOrder: Action<{ outTradeNo: string }, StaffOrderView, StaffErrors | 'ORDER.NOT_FOUND'>;
+    /** 1–15 parcels (2+ = split delivery); `change: true` changes a shipment already uploaded (once). */
+    ship: Action<
+      { outTradeNo: string; parcels: ParcelRequest[]; change?: boolean },
+      StaffOrderView,
+      | StaffErrors
+      | 'ORDER.NOT_FOUND'
+      | 'FULFIL.NOT_SHIPPABLE'
+      | 'FULFIL.REFUND_PENDING'
+      | 'FULFIL.ALREADY_SHIPPED'
+      | 'FULFIL.WRONG_DELIVERY_KIND'
+      | 'FULFIL.UNKNOWN_EXPRESS_COMPANY'
+      | 'FULFIL.REUPLOAD_USED_UP'
+      | 'ORDER.BUSY'
+    >;
+    readyForPickup: Action<
+      { outTradeNo: string },
+      StaffOrderView,
+      | StaffErrors
+      | 'ORDER.NOT_FOUND'
+      | 'FULFIL.NOT_SHIPPABLE'
+      | 'FULFIL.REFUND_PENDING'
+      | 'FULFIL.WRONG_DELIVERY_KIND'
+      | 'ORDER.BUSY'
+    >;
+    markPickedUp: Action<
+      { outTradeNo: string },
+      StaffOrderView,
+      StaffErrors | 'ORDER.NOT_FOUND' | 'FULFIL.NOT_SHIPPABLE' | 'FULFIL.WRONG_DELIVERY_KIND' | 'ORDER.BUSY'
+    >;
+    /** Re-queues a failed or given-up shipping upload (resolves nothing by itself). */
+    retryUpload: Action<
+      { outTradeNo: string },
+      StaffOrderView,
+      StaffErrors | 'ORDER.NOT_FOUND' | 'FULFIL.NOT_SHIPPABLE' | 'ORDER.BUSY'
+    >;
   };
 }
 

@@ -1,5 +1,5 @@
-// Delivery and fulfilment as the pages see them (docs/adr/0009-fulfilment-and-shipping.md). Type-only.
-import type { OrderView } from './order';
+// Delivery and fulfilment as the pages see them (docs/adr/0009-fulfilment-and-shipping.md). Type-only. The staff's
+// order view (StaffOrderView) lives in staff.ts: order.ts uses these types, so this file imports nothing.
 
 /** How an order reaches the shopper. A product lists the kinds it allows; an order's kind is allowed by every line. */
 export type DeliveryKind = 'express' | 'pickup' | 'virtual';
@@ -118,14 +118,4 @@ export interface ExpressCompanyView {
 export interface ParcelRequest {
   expressCompany: string;
   trackingNo: string;
-}
-
-/** An order as staff see it: the shopper's view plus who bought it and where WeChat's shipping record is. */
-export interface StaffOrderView {
-  order: OrderView;
-  /** The payer (staff need it to tell shoppers apart; never shown to other shoppers). */
-  openid: string;
-  /** WeChat's transaction id once paid. */
-  transactionId: string | null;
-  shippingUpload: ShippingUploadView;
 }

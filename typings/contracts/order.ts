@@ -1,4 +1,5 @@
 // Requests and answers of the `order`, `pay` and `refund` cloud functions. Money is integer fen, times epoch ms.
+import type { DeliveryKind, DeliveryView, FulfilmentView, PickupPointView } from './fulfilment';
 
 /** Order states (server/domain/order-state.ts is the one transition table). */
 export type OrderStatus =
@@ -63,6 +64,10 @@ export interface OrderView {
   canPay: boolean;
   /** The shopper may cancel now. */
   canCancel: boolean;
+  /** The delivery chosen at checkout (null on orders placed before delivery was recorded: "no address recorded"). */
+  delivery: DeliveryView | null;
+  /** Where the goods are (derived on the server, so no page keeps a list of fulfilment states). */
+  fulfilment: FulfilmentView;
   /**
    * The server's business clock when this view was made: a countdown to `expiresAtMs` counts from here (plus the time
    * elapsed on the phone since), never from the phone's own clock.
@@ -102,6 +107,10 @@ export interface CheckoutQuoteView {
   /** The tester amount for a tester. */
   payableFen: number;
   isTestOrder: boolean;
+  /** The delivery kinds every selected line allows (pickup only when the shop has a pickup point). */
+  deliveryKinds: DeliveryKind[];
+  /** The shop's pickup point (null: pickup not offered). */
+  pickupPoint: PickupPointView | null;
 }
 
 /** Answer of order.checkout: the order placed (or placed before, same key) and its payment parameters. */
@@ -140,7 +149,9 @@ export interface RefundView {
  * - 'refund-owed-offline': an ABNORMAL refund retried to the merchant's own bank card succeeded: the shop must pay the
  *   shopper by hand, and a person confirms the payout (refund.confirmOfflinePayout);
  * - 'refund-unsettled': a refund still not final after the follow-up's patience ran out (still asked, slowly);
- * - 'close-unconfirmed': an expired order WeChat could not be asked about or closed for a long time (still asked).
+ * - 'close-unconfirmed': an expired order WeChat could not be asked about or closed for a long time (still asked);
+ * - 'shipping-upload-failed': WeChat's 发货信息管理 refused or kept failing an order's shipping upload: staff look and
+ *   upload again (staff.retryUpload).
  */
 export type AttentionKind =
   | 'payment-for-unknown-order'
@@ -148,7 +159,8 @@ export type AttentionKind =
   | 'refund-after-close'
   | 'refund-owed-offline'
   | 'refund-unsettled'
-  | 'close-unconfirmed';
+  | 'close-unconfirmed'
+  | 'shipping-upload-failed';
 
 /** A "needs attention" record as staff see it (refund.listAttention). */
 export interface AttentionView {
