@@ -9,7 +9,10 @@ import type { DeliveryRequest } from '../../typings/contracts/fulfilment';
 import { call } from './cloud';
 
 /** Places the order from the cart's selected lines; the same key answers the same order (safe to repeat). */
-export function placeOrder(clientRequestKey: string, delivery: DeliveryRequest): Promise<ApiResult<OrderView>> {
+export function placeOrder(
+  clientRequestKey: string,
+  delivery: DeliveryRequest,
+): Promise<ApiResult<OrderView>> {
   return call('order', 'place', { clientRequestKey, delivery }, { retry: true });
 }
 

@@ -59,7 +59,10 @@ export function openReceiptView(
         if ('failed' in r) {
           waiting = null;
           resolve(r);
-        } else deliverReceiptViewResult({ referrerInfo: { appId: CONFIRM_VIEW_APPID, extraData: { status: r.status } } });
+        } else
+          deliverReceiptViewResult({
+            referrerInfo: { appId: CONFIRM_VIEW_APPID, extraData: { status: r.status } },
+          });
       });
       return;
     }
@@ -87,7 +90,9 @@ export function waitingForReceiptView(outTradeNo: string): boolean {
 }
 
 /** Local preview: a modal plays WeChat's confirm view; 确认收货 confirms at the local emulation of WeChat's order. */
-async function localConfirmView(outTradeNo: string): Promise<{ status: ReceiptViewResult } | ReceiptViewError> {
+async function localConfirmView(
+  outTradeNo: string,
+): Promise<{ status: ReceiptViewResult } | ReceiptViewError> {
   const answer = await wx.showModal({
     title: '确认收货（本地模拟）',
     content: '本地联调：代替微信的确认收货页面。确认后由本地模拟的微信订单记录"已确认收货"。',
@@ -101,7 +106,8 @@ async function localConfirmView(outTradeNo: string): Promise<{ status: ReceiptVi
       method: 'POST',
       data: { outTradeNo },
       header: { 'content-type': 'application/json', 'x-wx-openid': localOpenid() },
-      success: (res) => resolve({ status: res.statusCode >= 200 && res.statusCode < 300 ? 'success' : 'fail' }),
+      success: (res) =>
+        resolve({ status: res.statusCode >= 200 && res.statusCode < 300 ? 'success' : 'fail' }),
       fail: () => resolve({ status: 'fail' }),
     });
   });

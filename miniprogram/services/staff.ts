@@ -35,7 +35,9 @@ export function shipOrder(
   parcels: ParcelRequest[],
   change: boolean,
 ): Promise<ApiResult<StaffOrderView>> {
-  return call('staff', 'ship', change ? { outTradeNo, parcels, change } : { outTradeNo, parcels }, { retry: true });
+  return call('staff', 'ship', change ? { outTradeNo, parcels, change } : { outTradeNo, parcels }, {
+    retry: true,
+  });
 }
 
 export function readyForPickup(outTradeNo: string): Promise<ApiResult<StaffOrderView>> {

@@ -49,7 +49,9 @@ export function fulfilmentLook(
     case 'COMPLETED':
       return { label: '已完成', note: '订单已完成', tone: 'success' };
     case 'CANCELLED':
-      return moneyArrived ? { label: '未发货（已退款）', note: '订单在发货前已退款，不会发货', tone: 'closed' } : null;
+      return moneyArrived
+        ? { label: '未发货（已退款）', note: '订单在发货前已退款，不会发货', tone: 'closed' }
+        : null;
     default:
       return null;
   }
@@ -77,7 +79,12 @@ export function deliveryVM(d: DeliveryView | null | undefined): DeliveryVM {
   if (!d) return { kind: null, kindText: '', who: '', where: '', hours: '', remark: '', missing: true };
   const base = { kind: d.kind, kindText: DELIVERY_KIND_TEXT[d.kind], remark: d.remark, missing: false };
   if (d.kind === 'express' && d.address) {
-    return { ...base, who: `${d.address.name} ${d.address.phone}`, where: addressViewLine(d.address), hours: '' };
+    return {
+      ...base,
+      who: `${d.address.name} ${d.address.phone}`,
+      where: addressViewLine(d.address),
+      hours: '',
+    };
   }
   if (d.kind === 'pickup' && d.pickupPoint) {
     return { ...base, who: d.pickupPoint.name, where: d.pickupPoint.address, hours: d.pickupPoint.hours };
@@ -100,10 +107,12 @@ export interface FulfilmentVM {
   canConfirmReceipt: boolean;
 }
 
-export function fulfilmentVM(o: Pick<OrderView, 'moneyArrived'> & {
-  delivery?: DeliveryView | null;
-  fulfilment?: FulfilmentView | null;
-}): FulfilmentVM | null {
+export function fulfilmentVM(
+  o: Pick<OrderView, 'moneyArrived'> & {
+    delivery?: DeliveryView | null;
+    fulfilment?: FulfilmentView | null;
+  },
+): FulfilmentVM | null {
   const f = o.fulfilment;
   if (!f) return null;
   const look = fulfilmentLook(f, o.delivery?.kind ?? null, o.moneyArrived);

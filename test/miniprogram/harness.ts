@@ -243,7 +243,8 @@ export interface WxControl {
    */
   privacyConsentNeeded: boolean;
   /** The listener the page registered with wx.onNeedPrivacyAuthorization. */
-  privacyListener: ((resolve: (r: { event: 'agree' | 'disagree'; buttonId?: string }) => void) => void) | null;
+  privacyListener:
+    ((resolve: (r: { event: 'agree' | 'disagree'; buttonId?: string }) => void) => void) | null;
   /** Answers of WeChat's confirm-receipt view, used in order; none left → cancel. */
   businessViewAnswers: BusinessViewAnswer[];
   /** Parameters wx.openBusinessView was called with. */
@@ -467,7 +468,8 @@ function buildWx(ctl: WxControl, gateway: () => string, appShow: (options: Json)
         if (r.event === 'agree') {
           ctl.privacyConsentNeeded = false;
           answer();
-        } else setTimeout(() => finish({ fail: 'chooseAddress:fail privacy permission is not authorized' }), 0);
+        } else
+          setTimeout(() => finish({ fail: 'chooseAddress:fail privacy permission is not authorized' }), 0);
       });
     },
     openBusinessView: (o: Json) => {
@@ -484,7 +486,12 @@ function buildWx(ctl: WxControl, gateway: () => string, appShow: (options: Json)
         o.complete?.({ errMsg: 'openBusinessView:ok' });
         // The shopper comes back from WeChat's view: the app shows again with the view's result.
         setTimeout(
-          () => appShow({ path: '', scene: 1038, referrerInfo: { appId: 'wx1183b055aeec94d1', extraData: { status: a } } }),
+          () =>
+            appShow({
+              path: '',
+              scene: 1038,
+              referrerInfo: { appId: 'wx1183b055aeec94d1', extraData: { status: a } },
+            }),
           0,
         );
       }, 0);

@@ -78,7 +78,7 @@ Page({
     priceChangedText: '',
     /** The kinds every selected line allows (the quote says), as chips. */
     deliveryKinds: [] as Array<{ value: DeliveryKind; label: string }>,
-    deliveryKind: '' as DeliveryKind | '',
+    deliveryKind: '',
     pickupPoint: null as { name: string; address: string; hours: string } | null,
     address: null as AddressVM | null,
     /** What the last pick ended with, when it gave no address. */
@@ -159,7 +159,9 @@ Page({
     });
   },
 
-  pickKind(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { kind: DeliveryKind }>) {
+  pickKind(
+    e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { kind: DeliveryKind }>,
+  ) {
     const kind = e.currentTarget.dataset.kind;
     if (this.data.placing || kind === this.data.deliveryKind) return;
     const kinds = this.data.deliveryKinds.map((k) => k.value);
@@ -185,7 +187,10 @@ Page({
     // A cancelled pick keeps the address already shown (if any): nothing was chosen, nothing changes.
     if (pick.kind === 'cancelled' && this.chosenAddress) return;
     this.setData({
-      addressHint: pick.kind === 'failed' ? `暂时无法打开微信收货地址（${pick.detail}），请稍后重试` : PICK_HINT[pick.kind],
+      addressHint:
+        pick.kind === 'failed'
+          ? `暂时无法打开微信收货地址（${pick.detail}），请稍后重试`
+          : PICK_HINT[pick.kind],
       addressDenied: pick.kind === 'denied',
     });
   },
@@ -199,7 +204,10 @@ Page({
     this.privacyResolve = null;
     this.setData({ privacyAsk: false });
     // WeChat checks that this very button was tapped before it lets chooseAddress go on.
-    resolve?.({ event: 'agree', buttonId: (e.currentTarget as { id?: string } | undefined)?.id ?? 'agree-privacy' });
+    resolve?.({
+      event: 'agree',
+      buttonId: (e.currentTarget as { id?: string } | undefined)?.id ?? 'agree-privacy',
+    });
   },
 
   onDisagreePrivacy() {
