@@ -9,6 +9,11 @@ import { errorText } from '../../utils/errors';
 import { DELIVERY_KIND_TEXT } from '../../utils/fulfilment';
 import { fenToYuanText } from '../../utils/money';
 
+/** No delivery kind chosen yet (typed so the page's data field has the kinds' type). */
+function noKind(): DeliveryKind | '' {
+  return '';
+}
+
 /** The remark's limit (the server checks it too). */
 export const REMARK_MAX = 100;
 
@@ -78,7 +83,7 @@ Page({
     priceChangedText: '',
     /** The kinds every selected line allows (the quote says), as chips. */
     deliveryKinds: [] as Array<{ value: DeliveryKind; label: string }>,
-    deliveryKind: '',
+    deliveryKind: noKind(),
     pickupPoint: null as { name: string; address: string; hours: string } | null,
     address: null as AddressVM | null,
     /** What the last pick ended with, when it gave no address. */
