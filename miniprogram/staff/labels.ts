@@ -50,6 +50,8 @@ export interface StaffCardVM {
   remark: string;
   isTest: boolean;
   uploadFailed: boolean;
+  /** What opening the order is for: 去发货 / 去备货 / 核销自提. */
+  go: string;
 }
 
 export function staffCard(v: StaffOrderView): StaffCardVM {
@@ -60,9 +62,11 @@ export function staffCard(v: StaffOrderView): StaffCardVM {
   const to =
     d?.kind === 'express' && d.address
       ? `${d.address.name} · ${d.address.city}${d.address.district}`
-      : d
-        ? DELIVERY_KIND_TEXT[d.kind]
-        : '未记录收货信息';
+      : d?.kind === 'pickup'
+        ? (d.pickupPoint?.name ?? '自提点')
+        : d?.kind === 'virtual'
+          ? '无需配送'
+          : '未记录收货信息';
   return {
     outTradeNo: o.outTradeNo,
     paidText: o.paidAtMs === null ? '' : beijingTimeText(o.paidAtMs),
@@ -72,5 +76,6 @@ export function staffCard(v: StaffOrderView): StaffCardVM {
     remark: d?.remark ?? '',
     isTest: o.isTestOrder,
     uploadFailed: v.shippingUpload.state === 'failed',
+    go: o.fulfilment.state === 'READY_FOR_PICKUP' ? '核销自提' : d?.kind === 'pickup' ? '去备货' : '去发货',
   };
 }

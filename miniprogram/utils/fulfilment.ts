@@ -102,7 +102,7 @@ export interface FulfilmentVM {
   parcels: Array<{ key: string; expressName: string; trackingNo: string }>;
   shippedText: string;
   receivedText: string;
-  /** "将于 12月10日 10:00 自动完成". */
+  /** When the order completes by itself ('' when it will not). */
   completeText: string;
   canConfirmReceipt: boolean;
 }
@@ -129,7 +129,7 @@ export function fulfilmentVM(
     })),
     shippedText: f.shippedAtMs === null ? '' : beijingTimeText(f.shippedAtMs),
     receivedText: f.receivedAtMs === null ? '' : beijingTimeText(f.receivedAtMs),
-    completeText: f.completeAtMs === null ? '' : `${beijingTimeText(f.completeAtMs)} 自动完成`,
+    completeText: f.completeAtMs === null ? '' : beijingTimeText(f.completeAtMs),
     canConfirmReceipt: f.canConfirmReceipt && f.confirmReceiptExtraData !== null,
   };
 }
