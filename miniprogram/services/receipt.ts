@@ -55,7 +55,7 @@ export function openReceiptView(
     // A view opened earlier that never answered (the shopper left another way) is forgotten.
     waiting = { outTradeNo, resolve };
     if (clientEnv.transport === 'local') {
-      void localConfirmView(outTradeNo).then((r) => {
+      void localConfirmView(extraData).then((r) => {
         if ('failed' in r) {
           waiting = null;
           resolve(r);
@@ -91,7 +91,7 @@ export function waitingForReceiptView(outTradeNo: string): boolean {
 
 /** Local preview: a modal plays WeChat's confirm view; 确认收货 confirms at the local emulation of WeChat's order. */
 async function localConfirmView(
-  outTradeNo: string,
+  extraData: NonNullable<FulfilmentView['confirmReceiptExtraData']>,
 ): Promise<{ status: ReceiptViewResult } | ReceiptViewError> {
   const answer = await wx.showModal({
     title: '确认收货（本地模拟）',
@@ -104,8 +104,9 @@ async function localConfirmView(
     wx.request({
       url: `${clientEnv.localGatewayUrl}${LOCAL_CONFIRM_ROUTE}`,
       method: 'POST',
-      data: { outTradeNo },
-      header: { 'content-type': 'application/json', 'x-wx-openid': localOpenid() },
+      // WeChat's view takes the same extraData; only the payer may confirm (the emulation checks the openid).
+      data: { ...extraData, openid: localOpenid() },
+      header: { 'content-type': 'application/json' },
       success: (res) =>
         resolve({ status: res.statusCode >= 200 && res.statusCode < 300 ? 'success' : 'fail' }),
       fail: () => resolve({ status: 'fail' }),
@@ -113,5 +114,8 @@ async function localConfirmView(
   });
 }
 
-/** The local stack's stand-in for the payer confirming in WeChat's view (the platform branch's loopback route). */
-export const LOCAL_CONFIRM_ROUTE = '/dev/trade/confirm-receipt';
+/**
+ * The local stack's stand-in for the payer confirming in WeChat's view (devcloud/trade/routes.ts, loopback callers
+ * only: DevTools on the developer's machine): shipped (2) → confirmed (3) in the local 发货信息管理.
+ */
+export const LOCAL_CONFIRM_ROUTE = '/_devcloud/trade/confirm-receipt';
