@@ -39,7 +39,17 @@ describe('cloud function bundles', () => {
 
   it('there is one bundle per function folder', () => {
     expect(names.sort()).toEqual(
-      ['closeExpired', 'order', 'pay', 'payCallback', 'payNotify', 'reconcile', 'refund', 'shop'].sort(),
+      [
+        'closeExpired',
+        'order',
+        'pay',
+        'payCallback',
+        'payNotify',
+        'reconcile',
+        'refund',
+        'shop',
+        'tradeEvents',
+      ].sort(),
     );
   });
 

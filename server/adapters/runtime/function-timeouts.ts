@@ -10,6 +10,7 @@ export const FUNCTION_TIMEOUTS_MS = {
   refund: 10_000,
   payNotify: 5_000,
   payCallback: 10_000,
+  tradeEvents: 5_000,
   closeExpired: 60_000,
   reconcile: 60_000,
 } as const;
