@@ -225,7 +225,13 @@ export type PaymentAnswer =
 export type AddressAnswer = Json | 'fail cancel' | { fail: string };
 
 /** What WeChat's confirm-receipt view answers next (through App.onShow), or a failure to open it. */
-export type BusinessViewAnswer = 'success' | 'fail' | 'cancel' | { openFail: string };
+export type BusinessViewAnswer =
+  | 'success'
+  | 'fail'
+  | 'cancel'
+  | { openFail: string }
+  /** Run first (e.g. confirm at the local 发货信息管理, as the payer's tap in WeChat's view would), then answer. */
+  | ((extraData: Json) => Promise<'success' | 'fail' | 'cancel'>);
 
 export interface WxControl {
   requests: RequestRecord[];
@@ -476,6 +482,17 @@ function buildWx(ctl: WxControl, gateway: () => string, appShow: (options: Json)
       const params = { businessType: o.businessType, extraData: o.extraData };
       ctl.businessViewCalls.push(params);
       const a = ctl.businessViewAnswers.shift() ?? 'cancel';
+      const back = (status: string) =>
+        // The shopper comes back from WeChat's view: the app shows again with the view's result.
+        setTimeout(
+          () =>
+            appShow({
+              path: '',
+              scene: 1038,
+              referrerInfo: { appId: 'wx1183b055aeec94d1', extraData: { status } },
+            }),
+          0,
+        );
       setTimeout(() => {
         if (typeof a === 'object') {
           o.fail?.({ errMsg: a.openFail });
@@ -484,16 +501,8 @@ function buildWx(ctl: WxControl, gateway: () => string, appShow: (options: Json)
         }
         o.success?.({ errMsg: 'openBusinessView:ok' });
         o.complete?.({ errMsg: 'openBusinessView:ok' });
-        // The shopper comes back from WeChat's view: the app shows again with the view's result.
-        setTimeout(
-          () =>
-            appShow({
-              path: '',
-              scene: 1038,
-              referrerInfo: { appId: 'wx1183b055aeec94d1', extraData: { status: a } },
-            }),
-          0,
-        );
+        if (typeof a === 'function') a(o.extraData as Json).then(back, () => back('fail'));
+        else back(a);
       }, 0);
     },
     requestPayment: (o: Json) => {
