@@ -221,6 +221,20 @@ export type PaymentAnswer =
   | { fail: string }
   | ((params: Json) => Promise<'ok' | 'fail cancel' | { fail: string }>);
 
+/** An address as wx.chooseAddress answers it (the shopper's WeChat address book), for tests. */
+export const TEST_ADDRESS = {
+  userName: '张小安',
+  telNumber: '13800138000',
+  provinceName: '广东省',
+  cityName: '深圳市',
+  countyName: '南山区',
+  detailInfo: '科技园路 1 号 A 座 1203',
+  postalCode: '518057',
+};
+
+/** Where the confirm page remembers the last chosen address (miniprogram/services/address.ts). */
+export const LAST_ADDRESS_KEY = 'checkout.lastAddress';
+
 /** What wx.chooseAddress answers next: an address (WeChat's field names) or a failure errMsg. */
 export type AddressAnswer = Json | 'fail cancel' | { fail: string };
 
