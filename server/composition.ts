@@ -10,6 +10,11 @@ import { PaymentService } from './application/payment.service';
 import type { PaymentProvider } from './application/ports/payment-provider.port';
 import { RefundService } from './application/refund.service';
 import { AbnormalRefundService } from './application/abnormal-refund.service';
+import { FulfilmentService } from './application/fulfilment.service';
+import type { TradeManagement } from './application/ports/trade-management.port';
+import { NotWiredTradeManagement } from './adapters/trade/not-wired-trade-management';
+import type { StaffDeps } from './adapters/functions/staff.handlers';
+import { staffActions } from './adapters/functions/staff.handlers';
 import { base62FromBytes } from './domain/ids';
 import type { Fen } from './domain/money';
 import type { AppConfig } from './adapters/config/app-config';
@@ -161,6 +166,11 @@ export function buildCore(cloud: CloudRuntime, env: Env = process.env, fn?: Func
       testerPayableFen: app.testerPriceFen as Fen,
       adminOpenids: app.adminOpenids,
       simulatedPayments: simulatedPayer !== undefined,
+      fulfilment: {
+        expressCompanies: app.expressCompanies,
+        autoCompleteMs: app.autoCompleteDays * 24 * 3_600_000,
+        pickupPoint: app.pickupPoint,
+      },
     },
   };
 }
@@ -190,19 +200,36 @@ function paymentServices(core: CoreDeps): { refunds: RefundService; payments: Pa
   return { refunds, payments: new PaymentService(core, refunds) };
 }
 
-/** The timers' services (exported for the tests that run the jobs on a local stack's core). */
-export function buildJobs(core: CoreDeps): JobsService {
-  const { refunds, payments } = paymentServices(core);
-  return new JobsService(core, { payments, refunds, checkout: new CheckoutService(core, payments) });
+/**
+ * WeChat's 发货信息管理 for the functions that use it (the shipping upload job, confirmReceipt). Until the cloud
+ * adapter is wired every call fails as unanswered: uploads stay queued and back off, nothing is recorded as uploaded.
+ */
+export function buildTradeManagement(_cloud: CloudRuntime): TradeManagement {
+  return new NotWiredTradeManagement();
 }
 
-function handlerDeps(core: CoreDeps): CoreHandlersDeps {
+/** The timers' services (exported for the tests that run the jobs on a local stack's core). */
+export function buildJobs(
+  core: CoreDeps,
+  tradeManagement: TradeManagement = new NotWiredTradeManagement(),
+): JobsService {
+  const { refunds, payments } = paymentServices(core);
+  return new JobsService(core, {
+    payments,
+    refunds,
+    checkout: new CheckoutService(core, payments),
+    trade: tradeManagement,
+  });
+}
+
+function handlerDeps(core: CoreDeps, tradeManagement: TradeManagement): CoreHandlersDeps {
   const { refunds, payments } = paymentServices(core);
   return {
     checkout: new CheckoutService(core, payments),
     payments,
     refunds,
     abnormalRefunds: new AbnormalRefundService(core, refunds),
+    fulfilment: new FulfilmentService(core, tradeManagement),
     clock: core.clock,
     adminOpenids: core.policy.adminOpenids,
     attention: core.attention,
@@ -214,7 +241,7 @@ function callable<F extends 'order' | 'pay' | 'refund'>(
   cloud: CloudRuntime,
   actions: ActionTable<F, CoreHandlersDeps>,
 ) {
-  const deps = once(() => handlerDeps(buildCore(cloud, process.env, name)));
+  const deps = once(() => handlerDeps(buildCore(cloud, process.env, name), buildTradeManagement(cloud)));
   return createCallableMain<CoreHandlersDeps>({
     name,
     cloud,
@@ -238,6 +265,26 @@ export function createPayMain(cloud: CloudRuntime) {
 /** The `refund` function: staff-only refunds. */
 export function createRefundMain(cloud: CloudRuntime) {
   return callable('refund', cloud, refundActions);
+}
+
+/** The `staff` function: fulfilment for staff (`me` answers anyone, the rest SHOP_ADMIN_OPENIDS only). */
+export function createStaffMain(cloud: CloudRuntime) {
+  const deps = once((): StaffDeps => {
+    const core = buildCore(cloud, process.env, 'staff');
+    return {
+      fulfilment: new FulfilmentService(core, buildTradeManagement(cloud)),
+      adminOpenids: core.policy.adminOpenids,
+    };
+  });
+  return createCallableMain<StaffDeps>({
+    name: 'staff',
+    cloud,
+    log,
+    newRequestId: randomUUID,
+    boot: deps,
+    actions: staffActions,
+    anonymousActions: ['me'],
+  });
 }
 
 /** The `payNotify` HTTP-access function: WeChat Pay's notify_url for payments and refunds. */
@@ -274,7 +321,7 @@ function timerJobs(cloud: CloudRuntime, fn: 'closeExpired' | 'reconcile') {
   const core = buildCore(cloud, process.env, fn);
   const budgetsMs = jobLoopBudgetsMs(fn, core.providerRequestTimeoutMs);
   return {
-    service: buildJobs(core),
+    service: buildJobs(core, buildTradeManagement(cloud)),
     // Real elapsed time (the business clock may jump under tests): the platform's timeout is real time.
     runLimit: (): RunLimit<JobLoop> => {
       const startedAt = performance.now();

@@ -48,6 +48,7 @@ describe('cloud function bundles', () => {
         'reconcile',
         'refund',
         'shop',
+        'staff',
         'tradeEvents',
       ].sort(),
     );

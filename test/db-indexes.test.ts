@@ -41,6 +41,18 @@ function orderDoc(i: number): Doc {
     isTestOrder: i % 500 === 1,
     // Unique per order (orders.payment_key_unique: one payment never pays two orders).
     paymentKey: `order:${i}`,
+    // One paid order in 50 waits for staff; the rest have shipped. One in 250 has a shipping upload due.
+    fulfilment: {
+      state: awaiting ? 'NOT_PAID' : i % 50 === 7 ? 'AWAITING_SHIPMENT' : 'SHIPPED',
+      parcels: [],
+    },
+    shippingUpload: {
+      job: i % 250 === 3 ? queuedAt(NOW - 1000) : settled(null),
+      uploads: 0,
+      history: [],
+      state: i % 250 === 3 ? 'queued' : 'none',
+      lastError: null,
+    },
   };
 }
 
@@ -106,6 +118,22 @@ describe(`order queries at ${ORDERS} orders`, () => {
     expect(queue.value).toHaveLength(ORDERS / 500);
     expect(queue.value.every((o) => o.isTestOrder && o.status === 'PAID')).toBe(true);
     expect(queue).toMatchObject({ examined: ORDERS / 500, scans: 0 });
+  });
+
+  it("staff's to-ship list and the shipping upload queue examine only the orders they answer", async () => {
+    const toShip = await measured(() => orders.listByFulfilment('AWAITING_SHIPMENT', 50));
+    expect(toShip.value).toHaveLength(50);
+    const paidAt = toShip.value.map((o) => o.payment?.successTimeMs ?? 0);
+    expect(paidAt).toEqual([...paidAt].sort((a, b) => a - b));
+    // Only orders waiting for shipment are examined (one in 50), never the shipped ones.
+    expect(toShip.scans).toBe(0);
+    expect(toShip.examined).toBeLessThanOrEqual(ORDERS / 50);
+    const next = await measured(() => orders.listByFulfilment('AWAITING_SHIPMENT', 50, paidAt[49]));
+    expect(next.value[0]?.payment?.successTimeMs).toBeGreaterThan(paidAt[49] ?? 0);
+    expect(next.scans).toBe(0);
+    const uploads = await measured(() => orders.listShippingUploadDue(NOW, 100));
+    expect(uploads.value).toHaveLength(ORDERS / 250);
+    expect(uploads).toMatchObject({ examined: ORDERS / 250, scans: 0 });
   });
 
   it('reading one order by its number examines that order', async () => {

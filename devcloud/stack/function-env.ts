@@ -20,6 +20,9 @@ export interface StackEnvOptions {
   testerAutoRefund?: boolean;
 }
 
+/** The local stack's pickup point (SHOP_PICKUP_POINT), so self-pickup can be tried locally. */
+export const LOCAL_PICKUP_POINT = '小店自提点|广州市海珠区新港中路 397 号|每天 9:00–21:00';
+
 /** Local staff and tester identities the stack configures by default (the console acts as them). */
 export const LOCAL_ADMIN_OPENID = 'o-dev-admin';
 /** The mini program's local identity switch offers this one as 店员 (miniprogram/config/env.ts LOCAL_IDENTITIES). */
@@ -47,6 +50,7 @@ export function stackFunctionEnv(o: StackEnvOptions): Record<string, string> {
     SHOP_TESTER_OPENIDS: (o.testerOpenids ?? [LOCAL_TESTER_OPENID]).join(','),
     SHOP_ADMIN_OPENIDS: (o.adminOpenids ?? [LOCAL_ADMIN_OPENID, LOCAL_STAFF_OPENID]).join(','),
     SHOP_TESTER_AUTO_REFUND: String(o.testerAutoRefund ?? false),
+    SHOP_PICKUP_POINT: LOCAL_PICKUP_POINT,
     WECHATPAY_MODE: o.mode,
     ...ids,
     WECHATPAY_MERCHANT_PRIVATE_KEY: merchant.merchantPrivateKeyPem,

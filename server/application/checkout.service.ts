@@ -5,6 +5,8 @@ import { ZERO_FEN } from '../domain/money';
 import { canCancel, hasReceivedPayment, transition } from '../domain/order-state';
 import { paymentDescription, priceOrder } from '../domain/pricing';
 import type { Catalog } from '../domain/catalog';
+import type { DeliverySnapshot, PickupPoint } from '../domain/delivery';
+import { allowedDeliveryKinds, assertDeliveryAllowed, parseDelivery } from '../domain/delivery';
 import { findSku } from '../domain/catalog';
 import type { StockChange } from '../domain/stock';
 import { stockReservationPlan } from '../domain/stock';
@@ -16,6 +18,7 @@ import { AppErrorCodes } from './errors';
 import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
 import type { OrderRecord } from './order.model';
 import type { LastOrder, StoredCart } from './ports/cart.port';
+import { noShippingUpload, notPaidFulfilment } from './fulfilment-view';
 import { toOrderLineView, toOrderView } from './order-view';
 import type { PaymentService } from './payment.service';
 import { closeAllowedAtMs, ownedOrder } from './payment.service';
@@ -62,22 +65,35 @@ function shownAsPriced(
   );
 }
 
-function quoteView(priced: PricedOrder): CheckoutQuoteView {
+function quoteView(
+  priced: PricedOrder,
+  catalog: Catalog,
+  pickupPoint: PickupPoint | null,
+): CheckoutQuoteView {
+  const productIds = priced.lines.map((l) => l.productId);
   return {
     lines: priced.lines.map(toOrderLineView),
     totalFen: priced.totalFen,
     payableFen: priced.payableFen,
     isTestOrder: priced.isTestOrder,
+    deliveryKinds: allowedDeliveryKinds(catalog, productIds, pickupPoint),
+    pickupPoint: pickupPoint ? { ...pickupPoint } : null,
   };
 }
 
 /** ORDER.PRICE_CHANGED, its details the new quote (flat: the client sees details three levels deep). */
-function priceChanged(priced: PricedOrder): DomainError {
+function priceChanged(priced: PricedOrder, catalog: Catalog, pickupPoint: PickupPoint | null): DomainError {
   return new DomainError(
     AppErrorCodes.ORDER_PRICE_CHANGED,
     `the order now costs ${priced.payableFen} fen: show it and ask again`,
-    { ...quoteView(priced) },
+    { ...quoteView(priced, catalog, pickupPoint) },
   );
+}
+
+/** What place and checkout say about delivery, as the client sent it (validated before anything is read). */
+export interface DeliveryInput {
+  delivery: unknown;
+  remark?: unknown;
 }
 
 type Reservation =
@@ -110,8 +126,16 @@ export class CheckoutService {
    * (openid, clientRequestKey) — a double tap returns the first order. One SKU costs 4 round trips on a warm instance
    * (cart read, decrement, order insert, cart write), each further SKU one more.
    */
-  async place(openid: string, clientRequestKey: string): Promise<OrderView> {
-    return toOrderView(await this.placeRecord(openid, clientRequestKey, null), this.d.clock.now());
+  async place(openid: string, clientRequestKey: string, delivery: DeliveryInput): Promise<OrderView> {
+    return toOrderView(
+      await this.placeRecord(openid, clientRequestKey, null, this.parseDelivery(delivery)),
+      this.d.clock.now(),
+    );
+  }
+
+  /** ORDER.DELIVERY_INVALID (details: field) before anything is read or written. */
+  private parseDelivery(input: DeliveryInput): DeliverySnapshot {
+    return parseDelivery(input.delivery, input.remark, this.d.policy.fulfilment.pickupPoint);
   }
 
   /**
@@ -124,8 +148,9 @@ export class CheckoutService {
     openid: string,
     clientRequestKey: string,
     displayed: { lines: readonly CartSelection[]; payableFen: number },
+    delivery: DeliveryInput,
   ): Promise<CheckoutView> {
-    const order = await this.placeRecord(openid, clientRequestKey, displayed);
+    const order = await this.placeRecord(openid, clientRequestKey, displayed, this.parseDelivery(delivery));
     const payment = await this.payments.startFor(order);
     return { order: toOrderView(order, this.d.clock.now()), payment };
   }
@@ -137,7 +162,8 @@ export class CheckoutService {
   async quote(openid: string): Promise<CheckoutQuoteView> {
     const stored = await this.d.carts.load(openid);
     const catalog = await this.d.catalog.loadCatalog();
-    return quoteView(priceOrder(catalog, selectedForCheckout(stored.cart), this.pricingFor(openid)));
+    const priced = priceOrder(catalog, selectedForCheckout(stored.cart), this.pricingFor(openid));
+    return quoteView(priced, catalog, this.d.policy.fulfilment.pickupPoint);
   }
 
   private pricingFor(openid: string): PricingOptions {
@@ -152,6 +178,7 @@ export class CheckoutService {
     openid: string,
     clientRequestKey: string,
     displayed: { lines: readonly CartSelection[]; payableFen: number } | null,
+    delivery: DeliverySnapshot,
   ): Promise<OrderRecord> {
     const stored = await this.d.carts.load(openid);
     if (stored.lastOrder?.clientRequestKey === clientRequestKey) {
@@ -174,8 +201,13 @@ export class CheckoutService {
       // Checked on every later round too, since a reload forced by the reservation may be what moved the price.
       if (displayed && !shownAsPriced(displayed, selection, priced)) {
         if (attempt === 0) continue;
-        throw priceChanged(priced);
+        throw priceChanged(priced, catalog, this.d.policy.fulfilment.pickupPoint);
       }
+      assertDeliveryAllowed(
+        catalog,
+        priced.lines.map((l) => l.productId),
+        delivery.kind,
+      );
       const now = this.d.clock.now();
       const order: OrderRecord = {
         outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),
@@ -202,6 +234,10 @@ export class CheckoutService {
         stockReleased: false,
         closeJob: queuedAt(now + this.d.policy.orderTtlMs),
         syncJob: queuedAt(now + SYNC_AFTER_MS),
+        delivery,
+        fulfilment: notPaidFulfilment(),
+        shippingUpload: noShippingUpload(),
+        completeJob: settled(null),
       };
       const plan = stockReservationPlan(priced.lines);
       const reserved = await this.reserve(order, plan, catalog);

@@ -1,3 +1,4 @@
+import type { PickupPoint } from '../domain/delivery';
 import type { Fen } from '../domain/money';
 import type { AttentionStore } from './ports/attention.port';
 import type { CartStore } from './ports/cart.port';
@@ -34,6 +35,22 @@ export interface PaymentPolicy {
   adminOpenids: ReadonlySet<string>;
   /** True when the provider is the demo provider: orders are marked simulated. */
   simulatedPayments: boolean;
+  fulfilment: FulfilmentPolicy;
+}
+
+/** A carrier staff may ship with (SHOP_EXPRESS_COMPANIES): WeChat's delivery id and the name shown. */
+export interface ExpressCompany {
+  id: string;
+  name: string;
+}
+
+/** Fulfilment settings (docs/adr/0009), from validated configuration. */
+export interface FulfilmentPolicy {
+  expressCompanies: readonly ExpressCompany[];
+  /** How long after the goods left an order completes by itself (SHOP_AUTO_COMPLETE_DAYS). */
+  autoCompleteMs: number;
+  /** The shop's pickup point (SHOP_PICKUP_POINT); null: pickup not offered. */
+  pickupPoint: PickupPoint | null;
 }
 
 /** The demo provider's simulated payer ("模拟支付"); absent with every real provider. */

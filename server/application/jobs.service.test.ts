@@ -2,6 +2,7 @@
 import type { CoreDeps } from './core.deps';
 import { queuedAt } from './job-queue';
 import { CheckoutService } from './checkout.service';
+import { InMemoryTradeManagement } from './ports/trade-management.testkit';
 import { JobsService } from './jobs.service';
 import type { OrderRecord } from './order.model';
 import { PaymentService } from './payment.service';
@@ -41,7 +42,12 @@ function deps(due: OrderRecord[], updates: string[]): CoreDeps {
 function jobs(d: CoreDeps): JobsService {
   const refunds = new RefundService(d);
   const payments = new PaymentService(d, refunds);
-  return new JobsService(d, { payments, refunds, checkout: new CheckoutService(d, payments) });
+  return new JobsService(d, {
+    payments,
+    refunds,
+    checkout: new CheckoutService(d, payments),
+    trade: new InMemoryTradeManagement(),
+  });
 }
 
 describe('JobsService run limit', () => {

@@ -1,6 +1,6 @@
 // The two timers, composed from one job file each under jobs/ (docs/ARCHITECTURE.md "Jobs"): closeExpired runs the
-// close queue and the hold sweep; reconcile runs the sync queue, the refund follow-up, the automatic refunds and the
-// daily bill. Each queue goes through the one runner (jobs/queue-runner.ts), which asks the run limit before every
+// close queue and the hold sweep; reconcile runs the sync queue, the shipping uploads and the completion queue
+// (docs/adr/0009), the refund follow-up, the automatic refunds and the daily bill. Each queue goes through the one runner (jobs/queue-runner.ts), which asks the run limit before every
 // item; a new job is one more file there and one more line here.
 import type { CoreDeps } from './core.deps';
 import type { RunLimit } from './job-queue';
@@ -15,6 +15,9 @@ import { paidAfterCloseJob } from './jobs/paid-after-close.job';
 import { JobRunner } from './jobs/queue-runner';
 import { refundFollowUpJob } from './jobs/refund-follow-up.job';
 import { syncJob } from './jobs/sync.job';
+import { completeJob } from './jobs/complete.job';
+import { shippingUploadJob } from './jobs/shipping-upload.job';
+import type { TradeManagement } from './ports/trade-management.port';
 import { testerRefundJob } from './jobs/tester-refund.job';
 
 export { JOB_BATCH, WECHAT_CALLS_PER_ITEM } from './jobs/loops';
@@ -61,6 +64,12 @@ export interface ReconcileResult {
   gaveUp: number;
   /** Due items (orders, refunds, bill rows) left for the next run because this one reached its time limit. */
   unreached: number;
+  /** Shipments WeChat's 发货信息管理 accepted (docs/adr/0009). */
+  shippingUploaded: number;
+  /** Shipping uploads not made: 发货信息管理 is not switched on for the app. */
+  shippingNotManaged: number;
+  /** Orders completed by themselves (fulfilment.completeAtMs passed). */
+  completed: number;
 }
 
 /** The services the jobs act through, built once by the composition root. */
@@ -68,6 +77,8 @@ export interface JobServices {
   payments: PaymentService;
   refunds: RefundService;
   checkout: Pick<CheckoutService, 'sweepHolds'>;
+  /** WeChat's 发货信息管理 (the shipping upload queue). */
+  trade: TradeManagement;
 }
 
 /** The timers: close expired orders, and reconcile (lost notifications, unsettled refunds, the daily bill). */
@@ -79,6 +90,8 @@ export class JobsService {
   private readonly testerRefund;
   private readonly paidAfterClose;
   private readonly bill: BillJob;
+  private readonly shippingUpload;
+  private readonly complete;
 
   constructor(
     private readonly d: CoreDeps,
@@ -92,6 +105,8 @@ export class JobsService {
     this.testerRefund = testerRefundJob(d, payments);
     this.paidAfterClose = paidAfterCloseJob(d, refunds);
     this.bill = new BillJob(d, refunds);
+    this.shippingUpload = shippingUploadJob(d, services.trade, this.runner);
+    this.complete = completeJob(d, this.runner);
   }
 
   /** The close queue (jobs/close.job.ts), then the stock holds of checkouts that died before writing their order. */
@@ -133,8 +148,13 @@ export class JobsService {
       errors: 0,
       gaveUp: 0,
       unreached: 0,
+      shippingUploaded: 0,
+      shippingNotManaged: 0,
+      completed: 0,
     };
     r.unreached += await this.runner.run(this.sync, r, limit);
+    r.unreached += await this.runner.run(this.shippingUpload, r, limit);
+    r.unreached += await this.runner.run(this.complete, r, limit);
     r.unreached += await this.runner.run(this.refundFollowUp, r, limit);
     r.unreached += await this.runner.run(this.testerRefund, r, limit);
     r.unreached += await this.runner.run(this.paidAfterClose, r, limit);

@@ -7,6 +7,7 @@ import {
 } from '../domain/order-state';
 import type { PricedLine } from '../domain/pricing';
 import type { OrderLineView, OrderView } from '../../typings/contracts/order';
+import { toDeliveryView, toFulfilmentView } from './fulfilment-view';
 import type { OrderRecord } from './order.model';
 
 /** A priced line as the shopper sees it (the order's, or the confirm page's quote). */
@@ -43,6 +44,8 @@ export function toOrderView(o: OrderRecord, nowMs: number): OrderView {
     mayStillChange: mayChangeUnprompted(o.status),
     canPay: open,
     canCancel: open && canCancel(o.status),
+    delivery: toDeliveryView(o),
+    fulfilment: toFulfilmentView(o),
     serverNowMs: nowMs,
   };
 }

@@ -1,3 +1,5 @@
+import type { DeliverySnapshot } from '../domain/delivery';
+import type { FulfilmentStateName } from '../domain/fulfilment-state';
 import type { Fen } from '../domain/money';
 import type { OrderState, RefundStatus } from '../domain/order-state';
 import type { PricedLine } from '../domain/pricing';
@@ -84,6 +86,60 @@ export interface OrderRecord {
    * expiry (the close job queries before it closes).
    */
   syncJob: JobState;
+  /**
+   * The delivery chosen at checkout, as it was then (docs/adr/0009). Absent or null on orders placed before delivery
+   * was recorded (staff see "no address recorded").
+   */
+  delivery?: DeliverySnapshot | null;
+  /**
+   * Where the goods are (the fulfilment machine, server/domain/fulfilment-state.ts). Absent on orders stored before
+   * it: read as NOT_PAID or AWAITING_SHIPMENT from the payment status (fulfilment-view.ts fulfilmentOf).
+   */
+  fulfilment?: FulfilmentRecord;
+  /** WeChat's 发货信息管理 record of the shipment: a queue on the order (jobs/shipping-upload.job.ts). */
+  shippingUpload?: ShippingUploadRecord;
+  /** The completion job's queue: due at fulfilment.completeAtMs (jobs/complete.job.ts). */
+  completeJob?: JobState;
+}
+
+/** One parcel as shipped (expressCompany: a delivery id of SHOP_EXPRESS_COMPANIES). */
+export interface ParcelRecord {
+  expressCompany: string;
+  /** The carrier's name as configured when shipped (shown to the shopper). */
+  expressName: string;
+  trackingNo: string;
+}
+
+/** The fulfilment part of an order. Times in epoch ms. */
+export interface FulfilmentRecord {
+  state: FulfilmentStateName;
+  parcels: ParcelRecord[];
+  shippedAtMs: number | null;
+  /** Received (confirmed with WeChat) or picked up. */
+  receivedAtMs: number | null;
+  completedAtMs: number | null;
+  /** When the completion job completes the order (set when the goods leave). */
+  completeAtMs: number | null;
+}
+
+/** One successful upload to WeChat (at most 2: the first and one change). */
+export interface ShippingUploadEntry {
+  /** upload_time as sent (RFC 3339, Beijing time). */
+  uploadTime: string;
+  atMs: number;
+  logisticsType: 1 | 2 | 3 | 4;
+  parcels: ParcelRecord[];
+}
+
+/** The shipping upload's queue and history on the order. */
+export interface ShippingUploadRecord {
+  job: JobState;
+  /** Successful uploads. */
+  uploads: number;
+  /** ≤ 2 entries, oldest first. */
+  history: ShippingUploadEntry[];
+  state: 'none' | 'queued' | 'uploaded' | 'failed' | 'not-managed';
+  lastError: string | null;
 }
 
 /**

@@ -4,6 +4,7 @@ import { hasReceivedPayment, isClosedUnpaid, isPayable, nextOrderState } from '.
 import type { StartPaymentView } from '../../typings/contracts/order';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
+import { paidFulfilmentPatch } from './fulfilment-view';
 import { dueAgainAt } from './job-queue';
 import type { OrderRecord, PaymentRecord, ProviderCloseState } from './order.model';
 import type { OrderStore } from './ports/order.port';
@@ -230,7 +231,12 @@ export class PaymentService {
         appliedAtMs: now,
       };
       // Counters of payments are derived from the orders (docs/API.md, "Counters"), so this one write is the payment.
-      const updated = await this.d.orders.recordPayment(order, { status: next, payment, updatedAtMs: now });
+      const updated = await this.d.orders.recordPayment(order, {
+        status: next,
+        payment,
+        updatedAtMs: now,
+        ...paidFulfilmentPatch(order, next, now, this.d.policy.fulfilment.autoCompleteMs),
+      });
       if (updated === 'transaction-taken') {
         this.d.log.error('payment.transaction_reused', {
           outTradeNo: order.outTradeNo,

@@ -10,6 +10,12 @@ export const MAX_SPEC_CHARS = 40;
 /** Longest product description, in characters. */
 export const MAX_DESCRIPTION_CHARS = 500;
 
+/** How an order can reach the shopper (docs/adr/0009): a product lists the kinds it allows. */
+export const DELIVERY_KINDS = ['express', 'pickup', 'virtual'] as const;
+export type DeliveryKindName = (typeof DELIVERY_KINDS)[number];
+/** What a product allows when its catalog entry says nothing. */
+export const DEFAULT_DELIVERY: readonly DeliveryKindName[] = Object.freeze(['express'] as const);
+
 /** One buyable variant of a product. Prices are in fen; stock and maxPerOrder count items. */
 export interface Sku {
   readonly skuId: string;
@@ -36,6 +42,8 @@ export interface Product {
    * loopback or private-network host (its gateway's /static/, see {@link CatalogParseOptions}).
    */
   readonly imageUrl?: string;
+  /** The delivery kinds this product allows, unique, at least one (absent: {@link DEFAULT_DELIVERY}). */
+  readonly delivery?: readonly DeliveryKindName[];
   readonly skus: readonly Sku[];
 }
 
@@ -45,7 +53,7 @@ export interface Catalog {
 }
 
 const CATALOG_KEYS = ['products'] as const;
-const PRODUCT_KEYS = ['productId', 'title', 'description', 'imageUrl', 'skus'] as const;
+const PRODUCT_KEYS = ['productId', 'title', 'description', 'imageUrl', 'delivery', 'skus'] as const;
 const SKU_KEYS = ['skuId', 'productId', 'spec', 'priceFen', 'stock', 'maxPerOrder', 'onSale'] as const;
 const IMAGE_URL_PATTERN = /^(https:\/\/|cloud:\/\/|\/)[^\s]+$/;
 /** http:// on a loopback or private-network (RFC 1918) host: the local stack's gateway, never a public server. */
@@ -195,6 +203,8 @@ function parseProduct(
       imageUrl = url;
     }
   }
+  const delivery =
+    obj['delivery'] === undefined ? undefined : deliveryKinds(issues, `${path}.delivery`, obj['delivery']);
   const skus: Sku[] = [];
   const rawSkus = obj['skus'];
   if (!Array.isArray(rawSkus) || rawSkus.length === 0) {
@@ -211,8 +221,30 @@ function parseProduct(
     title,
     ...(description === undefined ? {} : { description }),
     ...(imageUrl === undefined ? {} : { imageUrl }),
+    ...(delivery === undefined ? {} : { delivery }),
     skus: Object.freeze(skus),
   });
+}
+
+function deliveryKinds(issues: Issues, path: string, raw: unknown): readonly DeliveryKindName[] | undefined {
+  const expectation = `must be a non-empty array of distinct ${DELIVERY_KINDS.map((k) => `'${k}'`).join(', ')}`;
+  if (!Array.isArray(raw) || raw.length === 0) {
+    issues.add(path, `${expectation}, got ${kindOf(raw)}`);
+    return undefined;
+  }
+  const kinds: DeliveryKindName[] = [];
+  for (const [i, k] of (raw as readonly unknown[]).entries()) {
+    if (typeof k !== 'string' || !(DELIVERY_KINDS as readonly string[]).includes(k)) {
+      issues.add(`${path}[${i}]`, `${expectation}, got ${kindOf(k)}`);
+      return undefined;
+    }
+    if (kinds.includes(k as DeliveryKindName)) {
+      issues.add(`${path}[${i}]`, `${expectation}, got "${k}" twice`);
+      return undefined;
+    }
+    kinds.push(k as DeliveryKindName);
+  }
+  return Object.freeze(kinds);
 }
 
 function parseSku(

@@ -1,7 +1,7 @@
 // order.checkout through the local stack (built bundles, local DB, simulator with real crypto): the shopper is charged
 // the total the confirm page showed, or nothing — a price change between display and tap refuses without writing,
 // and only a second tap at the new total places and opens the payment.
-import { adminCount, adminGet, useTestStack } from '../support/stack';
+import { TEST_DELIVERY, adminCount, adminGet, useTestStack } from '../support/stack';
 
 const SKU = 'sku-coffee-250g';
 const TESTER = 'o-dev-tester';
@@ -33,6 +33,7 @@ describe('order.checkout', () => {
       const ordersBefore = await adminCount(stack, 'orders', { openid: shopper });
       const refused = await stack.as(shopper).call('order', 'checkout', {
         clientRequestKey: 'checkout-price-01',
+        delivery: TEST_DELIVERY,
         lines: seen.lines,
         displayedPayableFen: seen.payableFen,
       });
@@ -51,6 +52,9 @@ describe('order.checkout', () => {
             lineTotalFen: raised * 2,
           }),
         ],
+        // Coffee may be sent or picked up; the local stack has a pickup point.
+        deliveryKinds: ['express', 'pickup'],
+        pickupPoint: expect.objectContaining({ name: '小店自提点' }),
       });
       // Nothing written: no order, stock as it was, no hold, the lines still in the cart, nothing at WeChat.
       expect(await adminCount(stack, 'orders', { openid: shopper })).toBe(ordersBefore);
@@ -62,6 +66,7 @@ describe('order.checkout', () => {
       // The second tap sends the total the page now shows (same key: the refusal used nothing of it).
       const second = await stack.as(shopper).ok('order', 'checkout', {
         clientRequestKey: 'checkout-price-01',
+        delivery: TEST_DELIVERY,
         lines: seen.lines,
         displayedPayableFen: raised * 2,
       });
@@ -83,6 +88,7 @@ describe('order.checkout', () => {
     await stack.as(shopper).ok('shop', 'addToCart', { skuId: SKU, quantity: 1 });
     const refused = await stack.as(shopper).call('order', 'checkout', {
       clientRequestKey: 'checkout-lines-01',
+      delivery: TEST_DELIVERY,
       lines: seen.lines,
       displayedPayableFen: seen.payableFen * 2,
     });
@@ -96,6 +102,7 @@ describe('order.checkout', () => {
     const seen = await shown(shopper);
     const request = {
       clientRequestKey: 'checkout-twice-01',
+      delivery: TEST_DELIVERY,
       lines: seen.lines,
       displayedPayableFen: seen.payableFen,
     };
@@ -124,6 +131,7 @@ describe('order.checkout', () => {
     expect(quote.payableFen).toBeLessThan(cart.payableFen);
     const placed = await stack.as(TESTER).ok('order', 'checkout', {
       clientRequestKey: 'checkout-tester-quote-01',
+      delivery: TEST_DELIVERY,
       lines: quote.lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity })),
       displayedPayableFen: quote.payableFen,
     });
@@ -136,6 +144,7 @@ describe('order.checkout', () => {
     const seen = await shown(TESTER);
     const refused = await stack.as(TESTER).call('order', 'checkout', {
       clientRequestKey: 'checkout-tester-01',
+      delivery: TEST_DELIVERY,
       lines: seen.lines,
       displayedPayableFen: seen.payableFen,
     });
@@ -145,6 +154,7 @@ describe('order.checkout', () => {
     expect(testerFen).toBeLessThan(seen.payableFen);
     const placed = await stack.as(TESTER).ok('order', 'checkout', {
       clientRequestKey: 'checkout-tester-01',
+      delivery: TEST_DELIVERY,
       lines: seen.lines,
       displayedPayableFen: testerFen,
     });

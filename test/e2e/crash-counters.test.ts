@@ -8,7 +8,14 @@ import type { CloudDb } from '../../server/adapters/db/cloud-db';
 import { readCounters } from '../../server/adapters/db/counters';
 import { tempDir } from '../../devcloud/test-support/temp';
 import { startStackChild, type StackChild } from '../../devcloud/harness';
-import { adminCount, sharedIdentity, startTestStack, waitFor, type TestStack } from '../support/stack';
+import {
+  TEST_DELIVERY,
+  adminCount,
+  sharedIdentity,
+  startTestStack,
+  waitFor,
+  type TestStack,
+} from '../support/stack';
 
 const ORDERS = 30;
 
@@ -53,7 +60,10 @@ describe('kill -9 of the stack', () => {
     for (let i = 0; i < ORDERS; i++) {
       const as = first.gateway.as(shopper);
       await as.ok('shop', 'addToCart', { skuId: 'sku-ginger-tea-box', quantity: 1 });
-      const o = await as.ok('order', 'place', { clientRequestKey: `crash-storm-${i}` });
+      const o = await as.ok('order', 'place', {
+        clientRequestKey: `crash-storm-${i}`,
+        delivery: TEST_DELIVERY,
+      });
       await as.ok('pay', 'start', { outTradeNo: o.outTradeNo });
       orders.push(o.outTradeNo);
     }
@@ -93,7 +103,7 @@ describe('kill -9 of the stack', () => {
     const places = shoppers.map((s) =>
       first.gateway
         .as(s)
-        .ok('order', 'place', { clientRequestKey: `crash-flash-${s}` })
+        .ok('order', 'place', { clientRequestKey: `crash-flash-${s}`, delivery: TEST_DELIVERY })
         .catch(() => null),
     );
     await waitFor('some orders placed', async () => (await orderCount(first)) >= 3, 30_000);

@@ -1,6 +1,7 @@
 // The demo provider ("模拟支付") for a cloud environment without a merchant account: simulated payments through the
 // same apply path, marked simulated, and refused outright when the configuration says production.
 import { placeOrder, useTestStack, type Outcome } from '../support/stack';
+import { TEST_DELIVERY } from '../support/stack';
 
 const SHOPPER = 'o-ivan-00009';
 
@@ -45,7 +46,9 @@ describe('demo provider in production', () => {
     let r: Outcome;
     let logged: string[];
     try {
-      r = await stack.as(SHOPPER).call('order', 'place', { clientRequestKey: 'demo-in-production' });
+      r = await stack
+        .as(SHOPPER)
+        .call('order', 'place', { clientRequestKey: 'demo-in-production', delivery: TEST_DELIVERY });
     } finally {
       logged = logSpy.mock.calls.map((c) => String(c[0]));
       logSpy.mockRestore();

@@ -1,5 +1,6 @@
 // Refusals carry the machine-readable `details` docs/API.md promises, through the gateway and the built bundles.
 import { adminGet, placeOrder, useTestStack, waitForStatus } from '../support/stack';
+import { TEST_DELIVERY } from '../support/stack';
 
 const SHOPPER = 'o-details-shopper';
 const ADMIN = 'o-dev-admin';
@@ -14,7 +15,9 @@ describe('error answers carry their documented details', () => {
       .collection('skus')
       .doc('sku-longjing-50g')
       .update({ data: { stock: 2 } });
-    const r = await stack.as(SHOPPER).call('order', 'place', { clientRequestKey: 'details-oos-1' });
+    const r = await stack
+      .as(SHOPPER)
+      .call('order', 'place', { clientRequestKey: 'details-oos-1', delivery: TEST_DELIVERY });
     expect(r).toMatchObject({
       ok: false,
       error: { code: 'ORDER.OUT_OF_STOCK', details: { skuId: 'sku-longjing-50g', available: 2 } },

@@ -2,7 +2,7 @@
 // real crypto): database round trips per operation, a flash sale that sells out exactly, multi-SKU compensation,
 // repair of stock holds left by a crashed checkout, and one transaction_id never paying two orders.
 import { buildNotification, type BuiltNotification } from '../../simulator/testing';
-import { adminCount, adminGet, useTestStack, waitForStatus, runJob } from '../support/stack';
+import { TEST_DELIVERY, adminCount, adminGet, useTestStack, waitForStatus, runJob } from '../support/stack';
 import { deliver, refundNotification } from '../support/notify';
 
 const MINUTE = 60_000;
@@ -70,19 +70,35 @@ describe('money hot paths', () => {
     // Warm instances, as in steady traffic: the catalog is cached per instance (and checked again atomically).
     await ok('shop', { action: 'listGoods' }, shopper);
     await ok('shop', { action: 'addToCart', skuId: 'sku-tote-natural', quantity: 1 }, shopper);
-    await ok('order', { action: 'place', clientRequestKey: 'rt-warm-up-1' }, shopper);
+    await ok(
+      'order',
+      { action: 'place', clientRequestKey: 'rt-warm-up-1', delivery: TEST_DELIVERY },
+      shopper,
+    );
 
     const add = await ok('shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, shopper);
     expect(add.ops).toBeLessThanOrEqual(2);
-    const place = await ok('order', { action: 'place', clientRequestKey: 'rt-one-sku-1' }, shopper);
+    const place = await ok(
+      'order',
+      { action: 'place', clientRequestKey: 'rt-one-sku-1', delivery: TEST_DELIVERY },
+      shopper,
+    );
     expect(place.ops).toBeLessThanOrEqual(4);
     // A double tap answers the first order from the cart's record of it.
-    const again = await ok('order', { action: 'place', clientRequestKey: 'rt-one-sku-1' }, shopper);
+    const again = await ok(
+      'order',
+      { action: 'place', clientRequestKey: 'rt-one-sku-1', delivery: TEST_DELIVERY },
+      shopper,
+    );
     expect(again.body.outTradeNo).toBe(place.body.outTradeNo);
 
     await ok('shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, shopper);
     await ok('shop', { action: 'addToCart', skuId: 'sku-apples-5kg', quantity: 2 }, shopper);
-    const two = await ok('order', { action: 'place', clientRequestKey: 'rt-two-skus-1' }, shopper);
+    const two = await ok(
+      'order',
+      { action: 'place', clientRequestKey: 'rt-two-skus-1', delivery: TEST_DELIVERY },
+      shopper,
+    );
     expect(two.body.lines).toHaveLength(2);
     expect(two.ops).toBeLessThanOrEqual(5);
 
@@ -92,6 +108,7 @@ describe('money hot paths', () => {
     const checkoutEvent = {
       action: 'checkout',
       clientRequestKey: 'rt-checkout-1',
+      delivery: TEST_DELIVERY,
       lines: [{ skuId: 'sku-coffee-250g', quantity: 1 }],
       displayedPayableFen: cart.body.selectedTotalFen,
     };
@@ -132,7 +149,11 @@ describe('money hot paths', () => {
   it('a refund notification costs at most 3 round trips, a duplicate at most 2', async () => {
     const shopper = 'o-rt-refund-01';
     await ok('shop', { action: 'addToCart', skuId: 'sku-coffee-250g', quantity: 1 }, shopper);
-    const placed = await ok('order', { action: 'place', clientRequestKey: 'rt-refund-1' }, shopper);
+    const placed = await ok(
+      'order',
+      { action: 'place', clientRequestKey: 'rt-refund-1', delivery: TEST_DELIVERY },
+      shopper,
+    );
     const outTradeNo = placed.body.outTradeNo as string;
     const paidFen = placed.body.payableFen as number;
     await ok('pay', { action: 'start', outTradeNo }, shopper);
@@ -200,7 +221,9 @@ describe('money hot paths', () => {
     const shoppers = Array.from({ length: SHOPPERS }, (_, i) => `o-flash-${String(i).padStart(4, '0')}`);
     await Promise.all(shoppers.map((s) => ok('shop', { action: 'addToCart', skuId: sku, quantity: 1 }, s)));
     const answers = await Promise.all(
-      shoppers.map((s) => call('order', { action: 'place', clientRequestKey: `flash-${s}` }, s)),
+      shoppers.map((s) =>
+        call('order', { action: 'place', clientRequestKey: `flash-${s}`, delivery: TEST_DELIVERY }, s),
+      ),
     );
     const codes = answers.map((a) => (a.body.ok ? 'OK' : a.body.error.code));
     const tally = codes.reduce<Record<string, number>>((t, c) => ({ ...t, [c]: (t[c] ?? 0) + 1 }), {});
@@ -223,7 +246,11 @@ describe('money hot paths', () => {
     await ok('shop', { action: 'addToCart', skuId: scarce, quantity: 1 }, shopper);
     // The scarce SKU (held after the plentiful one: SKUs are held in id order) sells out meanwhile.
     await setStock(scarce, 0);
-    const r = await call('order', { action: 'place', clientRequestKey: 'multi-sku-short-1' }, shopper);
+    const r = await call(
+      'order',
+      { action: 'place', clientRequestKey: 'multi-sku-short-1', delivery: TEST_DELIVERY },
+      shopper,
+    );
     expect(r.body.ok).toBe(false);
     expect(r.body.error.code).toBe('ORDER.OUT_OF_STOCK');
     const after = (await adminGet(stack, 'skus', plenty))!;
@@ -242,7 +269,11 @@ describe('money hot paths', () => {
     stack.cloud.setWriteFaults({ rate: 1, when: 'after', collections: ['skus'] });
     let r: Answer;
     try {
-      r = await call('order', { action: 'place', clientRequestKey: 'lost-answer-1' }, shopper);
+      r = await call(
+        'order',
+        { action: 'place', clientRequestKey: 'lost-answer-1', delivery: TEST_DELIVERY },
+        shopper,
+      );
     } finally {
       stack.cloud.setWriteFaults(null);
     }
@@ -259,7 +290,11 @@ describe('money hot paths', () => {
     const shopper = 'o-crashed-checkout';
     // A placed order: its hold is settled by the sweep, its stock stays sold.
     await ok('shop', { action: 'addToCart', skuId: sku, quantity: 1 }, shopper);
-    const placed = await ok('order', { action: 'place', clientRequestKey: 'crash-placed-1' }, shopper);
+    const placed = await ok(
+      'order',
+      { action: 'place', clientRequestKey: 'crash-placed-1', delivery: TEST_DELIVERY },
+      shopper,
+    );
     const base = (await adminGet(stack, 'skus', sku))!.stock as number;
     // What a checkout killed between its decrement and its insert leaves: stock taken, a hold, no order.
     const _ = stack.cloud.db.command;
@@ -291,7 +326,11 @@ describe('money hot paths', () => {
     const shopper = 'o-tx-reuse-01';
     const orderFor = async (key: string) => {
       await ok('shop', { action: 'addToCart', skuId: 'sku-longjing-50g', quantity: 1 }, shopper);
-      const o = await ok('order', { action: 'place', clientRequestKey: key }, shopper);
+      const o = await ok(
+        'order',
+        { action: 'place', clientRequestKey: key, delivery: TEST_DELIVERY },
+        shopper,
+      );
       await ok('pay', { action: 'start', outTradeNo: o.body.outTradeNo }, shopper);
       return o.body as { outTradeNo: string; payableFen: number };
     };

@@ -11,6 +11,7 @@ import {
   waitFor,
   waitForStatus,
 } from '../support/stack';
+import { TEST_DELIVERY } from '../support/stack';
 
 const ALICE = 'o-alice-0001';
 const BOB = 'o-bob-00002';
@@ -21,7 +22,9 @@ describe('payment flow (direct merchant, platform certificate)', () => {
 
   it('cart → order → pay → shopper pays → notification → order paid, with a paySign that verifies', async () => {
     await stack.as(ALICE).ok('shop', 'addToCart', { skuId: 'sku-coffee-250g', quantity: 2 });
-    const order = await stack.as(ALICE).ok('order', 'place', { clientRequestKey: 'alice-checkout-1' });
+    const order = await stack
+      .as(ALICE)
+      .ok('order', 'place', { clientRequestKey: 'alice-checkout-1', delivery: TEST_DELIVERY });
     expect(order).toMatchObject({
       status: 'AWAITING_PAYMENT',
       totalFen: 13600,
@@ -65,8 +68,8 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     await stack.as(BOB).ok('shop', 'addToCart', { skuId: 'sku-longjing-50g', quantity: 1 });
     const key = 'bob-double-tap-1';
     const [a, b] = await Promise.all([
-      stack.as(BOB).call('order', 'place', { clientRequestKey: key }),
-      stack.as(BOB).call('order', 'place', { clientRequestKey: key }),
+      stack.as(BOB).call('order', 'place', { clientRequestKey: key, delivery: TEST_DELIVERY }),
+      stack.as(BOB).call('order', 'place', { clientRequestKey: key, delivery: TEST_DELIVERY }),
     ]);
     expect(a.ok && b.ok).toBe(true);
     if (!a.ok || !b.ok) return;
@@ -87,7 +90,9 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     await stack.as(shopper).ok('shop', 'addToCart', { skuId: sku, quantity });
     const results = await Promise.all(
       [1, 2, 3, 4].map(() =>
-        stack.as(shopper).call('order', 'place', { clientRequestKey: 'frank-last-items' }),
+        stack
+          .as(shopper)
+          .call('order', 'place', { clientRequestKey: 'frank-last-items', delivery: TEST_DELIVERY }),
       ),
     );
     const numbers = results.map((r) => (r.ok ? r.data.outTradeNo : r.error.code));
@@ -107,7 +112,9 @@ describe('payment flow (direct merchant, platform certificate)', () => {
     const shoppers = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `o-racer-0000${i}`);
     for (const s of shoppers) await stack.as(s).ok('shop', 'addToCart', { skuId: sku, quantity: 1 });
     const results = await Promise.all(
-      shoppers.map((s) => stack.as(s).call('order', 'place', { clientRequestKey: `race-${s}` })),
+      shoppers.map((s) =>
+        stack.as(s).call('order', 'place', { clientRequestKey: `race-${s}`, delivery: TEST_DELIVERY }),
+      ),
     );
     const won = results.filter((r) => r.ok);
     const lost = results.filter((r) => !r.ok);

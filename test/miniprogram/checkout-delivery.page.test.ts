@@ -90,7 +90,7 @@ describe('the address step', () => {
     await page.fire('#address', 'click');
     await page.waitForText('用户隐私保护指引');
     page.comp.querySelector('#agree-privacy').dispatchEvent('agreeprivacyauthorization');
-    await page.waitForText('张小安 13800138000');
+    await page.waitForText('张三 13800138000');
     expect(page.data.blockReason).toBe('');
   });
 
@@ -98,7 +98,7 @@ describe('the address step', () => {
     const page = await confirmPageWith();
     h.ctl.addressAnswers.push({ ...TEST_ADDRESS });
     await page.fire('#address', 'click');
-    await page.waitForText('广东省 深圳市 南山区 科技园路 1 号 A 座 1203');
+    await page.waitForText('广东省 广州市 海珠区 新港中路 397 号');
     expect(page.data.blockReason).toBe('');
     await page.fire('#remark', 'change', { value: '请放快递柜' });
     await page.tap('#submit >>> .t-button');
@@ -109,8 +109,8 @@ describe('the address step', () => {
 
     const url = h.ctl.navigations[0]!.url.replace('&autopay=1', '');
     const detail = await h.load(url);
-    await detail.waitForText('张小安 13800138000');
-    expect(detail.text()).toContain('广东省 深圳市 南山区 科技园路 1 号 A 座 1203');
+    await detail.waitForText('张三 13800138000');
+    expect(detail.text()).toContain('广东省 广州市 海珠区 新港中路 397 号');
     expect(detail.text()).toContain('备注：请放快递柜');
     expect(detail.text()).toContain('快递配送');
     detail.unload();
@@ -119,7 +119,7 @@ describe('the address step', () => {
     // Next checkout on this phone: the address is there without opening the address book.
     const calls = h.ctl.addressCalls;
     const again = await confirmPageWith();
-    expect(again.text()).toContain('张小安 13800138000');
+    expect(again.text()).toContain('张三 13800138000');
     expect(again.data.blockReason).toBe('');
     expect(h.ctl.addressCalls).toBe(calls);
   });

@@ -19,6 +19,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { dirname, join, posix, relative, resolve } from 'node:path';
+import { TEST_ADDRESS } from '../../devcloud/test-support/delivery';
 
 /** The mini program root (DevTools' miniprogramRoot). */
 export const MP_ROOT = resolve(__dirname, '..', '..', 'miniprogram');
@@ -221,16 +222,8 @@ export type PaymentAnswer =
   | { fail: string }
   | ((params: Json) => Promise<'ok' | 'fail cancel' | { fail: string }>);
 
-/** An address as wx.chooseAddress answers it (the shopper's WeChat address book), for tests. */
-export const TEST_ADDRESS = {
-  userName: '张小安',
-  telNumber: '13800138000',
-  provinceName: '广东省',
-  cityName: '深圳市',
-  countyName: '南山区',
-  detailInfo: '科技园路 1 号 A 座 1203',
-  postalCode: '518057',
-};
+/** The shared test address, as wx.chooseAddress answers it (devcloud/test-support/delivery.ts). */
+export { TEST_ADDRESS };
 
 /** Where the confirm page remembers the last chosen address (miniprogram/services/address.ts). */
 export const LAST_ADDRESS_KEY = 'checkout.lastAddress';

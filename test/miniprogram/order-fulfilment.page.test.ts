@@ -42,8 +42,8 @@ describe('the order page on its way to the shopper', () => {
     const page = await openOrder(o.outTradeNo);
     await page.waitForText('待发货');
     expect(page.data.ful.label).toBe('待发货');
-    expect(page.text()).toContain('张小安 13800138000');
-    expect(page.text()).toContain('广东省 深圳市 南山区 科技园路 1 号 A 座 1203');
+    expect(page.text()).toContain('张三 13800138000');
+    expect(page.text()).toContain('广东省 广州市 海珠区 新港中路 397 号');
     expect(page.text()).toContain('备注：请放快递柜');
     expect(page.has('#confirm-receipt')).toBe(false);
   });

@@ -93,9 +93,9 @@ describe('to ship', () => {
     const o = await paidOrder(stack, SHOPPER);
     const page = await shipPage(o.outTradeNo);
     await page.waitForText('快递发货');
-    expect(page.text()).toContain('张小安 13800138000');
+    expect(page.text()).toContain('张三 13800138000');
     await page.tap('#copy-address');
-    expect(h.ctl.clipboard).toEqual(['张小安 13800138000 广东省 深圳市 南山区 科技园路 1 号 A 座 1203']);
+    expect(h.ctl.clipboard).toEqual(['张三 13800138000 广东省 广州市 海珠区 新港中路 397 号']);
     const carrier = page.data.companies[0] as { id: string; name: string };
     // Nothing chosen yet: the button says what is missing.
     if (page.data.companies.length > 1) expect(page.data.formProblem).toBe('请选择快递公司');

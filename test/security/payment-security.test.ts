@@ -7,7 +7,7 @@ import {
   BROKEN_KINDS,
   type BuiltNotification,
 } from '../../simulator/testing';
-import { adminCount, adminGet, placeOrder, useTestStack } from '../support/stack';
+import { adminCount, adminGet, placeOrder, useTestStack, TEST_DELIVERY } from '../support/stack';
 
 const SHOPPER = 'o-carol-0003';
 
@@ -129,6 +129,7 @@ describe('payment security', () => {
     await forged('shop', 'addToCart', { skuId: 'sku-coffee-500g', quantity: 1, priceFen: 1 });
     const order = await forged('order', 'place', {
       clientRequestKey: 'price-attack-1',
+      delivery: TEST_DELIVERY,
       totalFen: 1,
       payableFen: 1,
       lines: [{ skuId: 'sku-coffee-500g', quantity: 1, unitPriceFen: 1 }],

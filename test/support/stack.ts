@@ -3,6 +3,9 @@
 import { generateIdentity, type SimIdentity } from '../../simulator';
 import type { Stack } from '../../devcloud/stack/stack';
 import { startHarnessStack, type HarnessStack, type HarnessStackOptions } from '../../devcloud/harness';
+import { TEST_DELIVERY } from '../../devcloud/test-support/delivery';
+
+export { TEST_ADDRESS, TEST_DELIVERY } from '../../devcloud/test-support/delivery';
 
 export type { Envelope, Outcome } from '../../devcloud/harness';
 
@@ -80,6 +83,7 @@ export async function placeOrder(
   await stack.as(openid).ok('shop', 'addToCart', { skuId, quantity });
   return stack.as(openid).ok('order', 'place', {
     clientRequestKey: `key-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`,
+    delivery: TEST_DELIVERY,
   });
 }
 

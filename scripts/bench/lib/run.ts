@@ -18,6 +18,7 @@ import { mode, percentile, runConcurrent, secondsSince } from './load';
 import { measureMainPackage, type MainPackage } from './mp-size';
 import { signNotifications, type SignedNotification } from './notify';
 import type { BenchStackInfo } from './stack-setup';
+import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -248,7 +249,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       const add = await client.as(who).exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 });
       requireOk(add, 'addToCart');
       note('shop.addToCart', add);
-      const place = await client.as(who).exchange('order', 'place', { clientRequestKey: key('rt') });
+      const place = await client
+        .as(who)
+        .exchange('order', 'place', { clientRequestKey: key('rt'), delivery: TEST_DELIVERY });
       const order = requireOk(place, 'order.place (1 SKU)');
       note('order.place (1 SKU)', place);
       const get = await client.as(who).exchange('order', 'get', { outTradeNo: order.outTradeNo });
@@ -272,7 +275,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
         await client.as(who).exchange('shop', 'addToCart', { skuId: SECOND_SKU, quantity: 1 }),
         'addToCart',
       );
-      const place2 = await client.as(who).exchange('order', 'place', { clientRequestKey: key('rt2') });
+      const place2 = await client
+        .as(who)
+        .exchange('order', 'place', { clientRequestKey: key('rt2'), delivery: TEST_DELIVERY });
       requireOk(place2, 'order.place (2 SKUs)');
       note('order.place (2 SKUs)', place2);
     }
@@ -289,7 +294,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     const checkouts = (
       await timed(stack, shoppers.length, size.concurrency, async (i) => {
         const who = shoppers[i] ?? '';
-        const place = await client.as(who).exchange('order', 'place', { clientRequestKey: key('c') });
+        const place = await client
+          .as(who)
+          .exchange('order', 'place', { clientRequestKey: key('c'), delivery: TEST_DELIVERY });
         if (!place.body.ok) return [place];
         outTradeNos.push(place.body.data.outTradeNo);
         const start = await client
@@ -337,7 +344,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     await stack.call('setStock', { skuId: FLASH_SKU, stock: size.flashStock });
     const f0 = process.hrtime.bigint();
     const flashResults = await Promise.all(
-      flashShoppers.map((who) => client.as(who).exchange('order', 'place', { clientRequestKey: key('f') })),
+      flashShoppers.map((who) =>
+        client.as(who).exchange('order', 'place', { clientRequestKey: key('f'), delivery: TEST_DELIVERY }),
+      ),
     );
     const flashSeconds = secondsSince(f0);
     const codes = flashResults.map(errCode);
@@ -382,7 +391,7 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       const sc = await timed(stack, who.length, size.concurrency, async (i) => {
         const place = await client
           .as(who[i] ?? '')
-          .exchange('order', 'place', { clientRequestKey: key('s') });
+          .exchange('order', 'place', { clientRequestKey: key('s'), delivery: TEST_DELIVERY });
         if (!place.body.ok) return [place];
         placed[i] = place.body.data.outTradeNo;
         return [

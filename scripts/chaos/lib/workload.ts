@@ -4,6 +4,7 @@
 import type { FaultSpec } from '../../../simulator';
 import { streamOf, type Rng } from './prng';
 import { sleep, type Outcome, type StackClient } from './target';
+import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
 
 /** What a shopper does with an order after placing it. */
 export const SCENARIO_WEIGHTS = {
@@ -270,7 +271,9 @@ export async function driveOrder(
   for (let l = 0; l < lines; l++)
     await add(rng.chance(0.25) ? rng.pick(o.hotSkus) : rng.pick(o.plentifulSkus), rng.int(1, 2));
   const place = (key: string) =>
-    persist(client, () => client.as(shopper).call('order', 'place', { clientRequestKey: key }));
+    persist(client, () =>
+      client.as(shopper).call('order', 'place', { clientRequestKey: key, delivery: TEST_DELIVERY }),
+    );
   let placed: Outcome<{ outTradeNo: string }>;
   if (rng.chance(0.08)) {
     // A double tap on "place order": both taps at once, one key.

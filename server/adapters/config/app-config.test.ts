@@ -33,3 +33,52 @@ describe('SHOP_TESTER_PRICE_FEN', () => {
     },
   );
 });
+
+describe('fulfilment settings (docs/adr/0009)', () => {
+  it('SHOP_EXPRESS_COMPANIES defaults to the common carriers, in order, SF first', () => {
+    const { expressCompanies } = parseAppConfig(BASE);
+    expect(expressCompanies.map((c) => c.id)).toEqual(['SF', 'ZTO', 'YTO', 'YD', 'STO', 'JD', 'EMS']);
+    expect(expressCompanies[0]).toEqual({ id: 'SF', name: '顺丰速运' });
+  });
+
+  it('SHOP_EXPRESS_COMPANIES takes "ID:名称" pairs', () => {
+    expect(
+      parseAppConfig({ ...BASE, SHOP_EXPRESS_COMPANIES: ' SF:顺丰 , DBL:德邦快递 ' }).expressCompanies,
+    ).toEqual([
+      { id: 'SF', name: '顺丰' },
+      { id: 'DBL', name: '德邦快递' },
+    ]);
+  });
+
+  it.each(['SF', 'SF:', ':顺丰', 'S F:顺丰', 'SF:顺丰,SF:顺丰速运', 'SF:顺丰,,ZTO:中通'])(
+    'SHOP_EXPRESS_COMPANIES refuses %p, naming the setting',
+    (value) => {
+      expect(configError({ ...BASE, SHOP_EXPRESS_COMPANIES: value }).setting).toBe('SHOP_EXPRESS_COMPANIES');
+    },
+  );
+
+  it('SHOP_AUTO_COMPLETE_DAYS defaults to 10 and takes 1–30', () => {
+    expect(parseAppConfig(BASE).autoCompleteDays).toBe(10);
+    expect(parseAppConfig({ ...BASE, SHOP_AUTO_COMPLETE_DAYS: '1' }).autoCompleteDays).toBe(1);
+    expect(parseAppConfig({ ...BASE, SHOP_AUTO_COMPLETE_DAYS: '30' }).autoCompleteDays).toBe(30);
+    for (const bad of ['0', '31', '7.5', 'ten', '-3']) {
+      const e = configError({ ...BASE, SHOP_AUTO_COMPLETE_DAYS: bad });
+      expect(e.setting).toBe('SHOP_AUTO_COMPLETE_DAYS');
+      expect(e.message).toMatch(/from 1 to 30/);
+    }
+  });
+
+  it('SHOP_PICKUP_POINT is "name|address|hours"; unset means no pickup', () => {
+    expect(parseAppConfig(BASE).pickupPoint).toBeNull();
+    expect(
+      parseAppConfig({ ...BASE, SHOP_PICKUP_POINT: ' 门店 | 海珠区 1 号 | 9:00–18:00 ' }).pickupPoint,
+    ).toEqual({
+      name: '门店',
+      address: '海珠区 1 号',
+      hours: '9:00–18:00',
+    });
+    for (const bad of ['门店', '门店|海珠区', '门店||9:00', '门店|海珠区|9:00|extra']) {
+      expect(configError({ ...BASE, SHOP_PICKUP_POINT: bad }).setting).toBe('SHOP_PICKUP_POINT');
+    }
+  });
+});

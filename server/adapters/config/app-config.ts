@@ -10,7 +10,15 @@ export const AppEnv = {
   ADMIN_OPENIDS: 'SHOP_ADMIN_OPENIDS',
   TESTER_AUTO_REFUND: 'SHOP_TESTER_AUTO_REFUND',
   TESTER_PRICE_FEN: 'SHOP_TESTER_PRICE_FEN',
+  EXPRESS_COMPANIES: 'SHOP_EXPRESS_COMPANIES',
+  AUTO_COMPLETE_DAYS: 'SHOP_AUTO_COMPLETE_DAYS',
+  PICKUP_POINT: 'SHOP_PICKUP_POINT',
 } as const;
+
+/** The carriers staff may ship with when SHOP_EXPRESS_COMPANIES is unset (WeChat's delivery ids). */
+export const DEFAULT_EXPRESS_COMPANIES =
+  'SF:顺丰速运,ZTO:中通快递,YTO:圆通速递,YD:韵达速递,STO:申通快递,JD:京东物流,EMS:中国邮政EMS';
+export const AUTO_COMPLETE_DAYS_DEFAULT = 10;
 
 /** The tester amount's bounds in fen (1 fen default; at most 1000 yuan, the domain's MAX_TESTER_PAYABLE_FEN). */
 export const TESTER_PRICE_FEN_DEFAULT = 1;
@@ -30,6 +38,12 @@ export interface AppConfig {
   testerAutoRefund: boolean;
   /** What a tester order charges, in fen (capped at the order's real total when priced). */
   testerPriceFen: number;
+  /** Carriers staff may ship with, in the configured order. */
+  expressCompanies: { id: string; name: string }[];
+  /** Days after the goods left when an order completes by itself (1–30). */
+  autoCompleteDays: number;
+  /** The pickup point, or null when pickup is not offered. */
+  pickupPoint: { name: string; address: string; hours: string } | null;
 }
 
 /** A setting is missing or malformed. */
@@ -56,6 +70,47 @@ function openidList(env: EnvLike, name: string): Set<string> {
   if (ids.some((id) => !OPENID.test(id)))
     throw new AppConfigError(name, 'must be a comma-separated list of OPENIDs');
   return new Set(ids);
+}
+
+const EXPRESS_ID = /^[A-Za-z0-9_]{1,32}$/;
+
+function expressCompanies(env: EnvLike): { id: string; name: string }[] {
+  const raw = (env[AppEnv.EXPRESS_COMPANIES] ?? '').trim() || DEFAULT_EXPRESS_COMPANIES;
+  const problem = AppEnv.EXPRESS_COMPANIES;
+  const out: { id: string; name: string }[] = [];
+  for (const entry of raw.split(',')) {
+    const at = entry.indexOf(':');
+    const id = entry.slice(0, at).trim();
+    const name = entry.slice(at + 1).trim();
+    if (
+      at < 0 ||
+      !EXPRESS_ID.test(id) ||
+      name === '' ||
+      [...name].length > 30 ||
+      out.some((c) => c.id === id)
+    ) {
+      throw new AppConfigError(
+        problem,
+        'must be a comma-separated list of distinct "DELIVERYID:名称" (delivery id 1–32 of [A-Za-z0-9_], name 1–30 characters)',
+      );
+    }
+    out.push({ id, name });
+  }
+  return out;
+}
+
+function pickupPoint(env: EnvLike): AppConfig['pickupPoint'] {
+  const raw = (env[AppEnv.PICKUP_POINT] ?? '').trim();
+  if (raw === '') return null;
+  const parts = raw.split('|').map((s) => s.trim());
+  const [name = '', address = '', hours = ''] = parts;
+  if (parts.length !== 3 || [name, address, hours].some((p) => p === '' || [...p].length > 60)) {
+    throw new AppConfigError(
+      AppEnv.PICKUP_POINT,
+      'must be "name|address|hours" (each 1–60 characters), or unset for no pickup',
+    );
+  }
+  return { name, address, hours };
 }
 
 /** Parses and validates the shop settings. */
@@ -94,6 +149,14 @@ export function parseAppConfig(env: EnvLike): AppConfig {
       `must be a whole number of fen from 1 to ${TESTER_PRICE_FEN_MAX} (default ${TESTER_PRICE_FEN_DEFAULT})`,
     );
   }
+  const daysRaw = (env[AppEnv.AUTO_COMPLETE_DAYS] ?? '').trim() || String(AUTO_COMPLETE_DAYS_DEFAULT);
+  const autoCompleteDays = Number(daysRaw);
+  if (!/^\d{1,2}$/.test(daysRaw) || autoCompleteDays < 1 || autoCompleteDays > 30) {
+    throw new AppConfigError(
+      AppEnv.AUTO_COMPLETE_DAYS,
+      `must be a whole number of days from 1 to 30 (default ${AUTO_COMPLETE_DAYS_DEFAULT})`,
+    );
+  }
   return {
     appEnv: appEnvRaw,
     provider,
@@ -102,5 +165,8 @@ export function parseAppConfig(env: EnvLike): AppConfig {
     adminOpenids: openidList(env, AppEnv.ADMIN_OPENIDS),
     testerAutoRefund: autoRaw === 'true',
     testerPriceFen,
+    expressCompanies: expressCompanies(env),
+    autoCompleteDays,
+    pickupPoint: pickupPoint(env),
   };
 }

@@ -11,6 +11,8 @@ export interface ProductRecord {
   title: string;
   description?: string;
   imageUrl?: string;
+  /** The delivery kinds it allows (absent: express only). */
+  delivery?: string[];
   sort: number;
 }
 
@@ -35,6 +37,7 @@ export function catalogToRecords(catalog: Catalog): { products: ProductRecord[];
       title: p.title,
       ...(p.description !== undefined ? { description: p.description } : {}),
       ...(p.imageUrl !== undefined ? { imageUrl: p.imageUrl } : {}),
+      ...(p.delivery !== undefined ? { delivery: [...p.delivery] } : {}),
       sort: i,
     });
     for (const s of p.skus) {

@@ -252,6 +252,31 @@ export class DbOrderStore implements OrderStore {
     );
   }
 
+  async listByFulfilment(state: string, limit: number, afterPaidAtMs?: number): Promise<OrderRecord[]> {
+    const where: Record<string, unknown> = { 'fulfilment.state': state };
+    if (afterPaidAtMs !== undefined) where['payment.successTimeMs'] = this.db.command.gt(afterPaidAtMs);
+    return this.list(where, 'payment.successTimeMs', limit);
+  }
+
+  async listShippingUploadDue(nowMs: number, limit: number): Promise<OrderRecord[]> {
+    return this.list(
+      {
+        'shippingUpload.job.state': 'queued',
+        'shippingUpload.job.nextAttemptAtMs': this.db.command.lte(nowMs),
+      },
+      'shippingUpload.job.nextAttemptAtMs',
+      limit,
+    );
+  }
+
+  async listCompleteDue(nowMs: number, limit: number): Promise<OrderRecord[]> {
+    return this.list(
+      { 'completeJob.state': 'queued', 'completeJob.nextAttemptAtMs': this.db.command.lte(nowMs) },
+      'completeJob.nextAttemptAtMs',
+      limit,
+    );
+  }
+
   async listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]> {
     const _ = this.db.command;
     // A day's payments can exceed one page: all of them, however many (the bill lists every one).

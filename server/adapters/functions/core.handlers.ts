@@ -3,6 +3,7 @@ import { MAX_CART_LINES } from '../../domain/cart';
 import { DomainError } from '../../domain/errors';
 import { BANK_ACCOUNT_PATTERN, BANK_TYPE_PATTERN, OUT_REFUND_NO_PATTERN } from '../../domain/ids';
 import type { CheckoutService } from '../../application/checkout.service';
+import type { FulfilmentService } from '../../application/fulfilment.service';
 import { AppErrorCodes, invalidRequest } from '../../application/errors';
 import { optionalInteger, requireInteger, requireString } from '../../application/input';
 import { toOrderView } from '../../application/order-view';
@@ -20,17 +21,20 @@ export interface CoreHandlersDeps {
   payments: PaymentService;
   refunds: RefundService;
   abnormalRefunds: AbnormalRefundService;
+  /** order.confirmReceipt. */
+  fulfilment: FulfilmentService;
   clock: Clock;
   adminOpenids: ReadonlySet<string>;
   /** Money nobody can match (refund.listAttention). */
   attention: AttentionStore;
 }
 
-const OUT_TRADE_NO_MAX = 32;
+export const OUT_TRADE_NO_MAX = 32;
 // A client idempotency key: 8–64 characters, so a UUID or a timestamp+random string fits and nothing huge is stored.
 const REQUEST_KEY = /^[0-9A-Za-z_-]{8,64}$/;
 
-function shopper(inv: Invocation): string {
+/** The caller's OPENID from the invocation (never from the input); AUTH.NO_IDENTITY without one. */
+export function shopper(inv: Invocation): string {
   if (!inv.openid) throw new DomainError('AUTH.NO_IDENTITY', 'no caller identity');
   return inv.openid;
 }
@@ -54,15 +58,23 @@ function displayedLines(input: Record<string, unknown>): CartSelection[] {
   });
 }
 
-/** The `order` function's actions: place, quote, checkout, get, listMine, cancel (docs/API.md). */
+/** The delivery fields of place and checkout, passed on as sent: the service validates them (ORDER.DELIVERY_INVALID). */
+function deliveryInput(input: Record<string, unknown>): { delivery: unknown; remark?: unknown } {
+  return { delivery: input.delivery, remark: input.remark };
+}
+
+/** The `order` function's actions: place, quote, checkout, get, listMine, cancel, confirmReceipt (docs/API.md). */
 export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
-  place: (input, inv, d) => d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey')),
+  place: (input, inv, d) =>
+    d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey'), deliveryInput(input)),
   quote: (_input, inv, d) => d.checkout.quote(shopper(inv)),
   checkout: (input, inv, d) =>
-    d.checkout.checkout(shopper(inv), requestKey(input, 'clientRequestKey'), {
-      lines: displayedLines(input),
-      payableFen: requireInteger(input, 'displayedPayableFen'),
-    }),
+    d.checkout.checkout(
+      shopper(inv),
+      requestKey(input, 'clientRequestKey'),
+      { lines: displayedLines(input), payableFen: requireInteger(input, 'displayedPayableFen') },
+      deliveryInput(input),
+    ),
   get: (input, inv, d) => d.checkout.get(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
   listMine: (input, inv, d) =>
     d.checkout.listMine(
@@ -72,6 +84,9 @@ export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
     ),
   cancel: (input, inv, d) =>
     d.checkout.cancel(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+  /** After WeChat's confirm view: RECEIVED only when WeChat says the buyer confirmed. Only the owner. */
+  confirmReceipt: (input, inv, d) =>
+    d.fulfilment.confirmReceipt(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
 };
 
 /** The `pay` function's actions: start (requestPayment parameters) and sync (ask WeChat, apply, answer the order). */
@@ -104,10 +119,11 @@ function refundReasonInput(input: Record<string, unknown>): string {
   return v;
 }
 
-function admin(inv: Invocation, d: CoreHandlersDeps): string {
+/** The caller's OPENID when it is staff (SHOP_ADMIN_OPENIDS); AUTH.FORBIDDEN for anyone else. */
+export function admin(inv: Invocation, d: { adminOpenids: ReadonlySet<string> }): string {
   const openid = shopper(inv);
   if (!d.adminOpenids.has(openid))
-    throw new DomainError(AppErrorCodes.FORBIDDEN, "only the shop's staff may refund");
+    throw new DomainError(AppErrorCodes.FORBIDDEN, "only the shop's staff may do this");
   return openid;
 }
 

@@ -41,6 +41,14 @@ export function testCoreDeps(o: {
       testerAutoRefund: false,
       adminOpenids: new Set(),
       simulatedPayments: o.simulatedPayments ?? true,
+      fulfilment: {
+        expressCompanies: [
+          { id: 'SF', name: '顺丰速运' },
+          { id: 'ZTO', name: '中通快递' },
+        ],
+        autoCompleteMs: 10 * 24 * 3_600_000,
+        pickupPoint: { name: '门店', address: '广州市海珠区 1 号', hours: '9:00–18:00' },
+      },
     },
   };
 }

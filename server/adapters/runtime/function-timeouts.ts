@@ -8,6 +8,7 @@ export const FUNCTION_TIMEOUTS_MS = {
   order: 10_000,
   pay: 10_000,
   refund: 10_000,
+  staff: 10_000,
   payNotify: 5_000,
   payCallback: 10_000,
   tradeEvents: 5_000,

@@ -14,7 +14,9 @@ export type JobLoop =
   | 'tester-refund'
   | 'paid-after-close'
   | 'bill'
-  | 'bill-refund-row';
+  | 'bill-refund-row'
+  | 'shipping-upload'
+  | 'complete';
 
 /**
  * The most WeChat calls one item of each loop can make (traced through the code). A run starts an item only while
@@ -34,6 +36,8 @@ export type JobLoop =
  * | paid-after-close | 1     | create the automatic refund                                                           |
  * | bill             | 1     | download yesterday's bill                                                             |
  * | bill-refund-row  | 1     | query a refund the bill shows further than we know it                                 |
+ * | shipping-upload  | 2     | is_trade_managed (once per process) → upload_shipping_info                            |
+ * | complete         | 0     | database only                                                                         |
  */
 export const WECHAT_CALLS_PER_ITEM: Readonly<Record<JobLoop, number>> = {
   close: 4,
@@ -44,4 +48,6 @@ export const WECHAT_CALLS_PER_ITEM: Readonly<Record<JobLoop, number>> = {
   'paid-after-close': 1,
   bill: 1,
   'bill-refund-row': 1,
+  'shipping-upload': 2,
+  complete: 0,
 };

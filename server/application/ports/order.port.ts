@@ -61,6 +61,15 @@ export interface OrderStore {
   listCloseDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** The sync queue: AWAITING_PAYMENT orders with syncJob.nextAttemptAtMs ≤ nowMs, earliest due first. */
   listSyncDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
+  /**
+   * Orders whose stored fulfilment is `state`, oldest payment first (payment.successTimeMs), paid after
+   * `afterPaidAtMs` when given: what staff have to ship or hand over.
+   */
+  listByFulfilment(state: string, limit: number, afterPaidAtMs?: number): Promise<OrderRecord[]>;
+  /** The shipping upload queue: shippingUpload.job queued and due at nowMs, earliest due first. */
+  listShippingUploadDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
+  /** The completion queue: completeJob queued and due at nowMs, earliest due first. */
+  listCompleteDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** Orders whose payment succeeded in [fromMs, toMs) (for the daily bill). */
   listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]>;
 }
