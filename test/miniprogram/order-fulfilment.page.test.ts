@@ -6,7 +6,7 @@
 // back through the real app.ts App.onShow; local preview: the loopback route) — and the page believes only the
 // server, which asks WeChat — and an order refunded before shipping.
 import { createHarness, type PageDriver } from './harness';
-import { EXPRESS, paidOrder, payerConfirms, shipByStaff, STAFF } from './fulfilment-support';
+import { EXPRESS, paidOrder, payerConfirms, shipByStaff, STAFF, uploaded } from './fulfilment-support';
 import { useTestStack, waitForStatus } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
@@ -65,6 +65,7 @@ describe('the order page on its way to the shopper', () => {
     const me = newShopper();
     const o = await paidOrder(stack, me);
     await shipByStaff(stack, o.outTradeNo);
+    await uploaded(stack, o.outTradeNo); // WeChat knows the shipment: the payer can confirm there
     const page = await openOrder(o.outTradeNo);
     await page.waitForText('确认收货');
     h.ctl.businessViewAnswers.push(async (extraData) => {
@@ -87,6 +88,7 @@ describe('the order page on its way to the shopper', () => {
     const me = newShopper();
     const o = await paidOrder(stack, me);
     await shipByStaff(stack, o.outTradeNo);
+    await uploaded(stack, o.outTradeNo); // WeChat knows the shipment: the payer can confirm there
     const page = await openOrder(o.outTradeNo);
     await page.waitForText('确认收货');
     h.ctl.businessViewAnswers.push('success');
@@ -122,6 +124,7 @@ describe('the order page on its way to the shopper', () => {
     });
     const o = await paidOrder(stack, me);
     await shipByStaff(stack, o.outTradeNo);
+    await uploaded(stack, o.outTradeNo); // WeChat knows the shipment: the payer can confirm there
     const page = await openOrder(o.outTradeNo);
     await page.waitForText('确认收货');
     h.ctl.modalAnswers.push(true);

@@ -180,7 +180,7 @@ describe('needs attention', () => {
       parcels: [{ expressCompany: carrier.id, trackingNo: 'SF-FAIL-1' }],
     });
     await waitFor('the upload to fail', async () => {
-      await runJob(stack, 'closeExpired');
+      await runJob(stack, 'reconcile');
       const v = await stack.as(STAFF).ok('staff', 'getOrder', { outTradeNo: o.outTradeNo });
       return v.shippingUpload.state === 'failed';
     });
