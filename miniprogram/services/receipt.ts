@@ -104,9 +104,9 @@ async function localConfirmView(
     wx.request({
       url: `${clientEnv.localGatewayUrl}${LOCAL_CONFIRM_ROUTE}`,
       method: 'POST',
-      // WeChat's view takes the same extraData; only the payer may confirm (the emulation checks the openid).
-      data: { ...extraData, openid: localOpenid() },
-      header: { 'content-type': 'application/json' },
+      // The same extraData WeChat's view takes; the caller as for /fn (only the payer may confirm: it is checked).
+      data: extraData,
+      header: { 'content-type': 'application/json', 'x-wx-openid': localOpenid() },
       success: (res) =>
         resolve({ status: res.statusCode >= 200 && res.statusCode < 300 ? 'success' : 'fail' }),
       fail: () => resolve({ status: 'fail' }),
