@@ -20,7 +20,7 @@ import type { StaffOrderView } from './staff';
 /**
  * Every action of every client-called function, by name: the runtime list a test compares docs/API.md with. The
  * contract below must have exactly these actions (checked where {@link ContractActionsAreListed} is declared).
- * payNotify, payCallback, closeExpired and reconcile are not client-callable and have no actions.
+ * payNotify, payCallback, tradeEvents, closeExpired and reconcile are not client-callable and have no actions.
  */
 export const API_ACTIONS = {
   shop: [
