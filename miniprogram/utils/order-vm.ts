@@ -51,7 +51,7 @@ export function toOrderVM(o: OrderView): OrderVM {
   const count = o.lines.reduce((n, l) => n + l.quantity, 0);
   const first = o.lines[0]?.title ?? '';
   // Orders read before the server answered fulfilment (an older function version) simply say nothing about it.
-  const ship = o.fulfilment ? fulfilmentLook(o.fulfilment, o.delivery?.kind ?? null, o.moneyArrived) : null;
+  const ship = o.fulfilment ? fulfilmentLook(o.fulfilment, o.delivery?.kind ?? null, o) : null;
   // Right after payment the header says 已支付 (the card below says 待发货); once the goods move, the header follows them.
   const shipInHead = ship !== null && o.status === 'PAID' && o.fulfilment.state !== 'AWAITING_SHIPMENT';
   return {

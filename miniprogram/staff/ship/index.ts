@@ -65,7 +65,7 @@ function toVM(v: StaffOrderView): StaffOrderVM {
     transactionId: v.transactionId ?? '',
     payableText: fenToYuanText(o.payableFen),
     refundedText: o.refundedFen > 0 ? fenToYuanText(o.refundedFen) : '',
-    shipLabel: fulfilmentLook(f, kind, o.moneyArrived)?.label ?? '',
+    shipLabel: fulfilmentLook(f, kind, o)?.label ?? '',
     lines: o.lines.map((l) => ({ skuId: l.skuId, title: l.title, spec: l.spec, quantity: l.quantity })),
     delivery: deliveryVM(d),
     addressCopy: d?.address ? `${d.address.name} ${d.address.phone} ${addressViewLine(d.address)}` : '',
