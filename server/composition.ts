@@ -11,6 +11,7 @@ import type { PaymentProvider } from './application/ports/payment-provider.port'
 import { RefundService } from './application/refund.service';
 import { AbnormalRefundService } from './application/abnormal-refund.service';
 import { FulfilmentService } from './application/fulfilment.service';
+import { FulfilmentEventSink } from './application/fulfilment-events';
 import type { TradeManagement } from './application/ports/trade-management.port';
 import { NotWiredTradeManagement } from './adapters/trade/not-wired-trade-management';
 import { CloudTradeManagement } from './adapters/trade/cloud-trade-management';
@@ -23,11 +24,7 @@ import { parseAppConfig } from './adapters/config/app-config';
 import { handlePayCallbackInvocation } from './adapters/functions/paycallback.handlers';
 import type { CloudPayCallbackAnswer } from './adapters/functions/paycallback.handlers';
 import { handlePayNotifyHttp } from './adapters/functions/paynotify.http';
-import {
-  handleTradeEventsInvocation,
-  loggingTradeEventSink,
-  type TradeEventsAnswer,
-} from './adapters/functions/trade-events';
+import { handleTradeEventsInvocation, type TradeEventsAnswer } from './adapters/functions/trade-events';
 import type { TradeEventSink } from './application/ports/trade-management.port';
 import {
   cloudPayApiFrom,
@@ -409,14 +406,20 @@ export function createPayCallbackMain(cloud: CloudRuntime) {
   };
 }
 
+/** The fulfilment core's handling of the pushes (application/fulfilment-events.ts). */
+function fulfilmentEventSink(cloud: CloudRuntime): TradeEventSink {
+  const core = buildCore(cloud, process.env, 'tradeEvents');
+  return new FulfilmentEventSink(core, new FulfilmentService(core, buildTradeManagement(cloud, core)));
+}
+
 /**
  * The `tradeEvents` function: WeChat's trade-management message push (发货信息管理). Refuses invocations that are
- * known not to be a push, validates the event and hands it to `sink` (built once per cold start). Until the fulfilment
- * core supplies its sink, events are only logged.
+ * known not to be a push, validates the event and hands it to `sink` (built once per cold start): the fulfilment core,
+ * which re-checks with get_order before it believes a confirmation.
  */
 export function createTradeEventsMain(
   cloud: CloudRuntime,
-  sink: (cloud: CloudRuntime) => TradeEventSink = () => loggingTradeEventSink(log),
+  sink: (cloud: CloudRuntime) => TradeEventSink = fulfilmentEventSink,
 ) {
   const boot = once(() => sink(cloud));
   return function main(event: unknown): Promise<TradeEventsAnswer> {

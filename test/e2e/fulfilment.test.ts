@@ -99,10 +99,17 @@ describe('fulfilment on the local stack (direct merchant)', () => {
       canConfirmReceipt: true,
       confirmReceiptExtraData: { transaction_id: o.transactionId },
     });
-    // WeChat's confirm view, played by the local 发货信息管理; then the page asks the server.
-    await stack.trade.confirmReceipt({ transaction_id: o.transactionId }, { openid: shopper });
+    // WeChat's confirm view, played by the local 发货信息管理: its settlement push reaches tradeEvents, which asks
+    // get_order and records the receipt; the page's own confirmReceipt then answers the same.
+    const confirmed = await stack.trade.confirmReceipt(
+      { transaction_id: o.transactionId },
+      { openid: shopper },
+    );
+    expect(confirmed.pushed).toBe('success');
+    const pushedView = await stack.as(shopper).ok('order', 'get', { outTradeNo: o.outTradeNo });
+    expect(pushedView.fulfilment).toMatchObject({ state: 'RECEIVED', canConfirmReceipt: false });
     const received = await stack.as(shopper).ok('order', 'confirmReceipt', { outTradeNo: o.outTradeNo });
-    expect(received.fulfilment).toMatchObject({ state: 'RECEIVED', canConfirmReceipt: false });
+    expect(received.fulfilment).toEqual(pushedView.fulfilment);
   });
 
   it('self-pickup: ready (logistics_type 4), then picked up', async () => {

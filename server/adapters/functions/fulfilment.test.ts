@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
 import { FulfilmentService } from '../../application/fulfilment.service';
+import { FulfilmentEventSink } from '../../application/fulfilment-events';
 import type { CoreDeps } from '../../application/core.deps';
 import { JobRunner } from '../../application/jobs/queue-runner';
 import { completeJob } from '../../application/jobs/complete.job';
@@ -14,6 +15,7 @@ import type { OrderRecord } from '../../application/order.model';
 import { noShippingUpload, notPaidFulfilment } from '../../application/fulfilment-view';
 import { settled } from '../../application/job-queue';
 import { InMemoryTradeManagement } from '../../application/ports/trade-management.testkit';
+import { TradeManagementError } from '../../application/ports/trade-management.port';
 import type { DeliverySnapshot } from '../../domain/delivery';
 import type { Fen } from '../../domain/money';
 import type { CloudDb } from '../db/cloud-db';
@@ -436,5 +438,72 @@ describe('confirm receipt', () => {
     trade.failNext(-1);
     expect(await code(service.confirmReceipt(PAYER, o.outTradeNo))).toBe('FULFIL.NOT_CONFIRMED');
     expect((await stored(o.outTradeNo)).version).toBe(version);
+  });
+});
+
+describe('the settlement push (tradeEvents)', () => {
+  function push(o: OrderRecord, confirmReceiveTimeMs: number | null) {
+    return {
+      kind: 'order-settlement' as const,
+      transactionId: o.payment!.transactionId,
+      merchantId: DEMO_MERCHANT.mchid,
+      subMerchantId: '',
+      merchantTradeNo: o.outTradeNo,
+      payTimeMs: T0,
+      shippedTimeMs: T0,
+      estimatedSettlementTimeMs: null,
+      confirmReceiveMethod: 1 as const,
+      confirmReceiveTimeMs,
+      settlementTimeMs: null,
+      pushedAtMs: now,
+    };
+  }
+
+  it('is believed only when get_order agrees, and a repeat changes nothing', async () => {
+    const sink = new FulfilmentEventSink(d, service);
+    const o = await paidOrder();
+    await service.ship(o.outTradeNo, ZTO, false);
+    await runUploads();
+    // A push claiming a confirmation WeChat's order state does not show: acknowledged, nothing changes.
+    const before = (await stored(o.outTradeNo)).version;
+    await sink.onOrderSettlement(push(o, now));
+    expect((await stored(o.outTradeNo)).version).toBe(before);
+    // The push at shipping (no confirmation yet) is not even checked.
+    await sink.onOrderSettlement(push(o, null));
+    trade.confirm(o.payment!.transactionId);
+    await sink.onOrderSettlement(push(o, now));
+    const received = await stored(o.outTradeNo);
+    expect(received.fulfilment?.state).toBe('RECEIVED');
+    await sink.onOrderSettlement(push(o, now));
+    expect((await stored(o.outTradeNo)).version).toBe(received.version);
+  });
+
+  it('a push for another payment of the same out_trade_no is ignored', async () => {
+    const sink = new FulfilmentEventSink(d, service);
+    const o = await paidOrder();
+    await service.ship(o.outTradeNo, ZTO, false);
+    trade.confirm(o.payment!.transactionId);
+    const before = (await stored(o.outTradeNo)).version;
+    await sink.onOrderSettlement({ ...push(o, now), transactionId: '4200000000forged' });
+    expect((await stored(o.outTradeNo)).version).toBe(before);
+  });
+});
+
+describe('an upload WeChat accepted but the order could not record', () => {
+  it('is found with get_order on the next attempt and recorded, not sent again (which would spend the change)', async () => {
+    const o = await paidOrder();
+    await service.ship(o.outTradeNo, ZTO, false);
+    // WeChat accepts the upload, but its answer is lost on the way back.
+    const real = trade.uploadShippingInfo.bind(trade);
+    trade.uploadShippingInfo = async (req) => {
+      await real(req);
+      throw new TradeManagementError(-1, 'timeout', 'uploadShippingInfo');
+    };
+    expect(await runUploads()).toMatchObject({ errors: 1, shippingUploaded: 0 });
+    trade.uploadShippingInfo = real;
+    now += 60_000;
+    expect(await runUploads()).toMatchObject({ shippingUploaded: 1 });
+    expect(trade.accepted).toHaveLength(1);
+    expect((await stored(o.outTradeNo)).shippingUpload).toMatchObject({ state: 'uploaded', uploads: 1 });
   });
 });
