@@ -140,6 +140,29 @@ describe('to ship', () => {
     ]);
   });
 
+  it('changes a shipment once (WeChat allows one change), after saying so', async () => {
+    const o = await paidOrder(stack, SHOPPER);
+    const page = await shipPage(o.outTradeNo);
+    await page.waitForText('快递发货');
+    const carrier = page.data.companies[0] as { id: string };
+    await page.tap(`#company-0-${carrier.id}`);
+    await page.fire('#tracking-0', 'change', { value: 'FIRST-0001' });
+    await page.tap('#ship >>> .t-button');
+    await page.waitFor('shipped', (d) => d.order.shipLabel === '已发货' && !d.busy);
+    expect(page.has('#ship-form')).toBe(false);
+    h.ctl.modalAnswers.push(true);
+    await page.tap('#change-shipment >>> .t-button');
+    await page.waitFor('form open', (d) => d.editing && d.changing);
+    expect(h.ctl.modals.at(-1)?.content).toContain('只允许修改一次');
+    await page.tap(`#company-0-${carrier.id}`);
+    await page.fire('#tracking-0', 'change', { value: 'SECOND-0002' });
+    await page.tap('#ship >>> .t-button');
+    await page.waitForText('已修改发货信息');
+    expect(page.data.order.parcels.map((p: { trackingNo: string }) => p.trackingNo)).toEqual(['SECOND-0002']);
+    const sent = h.ctl.requests.filter((r) => (r.data as { action?: string }).action === 'ship').at(-1)!.data;
+    expect(sent).toMatchObject({ change: true, parcels: [{ trackingNo: 'SECOND-0002' }] });
+  });
+
   it('a refusal is shown in words and the page shows where the order really is', async () => {
     const o = await paidOrder(stack, SHOPPER);
     const page = await shipPage(o.outTradeNo);
