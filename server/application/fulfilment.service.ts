@@ -107,14 +107,25 @@ export class FulfilmentService {
   }
 
   /**
-   * Paid orders waiting for staff in `state`, oldest paid first, paid after `afterPaidAtMs` when given. Orders whose
-   * money says they never ship (refunded in full meanwhile) are left out.
+   * Paid orders waiting for staff in `state`, oldest paid first (ties by order number), after the cursor when given:
+   * the last item's paidAtMs and outTradeNo (paidAtMs alone: strictly later). Orders whose money says they never
+   * ship (refunded in full meanwhile) are left out.
    */
-  async listToShip(state: ToShipState, limit: number, afterPaidAtMs?: number): Promise<StaffOrderView[]> {
+  async listToShip(
+    state: ToShipState,
+    limit: number,
+    after?: { paidAtMs: number; outTradeNo?: string },
+  ): Promise<StaffOrderView[]> {
     const n = Math.max(1, Math.min(50, Math.floor(limit)));
-    const found = await this.d.orders.listByFulfilment(state, Math.min(100, n * 2), afterPaidAtMs);
+    const found = await this.d.orders.listByFulfilment(state, 100, after?.paidAtMs);
+    const afterCursor = (o: OrderRecord): boolean => {
+      if (!after) return true;
+      const paidAt = o.payment?.successTimeMs ?? 0;
+      if (paidAt !== after.paidAtMs) return paidAt > after.paidAtMs;
+      return after.outTradeNo !== undefined && o.outTradeNo > after.outTradeNo;
+    };
     return found
-      .filter((o) => fulfilmentOf(o).state === state)
+      .filter((o) => afterCursor(o) && fulfilmentOf(o).state === state)
       .slice(0, n)
       .map((o) => this.staffView(o));
   }

@@ -203,9 +203,17 @@ export interface ApiContract {
       NoFields,
       { isStaff: boolean; expressCompanies: ExpressCompanyView[]; pickupPoint: PickupPointView | null }
     >;
-    /** Paid orders waiting for staff, oldest paid first (page on with afterPaidAtMs). */
+    /**
+     * Paid orders waiting for staff, oldest paid first, ties by order number: page on with the last item's paidAtMs
+     * and outTradeNo (afterPaidAtMs alone: strictly later).
+     */
     listToShip: Action<
-      { state?: 'AWAITING_SHIPMENT' | 'READY_FOR_PICKUP'; limit?: number; afterPaidAtMs?: number },
+      {
+        state?: 'AWAITING_SHIPMENT' | 'READY_FOR_PICKUP';
+        limit?: number;
+        afterPaidAtMs?: number;
+        afterOutTradeNo?: string;
+      },
       StaffOrderView[],
       StaffErrors
     >;

@@ -1,6 +1,7 @@
 // Fulfilment on the production repositories (devcloud database) with WeChat's 发货信息管理 in memory, following its
 // rules (docs/adr/0009): the PAID write, staff shipping and its money gate, the shipping upload queue and its
 // outcomes, confirm receipt with WeChat's word, and completion.
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
@@ -12,7 +13,7 @@ import { completeJob } from '../../application/jobs/complete.job';
 import { shippingUploadJob, TradeManagedCache } from '../../application/jobs/shipping-upload.job';
 import type { ShippingUploadTally } from '../../application/jobs/shipping-upload.job';
 import type { OrderRecord } from '../../application/order.model';
-import { noShippingUpload, notPaidFulfilment } from '../../application/fulfilment-view';
+import { fulfilmentOf, noShippingUpload, notPaidFulfilment } from '../../application/fulfilment-view';
 import { settled } from '../../application/job-queue';
 import { InMemoryTradeManagement } from '../../application/ports/trade-management.testkit';
 import { TradeManagementError } from '../../application/ports/trade-management.port';
@@ -257,6 +258,27 @@ describe('staff ship an express order', () => {
     expect(view.order.fulfilment.state).toBe('AWAITING_SHIPMENT');
     expect(view.shippingUpload.state).toBe('none');
     expect((await service.ship(o.outTradeNo, ZTO, false)).order.fulfilment.state).toBe('SHIPPED');
+  });
+});
+
+describe("staff's to-ship list", () => {
+  it('pages through orders paid in the same second without skipping or repeating any', async () => {
+    const paid = [await paidOrder(), await paidOrder(), await paidOrder()];
+    now += 1_000;
+    paid.push(await paidOrder());
+    const seen: string[] = [];
+    let after: { paidAtMs: number; outTradeNo: string } | undefined;
+    for (let page = 0; page < 5; page++) {
+      const views = await service.listToShip('AWAITING_SHIPMENT', 2, after);
+      if (views.length === 0) break;
+      seen.push(...views.map((v) => v.order.outTradeNo));
+      const last = views[views.length - 1]!;
+      after = { paidAtMs: last.order.paidAtMs!, outTradeNo: last.order.outTradeNo };
+    }
+    expect(seen).toEqual(paid.map((o) => o.outTradeNo));
+    // paidAtMs alone continues strictly after that instant.
+    const later = await service.listToShip('AWAITING_SHIPMENT', 20, { paidAtMs: T0 });
+    expect(later.map((v) => v.order.outTradeNo)).toEqual([paid[3]!.outTradeNo]);
   });
 });
 
@@ -506,4 +528,63 @@ describe('an upload WeChat accepted but the order could not record', () => {
     expect(trade.accepted).toHaveLength(1);
     expect((await stored(o.outTradeNo)).shippingUpload).toMatchObject({ state: 'uploaded', uploads: 1 });
   });
+});
+
+describe('property: a refund in full before the goods left', () => {
+  it('whatever staff and the jobs do around it, the order never ships and is never uploaded as shipped', async () => {
+    type Step = 'ship' | 'ready' | 'pickedUp' | 'retry' | 'upload' | 'refundFull' | 'refundPart';
+    const steps: Step[] = ['ship', 'ready', 'pickedUp', 'retry', 'upload', 'refundFull', 'refundPart'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(EXPRESS, PICKUP),
+        fc.array(fc.constantFrom(...steps), { minLength: 1, maxLength: 8 }),
+        async (delivery, plan) => {
+          const o = await paidOrder(delivery);
+          const txId = o.payment!.transactionId;
+          let refundedBeforeLeaving = false;
+          const uploadsOf = () =>
+            trade.accepted.filter(
+              (a) => a.order_key.order_number_type === 2 && a.order_key.transaction_id === txId,
+            ).length;
+          let uploadsAtRefund = 0;
+          for (const step of plan) {
+            const current = await stored(o.outTradeNo);
+            const act: Record<Step, () => Promise<unknown>> = {
+              ship: () => service.ship(o.outTradeNo, ZTO, false),
+              ready: () => service.readyForPickup(o.outTradeNo),
+              pickedUp: () => service.markPickedUp(o.outTradeNo),
+              retry: () => service.retryUpload(o.outTradeNo),
+              upload: () => runUploads(),
+              refundFull: async () => {
+                const state = fulfilmentOf(current).state;
+                if (
+                  !refundedBeforeLeaving &&
+                  (state === 'AWAITING_SHIPMENT' || state === 'READY_FOR_PICKUP')
+                ) {
+                  refundedBeforeLeaving = true;
+                  uploadsAtRefund = uploadsOf();
+                }
+                await d.orders.update(current, { status: 'REFUNDED', refundedFen: current.payableFen });
+              },
+              refundPart: () =>
+                current.status === 'PAID'
+                  ? d.orders.update(current, { status: 'PARTIALLY_REFUNDED', refundedFen: 1 as Fen })
+                  : Promise.resolve(),
+            };
+            await act[step]().catch(() => undefined);
+          }
+          await runUploads();
+          if (!refundedBeforeLeaving) return;
+          const after = await stored(o.outTradeNo);
+          expect(fulfilmentOf(after).state).toBe('CANCELLED');
+          expect(after.fulfilment?.state === 'SHIPPED' || after.fulfilment?.state === 'PICKED_UP').toBe(
+            false,
+          );
+          // Nothing reached WeChat after the refund (a pickup readiness uploaded before it is that moment's record).
+          expect(uploadsOf()).toBe(uploadsAtRefund);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 60_000);
 });
