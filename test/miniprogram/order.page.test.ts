@@ -3,7 +3,7 @@
  */
 // Checkout and the order page on the cloud build's path (wx.cloud.callFunction → the functions; wx.requestPayment
 // answered by the test, as only WeChat can), against a real local stack: WeChat Pay's rule for the payment result.
-import { createHarness, thumbOf, type PageDriver } from './harness';
+import { createHarness, LAST_ADDRESS_KEY, TEST_ADDRESS, thumbOf, type PageDriver } from './harness';
 import { adminCount, adminGet, placeOrder, useTestStack, waitForStatus } from '../support/stack';
 import { TEST_DELIVERY } from '../../devcloud/test-support/delivery';
 
@@ -40,6 +40,8 @@ beforeEach(() => {
   h.ctl.navigations.length = 0;
   h.ctl.paymentCalls.length = 0;
   h.ctl.paymentAnswers.length = 0;
+  // The shopper's address from an earlier checkout (checkout-delivery.page.test.ts picks one).
+  h.ctl.storage.set(LAST_ADDRESS_KEY, TEST_ADDRESS);
 });
 afterEach(() => h.unloadAll());
 

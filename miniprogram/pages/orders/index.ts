@@ -2,6 +2,7 @@ import type { OrderPhase, OrderView } from '../../../typings/contracts/order';
 import { clientEnv, LOCAL_IDENTITIES } from '../../config/env';
 import { localOpenid, setLocalOpenid } from '../../services/identity';
 import { buyAgain, listMyOrders } from '../../services/order';
+import { staffMe } from '../../services/staff';
 import { errorText } from '../../utils/errors';
 import { navigateOnce } from '../../utils/nav';
 import { cardThumbs, toOrderVM } from '../../utils/order-vm';
@@ -36,11 +37,16 @@ interface OrderCardVM {
   /** 再来一单 (the server says the order is closed or was paid). */
   canBuyAgain: boolean;
   countdownText: string;
+  /** Where the goods are (待发货, 已发货 …; '' when nothing to say). */
+  shipLabel: string;
 }
 
 /** A list card: the order page's view model, cut to what the card shows (one derivation of labels and texts). */
 function card(o: OrderView): OrderCardVM {
-  const { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText } = toOrderVM(o);
+  const vm = toOrderVM(o);
+  const { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText } = vm;
+  // Goods that will not be sent: the status (已退款, 正在自动退款 …) already says it on the card.
+  const shipLabel = o.fulfilment?.state === 'CANCELLED' ? '' : vm.shipLabel;
   return {
     outTradeNo,
     label,
@@ -50,6 +56,7 @@ function card(o: OrderView): OrderCardVM {
     amountLabel,
     testBadge,
     createdText,
+    shipLabel,
     ...cardThumbs(o),
     canPay: o.canPay,
     canBuyAgain: o.canBuyAgain,
@@ -93,6 +100,8 @@ Page({
     againBusy: false,
     isLocal: false,
     identities: [] as ReturnType<typeof identities>,
+    /** The server says the caller is staff: the 商家后台 entry shows (every staff action is checked there anyway). */
+    isStaff: false,
   },
   /** The current tab's orders loaded so far, newest first (the server filtered them by the tab's phase). */
   all: [] as OrderView[],
@@ -115,6 +124,18 @@ Page({
   onShow() {
     this.active = true;
     void this.reload();
+    void this.checkStaff();
+  },
+
+  /** Asks the server whether to show the 商家后台 entry; any failure hides it. */
+  async checkStaff() {
+    const r = await staffMe();
+    const isStaff = r.ok && r.data.isStaff;
+    if (isStaff !== this.data.isStaff) this.setData({ isStaff });
+  },
+
+  openStaff() {
+    navigateOnce('/staff/index');
   },
 
   onHide() {
@@ -251,5 +272,6 @@ Page({
     const banner = this.selectComponent('#banner') as { refresh?: () => void } | null;
     banner?.refresh?.();
     void this.reload();
+    void this.checkStaff();
   },
 });
