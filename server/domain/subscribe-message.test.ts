@@ -72,9 +72,12 @@ describe('thing (≤ 20 characters, cut with an ellipsis)', () => {
         }
         expect([...out].length).toBeLessThanOrEqual(FIELD_LIMITS.thing);
         if (out.endsWith('…') && !s.trim().endsWith('…')) {
-          expect(s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().startsWith(out.slice(0, -1))).toBe(
-            true,
-          );
+          expect(
+            s
+              .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+              .trim()
+              .startsWith(out.slice(0, -1)),
+          ).toBe(true);
         }
       }),
     );

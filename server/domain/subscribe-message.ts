@@ -24,9 +24,7 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 
 /** What we put in a field: plain text, an amount in fen, or an instant (epoch ms). */
 export type FieldValue =
-  | { kind: 'text'; text: string }
-  | { kind: 'fen'; fen: number }
-  | { kind: 'time'; ms: number };
+  { kind: 'text'; text: string } | { kind: 'fen'; fen: number } | { kind: 'time'; ms: number };
 
 export const text = (t: string): FieldValue => ({ kind: 'text', text: t });
 export const fen = (f: number): FieldValue => ({ kind: 'fen', fen: f });

@@ -140,7 +140,9 @@ export interface RefundView {
  * - 'refund-owed-offline': an ABNORMAL refund retried to the merchant's own bank card succeeded: the shop must pay the
  *   shopper by hand, and a person confirms the payout (refund.confirmOfflinePayout);
  * - 'refund-unsettled': a refund still not final after the follow-up's patience ran out (still asked, slowly);
- * - 'close-unconfirmed': an expired order WeChat could not be asked about or closed for a long time (still asked).
+ * - 'close-unconfirmed': an expired order WeChat could not be asked about or closed for a long time (still asked);
+ * - 'message-refused': WeChat refused a subscription message for good (47003 a field, 41030 page, 40037 template,
+ *   40003 openid) or it could not be formatted: the template setting or the page needs fixing (never retried).
  */
 export type AttentionKind =
   | 'payment-for-unknown-order'
@@ -148,7 +150,8 @@ export type AttentionKind =
   | 'refund-after-close'
   | 'refund-owed-offline'
   | 'refund-unsettled'
-  | 'close-unconfirmed';
+  | 'close-unconfirmed'
+  | 'message-refused';
 
 /** A "needs attention" record as staff see it (refund.listAttention). */
 export interface AttentionView {

@@ -1,5 +1,12 @@
 // The shop's own settings (besides the payment adapter's), from the function's environment variables. A missing or
 // malformed setting fails fast at cold start, naming the setting; values are never echoed.
+import type {
+  MessageKind,
+  MessageSettings,
+  MessageTemplate,
+  ValueKind,
+} from '../../application/subscribe-messages';
+import { MESSAGE_KINDS, VALUE_KINDS, templateProblem } from '../../application/subscribe-messages';
 
 /** Setting names. */
 export const AppEnv = {
@@ -10,7 +17,21 @@ export const AppEnv = {
   ADMIN_OPENIDS: 'SHOP_ADMIN_OPENIDS',
   TESTER_AUTO_REFUND: 'SHOP_TESTER_AUTO_REFUND',
   TESTER_PRICE_FEN: 'SHOP_TESTER_PRICE_FEN',
+  MSG_TEMPLATE_PAID: 'SHOP_MSG_TEMPLATE_PAID',
+  MSG_TEMPLATE_SHIPPED: 'SHOP_MSG_TEMPLATE_SHIPPED',
+  MSG_TEMPLATE_REFUND: 'SHOP_MSG_TEMPLATE_REFUND',
+  MSG_SHOP_NAME: 'SHOP_MSG_SHOP_NAME',
 } as const;
+
+/** The setting of each subscription message's template (unset: that message is off). */
+export const MSG_TEMPLATE_SETTING: Readonly<Record<MessageKind, string>> = {
+  paid: AppEnv.MSG_TEMPLATE_PAID,
+  shipped: AppEnv.MSG_TEMPLATE_SHIPPED,
+  refund: AppEnv.MSG_TEMPLATE_REFUND,
+};
+
+/** What the shop calls itself in a message's shopName field when SHOP_MSG_SHOP_NAME is unset. */
+export const DEFAULT_MSG_SHOP_NAME = '本店';
 
 /** The tester amount's bounds in fen (1 fen default; at most 1000 yuan, the domain's MAX_TESTER_PAYABLE_FEN). */
 export const TESTER_PRICE_FEN_DEFAULT = 1;
@@ -30,6 +51,8 @@ export interface AppConfig {
   testerAutoRefund: boolean;
   /** What a tester order charges, in fen (capped at the order's real total when priced). */
   testerPriceFen: number;
+  /** Subscription messages: the configured templates (docs/adr/0010). */
+  messages: MessageSettings;
 }
 
 /** A setting is missing or malformed. */
@@ -102,5 +125,53 @@ export function parseAppConfig(env: EnvLike): AppConfig {
     adminOpenids: openidList(env, AppEnv.ADMIN_OPENIDS),
     testerAutoRefund: autoRaw === 'true',
     testerPriceFen,
+    messages: parseMessageSettings(env),
   };
+}
+
+const TEMPLATE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * One template setting: "templateId|key=valueKind,key=valueKind…", e.g.
+ * "tmpl-paid|character_string1=orderNo,amount2=paidAmount,time3=paidTime,thing4=goods". Each key's prefix is its
+ * WeChat field type, and the value must fit it (subscribe-messages.ts VALUE_FIELD_TYPES).
+ */
+export function parseTemplateSetting(name: string, kind: MessageKind, raw: string): MessageTemplate {
+  const bar = raw.indexOf('|');
+  if (bar < 0) throw new AppConfigError(name, 'must be "templateId|field=value,…"');
+  const templateId = raw.slice(0, bar).trim();
+  if (!TEMPLATE_ID.test(templateId))
+    throw new AppConfigError(name, 'has a template id that is not letters, digits, - and _');
+  const fields: { key: string; value: ValueKind }[] = [];
+  for (const part of raw.slice(bar + 1).split(',')) {
+    const [key, value, extra] = part.split('=').map((x) => x.trim());
+    if (!key || !value || extra !== undefined)
+      throw new AppConfigError(name, `has "${part.trim()}" where field=value was expected`);
+    if (!(VALUE_KINDS as readonly string[]).includes(value)) {
+      throw new AppConfigError(name, `field ${key}: "${value}" is not one of ${VALUE_KINDS.join(', ')}`);
+    }
+    fields.push({ key, value: value as ValueKind });
+  }
+  const t: MessageTemplate = { templateId, fields };
+  const problem = templateProblem(kind, t);
+  if (problem !== null) throw new AppConfigError(name, problem);
+  return t;
+}
+
+function parseMessageSettings(env: EnvLike): MessageSettings {
+  const templates: Partial<Record<MessageKind, MessageTemplate>> = {};
+  const ids = new Set<string>();
+  for (const kind of MESSAGE_KINDS) {
+    const name = MSG_TEMPLATE_SETTING[kind];
+    const raw = (env[name] ?? '').trim();
+    if (raw === '') continue;
+    const t = parseTemplateSetting(name, kind, raw);
+    if (ids.has(t.templateId)) throw new AppConfigError(name, 'uses a template id another message uses');
+    ids.add(t.templateId);
+    templates[kind] = t;
+  }
+  const shopName = (env[AppEnv.MSG_SHOP_NAME] ?? '').trim() || DEFAULT_MSG_SHOP_NAME;
+  if ([...shopName].length > 20)
+    throw new AppConfigError(AppEnv.MSG_SHOP_NAME, 'must be at most 20 characters');
+  return { templates, shopName };
 }

@@ -14,7 +14,8 @@ export type JobLoop =
   | 'tester-refund'
   | 'paid-after-close'
   | 'bill'
-  | 'bill-refund-row';
+  | 'bill-refund-row'
+  | 'message';
 
 /**
  * The most WeChat calls one item of each loop can make (traced through the code). A run starts an item only while
@@ -34,6 +35,7 @@ export type JobLoop =
  * | paid-after-close | 1     | create the automatic refund                                                           |
  * | bill             | 1     | download yesterday's bill                                                             |
  * | bill-refund-row  | 1     | query a refund the bill shows further than we know it                                 |
+ * | message          | 3     | one subscribeMessage.send per kind owed (paid, shipped, refund)                       |
  */
 export const WECHAT_CALLS_PER_ITEM: Readonly<Record<JobLoop, number>> = {
   close: 4,
@@ -44,4 +46,5 @@ export const WECHAT_CALLS_PER_ITEM: Readonly<Record<JobLoop, number>> = {
   'paid-after-close': 1,
   bill: 1,
   'bill-refund-row': 1,
+  message: 3,
 };

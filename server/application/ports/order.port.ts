@@ -61,6 +61,8 @@ export interface OrderStore {
   listCloseDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** The sync queue: AWAITING_PAYMENT orders with syncJob.nextAttemptAtMs ≤ nowMs, earliest due first. */
   listSyncDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
+  /** The message queue: queued orders with messageJob.nextAttemptAtMs ≤ nowMs, earliest due first (docs/adr/0010). */
+  listMessageDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** Orders whose payment succeeded in [fromMs, toMs) (for the daily bill). */
   listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]>;
 }
