@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { API_ACTIONS } from '../../typings/contracts/api';
 import { orderActions, payActions, refundActions } from '../../server/adapters/functions/core.handlers';
 import { shopActions } from '../../server/adapters/functions/shop.handlers';
+import { msgActions } from '../../server/adapters/functions/msg.handlers';
 
 const API_MD = readFileSync(join(__dirname, '..', '..', 'docs', 'API.md'), 'utf8');
 
@@ -66,6 +67,7 @@ describe('the API contract', () => {
       order: Object.keys(orderActions),
       pay: Object.keys(payActions),
       refund: Object.keys(refundActions),
+      msg: Object.keys(msgActions),
     };
     for (const [fn, actions] of Object.entries(API_ACTIONS)) {
       expect({ fn, actions: sorted(served[fn as keyof typeof served]) }).toEqual({

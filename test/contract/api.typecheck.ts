@@ -6,6 +6,8 @@ import type { CoreHandlersDeps } from '../../server/adapters/functions/core.hand
 import { orderActions, payActions, refundActions } from '../../server/adapters/functions/core.handlers';
 import type { ShopDeps } from '../../server/adapters/functions/shop.handlers';
 import { shopActions } from '../../server/adapters/functions/shop.handlers';
+import type { MsgDeps } from '../../server/adapters/functions/msg.handlers';
+import { msgActions } from '../../server/adapters/functions/msg.handlers';
 import type { ActionTable } from '../../server/adapters/runtime/handler';
 
 type Same<X, Y> = [X] extends [Y] ? ([Y] extends [X] ? true : false) : false;
@@ -20,13 +22,16 @@ export type ServedTablesAreTheContract = AssertTrue<
       keyof typeof orderActions,
       keyof typeof payActions,
       keyof typeof refundActions,
+      keyof typeof msgActions,
     ],
-    [Listed<'shop'>, Listed<'order'>, Listed<'pay'>, Listed<'refund'>]
+    [Listed<'shop'>, Listed<'order'>, Listed<'pay'>, Listed<'refund'>, Listed<'msg'>]
   >
 >;
 
 /** Every client-callable function has a served table. */
-export type EveryFunctionServed = AssertTrue<Same<ApiFunctionName, 'shop' | 'order' | 'pay' | 'refund'>>;
+export type EveryFunctionServed = AssertTrue<
+  Same<ApiFunctionName, 'shop' | 'order' | 'pay' | 'refund' | 'msg'>
+>;
 
 // The served tables are ActionTables (a table typed `Record<string, …>` again would fail here: no required actions,
 // answers of type unknown).
@@ -34,6 +39,7 @@ shopActions satisfies ActionTable<'shop', ShopDeps>;
 orderActions satisfies ActionTable<'order', CoreHandlersDeps>;
 payActions satisfies ActionTable<'pay', CoreHandlersDeps>;
 refundActions satisfies ActionTable<'refund', CoreHandlersDeps>;
+msgActions satisfies ActionTable<'msg', MsgDeps>;
 
 // A table without one of the contract's actions is refused.
 // @ts-expect-error -- `cancel` is missing

@@ -13,6 +13,7 @@ import type {
   RetryAbnormalFields,
   StartPaymentView,
 } from './order';
+import type { MessageTemplatesView, SubscribedView } from './msg';
 import type { CartView, GoodsView } from './shop';
 
 /**
@@ -42,6 +43,7 @@ export const API_ACTIONS = {
     'confirmOfflinePayout',
     'resolveAttention',
   ],
+  msg: ['templates', 'subscribed'],
 } as const;
 
 /** Why the cart's selected lines cannot be priced into an order (place, quote, checkout). */
@@ -107,7 +109,13 @@ export interface ApiContract {
     quote: Action<NoFields, CheckoutQuoteView, PricingErrorCode>;
     /** Places at the price the shopper saw and answers the payment parameters with the order. */
     checkout: Action<
-      { clientRequestKey: string; lines: CheckoutLineRequest[]; displayedPayableFen: number },
+      {
+        clientRequestKey: string;
+        lines: CheckoutLineRequest[];
+        displayedPayableFen: number;
+        /** wx.getAccountInfoSync().miniProgram.envVersion: the build the order's messages open. */
+        envVersion?: 'develop' | 'trial' | 'release';
+      },
       CheckoutView,
       'ORDER.PRICE_CHANGED' | PricingErrorCode | 'ORDER.NOT_PAYABLE' | 'ORDER.EXPIRED' | 'ORDER.BUSY'
     >;
@@ -163,6 +171,13 @@ export interface ApiContract {
       StaffErrors | 'REFUND.NOT_FOUND' | 'REFUND.NOT_ALLOWED' | 'ORDER.BUSY'
     >;
     resolveAttention: Action<{ id: string }, { resolved: boolean }, StaffErrors>;
+  };
+  /** Subscription messages (docs/adr/0010). */
+  msg: {
+    /** The configured template ids to ask for (after wx.requestPayment, or on a tap). */
+    templates: Action<NoFields, MessageTemplatesView>;
+    /** wx.requestSubscribeMessage's results (errMsg left out): each "accept…" of a configured id counts one send. */
+    subscribed: Action<{ results: Record<string, string> }, SubscribedView>;
   };
 }
 

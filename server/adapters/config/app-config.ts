@@ -158,7 +158,8 @@ export function parseTemplateSetting(name: string, kind: MessageKind, raw: strin
   return t;
 }
 
-function parseMessageSettings(env: EnvLike): MessageSettings {
+/** The subscription message settings alone (the `msg` function reads no payment settings). */
+export function parseMessageSettings(env: EnvLike): MessageSettings {
   const templates: Partial<Record<MessageKind, MessageTemplate>> = {};
   const ids = new Set<string>();
   for (const kind of MESSAGE_KINDS) {

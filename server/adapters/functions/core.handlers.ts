@@ -7,6 +7,7 @@ import { AppErrorCodes, invalidRequest } from '../../application/errors';
 import { optionalInteger, requireInteger, requireString } from '../../application/input';
 import { toOrderView } from '../../application/order-view';
 import type { PaymentService } from '../../application/payment.service';
+import type { MiniprogramState } from '../../application/order.model';
 import type { RefundService } from '../../application/refund.service';
 import type { AbnormalRefundService, AbnormalRetryRequest } from '../../application/abnormal-refund.service';
 import { toRefundView } from '../../application/refund.service';
@@ -54,15 +55,28 @@ function displayedLines(input: Record<string, unknown>): CartSelection[] {
   });
 }
 
+/** wx.getAccountInfoSync().miniProgram.envVersion → the miniprogramState its messages open (absent: not told). */
+const BUILD_STATES = { develop: 'developer', trial: 'trial', release: 'formal' } as const;
+
+function placedFrom(input: Record<string, unknown>): MiniprogramState | undefined {
+  const v = input.envVersion;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !Object.hasOwn(BUILD_STATES, v))
+    throw invalidRequest('envVersion', "'develop', 'trial' or 'release'");
+  return BUILD_STATES[v as keyof typeof BUILD_STATES];
+}
+
 /** The `order` function's actions: place, quote, checkout, get, listMine, cancel (docs/API.md). */
 export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   place: (input, inv, d) => d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey')),
   quote: (_input, inv, d) => d.checkout.quote(shopper(inv)),
   checkout: (input, inv, d) =>
-    d.checkout.checkout(shopper(inv), requestKey(input, 'clientRequestKey'), {
-      lines: displayedLines(input),
-      payableFen: requireInteger(input, 'displayedPayableFen'),
-    }),
+    d.checkout.checkout(
+      shopper(inv),
+      requestKey(input, 'clientRequestKey'),
+      { lines: displayedLines(input), payableFen: requireInteger(input, 'displayedPayableFen') },
+      placedFrom(input),
+    ),
   get: (input, inv, d) => d.checkout.get(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
   listMine: (input, inv, d) =>
     d.checkout.listMine(

@@ -26,7 +26,7 @@ describe('cloudSubscribeMessageSender', () => {
 
   it('reads 43101 as not subscribed and 47003/41030/40037/40003 as refused, thrown or answered', async () => {
     await expect(
-      sender(() => Promise.reject({ errCode: 43101, errMsg: 'user refuse' })).send(MSG),
+      sender(() => Promise.reject(Object.assign(new Error('user refuse'), { errCode: 43101 }))).send(MSG),
     ).resolves.toMatchObject({
       kind: 'not-subscribed',
       errcode: 43101,
@@ -41,7 +41,7 @@ describe('cloudSubscribeMessageSender', () => {
 
   it('throws what may succeed later: -1, unknown codes, errors without a code, no API', async () => {
     await expect(
-      sender(() => Promise.reject({ errCode: -1, errMsg: 'busy' })).send(MSG),
+      sender(() => Promise.reject(Object.assign(new Error('busy'), { errCode: -1 }))).send(MSG),
     ).rejects.toBeInstanceOf(SubscribeSendError);
     await expect(sender(async () => ({ errcode: 45009 })).send(MSG)).rejects.toThrow(/45009/);
     await expect(sender(() => Promise.reject(new Error('socket hang up'))).send(MSG)).rejects.toThrow(

@@ -49,12 +49,12 @@ export function cloudSubscribeMessageSender(openapi: unknown): SubscribeMessageS
   const api = openapi as Partial<SendApi> | null | undefined;
   return {
     async send(m: SubscribeMessage): Promise<SendOutcome> {
-      const send = api?.subscribeMessage?.send;
-      if (typeof send !== 'function')
+      const target = api?.subscribeMessage;
+      if (typeof target?.send !== 'function')
         throw new SubscribeSendError('UNAVAILABLE', 'cloud.openapi.subscribeMessage.send is not available');
       let answer: unknown;
       try {
-        answer = await send.call(api!.subscribeMessage, {
+        answer = await target.send({
           touser: m.touser,
           templateId: m.templateId,
           page: m.page,
