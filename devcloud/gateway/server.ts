@@ -9,6 +9,8 @@
 //   GET  /_devcloud/db, /_devcloud/db/<collection>   admin reads for the dev console (loopback callers only)
 //   GET  /static/<path>                   files under `staticDir` (the demo goods' pictures), when configured
 //   GET|POST|DELETE /_devcloud/faults    database write-failure injection for chaos runs (loopback callers only)
+//   ANY  /_devcloud/<route>/…             the stack's own dev routes (devRoutes: the subscription prompt, the message
+//                                         outbox), loopback callers only
 // Every answer is JSON with an `error: {code, message}` on failure; x-devcloud-db-ops carries the invocation's
 // database round trips.
 import { randomUUID } from 'node:crypto';
@@ -34,6 +36,16 @@ export const MAX_BODY_BYTES = 6 * 1024 * 1024;
 /** Most documents one admin read returns. */
 const ADMIN_MAX_LIMIT = 1000;
 
+/** A loopback-only route of the gateway (/_devcloud/<name>/…): answers JSON. */
+export type DevRoute = (req: {
+  method: string;
+  /** The path after /_devcloud/<name>. */
+  path: string[];
+  query: URLSearchParams;
+  openid: string | undefined;
+  body: unknown;
+}) => Promise<{ status: number; body: unknown }>;
+
 /** What the gateway serves. */
 export interface GatewayOptions {
   runtime: FunctionRuntime;
@@ -49,6 +61,8 @@ export interface GatewayOptions {
   log: (line: string) => void;
   /** Folder served read-only at GET /static/ (pictures for the mini program); nothing is served when absent. */
   staticDir?: string;
+  /** Loopback-only routes at /_devcloud/<name>/… (see DevCloudOptions.devRoutes). */
+  devRoutes?: Readonly<Record<string, DevRoute>>;
 }
 
 /** A running gateway. */
@@ -325,6 +339,21 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
           throw new HttpError(400, 'DEVCLOUD.BAD_REQUEST', (e as Error).message);
         }
         return sendJson(res, 200, { dbWrites: opts.writeFaults.set(spec) });
+      }
+      const devRoute = second === undefined ? undefined : opts.devRoutes?.[second];
+      if (devRoute !== undefined && Object.hasOwn(opts.devRoutes!, second!)) {
+        if (!isLoopback(req))
+          throw new HttpError(403, 'DEVCLOUD.FORBIDDEN', `/_devcloud/${second} is for local callers only`);
+        const raw = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
+        const body = raw.length === 0 ? null : parseJson(raw, 'the request');
+        const answer = await devRoute({
+          method,
+          path: parts.slice(2),
+          query: url.searchParams,
+          openid: header(req, 'x-wx-openid'),
+          body,
+        });
+        return sendJson(res, answer.status, answer.body);
       }
       if (second === 'db' && method === 'GET') {
         if (!isLoopback(req))

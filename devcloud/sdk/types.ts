@@ -230,4 +230,6 @@ export interface WxServerSdk {
   database(options?: DatabaseOptions): CloudDatabase;
   /** What startDevCloud's `cloudPay` option supplies; by default every method rejects with NOT_SUPPORTED. */
   readonly cloudPay: object;
+  /** `cloud.openapi`: what startDevCloud's `openapi` option supplies per group; other groups reject NOT_SUPPORTED. */
+  readonly openapi: object;
 }

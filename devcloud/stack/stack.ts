@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startSimulator, type SimIdentity, type SimulatorHandle } from '../../simulator';
 import { startConsole, type ConsoleHandle } from '../console/console-server';
-import { startDevCloud, type DevCloud } from '../index';
+import { startDevCloud, type DevCloud, type DevRoute } from '../index';
 import {
   createLocalCloudPay,
   invokeFunctionFromOutcomes,
@@ -14,6 +14,11 @@ import {
   type LocalCloudPay,
 } from '../cloudpay';
 import { pointDemoPicturesAt, seedCatalogIfEmpty, type SeedImages } from './seed';
+import {
+  appJsonPages,
+  LocalSubscribeMessages,
+  templatesFromSettings,
+} from '../openapi/subscribe-message';
 import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
 import type { CloudDb } from '../../server/adapters/db/cloud-db';
 import { readCounters } from '../../server/adapters/db/counters';
@@ -68,6 +73,8 @@ export interface Stack {
   cloud: DevCloud;
   /** The local cloudPay stand-in (used when the functions run with PAY_PROVIDER=cloudpay). */
   cloudPay: LocalCloudPay;
+  /** The local subscribeMessage.send: accept counts and the outbox (docs/adr/0010). */
+  messages: LocalSubscribeMessages;
   mode: StackMerchantMode;
   /** The function configuration in force (contains secrets). */
   env: Record<string, string>;
@@ -135,6 +142,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   // on the wall clock (ADR 0006).
   const businessNow = () => sim.now();
   let localPay: LocalCloudPay | undefined;
+  let messages: LocalSubscribeMessages | undefined;
   try {
     // cloudPay's private channel: one local stand-in for the environment, its v2 key kept in the data folder.
     const payDir = join(dataDir, 'cloudpay');
@@ -156,6 +164,20 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ...o.env,
     });
     const env: Record<string, string> = {};
+    // subscribeMessage.send's stand-in knows the templates the functions are configured with (read at each send).
+    const msgs = await LocalSubscribeMessages.open({
+      dir: join(dataDir, 'openapi'),
+      pages: appJsonPages(join(ROOT, 'miniprogram', 'app.json')),
+      templates: () =>
+        templatesFromSettings([
+          env['SHOP_MSG_TEMPLATE_PAID'],
+          env['SHOP_MSG_TEMPLATE_SHIPPED'],
+          env['SHOP_MSG_TEMPLATE_REFUND'],
+        ]),
+      now: businessNow,
+      log: (line) => log(`[openapi] ${line}`),
+    });
+    messages = msgs;
     const appid = mode === 'direct' ? sim.identity.direct.appid : sim.identity.partner.subAppid;
     cloud = await startDevCloud({
       dataDir: join(dataDir, 'cloud'),
@@ -178,6 +200,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         if (!localPay) throw new Error('the local cloudPay stand-in is not ready yet');
         return localPay.sdkFacade(openapiPermissions(functionName));
       },
+      openapi: ({ functionName }) => ({
+        subscribeMessage: msgs.sdkFacade(functionName, openapiPermissions(functionName)),
+      }),
+      devRoutes: { subscribe: subscribeRoute(msgs) },
       ...(o.functionTimeoutMs !== undefined ? { functionTimeoutMs: o.functionTimeoutMs } : {}),
       log: (line) => log(`[cloud] ${line}`),
     });
@@ -236,6 +262,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       sim,
       cloud: c,
       cloudPay: pay,
+      messages: msgs,
       mode,
       env,
       now: businessNow,
@@ -246,16 +273,47 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         await con?.close();
         await pay.close();
         await c.close();
+        await msgs.close();
         await sim.close();
       },
     };
   } catch (e) {
     await localPay?.close();
+    await messages?.close();
     await consoleHandle?.close();
     await cloud?.close();
     await sim.close();
     throw e;
   }
+}
+
+/**
+ * /_devcloud/subscribe (loopback only): POST prompt {results} with x-wx-openid — the shopper's answer to the simulated
+ * subscription prompt, as WeChat learns it from the real one; GET outbox?limit= — the messages sent, newest first;
+ * GET accepts?openid=&templateId= — accepts left at "WeChat".
+ */
+function subscribeRoute(msgs: LocalSubscribeMessages): DevRoute {
+  return async ({ method, path, query, openid, body }) => {
+    const [what] = path;
+    if (what === 'prompt' && method === 'POST') {
+      const results = (body as { results?: unknown } | null)?.results;
+      if (!openid || typeof results !== 'object' || results === null || Array.isArray(results))
+        return {
+          status: 400,
+          body: { error: { code: 'DEVCLOUD.BAD_REQUEST', message: 'x-wx-openid and {results} required' } },
+        };
+      return { status: 200, body: { counts: await msgs.prompt(openid, results as Record<string, unknown>) } };
+    }
+    if (what === 'outbox' && method === 'GET') {
+      const limit = Math.min(Math.max(Number(query.get('limit') ?? 50) || 50, 1), 500);
+      return { status: 200, body: { outbox: await msgs.outbox(limit) } };
+    }
+    if (what === 'accepts' && method === 'GET') {
+      const count = await msgs.accepts(query.get('openid') ?? '', query.get('templateId') ?? '');
+      return { status: 200, body: { count } };
+    }
+    return { status: 404, body: { error: { code: 'DEVCLOUD.NOT_FOUND', message: 'no such subscribe route' } } };
+  };
 }
 
 /** The cloudPay APIs a function's config.json grants it (`permissions.openapi`), as the platform enforces them. */
