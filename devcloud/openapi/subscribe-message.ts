@@ -202,10 +202,10 @@ export class LocalSubscribeMessages {
         templateId: str('templateId'),
         page: str('page'),
         data: Object.fromEntries(
-          Object.entries(data).map(([k, v]) => [
-            k,
-            { value: String((v as { value?: unknown } | null)?.value ?? '') },
-          ]),
+          Object.entries(data).map(([k, v]) => {
+            const value = (v as { value?: unknown } | null)?.value;
+            return [k, { value: typeof value === 'string' ? value : JSON.stringify(value ?? null) }];
+          }),
         ),
         miniprogramState: str('miniprogramState') || 'formal',
         lang: str('lang') || 'zh_CN',
@@ -237,11 +237,13 @@ export class LocalSubscribeMessages {
     if (!STATES.has(e.miniprogramState)) return sendError(47003, 'argument invalid! miniprogram_state');
     for (const [key, v] of Object.entries(rawData)) {
       const value = (v as { value?: unknown } | null)?.value;
-      if (!keys.includes(key)) return sendError(47003, `argument invalid! data.${key} is not in the template`);
+      if (!keys.includes(key))
+        return sendError(47003, `argument invalid! data.${key} is not in the template`);
       if (typeof value !== 'string')
         return sendError(47003, `argument invalid! data.${key}.value must be a string`);
       const problem = wechatFieldProblem(key.replace(/\d+$/, ''), value);
-      if (problem !== null) return sendError(47003, `argument invalid! data.${key}.value invalid (${problem})`);
+      if (problem !== null)
+        return sendError(47003, `argument invalid! data.${key}.value invalid (${problem})`);
     }
     const path = e.page.split('?')[0]!.replace(/^\/+/, '');
     if (e.page !== '' && !this.o.pages.has(path)) return sendError(41030, 'invalid page');

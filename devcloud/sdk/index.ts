@@ -49,8 +49,7 @@ function openapiNamespace(groups: Readonly<Record<string, object>>): object {
       get(_target, prop) {
         if (typeof prop !== 'string' || prop === 'then') return undefined;
         return (
-          groups[prop] ??
-          notBuilt(`openapi.${prop}`, `cloud.openapi.${prop} is not built in the local cloud`)
+          groups[prop] ?? notBuilt(`openapi.${prop}`, `cloud.openapi.${prop} is not built in the local cloud`)
         );
       },
     },

@@ -14,11 +14,7 @@ import {
   type LocalCloudPay,
 } from '../cloudpay';
 import { pointDemoPicturesAt, seedCatalogIfEmpty, type SeedImages } from './seed';
-import {
-  appJsonPages,
-  LocalSubscribeMessages,
-  templatesFromSettings,
-} from '../openapi/subscribe-message';
+import { appJsonPages, LocalSubscribeMessages, templatesFromSettings } from '../openapi/subscribe-message';
 import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
 import type { CloudDb } from '../../server/adapters/db/cloud-db';
 import { readCounters } from '../../server/adapters/db/counters';
@@ -312,7 +308,10 @@ function subscribeRoute(msgs: LocalSubscribeMessages): DevRoute {
       const count = await msgs.accepts(query.get('openid') ?? '', query.get('templateId') ?? '');
       return { status: 200, body: { count } };
     }
-    return { status: 404, body: { error: { code: 'DEVCLOUD.NOT_FOUND', message: 'no such subscribe route' } } };
+    return {
+      status: 404,
+      body: { error: { code: 'DEVCLOUD.NOT_FOUND', message: 'no such subscribe route' } },
+    };
   };
 }
 

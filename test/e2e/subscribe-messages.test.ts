@@ -1,7 +1,7 @@
 // Subscription messages through the local stack (docs/adr/0010): the shopper's answer to the prompt reaches "WeChat"
 // (the local cloud's subscribeMessage.send keeps its own accepts) and msg.subscribed (our count); paying owes the
 // paid message on the order; the closeExpired run sends it with WeChat's rules; the outbox shows what was sent.
-import { adminGet, placeOrder, runJob, useTestStack, waitForStatus } from '../support/stack';
+import { adminGet, placeOrder, runJob, useTestStack, waitForRefund, waitForStatus } from '../support/stack';
 import type { TestStack } from '../support/stack';
 
 const SHOPPER = 'o-msg-shopper';
@@ -10,7 +10,7 @@ const LOCAL_PAID = 'local-tmpl-paid';
 /** What the local preview does after the payment sheet: ask, tell "WeChat" (the prompt), tell the shop. */
 async function answerPrompt(stack: TestStack, openid: string, choice: 'accept' | 'reject') {
   const { tmplIds } = await stack.as(openid).ok('msg', 'templates', {});
-  const results = Object.fromEntries((tmplIds as string[]).map((id) => [id, choice]));
+  const results = Object.fromEntries(tmplIds.map((id) => [id, choice]));
   const res = await fetch(`${stack.gatewayUrl}/_devcloud/subscribe/prompt`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-wx-openid': openid },
@@ -82,6 +82,34 @@ describe('subscription messages on the local stack', () => {
     // Nothing is sent twice.
     await runJob(stack, 'closeExpired');
     expect(await outboxFor(stack, openid)).toHaveLength(1);
+  });
+
+  it('a refund that reaches the shopper owes the refund message in the same write, sent with its amount', async () => {
+    const openid = 'o-msg-refund';
+    await answerPrompt(stack, openid, 'accept');
+    const outTradeNo = await payFor(stack, openid);
+    await runJob(stack, 'closeExpired'); // the paid message
+    const refund = await stack.as('o-dev-admin').ok('refund', 'create', {
+      outTradeNo,
+      amountFen: 100,
+      requestKey: 'msg-refund-1',
+    });
+    await stack.sim.control.setRefundOutcome(refund.outRefundNo, 'SUCCESS', { now: true });
+    await waitForRefund(stack, refund.outRefundNo, 'SUCCESS');
+    const owed = (await adminGet(stack, 'orders', outTradeNo))!;
+    expect(owed.messages.refund).toMatchObject({ state: 'owed', facts: { amountFen: 100 } });
+    await runJob(stack, 'closeExpired');
+    const [latest] = await outboxFor(stack, openid);
+    expect(latest).toMatchObject({ state: 'delivered', templateId: 'local-tmpl-refund' });
+    expect(latest!.data).toMatchObject({
+      character_string1: { value: outTradeNo },
+      amount2: { value: '¥1.00' },
+      phrase3: { value: '退款成功' },
+    });
+    expect((await adminGet(stack, 'orders', outTradeNo))!.messages).toMatchObject({
+      paid: { state: 'sent' },
+      refund: { state: 'sent' },
+    });
   });
 
   it('reject → pay: no message, no retry loop, the order is PAID', async () => {
