@@ -26,7 +26,23 @@ export function checkout(
   lines: CheckoutLineRequest[],
   displayedPayableFen: number,
 ): Promise<ApiResult<CheckoutView>> {
-  return call('order', 'checkout', { clientRequestKey, lines, displayedPayableFen }, { retry: true });
+  const envVersion = buildVersion();
+  return call(
+    'order',
+    'checkout',
+    { clientRequestKey, lines, displayedPayableFen, ...(envVersion ? { envVersion } : {}) },
+    { retry: true },
+  );
+}
+
+/** The build this is (develop, trial, release): the order's subscription messages open it. */
+function buildVersion(): 'develop' | 'trial' | 'release' | null {
+  try {
+    const v = wx.getAccountInfoSync().miniProgram.envVersion;
+    return v === 'develop' || v === 'trial' || v === 'release' ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 export function getOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {

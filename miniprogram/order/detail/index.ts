@@ -3,6 +3,7 @@
 import type { OrderView } from '../../../typings/contracts/order';
 import { cancelOrder, getOrder } from '../../services/order';
 import { payOrder, syncPayment, type PayOutcome } from '../../services/payment';
+import { prefetchMessageTemplates } from '../../services/subscribe';
 import { errorText } from '../../utils/errors';
 import { CHECK_LATER_TEXT, payFailureWords } from '../../utils/order-status';
 import { patchFor, toOrderVM, type OrderVM } from '../../utils/order-vm';
@@ -52,6 +53,8 @@ Page({
 
   onLoad(query: Record<string, string | undefined>) {
     this.outTradeNo = query.outTradeNo ?? '';
+    // The subscription prompt's ids must be at hand when the payment sheet's callback runs (once per app run).
+    void prefetchMessageTemplates();
     void this.refresh().then(() => {
       if (query.autopay === '1' && this.data.order?.canPay) void this.pay();
     });
