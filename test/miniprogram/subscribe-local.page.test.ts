@@ -7,7 +7,7 @@
 import { createHarness, type PageDriver } from './harness';
 import { placeOrder, runJob, useTestStack, waitFor } from '../support/stack';
 
-const h = createHarness();
+const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
 
 beforeAll(() => {

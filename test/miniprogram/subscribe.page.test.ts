@@ -7,7 +7,7 @@
 import { createHarness, type PageDriver } from './harness';
 import { placeOrder, runJob, useTestStack } from '../support/stack';
 
-const h = createHarness();
+const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
 const IDS = ['local-tmpl-paid', 'local-tmpl-shipped', 'local-tmpl-refund'];
 let n = 0;
@@ -50,7 +50,7 @@ async function payOnPage(
 }
 
 const countsOf = async (me: string) =>
-  (await stack.as(me).ok('msg', 'subscribed', { results: {} })).counts as Record<string, number>;
+  (await stack.as(me).ok('msg', 'subscribed', { results: {} })).counts;
 
 describe('the subscription prompt after paying', () => {
   it('accept: asked inside the payment callback with the configured ids, counted, and the paid message goes out', async () => {
