@@ -75,12 +75,7 @@ describe('thing (≤ 20 characters, cut with an ellipsis)', () => {
           // The formatter turns control characters into spaces.
           // eslint-disable-next-line no-control-regex -- those are what is replaced
           const CONTROL = new RegExp('[\\u0000-\\u001f\\u007f]+', 'g');
-          expect(
-            s
-              .replace(CONTROL, ' ')
-              .trim()
-              .startsWith(out.slice(0, -1)),
-          ).toBe(true);
+          expect(s.replace(CONTROL, ' ').trim().startsWith(out.slice(0, -1))).toBe(true);
         }
       }),
     );

@@ -204,7 +204,8 @@ export function messageJob(d: CoreDeps, runner: JobRunner): QueueJob<OrderRecord
 
   return {
     loop: 'message',
-    due: (nowMs) => d.orders.listMessageDue(nowMs, JOB_BATCH),
+    // Without message settings nothing is ever owed (the payment and refund writes owe only when configured).
+    due: (nowMs) => (d.messages ? d.orders.listMessageDue(nowMs, JOB_BATCH) : Promise.resolve([])),
     logKey: (order) => ({ outTradeNo: order.outTradeNo }),
     events: { failed: 'message.job_failed', backoffFailed: 'message.backoff_failed' },
     attempt,
