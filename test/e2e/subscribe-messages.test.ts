@@ -53,6 +53,30 @@ describe('subscription messages on the local stack', () => {
     expect(tooMany).toMatchObject({ ok: false, error: { code: 'REQUEST.INVALID' } });
   });
 
+  it('checkout records the build (envVersion) the order was placed from, and refuses an unknown one', async () => {
+    const openid = 'o-msg-build';
+    await stack.as(openid).ok('shop', 'addToCart', { skuId: 'sku-coffee-250g', quantity: 1 });
+    const quote = await stack.as(openid).ok('order', 'quote', {});
+    const lines = quote.lines.map((l: { skuId: string; quantity: number }) => ({
+      skuId: l.skuId,
+      quantity: l.quantity,
+    }));
+    const bad = await stack.as(openid).unchecked('order', 'checkout', {
+      clientRequestKey: 'build-key-0001',
+      lines,
+      displayedPayableFen: quote.payableFen,
+      envVersion: 'beta',
+    });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'REQUEST.INVALID' } });
+    const placed = await stack.as(openid).ok('order', 'checkout', {
+      clientRequestKey: 'build-key-0002',
+      lines,
+      displayedPayableFen: quote.payableFen,
+      envVersion: 'trial',
+    });
+    expect((await adminGet(stack, 'orders', placed.order.outTradeNo))!.placedFrom).toBe('trial');
+  });
+
   it('accept → pay: the paid message is sent once, formatted, to the developer build, and the order keeps paying', async () => {
     const openid = 'o-msg-accept';
     await answerPrompt(stack, openid, 'accept');
