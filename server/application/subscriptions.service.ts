@@ -48,8 +48,8 @@ export class SubscriptionService {
         throw invalidRequest('results', expectation);
     }
     const configured = new Set(
-      this.templates().tmplIds.concat(
-        MESSAGE_KINDS.map((k) => this.settings.templates[k]?.templateId).filter((x): x is string => !!x),
+      MESSAGE_KINDS.map((k) => this.settings.templates[k]?.templateId).filter(
+        (id): id is string => id !== undefined,
       ),
     );
     const counted = entries
