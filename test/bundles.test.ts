@@ -39,7 +39,17 @@ describe('cloud function bundles', () => {
 
   it('there is one bundle per function folder', () => {
     expect(names.sort()).toEqual(
-      ['closeExpired', 'msg', 'order', 'pay', 'payCallback', 'payNotify', 'reconcile', 'refund', 'shop'].sort(),
+      [
+        'closeExpired',
+        'msg',
+        'order',
+        'pay',
+        'payCallback',
+        'payNotify',
+        'reconcile',
+        'refund',
+        'shop',
+      ].sort(),
     );
   });
 

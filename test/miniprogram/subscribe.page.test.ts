@@ -49,8 +49,7 @@ async function payOnPage(
   return { page, no };
 }
 
-const countsOf = async (me: string) =>
-  (await stack.as(me).ok('msg', 'subscribed', { results: {} })).counts;
+const countsOf = async (me: string) => (await stack.as(me).ok('msg', 'subscribed', { results: {} })).counts;
 
 describe('the subscription prompt after paying', () => {
   it('accept: asked inside the payment callback with the configured ids, counted, and the paid message goes out', async () => {
