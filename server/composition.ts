@@ -51,6 +51,8 @@ import { createHttpMain, createTimerMain } from './adapters/runtime/entrypoints'
 import { createCallableMain } from './adapters/runtime/handler';
 import type { ActionTable } from './adapters/runtime/handler';
 import { DbThrottle } from './adapters/db/throttle.repository';
+import { DbSubscriptionStore } from './adapters/db/subscription.repository';
+import { cloudSubscribeMessageSender } from './adapters/wechat/subscribe-message.sender';
 import { createLogger, parseLogLevel } from './adapters/runtime/logger';
 import type { CloudRuntime } from './adapters/runtime/wx-cloud';
 
@@ -166,6 +168,14 @@ export function buildCore(cloud: CloudRuntime, env: Env = process.env, fn?: Func
     random,
     metrics: new DbMetrics(db, (name, error) => log.warn('metric.failed', { name, error })),
     log,
+    messages: {
+      settings: app.messages,
+      subscriptions: new DbSubscriptionStore(db),
+      // Read at the send (the payment functions never send; only the timer's bundle calls it).
+      sender: { send: (m) => cloudSubscribeMessageSender(cloud.openapi()).send(m) },
+      // A development environment is the developer build (the local stack); production: the order's build.
+      forcedState: app.appEnv === 'development' ? 'developer' : null,
+    },
     policy: {
       orderTtlMs: app.orderTtlMs,
       closeGuardMs: 5 * 60_000,

@@ -41,6 +41,7 @@ describe('cloud function bundles', () => {
     expect(names.sort()).toEqual(
       [
         'closeExpired',
+        'msg',
         'order',
         'pay',
         'payCallback',
@@ -64,7 +65,7 @@ describe('cloud function bundles', () => {
     // What esbuild bundled (the built file is minified, so it is asked directly): no dev-only code, one composition root.
     const inputs = await bundleInputs(name);
     expect(inputs.filter((p) => /^(simulator|devcloud|test|scripts)\//.test(p))).toEqual([]);
-    expect(inputs.some((p) => /^server\/composition(-shop)?\.ts$/.test(p))).toBe(true);
+    expect(inputs.some((p) => /^server\/composition(-shop|-msg)?\.ts$/.test(p))).toBe(true);
   });
 
   it.each(names)('%s is at most 300 KB and ships none of the library code it never runs', async (name) => {

@@ -9,8 +9,8 @@
 //   GET  /_devcloud/db, /_devcloud/db/<collection>   admin reads for the dev console (loopback callers only)
 //   GET  /static/<path>                   files under `staticDir` (the demo goods' pictures), when configured
 //   GET|POST|DELETE /_devcloud/faults    database write-failure injection for chaos runs (loopback callers only)
-//   ANY  /_devcloud/<name>/…              an admin route set given in `adminRoutes` (loopback callers only), e.g.
-//                                         /_devcloud/trade/… (devcloud/trade/routes.ts)
+//   ANY  /_devcloud/<route>/…             the stack's own dev routes (devRoutes: the local 发货信息管理's controls, the
+//                                         subscription prompt, the message outbox), loopback callers only
 // Every answer is JSON with an `error: {code, message}` on failure; x-devcloud-db-ops carries the invocation's
 // database round trips.
 import { randomUUID } from 'node:crypto';
@@ -36,6 +36,25 @@ export const MAX_BODY_BYTES = 6 * 1024 * 1024;
 /** Most documents one admin read returns. */
 const ADMIN_MAX_LIMIT = 1000;
 
+/** A loopback-only route of the gateway (/_devcloud/<name>/…): answers JSON. */
+export type DevRoute = (req: {
+  method: string;
+  /** The path after /_devcloud/<name>. */
+  path: string[];
+  query: URLSearchParams;
+  openid: string | undefined;
+  body: unknown;
+}) => Promise<{ status: number; body: unknown } | undefined>;
+
+/** A path segment decoded, or as sent when it is not valid percent-encoding. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** What the gateway serves. */
 export interface GatewayOptions {
   runtime: FunctionRuntime;
@@ -51,19 +70,11 @@ export interface GatewayOptions {
   log: (line: string) => void;
   /** Folder served read-only at GET /static/ (pictures for the mini program); nothing is served when absent. */
   staticDir?: string;
-  /** Route sets mounted at /_devcloud/<name>/… for loopback callers (the local platform's controls). */
-  adminRoutes?: Readonly<Record<string, AdminRoute>>;
+  /** Loopback-only routes at /_devcloud/<name>/… (see DevCloudOptions.devRoutes). */
+  devRoutes?: Readonly<Record<string, DevRoute>>;
 }
 
 /** An admin route set: answers `{status, body}` for `rest` (the path after /_devcloud/<name>/), or undefined (404). */
-export type AdminRoute = (
-  method: string,
-  rest: string[],
-  body: unknown,
-  query: URLSearchParams,
-  /** Who calls, as the local transport says it (x-wx-openid), like POST /fn. */
-  caller: { openid?: string },
-) => Promise<{ status: number; body: unknown } | undefined>;
 
 /** A running gateway. */
 export interface Gateway {
@@ -340,27 +351,19 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
         }
         return sendJson(res, 200, { dbWrites: opts.writeFaults.set(spec) });
       }
-      const admin = second === undefined ? undefined : opts.adminRoutes?.[second];
-      if (admin !== undefined) {
+      const devRoute = second === undefined ? undefined : opts.devRoutes?.[second];
+      if (devRoute !== undefined && Object.hasOwn(opts.devRoutes!, second!)) {
         if (!isLoopback(req))
           throw new HttpError(403, 'DEVCLOUD.FORBIDDEN', `/_devcloud/${second} is for local callers only`);
-        const body =
-          method === 'GET' || method === 'HEAD' ? {} : parseJson(await readBody(req), 'the request');
-        const rest = parts.slice(2).map((p) => {
-          try {
-            return decodeURIComponent(p);
-          } catch {
-            return p;
-          }
-        });
-        const openid = header(req, 'x-wx-openid');
-        const answer = await admin(
+        const raw = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
+        const body = raw.length === 0 ? null : parseJson(raw, 'the request');
+        const answer = await devRoute({
           method,
-          rest,
+          path: parts.slice(2).map(safeDecode),
+          query: url.searchParams,
+          openid: header(req, 'x-wx-openid'),
           body,
-          url.searchParams,
-          openid === undefined ? {} : { openid },
-        );
+        });
         if (answer !== undefined) return sendJson(res, answer.status, answer.body);
       }
       if (second === 'db' && method === 'GET') {

@@ -23,8 +23,37 @@ export interface SdkHost {
   now?: () => number;
   /** What `cloud.cloudPay` is (default: a stand-in whose every method rejects "not built"). */
   cloudPay?: object;
-  /** What `cloud.openapi` is (the cloud calls; default: every `cloud.openapi.<a>.<b>…(…)` rejects "not built"). */
-  openapi?: object;
+  /**
+   * The groups of `cloud.openapi` (e.g. `subscribeMessage`, `wxa`), each supplied by its own stand-in; a group not
+   * given is one whose every method rejects "not built". A namespace, so stand-ins are added side by side.
+   */
+  openapi?: Readonly<Record<string, object>>;
+}
+
+/** A stand-in whose every method rejects NOT_SUPPORTED naming `what.<method>`; not thenable, so passing it is harmless. */
+function notBuilt(what: string, hint: string): object {
+  const target: Record<string, (...args: unknown[]) => Promise<never>> = {};
+  return new Proxy(target, {
+    get(_target, prop) {
+      if (typeof prop !== 'string' || prop === 'then') return undefined;
+      return () => Promise.reject(sdkError(`${what}.${prop}`, ErrCodes.NOT_SUPPORTED, hint));
+    },
+  });
+}
+
+/** `cloud.openapi`: the given groups, and a "not built" stand-in for any other group. */
+function openapiNamespace(groups: Readonly<Record<string, object>>): object {
+  return new Proxy(
+    {},
+    {
+      get(_target, prop) {
+        if (typeof prop !== 'string' || prop === 'then') return undefined;
+        return (
+          groups[prop] ?? notBuilt(`openapi.${prop}`, `cloud.openapi.${prop} is not built in the local cloud`)
+        );
+      },
+    },
+  );
 }
 
 /** Builds an object with the surface of wx-server-sdk (typed in ./types.ts) backed by the local engine. */
@@ -36,21 +65,11 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
     if (ctx !== undefined) ctx.dbOps += 1;
     host.onDbOp?.(ctx?.functionName ?? host.functionName, op);
   };
-  const target: Record<string, (...args: unknown[]) => Promise<never>> = {};
-  const notBuilt = new Proxy(target, {
-    get(_target, prop) {
-      // Not thenable, so `await cloud.cloudPay` or passing it around stays harmless until a method is called.
-      if (typeof prop !== 'string' || prop === 'then') return undefined;
-      return () =>
-        Promise.reject(
-          sdkError(
-            `cloudPay.${prop}`,
-            ErrCodes.NOT_SUPPORTED,
-            'cloud.cloudPay is not built in the local cloud yet (later issue); use the WeChat Pay v3 provider locally',
-          ),
-        );
-    },
-  });
+  // Not thenable, so `await cloud.cloudPay` or passing it around stays harmless until a method is called.
+  const cloudPayNotBuilt = notBuilt(
+    'cloudPay',
+    'cloud.cloudPay is not built in the local cloud yet (later issue); use the WeChat Pay v3 provider locally',
+  );
   return {
     DYNAMIC_CURRENT_ENV,
     init(options?: { env?: unknown }) {
@@ -75,25 +94,7 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
         maxLimit: SERVER_MAX_LIMIT,
       });
     },
-    cloudPay: host.cloudPay ?? notBuilt,
-    openapi: host.openapi ?? notBuiltOpenapi([]),
+    cloudPay: host.cloudPay ?? cloudPayNotBuilt,
+    openapi: openapiNamespace(host.openapi ?? {}),
   };
-}
-
-/** `cloud.openapi` when the host supplies none: any path of properties, called, rejects "not built" (-604100). */
-function notBuiltOpenapi(path: readonly string[]): object {
-  const call = (): Promise<never> =>
-    Promise.reject(
-      sdkError(
-        `openapi.${path.join('.')}`,
-        ErrCodes.NOT_SUPPORTED,
-        `cloud.openapi.${path.join('.')} is not emulated by the local cloud`,
-      ),
-    );
-  return new Proxy(call, {
-    get(_target, prop) {
-      if (typeof prop !== 'string' || prop === 'then') return undefined;
-      return notBuiltOpenapi([...path, prop]);
-    },
-  });
 }

@@ -29,6 +29,19 @@ export const LOCAL_ADMIN_OPENID = 'o-dev-admin';
 export const LOCAL_STAFF_OPENID = 'o-dev-staff';
 export const LOCAL_TESTER_OPENID = 'o-dev-tester';
 
+/**
+ * The local stack's subscription message templates (docs/adr/0010): what a shop sets as SHOP_MSG_TEMPLATE_* after
+ * picking templates in the admin console. The local cloud's subscribeMessage.send knows these ids and keys.
+ */
+export const LOCAL_MSG_TEMPLATES = {
+  SHOP_MSG_TEMPLATE_PAID:
+    'local-tmpl-paid|character_string1=orderNo,thing2=goods,amount3=paidAmount,time4=paidTime,thing5=note',
+  SHOP_MSG_TEMPLATE_SHIPPED:
+    'local-tmpl-shipped|character_string1=orderNo,thing2=goods,thing3=carrier,character_string4=trackingNo,time5=shippedTime',
+  SHOP_MSG_TEMPLATE_REFUND:
+    'local-tmpl-refund|character_string1=orderNo,amount2=refundAmount,phrase3=refundResult,time4=refundTime,thing5=note',
+} as const;
+
 /** The function environment variables for the local stack. Contains secrets: never print it. */
 export function stackFunctionEnv(o: StackEnvOptions): Record<string, string> {
   const p = o.identity.platform;
@@ -51,6 +64,7 @@ export function stackFunctionEnv(o: StackEnvOptions): Record<string, string> {
     SHOP_ADMIN_OPENIDS: (o.adminOpenids ?? [LOCAL_ADMIN_OPENID, LOCAL_STAFF_OPENID]).join(','),
     SHOP_TESTER_AUTO_REFUND: String(o.testerAutoRefund ?? false),
     SHOP_PICKUP_POINT: LOCAL_PICKUP_POINT,
+    ...LOCAL_MSG_TEMPLATES,
     WECHATPAY_MODE: o.mode,
     ...ids,
     WECHATPAY_MERCHANT_PRIVATE_KEY: merchant.merchantPrivateKeyPem,

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startSimulator, type SimIdentity, type SimulatorHandle } from '../../simulator';
 import { startConsole, type ConsoleHandle } from '../console/console-server';
-import { startDevCloud, type DevCloud } from '../index';
+import { startDevCloud, type DevCloud, type DevRoute } from '../index';
 import {
   createLocalCloudPay,
   invokeFunctionFromOutcomes,
@@ -19,9 +19,10 @@ import {
   cloudPayPayments,
   createLocalTradeManagement,
   simulatorPayments,
-  tradeRoutes,
+  tradeDevRoute,
   type LocalTradeManagement,
 } from '../trade';
+import { appJsonPages, LocalSubscribeMessages, templatesFromSettings } from '../openapi/subscribe-message';
 import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
 import type { CloudDb } from '../../server/adapters/db/cloud-db';
 import { readCounters } from '../../server/adapters/db/counters';
@@ -78,6 +79,8 @@ export interface Stack {
   cloudPay: LocalCloudPay;
   /** The local 发货信息管理 (cloud.openapi.wxa.sec.order.*, confirm receipt, the tradeEvents pushes). */
   trade: LocalTradeManagement;
+  /** The local subscribeMessage.send: accept counts and the outbox (docs/adr/0010). */
+  messages: LocalSubscribeMessages;
   mode: StackMerchantMode;
   /** The function configuration in force (contains secrets). */
   env: Record<string, string>;
@@ -146,6 +149,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const businessNow = () => sim.now();
   let localPay: LocalCloudPay | undefined;
   let trade: LocalTradeManagement | undefined;
+  let messages: LocalSubscribeMessages | undefined;
   try {
     // cloudPay's private channel: one local stand-in for the environment, its v2 key kept in the data folder.
     const payDir = join(dataDir, 'cloudpay');
@@ -167,6 +171,20 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ...o.env,
     });
     const env: Record<string, string> = {};
+    // subscribeMessage.send's stand-in knows the templates the functions are configured with (read at each send).
+    const msgs = await LocalSubscribeMessages.open({
+      dir: join(dataDir, 'openapi'),
+      pages: appJsonPages(join(ROOT, 'miniprogram', 'app.json')),
+      templates: () =>
+        templatesFromSettings([
+          env['SHOP_MSG_TEMPLATE_PAID'],
+          env['SHOP_MSG_TEMPLATE_SHIPPED'],
+          env['SHOP_MSG_TEMPLATE_REFUND'],
+        ]),
+      now: businessNow,
+      log: (line) => log(`[openapi] ${line}`),
+    });
+    messages = msgs;
     const appid = mode === 'direct' ? sim.identity.direct.appid : sim.identity.partner.subAppid;
     // 发货信息管理: its state in the data folder (survives restarts); payments come from the simulator. Push events
     // are delivered to `tradeEvents` once the cloud is up (`pushTo` is bound below).
@@ -207,8 +225,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         if (!localPay) throw new Error('the local cloudPay stand-in is not ready yet');
         return localPay.sdkFacade(openapiPermissions(functionName));
       },
-      openapi: ({ functionName }) => localTrade.sdkFacade(openapiPermissions(functionName)),
-      adminRoutes: { trade: tradeRoutes(localTrade) },
+      openapi: ({ functionName }) => {
+        const allowed = openapiPermissions(functionName);
+        return { ...localTrade.sdkFacade(allowed), subscribeMessage: msgs.sdkFacade(functionName, allowed) };
+      },
+      devRoutes: { trade: tradeDevRoute(localTrade), subscribe: subscribeRoute(msgs) },
       ...(o.functionTimeoutMs !== undefined ? { functionTimeoutMs: o.functionTimeoutMs } : {}),
       log: (line) => log(`[cloud] ${line}`),
     });
@@ -273,6 +294,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       cloud: c,
       cloudPay: pay,
       trade: localTrade,
+      messages: msgs,
       mode,
       env,
       now: businessNow,
@@ -284,12 +306,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         await pay.close();
         await localTrade.close();
         await c.close();
+        await msgs.close();
         await sim.close();
       },
     };
   } catch (e) {
     await localPay?.close();
     await trade?.close();
+    await messages?.close();
     await consoleHandle?.close();
     await cloud?.close();
     await sim.close();
@@ -297,7 +321,39 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   }
 }
 
-/** The cloud-call APIs (cloudPay.*, wxa.sec.order.*) a function's config.json grants it (`permissions.openapi`), as the platform enforces them. */
+/**
+ * /_devcloud/subscribe (loopback only): POST prompt {results} with x-wx-openid — the shopper's answer to the simulated
+ * subscription prompt, as WeChat learns it from the real one; GET outbox?limit= — the messages sent, newest first;
+ * GET accepts?openid=&templateId= — accepts left at "WeChat".
+ */
+function subscribeRoute(msgs: LocalSubscribeMessages): DevRoute {
+  return async ({ method, path, query, openid, body }) => {
+    const [what] = path;
+    if (what === 'prompt' && method === 'POST') {
+      const results = (body as { results?: unknown } | null)?.results;
+      if (!openid || typeof results !== 'object' || results === null || Array.isArray(results))
+        return {
+          status: 400,
+          body: { error: { code: 'DEVCLOUD.BAD_REQUEST', message: 'x-wx-openid and {results} required' } },
+        };
+      return { status: 200, body: { counts: await msgs.prompt(openid, results as Record<string, unknown>) } };
+    }
+    if (what === 'outbox' && method === 'GET') {
+      const limit = Math.min(Math.max(Number(query.get('limit') ?? 50) || 50, 1), 500);
+      return { status: 200, body: { outbox: await msgs.outbox(limit) } };
+    }
+    if (what === 'accepts' && method === 'GET') {
+      const count = await msgs.accepts(query.get('openid') ?? '', query.get('templateId') ?? '');
+      return { status: 200, body: { count } };
+    }
+    return {
+      status: 404,
+      body: { error: { code: 'DEVCLOUD.NOT_FOUND', message: 'no such subscribe route' } },
+    };
+  };
+}
+
+/** The cloud-call APIs (cloudPay.*, wxa.sec.order.*, subscribeMessage.*) a function's config.json grants it (`permissions.openapi`), as the platform enforces them. */
 function openapiPermissions(functionName: string): ReadonlySet<string> {
   const file = join(ROOT, 'cloudfunctions', functionName, 'config.json');
   if (!existsSync(file)) return new Set();

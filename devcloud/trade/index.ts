@@ -2,4 +2,4 @@
 // trade-management message push). Dev-only; see local-trade.ts.
 export * from './local-trade';
 export * from './payments';
-export { tradeRoutes } from './routes';
+export { tradeDevRoute, tradeRoutes } from './routes';

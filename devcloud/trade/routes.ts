@@ -16,6 +16,7 @@
 //   POST   /_devcloud/trade/remind-shipping       {transaction_id | …}: pushes trade_manage_remind_shipping
 //   POST   /_devcloud/trade/remind-access-api     {msg?}: pushes trade_manage_remind_access_api
 // Refusals answer 409 with {error: {code: "TRADE.<errcode>", message, errcode}}.
+import type { DevRoute } from '../gateway/server';
 import { LocalTradeError, TRADE_METHODS, type LocalTradeManagement, type TradeMethod } from './local-trade';
 
 /** An admin route's answer or refusal. */
@@ -102,4 +103,11 @@ export function tradeRoutes(trade: LocalTradeManagement) {
       throw e;
     }
   };
+}
+
+/** The routes as the gateway mounts them (`devRoutes.trade`, loopback callers only). */
+export function tradeDevRoute(trade: LocalTradeManagement): DevRoute {
+  const routes = tradeRoutes(trade);
+  return ({ method, path, query, openid, body }) =>
+    routes(method, path, body ?? {}, query, openid === undefined ? {} : { openid });
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startDevCloud, type DevCloud } from '../index';
 import { tempDir } from '../test-support/temp';
 import { startTradeFixture, type PaidPayment, type TradeFixture } from '../test-support/trade';
-import { tradeRoutes } from './routes';
+import { tradeDevRoute } from './routes';
 
 const SHIPPER = `
 const cloud = require('wx-server-sdk');
@@ -43,7 +43,7 @@ beforeAll(async () => {
     log: () => undefined,
     // As the stack does it: the permissions a function's config.json lists (here: upload and get_order only).
     openapi: () => f.trade.sdkFacade(new Set(['wxa.sec.order.uploadShippingInfo', 'wxa.sec.order.getOrder'])),
-    adminRoutes: { trade: tradeRoutes(f.trade) },
+    devRoutes: { trade: tradeDevRoute(f.trade) },
   });
 }, 30_000);
 
@@ -195,7 +195,7 @@ const external = Object.values(networkInterfaces())
       timers: false,
       host: '0.0.0.0',
       log: () => undefined,
-      adminRoutes: { trade: tradeRoutes(f.trade) },
+      devRoutes: { trade: tradeDevRoute(f.trade) },
     });
     try {
       const port = new URL(lan.url).port;

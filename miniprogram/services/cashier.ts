@@ -20,6 +20,20 @@ export interface CashierRequest {
 /** A page's cashier popup (components/sim-cashier registers itself while attached). */
 export interface CashierPresenter {
   open(req: CashierRequest): Promise<CashierChoice>;
+  /** The simulated subscription prompt after paying (wx.requestSubscribeMessage's popup). */
+  askSubscribe?(tmplIds: readonly string[]): Promise<'accept' | 'reject'>;
+}
+
+/**
+ * Local preview: shows the simulated subscription prompt of the page in front; answers the developer's choice for every
+ * id, or null when no page can show it.
+ */
+export async function simulatedSubscribePrompt(
+  tmplIds: readonly string[],
+): Promise<'accept' | 'reject' | null> {
+  const presenter = presenters[presenters.length - 1];
+  if (!presenter?.askSubscribe) return null;
+  return presenter.askSubscribe(tmplIds);
 }
 
 const presenters: CashierPresenter[] = [];

@@ -34,7 +34,14 @@ export function checkout(
   delivery: DeliveryRequest,
   remark: string,
 ): Promise<ApiResult<CheckoutView>> {
-  const fields = { clientRequestKey, lines, displayedPayableFen, delivery };
+  const envVersion = buildVersion();
+  const fields = {
+    clientRequestKey,
+    lines,
+    displayedPayableFen,
+    delivery,
+    ...(envVersion ? { envVersion } : {}),
+  };
   // An empty remark is left out of the event rather than sent as ''.
   return call('order', 'checkout', remark === '' ? fields : { ...fields, remark }, { retry: true });
 }
@@ -45,6 +52,16 @@ export function checkout(
  */
 export function confirmReceipt(outTradeNo: string): Promise<ApiResult<OrderView>> {
   return call('order', 'confirmReceipt', { outTradeNo }, { retry: true });
+}
+
+/** The build this is (develop, trial, release): the order's subscription messages open it. */
+function buildVersion(): 'develop' | 'trial' | 'release' | null {
+  try {
+    const v = wx.getAccountInfoSync().miniProgram.envVersion;
+    return v === 'develop' || v === 'trial' || v === 'release' ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 export function getOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {

@@ -8,6 +8,7 @@ import { sleep, timing } from '../utils/timing';
 import { simulatedCashier, type PaymentHint } from './cashier';
 import { call } from './cloud';
 import { getOrder } from './order';
+import { askForMessagesInCallback, prefetchMessageTemplates } from './subscribe';
 
 /** Creates (or resumes: same outTradeNo, same parameters) the WeChat Pay order. Safe to repeat. */
 export function startPayment(outTradeNo: string) {
@@ -39,20 +40,31 @@ export interface PayHooks {
   onConfirming?(): void;
 }
 
-/** wx.requestPayment (cloud build) or the simulated cashier (local preview, demo provider). */
-function requestPayment(start: StartPaymentView): Promise<PaymentHint> {
+/**
+ * wx.requestPayment (cloud build) or the simulated cashier (local preview, demo provider). After a success or a failure
+ * (not a cancel) the subscription prompt is asked for inside the callback, where WeChat allows it; nobody waits for it.
+ */
+async function requestPayment(start: StartPaymentView): Promise<PaymentHint> {
   if (clientEnv.transport === 'local' || start.simulated) {
-    return simulatedCashier(
+    const hint = await simulatedCashier(
       { outTradeNo: start.outTradeNo, amountFen: start.payableFen, shopName: clientEnv.shopName },
       start.simulated,
     );
+    if (hint.kind !== 'cancel') askForMessagesInCallback();
+    return hint;
   }
   return new Promise((resolve) => {
     wx.requestPayment({
       ...start.requestPayment,
-      success: () => resolve({ kind: 'ok' }),
-      fail: (err: { errMsg: string }) =>
-        resolve(/cancel/.test(err.errMsg) ? { kind: 'cancel' } : { kind: 'fail', detail: err.errMsg }),
+      success: () => {
+        resolve({ kind: 'ok' });
+        askForMessagesInCallback();
+      },
+      fail: (err: { errMsg: string }) => {
+        const cancelled = /cancel/.test(err.errMsg);
+        resolve(cancelled ? { kind: 'cancel' } : { kind: 'fail', detail: err.errMsg });
+        if (!cancelled) askForMessagesInCallback();
+      },
     });
   });
 }
@@ -78,6 +90,8 @@ export function handOverPayment(start: StartPaymentView): void {
 
 /** Pays an existing order (first time or again: always the same outTradeNo; never a new order). */
 export async function payOrder(outTradeNo: string, hooks: PayHooks = {}): Promise<PayOutcome> {
+  // The prompt's ids must be known when the sheet's callback runs: fetched alongside, never waited for.
+  void prefetchMessageTemplates();
   const kept = handedOver?.outTradeNo === outTradeNo ? handedOver : null;
   handedOver = null;
   const started = kept ? { ok: true as const, data: kept } : await startPayment(outTradeNo);

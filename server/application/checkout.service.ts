@@ -18,7 +18,7 @@ import type { PricedOrder, PricingOptions } from '../domain/pricing';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
-import type { OrderRecord } from './order.model';
+import type { MiniprogramState, OrderRecord } from './order.model';
 import type { LastOrder, StoredCart } from './ports/cart.port';
 import { noShippingUpload, notPaidFulfilment } from './fulfilment-view';
 import { toOrderLineView, toOrderView } from './order-view';
@@ -145,15 +145,23 @@ export class CheckoutService {
    * {@link place} at the price the shopper saw, answering the payment parameters too (one call from tap to payment
    * sheet). When the cart's selected lines are not `displayed.lines`, or the payable total (the tester amount for a
    * tester) is not `displayed.payableFen`, it refuses with ORDER.PRICE_CHANGED and the new quote before anything is
-   * written. A repeat of the key answers the first order and its prepay, whatever the prices are now.
+   * written. A repeat of the key answers the first order and its prepay, whatever the prices are now. `placedFrom` is
+   * the build the shopper is on (its subscription messages open that build: docs/adr/0010).
    */
   async checkout(
     openid: string,
     clientRequestKey: string,
     displayed: { lines: readonly CartSelection[]; payableFen: number },
     delivery: DeliveryInput,
+    placedFrom?: MiniprogramState,
   ): Promise<CheckoutView> {
-    const order = await this.placeRecord(openid, clientRequestKey, displayed, this.parseDelivery(delivery));
+    const order = await this.placeRecord(
+      openid,
+      clientRequestKey,
+      displayed,
+      this.parseDelivery(delivery),
+      placedFrom,
+    );
     const payment = await this.payments.startFor(order);
     return { order: toOrderView(order, this.d.clock.now()), payment };
   }
@@ -182,6 +190,7 @@ export class CheckoutService {
     clientRequestKey: string,
     displayed: { lines: readonly CartSelection[]; payableFen: number } | null,
     delivery: DeliverySnapshot,
+    placedFrom?: MiniprogramState,
   ): Promise<OrderRecord> {
     const stored = await this.d.carts.load(openid);
     if (stored.lastOrder?.clientRequestKey === clientRequestKey) {
@@ -241,6 +250,7 @@ export class CheckoutService {
         fulfilment: notPaidFulfilment(),
         shippingUpload: noShippingUpload(),
         completeJob: settled(null),
+        ...(placedFrom === undefined ? {} : { placedFrom }),
       };
       const plan = stockReservationPlan(priced.lines);
       const reserved = await this.reserve(order, plan, catalog);

@@ -7,6 +7,8 @@ import type { OrderStore, ReconcileReportStore, RefundStore } from './ports/orde
 import type { PaymentProvider, PaymentTransaction } from './ports/payment-provider.port';
 import type { Clock, Log, Metrics, RandomSource } from './ports/runtime.port';
 import type { StockStore } from './ports/stock.port';
+import type { SubscribeMessageSender, SubscriptionStore } from './ports/subscribe-message.port';
+import type { MessageSettings } from './subscribe-messages';
 
 /** Who a genuine payment for our orders must be addressed to (checked on every notification and query answer). */
 export interface MerchantIdentity {
@@ -77,4 +79,15 @@ export interface CoreDeps {
   policy: PaymentPolicy;
   /** Only with the demo provider (PAY_PROVIDER=demo, APP_ENV=development). */
   simulatedPayer?: SimulatedPayer;
+  /** Subscription messages (docs/adr/0010); absent: none are owed or sent. */
+  messages?: MessageDeps;
+}
+
+/** What the subscription messages need: the templates, the accept counts and the sender. */
+export interface MessageDeps {
+  settings: MessageSettings;
+  subscriptions: SubscriptionStore;
+  sender: SubscribeMessageSender;
+  /** Every card opens this build (the local stack: 'developer'); null: the build each order was placed from. */
+  forcedState: 'developer' | null;
 }

@@ -10,6 +10,7 @@ import type { RefundService } from './refund.service';
 import { BillJob } from './jobs/bill.job';
 import type { BillCheck } from './jobs/bill.job';
 import { closeJob } from './jobs/close.job';
+import { messageJob } from './jobs/message.job';
 import type { JobLoop } from './jobs/loops';
 import { paidAfterCloseJob } from './jobs/paid-after-close.job';
 import { JobRunner } from './jobs/queue-runner';
@@ -50,6 +51,12 @@ export interface CloseExpiredResult {
   holdsReleased: number;
   /** Due orders left for the next run because this one reached its time limit. */
   unreached: number;
+  /** Subscription messages sent (docs/adr/0010). */
+  messagesSent: number;
+  /** Owed messages with no accept left (ours, or WeChat's 43101): routine, nothing retried. */
+  messagesSkipped: number;
+  /** Messages WeChat refused for good (or that could not be formatted): a person is told. */
+  messagesFailed: number;
 }
 /** What one reconcile run did. */
 export interface ReconcileResult {
@@ -85,6 +92,7 @@ export interface JobServices {
 export class JobsService {
   private readonly runner: JobRunner;
   private readonly close;
+  private readonly message;
   private readonly sync;
   private readonly refundFollowUp;
   private readonly testerRefund;
@@ -100,6 +108,7 @@ export class JobsService {
     const { payments, refunds } = services;
     this.runner = new JobRunner(d);
     this.close = closeJob(d, payments, this.runner);
+    this.message = messageJob(d, this.runner);
     this.sync = syncJob(d, payments, this.runner);
     this.refundFollowUp = refundFollowUpJob(d, refunds, this.runner);
     this.testerRefund = testerRefundJob(d, payments);
@@ -109,7 +118,10 @@ export class JobsService {
     this.complete = completeJob(d, this.runner);
   }
 
-  /** The close queue (jobs/close.job.ts), then the stock holds of checkouts that died before writing their order. */
+  /**
+   * The close queue (jobs/close.job.ts), then the stock holds of checkouts that died before writing their order, then
+   * the owed subscription messages (jobs/message.job.ts).
+   */
   async closeExpired(limit: RunLimit<JobLoop> = NO_LIMIT): Promise<CloseExpiredResult> {
     const r: CloseExpiredResult = {
       closed: 0,
@@ -121,12 +133,17 @@ export class JobsService {
       gaveUp: 0,
       holdsReleased: 0,
       unreached: 0,
+      messagesSent: 0,
+      messagesSkipped: 0,
+      messagesFailed: 0,
     };
     r.unreached += await this.runner.run(this.close, r, limit);
     // Without time left the holds wait for the next run (they are swept as a whole, by the database only).
     await this.runner.once('hold-sweep', limit, r, 'close.hold_sweep_failed', async () => {
       r.holdsReleased = (await this.services.checkout.sweepHolds()).released;
     });
+    // Owed subscription messages go out each minute too (never on the payment path: docs/adr/0010).
+    r.unreached += await this.runner.run(this.message, r, limit);
     if (Object.values(r).some((n) => n > 0)) this.d.log.info('close.run', { ...r });
     return r;
   }

@@ -5,6 +5,7 @@ import type { OrderState, RefundStatus } from '../domain/order-state';
 import type { PricedLine } from '../domain/pricing';
 import type { JobState } from './job-queue';
 import type { RequestPaymentParams } from './ports/payment-provider.port';
+import type { OrderMessages } from './subscribe-messages';
 
 /** The prepay created at the provider for an order, kept so a second "pay" tap reuses it while it is valid. */
 export interface PrepayRecord {
@@ -33,7 +34,7 @@ export type ProviderCloseState = 'not-needed' | 'pending' | 'closed';
  * An order as stored in the `orders` collection (`_id` = outTradeNo). Amounts in fen, times in epoch ms. Every
  * change is a compare-and-set on `version` (and usually `status`).
  */
-export interface OrderRecord {
+export interface OrderRecord extends OrderMessages {
   outTradeNo: string;
   openid: string;
   /** The client's idempotency key for "place order" (a double tap makes one order). */
@@ -46,6 +47,11 @@ export interface OrderRecord {
   /** What the provider charges: totalFen, or 1 fen for a tester order. */
   payableFen: Fen;
   isTestOrder: boolean;
+  /**
+   * The build the order was placed from, as subscribeMessage.send's miniprogramState (checkout's envVersion:
+   * develop → developer, trial → trial, release → formal). Absent: not reported (messages open the release build).
+   */
+  placedFrom?: MiniprogramState;
   /** Paid through the demo provider: no real money moved. */
   simulated: boolean;
   providerId: string;
@@ -226,3 +232,6 @@ export interface RefundDoc {
    */
   followUp: JobState;
 }
+
+/** Which build a subscription message's card opens (subscribeMessage.send's miniprogramState). */
+export type MiniprogramState = 'developer' | 'trial' | 'formal';

@@ -11,6 +11,7 @@ import type { OrderStore } from './ports/order.port';
 import type { PaymentState, PaymentTransaction } from './ports/payment-provider.port';
 import { ProviderError } from './ports/payment-provider.errors';
 import type { RefundService } from './refund.service';
+import { owe } from './subscribe-messages';
 
 /** How often an apply is retried when a concurrent writer changed the order between read and compare-and-set. */
 const APPLY_ATTEMPTS = 5;
@@ -231,11 +232,14 @@ export class PaymentService {
         appliedAtMs: now,
       };
       // Counters of payments are derived from the orders (docs/API.md, "Counters"), so this one write is the payment.
+      // It also owes the "paid" message (docs/adr/0010): the message job sends it later, never this path.
+      const owesPaid = next === 'PAID' && this.d.messages?.settings.templates.paid !== undefined;
       const updated = await this.d.orders.recordPayment(order, {
         status: next,
         payment,
         updatedAtMs: now,
         ...paidFulfilmentPatch(order, next, now, this.d.policy.fulfilment.autoCompleteMs),
+        ...(owesPaid ? owe(order, 'paid', now) : {}),
       });
       if (updated === 'transaction-taken') {
         this.d.log.error('payment.transaction_reused', {

@@ -9,6 +9,7 @@ import { orderEventForRefunds, reservedRefundFen } from '../domain/refund-policy
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import type { OfflinePayout, OrderRecord, RefundDoc, RefundLedgerEntry } from './order.model';
+import { owe } from './subscribe-messages';
 import { REFUND_CAS_ATTEMPTS, ledgerEntryOf, ledgerFields, ledgerOf, withEntry } from './refund-ledger';
 import type { AttentionItem } from './ports/attention.port';
 import { raiseAttention } from './attention';
@@ -172,8 +173,15 @@ export class RefundReports {
       }
       const event = orderEventForRefunds(order.payment.paidFen, all);
       const status = event === null ? order.status : (nextOrderState(order.status, event) ?? order.status);
-      // The one write that is the money: the ledger entry, the amounts and the order's state, compare-and-set.
-      const written = await this.d.orders.update(order, { status, ...ledgerFields(all), updatedAtMs: now });
+      // The one write that is the money: the ledger entry, the amounts and the order's state, compare-and-set. A refund
+      // that reached the shopper also owes the "refund" message in it (docs/adr/0010; the message job sends it).
+      const owesRefund = nextStatus === 'SUCCESS' && this.d.messages?.settings.templates.refund !== undefined;
+      const written = await this.d.orders.update(order, {
+        status,
+        ...ledgerFields(all),
+        updatedAtMs: now,
+        ...(owesRefund ? owe(order, 'refund', now, { amountFen: entry.amountFen }) : {}),
+      });
       if (written === null) continue; // the order changed first (a concurrent delivery?): decide again from it
       this.d.log.info('refund.settled', {
         outRefundNo: report.outRefundNo,

@@ -6,6 +6,7 @@ import { API_ACTIONS } from '../../typings/contracts/api';
 import { orderActions, payActions, refundActions } from '../../server/adapters/functions/core.handlers';
 import { shopActions } from '../../server/adapters/functions/shop.handlers';
 import { staffActions } from '../../server/adapters/functions/staff.handlers';
+import { msgActions } from '../../server/adapters/functions/msg.handlers';
 
 const API_MD = readFileSync(join(__dirname, '..', '..', 'docs', 'API.md'), 'utf8');
 
@@ -68,6 +69,7 @@ describe('the API contract', () => {
       pay: Object.keys(payActions),
       refund: Object.keys(refundActions),
       staff: Object.keys(staffActions),
+      msg: Object.keys(msgActions),
     };
     for (const [fn, actions] of Object.entries(API_ACTIONS)) {
       expect({ fn, actions: sorted(served[fn as keyof typeof served]) }).toEqual({

@@ -8,6 +8,8 @@ import type { ShopDeps } from '../../server/adapters/functions/shop.handlers';
 import { shopActions } from '../../server/adapters/functions/shop.handlers';
 import type { StaffDeps } from '../../server/adapters/functions/staff.handlers';
 import { staffActions } from '../../server/adapters/functions/staff.handlers';
+import type { MsgDeps } from '../../server/adapters/functions/msg.handlers';
+import { msgActions } from '../../server/adapters/functions/msg.handlers';
 import type { ActionTable } from '../../server/adapters/runtime/handler';
 
 type Same<X, Y> = [X] extends [Y] ? ([Y] extends [X] ? true : false) : false;
@@ -23,14 +25,15 @@ export type ServedTablesAreTheContract = AssertTrue<
       keyof typeof payActions,
       keyof typeof refundActions,
       keyof typeof staffActions,
+      keyof typeof msgActions,
     ],
-    [Listed<'shop'>, Listed<'order'>, Listed<'pay'>, Listed<'refund'>, Listed<'staff'>]
+    [Listed<'shop'>, Listed<'order'>, Listed<'pay'>, Listed<'refund'>, Listed<'staff'>, Listed<'msg'>]
   >
 >;
 
 /** Every client-callable function has a served table. */
 export type EveryFunctionServed = AssertTrue<
-  Same<ApiFunctionName, 'shop' | 'order' | 'pay' | 'refund' | 'staff'>
+  Same<ApiFunctionName, 'shop' | 'order' | 'pay' | 'refund' | 'staff' | 'msg'>
 >;
 
 // The served tables are ActionTables (a table typed `Record<string, …>` again would fail here: no required actions,
@@ -40,6 +43,7 @@ orderActions satisfies ActionTable<'order', CoreHandlersDeps>;
 payActions satisfies ActionTable<'pay', CoreHandlersDeps>;
 refundActions satisfies ActionTable<'refund', CoreHandlersDeps>;
 staffActions satisfies ActionTable<'staff', StaffDeps>;
+msgActions satisfies ActionTable<'msg', MsgDeps>;
 
 // A table without one of the contract's actions is refused.
 // @ts-expect-error -- `cancel` is missing

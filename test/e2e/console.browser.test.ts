@@ -3,7 +3,14 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Locator } from 'playwright-core';
 import { rawRequest } from '../../simulator/test-support/raw-client';
-import { placeOrder, sharedIdentity, startTestStack, waitForStatus, type TestStack } from '../support/stack';
+import {
+  placeOrder,
+  runJob,
+  sharedIdentity,
+  startTestStack,
+  waitForStatus,
+  type TestStack,
+} from '../support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOPPER = 'o-erin-00005';
@@ -160,6 +167,33 @@ describe('dev console (real browser)', () => {
       .getByText('push:trade_manage_remind_access_api')
       .first()
       .waitFor({ timeout: 10_000 });
+  });
+
+  it('shows the subscription message outbox, newest first', async () => {
+    const openid = 'o-console-msg';
+    await fetch(`${stack.gatewayUrl}/_devcloud/subscribe/prompt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-wx-openid': openid },
+      body: JSON.stringify({ results: { 'local-tmpl-paid': 'accept' } }),
+    });
+    await stack.as(openid).ok('msg', 'subscribed', { results: { 'local-tmpl-paid': 'accept' } });
+    const order = await placeOrder(stack, openid, 'sku-coffee-250g', 1);
+    await stack.as(openid).ok('pay', 'start', { outTradeNo: order.outTradeNo });
+    await stack.sim.control.pay(order.outTradeNo);
+    await waitForStatus(stack, openid, order.outTradeNo, 'PAID');
+    await runJob(stack, 'closeExpired');
+    const [sent] = (await stack.messages.outbox()).filter((m) => m.touser === openid);
+    const page = await browser.newPage();
+    await page.goto(stack.consoleUrl!);
+    const row = page.locator(`#outbox tr[data-outbox-seq="${sent!.seq}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.getByText(openid).waitFor({ timeout: 10_000 });
+    await row.getByText('local-tmpl-paid').waitFor({ timeout: 10_000 });
+    await row.getByText(`character_string1: ${order.outTradeNo as string}`).waitFor({ timeout: 10_000 });
+    await row.getByText('delivered').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#outbox tbody tr').first().getAttribute('data-outbox-seq')).toBe(
+      String(sent!.seq),
+    );
     await page.close();
   });
 });

@@ -5,8 +5,9 @@
 //     injected network failures;
 //   - wx.cloud.callFunction goes to the same gateway (the cloud build's path, run against the local stack);
 //   - wx.requestPayment answers what a test queues (the one part of WeChat no local stack can be), and so do
-//     wx.chooseAddress (the address book, behind WeChat's privacy consent) and wx.openBusinessView (WeChat's
-//     confirm-receipt view, whose result comes back through the real app.ts App.onShow);
+//     wx.chooseAddress (the address book, behind WeChat's privacy consent), wx.openBusinessView (WeChat's
+//     confirm-receipt view, whose result comes back through the real app.ts App.onShow) and
+//     wx.requestSubscribeMessage (the subscription popup);
 //   - storage, modals, toasts, navigation and the account info are in memory and recorded.
 // Use with `@jest-environment ./test/miniprogram/jsdom-node-env.js` (jsdom plus the Node globals the stack needs).
 //
@@ -284,6 +285,13 @@ export interface WxControl {
   businessViewAnswers: BusinessViewAnswer[];
   /** Parameters wx.openBusinessView was called with. */
   businessViewCalls: Json[];
+  /**
+   * What the subscription popup answers next (every id gets the choice), used in order; none left → it fails
+   * ("requestSubscribeMessage:fail", as when the shopper closed it) and the page must carry on.
+   */
+  subscribeAnswers: Array<'accept' | 'reject' | { fail: string }>;
+  /** The tmplIds wx.requestSubscribeMessage was called with, and whether a payment callback was running. */
+  subscribeCalls: Array<{ tmplIds: string[]; inPaymentCallback: boolean }>;
   /** Answers for wx.showModal (confirm = true); none left → confirm. */
   modalAnswers: boolean[];
   modals: Array<{ title?: string; content?: string }>;
@@ -351,6 +359,7 @@ function takeFault(ctl: WxControl, url: string, data: unknown): NetworkFault | n
 }
 
 function buildWx(ctl: WxControl, gateway: () => string, appShow: (options: Json) => void): Json {
+  let inPaymentCallback = false;
   const base = (global as any).wx as Json;
   const ok = (name: string) => ({ errMsg: `${name}:ok` });
   const asyncApi =
@@ -534,6 +543,37 @@ function buildWx(ctl: WxControl, gateway: () => string, appShow: (options: Json)
         else back(a);
       }, 0);
     },
+    requestSubscribeMessage: (o: Json) => {
+      ctl.subscribeCalls.push({ tmplIds: [...(o.tmplIds as string[])], inPaymentCallback });
+      const answer = ctl.subscribeAnswers.shift() ?? { fail: 'requestSubscribeMessage:fail cancel' };
+      const finish = () => {
+        if (typeof answer === 'object') {
+          o.fail?.({ errMsg: answer.fail, errCode: 20004 });
+          o.complete?.({ errMsg: answer.fail });
+          return;
+        }
+        const res: Json = { errMsg: 'requestSubscribeMessage:ok' };
+        for (const id of o.tmplIds as string[]) res[id] = answer;
+        o.success?.(res);
+        o.complete?.(res);
+      };
+      if (typeof answer === 'object') {
+        setTimeout(finish, 0);
+        return;
+      }
+      // WeChat learns the choice from its own popup: the local cloud's subscribeMessage.send is told the same.
+      const results = Object.fromEntries((o.tmplIds as string[]).map((id) => [id, answer]));
+      realRequest(
+        {
+          url: `${gateway()}/_devcloud/subscribe/prompt`,
+          method: 'POST',
+          data: { results },
+          header: { 'content-type': 'application/json', 'x-wx-openid': ctl.cloudOpenid },
+        },
+        () => finish(),
+        () => finish(),
+      );
+    },
     requestPayment: (o: Json) => {
       const params = { ...o };
       delete params.success;
@@ -542,14 +582,20 @@ function buildWx(ctl: WxControl, gateway: () => string, appShow: (options: Json)
       ctl.paymentCalls.push(params);
       const answer = ctl.paymentAnswers.shift();
       const finish = (a: 'ok' | 'fail cancel' | { fail: string }) => {
-        if (a === 'ok') {
-          const res = { errMsg: 'requestPayment:ok' };
-          o.success?.(res);
-          o.complete?.(res);
-        } else {
-          const errMsg = a === 'fail cancel' ? 'requestPayment:fail cancel' : a.fail;
-          o.fail?.({ errMsg });
-          o.complete?.({ errMsg });
+        // WeChat allows the subscription popup only while this callback runs (or on a tap).
+        inPaymentCallback = true;
+        try {
+          if (a === 'ok') {
+            const res = { errMsg: 'requestPayment:ok' };
+            o.success?.(res);
+            o.complete?.(res);
+          } else {
+            const errMsg = a === 'fail cancel' ? 'requestPayment:fail cancel' : a.fail;
+            o.fail?.({ errMsg });
+            o.complete?.({ errMsg });
+          }
+        } finally {
+          inPaymentCallback = false;
         }
       };
       if (answer === undefined) {
@@ -668,6 +714,8 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     faults: [],
     paymentAnswers: [],
     paymentCalls: [],
+    subscribeAnswers: [],
+    subscribeCalls: [],
     modalAnswers: [],
     modals: [],
     toasts: [],

@@ -14,6 +14,7 @@ import type {
   RetryAbnormalFields,
   StartPaymentView,
 } from './order';
+import type { MessageTemplatesView, SubscribedView } from './msg';
 import type { CartView, GoodsView } from './shop';
 import type { DeliveryRequest, ExpressCompanyView, ParcelRequest, PickupPointView } from './fulfilment';
 import type { StaffOrderView } from './staff';
@@ -46,6 +47,7 @@ export const API_ACTIONS = {
     'resolveAttention',
   ],
   staff: ['me', 'listToShip', 'getOrder', 'ship', 'readyForPickup', 'markPickedUp', 'retryUpload'],
+  msg: ['templates', 'subscribed'],
 } as const;
 
 /** Why the cart's selected lines cannot be priced into an order (place, quote, checkout). */
@@ -129,6 +131,8 @@ export interface ApiContract {
         clientRequestKey: string;
         lines: CheckoutLineRequest[];
         displayedPayableFen: number;
+        /** wx.getAccountInfoSync().miniProgram.envVersion: the build the order's messages open. */
+        envVersion?: 'develop' | 'trial' | 'release';
       } & DeliveryFields,
       CheckoutView,
       | 'ORDER.PRICE_CHANGED'
@@ -261,6 +265,13 @@ export interface ApiContract {
       StaffOrderView,
       StaffErrors | 'ORDER.NOT_FOUND' | 'FULFIL.NOT_SHIPPABLE' | 'ORDER.BUSY'
     >;
+  };
+  /** Subscription messages (docs/adr/0010). */
+  msg: {
+    /** The configured template ids to ask for (after wx.requestPayment, or on a tap). */
+    templates: Action<NoFields, MessageTemplatesView>;
+    /** wx.requestSubscribeMessage's results (errMsg left out): each "accept…" of a configured id counts one send. */
+    subscribed: Action<{ results: Record<string, string> }, SubscribedView>;
   };
 }
 

@@ -163,6 +163,8 @@ export interface RefundView {
  * - 'close-unconfirmed': an expired order WeChat could not be asked about or closed for a long time (still asked);
  * - 'shipping-upload-failed': WeChat's 发货信息管理 refused or kept failing an order's shipping upload: staff look and
  *   upload again (staff.retryUpload).
+ * - 'message-refused': WeChat refused a subscription message for good (47003 a field, 41030 page, 40037 template,
+ *   40003 openid) or it could not be formatted: the template setting or the page needs fixing (never retried).
  */
 export type AttentionKind =
   | 'payment-for-unknown-order'
@@ -171,7 +173,8 @@ export type AttentionKind =
   | 'refund-owed-offline'
   | 'refund-unsettled'
   | 'close-unconfirmed'
-  | 'shipping-upload-failed';
+  | 'shipping-upload-failed'
+  | 'message-refused';
 
 /** A "needs attention" record as staff see it (refund.listAttention). */
 export interface AttentionView {

@@ -4,6 +4,7 @@ import type { OrderView } from '../../../typings/contracts/order';
 import { buyAgain, cancelOrder, confirmReceipt, getOrder } from '../../services/order';
 import { payOrder, syncPayment, type PayOutcome } from '../../services/payment';
 import { endUnansweredReceiptView, openReceiptView } from '../../services/receipt';
+import { prefetchMessageTemplates } from '../../services/subscribe';
 import { errorText } from '../../utils/errors';
 import { deliveryVM, fulfilmentVM, type DeliveryVM, type FulfilmentVM } from '../../utils/fulfilment';
 import { CHECK_LATER_TEXT, payFailureWords } from '../../utils/order-status';
@@ -62,6 +63,8 @@ Page({
 
   onLoad(query: Record<string, string | undefined>) {
     this.outTradeNo = query.outTradeNo ?? '';
+    // The subscription prompt's ids must be at hand when the payment sheet's callback runs (once per app run).
+    void prefetchMessageTemplates();
     void this.refresh().then(() => {
       if (query.autopay === '1' && this.data.order?.canPay) void this.pay();
     });

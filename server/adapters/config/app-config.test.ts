@@ -82,3 +82,47 @@ describe('fulfilment settings (docs/adr/0009)', () => {
     }
   });
 });
+
+describe('SHOP_MSG_TEMPLATE_* (subscription messages)', () => {
+  const PAID = 'tmpl-paid|character_string1=orderNo,amount2=paidAmount,time3=paidTime,thing4=goods';
+
+  it('is off when unset, and parses a configured template', () => {
+    expect(parseAppConfig(BASE).messages.templates).toEqual({});
+    const cfg = parseAppConfig({ ...BASE, SHOP_MSG_TEMPLATE_PAID: PAID });
+    expect(cfg.messages.templates.paid).toEqual({
+      templateId: 'tmpl-paid',
+      fields: [
+        { key: 'character_string1', value: 'orderNo' },
+        { key: 'amount2', value: 'paidAmount' },
+        { key: 'time3', value: 'paidTime' },
+        { key: 'thing4', value: 'goods' },
+      ],
+    });
+    expect(cfg.messages.templates.refund).toBeUndefined();
+    expect(cfg.messages.shopName).toBe('本店');
+  });
+
+  it.each([
+    ['no bar', 'tmpl-paid character_string1=orderNo', /templateId\|field=value/],
+    ['a bad id', 'tm pl|thing1=goods', /template id/],
+    ['an unknown value', 'tmpl|thing1=colour', /not one of/],
+    ['an unknown field type', 'tmpl|colour1=goods', /not a WeChat field type/],
+    ['a value that does not fit the type', 'tmpl|phrase1=goods', /goods cannot go into a phrase field/],
+    ['a value the kind has not', 'tmpl|amount1=refundAmount', /a paid message has no refundAmount/],
+    ['a key twice', 'tmpl|thing1=goods,thing1=note', /twice/],
+    ['no field', 'tmpl|', /field=value/],
+  ])('refuses %s at load, naming the setting', (_what, value, problem) => {
+    const e = configError({ ...BASE, SHOP_MSG_TEMPLATE_PAID: value });
+    expect(e.setting).toBe('SHOP_MSG_TEMPLATE_PAID');
+    expect(e.message).toMatch(problem);
+  });
+
+  it('refuses one template id for two messages', () => {
+    const e = configError({
+      ...BASE,
+      SHOP_MSG_TEMPLATE_PAID: 'same|thing1=goods',
+      SHOP_MSG_TEMPLATE_REFUND: 'same|amount1=refundAmount',
+    });
+    expect(e.setting).toBe('SHOP_MSG_TEMPLATE_REFUND');
+  });
+});

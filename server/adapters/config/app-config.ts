@@ -1,5 +1,12 @@
 // The shop's own settings (besides the payment adapter's), from the function's environment variables. A missing or
 // malformed setting fails fast at cold start, naming the setting; values are never echoed.
+import type {
+  MessageKind,
+  MessageSettings,
+  MessageTemplate,
+  ValueKind,
+} from '../../application/subscribe-messages';
+import { MESSAGE_KINDS, VALUE_KINDS, templateProblem } from '../../application/subscribe-messages';
 
 /** Setting names. */
 export const AppEnv = {
@@ -13,12 +20,26 @@ export const AppEnv = {
   EXPRESS_COMPANIES: 'SHOP_EXPRESS_COMPANIES',
   AUTO_COMPLETE_DAYS: 'SHOP_AUTO_COMPLETE_DAYS',
   PICKUP_POINT: 'SHOP_PICKUP_POINT',
+  MSG_TEMPLATE_PAID: 'SHOP_MSG_TEMPLATE_PAID',
+  MSG_TEMPLATE_SHIPPED: 'SHOP_MSG_TEMPLATE_SHIPPED',
+  MSG_TEMPLATE_REFUND: 'SHOP_MSG_TEMPLATE_REFUND',
+  MSG_SHOP_NAME: 'SHOP_MSG_SHOP_NAME',
 } as const;
 
 /** The carriers staff may ship with when SHOP_EXPRESS_COMPANIES is unset (WeChat's delivery ids). */
 export const DEFAULT_EXPRESS_COMPANIES =
   'SF:顺丰速运,ZTO:中通快递,YTO:圆通速递,YD:韵达速递,STO:申通快递,JD:京东物流,EMS:中国邮政EMS';
 export const AUTO_COMPLETE_DAYS_DEFAULT = 10;
+
+/** The setting of each subscription message's template (unset: that message is off). */
+export const MSG_TEMPLATE_SETTING: Readonly<Record<MessageKind, string>> = {
+  paid: AppEnv.MSG_TEMPLATE_PAID,
+  shipped: AppEnv.MSG_TEMPLATE_SHIPPED,
+  refund: AppEnv.MSG_TEMPLATE_REFUND,
+};
+
+/** What the shop calls itself in a message's shopName field when SHOP_MSG_SHOP_NAME is unset. */
+export const DEFAULT_MSG_SHOP_NAME = '本店';
 
 /** The tester amount's bounds in fen (1 fen default; at most 1000 yuan, the domain's MAX_TESTER_PAYABLE_FEN). */
 export const TESTER_PRICE_FEN_DEFAULT = 1;
@@ -44,6 +65,8 @@ export interface AppConfig {
   autoCompleteDays: number;
   /** The pickup point, or null when pickup is not offered. */
   pickupPoint: { name: string; address: string; hours: string } | null;
+  /** Subscription messages: the configured templates (docs/adr/0010). */
+  messages: MessageSettings;
 }
 
 /** A setting is missing or malformed. */
@@ -168,5 +191,54 @@ export function parseAppConfig(env: EnvLike): AppConfig {
     expressCompanies: expressCompanies(env),
     autoCompleteDays,
     pickupPoint: pickupPoint(env),
+    messages: parseMessageSettings(env),
   };
+}
+
+const TEMPLATE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * One template setting: "templateId|key=valueKind,key=valueKind…", e.g.
+ * "tmpl-paid|character_string1=orderNo,amount2=paidAmount,time3=paidTime,thing4=goods". Each key's prefix is its
+ * WeChat field type, and the value must fit it (subscribe-messages.ts VALUE_FIELD_TYPES).
+ */
+export function parseTemplateSetting(name: string, kind: MessageKind, raw: string): MessageTemplate {
+  const bar = raw.indexOf('|');
+  if (bar < 0) throw new AppConfigError(name, 'must be "templateId|field=value,…"');
+  const templateId = raw.slice(0, bar).trim();
+  if (!TEMPLATE_ID.test(templateId))
+    throw new AppConfigError(name, 'has a template id that is not letters, digits, - and _');
+  const fields: { key: string; value: ValueKind }[] = [];
+  for (const part of raw.slice(bar + 1).split(',')) {
+    const [key, value, extra] = part.split('=').map((x) => x.trim());
+    if (!key || !value || extra !== undefined)
+      throw new AppConfigError(name, `has "${part.trim()}" where field=value was expected`);
+    if (!(VALUE_KINDS as readonly string[]).includes(value)) {
+      throw new AppConfigError(name, `field ${key}: "${value}" is not one of ${VALUE_KINDS.join(', ')}`);
+    }
+    fields.push({ key, value: value as ValueKind });
+  }
+  const t: MessageTemplate = { templateId, fields };
+  const problem = templateProblem(kind, t);
+  if (problem !== null) throw new AppConfigError(name, problem);
+  return t;
+}
+
+/** The subscription message settings alone (the `msg` function reads no payment settings). */
+export function parseMessageSettings(env: EnvLike): MessageSettings {
+  const templates: Partial<Record<MessageKind, MessageTemplate>> = {};
+  const ids = new Set<string>();
+  for (const kind of MESSAGE_KINDS) {
+    const name = MSG_TEMPLATE_SETTING[kind];
+    const raw = (env[name] ?? '').trim();
+    if (raw === '') continue;
+    const t = parseTemplateSetting(name, kind, raw);
+    if (ids.has(t.templateId)) throw new AppConfigError(name, 'uses a template id another message uses');
+    ids.add(t.templateId);
+    templates[kind] = t;
+  }
+  const shopName = (env[AppEnv.MSG_SHOP_NAME] ?? '').trim() || DEFAULT_MSG_SHOP_NAME;
+  if ([...shopName].length > 20)
+    throw new AppConfigError(AppEnv.MSG_SHOP_NAME, 'must be at most 20 characters');
+  return { templates, shopName };
 }

@@ -9,6 +9,7 @@ export const Collections = {
   metrics: 'metrics',
   attention: 'attention',
   throttles: 'throttles',
+  subscriptions: 'subscriptions',
 } as const;
 
 /** The server-side page size limit of the cloud database. */

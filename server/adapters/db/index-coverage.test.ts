@@ -14,6 +14,7 @@ import { DbReconcileReportStore } from './reconcile-report.repository';
 import { DbRefundStore } from './refund.repository';
 import { DbStockStore } from './stock.repository';
 import { DbThrottle } from './throttle.repository';
+import { DbSubscriptionStore } from './subscription.repository';
 import { DemoPaymentProvider } from '../payment/demo/demo.provider';
 
 interface RecordedQuery {
@@ -91,6 +92,7 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
     listPaidTestOrders: [10],
     listByStatus: ['PAID_AFTER_CLOSE', 10],
     listCloseDue: [0, 10],
+    listMessageDue: [0, 10],
     listSyncDue: [0, 10],
     listByFulfilment: ['AWAITING_SHIPMENT', 10, 5],
     listShippingUploadDue: [0, 10],
@@ -124,6 +126,12 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
     listHolds: [],
   },
   DbThrottle: { tryPass: ['k', 1000], sweep: [] },
+  DbSubscriptionStore: {
+    addAccepts: ['o1', ['t1'], 0],
+    takeAccept: ['o1', 't1', 0],
+    counts: ['o1', ['t1']],
+    addOne: ['o1', 't1', 0],
+  },
   DemoPaymentProvider: {
     queryPayment: ['O1'],
     closePayment: ['O1'],
@@ -190,6 +198,7 @@ describe('every repository query has a declared index', () => {
     ['DbMetrics', new (DbMetrics as unknown as new (...a: unknown[]) => object)(db, () => undefined)],
     ['DbStockStore', new DbStockStore(db)],
     ['DbThrottle', new DbThrottle(db, now)],
+    ['DbSubscriptionStore', new DbSubscriptionStore(db)],
     ['DemoPaymentProvider', new DemoPaymentProvider(db, now, () => 'r')],
   ];
 

@@ -291,6 +291,14 @@ export class DbOrderStore implements OrderStore {
     );
   }
 
+  async listMessageDue(nowMs: number, limit: number): Promise<OrderRecord[]> {
+    return this.list(
+      { 'messageJob.state': 'queued', 'messageJob.nextAttemptAtMs': this.db.command.lte(nowMs) },
+      'messageJob.nextAttemptAtMs',
+      limit,
+    );
+  }
+
   async listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]> {
     const _ = this.db.command;
     // A day's payments can exceed one page: all of them, however many (the bill lists every one).

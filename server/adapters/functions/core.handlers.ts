@@ -10,6 +10,7 @@ import { AppErrorCodes, invalidRequest } from '../../application/errors';
 import { optionalInteger, requireInteger, requireString } from '../../application/input';
 import { toOrderView } from '../../application/order-view';
 import type { PaymentService } from '../../application/payment.service';
+import type { MiniprogramState } from '../../application/order.model';
 import type { RefundService } from '../../application/refund.service';
 import type { AbnormalRefundService, AbnormalRetryRequest } from '../../application/abnormal-refund.service';
 import { toRefundView } from '../../application/refund.service';
@@ -65,6 +66,17 @@ function deliveryInput(input: Record<string, unknown>): { delivery: unknown; rem
   return { delivery: input.delivery, remark: input.remark };
 }
 
+/** wx.getAccountInfoSync().miniProgram.envVersion → the miniprogramState its messages open (absent: not told). */
+const BUILD_STATES = { develop: 'developer', trial: 'trial', release: 'formal' } as const;
+
+function placedFrom(input: Record<string, unknown>): MiniprogramState | undefined {
+  const v = input.envVersion;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !Object.hasOwn(BUILD_STATES, v))
+    throw invalidRequest('envVersion', "'develop', 'trial' or 'release'");
+  return BUILD_STATES[v as keyof typeof BUILD_STATES];
+}
+
 /** The `order` function's actions: place, quote, checkout, get, listMine, cancel, again, confirmReceipt (docs/API.md). */
 export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   place: (input, inv, d) =>
@@ -76,6 +88,7 @@ export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
       requestKey(input, 'clientRequestKey'),
       { lines: displayedLines(input), payableFen: requireInteger(input, 'displayedPayableFen') },
       deliveryInput(input),
+      placedFrom(input),
     ),
   get: (input, inv, d) => d.checkout.get(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
   listMine: (input, inv, d) =>

@@ -5,6 +5,7 @@
 /** Each function's platform timeout in ms (config.json "timeout" × 1000). payNotify: WeChat waits 5 s for an answer. */
 export const FUNCTION_TIMEOUTS_MS = {
   shop: 5_000,
+  msg: 5_000,
   order: 10_000,
   pay: 10_000,
   refund: 10_000,

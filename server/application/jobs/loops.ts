@@ -16,7 +16,8 @@ export type JobLoop =
   | 'bill'
   | 'bill-refund-row'
   | 'shipping-upload'
-  | 'complete';
+  | 'complete'
+  | 'message';
 
 /**
  * The most WeChat calls one item of each loop can make (traced through the code). A run starts an item only while
@@ -38,6 +39,7 @@ export type JobLoop =
  * | bill-refund-row  | 1     | query a refund the bill shows further than we know it                                 |
  * | shipping-upload  | 3     | is_trade_managed (once per process) → get_order (after a failed attempt) → upload     |
  * | complete         | 0     | database only                                                                         |
+ * | message          | 3     | one subscribeMessage.send per kind owed (paid, shipped, refund)                       |
  */
 export const WECHAT_CALLS_PER_ITEM: Readonly<Record<JobLoop, number>> = {
   close: 4,
@@ -50,4 +52,5 @@ export const WECHAT_CALLS_PER_ITEM: Readonly<Record<JobLoop, number>> = {
   'bill-refund-row': 1,
   'shipping-upload': 3,
   complete: 0,
+  message: 3,
 };

@@ -78,6 +78,8 @@ export interface OrderStore {
   listShippingUploadDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** The completion queue: completeJob queued and due at nowMs, earliest due first. */
   listCompleteDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
+  /** The message queue: queued orders with messageJob.nextAttemptAtMs ≤ nowMs, earliest due first (docs/adr/0010). */
+  listMessageDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** Orders whose payment succeeded in [fromMs, toMs) (for the daily bill). */
   listPaidBetween(fromMs: number, toMs: number): Promise<OrderRecord[]>;
 }
