@@ -18,6 +18,7 @@ import { ownedOrder } from './payment.service';
 import type { TradeManagement, TradeOrderState } from './ports/trade-management.port';
 import { TradeManagementError } from './ports/trade-management.port';
 import { MAX_PARCELS, tradeOrderKey } from './shipping-request';
+import { owe } from './subscribe-messages';
 
 /** How often a fulfilment write is tried against concurrent writers before ORDER.BUSY. */
 const FULFIL_CAS_ATTEMPTS = 5;
@@ -161,6 +162,13 @@ export class FulfilmentService {
           },
           shippingUpload: uploadQueued(shippingUploadOf(order), now),
           completeJob: queuedAt(completeAtMs),
+          // The "shipped" message is owed in the same write (docs/adr/0010): the message job sends it.
+          ...(this.d.messages?.settings.templates.shipped !== undefined
+            ? owe(order, 'shipped', now, {
+                carrier: parcels[0]!.expressName,
+                trackingNo: parcels[0]!.trackingNo,
+              })
+            : {}),
         });
       }
       if (f.state !== 'SHIPPED' && f.state !== 'RECEIVED' && f.state !== 'COMPLETED')

@@ -118,6 +118,26 @@ describe('subscription messages on the local stack', () => {
     expect(await outboxFor(stack, openid)).toHaveLength(1);
   });
 
+  it('shipping owes the shipped message in the same write, sent with the carrier and tracking number', async () => {
+    const openid = 'o-msg-shipped';
+    await answerPrompt(stack, openid, 'accept');
+    const outTradeNo = await payFor(stack, openid);
+    await runJob(stack, 'closeExpired'); // the paid message
+    await stack.as('o-dev-admin').ok('staff', 'ship', {
+      outTradeNo,
+      parcels: [{ expressCompany: 'ZTO', trackingNo: 'ZT7766554433' }],
+    });
+    const owed = (await adminGet(stack, 'orders', outTradeNo))!;
+    expect(owed.messages.shipped.state).toBe('owed');
+    await runJob(stack, 'closeExpired');
+    const shipped = (await outboxFor(stack, openid)).filter((m) => m.templateId === 'local-tmpl-shipped');
+    expect(shipped).toHaveLength(1);
+    expect(shipped[0]!.data.character_string1!.value).toBe(outTradeNo);
+    expect(shipped[0]!.data.thing3!.value).toBe('中通快递');
+    expect(shipped[0]!.data.character_string4!.value).toBe('ZT7766554433');
+    expect((await adminGet(stack, 'orders', outTradeNo))!.messages.shipped.state).toBe('sent');
+  });
+
   it('a refund that reaches the shopper owes the refund message in the same write, sent with its amount', async () => {
     const openid = 'o-msg-refund';
     await answerPrompt(stack, openid, 'accept');
