@@ -9,7 +9,7 @@ import { WriteFaults, type WriteFaultSpec, type WriteFaultStatus } from './db/wr
 import { ClientDatabase } from './gateway/client-db';
 import { FunctionRegistry } from './gateway/loader';
 import { FunctionRuntime, type Caller, type InvocationOutcome } from './gateway/runtime';
-import { startGateway } from './gateway/server';
+import { startGateway, type AdminRoute } from './gateway/server';
 import { Stats, type FunctionStats, type TimerRun } from './gateway/stats';
 import { realClock, TimerScheduler, type TimerClock, type TimerInfo } from './gateway/timers';
 import { Database, SERVER_MAX_LIMIT, type DbOpKind } from './sdk/database';
@@ -17,6 +17,7 @@ import { createWxServerSdk } from './sdk/index';
 import type { CloudDatabase, WxServerSdk } from './sdk/types';
 
 export type { InvocationOutcome } from './gateway/runtime';
+export type { AdminRoute } from './gateway/server';
 export type { CloudDatabase, WxServerSdk, WXContext } from './sdk/types';
 export type { WriteFaultSpec, WriteFaultStatus } from './db/write-faults';
 
@@ -64,6 +65,10 @@ export interface DevCloudOptions {
     functionName: string;
     invoke: (name: string, event: unknown) => Promise<InvocationOutcome>;
   }) => object;
+  /** Supplies `cloud.openapi` (the cloud calls) to a function, called at each function load. Default: not emulated. */
+  openapi?: (host: { functionName: string }) => object;
+  /** Admin route sets mounted at /_devcloud/<name>/… for loopback callers (e.g. the local trade management's). */
+  adminRoutes?: Readonly<Record<string, AdminRoute>>;
 }
 
 /** A running local cloud. */
@@ -185,6 +190,7 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
                     runtime.invoke(name, event, { source: 'wx_paycallback', appid }),
                 }),
               }),
+          ...(options.openapi === undefined ? {} : { openapi: options.openapi({ functionName }) }),
         }),
     });
     const runtime: FunctionRuntime = new FunctionRuntime({
@@ -259,6 +265,7 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
         writeFaults,
         log,
         ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
+        ...(options.adminRoutes !== undefined ? { adminRoutes: options.adminRoutes } : {}),
       },
       options.host ?? '127.0.0.1',
       options.port ?? 0,

@@ -1,4 +1,5 @@
 import { clientEnv } from './config/env';
+import { deliverReceiptViewResult } from './services/receipt';
 
 /**
  * Applies a new version as soon as WeChat has downloaded it: otherwise a phone keeps running the old code (e.g. an
@@ -28,5 +29,9 @@ App<WechatMiniprogram.IAnyObject>({
       wx.cloud.init({ env: clientEnv.cloudEnv, traceUser: true });
     }
     watchForUpdate();
+  },
+  onShow(options: WechatMiniprogram.App.LaunchShowOption) {
+    // Coming back from WeChat's confirm-receipt view: its result goes to the order page that opened it.
+    deliverReceiptViewResult(options);
   },
 });

@@ -23,6 +23,12 @@ import { handlePayCallbackInvocation } from './adapters/functions/paycallback.ha
 import type { CloudPayCallbackAnswer } from './adapters/functions/paycallback.handlers';
 import { handlePayNotifyHttp } from './adapters/functions/paynotify.http';
 import {
+  handleTradeEventsInvocation,
+  loggingTradeEventSink,
+  type TradeEventsAnswer,
+} from './adapters/functions/trade-events';
+import type { TradeEventSink } from './application/ports/trade-management.port';
+import {
   cloudPayApiFrom,
   createCloudPayProvider,
   merchantIdentity,
@@ -381,5 +387,20 @@ export function createPayCallbackMain(cloud: CloudRuntime) {
   });
   return function main(event: unknown): Promise<CloudPayCallbackAnswer> {
     return handlePayCallbackInvocation(event, cloud.getWXContext(), { boot, log });
+  };
+}
+
+/**
+ * The `tradeEvents` function: WeChat's trade-management message push (发货信息管理). Refuses invocations that are
+ * known not to be a push, validates the event and hands it to `sink` (built once per cold start). Until the fulfilment
+ * core supplies its sink, events are only logged.
+ */
+export function createTradeEventsMain(
+  cloud: CloudRuntime,
+  sink: (cloud: CloudRuntime) => TradeEventSink = () => loggingTradeEventSink(log),
+) {
+  const boot = once(() => sink(cloud));
+  return function main(event: unknown): Promise<TradeEventsAnswer> {
+    return handleTradeEventsInvocation(event, cloud.getWXContext(), { boot, log });
   };
 }

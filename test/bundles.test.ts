@@ -49,6 +49,7 @@ describe('cloud function bundles', () => {
         'refund',
         'shop',
         'staff',
+        'tradeEvents',
       ].sort(),
     );
   });

@@ -9,6 +9,8 @@
 //   GET  /_devcloud/db, /_devcloud/db/<collection>   admin reads for the dev console (loopback callers only)
 //   GET  /static/<path>                   files under `staticDir` (the demo goods' pictures), when configured
 //   GET|POST|DELETE /_devcloud/faults    database write-failure injection for chaos runs (loopback callers only)
+//   ANY  /_devcloud/<name>/…              an admin route set given in `adminRoutes` (loopback callers only), e.g.
+//                                         /_devcloud/trade/… (devcloud/trade/routes.ts)
 // Every answer is JSON with an `error: {code, message}` on failure; x-devcloud-db-ops carries the invocation's
 // database round trips.
 import { randomUUID } from 'node:crypto';
@@ -49,7 +51,17 @@ export interface GatewayOptions {
   log: (line: string) => void;
   /** Folder served read-only at GET /static/ (pictures for the mini program); nothing is served when absent. */
   staticDir?: string;
+  /** Route sets mounted at /_devcloud/<name>/… for loopback callers (the local platform's controls). */
+  adminRoutes?: Readonly<Record<string, AdminRoute>>;
 }
+
+/** An admin route set: answers `{status, body}` for `rest` (the path after /_devcloud/<name>/), or undefined (404). */
+export type AdminRoute = (
+  method: string,
+  rest: string[],
+  body: unknown,
+  query: URLSearchParams,
+) => Promise<{ status: number; body: unknown } | undefined>;
 
 /** A running gateway. */
 export interface Gateway {
@@ -325,6 +337,22 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
           throw new HttpError(400, 'DEVCLOUD.BAD_REQUEST', (e as Error).message);
         }
         return sendJson(res, 200, { dbWrites: opts.writeFaults.set(spec) });
+      }
+      const admin = second === undefined ? undefined : opts.adminRoutes?.[second];
+      if (admin !== undefined) {
+        if (!isLoopback(req))
+          throw new HttpError(403, 'DEVCLOUD.FORBIDDEN', `/_devcloud/${second} is for local callers only`);
+        const body =
+          method === 'GET' || method === 'HEAD' ? {} : parseJson(await readBody(req), 'the request');
+        const rest = parts.slice(2).map((p) => {
+          try {
+            return decodeURIComponent(p);
+          } catch {
+            return p;
+          }
+        });
+        const answer = await admin(method, rest, body, url.searchParams);
+        if (answer !== undefined) return sendJson(res, answer.status, answer.body);
       }
       if (second === 'db' && method === 'GET') {
         if (!isLoopback(req))

@@ -23,6 +23,8 @@ export interface SdkHost {
   now?: () => number;
   /** What `cloud.cloudPay` is (default: a stand-in whose every method rejects "not built"). */
   cloudPay?: object;
+  /** What `cloud.openapi` is (the cloud calls; default: every `cloud.openapi.<a>.<b>…(…)` rejects "not built"). */
+  openapi?: object;
 }
 
 /** Builds an object with the surface of wx-server-sdk (typed in ./types.ts) backed by the local engine. */
@@ -74,5 +76,24 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
       });
     },
     cloudPay: host.cloudPay ?? notBuilt,
+    openapi: host.openapi ?? notBuiltOpenapi([]),
   };
+}
+
+/** `cloud.openapi` when the host supplies none: any path of properties, called, rejects "not built" (-604100). */
+function notBuiltOpenapi(path: readonly string[]): object {
+  const call = (): Promise<never> =>
+    Promise.reject(
+      sdkError(
+        `openapi.${path.join('.')}`,
+        ErrCodes.NOT_SUPPORTED,
+        `cloud.openapi.${path.join('.')} is not emulated by the local cloud`,
+      ),
+    );
+  return new Proxy(call, {
+    get(_target, prop) {
+      if (typeof prop !== 'string' || prop === 'then') return undefined;
+      return notBuiltOpenapi([...path, prop]);
+    },
+  });
 }

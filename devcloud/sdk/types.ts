@@ -230,4 +230,6 @@ export interface WxServerSdk {
   database(options?: DatabaseOptions): CloudDatabase;
   /** What startDevCloud's `cloudPay` option supplies; by default every method rejects with NOT_SUPPORTED. */
   readonly cloudPay: object;
+  /** What startDevCloud's `openapi` option supplies (the cloud calls); by default every call rejects NOT_SUPPORTED. */
+  readonly openapi: object;
 }

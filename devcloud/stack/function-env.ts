@@ -25,6 +25,8 @@ export const LOCAL_PICKUP_POINT = '小店自提点|广州市海珠区新港中�
 
 /** Local staff and tester identities the stack configures by default (the console acts as them). */
 export const LOCAL_ADMIN_OPENID = 'o-dev-admin';
+/** The mini program's local identity switch offers this one as 店员 (miniprogram/config/env.ts LOCAL_IDENTITIES). */
+export const LOCAL_STAFF_OPENID = 'o-dev-staff';
 export const LOCAL_TESTER_OPENID = 'o-dev-tester';
 
 /** The function environment variables for the local stack. Contains secrets: never print it. */
@@ -46,7 +48,7 @@ export function stackFunctionEnv(o: StackEnvOptions): Record<string, string> {
     PAY_PROVIDER: 'wechatpay-v3',
     ORDER_TTL_MINUTES: String(o.orderTtlMinutes ?? 30),
     SHOP_TESTER_OPENIDS: (o.testerOpenids ?? [LOCAL_TESTER_OPENID]).join(','),
-    SHOP_ADMIN_OPENIDS: (o.adminOpenids ?? [LOCAL_ADMIN_OPENID]).join(','),
+    SHOP_ADMIN_OPENIDS: (o.adminOpenids ?? [LOCAL_ADMIN_OPENID, LOCAL_STAFF_OPENID]).join(','),
     SHOP_TESTER_AUTO_REFUND: String(o.testerAutoRefund ?? false),
     SHOP_PICKUP_POINT: LOCAL_PICKUP_POINT,
     WECHATPAY_MODE: o.mode,

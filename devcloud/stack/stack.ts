@@ -14,6 +14,12 @@ import {
   type LocalCloudPay,
 } from '../cloudpay';
 import { pointDemoPicturesAt, seedCatalogIfEmpty, type SeedImages } from './seed';
+import {
+  createLocalTradeManagement,
+  simulatorPayments,
+  tradeRoutes,
+  type LocalTradeManagement,
+} from '../trade';
 import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
 import type { CloudDb } from '../../server/adapters/db/cloud-db';
 import { readCounters } from '../../server/adapters/db/counters';
@@ -68,6 +74,8 @@ export interface Stack {
   cloud: DevCloud;
   /** The local cloudPay stand-in (used when the functions run with PAY_PROVIDER=cloudpay). */
   cloudPay: LocalCloudPay;
+  /** The local 发货信息管理 (cloud.openapi.wxa.sec.order.*, confirm receipt, the tradeEvents pushes). */
+  trade: LocalTradeManagement;
   mode: StackMerchantMode;
   /** The function configuration in force (contains secrets). */
   env: Record<string, string>;
@@ -135,6 +143,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   // on the wall clock (ADR 0006).
   const businessNow = () => sim.now();
   let localPay: LocalCloudPay | undefined;
+  let trade: LocalTradeManagement | undefined;
   try {
     // cloudPay's private channel: one local stand-in for the environment, its v2 key kept in the data folder.
     const payDir = join(dataDir, 'cloudpay');
@@ -157,6 +166,21 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     });
     const env: Record<string, string> = {};
     const appid = mode === 'direct' ? sim.identity.direct.appid : sim.identity.partner.subAppid;
+    // 发货信息管理: its state in the data folder (survives restarts); payments come from the simulator. Push events
+    // are delivered to `tradeEvents` once the cloud is up (`pushTo` is bound below).
+    const pushTo: { invoke?: (name: string, event: Record<string, unknown>) => Promise<unknown> } = {};
+    const localTrade = await createLocalTradeManagement({
+      store: await JsonFileStore.open(join(dataDir, 'trade'), 'trade.json'),
+      payments: simulatorPayments(sim.control),
+      now: businessNow,
+      appid,
+      deliver: (name, event) => {
+        if (!pushTo.invoke) return Promise.reject(new Error('the local cloud is not up yet'));
+        return pushTo.invoke(name, event);
+      },
+      log: (line) => log(`[trade] ${line}`),
+    });
+    trade = localTrade;
     cloud = await startDevCloud({
       dataDir: join(dataDir, 'cloud'),
       functionsDir: join(ROOT, 'cloudfunctions'),
@@ -178,11 +202,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         if (!localPay) throw new Error('the local cloudPay stand-in is not ready yet');
         return localPay.sdkFacade(openapiPermissions(functionName));
       },
+      openapi: ({ functionName }) => localTrade.sdkFacade(openapiPermissions(functionName)),
+      adminRoutes: { trade: tradeRoutes(localTrade) },
       ...(o.functionTimeoutMs !== undefined ? { functionTimeoutMs: o.functionTimeoutMs } : {}),
       log: (line) => log(`[cloud] ${line}`),
     });
     const started = cloud;
     const gatewayUrl = loopback(cloud.url);
+    // The platform's message push invokes the function as itself: no user identity; its SOURCE is not documented,
+    // so the local cloud reports wx_unknown ("微信未知来源调用").
+    pushTo.invoke = invokeFunctionFromOutcomes((name, event) =>
+      started.invoke(name, event, { source: 'wx_unknown' }),
+    );
     localPay = createLocalCloudPay({
       store: payStore,
       // The platform invokes the callback function as itself: SOURCE wx_paycallback, no user identity.
@@ -236,6 +267,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       sim,
       cloud: c,
       cloudPay: pay,
+      trade: localTrade,
       mode,
       env,
       now: businessNow,
@@ -245,12 +277,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       close: async () => {
         await con?.close();
         await pay.close();
+        await localTrade.close();
         await c.close();
         await sim.close();
       },
     };
   } catch (e) {
     await localPay?.close();
+    await trade?.close();
     await consoleHandle?.close();
     await cloud?.close();
     await sim.close();
@@ -258,7 +292,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   }
 }
 
-/** The cloudPay APIs a function's config.json grants it (`permissions.openapi`), as the platform enforces them. */
+/** The cloud-call APIs (cloudPay.*, wxa.sec.order.*) a function's config.json grants it (`permissions.openapi`), as the platform enforces them. */
 function openapiPermissions(functionName: string): ReadonlySet<string> {
   const file = join(ROOT, 'cloudfunctions', functionName, 'config.json');
   if (!existsSync(file)) return new Set();

@@ -28,9 +28,13 @@ export const clientEnv: ClientEnv = {
   shopName: '安心小店',
 };
 
-/** Shoppers a developer can act as in local mode (o-dev-tester is the local stack's tester: 测试订单). */
+/**
+ * Who a developer can act as in local mode: o-dev-tester is the local stack's tester (测试订单), o-dev-staff is in its
+ * SHOP_ADMIN_OPENIDS (店员: the 商家后台 entry and the staff pages; the server decides, not this list).
+ */
 export const LOCAL_IDENTITIES: ReadonlyArray<{ openid: string; name: string }> = [
   { openid: 'o-dev-shopper', name: '小安（顾客 A）' },
   { openid: 'o-dev-shopper-2', name: '小心（顾客 B）' },
   { openid: 'o-dev-tester', name: '测试员（测试订单）' },
+  { openid: 'o-dev-staff', name: '店员（商家后台）' },
 ];

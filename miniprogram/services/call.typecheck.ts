@@ -11,7 +11,7 @@ function answers<T>(_answer: Promise<ApiResult<T>>): void {}
 export function callContractChecks(): void {
   const once = { retry: false };
   answers<OrderView>(
-    call('order', 'place', { clientRequestKey: 'ck-0000000000', delivery: { kind: 'pickup' } }, once),
+    call('order', 'place', { clientRequestKey: 'ck-0000000000', delivery: { kind: 'virtual' } }, once),
   );
   answers<StartPaymentView>(call('pay', 'start', { outTradeNo: 'O1' }, once));
   answers<OrderView>(call('pay', 'demoPay', { outTradeNo: 'O1' }, once));

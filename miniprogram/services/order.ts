@@ -1,4 +1,3 @@
-import type { DeliveryFields } from '../../typings/contracts/api';
 import type { ApiResult } from '../../typings/contracts/envelope';
 import type {
   CheckoutLineRequest,
@@ -6,14 +5,15 @@ import type {
   CheckoutView,
   OrderView,
 } from '../../typings/contracts/order';
+import type { DeliveryRequest } from '../../typings/contracts/fulfilment';
 import { call } from './cloud';
 
 /** Places the order from the cart's selected lines; the same key answers the same order (safe to repeat). */
 export function placeOrder(
   clientRequestKey: string,
-  delivery: DeliveryFields,
+  delivery: DeliveryRequest,
 ): Promise<ApiResult<OrderView>> {
-  return call('order', 'place', { clientRequestKey, ...delivery }, { retry: true });
+  return call('order', 'place', { clientRequestKey, delivery }, { retry: true });
 }
 
 /** What checkout would charge now for the cart's selected lines (the tester amount for a tester). */
@@ -29,14 +29,20 @@ export function checkout(
   clientRequestKey: string,
   lines: CheckoutLineRequest[],
   displayedPayableFen: number,
-  delivery: DeliveryFields,
+  delivery: DeliveryRequest,
+  remark: string,
 ): Promise<ApiResult<CheckoutView>> {
-  return call(
-    'order',
-    'checkout',
-    { clientRequestKey, lines, displayedPayableFen, ...delivery },
-    { retry: true },
-  );
+  const fields = { clientRequestKey, lines, displayedPayableFen, delivery };
+  // An empty remark is left out of the event rather than sent as ''.
+  return call('order', 'checkout', remark === '' ? fields : { ...fields, remark }, { retry: true });
+}
+
+/**
+ * After WeChat's confirm-receipt view: the server asks WeChat's order state and answers the order (RECEIVED only
+ * when WeChat says confirmed). Safe to repeat.
+ */
+export function confirmReceipt(outTradeNo: string): Promise<ApiResult<OrderView>> {
+  return call('order', 'confirmReceipt', { outTradeNo }, { retry: true });
 }
 
 export function getOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {

@@ -1,4 +1,5 @@
 import type { OrderStatus, OrderView } from '../../typings/contracts/order';
+import { fulfilmentLook } from './fulfilment';
 import { fenToYuanText } from './money';
 import { amountLabel, statusLook, testBadgeText, type StatusLook } from './order-status';
 import { beijingTimeText } from './time';
@@ -19,6 +20,11 @@ export interface OrderVM {
     unitPriceText: string;
     lineTotalText: string;
   }>;
+  /** Where the goods are (待发货, 已发货 …), '' when there is nothing to say (unpaid, closed unpaid). */
+  shipLabel: string;
+  /** The order page's header: a paid order says where its goods are (已发货 …), any other its payment status. */
+  headLabel: string;
+  headNote: string;
   /** "云南小粒咖啡豆 等 2 件" for list cards. */
   summary: string;
   totalText: string;
@@ -44,6 +50,9 @@ export function toOrderVM(o: OrderView): OrderVM {
   const look = statusLook(o.status, o.refundedFen, o.refundOwedOfflineFen);
   const count = o.lines.reduce((n, l) => n + l.quantity, 0);
   const first = o.lines[0]?.title ?? '';
+  // Orders read before the server answered fulfilment (an older function version) simply say nothing about it.
+  const ship = o.fulfilment ? fulfilmentLook(o.fulfilment, o.delivery?.kind ?? null, o.moneyArrived) : null;
+  const shipInHead = ship !== null && o.status === 'PAID';
   return {
     outTradeNo: o.outTradeNo,
     status: o.status,
@@ -51,6 +60,9 @@ export function toOrderVM(o: OrderView): OrderVM {
     tone: look.tone,
     icon: look.icon,
     note: look.note,
+    shipLabel: ship?.label ?? '',
+    headLabel: shipInHead ? ship.label : look.label,
+    headNote: shipInHead ? ship.note : look.note,
     lines: o.lines.map((l) => ({
       skuId: l.skuId,
       title: l.title,

@@ -5,9 +5,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { CartView } from '../../typings/contracts/shop';
 import type { ApiErrorDetails } from '../../typings/contracts/envelope';
-import type { CheckoutQuoteView, OrderView } from '../../typings/contracts/order';
+import type { AttentionView, CheckoutQuoteView, OrderView } from '../../typings/contracts/order';
+import type { StaffOrderView } from '../../typings/contracts/staff';
 import {
+  CHOSEN_ADDRESS,
   checkoutQuote,
+  EXPRESS_COMPANIES,
+  PICKUP_POINT,
+  shipped,
+  staffOrder,
   demoGoods,
   EMPTY_CART,
   ok,
@@ -95,6 +101,24 @@ function orderBackend(o: OrderView): FixtureBackend {
   };
 }
 
+/** The staff pages: staff.me says staff; the lists and the order answer fixtures. */
+function staffBackend(toShip: StaffOrderView[], attention: AttentionView[]): FixtureBackend {
+  return (name, data) => {
+    const action = data['action'];
+    if (name === 'staff' && action === 'me')
+      return ok({ isStaff: true, expressCompanies: EXPRESS_COMPANIES, pickupPoint: PICKUP_POINT });
+    if (name === 'staff' && action === 'listToShip')
+      return ok(data['state'] === 'READY_FOR_PICKUP' || data['afterPaidAtMs'] !== undefined ? [] : toShip);
+    if (name === 'staff' && action === 'getOrder')
+      return ok(toShip.find((v) => v.order.outTradeNo === data['outTradeNo']) ?? toShip[0]);
+    if (name === 'refund' && action === 'listAttention') return ok(attention);
+    return {
+      ok: false,
+      error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}.${String(action)}` },
+    };
+  };
+}
+
 function detail(
   name: string,
   caption: string,
@@ -128,8 +152,79 @@ export function allScreens(): Screen[] {
     lines: order('PAID').lines.slice(0, 1),
   });
   tester.totalFen = tester.lines.reduce((n, l) => n + l.lineTotalFen, 0);
+  const shippedOrder = shipped(order('PAID', { minutesAgo: 60 * 30 }));
+  const toShip = [
+    staffOrder(order('PAID', { minutesAgo: 60 * 26 })),
+    staffOrder(
+      order('PAID', {
+        minutesAgo: 60 * 5,
+        isTestOrder: true,
+        payableFen: 1,
+        lines: order('PAID').lines.slice(0, 1),
+        delivery: {
+          kind: 'express',
+          address: {
+            name: '李测试',
+            phone: '13900139000',
+            province: '北京市',
+            city: '北京市',
+            district: '朝阳区',
+            detail: '望京街 10 号',
+            postalCode: null,
+          },
+          pickupPoint: null,
+          remark: '',
+        },
+      }),
+    ),
+    staffOrder(
+      order('PAID', {
+        minutesAgo: 40,
+        delivery: { kind: 'pickup', address: null, pickupPoint: PICKUP_POINT, remark: '' },
+      }),
+    ),
+  ];
+  const failedUpload = staffOrder(shipped(order('PAID', { minutesAgo: 60 * 50 }), 40), {
+    state: 'failed',
+    lastError: '10060004 支付单处于不可发货的状态',
+  });
+  const attention: AttentionView[] = [
+    {
+      id: 'att-ship-1',
+      kind: 'shipping-upload-failed',
+      outTradeNo: failedUpload.order.outTradeNo,
+      transactionId: failedUpload.transactionId,
+      outRefundNo: null,
+      refundId: null,
+      amountFen: failedUpload.order.payableFen,
+      wechatState: '10060004',
+      notificationId: null,
+      firstSeenAtMs: SERVER_NOW_MS - 3 * 3600_000,
+      lastSeenAtMs: SERVER_NOW_MS - 2 * 3600_000,
+      deliveries: 3,
+      note: '上传发货信息失败：10060004 支付单处于不可发货的状态',
+      resolvedAtMs: null,
+    },
+    {
+      id: 'att-refund-1',
+      kind: 'refund-owed-offline',
+      outTradeNo: order('REFUNDED').outTradeNo,
+      transactionId: null,
+      outRefundNo: 'RF2026113000000001',
+      refundId: null,
+      amountFen: 6800,
+      wechatState: 'SUCCESS',
+      notificationId: null,
+      firstSeenAtMs: SERVER_NOW_MS - 26 * 3600_000,
+      lastSeenAtMs: SERVER_NOW_MS - 26 * 3600_000,
+      deliveries: 1,
+      note: '退款退到了商户的银行卡，需商家线下支付给顾客',
+      resolvedAtMs: null,
+    },
+  ];
   const mine = [
     awaiting,
+    shippedOrder,
     order('PAID', { minutesAgo: 40 }),
     order('PAID_AFTER_CLOSE', { minutesAgo: 90 }),
     order('REFUNDED', { minutesAgo: 60 * 26 }),
@@ -174,6 +269,25 @@ export function allScreens(): Screen[] {
       caption: '确认订单：服务器定价的明细与合计',
       backend: checkoutBackend(checkoutQuote(), checkoutQuote(2000)),
       waitFor: '明前龙井绿茶',
+      storage: { 'checkout.lastAddress': CHOSEN_ADDRESS },
+    },
+    {
+      name: 'checkout-address',
+      url: 'order/confirm/index',
+      caption: '确认订单：快递配送，微信收货地址（上次选择的地址），订单备注',
+      backend: checkoutBackend(checkoutQuote(), checkoutQuote()),
+      waitFor: '张小安',
+      storage: { 'checkout.lastAddress': CHOSEN_ADDRESS },
+      act: async (page) => {
+        await page.fire('#remark', 'change', { value: '工作日白天家里没人，请放快递柜' });
+      },
+    },
+    {
+      name: 'checkout-no-address',
+      url: 'order/confirm/index',
+      caption: '确认订单：还没有收货地址，提交按钮不可用并说明原因',
+      backend: checkoutBackend(checkoutQuote(), checkoutQuote()),
+      waitFor: '请先选择收货地址',
     },
     {
       name: 'checkout-price-changed',
@@ -181,6 +295,7 @@ export function allScreens(): Screen[] {
       caption: '确认订单：提交时价格已变，显示新金额，需再次确认',
       backend: checkoutBackend(checkoutQuote(), checkoutQuote(2000)),
       waitFor: '明前龙井绿茶',
+      storage: { 'checkout.lastAddress': CHOSEN_ADDRESS },
       act: async (page) => {
         await page.tap('#submit >>> .t-button');
         await page.waitForText('请确认后再次提交');
@@ -194,7 +309,8 @@ export function allScreens(): Screen[] {
         await page.waitForText('模拟收银台');
       },
     }),
-    detail('order-paid', '已支付', order('PAID'), '订单号'),
+    detail('order-paid', '已支付：待发货，收货地址与备注', order('PAID'), '订单号'),
+    detail('order-shipped', '已发货：快递公司与单号（可复制），确认收货', shippedOrder, '确认收货'),
     detail('order-closed-by-user', '已取消', order('CLOSED_BY_USER'), '订单号'),
     detail('order-closed-by-timeout', '超时关闭', order('CLOSED_BY_TIMEOUT', { minutesAgo: 20 }), '订单号'),
     detail('order-paid-after-close', '关单后支付：正在自动退款', paidAfterClose, '订单号'),
@@ -213,6 +329,31 @@ export function allScreens(): Screen[] {
         return { ok: false, error: { code: 'FIXTURE.NONE', message: `no fixture for ${name}` } };
       },
       waitFor: '订单',
+    },
+    {
+      name: 'staff-to-ship',
+      url: 'staff/index',
+      caption: '商家后台：待发货（最早支付的在前，测试订单有标记）',
+      backend: staffBackend(toShip, attention),
+      waitFor: '去发货',
+    },
+    {
+      name: 'staff-ship-form',
+      url: `staff/ship/index?outTradeNo=${toShip[0]!.order.outTradeNo}`,
+      caption: '商家后台：订单发货（收货地址可复制，选择快递公司、填写单号，可拆单）',
+      backend: staffBackend(toShip, attention),
+      waitFor: '快递发货',
+      act: async (page) => {
+        await page.tap('#company-0-SF');
+        await page.fire('#tracking-0', 'change', { value: 'SF1402837465021' });
+      },
+    },
+    {
+      name: 'staff-attention',
+      url: 'staff/index?tab=attention',
+      caption: '商家后台：需处理（发货信息上传失败可重新上传）',
+      backend: staffBackend(toShip, attention),
+      waitFor: '发货信息上传微信失败',
     },
   ];
 }

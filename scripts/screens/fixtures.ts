@@ -8,6 +8,13 @@ import { parseCatalog } from '../../server/domain/catalog';
 import { hasReceivedPayment, mayChangeUnprompted, orderPhase } from '../../server/domain/order-state';
 import type { ApiResult } from '../../typings/contracts/envelope';
 import type {
+  DeliveryView,
+  ExpressCompanyView,
+  FulfilmentState,
+  FulfilmentView,
+  PickupPointView,
+} from '../../typings/contracts/fulfilment';
+import type {
   CheckoutQuoteView,
   OrderLineView,
   OrderStatus,
@@ -15,7 +22,7 @@ import type {
   StartPaymentView,
 } from '../../typings/contracts/order';
 import type { CartLineView, CartView, GoodsView } from '../../typings/contracts/shop';
-import type { FulfilmentView } from '../../typings/contracts/fulfilment';
+import type { StaffOrderView } from '../../typings/contracts/staff';
 
 const ROOT = join(__dirname, '..', '..');
 /** The server's "now" in every screen: 2026-11-30 10:00 Beijing time. */
@@ -119,14 +126,60 @@ export function checkoutQuote(raisedFen = 0): CheckoutQuoteView {
   };
 }
 
-/** The local stack's pickup point (devcloud/stack/function-env.ts). */
-const PICKUP_POINT = { name: '小店自提点', address: '广州市海珠区新港中路 397 号', hours: '每天 9:00–21:00' };
+export const PICKUP_POINT: PickupPointView = {
+  name: '安心小店（科技园店）',
+  address: '深圳市南山区科技园南区 8 栋 1 楼',
+  hours: '周一至周日 10:00–21:00',
+};
 
-/** Where an order's goods are before staff act: what the server derives from its status alone. */
-function fulfilmentFor(status: OrderStatus): FulfilmentView {
-  const waiting = status === 'PAID' || status === 'PARTIALLY_REFUNDED' || status === 'REFUND_PROCESSING';
+/** The address a shopper picks in WeChat's address book (wx.chooseAddress's field names). */
+export const CHOSEN_ADDRESS = {
+  userName: '张小安',
+  telNumber: '13800138000',
+  provinceName: '广东省',
+  cityName: '深圳市',
+  countyName: '南山区',
+  detailInfo: '科技园路 1 号 A 座 1203',
+  postalCode: '518057',
+};
+
+export const EXPRESS_DELIVERY: DeliveryView = {
+  kind: 'express',
+  address: {
+    name: '张小安',
+    phone: '13800138000',
+    province: '广东省',
+    city: '深圳市',
+    district: '南山区',
+    detail: '科技园路 1 号 A 座 1203',
+    postalCode: '518057',
+  },
+  pickupPoint: null,
+  remark: '工作日白天家里没人，请放快递柜',
+};
+
+export const EXPRESS_COMPANIES: ExpressCompanyView[] = [
+  { id: 'SF', name: '顺丰速运' },
+  { id: 'ZTO', name: '中通快递' },
+  { id: 'YTO', name: '圆通速递' },
+  { id: 'YD', name: '韵达快递' },
+  { id: 'JD', name: '京东快递' },
+  { id: 'EMS', name: 'EMS' },
+];
+
+/** Where the goods of an order in `status` are when nobody acted yet (paid: waiting for staff). */
+function defaultFulfilmentState(status: OrderStatus): FulfilmentState {
+  if (status === 'PAID' || status === 'PARTIALLY_REFUNDED' || status === 'REFUND_PROCESSING')
+    return 'AWAITING_SHIPMENT';
+  if (status === 'REFUNDED' || status === 'PAID_AFTER_CLOSE' || status === 'REFUND_FAILED')
+    return 'CANCELLED';
+  return 'NOT_PAID';
+}
+
+/** A fulfilment view in `state` (no parcels, nothing to confirm unless given). */
+export function fulfilment(state: FulfilmentState, o: Partial<FulfilmentView> = {}): FulfilmentView {
   return {
-    state: status === 'AWAITING_PAYMENT' ? 'NOT_PAID' : waiting ? 'AWAITING_SHIPMENT' : 'CANCELLED',
+    state,
     parcels: [],
     shippedAtMs: null,
     receivedAtMs: null,
@@ -134,6 +187,35 @@ function fulfilmentFor(status: OrderStatus): FulfilmentView {
     completeAtMs: null,
     canConfirmReceipt: false,
     confirmReceiptExtraData: null,
+    ...o,
+  };
+}
+
+/** An order shipped by SF `hoursAgo`, that its payer may confirm receiving. */
+export function shipped(o: OrderView, hoursAgo = 20): OrderView {
+  const shippedAtMs = SERVER_NOW_MS - hoursAgo * 3600_000;
+  return {
+    ...o,
+    fulfilment: fulfilment('SHIPPED', {
+      parcels: [{ expressCompany: 'SF', expressName: '顺丰速运', trackingNo: 'SF1402837465021' }],
+      shippedAtMs,
+      completeAtMs: shippedAtMs + 10 * 86_400_000,
+      canConfirmReceipt: true,
+      confirmReceiptExtraData: { transaction_id: '4200002345202611301234567890' },
+    }),
+  };
+}
+
+/** An order as staff see it. */
+export function staffOrder(
+  o: OrderView,
+  upload: Partial<StaffOrderView['shippingUpload']> = {},
+): StaffOrderView {
+  return {
+    order: o,
+    openid: 'o-fixture-payer',
+    transactionId: o.paidAtMs === null ? null : '4200002345202611301234567890',
+    shippingUpload: { state: 'none', uploads: 0, lastUploadedAtMs: null, lastError: null, ...upload },
   };
 }
 
@@ -165,21 +247,8 @@ export function order(status: OrderStatus, o: Partial<OrderView> & { minutesAgo?
     mayStillChange: mayChangeUnprompted(status),
     canPay: status === 'AWAITING_PAYMENT',
     canCancel: status === 'AWAITING_PAYMENT',
-    delivery: {
-      kind: 'express',
-      address: {
-        name: '张三',
-        phone: '13800138000',
-        province: '广东省',
-        city: '广州市',
-        district: '海珠区',
-        detail: '新港中路 397 号',
-        postalCode: '510000',
-      },
-      pickupPoint: null,
-      remark: '',
-    },
-    fulfilment: fulfilmentFor(status),
+    delivery: EXPRESS_DELIVERY,
+    fulfilment: fulfilment(defaultFulfilmentState(status)),
     serverNowMs: SERVER_NOW_MS,
     ...rest,
   };

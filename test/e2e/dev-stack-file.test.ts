@@ -2,7 +2,11 @@
 // functions are configured with (staff may refund, the tester pays the tester amount, anyone else is a shopper).
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_ADMIN_OPENID, LOCAL_TESTER_OPENID } from '../../devcloud/stack/function-env';
+import {
+  LOCAL_ADMIN_OPENID,
+  LOCAL_STAFF_OPENID,
+  LOCAL_TESTER_OPENID,
+} from '../../devcloud/stack/function-env';
 import { writeDevStackFile, type DevStackFile } from '../../devcloud/stack/stack';
 import { placeOrder, useTestStack } from '../support/stack';
 
@@ -19,7 +23,7 @@ describe('dev-stack.json', () => {
 
   it('names the local staff, tester and shopper identities and the tester amount', () => {
     expect(file.identities).toEqual({
-      adminOpenids: [LOCAL_ADMIN_OPENID],
+      adminOpenids: [LOCAL_ADMIN_OPENID, LOCAL_STAFF_OPENID],
       testerOpenids: [LOCAL_TESTER_OPENID],
       testerPriceFen: 1,
       shopperOpenids: ['o-dev-shopper', 'o-dev-shopper-2'],

@@ -4,7 +4,9 @@
 //   - wx.request does real HTTP (node:http) — to the local stack's gateway and simulator in the tests — with optional
 //     injected network failures;
 //   - wx.cloud.callFunction goes to the same gateway (the cloud build's path, run against the local stack);
-//   - wx.requestPayment answers what a test queues (the one part of WeChat no local stack can be);
+//   - wx.requestPayment answers what a test queues (the one part of WeChat no local stack can be), and so do
+//     wx.chooseAddress (the address book, behind WeChat's privacy consent) and wx.openBusinessView (WeChat's
+//     confirm-receipt view, whose result comes back through the real app.ts App.onShow);
 //   - storage, modals, toasts, navigation and the account info are in memory and recorded.
 // Use with `@jest-environment ./test/miniprogram/jsdom-node-env.js` (jsdom plus the Node globals the stack needs).
 //
@@ -220,6 +222,24 @@ export type PaymentAnswer =
   | { fail: string }
   | ((params: Json) => Promise<'ok' | 'fail cancel' | { fail: string }>);
 
+/** The shared test address, as wx.chooseAddress answers it (devcloud/test-support/delivery.ts). */
+export { TEST_ADDRESS };
+
+/** Where the confirm page remembers the last chosen address (miniprogram/services/address.ts). */
+export const LAST_ADDRESS_KEY = 'checkout.lastAddress';
+
+/** What wx.chooseAddress answers next: an address (WeChat's field names) or a failure errMsg. */
+export type AddressAnswer = Json | 'fail cancel' | { fail: string };
+
+/** What WeChat's confirm-receipt view answers next (through App.onShow), or a failure to open it. */
+export type BusinessViewAnswer =
+  | 'success'
+  | 'fail'
+  | 'cancel'
+  | { openFail: string }
+  /** Run first (e.g. confirm at the local 发货信息管理, as the payer's tap in WeChat's view would), then answer. */
+  | ((extraData: Json) => Promise<'success' | 'fail' | 'cancel'>);
+
 export interface WxControl {
   requests: RequestRecord[];
   faults: NetworkFault[];
@@ -227,6 +247,21 @@ export interface WxControl {
   paymentAnswers: PaymentAnswer[];
   /** Parameters wx.requestPayment was called with. */
   paymentCalls: Json[];
+  /** Answers for wx.chooseAddress, used in order; none left → "fail cancel". */
+  addressAnswers: AddressAnswer[];
+  addressCalls: number;
+  /**
+   * WeChat wants privacy consent before the next chooseAddress: the page's wx.onNeedPrivacyAuthorization listener
+   * is called and the pick waits for its answer (disagree → the privacy failure).
+   */
+  privacyConsentNeeded: boolean;
+  /** The listener the page registered with wx.onNeedPrivacyAuthorization. */
+  privacyListener:
+    ((resolve: (r: { event: 'agree' | 'disagree'; buttonId?: string }) => void) => void) | null;
+  /** Answers of WeChat's confirm-receipt view, used in order; none left → cancel. */
+  businessViewAnswers: BusinessViewAnswer[];
+  /** Parameters wx.openBusinessView was called with. */
+  businessViewCalls: Json[];
   /** Answers for wx.showModal (confirm = true); none left → confirm. */
   modalAnswers: boolean[];
   modals: Array<{ title?: string; content?: string }>;
@@ -293,7 +328,7 @@ function takeFault(ctl: WxControl, url: string, data: unknown): NetworkFault | n
   return null;
 }
 
-function buildWx(ctl: WxControl, gateway: () => string): Json {
+function buildWx(ctl: WxControl, gateway: () => string, appShow: (options: Json) => void): Json {
   const base = (global as any).wx as Json;
   const ok = (name: string) => ({ errMsg: `${name}:ok` });
   const asyncApi =
@@ -324,8 +359,6 @@ function buildWx(ctl: WxControl, gateway: () => string): Json {
       return { confirm, cancel: !confirm };
     }),
     setClipboardData: asyncApi('setClipboardData', (o) => void ctl.clipboard.push(String(o.data))),
-    // The shopper picks the shared test address (devcloud/test-support/delivery.ts).
-    chooseAddress: asyncApi('chooseAddress', () => ({ ...TEST_ADDRESS })),
     showLoading: asyncApi('showLoading', () => undefined),
     hideLoading: asyncApi('hideLoading', () => undefined),
     stopPullDownRefresh: asyncApi('stopPullDownRefresh', () => void (ctl.pullDownStops += 1)),
@@ -417,6 +450,67 @@ function buildWx(ctl: WxControl, gateway: () => string): Json {
             failWith,
           );
         }),
+    },
+    onNeedPrivacyAuthorization: (listener: WxControl['privacyListener']) => {
+      ctl.privacyListener = listener;
+    },
+    chooseAddress: (o: Json) => {
+      ctl.addressCalls += 1;
+      const finish = (a: AddressAnswer) => {
+        if (typeof a === 'string' || 'fail' in a) {
+          const errMsg = a === 'fail cancel' ? 'chooseAddress:fail cancel' : (a as { fail: string }).fail;
+          o.fail?.({ errMsg });
+          o.complete?.({ errMsg });
+          return;
+        }
+        const res = { errMsg: 'chooseAddress:ok', nationalCode: '', ...a };
+        o.success?.(res);
+        o.complete?.(res);
+      };
+      const answer = () => setTimeout(() => finish(ctl.addressAnswers.shift() ?? 'fail cancel'), 0);
+      if (!ctl.privacyConsentNeeded) {
+        answer();
+        return;
+      }
+      const listener = ctl.privacyListener;
+      if (!listener) {
+        setTimeout(() => finish({ fail: 'chooseAddress:fail privacy permission is not authorized' }), 0);
+        return;
+      }
+      listener((r) => {
+        if (r.event === 'agree') {
+          ctl.privacyConsentNeeded = false;
+          answer();
+        } else
+          setTimeout(() => finish({ fail: 'chooseAddress:fail privacy permission is not authorized' }), 0);
+      });
+    },
+    openBusinessView: (o: Json) => {
+      const params = { businessType: o.businessType, extraData: o.extraData };
+      ctl.businessViewCalls.push(params);
+      const a = ctl.businessViewAnswers.shift() ?? 'cancel';
+      const back = (status: string) =>
+        // The shopper comes back from WeChat's view: the app shows again with the view's result.
+        setTimeout(
+          () =>
+            appShow({
+              path: '',
+              scene: 1038,
+              referrerInfo: { appId: 'wx1183b055aeec94d1', extraData: { status } },
+            }),
+          0,
+        );
+      setTimeout(() => {
+        if (typeof a === 'object') {
+          o.fail?.({ errMsg: a.openFail });
+          o.complete?.({ errMsg: a.openFail });
+          return;
+        }
+        o.success?.({ errMsg: 'openBusinessView:ok' });
+        o.complete?.({ errMsg: 'openBusinessView:ok' });
+        if (typeof a === 'function') a(o.extraData as Json).then(back, () => back('fail'));
+        else back(a);
+      }, 0);
     },
     requestPayment: (o: Json) => {
       const params = { ...o };
@@ -513,6 +607,8 @@ export interface Harness {
   ctl: WxControl;
   /** Points the pages at a stack and picks the transport; shrinks the pages' waits. */
   configure(c: HarnessConfig): void;
+  /** The app shows again (App.onShow with these options: e.g. back from another app or WeChat view). */
+  appShow(options: Json): void;
   /** Acts as another shopper (local: the dev identity; cloud: the OPENID WeChat attaches). */
   actAs(openid: string): void;
   /** Loads a page by route (`pages/cart/index`) or URL (`/order/detail/index?outTradeNo=…`). */
@@ -545,11 +641,35 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     envVersion: 'develop',
     cloudOpenid: 'o-dev-shopper',
     pullDownStops: 0,
+    addressAnswers: [],
+    addressCalls: 0,
+    privacyConsentNeeded: false,
+    privacyListener: null,
+    businessViewAnswers: [],
+    businessViewCalls: [],
   };
   let gatewayUrl = 'http://127.0.0.1:1';
-  const wx = buildWx(ctl, () => gatewayUrl);
+  let appOptions: Json | null = null;
+  const appShow = (options: Json) => {
+    appOptions ??= loadApp();
+    appOptions.onShow?.(options);
+  };
+  const wx = buildWx(ctl, () => gatewayUrl, appShow);
   const g = global as any;
   g.wx = wx;
+  /** The real app.ts's App() options (its onShow routes WeChat's view results), loaded on first use. */
+  function loadApp(): Json {
+    let captured: Json = {};
+    const before = g.App;
+    g.App = (o: Json) => (captured = o);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require(join(MP_ROOT, 'app'));
+    } finally {
+      g.App = before;
+    }
+    return captured;
+  }
   g.Page = (options: Json) => g.Component(pageToComponent(options));
   g.getApp = () => ({ globalData: {} });
   g.getCurrentPages = () => [...livePages];
@@ -589,6 +709,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       timing.cancelHoldMs = 300;
       timing.latePayDelayMs = 300;
     },
+    appShow,
     actAs(openid) {
       ctl.cloudOpenid = openid;
       ctl.storage.set('dev.openid', openid);

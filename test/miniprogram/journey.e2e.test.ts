@@ -4,7 +4,7 @@
 // End to end through the PAGES in local-preview mode: every call is a real wx.request over HTTP to the local
 // gateway (functions) and, from the simulated cashier, to the WeChat Pay simulator, whose signed, encrypted
 // notification reaches the real payNotify. Nothing between the page and the stack is faked.
-import { createHarness, type PageDriver } from './harness';
+import { createHarness, LAST_ADDRESS_KEY, TEST_ADDRESS, type PageDriver } from './harness';
 import {
   adminGet,
   deliveredNotification,
@@ -27,6 +27,8 @@ beforeAll(() => {
 });
 beforeEach(() => {
   h.ctl.navigations.length = 0;
+  // The shopper's address from an earlier checkout (checkout-delivery.page.test.ts picks one).
+  h.ctl.storage.set(LAST_ADDRESS_KEY, TEST_ADDRESS);
 });
 afterEach(() => h.unloadAll());
 

@@ -3,7 +3,7 @@
  */
 // Checkout and the order page on the cloud build's path (wx.cloud.callFunction → the functions; wx.requestPayment
 // answered by the test, as only WeChat can), against a real local stack: WeChat Pay's rule for the payment result.
-import { createHarness, type PageDriver } from './harness';
+import { createHarness, LAST_ADDRESS_KEY, TEST_ADDRESS, type PageDriver } from './harness';
 import { adminCount, adminGet, placeOrder, useTestStack, waitForStatus } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
@@ -39,6 +39,8 @@ beforeEach(() => {
   h.ctl.navigations.length = 0;
   h.ctl.paymentCalls.length = 0;
   h.ctl.paymentAnswers.length = 0;
+  // The shopper's address from an earlier checkout (checkout-delivery.page.test.ts picks one).
+  h.ctl.storage.set(LAST_ADDRESS_KEY, TEST_ADDRESS);
 });
 afterEach(() => h.unloadAll());
 

@@ -1,9 +1,11 @@
 // The order page: the server's order in every state, the payment flow (services/payment.ts carries WeChat Pay's
 // rule), a countdown to the server's expiry on the server's clock, and watching while the state can still change.
 import type { OrderView } from '../../../typings/contracts/order';
-import { cancelOrder, getOrder } from '../../services/order';
+import { cancelOrder, confirmReceipt, getOrder } from '../../services/order';
 import { payOrder, syncPayment, type PayOutcome } from '../../services/payment';
+import { openReceiptView } from '../../services/receipt';
 import { errorText } from '../../utils/errors';
+import { deliveryVM, fulfilmentVM, type DeliveryVM, type FulfilmentVM } from '../../utils/fulfilment';
 import { CHECK_LATER_TEXT, payFailureWords } from '../../utils/order-status';
 import { patchFor, toOrderVM, type OrderVM } from '../../utils/order-vm';
 import { countdownText, remainingMs, serverOffsetMs } from '../../utils/time';
@@ -32,6 +34,12 @@ Page({
     cancelHold: false,
     /** The shop cannot take payments right now (its WeChat Pay setup): paying again would only fail again. */
     payBlocked: false,
+    /** The delivery chosen at checkout (null: nothing to show). */
+    delivery: null as DeliveryVM | null,
+    /** Where the goods are (null: nothing to say yet). */
+    ful: null as FulfilmentVM | null,
+    /** WeChat's confirm-receipt view is open, or the server is being asked about it. */
+    receiving: false,
   },
   outTradeNo: '',
   /** Server clock − phone clock, from the last view. */
@@ -115,6 +123,11 @@ Page({
     const next = toOrderVM(o);
     const statusChanged = prev?.status !== next.status;
     const patch: Record<string, unknown> = { ...patchFor('order', prev, next) };
+    const ful = fulfilmentVM(o);
+    // An order from before delivery was recorded says so only once there is something to deliver.
+    const delivery = o.delivery || ful ? deliveryVM(o.delivery) : null;
+    if (JSON.stringify(delivery) !== JSON.stringify(this.data.delivery)) patch.delivery = delivery;
+    if (JSON.stringify(ful) !== JSON.stringify(this.data.ful)) patch.ful = ful;
     if (this.data.loading) patch.loading = false;
     if (this.data.errorText) patch.errorText = '';
     if (statusChanged && prev !== null) patch.notice = null;
@@ -280,6 +293,61 @@ Page({
 
   toHome() {
     void wx.switchTab({ url: '/pages/goods/index' });
+  },
+
+  /**
+   * 确认收货: WeChat's own confirm view (its answer arrives through App.onShow, services/receipt.ts), then the server,
+   * which asks WeChat's order state: the page shows what the server answers, never the view's word.
+   */
+  async confirmReceipt() {
+    const o = this.lastView;
+    const extra = o?.fulfilment?.confirmReceiptExtraData;
+    if (this.data.receiving || !o || !o.fulfilment.canConfirmReceipt || !extra) return;
+    this.setData({ receiving: true, notice: null, errorText: '' });
+    const viewSaid = await openReceiptView(this.outTradeNo, extra);
+    if (this.unloaded) return;
+    if (typeof viewSaid === 'object') {
+      this.setData({
+        receiving: false,
+        notice: { tone: 'danger', text: `无法打开确认收货页面：${viewSaid.failed}` },
+      });
+      return;
+    }
+    if (viewSaid === 'cancel') {
+      this.setData({
+        receiving: false,
+        notice: { tone: 'warning', text: '你已取消确认收货，收到商品后可以再次确认' },
+      });
+      return;
+    }
+    // success (or fail: WeChat may have recorded it all the same): the server asks WeChat and answers the order.
+    const r = await confirmReceipt(this.outTradeNo);
+    if (this.unloaded) return;
+    this.setData({ receiving: false });
+    if (!r.ok) {
+      this.setData({
+        notice: {
+          tone: r.error.code === 'FULFIL.NOT_CONFIRMED' ? 'warning' : 'danger',
+          text: viewSaid === 'fail' ? '确认收货未完成，请稍后重试' : errorText(r.error),
+        },
+      });
+      await this.refresh();
+      return;
+    }
+    this.render(r.data);
+    const received = r.data.fulfilment.state === 'RECEIVED' || r.data.fulfilment.state === 'COMPLETED';
+    this.setData({
+      notice: received
+        ? { tone: 'success', text: '已确认收货，感谢你的购买' }
+        : { tone: 'warning', text: '微信尚未记录你的确认收货，请稍后再试' },
+    });
+  },
+
+  copyTracking(
+    e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { no: string }>,
+  ) {
+    const no = e.currentTarget.dataset.no;
+    if (no) void wx.setClipboardData({ data: no });
   },
 
   copyNo() {

@@ -2,6 +2,7 @@ import type { OrderPhase, OrderView } from '../../../typings/contracts/order';
 import { clientEnv, LOCAL_IDENTITIES } from '../../config/env';
 import { localOpenid, setLocalOpenid } from '../../services/identity';
 import { listMyOrders } from '../../services/order';
+import { staffMe } from '../../services/staff';
 import { errorText } from '../../utils/errors';
 import { navigateOnce } from '../../utils/nav';
 import { toOrderVM } from '../../utils/order-vm';
@@ -30,12 +31,16 @@ interface OrderCardVM {
   amountLabel: string;
   testBadge: string;
   createdText: string;
+  /** Where the goods are (待发货, 已发货 …; '' when nothing to say). */
+  shipLabel: string;
 }
 
 /** A list card: the order page's view model, cut to what the card shows (one derivation of labels and texts). */
 function card(o: OrderView): OrderCardVM {
-  const { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText } = toOrderVM(o);
-  return { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText };
+  const vm = toOrderVM(o);
+  const { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText, shipLabel } =
+    vm;
+  return { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText, shipLabel };
 }
 
 /** Orders per request (the server allows 1–50). */
@@ -59,6 +64,8 @@ Page({
     errorText: '',
     isLocal: false,
     identities: [] as ReturnType<typeof identities>,
+    /** The server says the caller is staff: the 商家后台 entry shows (every staff action is checked there anyway). */
+    isStaff: false,
   },
   /** Every order loaded so far, newest first (the tabs filter it). */
   all: [] as OrderView[],
@@ -73,6 +80,18 @@ Page({
 
   onShow() {
     void this.reload();
+    void this.checkStaff();
+  },
+
+  /** Asks the server whether to show the 商家后台 entry; any failure hides it. */
+  async checkStaff() {
+    const r = await staffMe();
+    const isStaff = r.ok && r.data.isStaff;
+    if (isStaff !== this.data.isStaff) this.setData({ isStaff });
+  },
+
+  openStaff() {
+    navigateOnce('/staff/index');
   },
 
   async onPullDownRefresh() {
@@ -143,5 +162,6 @@ Page({
     const banner = this.selectComponent('#banner') as { refresh?: () => void } | null;
     banner?.refresh?.();
     void this.reload();
+    void this.checkStaff();
   },
 });

@@ -11,6 +11,7 @@ export const FUNCTION_TIMEOUTS_MS = {
   staff: 10_000,
   payNotify: 5_000,
   payCallback: 10_000,
+  tradeEvents: 5_000,
   closeExpired: 60_000,
   reconcile: 60_000,
 } as const;

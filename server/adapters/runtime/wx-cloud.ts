@@ -7,6 +7,8 @@ export interface CloudRuntime extends WxContextSource {
   database(): CloudDb;
   /** The SDK's untyped cloudPay object (typed and checked by the cloudPay adapter). */
   cloudPay(): unknown;
+  /** The SDK's untyped cloud-call object (`cloud.openapi`; typed and checked by the adapters that use it). */
+  openapi?(): unknown;
 }
 
 /** Initialises wx-server-sdk for the environment the function runs in, once per cold start. */
@@ -16,5 +18,6 @@ export function initCloud(): CloudRuntime {
     getWXContext: () => sdk.getWXContext(),
     database: () => sdk.database() as CloudDb,
     cloudPay: (): unknown => sdk.cloudPay,
+    openapi: (): unknown => sdk.openapi,
   };
 }

@@ -15,4 +15,6 @@ declare module 'wx-server-sdk' {
   export function database(options?: { env?: unknown }): any;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed by the cloudPay adapter that wraps it
   export const cloudPay: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed by the trade-management adapter that wraps it
+  export const openapi: any;
 }

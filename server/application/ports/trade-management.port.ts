@@ -84,3 +84,60 @@ export interface TradeManagement {
   /** WeChat's record of one payment's shipping and settlement. Throws TradeManagementError. */
   getOrder(key: TradeOrderKey): Promise<TradeOrderInfo>;
 }
+
+// ---- Trade-management message push (the `tradeEvents` function) ------------------------------------------------------
+// WeChat pushes these to the app's message-push receiver (a cloud function here). Event names and fields as WeChat's
+// 发货信息管理 page lists them ("相关消息推送"); times are Unix seconds, 0 or absent while unknown. A push is a hint: the
+// core re-checks with get_order before it believes a state change, and applies each event idempotently.
+
+/** Which payment an event is about (get_order's flat key fields). */
+export interface TradeEventPaymentRef {
+  transactionId: string;
+  /** The merchant that took the payment. */
+  merchantId: string;
+  /** Partner mode: the sub-merchant; '' otherwise. */
+  subMerchantId: string;
+  /** The shop's out_trade_no. */
+  merchantTradeNo: string;
+}
+
+/**
+ * `trade_manage_order_settlement`: pushed when the goods are confirmed (by the buyer or automatically) with the
+ * expected settlement time, and again at settlement with `settlementTimeMs`.
+ */
+export interface TradeOrderSettlementEvent extends TradeEventPaymentRef {
+  kind: 'order-settlement';
+  payTimeMs: number | null;
+  shippedTimeMs: number | null;
+  estimatedSettlementTimeMs: number | null;
+  /** 1 confirmed by the buyer, 2 confirmed automatically; null when the push carries none. */
+  confirmReceiveMethod: 1 | 2 | null;
+  confirmReceiveTimeMs: number | null;
+  settlementTimeMs: number | null;
+  /** CreateTime of the push. */
+  pushedAtMs: number;
+}
+
+/** `trade_manage_remind_shipping`: a paid order has not been shipped in time (WeChat reminds after ~48 h). */
+export interface TradeRemindShippingEvent extends TradeEventPaymentRef {
+  kind: 'remind-shipping';
+  payTimeMs: number | null;
+  msg: string;
+  pushedAtMs: number;
+}
+
+/** `trade_manage_remind_access_api`: WeChat reminds the app to integrate the shipping API. */
+export interface TradeRemindAccessApiEvent {
+  kind: 'remind-access-api';
+  msg: string;
+  pushedAtMs: number;
+}
+
+export type TradeEvent = TradeOrderSettlementEvent | TradeRemindShippingEvent | TradeRemindAccessApiEvent;
+
+/** Where `tradeEvents` hands a validated push (the fulfilment core implements it). Throwing makes the push fail. */
+export interface TradeEventSink {
+  onOrderSettlement(event: TradeOrderSettlementEvent): Promise<void>;
+  onRemindShipping(event: TradeRemindShippingEvent): Promise<void>;
+  onRemindAccessApi(event: TradeRemindAccessApiEvent): Promise<void>;
+}
