@@ -9,11 +9,13 @@ import { optionalInteger, requireInteger, requireString } from '../../applicatio
 import { toOrderView } from '../../application/order-view';
 import type { PaymentService } from '../../application/payment.service';
 import type { RefundService } from '../../application/refund.service';
+import type { RefundRequestService } from '../../application/refund-request.service';
 import type { AbnormalRefundService, AbnormalRetryRequest } from '../../application/abnormal-refund.service';
 import { toRefundView } from '../../application/refund.service';
 import type { AttentionStore } from '../../application/ports/attention.port';
 import type { Clock } from '../../application/ports/runtime.port';
 import type { ActionTable, Invocation } from '../runtime/handler';
+import { shopperRefundRequestActions } from './refund-request.handlers';
 
 /** What the client-called payment functions need. */
 export interface CoreHandlersDeps {
@@ -27,6 +29,8 @@ export interface CoreHandlersDeps {
   adminOpenids: ReadonlySet<string>;
   /** Money nobody can match (refund.listAttention). */
   attention: AttentionStore;
+  /** The shopper's refund requests (docs/adr/0011). */
+  refundRequests: RefundRequestService;
 }
 
 export const OUT_TRADE_NO_MAX = 32;
@@ -63,7 +67,10 @@ function deliveryInput(input: Record<string, unknown>): { delivery: unknown; rem
   return { delivery: input.delivery, remark: input.remark };
 }
 
-/** The `order` function's actions: place, quote, checkout, get, listMine, cancel, confirmReceipt (docs/API.md). */
+/**
+ * The `order` function's actions: place, quote, checkout, get, listMine, cancel, confirmReceipt, and the refund
+ * requests' (docs/API.md).
+ */
 export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   place: (input, inv, d) =>
     d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey'), deliveryInput(input)),
@@ -87,6 +94,8 @@ export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   /** After WeChat's confirm view: RECEIVED only when WeChat says the buyer confirmed. Only the owner. */
   confirmReceipt: (input, inv, d) =>
     d.fulfilment.confirmReceipt(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+  // refundRequestOptions, requestRefund, withdrawRefundRequest (docs/adr/0011).
+  ...shopperRefundRequestActions,
 };
 
 /** The `pay` function's actions: start (requestPayment parameters) and sync (ask WeChat, apply, answer the order). */
