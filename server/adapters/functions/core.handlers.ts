@@ -14,8 +14,11 @@ import type { AbnormalRefundService, AbnormalRetryRequest } from '../../applicat
 import { toRefundView } from '../../application/refund.service';
 import type { AttentionStore } from '../../application/ports/attention.port';
 import type { Clock } from '../../application/ports/runtime.port';
-import type { ActionTable, Invocation } from '../runtime/handler';
+import type { ActionTable } from '../runtime/handler';
+import { OUT_TRADE_NO_MAX, admin, shopper } from './identity';
 import { shopperRefundRequestActions } from './refund-request.handlers';
+
+export { OUT_TRADE_NO_MAX, admin, shopper } from './identity';
 
 /** What the client-called payment functions need. */
 export interface CoreHandlersDeps {
@@ -33,15 +36,8 @@ export interface CoreHandlersDeps {
   refundRequests: RefundRequestService;
 }
 
-export const OUT_TRADE_NO_MAX = 32;
 // A client idempotency key: 8–64 characters, so a UUID or a timestamp+random string fits and nothing huge is stored.
 const REQUEST_KEY = /^[0-9A-Za-z_-]{8,64}$/;
-
-/** The caller's OPENID from the invocation (never from the input); AUTH.NO_IDENTITY without one. */
-export function shopper(inv: Invocation): string {
-  if (!inv.openid) throw new DomainError('AUTH.NO_IDENTITY', 'no caller identity');
-  return inv.openid;
-}
 
 function requestKey(input: Record<string, unknown>, field: string): string {
   const v = requireString(input, field, 64);
@@ -126,14 +122,6 @@ function refundReasonInput(input: Record<string, unknown>): string {
     throw invalidRequest('reason', `a non-empty text of at most ${REASON_MAX_CHARS} characters, or absent`);
   }
   return v;
-}
-
-/** The caller's OPENID when it is staff (SHOP_ADMIN_OPENIDS); AUTH.FORBIDDEN for anyone else. */
-export function admin(inv: Invocation, d: { adminOpenids: ReadonlySet<string> }): string {
-  const openid = shopper(inv);
-  if (!d.adminOpenids.has(openid))
-    throw new DomainError(AppErrorCodes.FORBIDDEN, "only the shop's staff may do this");
-  return openid;
 }
 
 /** The `refund` function's actions, for staff listed in SHOP_ADMIN_OPENIDS only. */

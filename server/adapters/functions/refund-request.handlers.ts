@@ -9,7 +9,7 @@ import {
 } from '../../application/refund-request.service';
 import { isRefundRequestState } from '../../domain/refund-request-state';
 import type { ActionTable } from '../runtime/handler';
-import { OUT_TRADE_NO_MAX, admin, shopper } from './core.handlers';
+import { OUT_TRADE_NO_MAX, admin, shopper } from './identity';
 
 /** What these actions need. */
 export interface RefundRequestDeps {
