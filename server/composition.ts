@@ -13,8 +13,10 @@ import { AbnormalRefundService } from './application/abnormal-refund.service';
 import { FulfilmentService } from './application/fulfilment.service';
 import { RefundRequestService } from './application/refund-request.service';
 import { DbRefundRequestStore } from './adapters/db/refund-request.repository';
+import { FulfilmentEventSink } from './application/fulfilment-events';
 import type { TradeManagement } from './application/ports/trade-management.port';
 import { NotWiredTradeManagement } from './adapters/trade/not-wired-trade-management';
+import { CloudTradeManagement } from './adapters/trade/cloud-trade-management';
 import type { StaffDeps } from './adapters/functions/staff.handlers';
 import { staffActions } from './adapters/functions/staff.handlers';
 import { base62FromBytes } from './domain/ids';
@@ -24,11 +26,7 @@ import { parseAppConfig } from './adapters/config/app-config';
 import { handlePayCallbackInvocation } from './adapters/functions/paycallback.handlers';
 import type { CloudPayCallbackAnswer } from './adapters/functions/paycallback.handlers';
 import { handlePayNotifyHttp } from './adapters/functions/paynotify.http';
-import {
-  handleTradeEventsInvocation,
-  loggingTradeEventSink,
-  type TradeEventsAnswer,
-} from './adapters/functions/trade-events';
+import { handleTradeEventsInvocation, type TradeEventsAnswer } from './adapters/functions/trade-events';
 import type { TradeEventSink } from './application/ports/trade-management.port';
 import {
   cloudPayApiFrom,
@@ -80,6 +78,8 @@ interface BuiltProvider {
   simulatedPayer?: SimulatedPayer;
   /** The longest one provider request may take (ms): a timer run stops taking items in time for it. */
   requestTimeoutMs: number;
+  /** The mini program's appid (is_trade_managed asks about it): partner mode's sub-appid when set. */
+  miniProgramAppid: string;
 }
 
 // cloudPay's calls go through the platform, whose own limit we cannot set; the demo provider is the database.
@@ -104,6 +104,7 @@ function buildProvider(
       merchant: { ...DEMO_MERCHANT },
       simulatedPayer: demo,
       requestTimeoutMs: PLATFORM_REQUEST_TIMEOUT_MS,
+      miniProgramAppid: DEMO_MERCHANT.appid,
     };
   }
   if (app.provider === 'cloudpay') {
@@ -112,6 +113,7 @@ function buildProvider(
       provider: createCloudPayProvider(cloudPayApiFrom(cloud.cloudPay()), cfg),
       merchant: merchantIdentity(cfg),
       requestTimeoutMs: PLATFORM_REQUEST_TIMEOUT_MS,
+      miniProgramAppid: merchantIdentity(cfg).appid,
     };
   }
   const cfg: WechatPayV3Config = parseWechatPayV3Config(env);
@@ -134,11 +136,12 @@ function buildProvider(
     provider: createWechatPayV3Provider(cfg, deps),
     merchant,
     requestTimeoutMs: cfg.requestTimeoutMs,
+    miniProgramAppid: id.mode === 'direct' ? id.appid : (id.subAppid ?? id.spAppid),
   };
 }
 
 /** The payment core plus what the runtime needs to know about its provider. */
-export type BuiltCore = CoreDeps & { providerRequestTimeoutMs: number };
+export type BuiltCore = CoreDeps & { providerRequestTimeoutMs: number; miniProgramAppid: string };
 
 /**
  * Wires the payment core from the database and the environment (exported for the local stack's tests). With `fn`,
@@ -148,12 +151,19 @@ export type BuiltCore = CoreDeps & { providerRequestTimeoutMs: number };
 export function buildCore(cloud: CloudRuntime, env: Env = process.env, fn?: FunctionName): BuiltCore {
   const app = parseAppConfig(env);
   const db = cloud.database();
-  const { provider, merchant, simulatedPayer, requestTimeoutMs } = buildProvider(app, env, db, cloud, fn);
+  const { provider, merchant, simulatedPayer, requestTimeoutMs, miniProgramAppid } = buildProvider(
+    app,
+    env,
+    db,
+    cloud,
+    fn,
+  );
   return {
     ...(simulatedPayer ? { simulatedPayer } : {}),
     ...dbStores(db, clock.now),
     provider,
     providerRequestTimeoutMs: requestTimeoutMs,
+    miniProgramAppid,
     clock,
     random,
     metrics: new DbMetrics(db, (name, error) => log.warn('metric.failed', { name, error })),
@@ -203,11 +213,14 @@ function paymentServices(core: CoreDeps): { refunds: RefundService; payments: Pa
 }
 
 /**
- * WeChat's 发货信息管理 for the functions that use it (the shipping upload job, confirmReceipt). Until the cloud
- * adapter is wired every call fails as unanswered: uploads stay queued and back off, nothing is recorded as uploaded.
+ * WeChat's 发货信息管理 for the functions that use it (the shipping upload job, confirmReceipt): the cloud call
+ * (wxa.sec.order.*, listed in their config.json). A runtime without cloud calls gets a stand-in whose every call
+ * fails as unanswered: uploads stay queued and back off, nothing is recorded as uploaded.
  */
-export function buildTradeManagement(_cloud: CloudRuntime): TradeManagement {
-  return new NotWiredTradeManagement();
+export function buildTradeManagement(cloud: CloudRuntime, core: BuiltCore): TradeManagement {
+  const openapi = cloud.openapi?.();
+  if (openapi === undefined) return new NotWiredTradeManagement();
+  return new CloudTradeManagement({ openapi, appid: core.miniProgramAppid });
 }
 
 /** The timers' services (exported for the tests that run the jobs on a local stack's core). */
@@ -261,9 +274,10 @@ function callable<F extends 'order' | 'pay' | 'refund'>(
   cloud: CloudRuntime,
   actions: ActionTable<F, CoreHandlersDeps>,
 ) {
-  const deps = once(() =>
-    handlerDeps(buildCore(cloud, process.env, name), buildTradeManagement(cloud), cloud),
-  );
+  const deps = once(() => {
+    const core = buildCore(cloud, process.env, name);
+    return handlerDeps(core, buildTradeManagement(cloud, core), cloud);
+  });
   return createCallableMain<CoreHandlersDeps>({
     name,
     cloud,
@@ -294,7 +308,7 @@ export function createStaffMain(cloud: CloudRuntime) {
   const deps = once((): StaffDeps => {
     const core = buildCore(cloud, process.env, 'staff');
     return {
-      fulfilment: new FulfilmentService(core, buildTradeManagement(cloud)),
+      fulfilment: new FulfilmentService(core, buildTradeManagement(cloud, core)),
       adminOpenids: core.policy.adminOpenids,
       refundRequests: buildRefundRequests(core, paymentServices(core).refunds, cloud),
     };
@@ -344,7 +358,7 @@ function timerJobs(cloud: CloudRuntime, fn: 'closeExpired' | 'reconcile') {
   const core = buildCore(cloud, process.env, fn);
   const budgetsMs = jobLoopBudgetsMs(fn, core.providerRequestTimeoutMs);
   return {
-    service: buildJobs(core, buildTradeManagement(cloud)),
+    service: buildJobs(core, buildTradeManagement(cloud, core)),
     // Real elapsed time (the business clock may jump under tests): the platform's timeout is real time.
     runLimit: (): RunLimit<JobLoop> => {
       const startedAt = performance.now();
@@ -413,14 +427,20 @@ export function createPayCallbackMain(cloud: CloudRuntime) {
   };
 }
 
+/** The fulfilment core's handling of the pushes (application/fulfilment-events.ts). */
+function fulfilmentEventSink(cloud: CloudRuntime): TradeEventSink {
+  const core = buildCore(cloud, process.env, 'tradeEvents');
+  return new FulfilmentEventSink(core, new FulfilmentService(core, buildTradeManagement(cloud, core)));
+}
+
 /**
  * The `tradeEvents` function: WeChat's trade-management message push (发货信息管理). Refuses invocations that are
- * known not to be a push, validates the event and hands it to `sink` (built once per cold start). Until the fulfilment
- * core supplies its sink, events are only logged.
+ * known not to be a push, validates the event and hands it to `sink` (built once per cold start): the fulfilment core,
+ * which re-checks with get_order before it believes a confirmation.
  */
 export function createTradeEventsMain(
   cloud: CloudRuntime,
-  sink: (cloud: CloudRuntime) => TradeEventSink = () => loggingTradeEventSink(log),
+  sink: (cloud: CloudRuntime) => TradeEventSink = fulfilmentEventSink,
 ) {
   const boot = once(() => sink(cloud));
   return function main(event: unknown): Promise<TradeEventsAnswer> {

@@ -318,6 +318,13 @@ export class CloudPayLedger {
     return (await this.d.store.list('order/')).flatMap(([, v]) => asOrder(v) ?? []);
   }
 
+  /** An order's refunds as they stand now (those due settled, as a query would), oldest first. */
+  async refundsNow(outTradeNo: string): Promise<RefundRec[]> {
+    const out: RefundRec[] = [];
+    for (const r of await this.refundsOf(outTradeNo)) out.push(await this.settleIfDue(r));
+    return out;
+  }
+
   /** Whether a prepay_id handed out at `prepayCreatedAtMs` can still be paid. */
   prepayCurrent(rec: OrderRec): boolean {
     return this.d.now() - rec.prepayCreatedAtMs < PREPAY_TTL_MS;

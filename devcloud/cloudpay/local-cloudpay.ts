@@ -19,12 +19,14 @@ import {
   type LocalCloudPayMethod,
   type LocalCloudPayOptions,
   type LocalOrderView,
+  type LocalPaidOrder,
   type LocalPayment,
 } from './types';
 import {
   beijingCompact,
   beijingSpaced,
   isRecord,
+  parseCompact,
   randomDigits,
   sdkReject,
   V2Answers,
@@ -40,6 +42,7 @@ export type {
   LocalCloudPayMethod,
   LocalCloudPayOptions,
   LocalOrderView,
+  LocalPaidOrder,
   LocalPayment,
 } from './types';
 export { LocalCloudPayError, V2_NOTIFY_RETRY_SCHEDULE_MS } from './types';
@@ -255,6 +258,30 @@ export class LocalCloudPay {
       functionName,
       callback: { ...callback },
     };
+  }
+
+  /** Paid orders (SUCCESS or REFUND) with their payer and refunds so far: what the local 发货信息管理 knows of them. */
+  paidOrders(): Promise<LocalPaidOrder[]> {
+    return this.exclusive(async () => {
+      const out: LocalPaidOrder[] = [];
+      for (const o of await this.ledger.allOrders()) {
+        if ((o.state !== 'SUCCESS' && o.state !== 'REFUND') || o.transactionId === null) continue;
+        const refunds = await this.ledger.refundsNow(o.outTradeNo);
+        out.push({
+          outTradeNo: o.outTradeNo,
+          transactionId: o.transactionId,
+          payerOpenid: o.subOpenid ?? o.openid ?? '',
+          subMchId: this.o.identity.subMchId,
+          mchId: this.o.identity.mchId,
+          totalFee: o.totalFee,
+          refundedFee: refunds.filter((r) => r.status === 'SUCCESS').reduce((sum, r) => sum + r.refundFee, 0),
+          body: o.body,
+          createdAtMs: o.createdAtMs,
+          paidAtMs: (o.timeEnd === null ? undefined : parseCompact(o.timeEnd)) ?? o.createdAtMs,
+        });
+      }
+      return out;
+    });
   }
 
   /** Re-schedules callbacks of paid orders that were never acknowledged (after a restart of the local cloud). */

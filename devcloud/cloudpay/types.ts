@@ -96,3 +96,20 @@ export interface LocalOrderView {
   functionName: string;
   callback: CallbackStatus;
 }
+
+/** A paid order as WeChat's other services see it (the local 发货信息管理 reads these). Money in fen, times epoch ms. */
+export interface LocalPaidOrder {
+  outTradeNo: string;
+  transactionId: string;
+  /** The payer: sub_openid (under the mini program) or openid. */
+  payerOpenid: string;
+  /** The shop's merchant (sub_mch_id) and Cloud Development's provider (mch_id). */
+  subMchId: string;
+  mchId: string;
+  totalFee: number;
+  /** Successful refunds so far. */
+  refundedFee: number;
+  body: string;
+  createdAtMs: number;
+  paidAtMs: number;
+}

@@ -61,6 +61,8 @@ export type AdminRoute = (
   rest: string[],
   body: unknown,
   query: URLSearchParams,
+  /** Who calls, as the local transport says it (x-wx-openid), like POST /fn. */
+  caller: { openid?: string },
 ) => Promise<{ status: number; body: unknown } | undefined>;
 
 /** A running gateway. */
@@ -351,7 +353,14 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
             return p;
           }
         });
-        const answer = await admin(method, rest, body, url.searchParams);
+        const openid = header(req, 'x-wx-openid');
+        const answer = await admin(
+          method,
+          rest,
+          body,
+          url.searchParams,
+          openid === undefined ? {} : { openid },
+        );
         if (answer !== undefined) return sendJson(res, answer.status, answer.body);
       }
       if (second === 'db' && method === 'GET') {

@@ -15,6 +15,8 @@ import {
 } from '../cloudpay';
 import { pointDemoPicturesAt, seedCatalogIfEmpty, type SeedImages } from './seed';
 import {
+  anyPayments,
+  cloudPayPayments,
   createLocalTradeManagement,
   simulatorPayments,
   tradeRoutes,
@@ -171,7 +173,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     const pushTo: { invoke?: (name: string, event: Record<string, unknown>) => Promise<unknown> } = {};
     const localTrade = await createLocalTradeManagement({
       store: await JsonFileStore.open(join(dataDir, 'trade'), 'trade.json'),
-      payments: simulatorPayments(sim.control),
+      payments: anyPayments(
+        simulatorPayments(sim.control),
+        cloudPayPayments(() => localPay),
+      ),
       now: businessNow,
       appid,
       deliver: (name, event) => {

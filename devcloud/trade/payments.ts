@@ -1,6 +1,8 @@
-// What the local 发货信息管理 knows about payments: it asks the payment side (the WeChat Pay simulator), as WeChat's
-// trade management knows every payment made to the app's merchants. Dev-only, read-only.
+// What the local 发货信息管理 knows about payments: it asks the payment side — the WeChat Pay simulator (PAY_PROVIDER
+// wechatpay-v3) and the local cloudPay (PAY_PROVIDER cloudpay) — as WeChat's trade management knows every payment made
+// to the app's merchants. Dev-only, read-only.
 import type { OrderRecord, RefundRecord, SimulatorControl } from '../../simulator';
+import type { LocalPaidOrder } from '../cloudpay/types';
 
 /** One payment as trade management sees it. Times are epoch ms. */
 export interface KnownPayment {
@@ -64,5 +66,48 @@ export function simulatorPayments(control: Pick<SimulatorControl, 'orders' | 're
           o.outTradeNo === outTradeNo &&
           (o.mchid === mchid || (o.subMchid !== undefined && o.subMchid === mchid)),
       ),
+  };
+}
+
+/** A {@link PaymentDirectory} over the local cloudPay's paid orders (`source` answers it once the stack built it). */
+export function cloudPayPayments(
+  source: () => { paidOrders(): Promise<LocalPaidOrder[]> } | undefined,
+): PaymentDirectory {
+  const find = async (match: (o: LocalPaidOrder) => boolean): Promise<KnownPayment | undefined> => {
+    const o = (await source()?.paidOrders())?.find(match);
+    return o === undefined
+      ? undefined
+      : {
+          transactionId: o.transactionId,
+          mchid: o.subMchId,
+          spMchid: o.mchId,
+          outTradeNo: o.outTradeNo,
+          payerOpenid: o.payerOpenid,
+          paidAtMs: o.paidAtMs,
+          paidFen: o.totalFee,
+          description: o.body,
+          createdAtMs: o.createdAtMs,
+          fullyRefunded: o.refundedFee >= o.totalFee,
+        };
+  };
+  return {
+    byTransactionId: (transactionId) => find((o) => o.transactionId === transactionId),
+    byMerchantTradeNo: (mchid, outTradeNo) =>
+      find((o) => o.outTradeNo === outTradeNo && (o.subMchId === mchid || o.mchId === mchid)),
+  };
+}
+
+/** The first directory that knows the payment answers. */
+export function anyPayments(...dirs: PaymentDirectory[]): PaymentDirectory {
+  const first = async (ask: (d: PaymentDirectory) => Promise<KnownPayment | undefined>) => {
+    for (const d of dirs) {
+      const found = await ask(d);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return {
+    byTransactionId: (id) => first((d) => d.byTransactionId(id)),
+    byMerchantTradeNo: (mchid, no) => first((d) => d.byMerchantTradeNo(mchid, no)),
   };
 }

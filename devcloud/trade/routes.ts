@@ -7,9 +7,11 @@
 //   GET    /_devcloud/trade/faults                queued faults
 //   POST   /_devcloud/trade/faults                {method?, count?, errcode, errmsg?, kind?: 'answer'|'throw'}
 //   DELETE /_devcloud/trade/faults                clears them
-//   POST   /_devcloud/trade/confirm-receipt       {transaction_id} | {merchant_id, merchant_trade_no}, openid?: the
-//                                                 payer confirms receipt as in WeChat's confirm view (state 2 → 3,
-//                                                 trade_manage_order_settlement pushed); with openid only the payer may
+//   POST   /_devcloud/trade/confirm-receipt       {transaction_id} | {merchant_id, merchant_trade_no}, openid? (or the
+//                                                 x-wx-openid header): the payer confirms receipt as in WeChat's
+//                                                 confirm view (state 2 → 3, trade_manage_order_settlement pushed);
+//                                                 with an openid only the payer may. What the mini program's local
+//                                                 transport calls instead of wx.openBusinessView('weappOrderConfirm')
 //   POST   /_devcloud/trade/settle                {transaction_id | …}: settlement of a confirmed payment (3 → 4)
 //   POST   /_devcloud/trade/remind-shipping       {transaction_id | …}: pushes trade_manage_remind_shipping
 //   POST   /_devcloud/trade/remind-access-api     {msg?}: pushes trade_manage_remind_access_api
@@ -37,6 +39,7 @@ export function tradeRoutes(trade: LocalTradeManagement) {
     rest: string[],
     body: unknown,
     query: URLSearchParams,
+    caller: { openid?: string } = {},
   ): Promise<RouteAnswer | undefined> => {
     const [what] = rest;
     const b = isRecord(body) ? body : {};
@@ -78,7 +81,8 @@ export function tradeRoutes(trade: LocalTradeManagement) {
       }
       if (method !== 'POST') return undefined;
       if (what === 'confirm-receipt') {
-        const openid = typeof b['openid'] === 'string' && b['openid'] !== '' ? b['openid'] : undefined;
+        // The payer: `openid` in the body, else the caller the local transport names (x-wx-openid, as for /fn).
+        const openid = typeof b['openid'] === 'string' && b['openid'] !== '' ? b['openid'] : caller.openid;
         const how = b['confirm_receive_method'] === 2 ? 2 : 1;
         return ok(
           await trade.confirmReceipt(b, { ...(openid === undefined ? {} : { openid }), method: how }),

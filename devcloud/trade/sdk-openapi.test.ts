@@ -2,6 +2,7 @@
 // the local cloud runs (with the platform's config.json permission check), and the loopback routes under
 // /_devcloud/trade/ that the console, the tests and the mini program's local transport call.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { startDevCloud, type DevCloud } from '../index';
 import { tempDir } from '../test-support/temp';
@@ -58,10 +59,16 @@ async function fn(method: string, body: unknown): Promise<any> {
   return outcome.result;
 }
 
-async function route(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${cloud.url}/_devcloud/trade/${path}`, {
+async function route(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  base = cloud.url,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}/_devcloud/trade/${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, body: await res.json() };
@@ -151,3 +158,60 @@ it('switch and fault routes drive what functions get', async () => {
   ]);
   expect((await route('GET', 'nothing-here')).status).toBe(404);
 });
+
+it('confirm-receipt takes the payer from x-wx-openid, as the local transport sends it', async () => {
+  const p = await f.paid('o-header-payer');
+  expect((await fn('uploadShippingInfo', upload(p))).answer.errcode).toBe(0);
+  const wrong = await route(
+    'POST',
+    'confirm-receipt',
+    { transaction_id: p.transactionId },
+    { 'x-wx-openid': 'o-x' },
+  );
+  expect(wrong.body.error.errcode).toBe(10060031);
+  const ok = await route(
+    'POST',
+    'confirm-receipt',
+    { transaction_id: p.transactionId },
+    { 'x-wx-openid': 'o-header-payer' },
+  );
+  expect(ok).toMatchObject({ status: 200, body: { orderState: 3 } });
+});
+
+/** This machine's non-loopback IPv4 address, if it has one. */
+const external = Object.values(networkInterfaces())
+  .flatMap((l) => l ?? [])
+  .find((i) => i.family === 'IPv4' && !i.internal)?.address;
+
+(external === undefined ? it.skip : it)(
+  'on a gateway bound to every interface (--lan), a non-loopback caller cannot confirm receipt or switch anything',
+  async () => {
+    const lanTmp = tempDir('trade-lan-');
+    const lan = await startDevCloud({
+      dataDir: lanTmp.dir,
+      functionsDir: join(tmp.dir, 'functions'),
+      collectionsFile: join(tmp.dir, 'collections.json'),
+      env: {},
+      timers: false,
+      host: '0.0.0.0',
+      log: () => undefined,
+      adminRoutes: { trade: tradeRoutes(f.trade) },
+    });
+    try {
+      const port = new URL(lan.url).port;
+      const p = await f.paid('o-lan');
+      expect((await fn('uploadShippingInfo', upload(p))).answer.errcode).toBe(0);
+      const base = `http://${external!}:${port}`;
+      const confirm = await route('POST', 'confirm-receipt', { transaction_id: p.transactionId }, {}, base);
+      expect(confirm).toMatchObject({ status: 403, body: { error: { code: 'DEVCLOUD.FORBIDDEN' } } });
+      expect((await route('POST', 'managed', { managed: false }, {}, base)).status).toBe(403);
+      expect(await f.trade.managed()).toBe(true);
+      expect((await f.trade.getOrder({ transaction_id: p.transactionId })).order).toMatchObject({
+        order_state: 2,
+      });
+    } finally {
+      await lan.close();
+      lanTmp.cleanup();
+    }
+  },
+);

@@ -107,14 +107,25 @@ export class FulfilmentService {
   }
 
   /**
-   * Paid orders waiting for staff in `state`, oldest paid first, paid after `afterPaidAtMs` when given. Orders whose
-   * money says they never ship (refunded in full meanwhile) are left out.
+   * Paid orders waiting for staff in `state`, oldest paid first (ties by order number), after the cursor when given:
+   * the last item's paidAtMs and outTradeNo (paidAtMs alone: strictly later). Orders whose money says they never
+   * ship (refunded in full meanwhile) are left out.
    */
-  async listToShip(state: ToShipState, limit: number, afterPaidAtMs?: number): Promise<StaffOrderView[]> {
+  async listToShip(
+    state: ToShipState,
+    limit: number,
+    after?: { paidAtMs: number; outTradeNo?: string },
+  ): Promise<StaffOrderView[]> {
     const n = Math.max(1, Math.min(50, Math.floor(limit)));
-    const found = await this.d.orders.listByFulfilment(state, Math.min(100, n * 2), afterPaidAtMs);
+    const found = await this.d.orders.listByFulfilment(state, 100, after?.paidAtMs);
+    const afterCursor = (o: OrderRecord): boolean => {
+      if (!after) return true;
+      const paidAt = o.payment?.successTimeMs ?? 0;
+      if (paidAt !== after.paidAtMs) return paidAt > after.paidAtMs;
+      return after.outTradeNo !== undefined && o.outTradeNo > after.outTradeNo;
+    };
     return found
-      .filter((o) => fulfilmentOf(o).state === state)
+      .filter((o) => afterCursor(o) && fulfilmentOf(o).state === state)
       .slice(0, n)
       .map((o) => this.staffView(o));
   }
@@ -233,19 +244,25 @@ export class FulfilmentService {
    * buyer confirmed (3, 4 or 6) — the page's word is never enough. Only the order's owner.
    */
   async confirmReceipt(openid: string, outTradeNo: string): Promise<OrderView> {
-    let order = await ownedOrder(this.d.orders, openid, outTradeNo);
-    const first = fulfilmentOf(order);
-    if (first.receivedAtMs !== null && (first.state === 'RECEIVED' || first.state === 'COMPLETED')) {
-      return toOrderView(order, this.d.clock.now());
-    }
-    if (first.state !== 'SHIPPED') {
-      throw fail(AppErrorCodes.FULFIL_NOT_SHIPPED, `fulfilment is ${first.state}`, {
-        fulfilment: first.state,
-      });
+    const order = await ownedOrder(this.d.orders, openid, outTradeNo);
+    return toOrderView(await this.receiveIfConfirmed(order), this.d.clock.now());
+  }
+
+  /**
+   * RECEIVED when WeChat's get_order says the buyer confirmed (3, 4 or 6): the payer's confirmReceipt and the
+   * settlement push (tradeEvents) both end here, so neither a page nor a push is believed on its word. Idempotent: an
+   * order already received answers as it is. FULFIL.NOT_SHIPPED / FULFIL.NOT_CONFIRMED otherwise.
+   */
+  async receiveIfConfirmed(first: OrderRecord): Promise<OrderRecord> {
+    const { outTradeNo } = first;
+    const f0 = fulfilmentOf(first);
+    if (f0.receivedAtMs !== null && (f0.state === 'RECEIVED' || f0.state === 'COMPLETED')) return first;
+    if (f0.state !== 'SHIPPED') {
+      throw fail(AppErrorCodes.FULFIL_NOT_SHIPPED, `fulfilment is ${f0.state}`, { fulfilment: f0.state });
     }
     let orderState: TradeOrderState;
     try {
-      orderState = (await this.trade.getOrder(tradeOrderKey(order, this.d.policy.merchant))).orderState;
+      orderState = (await this.trade.getOrder(tradeOrderKey(first, this.d.policy.merchant))).orderState;
     } catch (e) {
       if (!(e instanceof TradeManagementError)) throw e;
       this.d.log.warn('fulfil.confirm.get_order_failed', { outTradeNo, errcode: e.errcode });
@@ -258,9 +275,10 @@ export class FulfilmentService {
         orderState,
       });
     }
+    let order = first;
     for (let attempt = 0; attempt < FULFIL_CAS_ATTEMPTS; attempt++) {
       const f = fulfilmentOf(order);
-      if (f.state !== 'SHIPPED') return toOrderView(order, this.d.clock.now());
+      if (f.state !== 'SHIPPED') return order;
       const now = this.d.clock.now();
       const saved = await this.d.orders.update(order, {
         fulfilment: { ...f, state: fulfilmentTransition(f.state, 'CONFIRM_RECEIPT'), receivedAtMs: now },
@@ -268,9 +286,9 @@ export class FulfilmentService {
       });
       if (saved) {
         this.d.log.info('fulfil.received', { outTradeNo, orderState });
-        return toOrderView(saved, now);
+        return saved;
       }
-      order = await ownedOrder(this.d.orders, openid, outTradeNo);
+      order = await this.order(outTradeNo);
     }
     throw fail(AppErrorCodes.ORDER_BUSY, 'the order is being changed elsewhere, please retry');
   }

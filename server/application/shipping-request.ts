@@ -57,7 +57,8 @@ export function logisticsTypeOf(order: OrderRecord): 1 | 3 | 4 {
 
 /** The upload's instant: now, or just after the previous upload (WeChat wants upload_time strictly later). */
 export function uploadInstant(order: OrderRecord, nowMs: number): number {
-  const last = shippingUploadOf(order).history[shippingUploadOf(order).history.length - 1];
+  const { history } = shippingUploadOf(order);
+  const last = history[history.length - 1];
   return last === undefined ? nowMs : Math.max(nowMs, last.atMs + 1_000);
 }
 

@@ -2,7 +2,7 @@
 // next run. The jobs run in this process (so the test can hand them a RunLimit) on the local stack's own database and
 // WeChat Pay simulator, through the production wiring (buildCore); the state is made through the functions, the
 // simulator and — for crashed payment paths — a direct write of what such a crash leaves.
-import { buildCore, buildJobs } from '../../server/composition';
+import { buildCore, buildJobs, buildTradeManagement } from '../../server/composition';
 import type { JobsService, JobLoop, RunLimit } from '../../server/application/jobs.service';
 import type { CloudRuntime } from '../../server/adapters/runtime/wx-cloud';
 import {
@@ -45,13 +45,16 @@ describe('the run limit in every loop', () => {
   let jobs: JobsService;
   beforeEach(async () => {
     stack = await startTestStack({ env: { SHOP_TESTER_AUTO_REFUND: 'true' } });
-    const cloud = { database: () => stack.cloud.db } as unknown as CloudRuntime;
-    // The functions' wiring, on the stack's business clock, quiet.
-    jobs = buildJobs({
-      ...buildCore(cloud, stack.env, 'reconcile'),
-      clock: { now: () => stack.now() },
-      log: quiet,
-    });
+    const cloud = {
+      database: () => stack.cloud.db,
+      openapi: () => stack.trade.sdkFacade(),
+    } as unknown as CloudRuntime;
+    // The functions' wiring, on the stack's business clock, quiet; 发货信息管理 is the stack's.
+    const core = buildCore(cloud, stack.env, 'reconcile');
+    jobs = buildJobs(
+      { ...core, clock: { now: () => stack.now() }, log: quiet },
+      buildTradeManagement(cloud, core),
+    );
   });
   afterEach(async () => {
     await stack.stop();
@@ -138,6 +141,34 @@ describe('the run limit in every loop', () => {
     expect(await jobs.reconcile(allowing({ sync: 1 }))).toMatchObject({ synced: 1, unreached: 1 });
     expect((await syncJobs()).map(isDue)).toEqual([false, true]);
     expect(await jobs.reconcile(allowing({ sync: 5 }))).toMatchObject({ synced: 1, unreached: 0 });
+  });
+
+  it('shipping upload and completion: take what the limit allows, leave the rest due', async () => {
+    const shipped: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { outTradeNo } = await paidOrder();
+      await stack.as(ADMIN).ok('staff', 'ship', {
+        outTradeNo,
+        parcels: [{ expressCompany: 'ZTO', trackingNo: `ZT00000${i}` }],
+      });
+      shipped.push(outTradeNo);
+    }
+    const uploads = async () =>
+      Promise.all(shipped.map(async (no) => (await order(no)).shippingUpload.state));
+    const limit = allowing({ 'shipping-upload': 1 });
+    expect(await jobs.reconcile(limit)).toMatchObject({ shippingUploaded: 1 });
+    expect(limit.checks.filter((l) => l === 'shipping-upload')).toHaveLength(2);
+    expect(await uploads()).toEqual(['uploaded', 'queued']);
+    expect(await jobs.reconcile(allowing({ 'shipping-upload': 5 }))).toMatchObject({ shippingUploaded: 1 });
+    expect(await uploads()).toEqual(['uploaded', 'uploaded']);
+
+    await stack.advance(10 * DAY + MINUTE);
+    const states = async () => Promise.all(shipped.map(async (no) => (await order(no)).fulfilment.state));
+    expect(await jobs.reconcile(allowing({ complete: 1 }))).toMatchObject({ completed: 1 });
+    expect(await states()).toEqual(['COMPLETED', 'SHIPPED']);
+    expect(isDue((await order(shipped[1]!)).completeJob)).toBe(true);
+    expect(await jobs.reconcile(allowing({ complete: 5 }))).toMatchObject({ completed: 1 });
+    expect(await states()).toEqual(['COMPLETED', 'COMPLETED']);
   });
 
   it('refund follow-up: takes what the limit allows, leaves the rest due', async () => {

@@ -2,6 +2,7 @@
 // shipping recorded for it, the payer's confirm-receipt through the loopback route that the mini program's local
 // transport calls, and the trade_manage_order_settlement push reaching the real `tradeEvents` bundle — which no
 // client may invoke.
+import { LOCAL_CLOUDPAY_SUB_MCH_ID } from '../../devcloud/stack/stack';
 import { placeOrder, useTestStack, waitForStatus } from '../support/stack';
 
 const SHOPPER = 'o-ivan-0009';
@@ -70,5 +71,36 @@ describe('local trade management on the stack', () => {
       status: 200,
       body: { pushed: 'success' },
     });
+  });
+});
+
+describe('local trade management with the cloudPay provider', () => {
+  const stack = useTestStack({ env: { PAY_PROVIDER: 'cloudpay' } });
+
+  it("knows cloudPay's payments too: the shop's sub-merchant + out_trade_no, the payer, one change", async () => {
+    const order = await placeOrder(stack, SHOPPER, 'sku-longjing-50g', 1);
+    const start = await stack.as(SHOPPER).ok('pay', 'start', { outTradeNo: order.outTradeNo });
+    await stack.cloudPay.requestPayment(start.requestPayment);
+    await waitForStatus(stack, SHOPPER, order.outTradeNo, 'PAID');
+    const tx = (await stack.cloudPay.order(order.outTradeNo))!.transactionId!;
+    const body = (openid: string, second: number) => ({
+      order_key: { order_number_type: 1, mchid: LOCAL_CLOUDPAY_SUB_MCH_ID, out_trade_no: order.outTradeNo },
+      logistics_type: 4,
+      delivery_mode: 1,
+      shipping_list: [{ item_desc: '龙井 50g ×1（门店自提）' }],
+      upload_time: `2026-12-06T12:00:0${second}+08:00`,
+      payer: { openid },
+    });
+    expect((await stack.trade.uploadShippingInfo(body('o-someone', 1))).errcode).toBe(10060031);
+    expect((await stack.trade.uploadShippingInfo(body(SHOPPER, 2))).errcode).toBe(0);
+    const got = await stack.trade.getOrder({ transaction_id: tx });
+    expect(got.order).toMatchObject({
+      order_state: 2,
+      openid: SHOPPER,
+      merchant_trade_no: order.outTradeNo,
+      sub_merchant_id: LOCAL_CLOUDPAY_SUB_MCH_ID,
+    });
+    expect((await stack.trade.uploadShippingInfo(body(SHOPPER, 3))).errcode).toBe(0);
+    expect((await stack.trade.uploadShippingInfo(body(SHOPPER, 4))).errcode).toBe(10060003);
   });
 });

@@ -26,7 +26,7 @@ import type {
 /**
  * Every action of every client-called function, by name: the runtime list a test compares docs/API.md with. The
  * contract below must have exactly these actions (checked where {@link ContractActionsAreListed} is declared).
- * payNotify, payCallback, closeExpired and reconcile are not client-callable and have no actions.
+ * payNotify, payCallback, tradeEvents, closeExpired and reconcile are not client-callable and have no actions.
  */
 export const API_ACTIONS = {
   shop: [
@@ -267,9 +267,17 @@ export interface ApiContract {
       NoFields,
       { isStaff: boolean; expressCompanies: ExpressCompanyView[]; pickupPoint: PickupPointView | null }
     >;
-    /** Paid orders waiting for staff, oldest paid first (page on with afterPaidAtMs). */
+    /**
+     * Paid orders waiting for staff, oldest paid first, ties by order number: page on with the last item's paidAtMs
+     * and outTradeNo (afterPaidAtMs alone: strictly later).
+     */
     listToShip: Action<
-      { state?: 'AWAITING_SHIPMENT' | 'READY_FOR_PICKUP'; limit?: number; afterPaidAtMs?: number },
+      {
+        state?: 'AWAITING_SHIPMENT' | 'READY_FOR_PICKUP';
+        limit?: number;
+        afterPaidAtMs?: number;
+        afterOutTradeNo?: string;
+      },
       StaffOrderView[],
       StaffErrors
     >;

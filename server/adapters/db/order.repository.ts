@@ -252,10 +252,17 @@ export class DbOrderStore implements OrderStore {
     );
   }
 
-  async listByFulfilment(state: string, limit: number, afterPaidAtMs?: number): Promise<OrderRecord[]> {
+  async listByFulfilment(state: string, limit: number, fromPaidAtMs?: number): Promise<OrderRecord[]> {
     const where: Record<string, unknown> = { 'fulfilment.state': state };
-    if (afterPaidAtMs !== undefined) where['payment.successTimeMs'] = this.db.command.gt(afterPaidAtMs);
-    return this.list(where, 'payment.successTimeMs', limit);
+    if (fromPaidAtMs !== undefined) where['payment.successTimeMs'] = this.db.command.gte(fromPaidAtMs);
+    // WeChat reports payment times to the second: many orders share one, so the order number breaks ties.
+    const { data } = await this.orders
+      .where(where)
+      .orderBy('payment.successTimeMs', 'asc')
+      .orderBy('_id', 'asc')
+      .limit(limit)
+      .get();
+    return data.map((d) => orderOf(d));
   }
 
   async listShippingUploadDue(nowMs: number, limit: number): Promise<OrderRecord[]> {

@@ -1,19 +1,22 @@
 // Fulfilment on the production repositories (devcloud database) with WeChat's 发货信息管理 in memory, following its
 // rules (docs/adr/0009): the PAID write, staff shipping and its money gate, the shipping upload queue and its
 // outcomes, confirm receipt with WeChat's word, and completion.
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { loadCollectionsConfig } from '../../../devcloud/db/collections-config';
 import { openTestDb, tempDir, type TestDb } from '../../../devcloud/test-support/temp';
 import { FulfilmentService } from '../../application/fulfilment.service';
+import { FulfilmentEventSink } from '../../application/fulfilment-events';
 import type { CoreDeps } from '../../application/core.deps';
 import { JobRunner } from '../../application/jobs/queue-runner';
 import { completeJob } from '../../application/jobs/complete.job';
 import { shippingUploadJob, TradeManagedCache } from '../../application/jobs/shipping-upload.job';
 import type { ShippingUploadTally } from '../../application/jobs/shipping-upload.job';
 import type { OrderRecord } from '../../application/order.model';
-import { noShippingUpload, notPaidFulfilment } from '../../application/fulfilment-view';
+import { fulfilmentOf, noShippingUpload, notPaidFulfilment } from '../../application/fulfilment-view';
 import { settled } from '../../application/job-queue';
 import { InMemoryTradeManagement } from '../../application/ports/trade-management.testkit';
+import { TradeManagementError } from '../../application/ports/trade-management.port';
 import type { DeliverySnapshot } from '../../domain/delivery';
 import type { Fen } from '../../domain/money';
 import type { CloudDb } from '../db/cloud-db';
@@ -258,6 +261,27 @@ describe('staff ship an express order', () => {
   });
 });
 
+describe("staff's to-ship list", () => {
+  it('pages through orders paid in the same second without skipping or repeating any', async () => {
+    const paid = [await paidOrder(), await paidOrder(), await paidOrder()];
+    now += 1_000;
+    paid.push(await paidOrder());
+    const seen: string[] = [];
+    let after: { paidAtMs: number; outTradeNo: string } | undefined;
+    for (let page = 0; page < 5; page++) {
+      const views = await service.listToShip('AWAITING_SHIPMENT', 2, after);
+      if (views.length === 0) break;
+      seen.push(...views.map((v) => v.order.outTradeNo));
+      const last = views[views.length - 1]!;
+      after = { paidAtMs: last.order.paidAtMs!, outTradeNo: last.order.outTradeNo };
+    }
+    expect(seen).toEqual(paid.map((o) => o.outTradeNo));
+    // paidAtMs alone continues strictly after that instant.
+    const later = await service.listToShip('AWAITING_SHIPMENT', 20, { paidAtMs: T0 });
+    expect(later.map((v) => v.order.outTradeNo)).toEqual([paid[3]!.outTradeNo]);
+  });
+});
+
 describe('the money gates the goods', () => {
   it.each([
     ['REFUND_PROCESSING', 'FULFIL.REFUND_PENDING'],
@@ -437,4 +461,130 @@ describe('confirm receipt', () => {
     expect(await code(service.confirmReceipt(PAYER, o.outTradeNo))).toBe('FULFIL.NOT_CONFIRMED');
     expect((await stored(o.outTradeNo)).version).toBe(version);
   });
+});
+
+describe('the settlement push (tradeEvents)', () => {
+  function push(o: OrderRecord, confirmReceiveTimeMs: number | null) {
+    return {
+      kind: 'order-settlement' as const,
+      transactionId: o.payment!.transactionId,
+      merchantId: DEMO_MERCHANT.mchid,
+      subMerchantId: '',
+      merchantTradeNo: o.outTradeNo,
+      payTimeMs: T0,
+      shippedTimeMs: T0,
+      estimatedSettlementTimeMs: null,
+      confirmReceiveMethod: 1 as const,
+      confirmReceiveTimeMs,
+      settlementTimeMs: null,
+      pushedAtMs: now,
+    };
+  }
+
+  it('is believed only when get_order agrees, and a repeat changes nothing', async () => {
+    const sink = new FulfilmentEventSink(d, service);
+    const o = await paidOrder();
+    await service.ship(o.outTradeNo, ZTO, false);
+    await runUploads();
+    // A push claiming a confirmation WeChat's order state does not show: acknowledged, nothing changes.
+    const before = (await stored(o.outTradeNo)).version;
+    await sink.onOrderSettlement(push(o, now));
+    expect((await stored(o.outTradeNo)).version).toBe(before);
+    // The push at shipping (no confirmation yet) is not even checked.
+    await sink.onOrderSettlement(push(o, null));
+    trade.confirm(o.payment!.transactionId);
+    await sink.onOrderSettlement(push(o, now));
+    const received = await stored(o.outTradeNo);
+    expect(received.fulfilment?.state).toBe('RECEIVED');
+    await sink.onOrderSettlement(push(o, now));
+    expect((await stored(o.outTradeNo)).version).toBe(received.version);
+  });
+
+  it('a push for another payment of the same out_trade_no is ignored', async () => {
+    const sink = new FulfilmentEventSink(d, service);
+    const o = await paidOrder();
+    await service.ship(o.outTradeNo, ZTO, false);
+    trade.confirm(o.payment!.transactionId);
+    const before = (await stored(o.outTradeNo)).version;
+    await sink.onOrderSettlement({ ...push(o, now), transactionId: '4200000000forged' });
+    expect((await stored(o.outTradeNo)).version).toBe(before);
+  });
+});
+
+describe('an upload WeChat accepted but the order could not record', () => {
+  it('is found with get_order on the next attempt and recorded, not sent again (which would spend the change)', async () => {
+    const o = await paidOrder();
+    await service.ship(o.outTradeNo, ZTO, false);
+    // WeChat accepts the upload, but its answer is lost on the way back.
+    const real = trade.uploadShippingInfo.bind(trade);
+    trade.uploadShippingInfo = async (req) => {
+      await real(req);
+      throw new TradeManagementError(-1, 'timeout', 'uploadShippingInfo');
+    };
+    expect(await runUploads()).toMatchObject({ errors: 1, shippingUploaded: 0 });
+    trade.uploadShippingInfo = real;
+    now += 60_000;
+    expect(await runUploads()).toMatchObject({ shippingUploaded: 1 });
+    expect(trade.accepted).toHaveLength(1);
+    expect((await stored(o.outTradeNo)).shippingUpload).toMatchObject({ state: 'uploaded', uploads: 1 });
+  });
+});
+
+describe('property: a refund in full before the goods left', () => {
+  it('whatever staff and the jobs do around it, the order never ships and is never uploaded as shipped', async () => {
+    type Step = 'ship' | 'ready' | 'pickedUp' | 'retry' | 'upload' | 'refundFull' | 'refundPart';
+    const steps: Step[] = ['ship', 'ready', 'pickedUp', 'retry', 'upload', 'refundFull', 'refundPart'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(EXPRESS, PICKUP),
+        fc.array(fc.constantFrom(...steps), { minLength: 1, maxLength: 8 }),
+        async (delivery, plan) => {
+          const o = await paidOrder(delivery);
+          const txId = o.payment!.transactionId;
+          let refundedBeforeLeaving = false;
+          const uploadsOf = () =>
+            trade.accepted.filter(
+              (a) => a.order_key.order_number_type === 2 && a.order_key.transaction_id === txId,
+            ).length;
+          let uploadsAtRefund = 0;
+          for (const step of plan) {
+            const current = await stored(o.outTradeNo);
+            const act: Record<Step, () => Promise<unknown>> = {
+              ship: () => service.ship(o.outTradeNo, ZTO, false),
+              ready: () => service.readyForPickup(o.outTradeNo),
+              pickedUp: () => service.markPickedUp(o.outTradeNo),
+              retry: () => service.retryUpload(o.outTradeNo),
+              upload: () => runUploads(),
+              refundFull: async () => {
+                const state = fulfilmentOf(current).state;
+                if (
+                  !refundedBeforeLeaving &&
+                  (state === 'AWAITING_SHIPMENT' || state === 'READY_FOR_PICKUP')
+                ) {
+                  refundedBeforeLeaving = true;
+                  uploadsAtRefund = uploadsOf();
+                }
+                await d.orders.update(current, { status: 'REFUNDED', refundedFen: current.payableFen });
+              },
+              refundPart: () =>
+                current.status === 'PAID'
+                  ? d.orders.update(current, { status: 'PARTIALLY_REFUNDED', refundedFen: 1 as Fen })
+                  : Promise.resolve(),
+            };
+            await act[step]().catch(() => undefined);
+          }
+          await runUploads();
+          if (!refundedBeforeLeaving) return;
+          const after = await stored(o.outTradeNo);
+          expect(fulfilmentOf(after).state).toBe('CANCELLED');
+          expect(after.fulfilment?.state === 'SHIPPED' || after.fulfilment?.state === 'PICKED_UP').toBe(
+            false,
+          );
+          // Nothing reached WeChat after the refund (a pickup readiness uploaded before it is that moment's record).
+          expect(uploadsOf()).toBe(uploadsAtRefund);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 60_000);
 });

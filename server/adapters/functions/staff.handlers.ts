@@ -58,7 +58,21 @@ export const staffActions: ActionTable<'staff', StaffDeps> = {
     admin(inv, d);
     const limit = optionalInteger(input, 'limit') ?? 20;
     if (limit < 1 || limit > 50) throw invalidRequest('limit', 'an integer from 1 to 50');
-    return d.fulfilment.listToShip(toShipState(input), limit, optionalInteger(input, 'afterPaidAtMs'));
+    const afterPaidAtMs = optionalInteger(input, 'afterPaidAtMs');
+    const afterOutTradeNo =
+      input.afterOutTradeNo === undefined ? undefined : outTradeNo({ outTradeNo: input.afterOutTradeNo });
+    if (afterOutTradeNo !== undefined && afterPaidAtMs === undefined)
+      throw invalidRequest('afterOutTradeNo', 'sent with afterPaidAtMs');
+    return d.fulfilment.listToShip(
+      toShipState(input),
+      limit,
+      afterPaidAtMs === undefined
+        ? undefined
+        : {
+            paidAtMs: afterPaidAtMs,
+            ...(afterOutTradeNo === undefined ? {} : { outTradeNo: afterOutTradeNo }),
+          },
+    );
   },
   getOrder: (input, inv, d) => {
     admin(inv, d);

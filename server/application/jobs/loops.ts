@@ -36,7 +36,7 @@ export type JobLoop =
  * | paid-after-close | 1     | create the automatic refund                                                           |
  * | bill             | 1     | download yesterday's bill                                                             |
  * | bill-refund-row  | 1     | query a refund the bill shows further than we know it                                 |
- * | shipping-upload  | 2     | is_trade_managed (once per process) → upload_shipping_info                            |
+ * | shipping-upload  | 3     | is_trade_managed (once per process) → get_order (after a failed attempt) → upload     |
  * | complete         | 0     | database only                                                                         |
  */
 export const WECHAT_CALLS_PER_ITEM: Readonly<Record<JobLoop, number>> = {
@@ -48,6 +48,6 @@ export const WECHAT_CALLS_PER_ITEM: Readonly<Record<JobLoop, number>> = {
   'paid-after-close': 1,
   bill: 1,
   'bill-refund-row': 1,
-  'shipping-upload': 2,
+  'shipping-upload': 3,
   complete: 0,
 };

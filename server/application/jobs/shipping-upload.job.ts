@@ -12,7 +12,13 @@ import { failedAttempt, queuedAt, settled } from '../job-queue';
 import type { OrderRecord, ParcelRecord, ShippingUploadRecord } from '../order.model';
 import type { TradeManagement } from '../ports/trade-management.port';
 import { TradeErrcodes, TradeManagementError } from '../ports/trade-management.port';
-import { logisticsTypeOf, rfc3339Beijing, shippingRequest, uploadInstant } from '../shipping-request';
+import {
+  logisticsTypeOf,
+  rfc3339Beijing,
+  shippingRequest,
+  tradeOrderKey,
+  uploadInstant,
+} from '../shipping-request';
 import { JOB_BATCH } from './loops';
 import type { JobRunner, JobStateOf, JobTally, QueueJob } from './queue-runner';
 
@@ -122,12 +128,28 @@ export function shippingUploadJob(
           r.shippingNotManaged++;
         return;
       }
+      // After a failed attempt WeChat may hold the upload already (accepted, answer or record lost): asking first
+      // keeps a repeat from spending WeChat's one change.
+      if (upload.job.attempts > 0 && (await alreadyAtWeChat(order, upload))) {
+        await recordUploaded(order, d.clock.now(), r);
+        return;
+      }
       const atMs = uploadInstant(order, d.clock.now());
       await trade.uploadShippingInfo(shippingRequest(order, d.policy.merchant, atMs));
       await recordUploaded(order, atMs, r);
     } catch (e) {
       await failed(order, e, r);
     }
+  }
+
+  async function alreadyAtWeChat(order: OrderRecord, upload: ShippingUploadRecord): Promise<boolean> {
+    const info = await trade.getOrder(tradeOrderKey(order, d.policy.merchant));
+    if (info.uploadCount <= upload.uploads) return false;
+    d.log.warn('fulfil.upload.found_at_wechat', {
+      outTradeNo: order.outTradeNo,
+      uploadCount: info.uploadCount,
+    });
+    return true;
   }
 
   // WeChat has the upload: record it, even over a concurrent change (a lost record would upload again and spend

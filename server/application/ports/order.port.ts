@@ -62,10 +62,10 @@ export interface OrderStore {
   /** The sync queue: AWAITING_PAYMENT orders with syncJob.nextAttemptAtMs ≤ nowMs, earliest due first. */
   listSyncDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /**
-   * Orders whose stored fulfilment is `state`, oldest payment first (payment.successTimeMs), paid after
-   * `afterPaidAtMs` when given: what staff have to ship or hand over.
+   * Orders whose stored fulfilment is `state`, oldest payment first (payment.successTimeMs, then outTradeNo), paid at
+   * or after `fromPaidAtMs` when given: what staff have to ship or hand over.
    */
-  listByFulfilment(state: string, limit: number, afterPaidAtMs?: number): Promise<OrderRecord[]>;
+  listByFulfilment(state: string, limit: number, fromPaidAtMs?: number): Promise<OrderRecord[]>;
   /** The shipping upload queue: shippingUpload.job queued and due at nowMs, earliest due first. */
   listShippingUploadDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** The completion queue: completeJob queued and due at nowMs, earliest due first. */
