@@ -44,6 +44,16 @@ export function deliverReceiptViewResult(options: {
 }
 
 /**
+ * The page showed again and App.onShow brought no result from the view (the shopper left it another way): the wait
+ * ends as 'fail' — the page then asks the server, which knows whether WeChat recorded a confirmation.
+ */
+export function endUnansweredReceiptView(): void {
+  const w = waiting;
+  waiting = null;
+  w?.resolve('fail');
+}
+
+/**
  * Opens WeChat's confirm view for one order and waits for its result. In a local preview WeChat's view does not
  * exist: a modal stands in for it and the local stack's emulation of WeChat's order plays the payer's confirmation.
  */
@@ -84,11 +94,6 @@ export function openReceiptView(
   });
 }
 
-/** Whether the page is still waiting for the view's answer about this order. */
-export function waitingForReceiptView(outTradeNo: string): boolean {
-  return waiting?.outTradeNo === outTradeNo;
-}
-
 /** Local preview: a modal plays WeChat's confirm view; 确认收货 confirms at the local emulation of WeChat's order. */
 async function localConfirmView(
   extraData: NonNullable<FulfilmentView['confirmReceiptExtraData']>,
@@ -104,9 +109,9 @@ async function localConfirmView(
     wx.request({
       url: `${clientEnv.localGatewayUrl}${LOCAL_CONFIRM_ROUTE}`,
       method: 'POST',
-      // WeChat's view takes the same extraData; only the payer may confirm (the emulation checks the openid).
-      data: { ...extraData, openid: localOpenid() },
-      header: { 'content-type': 'application/json' },
+      // The same extraData WeChat's view takes; the caller as for /fn (only the payer may confirm: it is checked).
+      data: extraData,
+      header: { 'content-type': 'application/json', 'x-wx-openid': localOpenid() },
       success: (res) =>
         resolve({ status: res.statusCode >= 200 && res.statusCode < 300 ? 'success' : 'fail' }),
       fail: () => resolve({ status: 'fail' }),

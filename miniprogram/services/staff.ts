@@ -11,16 +11,27 @@ export function staffMe() {
   return call('staff', 'me', {}, { retry: true });
 }
 
-/** Paid orders waiting for staff, oldest paid first; `afterPaidAtMs` = the last paidAtMs of the previous page. */
+/** Where the previous page of a staff list ended: its last order's paidAtMs and outTradeNo. */
+export interface ListCursor {
+  paidAtMs: number;
+  outTradeNo: string;
+}
+
+/**
+ * Paid orders waiting for staff, oldest paid first (ties by order number: WeChat's payment times are whole seconds,
+ * so the cursor carries both).
+ */
 export function listToShip(
   state: 'AWAITING_SHIPMENT' | 'READY_FOR_PICKUP',
   limit: number,
-  afterPaidAtMs?: number,
+  after?: ListCursor,
 ): Promise<ApiResult<StaffOrderView[]>> {
   return call(
     'staff',
     'listToShip',
-    afterPaidAtMs === undefined ? { state, limit } : { state, limit, afterPaidAtMs },
+    after === undefined
+      ? { state, limit }
+      : { state, limit, afterPaidAtMs: after.paidAtMs, afterOutTradeNo: after.outTradeNo },
     { retry: true },
   );
 }

@@ -3,7 +3,14 @@
 // shows what it answers.
 import type { AttentionView } from '../../typings/contracts/order';
 import type { StaffOrderView } from '../../typings/contracts/staff';
-import { listAttention, listToShip, resolveAttention, retryUpload, staffMe } from '../services/staff';
+import {
+  listAttention,
+  listToShip,
+  resolveAttention,
+  retryUpload,
+  staffMe,
+  type ListCursor,
+} from '../services/staff';
 import { errorText } from '../utils/errors';
 import { fenToYuanText } from '../utils/money';
 import { navigateOnce } from '../utils/nav';
@@ -59,7 +66,8 @@ Page({
     busyId: '',
     notice: '',
   },
-  lastPaidAtMs: 0,
+  /** Where the last page ended (null: first page). */
+  cursor: null as ListCursor | null,
   exhausted: false,
   loadSeq: 0,
   shown: false,
@@ -97,7 +105,7 @@ Page({
   },
 
   async reload() {
-    this.lastPaidAtMs = 0;
+    this.cursor = null;
     this.exhausted = false;
     this.setData({ orders: [], attention: [], loaded: false, hasMore: false, errorText: '' });
     if (this.data.tab === 'attention') await this.loadAttention();
@@ -108,7 +116,7 @@ Page({
     const seq = ++this.loadSeq;
     this.setData({ loading: true, errorText: '' });
     const state = this.data.tab === 'pickup' ? 'READY_FOR_PICKUP' : 'AWAITING_SHIPMENT';
-    const r = await listToShip(state, PAGE, this.lastPaidAtMs > 0 ? this.lastPaidAtMs : undefined);
+    const r = await listToShip(state, PAGE, this.cursor ?? undefined);
     if (seq !== this.loadSeq) return;
     if (!r.ok) {
       this.setData({ loading: false, loaded: true, errorText: errorText(r.error) });
@@ -116,7 +124,8 @@ Page({
     }
     const list: StaffOrderView[] = r.data;
     const last = list[list.length - 1];
-    if (last?.order.paidAtMs) this.lastPaidAtMs = last.order.paidAtMs;
+    if (last?.order.paidAtMs)
+      this.cursor = { paidAtMs: last.order.paidAtMs, outTradeNo: last.order.outTradeNo };
     if (list.length < PAGE) this.exhausted = true;
     const start = this.data.orders.length;
     const patch: Record<string, unknown> = { loading: false, loaded: true, hasMore: !this.exhausted };

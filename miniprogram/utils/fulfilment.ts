@@ -26,7 +26,7 @@ export interface FulfilmentLook {
 export function fulfilmentLook(
   f: Pick<FulfilmentView, 'state'>,
   kind: DeliveryKind | null,
-  moneyArrived: boolean,
+  o: Pick<OrderView, 'moneyArrived' | 'status'>,
 ): FulfilmentLook | null {
   const s: FulfilmentState = f.state;
   switch (s) {
@@ -49,9 +49,11 @@ export function fulfilmentLook(
     case 'COMPLETED':
       return { label: '已完成', note: '订单已完成', tone: 'success' };
     case 'CANCELLED':
-      return moneyArrived
-        ? { label: '未发货（已退款）', note: '订单在发货前已退款，不会发货', tone: 'closed' }
-        : null;
+      // Closed unpaid: nothing to say. Paid: the goods will not be sent — refunded, or the refund is on its way.
+      if (!o.moneyArrived) return null;
+      return o.status === 'REFUNDED'
+        ? { label: '未发货（已退款）', note: '订单在发货前已全额退款，不会发货', tone: 'closed' }
+        : { label: '不发货（退款中）', note: '订单不会发货，款项正在原路退回', tone: 'closed' };
     default:
       return null;
   }
@@ -108,14 +110,14 @@ export interface FulfilmentVM {
 }
 
 export function fulfilmentVM(
-  o: Pick<OrderView, 'moneyArrived'> & {
+  o: Pick<OrderView, 'moneyArrived' | 'status'> & {
     delivery?: DeliveryView | null;
     fulfilment?: FulfilmentView | null;
   },
 ): FulfilmentVM | null {
   const f = o.fulfilment;
   if (!f) return null;
-  const look = fulfilmentLook(f, o.delivery?.kind ?? null, o.moneyArrived);
+  const look = fulfilmentLook(f, o.delivery?.kind ?? null, o);
   if (!look) return null;
   return {
     state: f.state,

@@ -22,7 +22,7 @@ export interface OrderVM {
   }>;
   /** Where the goods are (待发货, 已发货 …), '' when there is nothing to say (unpaid, closed unpaid). */
   shipLabel: string;
-  /** The order page's header: a paid order says where its goods are (已发货 …), any other its payment status. */
+  /** The order page's header: a paid order whose goods moved says where they are (已发货 …), else the payment status. */
   headLabel: string;
   headNote: string;
   /** "云南小粒咖啡豆 等 2 件" for list cards. */
@@ -51,8 +51,9 @@ export function toOrderVM(o: OrderView): OrderVM {
   const count = o.lines.reduce((n, l) => n + l.quantity, 0);
   const first = o.lines[0]?.title ?? '';
   // Orders read before the server answered fulfilment (an older function version) simply say nothing about it.
-  const ship = o.fulfilment ? fulfilmentLook(o.fulfilment, o.delivery?.kind ?? null, o.moneyArrived) : null;
-  const shipInHead = ship !== null && o.status === 'PAID';
+  const ship = o.fulfilment ? fulfilmentLook(o.fulfilment, o.delivery?.kind ?? null, o) : null;
+  // Right after payment the header says 已支付 (the card below says 待发货); once the goods move, the header follows them.
+  const shipInHead = ship !== null && o.status === 'PAID' && o.fulfilment.state !== 'AWAITING_SHIPMENT';
   return {
     outTradeNo: o.outTradeNo,
     status: o.status,

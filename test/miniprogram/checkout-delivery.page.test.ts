@@ -28,6 +28,7 @@ beforeEach(() => {
   h.ctl.requests.length = 0;
   h.ctl.navigations.length = 0;
   h.ctl.addressAnswers.length = 0;
+  h.ctl.addressCalls = 0;
   h.ctl.privacyConsentNeeded = false;
   h.ctl.storage.delete(LAST_ADDRESS_KEY);
 });
@@ -122,6 +123,33 @@ describe('the address step', () => {
     expect(again.text()).toContain('张三 13800138000');
     expect(again.data.blockReason).toBe('');
     expect(h.ctl.addressCalls).toBe(calls);
+  });
+
+  it('到店自提 needs no address: the pickup point is shown, sent as pickup, and on the order page', async () => {
+    const page = await confirmPageWith();
+    expect(page.data.deliveryKinds.map((k: { value: string }) => k.value)).toEqual(['express', 'pickup']);
+    await page.tap('#kind-pickup');
+    expect(page.data.blockReason).toBe('');
+    expect(page.text()).toContain('营业时间');
+    const point = page.data.pickupPoint as { name: string };
+    await page.tap('#submit >>> .t-button');
+    await page.waitFor('order placed', () => h.ctl.navigations.length > 0);
+    expect(checkoutCalls()[0]!.delivery).toEqual({ kind: 'pickup' });
+    expect(h.ctl.addressCalls).toBe(0);
+    const detail = await h.load(h.ctl.navigations[0]!.url.replace('&autopay=1', ''));
+    await detail.waitForText(point.name);
+    expect(detail.text()).toContain('到店自提');
+  });
+
+  it('an address the server refuses says which part to fix, and nothing is ordered', async () => {
+    const page = await confirmPageWith();
+    h.ctl.addressAnswers.push({ ...TEST_ADDRESS, telNumber: 'call me' });
+    await page.fire('#address', 'click');
+    await page.waitForText('call me');
+    await page.tap('#submit >>> .t-button');
+    await page.waitForText('收货人电话格式不正确');
+    expect(h.ctl.navigations).toHaveLength(0);
+    expect(page.data.placing).toBe(false);
   });
 
   it('keeps the remark within 100 characters', async () => {

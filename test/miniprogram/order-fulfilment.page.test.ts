@@ -6,7 +6,7 @@
 // back through the real app.ts App.onShow; local preview: the loopback route) — and the page believes only the
 // server, which asks WeChat — and an order refunded before shipping.
 import { createHarness, type PageDriver } from './harness';
-import { EXPRESS, paidOrder, payerConfirms, shipByStaff, STAFF } from './fulfilment-support';
+import { EXPRESS, paidOrder, payerConfirms, shipByStaff, STAFF, uploaded } from './fulfilment-support';
 import { useTestStack, waitForStatus } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
@@ -65,6 +65,7 @@ describe('the order page on its way to the shopper', () => {
     const me = newShopper();
     const o = await paidOrder(stack, me);
     await shipByStaff(stack, o.outTradeNo);
+    await uploaded(stack, o.outTradeNo); // WeChat knows the shipment: the payer can confirm there
     const page = await openOrder(o.outTradeNo);
     await page.waitForText('确认收货');
     h.ctl.businessViewAnswers.push(async (extraData) => {
@@ -87,6 +88,7 @@ describe('the order page on its way to the shopper', () => {
     const me = newShopper();
     const o = await paidOrder(stack, me);
     await shipByStaff(stack, o.outTradeNo);
+    await uploaded(stack, o.outTradeNo); // WeChat knows the shipment: the payer can confirm there
     const page = await openOrder(o.outTradeNo);
     await page.waitForText('确认收货');
     h.ctl.businessViewAnswers.push('success');
@@ -112,6 +114,23 @@ describe('the order page on its way to the shopper', () => {
     expect(page.has('#confirm-receipt')).toBe(true);
   });
 
+  it('back from the view without a result: the page stops waiting and asks the server', async () => {
+    const me = newShopper();
+    const o = await paidOrder(stack, me);
+    await shipByStaff(stack, o.outTradeNo);
+    const page = await openOrder(o.outTradeNo);
+    await page.waitForText('确认收货');
+    // WeChat's view never reports (the shopper left it another way).
+    h.ctl.businessViewAnswers.push(() => new Promise(() => undefined));
+    await page.tap('#confirm-receipt >>> .t-button');
+    await page.waitFor('view open', (d) => d.receiving === true);
+    await page.show();
+    await page.waitFor('answered', (d) => !d.receiving && d.notice !== null);
+    expect(confirmCalls()).toHaveLength(1);
+    expect(page.data.notice.text).toBe('确认收货未完成，请稍后重试');
+    expect(page.data.ful.label).toBe('已发货');
+  });
+
   it('local preview: a modal stands in for WeChat’s view and the local 发货信息管理 records the confirmation', async () => {
     const me = newShopper();
     h.configure({
@@ -122,6 +141,7 @@ describe('the order page on its way to the shopper', () => {
     });
     const o = await paidOrder(stack, me);
     await shipByStaff(stack, o.outTradeNo);
+    await uploaded(stack, o.outTradeNo); // WeChat knows the shipment: the payer can confirm there
     const page = await openOrder(o.outTradeNo);
     await page.waitForText('确认收货');
     h.ctl.modalAnswers.push(true);

@@ -43,8 +43,14 @@ describe('my orders', () => {
       (o: { label: string; amountLabel: string }) => `${o.label}:${o.amountLabel}`,
     );
     expect(new Set(words)).toEqual(new Set(['待支付:应付', '已支付:实付', '已取消:']));
+    // Where the goods are, on the cards of paid orders only (staff.page.test.ts ships one: 已发货).
+    const ship = page.data.orders.map(
+      (o: { label: string; shipLabel: string }) => `${o.label}:${o.shipLabel}`,
+    );
+    expect(new Set(ship)).toEqual(new Set(['待支付:', '已支付:待发货', '已取消:']));
     const text = page.text();
     expect(text.match(/实付/g)).toHaveLength(2);
+    expect(text.match(/待发货/g)).toHaveLength(2);
     expect(text.match(/应付/g)).toHaveLength(7);
   });
 

@@ -63,6 +63,16 @@ const FIX_IN_CART = new Set([
   'ORDER.LINES_INVALID',
 ]);
 
+/** ORDER.DELIVERY_INVALID names the field: what the shopper can do about it (null: another refusal). */
+function deliveryRefusal(error: { code: string; details?: ApiErrorDetails }): string | null {
+  if (error.code !== 'ORDER.DELIVERY_INVALID') return null;
+  const field = typeof error.details?.field === 'string' ? error.details.field : '';
+  if (field === 'delivery.address.telNumber') return '收货人电话格式不正确，请重新选择或修改微信收货地址';
+  if (field.startsWith('delivery.address')) return '收货地址不完整或有误，请重新选择收货地址';
+  if (field === 'remark') return `备注最多 ${REMARK_MAX} 个字，请删减后再提交`;
+  return null;
+}
+
 /** ORDER.PRICE_CHANGED's details, when they have the quote's shape (anything else is shown as a plain refusal). */
 function quoteIn(details: ApiErrorDetails | undefined): CheckoutQuoteView | null {
   if (!details || typeof details.payableFen !== 'number' || !Array.isArray(details.lines)) return null;
@@ -261,7 +271,7 @@ Page({
       }
       this.setData({
         placing: false,
-        errorText: errorText(r.error),
+        errorText: deliveryRefusal(r.error) ?? errorText(r.error),
         backHint: FIX_IN_CART.has(r.error.code),
       });
       return;

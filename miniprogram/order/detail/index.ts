@@ -3,7 +3,7 @@
 import type { OrderView } from '../../../typings/contracts/order';
 import { cancelOrder, confirmReceipt, getOrder } from '../../services/order';
 import { payOrder, syncPayment, type PayOutcome } from '../../services/payment';
-import { openReceiptView } from '../../services/receipt';
+import { endUnansweredReceiptView, openReceiptView } from '../../services/receipt';
 import { refundRequestOptions, withdrawRefundRequest } from '../../services/refund-request';
 import { errorText } from '../../utils/errors';
 import { refundRequestVM, type RefundRequestVM } from '../../utils/refund-request';
@@ -78,6 +78,8 @@ Page({
 
   onShow() {
     this.active = true;
+    // Back from WeChat's confirm view: App.onShow (which runs first) handed its result over, or there is none.
+    if (this.data.receiving) endUnansweredReceiptView();
     // Coming back (another app, the home screen) is when a state most likely moved on. Coming back from WeChat's
     // payment sheet is left to the payment flow, which asks the server itself.
     if (this.shown && !this.payInFlight) void this.refresh();

@@ -38,8 +38,9 @@ interface OrderCardVM {
 /** A list card: the order page's view model, cut to what the card shows (one derivation of labels and texts). */
 function card(o: OrderView): OrderCardVM {
   const vm = toOrderVM(o);
-  const { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText, shipLabel } =
-    vm;
+  const { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText } = vm;
+  // Goods that will not be sent: the status (已退款, 正在自动退款 …) already says it on the card.
+  const shipLabel = o.fulfilment?.state === 'CANCELLED' ? '' : vm.shipLabel;
   return { outTradeNo, label, tone, summary, payableText, amountLabel, testBadge, createdText, shipLabel };
 }
 

@@ -80,7 +80,7 @@ function toVM(v: StaffRefundRequestView): ReviewVM {
     payableText: fenToYuanText(o.payableFen),
     refundedText: fenToYuanText(o.refundedFen),
     transactionId: v.order.transactionId ?? '',
-    shipLabel: fulfilmentLook(f, o.delivery?.kind ?? null, o.moneyArrived)?.label ?? '',
+    shipLabel: fulfilmentLook(f, o.delivery?.kind ?? null, o)?.label ?? '',
     delivery: deliveryVM(o.delivery),
     parcels: f.parcels.map((p, i) => ({
       key: `${i}-${p.trackingNo}`,

@@ -65,7 +65,7 @@ function toVM(v: StaffOrderView): StaffOrderVM {
     transactionId: v.transactionId ?? '',
     payableText: fenToYuanText(o.payableFen),
     refundedText: o.refundedFen > 0 ? fenToYuanText(o.refundedFen) : '',
-    shipLabel: fulfilmentLook(f, kind, o.moneyArrived)?.label ?? '',
+    shipLabel: fulfilmentLook(f, kind, o)?.label ?? '',
     lines: o.lines.map((l) => ({ skuId: l.skuId, title: l.title, spec: l.spec, quantity: l.quantity })),
     delivery: deliveryVM(d),
     addressCopy: d?.address ? `${d.address.name} ${d.address.phone} ${addressViewLine(d.address)}` : '',
@@ -94,9 +94,9 @@ function formProblem(parcels: ParcelForm[]): string {
   if (parcels.length === 0) return '请至少填写一个包裹';
   for (let i = 0; i < parcels.length; i++) {
     const p = parcels[i]!;
-    const which = parcels.length > 1 ? `第 ${i + 1} 个包裹` : '';
-    if (!p.expressCompany) return `请选择${which}的快递公司`;
-    if (!p.trackingNo.trim()) return `请填写${which}的快递单号`;
+    const which = parcels.length > 1 ? `第 ${i + 1} 个包裹的` : '';
+    if (!p.expressCompany) return `请选择${which}快递公司`;
+    if (!p.trackingNo.trim()) return `请填写${which}快递单号`;
   }
   const nos = parcels.map((p) => `${p.expressCompany}/${p.trackingNo.trim()}`);
   if (new Set(nos).size !== nos.length) return '有重复的快递单号';
