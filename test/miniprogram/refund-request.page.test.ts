@@ -277,6 +277,8 @@ describe('the staff review pages', () => {
     h.ctl.modalAnswers.push(true);
     await page.tap('#received >>> .t-button');
     await page.waitForText('已确认收货，退款已发起');
+    await page.waitFor('shown again', (d) => d.review?.canReceive === false && d.busy === false);
+    expect(page.data.review.refunds).toHaveLength(1);
     await waitFor(
       'the refund',
       async () => (await adminCount(stack, 'refunds', { outTradeNo: o.outTradeNo })) === 1,

@@ -43,6 +43,11 @@ Page({
   },
   /** One key per page: a double tap, or a retry after a lost answer, makes one request. */
   requestKey: '',
+  unloaded: false,
+
+  onUnload() {
+    this.unloaded = true;
+  },
 
   onLoad(query: Record<string, string | undefined>) {
     const outTradeNo = query.outTradeNo ?? '';
@@ -54,6 +59,7 @@ Page({
   async load() {
     this.setData({ loading: true, errorText: '', errorContact: false });
     const r = await refundRequestOptions(this.data.outTradeNo);
+    if (this.unloaded) return;
     if (!r.ok) {
       const text = errorText(r.error);
       this.setData({ loading: false, errorText: text, errorContact: asksToContact(text) });
@@ -124,6 +130,7 @@ Page({
       reasonText: this.data.text.trim(),
       requestKey: this.requestKey,
     });
+    if (this.unloaded) return;
     this.setData({ submitting: false });
     if (!r.ok) {
       const text = errorText(r.error);
@@ -138,6 +145,6 @@ Page({
 
   async refreshOptions() {
     const r = await refundRequestOptions(this.data.outTradeNo);
-    if (r.ok) this.show(r.data);
+    if (r.ok && !this.unloaded) this.show(r.data);
   },
 });

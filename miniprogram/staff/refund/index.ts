@@ -112,6 +112,12 @@ Page({
     forbidden: false,
   },
   requestId: '',
+  /** Gone: answers that arrive later are dropped. */
+  unloaded: false,
+
+  onUnload() {
+    this.unloaded = true;
+  },
 
   onLoad(query: Record<string, string | undefined>) {
     this.requestId = query.requestId ?? '';
@@ -125,6 +131,7 @@ Page({
 
   async load() {
     const r = await getRefundRequest(this.requestId);
+    if (this.unloaded) return;
     if (!r.ok) {
       this.setData({
         loading: false,
@@ -187,13 +194,14 @@ Page({
       return;
     }
     await this.act(() => rejectRefundRequest(this.requestId, reason), '已拒绝该申请');
-    if (!this.data.errorText) this.setData({ rejecting: false, rejectReason: '' });
+    if (!this.unloaded && !this.data.errorText) this.setData({ rejecting: false, rejectReason: '' });
   },
 
   async act(run: () => Promise<ApiResult<RefundRequestView>>, done: string) {
     if (this.data.busy) return;
     this.setData({ busy: true, notice: '', errorText: '' });
     const r = await run();
+    if (this.unloaded) return;
     this.setData({ busy: false });
     if (!r.ok) {
       this.setData({ errorText: errorText(r.error) });
@@ -202,7 +210,7 @@ Page({
     }
     const errorNow = this.data.errorText;
     await this.load();
-    if (errorNow) this.setData({ errorText: errorNow });
+    if (errorNow && !this.unloaded) this.setData({ errorText: errorNow });
   },
 
   copyNo() {

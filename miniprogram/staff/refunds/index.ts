@@ -47,6 +47,11 @@ Page({
   lastCreatedAtMs: 0,
   exhausted: false,
   loadSeq: 0,
+  unloaded: false,
+
+  onUnload() {
+    this.unloaded = true;
+  },
 
   onShow() {
     // Back from a request (approved, rejected): the list has moved on.
@@ -73,7 +78,7 @@ Page({
     const seq = ++this.loadSeq;
     this.setData({ loading: true, errorText: '' });
     const r = await listRefundRequests(PAGE, this.lastCreatedAtMs > 0 ? this.lastCreatedAtMs : undefined);
-    if (seq !== this.loadSeq) return;
+    if (seq !== this.loadSeq || this.unloaded) return;
     if (!r.ok) {
       this.setData({
         loading: false,
