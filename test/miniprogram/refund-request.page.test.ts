@@ -181,6 +181,19 @@ describe('the order page', () => {
     page.page.setData({ notice: { tone: 'info', text: '退款申请已撤销' } });
     await page.waitFor('no contact by a plain notice', () => !page.has('#contact-notice'));
   });
+
+  it.each(['pages/orders/index', 'pages/cart/index'])(
+    '%s: an error that asks to contact the shop has 联系客服 next to it',
+    async (route) => {
+      newShopper();
+      const page = await h.load(route);
+      await page.waitFor('loaded', (d) => d.loading !== true);
+      page.page.setData({ errorText: '' });
+      await page.waitFor('no error', () => !page.has('#contact-error'));
+      page.page.setData({ errorText: '支付信息与订单不符，请联系客服' });
+      await page.waitFor('contact by the error', () => page.has('#contact-error'));
+    },
+  );
 });
 
 describe('the staff review pages', () => {

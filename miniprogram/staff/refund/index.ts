@@ -67,7 +67,9 @@ function toVM(v: StaffRefundRequestView): ReviewVM {
     stateText:
       r.progress === 'REJECTED' && r.rejectReason
         ? `已拒绝：${r.rejectReason}`
-        : (PROGRESS_TEXT[r.progress]?.label ?? r.progress),
+        : r.progress === 'PENDING'
+          ? '待审核'
+          : (PROGRESS_TEXT[r.progress]?.label ?? r.progress),
     amountText: fenToYuanText(r.amountFen),
     reasonCode: r.reasonCode,
     reasonText: r.reasonText,
