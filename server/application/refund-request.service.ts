@@ -224,7 +224,14 @@ export class RefundRequestService {
     afterCreatedAtMs?: number,
   ): Promise<RefundRequestView[]> {
     const found = await this.store.listByStates(states, limit, afterCreatedAtMs);
-    return found.map((r) => toRefundRequestView(r, null));
+    // An approved request's progress is its refund's, on its order: read once per order (only approved ones need it).
+    const orders = new Map<string, OrderRecord | null>();
+    for (const r of found) {
+      if (r.state === 'APPROVED' && !orders.has(r.outTradeNo)) {
+        orders.set(r.outTradeNo, await this.d.orders.get(r.outTradeNo));
+      }
+    }
+    return found.map((r) => toRefundRequestView(r, orders.get(r.outTradeNo) ?? null));
   }
 
   /** A request with its order (payment, delivery state) and the order's refunds so far, for staff. */

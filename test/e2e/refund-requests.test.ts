@@ -88,6 +88,11 @@ describe('refund requests end to end', () => {
       .ok('order', 'refundRequestOptions', { outTradeNo: order.outTradeNo });
     expect(after.latest).toMatchObject({ requestId: req.requestId, state: 'APPROVED', progress: 'REFUNDED' });
     expect(after).toMatchObject({ canRequest: false, refusal: 'refunded', maxFen: 0 });
+    const approvedList = await stack
+      .as(STAFF)
+      .ok('staff', 'listRefundRequests', { state: 'APPROVED', limit: 50 });
+    expect(approvedList.find((r) => r.requestId === req.requestId)?.progress).toBe('REFUNDED');
+    expect(listed.every((r) => r.state === 'PENDING' || r.state === 'AWAITING_RETURN')).toBe(true);
     expect((await adminGet(stack, 'orders', order.outTradeNo))!.openRefundRequestId).toBeNull();
   });
 
