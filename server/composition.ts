@@ -11,6 +11,8 @@ import type { PaymentProvider } from './application/ports/payment-provider.port'
 import { RefundService } from './application/refund.service';
 import { AbnormalRefundService } from './application/abnormal-refund.service';
 import { FulfilmentService } from './application/fulfilment.service';
+import { RefundRequestService } from './application/refund-request.service';
+import { DbRefundRequestStore } from './adapters/db/refund-request.repository';
 import { FulfilmentEventSink } from './application/fulfilment-events';
 import type { TradeManagement } from './application/ports/trade-management.port';
 import { NotWiredTradeManagement } from './adapters/trade/not-wired-trade-management';
@@ -245,9 +247,27 @@ export function buildJobs(
   });
 }
 
-function handlerDeps(core: CoreDeps, tradeManagement: TradeManagement): CoreHandlersDeps {
+/** Refund requests (docs/adr/0011) over the core's refunds, with the shop's window and reasons (validated here). */
+function buildRefundRequests(
+  core: CoreDeps,
+  refunds: RefundService,
+  cloud: CloudRuntime,
+): RefundRequestService {
+  const app = parseAppConfig(process.env);
+  return new RefundRequestService(core, refunds, new DbRefundRequestStore(cloud.database()), {
+    windowDays: app.refundRequestDays,
+    reasons: app.refundReasons,
+  });
+}
+
+function handlerDeps(
+  core: CoreDeps,
+  tradeManagement: TradeManagement,
+  cloud: CloudRuntime,
+): CoreHandlersDeps {
   const { refunds, payments } = paymentServices(core);
   return {
+    refundRequests: buildRefundRequests(core, refunds, cloud),
     checkout: new CheckoutService(core, payments),
     payments,
     refunds,
@@ -266,7 +286,7 @@ function callable<F extends 'order' | 'pay' | 'refund'>(
 ) {
   const deps = once(() => {
     const core = buildCore(cloud, process.env, name);
-    return handlerDeps(core, buildTradeManagement(cloud, core));
+    return handlerDeps(core, buildTradeManagement(cloud, core), cloud);
   });
   return createCallableMain<CoreHandlersDeps>({
     name,
@@ -300,6 +320,7 @@ export function createStaffMain(cloud: CloudRuntime) {
     return {
       fulfilment: new FulfilmentService(core, buildTradeManagement(cloud, core)),
       adminOpenids: core.policy.adminOpenids,
+      refundRequests: buildRefundRequests(core, paymentServices(core).refunds, cloud),
     };
   });
   return createCallableMain<StaffDeps>({

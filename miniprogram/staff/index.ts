@@ -199,6 +199,11 @@ Page({
     this.setData({ notice: '已标记为已处理' });
   },
 
+  /** Refund requests to review (docs/adr/0011). */
+  toRefunds() {
+    navigateOnce('/staff/refunds/index');
+  },
+
   toOrders() {
     void wx.switchTab({ url: '/pages/orders/index' });
   },

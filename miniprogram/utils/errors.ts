@@ -62,9 +62,20 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   'REFUND.ILLEGAL_TRANSITION': '退款当前状态不允许此操作',
   'REFUND.LEDGER_INCONSISTENT': '退款记录异常，请联系客服',
   'REFUND.RETRY_UNSUPPORTED': '这笔退款不能这样重试，请联系客服',
+  'REFUND_REQUEST.NOT_ALLOWED': '订单当前状态不能申请退款',
+  'REFUND_REQUEST.ALREADY_OPEN': '这笔订单已有一个退款申请在处理中',
+  'REFUND_REQUEST.WINDOW_CLOSED': '已超过申请退款的期限，如有问题请联系客服',
+  'REFUND_REQUEST.NOT_FOUND': '退款申请不存在',
+  'REFUND_REQUEST.ILLEGAL_TRANSITION': '退款申请的状态已变化，请刷新后查看',
+  'REFUND_REQUEST.UNKNOWN_STATE': '退款申请状态异常，请联系客服',
 };
 
 /** What to tell the shopper about an error: the table's sentence, or a generic one naming the code. */
 export function errorText(error: Pick<ApiError, 'code'>): string {
   return ERROR_MESSAGES[error.code] ?? `操作未成功（${error.code}），请稍后重试`;
+}
+
+/** The text tells the shopper to contact the shop: a page puts 联系客服 (open-type="contact") next to it. */
+export function asksToContact(text: string): boolean {
+  return /联系(客服|商家)/.test(text);
 }

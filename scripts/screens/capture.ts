@@ -26,6 +26,7 @@ import {
   type FixtureBackend,
 } from './fixtures';
 import { exportPageHtml, installRenderPatches } from './render-kit';
+import { refundRequestScreens } from './refund-screens';
 
 const ROOT = resolve(__dirname, '..', '..');
 const STATIC_DIR = join(ROOT, 'data', 'images');
@@ -427,6 +428,7 @@ export function allScreens(): Screen[] {
       backend: staffBackend(toShip, attention),
       waitFor: '发货信息上传微信失败',
     },
+    ...refundRequestScreens(),
   ];
 }
 

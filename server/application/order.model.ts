@@ -106,6 +106,11 @@ export interface OrderRecord extends OrderMessages {
   shippingUpload?: ShippingUploadRecord;
   /** The completion job's queue: due at fulfilment.completeAtMs (jobs/complete.job.ts). */
   completeJob?: JobState;
+  /**
+   * The order's open refund request (docs/adr/0011), set by compare-and-set on `version` together with the request's
+   * insert: at most one is open per order. Cleared when it closes; one that points to a closed request is not open.
+   */
+  openRefundRequestId?: string | null;
 }
 
 /** One parcel as shipped (expressCompany: a delivery id of SHOP_EXPRESS_COMPANIES). */

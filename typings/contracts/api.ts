@@ -18,6 +18,12 @@ import type { MessageTemplatesView, SubscribedView } from './msg';
 import type { CartView, GoodsView } from './shop';
 import type { DeliveryRequest, ExpressCompanyView, ParcelRequest, PickupPointView } from './fulfilment';
 import type { StaffOrderView } from './staff';
+import type {
+  RefundRequestOptionsView,
+  RefundRequestState,
+  RefundRequestView,
+  StaffRefundRequestView,
+} from './refund-request';
 
 /**
  * Every action of every client-called function, by name: the runtime list a test compares docs/API.md with. The
@@ -35,7 +41,19 @@ export const API_ACTIONS = {
     'selectAll',
     'clearCart',
   ],
-  order: ['place', 'quote', 'checkout', 'get', 'listMine', 'cancel', 'again', 'confirmReceipt'],
+  order: [
+    'place',
+    'quote',
+    'checkout',
+    'get',
+    'listMine',
+    'cancel',
+    'again',
+    'confirmReceipt',
+    'refundRequestOptions',
+    'requestRefund',
+    'withdrawRefundRequest',
+  ],
   pay: ['start', 'sync', 'demoPay'],
   refund: [
     'create',
@@ -46,7 +64,20 @@ export const API_ACTIONS = {
     'confirmOfflinePayout',
     'resolveAttention',
   ],
-  staff: ['me', 'listToShip', 'getOrder', 'ship', 'readyForPickup', 'markPickedUp', 'retryUpload'],
+  staff: [
+    'me',
+    'listToShip',
+    'getOrder',
+    'ship',
+    'readyForPickup',
+    'markPickedUp',
+    'retryUpload',
+    'listRefundRequests',
+    'getRefundRequest',
+    'approveRefundRequest',
+    'rejectRefundRequest',
+    'markReturnReceived',
+  ],
   msg: ['templates', 'subscribed'],
 } as const;
 
@@ -96,6 +127,26 @@ type CartChangeErrors =
   | 'CART.OUT_OF_STOCK'
   | 'CART.TOO_MANY_LINES'
   | 'CART.BUSY';
+
+/** Why a new refund request is refused (docs/adr/0011). */
+type RefundRequestErrors =
+  | 'ORDER.NOT_FOUND'
+  | 'REFUND_REQUEST.NOT_ALLOWED'
+  | 'REFUND_REQUEST.ALREADY_OPEN'
+  | 'REFUND_REQUEST.WINDOW_CLOSED'
+  | 'REFUND.AMOUNT_INVALID'
+  | 'REFUND.EXCEEDS_REFUNDABLE'
+  | 'ORDER.BUSY';
+
+/** Why a staff decision on a refund request is refused (besides AUTH.FORBIDDEN). */
+type RefundDecisionErrors =
+  | 'REFUND_REQUEST.NOT_FOUND'
+  | 'REFUND_REQUEST.ILLEGAL_TRANSITION'
+  | 'REFUND_REQUEST.NOT_ALLOWED'
+  | 'REFUND.EXCEEDS_REFUNDABLE'
+  | 'REFUND.NOT_ALLOWED'
+  | 'REFUND.WINDOW_EXPIRED'
+  | 'ORDER.BUSY';
 
 /** Staff-only actions also refuse everyone not in SHOP_ADMIN_OPENIDS. */
 type StaffErrors = 'AUTH.FORBIDDEN';
@@ -165,6 +216,20 @@ export interface ApiContract {
       { outTradeNo: string },
       OrderView,
       'ORDER.NOT_FOUND' | 'FULFIL.NOT_SHIPPED' | 'FULFIL.NOT_CONFIRMED' | 'ORDER.BUSY'
+    >;
+    /** The order's latest refund request and whether (and how much, why, which reasons) a new one may be made. */
+    refundRequestOptions: Action<{ outTradeNo: string }, RefundRequestOptionsView, 'ORDER.NOT_FOUND'>;
+    /** Asks for a refund (kind decided by the server from the goods); the same requestKey answers the same request. */
+    requestRefund: Action<
+      { outTradeNo: string; amountFen: number; reasonCode: string; reasonText?: string; requestKey: string },
+      RefundRequestView,
+      RefundRequestErrors
+    >;
+    /** Only the owner, only while PENDING or AWAITING_RETURN; a withdrawn one answers as it is. */
+    withdrawRefundRequest: Action<
+      { requestId: string },
+      RefundRequestView,
+      'REFUND_REQUEST.NOT_FOUND' | 'REFUND_REQUEST.ILLEGAL_TRANSITION' | 'ORDER.BUSY'
     >;
   };
   pay: {
@@ -265,6 +330,32 @@ export interface ApiContract {
       StaffOrderView,
       StaffErrors | 'ORDER.NOT_FOUND' | 'FULFIL.NOT_SHIPPABLE' | 'ORDER.BUSY'
     >;
+    /** Refund requests, oldest first (default: PENDING and AWAITING_RETURN); page on with afterCreatedAtMs. */
+    listRefundRequests: Action<
+      { state?: RefundRequestState; limit?: number; afterCreatedAtMs?: number },
+      RefundRequestView[],
+      StaffErrors
+    >;
+    /** The request, its order (payment, delivery state) and the order's refunds so far. */
+    getRefundRequest: Action<
+      { requestId: string },
+      StaffRefundRequestView,
+      StaffErrors | 'REFUND_REQUEST.NOT_FOUND'
+    >;
+    /** Refund → APPROVED and the refund requested (one refund however often); return-and-refund → AWAITING_RETURN. */
+    approveRefundRequest: Action<
+      { requestId: string },
+      RefundRequestView,
+      StaffErrors | RefundDecisionErrors
+    >;
+    /** With a reason (1–200 characters) the shopper sees. */
+    rejectRefundRequest: Action<
+      { requestId: string; reason: string },
+      RefundRequestView,
+      StaffErrors | RefundDecisionErrors
+    >;
+    /** The returned goods are back: AWAITING_RETURN → APPROVED and the refund requested. */
+    markReturnReceived: Action<{ requestId: string }, RefundRequestView, StaffErrors | RefundDecisionErrors>;
   };
   /** Subscription messages (docs/adr/0010). */
   msg: {

@@ -5,7 +5,10 @@ import { buyAgain, cancelOrder, confirmReceipt, getOrder } from '../../services/
 import { payOrder, syncPayment, type PayOutcome } from '../../services/payment';
 import { endUnansweredReceiptView, openReceiptView } from '../../services/receipt';
 import { prefetchMessageTemplates } from '../../services/subscribe';
+import { refundRequestOptions, withdrawRefundRequest } from '../../services/refund-request';
 import { errorText } from '../../utils/errors';
+import { refundRequestVM, type RefundRequestVM } from '../../utils/refund-request';
+import { navigateOnce } from '../../utils/nav';
 import { deliveryVM, fulfilmentVM, type DeliveryVM, type FulfilmentVM } from '../../utils/fulfilment';
 import { CHECK_LATER_TEXT, payFailureWords } from '../../utils/order-status';
 import { patchFor, toOrderVM, type OrderVM } from '../../utils/order-vm';
@@ -43,6 +46,13 @@ Page({
     ful: null as FulfilmentVM | null,
     /** WeChat's confirm-receipt view is open, or the server is being asked about it. */
     receiving: false,
+    /** The order's latest refund request (null: none, or not asked yet). */
+    rr: null as RefundRequestVM | null,
+    /** The server says a refund may be requested now (申请退款). */
+    canRequestRefund: false,
+    withdrawing: false,
+    /** session-from of 联系客服 (open-type="contact"): the shop sees which order the shopper asks about. */
+    sessionFrom: '',
   },
   outTradeNo: '',
   /** Server clock − phone clock, from the last view. */
@@ -65,6 +75,7 @@ Page({
     this.outTradeNo = query.outTradeNo ?? '';
     // The subscription prompt's ids must be at hand when the payment sheet's callback runs (once per app run).
     void prefetchMessageTemplates();
+    this.setData({ sessionFrom: `order:${this.outTradeNo}` });
     void this.refresh().then(() => {
       if (query.autopay === '1' && this.data.order?.canPay) void this.pay();
     });
@@ -121,6 +132,44 @@ Page({
       return;
     }
     this.render(r.data);
+    if (r.data.moneyArrived) void this.loadRefundRequest();
+  },
+
+  /** The order's refund request and whether one may be made (docs/adr/0011); a failure leaves what is shown. */
+  async loadRefundRequest() {
+    const r = await refundRequestOptions(this.outTradeNo);
+    if (!r.ok || this.unloaded) return;
+    const rr = r.data.latest ? refundRequestVM(r.data.latest) : null;
+    const patch: Record<string, unknown> = {};
+    if (JSON.stringify(rr) !== JSON.stringify(this.data.rr)) patch.rr = rr;
+    if (r.data.canRequest !== this.data.canRequestRefund) patch.canRequestRefund = r.data.canRequest;
+    if (Object.keys(patch).length > 0) this.setData(patch);
+  },
+
+  toRefund() {
+    navigateOnce(`/order/refund/index?outTradeNo=${encodeURIComponent(this.outTradeNo)}`);
+  },
+
+  async withdrawRefund() {
+    const rr = this.data.rr;
+    if (!rr || !rr.canWithdraw || this.data.withdrawing) return;
+    const answer = await wx.showModal({
+      title: '撤销退款申请',
+      content: '撤销后，如需退款可以重新申请。确定撤销吗？',
+      confirmText: '撤销申请',
+      cancelText: '再想想',
+    });
+    if (!answer.confirm) return;
+    this.setData({ withdrawing: true, errorText: '' });
+    const r = await withdrawRefundRequest(rr.requestId);
+    if (this.unloaded) return;
+    this.setData({ withdrawing: false });
+    if (!r.ok) {
+      this.setData({ notice: { tone: 'danger', text: errorText(r.error) } });
+    } else {
+      this.setData({ notice: { tone: 'info', text: '退款申请已撤销' } });
+    }
+    await this.loadRefundRequest();
   },
 
   /** Shows the server's order: only changed fields go to setData. */

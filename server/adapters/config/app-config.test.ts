@@ -126,3 +126,43 @@ describe('SHOP_MSG_TEMPLATE_* (subscription messages)', () => {
     expect(e.setting).toBe('SHOP_MSG_TEMPLATE_REFUND');
   });
 });
+
+describe('refund requests: SHOP_REFUND_REQUEST_DAYS and SHOP_REFUND_REASONS', () => {
+  it('default to 7 days and the six usual reasons', () => {
+    const c = parseAppConfig(BASE);
+    expect(c.refundRequestDays).toBe(7);
+    expect(c.refundReasons).toEqual([
+      '不想要了',
+      '拍错/多拍',
+      '商品与描述不符',
+      '质量问题',
+      '少件/漏发',
+      '其他',
+    ]);
+  });
+
+  it('take a whole number of days 1–90 and a list of reasons (trimmed)', () => {
+    const c = parseAppConfig({
+      ...BASE,
+      SHOP_REFUND_REQUEST_DAYS: '15',
+      SHOP_REFUND_REASONS: ' 坏了 , 其他 ',
+    });
+    expect(c.refundRequestDays).toBe(15);
+    expect(c.refundReasons).toEqual(['坏了', '其他']);
+  });
+
+  it.each(['0', '91', '1.5', '-3', 'seven'])('refuses SHOP_REFUND_REQUEST_DAYS=%p at load', (value) => {
+    expect(configError({ ...BASE, SHOP_REFUND_REQUEST_DAYS: value }).setting).toBe(
+      'SHOP_REFUND_REQUEST_DAYS',
+    );
+  });
+
+  it.each([
+    '坏了,,其他',
+    '坏了,坏了',
+    `${'长'.repeat(21)}`,
+    Array.from({ length: 21 }, (_, i) => `r${i}`).join(','),
+  ])('refuses SHOP_REFUND_REASONS=%p at load', (value) => {
+    expect(configError({ ...BASE, SHOP_REFUND_REASONS: value }).setting).toBe('SHOP_REFUND_REASONS');
+  });
+});

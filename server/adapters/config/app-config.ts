@@ -24,7 +24,14 @@ export const AppEnv = {
   MSG_TEMPLATE_SHIPPED: 'SHOP_MSG_TEMPLATE_SHIPPED',
   MSG_TEMPLATE_REFUND: 'SHOP_MSG_TEMPLATE_REFUND',
   MSG_SHOP_NAME: 'SHOP_MSG_SHOP_NAME',
+  REFUND_REQUEST_DAYS: 'SHOP_REFUND_REQUEST_DAYS',
+  REFUND_REASONS: 'SHOP_REFUND_REASONS',
 } as const;
+
+/** Days a shopper may ask for a refund after having the goods, when SHOP_REFUND_REQUEST_DAYS is unset (docs/adr/0011). */
+export const REFUND_REQUEST_DAYS_DEFAULT = 7;
+/** The reasons a shopper picks from when SHOP_REFUND_REASONS is unset (the reason's code is its text). */
+export const DEFAULT_REFUND_REASONS = '不想要了,拍错/多拍,商品与描述不符,质量问题,少件/漏发,其他';
 
 /** The carriers staff may ship with when SHOP_EXPRESS_COMPANIES is unset (WeChat's delivery ids). */
 export const DEFAULT_EXPRESS_COMPANIES =
@@ -67,6 +74,10 @@ export interface AppConfig {
   pickupPoint: { name: string; address: string; hours: string } | null;
   /** Subscription messages: the configured templates (docs/adr/0010). */
   messages: MessageSettings;
+  /** Days after the shopper had the goods within which a refund may be asked for (1–90). */
+  refundRequestDays: number;
+  /** The refund reasons shoppers pick from, in order (each 1–20 characters, distinct, 1–20 of them). */
+  refundReasons: string[];
 }
 
 /** A setting is missing or malformed. */
@@ -136,6 +147,34 @@ function pickupPoint(env: EnvLike): AppConfig['pickupPoint'] {
   return { name, address, hours };
 }
 
+function refundReasons(env: EnvLike): string[] {
+  const raw = (env[AppEnv.REFUND_REASONS] ?? '').trim() || DEFAULT_REFUND_REASONS;
+  const reasons = raw.split(',').map((r) => r.trim());
+  if (
+    reasons.length > 20 ||
+    reasons.some((r) => r === '' || [...r].length > 20) ||
+    new Set(reasons).size !== reasons.length
+  ) {
+    throw new AppConfigError(
+      AppEnv.REFUND_REASONS,
+      'must be a comma-separated list of 1–20 distinct reasons, each 1–20 characters',
+    );
+  }
+  return reasons;
+}
+
+function refundRequestDays(env: EnvLike): number {
+  const raw = (env[AppEnv.REFUND_REQUEST_DAYS] ?? '').trim() || String(REFUND_REQUEST_DAYS_DEFAULT);
+  const days = Number(raw);
+  if (!/^\d{1,2}$/.test(raw) || days < 1 || days > 90) {
+    throw new AppConfigError(
+      AppEnv.REFUND_REQUEST_DAYS,
+      `must be a whole number of days from 1 to 90 (default ${REFUND_REQUEST_DAYS_DEFAULT})`,
+    );
+  }
+  return days;
+}
+
 /** Parses and validates the shop settings. */
 export function parseAppConfig(env: EnvLike): AppConfig {
   const appEnvRaw = (env[AppEnv.APP_ENV] ?? 'production').trim();
@@ -192,6 +231,8 @@ export function parseAppConfig(env: EnvLike): AppConfig {
     autoCompleteDays,
     pickupPoint: pickupPoint(env),
     messages: parseMessageSettings(env),
+    refundRequestDays: refundRequestDays(env),
+    refundReasons: refundReasons(env),
   };
 }
 

@@ -5,6 +5,7 @@ export const Collections = {
   carts: 'carts',
   orders: 'orders',
   refunds: 'refunds',
+  refundRequests: 'refund_requests',
   reconcileReports: 'reconcile_reports',
   metrics: 'metrics',
   attention: 'attention',

@@ -12,6 +12,7 @@ import { DbOrderStore } from './order.repository';
 import { DbMetrics } from './metrics.repository';
 import { DbReconcileReportStore } from './reconcile-report.repository';
 import { DbRefundStore } from './refund.repository';
+import { DbRefundRequestStore } from './refund-request.repository';
 import { DbStockStore } from './stock.repository';
 import { DbThrottle } from './throttle.repository';
 import { DbSubscriptionStore } from './subscription.repository';
@@ -109,6 +110,14 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
     listAcceptedBetween: [0, 1],
     listFollowUpDue: [0, 10],
   },
+  DbRefundRequestStore: {
+    get: ['RR1'],
+    findByKey: ['O1', 'key-12345'],
+    latestForOrder: ['O1'],
+    listByStates: [['PENDING', 'AWAITING_RETURN'], 20, 5],
+    insertWithOrder: [ORDER, { requestId: 'RR1', state: 'PENDING' }],
+    update: [{ requestId: 'RR1', version: 1, state: 'PENDING' }, { state: 'APPROVED' }],
+  },
   DbAttentionStore: {
     record: [{ id: 'a1', firstSeenAtMs: 0, lastSeenAtMs: 0 }],
     list: [10, 5],
@@ -191,6 +200,7 @@ describe('every repository query has a declared index', () => {
   const stores: [string, object][] = [
     ['DbOrderStore', new DbOrderStore(db)],
     ['DbRefundStore', new DbRefundStore(db)],
+    ['DbRefundRequestStore', new DbRefundRequestStore(db)],
     ['DbAttentionStore', new DbAttentionStore(db)],
     ['DbCartStore', new DbCartStore(db, now)],
     ['DbCatalogReader', new (DbCatalogReader as unknown as new (...a: unknown[]) => object)(db, now)],

@@ -12,11 +12,16 @@ import { toOrderView } from '../../application/order-view';
 import type { PaymentService } from '../../application/payment.service';
 import type { MiniprogramState } from '../../application/order.model';
 import type { RefundService } from '../../application/refund.service';
+import type { RefundRequestService } from '../../application/refund-request.service';
 import type { AbnormalRefundService, AbnormalRetryRequest } from '../../application/abnormal-refund.service';
 import { toRefundView } from '../../application/refund.service';
 import type { AttentionStore } from '../../application/ports/attention.port';
 import type { Clock } from '../../application/ports/runtime.port';
-import type { ActionTable, Invocation } from '../runtime/handler';
+import type { ActionTable } from '../runtime/handler';
+import { OUT_TRADE_NO_MAX, admin, shopper } from './identity';
+import { shopperRefundRequestActions } from './refund-request.handlers';
+
+export { OUT_TRADE_NO_MAX, admin, shopper } from './identity';
 
 /** What the client-called payment functions need. */
 export interface CoreHandlersDeps {
@@ -30,17 +35,12 @@ export interface CoreHandlersDeps {
   adminOpenids: ReadonlySet<string>;
   /** Money nobody can match (refund.listAttention). */
   attention: AttentionStore;
+  /** The shopper's refund requests (docs/adr/0011). */
+  refundRequests: RefundRequestService;
 }
 
-export const OUT_TRADE_NO_MAX = 32;
 // A client idempotency key: 8–64 characters, so a UUID or a timestamp+random string fits and nothing huge is stored.
 const REQUEST_KEY = /^[0-9A-Za-z_-]{8,64}$/;
-
-/** The caller's OPENID from the invocation (never from the input); AUTH.NO_IDENTITY without one. */
-export function shopper(inv: Invocation): string {
-  if (!inv.openid) throw new DomainError('AUTH.NO_IDENTITY', 'no caller identity');
-  return inv.openid;
-}
 
 function requestKey(input: Record<string, unknown>, field: string): string {
   const v = requireString(input, field, 64);
@@ -77,7 +77,10 @@ function placedFrom(input: Record<string, unknown>): MiniprogramState | undefine
   return BUILD_STATES[v as keyof typeof BUILD_STATES];
 }
 
-/** The `order` function's actions: place, quote, checkout, get, listMine, cancel, again, confirmReceipt (docs/API.md). */
+/**
+ * The `order` function's actions: place, quote, checkout, get, listMine, cancel, again, confirmReceipt, and the refund
+ * requests' (docs/API.md).
+ */
 export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   place: (input, inv, d) =>
     d.checkout.place(shopper(inv), requestKey(input, 'clientRequestKey'), deliveryInput(input)),
@@ -105,6 +108,8 @@ export const orderActions: ActionTable<'order', CoreHandlersDeps> = {
   /** After WeChat's confirm view: RECEIVED only when WeChat says the buyer confirmed. Only the owner. */
   confirmReceipt: (input, inv, d) =>
     d.fulfilment.confirmReceipt(shopper(inv), requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX)),
+  // refundRequestOptions, requestRefund, withdrawRefundRequest (docs/adr/0011).
+  ...shopperRefundRequestActions,
 };
 
 /** listMine's optional `phase`: one of ORDER_PHASES, or absent. */
@@ -143,14 +148,6 @@ function refundReasonInput(input: Record<string, unknown>): string {
     throw invalidRequest('reason', `a non-empty text of at most ${REASON_MAX_CHARS} characters, or absent`);
   }
   return v;
-}
-
-/** The caller's OPENID when it is staff (SHOP_ADMIN_OPENIDS); AUTH.FORBIDDEN for anyone else. */
-export function admin(inv: Invocation, d: { adminOpenids: ReadonlySet<string> }): string {
-  const openid = shopper(inv);
-  if (!d.adminOpenids.has(openid))
-    throw new DomainError(AppErrorCodes.FORBIDDEN, "only the shop's staff may do this");
-  return openid;
 }
 
 /** The `refund` function's actions, for staff listed in SHOP_ADMIN_OPENIDS only. */

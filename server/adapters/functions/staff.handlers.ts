@@ -1,16 +1,20 @@
 // The `staff` function's actions (docs/adr/0009, docs/API.md): fulfilment for the shop's staff. `me` answers anyone;
 // every other action checks SHOP_ADMIN_OPENIDS itself, whatever a page shows, before reading anything.
 import type { FulfilmentService, ToShipState } from '../../application/fulfilment.service';
+import type { RefundRequestService } from '../../application/refund-request.service';
 import { invalidRequest } from '../../application/errors';
 import { optionalInteger, requireString } from '../../application/input';
 import type { ParcelRequest } from '../../../typings/contracts/fulfilment';
 import type { ActionTable } from '../runtime/handler';
 import { OUT_TRADE_NO_MAX, admin } from './core.handlers';
+import { staffRefundRequestActions } from './refund-request.handlers';
 
 /** What the `staff` function needs. */
 export interface StaffDeps {
   fulfilment: FulfilmentService;
   adminOpenids: ReadonlySet<string>;
+  /** Refund requests to review (docs/adr/0011). */
+  refundRequests: RefundRequestService;
 }
 
 function outTradeNo(input: Record<string, unknown>): string {
@@ -90,4 +94,6 @@ export const staffActions: ActionTable<'staff', StaffDeps> = {
     admin(inv, d);
     return d.fulfilment.retryUpload(outTradeNo(input));
   },
+  // listRefundRequests, getRefundRequest, approveRefundRequest, rejectRefundRequest, markReturnReceived (ADR 0011).
+  ...staffRefundRequestActions,
 };
