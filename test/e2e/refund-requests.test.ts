@@ -3,7 +3,15 @@
 // Also: reject with a reason, withdraw, two approvals at once, a return-and-refund after shipping, the refusals, and
 // every staff action refused to a shopper.
 import { API_ACTIONS } from '../../typings/contracts/api';
-import { adminCount, adminGet, placeOrder, useTestStack, waitFor, waitForStatus } from '../support/stack';
+import {
+  adminCount,
+  adminGet,
+  placeOrder,
+  runJob,
+  useTestStack,
+  waitFor,
+  waitForStatus,
+} from '../support/stack';
 
 const SHOPPER = 'o-rr-shopper-01';
 const OTHER = 'o-rr-shopper-02';
@@ -94,6 +102,44 @@ describe('refund requests end to end', () => {
     expect(approvedList.find((r) => r.requestId === req.requestId)?.progress).toBe('REFUNDED');
     expect(listed.every((r) => r.state === 'PENDING' || r.state === 'AWAITING_RETURN')).toBe(true);
     expect((await adminGet(stack, 'orders', order.outTradeNo))!.openRefundRequestId).toBeNull();
+  });
+
+  it('the refund result message reaches the outbox only for a shopper who accepted it', async () => {
+    const refundMessagesFor = async (openid: string) =>
+      (await stack.messages.outbox()).filter(
+        (m) => m.touser === openid && m.templateId === 'local-tmpl-refund',
+      );
+    for (const [openid, choice] of [
+      ['o-rr-msg-accept', 'accept'],
+      ['o-rr-msg-reject', 'reject'],
+    ] as const) {
+      // What the order page does after the payment sheet: ask, tell WeChat (the prompt), tell the shop.
+      const { tmplIds } = await stack.as(openid).ok('msg', 'templates', {});
+      const results = Object.fromEntries(tmplIds.map((id) => [id, choice]));
+      const prompt = await fetch(`${stack.gatewayUrl}/_devcloud/subscribe/prompt`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-wx-openid': openid },
+        body: JSON.stringify({ results }),
+      });
+      expect(prompt.status).toBe(200);
+      await stack.as(openid).ok('msg', 'subscribed', { results });
+      const order = await paidOrder(openid);
+      const req = await ask(order.outTradeNo, order.payableFen, openid);
+      const approved = await stack
+        .as(STAFF)
+        .ok('staff', 'approveRefundRequest', { requestId: req.requestId });
+      await stack.sim.control.setRefundOutcome(approved.outRefundNo!, 'SUCCESS', { now: true });
+      await waitForStatus(stack, openid, order.outTradeNo, 'REFUNDED');
+      await runJob(stack, 'closeExpired');
+      const sent = await refundMessagesFor(openid);
+      if (choice === 'accept') {
+        expect(sent).toHaveLength(1);
+        expect(sent[0]!.data.character_string1!.value).toBe(order.outTradeNo);
+        expect(sent[0]!.data.amount2!.value).toBe(`¥${(order.payableFen / 100).toFixed(2)}`);
+      } else {
+        expect(sent).toEqual([]);
+      }
+    }
   });
 
   it('staff reject with a reason the shopper sees; the order is untouched and a new request may be made', async () => {
