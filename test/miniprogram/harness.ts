@@ -194,6 +194,9 @@ function pageToComponent(options: Json): Json {
         this.options = load?.query ?? {};
         const original = this.setData.bind(this);
         this.setData = (patch: Json, cb?: () => void) => {
+          // As on WeChat, a page's setData after it was unloaded changes nothing (an answer arriving late must not
+          // render into a torn-down page: after the test file, into a jsdom that is gone).
+          if (this.__unloaded) return undefined;
           load?.onSetData(JSON.stringify(patch).length, Object.keys(patch));
           return original(patch, cb);
         };
@@ -210,6 +213,7 @@ function pageToComponent(options: Json): Json {
         const i = livePages.indexOf(this);
         if (i >= 0) livePages.splice(i, 1);
         this.onUnload?.();
+        this.__unloaded = true;
       },
     },
   };

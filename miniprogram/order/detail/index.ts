@@ -117,6 +117,7 @@ Page({
 
   async refresh() {
     const r = await getOrder(this.outTradeNo);
+    if (this.unloaded) return;
     if (!r.ok) {
       if (this.data.order) {
         this.setData({ errorText: errorText(r.error) });
@@ -159,7 +160,7 @@ Page({
       confirmText: '撤销申请',
       cancelText: '再想想',
     });
-    if (!answer.confirm) return;
+    if (!answer.confirm || this.unloaded) return;
     this.setData({ withdrawing: true, errorText: '' });
     const r = await withdrawRefundRequest(rr.requestId);
     if (this.unloaded) return;
@@ -266,8 +267,11 @@ Page({
     this.payInFlight = true;
     this.setData({ paying: true, attempted: true, notice: null, payHold: false, errorText: '' });
     const outcome = await payOrder(this.outTradeNo, {
-      onConfirming: () =>
-        this.setData({ confirming: true, notice: { tone: 'info', text: '正在确认支付结果，请稍候…' } }),
+      onConfirming: () => {
+        if (!this.unloaded) {
+          this.setData({ confirming: true, notice: { tone: 'info', text: '正在确认支付结果，请稍候…' } });
+        }
+      },
     });
     this.payInFlight = false;
     if (this.unloaded) return;
@@ -324,9 +328,10 @@ Page({
       confirmText: '取消订单',
       cancelText: '再想想',
     });
-    if (!answer.confirm) return;
+    if (!answer.confirm || this.unloaded) return;
     this.setData({ cancelling: true, errorText: '' });
     const r = await cancelOrder(this.outTradeNo);
+    if (this.unloaded) return;
     this.setData({ cancelling: false });
     if (r.ok) {
       this.render(r.data);
