@@ -62,7 +62,7 @@ describe('fulfilment on the local stack (direct merchant)', () => {
     expect(await stack.as(shopper).ok('order', 'listMine', {})).toEqual([]);
   });
 
-  it('pay → staff.ship → the timer uploads it (transaction id, express, payer) → the payer confirms receipt', async () => {
+  it('pay → staff.ship → the timer uploads it (transaction id, express, payer) → the payer confirms receipt → completed', async () => {
     const shopper = 'o-ful-express-01';
     const o = await paidOrder(stack, shopper, 'sku-coffee-250g');
     const listed = await stack.as(ADMIN).ok('staff', 'listToShip', {});
@@ -110,6 +110,17 @@ describe('fulfilment on the local stack (direct merchant)', () => {
     expect(pushedView.fulfilment).toMatchObject({ state: 'RECEIVED', canConfirmReceipt: false });
     const received = await stack.as(shopper).ok('order', 'confirmReceipt', { outTradeNo: o.outTradeNo });
     expect(received.fulfilment).toEqual(pushedView.fulfilment);
+    // SHOP_AUTO_COMPLETE_DAYS after the goods left, the completion job completes the order.
+    expect(received.fulfilment.completeAtMs).not.toBeNull();
+    await runJob(stack, 'reconcile');
+    expect((await stack.as(shopper).ok('order', 'get', { outTradeNo: o.outTradeNo })).fulfilment.state).toBe(
+      'RECEIVED',
+    );
+    await stack.advance(received.fulfilment.completeAtMs! - stack.now() + 60_000);
+    await runJob(stack, 'reconcile');
+    const done = await stack.as(shopper).ok('order', 'get', { outTradeNo: o.outTradeNo });
+    expect(done.fulfilment).toMatchObject({ state: 'COMPLETED', canConfirmReceipt: false });
+    expect(done.fulfilment.completedAtMs).not.toBeNull();
   });
 
   it('self-pickup: ready (logistics_type 4), then picked up', async () => {
