@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHarness, MP_ROOT, type PageDriver } from './harness';
 import { paidOrder, STAFF } from './fulfilment-support';
-import { adminCount, adminGet, useTestStack, waitFor, waitForStatus } from '../support/stack';
+import { adminCount, adminGet, runJob, useTestStack, waitFor, waitForStatus } from '../support/stack';
 
 const h = createHarness({ checkSetDataBudget: true });
 const stack = useTestStack();
@@ -296,5 +296,54 @@ describe('the staff review pages', () => {
       'the refund',
       async () => (await adminCount(stack, 'refunds', { outTradeNo: o.outTradeNo })) === 1,
     );
+  });
+});
+
+describe('the whole after-sale journey through the pages', () => {
+  it('the shopper asks on the request page, staff approve on the review page, WeChat refunds: the order page shows 已退款 and the refund message goes out (the shopper accepted it)', async () => {
+    const me = newShopper();
+    // After an earlier payment the shopper allowed the shop's messages (the prompt WeChat shows, and msg.subscribed).
+    const { tmplIds } = await stack.as(me).ok('msg', 'templates', {});
+    const results = Object.fromEntries(tmplIds.map((id) => [id, 'accept']));
+    await fetch(`${stack.gatewayUrl}/_devcloud/subscribe/prompt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-wx-openid': me },
+      body: JSON.stringify({ results }),
+    });
+    await stack.as(me).ok('msg', 'subscribed', { results });
+    const o = await paidOrder(stack, me);
+    const order = await stack.as(me).ok('order', 'get', { outTradeNo: o.outTradeNo });
+
+    const request = await openRequestPage(o.outTradeNo);
+    await request.tap('#reason-0');
+    await request.tap('#submit >>> .t-button');
+    await request.waitFor('went back', () => h.ctl.navigations.some((x) => x.kind === 'navigateBack'));
+    request.unload();
+    const [stored] = (
+      await stack.cloud.db.collection('refund_requests').where({ outTradeNo: o.outTradeNo }).get()
+    ).data as Array<{ _id: string; amountFen: number }>;
+    expect(stored!.amountFen).toBe(order.payableFen);
+
+    h.actAs(STAFF);
+    const review = await h.load(`/staff/refund/index?requestId=${stored!._id}`);
+    await review.waitFor('loaded', (d) => d.loading === false);
+    h.ctl.modalAnswers.push(true);
+    await review.tap('#approve >>> .t-button');
+    await review.waitForText('已同意，退款已发起');
+    review.unload();
+    const approved = (await adminGet(stack, 'refund_requests', stored!._id))!;
+    await stack.sim.control.setRefundOutcome(approved.outRefundNo as string, 'SUCCESS', { now: true });
+    await waitForStatus(stack, me, o.outTradeNo, 'REFUNDED');
+
+    h.actAs(me);
+    const page = await openOrder(o.outTradeNo);
+    await page.waitFor('refunded', (d) => d.rr?.label === '已退款', 15_000);
+    expect(page.text()).toContain('已退款');
+    await runJob(stack, 'closeExpired');
+    const sent = (await stack.messages.outbox()).filter(
+      (m) => m.touser === me && m.templateId === 'local-tmpl-refund',
+    );
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.data.character_string1!.value).toBe(o.outTradeNo);
   });
 });
