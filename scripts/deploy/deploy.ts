@@ -66,6 +66,8 @@ export interface DeployOptions {
   desc?: string;
   /** Run mp-check's compilers on the staged package (default true; tests of the listing skip the slow part). */
   compile?: boolean;
+  /** The mini program sources (default: miniprogram/). */
+  sourceDir?: string;
   log?: (line: string) => void;
 }
 
@@ -166,6 +168,7 @@ export async function planDeploy(opts: DeployOptions): Promise<DeployPlan> {
     cloudEnv,
     appid: config.appid,
     outDir: join(outDir, 'project'),
+    ...(opts.sourceDir ? { sourceDir: opts.sourceDir } : {}),
   });
   const refused = checkCloudPackage(staged.mpRoot, opts.target, cloudEnv);
   if (refused.length > 0)

@@ -33,7 +33,7 @@ export function readBuildEnv(mpRoot: string): BuildEnvValue {
 
 /** Text that must never appear in a cloud package, with what it means. */
 const FORBIDDEN: ReadonlyArray<{ pattern: RegExp; what: string }> = [
-  { pattern: /transport\s*(?::|=(?!=))\s*['"]local['"]/, what: "forces transport 'local'" },
+  { pattern: /\btransport['"]?\s*(?::|=(?!=))\s*['"]local['"]/, what: "forces transport 'local'" },
   { pattern: /your-cloud-env-id/, what: 'names the placeholder cloud env id "your-cloud-env-id"' },
   {
     pattern:

@@ -57,6 +57,8 @@ export function stageMiniprogram(opts: {
   cloudEnv: string;
   appid: string;
   outDir: string;
+  /** The mini program sources to stage (default: this repository's miniprogram/). */
+  sourceDir?: string;
 }): StagedPackage {
   const projectDir = resolve(opts.outDir);
   rmSync(projectDir, { recursive: true, force: true });
@@ -69,7 +71,7 @@ export function stageMiniprogram(opts: {
   delete projectConfig['cloudfunctionRoot'];
   writeFileSync(join(projectDir, 'project.config.json'), `${JSON.stringify(projectConfig, null, 2)}\n`);
   const mpRoot = join(projectDir, 'miniprogram');
-  cpSync(join(ROOT, 'miniprogram'), mpRoot, {
+  cpSync(opts.sourceDir ?? join(ROOT, 'miniprogram'), mpRoot, {
     recursive: true,
     filter: (src) => !src.split(sep).includes('miniprogram_npm') && !src.endsWith('.test.ts'),
   });
