@@ -19,16 +19,20 @@ interface BuildEnvValue {
   localIdentities?: unknown;
 }
 
-/** Evaluates the package's config/build-env.ts (it is plain data) and answers its BUILD_ENV. */
-export function readBuildEnv(mpRoot: string): BuildEnvValue {
-  const file = join(mpRoot, BUILD_ENV_FILE);
-  const js = ts.transpileModule(readFileSync(file, 'utf8'), {
+/** Evaluates the source of a config/build-env.ts (it is plain data) and answers its BUILD_ENV. */
+export function evalBuildEnvSource(source: string): BuildEnvValue {
+  const js = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020 },
   }).outputText;
   const module = { exports: {} as { BUILD_ENV?: BuildEnvValue } };
   runInNewContext(js, { module, exports: module.exports, require: () => ({}) }, { timeout: 1000 });
   if (!module.exports.BUILD_ENV) throw new Error(`${BUILD_ENV_FILE} exports no BUILD_ENV`);
   return module.exports.BUILD_ENV;
+}
+
+/** The BUILD_ENV of a package's config/build-env.ts. */
+export function readBuildEnv(mpRoot: string): BuildEnvValue {
+  return evalBuildEnvSource(readFileSync(join(mpRoot, BUILD_ENV_FILE), 'utf8'));
 }
 
 /** Text that must never appear in a cloud package, with what it means. */
