@@ -50,6 +50,9 @@ export interface DeployPlan {
     subpackages: { root: string; files: number; bytes: number }[];
     mainFiles: number;
     mainBytes: number;
+    /** TDesign as "Build npm" lays it out; DevTools uploads only the components used (ignoreUploadUnusedFiles). */
+    npmFiles: number;
+    npmBytes: number;
   };
   migrations: readonly MigrationStep[];
   version: string;
@@ -185,6 +188,7 @@ export async function planDeploy(opts: DeployOptions): Promise<DeployPlan> {
   const inRoot = (f: PackageFile, r: string) => f.path.startsWith(`${r}/`);
   const sum = (fs: PackageFile[]) => fs.reduce((n, f) => n + f.bytes, 0);
   const main = files.filter((f) => !roots.some((r) => inRoot(f, r)));
+  const npm = files.filter((f) => inRoot(f, 'miniprogram_npm'));
   const declared = readJson(join(ROOT, 'package.json'))['version'];
   const pkgVersion = typeof declared === 'string' ? declared : '0.0.0';
   return {
@@ -204,6 +208,8 @@ export async function planDeploy(opts: DeployOptions): Promise<DeployPlan> {
       }),
       mainFiles: main.length,
       mainBytes: sum(main),
+      npmFiles: npm.length,
+      npmBytes: sum(npm),
     },
     migrations: MIGRATIONS,
     version: opts.version ?? pkgVersion,
@@ -232,7 +238,10 @@ export function describePlan(plan: DeployPlan): string[] {
   }
   const mp = plan.miniprogram;
   lines.push(
-    `mini program package: ${mp.files} files, ${kib(mp.bytes)} (uncompressed sources); main package ${mp.mainFiles} files, ${kib(mp.mainBytes)}`,
+    `mini program package: ${mp.files} files, ${kib(mp.bytes)} (sources before compiling); main package ${mp.mainFiles} files, ${kib(mp.mainBytes)}`,
+  );
+  lines.push(
+    `  of which miniprogram_npm (TDesign): ${mp.npmFiles} files, ${kib(mp.npmBytes)} — only the components used are uploaded`,
   );
   for (const s of mp.subpackages) lines.push(`  subpackage ${s.root}: ${s.files} files, ${kib(s.bytes)}`);
   lines.push(
