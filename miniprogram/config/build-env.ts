@@ -16,6 +16,8 @@ export interface BuildEnv {
   localSimulatorUrl: string;
   /** The OPENID the local gateway attributes calls to until a developer picks another identity ('' in a cloud build). */
   localOpenid: string;
+  /** The words of the local preview's banner ('' in a cloud build: the package does not even carry them). */
+  localBanner: string;
   /**
    * Who a developer can act as in the local preview (none in a cloud build): o-dev-tester is the local stack's tester
    * (测试订单), o-dev-staff is in its SHOP_ADMIN_OPENIDS (店员: the 商家后台 entry; the server decides, not this list).
@@ -30,6 +32,7 @@ export const BUILD_ENV: BuildEnv = {
   localGatewayUrl: 'http://127.0.0.1:7300',
   localSimulatorUrl: 'http://127.0.0.1:7301',
   localOpenid: 'o-dev-shopper',
+  localBanner: '本地联调 · 模拟支付，不扣真钱',
   localIdentities: [
     { openid: 'o-dev-shopper', name: '小安（顾客 A）' },
     { openid: 'o-dev-shopper-2', name: '小心（顾客 B）' },

@@ -16,6 +16,7 @@ interface BuildEnvValue {
   localGatewayUrl?: unknown;
   localSimulatorUrl?: unknown;
   localOpenid?: unknown;
+  localBanner?: unknown;
   localIdentities?: unknown;
 }
 
@@ -89,7 +90,7 @@ export function checkCloudPackage(mpRoot: string, target: DeployTarget, cloudEnv
     problems.push(
       `${where}: cloudEnv "${String(env.cloudEnv)}" is not the ${target} environment "${cloudEnv}" of deploy.config.json`,
     );
-  for (const key of ['localGatewayUrl', 'localSimulatorUrl', 'localOpenid'] as const)
+  for (const key of ['localGatewayUrl', 'localSimulatorUrl', 'localOpenid', 'localBanner'] as const)
     if (env[key] !== '' && env[key] !== undefined)
       problems.push(`${where}: ${key} must be empty in a cloud build (found ${JSON.stringify(env[key])})`);
   if (Array.isArray(env.localIdentities) && env.localIdentities.length > 0)

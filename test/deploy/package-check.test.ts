@@ -43,6 +43,7 @@ describe('cloud package check', () => {
       localGatewayUrl: '',
       localSimulatorUrl: '',
       localOpenid: '',
+      localBanner: '',
       localIdentities: [],
     });
     const staged = JSON.parse(readFileSync(join(dir, 'project', 'project.config.json'), 'utf8'));

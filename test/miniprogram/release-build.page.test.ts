@@ -40,6 +40,9 @@ describe('a release build', () => {
       localSimulatorUrl: '',
       localOpenid: '',
     });
+    // Not even the banner's words are in the package.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    expect(require('../../miniprogram/config/build-env').BUILD_ENV.localBanner).toBe('');
     expect(LOCAL_IDENTITIES).toEqual([]);
   });
 
