@@ -1,6 +1,7 @@
 // A trial/release package is refused when it could reach the local stack: transport 'local' forced (in the build's
 // environment or in any source file), a placeholder or different env id, a local gateway URL, a local identity. The
 // package is staged from the real mini program, exactly as the deploy stages it.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,5 +136,38 @@ describe('cloud package check', () => {
         'config/build-env.ts: cloudEnv is empty',
       ]),
     );
+  });
+
+  it('npm run mp:check -- --env release refuses the package with transport local forced, and accepts it as staged', () => {
+    const mpCheck = () =>
+      spawnSync(
+        process.execPath,
+        [
+          '--require',
+          require.resolve('tsx/cjs'),
+          join(__dirname, '..', '..', 'scripts', 'mp-check.ts'),
+          '--env',
+          'release',
+          '--project',
+          join(dir, 'project'),
+          '--no-ci',
+        ],
+        { encoding: 'utf8', timeout: 120_000 },
+      );
+    withEdit(
+      'config/build-env.ts',
+      (t) => t.replace('"transport": "cloud"', '"transport": "local"'),
+      () => {
+        const r = mpCheck();
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain('mp-check: this package must NOT be uploaded');
+        expect(r.stderr).toContain('transport is "local"');
+      },
+    );
+    const ok = mpCheck();
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('mp-check: a cloud package: transport cloud, a real env id, nothing local.');
+    expect(ok.stdout).toContain('DevTools would build it.');
   });
 });
