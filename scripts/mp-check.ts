@@ -6,7 +6,9 @@
 //  3. the official compilers shipped in miniprogram-compiler compile every own WXML (wcc) and WXSS (wcsc) file;
 //  4. TypeScript files parse (syntax only; `npm run typecheck` does the types);
 //  5. miniprogram-ci's getCompiledResult compiles the whole project as DevTools would (in a child process).
-// Every problem names the file. Usage: npm run mp:check [-- --no-ci] [--project DIR]
+// Every problem names the file. Usage: npm run mp:check [-- --no-ci] [--project DIR] [--env trial|release [--config F]]
+// With --env it checks the package a deploy to that environment would upload (staged from deploy.config.json, or
+// DIR as it is) and also refuses one that could reach the local stack (scripts/deploy/package-check.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import {
   accessSync,
@@ -25,6 +27,9 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { buildMiniprogramNpm } from './build';
 import type { CiCompileOutcome } from './mp-ci-compile';
+import { DEPLOY_TARGETS, loadDeployConfig, type DeployTarget } from './deploy/config';
+import { checkCloudPackage } from './deploy/package-check';
+import { stageMiniprogram } from './deploy/stage';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -434,10 +439,63 @@ export async function checkMiniprogram(opts: MpCheckOptions = {}): Promise<MpChe
   return result;
 }
 
+/** `--env trial|release`: the project folder to check and the problems of it as a cloud package. */
+function cloudPackage(
+  args: string[],
+  projectDir: string | undefined,
+): { projectDir: string; problems: string[] } {
+  const target = args[args.indexOf('--env') + 1] ?? '';
+  if (!(DEPLOY_TARGETS as readonly string[]).includes(target))
+    throw new Error(`--env must be trial or release (got ${target || 'nothing'})`);
+  const t = target as DeployTarget;
+  if (projectDir) {
+    const cfg = readJsonFile(join(projectDir, 'project.config.json'));
+    const mpRoot = resolve(
+      projectDir,
+      typeof cfg['miniprogramRoot'] === 'string' ? cfg['miniprogramRoot'] : '',
+    );
+    return { projectDir, problems: checkCloudPackage(mpRoot, t) };
+  }
+  const c = args.indexOf('--config');
+  let file = c >= 0 ? resolve(args[c + 1] ?? '') : join(ROOT, 'deploy.config.json');
+  if (c < 0 && !existsSync(file)) {
+    file = join(ROOT, 'deploy.config.example.json');
+    console.log('mp-check: no deploy.config.json — staging with deploy.config.example.json');
+  }
+  const config = loadDeployConfig(file);
+  const staged = stageMiniprogram({
+    target: t,
+    cloudEnv: config.envs[t].cloudEnv,
+    appid: config.appid,
+    outDir: join(ROOT, '.build', 'deploy', t, 'project'),
+  });
+  console.log(`mp-check: ${t} package staged in ${relative(ROOT, staged.projectDir)}`);
+  return {
+    projectDir: staged.projectDir,
+    problems: checkCloudPackage(staged.mpRoot, t, config.envs[t].cloudEnv),
+  };
+}
+
+function readJsonFile(file: string): Json {
+  return JSON.parse(readFileSync(file, 'utf8')) as Json;
+}
+
 async function cli(): Promise<void> {
   const args = process.argv.slice(2);
   const i = args.indexOf('--project');
-  const projectDir = i >= 0 ? args[i + 1] : undefined;
+  let projectDir = i >= 0 ? args[i + 1] : undefined;
+  let cloudProblems: string[] = [];
+  if (args.includes('--env')) {
+    const p = cloudPackage(args, projectDir);
+    projectDir = p.projectDir;
+    cloudProblems = p.problems;
+    if (cloudProblems.length > 0) {
+      console.error(`mp-check: this package must NOT be uploaded — ${cloudProblems.length} problem(s):`);
+      for (const p of cloudProblems) console.error(`  - ${p}`);
+      process.exit(1);
+    }
+    console.log('mp-check: a cloud package: transport cloud, a real env id, nothing local.');
+  }
   if (!projectDir && !existsSync(join(ROOT, 'miniprogram', 'miniprogram_npm', 'tdesign-miniprogram'))) {
     buildMiniprogramNpm();
     console.log('mp-check: copied TDesign into miniprogram/miniprogram_npm (npm run build)');

@@ -25,7 +25,7 @@ export const LOCAL_PICKUP_POINT = '小店自提点|广州市海珠区新港中�
 
 /** Local staff and tester identities the stack configures by default (the console acts as them). */
 export const LOCAL_ADMIN_OPENID = 'o-dev-admin';
-/** The mini program's local identity switch offers this one as 店员 (miniprogram/config/env.ts LOCAL_IDENTITIES). */
+/** The mini program's local identity switch offers this one as 店员 (miniprogram/config/build-env.ts localIdentities). */
 export const LOCAL_STAFF_OPENID = 'o-dev-staff';
 export const LOCAL_TESTER_OPENID = 'o-dev-tester';
 

@@ -56,8 +56,8 @@ export function lanBanner(lanAddress: string, gatewayPort: number, simulatorPort
   return [
     '',
     '  局域网真机调试已开启 · LAN access is ON (--lan)',
-    `  gateway    http://${lanAddress}:${gatewayPort}   → miniprogram/config/env.ts localGatewayUrl`,
-    `  simulator  http://${lanAddress}:${simulatorPort}   → miniprogram/config/env.ts localSimulatorUrl`,
+    `  gateway    http://${lanAddress}:${gatewayPort}   → miniprogram/config/build-env.ts localGatewayUrl`,
+    `  simulator  http://${lanAddress}:${simulatorPort}   → miniprogram/config/build-env.ts localSimulatorUrl`,
     '  WARNING: anyone on this network can now call your local functions as any shopper and use the simulator,',
     '  including its control API (/sim/: pay, refund, notify, clock) and its merchant keys — everything the dev console',
     '  can do. Use it on a network you trust only, and stop the stack when done. Without --lan everything listens on',

@@ -113,7 +113,7 @@ export interface DevStackFile {
   startedAt: string;
 }
 
-/** Shoppers the mini program's local mode offers (miniprogram/config/env.ts): any OPENID not staff or tester works. */
+/** Shoppers the mini program's local mode offers (miniprogram/config/build-env.ts): any OPENID not staff or tester works. */
 export const LOCAL_SHOPPER_OPENIDS: readonly string[] = ['o-dev-shopper', 'o-dev-shopper-2'];
 
 function openidsOf(value: string | undefined): string[] {

@@ -1,9 +1,12 @@
+import { BUILD_ENV } from './build-env';
+
 /**
- * How the mini program reaches its cloud functions. `cloud` is production (wx.cloud.callFunction in your cloud
- * environment). `local` previews in DevTools against the local stack started by `npm start`: calls go over
- * wx.request to the local gateway (tick "Do not verify domain names" in DevTools' Details → Local Settings), payments
- * go through a simulated cashier that drives the local WeChat Pay simulator, and a developer can switch between a few
- * shopper identities. Everything local-only is reached only when `transport === 'local'` (README: "Cloud build").
+ * How the mini program reaches its cloud functions, chosen at build time (config/build-env.ts; README: "Going live —
+ * build and deploy"). `cloud` is production (wx.cloud.callFunction in your cloud environment). `local` previews in
+ * DevTools against the local stack started by `npm start`: calls go over wx.request to the local gateway (tick "Do not
+ * verify domain names" in DevTools' Details → Local Settings), payments go through a simulated cashier that drives the
+ * local WeChat Pay simulator, and a developer can switch between a few shopper identities. Everything local-only is
+ * reached only when `transport === 'local'`, and a trial/release package carries no local URL or identity at all.
  */
 export interface ClientEnv {
   transport: 'cloud' | 'local';
@@ -20,21 +23,13 @@ export interface ClientEnv {
 }
 
 export const clientEnv: ClientEnv = {
-  transport: 'local',
-  cloudEnv: 'your-cloud-env-id',
-  localGatewayUrl: 'http://127.0.0.1:7300',
-  localSimulatorUrl: 'http://127.0.0.1:7301',
-  localOpenid: 'o-dev-shopper',
+  transport: BUILD_ENV.transport,
+  cloudEnv: BUILD_ENV.cloudEnv,
+  localGatewayUrl: BUILD_ENV.localGatewayUrl,
+  localSimulatorUrl: BUILD_ENV.localSimulatorUrl,
+  localOpenid: BUILD_ENV.localOpenid,
   shopName: '安心小店',
 };
 
-/**
- * Who a developer can act as in local mode: o-dev-tester is the local stack's tester (测试订单), o-dev-staff is in its
- * SHOP_ADMIN_OPENIDS (店员: the 商家后台 entry and the staff pages; the server decides, not this list).
- */
-export const LOCAL_IDENTITIES: ReadonlyArray<{ openid: string; name: string }> = [
-  { openid: 'o-dev-shopper', name: '小安（顾客 A）' },
-  { openid: 'o-dev-shopper-2', name: '小心（顾客 B）' },
-  { openid: 'o-dev-tester', name: '测试员（测试订单）' },
-  { openid: 'o-dev-staff', name: '店员（商家后台）' },
-];
+/** Who a developer can act as in the local preview (empty in a cloud build: WeChat's login is the identity). */
+export const LOCAL_IDENTITIES: ReadonlyArray<{ openid: string; name: string }> = BUILD_ENV.localIdentities;

@@ -1,3 +1,4 @@
+import { BUILD_ENV } from '../config/build-env';
 import { clientEnv, LOCAL_IDENTITIES } from '../config/env';
 import { localOpenid } from './identity';
 
@@ -15,9 +16,10 @@ export function envBanner(): EnvBannerView {
   } catch {
     envVersion = 'release';
   }
-  if (clientEnv.transport === 'local') {
+  // The local banner's words come with the build: a trial/release package has none to show.
+  if (clientEnv.transport === 'local' && BUILD_ENV.localBanner !== '') {
     const who = LOCAL_IDENTITIES.find((i) => i.openid === localOpenid())?.name ?? localOpenid();
-    return { text: `本地联调 · 模拟支付，不扣真钱 · 当前身份：${who}`, tone: 'local' };
+    return { text: `${BUILD_ENV.localBanner} · 当前身份：${who}`, tone: 'local' };
   }
   if (envVersion === 'trial')
     return { text: '体验版 · 支付为真实扣款，测试员下单按测试金额收取', tone: 'trial' };
