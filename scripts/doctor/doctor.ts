@@ -1,0 +1,113 @@
+// npm run doctor — checks the WeChat Pay configuration the functions read, offline (and with --online, against the
+// configured API). Usage:
+//   npm run doctor [-- --env-file <file>] [--function-env <name>=<file> …] [--catalog <file>] [--json]
+// Reads process.env unless --env-file is given. Never prints a secret. Exit code: 0 when no check failed (warn and
+// cannot-tell included), 1 when any check failed, 2 on a usage error. See docs/DOCTOR.md.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { offlineChecks } from './checks';
+import type { DoctorInput } from './checks';
+import { parseEnvFile } from './env-file';
+import { maskSecrets, renderJson, renderText, secretsOf } from './report';
+import { exitCodeOf } from './result';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+interface Args {
+  envFile?: string;
+  functionEnvs: { name: string; file: string }[];
+  catalog?: string;
+  json: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { functionEnvs: [], json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--env-file') args.envFile = value();
+    else if (a === '--catalog') args.catalog = value();
+    else if (a === '--json') args.json = true;
+    else if (a === '--function-env') {
+      const v = value();
+      const eq = v.indexOf('=');
+      if (eq <= 0) throw new UsageError('--function-env takes <function>=<file>');
+      args.functionEnvs.push({ name: v.slice(0, eq), file: v.slice(eq + 1) });
+    } else throw new UsageError(`unknown option ${a}`);
+  }
+  return args;
+}
+
+function readEnvFile(file: string): Record<string, string> {
+  try {
+    return parseEnvFile(readFileSync(resolve(file), 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Each function's config.json timeout (ms), from the project's cloudfunctions/ folder. */
+function configTimeouts(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const dir = join(ROOT, 'cloudfunctions');
+  if (!existsSync(dir)) return out;
+  for (const fn of readdirSync(dir)) {
+    const file = join(dir, fn, 'config.json');
+    if (!existsSync(file)) continue;
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { timeout?: unknown };
+    if (typeof parsed.timeout === 'number') out[fn] = parsed.timeout * 1000;
+  }
+  return out;
+}
+
+/** Runs the doctor on `argv` with `env` as the process environment; returns the exit code and the text to print. */
+export function runDoctor(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  nowMs = Date.now(),
+): { code: number; output: string } {
+  let args: Args;
+  let input: DoctorInput;
+  try {
+    args = parseArgs(argv);
+    const config = args.envFile === undefined ? env : readEnvFile(args.envFile);
+    const functionEnvs =
+      args.functionEnvs.length === 0
+        ? undefined
+        : Object.fromEntries(args.functionEnvs.map((f) => [f.name, readEnvFile(f.file)]));
+    let catalog: unknown;
+    if (args.catalog !== undefined) {
+      try {
+        catalog = JSON.parse(readFileSync(resolve(args.catalog), 'utf8')) as unknown;
+      } catch {
+        throw new UsageError(`cannot read ${args.catalog} as JSON`);
+      }
+    }
+    input = {
+      env: config,
+      nowMs,
+      configTimeoutsMs: configTimeouts(),
+      ...(functionEnvs === undefined ? {} : { functionEnvs }),
+      ...(catalog === undefined ? {} : { catalog }),
+    };
+  } catch (e) {
+    if (e instanceof UsageError) return { code: 2, output: `doctor: ${e.message}\n` };
+    throw e;
+  }
+  const results = offlineChecks(input);
+  const text = args.json ? renderJson(results) : renderText(results);
+  const secrets = [input.env, ...Object.values(input.functionEnvs ?? {})].flatMap(secretsOf);
+  return { code: exitCodeOf(results), output: maskSecrets(text, secrets) };
+}
+
+if (require.main === module) {
+  const { code, output } = runDoctor(process.argv.slice(2), process.env);
+  process.stdout.write(output);
+  process.exitCode = code;
+}
