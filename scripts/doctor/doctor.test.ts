@@ -35,27 +35,30 @@ function secretFragments(): string[] {
 }
 
 describe('npm run doctor', () => {
-  it('passes a correct --env-file with exit 0 and prints no secret', () => {
+  it('passes a correct --env-file with exit 0 and prints no secret', async () => {
     const file = envFile('good.env', correctEnv(k));
-    const { code, output } = runDoctor(['--env-file', file, '--catalog', join(dir, 'catalog.json')], {});
+    const { code, output } = await runDoctor(
+      ['--env-file', file, '--catalog', join(dir, 'catalog.json')],
+      {},
+    );
     expect(output).toMatch(/fail 0, cannot-tell 0/);
     expect(code).toBe(0);
     for (const s of secretFragments()) expect(output).not.toContain(s);
   });
 
-  it('reads process.env when no file is given', () => {
-    const { output } = runDoctor(['--json'], correctEnv(k));
+  it('reads process.env when no file is given', async () => {
+    const { output } = await runDoctor(['--json'], correctEnv(k));
     const parsed = JSON.parse(output) as { exitCode: number; results: CheckResult[] };
     expect(parsed.results.find((r) => r.id === 'adapter.config')?.severity).toBe('pass');
   });
 
-  it('exits 1 with --json naming a failed check, and prints no secret even from a broken setting', () => {
+  it('exits 1 with --json naming a failed check, and prints no secret even from a broken setting', async () => {
     const broken = {
       ...correctEnv(k),
       WECHATPAY_APIV3_KEY: k.apiV3Key.slice(0, 31),
       WECHATPAY_MERCHANT_PRIVATE_KEY: k.merchant.privateKeyPem.replace(/\n/g, ' '),
     };
-    const { code, output } = runDoctor(['--json', '--env-file', envFile('bad.env', broken)], {});
+    const { code, output } = await runDoctor(['--json', '--env-file', envFile('bad.env', broken)], {});
     expect(code).toBe(1);
     const parsed = JSON.parse(output) as { exitCode: number; results: CheckResult[] };
     expect(parsed.exitCode).toBe(1);
@@ -72,9 +75,9 @@ describe('npm run doctor', () => {
     expect(masked).toBe('key [secret] pem [secret]');
   });
 
-  it('exits 2 on a usage error', () => {
-    expect(runDoctor(['--nope'], {}).code).toBe(2);
-    expect(runDoctor(['--env-file', join(dir, 'missing.env')], {}).code).toBe(2);
+  it('exits 2 on a usage error', async () => {
+    expect((await runDoctor(['--nope'], {})).code).toBe(2);
+    expect((await runDoctor(['--env-file', join(dir, 'missing.env')], {})).code).toBe(2);
   });
 });
 

@@ -1,6 +1,6 @@
 // npm run doctor — checks the WeChat Pay configuration the functions read, offline (and with --online, against the
 // configured API). Usage:
-//   npm run doctor [-- --env-file <file>] [--function-env <name>=<file> …] [--catalog <file>] [--json]
+//   npm run doctor [-- --env-file <file>] [--function-env <name>=<file> …] [--catalog <file>] [--online] [--json]
 // Reads process.env unless --env-file is given. Never prints a secret. Exit code: 0 when no check failed (warn and
 // cannot-tell included), 1 when any check failed, 2 on a usage error. See docs/DOCTOR.md.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { offlineChecks } from './checks';
 import type { DoctorInput } from './checks';
 import { parseEnvFile } from './env-file';
+import { onlineChecks } from './online';
 import { maskSecrets, renderJson, renderText, secretsOf } from './report';
 import { exitCodeOf } from './result';
 
@@ -18,12 +19,13 @@ interface Args {
   functionEnvs: { name: string; file: string }[];
   catalog?: string;
   json: boolean;
+  online: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { functionEnvs: [], json: false };
+  const args: Args = { functionEnvs: [], json: false, online: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -34,6 +36,7 @@ function parseArgs(argv: readonly string[]): Args {
     if (a === '--env-file') args.envFile = value();
     else if (a === '--catalog') args.catalog = value();
     else if (a === '--json') args.json = true;
+    else if (a === '--online') args.online = true;
     else if (a === '--function-env') {
       const v = value();
       const eq = v.indexOf('=');
@@ -67,11 +70,11 @@ function configTimeouts(): Record<string, number> {
 }
 
 /** Runs the doctor on `argv` with `env` as the process environment; returns the exit code and the text to print. */
-export function runDoctor(
+export async function runDoctor(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   nowMs = Date.now(),
-): { code: number; output: string } {
+): Promise<{ code: number; output: string }> {
   let args: Args;
   let input: DoctorInput;
   try {
@@ -101,13 +104,17 @@ export function runDoctor(
     throw e;
   }
   const results = offlineChecks(input);
+  if (args.online && input.env['PAY_PROVIDER']?.trim() === 'wechatpay-v3') {
+    results.push(...(await onlineChecks(input.env)));
+  }
   const text = args.json ? renderJson(results) : renderText(results);
   const secrets = [input.env, ...Object.values(input.functionEnvs ?? {})].flatMap(secretsOf);
   return { code: exitCodeOf(results), output: maskSecrets(text, secrets) };
 }
 
 if (require.main === module) {
-  const { code, output } = runDoctor(process.argv.slice(2), process.env);
-  process.stdout.write(output);
-  process.exitCode = code;
+  void runDoctor(process.argv.slice(2), process.env).then(({ code, output }) => {
+    process.stdout.write(output);
+    process.exitCode = code;
+  });
 }

@@ -1,0 +1,127 @@
+// --online against the local simulator: the local stack's configuration passes; a wrong serial, a wrong key, a wrong
+// WeChat Pay public key and a wrong APIv3 key are each named.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stackFunctionEnv } from '../../devcloud/stack/function-env';
+import { generateIdentity, startSimulator } from '../../simulator';
+import type { SimulatorHandle } from '../../simulator';
+import { runDoctor } from './doctor';
+import { explain401, onlineChecks } from './online';
+import type { CheckResult } from './result';
+
+let sim: SimulatorHandle;
+let dir: string;
+let env: Record<string, string>;
+const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const strangerPrivatePem = stranger.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const strangerPublicPem = stranger.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'doctor-online-'));
+  const identity = await generateIdentity();
+  sim = await startSimulator({ dataDir: dir, identity });
+  env = stackFunctionEnv({
+    identity,
+    mode: 'direct',
+    simulatorUrl: sim.url,
+    gatewayUrl: 'http://127.0.0.1:9',
+  });
+});
+afterAll(async () => {
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function byId(results: CheckResult[], id: string): CheckResult {
+  const r = results.find((x) => x.id === id);
+  if (r === undefined) throw new Error(`no ${id} in ${results.map((x) => x.id).join(', ')}`);
+  return r;
+}
+
+describe('npm run doctor -- --online against the simulator', () => {
+  it("passes the local stack's configuration", async () => {
+    const results = await onlineChecks(env);
+    expect(results.map((r) => [r.id, r.severity])).toEqual([
+      ['online.signed-request', 'pass'],
+      ['online.response-signature', 'pass'],
+      ['online.apiv3-key', 'pass'],
+    ]);
+  });
+
+  it('names a wrong serial', async () => {
+    const r = byId(
+      await onlineChecks({
+        ...env,
+        WECHATPAY_MERCHANT_CERTIFICATE: '',
+        WECHATPAY_MERCHANT_SERIAL: randomBytes(20).toString('hex').toUpperCase(),
+      }),
+      'online.signed-request',
+    );
+    expect(r.severity).toBe('fail');
+    expect(r.title).toMatch(/wrong-serial/);
+    expect(r.detailEn).toMatch(/does not accept the certificate serial/);
+  });
+
+  it('names a wrong private key', async () => {
+    const r = byId(
+      await onlineChecks({
+        ...env,
+        WECHATPAY_MERCHANT_CERTIFICATE: '',
+        WECHATPAY_MERCHANT_PRIVATE_KEY: strangerPrivatePem,
+      }),
+      'online.signed-request',
+    );
+    expect(r.severity).toBe('fail');
+    expect(r.title).toMatch(/wrong-key/);
+    expect(r.fixEn).toMatch(/apiclient_key\.pem/);
+  });
+
+  it('names a WeChat Pay public key that is not WeChat Pay’s', async () => {
+    await sim.control.setKeyMode('direct', 'publicKey');
+    try {
+      const results = await onlineChecks({
+        ...env,
+        WECHATPAY_PLATFORM_CERTIFICATES: '',
+        WECHATPAY_PREFERRED_SERIAL: env['WECHATPAY_PUBLIC_KEY_ID'],
+        WECHATPAY_PUBLIC_KEY: strangerPublicPem,
+      });
+      expect(byId(results, 'online.signed-request').severity).toBe('pass');
+      const r = byId(results, 'online.response-signature');
+      expect(r.severity).toBe('fail');
+      expect(r.detailEn).toMatch(/not WeChat Pay's/);
+    } finally {
+      await sim.control.setKeyMode('direct', 'certificate');
+    }
+  });
+
+  it('names a wrong APIv3 key (merchant on platform certificates)', async () => {
+    const r = byId(
+      await onlineChecks({ ...env, WECHATPAY_APIV3_KEY: randomBytes(16).toString('hex') }),
+      'online.apiv3-key',
+    );
+    expect(r.severity).toBe('fail');
+    expect(r.detailEn).toMatch(/APIv3 key: the key is wrong/);
+  });
+
+  it('the CLI adds the online checks, exits 0 and prints no secret', async () => {
+    const { code, output } = await runDoctor(['--online'], env);
+    expect(output).toMatch(/online\.signed-request/);
+    expect(output).not.toContain(env['WECHATPAY_APIV3_KEY']);
+    expect(output).not.toContain((env['WECHATPAY_MERCHANT_PRIVATE_KEY'] ?? '').split('\n')[2]);
+    // The local stack's configuration is a development one pointing at 127.0.0.1: warnings, no failures.
+    expect(code).toBe(0);
+  });
+});
+
+describe('explain401', () => {
+  it.each([
+    ['商户证书序列号有误，请使用签名私钥匹配的证书序列号', 'wrong-serial'],
+    ['错误的签名，验签失败', 'wrong-key'],
+    ['商户号不存在或未开通APIv3', 'wrong-mchid'],
+    ['Http头Authorization中的timestamp与当前时间相差超过5分钟，请检查服务器时间', 'clock'],
+  ])('%s → %s', (message, id) => {
+    expect(explain401(message).id).toBe(id);
+  });
+});
