@@ -1,6 +1,6 @@
 // npm run doctor — checks the WeChat Pay configuration the functions read, offline (and with --online, against the
 // configured API). Usage:
-//   npm run doctor [-- --env-file <file>] [--function-env <name>=<file> …] [--catalog <file>] [--online] [--json]
+//   npm run doctor [-- --env-file <file>] [--function-env <name>=<file> …] [--catalog <file>] [--online [--openid <openid>]] [--json]
 // Reads process.env unless --env-file is given. Never prints a secret. Exit code: 0 when no check failed (warn and
 // cannot-tell included), 1 when any check failed, 2 on a usage error. See docs/DOCTOR.md.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -20,6 +20,7 @@ interface Args {
   catalog?: string;
   json: boolean;
   online: boolean;
+  openid?: string;
 }
 
 class UsageError extends Error {}
@@ -37,6 +38,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--catalog') args.catalog = value();
     else if (a === '--json') args.json = true;
     else if (a === '--online') args.online = true;
+    else if (a === '--openid') args.openid = value();
     else if (a === '--function-env') {
       const v = value();
       const eq = v.indexOf('=');
@@ -105,7 +107,9 @@ export async function runDoctor(
   }
   const results = offlineChecks(input);
   if (args.online && input.env['PAY_PROVIDER']?.trim() === 'wechatpay-v3') {
-    results.push(...(await onlineChecks(input.env)));
+    results.push(
+      ...(await onlineChecks(input.env, Date.now, args.openid === undefined ? {} : { openid: args.openid })),
+    );
   }
   const text = args.json ? renderJson(results) : renderText(results);
   const secrets = [input.env, ...Object.values(input.functionEnvs ?? {})].flatMap(secretsOf);

@@ -105,6 +105,41 @@ describe('npm run doctor -- --online against the simulator', () => {
     expect(r.detailEn).toMatch(/APIv3 key: the key is wrong/);
   });
 
+  it('a 1-fen prepay with an openid passes (closed, or left to expire unpaid)', async () => {
+    const r = byId(await onlineChecks(env, Date.now, { openid: 'oDoctorUser000001' }), 'online.prepay');
+    expect(r.severity).toBe('pass');
+    expect(r.detailEn).toMatch(/closed again|unpaid, it expires at/);
+  });
+
+  it('names an AppID not bound to the merchant id', async () => {
+    const r = byId(
+      await onlineChecks({ ...env, WECHATPAY_APPID: 'wx00000000000000ff' }, Date.now, {
+        openid: 'oDoctorUser000001',
+      }),
+      'online.prepay',
+    );
+    expect(r.severity).toBe('fail');
+    expect(r.title).toMatch(/APPID_MCHID_NOT_MATCH/);
+    expect(r.fixEn).toMatch(/AppID账号管理/);
+  });
+
+  it('names JSAPI payment not enabled (NO_AUTH)', async () => {
+    await sim.control.addFault({
+      kind: 'api.error',
+      path: '/v3/pay/transactions/jsapi',
+      status: 403,
+      code: 'NO_AUTH',
+    });
+    try {
+      const r = byId(await onlineChecks(env, Date.now, { openid: 'oDoctorUser000001' }), 'online.prepay');
+      expect(r.severity).toBe('fail');
+      expect(r.title).toMatch(/NO_AUTH/);
+      expect(r.fixEn).toMatch(/Enable JSAPI/);
+    } finally {
+      await sim.control.clearFaults();
+    }
+  });
+
   it('the CLI adds the online checks, exits 0 and prints no secret', async () => {
     const { code, output } = await runDoctor(['--online'], env);
     expect(output).toMatch(/online\.signed-request/);

@@ -7,6 +7,7 @@ import { decryptResource } from '../../server/adapters/payment/wechatpay-v3/decr
 import { parseWechatPayV3Config } from '../../server/adapters/payment/wechatpay-v3/config';
 import type { WechatPayV3Config } from '../../server/adapters/payment/wechatpay-v3/config';
 import { WechatPayClient } from '../../server/adapters/payment/wechatpay-v3/signer';
+import { formatBeijingRfc3339 } from '../../server/adapters/payment/wechatpay-v3/wire-format';
 import { validateSignedMessage } from '../../server/adapters/payment/wechatpay-v3/validator';
 import {
   certificateVerifier,
@@ -34,19 +35,24 @@ function verifierOf(cfg: WechatPayV3Config): SignatureVerifier {
   return combinedVerifier(vs);
 }
 
-async function signedGet(
+async function signedCall(
   cfg: WechatPayV3Config,
   client: WechatPayClient,
+  method: 'GET' | 'POST',
   pathWithQuery: string,
   serial: string,
+  body = '',
 ): Promise<Answer> {
   const res = await fetch(`${cfg.baseUrl}${pathWithQuery}`, {
+    method,
     headers: {
-      Authorization: client.authorization('GET', pathWithQuery, ''),
+      Authorization: client.authorization(method, pathWithQuery, body),
       Accept: 'application/json',
       'User-Agent': 'wxpay-safe-shop doctor',
       'Wechatpay-Serial': serial,
+      ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}),
     },
+    ...(method === 'POST' ? { body } : {}),
     signal: AbortSignal.timeout(Math.max(cfg.requestTimeoutMs, 5_000)),
   });
   const headers: Record<string, string> = {};
@@ -54,6 +60,10 @@ async function signedGet(
     headers[k.toLowerCase()] = v;
   });
   return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+function signedGet(cfg: WechatPayV3Config, client: WechatPayClient, pathWithQuery: string, serial: string) {
+  return signedCall(cfg, client, 'GET', pathWithQuery, serial);
 }
 
 function errorBody(body: Buffer): { code: string; message: string } {
@@ -221,8 +231,136 @@ async function certificatesCheck(cfg: WechatPayV3Config, client: WechatPayClient
   }
 }
 
+/** How long the doctor's 1-fen order lives unpaid (WeChat's shortest time_expire is a few minutes). */
+const PREPAY_EXPIRE_MS = 6 * 60_000;
+
+/**
+ * A 1-fen JSAPI prepay for `openid` (a real user of the configured mini program), then its close. Proves the AppID is
+ * bound to the merchant id (else APPID_MCHID_NOT_MATCH) and JSAPI payment is enabled (else NO_AUTH). Nothing is
+ * charged: the order is closed at once and was never paid.
+ */
+async function prepayCheck(
+  cfg: WechatPayV3Config,
+  client: WechatPayClient,
+  openid: string,
+): Promise<CheckResult> {
+  const id = 'online.prepay';
+  const title = '1 分钱预下单 1-fen JSAPI prepay (AppID bound, JSAPI enabled)';
+  const ident = cfg.identity;
+  const outTradeNo = `DOCTOR${randomBytes(8).toString('hex').toUpperCase()}`;
+  // It cannot be closed in its first minutes (RULE_LIMIT); unpaid, it expires by itself shortly after.
+  const expireAt = formatBeijingRfc3339(Date.now() + PREPAY_EXPIRE_MS);
+  const common = {
+    description: '支付配置检查 doctor',
+    time_expire: expireAt,
+    out_trade_no: outTradeNo,
+    notify_url: cfg.notifyUrl,
+    amount: { total: 1, currency: 'CNY' },
+  };
+  const [path, body, closePath, closeBody] =
+    ident.mode === 'direct'
+      ? [
+          '/v3/pay/transactions/jsapi',
+          { appid: ident.appid, mchid: ident.mchid, ...common, payer: { openid } },
+          `/v3/pay/transactions/out-trade-no/${outTradeNo}/close`,
+          { mchid: ident.mchid },
+        ]
+      : [
+          '/v3/pay/partner/transactions/jsapi',
+          {
+            sp_appid: ident.spAppid,
+            sp_mchid: ident.spMchid,
+            sub_mchid: ident.subMchid,
+            ...(ident.subAppid === undefined ? {} : { sub_appid: ident.subAppid }),
+            ...common,
+            payer: ident.subAppid === undefined ? { sp_openid: openid } : { sub_openid: openid },
+          },
+          `/v3/pay/partner/transactions/out-trade-no/${outTradeNo}/close`,
+          { sp_mchid: ident.spMchid, sub_mchid: ident.subMchid },
+        ];
+  const answer = await signedCall(
+    cfg,
+    client,
+    'POST',
+    path,
+    cfg.preferredPlatformSerial,
+    JSON.stringify(body),
+  );
+  const e = errorBody(answer.body);
+  if (answer.status === 200) {
+    const closed = await signedCall(
+      cfg,
+      client,
+      'POST',
+      closePath,
+      cfg.preferredPlatformSerial,
+      JSON.stringify(closeBody),
+    );
+    const closeNote =
+      closed.status === 204
+        ? { zh: '并已关单。', en: 'and closed again.' }
+        : {
+            zh: `暂不能关单（${closed.status} ${errorBody(closed.body).code}），该订单未支付，将于 ${expireAt} 过期。`,
+            en: `it cannot be closed yet (${closed.status} ${errorBody(closed.body).code}); unpaid, it expires at ${expireAt}.`,
+          };
+    return pass(
+      id,
+      title,
+      `预下单成功（AppID 与商户号已绑定，JSAPI 已开通），${closeNote.zh}`,
+      `The prepay succeeded (AppID bound to the merchant id, JSAPI enabled), ${closeNote.en}`,
+    );
+  }
+  if (e.code === 'APPID_MCHID_NOT_MATCH') {
+    return verdict(
+      id,
+      'fail',
+      `${title}: APPID_MCHID_NOT_MATCH`,
+      fix(
+        `AppID 未与商户号绑定（${e.message}）。`,
+        `The AppID is not bound to the merchant id (${e.message}).`,
+      ),
+      fix(
+        '在商户平台「产品中心 › AppID账号管理」关联小程序 AppID，并在小程序后台「微信支付」确认授权。',
+        'Link the mini program AppID under 产品中心 › AppID账号管理 on the merchant platform, then accept it in the mini program console (微信支付).',
+      ),
+    );
+  }
+  if (e.code === 'NO_AUTH') {
+    return verdict(
+      id,
+      'fail',
+      `${title}: NO_AUTH`,
+      fix(
+        `商户号没有 JSAPI 支付权限（${e.message}）。`,
+        `The merchant has no JSAPI payment permission (${e.message}).`,
+      ),
+      fix(
+        '在商户平台「产品中心」开通 JSAPI 支付（小程序支付）；服务商模式还需子商户授权。',
+        'Enable JSAPI (mini program) payment under 产品中心 on the merchant platform; partner mode also needs the sub-merchant’s authorisation.',
+      ),
+    );
+  }
+  return verdict(
+    id,
+    'fail',
+    title,
+    fix(
+      `预下单返回 ${answer.status} ${e.code}「${e.message}」。`,
+      `The prepay answered ${answer.status} ${e.code} "${e.message}".`,
+    ),
+    fix(
+      '对照微信支付错误码文档排查（openid 须是该小程序的用户）。',
+      "Look the code up in WeChat Pay's reference (the openid must be a user of this mini program).",
+    ),
+  );
+}
+
 /** Runs the online checks against the configured base URL. Never throws: an unreachable host is a failed check. */
-export async function onlineChecks(env: EnvLike, nowMs: () => number = Date.now): Promise<CheckResult[]> {
+export async function onlineChecks(
+  env: EnvLike,
+  nowMs: () => number = Date.now,
+  options: { openid?: string } = {},
+): Promise<CheckResult[]> {
   let cfg: WechatPayV3Config;
   try {
     cfg = parseWechatPayV3Config(env);
@@ -311,6 +449,21 @@ export async function onlineChecks(env: EnvLike, nowMs: () => number = Date.now)
           'cannot-tell',
           'APIv3 密钥 APIv3 key',
           fix('GET /v3/certificates 未完成。', 'GET /v3/certificates did not complete.'),
+          fix('稍后重试。', 'Try again later.'),
+        ),
+      );
+    }
+  }
+  if (options.openid !== undefined) {
+    try {
+      out.push(await prepayCheck(cfg, client, options.openid));
+    } catch {
+      out.push(
+        verdict(
+          'online.prepay',
+          'cannot-tell',
+          '1 分钱预下单 1-fen JSAPI prepay',
+          fix('预下单请求未完成。', 'The prepay request did not complete.'),
           fix('稍后重试。', 'Try again later.'),
         ),
       );
