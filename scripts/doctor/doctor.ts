@@ -1,13 +1,15 @@
 // npm run doctor — checks the WeChat Pay configuration the functions read, offline (and with --online, against the
 // configured API). Usage:
-//   npm run doctor [-- --env-file <file>] [--function-env <name>=<file> …] [--catalog <file>] [--online [--openid <openid>]] [--json]
-// Reads process.env unless --env-file is given. Never prints a secret. Exit code: 0 when no check failed (warn and
+//   npm run doctor [-- --env-file <file> | --local-stack [data-dir]] [--function-env <name>=<file> …]
+//                     [--catalog <file>] [--online [--openid <openid>]] [--json]
+// Reads process.env unless --env-file (or --local-stack: the running local stack's configuration) is given. Never prints a secret. Exit code: 0 when no check failed (warn and
 // cannot-tell included), 1 when any check failed, 2 on a usage error. See docs/DOCTOR.md.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { offlineChecks } from './checks';
 import type { DoctorInput } from './checks';
 import { parseEnvFile } from './env-file';
+import { localStackEnv } from './local-stack';
 import { onlineChecks } from './online';
 import { maskSecrets, renderJson, renderText, secretsOf } from './report';
 import { exitCodeOf } from './result';
@@ -16,6 +18,7 @@ const ROOT = resolve(__dirname, '..', '..');
 
 interface Args {
   envFile?: string;
+  localStack?: string;
   functionEnvs: { name: string; file: string }[];
   catalog?: string;
   json: boolean;
@@ -35,7 +38,13 @@ function parseArgs(argv: readonly string[]): Args {
       return v;
     };
     if (a === '--env-file') args.envFile = value();
-    else if (a === '--catalog') args.catalog = value();
+    else if (a === '--local-stack') {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        args.localStack = next;
+        i++;
+      } else args.localStack = join(ROOT, '.data');
+    } else if (a === '--catalog') args.catalog = value();
     else if (a === '--json') args.json = true;
     else if (a === '--online') args.online = true;
     else if (a === '--openid') args.openid = value();
@@ -81,7 +90,17 @@ export async function runDoctor(
   let input: DoctorInput;
   try {
     args = parseArgs(argv);
-    const config = args.envFile === undefined ? env : readEnvFile(args.envFile);
+    if (args.envFile !== undefined && args.localStack !== undefined)
+      throw new UsageError('give --env-file or --local-stack, not both');
+    let config: Readonly<Record<string, string | undefined>> = env;
+    if (args.envFile !== undefined) config = readEnvFile(args.envFile);
+    if (args.localStack !== undefined) {
+      try {
+        config = localStackEnv(resolve(args.localStack));
+      } catch (e) {
+        throw new UsageError(e instanceof Error ? e.message : String(e));
+      }
+    }
     const functionEnvs =
       args.functionEnvs.length === 0
         ? undefined

@@ -1,7 +1,7 @@
 // --online against the local simulator: the local stack's configuration passes; a wrong serial, a wrong key, a wrong
 // WeChat Pay public key and a wrong APIv3 key are each named.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stackFunctionEnv } from '../../devcloud/stack/function-env';
@@ -21,13 +21,14 @@ const strangerPublicPem = stranger.publicKey.export({ type: 'spki', format: 'pem
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'doctor-online-'));
   const identity = await generateIdentity();
-  sim = await startSimulator({ dataDir: dir, identity });
-  env = stackFunctionEnv({
-    identity,
-    mode: 'direct',
-    simulatorUrl: sim.url,
-    gatewayUrl: 'http://127.0.0.1:9',
-  });
+  // Laid out like the local stack's data folder (npm start): dev-stack.json and simulator/identity.json.
+  sim = await startSimulator({ dataDir: join(dir, 'simulator'), identity });
+  const gatewayUrl = 'http://127.0.0.1:9';
+  env = stackFunctionEnv({ identity, mode: 'direct', simulatorUrl: sim.url, gatewayUrl });
+  writeFileSync(
+    join(dir, 'dev-stack.json'),
+    JSON.stringify({ gatewayUrl, simulatorUrl: sim.url, consoleUrl: null, mode: 'direct' }),
+  );
 });
 afterAll(async () => {
   await sim.close();
@@ -147,6 +148,24 @@ describe('npm run doctor -- --online against the simulator', () => {
     expect(output).not.toContain((env['WECHATPAY_MERCHANT_PRIVATE_KEY'] ?? '').split('\n')[2]);
     // The local stack's configuration is a development one pointing at 127.0.0.1: warnings, no failures.
     expect(code).toBe(0);
+  });
+});
+
+describe('npm run doctor -- --local-stack --online', () => {
+  it("reads the local stack's data folder and passes against its simulator", async () => {
+    const { code, output } = await runDoctor(['--local-stack', dir, '--online', '--json'], {});
+    const parsed = JSON.parse(output) as { results: CheckResult[] };
+    const online = parsed.results.filter((r) => r.id.startsWith('online.'));
+    expect(online.map((r) => r.severity)).toEqual(['pass', 'pass', 'pass']);
+    expect(parsed.results.filter((r) => r.severity === 'fail')).toEqual([]);
+    expect(code).toBe(0);
+    expect(output).not.toContain(env['WECHATPAY_APIV3_KEY']);
+  });
+
+  it('says how to start the stack when its data folder has none', async () => {
+    const { code, output } = await runDoctor(['--local-stack', join(dir, 'nowhere')], {});
+    expect(code).toBe(2);
+    expect(output).toMatch(/npm start/);
   });
 });
 
