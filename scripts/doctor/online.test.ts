@@ -51,6 +51,22 @@ describe('npm run doctor -- --online against the simulator', () => {
     ]);
   });
 
+  it('passes in partner mode too, with a prepay for the sub-merchant’s mini program', async () => {
+    const partner = stackFunctionEnv({
+      identity: sim.identity,
+      mode: 'partner',
+      simulatorUrl: sim.url,
+      gatewayUrl: 'http://127.0.0.1:9',
+    });
+    const results = await onlineChecks(partner, Date.now, { openid: 'oDoctorUser000001' });
+    expect(results.map((r) => [r.id, r.severity])).toEqual([
+      ['online.signed-request', 'pass'],
+      ['online.response-signature', 'pass'],
+      ['online.apiv3-key', 'pass'],
+      ['online.prepay', 'pass'],
+    ]);
+  });
+
   it('names a wrong serial', async () => {
     const r = byId(
       await onlineChecks({
