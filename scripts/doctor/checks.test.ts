@@ -50,6 +50,7 @@ describe('a correct configuration', () => {
         'pem.wechatpay-public-key',
         'merchant.key-matches-certificate',
         'merchant.serial-matches-certificate',
+        'merchant.certificate-mchid',
         'merchant.certificate-expiry',
         'apiv3-key.length',
         'wechatpay-public-key.not-merchant-key',
@@ -136,6 +137,11 @@ describe('merchant key, certificate and serial', () => {
       /differs from the merchant certificate/,
     );
     expect(check(results, 'merchant.serial-matches-certificate').fixEn).toContain(k.merchantSerial);
+  });
+
+  it('names a certificate issued to another merchant id', () => {
+    const r = check(run({ WECHATPAY_MCHID: '1900000999' }), 'merchant.certificate-mchid');
+    expectNamed(r, 'fail', /issued to merchant id 1900000109, but WECHATPAY_MCHID is 1900000999/);
   });
 
   it('cannot tell key ↔ serial without the certificate, and points at --online', () => {

@@ -325,6 +325,50 @@ function serialCheck(env: EnvLike, p: Parsed): CheckResult {
   );
 }
 
+/** The merchant certificate's subject CN (WeChat issues it to the merchant id), or undefined. */
+function commonNameOf(cert: X509Certificate): string | undefined {
+  const m = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject);
+  return m?.[1]?.trim();
+}
+
+function certificateMchidCheck(env: EnvLike, p: Parsed): CheckResult | null {
+  if (p.certificate === undefined) return null;
+  const id = 'merchant.certificate-mchid';
+  const title = '证书所属商户号 Certificate belongs to the merchant id';
+  const mode = opt(env, WechatPayEnv.MODE);
+  const setting = mode === 'partner' ? WechatPayEnv.SP_MCHID : WechatPayEnv.MCHID;
+  const mchid = opt(env, setting);
+  const cn = commonNameOf(p.certificate);
+  if (cn === undefined || !/^\d+$/.test(cn) || mchid === undefined) {
+    return pass(
+      id,
+      title,
+      '证书主题中没有商户号可对照。',
+      "The certificate's subject names no merchant id to compare.",
+    );
+  }
+  if (cn === mchid)
+    return pass(
+      id,
+      title,
+      `商户证书签发给商户号 ${cn}。`,
+      `The merchant certificate was issued to merchant id ${cn}.`,
+    );
+  return verdict(
+    id,
+    'fail',
+    title,
+    say(
+      `商户证书签发给商户号 ${cn}，而 ${setting} 是 ${mchid}：证书、私钥与商户号须属于同一商户。`,
+      `The merchant certificate was issued to merchant id ${cn}, but ${setting} is ${mchid}: certificate, key and merchant id must belong to one merchant.`,
+    ),
+    fix(
+      `核对 ${setting}，或换用该商户号自己的 API 证书与私钥。`,
+      `Check ${setting}, or use that merchant id's own API certificate and key.`,
+    ),
+  );
+}
+
 const ROTATION_ZH =
   '轮换步骤：在商户平台「API安全」申请新证书 → 把新的私钥、证书（及序列号）配置到所有云函数 → 运行 npm run doctor -- --online 确认 → 再在商户平台作废旧证书。';
 const ROTATION_EN =
@@ -1192,6 +1236,7 @@ export function offlineChecks(input: DoctorInput): CheckResult[] {
       platformCertsPemCheck(env),
       keyCertMatchCheck(env, parsed),
       serialCheck(env, parsed),
+      ...[certificateMchidCheck(env, parsed)].filter((r): r is CheckResult => r !== null),
       expiryCheck(parsed, input.nowMs),
       apiV3KeyCheck(env),
       ...publicKeyChecks(env, parsed),
