@@ -24,7 +24,7 @@ import type { SimSettings, SimulatorControl } from './types';
 
 export type * from './types';
 export { FAULT_KINDS } from './types';
-export { generateIdentity, publicIdentity } from './internal/identity';
+export { generateIdentity, publicIdentity, readIdentity } from './internal/identity';
 export { RETRY_SCHEDULE_MS } from './internal/notifier';
 
 /** Options of startSimulator. */
