@@ -73,6 +73,10 @@ export class SimControl implements SimulatorControl {
     return this.call('POST', '/sim/key-mode', {}, { merchant, mode });
   }
 
+  addMerchantCertificate(merchant: MerchantMode, certificatePem: string): Promise<PublicIdentity> {
+    return this.call('POST', '/sim/merchant-certificates', {}, { merchant, certificatePem });
+  }
+
   orders(filter: { tradeState?: TradeState; limit?: number } = {}): Promise<OrderRecord[]> {
     return this.call('GET', '/sim/orders', filter);
   }

@@ -297,6 +297,11 @@ export interface SimulatorControl {
   /** The full identity including private keys and APIv3 keys (local tools only). */
   identityWithSecrets(): Promise<SimIdentity>;
   setKeyMode(merchant: MerchantMode, mode: KeyMode): Promise<PublicIdentity>;
+  /**
+   * Registers another API certificate of the merchant (a rotation: a new one applied for while the current one is
+   * still valid); requests signed with its key and serial are then accepted as well. Idempotent; persisted.
+   */
+  addMerchantCertificate(merchant: MerchantMode, certificatePem: string): Promise<PublicIdentity>;
   orders(filter?: { tradeState?: TradeState; limit?: number }): Promise<OrderRecord[]>;
   order(outTradeNo: string, ref?: OrderRef): Promise<OrderRecord>;
   /** Shopper pays: SUCCESS, transaction_id, success_time, TRANSACTION.SUCCESS scheduled. Refused if closed/expired. */

@@ -8,7 +8,7 @@ import { randomHex, signSha256Rsa, verifySha256Rsa } from './crypto';
 import { paramError, wx, WxError } from './errors';
 import type { FaultBook, FaultContext } from './faults';
 import { isJsonObject, type JsonObject } from './fields';
-import type { SimIdentity } from './identity';
+import type { MerchantKeys, SimIdentity } from './identity';
 import {
   anonymousSigner,
   findMerchant,
@@ -144,8 +144,17 @@ export function parseAuthorization(header: string | undefined): Record<string, s
   return out;
 }
 
+/** Every API certificate WeChat accepts request signatures from for this merchant (two during a rotation). */
+function merchantCertificates(keys: MerchantKeys): { serial: string; certificatePem: string }[] {
+  return [
+    { serial: keys.merchantSerial, certificatePem: keys.merchantCertificatePem },
+    ...(keys.additionalCertificates ?? []),
+  ];
+}
+
 /**
- * Checks the Authorization header as WeChat does: format, known mchid, the merchant certificate's serial, the
+ * Checks the Authorization header as WeChat does: format, known mchid, the serial of one of the merchant's
+ * certificates (the current one, or one registered for a rotation), the
  * timestamp within ±5 minutes of the wall clock, and SHA256withRSA over METHOD\nURL\nTS\nNONCE\nBODY\n.
  */
 export function authenticate(
@@ -174,7 +183,9 @@ export function authenticate(
       issue: `unknown mchid ${mchid}`,
     });
   }
-  if ((a.serial_no ?? '').toUpperCase() !== merchant.keys.merchantSerial.toUpperCase()) {
+  const serialNo = (a.serial_no ?? '').toUpperCase();
+  const certificate = merchantCertificates(merchant.keys).find((c) => c.serial.toUpperCase() === serialNo);
+  if (certificate === undefined) {
     throw wx.signError('商户证书序列号有误，请使用签名私钥匹配的证书序列号', {
       field: 'serial_no',
       location: 'authorization',
@@ -190,7 +201,7 @@ export function authenticate(
     });
   }
   const message = `${method}\n${url}\n${a.timestamp ?? ''}\n${a.nonce_str ?? ''}\n${body}\n`;
-  if (!verifySha256Rsa(message, a.signature ?? '', merchant.keys.merchantCertificatePem)) {
+  if (!verifySha256Rsa(message, a.signature ?? '', certificate.certificatePem)) {
     throw wx.signError('错误的签名，验签失败', {
       detail: { issue: 'sign not match' },
       field: 'signature',

@@ -22,6 +22,7 @@ import type {
   TradeState,
 } from '../types';
 import { yuan } from './bills';
+import { certificateSerial } from './crypto';
 import type { VirtualClock } from './clock';
 import { formatRfc3339Beijing } from './clock';
 import type { Engine } from './engine';
@@ -79,6 +80,26 @@ export class InProcessControl implements SimulatorControl {
     this.d.identity[merchant].keyMode = mode;
     this.d.saveIdentity();
     this.log(`key mode of ${merchant} merchant → ${mode}`);
+    return this.identity();
+  }
+
+  addMerchantCertificate(merchant: MerchantMode, certificatePem: string): Promise<PublicIdentity> {
+    if (merchant !== 'direct' && merchant !== 'partner')
+      throw bad(`merchant must be "direct" or "partner"; got ${String(merchant)}`);
+    if (typeof certificatePem !== 'string') throw bad('certificatePem must be a PEM certificate');
+    let serial: string;
+    try {
+      serial = certificateSerial(certificatePem);
+    } catch {
+      throw bad('certificatePem is not a PEM X.509 certificate');
+    }
+    const keys = this.d.identity[merchant];
+    const known = [keys.merchantSerial, ...(keys.additionalCertificates ?? []).map((c) => c.serial)];
+    if (!known.includes(serial)) {
+      keys.additionalCertificates = [...(keys.additionalCertificates ?? []), { serial, certificatePem }];
+      this.d.saveIdentity();
+      this.log(`merchant certificate ${serial} registered for ${merchant} merchant`);
+    }
     return this.identity();
   }
 
@@ -311,6 +332,11 @@ const CONTROL_ROUTES: ControlRoute[] = [
     method: 'POST',
     pattern: /^\/sim\/key-mode$/,
     run: (c, _p, _q, b) => c.setKeyMode(b.merchant as MerchantMode, b.mode as KeyMode),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/sim\/merchant-certificates$/,
+    run: (c, _p, _q, b) => c.addMerchantCertificate(b.merchant as MerchantMode, b.certificatePem as string),
   },
   {
     method: 'GET',

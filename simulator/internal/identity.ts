@@ -26,6 +26,11 @@ export interface MerchantKeys {
   merchantCertificatePem: string;
   /** Serial of merchantCertificatePem: 40 upper-case hex digits. */
   merchantSerial: string;
+  /**
+   * Further API certificates of this merchant that WeChat accepts signatures from: a rotation, where a new
+   * certificate has been applied for while the one above is still valid. Registered with POST /sim/merchant-certificates.
+   */
+  additionalCertificates?: { serial: string; certificatePem: string }[];
   /** The APIv3 key: 32 ASCII characters, used for AES-256-GCM of notification resources. */
   apiV3Key: string;
   keyMode: KeyMode;

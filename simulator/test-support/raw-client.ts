@@ -27,6 +27,8 @@ export interface RawRequest {
   tamperBody?: (signedBody: string) => string;
   /** Override parts of the Authorization header. */
   auth?: Partial<{ mchid: string; serial: string; timestamp: string; nonce: string; signature: string }>;
+  /** Sign with another key and serial than the merchant's current certificate (a rotation's new one). */
+  signWith?: { privateKeyPem: string; serial: string };
   /** Send no Authorization header at all. */
   noAuth?: boolean;
   /** Real ms before giving up (default 10 000). */
@@ -44,14 +46,14 @@ export function rawRequest(baseUrl: string, identity: SimIdentity, r: RawRequest
     r.auth?.signature ??
     Rsa.sign(
       Formatter.request(r.method, r.path, timestamp, nonce, body),
-      Rsa.from(m.merchantPrivateKeyPem, 'private'),
+      Rsa.from(r.signWith?.privateKeyPem ?? m.merchantPrivateKeyPem, 'private'),
     );
   const authorization = Formatter.authorization(
     r.auth?.mchid ?? mchid,
     nonce,
     signature,
     timestamp,
-    r.auth?.serial ?? m.merchantSerial,
+    r.auth?.serial ?? r.signWith?.serial ?? m.merchantSerial,
   );
   const sent = r.tamperBody ? r.tamperBody(body) : body;
   const url = new URL(r.path, baseUrl);

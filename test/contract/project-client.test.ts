@@ -24,6 +24,11 @@ import {
   systemDeps,
 } from '../../server/adapters/payment/wechatpay-v3';
 import { requestPaymentMessage } from '../../server/adapters/payment/wechatpay-v3/request-payment';
+import {
+  generateTestKeyPair,
+  makeTestCertificate,
+  randomSerial,
+} from '../../server/adapters/payment/wechatpay-v3/wechatpay-v3.testkit';
 import { generateIdentity, startSimulator } from '../../simulator';
 import type { KeyMode, MerchantMode, SimIdentity, SimulatorHandle } from '../../simulator';
 
@@ -423,6 +428,89 @@ describe('project adapter: trust boundaries against the simulator', () => {
     } finally {
       p.close();
       await sim.control.setKeyMode('direct', 'certificate');
+    }
+  });
+});
+
+describe('project adapter: merchant API certificate rotation (*_NEXT)', () => {
+  // The direct merchant applies for a new API certificate while the current one stays valid.
+  const keys = generateTestKeyPair();
+  const serial = randomSerial();
+  const certificatePem = makeTestCertificate(keys, serial, 'simulated direct merchant (new)');
+  let notify: NotifyEndpoint;
+  let provider: PaymentProvider & { close(): void };
+  const rotating = () => ({
+    ...envFor('direct', 'both', notify.url),
+    WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: keys.privateKeyPem,
+    WECHATPAY_MERCHANT_CERTIFICATE_NEXT: certificatePem,
+  });
+
+  beforeAll(async () => {
+    await sim.control.setKeyMode('direct', 'switching');
+    notify = await startNotifyEndpoint(() => provider);
+  });
+  afterAll(async () => {
+    provider?.close();
+    await notify?.close();
+  });
+
+  const create = async (p: PaymentProvider, outTradeNo: string) =>
+    p.createJsapiPayment({
+      outTradeNo,
+      description: '安心小店-轮换证书',
+      payableFen: fen(200),
+      payerOpenid: 'o_contract_user',
+      expiresAtMs: (await virtualNow()) + 30 * 60_000,
+    });
+
+  it('signs with the new pair: refused while WeChat does not know the new certificate, then pays end to end', async () => {
+    provider = createWechatPayV3Provider(parseWechatPayV3Config(rotating()), systemDeps);
+    // Not registered yet: the simulator refuses the new serial (the Authorization header carries it).
+    const refused = await providerError(create(provider, nextNo('K')));
+    expect(refused.message).toMatch(/SIGN_ERROR|serial/i);
+
+    await sim.control.addMerchantCertificate('direct', certificatePem);
+    const outTradeNo = nextNo('K');
+    const created = await create(provider, outTradeNo);
+    const rp = created.requestPayment;
+    const message = Buffer.from(
+      requestPaymentMessage(identity.direct.appid, rp.timeStamp, rp.nonceStr, rp.package),
+    );
+    const paySign = Buffer.from(rp.paySign, 'base64');
+    // paySign is made with the new key too, not with the old one.
+    expect(verify('sha256', message, certificatePem, paySign)).toBe(true);
+    expect(verify('sha256', message, identity.direct.merchantCertificatePem, paySign)).toBe(false);
+
+    const paid = await sim.control.pay(outTradeNo, { mchid: identity.direct.mchid });
+    await sim.control.advance(0);
+    expect(
+      notify.events.some((e) => e.kind === 'payment.succeeded' && e.transaction.outTradeNo === outTradeNo),
+    ).toBe(true);
+    const q = await provider.queryPayment(outTradeNo);
+    expect(q.kind === 'found' && q.transaction).toMatchObject({
+      state: 'SUCCESS',
+      transactionId: paid.transactionId,
+    });
+  });
+
+  it('rolls back to the old pair by removing the *_NEXT settings: still accepted while both are registered', async () => {
+    const old = createWechatPayV3Provider(
+      parseWechatPayV3Config(envFor('direct', 'both', notify.url)),
+      systemDeps,
+    );
+    try {
+      const outTradeNo = nextNo('K');
+      const created = await create(old, outTradeNo);
+      const rp = created.requestPayment;
+      const message = Buffer.from(
+        requestPaymentMessage(identity.direct.appid, rp.timeStamp, rp.nonceStr, rp.package),
+      );
+      expect(
+        verify('sha256', message, identity.direct.merchantCertificatePem, Buffer.from(rp.paySign, 'base64')),
+      ).toBe(true);
+      await expect(old.queryPayment(outTradeNo)).resolves.toMatchObject({ kind: 'found' });
+    } finally {
+      old.close();
     }
   });
 });

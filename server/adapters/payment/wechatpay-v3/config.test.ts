@@ -1,12 +1,23 @@
-import { WechatPayConfigError, parseWechatPayV3Config } from './config';
+import { WechatPayConfigError, parseWechatPayV3Config, signingMerchantPair } from './config';
 import { generateKeyPairSync } from 'node:crypto';
-import { createTestIdentity, makeTestCertificate, testEnv } from './wechatpay-v3.testkit';
+import {
+  createTestIdentity,
+  generateTestKeyPair,
+  makeTestCertificate,
+  randomSerial,
+  testEnv,
+} from './wechatpay-v3.testkit';
+import type { TestKeyPair } from './wechatpay-v3.testkit';
 import type { TestIdentity } from './wechatpay-v3.testkit';
 
 let id: TestIdentity;
+let next: { keys: TestKeyPair; serial: string; certificatePem: string };
 
 beforeAll(() => {
   id = createTestIdentity();
+  const keys = generateTestKeyPair();
+  const serial = randomSerial();
+  next = { keys, serial, certificatePem: makeTestCertificate(keys, serial, 'test merchant (new)') };
 });
 
 /** Runs the parser and returns the config error it throws (fails the test if it does not throw one). */
@@ -203,5 +214,127 @@ describe('parseWechatPayV3Config', () => {
       }
       for (const s of secrets) expect(message).not.toContain(s);
     }
+  });
+
+  describe('merchant key rotation (*_NEXT)', () => {
+    const rotating = (over: Record<string, string | undefined> = {}): Record<string, string | undefined> => ({
+      ...testEnv(id, { mode: 'direct', platformKeys: 'both' }),
+      WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: next.keys.privateKeyPem,
+      WECHATPAY_MERCHANT_SERIAL_NEXT: next.serial.toLowerCase(),
+      ...over,
+    });
+
+    it('keeps the current pair and makes the next pair the signing one', () => {
+      const c = parseWechatPayV3Config(rotating());
+      expect(c.merchantSerial).toBe(id.merchantSerial);
+      expect(c.merchantNext?.serial).toBe(next.serial);
+      expect(signingMerchantPair(c).serial).toBe(next.serial);
+      expect(signingMerchantPair(c).privateKey).toBe(c.merchantNext?.privateKey);
+    });
+
+    it('signs with the current pair when no next pair is configured', () => {
+      const c = parseWechatPayV3Config(testEnv(id, { mode: 'direct', platformKeys: 'both' }));
+      expect(c.merchantNext).toBeUndefined();
+      expect(signingMerchantPair(c).serial).toBe(id.merchantSerial);
+    });
+
+    it('derives the next serial from the next certificate and checks the key against it', () => {
+      const c = parseWechatPayV3Config(
+        rotating({
+          WECHATPAY_MERCHANT_SERIAL_NEXT: undefined,
+          WECHATPAY_MERCHANT_CERTIFICATE_NEXT: next.certificatePem.replace(/\n/g, '\\n'),
+        }),
+      );
+      expect(c.merchantNext?.serial).toBe(next.serial);
+      expect(c.merchantNext?.certificatePem).toContain('BEGIN CERTIFICATE');
+
+      // The current certificate given as the next one: it does not belong to the next key.
+      const e = configError(
+        rotating({
+          WECHATPAY_MERCHANT_SERIAL_NEXT: undefined,
+          WECHATPAY_MERCHANT_CERTIFICATE_NEXT: id.merchantCertificatePem,
+        }),
+      );
+      expect(e.setting).toBe('WECHATPAY_MERCHANT_CERTIFICATE_NEXT');
+      expect(e.message).toMatch(/WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT/);
+      // Serial and certificate disagree.
+      expect(
+        configError(
+          rotating({
+            WECHATPAY_MERCHANT_CERTIFICATE_NEXT: next.certificatePem,
+            WECHATPAY_MERCHANT_SERIAL_NEXT: 'ABC',
+          }),
+        ).setting,
+      ).toBe('WECHATPAY_MERCHANT_SERIAL_NEXT');
+    });
+
+    it.each([
+      [
+        'the key without its serial or certificate',
+        { WECHATPAY_MERCHANT_SERIAL_NEXT: undefined },
+        'WECHATPAY_MERCHANT_SERIAL_NEXT',
+        /missing/,
+      ],
+      [
+        'a serial without its key',
+        { WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: undefined },
+        'WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT',
+        /missing/,
+      ],
+      [
+        'a certificate without its key',
+        {
+          WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: ' ',
+          WECHATPAY_MERCHANT_SERIAL_NEXT: undefined,
+          WECHATPAY_MERCHANT_CERTIFICATE_NEXT: 'x',
+        },
+        'WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT',
+        /missing/,
+      ],
+      [
+        'a malformed serial',
+        { WECHATPAY_MERCHANT_SERIAL_NEXT: 'not-hex' },
+        'WECHATPAY_MERCHANT_SERIAL_NEXT',
+        /malformed/,
+      ],
+      [
+        'a key that is no key',
+        { WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: 'garbage' },
+        'WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT',
+        /PEM/,
+      ],
+    ] as const)('refuses %s, naming the setting', (_name, over, setting, problem) => {
+      const e = configError(rotating(over));
+      expect(e.setting).toBe(setting);
+      expect(e.message).toMatch(problem);
+    });
+
+    it('refuses a next pair that is the current certificate', () => {
+      const e = configError(
+        rotating({
+          WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: id.merchant.privateKeyPem,
+          WECHATPAY_MERCHANT_SERIAL_NEXT: id.merchantSerial,
+        }),
+      );
+      expect(e.setting).toBe('WECHATPAY_MERCHANT_SERIAL_NEXT');
+    });
+
+    it('never puts either key into an error message', () => {
+      const secrets = [
+        ...secretsOf(id),
+        ...next.keys.privateKeyPem.split('\n').filter((l) => l !== '' && !l.startsWith('-----')),
+      ];
+      for (const over of [
+        { WECHATPAY_MERCHANT_SERIAL_NEXT: undefined },
+        {
+          WECHATPAY_MERCHANT_SERIAL_NEXT: undefined,
+          WECHATPAY_MERCHANT_CERTIFICATE_NEXT: id.merchantCertificatePem,
+        },
+        { WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: next.keys.privateKeyPem.slice(0, 200) },
+      ]) {
+        const message = configError(rotating(over)).message;
+        for (const secret of secrets) expect(message).not.toContain(secret);
+      }
+    });
   });
 });

@@ -22,6 +22,15 @@ export interface PartnerIdentity {
   subAppid?: string;
 }
 
+/** A merchant API private key with its certificate serial (and the certificate itself, when given). */
+export interface MerchantKeyPair {
+  privateKeyPem: string;
+  privateKey: KeyObject;
+  /** Upper-case hex; derived from the certificate when not given. */
+  serial: string;
+  certificatePem?: string;
+}
+
 /** The validated adapter configuration. Keys are parsed KeyObjects; PEM text is kept only where the library needs it. */
 export interface WechatPayV3Config {
   identity: DirectIdentity | PartnerIdentity;
@@ -31,6 +40,11 @@ export interface WechatPayV3Config {
   /** The merchant API certificate serial (upper-case hex), derived from the certificate when not given. */
   merchantSerial: string;
   merchantCertificatePem?: string;
+  /**
+   * The new merchant API key and certificate during a rotation (the *_NEXT settings). When present it signs every
+   * request and every paySign; the pair above stays configured only so that a rollback is one setting away.
+   */
+  merchantNext?: MerchantKeyPair;
   /** The 32-byte APIv3 key (AES-256-GCM key of notifications and resources). */
   apiV3Key: Buffer;
   /** WeChat Pay platform certificates by serial (upper-case hex). */
@@ -61,6 +75,9 @@ export const WechatPayEnv = {
   MERCHANT_PRIVATE_KEY: 'WECHATPAY_MERCHANT_PRIVATE_KEY',
   MERCHANT_SERIAL: 'WECHATPAY_MERCHANT_SERIAL',
   MERCHANT_CERTIFICATE: 'WECHATPAY_MERCHANT_CERTIFICATE',
+  MERCHANT_PRIVATE_KEY_NEXT: 'WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT',
+  MERCHANT_SERIAL_NEXT: 'WECHATPAY_MERCHANT_SERIAL_NEXT',
+  MERCHANT_CERTIFICATE_NEXT: 'WECHATPAY_MERCHANT_CERTIFICATE_NEXT',
   APIV3_KEY: 'WECHATPAY_APIV3_KEY',
   PLATFORM_CERTIFICATES: 'WECHATPAY_PLATFORM_CERTIFICATES',
   PUBLIC_KEY_ID: 'WECHATPAY_PUBLIC_KEY_ID',
@@ -190,6 +207,82 @@ function parsePlatformCertificates(name: string, raw: string): Record<string, st
   return out;
 }
 
+/** The setting names of one merchant key pair: the current one, or the next one during a rotation. */
+interface MerchantSettings {
+  privateKey: string;
+  serial: string;
+  certificate: string;
+  what: string;
+}
+
+const CURRENT_MERCHANT_SETTINGS: MerchantSettings = {
+  privateKey: WechatPayEnv.MERCHANT_PRIVATE_KEY,
+  serial: WechatPayEnv.MERCHANT_SERIAL,
+  certificate: WechatPayEnv.MERCHANT_CERTIFICATE,
+  what: 'the merchant API private key, PEM',
+};
+
+const NEXT_MERCHANT_SETTINGS: MerchantSettings = {
+  privateKey: WechatPayEnv.MERCHANT_PRIVATE_KEY_NEXT,
+  serial: WechatPayEnv.MERCHANT_SERIAL_NEXT,
+  certificate: WechatPayEnv.MERCHANT_CERTIFICATE_NEXT,
+  what: `the new merchant API private key, PEM: ${WechatPayEnv.MERCHANT_SERIAL_NEXT}/${WechatPayEnv.MERCHANT_CERTIFICATE_NEXT} are set`,
+};
+
+function hasAny(env: EnvLike, names: MerchantSettings): boolean {
+  return [names.privateKey, names.serial, names.certificate].some((n) => optional(env, n) !== undefined);
+}
+
+/** One merchant key pair: the key, and its serial and/or certificate, which must agree with the key. */
+function parseMerchantPair(env: EnvLike, names: MerchantSettings): MerchantKeyPair {
+  const privateKeyPem = pemText(required(env, names.privateKey, names.what));
+  const privateKey = parsePrivateKey(names.privateKey, privateKeyPem);
+
+  const serialText = optional(env, names.serial);
+  const certText = optional(env, names.certificate);
+  if (serialText === undefined && certText === undefined) {
+    throw new WechatPayConfigError(
+      names.serial,
+      `is missing (give the certificate serial of ${names.privateKey}, or the certificate in ${names.certificate})`,
+    );
+  }
+  if (serialText !== undefined && !HEX_SERIAL.test(serialText)) {
+    throw new WechatPayConfigError(names.serial, 'is malformed: expected a hexadecimal serial');
+  }
+  let serial = serialText?.toUpperCase() ?? '';
+  let certificatePem: string | undefined;
+  if (certText !== undefined) {
+    certificatePem = pemText(certText);
+    const cert = parseCertificate(names.certificate, certificatePem);
+    const certSerial = cert.serialNumber.toUpperCase();
+    if (serialText !== undefined && certSerial !== serial) {
+      throw new WechatPayConfigError(names.serial, `does not match ${names.certificate}`);
+    }
+    if (!samePublicKey(cert.publicKey, createPublicKey(privateKey))) {
+      throw new WechatPayConfigError(
+        names.certificate,
+        `does not belong to ${names.privateKey} (public keys differ)`,
+      );
+    }
+    serial = certSerial;
+  }
+  return { privateKeyPem, privateKey, serial, ...(certificatePem === undefined ? {} : { certificatePem }) };
+}
+
+/** The pair that signs requests and paySign: the next one while a rotation is configured, else the current one. */
+export function signingMerchantPair(config: WechatPayV3Config): MerchantKeyPair {
+  return (
+    config.merchantNext ?? {
+      privateKeyPem: config.merchantPrivateKeyPem,
+      privateKey: config.merchantPrivateKey,
+      serial: config.merchantSerial,
+      ...(config.merchantCertificatePem === undefined
+        ? {}
+        : { certificatePem: config.merchantCertificatePem }),
+    }
+  );
+}
+
 /**
  * Parses and checks the adapter's settings from an env-like record (see {@link WechatPayEnv} for the names).
  * Throws WechatPayConfigError naming the first missing or malformed setting; never echoes secret values.
@@ -237,44 +330,15 @@ export function parseWechatPayV3Config(env: EnvLike): WechatPayV3Config {
     throw new WechatPayConfigError(WechatPayEnv.MODE, 'must be "direct" or "partner"');
   }
 
-  const merchantPrivateKeyPem = pemText(
-    required(env, WechatPayEnv.MERCHANT_PRIVATE_KEY, 'the merchant API private key, PEM'),
-  );
-  const merchantPrivateKey = parsePrivateKey(WechatPayEnv.MERCHANT_PRIVATE_KEY, merchantPrivateKeyPem);
-
-  const serialText = optional(env, WechatPayEnv.MERCHANT_SERIAL);
-  const certText = optional(env, WechatPayEnv.MERCHANT_CERTIFICATE);
-  if (serialText === undefined && certText === undefined) {
+  const current = parseMerchantPair(env, CURRENT_MERCHANT_SETTINGS);
+  const next = hasAny(env, NEXT_MERCHANT_SETTINGS)
+    ? parseMerchantPair(env, NEXT_MERCHANT_SETTINGS)
+    : undefined;
+  if (next !== undefined && next.serial === current.serial) {
     throw new WechatPayConfigError(
-      WechatPayEnv.MERCHANT_SERIAL,
-      `is missing (give the merchant certificate serial, or the certificate in ${WechatPayEnv.MERCHANT_CERTIFICATE})`,
+      WechatPayEnv.MERCHANT_SERIAL_NEXT,
+      `names the same certificate as ${WechatPayEnv.MERCHANT_SERIAL} (a rotation needs the new certificate)`,
     );
-  }
-  if (serialText !== undefined && !HEX_SERIAL.test(serialText)) {
-    throw new WechatPayConfigError(
-      WechatPayEnv.MERCHANT_SERIAL,
-      'is malformed: expected a hexadecimal serial',
-    );
-  }
-  let merchantSerial = serialText?.toUpperCase() ?? '';
-  let merchantCertificatePem: string | undefined;
-  if (certText !== undefined) {
-    merchantCertificatePem = pemText(certText);
-    const cert = parseCertificate(WechatPayEnv.MERCHANT_CERTIFICATE, merchantCertificatePem);
-    const certSerial = cert.serialNumber.toUpperCase();
-    if (serialText !== undefined && certSerial !== merchantSerial) {
-      throw new WechatPayConfigError(
-        WechatPayEnv.MERCHANT_SERIAL,
-        `does not match ${WechatPayEnv.MERCHANT_CERTIFICATE}`,
-      );
-    }
-    if (!samePublicKey(cert.publicKey, createPublicKey(merchantPrivateKey))) {
-      throw new WechatPayConfigError(
-        WechatPayEnv.MERCHANT_CERTIFICATE,
-        `does not belong to ${WechatPayEnv.MERCHANT_PRIVATE_KEY} (public keys differ)`,
-      );
-    }
-    merchantSerial = certSerial;
   }
 
   const apiV3KeyText = required(env, WechatPayEnv.APIV3_KEY, 'the 32-byte APIv3 key');
@@ -379,10 +443,11 @@ export function parseWechatPayV3Config(env: EnvLike): WechatPayV3Config {
 
   return {
     identity,
-    merchantPrivateKeyPem,
-    merchantPrivateKey,
-    merchantSerial,
-    ...(merchantCertificatePem === undefined ? {} : { merchantCertificatePem }),
+    merchantPrivateKeyPem: current.privateKeyPem,
+    merchantPrivateKey: current.privateKey,
+    merchantSerial: current.serial,
+    ...(current.certificatePem === undefined ? {} : { merchantCertificatePem: current.certificatePem }),
+    ...(next === undefined ? {} : { merchantNext: next }),
     apiV3Key,
     platformCertificates,
     ...(platformPublicKey === undefined ? {} : { platformPublicKey }),

@@ -6,7 +6,7 @@
 import { createPublicKey, sign as rsaSign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import Pay from 'wechatpay-node-v3';
-import type { WechatPayV3Config } from './config';
+import { signingMerchantPair, type WechatPayV3Config } from './config';
 
 /** The clock and randomness the adapter uses; injected so tests and the simulator's virtual clock can drive them. */
 export interface WechatPayDeps {
@@ -56,22 +56,26 @@ export class WechatPayClient extends Pay implements RequestSigner {
   private readonly deps: WechatPayDeps;
   private readonly signingKey: KeyObject;
 
-  /** `appid`/`mchid` are what the library puts into direct-mode bodies (partner mode: sp_appid/sp_mchid). */
+  /**
+   * `appid`/`mchid` are what the library puts into direct-mode bodies (partner mode: sp_appid/sp_mchid). During a
+   * rotation (the *_NEXT settings) the new key and its serial sign everything; see {@link signingMerchantPair}.
+   */
   constructor(config: WechatPayV3Config, appid: string, mchid: string, deps: WechatPayDeps) {
+    const pair = signingMerchantPair(config);
     super({
       appid,
       mchid,
-      serial_no: config.merchantSerial,
+      serial_no: pair.serial,
       // The library only reads this to derive serial_no, which we always give; without a certificate the
       // merchant public key stands in so the constructor's presence check passes.
       publicKey: Buffer.from(
-        config.merchantCertificatePem ??
-          (createPublicKey(config.merchantPrivateKey).export({ type: 'spki', format: 'pem' }) as string),
+        pair.certificatePem ??
+          (createPublicKey(pair.privateKey).export({ type: 'spki', format: 'pem' }) as string),
       ),
-      privateKey: Buffer.from(config.merchantPrivateKeyPem),
+      privateKey: Buffer.from(pair.privateKeyPem),
     });
     this.deps = deps;
-    this.signingKey = config.merchantPrivateKey;
+    this.signingKey = pair.privateKey;
   }
 
   /**
