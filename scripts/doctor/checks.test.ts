@@ -7,6 +7,11 @@ import { diagnosePem } from './pem';
 import type { CheckResult } from './result';
 import { exitCodeOf } from './result';
 import { correctEnv, doctorKeys, RELEASE_CATALOG } from './doctor.testkit';
+import {
+  generateTestKeyPair,
+  makeTestCertificate,
+  randomSerial,
+} from '../../server/adapters/payment/wechatpay-v3/wechatpay-v3.testkit';
 import type { DoctorKeys } from './doctor.testkit';
 
 let k: DoctorKeys;
@@ -262,5 +267,91 @@ describe('release hygiene and functions', () => {
     expectNamed(check(run({ WECHATPAY_TIMEOUT_MS: '4000' }), 'functions.timeouts-nest'), 'fail', /payNotify/);
     const drift = run({}, { configTimeoutsMs: { payNotify: 3000 } });
     expectNamed(check(drift, 'functions.timeouts-nest'), 'fail', /payNotify's config.json timeout is 3 s/);
+  });
+});
+
+describe('a merchant key rotation (*_NEXT)', () => {
+  let next: { privateKeyPem: string; serial: string; certificatePem: string };
+  beforeAll(() => {
+    const keys = generateTestKeyPair();
+    const serial = randomSerial();
+    next = {
+      privateKeyPem: keys.privateKeyPem,
+      serial,
+      certificatePem: makeTestCertificate(keys, serial, '1900000109'),
+    };
+  });
+  const rotating = (over: Record<string, string | undefined> = {}) => ({
+    WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: next.privateKeyPem,
+    WECHATPAY_MERCHANT_SERIAL_NEXT: next.serial,
+    WECHATPAY_MERCHANT_CERTIFICATE_NEXT: next.certificatePem,
+    ...over,
+  });
+
+  it('runs no merchant-next check without a rotation', () => {
+    expect(run({}).filter((r) => r.id.includes('merchant-next'))).toEqual([]);
+  });
+
+  it('proves the next pair offline like the current one', () => {
+    const results = run(rotating());
+    expect(results.filter((r) => r.severity !== 'pass')).toEqual([]);
+    for (const id of [
+      'pem.merchant-next-private-key',
+      'pem.merchant-next-certificate',
+      'merchant-next.key-matches-certificate',
+      'merchant-next.serial-matches-certificate',
+      'merchant-next.certificate-mchid',
+      'merchant-next.certificate-expiry',
+    ])
+      expect(check(results, id).severity).toBe('pass');
+    // The current pair is still checked as before.
+    expect(check(results, 'merchant.key-matches-certificate').severity).toBe('pass');
+  });
+
+  it('names a next key that does not belong to the next certificate', () => {
+    const results = run(rotating({ WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: k.stranger.privateKeyPem }));
+    expectNamed(check(results, 'merchant-next.key-matches-certificate'), 'fail', /not a pair/);
+    expect(check(results, 'merchant.key-matches-certificate').severity).toBe('pass');
+    expect(check(results, 'adapter.config').severity).toBe('fail');
+    expect(check(results, 'adapter.config').detailEn).toMatch(/WECHATPAY_MERCHANT_CERTIFICATE_NEXT/);
+  });
+
+  it('names a next serial that is not the next certificate', () => {
+    const results = run(rotating({ WECHATPAY_MERCHANT_SERIAL_NEXT: k.merchantSerial }));
+    const r = check(results, 'merchant-next.serial-matches-certificate');
+    expectNamed(r, 'fail', /WECHATPAY_MERCHANT_SERIAL_NEXT differs/);
+  });
+
+  it('names a next key without its serial or certificate, and a serial without its key', () => {
+    const alone = run(
+      rotating({ WECHATPAY_MERCHANT_SERIAL_NEXT: undefined, WECHATPAY_MERCHANT_CERTIFICATE_NEXT: undefined }),
+    );
+    expectNamed(
+      check(alone, 'merchant-next.serial-matches-certificate'),
+      'fail',
+      /Neither the serial nor the merchant certificate/,
+    );
+    expect(check(alone, 'adapter.config').detailEn).toMatch(/WECHATPAY_MERCHANT_SERIAL_NEXT/);
+    const keyless = run(rotating({ WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: undefined }));
+    expectNamed(
+      check(keyless, 'pem.merchant-next-private-key'),
+      'fail',
+      /WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT/,
+    );
+  });
+
+  it('cannot tell offline whether a serial-only next pair belongs to its key', () => {
+    const results = run(rotating({ WECHATPAY_MERCHANT_CERTIFICATE_NEXT: undefined }));
+    expect(check(results, 'merchant-next.key-matches-certificate').severity).toBe('cannot-tell');
+    expect(check(results, 'merchant-next.serial-matches-certificate').severity).toBe('cannot-tell');
+  });
+
+  it('prints neither private key', () => {
+    const body = (pem: string) => pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
+    const secrets = [...body(k.merchant.privateKeyPem), ...body(next.privateKeyPem)];
+    const text = JSON.stringify(
+      run(rotating({ WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: next.privateKeyPem.slice(0, 300) })),
+    );
+    for (const s of secrets) expect(text).not.toContain(s);
   });
 });

@@ -207,10 +207,80 @@ function spki(k: KeyObject): Buffer {
   return k.export({ type: 'spki', format: 'der' });
 }
 
-function keyCertMatchCheck(env: EnvLike, p: Parsed): CheckResult {
-  const id = 'merchant.key-matches-certificate';
-  const title = '商户私钥与证书配对 Private key ↔ merchant certificate';
-  if (opt(env, WechatPayEnv.MERCHANT_CERTIFICATE) === undefined) {
+/** One merchant key pair as the checks see it: the current one, or the next one of a rotation (the *_NEXT settings). */
+interface MerchantPair {
+  /** Check id prefix: `merchant` or `merchant-next`. */
+  id: string;
+  titleSuffix: string;
+  keySetting: string;
+  serialSetting: string;
+  certificateSetting: string;
+  privateKey?: KeyObject;
+  certificate?: X509Certificate;
+}
+
+function currentPair(p: Parsed): MerchantPair {
+  return {
+    id: 'merchant',
+    titleSuffix: '',
+    keySetting: WechatPayEnv.MERCHANT_PRIVATE_KEY,
+    serialSetting: WechatPayEnv.MERCHANT_SERIAL,
+    certificateSetting: WechatPayEnv.MERCHANT_CERTIFICATE,
+    ...(p.privateKey === undefined ? {} : { privateKey: p.privateKey }),
+    ...(p.certificate === undefined ? {} : { certificate: p.certificate }),
+  };
+}
+
+const NEXT_SETTINGS = [
+  WechatPayEnv.MERCHANT_PRIVATE_KEY_NEXT,
+  WechatPayEnv.MERCHANT_SERIAL_NEXT,
+  WechatPayEnv.MERCHANT_CERTIFICATE_NEXT,
+] as const;
+
+/** The rotation's next pair, when any of its settings is given; parsed as far as its PEM allows. */
+function nextPair(env: EnvLike): MerchantPair | undefined {
+  if (NEXT_SETTINGS.every((n) => opt(env, n) === undefined)) return undefined;
+  const key = opt(env, WechatPayEnv.MERCHANT_PRIVATE_KEY_NEXT);
+  const cert = opt(env, WechatPayEnv.MERCHANT_CERTIFICATE_NEXT);
+  return {
+    id: 'merchant-next',
+    titleSuffix: ' — 新证书 NEXT',
+    keySetting: WechatPayEnv.MERCHANT_PRIVATE_KEY_NEXT,
+    serialSetting: WechatPayEnv.MERCHANT_SERIAL_NEXT,
+    certificateSetting: WechatPayEnv.MERCHANT_CERTIFICATE_NEXT,
+    ...(key !== undefined && diagnosePem(key, 'private-key') === null
+      ? { privateKey: createPrivateKey(unescapePem(key)) }
+      : {}),
+    ...(cert !== undefined && diagnosePem(cert, 'certificate') === null
+      ? { certificate: new X509Certificate(unescapePem(cert)) }
+      : {}),
+  };
+}
+
+/** The offline checks of the next pair: the same as the current pair's, under `merchant-next.*` ids. */
+function nextPairChecks(env: EnvLike, nowMs: number): CheckResult[] {
+  const m = nextPair(env);
+  if (m === undefined) return [];
+  return [
+    pemCheck('pem.merchant-next-private-key', m.keySetting, 'private-key', opt(env, m.keySetting), true),
+    pemCheck(
+      'pem.merchant-next-certificate',
+      m.certificateSetting,
+      'certificate',
+      opt(env, m.certificateSetting),
+      false,
+    ),
+    keyCertMatchCheck(env, m),
+    serialCheck(env, m),
+    ...[certificateMchidCheck(env, m)].filter((r): r is CheckResult => r !== null),
+    expiryCheck(m, nowMs),
+  ];
+}
+
+function keyCertMatchCheck(env: EnvLike, m: MerchantPair): CheckResult {
+  const id = `${m.id}.key-matches-certificate`;
+  const title = `商户私钥与证书配对 Private key ↔ merchant certificate${m.titleSuffix}`;
+  if (opt(env, m.certificateSetting) === undefined) {
     return verdict(
       id,
       'cannot-tell',
@@ -220,12 +290,12 @@ function keyCertMatchCheck(env: EnvLike, p: Parsed): CheckResult {
         'No merchant certificate is configured, so the pairing of key and serial cannot be proven offline.',
       ),
       fix(
-        `把 apiclient_cert.pem 填入 ${WechatPayEnv.MERCHANT_CERTIFICATE}，或运行 npm run doctor -- --online。`,
-        `Put apiclient_cert.pem in ${WechatPayEnv.MERCHANT_CERTIFICATE}, or run npm run doctor -- --online.`,
+        `把 apiclient_cert.pem 填入 ${m.certificateSetting}，或运行 npm run doctor -- --online。`,
+        `Put apiclient_cert.pem in ${m.certificateSetting}, or run npm run doctor -- --online.`,
       ),
     );
   }
-  if (p.privateKey === undefined || p.certificate === undefined) {
+  if (m.privateKey === undefined || m.certificate === undefined) {
     return verdict(
       id,
       'cannot-tell',
@@ -237,7 +307,7 @@ function keyCertMatchCheck(env: EnvLike, p: Parsed): CheckResult {
       fix('先修正格式。', 'Fix the format first.'),
     );
   }
-  if (spki(createPublicKey(p.privateKey)).equals(spki(p.certificate.publicKey))) {
+  if (spki(createPublicKey(m.privateKey)).equals(spki(m.certificate.publicKey))) {
     return pass(
       id,
       title,
@@ -260,26 +330,23 @@ function keyCertMatchCheck(env: EnvLike, p: Parsed): CheckResult {
   );
 }
 
-function serialCheck(env: EnvLike, p: Parsed): CheckResult {
-  const id = 'merchant.serial-matches-certificate';
-  const title = '证书序列号 Merchant certificate serial';
-  const serial = opt(env, WechatPayEnv.MERCHANT_SERIAL);
+function serialCheck(env: EnvLike, m: MerchantPair): CheckResult {
+  const id = `${m.id}.serial-matches-certificate`;
+  const title = `证书序列号 Merchant certificate serial${m.titleSuffix}`;
+  const serial = opt(env, m.serialSetting);
   if (serial !== undefined && !/^[0-9A-Fa-f]{1,64}$/.test(serial)) {
     return verdict(
       id,
       'fail',
       title,
-      say(
-        `${WechatPayEnv.MERCHANT_SERIAL} 不是十六进制序列号。`,
-        `${WechatPayEnv.MERCHANT_SERIAL} is not a hexadecimal serial.`,
-      ),
+      say(`${m.serialSetting} 不是十六进制序列号。`, `${m.serialSetting} is not a hexadecimal serial.`),
       fix(
         '在商户平台「API安全 › 管理证书」复制证书序列号（40 位十六进制）。',
         'Copy the certificate serial (40 hex digits) from 账户中心 › API安全 › 管理证书.',
       ),
     );
   }
-  if (p.certificate === undefined) {
+  if (m.certificate === undefined) {
     if (serial === undefined) {
       return verdict(
         id,
@@ -287,8 +354,8 @@ function serialCheck(env: EnvLike, p: Parsed): CheckResult {
         title,
         say('证书序列号与商户证书都未设置。', 'Neither the serial nor the merchant certificate is set.'),
         fix(
-          `设置 ${WechatPayEnv.MERCHANT_SERIAL}（或 ${WechatPayEnv.MERCHANT_CERTIFICATE}）。`,
-          `Set ${WechatPayEnv.MERCHANT_SERIAL} (or ${WechatPayEnv.MERCHANT_CERTIFICATE}).`,
+          `设置 ${m.serialSetting}（或 ${m.certificateSetting}）。`,
+          `Set ${m.serialSetting} (or ${m.certificateSetting}).`,
         ),
       );
     }
@@ -306,7 +373,7 @@ function serialCheck(env: EnvLike, p: Parsed): CheckResult {
       ),
     );
   }
-  const certSerial = p.certificate.serialNumber.toUpperCase();
+  const certSerial = m.certificate.serialNumber.toUpperCase();
   if (serial === undefined || serial.toUpperCase() === certSerial) {
     return pass(id, title, `使用证书序列号 ${certSerial}。`, `The serial in use is ${certSerial}.`);
   }
@@ -315,12 +382,12 @@ function serialCheck(env: EnvLike, p: Parsed): CheckResult {
     'fail',
     title,
     say(
-      `${WechatPayEnv.MERCHANT_SERIAL} 与商户证书的序列号 ${certSerial} 不同（多半是另一张证书或平台证书的序列号）。`,
-      `${WechatPayEnv.MERCHANT_SERIAL} differs from the merchant certificate's serial ${certSerial} (likely another certificate's, or a platform certificate's).`,
+      `${m.serialSetting} 与商户证书的序列号 ${certSerial} 不同（多半是另一张证书或平台证书的序列号）。`,
+      `${m.serialSetting} differs from the merchant certificate's serial ${certSerial} (likely another certificate's, or a platform certificate's).`,
     ),
     fix(
-      `把 ${WechatPayEnv.MERCHANT_SERIAL} 改为 ${certSerial}，或删掉它（会从证书读取）。`,
-      `Set ${WechatPayEnv.MERCHANT_SERIAL} to ${certSerial}, or remove it (it is read from the certificate).`,
+      `把 ${m.serialSetting} 改为 ${certSerial}，或删掉它（会从证书读取）。`,
+      `Set ${m.serialSetting} to ${certSerial}, or remove it (it is read from the certificate).`,
     ),
   );
 }
@@ -331,14 +398,14 @@ function commonNameOf(cert: X509Certificate): string | undefined {
   return m?.[1]?.trim();
 }
 
-function certificateMchidCheck(env: EnvLike, p: Parsed): CheckResult | null {
-  if (p.certificate === undefined) return null;
-  const id = 'merchant.certificate-mchid';
-  const title = '证书所属商户号 Certificate belongs to the merchant id';
+function certificateMchidCheck(env: EnvLike, m: MerchantPair): CheckResult | null {
+  if (m.certificate === undefined) return null;
+  const id = `${m.id}.certificate-mchid`;
+  const title = `证书所属商户号 Certificate belongs to the merchant id${m.titleSuffix}`;
   const mode = opt(env, WechatPayEnv.MODE);
   const setting = mode === 'partner' ? WechatPayEnv.SP_MCHID : WechatPayEnv.MCHID;
   const mchid = opt(env, setting);
-  const cn = commonNameOf(p.certificate);
+  const cn = commonNameOf(m.certificate);
   if (cn === undefined || !/^\d+$/.test(cn) || mchid === undefined) {
     return pass(
       id,
@@ -369,15 +436,13 @@ function certificateMchidCheck(env: EnvLike, p: Parsed): CheckResult | null {
   );
 }
 
-const ROTATION_ZH =
-  '轮换步骤：在商户平台「API安全」申请新证书 → 把新的私钥、证书（及序列号）配置到所有云函数 → 运行 npm run doctor -- --online 确认 → 再在商户平台作废旧证书。';
-const ROTATION_EN =
-  'Rotation: apply for a new certificate under API安全 → configure the new key, certificate (and serial) in every function → confirm with npm run doctor -- --online → only then revoke the old certificate.';
+const ROTATION_ZH = `轮换步骤（README「Rotating the merchant API certificate」）：在商户平台「API安全」申请新证书 → 把新的私钥、证书配置为所有云函数的 ${WechatPayEnv.MERCHANT_PRIVATE_KEY_NEXT}、${WechatPayEnv.MERCHANT_CERTIFICATE_NEXT}（新证书开始签名，旧的保留以便回退）→ 运行 npm run doctor -- --online 确认 → 观察无误后把新的移入当前设置、删除 *_NEXT → 再在商户平台作废旧证书。`;
+const ROTATION_EN = `Rotation (README "Rotating the merchant API certificate"): apply for a new certificate under API安全 → set ${WechatPayEnv.MERCHANT_PRIVATE_KEY_NEXT} and ${WechatPayEnv.MERCHANT_CERTIFICATE_NEXT} in every function (the new pair signs; the old one stays for a rollback) → confirm with npm run doctor -- --online → once calm, move the new pair into the current settings and remove *_NEXT → only then revoke the old certificate.`;
 
-function expiryCheck(p: Parsed, nowMs: number): CheckResult {
-  const id = 'merchant.certificate-expiry';
-  const title = '商户证书有效期 Merchant certificate expiry';
-  if (p.certificate === undefined) {
+function expiryCheck(m: MerchantPair, nowMs: number): CheckResult {
+  const id = `${m.id}.certificate-expiry`;
+  const title = `商户证书有效期 Merchant certificate expiry${m.titleSuffix}`;
+  if (m.certificate === undefined) {
     return verdict(
       id,
       'cannot-tell',
@@ -392,8 +457,8 @@ function expiryCheck(p: Parsed, nowMs: number): CheckResult {
       ),
     );
   }
-  const to = Date.parse(p.certificate.validTo);
-  const from = Date.parse(p.certificate.validFrom);
+  const to = Date.parse(m.certificate.validTo);
+  const from = Date.parse(m.certificate.validFrom);
   const date = new Date(to).toISOString().slice(0, 10);
   if (nowMs < from) {
     return verdict(
@@ -1234,10 +1299,11 @@ export function offlineChecks(input: DoctorInput): CheckResult[] {
             ),
           ]),
       platformCertsPemCheck(env),
-      keyCertMatchCheck(env, parsed),
-      serialCheck(env, parsed),
-      ...[certificateMchidCheck(env, parsed)].filter((r): r is CheckResult => r !== null),
-      expiryCheck(parsed, input.nowMs),
+      keyCertMatchCheck(env, currentPair(parsed)),
+      serialCheck(env, currentPair(parsed)),
+      ...[certificateMchidCheck(env, currentPair(parsed))].filter((r): r is CheckResult => r !== null),
+      expiryCheck(currentPair(parsed), input.nowMs),
+      ...nextPairChecks(env, input.nowMs),
       apiV3KeyCheck(env),
       ...publicKeyChecks(env, parsed),
     );
