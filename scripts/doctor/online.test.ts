@@ -10,6 +10,11 @@ import type { SimulatorHandle } from '../../simulator';
 import { runDoctor } from './doctor';
 import { explain401, onlineChecks } from './online';
 import type { CheckResult } from './result';
+import {
+  generateTestKeyPair,
+  makeTestCertificate,
+  randomSerial,
+} from '../../server/adapters/payment/wechatpay-v3/wechatpay-v3.testkit';
 
 let sim: SimulatorHandle;
 let dir: string;
@@ -193,5 +198,65 @@ describe('explain401', () => {
     ['Http头Authorization中的timestamp与当前时间相差超过5分钟，请检查服务器时间', 'clock'],
   ])('%s → %s', (message, id) => {
     expect(explain401(message).id).toBe(id);
+  });
+});
+
+describe('--online during a merchant key rotation (*_NEXT)', () => {
+  let next: { privateKeyPem: string; serial: string; certificatePem: string };
+  beforeAll(() => {
+    const keys = generateTestKeyPair();
+    const serial = randomSerial();
+    next = {
+      privateKeyPem: keys.privateKeyPem,
+      serial,
+      certificatePem: makeTestCertificate(keys, serial, sim.identity.direct.mchid),
+    };
+  });
+  const rotating = (over: Record<string, string> = {}) => ({
+    ...env,
+    WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: next.privateKeyPem,
+    WECHATPAY_MERCHANT_CERTIFICATE_NEXT: next.certificatePem,
+    ...over,
+  });
+
+  it('names a next certificate WeChat Pay does not know yet, before it is switched on', async () => {
+    const results = await onlineChecks(rotating());
+    expect(byId(results, 'online.signed-request').severity).toBe('pass');
+    const r = byId(results, 'online.signed-request-next');
+    expect(r.severity).toBe('fail');
+    expect(r.title).toMatch(/wrong-serial/);
+    expect(r.detailEn).toContain(next.serial);
+    expect(r.fixEn).toMatch(/Remove the \*_NEXT settings/);
+    // The APIv3 key is still proven, with the current pair.
+    expect(byId(results, 'online.apiv3-key').severity).toBe('pass');
+  });
+
+  it('proves both pairs once WeChat Pay knows the new certificate', async () => {
+    await sim.control.addMerchantCertificate('direct', next.certificatePem);
+    const results = await onlineChecks(rotating(), Date.now, { openid: 'oDoctorUser000001' });
+    expect(results.map((r) => [r.id, r.severity])).toEqual([
+      ['online.signed-request', 'pass'],
+      ['online.signed-request-next', 'pass'],
+      ['online.response-signature', 'pass'],
+      ['online.apiv3-key', 'pass'],
+      ['online.prepay', 'pass'],
+    ]);
+    expect(byId(results, 'online.signed-request').detailEn).toContain(sim.identity.direct.merchantSerial);
+    expect(byId(results, 'online.signed-request-next').detailEn).toContain(next.serial);
+  });
+
+  it('names a next key that is not the key of the next serial', async () => {
+    const results = await onlineChecks(
+      rotating({
+        WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: strangerPrivatePem,
+        WECHATPAY_MERCHANT_CERTIFICATE_NEXT: '',
+        WECHATPAY_MERCHANT_SERIAL_NEXT: next.serial,
+      }),
+    );
+    expect(byId(results, 'online.signed-request').severity).toBe('pass');
+    const r = byId(results, 'online.signed-request-next');
+    expect(r.severity).toBe('fail');
+    expect(r.title).toMatch(/wrong-key/);
+    expect(JSON.stringify(results)).not.toContain(strangerPrivatePem.split('\n')[1]);
   });
 });

@@ -1,6 +1,8 @@
 // The doctor's online checks (--online): signed requests to the configured API (WeChat Pay, or the local simulator)
 // that prove what offline checks cannot. Each is harmless: a query of an order that does not exist, and, where the
-// merchant uses platform certificates, GET /v3/certificates. Requests are signed by the adapter's own signer and
+// merchant uses platform certificates, GET /v3/certificates. During a merchant key rotation the query is made once
+// with each pair (online.signed-request, online.signed-request-next), so a new certificate WeChat does not accept yet
+// is named before the functions depend on it. Requests are signed by the adapter's own signer and
 // answers verified by the adapter's own validator, so a pass here is a pass for the functions.
 import { randomBytes } from 'node:crypto';
 import { decryptResource } from '../../server/adapters/payment/wechatpay-v3/decryptor';
@@ -355,6 +357,89 @@ async function prepayCheck(
   );
 }
 
+/** What signedQueryCheck is told about the pair it proves. */
+interface PairProbe {
+  id: string;
+  title: string;
+  /** The merchant certificate serial the request carries (named in the verdict; not a secret). */
+  serial: string;
+  /** The rotation's next pair: a refusal means the functions, which sign with it, would fail every payment. */
+  next?: boolean;
+}
+
+const NEXT_REFUSED = fix(
+  '新证书正是云函数签名所用的：在微信支付认可它之前，每一笔支付都会失败。请先删除 *_NEXT 设置（回到旧证书），待商户平台上新证书生效、且与私钥配对后再配置。',
+  'The next pair is the one the functions sign with: until WeChat Pay accepts it, every payment fails. Remove the *_NEXT settings (back to the current certificate) until the new certificate is active on the merchant platform and matches its key.',
+);
+
+/** The signed query of an order that does not exist, signed by `client`: 404 ORDER_NOT_EXIST proves mchid, serial, key. */
+async function signedQueryCheck(
+  cfg: WechatPayV3Config,
+  client: WechatPayClient,
+  path: string,
+  probe: PairProbe,
+): Promise<{ result: CheckResult; answer?: Answer }> {
+  const { id, title } = probe;
+  let answer: Answer;
+  try {
+    answer = await signedGet(cfg, client, path, cfg.preferredPlatformSerial);
+  } catch (e) {
+    const why = e instanceof Error ? e.name : 'error';
+    return {
+      result: verdict(
+        id,
+        'fail',
+        title,
+        fix(`无法连接 ${cfg.baseUrl}（${why}）。`, `Cannot reach ${cfg.baseUrl} (${why}).`),
+        fix('检查网络、防火墙与 WECHATPAY_BASE_URL。', 'Check the network, firewall and WECHATPAY_BASE_URL.'),
+      ),
+    };
+  }
+  const e = errorBody(answer.body);
+  if (answer.status === 404 && e.code === 'ORDER_NOT_EXIST') {
+    return {
+      answer,
+      result: pass(
+        id,
+        title,
+        `用证书 ${probe.serial} 查询不存在的订单得到 404 ORDER_NOT_EXIST：商户号、证书序列号与私钥均正确。`,
+        `A query of a non-existent order signed with certificate ${probe.serial} answered 404 ORDER_NOT_EXIST: merchant id, serial and key are right.`,
+      ),
+    };
+  }
+  if (answer.status === 401) {
+    const x = explain401(e.message);
+    return {
+      answer,
+      result: verdict(
+        id,
+        'fail',
+        `${title}: ${x.id}`,
+        fix(
+          `证书 ${probe.serial}：401 ${e.code}「${e.message}」— ${x.zh}`,
+          `Certificate ${probe.serial}: 401 ${e.code} "${e.message}" — ${x.en}`,
+        ),
+        probe.next === true
+          ? fix(`${NEXT_REFUSED.zh} ${x.fixZh}`, `${NEXT_REFUSED.en} ${x.fixEn}`)
+          : fix(x.fixZh, x.fixEn),
+      ),
+    };
+  }
+  return {
+    answer,
+    result: verdict(
+      id,
+      'fail',
+      title,
+      fix(
+        `意外的应答 ${answer.status} ${e.code}「${e.message}」。`,
+        `Unexpected answer ${answer.status} ${e.code} "${e.message}".`,
+      ),
+      fix('对照微信支付错误码文档排查。', "Look the code up in WeChat Pay's error code reference."),
+    ),
+  };
+}
+
 /** Runs the online checks against the configured base URL. Never throws: an unreachable host is a failed check. */
 export async function onlineChecks(
   env: EnvLike,
@@ -380,68 +465,43 @@ export async function onlineChecks(
   const id = cfg.identity;
   const appid = id.mode === 'direct' ? id.appid : id.spAppid;
   const mchid = id.mode === 'direct' ? id.mchid : id.spMchid;
-  const client = new WechatPayClient(cfg, appid, mchid, { nowMs, randomBytes: (n) => randomBytes(n) });
-  const outTradeNo = `DOCTOR${randomBytes(8).toString('hex').toUpperCase()}`;
-  const path =
-    id.mode === 'direct'
+  const deps = { nowMs, randomBytes: (n: number) => randomBytes(n) };
+  // The client the functions use: it signs with the next pair while a rotation is configured.
+  const client = new WechatPayClient(cfg, appid, mchid, deps);
+  const { merchantNext, ...withoutNext } = cfg;
+  const currentClient =
+    merchantNext === undefined ? client : new WechatPayClient(withoutNext, appid, mchid, deps);
+  const queryPath = () => {
+    const outTradeNo = `DOCTOR${randomBytes(8).toString('hex').toUpperCase()}`;
+    return id.mode === 'direct'
       ? `/v3/pay/transactions/out-trade-no/${outTradeNo}?mchid=${id.mchid}`
       : `/v3/pay/partner/transactions/out-trade-no/${outTradeNo}?sp_mchid=${id.spMchid}&sub_mchid=${id.subMchid}`;
-  const title = '签名请求 Signed request (mchid, serial, key)';
-  let answer: Answer;
-  try {
-    answer = await signedGet(cfg, client, path, cfg.preferredPlatformSerial);
-  } catch (e) {
-    const why = e instanceof Error ? e.name : 'error';
-    return [
-      verdict(
-        'online.signed-request',
-        'fail',
-        title,
-        fix(`无法连接 ${cfg.baseUrl}（${why}）。`, `Cannot reach ${cfg.baseUrl} (${why}).`),
-        fix('检查网络、防火墙与 WECHATPAY_BASE_URL。', 'Check the network, firewall and WECHATPAY_BASE_URL.'),
-      ),
-    ];
-  }
+  };
   const out: CheckResult[] = [];
-  const e = errorBody(answer.body);
-  if (answer.status === 404 && e.code === 'ORDER_NOT_EXIST') {
-    out.push(
-      pass(
-        'online.signed-request',
-        title,
-        '查询不存在的订单得到 404 ORDER_NOT_EXIST：商户号、证书序列号与私钥均正确。',
-        'A query of a non-existent order answered 404 ORDER_NOT_EXIST: merchant id, serial and key are right.',
-      ),
-    );
-  } else if (answer.status === 401) {
-    const x = explain401(e.message);
-    out.push(
-      verdict(
-        'online.signed-request',
-        'fail',
-        `${title}: ${x.id}`,
-        fix(`401 ${e.code}「${e.message}」— ${x.zh}`, `401 ${e.code} "${e.message}" — ${x.en}`),
-        fix(x.fixZh, x.fixEn),
-      ),
-    );
-  } else {
-    out.push(
-      verdict(
-        'online.signed-request',
-        'fail',
-        title,
-        fix(
-          `意外的应答 ${answer.status} ${e.code}「${e.message}」。`,
-          `Unexpected answer ${answer.status} ${e.code} "${e.message}".`,
-        ),
-        fix('对照微信支付错误码文档排查。', "Look the code up in WeChat Pay's error code reference."),
-      ),
-    );
+  // The later checks prove the APIv3 key and the AppID binding: signed with the next pair unless WeChat refused it.
+  let later = client;
+  const current = await signedQueryCheck(cfg, currentClient, queryPath(), {
+    id: 'online.signed-request',
+    title: '签名请求 Signed request (mchid, serial, key)',
+    serial: cfg.merchantSerial,
+  });
+  out.push(current.result);
+  if (merchantNext !== undefined) {
+    const next = await signedQueryCheck(cfg, client, queryPath(), {
+      id: 'online.signed-request-next',
+      title: '签名请求（新证书）Signed request with the next pair (*_NEXT)',
+      serial: merchantNext.serial,
+      next: true,
+    });
+    out.push(next.result);
+    if (next.result.severity !== 'pass') later = currentClient;
   }
+  const answer = current.answer;
+  if (answer === undefined) return out;
   out.push(responseSignatureCheck(cfg, answer, nowMs()));
   if (Object.keys(cfg.platformCertificates).length > 0) {
     try {
-      out.push(await certificatesCheck(cfg, client));
+      out.push(await certificatesCheck(cfg, later));
     } catch {
       out.push(
         verdict(
@@ -456,7 +516,7 @@ export async function onlineChecks(
   }
   if (options.openid !== undefined) {
     try {
-      out.push(await prepayCheck(cfg, client, options.openid));
+      out.push(await prepayCheck(cfg, later, options.openid));
     } catch {
       out.push(
         verdict(
