@@ -2,7 +2,15 @@ import { verify } from 'node:crypto';
 import { parseWechatPayV3Config } from './config';
 import { buildRequestPayment, requestPaymentMessage } from './request-payment';
 import { WechatPayClient, requestSignatureMessage, signedPathOf } from './signer';
-import { TEST_IDS, createTestIdentity, parseAuthorization, testEnv } from './wechatpay-v3.testkit';
+import {
+  TEST_IDS,
+  createTestIdentity,
+  generateTestKeyPair,
+  makeTestCertificate,
+  parseAuthorization,
+  randomSerial,
+  testEnv,
+} from './wechatpay-v3.testkit';
 import type { TestIdentity } from './wechatpay-v3.testkit';
 
 const NOW = Date.parse('2026-11-23T02:34:56.789Z');
@@ -119,5 +127,41 @@ describe('buildRequestPayment — wx.requestPayment parameters', () => {
     expect(
       verify('sha256', Buffer.from(wrongApp), id.merchant.publicKey, Buffer.from(p.paySign, 'base64')),
     ).toBe(false);
+  });
+});
+
+describe('WechatPayClient — during a merchant key rotation (*_NEXT)', () => {
+  it('signs requests and paySign with the next pair and carries its serial', () => {
+    const keys = generateTestKeyPair();
+    const serial = randomSerial();
+    const config = parseWechatPayV3Config({
+      ...testEnv(id, { mode: 'direct', platformKeys: 'public-key' }),
+      WECHATPAY_MERCHANT_PRIVATE_KEY_NEXT: keys.privateKeyPem,
+      WECHATPAY_MERCHANT_CERTIFICATE_NEXT: makeTestCertificate(keys, serial, 'test merchant (new)', NOW),
+    });
+    const c = new WechatPayClient(config, TEST_IDS.appid, TEST_IDS.mchid, {
+      nowMs: () => NOW,
+      randomBytes: (n) => Buffer.alloc(n, 0xcd),
+    });
+    const fields = parseAuthorization(c.authorization('GET', '/v3/x?mchid=1230000109', ''));
+    expect(fields['serial_no']).toBe(serial);
+    const message = requestSignatureMessage(
+      'GET',
+      '/v3/x?mchid=1230000109',
+      fields['timestamp'] ?? '',
+      fields['nonce_str'] ?? '',
+      '',
+    );
+    const signature = Buffer.from(fields['signature'] ?? '', 'base64');
+    expect(verify('sha256', Buffer.from(message), keys.publicKey, signature)).toBe(true);
+    expect(verify('sha256', Buffer.from(message), id.merchant.publicKey, signature)).toBe(false);
+
+    const p = buildRequestPayment(TEST_IDS.appid, 'wx201410272009395522657a690389285100', NOW, 'N', (m) =>
+      c.sign(m),
+    );
+    const payMessage = requestPaymentMessage(TEST_IDS.appid, p.timeStamp, p.nonceStr, p.package);
+    expect(verify('sha256', Buffer.from(payMessage), keys.publicKey, Buffer.from(p.paySign, 'base64'))).toBe(
+      true,
+    );
   });
 });
