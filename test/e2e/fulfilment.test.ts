@@ -250,7 +250,7 @@ describe('fulfilment on the local stack (direct merchant)', () => {
 describe('fulfilment in partner mode', () => {
   const stack = useTestStack({ mode: 'partner' });
 
-  it("uploads the sub-merchant's payment for its payer and confirms receipt", async () => {
+  it("uploads the sub-merchant's payment for its payer, confirms receipt, and completes", async () => {
     const shopper = 'o-ful-partner-01';
     const o = await paidOrder(stack, shopper, 'sku-coffee-250g');
     await stack.as(ADMIN).ok('staff', 'ship', {
@@ -267,5 +267,9 @@ describe('fulfilment in partner mode', () => {
     await stack.trade.confirmReceipt({ transaction_id: o.transactionId }, { openid: shopper });
     const received = await stack.as(shopper).ok('order', 'confirmReceipt', { outTradeNo: o.outTradeNo });
     expect(received.fulfilment.state).toBe('RECEIVED');
+    await stack.advance(received.fulfilment.completeAtMs! - stack.now() + 60_000);
+    await runJob(stack, 'reconcile');
+    const done = await stack.as(shopper).ok('order', 'get', { outTradeNo: o.outTradeNo });
+    expect(done.fulfilment.state).toBe('COMPLETED');
   });
 });
