@@ -9,7 +9,7 @@ import { decryptResource } from '../../server/adapters/payment/wechatpay-v3/decr
 import { parseWechatPayV3Config } from '../../server/adapters/payment/wechatpay-v3/config';
 import type { WechatPayV3Config } from '../../server/adapters/payment/wechatpay-v3/config';
 import { WechatPayClient } from '../../server/adapters/payment/wechatpay-v3/signer';
-import { formatBeijingRfc3339 } from '../../server/adapters/payment/wechatpay-v3/wire-format';
+import { beijingRfc3339 } from '../../server/domain/beijing-time';
 import { validateSignedMessage } from '../../server/adapters/payment/wechatpay-v3/validator';
 import {
   certificateVerifier,
@@ -251,7 +251,7 @@ async function prepayCheck(
   const ident = cfg.identity;
   const outTradeNo = `DOCTOR${randomBytes(8).toString('hex').toUpperCase()}`;
   // It cannot be closed in its first minutes (RULE_LIMIT); unpaid, it expires by itself shortly after.
-  const expireAt = formatBeijingRfc3339(Date.now() + PREPAY_EXPIRE_MS);
+  const expireAt = beijingRfc3339(Date.now() + PREPAY_EXPIRE_MS, 'second');
   const common = {
     description: '支付配置检查 doctor',
     time_expire: expireAt,

@@ -1,9 +1,9 @@
+import { beijingRfc3339 } from '../domain/beijing-time';
 import type { Fen } from '../domain/money';
 import type { OrderRecord } from './order.model';
 import {
   itemDescription,
   maskedPhone,
-  rfc3339Beijing,
   shippingRequest,
   tradeOrderKey,
   uploadInstant,
@@ -132,7 +132,7 @@ describe("WeChat's upload_shipping_info request from an order (docs/adr/0009)", 
       shippingUpload: {
         job: { state: 'settled', nextAttemptAtMs: null, attempts: 0, lastError: null, gaveUpAtMs: null },
         uploads: 1,
-        history: [{ uploadTime: rfc3339Beijing(T0), atMs: T0, logisticsType: 1, parcels: [] }],
+        history: [{ uploadTime: beijingRfc3339(T0, 'millisecond'), atMs: T0, logisticsType: 1, parcels: [] }],
         state: 'uploaded',
         lastError: null,
       },

@@ -1,7 +1,7 @@
 // WeChat's upload_shipping_info request built from an order, exactly as docs/adr/0009 says: which payment (order_key),
 // how the goods go (logistics_type, unified or split), what is in each parcel, and when (upload_time, Beijing time,
 // strictly later than the previous upload's). Pure: the caller passes the clock's instant.
-import { beijingWallClock } from '../domain/beijing-time';
+import { beijingRfc3339 } from '../domain/beijing-time';
 import { graphemesOf } from '../domain/text';
 import type { MerchantIdentity } from './core.deps';
 import { fulfilmentOf, shippingUploadOf } from './fulfilment-view';
@@ -27,11 +27,6 @@ export function tradeOrderKey(order: OrderRecord, merchant: MerchantIdentity): T
   const transactionId = order.payment?.transactionId;
   if (transactionId) return { order_number_type: 2, transaction_id: transactionId };
   return { order_number_type: 1, mchid: merchant.subMchid ?? merchant.mchid, out_trade_no: order.outTradeNo };
-}
-
-/** `epochMs` as RFC 3339 with milliseconds in Beijing time, e.g. 2026-12-07T08:30:00.000+08:00. */
-export function rfc3339Beijing(epochMs: number): string {
-  return `${beijingWallClock(epochMs).toISOString().slice(0, 23)}+08:00`;
 }
 
 /** What the order's lines are, for item_desc: "title spec×n、…", cut to 120 whole characters. */
@@ -90,7 +85,7 @@ export function shippingRequest(
     delivery_mode: split ? 2 : 1,
     ...(split ? { is_all_delivered: true } : {}),
     shipping_list: list,
-    upload_time: rfc3339Beijing(atMs),
+    upload_time: beijingRfc3339(atMs, 'millisecond'),
     payer: { openid: order.openid },
   };
 }

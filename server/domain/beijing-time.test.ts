@@ -1,4 +1,4 @@
-import { beijingWallClock, epochMsFromBeijing } from './beijing-time';
+import { beijingRfc3339, beijingWallClock, epochMsFromBeijing } from './beijing-time';
 
 describe('Beijing time', () => {
   it('reads 16:00 UTC as midnight of the next Beijing day', () => {
@@ -17,5 +17,15 @@ describe('Beijing time', () => {
     expect(epochMsFromBeijing(2026, 13, 1, 0, 0, 0)).toBeUndefined();
     expect(epochMsFromBeijing(2026, 3, 1, 24, 0, 0)).toBeUndefined();
     expect(epochMsFromBeijing(2026, 3, 1, 0, 60, 0)).toBeUndefined();
+  });
+});
+
+describe('beijingRfc3339', () => {
+  const t = Date.UTC(2026, 11, 6, 23, 59, 59, 999); // 2026-12-07 07:59:59.999 in Beijing
+  it('whole seconds drop the milliseconds (time_expire)', () => {
+    expect(beijingRfc3339(t, 'second')).toBe('2026-12-07T07:59:59+08:00');
+  });
+  it('milliseconds keep them (upload_time)', () => {
+    expect(beijingRfc3339(t, 'millisecond')).toBe('2026-12-07T07:59:59.999+08:00');
   });
 });

@@ -13,6 +13,16 @@ export function beijingWallClock(epochMs: number): Date {
 }
 
 /**
+ * `epochMs` as RFC 3339 on Beijing's wall clock: whole seconds (2026-12-07T08:30:00+08:00, the form WeChat Pay's
+ * time_expire takes; the milliseconds are dropped) or with milliseconds (2026-12-07T08:30:00.123+08:00, for
+ * 发货信息管理's upload_time, which must be strictly later than the previous upload's).
+ */
+export function beijingRfc3339(epochMs: number, precision: 'second' | 'millisecond'): string {
+  const wall = beijingWallClock(precision === 'second' ? Math.floor(epochMs / 1000) * 1000 : epochMs);
+  return `${wall.toISOString().slice(0, precision === 'second' ? 19 : 23)}+08:00`;
+}
+
+/**
  * The instant Beijing's wall clock shows as the given fields (month 1–12), or undefined unless they name a real
  * moment: Date.UTC would roll 2026-02-30 over into March, a real timestamp round-trips unchanged.
  */

@@ -4,6 +4,7 @@
 // 10060001 (payment not found yet) is retried patiently; WeChat's final refusals (re-upload used up, payment refuses
 // shipping, not the payer) give up at once; anything else backs off and gives up later. A give-up raises the
 // attention record `shipping-upload-failed:<out_trade_no>` staff see; a later successful upload resolves it.
+import { beijingRfc3339 } from '../../domain/beijing-time';
 import { raiseAttention } from '../attention';
 import type { CoreDeps } from '../core.deps';
 import { fulfilmentOf, shippingUploadOf } from '../fulfilment-view';
@@ -12,13 +13,7 @@ import { failedAttempt, queuedAt, settled } from '../job-queue';
 import type { OrderRecord, ParcelRecord, ShippingUploadRecord } from '../order.model';
 import type { TradeManagement } from '../ports/trade-management.port';
 import { TradeErrcodes, TradeManagementError } from '../ports/trade-management.port';
-import {
-  logisticsTypeOf,
-  rfc3339Beijing,
-  shippingRequest,
-  tradeOrderKey,
-  uploadInstant,
-} from '../shipping-request';
+import { logisticsTypeOf, shippingRequest, tradeOrderKey, uploadInstant } from '../shipping-request';
 import { JOB_BATCH } from './loops';
 import type { JobRunner, JobStateOf, JobTally, QueueJob } from './queue-runner';
 
@@ -157,7 +152,7 @@ export function shippingUploadJob(
   async function recordUploaded(first: OrderRecord, atMs: number, r: ShippingUploadTally): Promise<void> {
     const sent = fulfilmentOf(first).parcels;
     const entry = {
-      uploadTime: rfc3339Beijing(atMs),
+      uploadTime: beijingRfc3339(atMs, 'millisecond'),
       atMs,
       logisticsType: logisticsTypeOf(first),
       parcels: sent.map((p) => ({ ...p })),

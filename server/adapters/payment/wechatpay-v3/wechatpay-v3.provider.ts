@@ -31,6 +31,7 @@ import { BillFormatError, parseFundFlowBill, parseTradeBill } from './bill-parse
 import type { WechatPayV3Config } from './config';
 import { classifyUntrustedAnswer } from './error-classification';
 import type { RequestKind } from './error-classification';
+import { beijingRfc3339 } from '../../../domain/beijing-time';
 import { BANK_ACCOUNT_PATTERN, BANK_TYPE_PATTERN, REFUND_ID_PATTERN } from '../../../domain/ids';
 import { checkFen, checkOpenid, checkOutRefundNo, checkOutTradeNo, invalid } from '../port-input';
 import {
@@ -47,14 +48,7 @@ import type { RequestSigner, WechatPayDeps } from './signer';
 import type { VerifiedResponse } from './transport';
 import { WechatPayTransport } from './transport';
 import type { SignatureVerifier } from './verifier';
-import {
-  MalformedError,
-  asRecord,
-  formatBeijingRfc3339,
-  normaliseRefund,
-  normaliseTransaction,
-  str,
-} from './wire-format';
+import { MalformedError, asRecord, normaliseRefund, normaliseTransaction, str } from './wire-format';
 
 /** How long a prepay_id stays usable after it was issued. */
 export const PREPAY_ID_LIFETIME_MS = 2 * 60 * 60 * 1000;
@@ -405,7 +399,7 @@ export abstract class WechatPayV3Provider implements PaymentProvider {
     return {
       description: checkText(op, 'description', input.description, 1, 127),
       out_trade_no: checkOutTradeNo(op, input.outTradeNo),
-      time_expire: formatBeijingRfc3339(checkExpiry(op, input.expiresAtMs, this.businessNowMs())),
+      time_expire: beijingRfc3339(checkExpiry(op, input.expiresAtMs, this.businessNowMs()), 'second'),
       ...(attach === undefined || attach === '' ? {} : { attach }),
       notify_url: this.config.notifyUrl,
       amount: { total: checkFen(op, 'payableFen', input.payableFen, 1), currency: 'CNY' },

@@ -5,7 +5,6 @@ import type {
   Refund,
   RefundStatus,
 } from '../../../application/ports/payment-provider.port';
-import { beijingWallClock } from '../../../domain/beijing-time';
 import type { Fen } from '../../../domain/money';
 import { fen } from '../../../domain/money';
 import { PAYMENT_STATES } from '../port-input';
@@ -64,13 +63,6 @@ export function parseRfc3339(text: string, path: string): number {
 function optTime(rec: Rec, key: string, path: string): number | undefined {
   const v = optStr(rec, key, path);
   return v === undefined ? undefined : parseRfc3339(v, `${path}.${key}`);
-}
-
-/** Formats epoch ms as RFC 3339 in Beijing time with whole seconds, the form time_expire takes. */
-export function formatBeijingRfc3339(ms: number): string {
-  return `${beijingWallClock(Math.floor(ms / 1000) * 1000)
-    .toISOString()
-    .slice(0, 19)}+08:00`;
 }
 
 const REFUND_STATUSES: readonly RefundStatus[] = ['PROCESSING', 'SUCCESS', 'CLOSED', 'ABNORMAL'];
