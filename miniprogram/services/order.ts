@@ -9,6 +9,7 @@ import type {
 import type { CartView } from '../../typings/contracts/shop';
 import type { DeliveryRequest } from '../../typings/contracts/fulfilment';
 import { call } from './cloud';
+import { buildVersion } from './env-info';
 
 /** Places the order from the cart's selected lines; the same key answers the same order (safe to repeat). */
 export function placeOrder(
@@ -52,16 +53,6 @@ export function checkout(
  */
 export function confirmReceipt(outTradeNo: string): Promise<ApiResult<OrderView>> {
   return call('order', 'confirmReceipt', { outTradeNo }, { retry: true });
-}
-
-/** The build this is (develop, trial, release): the order's subscription messages open it. */
-function buildVersion(): 'develop' | 'trial' | 'release' | null {
-  try {
-    const v = wx.getAccountInfoSync().miniProgram.envVersion;
-    return v === 'develop' || v === 'trial' || v === 'release' ? v : null;
-  } catch {
-    return null;
-  }
 }
 
 export function getOrder(outTradeNo: string): Promise<ApiResult<OrderView>> {
