@@ -10,6 +10,7 @@
 // This file is the façade: the fault injection and the SDK envelope around the ledger (ledger.ts: orders, refunds and
 // the five methods), the v2 wire format (v2-wire.ts) and callback delivery (callbacks.ts).
 import { CallbackDelivery } from './callbacks';
+import { withPermission } from '../sdk/cloud-call';
 import { CloudPayLedger, type OrderRec, type RefundState } from './ledger';
 import {
   LocalCloudPayError,
@@ -138,14 +139,8 @@ export class LocalCloudPay {
   ): Readonly<Record<LocalCloudPayMethod, (params: unknown) => Promise<AnswerFields>>> {
     // Like the platform: a function may call only the cloudPay APIs its config.json lists under permissions.openapi
     // ("cloudPay.refund", …); anything else is refused before it reaches WeChat (errCode -604101).
-    const guard =
-      (method: LocalCloudPayMethod, run: (p: unknown) => Promise<AnswerFields>) =>
-      (p: unknown): Promise<AnswerFields> =>
-        allowed === undefined || allowed.has(`cloudPay.${method}`)
-          ? run(p)
-          : Promise.reject(
-              sdkReject(method, -604101, 'function has no permission to call this API (config.json openapi)'),
-            );
+    const guard = (method: LocalCloudPayMethod, run: (p: unknown) => Promise<AnswerFields>) =>
+      withPermission(allowed, `cloudPay.${method}`, `cloudPay.${method}`, run);
     return Object.freeze({
       unifiedOrder: guard('unifiedOrder', (p) => this.unifiedOrder(p)),
       queryOrder: guard('queryOrder', (p) => this.queryOrder(p)),

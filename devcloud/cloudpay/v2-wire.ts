@@ -4,6 +4,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { md5Sign } from './md5-sign';
+import { cloudCallError } from '../sdk/cloud-call';
 import type { LocalCloudPayIdentity } from './types';
 
 export type Params = Readonly<Record<string, unknown>>;
@@ -75,8 +76,7 @@ export function sdkReject(
   errCode: number,
   message: string,
 ): Error & { errCode: number; errMsg: string } {
-  const errMsg = `cloudPay.${method}:fail ${message}`;
-  return Object.assign(new Error(errMsg), { errCode, errMsg });
+  return cloudCallError(`cloudPay.${method}`, errCode, message);
 }
 
 type Rules = Readonly<Record<string, (v: unknown) => boolean>>;

@@ -7,6 +7,7 @@
 // from WeChat's documentation — not imported from server/ — so they really test the server's formatter.
 import { existsSync, readFileSync } from 'node:fs';
 import { JsonFileStore } from '../cloudpay/json-store';
+import { cloudCallError, withPermission } from '../sdk/cloud-call';
 
 /** What the outbox keeps of one send. */
 export interface OutboxEntry {
@@ -122,8 +123,7 @@ const OPENID = /^[0-9A-Za-z_-]{6,64}$/;
 const STATES = new Set(['developer', 'trial', 'formal']);
 
 function sendError(errCode: number, message: string): Error & { errCode: number; errMsg: string } {
-  const errMsg = `openapi.subscribeMessage.send:fail ${message}`;
-  return Object.assign(new Error(errMsg), { errCode, errMsg });
+  return cloudCallError('openapi.subscribeMessage.send', errCode, message);
 }
 
 /** The stand-in: accept counts, the send with WeChat's rules, and the outbox. */
@@ -180,13 +180,12 @@ export class LocalSubscribeMessages {
   /** cloud.openapi.subscribeMessage as one function sees it (only with "subscribeMessage.send" in its config.json). */
   sdkFacade(functionName: string, allowed: ReadonlySet<string>): { send(input: unknown): Promise<unknown> } {
     return Object.freeze({
-      send: (input: unknown) => {
-        if (!allowed.has('subscribeMessage.send'))
-          return Promise.reject(
-            sendError(-604101, 'function has no permission to call this API (config.json openapi)'),
-          );
-        return this.send(functionName, input);
-      },
+      send: withPermission(
+        allowed,
+        'subscribeMessage.send',
+        'openapi.subscribeMessage.send',
+        (input: unknown) => this.send(functionName, input),
+      ),
     });
   }
 

@@ -19,6 +19,7 @@
 // local cloud's data folder, so a restart keeps it.
 import { randomInt } from 'node:crypto';
 import type { CloudPayStore } from '../cloudpay/json-store';
+import { cloudCallError, withPermission } from '../sdk/cloud-call';
 import type { KnownPayment, PaymentDirectory } from './payments';
 
 /** The three cloud-call methods. */
@@ -176,14 +177,8 @@ export class LocalTradeManagement {
   sdkFacade(allowed?: ReadonlySet<string>): {
     wxa: { sec: { order: Readonly<Record<TradeMethod, (body: unknown) => Promise<Answer>>> } };
   } {
-    const guard =
-      (method: TradeMethod, run: (b: unknown) => Promise<Answer>) =>
-      (b: unknown): Promise<Answer> =>
-        allowed === undefined || allowed.has(`wxa.sec.order.${method}`)
-          ? run(b)
-          : Promise.reject(
-              reject(method, -604101, 'function has no permission to call this API (config.json openapi)'),
-            );
+    const guard = (method: TradeMethod, run: (b: unknown) => Promise<Answer>) =>
+      withPermission(allowed, `wxa.sec.order.${method}`, `openapi.wxa.sec.order.${method}`, run);
     return {
       wxa: {
         sec: {
@@ -588,8 +583,7 @@ function reject(
   errCode: number,
   message: string,
 ): Error & { errCode: number; errMsg: string } {
-  const errMsg = `openapi.wxa.sec.order.${method}:fail ${message}`;
-  return Object.assign(new Error(errMsg), { errCode, errMsg });
+  return cloudCallError(`openapi.wxa.sec.order.${method}`, errCode, message);
 }
 
 function newRecord(p: KnownPayment): ShipmentRecord {
