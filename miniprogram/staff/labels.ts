@@ -14,6 +14,7 @@ export const ATTENTION_TEXT: Readonly<Record<AttentionKind, string>> = {
   'close-unconfirmed': '超时订单未能确认关闭',
   'shipping-upload-failed': '发货信息上传微信失败',
   'message-refused': '订阅消息被微信拒收（模板或页面需修正）',
+  'refund-request-unrefunded': '已同意的退款申请未能发起退款',
 };
 
 /** The shipping upload in staff's words; `tone` colours it. */

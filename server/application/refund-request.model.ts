@@ -18,6 +18,12 @@ export interface RefundRequestRecord {
   rejectReason: string | null;
   /** The refund the approval made (requested with key "rr:<requestId>"). */
   outRefundNo: string | null;
+  /**
+   * Why the refund path refused the approved request's refund (absent/null: it did not): the refundable amount or the
+   * order's state changed between the approval's check and its refund — another refund took the money first. Cleared
+   * when a later approval makes the refund.
+   */
+  refundRefusal?: { code: string; message: string; atMs: number } | null;
   /** The staff OPENID that approved, agreed to the return, received the goods or rejected. */
   decidedBy: string | null;
   decidedAtMs: number | null;

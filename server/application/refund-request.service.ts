@@ -28,6 +28,7 @@ import type {
   StaffRefundRequestView,
 } from '../../typings/contracts/refund-request';
 import type { CoreDeps } from './core.deps';
+import { raiseAttention } from './attention';
 import { AppErrorCodes, invalidRequest } from './errors';
 import { toShippingUploadView } from './fulfilment-view';
 import type { OrderRecord, RefundLedgerEntry } from './order.model';
@@ -57,6 +58,14 @@ export interface NewRefundRequest {
 /** Longest texts, in characters: the shopper's words and staff's rejection reason. */
 export const REFUND_REQUEST_TEXT_MAX = 200;
 const CAS_ATTEMPTS = 5;
+
+/** The refund path's refusals an approved request can meet when the order changed after the approval checked it. */
+const REFUSALS_AFTER_APPROVAL: ReadonlySet<string> = new Set([
+  ErrorCodes.REFUND_EXCEEDS_REFUNDABLE,
+  ErrorCodes.REFUND_AMOUNT_INVALID,
+  ErrorCodes.REFUND_WINDOW_EXPIRED,
+  AppErrorCodes.REFUND_NOT_ALLOWED,
+]);
 /** The requests staff review by default: those waiting for them (or for the goods). */
 export const OPEN_REFUND_REQUEST_STATES: readonly RefundRequestStateName[] = ['PENDING', 'AWAITING_RETURN'];
 
@@ -81,6 +90,7 @@ function progressOf(
     case 'WITHDRAWN':
       return r.state;
     case 'APPROVED': {
+      if (r.outRefundNo === null && r.refundRefusal) return 'REFUND_FAILED';
       const entry = r.outRefundNo === null ? undefined : ledger?.find((e) => e.outRefundNo === r.outRefundNo);
       if (entry?.status === 'SUCCESS') return 'REFUNDED';
       if (entry?.status === 'CLOSED' || entry?.status === 'ABNORMAL') return 'REFUND_FAILED';
@@ -348,23 +358,73 @@ export class RefundRequestService {
    * runs. Its number is recorded on the request and the order's open request cleared.
    */
   private async ensureRefund(r: RefundRequestRecord, staff: string): Promise<RefundRequestView> {
-    const refund = await this.refunds.requestRefund({
-      outTradeNo: r.outTradeNo,
-      amountFen: r.amountFen,
-      reason: `退款申请 ${r.reasonCode}${r.reasonText ? `：${r.reasonText}` : ''}`,
-      requestedBy: r.decidedBy ?? staff,
-      requestKey: refundKeyOf(r.requestId),
-    });
+    let refund: { outRefundNo: string };
+    try {
+      refund = await this.refunds.requestRefund({
+        outTradeNo: r.outTradeNo,
+        amountFen: r.amountFen,
+        reason: `退款申请 ${r.reasonCode}${r.reasonText ? `：${r.reasonText}` : ''}`,
+        requestedBy: r.decidedBy ?? staff,
+        requestKey: refundKeyOf(r.requestId),
+      });
+    } catch (e) {
+      if (e instanceof DomainError && REFUSALS_AFTER_APPROVAL.has(e.code)) await this.refundRefused(r, e);
+      throw e;
+    }
     let current = r;
-    for (let attempt = 0; current.outRefundNo !== refund.outRefundNo && attempt < CAS_ATTEMPTS; attempt++) {
+    for (
+      let attempt = 0;
+      (current.outRefundNo !== refund.outRefundNo || current.refundRefusal) && attempt < CAS_ATTEMPTS;
+      attempt++
+    ) {
       current =
         (await this.store.update(current, {
           outRefundNo: refund.outRefundNo,
+          refundRefusal: null,
           updatedAtMs: this.d.clock.now(),
         })) ?? (await this.get(r.requestId));
     }
+    if (r.refundRefusal) {
+      // The refusal a person was told about is settled by this refund.
+      await this.d.attention.resolve(`refund-request-unrefunded:${r.requestId}`, staff, this.d.clock.now());
+    }
     await this.clearOpen(current);
     return this.viewWithOrder(current);
+  }
+
+  /**
+   * The refund path refused an approved request's refund: the refundable amount or the order's state changed after the
+   * approval checked it (another refund took the money, or one is still being processed). Without a record the request
+   * would read APPROVED and "refunding" for ever. The refusal is kept on the request (the shopper sees that the refund
+   * ran into a problem), a person is told, and approving again once the order allows it makes the refund.
+   */
+  private async refundRefused(r: RefundRequestRecord, e: DomainError): Promise<void> {
+    const now = this.d.clock.now();
+    let current: RefundRequestRecord | null = r;
+    for (let attempt = 0; current && current.outRefundNo === null && attempt < CAS_ATTEMPTS; attempt++) {
+      const saved = await this.store.update(current, {
+        refundRefusal: { code: e.code, message: e.message.slice(0, 200), atMs: now },
+        updatedAtMs: now,
+      });
+      if (saved) break;
+      current = await this.store.get(r.requestId);
+    }
+    this.d.log.warn('refund_request.refund_refused', { requestId: r.requestId, code: e.code });
+    await raiseAttention(this.d, {
+      id: `refund-request-unrefunded:${r.requestId}`,
+      kind: 'refund-request-unrefunded',
+      outTradeNo: r.outTradeNo,
+      transactionId: null,
+      outRefundNo: null,
+      refundId: null,
+      amountFen: r.amountFen,
+      wechatState: e.code,
+      notificationId: null,
+      note:
+        `已同意的退款申请 ${r.requestId} 未能发起退款（${e.code}）：订单的可退金额或状态在同意后变了。` +
+        `待订单的退款结束后再次同意即可发起；或人工处理 · the approved request's refund was refused (${e.message}); ` +
+        'approve it again once the order allows, or settle it by hand',
+    });
   }
 
   /** Clears the order's open request when it is this (closed) one; anything else leaves the order alone. */

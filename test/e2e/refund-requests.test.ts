@@ -232,6 +232,56 @@ describe('refund requests end to end', () => {
     expect((await adminGet(stack, 'refunds', again.outRefundNo!))!.amountFen).toBe(300);
   });
 
+  it('an approval whose refund another refund beat reads REFUND_FAILED, tells a person, and is made by approving again once the order allows', async () => {
+    const order = await paidOrder();
+    const req = await ask(order.outTradeNo, 300);
+    // The race, as it leaves things: the approval checked the order and won its compare-and-set, but before its refund
+    // was requested staff refunded everything directly, so nothing is left to refund.
+    const direct = await stack.as(STAFF).ok('refund', 'create', {
+      outTradeNo: order.outTradeNo,
+      amountFen: order.payableFen,
+      reason: '整单退款',
+      requestKey: key(),
+    });
+    await stack.cloud.db
+      .collection('refund_requests')
+      .doc(req.requestId)
+      .update({ data: { state: 'APPROVED', decidedBy: STAFF, version: 2 } });
+    expect(
+      await stack.as(STAFF_2).call('staff', 'approveRefundRequest', { requestId: req.requestId }),
+    ).toMatchObject({ ok: false, error: { code: 'REFUND.EXCEEDS_REFUNDABLE' } });
+    const options = await stack
+      .as(SHOPPER)
+      .ok('order', 'refundRequestOptions', { outTradeNo: order.outTradeNo });
+    expect(options.latest).toMatchObject({
+      requestId: req.requestId,
+      progress: 'REFUND_FAILED',
+      outRefundNo: null,
+    });
+    const attentionId = `refund-request-unrefunded:${req.requestId}`;
+    expect(await adminGet(stack, 'attention', attentionId)).toMatchObject({
+      kind: 'refund-request-unrefunded',
+      outTradeNo: order.outTradeNo,
+      amountFen: 300,
+      wechatState: 'REFUND.EXCEEDS_REFUNDABLE',
+      resolvedAtMs: null,
+    });
+
+    // The direct refund fails at WeChat (CLOSED: the money is free again); approving again makes the request's refund
+    // and settles the record.
+    await stack.sim.control.setRefundOutcome(direct.outRefundNo, 'CLOSED', { now: true });
+    await waitFor('the direct refund to close', async () => {
+      return (await adminGet(stack, 'refunds', direct.outRefundNo))?.status === 'CLOSED';
+    });
+    const again = await stack.as(STAFF).ok('staff', 'approveRefundRequest', { requestId: req.requestId });
+    expect(again).toMatchObject({ state: 'APPROVED', progress: 'REFUNDING' });
+    expect(again.outRefundNo).not.toBeNull();
+    expect((await adminGet(stack, 'refunds', again.outRefundNo!))!.amountFen).toBe(300);
+    expect(await adminCount(stack, 'refunds', { outTradeNo: order.outTradeNo })).toBe(2);
+    expect((await adminGet(stack, 'attention', attentionId))!.resolvedAtMs).not.toBeNull();
+    expect((await adminGet(stack, 'refund_requests', req.requestId))!.refundRefusal).toBeNull();
+  });
+
   it('after shipping it is a return-and-refund: approve → AWAITING_RETURN → goods received → refund', async () => {
     const order = await paidOrder();
     const me = await stack.as(STAFF).ok('staff', 'me', {});

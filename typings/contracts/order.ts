@@ -165,6 +165,8 @@ export interface RefundView {
  *   upload again (staff.retryUpload).
  * - 'message-refused': WeChat refused a subscription message for good (47003 a field, 41030 page, 40037 template,
  *   40003 openid) or it could not be formatted: the template setting or the page needs fixing (never retried).
+ * - 'refund-request-unrefunded': a refund request staff approved whose refund the refund path then refused (another
+ *   refund took the money or was still being processed): approve it again once the order allows, or settle by hand.
  */
 export type AttentionKind =
   | 'payment-for-unknown-order'
@@ -174,7 +176,8 @@ export type AttentionKind =
   | 'refund-unsettled'
   | 'close-unconfirmed'
   | 'shipping-upload-failed'
-  | 'message-refused';
+  | 'message-refused'
+  | 'refund-request-unrefunded';
 
 /** A "needs attention" record as staff see it (refund.listAttention). */
 export interface AttentionView {
