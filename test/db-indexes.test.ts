@@ -151,10 +151,24 @@ describe(`order queries at ${ORDERS} orders`, () => {
     // Only orders waiting for shipment are examined (one in 50), never the shipped ones.
     expect(toShip.scans).toBe(0);
     expect(toShip.examined).toBeLessThanOrEqual(ORDERS / 50);
-    const next = await measured(() => orders.listByFulfilment('AWAITING_SHIPMENT', 50, paidAt[49]));
+    const next = await measured(() =>
+      orders.listByFulfilment('AWAITING_SHIPMENT', 50, { paidAtMs: paidAt[49]! }),
+    );
     expect(next.value[0]?.payment?.successTimeMs).toBe(paidAt[49]);
     expect(next.value[1]?.payment?.successTimeMs).toBeGreaterThan(paidAt[49] ?? 0);
     expect(next.scans).toBe(0);
+    // With the order number too, the cursor is strictly after that order, still answered from the index.
+    const last = toShip.value[49]!;
+    const after = await measured(() =>
+      orders.listByFulfilment('AWAITING_SHIPMENT', 50, {
+        paidAtMs: paidAt[49]!,
+        outTradeNo: last.outTradeNo,
+      }),
+    );
+    expect(after.value.slice(0, 49).map((o) => o.outTradeNo)).toEqual(
+      next.value.slice(1).map((o) => o.outTradeNo),
+    );
+    expect(after.scans).toBe(0);
     const uploads = await measured(() => orders.listShippingUploadDue(NOW, 100));
     expect(uploads.value).toHaveLength(ORDERS / 250);
     expect(uploads).toMatchObject({ examined: ORDERS / 250, scans: 0 });

@@ -28,6 +28,10 @@ export const MAX_UPLOADS = 2;
 const CONFIRMED_STATES: readonly TradeOrderState[] = [3, 4, 6];
 const TRACKING_NO = /^[0-9A-Za-z-]{4,64}$/;
 
+/** listToShip reads the stored to-ship orders in batches of this many, at most this many batches per page. */
+const TO_SHIP_BATCH = 100;
+const TO_SHIP_BATCHES = 10;
+
 /** The states listToShip serves. */
 export type ToShipState = 'AWAITING_SHIPMENT' | 'READY_FOR_PICKUP';
 
@@ -118,17 +122,25 @@ export class FulfilmentService {
     after?: { paidAtMs: number; outTradeNo?: string },
   ): Promise<StaffOrderView[]> {
     const n = Math.max(1, Math.min(50, Math.floor(limit)));
-    const found = await this.d.orders.listByFulfilment(state, 100, after?.paidAtMs);
     const afterCursor = (o: OrderRecord): boolean => {
       if (!after) return true;
       const paidAt = o.payment?.successTimeMs ?? 0;
       if (paidAt !== after.paidAtMs) return paidAt > after.paidAtMs;
       return after.outTradeNo !== undefined && o.outTradeNo > after.outTradeNo;
     };
-    return found
-      .filter((o) => afterCursor(o) && fulfilmentOf(o).state === state)
-      .slice(0, n)
-      .map((o) => this.staffView(o));
+    // The stored state can be behind the order's: one refunded in full before it shipped reads CANCELLED but is
+    // stored AWAITING_SHIPMENT. Those are skipped, and the list reads on past them so that a page is only short at
+    // the end of the list (staff would otherwise stop at a short page with orders still to ship behind it).
+    const shown: OrderRecord[] = [];
+    let from: { paidAtMs: number; outTradeNo?: string } | undefined = after;
+    for (let batch = 0; batch < TO_SHIP_BATCHES && shown.length < n; batch++) {
+      const found = await this.d.orders.listByFulfilment(state, TO_SHIP_BATCH, from);
+      shown.push(...found.filter((o) => afterCursor(o) && fulfilmentOf(o).state === state));
+      const last = found[found.length - 1];
+      if (found.length < TO_SHIP_BATCH || !last) break;
+      from = { paidAtMs: last.payment?.successTimeMs ?? 0, outTradeNo: last.outTradeNo };
+    }
+    return shown.slice(0, n).map((o) => this.staffView(o));
   }
 
   async getOrder(outTradeNo: string): Promise<StaffOrderView> {

@@ -62,6 +62,36 @@ describe('fulfilment on the local stack (direct merchant)', () => {
     expect(await stack.as(shopper).ok('order', 'listMine', {})).toEqual([]);
   });
 
+  it("staff's to-ship list reads past orders refunded before shipping: a page is short only at the end", async () => {
+    const shopper = 'o-ful-list-01';
+    const o = await paidOrder(stack, shopper, 'sku-coffee-250g');
+    const doc = (await adminGet(stack, 'orders', o.outTradeNo))!;
+    const paidAt = (doc['payment'] as { successTimeMs: number }).successTimeMs;
+    // 150 older orders refunded in full before they shipped: they read CANCELLED but are stored AWAITING_SHIPMENT,
+    // more than one batch of the stored list, all paid before the order still to ship.
+    for (let i = 0; i < 150; i++) {
+      const { _id: _ignored, ...rest } = doc;
+      await stack.cloud.db.collection('orders').add({
+        data: {
+          ...rest,
+          _id: `${o.outTradeNo.slice(0, -4)}R${String(i).padStart(3, '0')}`,
+          openid: 'o-ful-list-refunded',
+          clientRequestKey: `ful-list-refunded-${i}`,
+          paymentKey: `ful-list-refunded-${i}`,
+          status: 'REFUNDED',
+          payment: {
+            ...(doc['payment'] as object),
+            successTimeMs: paidAt - 60_000 - i,
+            transactionId: `42${i}`,
+          },
+        },
+      });
+    }
+    const page = await stack.as(ADMIN).ok('staff', 'listToShip', { limit: 5 });
+    expect(page.map((v) => v.order.outTradeNo)).toContain(o.outTradeNo);
+    expect(page.every((v) => v.order.fulfilment.state === 'AWAITING_SHIPMENT')).toBe(true);
+  });
+
   it('pay → staff.ship → the timer uploads it (transaction id, express, payer) → the payer confirms receipt → completed', async () => {
     const shopper = 'o-ful-express-01';
     const o = await paidOrder(stack, shopper, 'sku-coffee-250g');

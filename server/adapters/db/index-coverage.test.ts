@@ -95,7 +95,7 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
     listCloseDue: [0, 10],
     listMessageDue: [0, 10],
     listSyncDue: [0, 10],
-    listByFulfilment: ['AWAITING_SHIPMENT', 10, 5],
+    listByFulfilment: ['AWAITING_SHIPMENT', 10, { paidAtMs: 5 }],
     listShippingUploadDue: [0, 10],
     listCompleteDue: [0, 10],
     listPaidBetween: [0, 1],

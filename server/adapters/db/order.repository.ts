@@ -259,17 +259,34 @@ export class DbOrderStore implements OrderStore {
     );
   }
 
-  async listByFulfilment(state: string, limit: number, fromPaidAtMs?: number): Promise<OrderRecord[]> {
-    const where: Record<string, unknown> = { 'fulfilment.state': state };
-    if (fromPaidAtMs !== undefined) where['payment.successTimeMs'] = this.db.command.gte(fromPaidAtMs);
+  async listByFulfilment(
+    state: string,
+    limit: number,
+    from?: { paidAtMs: number; outTradeNo?: string },
+  ): Promise<OrderRecord[]> {
+    const _ = this.db.command;
     // WeChat reports payment times to the second: many orders share one, so the order number breaks ties.
-    const { data } = await this.orders
-      .where(where)
-      .orderBy('payment.successTimeMs', 'asc')
-      .orderBy('_id', 'asc')
-      .limit(limit)
-      .get();
-    return data.map((d) => orderOf(d));
+    const page = async (where: Record<string, unknown>, n: number): Promise<OrderRecord[]> => {
+      const { data } = await this.orders
+        .where({ 'fulfilment.state': state, ...where })
+        .orderBy('payment.successTimeMs', 'asc')
+        .orderBy('_id', 'asc')
+        .limit(n)
+        .get();
+      return data.map((d) => orderOf(d));
+    };
+    if (from === undefined) return page({}, limit);
+    if (from.outTradeNo === undefined) return page({ 'payment.successTimeMs': _.gte(from.paidAtMs) }, limit);
+    // Strictly after the cursor: the rest of its second, then the later seconds.
+    const sameSecond = await page(
+      { 'payment.successTimeMs': from.paidAtMs, _id: _.gt(from.outTradeNo) },
+      limit,
+    );
+    if (sameSecond.length >= limit) return sameSecond;
+    return [
+      ...sameSecond,
+      ...(await page({ 'payment.successTimeMs': _.gt(from.paidAtMs) }, limit - sameSecond.length)),
+    ];
   }
 
   async listShippingUploadDue(nowMs: number, limit: number): Promise<OrderRecord[]> {

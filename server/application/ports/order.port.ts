@@ -70,10 +70,15 @@ export interface OrderStore {
   /** The sync queue: AWAITING_PAYMENT orders with syncJob.nextAttemptAtMs ≤ nowMs, earliest due first. */
   listSyncDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /**
-   * Orders whose stored fulfilment is `state`, oldest payment first (payment.successTimeMs, then outTradeNo), paid at
-   * or after `fromPaidAtMs` when given: what staff have to ship or hand over.
+   * Orders whose stored fulfilment is `state`, oldest payment first (payment.successTimeMs, then outTradeNo): what
+   * staff have to ship or hand over. `from`: paid at or after `paidAtMs`; with `outTradeNo` too, strictly after that
+   * order in this sort (a cursor that moves on even when more than `limit` orders share one payment second).
    */
-  listByFulfilment(state: string, limit: number, fromPaidAtMs?: number): Promise<OrderRecord[]>;
+  listByFulfilment(
+    state: string,
+    limit: number,
+    from?: { paidAtMs: number; outTradeNo?: string },
+  ): Promise<OrderRecord[]>;
   /** The shipping upload queue: shippingUpload.job queued and due at nowMs, earliest due first. */
   listShippingUploadDue(nowMs: number, limit: number): Promise<OrderRecord[]>;
   /** The completion queue: completeJob queued and due at nowMs, earliest due first. */
