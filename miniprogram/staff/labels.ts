@@ -15,6 +15,8 @@ export const ATTENTION_TEXT: Readonly<Record<AttentionKind, string>> = {
   'shipping-upload-failed': '发货信息上传微信失败',
   'message-refused': '订阅消息被微信拒收（模板或页面需修正）',
   'refund-request-unrefunded': '已同意的退款申请未能发起退款',
+  'shipping-reminded': '微信提醒发货（资金冻结至上传发货信息）',
+  'shipping-api-reminded': '微信提醒接入发货信息管理接口',
 };
 
 /** The shipping upload in staff's words; `tone` colours it. */

@@ -165,6 +165,9 @@ export interface RefundView {
  *   upload again (staff.retryUpload).
  * - 'message-refused': WeChat refused a subscription message for good (47003 a field, 41030 page, 40037 template,
  *   40003 openid) or it could not be formatted: the template setting or the page needs fixing (never retried).
+ * - 'shipping-reminded': WeChat pushed trade_manage_remind_shipping for a paid order not shipped in time (its money
+ *   stays frozen until shipping is uploaded); resolved by the order's successful upload.
+ * - 'shipping-api-reminded': WeChat pushed trade_manage_remind_access_api (the shipping API is not being called).
  * - 'refund-request-unrefunded': a refund request staff approved whose refund the refund path then refused (another
  *   refund took the money or was still being processed): approve it again once the order allows, or settle by hand.
  */
@@ -177,7 +180,9 @@ export type AttentionKind =
   | 'close-unconfirmed'
   | 'shipping-upload-failed'
   | 'message-refused'
-  | 'refund-request-unrefunded';
+  | 'refund-request-unrefunded'
+  | 'shipping-reminded'
+  | 'shipping-api-reminded';
 
 /** A "needs attention" record as staff see it (refund.listAttention). */
 export interface AttentionView {

@@ -511,6 +511,50 @@ describe('the settlement push (tradeEvents)', () => {
   });
 });
 
+describe("WeChat's shipping reminders (tradeEvents)", () => {
+  it("a reminder to ship raises a record staff see with the money frozen, and the order's accepted upload resolves it", async () => {
+    const sink = new FulfilmentEventSink(d, service);
+    const o = await paidOrder();
+    const remind = {
+      kind: 'remind-shipping' as const,
+      transactionId: o.payment!.transactionId,
+      merchantId: DEMO_MERCHANT.mchid,
+      subMerchantId: '',
+      merchantTradeNo: o.outTradeNo,
+      payTimeMs: T0,
+      msg: '请尽快发货',
+      pushedAtMs: now,
+    };
+    await sink.onRemindShipping(remind);
+    await sink.onRemindShipping(remind);
+    const [record] = (await d.attention.list(10)).filter((r) => r.id === `shipping-reminded:${o.outTradeNo}`);
+    expect(record).toMatchObject({
+      kind: 'shipping-reminded',
+      outTradeNo: o.outTradeNo,
+      amountFen: o.payment!.paidFen,
+      deliveries: 2,
+      resolvedAtMs: null,
+    });
+    expect(record!.wechatState).toContain('AWAITING_SHIPMENT');
+    // A reminder about another payment of the same number is not this order's.
+    await sink.onRemindShipping({ ...remind, merchantTradeNo: 'O-unknown', transactionId: '4200forged' });
+    expect((await d.attention.list(10)).filter((r) => r.kind === 'shipping-reminded')).toHaveLength(1);
+    await service.ship(o.outTradeNo, ZTO, false);
+    await runUploads();
+    const after = (await d.attention.list(10)).find((r) => r.id === `shipping-reminded:${o.outTradeNo}`);
+    expect(after?.resolvedAtMs).not.toBeNull();
+  });
+
+  it('a reminder to call the shipping API raises one record, counted again on a repeat', async () => {
+    const sink = new FulfilmentEventSink(d, service);
+    await sink.onRemindAccessApi({ kind: 'remind-access-api', msg: '请接入', pushedAtMs: now });
+    await sink.onRemindAccessApi({ kind: 'remind-access-api', msg: '请接入', pushedAtMs: now });
+    const records = (await d.attention.list(10)).filter((r) => r.kind === 'shipping-api-reminded');
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ id: 'shipping-api-reminded', deliveries: 2, amountFen: 0 });
+  });
+});
+
 describe('an upload WeChat accepted but the order could not record', () => {
   it('is found with get_order on the next attempt and recorded, not sent again (which would spend the change)', async () => {
     const o = await paidOrder();

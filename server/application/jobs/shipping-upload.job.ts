@@ -62,6 +62,11 @@ export function attentionIdFor(outTradeNo: string): string {
   return `shipping-upload-failed:${outTradeNo}`;
 }
 
+/** The attention record of WeChat's reminder to ship an order (tradeEvents); that order's accepted upload resolves it. */
+export function shippingReminderId(outTradeNo: string): string {
+  return `shipping-reminded:${outTradeNo}`;
+}
+
 function sameParcels(a: readonly ParcelRecord[], b: readonly ParcelRecord[]): boolean {
   return (
     a.length === b.length &&
@@ -175,7 +180,12 @@ export function shippingUploadJob(
       if (await runner.save(state, order, next, r, patch)) {
         r.shippingUploaded++;
         d.log.info('fulfil.uploaded', { outTradeNo: first.outTradeNo, uploads: u.uploads + 1 });
-        if (hadError) await resolveAttention(first.outTradeNo);
+        // A failed upload's record (only when it had failed) and WeChat's reminder to ship (it may have come for any
+        // order not uploaded in time: one conditional write that changes nothing when there is none).
+        await resolveAttention([
+          ...(hadError ? [attentionIdFor(first.outTradeNo)] : []),
+          shippingReminderId(first.outTradeNo),
+        ]);
         return;
       }
       order = await d.orders.get(first.outTradeNo);
@@ -238,12 +248,14 @@ export function shippingUploadJob(
     }
   }
 
-  async function resolveAttention(outTradeNo: string): Promise<void> {
-    try {
-      if (await d.attention.resolve(attentionIdFor(outTradeNo), UPLOAD_RESOLVED_BY, d.clock.now()))
-        d.log.info('attention.resolved', { id: attentionIdFor(outTradeNo), by: UPLOAD_RESOLVED_BY });
-    } catch (e) {
-      d.log.error('attention.resolve_failed', { id: attentionIdFor(outTradeNo), error: e });
+  async function resolveAttention(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      try {
+        if (await d.attention.resolve(id, UPLOAD_RESOLVED_BY, d.clock.now()))
+          d.log.info('attention.resolved', { id, by: UPLOAD_RESOLVED_BY });
+      } catch (e) {
+        d.log.error('attention.resolve_failed', { id, error: e });
+      }
     }
   }
 
