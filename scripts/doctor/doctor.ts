@@ -13,6 +13,7 @@ import { localStackEnv } from './local-stack';
 import { onlineChecks } from './online';
 import { maskSecrets, renderJson, renderText, secretsOf } from './report';
 import { exitCodeOf } from './result';
+import { wechatApiChecks } from './wechat-api';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -130,8 +131,20 @@ export async function runDoctor(
       ...(await onlineChecks(input.env, Date.now, args.openid === undefined ? {} : { openid: args.openid })),
     );
   }
+  // Access tokens obtained with WECHAT_APPSECRET: never printed, masked like the secrets they come from.
+  const tokens: string[] = [];
+  if (args.online) {
+    results.push(
+      ...(await wechatApiChecks(input.env, {
+        collectionsFile: join(ROOT, 'data', 'collections.json'),
+        tokens,
+      })),
+    );
+  }
   const text = args.json ? renderJson(results) : renderText(results);
   const secrets = [input.env, ...Object.values(input.functionEnvs ?? {})].flatMap(secretsOf);
+  secrets.push(...tokens);
+  secrets.sort((a, b) => b.length - a.length);
   return { code: exitCodeOf(results), output: maskSecrets(text, secrets) };
 }
 
