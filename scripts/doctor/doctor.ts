@@ -2,7 +2,8 @@
 // configured API). Usage:
 //   npm run doctor [-- --env-file <file> | --local-stack [data-dir]] [--function-env <name>=<file> …]
 //                     [--catalog <file>] [--online [--openid <openid>]] [--json]
-// Reads process.env unless --env-file (or --local-stack: the running local stack's configuration) is given. Never prints a secret. Exit code: 0 when no check failed (warn and
+// With --online and WECHAT_APPSECRET in the settings, also asks WeChat's server API (发货信息管理, the cloud database:
+// wechat-api.ts). Reads process.env unless --env-file (or --local-stack: the running local stack's configuration) is given. Never prints a secret. Exit code: 0 when no check failed (warn and
 // cannot-tell included), 1 when any check failed, 2 on a usage error. See docs/DOCTOR.md.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';

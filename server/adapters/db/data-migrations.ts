@@ -3,7 +3,7 @@
 // has 5 s — answered with a cursor to continue from; the caller repeats until a whole pass from the first order changes
 // nothing. Only ids and counts leave the function, never order contents beyond the ids a person must look at.
 import type { CloudDb } from './cloud-db';
-import { describePaymentKeyReport, migrateOrderPaymentKeys } from './payment-key.migration';
+import { migrateOrderPaymentKeys } from './payment-key.migration';
 
 /** The migrations by id (scripts/deploy/migrations.ts lists the same ids, in order). */
 export const DATA_MIGRATION_IDS = ['order-payment-keys'] as const;
@@ -33,7 +33,6 @@ export type DataMigrationAnswer =
       retryLater: string[];
       /** Continue after this id; null when the batch reached the last order. */
       cursor: string | null;
-      summary: string;
     }
   | { ok: false; error: { code: 'MIGRATION.BAD_REQUEST'; message: string } };
 
@@ -69,6 +68,5 @@ export async function runDataMigration(
     needsPerson: [...r.conflicts.map((c) => c.outTradeNo), ...r.unreadable],
     retryLater: r.retryLater,
     cursor: r.cursor,
-    summary: describePaymentKeyReport(r),
   };
 }

@@ -101,15 +101,13 @@ export function withOperatorActions<R, A>(opts: {
         ok: false,
         error: {
           code: OPERATOR_ONLY,
-          message: `this ${opts.name} action runs only through WeChat's HTTP API (tcb/invokecloudfunction)`,
+          message: 'operator actions run only through the HTTP API',
           retryable: false,
         },
       };
     }
-    return withLogContext({ fn: opts.name, requestId: randomUUID(), operator: true }, async () => {
-      const answer = await opts.action(event as Record<string, unknown>);
-      opts.log.info('operator.action', { fn: opts.name });
-      return answer;
-    });
+    return withLogContext({ fn: opts.name, requestId: randomUUID(), operator: true }, () =>
+      opts.action(event as Record<string, unknown>),
+    );
   };
 }
