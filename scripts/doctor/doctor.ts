@@ -14,7 +14,7 @@ import { localStackEnv } from './local-stack';
 import { onlineChecks } from './online';
 import { maskSecrets, renderJson, renderText, secretsOf } from './report';
 import { exitCodeOf } from './result';
-import { wechatApiChecks } from './wechat-api';
+import { appSecretPlacementCheck, wechatApiChecks } from './wechat-api';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -127,6 +127,7 @@ export async function runDoctor(
     throw e;
   }
   const results = offlineChecks(input);
+  if (input.functionEnvs !== undefined) results.push(appSecretPlacementCheck(input.functionEnvs));
   if (args.online && input.env['PAY_PROVIDER']?.trim() === 'wechatpay-v3') {
     results.push(
       ...(await onlineChecks(input.env, Date.now, args.openid === undefined ? {} : { openid: args.openid })),

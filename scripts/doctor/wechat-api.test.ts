@@ -1,6 +1,7 @@
 // `npm run doctor -- --online` and the WeChat server APIs (AppSecret → access token → is_trade_managed,
 // tcb/databasecollectionget), against the local stack's stand-in at <gateway>/_devcloud/wxapi: the stack passes as it
 // is started (the positive control), and each way it can be wrong is named with its fix. No secret or token is printed.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,5 +187,34 @@ describe('npm run doctor -- --local-stack --online: a cloud database that lacks 
     expect(r.fixEn).toMatch(/skus: productId\(productId asc\)/);
     expect(byId(results, 'online.trade-managed').severity).toBe('pass');
     expect(code).toBe(1);
+  });
+});
+
+describe('npm run doctor -- --function-env: the AppSecret is not a function setting', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'doctor-fnenv-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails naming the function whose settings carry WECHAT_APPSECRET, and prints no secret', async () => {
+    const leaked = randomBytes(16).toString('hex');
+    writeFileSync(join(dir, 'pay.env'), 'APP_ENV=production\n');
+    writeFileSync(join(dir, 'reconcile.env'), `APP_ENV=production\nWECHAT_APPSECRET=${leaked}\n`);
+    const args = [
+      '--function-env',
+      `pay=${join(dir, 'pay.env')}`,
+      '--function-env',
+      `reconcile=${join(dir, 'reconcile.env')}`,
+    ];
+    const { results, output } = await doctorJson(args);
+    const r = byId(results, 'functions.no-appsecret');
+    expect(r.severity).toBe('fail');
+    expect(r.detailEn).toMatch(/^reconcile carry WECHAT_APPSECRET/);
+    expect(output).not.toContain(leaked);
+    const plain = await runDoctor(args, {});
+    expect(plain.output).not.toContain(leaked);
+    writeFileSync(join(dir, 'reconcile.env'), 'APP_ENV=production\n');
+    expect(byId((await doctorJson(args)).results, 'functions.no-appsecret').severity).toBe('pass');
   });
 });

@@ -469,3 +469,35 @@ export async function wechatApiChecks(
   }
   return out;
 }
+
+/**
+ * functions.no-appsecret (with --function-env): the AppSecret is the doctor's and the deploy's, never a function's —
+ * the functions reach WeChat through cloud calls. One found in a function's settings fails, naming the function.
+ */
+export function appSecretPlacementCheck(functionEnvs: Readonly<Record<string, EnvLike>>): CheckResult {
+  const id = 'functions.no-appsecret';
+  const title = '云函数不带 AppSecret No AppSecret in the functions’ settings';
+  const carrying = Object.entries(functionEnvs)
+    .filter(([, env]) => trimmed(env[WechatApiEnv.APPSECRET]) !== undefined)
+    .map(([name]) => name);
+  if (carrying.length === 0)
+    return pass(
+      id,
+      title,
+      '云函数的设置中没有 WECHAT_APPSECRET。',
+      'No function’s settings carry WECHAT_APPSECRET.',
+    );
+  return verdict(
+    id,
+    'fail',
+    title,
+    fix(
+      `${carrying.join('、')} 的设置中有 WECHAT_APPSECRET：云函数不需要它（用云调用），放在那里只会多一处泄露的地方。`,
+      `${carrying.join(', ')} carry WECHAT_APPSECRET: no function needs it (they use cloud calls), and there it is one more place to leak from.`,
+    ),
+    fix(
+      '从这些云函数的环境变量中删除 WECHAT_APPSECRET；它只属于运行 doctor / deploy 的机器。',
+      "Remove WECHAT_APPSECRET from those functions' environment variables; it belongs on the doctor/deploy machine only.",
+    ),
+  );
+}
