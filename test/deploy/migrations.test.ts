@@ -233,6 +233,34 @@ describe('npm run deploy -- --migrate-only', () => {
     expect(r.out).not.toContain(secret);
   });
 
+  it('after uploading (miniprogram-ci replaced at its boundary) runs the migrations: functions first, then complete', async () => {
+    const id = await addOrder();
+    const fake = join(dir, 'fake-ci.js');
+    writeFileSync(
+      fake,
+      `class Project { constructor() {} }
+const uploadFunction = async () => ({ filesCount: 3, packSize: 1024 });
+const createTimeTrigger = async () => 'ok';
+const upload = async () => ({});
+const preview = async () => ({});
+module.exports = { Project, upload, preview, cloud: { uploadFunction, createTimeTrigger } };
+`,
+    );
+    writeFileSync(join(dir, 'upload.key'), 'not a real key\n');
+    const r = await deployCli(
+      ['--env', 'trial', '--config', config, '--out', join(dir, 'out-full'), '--no-compile'],
+      { DEPLOY_CI_MODULE: fake, WECHAT_APPSECRET: secret, WECHAT_API_BASE_URL: apiUrl },
+    );
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const uploaded = r.out.indexOf('deploy: function reconcile uploaded');
+    const firstBatch = r.out.indexOf('deploy: migration order-payment-keys (migrate pass) batch 1');
+    expect(uploaded).toBeGreaterThan(-1);
+    expect(firstBatch).toBeGreaterThan(uploaded);
+    expect(r.out).toContain('deploy: data migrations complete.');
+    expect(await keyOf(id)).toBe(`unpaid:${id}`);
+  });
+
   it('exits 1 naming the fix when the AppSecret is wrong, and prints no secret', async () => {
     const wrong = 'd'.repeat(32);
     const r = await deployCli(
