@@ -84,7 +84,7 @@ async function currentToken(): Promise<string> {
 }
 
 describe('npm run deploy: the data migrations through tcb/invokecloudfunction', () => {
-  it('refuses the migration event from a shopper (wx_client + OPENID): nothing is migrated', async () => {
+  it('refuses the migration event from a shopper (wx_client + OPENID) and over HTTP access: nothing is migrated', async () => {
     const id = await addOrder();
     const res = await stack.gateway.fnEvent(
       'reconcile',
@@ -92,6 +92,12 @@ describe('npm run deploy: the data migrations through tcb/invokecloudfunction', 
       'o-dev-shopper',
     );
     expect(JSON.stringify(res.body)).toContain('AUTH.OPERATOR_ONLY');
+    // Through the HTTP access service (SOURCE wx_http too) the event is the platform's request object: refused.
+    await fetch(`${stack.gatewayUrl}/http/reconcile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ migration: 'order-payment-keys', maxOrders: 500 }),
+    });
     expect(await keyOf(id)).toBeUndefined();
   });
 
