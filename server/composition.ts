@@ -49,7 +49,8 @@ import {
 import type { FunctionName } from './adapters/runtime/function-timeouts';
 import { jobRunBudgetMs, requestTimeoutProblem } from './adapters/runtime/function-timeouts';
 import type { WechatPayV3Config } from './adapters/payment/wechatpay-v3';
-import { createHttpMain, createTimerMain } from './adapters/runtime/entrypoints';
+import { createHttpMain, createTimerMain, withOperatorActions } from './adapters/runtime/entrypoints';
+import { isDataMigrationEvent, runDataMigration } from './adapters/db/data-migrations';
 import { createCallableMain } from './adapters/runtime/handler';
 import type { ActionTable } from './adapters/runtime/handler';
 import { DbThrottle } from './adapters/db/throttle.repository';
@@ -391,7 +392,7 @@ export function createCloseExpiredMain(cloud: CloudRuntime) {
 /** The `reconcile` timer function (refuses any invocation that is not its timer's). */
 export function createReconcileMain(cloud: CloudRuntime) {
   const jobs = once(() => timerJobs(cloud, 'reconcile'));
-  return createTimerMain({
+  const timerMain = createTimerMain({
     name: 'reconcile',
     log,
     cloud,
@@ -400,6 +401,15 @@ export function createReconcileMain(cloud: CloudRuntime) {
       await sweepThrottles(cloud.database());
       return result;
     },
+  });
+  // The data migrations, one batch per call, for `npm run deploy` through WeChat's HTTP API only (docs/MIGRATIONS.md).
+  return withOperatorActions({
+    name: 'reconcile',
+    log,
+    cloud,
+    timerMain,
+    isAction: isDataMigrationEvent,
+    action: (event) => runDataMigration(cloud.database(), event),
   });
 }
 

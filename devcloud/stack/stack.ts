@@ -23,6 +23,14 @@ import {
   type LocalTradeManagement,
 } from '../trade';
 import { appJsonPages, LocalSubscribeMessages, templatesFromSettings } from '../openapi/subscribe-message';
+import {
+  ensureLocalAppSecret,
+  LOCAL_CLOUD_ENV_ID,
+  WECHAT_API_ROUTE,
+  wechatHttpApiRoute,
+  type ApiCollection,
+} from '../openapi/wechat-http-api';
+import { loadCollectionsConfig } from '../db/collections-config';
 import { stackFunctionEnv, type StackEnvOptions, type StackMerchantMode } from './function-env';
 import type { CloudDb } from '../../server/adapters/db/cloud-db';
 import { readCounters } from '../../server/adapters/db/counters';
@@ -66,6 +74,8 @@ export interface StackOptions {
   envOptions?: Partial<Omit<StackEnvOptions, 'identity' | 'mode' | 'simulatorUrl' | 'gatewayUrl'>>;
   functionTimeoutMs?: number;
   log?: (line: string) => void;
+  /** The collections declaration (default data/collections.json; tests start a cloud that lacks one). */
+  collectionsFile?: string;
 }
 
 /** A running local stack. */
@@ -204,10 +214,36 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       log: (line) => log(`[trade] ${line}`),
     });
     trade = localTrade;
+    // The WeChat server APIs a machine with the AppSecret calls (npm run doctor -- --online, npm run deploy), answered
+    // for this stack's appid at <gateway>/_devcloud/wxapi: the local collections, 发货信息管理's switch, functions.
+    const collectionsFile = o.collectionsFile ?? join(ROOT, 'data', 'collections.json');
+    const declared = loadCollectionsConfig(collectionsFile).collections;
+    const wxapi = wechatHttpApiRoute({
+      appid,
+      secret: ensureLocalAppSecret(dataDir),
+      envId: LOCAL_CLOUD_ENV_ID,
+      managed: () => localTrade.managed(),
+      collections: async (): Promise<ApiCollection[]> => {
+        const db = cloud?.db;
+        if (db === undefined) return [];
+        return Promise.all(
+          declared.map(async (c) => ({
+            name: c.name,
+            count: (await db.collection(c.name).count()).total,
+            indexCount: c.indexes.length + 1,
+          })),
+        );
+      },
+      invoke: (name, event) => {
+        if (cloud === undefined) return Promise.reject(new Error('the local cloud is not up yet'));
+        return cloud.invoke(name, event, { source: 'wx_http' });
+      },
+    });
     cloud = await startDevCloud({
       dataDir: join(dataDir, 'cloud'),
       functionsDir: join(ROOT, 'cloudfunctions'),
-      collectionsFile: join(ROOT, 'data', 'collections.json'),
+      collectionsFile,
+      envId: LOCAL_CLOUD_ENV_ID,
       port: o.gatewayPort ?? 0,
       host: o.host ?? '127.0.0.1',
       staticDir: join(ROOT, 'data', 'images'),
@@ -229,7 +265,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         const allowed = openapiPermissions(functionName);
         return { ...localTrade.sdkFacade(allowed), subscribeMessage: msgs.sdkFacade(functionName, allowed) };
       },
-      devRoutes: { trade: tradeDevRoute(localTrade), subscribe: subscribeRoute(msgs) },
+      devRoutes: {
+        trade: tradeDevRoute(localTrade),
+        subscribe: subscribeRoute(msgs),
+        [WECHAT_API_ROUTE]: wxapi,
+      },
       ...(o.functionTimeoutMs !== undefined ? { functionTimeoutMs: o.functionTimeoutMs } : {}),
       log: (line) => log(`[cloud] ${line}`),
     });

@@ -93,6 +93,13 @@ export function validateDeployConfig(
       if (!(DEPLOY_TARGETS as readonly string[]).includes(k) && k !== '//')
         problems.push(`envs.${k}: only trial and release are deployed (the local preview is npm start)`);
   }
+  // The AppSecret (the deploy's data migrations) is read from the deploy machine's environment only: this file sits
+  // next to the repository and is copied around; a secret in it is one `git add -f` from being committed.
+  for (const k of Object.keys(raw))
+    if (/secret/i.test(k))
+      problems.push(
+        `${k}: the AppSecret never goes in this file — set WECHAT_APPSECRET in the deploy machine's environment (README: Going live — build and deploy)`,
+      );
   const functionEnv = stringMap(raw['functionEnv'], 'functionEnv', problems);
   const functions: DeployConfig['functions'] = {};
   const fns = raw['functions'];

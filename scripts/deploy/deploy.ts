@@ -67,6 +67,8 @@ export interface DeployOptions {
   outDir?: string;
   version?: string;
   desc?: string;
+  /** Only run the data migrations (resume them): no build, no upload (needs WECHAT_APPSECRET). */
+  migrateOnly?: boolean;
   /** Run mp-check's compilers on the staged package (default true; tests of the listing skip the slow part). */
   compile?: boolean;
   /** The mini program sources (default: miniprogram/). */
@@ -145,6 +147,21 @@ function planFunction(name: string, config: DeployConfig, outDir: string): Funct
     triggers,
     openapi: Array.isArray(permissions?.openapi) ? (permissions.openapi as string[]) : [],
     env: maskEnv(env),
+  };
+}
+
+/** Where the data migrations' position is kept between runs: beside the output folder (which a deploy empties). */
+export function migrationStateFile(outDir: string): string {
+  return `${outDir.replace(/[\\/]+$/, '')}.migrations.json`;
+}
+
+/** The target of `--migrate-only`: appid, cloud env and output folder from the config, nothing built. */
+export function deployTargetOf(opts: DeployOptions): { appid: string; cloudEnv: string; outDir: string } {
+  const { config } = resolveConfig(opts, () => undefined);
+  return {
+    appid: config.appid,
+    cloudEnv: config.envs[opts.target].cloudEnv,
+    outDir: resolve(opts.outDir ?? join(ROOT, '.build', 'deploy', opts.target)),
   };
 }
 
@@ -325,7 +342,16 @@ export function parseArgs(argv: string[]): DeployOptions {
     if (v === undefined || v.startsWith('--')) throw new DeployRefused(`${name} needs a value`);
     return v;
   };
-  const known = new Set(['--env', '--dry-run', '--desc', '--version', '--config', '--out', '--no-compile']);
+  const known = new Set([
+    '--env',
+    '--dry-run',
+    '--desc',
+    '--version',
+    '--config',
+    '--out',
+    '--no-compile',
+    '--migrate-only',
+  ]);
   for (const a of argv)
     if (a.startsWith('--') && !known.has(a)) throw new DeployRefused(`unknown option ${a}`);
   const target = value('--env');
@@ -347,5 +373,9 @@ export function parseArgs(argv: string[]): DeployOptions {
   if (configFile !== undefined) opts.configFile = configFile;
   if (outDir !== undefined) opts.outDir = outDir;
   if (argv.includes('--no-compile')) opts.compile = false;
+  if (argv.includes('--migrate-only')) {
+    if (opts.dryRun) throw new DeployRefused('--migrate-only and --dry-run exclude each other');
+    opts.migrateOnly = true;
+  }
   return opts;
 }

@@ -2,7 +2,8 @@
 // configured API). Usage:
 //   npm run doctor [-- --env-file <file> | --local-stack [data-dir]] [--function-env <name>=<file> …]
 //                     [--catalog <file>] [--online [--openid <openid>]] [--json]
-// Reads process.env unless --env-file (or --local-stack: the running local stack's configuration) is given. Never prints a secret. Exit code: 0 when no check failed (warn and
+// With --online and WECHAT_APPSECRET in the settings, also asks WeChat's server API (发货信息管理, the cloud database:
+// wechat-api.ts). Reads process.env unless --env-file (or --local-stack: the running local stack's configuration) is given. Never prints a secret. Exit code: 0 when no check failed (warn and
 // cannot-tell included), 1 when any check failed, 2 on a usage error. See docs/DOCTOR.md.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { localStackEnv } from './local-stack';
 import { onlineChecks } from './online';
 import { maskSecrets, renderJson, renderText, secretsOf } from './report';
 import { exitCodeOf } from './result';
+import { appSecretPlacementCheck, wechatApiChecks } from './wechat-api';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -125,13 +127,26 @@ export async function runDoctor(
     throw e;
   }
   const results = offlineChecks(input);
+  if (input.functionEnvs !== undefined) results.push(appSecretPlacementCheck(input.functionEnvs));
   if (args.online && input.env['PAY_PROVIDER']?.trim() === 'wechatpay-v3') {
     results.push(
       ...(await onlineChecks(input.env, Date.now, args.openid === undefined ? {} : { openid: args.openid })),
     );
   }
+  // Access tokens obtained with WECHAT_APPSECRET: never printed, masked like the secrets they come from.
+  const tokens: string[] = [];
+  if (args.online) {
+    results.push(
+      ...(await wechatApiChecks(input.env, {
+        collectionsFile: join(ROOT, 'data', 'collections.json'),
+        tokens,
+      })),
+    );
+  }
   const text = args.json ? renderJson(results) : renderText(results);
   const secrets = [input.env, ...Object.values(input.functionEnvs ?? {})].flatMap(secretsOf);
+  secrets.push(...tokens);
+  secrets.sort((a, b) => b.length - a.length);
   return { code: exitCodeOf(results), output: maskSecrets(text, secrets) };
 }
 

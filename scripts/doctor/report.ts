@@ -10,11 +10,16 @@ type EnvLike = Readonly<Record<string, string | undefined>>;
 
 const MARK: Record<Severity, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', 'cannot-tell': '????' };
 
-/** The secret fragments of a configuration: the APIv3 key, and every line of every PEM body 16 characters or longer. */
+/**
+ * The secret fragments of a configuration: the APIv3 key, the AppSecret (WECHAT_APPSECRET, the doctor's own), and every
+ * line of every PEM body 16 characters or longer.
+ */
 export function secretsOf(env: EnvLike): string[] {
   const out: string[] = [];
   const apiV3 = env[WechatPayEnv.APIV3_KEY]?.trim();
   if (apiV3) out.push(apiV3);
+  const appSecret = env['WECHAT_APPSECRET']?.trim();
+  if (appSecret) out.push(appSecret);
   for (const v of Object.values(env)) {
     if (v === undefined || !v.includes('-----BEGIN')) continue;
     out.push(v.trim());

@@ -21,6 +21,14 @@ describe('deploy config', () => {
     expect(r.config.privateKeyPath).toBe(join(ROOT, 'keys', 'private.wx0123456789abcdef.key'));
   });
 
+  it('refuses an AppSecret in the file: it belongs in the deploy machine’s environment', () => {
+    const c = example();
+    c.appSecret = 'generated-at-test-time-not-a-secret';
+    expect(problemsOf(c)).toEqual([
+      expect.stringMatching(/^appSecret: the AppSecret never goes in this file — set WECHAT_APPSECRET/),
+    ]);
+  });
+
   it.each([
     ['your-cloud-env-id', /envs\.trial\.cloudEnv "your-cloud-env-id" is a placeholder/],
     ['', /envs\.trial\.cloudEnv is empty/],

@@ -150,10 +150,13 @@ const preview = async (o) => { log({ call: 'preview', dest: o.qrcodeOutputDest }
         '1.2.3',
         '--no-compile',
       ],
-      { DEPLOY_CI_MODULE: ci },
+      // No AppSecret on this machine: the data migrations are printed as the step to do by hand.
+      { DEPLOY_CI_MODULE: ci, WECHAT_APPSECRET: '' },
     );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
+    expect(r.out).toContain('then run the data migrations listed above');
+    expect(r.out).toContain('order-payment-keys on orders (function reconcile)');
     const c = calls(dir);
     expect(c[0]).toEqual({
       call: 'Project',

@@ -6,7 +6,7 @@ import type { Logger } from './logger';
 import { withLogContext } from './logger';
 import type { ApiResult } from '../../../typings/contracts/envelope';
 import { RuntimeErrorCodes, type WxContextSource } from './handler';
-import { refuseUnlessTimer } from './invocation-guard';
+import { refuseUnlessHttpApi, refuseUnlessTimer } from './invocation-guard';
 
 /** An HTTP-access function `main`: normalises the event, never throws (an exception answers 500). */
 export function createHttpMain(opts: {
@@ -66,5 +66,48 @@ export function createTimerMain<R>(opts: {
       opts.log.error('timer.failed', { fn: opts.name, trigger, error: e, stack: (e as Error)?.stack });
       throw e;
     }
+  };
+}
+
+/** The refusal of an operator action invoked any other way than through WeChat's HTTP API. */
+export const OPERATOR_ONLY = 'AUTH.OPERATOR_ONLY';
+
+/**
+ * A timer function that also takes operator actions (the deploy's data migrations): an event the `isAction` predicate
+ * recognises runs `action` only when WeChat's HTTP API invoked it (refuseUnlessHttpApi: SOURCE wx_http, no user, not
+ * an HTTP access request) — a shopper sending the same event is refused and logged, nothing runs; every other event
+ * goes to `timerMain` (which refuses anything but the timer trigger).
+ */
+export function withOperatorActions<R, A>(opts: {
+  name: string;
+  log: Logger;
+  cloud: WxContextSource;
+  timerMain: (event: unknown) => Promise<R>;
+  isAction: (event: unknown) => boolean;
+  action: (event: Record<string, unknown>) => Promise<A>;
+}) {
+  return async function main(event: unknown): Promise<R | A | TimerRefusal> {
+    if (!opts.isAction(event)) return opts.timerMain(event);
+    const ctx = opts.cloud.getWXContext();
+    const refusal = refuseUnlessHttpApi(ctx, event);
+    if (refusal !== undefined) {
+      opts.log.warn('operator.refused', {
+        fn: opts.name,
+        reason: refusal.reason,
+        source: refusal.source,
+        openid: ctx.OPENID,
+      });
+      return {
+        ok: false,
+        error: {
+          code: OPERATOR_ONLY,
+          message: 'operator actions run only through the HTTP API',
+          retryable: false,
+        },
+      };
+    }
+    return withLogContext({ fn: opts.name, requestId: randomUUID(), operator: true }, () =>
+      opts.action(event as Record<string, unknown>),
+    );
   };
 }

@@ -1,6 +1,6 @@
 import { createTimerMain } from './entrypoints';
 import type { WxContext } from './handler';
-import { refuseUnlessPayCallback, refuseUnlessTimer } from './invocation-guard';
+import { refuseUnlessHttpApi, refuseUnlessPayCallback, refuseUnlessTimer } from './invocation-guard';
 import { createLogger } from './logger';
 
 const TIMER_EVENT = { Type: 'Timer', TriggerName: 'everyMinute', Time: '2026-11-30T10:00:00Z', Message: '' };
@@ -67,5 +67,39 @@ describe('the cloudPay callback', () => {
     ]) {
       expect(refuseUnlessPayCallback(ctx)).toMatchObject({ reason: expect.any(String) });
     }
+  });
+});
+
+describe('operator actions through the WeChat HTTP API (the deploy’s data migrations)', () => {
+  const event = { migration: 'order-payment-keys' };
+  it('run only from tcb/invokecloudfunction: SOURCE wx_http and no user identity', () => {
+    expect(refuseUnlessHttpApi({ SOURCE: 'wx_http', APPID: 'wxapp' }, event)).toBeUndefined();
+  });
+  it.each<[string, WxContext]>([
+    ['a shopper (wx_client + OPENID)', { SOURCE: 'wx_client', OPENID: 'o-shopper' }],
+    ['a client call without an OPENID', { SOURCE: 'wx_client' }],
+    ['wx_http with an OPENID', { SOURCE: 'wx_http', OPENID: 'o-shopper' }],
+    ['a UNIONID alone', { SOURCE: 'wx_http', UNIONID: 'u-1' }],
+    ['a shopper down a function chain', { SOURCE: 'wx_client,scf' }],
+    ['an HTTP API call down a chain', { SOURCE: 'wx_http,scf' }],
+    ['the timer trigger', { SOURCE: 'wx_trigger' }],
+    ['the pay callback', { SOURCE: 'wx_paycallback' }],
+    ['a runtime that reports no SOURCE', {}],
+  ])('refuse %s', (_name, ctx) => {
+    expect(refuseUnlessHttpApi(ctx, event)).toMatchObject({ reason: expect.any(String) });
+  });
+  it('refuse the HTTP access service’s request object even with SOURCE wx_http', () => {
+    expect(
+      refuseUnlessHttpApi(
+        { SOURCE: 'wx_http' },
+        {
+          path: '/reconcile',
+          httpMethod: 'POST',
+          headers: {},
+          body: JSON.stringify(event),
+          isBase64Encoded: false,
+        },
+      ),
+    ).toMatchObject({ reason: 'the event is an HTTP access request' });
   });
 });

@@ -54,3 +54,30 @@ export function refuseUnlessPayCallback(ctx: WxContext): InvocationRefusal {
     return { reason: 'the invocation source is not the WeChat Pay callback', source, userIdentity };
   return undefined;
 }
+
+/** getWXContext().SOURCE of an invocation through WeChat's HTTP API (tcb/invokecloudfunction, access-token holders). */
+export const HTTP_API_SOURCE = 'wx_http';
+
+/**
+ * An operator's action (the deploy's data migrations) runs only when invoked through WeChat's HTTP API
+ * (tcb/invokecloudfunction, which needs an access token, i.e. the AppSecret): SOURCE exactly wx_http — not a chain —
+ * and no user identity (WeChat documents that such an invocation carries no OPENID). A shopper's call reports
+ * wx_client and their OPENID; a function-to-function call a chain. The cloud's HTTP access service (云函数 HTTP 访问)
+ * may report wx_http too, but its event is the platform's HTTP request object (httpMethod, requestContext, …), which
+ * no caller can replace: such an event is refused as well. (The function that hosts the action — reconcile — has no
+ * HTTP access enabled; docs/DOCTOR.md.)
+ */
+export function refuseUnlessHttpApi(ctx: WxContext, event: unknown): InvocationRefusal {
+  const source = sourceOf(ctx);
+  const userIdentity = hasUserIdentity(ctx);
+  if (userIdentity) return { reason: 'the invocation carries a user identity', source, userIdentity };
+  if (source !== HTTP_API_SOURCE)
+    return { reason: 'the invocation source is not the WeChat HTTP API', source, userIdentity };
+  if (
+    typeof event === 'object' &&
+    event !== null &&
+    ('httpMethod' in event || 'requestContext' in event || 'isBase64Encoded' in event)
+  )
+    return { reason: 'the event is an HTTP access request', source, userIdentity };
+  return undefined;
+}
