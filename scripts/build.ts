@@ -126,6 +126,8 @@ export function functionBuildOptions(name: string): BuildOptions {
     external: ['wx-server-sdk'],
     plugins: [devOnlyGuard, unusedLibraryStubs],
     minifyWhitespace: true,
+    // Syntax too (constant folding, shorter forms; names are still kept): ~7 KB less on the largest bundle.
+    minifySyntax: true,
     legalComments: 'none',
     logLevel: 'warning',
     banner: {
