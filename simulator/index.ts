@@ -45,6 +45,11 @@ export interface SimulatorOptions {
   keyModes?: { direct?: KeyMode; partner?: KeyMode };
   /** Real ms a notify_url has to answer (default 5000, WeChat's 5 s). */
   notifyTimeoutMs?: number;
+  /**
+   * A latency model's WeChat Pay delay: draws the real ms one /v3/ call takes on the network (the round trip from the
+   * merchant's server), waited before the request is handled. None when absent.
+   */
+  apiDelayMs?: () => number;
 }
 
 /** A running simulator. */
@@ -181,7 +186,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       if (path === '/sim' || path.startsWith('/sim/')) {
         void handleControl(control, req, res, body);
       } else if (path.startsWith('/v3/')) {
-        handleApi(apiDeps, req, res, body).catch((e: unknown) => {
+        const delayMs = opts.apiDelayMs?.() ?? 0;
+        const handled =
+          delayMs > 0
+            ? sleep(delayMs).then(() => handleApi(apiDeps, req, res, body))
+            : handleApi(apiDeps, req, res, body);
+        handled.catch((e: unknown) => {
           events.add({
             kind: 'system',
             at: clock.now(),
