@@ -83,7 +83,25 @@ export function delaySampler(
   return () => baseMs * (1 + jitter * (2 * random() - 1));
 }
 
-/** Resolves after `ms`. */
+/** Resolves after `ms` (rounded to whole ms, as node's timers count: no bias up or down); at once for ≤ 0. */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  const whole = Math.round(ms);
+  if (whole <= 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, whole));
+}
+
+/**
+ * Runs `work` inside a round trip of `ms`: half of it before, the rest after, the second half shortened by what the
+ * first overshot (timers fire late on a busy loop) — so the delay added is `ms` however late the first timer was, and
+ * the work's own time is never absorbed into it.
+ */
+export async function withinRoundTrip<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  await sleep(ms / 2);
+  const waited = performance.now() - t0;
+  try {
+    return await work();
+  } finally {
+    await sleep(ms - waited);
+  }
 }

@@ -189,7 +189,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
         const delayMs = opts.apiDelayMs?.() ?? 0;
         const handled =
           delayMs > 0
-            ? sleep(delayMs).then(() => handleApi(apiDeps, req, res, body))
+            ? sleep(Math.round(delayMs)).then(() => handleApi(apiDeps, req, res, body))
             : handleApi(apiDeps, req, res, body);
         handled.catch((e: unknown) => {
           events.add({

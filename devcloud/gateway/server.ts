@@ -22,7 +22,7 @@ import { CloudSdkError } from '../db/errors';
 import { isPlainObject } from '../db/values';
 import type { Engine } from '../db/engine';
 import { parseWriteFaultSpec, type WriteFaults } from '../db/write-faults';
-import { sleep } from '../latency';
+import { withinRoundTrip } from '../latency';
 import { formatDepth } from '../sdk/steps';
 import { encodeWire } from '../sdk/wire';
 import type { ClientDatabase } from './client-db';
@@ -242,15 +242,15 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
       const event = isPlainObject(parsed)
         ? { ...parsed, userInfo: { appId: appid, openId: openid } }
         : parsed;
-      const callMs = opts.callDelayMs?.() ?? 0;
-      if (callMs > 0) await sleep(callMs / 2);
-      const outcome = await opts.runtime.invoke(name, event, {
-        source: 'wx_client',
-        appid,
-        ...(openid === undefined ? {} : { openid }),
-        ...(unionid === undefined ? {} : { unionid }),
-      });
-      if (callMs > 0) await sleep(callMs / 2);
+      const invoke = () =>
+        opts.runtime.invoke(name, event, {
+          source: 'wx_client',
+          appid,
+          ...(openid === undefined ? {} : { openid }),
+          ...(unionid === undefined ? {} : { unionid }),
+        });
+      const callMs = opts.callDelayMs?.();
+      const outcome = await (callMs === undefined ? invoke() : withinRoundTrip(callMs, invoke));
       if (!outcome.ok) return sendFailure(res, outcome);
       let body: string | undefined;
       try {

@@ -3,7 +3,7 @@
 // instances share one engine, as all functions of a cloud environment share one database.
 import type { Engine } from '../db/engine';
 import { ErrCodes, sdkError } from '../db/errors';
-import { sleep } from '../latency';
+import { withinRoundTrip } from '../latency';
 import { currentInvocation } from './context';
 import { Database, SERVER_MAX_LIMIT, type DbOpKind } from './database';
 import { trackOutboundRequests } from './outbound';
@@ -78,14 +78,7 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
   const around = async <T>(_op: DbOpKind, run: () => Promise<T>): Promise<T> => {
     const end = currentInvocation()?.steps?.begin('db');
     try {
-      if (delay === undefined) return await run();
-      const ms = delay();
-      await sleep(ms / 2);
-      try {
-        return await run();
-      } finally {
-        await sleep(ms / 2);
-      }
+      return await (delay === undefined ? run() : withinRoundTrip(delay(), run));
     } finally {
       end?.();
     }
