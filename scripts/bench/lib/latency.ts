@@ -405,6 +405,11 @@ export function latencyNotes(runs: readonly Run[]): string[] {
         (c.coldDepth.db > c.warmDepth.db || c.coldDepth.pay > c.warmDepth.pay),
     ),
   );
+  const coldOps = runs.flatMap((r) => (r.latency?.cold ?? []).filter((c) => c.coldOps > c.warmOps));
+  if (coldOps.length > 0)
+    notes.push(
+      `Cold functions: the extra round trips of ${[...new Set(coldOps.map((c) => c.op))].join(', ')} on a fresh instance are its catalog fill (products and skus, read side by side beside the cart read, so no extra dependent step). They are not 0 because no read the operation makes anyway can carry the catalog: the cart read is a document get of the shopper’s cart, the stock decrement is an update that answers only how many documents it changed, and the cloud database has no join in a document read (the local one has no aggregate at all). The fill is shared by every later call of the instance for 60 s (the cart’s and checkout’s catalog age); the decrement is pinned to the priced facts, so the age never sells at a stale price (docs/adr/0007).`,
+    );
   if (coldExtra.length > 0)
     notes.push(
       `Cold functions: ${[...new Set(coldExtra.map((c) => c.op))].join(', ')} wait for extra dependent steps on a fresh instance.`,
