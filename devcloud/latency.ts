@@ -5,6 +5,10 @@
 // engine, half before its answer returns), the WeChat Pay delay in the simulator (before it handles a /v3/ request),
 // the call delay in the gateway (half before a /fn/ invocation starts, half before its answer is sent).
 //
+// The database's and WeChat Pay's own work (the local engine, the simulator) runs inside their drawn round trip, as the
+// server's time is inside a cloud round trip: the answer comes the drawn time after the request, later only when that
+// work took longer. A function's own work is never inside a delay: the ratio of a wait to its bound is what it adds.
+//
 // Spec: `db=8,pay=60,call=80,jitter=0.2` (ms, ms, ms, fraction), or `cloud` (those defaults), or `off`. Each delay is
 // drawn independently: base × (1 + jitter × u) with u uniform in [−1, 1], so it lies in [base × (1 − jitter), base ×
 // (1 + jitter)] and its mean is the base. LOCAL_LATENCY in the environment sets it for any stack that is not given one.
@@ -91,17 +95,20 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Runs `work` inside a round trip of `ms`: half of it before, the rest after, the second half shortened by what the
- * first overshot (timers fire late on a busy loop) — so the delay added is `ms` however late the first timer was, and
- * the work's own time is never absorbed into it.
+ * Runs `work` inside a round trip of `ms`: half of it before (the request travelling), the rest after (the answer). With
+ * `remote` the work is the far side's (the cloud database's own time, which a cloud round trip includes): the answer
+ * arrives `ms` after the request left, later only when the work took longer than the second half. Without it the work is
+ * ours (a function invocation between the two halves of a phone's call) and is added to the `ms`. Either way a late
+ * first timer (a busy loop) is taken off the second half, so the delay added is the drawn one.
  */
-export async function withinRoundTrip<T>(ms: number, work: () => Promise<T>): Promise<T> {
+export async function withinRoundTrip<T>(ms: number, work: () => Promise<T>, remote: boolean): Promise<T> {
   const t0 = performance.now();
   await sleep(ms / 2);
-  const waited = performance.now() - t0;
+  const sent = performance.now();
   try {
     return await work();
   } finally {
-    await sleep(ms - waited);
+    const worked = remote ? 0 : performance.now() - sent;
+    await sleep(t0 + ms + worked - performance.now());
   }
 }

@@ -250,7 +250,7 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
           ...(unionid === undefined ? {} : { unionid }),
         });
       const callMs = opts.callDelayMs?.();
-      const outcome = await (callMs === undefined ? invoke() : withinRoundTrip(callMs, invoke));
+      const outcome = await (callMs === undefined ? invoke() : withinRoundTrip(callMs, invoke, false));
       if (!outcome.ok) return sendFailure(res, outcome);
       let body: string | undefined;
       try {

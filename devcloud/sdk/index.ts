@@ -78,7 +78,7 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
   const around = async <T>(_op: DbOpKind, run: () => Promise<T>): Promise<T> => {
     const end = currentInvocation()?.steps?.begin('db');
     try {
-      return await (delay === undefined ? run() : withinRoundTrip(delay(), run));
+      return await (delay === undefined ? run() : withinRoundTrip(delay(), run, true));
     } finally {
       end?.();
     }

@@ -60,7 +60,7 @@ export interface ColdCall {
 }
 
 /** What the report reads: a run, with its latency phase when it had one. */
-type Run = { latency?: LatencyResult };
+type Run = { latency?: LatencyResult; bundles?: { name: string; loadMs: number; loadCpuMs: number }[] };
 
 /** What the phase measured. */
 export interface LatencyResult {
@@ -303,7 +303,7 @@ function metOf(o: LatencyOp | undefined): boolean | undefined {
 export function latencyRows(runs: readonly Run[]): LatencyRow[] {
   const first = runs.find((r) => r.latency !== undefined)?.latency;
   if (first === undefined) return [];
-  const each = <T>(f: (l: LatencyResult | undefined) => T): T[] => runs.map((r) => f(r.latency));
+  const each = <T>(f: (l: LatencyResult | undefined, r: Run) => T): T[] => runs.map((r) => f(r.latency, r));
   const out: LatencyRow[] = [
     {
       label: `**Latency** (${formatLatency(first.model)}; wait, bound, wait ÷ bound)`,
@@ -331,15 +331,17 @@ export function latencyRows(runs: readonly Run[]): LatencyRow[] {
   out.push({ label: '**Cold functions** (a fresh instance’s first call vs warm)', cells: each(() => '') });
   for (const c of first.cold) {
     out.push({
-      label: `${c.op}: extra round trips, extra dependent steps, wait`,
-      cells: each((l) => {
+      label: `${c.fn} (first call ${c.op}): bundle load; extra round trips; extra dependent steps; wait cold vs warm`,
+      cells: each((l, r) => {
         const x = l?.cold.find((y) => y.op === c.op);
         if (x === undefined) return 'n/a';
+        const b = r.bundles?.find((y) => y.name === x.fn);
+        const load = b === undefined ? 'n/a' : `${ms1(b.loadMs)} (CPU ${ms1(b.loadCpuMs)})`;
         const extraDepth =
           x.coldDepth === null || x.warmDepth === null
             ? 'n/a'
             : `db ${x.coldDepth.db - x.warmDepth.db}, pay ${x.coldDepth.pay - x.warmDepth.pay}`;
-        return `+${x.coldOps - x.warmOps} (${x.coldOps} vs ${x.warmOps}); ${extraDepth}; ${ms1(x.coldMs)} vs ${ms1(x.warmP50Ms)}`;
+        return `${load}; +${x.coldOps - x.warmOps} (${x.coldOps} vs ${x.warmOps}); ${extraDepth}; ${ms1(x.coldMs)} vs ${ms1(x.warmP50Ms)}`;
       }),
       target: '+0 dependent steps',
       met: each((l) => {
@@ -359,11 +361,14 @@ export function latencyMethod(runs: readonly Run[]): string[] {
   const m = l.model;
   return [
     `- **Latency**: a fresh stack with the latency model (devcloud/latency.ts; \`npm run bench -- --latency ${formatLatency(m)}\``,
-    `  overrides it, \`--latency off\` skips the phase): each database round trip a function makes takes ${m.dbMs} ms (half`,
-    `  before the operation, half before its answer, in the wx-server-sdk stand-in), each WeChat Pay call ${m.payMs} ms (the`,
-    `  simulator waits before handling it), each mini program call ${m.callMs} ms (the gateway waits half before and half after`,
-    `  the invocation; HTTP access such as payNotify has none: a notification is timed from its arrival). Every delay is`,
-    `  drawn independently, uniform in base × [1 − ${m.jitter}, 1 + ${m.jitter}] (mean: the base). ${l.samples} shoppers one after`,
+    `  overrides it, \`--latency off\` skips the phase): each database round trip a function makes takes ${m.dbMs} ms (in the`,
+    `  wx-server-sdk stand-in: half before the operation, the answer ${m.dbMs} ms after the request), each WeChat Pay call`,
+    `  ${m.payMs} ms (the simulator answers that long after the request arrived), each mini program call ${m.callMs} ms (the`,
+    '  gateway waits half before and half after the invocation; HTTP access such as payNotify has none: a notification is',
+    '  timed from its arrival). The database’s and WeChat’s own work (the local engine, the simulator) runs inside their',
+    '  round trip, as a server’s time is inside a cloud round trip (the answer is later only when it takes longer); the',
+    '  function’s own work never is. Every delay is drawn independently, uniform in base ×',
+    `  [1 − ${m.jitter}, 1 + ${m.jitter}] (mean: the base). ${l.samples} shoppers one after`,
     '  another (nothing queues) each add one item, check out, resume the payment, refresh the order and list their',
     '  orders; then each payment’s notification is delivered twice. The first shopper’s calls are the fresh',
     '  functions’ cold starts (reported apart, not in the percentiles). p99 of a few dozen samples is near their maximum.',
@@ -376,8 +381,8 @@ export function latencyMethod(runs: readonly Run[]): string[] {
     '  WeChat Pay calls on the invocation’s critical path, concurrent steps counted once; test/e2e/dependent-steps.test.ts',
     '  fails when one grows. CPU (signatures, the function runtime) is not in the bound: it is what the ratio shows.',
     '- **Cold functions**: the first call each function gets on the latency stack against the same operation warm:',
-    '  extra round trips (x-devcloud-db-ops), extra dependent steps (x-devcloud-depth) and the wait; bundle load times',
-    '  are the bundle rows.',
+    '  the bundle’s load time (as in the bundle rows: a fresh Node process), extra round trips (x-devcloud-db-ops), extra',
+    '  dependent steps (x-devcloud-depth) and the wait, cold against the warm median (the cold wait includes the load).',
   ];
 }
 
