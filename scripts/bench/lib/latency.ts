@@ -60,7 +60,14 @@ export interface ColdCall {
 }
 
 /** What the report reads: a run, with its latency phase when it had one. */
-type Run = { latency?: LatencyResult; bundles?: { name: string; loadMs: number; loadCpuMs: number }[] };
+type Run = {
+  latency?: LatencyResult;
+  bundles?: { name: string; loadMs: number; loadCpuMs: number }[];
+  /** The run's CPU per operation (the stack process, from its throughput phases) and its machine's load. */
+  checkouts?: { cpuMsPerOp: number };
+  notifications?: { cpuMsPerOp: number };
+  machine?: { cpus: number; loadAvgStart: number[] };
+};
 
 /** What the phase measured. */
 export interface LatencyResult {
@@ -389,18 +396,32 @@ export function latencyMethod(runs: readonly Run[]): string[] {
 /** Automatic notes on the latency rows: each missed target with its reason and next lever. */
 export function latencyNotes(runs: readonly Run[]): string[] {
   const notes: string[] = [];
-  const missed = (key: string) =>
-    runs.some((r) => {
+  /** Per run that missed `key`'s target: how far above the bound its p50 was, and that run's CPU and load. */
+  const misses = (key: string, cpu: (r: Run) => number | undefined): string[] =>
+    runs.flatMap((r, i) => {
       const o = r.latency?.ops.find((x) => x.key === key);
-      return o !== undefined && metOf(o) === false;
+      if (o === undefined || metOf(o) !== false) return [];
+      const c = cpu(r);
+      const load = r.machine?.loadAvgStart[0];
+      return [
+        `run ${i + 1}: p50 ${ms1(o.p50Ms - o.boundMs)} above the bound (the target allows ${ms1(((o.p50Target ?? 1) - 1) * o.boundMs)}), p99 ${ms1(o.p99Ms - o.boundMs)} above` +
+          (c === undefined
+            ? ''
+            : `; the stack’s CPU per operation in this run’s throughput phase: ${ms1(c)}`) +
+          (load === undefined || r.machine === undefined
+            ? ''
+            : `; load average ${load.toFixed(1)} on ${r.machine.cpus} cores at the start`),
+      ];
     });
-  if (missed('checkout'))
+  const checkoutMisses = misses('checkout', (r) => r.checkouts?.cpuMsPerOp);
+  if (checkoutMisses.length > 0)
     notes.push(
-      'Tap → payment parameters above its target: the chain is already the minimum (4 dependent round trips and one WeChat Pay call); what the ratio adds is CPU on the path — two merchant RSA signatures, the function runtime, and on this stack the simulator verifying and signing its answer in the same process. Next levers: the simulator in its own process (WeChat’s signing is not the shop’s), and with jitter a p99 near the sum of the slowest draws is expected: the bound is the mean chain.',
+      `Tap → payment parameters above its target (${checkoutMisses.join('; ')}). Its chain is the minimum the design allows (cart read → decrement → insert → prepay → prepay save, the cart write beside the prepay); the excess is CPU on that chain — the gateway and function runtime, pricing, two merchant RSA signatures and the answer's verification, the prepay request's own signing — which waits for a core when the load average is above the core count. Next levers: less CPU per checkout (the simulator in its own process, datafiles kept open: the other #19 changes), then a shorter chain — starting the decrement from the lines the shopper confirmed beside the cart read (3 dependent round trips instead of 4; the cart check would then give the holds back on a mismatch).`,
     );
-  if (missed('notify'))
+  const notifyMisses = misses('notify', (r) => r.notifications?.cpuMsPerOp);
+  if (notifyMisses.length > 0)
     notes.push(
-      'Notification → 200 above its target: two dependent round trips are its chain; the rest is the signature verify, decrypt and the function runtime on one event loop. Next lever: a conditional update that checks and records in one round trip (a state-and-amount filter instead of read + compare-and-set) would make the chain 1.',
+      `Notification → 200 above its target (${notifyMisses.join('; ')}). Its chain is two dependent round trips (order read → compare-and-set); with a bound of 16 ms the 15 % margin is 2.4 ms, about the notification's whole CPU (signature verify, decrypt, gateway, function runtime, on one event loop shared with the database). Next lever: one conditional update that checks and records the payment (filter on state, amount and version-free fields instead of read + compare-and-set) would make the chain 1 round trip.`,
     );
   const coldExtra = runs.flatMap((r) =>
     (r.latency?.cold ?? []).filter(
