@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { FULL, QUICK, runBench, type BenchResult } from './lib/run';
 import { keptNotesOf, renderReport } from './lib/report';
 import { measureLatency } from './lib/latency';
-import { CLOUD_LATENCY, parseLatency, type LatencyModel } from '../../devcloud/latency';
+import { CLOUD_LATENCY, formatLatency, parseLatency, type LatencyModel } from '../../devcloud/latency';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -69,7 +69,11 @@ export async function bench(o: BenchOptions, log: (line: string) => void): Promi
     runs.push(run);
   }
   const kept = existsSync(o.out) ? keptNotesOf(readFileSync(o.out, 'utf8')) : '';
-  const command = `npm run bench${o.quick ? ' -- --quick' : o.runs > 1 ? ` -- --runs ${o.runs}` : ''}`;
+  const args = [
+    ...(o.quick ? ['--quick'] : o.runs > 1 ? ['--runs', String(o.runs)] : []),
+    ...(o.latency === undefined ? [] : ['--latency', o.latency === null ? 'off' : formatLatency(o.latency)]),
+  ];
+  const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
   writeFileSync(o.out, renderReport(runs, kept, command));
   // Formatted as the repository's prettier check wants it (the doc is committed and linted like any other file); in a
   // child process because prettier loads its plugins with dynamic import, which jest's module system refuses.

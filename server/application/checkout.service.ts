@@ -196,7 +196,7 @@ export class CheckoutService {
   }
 
   /**
-   * Places the order (or finds the first one of the key) and answers `then(order)`. For an order placed now, `then`
+   * Places the order (or finds the first one of the key) and answers `answer(order)`. For an order placed now, `answer`
    * runs while the ordered lines leave the cart; both are waited for, and a failure of either is the answer.
    */
   private async placeRecord<T>(
@@ -205,7 +205,7 @@ export class CheckoutService {
     displayed: { lines: readonly CartSelection[]; payableFen: number } | null,
     delivery: DeliverySnapshot,
     placedFrom: MiniprogramState | undefined,
-    then: (order: OrderRecord) => Promise<T>,
+    answer: (order: OrderRecord) => Promise<T>,
   ): Promise<T> {
     // The catalog beside the cart read: free on a warm instance (cached), and on a fresh one its fill is not a step of
     // its own in front of the decrements. Awaited below; a failure surfaces there (not as an unhandled rejection).
@@ -214,13 +214,13 @@ export class CheckoutService {
     const stored = await this.d.carts.load(openid);
     if (stored.lastOrder?.clientRequestKey === clientRequestKey) {
       const first = await this.d.orders.get(stored.lastOrder.outTradeNo);
-      if (first && first.openid === openid) return then(first);
+      if (first && first.openid === openid) return answer(first);
     }
     const selection = selectedForCheckout(stored.cart);
     if (selection.length === 0) {
       // A late repeat of a checkout whose lines already left the cart.
       const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
-      if (first) return then(first);
+      if (first) return answer(first);
     }
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const catalog = attempt === 0 ? await cached : await this.d.catalog.loadCatalog();
@@ -274,7 +274,7 @@ export class CheckoutService {
       if (reserved.kind === 'short') {
         // A concurrent twin of this request may have taken the stock: the shopper's answer is that first order.
         const first = await this.twinsOrder(openid, clientRequestKey, reserved.twinInFlight);
-        if (first) return then(first);
+        if (first) return answer(first);
         throw new DomainError(
           ErrorCodes.ORDER_OUT_OF_STOCK,
           reserved.available === 0
@@ -290,7 +290,7 @@ export class CheckoutService {
       if ((await this.d.orders.insert(order)) === 'duplicate') {
         await this.releaseHolds(order.outTradeNo, plan);
         const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
-        if (first) return then(first);
+        if (first) return answer(first);
         throw new DomainError(
           AppErrorCodes.ORDER_NOT_FOUND,
           'the order for this request could not be read back',
@@ -304,7 +304,7 @@ export class CheckoutService {
       });
       const [dropped, answered] = await Promise.allSettled([
         this.dropOrderedLines(openid, stored, { clientRequestKey, outTradeNo: order.outTradeNo }),
-        then(order),
+        answer(order),
       ]);
       if (dropped.status === 'rejected') throw dropped.reason;
       if (answered.status === 'rejected') throw answered.reason;
