@@ -14,6 +14,7 @@ import { Stats, type FunctionStats, type TimerRun } from './gateway/stats';
 import { realClock, TimerScheduler, type TimerClock, type TimerInfo } from './gateway/timers';
 import { Database, SERVER_MAX_LIMIT, type DbOpKind } from './sdk/database';
 import { createWxServerSdk } from './sdk/index';
+import { delaySampler, latencyFromEnv, type LatencyModel } from './latency';
 import type { CloudDatabase, WxServerSdk } from './sdk/types';
 
 export type { InvocationOutcome } from './gateway/runtime';
@@ -72,6 +73,12 @@ export interface DevCloudOptions {
   openapi?: (host: { functionName: string }) => Readonly<Record<string, object>>;
   /** Loopback-only gateway routes under /_devcloud/<name> (e.g. the subscription prompt, the message outbox). */
   devRoutes?: Readonly<Record<string, DevRoute>>;
+  /**
+   * The latency model (devcloud/latency.ts): its database delay on every round trip a function makes, its call delay on
+   * every /fn/ call (its WeChat Pay delay is the simulator's). Default: LOCAL_LATENCY from the environment, else none;
+   * null: none.
+   */
+  latency?: LatencyModel | null;
 }
 
 /** A running local cloud. */
@@ -169,6 +176,9 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
     },
     log,
   );
+  const latency = options.latency === undefined ? latencyFromEnv(process.env) : options.latency;
+  const dbDelayMs = latency ? delaySampler(latency.dbMs, latency.jitter) : undefined;
+  const callDelayMs = latency ? delaySampler(latency.callMs, latency.jitter) : undefined;
   const stats = new Stats();
   const writeFaults = new WriteFaults();
   const functionEngine = writeFaults.wrap(engine);
@@ -183,6 +193,7 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
           envId,
           functionName,
           onDbOp: (fn, op) => stats.recordDbOp(fn, op),
+          ...(dbDelayMs === undefined ? {} : { dbDelayMs }),
           ...(options.cloudPay === undefined
             ? {}
             : {
@@ -269,6 +280,7 @@ export async function startDevCloud(options: DevCloudOptions): Promise<DevCloud>
         log,
         ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
         ...(options.devRoutes !== undefined ? { devRoutes: options.devRoutes } : {}),
+        ...(callDelayMs !== undefined ? { callDelayMs } : {}),
       },
       options.host ?? '127.0.0.1',
       options.port ?? 0,

@@ -45,6 +45,12 @@ export interface SimulatorOptions {
   keyModes?: { direct?: KeyMode; partner?: KeyMode };
   /** Real ms a notify_url has to answer (default 5000, WeChat's 5 s). */
   notifyTimeoutMs?: number;
+  /**
+   * A latency model's WeChat Pay delay: draws the real ms one /v3/ call takes (the round trip from the merchant's
+   * server, WeChat's own work inside it): each answer is held until that long after its request arrived. None when
+   * absent.
+   */
+  apiDelayMs?: () => number;
 }
 
 /** A running simulator. */
@@ -65,6 +71,20 @@ export interface SimulatorHandle {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Holds `res`'s end until `deadline` (performance.now() ms): the network's round trip, with WeChat's own work inside it
+ * (the answer is later only when that work took longer).
+ */
+function answerNoSoonerThan(res: ServerResponse, deadline: number): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const wait = Math.round(deadline - performance.now());
+    if (wait <= 0) return end(...args);
+    setTimeout(() => end(...args), wait);
+    return res;
+  }) as ServerResponse['end'];
+}
 
 /** Starts the simulator on `opts.host:opts.port`, reusing `<dataDir>` state (identity, orders, pending callbacks). */
 export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorHandle> {
@@ -181,6 +201,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       if (path === '/sim' || path.startsWith('/sim/')) {
         void handleControl(control, req, res, body);
       } else if (path.startsWith('/v3/')) {
+        const delayMs = opts.apiDelayMs?.() ?? 0;
+        if (delayMs > 0) answerNoSoonerThan(res, performance.now() + delayMs);
         handleApi(apiDeps, req, res, body).catch((e: unknown) => {
           events.add({
             kind: 'system',

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { types } from 'node:util';
 import { runInInvocation, type InvocationContext, type InvocationSource } from '../sdk/context';
+import { StepTracker, type StepDepth } from '../sdk/steps';
 import { FunctionError, type FunctionRegistry } from './loader';
 import type { Stats } from './stats';
 
@@ -25,9 +26,13 @@ export interface InvocationFailure {
 }
 
 /** The outcome of one invocation. */
-export type InvocationOutcome = { requestId: string; dbOps: number; durationMs: number } & (
-  { ok: true; result: unknown } | { ok: false; failure: InvocationFailure }
-);
+export type InvocationOutcome = {
+  requestId: string;
+  dbOps: number;
+  /** Its dependent steps: database round trips and WeChat Pay calls on its critical path (sdk/steps.ts). */
+  depth?: StepDepth;
+  durationMs: number;
+} & ({ ok: true; result: unknown } | { ok: false; failure: InvocationFailure });
 
 /** Options of {@link FunctionRuntime}. */
 export interface RuntimeOptions {
@@ -55,7 +60,13 @@ export class FunctionRuntime {
     requestId: string = randomUUID(),
   ): Promise<InvocationOutcome> {
     const started = Date.now();
-    const ctx: InvocationContext = { functionName: name, requestId, source: caller.source, dbOps: 0 };
+    const ctx: InvocationContext = {
+      functionName: name,
+      requestId,
+      source: caller.source,
+      dbOps: 0,
+      steps: new StepTracker(),
+    };
     if (caller.openid !== undefined) ctx.openid = caller.openid;
     if (caller.appid !== undefined) ctx.appid = caller.appid;
     if (caller.unionid !== undefined) ctx.unionid = caller.unionid;
@@ -70,7 +81,13 @@ export class FunctionRuntime {
         durationMs,
         ...(o.ok ? {} : { error: o.failure.message }),
       });
-      return { ...o, requestId, dbOps: ctx.dbOps, durationMs };
+      return {
+        ...o,
+        requestId,
+        dbOps: ctx.dbOps,
+        depth: ctx.steps?.depth() ?? { db: 0, pay: 0 },
+        durationMs,
+      };
     };
 
     let main: (event: unknown, context: unknown) => unknown;

@@ -22,6 +22,8 @@ import { CloudSdkError } from '../db/errors';
 import { isPlainObject } from '../db/values';
 import type { Engine } from '../db/engine';
 import { parseWriteFaultSpec, type WriteFaults } from '../db/write-faults';
+import { withinRoundTrip } from '../latency';
+import { formatDepth } from '../sdk/steps';
 import { encodeWire } from '../sdk/wire';
 import type { ClientDatabase } from './client-db';
 import { buildHttpEvent, toHttpAnswer } from './http-event';
@@ -72,6 +74,11 @@ export interface GatewayOptions {
   staticDir?: string;
   /** Loopback-only routes at /_devcloud/<name>/… (see DevCloudOptions.devRoutes). */
   devRoutes?: Readonly<Record<string, DevRoute>>;
+  /**
+   * The latency model's call delay (devcloud/latency.ts): draws the ms of one phone → function → phone round trip;
+   * a /fn/ call waits half before the invocation starts and half before its answer is sent. None when absent.
+   */
+  callDelayMs?: () => number;
 }
 
 /** An admin route set: answers `{status, body}` for `rest` (the path after /_devcloud/<name>/), or undefined (404). */
@@ -194,7 +201,11 @@ function functionName(segment: string | undefined): string {
 }
 
 function outcomeHeaders(o: InvocationOutcome): Record<string, string> {
-  return { 'x-devcloud-db-ops': String(o.dbOps), 'x-devcloud-request-id': o.requestId };
+  return {
+    'x-devcloud-db-ops': String(o.dbOps),
+    'x-devcloud-request-id': o.requestId,
+    ...(o.depth === undefined ? {} : { 'x-devcloud-depth': formatDepth(o.depth) }),
+  };
 }
 
 function sendFailure(res: ServerResponse, o: InvocationOutcome & { ok: false }): void {
@@ -231,12 +242,15 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
       const event = isPlainObject(parsed)
         ? { ...parsed, userInfo: { appId: appid, openId: openid } }
         : parsed;
-      const outcome = await opts.runtime.invoke(name, event, {
-        source: 'wx_client',
-        appid,
-        ...(openid === undefined ? {} : { openid }),
-        ...(unionid === undefined ? {} : { unionid }),
-      });
+      const invoke = () =>
+        opts.runtime.invoke(name, event, {
+          source: 'wx_client',
+          appid,
+          ...(openid === undefined ? {} : { openid }),
+          ...(unionid === undefined ? {} : { unionid }),
+        });
+      const callMs = opts.callDelayMs?.();
+      const outcome = await (callMs === undefined ? invoke() : withinRoundTrip(callMs, invoke, false));
       if (!outcome.ok) return sendFailure(res, outcome);
       let body: string | undefined;
       try {

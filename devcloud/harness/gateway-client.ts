@@ -6,6 +6,11 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ActionName, ApiFunctionName, RequestOf, ResponseOf } from '../../typings/contracts/api';
+import { parseDepth, type StepDepth } from '../sdk/steps';
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -37,6 +42,8 @@ export interface Exchange<T = unknown> {
   body: T;
   /** x-devcloud-db-ops: round trips the invocation made (NaN when the gateway did not say). */
   dbOps: number;
+  /** x-devcloud-depth: database round trips and WeChat Pay calls on the invocation's critical path (null: not said). */
+  depth: StepDepth | null;
   ms: number;
 }
 
@@ -160,6 +167,7 @@ export class GatewayClient {
               status: res.statusCode ?? 0,
               body: parsed as T,
               dbOps: Number(res.headers['x-devcloud-db-ops']),
+              depth: parseDepth(headerValue(res.headers['x-devcloud-depth'])),
               ms: Number(process.hrtime.bigint() - started) / 1e6,
             });
           });

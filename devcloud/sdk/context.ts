@@ -1,6 +1,7 @@
 // The current invocation, carried by AsyncLocalStorage so that concurrent invocations in one process each see their
 // own caller in getWXContext() and count their own database round trips.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { StepTracker } from './steps';
 
 /**
  * How a function was reached (getWXContext().SOURCE), as the platform reports it: wx_client (mini program
@@ -18,6 +19,8 @@ export interface InvocationContext {
   appid?: string;
   unionid?: string;
   dbOps: number;
+  /** Its dependent steps (database round trips and WeChat Pay calls on the critical path), when recorded. */
+  steps?: StepTracker;
 }
 
 const storage = new AsyncLocalStorage<InvocationContext>();

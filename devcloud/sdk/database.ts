@@ -46,6 +46,11 @@ export interface DatabaseHost {
   engine: Engine;
   /** Called once per round trip. */
   meter: (op: DbOpKind) => void;
+  /**
+   * Wraps each round trip (when given): the local cloud adds the latency model's database delay and records the
+   * invocation's dependent steps here (devcloud/latency.ts, ./steps.ts). Without it the operation runs as is.
+   */
+  around?: <T>(op: DbOpKind, run: () => Promise<T>) => Promise<T>;
   now: () => number;
   throwOnNotFound: boolean;
   /** Largest limit() honoured (100 for cloud functions). */
@@ -69,6 +74,12 @@ export function toSdkError(api: string, e: unknown): unknown {
   }
   if (e instanceof StoreIntegrityError) return sdkError(api, -501001, `resource system error. ${e.message}`);
   return e;
+}
+
+/** One round trip: counted, wrapped by the host's {@link DatabaseHost.around}, failures in the cloud's shape. */
+function metered<T>(host: DatabaseHost, op: DbOpKind, api: string, fn: () => Promise<T> | T): Promise<T> {
+  host.meter(op);
+  return host.around === undefined ? guarded(api, fn) : host.around(op, () => guarded(api, fn));
 }
 
 async function guarded<T>(api: string, fn: () => Promise<T> | T): Promise<T> {
@@ -202,8 +213,7 @@ class QueryImpl implements DbQuery {
   }
 
   async get(): Promise<GetResult> {
-    this.host.meter('get');
-    return guarded('collection.get', () => {
+    return metered(this.host, 'get', 'collection.get', () => {
       const opts: FindOptions = {
         sort: this.state.orders,
         skip: this.state.skip ?? 0,
@@ -216,16 +226,14 @@ class QueryImpl implements DbQuery {
   }
 
   async count(): Promise<CountResult> {
-    this.host.meter('count');
-    return guarded('collection.count', () => ({
+    return metered(this.host, 'count', 'collection.count', () => ({
       total: this.host.engine.count(this.collectionName, this.filter()),
       errMsg: 'collection.count:ok',
     }));
   }
 
   async update(options: DataOptions): Promise<UpdateResult> {
-    this.host.meter('update');
-    return guarded('collection.update', async () => {
+    return metered(this.host, 'update', 'collection.update', async () => {
       const modifier = translateUpdate(
         dataOf(options, 'collection.update'),
         'collection.update',
@@ -237,8 +245,7 @@ class QueryImpl implements DbQuery {
   }
 
   async remove(): Promise<RemoveResult> {
-    this.host.meter('remove');
-    return guarded('collection.remove', async () => {
+    return metered(this.host, 'remove', 'collection.remove', async () => {
       const removed = await this.host.engine.remove(this.collectionName, this.filter(), true);
       return { stats: { removed }, errMsg: 'collection.remove:ok' };
     });
@@ -255,8 +262,7 @@ class CollectionImpl extends QueryImpl implements DbCollectionRef {
   }
 
   async add(options: DataOptions): Promise<AddResult> {
-    this.host.meter('add');
-    return guarded('collection.add', async () => {
+    return metered(this.host, 'add', 'collection.add', async () => {
       const data = dataOf(options, 'collection.add');
       if (Array.isArray(data))
         throw new InvalidInputError('collection.add: adding an array of documents is not built locally');
@@ -313,8 +319,7 @@ class DocumentImpl implements DbDocumentRef {
   }
 
   async get(): Promise<DocGetResult> {
-    this.host.meter('get');
-    return guarded('document.get', () => {
+    return metered(this.host, 'get', 'document.get', () => {
       const projection = this.projection === undefined ? undefined : translateProjection(this.projection);
       return gotDocument(
         this.host,
@@ -325,8 +330,7 @@ class DocumentImpl implements DbDocumentRef {
   }
 
   async set(options: DataOptions): Promise<SetResult> {
-    this.host.meter('set');
-    return guarded('document.set', async () => {
+    return metered(this.host, 'set', 'document.set', async () => {
       const doc = documentForSet(dataOf(options, 'document.set'), this.id, 'document.set', this.host.now());
       const stats = await this.host.engine.replace(this.collectionName, doc);
       return { _id: this.id, stats, errMsg: 'document.set:ok' };
@@ -334,8 +338,7 @@ class DocumentImpl implements DbDocumentRef {
   }
 
   async update(options: DataOptions): Promise<UpdateResult> {
-    this.host.meter('update');
-    return guarded('document.update', async () => {
+    return metered(this.host, 'update', 'document.update', async () => {
       const modifier = translateUpdate(
         dataOf(options, 'document.update'),
         'document.update',
@@ -352,8 +355,7 @@ class DocumentImpl implements DbDocumentRef {
   }
 
   async remove(): Promise<RemoveResult> {
-    this.host.meter('remove');
-    return guarded('document.remove', async () => {
+    return metered(this.host, 'remove', 'document.remove', async () => {
       const removed = await this.host.engine.remove(this.collectionName, { _id: { $eq: this.id } }, false);
       return { stats: { removed }, errMsg: 'document.remove:ok' };
     });
@@ -375,8 +377,7 @@ class TransactionHandle implements DbTransaction {
     return {
       doc: (id: string) => new TransactionDocument(this.host, this.state, coll, docId(id, 'transaction.doc')),
       add: async (options: DataOptions): Promise<AddResult> => {
-        this.host.meter('add');
-        return guarded('transaction.add', () => {
+        return metered(this.host, 'add', 'transaction.add', () => {
           const doc = documentForAdd(dataOf(options, 'transaction.add'), 'transaction.add', this.host.now());
           return { _id: this.host.engine.txAdd(this.state, coll, doc), errMsg: 'collection.add:ok' };
         });
@@ -398,8 +399,9 @@ class TransactionHandle implements DbTransaction {
   }
 
   async commit(): Promise<void> {
-    this.host.meter('transaction');
-    await guarded('transaction.commit', () => this.host.engine.txCommit(this.state));
+    await metered(this.host, 'transaction', 'transaction.commit', () =>
+      this.host.engine.txCommit(this.state),
+    );
   }
 }
 
@@ -412,8 +414,7 @@ class TransactionDocument implements DbTransactionDocumentRef {
   ) {}
 
   async get(): Promise<DocGetResult> {
-    this.host.meter('get');
-    return guarded('document.get', () => {
+    return metered(this.host, 'get', 'document.get', () => {
       return gotDocument(
         this.host,
         this.id,
@@ -423,8 +424,7 @@ class TransactionDocument implements DbTransactionDocumentRef {
   }
 
   async set(options: DataOptions): Promise<SetResult> {
-    this.host.meter('set');
-    return guarded('document.set', () => {
+    return metered(this.host, 'set', 'document.set', () => {
       const doc = documentForSet(dataOf(options, 'document.set'), this.id, 'document.set', this.host.now());
       const stats = this.host.engine.txSet(this.state, this.collectionName, doc);
       return { _id: this.id, stats, errMsg: 'document.set:ok' };
@@ -432,8 +432,7 @@ class TransactionDocument implements DbTransactionDocumentRef {
   }
 
   async update(options: DataOptions): Promise<UpdateResult> {
-    this.host.meter('update');
-    return guarded('document.update', () => {
+    return metered(this.host, 'update', 'document.update', () => {
       const modifier = translateUpdate(
         dataOf(options, 'document.update'),
         'document.update',
@@ -445,8 +444,7 @@ class TransactionDocument implements DbTransactionDocumentRef {
   }
 
   async remove(): Promise<RemoveResult> {
-    this.host.meter('remove');
-    return guarded('document.remove', () => ({
+    return metered(this.host, 'remove', 'document.remove', () => ({
       stats: { removed: this.host.engine.txRemove(this.state, this.collectionName, this.id) },
       errMsg: 'document.remove:ok',
     }));
@@ -516,7 +514,8 @@ export class Database implements CloudDatabase {
       if (handle.state.ended) return result;
       this.host.meter('transaction');
       try {
-        await this.host.engine.txCommit(handle.state);
+        const commit = async () => this.host.engine.txCommit(handle.state);
+        await (this.host.around === undefined ? commit() : this.host.around('transaction', commit));
         return result;
       } catch (e) {
         if (e instanceof TransactionConflictError && attempt < Math.max(1, times)) continue;
@@ -533,8 +532,7 @@ export class Database implements CloudDatabase {
 
   /** Creates a collection (no indexes, admin-only client permission). */
   async createCollection(name: string): Promise<{ errMsg: string }> {
-    this.host.meter('createCollection');
-    return guarded('database.createCollection', async () => {
+    return metered(this.host, 'createCollection', 'database.createCollection', async () => {
       const created = await this.host.engine.store.createCollection(collectionName(name));
       if (!created)
         throw sdkError(

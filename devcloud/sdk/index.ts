@@ -3,8 +3,10 @@
 // instances share one engine, as all functions of a cloud environment share one database.
 import type { Engine } from '../db/engine';
 import { ErrCodes, sdkError } from '../db/errors';
+import { withinRoundTrip } from '../latency';
 import { currentInvocation } from './context';
 import { Database, SERVER_MAX_LIMIT, type DbOpKind } from './database';
+import { trackOutboundRequests } from './outbound';
 import type { CloudDatabase, DatabaseOptions, WXContext, WxServerSdk } from './types';
 
 /** The marker functions pass as `init({env: cloud.DYNAMIC_CURRENT_ENV})` (the real SDK uses this symbol too). */
@@ -19,6 +21,11 @@ export interface SdkHost {
   functionName: string;
   /** Called for every database round trip, with the function it is attributed to. */
   onDbOp?: (functionName: string, op: DbOpKind) => void;
+  /**
+   * The latency model's database delay (devcloud/latency.ts): draws the ms one round trip takes; half is waited before
+   * the operation reaches the engine, half before its answer returns. None when absent.
+   */
+  dbDelayMs?: () => number;
   /** Clock for db.serverDate() (ms since epoch). */
   now?: () => number;
   /** What `cloud.cloudPay` is (default: a stand-in whose every method rejects "not built"). */
@@ -65,6 +72,17 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
     if (ctx !== undefined) ctx.dbOps += 1;
     host.onDbOp?.(ctx?.functionName ?? host.functionName, op);
   };
+  // Each round trip is a step of the invocation's critical path (./steps.ts), and takes the modelled time.
+  trackOutboundRequests();
+  const delay = host.dbDelayMs;
+  const around = async <T>(_op: DbOpKind, run: () => Promise<T>): Promise<T> => {
+    const end = currentInvocation()?.steps?.begin('db');
+    try {
+      return await (delay === undefined ? run() : withinRoundTrip(delay(), run, true));
+    } finally {
+      end?.();
+    }
+  };
   // Not thenable, so `await cloud.cloudPay` or passing it around stays harmless until a method is called.
   const cloudPayNotBuilt = notBuilt(
     'cloudPay',
@@ -89,6 +107,7 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
       return new Database({
         engine: host.engine,
         meter,
+        around,
         now,
         throwOnNotFound: options?.throwOnNotFound ?? true,
         maxLimit: SERVER_MAX_LIMIT,

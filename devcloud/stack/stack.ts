@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { startSimulator, type SimIdentity, type SimulatorHandle } from '../../simulator';
 import { startConsole, type ConsoleHandle } from '../console/console-server';
 import { startDevCloud, type DevCloud, type DevRoute } from '../index';
+import { delaySampler, latencyFromEnv, type LatencyModel } from '../latency';
 import {
   createLocalCloudPay,
   invokeFunctionFromOutcomes,
@@ -73,6 +74,11 @@ export interface StackOptions {
   env?: Record<string, string>;
   envOptions?: Partial<Omit<StackEnvOptions, 'identity' | 'mode' | 'simulatorUrl' | 'gatewayUrl'>>;
   functionTimeoutMs?: number;
+  /**
+   * The latency model (devcloud/latency.ts): database delay per round trip, WeChat Pay delay per call (in the
+   * simulator), call delay per /fn/ call. Default: LOCAL_LATENCY from the environment, else none; null: none.
+   */
+  latency?: LatencyModel | null;
   log?: (line: string) => void;
   /** The collections declaration (default data/collections.json; tests start a cloud that lacks one). */
   collectionsFile?: string;
@@ -139,7 +145,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const mode = o.mode ?? 'direct';
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  const latency = o.latency === undefined ? latencyFromEnv(process.env) : o.latency;
+  const apiDelayMs = latency ? delaySampler(latency.payMs, latency.jitter) : undefined;
   const sim = await startSimulator({
+    ...(apiDelayMs === undefined ? {} : { apiDelayMs }),
     dataDir: join(dataDir, 'simulator'),
     port: o.simulatorPort ?? 0,
     host: o.host ?? '127.0.0.1',
@@ -251,6 +260,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       appid,
       timers: o.timers ?? true,
       functionClock: businessNow,
+      latency,
       // Data from before a unique index is migrated first, as in the cloud (docs/MIGRATIONS.md).
       migrate: async (db) => {
         const report = await migrateOrderPaymentKeys(db as unknown as CloudDb);

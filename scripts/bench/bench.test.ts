@@ -18,6 +18,13 @@ describe('npm run bench -- --quick', () => {
     expect(() => parseBenchArgs(['--fast'])).toThrow(/unknown argument "--fast"/);
     expect(() => parseBenchArgs(['--runs', '0'])).toThrow(/--runs/);
     expect(parseBenchArgs(['--quick', '--runs', '2'])).toMatchObject({ quick: true, runs: 2 });
+    expect(parseBenchArgs(['--latency', 'off']).latency).toBeNull();
+    expect(parseBenchArgs(['--latency', 'db=5,pay=40']).latency).toMatchObject({
+      dbMs: 5,
+      payMs: 40,
+      callMs: 80,
+    });
+    expect(() => parseBenchArgs(['--latency', 'disk=1'])).toThrow(/bad latency/);
   });
 
   it('runs a tiny bench and writes the report with every section', async () => {
@@ -52,5 +59,23 @@ describe('npm run bench -- --quick', () => {
     expect(f.stockLeft).toBe(f.stock - f.sold);
     expect(run.scale.map((s) => s.orders)).toEqual([60, 120]);
     expect(run.bundles.map((b) => b.name)).toContain('payNotify');
+    // The latency phase (cloud defaults): every operation answered, on its chain of dependent steps, and each
+    // function's cold first call reported.
+    expect(doc).toContain('**Latency**');
+    const lat = run.latency;
+    if (lat === undefined) throw new Error('no latency phase');
+    for (const op of lat.ops) {
+      expect(op).toMatchObject({ errors: 0 });
+      expect(op.count).toBeGreaterThan(0);
+      expect(op.depth).toEqual({ db: op.chain.db, pay: op.chain.pay });
+      expect(op.boundMs).toBeGreaterThan(0);
+    }
+    expect(lat.cold.map((c) => c.op).sort()).toEqual([
+      'order.checkout',
+      'pay.start',
+      'payNotify',
+      'shop.addToCart',
+    ]);
+    for (const c of lat.cold) expect(c.coldDepth).toEqual(c.warmDepth);
   }, 240_000);
 });

@@ -6,6 +6,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FULL, QUICK, runBench, type BenchResult } from './lib/run';
 import { keptNotesOf, renderReport } from './lib/report';
+import { measureLatency } from './lib/latency';
+import { CLOUD_LATENCY, formatLatency, parseLatency, type LatencyModel } from '../../devcloud/latency';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -17,7 +19,12 @@ export interface BenchOptions {
   json?: string;
   /** Build first (default); npm test's smoke run skips it because jest's global setup just built. */
   build?: boolean;
+  /** The latency phase's model (--latency SPEC; default the cloud's), null to skip it (--latency off). */
+  latency?: LatencyModel | null;
 }
+
+/** Shoppers of the latency phase (one after another). */
+const LATENCY_SAMPLES = { full: 40, quick: 3 };
 
 /** Parses the command line; throws naming a bad argument. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
@@ -36,8 +43,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       o.runs = v;
     } else if (a === '--out') o.out = resolve(value());
     else if (a === '--json') o.json = resolve(value());
+    else if (a === '--latency') o.latency = parseLatency(value());
     else
-      throw new Error(`unknown argument "${String(a)}" (options: --quick --runs N --out FILE --json FILE)`);
+      throw new Error(
+        `unknown argument "${String(a)}" (options: --quick --runs N --out FILE --json FILE --latency cloud|off|db=MS,pay=MS,call=MS,jitter=F)`,
+      );
   }
   return o;
 }
@@ -48,10 +58,22 @@ export async function bench(o: BenchOptions, log: (line: string) => void): Promi
   for (let i = 0; i < o.runs; i++) {
     log(`bench: run ${i + 1} of ${o.runs}${o.quick ? ' (quick)' : ''}`);
     const size = { ...(o.quick ? QUICK : FULL), build: o.build ?? true };
-    runs.push(await runBench(size, (line) => log(`  ${line}`)));
+    const run = await runBench(size, (line) => log(`  ${line}`));
+    const model = o.latency === undefined ? CLOUD_LATENCY : o.latency;
+    if (model !== null)
+      run.latency = await measureLatency(
+        model,
+        o.quick ? LATENCY_SAMPLES.quick : LATENCY_SAMPLES.full,
+        (line) => log(`  ${line}`),
+      );
+    runs.push(run);
   }
   const kept = existsSync(o.out) ? keptNotesOf(readFileSync(o.out, 'utf8')) : '';
-  const command = `npm run bench${o.quick ? ' -- --quick' : o.runs > 1 ? ` -- --runs ${o.runs}` : ''}`;
+  const args = [
+    ...(o.quick ? ['--quick'] : o.runs > 1 ? ['--runs', String(o.runs)] : []),
+    ...(o.latency === undefined ? [] : ['--latency', o.latency === null ? 'off' : formatLatency(o.latency)]),
+  ];
+  const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
   writeFileSync(o.out, renderReport(runs, kept, command));
   // Formatted as the repository's prettier check wants it (the doc is committed and linted like any other file); in a
   // child process because prettier loads its plugins with dynamic import, which jest's module system refuses.

@@ -131,7 +131,14 @@ export class CheckoutService {
    */
   async place(openid: string, clientRequestKey: string, delivery: DeliveryInput): Promise<OrderView> {
     return toOrderView(
-      await this.placeRecord(openid, clientRequestKey, null, this.parseDelivery(delivery)),
+      await this.placeRecord(
+        openid,
+        clientRequestKey,
+        null,
+        this.parseDelivery(delivery),
+        undefined,
+        (order) => Promise.resolve(order),
+      ),
       this.d.clock.now(),
     );
   }
@@ -155,15 +162,19 @@ export class CheckoutService {
     delivery: DeliveryInput,
     placedFrom?: MiniprogramState,
   ): Promise<CheckoutView> {
-    const order = await this.placeRecord(
+    // WeChat is asked for the prepay while the ordered lines leave the cart (independent documents: the order exists
+    // before either starts, and a repeat of the key finds it whichever of the two a crash interrupted).
+    return this.placeRecord(
       openid,
       clientRequestKey,
       displayed,
       this.parseDelivery(delivery),
       placedFrom,
+      async (order) => {
+        const payment = await this.payments.startFor(order);
+        return { order: toOrderView(order, this.d.clock.now()), payment };
+      },
     );
-    const payment = await this.payments.startFor(order);
-    return { order: toOrderView(order, this.d.clock.now()), payment };
   }
 
   /**
@@ -171,8 +182,7 @@ export class CheckoutService {
    * the catalog read fresh, stock included: the confirm page shows it and sends its payableFen back.
    */
   async quote(openid: string): Promise<CheckoutQuoteView> {
-    const stored = await this.d.carts.load(openid);
-    const catalog = await this.d.catalog.loadCatalog();
+    const [stored, catalog] = await Promise.all([this.d.carts.load(openid), this.d.catalog.loadCatalog()]);
     const priced = priceOrder(catalog, selectedForCheckout(stored.cart), this.pricingFor(openid));
     return quoteView(priced, catalog, this.d.policy.fulfilment.pickupPoint);
   }
@@ -185,29 +195,35 @@ export class CheckoutService {
     };
   }
 
-  private async placeRecord(
+  /**
+   * Places the order (or finds the first one of the key) and answers `answer(order)`. For an order placed now, `answer`
+   * runs while the ordered lines leave the cart; both are waited for, and a failure of either is the answer.
+   */
+  private async placeRecord<T>(
     openid: string,
     clientRequestKey: string,
     displayed: { lines: readonly CartSelection[]; payableFen: number } | null,
     delivery: DeliverySnapshot,
-    placedFrom?: MiniprogramState,
-  ): Promise<OrderRecord> {
+    placedFrom: MiniprogramState | undefined,
+    answer: (order: OrderRecord) => Promise<T>,
+  ): Promise<T> {
+    // The catalog beside the cart read: free on a warm instance (cached), and on a fresh one its fill is not a step of
+    // its own in front of the decrements. Awaited below; a failure surfaces there (not as an unhandled rejection).
+    const cached = this.d.catalog.cachedCatalog(CHECKOUT_CATALOG_MAX_AGE_MS);
+    cached.catch(() => undefined);
     const stored = await this.d.carts.load(openid);
     if (stored.lastOrder?.clientRequestKey === clientRequestKey) {
       const first = await this.d.orders.get(stored.lastOrder.outTradeNo);
-      if (first && first.openid === openid) return first;
+      if (first && first.openid === openid) return answer(first);
     }
     const selection = selectedForCheckout(stored.cart);
     if (selection.length === 0) {
       // A late repeat of a checkout whose lines already left the cart.
       const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
-      if (first) return first;
+      if (first) return answer(first);
     }
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
-      const catalog =
-        attempt === 0
-          ? await this.d.catalog.cachedCatalog(CHECKOUT_CATALOG_MAX_AGE_MS)
-          : await this.d.catalog.loadCatalog();
+      const catalog = attempt === 0 ? await cached : await this.d.catalog.loadCatalog();
       const priced = priceOrder(stockDecidedAtReservation(catalog), selection, this.pricingFor(openid));
       // Refused only on a freshly loaded catalog: the instance's cached one may be older than what the page showed.
       // Checked on every later round too, since a reload forced by the reservation may be what moved the price.
@@ -258,7 +274,7 @@ export class CheckoutService {
       if (reserved.kind === 'short') {
         // A concurrent twin of this request may have taken the stock: the shopper's answer is that first order.
         const first = await this.twinsOrder(openid, clientRequestKey, reserved.twinInFlight);
-        if (first) return first;
+        if (first) return answer(first);
         throw new DomainError(
           ErrorCodes.ORDER_OUT_OF_STOCK,
           reserved.available === 0
@@ -274,7 +290,7 @@ export class CheckoutService {
       if ((await this.d.orders.insert(order)) === 'duplicate') {
         await this.releaseHolds(order.outTradeNo, plan);
         const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
-        if (first) return first;
+        if (first) return answer(first);
         throw new DomainError(
           AppErrorCodes.ORDER_NOT_FOUND,
           'the order for this request could not be read back',
@@ -286,8 +302,13 @@ export class CheckoutService {
         payableFen: order.payableFen,
         isTestOrder: order.isTestOrder,
       });
-      await this.dropOrderedLines(openid, stored, { clientRequestKey, outTradeNo: order.outTradeNo });
-      return order;
+      const [dropped, answered] = await Promise.allSettled([
+        this.dropOrderedLines(openid, stored, { clientRequestKey, outTradeNo: order.outTradeNo }),
+        answer(order),
+      ]);
+      if (dropped.status === 'rejected') throw dropped.reason;
+      if (answered.status === 'rejected') throw answered.reason;
+      return answered.value;
     }
     throw new DomainError(
       AppErrorCodes.ORDER_BUSY,

@@ -75,9 +75,13 @@ export class ShopService {
 
   /** Applies `change` to the shopper's cart; retried on a concurrent save, refused with CART.BUSY if it keeps losing. */
   async changeCart(openid: string, change: CartChange): Promise<CartView> {
-    const catalog = await this.catalog.cachedCatalog(CART_CATALOG_MAX_AGE_MS);
+    // The first cart read beside the catalog (cached on a warm instance; a fresh one fills it without a step of its own).
+    const [catalog, first] = await Promise.all([
+      this.catalog.cachedCatalog(CART_CATALOG_MAX_AGE_MS),
+      this.carts.load(openid),
+    ]);
     for (let attempt = 0; attempt < CART_SAVE_ATTEMPTS; attempt++) {
-      const stored = await this.carts.load(openid);
+      const stored = attempt === 0 ? first : await this.carts.load(openid);
       const next = change(stored.cart, catalog);
       if (next === stored.cart) return cartView(next, catalog);
       if (await this.carts.save(openid, next, stored.version)) return cartView(next, catalog);

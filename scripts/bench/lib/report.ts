@@ -2,6 +2,7 @@
 // own run), each issue-10 target with met / missed, and automatic notes on what a miss comes from. A hand-written
 // section between the notes markers survives regeneration.
 import type { BenchResult, Phase } from './run';
+import { latencyMethod, latencyNotes, latencyRows } from './latency';
 
 /** A table row: a label, one cell per run, the target and whether each run met it. */
 interface Row {
@@ -205,6 +206,7 @@ function rows(runs: BenchResult[]): Row[] {
       met: each((r) => cost(r, sizes.length - 1) / cost(r, 0) <= SCALE_TOLERANCE),
     });
   }
+  out.push(...latencyRows(runs));
   out.push({ label: '**Cloud function bundles** (wx-server-sdk excluded)', cells: each(() => '') });
   out.push({
     label: 'wx-server-sdk’s own load (require + init)',
@@ -279,6 +281,7 @@ function autoNotes(runs: BenchResult[]): string[] {
     notes.push(
       'wx-server-sdk is not a dependency of this repository (the cloud installs it), so its own load time is measured only when WX_SERVER_SDK_DIR names a folder where `npm install --prefix <dir> wx-server-sdk@4.0.2` was run; bundle load times are always measured beyond it (the SDK, or a stand-in, is loaded first).',
     );
+  notes.push(...latencyNotes(runs));
   if (any((r) => r.notifications.errors > 0 || r.checkouts.errors > 0 || r.duplicates.errors > 0))
     notes.push(
       'Some operations failed during the timed phases (codes in the table); their time still counts.',
@@ -344,6 +347,7 @@ export function renderReport(runs: BenchResult[], keptNotes: string, command: st
     '- **Mini program**: files reachable from app.json (main pages, their components, imports, styles, templates,',
     '  images referenced by absolute path, tabBar icons), subpackage roots excluded, npm components counted only when',
     '  used; TypeScript counted at source size as a stand-in for the compiled JavaScript.',
+    ...latencyMethod(runs),
     '',
     '## Results',
     '',

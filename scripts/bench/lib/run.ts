@@ -18,6 +18,7 @@ import { mode, percentile, runConcurrent, secondsSince } from './load';
 import { measureMainPackage, type MainPackage } from './mp-size';
 import { signNotifications, type SignedNotification } from './notify';
 import type { BenchStackInfo } from './stack-setup';
+import type { LatencyResult } from './latency';
 import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -131,6 +132,8 @@ export interface BenchResult {
   verifyOnly: Phase;
   flash: FlashSale;
   scale: ScalePoint[];
+  /** The latency phase (./latency.ts), when the run had one. */
+  latency?: LatencyResult;
 }
 
 const BENCH_SKU = 'sku-coffee-250g';
