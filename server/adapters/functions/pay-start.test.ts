@@ -109,6 +109,6 @@ describe('pay.start', () => {
   it('saves the prepay and answers it when nothing races (the control)', async () => {
     const order = await placeOrder('O20260301A0003');
     const view = await paymentsFor(coreWith()).start(OPENID, order.outTradeNo);
-    expect((await stored(order.outTradeNo))!.prepay!.requestPayment).toEqual(view.requestPayment);
+    expect((await stored(order.outTradeNo))!.prepay).toMatchObject({ requestPayment: view.requestPayment });
   });
 });
