@@ -183,9 +183,9 @@ describe('channelPay: Native orders at the counter (direct merchant)', () => {
     await storedWithStatus(stack, no, 'PAID');
     await stack.advance(dayStart(2, 10) + 30 * MINUTE - stack.now()); // D+1 10:30: the bill of day D exists
     const run = await runJob(stack, 'reconcile');
-    const report = (await waitFor('the daily report', () =>
+    const report = await waitFor<Record<string, any>>('the daily report', () =>
       adminGet(stack, 'reconcile_reports', String(run.billReportId)),
-    )) as Record<string, any>;
+    );
     expect(report.discrepancies).toEqual([]);
     expect(report.matchedPayments).toBe(1);
     expect(report.totals).toMatchObject({ billPaymentFen: PRICE_FEN, localPaymentFen: PRICE_FEN });
