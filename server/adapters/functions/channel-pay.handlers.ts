@@ -72,27 +72,27 @@ export function payerIp(sourceIp: string | undefined): string {
 }
 
 export const channelPayActions: ActionTable<'channelPay', ChannelPayDeps> = {
-  createNative: (input, inv, d) => {
+  createNative: async (input, inv, d) => {
     const staff = admin(inv, d);
-    return d.channels.createNative(staff, key(input, STAFF_KEY, '8–64 of [0-9A-Za-z_-]'), lines(input));
+    return await d.channels.createNative(staff, key(input, STAFF_KEY, '8–64 of [0-9A-Za-z_-]'), lines(input));
   },
-  getNative: (input, inv, d) => {
+  getNative: async (input, inv, d) => {
     admin(inv, d);
-    return d.channels.getNative(requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX));
+    return await d.channels.getNative(requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX));
   },
-  createH5: (input, inv, d) => {
+  createH5: async (input, inv, d) => {
     const http = viaHttp(inv);
     const k = key(input, WEB_KEY, '22–64 of [0-9A-Za-z_-]');
     const l = lines(input);
     const type = h5Type(input);
-    return d.channels.createH5(k, l, payerIp(http.sourceIp), type);
+    return await d.channels.createH5(k, l, payerIp(http.sourceIp), type);
   },
-  getH5: (input, inv, d) => {
+  getH5: async (input, inv, d) => {
     viaHttp(inv);
     const outTradeNo = requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX);
     const k = input.clientRequestKey;
     if (typeof k !== 'string' || !WEB_KEY.test(k))
       throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
-    return d.channels.getH5(outTradeNo, k);
+    return await d.channels.getH5(outTradeNo, k);
   },
 };
