@@ -37,7 +37,7 @@ function documentedActions(md: string): Record<string, string[]> {
       inTable = false;
       continue;
     }
-    const cell = /^\|\s*`([A-Za-z]+)`\s*\|/.exec(line);
+    const cell = /^\|\s*`([A-Za-z][A-Za-z0-9]*)`\s*\|/.exec(line);
     if (cell) out[fn]?.push(cell[1]!);
   }
   return out;
