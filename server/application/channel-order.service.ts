@@ -43,6 +43,9 @@ const PAY_URL_REUSE_MARGIN_MS = 5 * 60_000;
 const MIN_TIME_TO_PAY_MS = 60_000;
 const PLACE_ATTEMPTS = 3;
 const SAVE_ATTEMPTS = 8;
+/** How long a create whose twin (same key) holds the stock waits for that twin's order (as checkout does). */
+const TWIN_WAIT_MS = 3_000;
+const TWIN_POLL_MS = 50;
 
 /** How the provider order is created for the channel (the H5 one carries the payer's IP from the HTTP request). */
 type CreateAtProvider =
@@ -162,7 +165,8 @@ export class ChannelOrderService {
       const reserved = await this.reserve(order, plan, catalog);
       if (reserved === 'stale') continue;
       if (reserved !== 'held') {
-        const twin = await this.d.orders.findByClientKey(owner, clientRequestKey);
+        // A concurrent twin (same key) may hold the stock: its order is the answer once it is written.
+        const twin = await this.twinsOrder(owner, clientRequestKey, reserved.twinInFlight);
         if (twin) return twin;
         throw new DomainError(
           ErrorCodes.ORDER_OUT_OF_STOCK,
@@ -197,7 +201,7 @@ export class ChannelOrderService {
     order: OrderRecord,
     plan: readonly StockChange[],
     catalog: Catalog,
-  ): Promise<'held' | 'stale' | { skuId: string; available: number }> {
+  ): Promise<'held' | 'stale' | { skuId: string; available: number; twinInFlight: boolean }> {
     const owner = { openid: order.openid, clientRequestKey: order.clientRequestKey };
     const held: StockChange[] = [];
     for (const line of plan) {
@@ -225,9 +229,25 @@ export class ChannelOrderService {
       const sameTerms =
         now !== null && now.onSale && now.priceFen === pin.priceFen && now.maxPerOrder === pin.maxPerOrder;
       if (!sameTerms || now.stock >= line.quantity) return 'stale';
-      return { skuId: line.skuId, available: Math.max(0, now.stock) };
+      const twinInFlight = now.holds.some(
+        (h) => h.owner.openid === owner.openid && h.owner.clientRequestKey === owner.clientRequestKey,
+      );
+      return { skuId: line.skuId, available: Math.max(0, now.stock), twinInFlight };
     }
     return 'held';
+  }
+
+  private async twinsOrder(
+    owner: string,
+    clientRequestKey: string,
+    inFlight: boolean,
+  ): Promise<OrderRecord | null> {
+    const polls = inFlight ? TWIN_WAIT_MS / TWIN_POLL_MS : 0;
+    for (let i = 0; ; i++) {
+      const first = await this.d.orders.findByClientKey(owner, clientRequestKey);
+      if (first || i >= polls) return first;
+      await new Promise((resolve) => setTimeout(resolve, TWIN_POLL_MS));
+    }
   }
 
   private async releaseHolds(holdId: string, lines: readonly StockChange[]): Promise<void> {

@@ -99,6 +99,22 @@ describe('channelPay: Native orders at the counter (direct merchant)', () => {
     expect(await stockOf(stack)).toBe(before - 2);
   });
 
+  it('a double tap at the counter makes one order and holds the stock once', async () => {
+    const sku = 'sku-coffee-500g';
+    const before = await stockOf(stack, sku);
+    const tap = () =>
+      stack.as(ADMIN).call('channelPay', 'createNative', {
+        clientRequestKey: 'counter-double-tap',
+        lines: [{ skuId: sku, quantity: 2 }],
+      });
+    const answers = await Promise.all([tap(), tap(), tap()]);
+    const numbers = answers.map((a) => (a.ok ? a.data.order.outTradeNo : a.error.code));
+    expect(new Set(numbers).size).toBe(1);
+    expect(numbers[0]).toMatch(/^O/);
+    expect(await adminCount(stack, 'orders', { clientRequestKey: 'counter-double-tap' })).toBe(1);
+    expect(await stockOf(stack, sku)).toBe(before - 2);
+  });
+
   it('a counter order is nobody’s shopper order: not found, not listed, not payable by wx.requestPayment', async () => {
     const created = await stack.as(ADMIN).ok('channelPay', 'createNative', {
       clientRequestKey: 'counter-sale-0002',
