@@ -347,7 +347,10 @@ export function createChannelPayMain(cloud: CloudRuntime) {
   const boot = once((): ChannelPayDeps => {
     const core = buildCore(cloud, process.env, 'channelPay');
     return {
-      channels: new ChannelOrderService(core, paymentServices(core).payments),
+      channels: new ChannelOrderService(core, paymentServices(core).payments, {
+        // WeChat Pay APIv3 (direct or partner) creates Native and H5 orders; cloudPay and the demo provider cannot.
+        payUrls: core.provider.id.startsWith('wechatpay-v3'),
+      }),
       adminOpenids: core.policy.adminOpenids,
     };
   });

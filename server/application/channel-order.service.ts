@@ -19,6 +19,7 @@ import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
 import type { OrderRecord, PayUrlRecord } from './order.model';
 import { toOrderView } from './order-view';
 import type { PaymentService } from './payment.service';
+import { ProviderError } from './ports/payment-provider.errors';
 
 /** Stable codes of this use case (besides the order and pricing ones). */
 export const ChannelErrorCodes = {
@@ -60,10 +61,25 @@ function sameSecret(a: string, b: string): boolean {
 
 /** Counter (Native) and web checkout (H5) orders: created from catalog SKUs, priced by the server only. */
 export class ChannelOrderService {
+  /**
+   * `payUrls`: the configured provider creates Native and H5 orders (WeChat Pay APIv3; cloudPay and the demo provider
+   * pay inside the mini program only). Without it every create is refused before any stock is held.
+   */
   constructor(
     private readonly d: CoreDeps,
     private readonly payments: Pick<PaymentService, 'syncOrder'>,
+    private readonly options: { payUrls: boolean },
   ) {}
+
+  private assertPayUrls(operation: string): void {
+    if (!this.options.payUrls)
+      throw new ProviderError(
+        'UNSUPPORTED',
+        `${this.d.provider.id} takes mini program payments only: Native and H5 orders need WeChat Pay APIv3`,
+        'fatal',
+        { operation },
+      );
+  }
 
   /**
    * Staff create a counter order: priced from the catalog (only skuId and quantity of each line are read), stock held
@@ -75,6 +91,7 @@ export class ChannelOrderService {
     clientRequestKey: string,
     lines: readonly OrderLineRequest[],
   ): Promise<ChannelOrderView> {
+    this.assertPayUrls('createNativePayment');
     const order = await this.placeOrFind(
       nativeOwner(staffOpenid),
       clientRequestKey,
@@ -95,6 +112,7 @@ export class ChannelOrderService {
     payerClientIp: string,
     h5Type?: 'Wap' | 'iOS' | 'Android',
   ): Promise<ChannelOrderView> {
+    this.assertPayUrls('createH5Payment');
     const order = await this.placeOrFind(H5_OWNER, clientRequestKey, lines, 'h5');
     return this.withPayUrl(order, { channel: 'h5', payerClientIp, ...(h5Type ? { h5Type } : {}) });
   }

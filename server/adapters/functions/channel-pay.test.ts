@@ -1,6 +1,9 @@
 // channelPay's entrances (docs/adr/0012): where the H5 payer's IP comes from, and what is refused before the service
 // is reached. The end-to-end behaviour is test/e2e/channel-orders.test.ts.
-import type { ChannelOrderService } from '../../application/channel-order.service';
+import { ChannelOrderService } from '../../application/channel-order.service';
+import type { CoreDeps } from '../../application/core.deps';
+import type { PaymentProvider } from '../../application/ports/payment-provider.port';
+import { toApiError } from '../runtime/handler';
 import type { ChannelOrderView } from '../../../typings/contracts/channel';
 import { createLogger } from '../runtime/logger';
 import { fromCloudHttpEvent } from '../runtime/http-event';
@@ -125,5 +128,43 @@ describe('channelPay from the mini program', () => {
       ),
     ).rejects.toMatchObject({ code: 'CHANNEL.HTTP_ONLY' });
     expect(h5Calls).toEqual([]);
+  });
+});
+
+describe('ChannelOrderService with a provider that has no Native / H5 (cloudPay, demo)', () => {
+  it('refuses every create before reading the catalog or holding stock', async () => {
+    const untouched = new Proxy(
+      {},
+      {
+        get: (_t, prop) => () => Promise.reject(new Error(`nothing may be read or held (${String(prop)})`)),
+      },
+    );
+    const demo = {
+      id: 'demo',
+      createNativePayment: () => Promise.reject(new Error('not asked')),
+    } as unknown as PaymentProvider;
+    const core = {
+      provider: demo,
+      catalog: untouched,
+      stock: untouched,
+      orders: untouched,
+    } as unknown as CoreDeps;
+    const service = new ChannelOrderService(
+      core,
+      { syncOrder: (o) => Promise.resolve(o) },
+      { payUrls: false },
+    );
+    await expect(service.createNative('o-staff', 'counter-0001', LINES)).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      retryability: 'fatal',
+    });
+    await expect(service.createH5(KEY, LINES, '203.0.113.7')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    // Through the envelope: PAYMENT.PROVIDER_ERROR, not retryable.
+    expect(
+      toApiError(await service.createNative('o-staff', 'k-00000001', LINES).catch((e) => e), 'r'),
+    ).toMatchObject({
+      code: 'PAYMENT.PROVIDER_ERROR',
+      retryable: false,
+    });
   });
 });
