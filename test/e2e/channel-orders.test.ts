@@ -316,4 +316,23 @@ describe('channelPay in partner (service provider) mode', () => {
     const paid = await storedWithStatus(stack, no, 'PAID');
     expect(paid.payment).toMatchObject({ source: 'notification', paidFen: PRICE_FEN });
   });
+
+  it('a web checkout order goes through the partner H5 endpoint with the request’s IP and is applied when paid', async () => {
+    const created = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: webKey(),
+      lines: [{ skuId: SKU, quantity: 1 }],
+    });
+    if (!created.body.ok) throw new Error(JSON.stringify(created.body));
+    const no: string = created.body.data.order.outTradeNo;
+    const simOrder = await stack.sim.control.order(no);
+    expect(simOrder).toMatchObject({
+      mode: 'partner',
+      tradeType: 'MWEB',
+      subMchid: stack.sim.identity.partner.subMchid,
+    });
+    expect(['127.0.0.1', '::1']).toContain(simOrder.payerClientIp);
+    await stack.sim.control.pay(no);
+    expect((await storedWithStatus(stack, no, 'PAID')).payment).toMatchObject({ source: 'notification' });
+  });
 });
