@@ -346,11 +346,15 @@ export function createStaffMain(cloud: CloudRuntime) {
 export function createChannelPayMain(cloud: CloudRuntime) {
   const boot = once((): ChannelPayDeps => {
     const core = buildCore(cloud, process.env, 'channelPay');
+    const { payments } = paymentServices(core);
     return {
-      channels: new ChannelOrderService(core, paymentServices(core).payments, {
+      channels: new ChannelOrderService(
+        core,
+        payments,
         // WeChat Pay APIv3 (direct or partner) creates Native and H5 orders; cloudPay and the demo provider cannot.
-        payUrls: core.provider.id.startsWith('wechatpay-v3'),
-      }),
+        { payUrls: core.provider.id.startsWith('wechatpay-v3') },
+        new CheckoutService(core, payments),
+      ),
       adminOpenids: core.policy.adminOpenids,
     };
   });

@@ -19,6 +19,7 @@ import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
 import type { OrderRecord, PayUrlRecord } from './order.model';
 import { toOrderView } from './order-view';
 import type { PaymentService } from './payment.service';
+import type { CheckoutService } from './checkout.service';
 import { ProviderError } from './ports/payment-provider.errors';
 
 /** Stable codes of this use case (besides the order and pricing ones). */
@@ -69,6 +70,7 @@ export class ChannelOrderService {
     private readonly d: CoreDeps,
     private readonly payments: Pick<PaymentService, 'syncOrder'>,
     private readonly options: { payUrls: boolean },
+    private readonly checkout?: Pick<CheckoutService, 'cancel'>,
   ) {}
 
   private assertPayUrls(operation: string): void {
@@ -122,6 +124,18 @@ export class ChannelOrderService {
     const order = await this.d.orders.get(outTradeNo);
     if (!order || order.channel !== 'native') throw notFound();
     return this.view(await this.payments.syncOrder(order));
+  }
+
+  /**
+   * Staff cancel an unpaid counter order (the customer walked away): the shopper's cancel, with the order's own owner
+   * key — WeChat asked or closed first, a payment it has applied instead (ORDER.ALREADY_PAID), the stock given back
+   * exactly once. Any staff member may cancel any counter order.
+   */
+  async cancelNative(outTradeNo: string): Promise<ChannelOrderView> {
+    const order = await this.d.orders.get(outTradeNo);
+    if (!order || order.channel !== 'native' || !this.checkout) throw notFound();
+    await this.checkout.cancel(order.openid, outTradeNo);
+    return this.view((await this.d.orders.get(outTradeNo)) ?? order);
   }
 
   /** A web checkout's order for whoever holds the key that created it (anyone else: ORDER.NOT_FOUND). */

@@ -1,7 +1,15 @@
 // Native (counter QR) and H5 (web checkout) orders end to end (docs/adr/0012): the channelPay function on the local
 // cloud, the real WeChat Pay adapter and the simulator (real signatures), the notification path, the close job and the
 // daily bill — the same machinery as mini program orders.
-import { adminCount, adminGet, runJob, useTestStack, waitFor, type TestStack } from '../support/stack';
+import {
+  TEST_DELIVERY,
+  adminCount,
+  adminGet,
+  runJob,
+  useTestStack,
+  waitFor,
+  type TestStack,
+} from '../support/stack';
 
 const ADMIN = 'o-dev-admin';
 const SHOPPER = 'o-erin-00005';
@@ -137,6 +145,44 @@ describe('channelPay: Native orders at the counter (direct merchant)', () => {
     // The control: staff read it through channelPay.
     expect((await stack.as(ADMIN).ok('channelPay', 'getNative', { outTradeNo: no })).order.outTradeNo).toBe(
       no,
+    );
+  });
+
+  it('staff cancel an unpaid counter order: closed, stock back, WeChat asked first; shoppers and shopper orders refused', async () => {
+    const sku = 'sku-ginger-tea-box';
+    const before = await stockOf(stack, sku);
+    const created = await stack.as(ADMIN).ok('channelPay', 'createNative', {
+      clientRequestKey: 'counter-walked-away',
+      lines: [{ skuId: sku, quantity: 2 }],
+    });
+    const no = created.order.outTradeNo;
+    expect(await stockOf(stack, sku)).toBe(before - 2);
+    expect(await stack.as(SHOPPER).call('channelPay', 'cancelNative', { outTradeNo: no })).toMatchObject({
+      ok: false,
+      error: { code: 'AUTH.FORBIDDEN' },
+    });
+    const cancelled = await stack.as(ADMIN).ok('channelPay', 'cancelNative', { outTradeNo: no });
+    expect(cancelled).toMatchObject({ payUrl: null, order: { status: 'CLOSED_BY_USER' } });
+    expect(await stockOf(stack, sku)).toBe(before);
+    // Within WeChat's 5-minute guard: WeChat was asked (NOTPAY) and its close is left to the close job.
+    expect(await adminGet(stack, 'orders', no)).toMatchObject({
+      stockReleased: true,
+      providerClose: 'pending',
+    });
+    expect((await stack.as(ADMIN).ok('channelPay', 'cancelNative', { outTradeNo: no })).order.status).toBe(
+      'CLOSED_BY_USER',
+    );
+    expect(await stockOf(stack, sku)).toBe(before);
+    // A shopper's own order is not a counter order: staff cannot cancel it through here.
+    await stack.as(SHOPPER).ok('shop', 'addToCart', { skuId: sku, quantity: 1 });
+    const mine = await stack
+      .as(SHOPPER)
+      .ok('order', 'place', { clientRequestKey: 'erin-own-order-1', delivery: TEST_DELIVERY });
+    expect(
+      await stack.as(ADMIN).call('channelPay', 'cancelNative', { outTradeNo: mine.outTradeNo }),
+    ).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_FOUND' } });
+    expect((await stack.as(SHOPPER).ok('order', 'get', { outTradeNo: mine.outTradeNo })).status).toBe(
+      'AWAITING_PAYMENT',
     );
   });
 

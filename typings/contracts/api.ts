@@ -80,7 +80,7 @@ export const API_ACTIONS = {
     'markReturnReceived',
   ],
   msg: ['templates', 'subscribed'],
-  channelPay: ['createNative', 'getNative', 'createH5', 'getH5'],
+  channelPay: ['createNative', 'getNative', 'cancelNative', 'createH5', 'getH5'],
 } as const;
 
 /** Why the cart's selected lines cannot be priced into an order (place, quote, checkout). */
@@ -383,6 +383,17 @@ export interface ApiContract {
     >;
     /** A counter order after asking WeChat (a payment it reports is applied). */
     getNative: Action<{ outTradeNo: string }, ChannelOrderView, StaffErrors | 'ORDER.NOT_FOUND'>;
+    /** The customer walked away: closed here and at WeChat (or applied, if WeChat has the payment), stock back. */
+    cancelNative: Action<
+      { outTradeNo: string },
+      ChannelOrderView,
+      | StaffErrors
+      | 'ORDER.NOT_FOUND'
+      | 'ORDER.NOT_CANCELLABLE'
+      | 'ORDER.ALREADY_PAID'
+      | 'ORDER.PAYMENT_UNCONFIRMED'
+      | 'ORDER.BUSY'
+    >;
     /** HTTP access only. The key (22–64 of [0-9A-Za-z_-]) is the browser's secret for the order: keep it. */
     createH5: Action<
       { clientRequestKey: string; lines: ChannelLineRequest[]; h5Type?: 'Wap' | 'iOS' | 'Android' },

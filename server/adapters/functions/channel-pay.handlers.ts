@@ -80,6 +80,10 @@ export const channelPayActions: ActionTable<'channelPay', ChannelPayDeps> = {
     admin(inv, d);
     return await d.channels.getNative(requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX));
   },
+  cancelNative: async (input, inv, d) => {
+    admin(inv, d);
+    return await d.channels.cancelNative(requireString(input, 'outTradeNo', OUT_TRADE_NO_MAX));
+  },
   createH5: async (input, inv, d) => {
     const http = viaHttp(inv);
     const k = key(input, WEB_KEY, '22–64 of [0-9A-Za-z_-]');
