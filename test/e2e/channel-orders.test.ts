@@ -293,6 +293,35 @@ describe('channelPay: H5 orders of a web checkout (direct merchant)', () => {
     expect(shown.body).toMatchObject({ ok: true, data: { payUrl: null, order: { status: 'PAID' } } });
   });
 
+  it('a paid web order is refunded by staff like any order (refund.create), and its key shows it REFUNDED', async () => {
+    const key = webKey();
+    const created = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: key,
+      lines: [{ skuId: SKU, quantity: 1 }],
+    });
+    if (!created.body.ok) throw new Error(JSON.stringify(created.body));
+    const no: string = created.body.data.order.outTradeNo;
+    await stack.sim.control.pay(no);
+    await storedWithStatus(stack, no, 'PAID');
+    const refund = await stack.as(ADMIN).ok('refund', 'create', {
+      outTradeNo: no,
+      amountFen: PRICE_FEN,
+      requestKey: 'web-order-refund-1',
+    });
+    await stack.advance(2 * MINUTE); // WeChat settles the refund and notifies
+    await waitFor(
+      'the refund to succeed',
+      async () => (await adminGet(stack, 'refunds', refund.outRefundNo))?.status === 'SUCCESS',
+    );
+    await storedWithStatus(stack, no, 'REFUNDED');
+    const shown = await web(stack, { action: 'getH5', outTradeNo: no, clientRequestKey: key });
+    expect(shown.body).toMatchObject({
+      ok: true,
+      data: { order: { status: 'REFUNDED', refundedFen: PRICE_FEN } },
+    });
+  });
+
   it('only the key that created an H5 order reads it; the H5 actions refuse mini program calls', async () => {
     const key = webKey();
     const created = await web(stack, {
