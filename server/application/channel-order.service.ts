@@ -302,8 +302,12 @@ export class ChannelOrderService {
     const now = this.d.clock.now();
     if (!isPayable(order.status) || order.expiresAtMs - now < MIN_TIME_TO_PAY_MS) return this.view(order);
     const stored = order.prepay;
-    if (stored && 'payUrl' in stored && stored.expiresAtMs - now > PAY_URL_REUSE_MARGIN_MS)
-      return this.view(order);
+    // Reused while it works for the rest of the order's life, or for a while yet.
+    const reusable =
+      stored !== null &&
+      'payUrl' in stored &&
+      (stored.expiresAtMs >= order.expiresAtMs || stored.expiresAtMs - now > PAY_URL_REUSE_MARGIN_MS);
+    if (reusable) return this.view(order);
     const base = {
       outTradeNo: order.outTradeNo,
       description: order.description,
