@@ -19,6 +19,10 @@ import { NotWiredTradeManagement } from './adapters/trade/not-wired-trade-manage
 import { CloudTradeManagement } from './adapters/trade/cloud-trade-management';
 import type { StaffDeps } from './adapters/functions/staff.handlers';
 import { staffActions } from './adapters/functions/staff.handlers';
+import { ChannelOrderService } from './application/channel-order.service';
+import type { ChannelPayDeps } from './adapters/functions/channel-pay.handlers';
+import { channelPayActions } from './adapters/functions/channel-pay.handlers';
+import { handleChannelPayHttp } from './adapters/functions/channel-pay.http';
 import { base62FromBytes } from './domain/ids';
 import type { Fen } from './domain/money';
 import type { AppConfig } from './adapters/config/app-config';
@@ -333,6 +337,47 @@ export function createStaffMain(cloud: CloudRuntime) {
     actions: staffActions,
     anonymousActions: ['me'],
   });
+}
+
+/**
+ * The `channelPay` function (docs/adr/0012): Native orders for staff (a mini program call) and H5 orders for a web
+ * checkout (its HTTP access). Which entrance ran is the platform's word (getWXContext().SOURCE === 'wx_http' without
+ * an OPENID), never the event's shape: a mini program call dressed as an HTTP event is still a mini program call.
+ */
+export function createChannelPayMain(cloud: CloudRuntime) {
+  const boot = once((): ChannelPayDeps => {
+    const core = buildCore(cloud, process.env, 'channelPay');
+    const { payments } = paymentServices(core);
+    return {
+      channels: new ChannelOrderService(
+        core,
+        payments,
+        // WeChat Pay APIv3 (direct or partner) creates Native and H5 orders; cloudPay and the demo provider cannot.
+        { payUrls: core.provider.id.startsWith('wechatpay-v3') },
+        new CheckoutService(core, payments),
+      ),
+      adminOpenids: core.policy.adminOpenids,
+    };
+  });
+  const callableMain = createCallableMain<ChannelPayDeps>({
+    name: 'channelPay',
+    cloud,
+    log,
+    newRequestId: randomUUID,
+    boot,
+    actions: channelPayActions,
+  });
+  const httpMain = createHttpMain({
+    name: 'channelPay',
+    log,
+    handle: (req) =>
+      handleChannelPayHttp(req, { boot, actions: channelPayActions, log, newRequestId: randomUUID }),
+  });
+  return function main(event: unknown) {
+    const ctx = cloud.getWXContext();
+    if (ctx.SOURCE === 'wx_http' && !ctx.OPENID) return httpMain(event ?? {});
+    return callableMain(event);
+  };
 }
 
 /** The `payNotify` HTTP-access function: WeChat Pay's notify_url for payments and refunds. */

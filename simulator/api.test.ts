@@ -296,6 +296,39 @@ describe('order endpoints', () => {
     expect(app.json).toEqual({ prepay_id: expect.stringMatching(/^wx/) });
   });
 
+  it('refuses an H5 order whose payer_client_ip is not an IP address or whose h5_info.type is unknown (400 PARAM_ERROR)', async () => {
+    const h5 = (scene: Record<string, unknown>) =>
+      send({
+        merchant: 'direct',
+        method: 'POST',
+        path: '/v3/pay/transactions/h5',
+        body: directOrder({ payer: undefined, scene_info: scene }),
+      });
+    for (const ip of ['not-an-ip', '1.2.3.4, 5.6.7.8', '999.1.1.1', 'localhost']) {
+      const refused = await h5({ payer_client_ip: ip, h5_info: { type: 'Wap' } });
+      expect({ ip, status: refused.status }).toEqual({ ip, status: 400 });
+      expect(refused.json).toMatchObject({
+        code: 'PARAM_ERROR',
+        detail: { field: '/scene_info/payer_client_ip' },
+      });
+    }
+    const badType = await h5({ payer_client_ip: '203.0.113.7', h5_info: { type: 'Desktop' } });
+    expect(badType.status).toBe(400);
+    expect(badType.json).toMatchObject({ code: 'PARAM_ERROR' });
+    // The control: an IPv6 address is an address, and the simulator keeps it for tests to read.
+    const body = directOrder({
+      payer: undefined,
+      scene_info: { payer_client_ip: '2001:db8::7', h5_info: { type: 'iOS' } },
+    });
+    const ok = await send({ merchant: 'direct', method: 'POST', path: '/v3/pay/transactions/h5', body });
+    expect(ok.status).toBe(200);
+    expect(await fx.sim.control.order(String(body.out_trade_no))).toMatchObject({
+      tradeType: 'MWEB',
+      payerClientIp: '2001:db8::7',
+      h5Type: 'iOS',
+    });
+  });
+
   it('treats the same out_trade_no on another channel as different parameters', async () => {
     const body = directOrder();
     expect((await createDirect(body)).status).toBe(200);

@@ -49,6 +49,10 @@ export interface OrderRecord {
   prepayIssuedAt: number;
   codeUrl?: string;
   h5Url?: string;
+  /** H5: scene_info.payer_client_ip as the merchant sent it. */
+  payerClientIp?: string;
+  /** H5: scene_info.h5_info.type as sent. */
+  h5Type?: string;
   tradeState: TradeState;
   transactionId?: string;
   successAt?: number;

@@ -40,6 +40,7 @@ describe('cloud function bundles', () => {
   it('there is one bundle per function folder', () => {
     expect(names.sort()).toEqual(
       [
+        'channelPay',
         'closeExpired',
         'msg',
         'order',

@@ -38,6 +38,8 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   'ORDER.ALREADY_PAID': '订单已支付成功，不能取消',
   'ORDER.PAYMENT_UNCONFIRMED': '支付结果确认中，暂时不能取消，请稍后再试',
   'ORDER.BUSY': '订单正在处理中，请稍后重试',
+  'CHANNEL.HTTP_ONLY': '该操作只能在网页收银台进行',
+  'CHANNEL.CLIENT_IP_UNKNOWN': '无法识别你的网络地址，暂时不能在网页上支付',
   'ORDER.NOT_PAYABLE': '订单当前状态不能支付',
   'ORDER.EXPIRED': '订单已超时，不能再支付',
   'ORDER.PRICE_CHANGED': '商品价格有变化，请确认新的金额后再提交',

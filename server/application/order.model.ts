@@ -16,6 +16,22 @@ export interface PrepayRecord {
   createdAtMs: number;
 }
 
+/**
+ * The Native (QR) or H5 order created at the provider (docs/adr/0012): WeChat answers a URL instead of a prepay_id. Kept
+ * in `OrderRecord.prepay` like a JSAPI prepay, so the close job, the sync job and every query know WeChat has an order.
+ */
+export interface PayUrlRecord {
+  channel: 'native' | 'h5';
+  /** code_url (weixin://wxpay/bizpayurl?pr=…, shown as a QR code) or h5_url (where the payer's browser goes). */
+  payUrl: string;
+  /** After this instant (epoch ms) the URL cannot be paid; creating again (same out_trade_no) answers a fresh one. */
+  expiresAtMs: number;
+  createdAtMs: number;
+}
+
+/** Which WeChat Pay product the order is paid through. Absent on a stored order: 'jsapi' (the mini program). */
+export type OrderChannel = 'jsapi' | 'native' | 'h5';
+
 /** The payment as WeChat reported it (verified notification or signed query answer). */
 export interface PaymentRecord {
   transactionId: string;
@@ -36,7 +52,15 @@ export type ProviderCloseState = 'not-needed' | 'pending' | 'closed';
  */
 export interface OrderRecord extends OrderMessages {
   outTradeNo: string;
+  /**
+   * The owner: the shopper's OPENID. A Native or H5 order has no shopper (docs/adr/0012): its owner is a channel key
+   * (`native:<staff OPENID>`, `h5:web`) that no caller's OPENID can equal, so no shopper's order.get/listMine sees it.
+   */
   openid: string;
+  /** Absent: 'jsapi'. Native (counter QR) and H5 (web checkout) orders say so (docs/adr/0012). */
+  channel?: OrderChannel;
+  /** Native: the staff member (OPENID) who created the order at the counter. */
+  createdBy?: string;
   /** The client's idempotency key for "place order" (a double tap makes one order). */
   clientRequestKey: string;
   status: OrderState;
@@ -60,7 +84,8 @@ export interface OrderRecord extends OrderMessages {
   /** After this instant the order is no longer payable and the close job closes it. */
   expiresAtMs: number;
   updatedAtMs: number;
-  prepay: PrepayRecord | null;
+  /** JSAPI: the prepay; Native / H5: the pay URL (docs/adr/0012). Null until WeChat has the order. */
+  prepay: PrepayRecord | PayUrlRecord | null;
   payment: PaymentRecord | null;
   /** Sum of refunds PROCESSING, SUCCESS or ABNORMAL: the compare-and-set guard that keeps refunds ≤ paid. */
   refundReservedFen: Fen;

@@ -6,7 +6,7 @@ import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { paidFulfilmentPatch } from './fulfilment-view';
 import { dueAgainAt } from './job-queue';
-import type { OrderRecord, PaymentRecord, ProviderCloseState } from './order.model';
+import type { OrderRecord, PaymentRecord, PrepayRecord, ProviderCloseState } from './order.model';
 import type { OrderStore } from './ports/order.port';
 import type { PaymentState, PaymentTransaction } from './ports/payment-provider.port';
 import { ProviderError } from './ports/payment-provider.errors';
@@ -72,16 +72,31 @@ export class PaymentService {
         status: order.status,
       });
     }
+    // A Native / H5 order is paid by its URL, never by wx.requestPayment (docs/adr/0012).
+    if ((order.channel ?? 'jsapi') !== 'jsapi') {
+      throw new DomainError(
+        AppErrorCodes.ORDER_NOT_PAYABLE,
+        'this order is paid by its QR code or web link',
+        {
+          status: order.status,
+          channel: order.channel ?? 'jsapi',
+        },
+      );
+    }
     if (order.expiresAtMs - now < MIN_TIME_TO_PAY_MS) {
       throw new DomainError(AppErrorCodes.ORDER_EXPIRED, 'the payment window of this order has passed');
     }
-    const view = (o: OrderRecord, p: NonNullable<OrderRecord['prepay']>): StartPaymentView => ({
+    const view = (o: OrderRecord, p: PrepayRecord): StartPaymentView => ({
       outTradeNo: o.outTradeNo,
       payableFen: o.payableFen,
       requestPayment: p.requestPayment,
       simulated: o.simulated,
     });
-    if (order.prepay && order.prepay.expiresAtMs - now > this.d.policy.prepayReuseMarginMs) {
+    if (
+      order.prepay &&
+      'requestPayment' in order.prepay &&
+      order.prepay.expiresAtMs - now > this.d.policy.prepayReuseMarginMs
+    ) {
       return view(order, order.prepay);
     }
     let created: Awaited<ReturnType<CoreDeps['provider']['createJsapiPayment']>>;

@@ -130,6 +130,8 @@ export class OrderLedger {
     if (req.openid !== undefined) order.openid = req.openid;
     if (req.spOpenid !== undefined) order.spOpenid = req.spOpenid;
     if (req.subOpenid !== undefined) order.subOpenid = req.subOpenid;
+    if (req.payerClientIp !== undefined) order.payerClientIp = req.payerClientIp;
+    if (req.h5Type !== undefined) order.h5Type = req.h5Type;
     if (channel === 'native') order.codeUrl = newCodeUrl();
     if (channel === 'h5') order.h5Url = this.h5Url(order.prepayId);
     this.save(order);

@@ -1,5 +1,6 @@
 // What the WeChat API routes hand the engine, and the checks that turn a request body into a validated request.
 // Parsing throws WxError in the order production checks: field formats first, then the merchant binding.
+import { isIP } from 'node:net';
 import type { MerchantMode, OrderRecord, TradeType } from '../types';
 import { parseRfc3339 } from './clock';
 import { rsaOaepDecrypt } from './crypto';
@@ -181,6 +182,8 @@ export type CreateOrderRequest = Pick<
   | 'spOpenid'
   | 'subOpenid'
   | 'timeExpireAt'
+  | 'payerClientIp'
+  | 'h5Type'
 >;
 
 /** POST /v3/pay[/partner]/transactions/{channel}: formats, then the appid/mchid binding, then time_expire. */
@@ -245,11 +248,18 @@ export function parseCreateOrder(
       throw paramError('/payer/sub_openid', '传入sub_openid时sub_appid必填');
     }
   }
+  let payerClientIp: string | undefined;
+  let h5Type: string | undefined;
   if (channel === 'h5') {
     const scene = r.reqObj('scene_info', '场景信息');
-    scene.reqStr('payer_client_ip', { label: '用户终端IP', minBytes: 1, maxBytes: 45 });
+    payerClientIp = scene.reqStr('payer_client_ip', { label: '用户终端IP', minBytes: 1, maxBytes: 45 });
+    // WeChat takes an IPv4 or IPv6 address here, nothing else (a host name, a list, "unknown").
+    if (isIP(payerClientIp) === 0)
+      throw paramError('/scene_info/payer_client_ip', '用户终端IP格式不正确，请传入IPv4或IPv6地址');
     const h5 = scene.reqObj('h5_info', 'H5场景信息');
-    h5.reqStr('type', { label: '场景类型', minBytes: 1, maxBytes: 32 });
+    h5Type = h5.reqStr('type', { label: '场景类型', minBytes: 1, maxBytes: 32 });
+    if (!['Wap', 'iOS', 'Android'].includes(h5Type))
+      throw paramError('/scene_info/h5_info/type', '场景类型只能是iOS、Android或Wap');
   }
 
   if (family === 'direct') {
@@ -287,6 +297,8 @@ export function parseCreateOrder(
     ...(openid !== undefined ? { openid } : {}),
     ...(spOpenid !== undefined ? { spOpenid } : {}),
     ...(subOpenid !== undefined ? { subOpenid } : {}),
+    ...(payerClientIp !== undefined ? { payerClientIp } : {}),
+    ...(h5Type !== undefined ? { h5Type } : {}),
     timeExpireAt,
   };
 }

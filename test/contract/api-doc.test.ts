@@ -7,6 +7,7 @@ import { orderActions, payActions, refundActions } from '../../server/adapters/f
 import { shopActions } from '../../server/adapters/functions/shop.handlers';
 import { staffActions } from '../../server/adapters/functions/staff.handlers';
 import { msgActions } from '../../server/adapters/functions/msg.handlers';
+import { channelPayActions } from '../../server/adapters/functions/channel-pay.handlers';
 
 const API_MD = readFileSync(join(__dirname, '..', '..', 'docs', 'API.md'), 'utf8');
 
@@ -36,7 +37,7 @@ function documentedActions(md: string): Record<string, string[]> {
       inTable = false;
       continue;
     }
-    const cell = /^\|\s*`([A-Za-z]+)`\s*\|/.exec(line);
+    const cell = /^\|\s*`([A-Za-z][A-Za-z0-9]*)`\s*\|/.exec(line);
     if (cell) out[fn]?.push(cell[1]!);
   }
   return out;
@@ -70,6 +71,7 @@ describe('the API contract', () => {
       refund: Object.keys(refundActions),
       staff: Object.keys(staffActions),
       msg: Object.keys(msgActions),
+      channelPay: Object.keys(channelPayActions),
     };
     for (const [fn, actions] of Object.entries(API_ACTIONS)) {
       expect({ fn, actions: sorted(served[fn as keyof typeof served]) }).toEqual({

@@ -10,6 +10,8 @@ import type { StaffDeps } from '../../server/adapters/functions/staff.handlers';
 import { staffActions } from '../../server/adapters/functions/staff.handlers';
 import type { MsgDeps } from '../../server/adapters/functions/msg.handlers';
 import { msgActions } from '../../server/adapters/functions/msg.handlers';
+import type { ChannelPayDeps } from '../../server/adapters/functions/channel-pay.handlers';
+import { channelPayActions } from '../../server/adapters/functions/channel-pay.handlers';
 import type { ActionTable } from '../../server/adapters/runtime/handler';
 
 type Same<X, Y> = [X] extends [Y] ? ([Y] extends [X] ? true : false) : false;
@@ -26,14 +28,23 @@ export type ServedTablesAreTheContract = AssertTrue<
       keyof typeof refundActions,
       keyof typeof staffActions,
       keyof typeof msgActions,
+      keyof typeof channelPayActions,
     ],
-    [Listed<'shop'>, Listed<'order'>, Listed<'pay'>, Listed<'refund'>, Listed<'staff'>, Listed<'msg'>]
+    [
+      Listed<'shop'>,
+      Listed<'order'>,
+      Listed<'pay'>,
+      Listed<'refund'>,
+      Listed<'staff'>,
+      Listed<'msg'>,
+      Listed<'channelPay'>,
+    ]
   >
 >;
 
 /** Every client-callable function has a served table. */
 export type EveryFunctionServed = AssertTrue<
-  Same<ApiFunctionName, 'shop' | 'order' | 'pay' | 'refund' | 'staff' | 'msg'>
+  Same<ApiFunctionName, 'shop' | 'order' | 'pay' | 'refund' | 'staff' | 'msg' | 'channelPay'>
 >;
 
 // The served tables are ActionTables (a table typed `Record<string, …>` again would fail here: no required actions,
@@ -44,6 +55,7 @@ payActions satisfies ActionTable<'pay', CoreHandlersDeps>;
 refundActions satisfies ActionTable<'refund', CoreHandlersDeps>;
 staffActions satisfies ActionTable<'staff', StaffDeps>;
 msgActions satisfies ActionTable<'msg', MsgDeps>;
+channelPayActions satisfies ActionTable<'channelPay', ChannelPayDeps>;
 
 // A table without one of the contract's actions is refused.
 // @ts-expect-error -- `cancel` is missing

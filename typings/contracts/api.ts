@@ -15,6 +15,7 @@ import type {
   StartPaymentView,
 } from './order';
 import type { MessageTemplatesView, SubscribedView } from './msg';
+import type { ChannelLineRequest, ChannelOrderView } from './channel';
 import type { CartView, GoodsView } from './shop';
 import type { DeliveryRequest, ExpressCompanyView, ParcelRequest, PickupPointView } from './fulfilment';
 import type { StaffOrderView } from './staff';
@@ -79,6 +80,7 @@ export const API_ACTIONS = {
     'markReturnReceived',
   ],
   msg: ['templates', 'subscribed'],
+  channelPay: ['createNative', 'getNative', 'cancelNative', 'createH5', 'getH5'],
 } as const;
 
 /** Why the cart's selected lines cannot be priced into an order (place, quote, checkout). */
@@ -150,6 +152,10 @@ type RefundDecisionErrors =
 
 /** Staff-only actions also refuse everyone not in SHOP_ADMIN_OPENIDS. */
 type StaffErrors = 'AUTH.FORBIDDEN';
+
+/** Why a Native or H5 order cannot be created (the pricing codes plus the stock and key races of checkout). */
+type ChannelCreateErrors =
+  PricingErrorCode | 'ORDER.QUANTITY_INVALID' | 'ORDER.DUPLICATE_LINE' | 'ORDER.BUSY';
 
 /** The contract itself (docs/API.md says what each field and code means). */
 export interface ApiContract {
@@ -363,6 +369,43 @@ export interface ApiContract {
     templates: Action<NoFields, MessageTemplatesView>;
     /** wx.requestSubscribeMessage's results (errMsg left out): each "accept…" of a configured id counts one send. */
     subscribed: Action<{ results: Record<string, string> }, SubscribedView>;
+  };
+  /**
+   * Native (counter QR) and H5 (web checkout) orders (docs/adr/0012): the Native actions are for staff in the mini
+   * program, the H5 ones only through the function's HTTP access (the payer's IP is the request's).
+   */
+  channelPay: {
+    /** Staff create a counter order from catalog SKUs (priced by the server); a repeat of the key answers it again. */
+    createNative: Action<
+      { clientRequestKey: string; lines: ChannelLineRequest[] },
+      ChannelOrderView,
+      StaffErrors | ChannelCreateErrors
+    >;
+    /** A counter order after asking WeChat (a payment it reports is applied). */
+    getNative: Action<{ outTradeNo: string }, ChannelOrderView, StaffErrors | 'ORDER.NOT_FOUND'>;
+    /** The customer walked away: closed here and at WeChat (or applied, if WeChat has the payment), stock back. */
+    cancelNative: Action<
+      { outTradeNo: string },
+      ChannelOrderView,
+      | StaffErrors
+      | 'ORDER.NOT_FOUND'
+      | 'ORDER.NOT_CANCELLABLE'
+      | 'ORDER.ALREADY_PAID'
+      | 'ORDER.PAYMENT_UNCONFIRMED'
+      | 'ORDER.BUSY'
+    >;
+    /** HTTP access only. The key (22–64 of [0-9A-Za-z_-]) is the browser's secret for the order: keep it. */
+    createH5: Action<
+      { clientRequestKey: string; lines: ChannelLineRequest[]; h5Type?: 'Wap' | 'iOS' | 'Android' },
+      ChannelOrderView,
+      ChannelCreateErrors | 'CHANNEL.HTTP_ONLY' | 'CHANNEL.CLIENT_IP_UNKNOWN'
+    >;
+    /** HTTP access only: the order with the key that created it, after asking WeChat. */
+    getH5: Action<
+      { outTradeNo: string; clientRequestKey: string },
+      ChannelOrderView,
+      'ORDER.NOT_FOUND' | 'CHANNEL.HTTP_ONLY'
+    >;
   };
 }
 

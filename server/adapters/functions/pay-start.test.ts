@@ -109,6 +109,24 @@ describe('pay.start', () => {
   it('saves the prepay and answers it when nothing races (the control)', async () => {
     const order = await placeOrder('O20260301A0003');
     const view = await paymentsFor(coreWith()).start(OPENID, order.outTradeNo);
-    expect((await stored(order.outTradeNo))!.prepay!.requestPayment).toEqual(view.requestPayment);
+    expect((await stored(order.outTradeNo))!.prepay).toMatchObject({ requestPayment: view.requestPayment });
+  });
+});
+
+describe('pay.start and a Native / H5 order (docs/adr/0012)', () => {
+  it('never signs wx.requestPayment for an order paid by its QR code or web link', async () => {
+    const order = storedOrder('O20260301A0004', T0, { openid: OPENID, channel: 'native' });
+    expect(await new DbOrderStore(db).insert(order)).toBe('created');
+    await expect(paymentsFor(coreWith()).start(OPENID, order.outTradeNo)).rejects.toMatchObject({
+      code: 'ORDER.NOT_PAYABLE',
+      details: { channel: 'native' },
+    });
+    expect((await stored(order.outTradeNo))!.prepay).toBeNull();
+    // The control: the same order as a mini program order is started.
+    const jsapi = storedOrder('O20260301A0005', T0, { openid: OPENID, channel: 'jsapi' });
+    expect(await new DbOrderStore(db).insert(jsapi)).toBe('created');
+    await expect(paymentsFor(coreWith()).start(OPENID, jsapi.outTradeNo)).resolves.toMatchObject({
+      outTradeNo: jsapi.outTradeNo,
+    });
   });
 });

@@ -10,6 +10,7 @@ export const FUNCTION_TIMEOUTS_MS = {
   pay: 10_000,
   refund: 10_000,
   staff: 10_000,
+  channelPay: 10_000,
   payNotify: 5_000,
   payCallback: 10_000,
   tradeEvents: 5_000,

@@ -12,6 +12,11 @@ export interface Invocation {
   appid: string | undefined;
   requestId: string;
   log: Logger;
+  /**
+   * Set only when the action arrived through the function's HTTP access (docs/adr/0012): the caller's address as the
+   * platform reported it (the event's requestContext, never the body); undefined when the platform gave none.
+   */
+  http?: { sourceIp: string | undefined };
 }
 
 /** What getWXContext() reports about the invocation (set by the platform, never by the caller's event). */

@@ -6,6 +6,8 @@ export interface CloudHttpEvent {
   queryStringParameters?: Record<string, string | undefined> | null;
   body?: string | null;
   isBase64Encoded?: boolean;
+  /** Set by the platform: sourceIp is the address the request came from (never anything the caller wrote). */
+  requestContext?: { sourceIp?: string | undefined } | null;
 }
 
 /** What an HTTP-access function answers. */
@@ -22,6 +24,8 @@ export interface RawHttpRequest {
   headers: Record<string, string>;
   query: Record<string, string>;
   rawBody: Buffer;
+  /** The caller's address from the platform's requestContext; absent when the platform gave none. */
+  sourceIp?: string;
 }
 
 /** Normalises a CloudBase HTTP event; the body is decoded from base64 when flagged, never re-serialised. */
@@ -34,12 +38,14 @@ export function fromCloudHttpEvent(event: CloudHttpEvent): RawHttpRequest {
     if (typeof v === 'string') query[k] = v;
   const body = event.body ?? '';
   const rawBody = event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  const sourceIp = event.requestContext?.sourceIp;
   return {
     method: (event.httpMethod ?? 'GET').toUpperCase(),
     path: event.path ?? '/',
     headers,
     query,
     rawBody,
+    ...(typeof sourceIp === 'string' && sourceIp !== '' ? { sourceIp } : {}),
   };
 }
 

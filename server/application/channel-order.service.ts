@@ -1,0 +1,390 @@
+// Native (QR at the counter) and H5 (web checkout) orders (docs/adr/0012): the same orders collection, state machine,
+// stock holds, close and sync queues and notification path as mini program orders; only who creates them and how the
+// payer reaches WeChat differ.
+import { DomainError, ErrorCodes } from '../domain/errors';
+import { findSku } from '../domain/catalog';
+import type { Catalog } from '../domain/catalog';
+import { newOutTradeNo } from '../domain/ids';
+import { ZERO_FEN } from '../domain/money';
+import { isClosedUnpaid, isPayable } from '../domain/order-state';
+import { paymentDescription, priceOrder } from '../domain/pricing';
+import type { OrderLineRequest } from '../domain/pricing';
+import type { StockChange } from '../domain/stock';
+import { stockReservationPlan } from '../domain/stock';
+import type { ChannelOrderView, PayChannel } from '../../typings/contracts/channel';
+import type { CoreDeps } from './core.deps';
+import { AppErrorCodes } from './errors';
+import { noShippingUpload, notPaidFulfilment } from './fulfilment-view';
+import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
+import type { OrderRecord, PayUrlRecord } from './order.model';
+import { toOrderView } from './order-view';
+import type { PaymentService } from './payment.service';
+import type { CheckoutService } from './checkout.service';
+import { ProviderError } from './ports/payment-provider.errors';
+
+/** Stable codes of this use case (besides the order and pricing ones). */
+export const ChannelErrorCodes = {
+  /** createH5 / getH5 were called some other way than the function's HTTP access. */
+  HTTP_ONLY: 'CHANNEL.HTTP_ONLY',
+  /** The HTTP request carried no usable client IP from the platform: WeChat needs it for H5 (scene_info). */
+  CLIENT_IP_UNKNOWN: 'CHANNEL.CLIENT_IP_UNKNOWN',
+} as const;
+
+/** The owner of every H5 order: a web checkout has no OPENID. Contains a colon, which no OPENID does. */
+export const H5_OWNER = 'h5:web';
+
+/** The owner of a counter order: the channel and the staff member who created it (never equal to any OPENID). */
+export function nativeOwner(staffOpenid: string): string {
+  return `native:${staffOpenid}`;
+}
+
+/** WeChat's code_url and h5_url work for 2 hours (like a prepay_id); within this margin a fresh one is asked for. */
+export const PAY_URL_LIFETIME_MS = 2 * 3_600_000;
+const PAY_URL_REUSE_MARGIN_MS = 5 * 60_000;
+/** An order this close to expiry gets no (new) pay URL: the payer could not finish in time. */
+const MIN_TIME_TO_PAY_MS = 60_000;
+const PLACE_ATTEMPTS = 3;
+const SAVE_ATTEMPTS = 8;
+/** How long a create whose twin (same key) holds the stock waits for that twin's order (as checkout does). */
+const TWIN_WAIT_MS = 3_000;
+const TWIN_POLL_MS = 50;
+
+/** How the provider order is created for the channel (the H5 one carries the payer's IP from the HTTP request). */
+type CreateAtProvider =
+  { channel: 'native' } | { channel: 'h5'; payerClientIp: string; h5Type?: 'Wap' | 'iOS' | 'Android' };
+
+/** True when `a` equals `b`, comparing every character (no early exit on the first difference). */
+function sameSecret(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** Counter (Native) and web checkout (H5) orders: created from catalog SKUs, priced by the server only. */
+export class ChannelOrderService {
+  /**
+   * `payUrls`: the configured provider creates Native and H5 orders (WeChat Pay APIv3; cloudPay and the demo provider
+   * pay inside the mini program only). Without it every create is refused before any stock is held.
+   */
+  constructor(
+    private readonly d: CoreDeps,
+    private readonly payments: Pick<PaymentService, 'syncOrder'>,
+    private readonly options: { payUrls: boolean },
+    private readonly checkout?: Pick<CheckoutService, 'cancel'>,
+  ) {}
+
+  private assertPayUrls(operation: string): void {
+    if (!this.options.payUrls)
+      throw new ProviderError(
+        'UNSUPPORTED',
+        `${this.d.provider.id} takes mini program payments only: Native and H5 orders need WeChat Pay APIv3`,
+        'fatal',
+        { operation },
+      );
+  }
+
+  /**
+   * Staff create a counter order: priced from the catalog (only skuId and quantity of each line are read), stock held
+   * as at checkout, the WeChat Native order created, its code_url answered once saved. Idempotent per (staff member,
+   * clientRequestKey): a repeat answers the same order (and a fresh code_url when the old one is about to lapse).
+   */
+  async createNative(
+    staffOpenid: string,
+    clientRequestKey: string,
+    lines: readonly OrderLineRequest[],
+  ): Promise<ChannelOrderView> {
+    this.assertPayUrls('createNativePayment');
+    const order = await this.placeOrFind(
+      nativeOwner(staffOpenid),
+      clientRequestKey,
+      lines,
+      'native',
+      staffOpenid,
+    );
+    return this.withPayUrl(order, { channel: 'native' });
+  }
+
+  /**
+   * A web checkout's order, paid in the browser (H5). `payerClientIp` is the HTTP request's address as the platform
+   * reported it — never a field of the request. The key is the browser's secret for the order (getH5 needs it).
+   */
+  async createH5(
+    clientRequestKey: string,
+    lines: readonly OrderLineRequest[],
+    payerClientIp: string,
+    h5Type?: 'Wap' | 'iOS' | 'Android',
+  ): Promise<ChannelOrderView> {
+    this.assertPayUrls('createH5Payment');
+    const order = await this.placeOrFind(H5_OWNER, clientRequestKey, lines, 'h5');
+    return this.withPayUrl(order, { channel: 'h5', payerClientIp, ...(h5Type ? { h5Type } : {}) });
+  }
+
+  /** A counter order for staff, after asking WeChat about it (a payment it reports is applied). */
+  async getNative(outTradeNo: string): Promise<ChannelOrderView> {
+    const order = await this.d.orders.get(outTradeNo);
+    if (!order || order.channel !== 'native') throw notFound();
+    return this.view(await this.payments.syncOrder(order));
+  }
+
+  /**
+   * Staff cancel an unpaid counter order (the customer walked away): the shopper's cancel, with the order's own owner
+   * key — WeChat asked or closed first, a payment it has applied instead (ORDER.ALREADY_PAID), the stock given back
+   * exactly once. Any staff member may cancel any counter order.
+   */
+  async cancelNative(outTradeNo: string): Promise<ChannelOrderView> {
+    const order = await this.d.orders.get(outTradeNo);
+    if (!order || order.channel !== 'native' || !this.checkout) throw notFound();
+    await this.checkout.cancel(order.openid, outTradeNo);
+    return this.view((await this.d.orders.get(outTradeNo)) ?? order);
+  }
+
+  /** A web checkout's order for whoever holds the key that created it (anyone else: ORDER.NOT_FOUND). */
+  async getH5(outTradeNo: string, clientRequestKey: string): Promise<ChannelOrderView> {
+    const order = await this.d.orders.get(outTradeNo);
+    if (!order || order.channel !== 'h5' || !sameSecret(order.clientRequestKey, clientRequestKey))
+      throw notFound();
+    return this.view(await this.payments.syncOrder(order));
+  }
+
+  private async placeOrFind(
+    owner: string,
+    clientRequestKey: string,
+    lines: readonly OrderLineRequest[],
+    channel: PayChannel,
+    createdBy?: string,
+  ): Promise<OrderRecord> {
+    const first = await this.d.orders.findByClientKey(owner, clientRequestKey);
+    if (first) return first;
+    for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
+      const catalog = await this.d.catalog.loadCatalog();
+      // No tester price: there is no shopper identity to be a tester.
+      const priced = priceOrder(catalog, lines, {});
+      const now = this.d.clock.now();
+      const order: OrderRecord = {
+        outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),
+        openid: owner,
+        channel,
+        ...(createdBy === undefined ? {} : { createdBy }),
+        clientRequestKey,
+        status: 'AWAITING_PAYMENT',
+        version: 1,
+        lines: [...priced.lines],
+        totalFen: priced.totalFen,
+        payableFen: priced.payableFen,
+        isTestOrder: false,
+        simulated: this.d.policy.simulatedPayments,
+        providerId: this.d.provider.id,
+        description: paymentDescription(priced),
+        createdAtMs: now,
+        expiresAtMs: now + this.d.policy.orderTtlMs,
+        updatedAtMs: now,
+        prepay: null,
+        payment: null,
+        refundReservedFen: ZERO_FEN,
+        refundedFen: ZERO_FEN,
+        closedAtMs: null,
+        providerClose: 'not-needed',
+        stockReleased: false,
+        closeJob: queuedAt(now + this.d.policy.orderTtlMs),
+        syncJob: queuedAt(now + SYNC_AFTER_MS),
+        // Handed over at the counter or arranged by the web shop: no address is recorded (docs/adr/0012).
+        delivery: null,
+        fulfilment: notPaidFulfilment(),
+        shippingUpload: noShippingUpload(),
+        completeJob: settled(null),
+      };
+      const plan = stockReservationPlan(priced.lines);
+      const reserved = await this.reserve(order, plan, catalog);
+      if (reserved === 'stale') continue;
+      if (reserved !== 'held') {
+        // A concurrent twin (same key) may hold the stock: its order is the answer once it is written.
+        const twin = await this.twinsOrder(owner, clientRequestKey, reserved.twinInFlight);
+        if (twin) return twin;
+        throw new DomainError(
+          ErrorCodes.ORDER_OUT_OF_STOCK,
+          reserved.available === 0
+            ? `${reserved.skuId} is sold out`
+            : `only ${reserved.available} left of ${reserved.skuId}`,
+          { skuId: reserved.skuId, available: reserved.available },
+        );
+      }
+      if ((await this.d.orders.insert(order)) === 'duplicate') {
+        await this.releaseHolds(order.outTradeNo, plan);
+        const twin = await this.d.orders.findByClientKey(owner, clientRequestKey);
+        if (twin) return twin;
+        throw new DomainError(
+          AppErrorCodes.ORDER_NOT_FOUND,
+          'the order for this request could not be read back',
+        );
+      }
+      this.d.log.info('order.placed', {
+        outTradeNo: order.outTradeNo,
+        channel,
+        totalFen: order.totalFen,
+        payableFen: order.payableFen,
+      });
+      return order;
+    }
+    throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the catalog kept changing, please retry');
+  }
+
+  /** The stock holds of checkout (docs/adr/0007): one pinned conditional decrement per SKU, given back on a refusal. */
+  private async reserve(
+    order: OrderRecord,
+    plan: readonly StockChange[],
+    catalog: Catalog,
+  ): Promise<'held' | 'stale' | { skuId: string; available: number; twinInFlight: boolean }> {
+    const owner = { openid: order.openid, clientRequestKey: order.clientRequestKey };
+    const held: StockChange[] = [];
+    for (const line of plan) {
+      const sku = findSku(catalog, line.skuId);
+      if (!sku) return 'stale';
+      const pin = {
+        skuId: line.skuId,
+        quantity: line.quantity,
+        priceFen: sku.priceFen,
+        maxPerOrder: sku.maxPerOrder ?? null,
+      };
+      let taken: boolean;
+      try {
+        taken = await this.d.stock.hold(order.outTradeNo, pin, owner, order.createdAtMs);
+      } catch (e) {
+        await this.releaseHolds(order.outTradeNo, [...held, line]);
+        throw e;
+      }
+      if (taken) {
+        held.push(line);
+        continue;
+      }
+      await this.releaseHolds(order.outTradeNo, held);
+      const now = await this.d.stock.read(line.skuId);
+      const sameTerms =
+        now !== null && now.onSale && now.priceFen === pin.priceFen && now.maxPerOrder === pin.maxPerOrder;
+      if (!sameTerms || now.stock >= line.quantity) return 'stale';
+      const twinInFlight = now.holds.some(
+        (h) => h.owner.openid === owner.openid && h.owner.clientRequestKey === owner.clientRequestKey,
+      );
+      return { skuId: line.skuId, available: Math.max(0, now.stock), twinInFlight };
+    }
+    return 'held';
+  }
+
+  private async twinsOrder(
+    owner: string,
+    clientRequestKey: string,
+    inFlight: boolean,
+  ): Promise<OrderRecord | null> {
+    const polls = inFlight ? TWIN_WAIT_MS / TWIN_POLL_MS : 0;
+    for (let i = 0; ; i++) {
+      const first = await this.d.orders.findByClientKey(owner, clientRequestKey);
+      if (first || i >= polls) return first;
+      await new Promise((resolve) => setTimeout(resolve, TWIN_POLL_MS));
+    }
+  }
+
+  private async releaseHolds(holdId: string, lines: readonly StockChange[]): Promise<void> {
+    for (const { skuId, quantity } of lines) {
+      try {
+        await this.d.stock.releaseHold(holdId, skuId, quantity);
+      } catch (e) {
+        this.d.log.error('stock.release_failed', { holdId, skuId, error: e });
+      }
+    }
+  }
+
+  /**
+   * The order with a pay URL that still works: the stored one, or one created at WeChat now (same out_trade_no, same
+   * fields: WeChat answers the order it has). The URL leaves only once saved on the order (as pay.start does), so the
+   * close job always knows WeChat has an order to close.
+   */
+  private async withPayUrl(first: OrderRecord, how: CreateAtProvider): Promise<ChannelOrderView> {
+    let order = first;
+    const now = this.d.clock.now();
+    if (!isPayable(order.status) || order.expiresAtMs - now < MIN_TIME_TO_PAY_MS) return this.view(order);
+    const stored = order.prepay;
+    // Reused while it works for the rest of the order's life, or for a while yet.
+    const reusable =
+      stored !== null &&
+      'payUrl' in stored &&
+      (stored.expiresAtMs >= order.expiresAtMs || stored.expiresAtMs - now > PAY_URL_REUSE_MARGIN_MS);
+    if (reusable) return this.view(order);
+    const base = {
+      outTradeNo: order.outTradeNo,
+      description: order.description,
+      payableFen: order.payableFen,
+      expiresAtMs: order.expiresAtMs,
+    };
+    let payUrl: string;
+    try {
+      payUrl =
+        how.channel === 'native'
+          ? (await this.d.provider.createNativePayment(base)).codeUrl
+          : (
+              await this.d.provider.createH5Payment({
+                ...base,
+                payerClientIp: how.payerClientIp,
+                ...(how.h5Type ? { h5Type: how.h5Type } : {}),
+              })
+            ).h5Url;
+    } catch (e) {
+      this.d.log.error('payment.create_failed', {
+        outTradeNo: order.outTradeNo,
+        channel: how.channel,
+        error: e,
+      });
+      await this.d.metrics.increment('payments.create_failed');
+      throw e;
+    }
+    const prepay: PayUrlRecord = {
+      channel: how.channel,
+      payUrl,
+      expiresAtMs: Math.min(now + PAY_URL_LIFETIME_MS, order.expiresAtMs),
+      createdAtMs: now,
+    };
+    this.d.log.info('payment.created', { outTradeNo: order.outTradeNo, channel: how.channel });
+    for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
+      if (isPayable(order.status)) {
+        const saved = await this.d.orders.update(order, { prepay, updatedAtMs: now });
+        if (saved) return this.view(saved);
+      } else {
+        // Closed while WeChat created the order: keep it on the order, leave WeChat's close to the close job.
+        if (isClosedUnpaid(order.status) && order.prepay === null) {
+          const providerClose = order.providerClose === 'not-needed' ? 'pending' : order.providerClose;
+          const closeJob = dueAgainAt(order.closeJob, now + this.d.policy.closeGuardMs);
+          const saved = await this.d.orders.update(order, {
+            prepay,
+            providerClose,
+            closeJob,
+            updatedAtMs: now,
+          });
+          if (saved) return this.view(saved);
+        } else {
+          return this.view(order);
+        }
+      }
+      order = (await this.d.orders.get(order.outTradeNo)) ?? order;
+    }
+    throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the order kept changing while its payment was created');
+  }
+
+  private view(order: OrderRecord): ChannelOrderView {
+    const now = this.d.clock.now();
+    const p = order.prepay;
+    const usable =
+      p !== null &&
+      'payUrl' in p &&
+      isPayable(order.status) &&
+      order.expiresAtMs > now &&
+      p.expiresAtMs > now;
+    return {
+      channel: order.channel === 'h5' ? 'h5' : 'native',
+      order: toOrderView(order, now),
+      payUrl: usable ? p.payUrl : null,
+      payUrlExpiresAtMs: usable ? p.expiresAtMs : null,
+    };
+  }
+}
+
+function notFound(): DomainError {
+  return new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'no such order');
+}
