@@ -38,6 +38,8 @@ export function uploadText(u: ShippingUploadView): {
       return { text: `上传失败${u.lastError ? `：${u.lastError}` : ''}`, tone: 'danger' };
     case 'not-managed':
       return { text: '本小程序未开通微信发货信息管理，无需上传', tone: 'muted' };
+    case 'not-applicable':
+      return { text: '收银台/网页支付的订单，不在微信发货信息管理之内，无需上传', tone: 'muted' };
     default:
       return { text: String(u.state), tone: 'muted' };
   }

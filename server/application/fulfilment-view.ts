@@ -116,6 +116,20 @@ export function paidFulfilmentPatch(
 ): Partial<Pick<OrderRecord, 'fulfilment' | 'completeJob' | 'shippingUpload'>> {
   if (nextStatus !== 'PAID') return {};
   const f = fulfilmentOf({ ...order, status: 'AWAITING_PAYMENT' });
+  if (order.channel === 'native') {
+    // A counter sale: the customer pays at the counter and takes the goods (docs/adr/0012) — delivered when paid, in
+    // nobody's to-ship list, completed after the usual days; not a mini program payment, so nothing is uploaded.
+    const completeAtMs = nowMs + autoCompleteMs;
+    return {
+      fulfilment: {
+        ...f,
+        state: fulfilmentTransition(f.state, 'PAID_VIRTUAL'),
+        shippedAtMs: nowMs,
+        completeAtMs,
+      },
+      completeJob: queuedAt(completeAtMs),
+    };
+  }
   if (order.delivery?.kind !== 'virtual') {
     return { fulfilment: { ...f, state: fulfilmentTransition(f.state, 'PAID') } };
   }

@@ -174,7 +174,7 @@ export interface ShippingUploadRecord {
   uploads: number;
   /** ≤ 2 entries, oldest first. */
   history: ShippingUploadEntry[];
-  state: 'none' | 'queued' | 'uploaded' | 'failed' | 'not-managed';
+  state: 'none' | 'queued' | 'uploaded' | 'failed' | 'not-managed' | 'not-applicable';
   lastError: string | null;
 }
 

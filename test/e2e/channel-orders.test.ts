@@ -105,6 +105,13 @@ describe('channelPay: Native orders at the counter (direct merchant)', () => {
     const seen = await stack.as(ADMIN).ok('channelPay', 'getNative', { outTradeNo: no });
     expect(seen).toMatchObject({ payUrl: null, order: { status: 'PAID', moneyArrived: true } });
     expect(await stockOf(stack)).toBe(before - 2);
+    // A counter sale is handed over when paid: delivered, in nobody's to-ship list, its completion queued, and nothing
+    // queued for 发货信息管理 (which covers mini program payments only).
+    expect(paid.fulfilment).toMatchObject({ state: 'DELIVERED', completeAtMs: expect.any(Number) });
+    expect(paid.completeJob).toMatchObject({ state: 'queued' });
+    expect(paid.shippingUpload?.state ?? 'none').toBe('none');
+    const toShip = await stack.as(ADMIN).ok('staff', 'listToShip', { limit: 50 });
+    expect(toShip.map((v) => v.order.outTradeNo)).not.toContain(no);
   });
 
   it('a double tap at the counter makes one order and holds the stock once', async () => {
@@ -291,6 +298,26 @@ describe('channelPay: H5 orders of a web checkout (direct merchant)', () => {
     expect(paid.payment).toMatchObject({ source: 'notification', paidFen: PRICE_FEN });
     const shown = await web(stack, { action: 'getH5', outTradeNo: no, clientRequestKey: key });
     expect(shown.body).toMatchObject({ ok: true, data: { payUrl: null, order: { status: 'PAID' } } });
+
+    // Web goods are shipped by staff like any order, but an H5 payment is not a mini program payment: the upload job
+    // settles it as not applicable without asking 发货信息管理 (which would answer "order not found" for ever).
+    expect(paid.fulfilment).toMatchObject({ state: 'AWAITING_SHIPMENT' });
+    await stack
+      .as(ADMIN)
+      .ok('staff', 'ship', {
+        outTradeNo: no,
+        parcels: [{ expressCompany: 'ZTO', trackingNo: 'ZT700800900' }],
+      });
+    await runJob(stack, 'reconcile');
+    const shipped = await adminGet(stack, 'orders', no);
+    expect(shipped).toMatchObject({
+      fulfilment: { state: 'SHIPPED' },
+      shippingUpload: { state: 'not-applicable', job: { state: 'settled' } },
+    });
+    const txn = (shipped!['payment'] as { transactionId: string }).transactionId;
+    expect(
+      (await stack.trade.log(500)).filter((e) => e.orderKey === txn || e.orderKey?.includes(no)),
+    ).toEqual([]);
   });
 
   it('a paid web order is refunded by staff like any order (refund.create), and its key shows it REFUNDED', async () => {

@@ -96,7 +96,9 @@ export type ShippingUploadState =
   /** The job gave up: attention record shipping-upload-failed; staff may upload again. */
   | 'failed'
   /** 发货信息管理 is not switched on for this app: nothing is uploaded (is_trade_managed false). */
-  | 'not-managed';
+  | 'not-managed'
+  /** Not a mini program payment (a Native counter or H5 web order, docs/adr/0012): 发货信息管理 does not cover it. */
+  | 'not-applicable';
 
 /** The shipping upload as staff see it. */
 export interface ShippingUploadView {

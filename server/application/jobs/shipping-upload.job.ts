@@ -114,6 +114,15 @@ export function shippingUploadJob(
       });
       return;
     }
+    if (order.channel !== undefined) {
+      // A Native (counter) or H5 (web) payment is not a mini program transaction: 发货信息管理 covers only those, and
+      // would answer "order not found" for ever. Settled without asking WeChat (docs/adr/0012).
+      d.log.info('fulfil.upload.not_applicable', { outTradeNo: order.outTradeNo, channel: order.channel });
+      await runner.save(state, order, settled(upload.job), r, {
+        shippingUpload: { ...upload, state: 'not-applicable' },
+      });
+      return;
+    }
     try {
       if (!(await managed.get())) {
         d.log.warn('fulfil.upload.not_managed', {
