@@ -302,12 +302,10 @@ describe('channelPay: H5 orders of a web checkout (direct merchant)', () => {
     // Web goods are shipped by staff like any order, but an H5 payment is not a mini program payment: the upload job
     // settles it as not applicable without asking 发货信息管理 (which would answer "order not found" for ever).
     expect(paid.fulfilment).toMatchObject({ state: 'AWAITING_SHIPMENT' });
-    await stack
-      .as(ADMIN)
-      .ok('staff', 'ship', {
-        outTradeNo: no,
-        parcels: [{ expressCompany: 'ZTO', trackingNo: 'ZT700800900' }],
-      });
+    await stack.as(ADMIN).ok('staff', 'ship', {
+      outTradeNo: no,
+      parcels: [{ expressCompany: 'ZTO', trackingNo: 'ZT700800900' }],
+    });
     await runJob(stack, 'reconcile');
     const shipped = await adminGet(stack, 'orders', no);
     expect(shipped).toMatchObject({
