@@ -27,7 +27,10 @@ export interface SkuAccount {
   liveOrders: number;
   liveQuantity: number;
   stock: number | null;
+  /** Holds on the SKU (each checkout's decrement, kept until the close timer's sweep: docs/adr/0007). */
   holds: number;
+  /** Quantity of the holds whose order does not exist (stock taken by no order: not sold, not in stock). */
+  orphanQuantity: number;
 }
 
 /** Every document of `collection` (admin reads page by 100, in _id order). */
@@ -90,10 +93,23 @@ export function bigDayCommands(stack: Stack): Record<string, (args: Record<strin
       const outcome: SeedOutcome = { added: n, total, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
       return outcome;
     },
+    /** One document as stored (admin read), or null. */
+    doc: async ({ collection, id }) =>
+      (await stack.cloud.db.collection(String(collection)).doc(String(id)).get()).data ?? null,
+    /** The simulator's records of an order and (optionally) one of its refunds, as it keeps them. */
+    simRecords: async ({ outTradeNo, outRefundNo }) => ({
+      order: await stack.sim.control.order(String(outTradeNo)),
+      refund: outRefundNo === undefined ? null : await stack.sim.control.refund(String(outRefundNo)),
+    }),
+    /** Moves the simulator's virtual clock (the functions' business clock) forward. */
+    advanceClock: async ({ ms }) => stack.sim.control.advance(Number(ms)),
+    /** The simulator's virtual now. */
+    simNow: () => Promise.resolve(stack.sim.now()),
     /** Per SKU: the live orders holding it and their quantity, the stock and the holds left (one read of all orders). */
     skuAccounts: async ({ skuIds }) => {
       const ids = skuIds as string[];
       const docs = await everyDoc(stack, 'orders');
+      const known = new Set(docs.map((d) => d._id));
       const out: SkuAccount[] = [];
       for (const skuId of ids) {
         let liveOrders = 0;
@@ -108,13 +124,17 @@ export function bigDayCommands(stack: Stack): Record<string, (args: Record<strin
           }
         }
         const sku = (await stack.cloud.db.collection('skus').doc(skuId).get()).data as Doc | null;
-        const holds = sku?.holds;
+        const holds = (sku?.holds ?? {}) as Record<string, { q?: number }>;
+        const orphanQuantity = Object.entries(holds)
+          .filter(([no]) => !known.has(no))
+          .reduce((s, [, h]) => s + (h.q ?? 0), 0);
         out.push({
           skuId,
           liveOrders,
           liveQuantity,
           stock: typeof sku?.stock === 'number' ? sku.stock : null,
-          holds: holds !== null && typeof holds === 'object' ? Object.keys(holds).length : 0,
+          holds: Object.keys(holds).length,
+          orphanQuantity,
         });
       }
       return out;

@@ -31,7 +31,7 @@ export interface FlashSku extends SkuAccount {
   cancelled: number;
   /** Live quantity beyond the stock there was. */
   oversold: number;
-  /** initial − (live quantity + stock left + holds): units lost (> 0) or made up (< 0). */
+  /** initial − (live quantity + stock left + orphan holds): units lost (> 0) or made up (< 0). */
   unaccounted: number;
 }
 
@@ -76,6 +76,12 @@ function codeOf(r: Exchange<Envelope>): string | undefined {
   return undefined;
 }
 
+/** A request nothing answered (connection reset, say) counts as an answer with code TRANSPORT. */
+function transportFailure(e: unknown): Exchange<Envelope> {
+  const message = e instanceof Error ? e.message : String(e);
+  return { status: 200, body: { ok: false, error: { code: 'TRANSPORT', message } }, dbOps: Number.NaN, ms: 0 };
+}
+
 function key(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
@@ -107,7 +113,8 @@ export async function runFlashSale(
     const s = process.hrtime.bigint();
     const r = await client
       .as(shoppers[i] ?? '')
-      .exchange('order', 'place', { clientRequestKey: key(tag), delivery: TEST_DELIVERY });
+      .exchange('order', 'place', { clientRequestKey: key(tag), delivery: TEST_DELIVERY })
+      .catch(transportFailure);
     placeMs.push(secondsSince(s) * 1000);
     const code = codeOf(r);
     placeCodes.push(code);
@@ -117,7 +124,10 @@ export async function runFlashSale(
   };
   const cancel = async (i: number, outTradeNo: string): Promise<void> => {
     const s = process.hrtime.bigint();
-    const r = await client.as(shoppers[i] ?? '').exchange('order', 'cancel', { outTradeNo });
+    const r = await client
+      .as(shoppers[i] ?? '')
+      .exchange('order', 'cancel', { outTradeNo })
+      .catch(transportFailure);
     cancelMs.push(secondsSince(s) * 1000);
     const code = codeOf(r);
     cancelCodes.push(code);
@@ -149,7 +159,7 @@ export async function runFlashSale(
       placed: placedBy.get(k) ?? 0,
       cancelled: cancelledBy.get(k) ?? 0,
       oversold: Math.max(0, a.liveQuantity - initial),
-      unaccounted: initial - (a.liveQuantity + (a.stock ?? 0) + a.holds),
+      unaccounted: initial - (a.liveQuantity + (a.stock ?? 0) + a.orphanQuantity),
     };
   });
   const other = placeCodes.filter(

@@ -145,7 +145,7 @@ function errCode(r: CallResult<Envelope>): string | undefined {
 }
 
 /** Runs `count` operations at `concurrency`; each returns the calls it made (the last one's round trips count). */
-async function timed(
+export async function timed(
   stack: StackChild<BenchStackInfo>,
   count: number,
   concurrency: number,
@@ -452,8 +452,10 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
  * its data goes (default the temp dir); BENCH_VERBOSE=1: its logs on stderr; BENCH_CPU_PROF=<dir>: it writes a V8 CPU
  * profile there when it stops (to see where its time goes).
  */
-async function startBenchStack(): Promise<StackChild<BenchStackInfo> & { workDir: string }> {
-  const workDir = mkdtempSync(join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'wxshop-bench-'));
+export async function startBenchStack(
+  existingWorkDir?: string,
+): Promise<StackChild<BenchStackInfo> & { workDir: string }> {
+  const workDir = existingWorkDir ?? mkdtempSync(join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'wxshop-bench-'));
   const verbose = process.env.BENCH_VERBOSE === '1';
   try {
     const child = await startStackChild<BenchStackInfo>(
@@ -473,7 +475,7 @@ async function startBenchStack(): Promise<StackChild<BenchStackInfo> & { workDir
     );
     return Object.assign(child, { workDir });
   } catch (e) {
-    rmSync(workDir, { recursive: true, force: true });
+    if (existingWorkDir === undefined) rmSync(workDir, { recursive: true, force: true });
     throw e;
   }
 }
