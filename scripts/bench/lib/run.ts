@@ -468,6 +468,8 @@ export async function startBenchStack(
       },
       {
         echo: verbose,
+        // A stack started again on a big day's datafiles loads them first (issue 19's reconcile phase).
+        startTimeoutMs: 300_000,
         execArgv: process.env.BENCH_CPU_PROF
           ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
           : [],
