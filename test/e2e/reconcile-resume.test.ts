@@ -84,7 +84,8 @@ describe('the daily bill check across runs', () => {
       paid.push(...batch);
     }
     await waitFor('every payment recorded', async () => {
-      for (const o of paid) if ((await adminGet(stack, 'orders', o.outTradeNo))?.status !== 'PAID') return false;
+      for (const o of paid)
+        if ((await adminGet(stack, 'orders', o.outTradeNo))?.status !== 'PAID') return false;
       return true;
     });
     // Refunds whose notifications are all lost: WeChat pays them within the day, here they stay PROCESSING.
@@ -93,7 +94,11 @@ describe('the daily bill check across runs', () => {
     for (const o of paid.slice(0, REFUNDS)) {
       const r = await stack
         .as(ADMIN)
-        .ok('refund', 'create', { outTradeNo: o.outTradeNo, amountFen: 100, requestKey: `resume-${o.outTradeNo}` });
+        .ok('refund', 'create', {
+          outTradeNo: o.outTradeNo,
+          amountFen: 100,
+          requestKey: `resume-${o.outTradeNo}`,
+        });
       refunds.push(r.outRefundNo);
     }
     await stack.advance(HOUR);

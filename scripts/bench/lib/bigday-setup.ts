@@ -48,7 +48,9 @@ async function everyDoc(stack: Stack, collection: string): Promise<Doc[]> {
   }
 }
 
-export function bigDayCommands(stack: Stack): Record<string, (args: Record<string, unknown>) => Promise<unknown>> {
+export function bigDayCommands(
+  stack: Stack,
+): Record<string, (args: Record<string, unknown>) => Promise<unknown>> {
   return {
     /**
      * Adds past orders cloned from order `template` (a paid one): `shares` say whose and how many; each gets its own
@@ -99,7 +101,7 @@ export function bigDayCommands(stack: Stack): Record<string, (args: Record<strin
     /** The simulator's records of an order and (optionally) one of its refunds, as it keeps them. */
     simRecords: async ({ outTradeNo, outRefundNo }) => ({
       order: await stack.sim.control.order(String(outTradeNo)),
-      refund: outRefundNo === undefined ? null : await stack.sim.control.refund(String(outRefundNo)),
+      refund: typeof outRefundNo === 'string' ? await stack.sim.control.refund(outRefundNo) : null,
     }),
     /** Moves the simulator's virtual clock (the functions' business clock) forward. */
     advanceClock: async ({ ms }) => stack.sim.control.advance(Number(ms)),
@@ -123,7 +125,7 @@ export function bigDayCommands(stack: Stack): Record<string, (args: Record<strin
             liveQuantity += q;
           }
         }
-        const sku = (await stack.cloud.db.collection('skus').doc(skuId).get()).data as Doc | null;
+        const sku = (await stack.cloud.db.collection('skus').doc(skuId).get()).data;
         const holds = (sku?.holds ?? {}) as Record<string, { q?: number }>;
         const orphanQuantity = Object.entries(holds)
           .filter(([no]) => !known.has(no))

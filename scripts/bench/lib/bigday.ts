@@ -72,7 +72,10 @@ function ok<T>(r: Exchange<Envelope<T>>, what: string): T {
 }
 
 /** The payments' notifications as the simulator made them, signed with the platform key (before any clock starts). */
-async function paidAndSigned(stack: StackChild<BenchStackInfo>, nos: string[]): Promise<SignedNotification[]> {
+async function paidAndSigned(
+  stack: StackChild<BenchStackInfo>,
+  nos: string[],
+): Promise<SignedNotification[]> {
   await stack.call('pay', { outTradeNos: nos });
   const bodies = await stack.call<string[]>('notificationBodies', { outTradeNos: nos });
   return signNotifications(bodies, stack.info.platformSigner);
@@ -110,7 +113,9 @@ async function measurePoint(d: GrowthDriver, size: GrowthSize, tag: string): Pro
   const paid = placed.filter((n) => n !== '');
   const signed = await paidAndSigned(stack, paid);
   const notifications = await timed(stack, signed.length, size.concurrency, async (i) => [
-    asEnvelope(await client.post<unknown>('/http/payNotify', signed[i]?.body ?? '', signed[i]?.headers ?? {})),
+    asEnvelope(
+      await client.post<unknown>('/http/payNotify', signed[i]?.body ?? '', signed[i]?.headers ?? {}),
+    ),
   ]);
   const orderGet = await timed(stack, paid.length, size.concurrency, async (i) => {
     const j = placed.indexOf(paid[i] ?? '');
@@ -121,10 +126,7 @@ async function measurePoint(d: GrowthDriver, size: GrowthSize, tag: string): Pro
   ]);
   // The first page must be the shopper's newest orders: a listing that answers fewer would be cheaper for the wrong
   // reason.
-  const page = ok(
-    await client.as(BIG_SHOPPER).exchange('order', 'listMine', { limit: 20 }),
-    'listMine',
-  );
+  const page = ok(await client.as(BIG_SHOPPER).exchange('order', 'listMine', { limit: 20 }), 'listMine');
   const listed = Array.isArray(page) ? page.length : -1;
   if (listed !== 20) throw new Error(`listMine answered ${listed} orders, not 20`);
   return {

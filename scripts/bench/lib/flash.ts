@@ -3,7 +3,7 @@
 // cancel as soon as they have their order (while the others are still placing); then everyone refused for stock tries
 // once more, all at once, and buys what the cancels gave back. Accounted per SKU from the database afterwards: the
 // live orders' quantity plus the stock and holds left must be the stock there was — every unit sold exactly once.
-import type { Envelope, Exchange, GatewayClient, StackChild } from '../../../devcloud/harness';
+import { GatewayClient, type Envelope, type Exchange, type StackChild } from '../../../devcloud/harness';
 import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
 import type { SkuAccount } from './bigday-setup';
 import { percentile, runConcurrent, secondsSince } from './load';
@@ -16,6 +16,11 @@ export interface FlashSize {
   stock: number[];
   /** Of the winners of the first wave, every `cancelEvery`-th cancels its order during the sale. */
   cancelEvery: number;
+  /**
+   * Connections the shoppers' requests share (all are sent at once; this many are in the stack at a time, the rest
+   * wait their turn in this process, and their wait counts in the answer's time).
+   */
+  sockets: number;
   /** Concurrency of the cart filling (not measured). */
   concurrency: number;
 }
@@ -79,7 +84,12 @@ function codeOf(r: Exchange<Envelope>): string | undefined {
 /** A request nothing answered (connection reset, say) counts as an answer with code TRANSPORT. */
 function transportFailure(e: unknown): Exchange<Envelope> {
   const message = e instanceof Error ? e.message : String(e);
-  return { status: 200, body: { ok: false, error: { code: 'TRANSPORT', message } }, dbOps: Number.NaN, ms: 0 };
+  return {
+    status: 200,
+    body: { ok: false, error: { code: 'TRANSPORT', message } },
+    dbOps: Number.NaN,
+    ms: 0,
+  };
 }
 
 function key(prefix: string): string {
@@ -89,16 +99,31 @@ function key(prefix: string): string {
 /** Runs the flash sale on the bench's stack (the SKUs' stock is set here; carts are filled outside the clock). */
 export async function runFlashSale(
   stack: StackChild<BenchStackInfo>,
-  client: GatewayClient,
   size: FlashSize,
   tag = 'f',
+): Promise<FlashSale> {
+  const client = new GatewayClient(stack.gatewayUrl, size.sockets);
+  try {
+    return await sale(stack, client, size, tag);
+  } finally {
+    client.close();
+  }
+}
+
+async function sale(
+  stack: StackChild<BenchStackInfo>,
+  client: GatewayClient,
+  size: FlashSize,
+  tag: string,
 ): Promise<FlashSale> {
   const skus = FLASH_SKUS.slice(0, size.stock.length);
   const shoppers = Array.from({ length: size.shoppers }, (_, i) => `bench-${tag}-${i}`);
   const skuOf = (i: number): string => skus[i % skus.length] ?? '';
   for (const skuId of skus) await stack.call('setStock', { skuId, stock: 10_000_000 });
   await runConcurrent(shoppers.length, size.concurrency, async (i) => {
-    const r = await client.as(shoppers[i] ?? '').exchange('shop', 'addToCart', { skuId: skuOf(i), quantity: 1 });
+    const r = await client
+      .as(shoppers[i] ?? '')
+      .exchange('shop', 'addToCart', { skuId: skuOf(i), quantity: 1 });
     if (codeOf(r) !== undefined) throw new Error(`addToCart (flash sale) failed: ${codeOf(r)}`);
   });
   for (const [k, skuId] of skus.entries()) await stack.call('setStock', { skuId, stock: size.stock[k] ?? 0 });
@@ -177,7 +202,9 @@ export async function runFlashSale(
     cancels: cancelCodes.length,
     cancelErrors: badCancels.length,
     cancelCodes: [...new Set(badCancels)].slice(0, 5),
-    busy: placeCodes.filter((c) => c === 'ORDER.BUSY').length + badCancels.filter((c) => c === 'ORDER.BUSY').length,
+    busy:
+      placeCodes.filter((c) => c === 'ORDER.BUSY').length +
+      badCancels.filter((c) => c === 'ORDER.BUSY').length,
     outOfStock: placeCodes.filter((c) => c === 'ORDER.OUT_OF_STOCK').length,
     retried: refused.length,
     resold: placeCodes.filter((c) => c === undefined).length - firstWave,

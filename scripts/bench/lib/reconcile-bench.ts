@@ -79,7 +79,9 @@ function ok<T>(r: Exchange<Envelope<T>>, what: string): T {
 /** Epoch ms of `hour` (fractional) Beijing time on the Beijing day of `ms` plus `days`. */
 function beijingAt(ms: number, days: number, hour: number): number {
   const local = new Date(ms + BEIJING);
-  return Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + days) + hour * HOUR - BEIJING;
+  return (
+    Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + days) + hour * HOUR - BEIJING
+  );
 }
 
 function digits(prefix: string, i: number, width: number): string {
@@ -87,7 +89,9 @@ function digits(prefix: string, i: number, width: number): string {
 }
 
 function timeoutOfReconcile(): number {
-  const config = JSON.parse(readFileSync(join(ROOT, 'cloudfunctions', 'reconcile', 'config.json'), 'utf8')) as {
+  const config = JSON.parse(
+    readFileSync(join(ROOT, 'cloudfunctions', 'reconcile', 'config.json'), 'utf8'),
+  ) as {
     timeout?: number;
   };
   return config.timeout ?? 3;
@@ -114,7 +118,9 @@ export async function runReconcileBench(
     const paid = async (who: string): Promise<string> => {
       ok(await client.as(who).exchange('shop', 'addToCart', { skuId: SKU, quantity: 1 }), 'addToCart');
       const o = ok(
-        await client.as(who).exchange('order', 'place', { clientRequestKey: `rb-${who}`, delivery: TEST_DELIVERY }),
+        await client
+          .as(who)
+          .exchange('order', 'place', { clientRequestKey: `rb-${who}`, delivery: TEST_DELIVERY }),
         'order.place',
       );
       ok(await client.as(who).exchange('pay', 'start', { outTradeNo: o.outTradeNo }), 'pay.start');
@@ -176,7 +182,8 @@ export async function runReconcileBench(
     const hasRefund = i < size.refunds;
     const inBill = i < size.payments;
     const hereToo = i < size.payments - size.missingHere || !inBill;
-    const mismatch = hereToo && inBill && !hasRefund && i >= size.payments - size.missingHere - size.amountMismatches;
+    const mismatch =
+      hereToo && inBill && !hasRefund && i >= size.payments - size.missingHere - size.amountMismatches;
     if (hereToo) {
       const base = hasRefund ? templates.refundedOrder : templates.order;
       const payment = (base.payment ?? {}) as Record<string, unknown>;
@@ -234,7 +241,13 @@ export async function runReconcileBench(
           updatedAtMs: rat + 1000,
           acceptedAtMs: rat,
           successTimeMs: rat + 1000,
-          followUp: { state: 'settled', nextAttemptAtMs: null, attempts: 0, lastError: null, gaveUpAtMs: null },
+          followUp: {
+            state: 'settled',
+            nextAttemptAtMs: null,
+            attempts: 0,
+            lastError: null,
+            gaveUpAtMs: null,
+          },
         }),
       );
       const orderKey = simKey(templates.simOrder.key, no);
@@ -292,7 +305,9 @@ export async function runReconcileBench(
         ...(outcome.ok ? {} : { error: outcome.error ?? 'failed' }),
       };
       runs.push(run);
-      log(`reconcile: run ${i + 1}: ${run.seconds.toFixed(2)} s, ${run.ok ? 'ok' : run.error}, report ${run.reportId}`);
+      log(
+        `reconcile: run ${i + 1}: ${run.seconds.toFixed(2)} s, ${run.ok ? 'ok' : run.error}, report ${run.reportId}`,
+      );
       if (run.reportId !== null)
         report = await stack.call<Doc | null>('doc', { collection: 'reconcile_reports', id: run.reportId });
     }
