@@ -92,13 +92,11 @@ describe('the daily bill check across runs', () => {
     await stack.sim.control.addFault({ kind: 'notify.drop', eventType: 'REFUND.' });
     const refunds: string[] = [];
     for (const o of paid.slice(0, REFUNDS)) {
-      const r = await stack
-        .as(ADMIN)
-        .ok('refund', 'create', {
-          outTradeNo: o.outTradeNo,
-          amountFen: 100,
-          requestKey: `resume-${o.outTradeNo}`,
-        });
+      const r = await stack.as(ADMIN).ok('refund', 'create', {
+        outTradeNo: o.outTradeNo,
+        amountFen: 100,
+        requestKey: `resume-${o.outTradeNo}`,
+      });
       refunds.push(r.outRefundNo);
     }
     await stack.advance(HOUR);

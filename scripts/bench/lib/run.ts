@@ -47,7 +47,14 @@ export const FULL: BenchSize = {
   concurrency: 16,
   rtSamples: 5,
   flash: { shoppers: 5_000, stock: [400, 350, 250], cancelEvery: 5, sockets: 128, concurrency: 16 },
-  growth: { shopperOrders: 1_000, largeOrders: 100_000, otherShoppers: 5_000, ops: 200, concurrency: 16 },
+  growth: {
+    shopperOrders: 1_000,
+    largeOrders: 100_000,
+    otherShoppers: 5_000,
+    ops: 300,
+    readOps: 1_500,
+    concurrency: 16,
+  },
   reconcile: { payments: 18_000, refunds: 2_000, missingHere: 5, missingThere: 5, amountMismatches: 5 },
   build: true,
 };
@@ -59,7 +66,7 @@ export const QUICK: BenchSize = {
   concurrency: 4,
   rtSamples: 1,
   flash: { shoppers: 30, stock: [4, 3, 3], cancelEvery: 3, sockets: 16, concurrency: 4 },
-  growth: { shopperOrders: 30, largeOrders: 300, otherShoppers: 20, ops: 6, concurrency: 4 },
+  growth: { shopperOrders: 30, largeOrders: 300, otherShoppers: 20, ops: 6, readOps: 6, concurrency: 4 },
   reconcile: { payments: 40, refunds: 10, missingHere: 1, missingThere: 1, amountMismatches: 1 },
   build: true,
 };
