@@ -145,6 +145,14 @@ export function bigDayRows(runs: BenchResult[], f: Formatters): BigDayRow[] {
     });
   }
   out.push({
+    label: 'stack heap; garbage collection’s share of its CPU, small → large',
+    cells: each((r) => {
+      const [a, b] = ends(r);
+      if (a === undefined || b === undefined) return 'n/a';
+      return `${n(a.heapMb)} → ${n(b.heapMb)} MiB; ${n(a.gcShare * 100)} % → ${n(b.gcShare * 100)} %`;
+    }),
+  });
+  out.push({
     label: 'round trips per operation unchanged by size',
     cells: each((r) => {
       const [a, b] = ends(r);

@@ -1,6 +1,7 @@
 // Commands of the bench's stack process for issue 19's phases ("a big shop's day"): bulk seeding of past orders through
 // the local database's own transactions (one journaled write set per chunk: no function, no HTTP, no per-order append),
 // and the stock accounting of the flash sale. Spread into the commands of ./stack-setup.ts.
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { Stack } from '../../../devcloud/stack/stack';
 
 type Doc = Record<string, unknown> & { _id: string };
@@ -48,10 +49,24 @@ async function everyDoc(stack: Stack, collection: string): Promise<Doc[]> {
   }
 }
 
+/** The stack process's heap and the time its garbage collections took so far. */
+export interface HeapFigures {
+  heapUsedMb: number;
+  gcMs: number;
+}
+
 export function bigDayCommands(
   stack: Stack,
 ): Record<string, (args: Record<string, unknown>) => Promise<unknown>> {
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  }).observe({ entryTypes: ['gc'] });
   return {
+    heap: () => {
+      const figures: HeapFigures = { heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20, gcMs };
+      return Promise.resolve(figures);
+    },
     /**
      * Adds past orders cloned from order `template` (a paid one): `shares` say whose and how many; each gets its own
      * number, request key, payment key and a creation time one second apart ending before `startMs`, so a shopper's

@@ -6,7 +6,7 @@ import type { GatewayClient, Envelope, Exchange, StackChild } from '../../../dev
 import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
 import { runConcurrent } from './load';
 import { signNotifications, type SignedNotification } from './notify';
-import type { SeedOutcome } from './bigday-setup';
+import type { HeapFigures, SeedOutcome } from './bigday-setup';
 import type { Phase } from './run';
 import type { BenchStackInfo } from './stack-setup';
 
@@ -37,6 +37,10 @@ export interface GrowthPoint {
   notifications: Phase;
   orderGet: Phase;
   listMine: Phase;
+  /** The stack process's heap after the point's operations (MiB). */
+  heapMb: number;
+  /** Garbage collection's share of the stack's CPU time over the point's operations. */
+  gcShare: number;
 }
 
 /** The growth phase's figures. */
@@ -99,6 +103,8 @@ function asEnvelope(r: Exchange<unknown>): Exchange<Envelope> {
 /** Checkouts, their notifications, order.get of each and the big shopper's first page, at the database's size now. */
 async function measurePoint(d: GrowthDriver, size: GrowthSize, tag: string): Promise<GrowthPoint> {
   const { stack, client, timed } = d;
+  const heap0 = await stack.call<HeapFigures>('heap');
+  const cpu0 = await stack.cpuMs();
   const who = Array.from({ length: size.ops }, (_, i) => `bench-g${tag}-${i}`);
   await runConcurrent(who.length, size.concurrency, async (i) =>
     ok(await client.as(who[i] ?? '').exchange('shop', 'addToCart', { skuId: SKU, quantity: 1 }), 'addToCart'),
@@ -134,7 +140,11 @@ async function measurePoint(d: GrowthDriver, size: GrowthSize, tag: string): Pro
   const page = ok(await client.as(BIG_SHOPPER).exchange('order', 'listMine', { limit: 20 }), 'listMine');
   const listed = Array.isArray(page) ? page.length : -1;
   if (listed !== 20) throw new Error(`listMine answered ${listed} orders, not 20`);
+  const heap1 = await stack.call<HeapFigures>('heap');
+  const cpu1 = await stack.cpuMs();
   return {
+    heapMb: heap1.heapUsedMb,
+    gcShare: (heap1.gcMs - heap0.gcMs) / Math.max(1, cpu1 - cpu0),
     orders: await stack.call<number>('ordersCount'),
     shopperOrders: size.shopperOrders,
     checkouts: checkouts.phase,
