@@ -240,7 +240,7 @@ export function bigDayNotes(runs: BenchResult[]): string[] {
     );
   if (any((r) => OPS.some((op) => growthRatio(r, op.key) > GROWTH_TOLERANCE)))
     notes.push(
-      'Growth: an operation cost more than 10 % more CPU at the large size. Every query these operations make is answered from a declared index (round trips unchanged); what grows with the database is the process’s heap (the whole collection is kept in memory twice, nedb’s copy and the mirror), so garbage collection costs more per operation.',
+      'Growth: an operation cost more than 10 % more CPU at the large size. Its round trips did not change and each of its queries is answered from a declared index (the same documents examined at both sizes: test/db-indexes.test.ts); what grows is the stack process itself — the local database keeps every document in memory twice (nedb’s copy and the frozen mirror), so garbage collection takes a larger share of the CPU (row above) and the documents an operation touches are spread over a heap 10× larger (cache misses). On a machine shared with other work these ratios also move by ±50 % between runs; compare runs before reading one as a trend.',
     );
   if (any((r) => r.reconcile.runs.some((x) => !x.ok || x.seconds > r.reconcile.timeoutSeconds)))
     notes.push('Reconcile: a run failed or outlived the function’s time limit.');
