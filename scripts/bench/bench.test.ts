@@ -40,6 +40,8 @@ describe('npm run bench -- --quick', () => {
       'fsync’d appends/s',
       'checkouts',
       'ORDER.BUSY',
+      '**Growth**',
+      '**Reconcile**',
     ])
       expect(doc).toContain(heading);
     for (const op of Object.keys(ROUND_TRIP_TARGETS)) {
@@ -52,12 +54,42 @@ describe('npm run bench -- --quick', () => {
     expect(run.notifications).toMatchObject({ count: 12, errors: 0 });
     expect(run.duplicates.errors).toBe(0);
     expect(run.verifyOnly.errors).toBe(0);
-    // Every flash-sale shopper is accounted for, and nothing was sold twice.
+    // The flash sale: every unit sold exactly once (live orders + stock left + orphan holds = stock, per SKU), nothing
+    // oversold, no ORDER.BUSY (orders or cancels), every first-wave answer an order or OUT_OF_STOCK.
     const f = run.flash;
-    expect(f.sold + f.busy + f.outOfStock + f.otherErrors).toBe(f.shoppers);
-    expect(f.oversold).toBe(0);
-    expect(f.stockLeft).toBe(f.stock - f.sold);
-    expect(run.scale.map((s) => s.orders)).toEqual([60, 120]);
+    expect(f.skus).toHaveLength(3);
+    for (const sku of f.skus) {
+      expect(sku.liveQuantity + (sku.stock ?? Number.NaN) + sku.orphanQuantity).toBe(sku.initial);
+      expect(sku.oversold).toBe(0);
+    }
+    expect(f).toMatchObject({ unaccounted: 0, oversold: 0, busy: 0, otherErrors: 0, cancelErrors: 0 });
+    expect(f.sold).toBe(f.stock - (f.stockLeft ?? Number.NaN));
+    expect(f.placed - f.cancels).toBe(f.sold);
+    expect(f.cancels).toBeGreaterThan(0);
+    expect(f.resold).toBe(Math.min(f.cancels, f.retried));
+    // Growth: two sizes, the shopper's orders the same at both, every operation answered, the same round trips.
+    const [small, large] = run.growth.points;
+    expect(run.growth.points).toHaveLength(2);
+    expect(small?.orders).toBeLessThan(large?.orders ?? 0);
+    expect(large?.orders).toBeGreaterThanOrEqual(300);
+    for (const op of ['checkouts', 'notifications', 'orderGet', 'listMine'] as const) {
+      expect(small?.[op].errors).toBe(0);
+      expect(large?.[op].errors).toBe(0);
+      expect(large?.[op].roundTrips).toBe(small?.[op].roundTrips);
+    }
+    // Reconcile: the report is stored, every bill row in it once, the planted mismatches found.
+    const rc = run.reconcile;
+    expect(rc.runs.some((x) => x.reportId !== null)).toBe(true);
+    expect(rc.runs.every((x) => x.ok)).toBe(true);
+    expect(rc).toMatchObject({
+      rows: 50,
+      processed: 50,
+      missing: 0,
+      duplicates: 0,
+      planted: 3,
+      plantedFound: 3,
+    });
+    expect(rc.matchedPayments + rc.matchedRefunds).toBe(50 - 2);
     expect(run.bundles.map((b) => b.name)).toContain('payNotify');
     // The latency phase (cloud defaults): every operation answered, on its chain of dependent steps, and each
     // function's cold first call reported.
@@ -77,5 +109,5 @@ describe('npm run bench -- --quick', () => {
       'shop.addToCart',
     ]);
     for (const c of lat.cold) expect(c.coldDepth).toEqual(c.warmDepth);
-  }, 240_000);
+  }, 420_000);
 });

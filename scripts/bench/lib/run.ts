@@ -19,6 +19,9 @@ import { measureMainPackage, type MainPackage } from './mp-size';
 import { signNotifications, type SignedNotification } from './notify';
 import type { BenchStackInfo } from './stack-setup';
 import type { LatencyResult } from './latency';
+import { runGrowth, type Growth, type GrowthSize } from './bigday';
+import { runFlashSale, type FlashSale, type FlashSize } from './flash';
+import { runReconcileBench, type ReconcileBench, type ReconcileSize } from './reconcile-bench';
 import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -30,10 +33,10 @@ export interface BenchSize {
   checkouts: number;
   concurrency: number;
   rtSamples: number;
-  flashShoppers: number;
-  flashStock: number;
-  scaleSizes: number[];
-  scaleOps: number;
+  /** Issue 19's phases: the flash sale, growth to 100 k orders (own stack), a big day's reconcile (own stacks). */
+  flash: FlashSize;
+  growth: GrowthSize;
+  reconcile: ReconcileSize;
   /** Rebuild the bundles and the mini program npm folder first (off when the caller just built them). */
   build: boolean;
 }
@@ -44,10 +47,16 @@ export const FULL: BenchSize = {
   checkouts: 400,
   concurrency: 16,
   rtSamples: 5,
-  flashShoppers: 500,
-  flashStock: 100,
-  scaleSizes: [1_000, 10_000],
-  scaleOps: 200,
+  flash: { shoppers: 5_000, stock: [400, 350, 250], cancelEvery: 5, sockets: 128, concurrency: 16 },
+  growth: {
+    shopperOrders: 1_000,
+    largeOrders: 100_000,
+    otherShoppers: 5_000,
+    ops: 300,
+    readOps: 1_500,
+    concurrency: 16,
+  },
+  reconcile: { payments: 18_000, refunds: 2_000, missingHere: 5, missingThere: 5, amountMismatches: 5 },
   build: true,
 };
 
@@ -57,10 +66,9 @@ export const QUICK: BenchSize = {
   checkouts: 12,
   concurrency: 4,
   rtSamples: 1,
-  flashShoppers: 20,
-  flashStock: 5,
-  scaleSizes: [60, 120],
-  scaleOps: 8,
+  flash: { shoppers: 30, stock: [4, 3, 3], cancelEvery: 3, sockets: 16, concurrency: 4 },
+  growth: { shopperOrders: 30, largeOrders: 300, otherShoppers: 20, ops: 6, readOps: 6, concurrency: 4 },
+  reconcile: { payments: 40, refunds: 10, missingHere: 1, missingThere: 1, amountMismatches: 1 },
   build: true,
 };
 
@@ -79,29 +87,6 @@ export interface Phase {
   cpuShare: number;
   /** Most common round-trip count per operation. */
   roundTrips: number;
-}
-
-/** Figures at one database size. */
-export interface ScalePoint {
-  orders: number;
-  checkouts: Phase;
-  notifications: Phase;
-  orderGet: Phase;
-  listMine: Phase;
-}
-
-export interface FlashSale {
-  shoppers: number;
-  stock: number;
-  sold: number;
-  busy: number;
-  outOfStock: number;
-  otherErrors: number;
-  otherCodes: string[];
-  /** Quantity held by orders beyond the stock there was. */
-  oversold: number;
-  stockLeft: number | null;
-  seconds: number;
 }
 
 export interface Machine {
@@ -131,14 +116,14 @@ export interface BenchResult {
   duplicates: Phase;
   verifyOnly: Phase;
   flash: FlashSale;
-  scale: ScalePoint[];
   /** The latency phase (./latency.ts), when the run had one. */
   latency?: LatencyResult;
+  growth: Growth;
+  reconcile: ReconcileBench;
 }
 
 const BENCH_SKU = 'sku-coffee-250g';
 const SECOND_SKU = 'sku-coffee-500g';
-const FLASH_SKU = 'sku-longjing-50g';
 
 function errCode(r: CallResult<Envelope>): string | undefined {
   if (r.status < 200 || r.status >= 300) return `HTTP_${r.status}`;
@@ -148,7 +133,7 @@ function errCode(r: CallResult<Envelope>): string | undefined {
 }
 
 /** Runs `count` operations at `concurrency`; each returns the calls it made (the last one's round trips count). */
-async function timed(
+export async function timed(
   stack: StackChild<BenchStackInfo>,
   count: number,
   concurrency: number,
@@ -226,10 +211,16 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
   log('starting the stack (its own process)');
   const stack = await startBenchStack();
   const client = new GatewayClient(stack.gatewayUrl, 600);
-  /** Puts one of `skuId` in the shopper's cart, outside what is measured. */
-  const oneInCart = async (who: string, skuId: string, what: string) =>
-    requireOk(await client.as(who).exchange('shop', 'addToCart', { skuId, quantity: 1 }), what);
   const verifyClient = new GatewayClient(stack.info.verifyOnlyUrl, 64);
+  let stopped = false;
+  const stopStack = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    client.close();
+    verifyClient.close();
+    await stack.stop();
+    rmSync(stack.workDir, { recursive: true, force: true });
+  };
   try {
     const bigStock = 10_000_000;
     await stack.call('setStock', { skuId: BENCH_SKU, stock: bigStock });
@@ -338,90 +329,31 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       })
     ).phase;
 
-    log(`flash sale: ${size.flashShoppers} shoppers, stock ${size.flashStock}`);
-    await stack.call('setStock', { skuId: FLASH_SKU, stock: bigStock });
-    const flashShoppers = Array.from({ length: size.flashShoppers }, (_, i) => `bench-f-${i}`);
-    await runConcurrent(flashShoppers.length, size.concurrency, async (i) =>
-      oneInCart(flashShoppers[i] ?? '', FLASH_SKU, 'addToCart (flash sale)'),
+    log(
+      `flash sale: ${size.flash.shoppers} shoppers, stock ${size.flash.stock.join(' + ')}, cancels during the sale`,
     );
-    await stack.call('setStock', { skuId: FLASH_SKU, stock: size.flashStock });
-    const f0 = process.hrtime.bigint();
-    const flashResults = await Promise.all(
-      flashShoppers.map((who) =>
-        client.as(who).exchange('order', 'place', { clientRequestKey: key('f'), delivery: TEST_DELIVERY }),
-      ),
-    );
-    const flashSeconds = secondsSince(f0);
-    const codes = flashResults.map(errCode);
-    const sold = await stack.call<{ orders: number; quantity: number }>('skuSold', { skuId: FLASH_SKU });
-    const sku = await stack.call<Record<string, unknown> | null>('sku', { skuId: FLASH_SKU });
-    const other = codes.filter((c) => c !== undefined && c !== 'ORDER.BUSY' && c !== 'ORDER.OUT_OF_STOCK');
-    const flash: FlashSale = {
-      shoppers: size.flashShoppers,
-      stock: size.flashStock,
-      sold: codes.filter((c) => c === undefined).length,
-      busy: codes.filter((c) => c === 'ORDER.BUSY').length,
-      outOfStock: codes.filter((c) => c === 'ORDER.OUT_OF_STOCK').length,
-      otherErrors: other.length,
-      otherCodes: [...new Set(other as string[])].slice(0, 5),
-      oversold: Math.max(0, sold.quantity - size.flashStock),
-      stockLeft: typeof sku?.stock === 'number' ? sku.stock : null,
-      seconds: flashSeconds,
-    };
+    const flash = await runFlashSale(stack, size.flash);
 
-    const scale: ScalePoint[] = [];
-    const template = outTradeNos[0];
-    if (template === undefined) throw new Error('no checkout succeeded: nothing to clone for the scale runs');
-    for (const target of size.scaleSizes) {
-      const have = await stack.call<number>('ordersCount');
-      if (have < target) {
-        log(`scale: adding ${target - have} past orders to reach ${target}`);
-        const history = Array.from({ length: 500 }, (_, i) => `bench-h-${i}`);
-        await stack.call('seedOrders', {
-          template,
-          count: target - have,
-          openids: history,
-          startMs: Date.now(),
-        });
-      }
-      const orders = await stack.call<number>('ordersCount');
-      log(`scale: measuring at ${orders} orders`);
-      const who = Array.from({ length: size.scaleOps }, (_, i) => `bench-s${target}-${i}`);
-      await runConcurrent(who.length, size.concurrency, async (i) =>
-        oneInCart(who[i] ?? '', BENCH_SKU, 'addToCart'),
-      );
-      const placed: string[] = new Array<string>(who.length).fill('');
-      const sc = await timed(stack, who.length, size.concurrency, async (i) => {
-        const place = await client
-          .as(who[i] ?? '')
-          .exchange('order', 'place', { clientRequestKey: key('s'), delivery: TEST_DELIVERY });
-        if (!place.body.ok) return [place];
-        placed[i] = place.body.data.outTradeNo;
-        return [
-          place,
-          await client.as(who[i] ?? '').exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo }),
-        ];
-      });
-      const paid = placed.filter((n) => n !== '');
-      const sn = await payAndSign(paid);
-      const nt = await timed(stack, sn.length, size.concurrency, async (i) => [
-        asEnvelope(await notify(sn[i] as SignedNotification)),
-      ]);
-      const og = await timed(stack, paid.length, size.concurrency, async (i) => {
-        const j = placed.indexOf(paid[i] ?? '');
-        return [await client.as(who[j] ?? '').exchange('order', 'get', { outTradeNo: paid[i] ?? '' })];
-      });
-      const lm = await timed(stack, who.length, size.concurrency, async (i) => [
-        await client.as(`bench-h-${i % 500}`).exchange('order', 'listMine', { limit: 20 }),
-      ]);
-      scale.push({
-        orders,
-        checkouts: sc.phase,
-        notifications: nt.phase,
-        orderGet: og.phase,
-        listMine: lm.phase,
-      });
+    // Issue 19's bigger phases run on stacks of their own, one after the other, once this one is down.
+    await stopStack();
+    log('growth: a stack of its own');
+    const growthStack = await startBenchStack();
+    const growthClient = new GatewayClient(growthStack.gatewayUrl, 64);
+    let growth: Growth;
+    try {
+      growth = await runGrowth({ stack: growthStack, client: growthClient, timed, log }, size.growth);
+    } finally {
+      growthClient.close();
+      await growthStack.stop();
+      rmSync(growthStack.workDir, { recursive: true, force: true });
     }
+    log('reconcile: a big day on stacks of its own');
+    const reconcile = await runReconcileBench(
+      startBenchStack,
+      (url) => new GatewayClient(url, 16),
+      size.reconcile,
+      log,
+    );
 
     machine.loadAvgEnd = loadavg();
     return {
@@ -440,13 +372,11 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       duplicates,
       verifyOnly,
       flash,
-      scale,
+      growth,
+      reconcile,
     };
   } finally {
-    client.close();
-    verifyClient.close();
-    await stack.stop();
-    rmSync(stack.workDir, { recursive: true, force: true });
+    await stopStack();
   }
 }
 
@@ -455,8 +385,11 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
  * its data goes (default the temp dir); BENCH_VERBOSE=1: its logs on stderr; BENCH_CPU_PROF=<dir>: it writes a V8 CPU
  * profile there when it stops (to see where its time goes).
  */
-async function startBenchStack(): Promise<StackChild<BenchStackInfo> & { workDir: string }> {
-  const workDir = mkdtempSync(join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'wxshop-bench-'));
+export async function startBenchStack(
+  existingWorkDir?: string,
+): Promise<StackChild<BenchStackInfo> & { workDir: string }> {
+  const workDir =
+    existingWorkDir ?? mkdtempSync(join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'wxshop-bench-'));
   const verbose = process.env.BENCH_VERBOSE === '1';
   try {
     const child = await startStackChild<BenchStackInfo>(
@@ -469,6 +402,8 @@ async function startBenchStack(): Promise<StackChild<BenchStackInfo> & { workDir
       },
       {
         echo: verbose,
+        // A stack started again on a big day's datafiles loads them first (issue 19's reconcile phase).
+        startTimeoutMs: 300_000,
         execArgv: process.env.BENCH_CPU_PROF
           ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
           : [],
@@ -476,7 +411,7 @@ async function startBenchStack(): Promise<StackChild<BenchStackInfo> & { workDir
     );
     return Object.assign(child, { workDir });
   } catch (e) {
-    rmSync(workDir, { recursive: true, force: true });
+    if (existingWorkDir === undefined) rmSync(workDir, { recursive: true, force: true });
     throw e;
   }
 }

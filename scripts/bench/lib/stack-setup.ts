@@ -8,6 +8,7 @@ import { startDevCloud } from '../../../devcloud/index';
 import type { ChildSetup } from '../../../devcloud/harness';
 import type { Stack } from '../../../devcloud/stack/stack';
 import type { FaultSpec } from '../../../simulator';
+import { bigDayCommands } from './bigday-setup';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -71,6 +72,7 @@ export const setup: ChildSetup = async (stack, { spec, log }) => {
       ? { serial: id.platform.certificate.serial, privateKeyPem: id.platform.certificate.privateKeyPem }
       : { serial: id.platform.publicKey.publicKeyId, privateKeyPem: id.platform.publicKey.privateKeyPem };
   const commands: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
+    ...bigDayCommands(stack),
     cpu: () => Promise.resolve(process.cpuUsage()),
     setStock: async ({ skuId, stock }) => {
       await stack.cloud.db
