@@ -305,10 +305,10 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
           .as(who)
           .exchange('order', 'place', { clientRequestKey: key('c'), delivery: TEST_DELIVERY });
         if (!place.body.ok) return [place];
-        outTradeNos.push(place.body.data.outTradeNo);
         const start = await client
           .as(who)
           .exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
+        if (start.body.ok) outTradeNos.push(place.body.data.outTradeNo);
         return [place, start];
       })
     ).phase;
@@ -400,11 +400,12 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
           .as(who[i] ?? '')
           .exchange('order', 'place', { clientRequestKey: key('s'), delivery: TEST_DELIVERY });
         if (!place.body.ok) return [place];
-        placed[i] = place.body.data.outTradeNo;
-        return [
-          place,
-          await client.as(who[i] ?? '').exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo }),
-        ];
+        const start = await client
+          .as(who[i] ?? '')
+          .exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
+        // Only an order WeChat knows can be paid (a failed pay.start counts as a failed checkout).
+        if (start.body.ok) placed[i] = place.body.data.outTradeNo;
+        return [place, start];
       });
       const paid = placed.filter((n) => n !== '');
       const sn = await payAndSign(paid);
