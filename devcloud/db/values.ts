@@ -124,10 +124,24 @@ export function getPath(doc: unknown, path: string): unknown {
 
 /** Serialises a storable value to one JSON line; Dates become {"$$date": ms} (the datafile's own convention). */
 export function encodeLine(v: unknown): string {
-  return JSON.stringify(v, function (this: Record<string, unknown>, key: string, value: unknown) {
-    const original = this[key];
-    return isDate(original) ? { $$date: original.getTime() } : value;
-  });
+  // A replacer function costs a call per key; most documents hold no Date, and for them plain JSON is the same text.
+  return containsDate(v) ? JSON.stringify(v, dateReplacer) : JSON.stringify(v);
+}
+
+function dateReplacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const original = this[key];
+  return isDate(original) ? { $$date: original.getTime() } : value;
+}
+
+function containsDate(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (isDate(v)) return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (containsDate(x)) return true;
+    return false;
+  }
+  for (const x of Object.values(v)) if (containsDate(x)) return true;
+  return false;
 }
 
 /** Parses a line written by {@link encodeLine}, restoring Dates. Throws SyntaxError on a torn or corrupt line. */
