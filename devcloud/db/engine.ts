@@ -255,7 +255,8 @@ export class Engine {
       const changes: Change[] = [];
       for (const doc of this.matching(collection, filter)) {
         const after = applyModifier(doc, modifier);
-        if (after !== undefined) changes.push({ collection, id: doc._id, after });
+        // applyModifier's result is a fresh normalised copy: the store may keep it as is.
+        if (after !== undefined) changes.push({ collection, id: doc._id, after, owned: true });
         if (!multi) break;
       }
       await w.commit(changes);
@@ -326,7 +327,7 @@ export class Engine {
     if (before === undefined) return 0;
     const after = applyModifier(before, modifier);
     if (after === undefined) return 0;
-    t.writes.set(docKey(collection, id), { collection, id, after });
+    t.writes.set(docKey(collection, id), { collection, id, after, owned: true });
     return 1;
   }
 

@@ -28,6 +28,11 @@ export interface Change {
   collection: string;
   id: string;
   after: Doc | null;
+  /**
+   * `after` is handed over: a fresh, already normalised copy (plain objects of this realm) that nothing else refers to,
+   * so once committed this very object is frozen and stored, without another copy. Otherwise the store copies it.
+   */
+  owned?: boolean;
   insert?: boolean;
 }
 
@@ -103,6 +108,11 @@ class CollectionState {
   indexDoc(doc: Doc): void {
     if (!this.positions.has(doc._id)) this.positions.set(doc._id, this.nextPosition++);
     for (const ix of this.secondary) ix.add(doc);
+  }
+
+  /** Moves a document's index entries from its old state to its new one (same _id, same insertion position). */
+  reindexDoc(before: Doc, after: Doc): void {
+    for (const ix of this.secondary) ix.replace(before, after);
   }
 
   unindexDoc(doc: Doc, deleted: boolean): void {
@@ -490,14 +500,15 @@ export class Store {
         if (ix.keys.get(key) === c.id) ix.keys.delete(key);
       }
     }
-    if (before !== undefined) state.unindexDoc(before, c.after === null);
     if (c.after === null) {
+      if (before !== undefined) state.unindexDoc(before, true);
       state.docs.delete(c.id);
     } else {
-      const after = deepFreeze(cloneDoc(c.after));
+      const after = deepFreeze(c.owned === true ? c.after : cloneDoc(c.after));
       state.docs.set(c.id, after);
       for (const ix of state.unique) ix.keys.set(ix.keyOf(after), c.id);
-      state.indexDoc(after);
+      if (before !== undefined) state.reindexDoc(before, after);
+      else state.indexDoc(after);
     }
     this.versions.set(`${c.collection}\u0000${c.id}`, seq);
   }
