@@ -183,8 +183,7 @@ export function applyFastModifier(copy: Doc, modifier: Record<string, unknown>):
     }
     if (missing) continue;
     const leaf = parts[parts.length - 1] ?? '';
-    if (op === '$set')
-      cur[leaf] = isPlainObject(value) || Array.isArray(value) ? cloneDoc(value) : value;
+    if (op === '$set') cur[leaf] = isPlainObject(value) || Array.isArray(value) ? cloneDoc(value) : value;
     else if (op === '$inc') cur[leaf] = ((cur[leaf] as number | undefined) ?? 0) + (value as number);
     else delete cur[leaf];
   }

@@ -51,9 +51,12 @@ export class SecondaryIndex {
   private readonly prefixes: Map<string, Set<string>>[];
   private readonly irregular = new Set<string>();
   readonly paths: readonly string[];
+  /** The top-level field of each path. */
+  private readonly tops: readonly string[];
 
   constructor(readonly spec: IndexSpec) {
     this.paths = spec.fields.map((f) => f.field);
+    this.tops = this.paths.map((p) => p.split('.')[0] ?? p);
     this.prefixes = this.paths.map(() => new Map<string, Set<string>>());
   }
 
@@ -81,6 +84,9 @@ export class SecondaryIndex {
 
   /** Moves a document from its old state's keys to its new state's, touching only the prefixes whose key changed. */
   replace(before: Doc, after: Doc): void {
+    // An update shares every top-level field it did not touch with the old state (engine.ts copyForUpdate): when all
+    // of this index's fields are under such fields, its keys cannot have changed.
+    if (!this.irregular.has(after._id) && this.tops.every((t) => before[t] === after[t])) return;
     const id = after._id;
     const old = this.irregular.delete(id) ? undefined : this.keysOf(before);
     const now = this.keysOf(after);
