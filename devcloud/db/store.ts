@@ -522,14 +522,13 @@ export class Store {
   }
 
   private releaseDir(): void {
-    for (const state of this.collections.values()) {
+    for (const out of [...[...this.collections.values()].map((state) => state.out), this.journal]) {
       try {
-        state.out.close();
+        out.close();
       } catch {
         // nothing more to do for a descriptor that will not close
       }
     }
-    this.journal.close();
     openDirs.delete(this.dir);
     const lockFile = join(this.dir, 'LOCK');
     try {
