@@ -12,7 +12,15 @@ import { DuplicateKeyError, InvalidInputError, TransactionConflictError } from '
 import { applyFastModifier, compileFastFilter, fastSort } from './fast-path';
 import { equalitiesOf } from './indexes';
 import type { Change, Store } from './store';
-import { cloneDoc, cloneStorable, deepEqual, getPath, isPlainObject, type Doc } from './values';
+import {
+  cloneDoc,
+  cloneStorable,
+  deepEqual,
+  getPath,
+  isNormalStorable,
+  isPlainObject,
+  type Doc,
+} from './values';
 
 /** A MongoDB-style filter, modifier or projection. */
 export type MongoSpec = Record<string, unknown>;
@@ -78,6 +86,29 @@ const NUMERIC_OPS = new Set(['$inc', '$mul']);
 const ARRAY_OPS = new Set(['$push', '$addToSet', '$pull', '$pullAll', '$pop']);
 
 /**
+ * The copy of `doc` a modifier changes: the top-level fields the modifier names (and $rename's targets) are deep
+ * copies, every other field is shared with `doc`. `doc` itself is never changed (a store document is frozen), so the
+ * shared parts stay as they are, and the store keeps them shared: an update of a large document copies, freezes and
+ * re-indexes only what it touched.
+ */
+function copyForUpdate(doc: Doc, modifier: MongoSpec): Doc {
+  const touched = new Set<string>();
+  for (const [op, fields] of Object.entries(modifier)) {
+    if (!isPlainObject(fields)) return cloneDoc(doc);
+    for (const [path, value] of Object.entries(fields)) {
+      touched.add(path.split('.')[0] ?? path);
+      if (op === '$rename') {
+        if (typeof value !== 'string') return cloneDoc(doc);
+        touched.add(value.split('.')[0] ?? value);
+      }
+    }
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) copy[k] = touched.has(k) ? cloneDoc(v) : v;
+  return copy as Doc;
+}
+
+/**
  * Applies a modifier to a copy of `doc`. Returns the new document, or undefined when nothing changed. Refuses what
  * MongoDB (and so the cloud) refuses: $inc/$mul on non-numbers, array operators on non-arrays, paths through scalars.
  */
@@ -95,7 +126,7 @@ export function applyModifier(doc: Doc, modifier: MongoSpec): Doc | undefined {
       }
     }
   }
-  const copy = cloneDoc(doc);
+  const copy = copyForUpdate(doc, modifier);
   if (!applyFastModifier(copy, modifier)) {
     try {
       mingoUpdate(copy, modifier, undefined, undefined, { cloneMode: 'deep' });
@@ -104,7 +135,8 @@ export function applyModifier(doc: Doc, modifier: MongoSpec): Doc | undefined {
     }
   }
   if (deepEqual(copy, doc)) return undefined;
-  const checked = cloneStorable(copy, 'updated document') as Doc;
+  // Usually already storable as is (the modifier's values were validated copies); copied again only to normalise.
+  const checked = isNormalStorable(copy) ? copy : (cloneStorable(copy, 'updated document') as Doc);
   if (checked._id !== doc._id) throw new InvalidInputError('_id cannot be updated');
   return checked;
 }
@@ -255,7 +287,8 @@ export class Engine {
       const changes: Change[] = [];
       for (const doc of this.matching(collection, filter)) {
         const after = applyModifier(doc, modifier);
-        if (after !== undefined) changes.push({ collection, id: doc._id, after });
+        // applyModifier's result is a fresh normalised copy: the store may keep it as is.
+        if (after !== undefined) changes.push({ collection, id: doc._id, after, owned: true });
         if (!multi) break;
       }
       await w.commit(changes);
@@ -326,7 +359,7 @@ export class Engine {
     if (before === undefined) return 0;
     const after = applyModifier(before, modifier);
     if (after === undefined) return 0;
-    t.writes.set(docKey(collection, id), { collection, id, after });
+    t.writes.set(docKey(collection, id), { collection, id, after, owned: true });
     return 1;
   }
 

@@ -4,7 +4,7 @@
 // answers only where its result is certain to be mingo's (scalars, no arrays on the path, no overlapping paths) and
 // says "undecided" otherwise, so the caller falls back to mingo: the semantics stay mingo's (fast-path.test.ts checks
 // that on random documents and queries).
-import { isDate, isPlainObject, type Doc } from './values';
+import { cloneDoc, isDate, isPlainObject, type Doc } from './values';
 
 /** A filter test that may decline: undefined = ask mingo. */
 export type FastPredicate = (doc: Doc) => boolean | undefined;
@@ -183,8 +183,7 @@ export function applyFastModifier(copy: Doc, modifier: Record<string, unknown>):
     }
     if (missing) continue;
     const leaf = parts[parts.length - 1] ?? '';
-    if (op === '$set')
-      cur[leaf] = isPlainObject(value) || Array.isArray(value) ? structuredClone(value) : value;
+    if (op === '$set') cur[leaf] = isPlainObject(value) || Array.isArray(value) ? cloneDoc(value) : value;
     else if (op === '$inc') cur[leaf] = ((cur[leaf] as number | undefined) ?? 0) + (value as number);
     else delete cur[leaf];
   }

@@ -7,7 +7,7 @@
 // a match. Values the maps cannot key the way MongoDB compares them — arrays and objects, or a path through an array
 // (MongoDB matches elements there) — put the document on the index's "irregular" list, which every lookup includes.
 import type { IndexSpec } from './collections-config';
-import { encodeLine, isDate, isPlainObject, type Doc } from './values';
+import { isDate, isPlainObject, type Doc } from './values';
 
 /** Equality constraints of a query: path → the values it may equal (one for $eq, several for $in). */
 export type Equalities = ReadonlyMap<string, readonly unknown[]>;
@@ -18,12 +18,18 @@ function isScalar(v: unknown): boolean {
   return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || isDate(v);
 }
 
-/** The key part of a scalar: missing and null are the same (MongoDB's `{f: null}` matches both). */
-function keyPart(v: unknown): unknown {
-  if (v === undefined || v === null) return null;
-  if (isDate(v)) return { $date: v.getTime() };
-  // -0 and 0 are equal to a query; JSON already writes both as 0.
-  return v;
+/**
+ * The key text of a scalar: missing and null are the same (MongoDB's `{f: null}` matches both); -0 and 0 are equal to
+ * a query and both print as "0"; strings are quoted, so "1" and 1 differ. Keys of several fields join these with ",".
+ */
+function keyText(v: unknown): string {
+  if (v === undefined || v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return v === 0 ? '0' : String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (isDate(v)) return `D${v.getTime()}`;
+  // Not reached: only scalars are keyed (anything else is irregular).
+  return JSON.stringify(v);
 }
 
 /** The value at `path` as an index sees it, or IRREGULAR when MongoDB's matching there is not plain equality. */
@@ -45,50 +51,86 @@ export class SecondaryIndex {
   private readonly prefixes: Map<string, Set<string>>[];
   private readonly irregular = new Set<string>();
   readonly paths: readonly string[];
+  /** The top-level field of each path. */
+  private readonly tops: readonly string[];
 
   constructor(readonly spec: IndexSpec) {
     this.paths = spec.fields.map((f) => f.field);
+    this.tops = this.paths.map((p) => p.split('.')[0] ?? p);
     this.prefixes = this.paths.map(() => new Map<string, Set<string>>());
   }
 
+  /** The key of each prefix (fields 0..k), or undefined when the document is irregular for this index. */
   private keysOf(doc: Doc): string[] | undefined {
-    const parts: unknown[] = [];
     const keys: string[] = [];
+    let key = '';
     for (const path of this.paths) {
       const v = indexedValue(doc, path);
       if (v === IRREGULAR) return undefined;
-      parts.push(keyPart(v));
-      keys.push(encodeLine(parts));
+      key = key === '' ? keyText(v) : `${key},${keyText(v)}`;
+      keys.push(key);
     }
     return keys;
   }
 
   add(doc: Doc): void {
-    const keys = this.keysOf(doc);
-    if (keys === undefined) {
-      this.irregular.add(doc._id);
-      return;
-    }
-    keys.forEach((key, k) => {
-      const map = this.prefixes[k];
-      if (map === undefined) return;
-      let ids = map.get(key);
-      if (ids === undefined) map.set(key, (ids = new Set()));
-      ids.add(doc._id);
-    });
+    this.addKeys(doc._id, this.keysOf(doc));
   }
 
   remove(doc: Doc): void {
     if (this.irregular.delete(doc._id)) return;
-    const keys = this.keysOf(doc);
+    this.removeKeys(doc._id, this.keysOf(doc));
+  }
+
+  /** Moves a document from its old state's keys to its new state's, touching only the prefixes whose key changed. */
+  replace(before: Doc, after: Doc): void {
+    // An update shares every top-level field it did not touch with the old state (engine.ts copyForUpdate): when all
+    // of this index's fields are under such fields, its keys cannot have changed.
+    if (!this.irregular.has(after._id) && this.tops.every((t) => before[t] === after[t])) return;
+    const id = after._id;
+    const old = this.irregular.delete(id) ? undefined : this.keysOf(before);
+    const now = this.keysOf(after);
+    if (old === undefined || now === undefined) {
+      this.removeKeys(id, old);
+      this.addKeys(id, now);
+      return;
+    }
+    for (let k = 0; k < now.length; k++) {
+      const a = old[k];
+      const b = now[k];
+      if (a === b || a === undefined || b === undefined) continue;
+      this.removeKey(k, a, id);
+      this.addKey(k, b, id);
+    }
+  }
+
+  private addKeys(id: string, keys: string[] | undefined): void {
+    if (keys === undefined) {
+      this.irregular.add(id);
+      return;
+    }
+    for (let k = 0; k < keys.length; k++) this.addKey(k, keys[k] ?? '', id);
+  }
+
+  private removeKeys(id: string, keys: string[] | undefined): void {
     if (keys === undefined) return;
-    keys.forEach((key, k) => {
-      const map = this.prefixes[k];
-      const ids = map?.get(key);
-      if (ids === undefined) return;
-      ids.delete(doc._id);
-      if (ids.size === 0) map?.delete(key);
-    });
+    for (let k = 0; k < keys.length; k++) this.removeKey(k, keys[k] ?? '', id);
+  }
+
+  private addKey(k: number, key: string, id: string): void {
+    const map = this.prefixes[k];
+    if (map === undefined) return;
+    let ids = map.get(key);
+    if (ids === undefined) map.set(key, (ids = new Set()));
+    ids.add(id);
+  }
+
+  private removeKey(k: number, key: string, id: string): void {
+    const map = this.prefixes[k];
+    const ids = map?.get(key);
+    if (ids === undefined) return;
+    ids.delete(id);
+    if (ids.size === 0) map?.delete(key);
   }
 
   /**
@@ -103,18 +145,19 @@ export class SecondaryIndex {
       pinned.push(values);
     }
     if (pinned.length === 0) return undefined;
-    let combos: unknown[][] = [[]];
+    let combos: string[] = [''];
+    let depth = 0;
     for (const values of pinned) {
-      const next: unknown[][] = [];
-      for (const c of combos) for (const v of values) next.push([...c, keyPart(v)]);
+      const next: string[] = [];
+      for (const c of combos) for (const v of values) next.push(c === '' ? keyText(v) : `${c},${keyText(v)}`);
       if (next.length > maxCombinations) break;
       combos = next;
+      depth += 1;
     }
-    const depth = combos[0]?.length ?? 0;
     if (depth === 0) return undefined;
     const map = this.prefixes[depth - 1];
     const out = new Set<string>(this.irregular);
-    for (const c of combos) for (const id of map?.get(encodeLine(c)) ?? []) out.add(id);
+    for (const c of combos) for (const id of map?.get(c) ?? []) out.add(id);
     return out;
   }
 }

@@ -3,8 +3,10 @@
 // touched; that completed line is the commit point. At open, a journaled entry is re-applied to the datafiles (the
 // after-images make re-applying idempotent), then the journal is emptied. A torn (unterminated) line was never
 // committed and is ignored. Writes are serialised by the store, so the journal holds at most one entry at a time.
+// The file stays open for appending (appender.ts) from the first append or clear until the store closes.
 import { existsSync } from 'node:fs';
-import { appendFile, readFile, truncate, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { LineAppender } from './appender';
 import { StoreIntegrityError } from './errors';
 import { decodeLine, encodeLine, isPlainObject, type Doc } from './values';
 
@@ -23,17 +25,24 @@ export interface JournalEntry {
 
 /** Append-only commit journal file. */
 export class Journal {
-  constructor(readonly file: string) {}
-
-  /** Appends a committed entry; resolves once the line is handed to the OS (survives a process kill). */
-  async append(entry: JournalEntry): Promise<void> {
-    await appendFile(this.file, encodeLine(entry) + '\n', 'utf8');
+  private readonly out: LineAppender;
+  constructor(readonly file: string) {
+    this.out = new LineAppender(file);
   }
 
-  /** Empties the journal after its entry reached the datafiles. */
-  async clear(): Promise<void> {
-    if (existsSync(this.file)) await truncate(this.file, 0);
-    else await writeFile(this.file, '');
+  /** Appends a committed entry; returns once the line is handed to the OS (survives a process kill). */
+  append(entry: JournalEntry): void {
+    this.out.open().append(encodeLine(entry) + '\n');
+  }
+
+  /** Empties the journal (creating it if missing) after its entry reached the datafiles. */
+  clear(): void {
+    this.out.open().truncate();
+  }
+
+  /** Closes the file (the store is closing); a later append or clear opens it again. */
+  close(): void {
+    this.out.close();
   }
 
   /** Entries whose line is complete; a torn last line is ignored, a corrupt earlier line refuses to open. */

@@ -1,19 +1,21 @@
 // The durable store behind the wx-server-sdk stand-in.
 //
 // Storage: one @seald-io/nedb datafile per collection (<dir>/<collection>.db, append-only lines, rewritten crash-safely
-// at open). nedb holds the bytes; this class holds the rules:
+// at open). nedb reads the files at open (and replays the journal into them); from then on this class appends the
+// lines itself, in nedb's format, through one descriptor per file kept open (appender.ts). It holds the rules:
 //  - all writes are serialised by one mutex, so a conditional update (read, compare, write) is a true compare-and-set;
 //  - unique indexes are checked here, against in-memory key maps, BEFORE anything is written (nedb's own indexes are not
 //    used: its array/missing-field semantics differ from the cloud's, and a write set is applied as remove + insert);
 //  - a write set of more than one document goes through the commit journal (journal.ts) so a crash cannot leave half;
 //  - readers see an in-memory mirror that is swapped per commit, never a half-applied write set;
 //  - a commit resolves only after its lines were handed to the OS: acknowledged writes survive `kill -9`.
-// Durability is against process death, not power loss: nedb appends without fsync (README, "Durability").
+// Durability is against process death, not power loss: appends are not fsync'd (README, "Durability").
 import Datastore from '@seald-io/nedb';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CollectionSpec, IndexSpec } from './collections-config';
 import { COLLECTION_NAME } from './collections-config';
+import { LineAppender } from './appender';
 import { repairTornTail } from './datafile';
 import { CollectionNotFoundError, DuplicateKeyError, StoreIntegrityError } from './errors';
 import { SecondaryIndex, type Equalities } from './indexes';
@@ -26,6 +28,11 @@ export interface Change {
   collection: string;
   id: string;
   after: Doc | null;
+  /**
+   * `after` is handed over: a fresh, already normalised copy (plain objects of this realm) that nothing else refers to,
+   * so once committed this very object is frozen and stored, without another copy. Otherwise the store copies it.
+   */
+  owned?: boolean;
   insert?: boolean;
 }
 
@@ -88,17 +95,24 @@ class CollectionState {
   /** Insertion position of each document, so index lookups answer in the same order as a scan would. */
   readonly positions = new Map<string, number>();
   nextPosition = 0;
+  /** The datafile, open for appending from the moment nedb has loaded (and compacted) it until the store closes. */
+  readonly out: LineAppender;
   constructor(
     readonly spec: CollectionSpec,
     readonly file: string,
-    readonly ds: Datastore,
   ) {
+    this.out = new LineAppender(file);
     this.secondary = spec.indexes.map((ix) => new SecondaryIndex(ix));
   }
 
   indexDoc(doc: Doc): void {
     if (!this.positions.has(doc._id)) this.positions.set(doc._id, this.nextPosition++);
     for (const ix of this.secondary) ix.add(doc);
+  }
+
+  /** Moves a document's index entries from its old state to its new one (same _id, same insertion position). */
+  reindexDoc(before: Doc, after: Doc): void {
+    for (const ix of this.secondary) ix.replace(before, after);
   }
 
   unindexDoc(doc: Doc, deleted: boolean): void {
@@ -182,21 +196,26 @@ export class Store {
         );
       }
     }
-    for (const spec of specs.values()) await this.loadCollection(spec);
+    // nedb reads (and compacts) each datafile and replays the journal into it; its in-memory copy then seeds the mirror
+    // and is dropped: from here on the store appends the lines itself.
+    const loaded = new Map<string, Datastore>();
+    for (const spec of specs.values()) loaded.set(spec.name, await this.loadCollection(spec));
 
     for (const entry of await this.journal.readCommitted()) {
       this.log(
         `replaying committed write set #${entry.seq} (${entry.writes.length} documents) from the journal`,
       );
       for (const w of entry.writes) {
-        if (!this.collections.has(w.collection)) await this.loadCollection(undeclared(w.collection));
+        if (!loaded.has(w.collection))
+          loaded.set(w.collection, await this.loadCollection(undeclared(w.collection)));
       }
-      await this.applyToFiles(entry.writes, false);
+      await replayIntoDatafiles(loaded, entry.writes);
     }
-    await this.journal.clear();
+    this.journal.clear();
 
-    for (const state of this.collections.values()) {
-      for (const raw of state.ds.getAllData()) {
+    for (const [name, ds] of loaded) {
+      const state = this.state(name);
+      for (const raw of ds.getAllData()) {
         const doc = deepFreeze(cloneDoc(raw as Doc));
         state.docs.set(doc._id, doc);
         state.indexDoc(doc);
@@ -243,7 +262,12 @@ export class Store {
     });
   }
 
-  private async loadCollection(spec: CollectionSpec): Promise<CollectionState> {
+  /**
+   * Repairs the datafile's torn tail, has nedb load (and compact: it rewrites the file by renaming a temp file over it)
+   * it, then opens the datafile for appending — after the rewrite, so the descriptor is the new file's. Answers nedb's
+   * loaded datastore (for journal replay and the mirror).
+   */
+  private async loadCollection(spec: CollectionSpec): Promise<Datastore> {
     const file = join(this.dir, `${spec.name}.db`);
     const repair = await repairTornTail(file);
     if (repair.droppedBytes > 0) {
@@ -253,9 +277,10 @@ export class Store {
     }
     const ds = new Datastore({ filename: file, corruptAlertThreshold: 0 });
     await ds.loadDatabaseAsync();
-    const state = new CollectionState(spec, file, ds);
+    const state = new CollectionState(spec, file);
+    state.out.open();
     this.collections.set(spec.name, state);
-    return state;
+    return ds;
   }
 
   private log(line: string): void {
@@ -328,9 +353,15 @@ export class Store {
       this.assertWritable();
       let open = true;
       const scope: WriteScope = {
-        commit: async (changes) => {
-          if (!open) throw new Error('WriteScope.commit called after its exclusive() section ended');
-          await this.commit(changes);
+        commit: (changes) => {
+          if (!open)
+            return Promise.reject(new Error('WriteScope.commit called after its exclusive() section ended'));
+          try {
+            this.commit(changes);
+            return Promise.resolve();
+          } catch (e) {
+            return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+          }
         },
       };
       try {
@@ -366,7 +397,8 @@ export class Store {
     }
   }
 
-  private async commit(changes: readonly Change[]): Promise<void> {
+  /** Writes a write set (synchronously: when it returns, its lines are in the OS's hands) and swaps the mirror. */
+  private commit(changes: readonly Change[]): void {
     if (changes.length === 0) return;
     this.checkConstraints(changes);
     const seq = this.seq + 1;
@@ -374,10 +406,10 @@ export class Store {
     const journaled = changes.length > 1;
     try {
       if (journaled) {
-        await this.journal.append({ seq, writes });
+        this.journal.append({ seq, writes });
         this.opts.onCommitPhase?.('journaled', changes);
       }
-      await this.applyToFiles(writes, !journaled);
+      this.applyToFiles(writes, !journaled);
     } catch (e) {
       // The files may now hold part of the write set; only a reopen (journal replay) restores a known state.
       this.failure = e instanceof Error ? e : new Error(String(e));
@@ -388,7 +420,7 @@ export class Store {
     this.opts.onCommitPhase?.('applied', changes);
     if (journaled) {
       try {
-        await this.journal.clear();
+        this.journal.clear();
       } catch (e) {
         // The write set is committed; but a stale journal entry replayed later could undo newer single writes.
         this.failure = e instanceof Error ? e : new Error(String(e));
@@ -429,30 +461,32 @@ export class Store {
   }
 
   /**
-   * Writes a write set to the datafiles. A single document is one appended line (atomic by itself); a set is applied
-   * per collection as "remove every touched _id, insert every after-image" so it can be replayed idempotently.
+   * Writes a write set to the datafiles, in nedb's line format. A single document is one appended line (atomic by
+   * itself); a set is applied per collection as "remove every touched _id, insert every after-image" (two appends), so
+   * a crash between them leaves a state the journal replay completes.
    */
-  private async applyToFiles(writes: readonly JournalWrite[], single: boolean): Promise<void> {
+  private applyToFiles(writes: readonly JournalWrite[], single: boolean): void {
     if (single) {
       const w = writes[0];
       if (w === undefined) return;
       const state = this.state(w.collection);
-      if (w.doc === null) await state.ds.removeAsync({ _id: w.id }, { multi: false });
-      else if (state.docs.has(w.id)) await state.ds.updateAsync({ _id: w.id }, w.doc, {});
-      else await state.ds.insertAsync(w.doc);
+      if (w.doc === null) {
+        if (state.docs.has(w.id)) state.out.append(deletedLine(w.id));
+      } else state.out.append(encodeLine(w.doc) + '\n');
       return;
     }
     const groups = new Map<string, JournalWrite[]>();
     for (const w of writes) groups.set(w.collection, [...(groups.get(w.collection) ?? []), w]);
-    const steps: (() => Promise<unknown>)[] = [];
+    const steps: (() => void)[] = [];
     for (const [name, list] of groups) {
-      const ds = this.state(name).ds;
-      steps.push(() => ds.removeAsync({ _id: { $in: list.map((w) => w.id) } }, { multi: true }));
-      const docs = list.flatMap((w) => (w.doc === null ? [] : [w.doc]));
-      if (docs.length > 0) steps.push(() => ds.insertAsync(docs));
+      const state = this.state(name);
+      const removed = list.filter((w) => state.docs.has(w.id)).map((w) => deletedLine(w.id));
+      if (removed.length > 0) steps.push(() => state.out.append(removed.join('')));
+      const docs = list.flatMap((w) => (w.doc === null ? [] : [encodeLine(w.doc) + '\n']));
+      if (docs.length > 0) steps.push(() => state.out.append(docs.join('')));
     }
     for (let i = 0; i < steps.length; i++) {
-      await steps[i]?.();
+      steps[i]?.();
       if (i < steps.length - 1) this.opts.onCommitPhase?.('partially-applied', []);
     }
   }
@@ -466,14 +500,15 @@ export class Store {
         if (ix.keys.get(key) === c.id) ix.keys.delete(key);
       }
     }
-    if (before !== undefined) state.unindexDoc(before, c.after === null);
     if (c.after === null) {
+      if (before !== undefined) state.unindexDoc(before, true);
       state.docs.delete(c.id);
     } else {
-      const after = deepFreeze(cloneDoc(c.after));
+      const after = deepFreeze(c.owned === true ? c.after : cloneDoc(c.after));
       state.docs.set(c.id, after);
       for (const ix of state.unique) ix.keys.set(ix.keyOf(after), c.id);
-      state.indexDoc(after);
+      if (before !== undefined) state.reindexDoc(before, after);
+      else state.indexDoc(after);
     }
     this.versions.set(`${c.collection}\u0000${c.id}`, seq);
   }
@@ -487,6 +522,13 @@ export class Store {
   }
 
   private releaseDir(): void {
+    for (const out of [...[...this.collections.values()].map((state) => state.out), this.journal]) {
+      try {
+        out.close();
+      } catch {
+        // nothing more to do for a descriptor that will not close
+      }
+    }
     openDirs.delete(this.dir);
     const lockFile = join(this.dir, 'LOCK');
     try {
@@ -494,6 +536,30 @@ export class Store {
     } catch {
       // already gone
     }
+  }
+}
+
+/** nedb's removal line. */
+function deletedLine(id: string): string {
+  return `${encodeLine({ $$deleted: true, _id: id })}\n`;
+}
+
+/**
+ * Re-applies a journaled write set through nedb at open (before the mirror exists): per collection, remove every
+ * touched _id, then insert every after-image. Idempotent, so a replay interrupted by another crash can run again.
+ */
+async function replayIntoDatafiles(
+  loaded: ReadonlyMap<string, Datastore>,
+  writes: readonly JournalWrite[],
+): Promise<void> {
+  const groups = new Map<string, JournalWrite[]>();
+  for (const w of writes) groups.set(w.collection, [...(groups.get(w.collection) ?? []), w]);
+  for (const [name, list] of groups) {
+    const ds = loaded.get(name);
+    if (ds === undefined) throw new Error(`journal replay: collection ${name} is not loaded`);
+    await ds.removeAsync({ _id: { $in: list.map((w) => w.id) } }, { multi: true });
+    const docs = list.flatMap((w) => (w.doc === null ? [] : [w.doc]));
+    if (docs.length > 0) await ds.insertAsync(docs);
   }
 }
 

@@ -80,6 +80,32 @@ export function describeType(v: unknown): string {
   return typeof v;
 }
 
+/**
+ * True when `v` is already what {@link cloneStorable} would make of it: this realm's plain objects, arrays and Dates,
+ * finite numbers, no undefined, valid field names. False means "copy it with cloneStorable" (which normalises it or
+ * throws). A frozen object counts as normal without a look inside: only the store freezes, and only its documents.
+ */
+export function isNormalStorable(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (typeof v !== 'object') return false;
+  if (Object.isFrozen(v)) return true;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Date.prototype) return !Number.isNaN((v as Date).getTime());
+  if (proto === Array.prototype) {
+    const a = v as unknown[];
+    for (let i = 0; i < a.length; i++)
+      if (!(i in a) || a[i] === undefined || !isNormalStorable(a[i])) return false;
+    return true;
+  }
+  if (proto !== Object.prototype) return false;
+  for (const [k, x] of Object.entries(v)) {
+    if (k === '' || k.startsWith('$') || k.includes('.')) return false;
+    if (x === undefined || !isNormalStorable(x)) return false;
+  }
+  return true;
+}
+
 /** Deep-clones a value already known to be storable (documents read out of the store). */
 export function cloneDoc<T>(v: T): T {
   if (v === null || typeof v !== 'object') return v;
@@ -124,10 +150,24 @@ export function getPath(doc: unknown, path: string): unknown {
 
 /** Serialises a storable value to one JSON line; Dates become {"$$date": ms} (the datafile's own convention). */
 export function encodeLine(v: unknown): string {
-  return JSON.stringify(v, function (this: Record<string, unknown>, key: string, value: unknown) {
-    const original = this[key];
-    return isDate(original) ? { $$date: original.getTime() } : value;
-  });
+  // A replacer function costs a call per key; most documents hold no Date, and for them plain JSON is the same text.
+  return containsDate(v) ? JSON.stringify(v, dateReplacer) : JSON.stringify(v);
+}
+
+function dateReplacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const original = this[key];
+  return isDate(original) ? { $$date: original.getTime() } : value;
+}
+
+function containsDate(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (isDate(v)) return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (containsDate(x)) return true;
+    return false;
+  }
+  for (const x of Object.values(v)) if (containsDate(x)) return true;
+  return false;
 }
 
 /** Parses a line written by {@link encodeLine}, restoring Dates. Throws SyntaxError on a torn or corrupt line. */

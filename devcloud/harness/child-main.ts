@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { SimIdentity } from '../../simulator';
 import { startStack } from '../stack/stack';
 import type { ChildReady, ChildRequest, ChildSetup, StackChildSpec } from './child';
+import { connectSimulator } from './remote-simulator';
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '') as StackChildSpec;
@@ -20,6 +21,9 @@ async function main(): Promise<void> {
       : { identity: JSON.parse(readFileSync(spec.identityFile, 'utf8')) as SimIdentity }),
     ...(spec.gatewayPort === undefined ? {} : { gatewayPort: spec.gatewayPort }),
     ...(spec.simulatorPort === undefined ? {} : { simulatorPort: spec.simulatorPort }),
+    ...(spec.externalSimulatorUrl === undefined
+      ? {}
+      : { simulator: await connectSimulator(spec.externalSimulatorUrl) }),
     ...(spec.consolePort === undefined ? {} : { consolePort: spec.consolePort }),
     ...(spec.timeScale === undefined ? {} : { timeScale: spec.timeScale }),
   });

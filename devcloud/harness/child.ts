@@ -17,6 +17,11 @@ export interface StackChildSpec {
   /** Fixed ports, so a stack started again after a kill keeps its URLs (the notify_url WeChat holds stays valid). */
   gatewayPort?: number;
   simulatorPort?: number;
+  /**
+   * Use the simulator already serving at this URL (its own process: ./sim-child.ts) instead of starting one in the
+   * stack's process, so the stack process's CPU does not include the simulator's.
+   */
+  externalSimulatorUrl?: string;
   consolePort?: number;
   console?: boolean;
   timeScale?: number;

@@ -3,3 +3,5 @@
 export * from './gateway-client';
 export * from './in-process';
 export * from './child';
+export * from './sim-child';
+export * from './remote-simulator';

@@ -68,6 +68,11 @@ export interface StackOptions {
   timeScale?: number;
   /** Reuse a generated identity when the data folder has none (tests: saves RSA key generation). */
   identity?: SimIdentity;
+  /**
+   * A simulator already running elsewhere (its own process: devcloud/harness connectSimulator) instead of one started
+   * in this process; the stack uses it and leaves it running at close. The simulator options above are then unused.
+   */
+  simulator?: SimulatorHandle;
   /** Seed data/catalog.demo.json into an empty database (default true). */
   seedCatalog?: boolean;
   /** Extra function settings (override the derived ones). */
@@ -147,15 +152,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   mkdirSync(dataDir, { recursive: true });
   const latency = o.latency === undefined ? latencyFromEnv(process.env) : o.latency;
   const apiDelayMs = latency ? delaySampler(latency.payMs, latency.jitter) : undefined;
-  const sim = await startSimulator({
-    ...(apiDelayMs === undefined ? {} : { apiDelayMs }),
-    dataDir: join(dataDir, 'simulator'),
-    port: o.simulatorPort ?? 0,
-    host: o.host ?? '127.0.0.1',
-    ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
-    ...(o.identity ? { identity: o.identity } : {}),
-    log: (line) => log(`[simulator] ${line}`),
-  });
+  const ownSim = o.simulator === undefined;
+  const sim =
+    o.simulator ??
+    (await startSimulator({
+      ...(apiDelayMs === undefined ? {} : { apiDelayMs }),
+      dataDir: join(dataDir, 'simulator'),
+      port: o.simulatorPort ?? 0,
+      host: o.host ?? '127.0.0.1',
+      ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
+      ...(o.identity ? { identity: o.identity } : {}),
+      log: (line) => log(`[simulator] ${line}`),
+    }));
   // Bound to every interface (--lan), the servers still answer on loopback: the stack talks to itself there (the
   // simulator accepts notify URLs only on loopback).
   const loopback = (url: string) => url.replace(/^http:\/\/(0\.0\.0\.0|\[::\])(?=:)/, 'http://127.0.0.1');
@@ -357,7 +365,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         await localTrade.close();
         await c.close();
         await msgs.close();
-        await sim.close();
+        if (ownSim) await sim.close();
       },
     };
   } catch (e) {
@@ -366,7 +374,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await messages?.close();
     await consoleHandle?.close();
     await cloud?.close();
-    await sim.close();
+    if (ownSim) await sim.close();
     throw e;
   }
 }

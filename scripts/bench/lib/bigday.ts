@@ -2,13 +2,13 @@
 // stack of its own. One shopper owns 1,000 of the orders at both sizes (the listing is measured for that shopper), so
 // the two points differ only in what everyone else has bought. The past orders are written in bulk by the stack
 // process through the database's own transactions (./bigday-setup.ts), not placed through the functions.
-import type { GatewayClient, Envelope, Exchange, StackChild } from '../../../devcloud/harness';
+import type { GatewayClient, Envelope, Exchange } from '../../../devcloud/harness';
 import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
 import { runConcurrent } from './load';
 import { signNotifications, type SignedNotification } from './notify';
 import type { HeapFigures, SeedOutcome } from './bigday-setup';
 import type { Phase } from './run';
-import type { BenchStackInfo } from './stack-setup';
+import type { BenchStack } from './run';
 
 /** How big the growth phase is. */
 export interface GrowthSize {
@@ -53,7 +53,7 @@ export interface Growth {
 }
 
 type Timed = (
-  stack: StackChild<BenchStackInfo>,
+  stack: BenchStack,
   count: number,
   concurrency: number,
   op: (i: number) => Promise<Exchange<Envelope>[]>,
@@ -61,7 +61,7 @@ type Timed = (
 
 /** What the growth phase borrows from the bench run (./run.ts). */
 export interface GrowthDriver {
-  stack: StackChild<BenchStackInfo>;
+  stack: BenchStack;
   client: GatewayClient;
   timed: Timed;
   log: (line: string) => void;
@@ -81,10 +81,7 @@ function ok<T>(r: Exchange<Envelope<T>>, what: string): T {
 }
 
 /** The payments' notifications as the simulator made them, signed with the platform key (before any clock starts). */
-async function paidAndSigned(
-  stack: StackChild<BenchStackInfo>,
-  nos: string[],
-): Promise<SignedNotification[]> {
+async function paidAndSigned(stack: BenchStack, nos: string[]): Promise<SignedNotification[]> {
   await stack.call('pay', { outTradeNos: nos });
   const bodies = await stack.call<string[]>('notificationBodies', { outTradeNos: nos });
   return signNotifications(bodies, stack.info.platformSigner);

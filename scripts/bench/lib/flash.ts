@@ -3,11 +3,11 @@
 // cancel as soon as they have their order (while the others are still placing); then everyone refused for stock tries
 // once more, all at once, and buys what the cancels gave back. Accounted per SKU from the database afterwards: the
 // live orders' quantity plus the stock and holds left must be the stock there was — every unit sold exactly once.
-import { GatewayClient, type Envelope, type Exchange, type StackChild } from '../../../devcloud/harness';
+import { GatewayClient, type Envelope, type Exchange } from '../../../devcloud/harness';
 import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
 import type { SkuAccount } from './bigday-setup';
 import { percentile, runConcurrent, secondsSince } from './load';
-import type { BenchStackInfo } from './stack-setup';
+import type { BenchStack } from './run';
 
 /** How big the flash sale is. */
 export interface FlashSize {
@@ -98,11 +98,7 @@ function key(prefix: string): string {
 }
 
 /** Runs the flash sale on the bench's stack (the SKUs' stock is set here; carts are filled outside the clock). */
-export async function runFlashSale(
-  stack: StackChild<BenchStackInfo>,
-  size: FlashSize,
-  tag = 'f',
-): Promise<FlashSale> {
+export async function runFlashSale(stack: BenchStack, size: FlashSize, tag = 'f'): Promise<FlashSale> {
   const client = new GatewayClient(stack.gatewayUrl, size.sockets);
   try {
     return await sale(stack, client, size, tag);
@@ -112,7 +108,7 @@ export async function runFlashSale(
 }
 
 async function sale(
-  stack: StackChild<BenchStackInfo>,
+  stack: BenchStack,
   client: GatewayClient,
   size: FlashSize,
   tag: string,

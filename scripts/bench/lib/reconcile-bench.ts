@@ -9,9 +9,9 @@
 // stack, then the stack is started again on them.
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { GatewayClient, Envelope, Exchange, StackChild } from '../../../devcloud/harness';
+import type { GatewayClient, Envelope, Exchange } from '../../../devcloud/harness';
 import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
-import type { BenchStackInfo } from './stack-setup';
+import type { BenchStack } from './run';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const HOUR = 3_600_000;
@@ -98,7 +98,7 @@ function timeoutOfReconcile(): number {
 }
 
 /** The stack's starter (./run.ts startBenchStack): fresh, or again on an existing work dir. */
-export type StartStack = (workDir?: string) => Promise<StackChild<BenchStackInfo> & { workDir: string }>;
+export type StartStack = (workDir?: string) => Promise<BenchStack>;
 
 /** Runs the phase on stacks of its own (their work dir is removed at the end); answers the figures. */
 export async function runReconcileBench(
@@ -166,7 +166,7 @@ export async function runReconcileBench(
     const readyAt = Math.max(simNow + 60_000, beijingAt(simNow, 0, 10.5));
     const dayStart = beijingAt(readyAt, -1, 0);
     const dbDir = join(workDir, 'stack', 'cloud', 'db');
-    const simFile = join(workDir, 'stack', 'simulator', 'state.jsonl');
+    const simFile = join(workDir, 'simulator', 'state.jsonl');
     if (!existsSync(join(dbDir, 'orders.db')) || !existsSync(simFile))
       throw new Error(`the stack's datafiles are not where the bench writes them (${dbDir}, ${simFile})`);
     const orderLines: string[] = [];

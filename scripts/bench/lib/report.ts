@@ -18,6 +18,10 @@ export const NOTES_END = '<!-- notes:end -->';
 
 const MAX_BUNDLE_BYTES = 300 * 1000;
 const MAX_BUNDLE_LOAD_MS = 25;
+/** Issue 19: stack CPU per payment notification at most this many verify+decrypt-only requests' CPU. */
+export const NOTIFY_CPU_VS_VERIFY_ONLY = 1.5;
+/** Issue 19: stack CPU per checkout (simulator apart) at most this many times the CPU of its two RSA signatures. */
+export const CHECKOUT_CPU_VS_SIGNATURES = 4;
 
 /** Round-trip targets of issue 10 (operation label → most round trips allowed). */
 export const ROUND_TRIP_TARGETS: Readonly<Record<string, number>> = {
@@ -54,6 +58,21 @@ function minBound(r: BenchResult): number {
   return Math.min(r.bounds.rsaVerifyPerS, r.bounds.aesGcmDecryptPerS, r.bounds.fsyncPerS);
 }
 
+/** Stack CPU per payment notification over that of a verify+decrypt-only request in the same runtime. */
+function notifyVsVerifyOnly(r: BenchResult): number {
+  return r.notifications.cpuMsPerOp / r.verifyOnly.cpuMsPerOp;
+}
+
+/** CPU of two RSA-2048 signatures at the run's per-CPU-second signing rate (ms). */
+function twoSignaturesMs(r: BenchResult): number {
+  return 2000 / r.bounds.perCpuSecond.rsaSign;
+}
+
+/** Stack CPU per checkout (the simulator in its own process) over the CPU of its two merchant signatures. */
+function checkoutVsSignatures(r: BenchResult): number {
+  return r.checkouts.cpuMsPerOp / twoSignaturesMs(r);
+}
+
 function rows(runs: BenchResult[]): Row[] {
   const each = <T>(f: (r: BenchResult) => T): T[] => runs.map(f);
   const out: Row[] = [
@@ -74,10 +93,8 @@ function rows(runs: BenchResult[]): Row[] {
     { label: '**Notifications**', cells: each(() => '') },
     { label: 'payment notifications applied', cells: each((r) => phaseCell(r.notifications)) },
     {
-      label: '… ÷ fsync bound',
+      label: '… ÷ fsync bound (context: the local store does not fsync)',
       cells: each((r) => ratio(r.notifications.perS / r.bounds.fsyncPerS)),
-      target: '≥ 0.5',
-      met: each((r) => r.notifications.perS / r.bounds.fsyncPerS >= 0.5),
     },
     {
       label: '… ÷ min(RSA verify, AES-GCM, fsync)',
@@ -96,8 +113,10 @@ function rows(runs: BenchResult[]): Row[] {
       label: 'stack CPU per notification ÷ per verify-only request',
       cells: each(
         (r) =>
-          `${ratio(r.notifications.cpuMsPerOp / r.verifyOnly.cpuMsPerOp)} (${n(r.notifications.cpuMsPerOp, 2)} ms vs ${n(r.verifyOnly.cpuMsPerOp, 2)} ms)`,
+          `${ratio(notifyVsVerifyOnly(r))} (${n(r.notifications.cpuMsPerOp, 2)} ms vs ${n(r.verifyOnly.cpuMsPerOp, 2)} ms)`,
       ),
+      target: `≤ ${NOTIFY_CPU_VS_VERIFY_ONLY}`,
+      met: each((r) => notifyVsVerifyOnly(r) <= NOTIFY_CPU_VS_VERIFY_ONLY),
     },
     {
       label: 'stack CPU per notification ÷ one verify + one decrypt (bounds)',
@@ -110,20 +129,26 @@ function rows(runs: BenchResult[]): Row[] {
     { label: '**Checkouts** (order.place + pay.start)', cells: each(() => '') },
     { label: 'checkouts', cells: each((r) => phaseCell(r.checkouts)) },
     {
-      label: '… ÷ RSA signatures/s',
+      label: '… ÷ RSA signatures/s (context)',
       cells: each((r) => ratio(r.checkouts.perS / r.bounds.rsaSignPerS)),
-      target: '≥ 0.125 (1/8)',
-      met: each((r) => r.checkouts.perS / r.bounds.rsaSignPerS >= 1 / 8),
     },
     {
-      label: 'stack CPU per checkout (share of a core the stack got)',
+      label: 'stack CPU per checkout, simulator apart (share of a core the stack got)',
       cells: each((r) => `${n(r.checkouts.cpuMsPerOp, 2)} ms (${n(r.checkouts.cpuShare * 100)} %)`),
     },
     {
-      label: '… per CPU-second ÷ RSA signatures per CPU-second',
+      label: '… ÷ CPU of its two RSA signatures (bounds)',
+      cells: each((r) => `${ratio(checkoutVsSignatures(r))} (${n(twoSignaturesMs(r), 2)} ms)`),
+      target: `≤ ${CHECKOUT_CPU_VS_SIGNATURES}`,
+      met: each((r) => checkoutVsSignatures(r) <= CHECKOUT_CPU_VS_SIGNATURES),
+    },
+    {
+      label: '… per CPU-second ÷ RSA signatures per CPU-second (context)',
       cells: each((r) => ratio(1000 / r.checkouts.cpuMsPerOp / r.bounds.perCpuSecond.rsaSign)),
-      target: '(same, free of machine load)',
-      met: each((r) => 1000 / r.checkouts.cpuMsPerOp / r.bounds.perCpuSecond.rsaSign >= 1 / 8),
+    },
+    {
+      label: 'simulator CPU per checkout (WeChat’s side, its own process; context)',
+      cells: each((r) => `${n(r.checkouts.simCpuMsPerOp, 2)} ms`),
     },
     { label: 'addToCart', cells: each((r) => phaseCell(r.addToCart)) },
     { label: '**Database round trips per operation** (most common)', cells: each(() => '') },
@@ -192,13 +217,13 @@ function autoNotes(runs: BenchResult[]): string[] {
         `${op}: ${runs.map((r) => r.roundTrips[op]).join(' / ')} round trips against a target of ${max}.`,
       );
   }
-  if (any((r) => r.checkouts.perS / r.bounds.rsaSignPerS < 1 / 8))
+  if (any((r) => notifyVsVerifyOnly(r) > NOTIFY_CPU_VS_VERIFY_ONLY))
     notes.push(
-      'Checkouts below 1/8 of the RSA signing bound: a checkout is two merchant signatures plus the function runtime, the database round trips and, on this stack, the simulator answering pay.start in the same process (it verifies our signature and signs its answer with the platform key: a third RSA signature per checkout that real WeChat would make on its own machines). When the stack got much less than a whole core (the share in the CPU row), the per-CPU-second ratio below it is the one that does not depend on what else the machine was doing.',
+      `Stack CPU per notification above ${NOTIFY_CPU_VS_VERIFY_ONLY} × a verify+decrypt-only request (${runs.map((r) => ratio(notifyVsVerifyOnly(r))).join(' / ')}): both pass through the same gateway, function runtime and signature check, so the excess (${runs.map((r) => `${n(r.notifications.cpuMsPerOp - r.verifyOnly.cpuMsPerOp, 2)} ms`).join(' / ')}) is the notification's own work. A CPU profile of the stack (BENCH_CPU_PROF=<dir>) puts about half of it in the local database — the order read and its conditional update: the filter and update translation, the copy of the order the read hands out, the update's copies of the fields it touches, the upkeep of the orders' declared indexes on those fields (13 indexes, 30 keys in all) and the appended line of the whole document — and the rest in the payment service's own steps and the garbage collection of those copies. The growth phases' notifications, measured later in the run with every path warm, cost ${runs.map((r) => (r.growth.points[0] ? `${n(r.growth.points[0].notifications.cpuMsPerOp, 2)} ms` : 'n/a')).join(' / ')} — so part of the excess here is the first phase's warm-up (JIT compilation runs on the stack process's other threads and counts as its CPU). Next levers: measure both endpoints warm (or interleaved) so the ratio compares steady states; then, in the database, re-key only the indexes whose fields an update names and skip the read's copy for a caller that only reads.`,
     );
-  if (any((r) => r.notifications.perS / r.bounds.fsyncPerS < 0.5))
+  if (any((r) => checkoutVsSignatures(r) > CHECKOUT_CPU_VS_SIGNATURES))
     notes.push(
-      'Notifications below half the fsync bound: the stack’s CPU per notification (row above) is far more than one fsync — the gateway, the function runtime and the database round trips run on one event loop.',
+      `Stack CPU per checkout above ${CHECKOUT_CPU_VS_SIGNATURES} × its two RSA signatures (${runs.map((r) => ratio(checkoutVsSignatures(r))).join(' / ')}), with the simulator already in its own process (its share, ${runs.map((r) => `${n(r.checkouts.simCpuMsPerOp, 2)} ms`).join(' / ')}, is no longer counted): a checkout is two invocations through the local gateway, six database round trips of which two insert an order-sized document (index upkeep for 13 indexes, its line, its copies), the HTTP exchange with WeChat (the simulator) and the answers' JSON — each of those costs about what the two signatures cost together. Next levers: the same database copies and index upkeep as for notifications, then the function runtime's per-invocation work (async context, request ids, stats) shared by every call.`,
     );
   if (any((r) => r.bundles.some((b) => b.loadMs > MAX_BUNDLE_LOAD_MS && b.loadCpuMs <= MAX_BUNDLE_LOAD_MS)))
     notes.push(
@@ -257,15 +282,22 @@ export function renderReport(runs: BenchResult[], keptNotes: string, command: st
     '  (durable against the process dying, not against power loss: devcloud/README.md), so the fsync bound is the',
     '  bound a durable store would have, not one this stack pays; the per-CPU-second rates are the same loops divided',
     '  by the CPU time they got, which does not shrink when other work shares the machine.',
-    '- **Stack**: the simulator and the local cloud running the built bundles in a child process (devcloud/harness/',
-    '  child.ts, set up by scripts/bench/lib/stack-setup.ts); the bench drives it over HTTP with keep-alive connections',
-    '  from this process, the shop’s own',
-    '  payNotify endpoint and a second local cloud serving a verify+decrypt-only function built from',
-    '  scripts/bench/fixtures/verify-only.ts (the adapter’s verifyNotification, nothing written).',
+    '- **Stack**: the local cloud running the built bundles in a child process (devcloud/harness/child.ts, set up by',
+    '  scripts/bench/lib/stack-setup.ts) and the WeChat Pay simulator in another (devcloud/harness/sim-child.ts), so the',
+    '  stack’s CPU is the shop’s and the local runtime’s alone: the simulator’s verify-and-sign work (WeChat’s, on',
+    '  WeChat’s machines) is reported apart as context. The bench drives the stack over HTTP with keep-alive connections',
+    '  from this process: the shop’s own payNotify endpoint and a second local cloud (same process) serving a',
+    '  verify+decrypt-only function built from scripts/bench/fixtures/verify-only.ts (the adapter’s verifyNotification,',
+    '  nothing written).',
     '- **Notifications**: the payer pays each order in the simulator with its own deliveries dropped; the bench signs',
     '  the simulator’s notification bodies with the platform key before the clock starts and POSTs them at the run’s',
     '  concurrency, then again (duplicates). CPU per operation is the stack process’s CPU time (user + system) over',
-    '  the phase divided by the operations.',
+    '  the phase divided by the operations; the notification target compares it with the verify-only request’s in the',
+    '  same run (same gateway, same function runtime), so what is left is the notification’s own work.',
+    '- **Checkouts**: order.place then pay.start per shopper at the run’s concurrency; the target compares the stack’s',
+    '  CPU per checkout with the CPU of two RSA-2048 signatures (the request to WeChat and the paySign) at the run’s',
+    '  per-CPU-second signing rate. Checkouts ÷ signatures/s and notifications ÷ the fsync bound are context: the first',
+    '  mixes wall time with a CPU bound, the second is a bound of a store that fsyncs, which this one does not.',
     '- **Round trips**: the gateway’s x-devcloud-db-ops header of each invocation (the most common value over the',
     '  samples). A notification’s row is a first delivery; a duplicate is the same delivery again.',
     '- **Flash sale**: every shopper has one of three SKUs in the cart; the stock is set, then all place at once (the',

@@ -9,7 +9,9 @@ import { measureBounds, type Bounds } from './bounds';
 import { findWxServerSdk, measureBundles, type BundleFigures, type SdkFigures } from './bundles';
 import {
   GatewayClient,
+  startSimulatorChild,
   startStackChild,
+  type SimChild,
   type Envelope,
   type Exchange as CallResult,
   type StackChild,
@@ -81,8 +83,10 @@ export interface Phase {
   perS: number;
   p50Ms: number;
   p99Ms: number;
-  /** Stack process CPU per operation (ms). */
+  /** Stack process CPU per operation (ms): the local cloud, without the simulator (its own process). */
   cpuMsPerOp: number;
+  /** Simulator process CPU per operation (ms): WeChat's side, context only. */
+  simCpuMsPerOp: number;
   /** The stack process's CPU time over the phase's wall time: the share of a core it got (at most ~1: one thread). */
   cpuShare: number;
   /** Most common round-trip count per operation. */
@@ -134,11 +138,12 @@ function errCode(r: CallResult<Envelope>): string | undefined {
 
 /** Runs `count` operations at `concurrency`; each returns the calls it made (the last one's round trips count). */
 export async function timed(
-  stack: StackChild<BenchStackInfo>,
+  stack: BenchStack,
   count: number,
   concurrency: number,
   op: (i: number) => Promise<CallResult<Envelope>[]>,
 ): Promise<{ phase: Phase; results: CallResult<Envelope>[][] }> {
+  const sim0 = await stack.sim.cpuMs();
   const cpu0 = await stack.cpuMs();
   const t0 = process.hrtime.bigint();
   const latencies: number[] = [];
@@ -150,6 +155,7 @@ export async function timed(
   });
   const seconds = secondsSince(t0);
   const cpu1 = await stack.cpuMs();
+  const sim1 = await stack.sim.cpuMs();
   const codes = results.flatMap((calls) => calls.map(errCode)).filter((c): c is string => c !== undefined);
   return {
     results,
@@ -161,6 +167,7 @@ export async function timed(
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       cpuMsPerOp: (cpu1 - cpu0) / count,
+      simCpuMsPerOp: (sim1 - sim0) / count,
       cpuShare: (cpu1 - cpu0) / (seconds * 1000),
       roundTrips: mode(
         results.flatMap((calls) => calls.map((c) => c.dbOps)).filter((n) => Number.isFinite(n)),
@@ -292,10 +299,10 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
           .as(who)
           .exchange('order', 'place', { clientRequestKey: key('c'), delivery: TEST_DELIVERY });
         if (!place.body.ok) return [place];
-        outTradeNos.push(place.body.data.outTradeNo);
         const start = await client
           .as(who)
           .exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
+        if (start.body.ok) outTradeNos.push(place.body.data.outTradeNo);
         return [place, start];
       })
     ).phase;
@@ -380,21 +387,33 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
   }
 }
 
+/** The bench's stack process, with the simulator process it uses. */
+export type BenchStack = StackChild<BenchStackInfo> & { workDir: string; sim: SimChild };
+
 /**
- * The stack in its own process, so the load generator and the stack do not share one event loop. BENCH_DATA_DIR: where
- * its data goes (default the temp dir); BENCH_VERBOSE=1: its logs on stderr; BENCH_CPU_PROF=<dir>: it writes a V8 CPU
- * profile there when it stops (to see where its time goes).
+ * The stack in its own process, so the load generator and the stack do not share one event loop, and the simulator in
+ * a third process, so the stack's CPU is the shop's and the local cloud's alone (the simulator verifies and signs as
+ * WeChat would, on WeChat's machines). BENCH_DATA_DIR: where their data goes (default the temp dir); BENCH_VERBOSE=1:
+ * their logs on stderr; BENCH_CPU_PROF=<dir>: each writes a V8 CPU profile there when it stops (to see where its
+ * time goes).
  */
-export async function startBenchStack(
-  existingWorkDir?: string,
-): Promise<StackChild<BenchStackInfo> & { workDir: string }> {
+export async function startBenchStack(existingWorkDir?: string): Promise<BenchStack> {
   const workDir =
     existingWorkDir ?? mkdtempSync(join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'wxshop-bench-'));
   const verbose = process.env.BENCH_VERBOSE === '1';
+  const execArgv = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  let sim: SimChild | undefined;
   try {
+    sim = await startSimulatorChild(
+      { dataDir: join(workDir, 'simulator'), log: verbose },
+      { echo: verbose, execArgv },
+    );
     const child = await startStackChild<BenchStackInfo>(
       {
         dataDir: join(workDir, 'stack'),
+        externalSimulatorUrl: sim.url,
         env: { LOG_LEVEL: verbose ? 'info' : 'error', ORDER_TTL_MINUTES: '120' },
         log: verbose,
         setup: join(__dirname, 'stack-setup.ts'),
@@ -404,13 +423,21 @@ export async function startBenchStack(
         echo: verbose,
         // A stack started again on a big day's datafiles loads them first (issue 19's reconcile phase).
         startTimeoutMs: 300_000,
-        execArgv: process.env.BENCH_CPU_PROF
-          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-          : [],
+        execArgv,
       },
     );
-    return Object.assign(child, { workDir });
+    const started = sim;
+    const stopStack = child.stop.bind(child);
+    return Object.assign(child, {
+      workDir,
+      sim: started,
+      stop: async () => {
+        await stopStack();
+        await started.stop();
+      },
+    });
   } catch (e) {
+    await sim?.stop();
     if (existingWorkDir === undefined) rmSync(workDir, { recursive: true, force: true });
     throw e;
   }
