@@ -66,7 +66,9 @@ describe('npm run bench -- --quick', () => {
     expect(f.sold).toBe(f.stock - (f.stockLeft ?? Number.NaN));
     expect(f.placed - f.cancels).toBe(f.sold);
     expect(f.cancels).toBeGreaterThan(0);
-    expect(f.resold).toBe(Math.min(f.cancels, f.retried));
+    // The second wave buys only what the cancels gave back (some of it may already have gone to the first wave, whose
+    // shoppers were still placing when the cancels landed).
+    expect(f.resold).toBeLessThanOrEqual(Math.min(f.cancels, f.retried));
     // Growth: two sizes, the shopper's orders the same at both, every operation answered, the same round trips.
     const [small, large] = run.growth.points;
     expect(run.growth.points).toHaveLength(2);
