@@ -1,17 +1,15 @@
 // Native (QR at the counter) and H5 (web checkout) orders (docs/adr/0012): the same orders collection, state machine,
 // stock holds, close and sync queues and notification path as mini program orders; only who creates them and how the
 // payer reaches WeChat differ.
-import { DomainError, ErrorCodes } from '../domain/errors';
-import { findSku } from '../domain/catalog';
-import type { Catalog } from '../domain/catalog';
+import { DomainError } from '../domain/errors';
 import { newOutTradeNo } from '../domain/ids';
 import { ZERO_FEN } from '../domain/money';
 import { isClosedUnpaid, isPayable } from '../domain/order-state';
 import { paymentDescription, priceOrder } from '../domain/pricing';
 import type { OrderLineRequest } from '../domain/pricing';
-import type { StockChange } from '../domain/stock';
 import { stockReservationPlan } from '../domain/stock';
 import type { ChannelOrderView, PayChannel } from '../../typings/contracts/channel';
+import { assertPlacedInTime, outOfStock, releaseHolds, reserveStock, twinsOrder } from './stock-holds';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { noShippingUpload, notPaidFulfilment } from './fulfilment-view';
@@ -46,8 +44,6 @@ const MIN_TIME_TO_PAY_MS = 60_000;
 const PLACE_ATTEMPTS = 3;
 const SAVE_ATTEMPTS = 8;
 /** How long a create whose twin (same key) holds the stock waits for that twin's order (as checkout does). */
-const TWIN_WAIT_MS = 3_000;
-const TWIN_POLL_MS = 50;
 
 /** How the provider order is created for the channel (the H5 one carries the payer's IP from the HTTP request). */
 type CreateAtProvider =
@@ -194,22 +190,17 @@ export class ChannelOrderService {
         completeJob: settled(null),
       };
       const plan = stockReservationPlan(priced.lines);
-      const reserved = await this.reserve(order, plan, catalog);
-      if (reserved === 'stale') continue;
-      if (reserved !== 'held') {
+      const reserved = await reserveStock(this.d, order, plan, catalog);
+      if (reserved.kind === 'stale') continue;
+      if (reserved.kind === 'short') {
         // A concurrent twin (same key) may hold the stock: its order is the answer once it is written.
-        const twin = await this.twinsOrder(owner, clientRequestKey, reserved.twinInFlight);
+        const twin = await twinsOrder(this.d, owner, clientRequestKey, reserved.twinInFlight);
         if (twin) return twin;
-        throw new DomainError(
-          ErrorCodes.ORDER_OUT_OF_STOCK,
-          reserved.available === 0
-            ? `${reserved.skuId} is sold out`
-            : `only ${reserved.available} left of ${reserved.skuId}`,
-          { skuId: reserved.skuId, available: reserved.available },
-        );
+        throw outOfStock(reserved);
       }
+      await assertPlacedInTime(this.d, order.outTradeNo, plan, now);
       if ((await this.d.orders.insert(order)) === 'duplicate') {
-        await this.releaseHolds(order.outTradeNo, plan);
+        await releaseHolds(this.d, order.outTradeNo, plan);
         const twin = await this.d.orders.findByClientKey(owner, clientRequestKey);
         if (twin) return twin;
         throw new DomainError(
@@ -226,70 +217,6 @@ export class ChannelOrderService {
       return order;
     }
     throw new DomainError(AppErrorCodes.ORDER_BUSY, 'the catalog kept changing, please retry');
-  }
-
-  /** The stock holds of checkout (docs/adr/0007): one pinned conditional decrement per SKU, given back on a refusal. */
-  private async reserve(
-    order: OrderRecord,
-    plan: readonly StockChange[],
-    catalog: Catalog,
-  ): Promise<'held' | 'stale' | { skuId: string; available: number; twinInFlight: boolean }> {
-    const owner = { openid: order.openid, clientRequestKey: order.clientRequestKey };
-    const held: StockChange[] = [];
-    for (const line of plan) {
-      const sku = findSku(catalog, line.skuId);
-      if (!sku) return 'stale';
-      const pin = {
-        skuId: line.skuId,
-        quantity: line.quantity,
-        priceFen: sku.priceFen,
-        maxPerOrder: sku.maxPerOrder ?? null,
-      };
-      let taken: boolean;
-      try {
-        taken = await this.d.stock.hold(order.outTradeNo, pin, owner, order.createdAtMs);
-      } catch (e) {
-        await this.releaseHolds(order.outTradeNo, [...held, line]);
-        throw e;
-      }
-      if (taken) {
-        held.push(line);
-        continue;
-      }
-      await this.releaseHolds(order.outTradeNo, held);
-      const now = await this.d.stock.read(line.skuId);
-      const sameTerms =
-        now !== null && now.onSale && now.priceFen === pin.priceFen && now.maxPerOrder === pin.maxPerOrder;
-      if (!sameTerms || now.stock >= line.quantity) return 'stale';
-      const twinInFlight = now.holds.some(
-        (h) => h.owner.openid === owner.openid && h.owner.clientRequestKey === owner.clientRequestKey,
-      );
-      return { skuId: line.skuId, available: Math.max(0, now.stock), twinInFlight };
-    }
-    return 'held';
-  }
-
-  private async twinsOrder(
-    owner: string,
-    clientRequestKey: string,
-    inFlight: boolean,
-  ): Promise<OrderRecord | null> {
-    const polls = inFlight ? TWIN_WAIT_MS / TWIN_POLL_MS : 0;
-    for (let i = 0; ; i++) {
-      const first = await this.d.orders.findByClientKey(owner, clientRequestKey);
-      if (first || i >= polls) return first;
-      await new Promise((resolve) => setTimeout(resolve, TWIN_POLL_MS));
-    }
-  }
-
-  private async releaseHolds(holdId: string, lines: readonly StockChange[]): Promise<void> {
-    for (const { skuId, quantity } of lines) {
-      try {
-        await this.d.stock.releaseHold(holdId, skuId, quantity);
-      } catch (e) {
-        this.d.log.error('stock.release_failed', { holdId, skuId, error: e });
-      }
-    }
   }
 
   /**

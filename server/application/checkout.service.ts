@@ -1,5 +1,5 @@
 import { copyLinesBack, removeSelected, selectedForCheckout } from '../domain/cart';
-import { DomainError, ErrorCodes } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import { newOutTradeNo } from '../domain/ids';
 import { ZERO_FEN } from '../domain/money';
 import type { OrderPhase } from '../domain/order-state';
@@ -8,13 +8,19 @@ import { paymentDescription, priceOrder } from '../domain/pricing';
 import type { Catalog } from '../domain/catalog';
 import type { DeliverySnapshot, PickupPoint } from '../domain/delivery';
 import { allowedDeliveryKinds, assertDeliveryAllowed, parseDelivery } from '../domain/delivery';
-import { findSku } from '../domain/catalog';
-import type { StockChange } from '../domain/stock';
 import { stockReservationPlan } from '../domain/stock';
 import type { CheckoutQuoteView, CheckoutView, OrderView } from '../../typings/contracts/order';
 import type { CartView } from '../../typings/contracts/shop';
 import type { CartSelection } from '../domain/cart';
 import type { PricedOrder, PricingOptions } from '../domain/pricing';
+import {
+  ORPHAN_HOLD_AFTER_MS,
+  assertPlacedInTime,
+  outOfStock,
+  releaseHolds,
+  reserveStock,
+  twinsOrder,
+} from './stock-holds';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
@@ -35,17 +41,6 @@ export const CAS_ATTEMPTS = 5;
 export const CHECKOUT_CATALOG_MAX_AGE_MS = 60_000;
 /** Pricing rounds when the catalog changed under a checkout (each after a fresh catalog load). */
 const PLACE_ATTEMPTS = 3;
-/**
- * Longest business time between a checkout's first hold and its order insert. A slower checkout gives its holds back
- * instead of inserting: the sweep treats holds without an order as orphans only after ORPHAN_HOLD_AFTER_MS, far later.
- */
-export const MAX_PLACEMENT_MS = 60_000;
-/** A hold whose order does not exist this long after it was taken is an orphan of a crashed checkout (docs/adr/0007). */
-export const ORPHAN_HOLD_AFTER_MS = 10 * 60_000;
-/** How long a concurrent twin of a checkout (same client key) waits for its sibling's order to appear. */
-const TWIN_WAIT_MS = 3_000;
-const TWIN_POLL_MS = 50;
-
 /** Stock left out of pricing: the conditional decrement decides it atomically, the catalog's figure may be stale. */
 function stockDecidedAtReservation(catalog: Catalog): Catalog {
   return {
@@ -98,12 +93,6 @@ export interface DeliveryInput {
   delivery: unknown;
   remark?: unknown;
 }
-
-type Reservation =
-  | { kind: 'held' }
-  /** The catalog the order was priced from is not the stored one any more: price again from a fresh load. */
-  | { kind: 'stale' }
-  | { kind: 'short'; skuId: string; available: number; twinInFlight: boolean };
 
 /** What one sweep of stock holds did. */
 export interface HoldSweepResult {
@@ -269,26 +258,17 @@ export class CheckoutService {
         ...(placedFrom === undefined ? {} : { placedFrom }),
       };
       const plan = stockReservationPlan(priced.lines);
-      const reserved = await this.reserve(order, plan, catalog);
+      const reserved = await reserveStock(this.d, order, plan, catalog);
       if (reserved.kind === 'stale') continue;
       if (reserved.kind === 'short') {
         // A concurrent twin of this request may have taken the stock: the shopper's answer is that first order.
-        const first = await this.twinsOrder(openid, clientRequestKey, reserved.twinInFlight);
+        const first = await twinsOrder(this.d, openid, clientRequestKey, reserved.twinInFlight);
         if (first) return answer(first);
-        throw new DomainError(
-          ErrorCodes.ORDER_OUT_OF_STOCK,
-          reserved.available === 0
-            ? `${reserved.skuId} is sold out`
-            : `only ${reserved.available} left of ${reserved.skuId}`,
-          { skuId: reserved.skuId, available: reserved.available },
-        );
+        throw outOfStock(reserved);
       }
-      if (this.d.clock.now() - now > MAX_PLACEMENT_MS) {
-        await this.releaseHolds(order.outTradeNo, plan);
-        throw new DomainError(AppErrorCodes.ORDER_BUSY, 'placing the order took too long, please retry');
-      }
+      await assertPlacedInTime(this.d, order.outTradeNo, plan, now);
       if ((await this.d.orders.insert(order)) === 'duplicate') {
-        await this.releaseHolds(order.outTradeNo, plan);
+        await releaseHolds(this.d, order.outTradeNo, plan);
         const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
         if (first) return answer(first);
         throw new DomainError(
@@ -314,80 +294,6 @@ export class CheckoutService {
       AppErrorCodes.ORDER_BUSY,
       'the catalog kept changing during checkout, please retry',
     );
-  }
-
-  /**
-   * Holds every SKU of `plan` for the order (one atomic conditional decrement each, pinned to the catalog facts the
-   * order was priced with). On the first refusal the holds taken so far are given back and the SKU is read to say why.
-   */
-  private async reserve(
-    order: OrderRecord,
-    plan: readonly StockChange[],
-    catalog: Catalog,
-  ): Promise<Reservation> {
-    const owner = { openid: order.openid, clientRequestKey: order.clientRequestKey };
-    const held: StockChange[] = [];
-    for (const line of plan) {
-      const sku = findSku(catalog, line.skuId);
-      if (!sku) return { kind: 'stale' };
-      const pin = {
-        skuId: line.skuId,
-        quantity: line.quantity,
-        priceFen: sku.priceFen,
-        maxPerOrder: sku.maxPerOrder ?? null,
-      };
-      let taken: boolean;
-      try {
-        taken = await this.d.stock.hold(order.outTradeNo, pin, owner, order.createdAtMs);
-      } catch (e) {
-        // The decrement may have landed with its answer lost: the give-back is conditional on the hold, so returning
-        // this line too is safe either way (and the order is never inserted, so nothing else owns that stock).
-        await this.releaseHolds(order.outTradeNo, [...held, line]);
-        throw e;
-      }
-      if (taken) {
-        held.push(line);
-        continue;
-      }
-      await this.releaseHolds(order.outTradeNo, held);
-      const current = await this.d.stock.read(line.skuId);
-      const sameTerms =
-        current !== null &&
-        current.onSale &&
-        current.priceFen === pin.priceFen &&
-        current.maxPerOrder === pin.maxPerOrder;
-      if (!sameTerms || current.stock >= line.quantity) return { kind: 'stale' };
-      const twinInFlight = current.holds.some(
-        (h) => h.owner.openid === owner.openid && h.owner.clientRequestKey === owner.clientRequestKey,
-      );
-      return { kind: 'short', skuId: line.skuId, available: Math.max(0, current.stock), twinInFlight };
-    }
-    return { kind: 'held' };
-  }
-
-  /** Gives holds back (each exactly once); a failure is left to the sweep, which finds the orphan holds. */
-  private async releaseHolds(holdId: string, lines: readonly StockChange[]): Promise<void> {
-    for (const { skuId, quantity } of lines) {
-      try {
-        await this.d.stock.releaseHold(holdId, skuId, quantity);
-      } catch (e) {
-        this.d.log.error('stock.release_failed', { holdId, skuId, error: e });
-      }
-    }
-  }
-
-  /** The order of a concurrent twin checkout (same client key), waiting briefly while its holds show it in flight. */
-  private async twinsOrder(
-    openid: string,
-    clientRequestKey: string,
-    inFlight: boolean,
-  ): Promise<OrderRecord | null> {
-    const polls = inFlight ? TWIN_WAIT_MS / TWIN_POLL_MS : 0;
-    for (let i = 0; ; i++) {
-      const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
-      if (first || i >= polls) return first;
-      await new Promise((resolve) => setTimeout(resolve, TWIN_POLL_MS));
-    }
   }
 
   /**
