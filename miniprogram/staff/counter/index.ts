@@ -175,7 +175,7 @@ Page({
   },
 
   /** Shows the server's view of the sale and decides what comes next. */
-  show(v: ChannelOrderView) {
+  show(v: ChannelOrderView): Phase {
     const o = v.order;
     this.outTradeNo = o.outTradeNo;
     this.expiresAtMs = v.payUrlExpiresAtMs !== null ? Math.min(o.expiresAtMs, v.payUrlExpiresAtMs) : o.expiresAtMs;
@@ -185,13 +185,13 @@ Page({
       this.stopWatching();
       this.clientRequestKey = '';
       this.setData({ phase: 'paid', sale, qr: [], countdown: '' });
-      return;
+      return 'paid';
     }
     if (o.phase === 'closed' || v.payUrl === null) {
       this.stopWatching();
       this.clientRequestKey = '';
       this.setData({ phase: 'closed', sale, qr: [], countdown: '' });
-      return;
+      return 'closed';
     }
     const patch: Record<string, unknown> = { sale, countdown: this.countdown() };
     if (this.data.phase !== 'waiting' || this.data.sale?.outTradeNo !== o.outTradeNo) {
@@ -202,6 +202,7 @@ Page({
     }
     this.setData(patch);
     if (this.visible) this.watch(timing.counterPollMs);
+    return 'waiting';
   },
 
   countdown(): string {
@@ -256,9 +257,9 @@ Page({
       this.setData({ errorText: errorText(r.error) });
       return;
     }
-    this.show(r.data);
-    if (this.data.phase === 'closed') this.setData({ notice: '已取消收款，商品库存已退回' });
-    else if (this.data.phase === 'paid') this.setData({ notice: '顾客已经付款，不能取消' });
+    const phase = this.show(r.data);
+    if (phase === 'closed') this.setData({ notice: '已取消收款，商品库存已退回' });
+    else if (phase === 'paid') this.setData({ notice: '顾客已经付款，不能取消' });
   },
 
   /** 下一单: a new sale from an empty basket (stock has moved: the catalog is read again). */
