@@ -4,7 +4,16 @@
 //  2. miniprogram/miniprogram_npm from miniprogram/package.json's dependencies (what DevTools' "Build npm" would produce).
 // Usage: tsx scripts/build.ts [--functions-only | --mp-only]
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
@@ -168,7 +177,8 @@ export function buildMiniprogramNpm(): void {
   };
   for (const name of Object.keys(mpPkg.dependencies ?? {})) {
     const pkgDir = join(ROOT, 'node_modules', name);
-    if (!existsSync(join(pkgDir, 'package.json'))) throw new Error(`${name} is not installed: run npm install`);
+    if (!existsSync(join(pkgDir, 'package.json')))
+      throw new Error(`${name} is not installed: run npm install`);
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
       miniprogram?: string;
       main?: string;

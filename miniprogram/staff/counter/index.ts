@@ -157,7 +157,9 @@ Page({
 
   async create() {
     if (this.data.busy || this.data.phase !== 'pick') return;
-    const lines = this.data.items.filter((it) => it.qty > 0).map((it) => ({ skuId: it.skuId, quantity: it.qty }));
+    const lines = this.data.items
+      .filter((it) => it.qty > 0)
+      .map((it) => ({ skuId: it.skuId, quantity: it.qty }));
     if (lines.length === 0) {
       this.setData({ errorText: '请先选择商品' });
       return;
@@ -178,7 +180,8 @@ Page({
   show(v: ChannelOrderView): Phase {
     const o = v.order;
     this.outTradeNo = o.outTradeNo;
-    this.expiresAtMs = v.payUrlExpiresAtMs !== null ? Math.min(o.expiresAtMs, v.payUrlExpiresAtMs) : o.expiresAtMs;
+    this.expiresAtMs =
+      v.payUrlExpiresAtMs !== null ? Math.min(o.expiresAtMs, v.payUrlExpiresAtMs) : o.expiresAtMs;
     this.offsetMs = serverOffsetMs(o.serverNowMs);
     const sale = saleVM(v);
     if (o.moneyArrived) {
@@ -228,9 +231,9 @@ Page({
   async poll() {
     this.pollTimer = null;
     const no = this.outTradeNo;
-    if (!this.visible || this.data.phase !== 'waiting' || !no) return;
+    if (!this.visible || this.data.phase !== 'waiting' || this.data.busy || !no) return;
     const r = await getNative(no);
-    if (!this.visible || this.data.phase !== 'waiting' || no !== this.outTradeNo) return;
+    if (!this.visible || this.data.phase !== 'waiting' || this.data.busy || no !== this.outTradeNo) return;
     if (!r.ok) {
       // Keep asking: a network hiccup at the counter must not lose a payment.
       this.setData({ errorText: errorText(r.error) });
@@ -249,12 +252,16 @@ Page({
       confirmText: '取消收款',
       cancelText: '再等等',
     });
-    if (!answer.confirm) return;
+    // The customer may have paid while the dialog was open (the poll went on).
+    if (!answer.confirm || this.data.phase !== 'waiting') return;
+    // No poll while the cancel runs: its answer is the one that says what happened.
+    this.stopWatching();
     this.setData({ busy: true, errorText: '', notice: '' });
     const r = await cancelNative(this.outTradeNo);
     this.setData({ busy: false });
     if (!r.ok) {
       this.setData({ errorText: errorText(r.error) });
+      if (this.visible) this.watch(timing.counterPollMs);
       return;
     }
     const phase = this.show(r.data);
