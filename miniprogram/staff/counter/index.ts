@@ -66,7 +66,7 @@ Page({
   data: {
     /** null until staff.me answered. */
     isStaff: null as boolean | null,
-    phase: 'pick' as Phase,
+    phase: 'pick',
     items: [] as ItemVM[],
     loaded: false,
     count: 0,
