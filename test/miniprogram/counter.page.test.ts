@@ -52,7 +52,8 @@ async function stockOf(skuId: string): Promise<number> {
 
 /** The drawn QR code as rows of 0/1, read from the rendered cells (the page's classes carry its prefix). */
 function drawnMatrix(page: PageDriver): number[][] {
-  const rows = (page.comp.querySelectorAll('.qr__row') as Array<{ dom: Element }>).map((r) => r.dom);
+  type Node = { className: string; children: ArrayLike<Node> };
+  const rows = (page.comp.querySelectorAll('.qr__row') as Array<{ dom: Node }>).map((r) => r.dom);
   return rows.map((row) =>
     Array.from(row.children).map((c) => (/(^|\s|--)qr__cell--dark(\s|$)/.test(c.className) ? 1 : 0)),
   );
