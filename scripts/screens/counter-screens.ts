@@ -55,7 +55,7 @@ export function counterScreens(): Screen[] {
       url: 'staff/counter/index',
       caption: '收银台：选商品和数量（合计仅供参考，金额以服务器为准）',
       backend: counterBackend(created, created),
-      waitFor: '生成收款码',
+      waitFor: '云南小粒咖啡豆',
       act: pickTwo,
     },
     {
@@ -63,7 +63,7 @@ export function counterScreens(): Screen[] {
       url: 'staff/counter/index',
       caption: '收银台：收款码（顾客用微信扫码），订单号与失效倒计时，可取消',
       backend: counterBackend(created, created),
-      waitFor: '生成收款码',
+      waitFor: '云南小粒咖啡豆',
       act: async (page) => {
         await pickTwo(page);
         await page.tap('#create >>> .t-button');
@@ -75,7 +75,7 @@ export function counterScreens(): Screen[] {
       url: 'staff/counter/index',
       caption: '收银台：顾客付款后自动显示已收款（金额、时间），下一单',
       backend: counterBackend(created, paid),
-      waitFor: '生成收款码',
+      waitFor: '云南小粒咖啡豆',
       act: async (page) => {
         await pickTwo(page);
         await page.tap('#create >>> .t-button');

@@ -90,6 +90,8 @@ Page({
   pollTimer: null as ReturnType<typeof setTimeout> | null,
   tickTimer: null as ReturnType<typeof setInterval> | null,
   visible: false,
+  unloaded: false,
+  starting: false,
 
   onShow() {
     this.visible = true;
@@ -104,13 +106,25 @@ Page({
 
   onUnload() {
     this.visible = false;
+    this.unloaded = true;
     this.stopWatching();
   },
 
   async start() {
+    if (this.starting) return;
+    this.starting = true;
+    try {
+      await this.startOnce();
+    } finally {
+      this.starting = false;
+    }
+  },
+
+  async startOnce() {
     this.setData({ errorText: '' });
     if (this.data.isStaff !== true) {
       const me = await staffMe();
+      if (this.unloaded) return;
       if (!me.ok) {
         this.setData({ loaded: true, errorText: errorText(me.error) });
         return;
@@ -123,6 +137,7 @@ Page({
 
   async loadGoods() {
     const r = await listGoods();
+    if (this.unloaded) return;
     if (!r.ok) {
       this.setData({ loaded: true, errorText: errorText(r.error) });
       return;
@@ -167,6 +182,7 @@ Page({
     if (!this.clientRequestKey) this.clientRequestKey = newClientRequestKey();
     this.setData({ busy: true, errorText: '', notice: '' });
     const r = await createNative(this.clientRequestKey, lines);
+    if (this.unloaded) return;
     this.setData({ busy: false });
     if (!r.ok) {
       // The key stays: tapping again asks for the same sale, never a second order.
@@ -201,7 +217,8 @@ Page({
       const qr = qrMatrix(v.payUrl);
       patch.phase = 'waiting';
       patch.qr = qr;
-      patch.cellRpx = Math.max(8, Math.floor(480 / qr.length));
+      // Four modules of quiet zone on each side (the QR standard's), within the card.
+      patch.cellRpx = Math.max(6, Math.floor(560 / (qr.length + 8)));
     }
     this.setData(patch);
     if (this.visible) this.watch(timing.counterPollMs);
@@ -258,6 +275,7 @@ Page({
     this.stopWatching();
     this.setData({ busy: true, errorText: '', notice: '' });
     const r = await cancelNative(this.outTradeNo);
+    if (this.unloaded) return;
     this.setData({ busy: false });
     if (!r.ok) {
       this.setData({ errorText: errorText(r.error) });
