@@ -1,10 +1,19 @@
 // Builds what DevTools uploads and previews:
 //  1. each cloudfunctions/<name>/src/index.ts → cloudfunctions/<name>/index.js (one self-contained CommonJS bundle,
 //     wx-server-sdk external because the cloud installs it from the folder's package.json);
-//  2. miniprogram/miniprogram_npm/tdesign-miniprogram (what DevTools' "Build npm" would produce).
+//  2. miniprogram/miniprogram_npm from miniprogram/package.json's dependencies (what DevTools' "Build npm" would produce).
 // Usage: tsx scripts/build.ts [--functions-only | --mp-only]
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
@@ -156,13 +165,36 @@ export async function buildFunctions(): Promise<Record<string, number>> {
   return sizes;
 }
 
-/** Copies TDesign's mini program build into miniprogram/miniprogram_npm, as DevTools' "Build npm" does. */
+/**
+ * Fills miniprogram/miniprogram_npm from the dependencies miniprogram/package.json names, as DevTools' "Build npm"
+ * does: a package with a mini program build (`miniprogram` field, e.g. TDesign's miniprogram_dist) is copied as it
+ * is; a plain CommonJS package (e.g. qrcode-generator) has its `main` file copied as `<name>/index.js`, which is what
+ * `require('<name>')` finds in the mini program.
+ */
 export function buildMiniprogramNpm(): void {
-  const src = join(ROOT, 'node_modules', 'tdesign-miniprogram', 'miniprogram_dist');
-  if (!existsSync(src)) throw new Error('tdesign-miniprogram is not installed: run npm install');
-  const dest = join(ROOT, 'miniprogram', 'miniprogram_npm', 'tdesign-miniprogram');
-  rmSync(dest, { recursive: true, force: true });
-  cpSync(src, dest, { recursive: true });
+  const mpPkg = JSON.parse(readFileSync(join(ROOT, 'miniprogram', 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  for (const name of Object.keys(mpPkg.dependencies ?? {})) {
+    const pkgDir = join(ROOT, 'node_modules', name);
+    if (!existsSync(join(pkgDir, 'package.json')))
+      throw new Error(`${name} is not installed: run npm install`);
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+      miniprogram?: string;
+      main?: string;
+    };
+    const dest = join(ROOT, 'miniprogram', 'miniprogram_npm', name);
+    rmSync(dest, { recursive: true, force: true });
+    const mpDist = join(pkgDir, pkg.miniprogram ?? 'miniprogram_dist');
+    if (existsSync(mpDist)) {
+      cpSync(mpDist, dest, { recursive: true });
+      continue;
+    }
+    const main = join(pkgDir, pkg.main ?? 'index.js');
+    if (!existsSync(main)) throw new Error(`${name}: no miniprogram_dist and no main file to copy`);
+    mkdirSync(dest, { recursive: true });
+    copyFileSync(main, join(dest, 'index.js'));
+  }
 }
 
 async function cli(): Promise<void> {
@@ -176,7 +208,7 @@ async function cli(): Promise<void> {
   }
   if (!args.has('--functions-only')) {
     buildMiniprogramNpm();
-    console.log('build: miniprogram/miniprogram_npm/tdesign-miniprogram copied');
+    console.log('build: miniprogram/miniprogram_npm copied (miniprogram/package.json dependencies)');
   }
 }
 

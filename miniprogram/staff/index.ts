@@ -204,6 +204,11 @@ Page({
     navigateOnce('/staff/refunds/index');
   },
 
+  /** The counter: sell at the shop, the customer scans a QR code (docs/adr/0012). */
+  toCounter() {
+    navigateOnce('/staff/counter/index');
+  },
+
   toOrders() {
     void wx.switchTab({ url: '/pages/orders/index' });
   },

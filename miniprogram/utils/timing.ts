@@ -14,6 +14,8 @@ export const timing = {
    * WeChat is asked again. A shopper who left the sheet another way may have paid; the notification can take ~10 s.
    */
   cancelHoldMs: 10000,
+  /** The counter page: how often it asks whether the customer has paid the QR code. */
+  counterPollMs: 3000,
   /** Countdown refresh. */
   tickMs: 1000,
   /** 稍后支付 at the simulated cashier: how long until the payer's money moves. */

@@ -26,6 +26,7 @@ import {
   type FixtureBackend,
 } from './fixtures';
 import { exportPageHtml, installRenderPatches } from './render-kit';
+import { counterScreens } from './counter-screens';
 import { refundRequestScreens } from './refund-screens';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -429,6 +430,7 @@ export function allScreens(): Screen[] {
       waitFor: '发货信息上传微信失败',
     },
     ...refundRequestScreens(),
+    ...counterScreens(),
   ];
 }
 

@@ -794,6 +794,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       timing.confirmDelaysMs = [100, 150, 250, 400];
       timing.watchDelaysMs = [150, 300, 600];
       timing.tickMs = 50;
+      timing.counterPollMs = 100;
       timing.cancelHoldMs = 300;
       timing.latePayDelayMs = 300;
     },
