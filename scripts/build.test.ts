@@ -2,8 +2,10 @@
 // if a change ever routed a call into one of them, it fails loudly instead of silently using an unchecked client.
 import { build } from 'esbuild';
 import { generateKeyPairSync } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FUNCTION_NODE_TARGET, stubMessage, unusedLibraryStubs } from './build';
+import { FUNCTION_NODE_TARGET, buildMiniprogramNpm, stubMessage, unusedLibraryStubs } from './build';
 
 interface PayLike {
   transactions_jsapi(params: Record<string, unknown>): Promise<unknown>;
@@ -64,5 +66,28 @@ describe('unused library stubs', () => {
     expect(result).toMatchObject({ status: undefined });
     expect(seen.some((v) => v instanceof Error && v.message === stubMessage('superagent'))).toBe(true);
     expect(() => pay.getSN(Buffer.from('not a certificate'))).toThrow(stubMessage('@fidm/x509'));
+  });
+});
+
+describe('the mini program npm folders', () => {
+  it("puts a staff-only dependency in the staff subpackage's miniprogram_npm, never in the main package", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxshop-mpnpm-'));
+    try {
+      cpSync(join(__dirname, '..', 'miniprogram', 'app.json'), join(dir, 'app.json'));
+      cpSync(join(__dirname, '..', 'miniprogram', 'package.json'), join(dir, 'package.json'));
+      mkdirSync(join(dir, 'staff'));
+      cpSync(
+        join(__dirname, '..', 'miniprogram', 'staff', 'package.json'),
+        join(dir, 'staff', 'package.json'),
+      );
+      buildMiniprogramNpm(dir);
+      expect(existsSync(join(dir, 'miniprogram_npm', 'tdesign-miniprogram', 'button', 'button.js'))).toBe(
+        true,
+      );
+      expect(existsSync(join(dir, 'staff', 'miniprogram_npm', 'qrcode-generator', 'index.js'))).toBe(true);
+      expect(existsSync(join(dir, 'miniprogram_npm', 'qrcode-generator'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

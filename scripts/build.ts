@@ -166,35 +166,47 @@ export async function buildFunctions(): Promise<Record<string, number>> {
 }
 
 /**
- * Fills miniprogram/miniprogram_npm from the dependencies miniprogram/package.json names, as DevTools' "Build npm"
- * does: a package with a mini program build (`miniprogram` field, e.g. TDesign's miniprogram_dist) is copied as it
- * is; a plain CommonJS package (e.g. qrcode-generator) has its `main` file copied as `<name>/index.js`, which is what
- * `require('<name>')` finds in the mini program.
+ * Fills each miniprogram_npm from the package.json beside it, as DevTools' "Build npm" does: miniprogram/package.json
+ * → miniprogram/miniprogram_npm (the main package), and a subpackage root's own package.json (e.g. staff/) →
+ * <root>/miniprogram_npm, so a dependency only staff pages use is never downloaded by shoppers. A package with a mini
+ * program build (`miniprogram` field, e.g. TDesign's miniprogram_dist) is copied as it is; a plain CommonJS package
+ * (e.g. qrcode-generator) has its `main` file copied as `<name>/index.js`, which is what `require('<name>')` finds.
  */
-export function buildMiniprogramNpm(): void {
-  const mpPkg = JSON.parse(readFileSync(join(ROOT, 'miniprogram', 'package.json'), 'utf8')) as {
-    dependencies?: Record<string, string>;
+export function buildMiniprogramNpm(mpRoot: string = join(ROOT, 'miniprogram')): void {
+  const app = JSON.parse(readFileSync(join(mpRoot, 'app.json'), 'utf8')) as {
+    subPackages?: { root: string }[];
+    subpackages?: { root: string }[];
   };
-  for (const name of Object.keys(mpPkg.dependencies ?? {})) {
-    const pkgDir = join(ROOT, 'node_modules', name);
-    if (!existsSync(join(pkgDir, 'package.json')))
-      throw new Error(`${name} is not installed: run npm install`);
-    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
-      miniprogram?: string;
-      main?: string;
+  const subpackages = app.subPackages ?? app.subpackages ?? [];
+  const homes = [mpRoot, ...subpackages.map((s) => join(mpRoot, s.root))].filter((dir) =>
+    existsSync(join(dir, 'package.json')),
+  );
+  for (const home of homes) {
+    const mpPkg = JSON.parse(readFileSync(join(home, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
     };
-    const dest = join(ROOT, 'miniprogram', 'miniprogram_npm', name);
-    rmSync(dest, { recursive: true, force: true });
-    const mpDist = join(pkgDir, pkg.miniprogram ?? 'miniprogram_dist');
-    if (existsSync(mpDist)) {
-      cpSync(mpDist, dest, { recursive: true });
-      continue;
-    }
-    const main = join(pkgDir, pkg.main ?? 'index.js');
-    if (!existsSync(main)) throw new Error(`${name}: no miniprogram_dist and no main file to copy`);
-    mkdirSync(dest, { recursive: true });
-    copyFileSync(main, join(dest, 'index.js'));
+    for (const name of Object.keys(mpPkg.dependencies ?? {}))
+      copyNpmPackage(name, join(home, 'miniprogram_npm', name));
   }
+}
+
+function copyNpmPackage(name: string, dest: string): void {
+  const pkgDir = join(ROOT, 'node_modules', name);
+  if (!existsSync(join(pkgDir, 'package.json'))) throw new Error(`${name} is not installed: run npm install`);
+  const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+    miniprogram?: string;
+    main?: string;
+  };
+  rmSync(dest, { recursive: true, force: true });
+  const mpDist = join(pkgDir, pkg.miniprogram ?? 'miniprogram_dist');
+  if (existsSync(mpDist)) {
+    cpSync(mpDist, dest, { recursive: true });
+    return;
+  }
+  const main = join(pkgDir, pkg.main ?? 'index.js');
+  if (!existsSync(main)) throw new Error(`${name}: no miniprogram_dist and no main file to copy`);
+  mkdirSync(dest, { recursive: true });
+  copyFileSync(main, join(dest, 'index.js'));
 }
 
 async function cli(): Promise<void> {
@@ -208,7 +220,9 @@ async function cli(): Promise<void> {
   }
   if (!args.has('--functions-only')) {
     buildMiniprogramNpm();
-    console.log('build: miniprogram/miniprogram_npm copied (miniprogram/package.json dependencies)');
+    console.log(
+      'build: miniprogram_npm copied (miniprogram/package.json and subpackage package.json dependencies)',
+    );
   }
 }
 

@@ -496,9 +496,13 @@ async function cli(): Promise<void> {
     }
     console.log('mp-check: a cloud package: transport cloud, a real env id, nothing local.');
   }
-  if (!projectDir && !existsSync(join(ROOT, 'miniprogram', 'miniprogram_npm', 'tdesign-miniprogram'))) {
+  if (
+    !projectDir &&
+    (!existsSync(join(ROOT, 'miniprogram', 'miniprogram_npm', 'tdesign-miniprogram')) ||
+      !existsSync(join(ROOT, 'miniprogram', 'staff', 'miniprogram_npm')))
+  ) {
     buildMiniprogramNpm();
-    console.log('mp-check: copied TDesign into miniprogram/miniprogram_npm (npm run build)');
+    console.log('mp-check: filled the miniprogram_npm folders (npm run build)');
   }
   const r = await checkMiniprogram({ ...(projectDir ? { projectDir } : {}), ci: !args.includes('--no-ci') });
   console.log(

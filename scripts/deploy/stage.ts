@@ -1,17 +1,9 @@
 // Stages the mini program for a cloud environment without touching the sources: a copy of project.config.json (with
 // the shop's appid) and miniprogram/ (with TDesign as "Build npm" lays it out) under <outDir>, in which
 // config/build-env.ts is replaced by the cloud version: transport 'cloud', the env id, no local URLs, no identities.
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { buildMiniprogramNpm } from '../build';
 import type { DeployTarget } from './config';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -76,9 +68,9 @@ export function stageMiniprogram(opts: {
     recursive: true,
     filter: (src) => !src.split(sep).includes('miniprogram_npm') && !src.endsWith('.test.ts'),
   });
-  const tdesign = join(ROOT, 'node_modules', 'tdesign-miniprogram', 'miniprogram_dist');
-  if (!existsSync(tdesign)) throw new Error('tdesign-miniprogram is not installed: run npm install');
-  cpSync(tdesign, join(mpRoot, 'miniprogram_npm', 'tdesign-miniprogram'), { recursive: true });
+  // Each package.json's dependencies into its miniprogram_npm (the main package's and the staff subpackage's), as the
+  // local build does.
+  buildMiniprogramNpm(mpRoot);
   writeFileSync(join(mpRoot, 'config', 'build-env.types.ts'), buildEnvTypesSource());
   writeFileSync(join(mpRoot, BUILD_ENV_FILE), cloudBuildEnvSource(opts.target, opts.cloudEnv));
   return { projectDir, mpRoot };

@@ -9,7 +9,7 @@ import { listGoods } from '../../services/shop';
 import { staffMe } from '../../services/staff';
 import { errorText } from '../../utils/errors';
 import { fenToYuanText } from '../../utils/money';
-import { qrMatrix } from '../../utils/qr';
+import { qrMatrix } from './qr';
 import { beijingTimeText, countdownText, remainingMs, serverOffsetMs } from '../../utils/time';
 import { timing } from '../../utils/timing';
 

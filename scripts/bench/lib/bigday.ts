@@ -112,11 +112,12 @@ async function measurePoint(d: GrowthDriver, size: GrowthSize, tag: string): Pro
       .as(who[i] ?? '')
       .exchange('order', 'place', { clientRequestKey: key('g'), delivery: TEST_DELIVERY });
     if (!place.body.ok) return [place];
-    placed[i] = place.body.data.outTradeNo;
-    return [
-      place,
-      await client.as(who[i] ?? '').exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo }),
-    ];
+    const start = await client
+      .as(who[i] ?? '')
+      .exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
+    // Only an order WeChat knows can be paid (a failed pay.start counts as a failed checkout).
+    if (start.body.ok) placed[i] = place.body.data.outTradeNo;
+    return [place, start];
   });
   const paid = placed.filter((n) => n !== '');
   const signed = await paidAndSigned(stack, paid);
