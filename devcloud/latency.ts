@@ -87,11 +87,27 @@ export function delaySampler(
   return () => baseMs * (1 + jitter * (2 * random() - 1));
 }
 
-/** Resolves after `ms` (rounded to whole ms, as node's timers count: no bias up or down); at once for ≤ 0. */
+/** How early the timer of {@link sleep} fires before its deadline; the rest is waited out turn by turn. */
+const SLEEP_TIMER_SLACK_MS = 1.5;
+
+/**
+ * Resolves `ms` after now, to within a fraction of a millisecond; at once for ≤ 0. Node's timers count whole
+ * milliseconds and fire late on a busy loop, so a model of 8 ms round trips built on them alone adds ~1 ms per step of
+ * its own: the timer is set a little short and the deadline is then waited for with setImmediate (the model's own
+ * precision, not the product's cost; only stacks with a latency model sleep at all).
+ */
 export function sleep(ms: number): Promise<void> {
-  const whole = Math.round(ms);
-  if (whole <= 0) return Promise.resolve();
-  return new Promise((resolve) => setTimeout(resolve, whole));
+  if (ms <= 0) return Promise.resolve();
+  const deadline = performance.now() + ms;
+  return new Promise((resolve) => {
+    const spin = (): void => {
+      if (performance.now() >= deadline) resolve();
+      else setImmediate(spin);
+    };
+    const early = Math.floor(ms - SLEEP_TIMER_SLACK_MS);
+    if (early >= 1) setTimeout(spin, early);
+    else setImmediate(spin);
+  });
 }
 
 /**
