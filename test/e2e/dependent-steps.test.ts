@@ -18,8 +18,9 @@ describe('dependent steps per operation', () => {
   // The chains are what the invocation observed (an operation depends on every operation that had finished when it
   // started), so the stack runs with a latency model of its own: without one, a local database write can finish
   // within the microseconds a concurrent WeChat Pay call spends signing its request and look like a step before it.
-  // With 20 ms per round trip the order of events is the order the cloud would show; the counts stay counts.
-  const stack = useTestStack({ latency: { dbMs: 20, payMs: 60, callMs: 0, jitter: 0 } });
+  // With 40 ms per round trip (a margin a busy CI machine does not stall through) the order of events is the order the
+  // cloud would show; the counts stay counts.
+  const stack = useTestStack({ latency: { dbMs: 40, payMs: 80, callMs: 0, jitter: 0 } });
 
   async function ok(name: string, event: object, openid: string): Promise<Answer> {
     const res = await stack.gateway.fnEvent(name, event, openid);
