@@ -471,10 +471,11 @@ export async function captureScreens(
   installRenderPatches();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHarness, MP_ROOT } = require('../../test/miniprogram/harness') as {
-    createHarness: () => any;
+    createHarness: (o: { settleAfterAll: boolean }) => any;
     MP_ROOT: string;
   };
-  const h = createHarness();
+  // Made inside a test: no afterAll of its own.
+  const h = createHarness({ settleAfterAll: false });
   h.configure({
     transport: 'local',
     gatewayUrl: 'http://127.0.0.1:7300',

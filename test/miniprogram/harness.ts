@@ -703,12 +703,20 @@ export interface Harness {
   follow(): Promise<PageDriver>;
   /** Unloads every page still loaded (call in afterEach: stops their timers). */
   unloadAll(): void;
+  /**
+   * Waits until every request a page sent has its answer (or its failure) and the callbacks have run. Registered as
+   * the file's first afterAll, so a fire-and-forget call (msg.subscribed after the subscription popup) ends before the
+   * stack stops — not after the tests, when its failure would log into a finished test file.
+   */
+  settle(timeoutMs?: number): Promise<void>;
 }
 
 /** Options of {@link createHarness}. */
 export interface HarnessOptions {
   /** Fail the test file when a page sent more than SETDATA_BUDGET in one setData (call at the file's top level). */
   checkSetDataBudget?: boolean;
+  /** Register {@link Harness.settle} as an afterAll (default true; false when the harness is made inside a test). */
+  settleAfterAll?: boolean;
 }
 
 /** Installs the globals (wx, Page, getApp, getCurrentPages) and answers the harness. One per test file. */
@@ -916,6 +924,14 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     unloadAll() {
       for (const d of [...drivers]) d.unload();
     },
+    async settle(timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs;
+      const open = () => ctl.requests.some((r) => r.statusCode === null && r.failed === null);
+      while (open() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      // The answers' callbacks (and what they chain) run on the next turns.
+      await new Promise((r) => setTimeout(r, 20));
+    },
   };
+  if (options.settleAfterAll !== false) afterAll(() => harness.settle());
   return harness;
 }
