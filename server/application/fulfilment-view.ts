@@ -116,21 +116,10 @@ export function paidFulfilmentPatch(
 ): Partial<Pick<OrderRecord, 'fulfilment' | 'completeJob' | 'shippingUpload'>> {
   if (nextStatus !== 'PAID') return {};
   const f = fulfilmentOf({ ...order, status: 'AWAITING_PAYMENT' });
-  if (order.channel === 'native') {
-    // A counter sale: the customer pays at the counter and takes the goods (docs/adr/0012) — delivered when paid, in
-    // nobody's to-ship list, completed after the usual days; not a mini program payment, so nothing is uploaded.
-    const completeAtMs = nowMs + autoCompleteMs;
-    return {
-      fulfilment: {
-        ...f,
-        state: fulfilmentTransition(f.state, 'PAID_VIRTUAL'),
-        shippedAtMs: nowMs,
-        completeAtMs,
-      },
-      completeJob: queuedAt(completeAtMs),
-    };
-  }
-  if (order.delivery?.kind !== 'virtual') {
+  // A counter sale (docs/adr/0012) is handed over at the counter, virtual goods at payment: both are delivered when paid,
+  // in nobody's to-ship list, completed after the usual days.
+  const counterSale = order.channel === 'native';
+  if (!counterSale && order.delivery?.kind !== 'virtual') {
     return { fulfilment: { ...f, state: fulfilmentTransition(f.state, 'PAID') } };
   }
   const completeAtMs = nowMs + autoCompleteMs;
@@ -142,6 +131,9 @@ export function paidFulfilmentPatch(
       completeAtMs,
     },
     completeJob: queuedAt(completeAtMs),
-    shippingUpload: { ...shippingUploadOf(order), job: queuedAt(nowMs), state: 'queued' },
+    // Virtual goods are uploaded to 发货信息管理 (logistics_type 3); a counter sale is not a mini program payment.
+    ...(counterSale
+      ? {}
+      : { shippingUpload: { ...shippingUploadOf(order), job: queuedAt(nowMs), state: 'queued' as const } }),
   };
 }
