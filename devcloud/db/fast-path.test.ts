@@ -37,6 +37,7 @@ const docArb = fc
 const operand = fc.oneof(scalar, fc.constant(new Date(5)), fc.array(scalar, { maxLength: 2 }));
 const cond = fc.oneof(
   scalar,
+  fc.record({ $exists: fc.boolean() }),
   fc
     .record(
       {
@@ -48,6 +49,7 @@ const cond = fc.oneof(
         $lte: operand,
         $in: fc.array(scalar, { maxLength: 3 }),
         $nin: fc.array(scalar, { maxLength: 3 }),
+        $exists: fc.oneof(fc.boolean(), scalar),
       },
       { requiredKeys: [] },
     )

@@ -1,5 +1,5 @@
 // Fast paths for the filters, modifiers and sorts the shop's code actually sends — equality and ranges on scalar
-// fields, $set/$inc/$unset on plain paths, sorting by one kind of scalar — evaluated directly instead of through mingo,
+// fields, presence ($exists), $set/$inc/$unset on plain paths, sorting by one kind of scalar — evaluated directly instead of through mingo,
 // whose every Query and update copies its operator tables (most of the database's CPU under load). Each fast path
 // answers only where its result is certain to be mingo's (scalars, no arrays on the path, no overlapping paths) and
 // says "undecided" otherwise, so the caller falls back to mingo: the semantics stay mingo's (fast-path.test.ts checks
@@ -72,6 +72,10 @@ function conditionTests(cond: unknown): Test[] | null {
       if (!isScalar(operand)) return null;
       const eq = eqTest(operand);
       tests.push(op === '$eq' ? eq : (v) => !eq(v));
+    } else if (op === '$exists') {
+      // Presence, null included; only a boolean operand (mingo reads others its own way).
+      if (typeof operand !== 'boolean') return null;
+      tests.push(operand ? (v) => v !== undefined : (v) => v === undefined);
     } else if (op === '$in' || op === '$nin') {
       if (!Array.isArray(operand)) return null;
       const values: unknown[] = operand;

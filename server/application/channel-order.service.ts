@@ -208,6 +208,10 @@ export class ChannelOrderService {
           'the order for this request could not be read back',
         );
       }
+      this.d.stock.orderWritten(
+        order.outTradeNo,
+        plan.map((l) => l.skuId),
+      );
       this.d.log.info('order.placed', {
         outTradeNo: order.outTradeNo,
         channel,

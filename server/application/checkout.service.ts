@@ -276,6 +276,10 @@ export class CheckoutService {
           'the order for this request could not be read back',
         );
       }
+      this.d.stock.orderWritten(
+        order.outTradeNo,
+        plan.map((l) => l.skuId),
+      );
       this.d.log.info('order.placed', {
         outTradeNo: order.outTradeNo,
         totalFen: order.totalFen,

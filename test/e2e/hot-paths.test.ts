@@ -237,6 +237,31 @@ describe('money hot paths', () => {
     expect(sold).toBe(STOCK);
   });
 
+  it("a busy SKU's document keeps only the holds of checkouts in flight: each decrement forgets written orders' holds", async () => {
+    const sku = 'sku-longjing-50g';
+    const shoppers = Array.from({ length: 5 }, (_, i) => `o-hold-forget-${i}`);
+    const placed: string[] = [];
+    for (const s of shoppers) {
+      await ok('shop', { action: 'addToCart', skuId: sku, quantity: 1 }, s);
+      const r = await ok(
+        'order',
+        { action: 'place', clientRequestKey: `forget-${s}`, delivery: TEST_DELIVERY },
+        s,
+      );
+      // The forgetting rides on the decrement: order.place keeps its round trips.
+      expect(r.ops).toBe(4);
+      placed.push(r.body.outTradeNo);
+    }
+    const doc = (await adminGet(stack, 'skus', sku))!;
+    // Only the last order's hold is left (no later decrement here has run since it was written); the sweep covers it.
+    expect(Object.keys((doc.holds as object | undefined) ?? {})).toEqual([placed[placed.length - 1]]);
+    // The orders own their stock: the sweep finds nothing to give back, and settles the last one.
+    expect((await fire('closeExpired')).holdsReleased).toBe(0);
+    expect(Object.keys(((await adminGet(stack, 'skus', sku))!.holds as object | undefined) ?? {})).toEqual(
+      [],
+    );
+  });
+
   it('a multi-SKU order that cannot be filled gives back the SKUs it already held', async () => {
     const shopper = 'o-multi-sku-01';
     const plenty = 'sku-apples-5kg';

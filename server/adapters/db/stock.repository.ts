@@ -32,6 +32,10 @@ function holdsOf(skuId: string, doc: Record<string, unknown>): StockHold[] {
   return out;
 }
 
+/** How many written orders' holds one decrement forgets at most, and how many an instance remembers per SKU. */
+const MAX_FORGOTTEN_PER_WRITE = 64;
+const MAX_REMEMBERED_PER_SKU = 1_024;
+
 function assertHoldId(holdId: string): void {
   // The id becomes part of a field path: a dot or a dollar sign would address another field.
   if (!/^[0-9A-Za-z_-]{1,64}$/.test(holdId)) throw new Error(`invalid hold id ${JSON.stringify(holdId)}`);
@@ -43,7 +47,21 @@ function assertHoldId(holdId: string): void {
  * cloud database applies atomically — no transaction, so nothing to lose to a write conflict (docs/adr/0007).
  */
 export class DbStockStore implements StockStore {
+  /** Per SKU, holds whose orders this instance wrote, in the order written: forgotten by its next decrement there. */
+  private readonly written = new Map<string, Set<string>>();
+
   constructor(private readonly db: CloudDb) {}
+
+  orderWritten(holdId: string, skuIds: readonly string[]): void {
+    assertHoldId(holdId);
+    for (const skuId of skuIds) {
+      let ids = this.written.get(skuId);
+      if (ids === undefined) this.written.set(skuId, (ids = new Set()));
+      ids.add(holdId);
+      // Bounded memory: the oldest are left to the sweep.
+      if (ids.size > MAX_REMEMBERED_PER_SKU) ids.delete(ids.values().next().value as string);
+    }
+  }
 
   private get skus() {
     return this.db.collection(Collections.skus);
@@ -53,6 +71,11 @@ export class DbStockStore implements StockStore {
     assertHoldId(holdId);
     const _ = this.db.command;
     const hold: StoredHold = { q: pin.quantity, at: atMs, o: owner.openid, k: owner.clientRequestKey };
+    const data: Record<string, unknown> = { stock: _.inc(-pin.quantity), [`${HOLDS}.${holdId}`]: _.set(hold) };
+    // Holds of orders already written ride along (removing a hold that is gone already changes nothing), so the
+    // SKU's document does not grow with every checkout until the sweep: each write of it copies the whole document.
+    const forget = [...(this.written.get(pin.skuId) ?? [])].slice(0, MAX_FORGOTTEN_PER_WRITE);
+    for (const id of forget) data[`${HOLDS}.${id}`] = _.remove();
     const { stats } = await this.skus
       .where({
         _id: pin.skuId,
@@ -61,8 +84,11 @@ export class DbStockStore implements StockStore {
         onSale: true,
         maxPerOrder: pin.maxPerOrder === null ? _.exists(false) : pin.maxPerOrder,
       })
-      .update({ data: { stock: _.inc(-pin.quantity), [`${HOLDS}.${holdId}`]: _.set(hold) } });
-    return stats.updated === 1;
+      .update({ data });
+    if (stats.updated !== 1) return false;
+    const ids = this.written.get(pin.skuId);
+    for (const id of forget) ids?.delete(id);
+    return true;
   }
 
   async releaseHold(holdId: string, skuId: string, quantity: number): Promise<boolean> {

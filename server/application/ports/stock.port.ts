@@ -45,6 +45,12 @@ export interface StockStore {
   hold(holdId: string, pin: StockPin, owner: HoldOwner, atMs: number): Promise<boolean>;
   /** Gives hold `holdId` back (stock + quantity, hold removed) if it is still there; true only for the call that did. */
   releaseHold(holdId: string, skuId: string, quantity: number): Promise<boolean>;
+  /**
+   * Hold `holdId`'s order is written (its stock belongs to the order now): its holds on `skuIds` may be forgotten. The
+   * store forgets them in that SKU's next decrement it makes anyway (no extra round trip), so a busy SKU's document
+   * carries only the holds of checkouts in flight; what an instance never gets to, the sweep settles.
+   */
+  orderWritten(holdId: string, skuIds: readonly string[]): void;
   /** Forgets holds whose orders exist (their stock now belongs to the order); stock is unchanged. */
   settleHolds(skuId: string, holdIds: readonly string[]): Promise<void>;
   /** The SKU now, or null when it does not exist. */
