@@ -2,12 +2,11 @@
 // with their load generator (the bench) and for runs that kill the stack with SIGKILL and start it again on the same
 // data and ports (crash runs, crash tests). The parent talks to it over HTTP like any client (`gateway`) and, over
 // IPC, asks for what only the stack's own process can do (the commands of the spec's setup module, and its CPU time).
-import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Stack } from '../stack/stack';
 import { GatewayClient } from './gateway-client';
+import { forkIpcChild, stderrTail, type IpcChildExit } from './ipc-child';
 
 /** How to start the stack in the child; plain JSON (it travels in argv). */
 export interface StackChildSpec {
@@ -111,103 +110,48 @@ export function startStackChild<I = unknown>(
   spec: StackChildSpec,
   o: StackChildOptions = {},
 ): Promise<StackChild<I>> {
-  const child: ChildProcess = fork(join(__dirname, 'child-main.ts'), [JSON.stringify(spec)], {
-    execArgv: ['--import', 'tsx', ...(o.execArgv ?? [])],
-    env: { ...process.env, ...o.processEnv },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  const logStream = o.logFile === undefined ? undefined : createWriteStream(o.logFile, { flags: 'a' });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr = (stderr + c.toString('utf8')).slice(-4000);
-    if (o.echo === true) process.stderr.write(c);
-  });
-  if (logStream) {
-    child.stdout?.pipe(logStream);
-    child.stderr?.pipe(logStream);
-  } else child.stdout?.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once('exit', (code, signal) => done({ code, signal })),
-  );
-  const whyDead = (what: string, e: { code: number | null; signal: NodeJS.Signals | null }) =>
+  const whyDead = (what: string, e: IpcChildExit, stderr: string) =>
     new Error(
-      `${what} (${e.code ?? e.signal}): ${stderr.trim().split('\n').slice(-5).join(' | ')}${o.logFile ? ` (log: ${o.logFile})` : ''}`,
+      `${what} (${e.code ?? e.signal}): ${stderrTail(stderr)}${o.logFile ? ` (log: ${o.logFile})` : ''}`,
     );
-  let nextId = 1;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  void exited.then((e) => {
-    const err = whyDead('the stack process exited', e);
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-  });
-  const call = <T>(cmd: string, args?: Record<string, unknown>): Promise<T> =>
-    new Promise<T>((res, rej) => {
-      if (child.exitCode !== null || child.signalCode !== null)
-        return rej(new Error(`the stack process is gone (command ${cmd})`));
-      const id = nextId++;
-      pending.set(id, { resolve: res as (v: unknown) => void, reject: rej });
-      child.send({ id, cmd, args } satisfies ChildRequest);
-    });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `the stack did not start in ${(o.startTimeoutMs ?? 60_000) / 1000} s${o.logFile ? ` (log: ${o.logFile})` : ''}`,
-        ),
-      );
-    }, o.startTimeoutMs ?? 60_000);
-    void exited.then((e) => {
-      clearTimeout(timer);
-      reject(whyDead('the stack exited before it was ready', e));
-    });
-    child.on(
-      'message',
-      (m: { ready?: ChildReady; id?: number; ok?: boolean; result?: unknown; error?: string }) => {
-        if (m.ready !== undefined) {
-          clearTimeout(timer);
-          const gateway = new GatewayClient(m.ready.gatewayUrl);
-          const gone = () => child.exitCode !== null || child.signalCode !== null;
-          resolve({
-            gatewayUrl: m.ready.gatewayUrl,
-            simulatorUrl: m.ready.simulatorUrl,
-            consoleUrl: m.ready.consoleUrl,
-            pid: m.ready.pid,
-            info: m.ready.info as I,
-            gateway,
-            exited,
-            call,
-            cpuMs: async () => {
-              const u = await call<{ user: number; system: number }>('cpu');
-              return (u.user + u.system) / 1000;
-            },
-            kill: async () => {
-              gateway.close();
-              if (!gone()) child.kill('SIGKILL');
-              await exited;
-            },
-            stop: async () => {
-              gateway.close();
-              if (gone()) return;
-              const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-              force.unref();
-              try {
-                child.send({ id: 0, cmd: 'stop' } satisfies ChildRequest);
-              } catch {
-                // the channel closed as it was exiting on its own
-              }
-              await exited;
-              clearTimeout(force);
-            },
-          });
-          return;
-        }
-        const p = m.id === undefined ? undefined : pending.get(m.id);
-        if (p === undefined || m.id === undefined) return;
-        pending.delete(m.id);
-        if (m.ok === true) p.resolve(m.result);
-        else p.reject(new Error(m.error ?? 'stack command failed'));
-      },
-    );
+  return forkIpcChild<ChildReady, StackChild<I>>({
+    module: join(__dirname, 'child-main.ts'),
+    args: [JSON.stringify(spec)],
+    name: 'stack',
+    execArgv: o.execArgv,
+    env: { ...process.env, ...o.processEnv },
+    stdout: 'pipe',
+    logFile: o.logFile,
+    echo: o.echo,
+    startTimeoutMs: o.startTimeoutMs,
+    exitError: (during, e, stderr) =>
+      whyDead(
+        during === 'call' ? 'the stack process exited' : 'the stack exited before it was ready',
+        e,
+        stderr,
+      ),
+    ready: (ready, ipc) => {
+      const gateway = new GatewayClient(ready.gatewayUrl);
+      return {
+        gatewayUrl: ready.gatewayUrl,
+        simulatorUrl: ready.simulatorUrl,
+        consoleUrl: ready.consoleUrl,
+        pid: ready.pid,
+        info: ready.info as I,
+        gateway,
+        exited: ipc.exited,
+        call: ipc.call,
+        cpuMs: ipc.cpuMs,
+        kill: async () => {
+          gateway.close();
+          if (!ipc.gone()) ipc.child.kill('SIGKILL');
+          await ipc.exited;
+        },
+        stop: async () => {
+          gateway.close();
+          await ipc.stop();
+        },
+      };
+    },
   });
 }

@@ -2,18 +2,16 @@
 // stock holds, close and sync queues and notification path as mini program orders; only who creates them and how the
 // payer reaches WeChat differ.
 import { DomainError } from '../domain/errors';
-import { newOutTradeNo } from '../domain/ids';
-import { ZERO_FEN } from '../domain/money';
 import { isClosedUnpaid, isPayable } from '../domain/order-state';
-import { paymentDescription, priceOrder } from '../domain/pricing';
+import { priceOrder } from '../domain/pricing';
 import type { OrderLineRequest } from '../domain/pricing';
 import { stockReservationPlan } from '../domain/stock';
 import type { ChannelOrderView, PayChannel } from '../../typings/contracts/channel';
 import { assertPlacedInTime, outOfStock, releaseHolds, reserveStock, twinsOrder } from './stock-holds';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
-import { noShippingUpload, notPaidFulfilment } from './fulfilment-view';
-import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
+import { dueAgainAt } from './job-queue';
+import { newOrderRecord } from './new-order';
 import type { OrderRecord, PayUrlRecord } from './order.model';
 import { toOrderView } from './order-view';
 import type { PaymentService } from './payment.service';
@@ -156,39 +154,16 @@ export class ChannelOrderService {
       // No tester price: there is no shopper identity to be a tester.
       const priced = priceOrder(catalog, lines, {});
       const now = this.d.clock.now();
-      const order: OrderRecord = {
-        outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),
+      const order = newOrderRecord(this.d, now, {
         openid: owner,
         channel,
-        ...(createdBy === undefined ? {} : { createdBy }),
+        createdBy,
         clientRequestKey,
-        status: 'AWAITING_PAYMENT',
-        version: 1,
-        lines: [...priced.lines],
-        totalFen: priced.totalFen,
-        payableFen: priced.payableFen,
+        priced,
         isTestOrder: false,
-        simulated: this.d.policy.simulatedPayments,
-        providerId: this.d.provider.id,
-        description: paymentDescription(priced),
-        createdAtMs: now,
-        expiresAtMs: now + this.d.policy.orderTtlMs,
-        updatedAtMs: now,
-        prepay: null,
-        payment: null,
-        refundReservedFen: ZERO_FEN,
-        refundedFen: ZERO_FEN,
-        closedAtMs: null,
-        providerClose: 'not-needed',
-        stockReleased: false,
-        closeJob: queuedAt(now + this.d.policy.orderTtlMs),
-        syncJob: queuedAt(now + SYNC_AFTER_MS),
         // Handed over at the counter or arranged by the web shop: no address is recorded (docs/adr/0012).
         delivery: null,
-        fulfilment: notPaidFulfilment(),
-        shippingUpload: noShippingUpload(),
-        completeJob: settled(null),
-      };
+      });
       const plan = stockReservationPlan(priced.lines);
       const reserved = await reserveStock(this.d, order, plan, catalog);
       if (reserved.kind === 'stale') continue;

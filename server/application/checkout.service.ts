@@ -1,10 +1,8 @@
 import { copyLinesBack, removeSelected, selectedForCheckout } from '../domain/cart';
 import { DomainError } from '../domain/errors';
-import { newOutTradeNo } from '../domain/ids';
-import { ZERO_FEN } from '../domain/money';
 import type { OrderPhase } from '../domain/order-state';
 import { canBuyAgain, canCancel, hasReceivedPayment, statesInPhase, transition } from '../domain/order-state';
-import { paymentDescription, priceOrder } from '../domain/pricing';
+import { priceOrder } from '../domain/pricing';
 import type { Catalog } from '../domain/catalog';
 import type { DeliverySnapshot, PickupPoint } from '../domain/delivery';
 import { allowedDeliveryKinds, assertDeliveryAllowed, parseDelivery } from '../domain/delivery';
@@ -23,10 +21,10 @@ import {
 } from './stock-holds';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
-import { SYNC_AFTER_MS, dueAgainAt, queuedAt, settled } from './job-queue';
+import { dueAgainAt, settled } from './job-queue';
+import { newOrderRecord } from './new-order';
 import type { MiniprogramState, OrderRecord } from './order.model';
 import type { LastOrder, StoredCart } from './ports/cart.port';
-import { noShippingUpload, notPaidFulfilment } from './fulfilment-view';
 import { toOrderLineView, toOrderView } from './order-view';
 import type { PaymentService } from './payment.service';
 import { closeAllowedAtMs, ownedOrder } from './payment.service';
@@ -226,37 +224,14 @@ export class CheckoutService {
         delivery.kind,
       );
       const now = this.d.clock.now();
-      const order: OrderRecord = {
-        outTradeNo: newOutTradeNo(now, this.d.random.base62(10)),
+      const order = newOrderRecord(this.d, now, {
         openid,
         clientRequestKey,
-        status: 'AWAITING_PAYMENT',
-        version: 1,
-        lines: [...priced.lines],
-        totalFen: priced.totalFen,
-        payableFen: priced.payableFen,
+        priced,
         isTestOrder: priced.isTestOrder,
-        simulated: this.d.policy.simulatedPayments,
-        providerId: this.d.provider.id,
-        description: paymentDescription(priced),
-        createdAtMs: now,
-        expiresAtMs: now + this.d.policy.orderTtlMs,
-        updatedAtMs: now,
-        prepay: null,
-        payment: null,
-        refundReservedFen: ZERO_FEN,
-        refundedFen: ZERO_FEN,
-        closedAtMs: null,
-        providerClose: 'not-needed',
-        stockReleased: false,
-        closeJob: queuedAt(now + this.d.policy.orderTtlMs),
-        syncJob: queuedAt(now + SYNC_AFTER_MS),
         delivery,
-        fulfilment: notPaidFulfilment(),
-        shippingUpload: noShippingUpload(),
-        completeJob: settled(null),
-        ...(placedFrom === undefined ? {} : { placedFrom }),
-      };
+        placedFrom,
+      });
       const plan = stockReservationPlan(priced.lines);
       const reserved = await reserveStock(this.d, order, plan, catalog);
       if (reserved.kind === 'stale') continue;

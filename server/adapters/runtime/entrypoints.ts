@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger';
 import { withLogContext } from './logger';
 import type { ApiResult } from '../../../typings/contracts/envelope';
-import { RuntimeErrorCodes, type WxContextSource } from './handler';
+import { RuntimeErrorCodes, type WxContext, type WxContextSource } from './handler';
 import { refuseUnlessHttpApi, refuseUnlessTimer } from './invocation-guard';
 
 /** An HTTP-access function `main`: normalises the event, never throws (an exception answers 500). */
@@ -28,6 +28,18 @@ export function createHttpMain(opts: {
 /** The answer of a timer-only function to an invocation that is not its timer's (e.g. a shopper's callFunction). */
 export type TimerRefusal = ApiResult<never>;
 
+/** Logs a refused invocation (`event`: timer.refused, operator.refused) and answers the refusal; nothing else runs. */
+function refused(
+  fn: { name: string; log: Logger },
+  event: string,
+  refusal: { reason: string; source: string | undefined },
+  ctx: WxContext,
+  error: { code: string; message: string },
+): TimerRefusal {
+  fn.log.warn(event, { fn: fn.name, reason: refusal.reason, source: refusal.source, openid: ctx.OPENID });
+  return { ok: false, error: { code: error.code, message: error.message, retryable: false } };
+}
+
 /**
  * A timer-triggered function `main`: runs the job and answers its summary; a failure is logged and rethrown. Any
  * other invocation — one carrying a user identity, or one the platform reports as not the timer trigger — is refused
@@ -42,22 +54,11 @@ export function createTimerMain<R>(opts: {
   return async function main(event: unknown): Promise<R | TimerRefusal> {
     const ctx = opts.cloud.getWXContext();
     const refusal = refuseUnlessTimer(ctx);
-    if (refusal !== undefined) {
-      opts.log.warn('timer.refused', {
-        fn: opts.name,
-        reason: refusal.reason,
-        source: refusal.source,
-        openid: ctx.OPENID,
+    if (refusal !== undefined)
+      return refused(opts, 'timer.refused', refusal, ctx, {
+        code: RuntimeErrorCodes.TRIGGER_ONLY,
+        message: `${opts.name} runs only from its timer trigger`,
       });
-      return {
-        ok: false,
-        error: {
-          code: RuntimeErrorCodes.TRIGGER_ONLY,
-          message: `${opts.name} runs only from its timer trigger`,
-          retryable: false,
-        },
-      };
-    }
     // The trigger name is for the log only: the event is the caller's, whoever it is.
     const trigger = (event as { TriggerName?: unknown } | null)?.TriggerName;
     try {
@@ -90,22 +91,11 @@ export function withOperatorActions<R, A>(opts: {
     if (!opts.isAction(event)) return opts.timerMain(event);
     const ctx = opts.cloud.getWXContext();
     const refusal = refuseUnlessHttpApi(ctx, event);
-    if (refusal !== undefined) {
-      opts.log.warn('operator.refused', {
-        fn: opts.name,
-        reason: refusal.reason,
-        source: refusal.source,
-        openid: ctx.OPENID,
+    if (refusal !== undefined)
+      return refused(opts, 'operator.refused', refusal, ctx, {
+        code: OPERATOR_ONLY,
+        message: 'operator actions run only through the HTTP API',
       });
-      return {
-        ok: false,
-        error: {
-          code: OPERATOR_ONLY,
-          message: 'operator actions run only through the HTTP API',
-          retryable: false,
-        },
-      };
-    }
     return withLogContext({ fn: opts.name, requestId: randomUUID(), operator: true }, () =>
       opts.action(event as Record<string, unknown>),
     );
