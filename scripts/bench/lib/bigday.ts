@@ -37,7 +37,7 @@ export interface GrowthPoint {
   notifications: Phase;
   orderGet: Phase;
   listMine: Phase;
-  /** The stack process's heap after the point's operations (MiB). */
+  /** The heap the stack process keeps before the point is measured: after a full collection (MiB). */
   heapMb: number;
   /** Garbage collection's share of the stack's CPU time over the point's operations. */
   gcShare: number;
@@ -100,7 +100,8 @@ function asEnvelope(r: Exchange<unknown>): Exchange<Envelope> {
 /** Checkouts, their notifications, order.get of each and the big shopper's first page, at the database's size now. */
 async function measurePoint(d: GrowthDriver, size: GrowthSize, tag: string): Promise<GrowthPoint> {
   const { stack, client, timed } = d;
-  const heap0 = await stack.call<HeapFigures>('heap');
+  // The seeding's (and the previous point's) garbage is collected first: each size is measured from a settled heap.
+  const heap0 = await stack.call<HeapFigures>('gc');
   const cpu0 = await stack.cpuMs();
   const who = Array.from({ length: size.ops }, (_, i) => `bench-g${tag}-${i}`);
   await runConcurrent(who.length, size.concurrency, async (i) =>
@@ -141,7 +142,7 @@ async function measurePoint(d: GrowthDriver, size: GrowthSize, tag: string): Pro
   const heap1 = await stack.call<HeapFigures>('heap');
   const cpu1 = await stack.cpuMs();
   return {
-    heapMb: heap1.heapUsedMb,
+    heapMb: heap0.heapUsedMb,
     gcShare: (heap1.gcMs - heap0.gcMs) / Math.max(1, cpu1 - cpu0),
     orders: await stack.call<number>('ordersCount'),
     shopperOrders: size.shopperOrders,

@@ -401,14 +401,14 @@ export async function startBenchStack(existingWorkDir?: string): Promise<BenchSt
   const workDir =
     existingWorkDir ?? mkdtempSync(join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'wxshop-bench-'));
   const verbose = process.env.BENCH_VERBOSE === '1';
-  const execArgv = process.env.BENCH_CPU_PROF
+  const profArgv = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
   let sim: SimChild | undefined;
   try {
     sim = await startSimulatorChild(
       { dataDir: join(workDir, 'simulator'), log: verbose },
-      { echo: verbose, execArgv },
+      { echo: verbose, execArgv: profArgv },
     );
     const child = await startStackChild<BenchStackInfo>(
       {
@@ -423,7 +423,8 @@ export async function startBenchStack(existingWorkDir?: string): Promise<BenchSt
         echo: verbose,
         // A stack started again on a big day's datafiles loads them first (issue 19's reconcile phase).
         startTimeoutMs: 300_000,
-        execArgv,
+        // --expose-gc: the growth phase collects the bulk seeding's garbage before it measures (bigday-setup.ts `gc`).
+        execArgv: ['--expose-gc', ...profArgv],
       },
     );
     const started = sim;

@@ -3,6 +3,7 @@
 // the commands for what only the stack can do (simulator actions, admin reads and writes: stock, seeding history).
 import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector';
 import { join, resolve } from 'node:path';
 import { startDevCloud } from '../../../devcloud/index';
 import type { ChildSetup } from '../../../devcloud/harness';
@@ -71,9 +72,36 @@ export const setup: ChildSetup = async (stack, { spec, log }) => {
     merchant.keyMode === 'certificate'
       ? { serial: id.platform.certificate.serial, privateKeyPem: id.platform.certificate.privateKeyPem }
       : { serial: id.platform.publicKey.publicKeyId, privateKeyPem: id.platform.publicKey.privateKeyPem };
+  let profiler: InspectorSession | undefined;
   const commands: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
     ...bigDayCommands(stack),
     cpu: () => Promise.resolve(process.cpuUsage()),
+    /**
+     * A V8 CPU profile of this process over a stretch the caller chooses (`start`, then `stop` with the file to write):
+     * to see where one phase's CPU goes, which BENCH_CPU_PROF's whole-process profile blurs with set-up and other phases.
+     */
+    profile: async ({ action, file }) => {
+      if (profiler === undefined) {
+        profiler = new InspectorSession();
+        profiler.connect();
+      }
+      const post = (method: string, params?: object) =>
+        new Promise<unknown>((done, fail) =>
+          profiler?.post(method, params ?? {}, (err, res) => (err ? fail(err) : done(res))),
+        );
+      if (action === 'start') {
+        await post('Profiler.enable');
+        // 0.1 ms: an operation of about a millisecond gets several samples.
+        await post('Profiler.setSamplingInterval', { interval: 100 });
+        await post('Profiler.start');
+        return null;
+      }
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(String(file), JSON.stringify(profile));
+      profiler.disconnect();
+      profiler = undefined;
+      return null;
+    },
     setStock: async ({ skuId, stock }) => {
       await stack.cloud.db
         .collection('skus')
