@@ -25,6 +25,8 @@ export interface BenchOptions {
 
 /** Shoppers of the latency phase (one after another). */
 const LATENCY_SAMPLES = { full: 40, quick: 3 };
+/** Shoppers of its unmeasured warm-up (./lib/latency.ts). */
+const LATENCY_WARMUP = { full: 160, quick: 2 };
 
 /** Parses the command line; throws naming a bad argument. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
@@ -65,6 +67,7 @@ export async function bench(o: BenchOptions, log: (line: string) => void): Promi
         model,
         o.quick ? LATENCY_SAMPLES.quick : LATENCY_SAMPLES.full,
         (line) => log(`  ${line}`),
+        o.quick ? LATENCY_WARMUP.quick : LATENCY_WARMUP.full,
       );
     runs.push(run);
   }

@@ -24,7 +24,7 @@ const OPS: {
   key: keyof Pick<GrowthPoint, 'checkouts' | 'notifications' | 'orderGet' | 'listMine'>;
   label: string;
 }[] = [
-  { key: 'checkouts', label: 'checkout (order.place + pay.start)' },
+  { key: 'checkouts', label: 'checkout (order.checkout)' },
   { key: 'notifications', label: 'payment notification' },
   { key: 'orderGet', label: 'order.get' },
   { key: 'listMine', label: 'order.listMine (first page, the shopper with the most orders)' },

@@ -33,6 +33,8 @@ export interface BenchSize {
   boundsSeconds: number;
   bundleRuns: number;
   checkouts: number;
+  /** Shoppers of the unmeasured warm-up before the checkout and notification phases. */
+  warmup: number;
   concurrency: number;
   rtSamples: number;
   /** Issue 19's phases: the flash sale, growth to 100 k orders (own stack), a big day's reconcile (own stacks). */
@@ -47,6 +49,7 @@ export const FULL: BenchSize = {
   boundsSeconds: 1,
   bundleRuns: 5,
   checkouts: 400,
+  warmup: 300,
   concurrency: 16,
   rtSamples: 5,
   flash: { shoppers: 5_000, stock: [400, 350, 250], cancelEvery: 5, sockets: 128, concurrency: 16 },
@@ -66,6 +69,7 @@ export const QUICK: BenchSize = {
   boundsSeconds: 0.05,
   bundleRuns: 1,
   checkouts: 12,
+  warmup: 4,
   concurrency: 4,
   rtSamples: 1,
   flash: { shoppers: 30, stock: [4, 3, 3], cancelEvery: 3, sockets: 16, concurrency: 4 },
@@ -127,6 +131,8 @@ export interface BenchResult {
 }
 
 const BENCH_SKU = 'sku-coffee-250g';
+/** Notifications and verify-only requests alternate in blocks of this many (./run.ts interleaved). */
+const NOTIFY_BLOCK = 50;
 const SECOND_SKU = 'sku-coffee-500g';
 
 function errCode(r: CallResult<Envelope>): string | undefined {
@@ -136,13 +142,21 @@ function errCode(r: CallResult<Envelope>): string | undefined {
   return undefined;
 }
 
-/** Runs `count` operations at `concurrency`; each returns the calls it made (the last one's round trips count). */
-export async function timed(
+/** What one measured stretch of operations gave, before it is summarised (blocks of it can be merged). */
+interface RawPhase {
+  latencies: number[];
+  seconds: number;
+  cpuMs: number;
+  simCpuMs: number;
+  results: CallResult<Envelope>[][];
+}
+
+async function measureRaw(
   stack: BenchStack,
   count: number,
   concurrency: number,
   op: (i: number) => Promise<CallResult<Envelope>[]>,
-): Promise<{ phase: Phase; results: CallResult<Envelope>[][] }> {
+): Promise<RawPhase> {
   const sim0 = await stack.sim.cpuMs();
   const cpu0 = await stack.cpuMs();
   const t0 = process.hrtime.bigint();
@@ -156,24 +170,64 @@ export async function timed(
   const seconds = secondsSince(t0);
   const cpu1 = await stack.cpuMs();
   const sim1 = await stack.sim.cpuMs();
+  return { latencies, seconds, cpuMs: cpu1 - cpu0, simCpuMs: sim1 - sim0, results };
+}
+
+/** The summary of one or more measured stretches of the same operation. */
+function phaseOf(raws: readonly RawPhase[]): Phase {
+  const results = raws.flatMap((r) => r.results);
+  const latencies = raws.flatMap((r) => r.latencies);
+  const count = results.length;
+  const seconds = raws.reduce((t, r) => t + r.seconds, 0);
+  const cpuMs = raws.reduce((t, r) => t + r.cpuMs, 0);
+  const simCpuMs = raws.reduce((t, r) => t + r.simCpuMs, 0);
   const codes = results.flatMap((calls) => calls.map(errCode)).filter((c): c is string => c !== undefined);
   return {
-    results,
-    phase: {
-      count,
-      errors: results.filter((calls) => calls.some((c) => errCode(c) !== undefined)).length,
-      errorCodes: [...new Set(codes)].slice(0, 5),
-      perS: count / seconds,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-      cpuMsPerOp: (cpu1 - cpu0) / count,
-      simCpuMsPerOp: (sim1 - sim0) / count,
-      cpuShare: (cpu1 - cpu0) / (seconds * 1000),
-      roundTrips: mode(
-        results.flatMap((calls) => calls.map((c) => c.dbOps)).filter((n) => Number.isFinite(n)),
-      ),
-    },
+    count,
+    errors: results.filter((calls) => calls.some((c) => errCode(c) !== undefined)).length,
+    errorCodes: [...new Set(codes)].slice(0, 5),
+    perS: count / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    cpuMsPerOp: cpuMs / count,
+    simCpuMsPerOp: simCpuMs / count,
+    cpuShare: cpuMs / (seconds * 1000),
+    roundTrips: mode(results.flatMap((calls) => calls.map((c) => c.dbOps)).filter((n) => Number.isFinite(n))),
   };
+}
+
+/** Runs `count` operations at `concurrency`; each returns the calls it made (the last one's round trips count). */
+export async function timed(
+  stack: BenchStack,
+  count: number,
+  concurrency: number,
+  op: (i: number) => Promise<CallResult<Envelope>[]>,
+): Promise<{ phase: Phase; results: CallResult<Envelope>[][] }> {
+  const raw = await measureRaw(stack, count, concurrency, op);
+  return { results: raw.results, phase: phaseOf([raw]) };
+}
+
+/**
+ * Two operations over the same `count` items, measured in alternating blocks of `block` (a's block, then b's on the
+ * same items), so both run in the same state of the process — the same warmth of its compiled code, the same heap —
+ * and a ratio of the two compares like with like.
+ */
+export async function interleaved(
+  stack: BenchStack,
+  count: number,
+  block: number,
+  concurrency: number,
+  a: (i: number) => Promise<CallResult<Envelope>[]>,
+  b: (i: number) => Promise<CallResult<Envelope>[]>,
+): Promise<[Phase, Phase]> {
+  const ra: RawPhase[] = [];
+  const rb: RawPhase[] = [];
+  for (let from = 0; from < count; from += block) {
+    const n = Math.min(block, count - from);
+    ra.push(await measureRaw(stack, n, concurrency, (i) => a(from + i)));
+    rb.push(await measureRaw(stack, n, concurrency, (i) => b(from + i)));
+  }
+  return [phaseOf(ra), phaseOf(rb)];
 }
 
 function requireOk<T>(r: CallResult<Envelope<T>>, what: string): T {
@@ -284,31 +338,40 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     }
     const roundTrips = Object.fromEntries(Object.entries(rt).map(([k, v]) => [k, mode(v)]));
 
-    log(`checkouts: ${size.checkouts} shoppers, ${size.concurrency} at a time`);
-    const shoppers = Array.from({ length: size.checkouts }, (_, i) => `bench-c-${i}`);
-    const addToCart = (
-      await timed(stack, shoppers.length, size.concurrency, async (i) => [
-        await client.as(shoppers[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
-      ])
-    ).phase;
-    const outTradeNos: string[] = [];
-    const checkouts = (
-      await timed(stack, shoppers.length, size.concurrency, async (i) => {
-        const who = shoppers[i] ?? '';
-        const place = await client
-          .as(who)
-          .exchange('order', 'place', { clientRequestKey: key('c'), delivery: TEST_DELIVERY });
-        if (!place.body.ok) return [place];
-        const start = await client
-          .as(who)
-          .exchange('pay', 'start', { outTradeNo: place.body.data.outTradeNo });
-        if (start.body.ok) outTradeNos.push(place.body.data.outTradeNo);
-        return [place, start];
-      })
-    ).phase;
-
-    log(`notifications: ${outTradeNos.length} payments`);
-    const signed = await payAndSign(outTradeNos);
+    // What the confirm page shows for one bag of the bench SKU: order.checkout is priced at it (the shopper's one call).
+    requireOk(
+      await client.as('bench-price').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
+      'addToCart',
+    );
+    const payable = (
+      requireOk(await client.as('bench-price').exchange('shop', 'getCart', {}), 'getCart') as {
+        selectedTotalFen: number;
+      }
+    ).selectedTotalFen;
+    const checkout = (who: string, tag: string) =>
+      client.fnEvent(
+        'order',
+        {
+          action: 'checkout',
+          clientRequestKey: key(tag),
+          delivery: TEST_DELIVERY,
+          lines: [{ skuId: BENCH_SKU, quantity: 1 }],
+          displayedPayableFen: payable,
+        },
+        who,
+      );
+    const checkoutAll = async (who: readonly string[], tag: string) => {
+      const outTradeNos: string[] = [];
+      const phase = (
+        await timed(stack, who.length, size.concurrency, async (i) => {
+          const r = await checkout(who[i] ?? '', tag);
+          const b = r.body as Envelope<{ order: { outTradeNo: string } }>;
+          if (b.ok) outTradeNos.push(b.data.order.outTradeNo);
+          return [r];
+        })
+      ).phase;
+      return { phase, outTradeNos };
+    };
     const asEnvelope = (r: CallResult<unknown>): CallResult<Envelope> => ({
       ...r,
       body:
@@ -316,24 +379,49 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
           ? { ok: true, data: r.body }
           : { ok: false, error: { code: `HTTP_${r.status}`, message: '' } },
     });
-    const notifications = (
-      await timed(stack, signed.length, size.concurrency, async (i) => [
-        asEnvelope(await notify(signed[i] as SignedNotification)),
+    const verifyOnlyOf = async (n: SignedNotification) =>
+      asEnvelope(await verifyClient.post('/http/verifyOnly', n.body, n.headers));
+
+    // Warm-up, not measured: the same operations as the measured phases, so they compare steady states (a warm instance
+    // on the platform has served many calls; V8 optimises a function's code over its first hundreds of calls, on
+    // threads whose CPU counts as the stack's). A fresh instance's first call is the cold-function rows' subject.
+    log(`warm-up: ${size.warmup} shoppers add, check out and are paid (not measured)`);
+    const warmShoppers = Array.from({ length: size.warmup }, (_, i) => `bench-w-${i}`);
+    await runConcurrent(warmShoppers.length, size.concurrency, async (i) =>
+      client.as(warmShoppers[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
+    );
+    const warmSigned = await payAndSign((await checkoutAll(warmShoppers, 'w')).outTradeNos);
+    await runConcurrent(warmSigned.length, size.concurrency, async (i) => {
+      const n = warmSigned[i] as SignedNotification;
+      await notify(n);
+      await notify(n);
+      await verifyOnlyOf(n);
+    });
+
+    log(`checkouts (order.checkout): ${size.checkouts} shoppers, ${size.concurrency} at a time`);
+    const shoppers = Array.from({ length: size.checkouts }, (_, i) => `bench-c-${i}`);
+    const addToCart = (
+      await timed(stack, shoppers.length, size.concurrency, async (i) => [
+        await client.as(shoppers[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
       ])
     ).phase;
+    const measured = await checkoutAll(shoppers, 'c');
+    const checkouts = measured.phase;
+
+    log(`notifications: ${measured.outTradeNos.length} payments, alternating with verify-only requests`);
+    const signed = await payAndSign(measured.outTradeNos);
+    const [notifications, verifyOnly] = await interleaved(
+      stack,
+      signed.length,
+      NOTIFY_BLOCK,
+      size.concurrency,
+      async (i) => [asEnvelope(await notify(signed[i] as SignedNotification))],
+      async (i) => [await verifyOnlyOf(signed[i] as SignedNotification)],
+    );
     const duplicates = (
       await timed(stack, signed.length, size.concurrency, async (i) => [
         asEnvelope(await notify(signed[i] as SignedNotification)),
       ])
-    ).phase;
-    // Its first call loads the function and builds the provider (payNotify was warmed by the round-trip samples).
-    if (signed[0] !== undefined)
-      await verifyClient.post('/http/verifyOnly', signed[0].body, signed[0].headers);
-    const verifyOnly = (
-      await timed(stack, signed.length, size.concurrency, async (i) => {
-        const n = signed[i] as SignedNotification;
-        return [asEnvelope(await verifyClient.post('/http/verifyOnly', n.body, n.headers))];
-      })
     ).phase;
 
     log(
