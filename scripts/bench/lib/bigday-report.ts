@@ -145,7 +145,8 @@ export function bigDayRows(runs: BenchResult[], f: Formatters): BigDayRow[] {
     });
   }
   out.push({
-    label: 'stack heap kept (after a full collection, before measuring); garbage collection’s share of its CPU, small → large',
+    label:
+      'stack heap kept (after a full collection, before measuring); garbage collection’s share of its CPU, small → large',
     cells: each((r) => {
       const [a, b] = ends(r);
       if (a === undefined || b === undefined) return 'n/a';

@@ -70,7 +70,8 @@ export function bigDayCommands(
      */
     gc: async () => {
       const collect = (globalThis as { gc?: () => void }).gc;
-      if (collect === undefined) throw new Error('gc is not exposed: start the stack process with --expose-gc');
+      if (collect === undefined)
+        throw new Error('gc is not exposed: start the stack process with --expose-gc');
       collect();
       const heapUsedMb = process.memoryUsage().heapUsed / 2 ** 20;
       // The observer hears of that collection asynchronously: its time must land before the caller's window opens.

@@ -187,11 +187,13 @@ export async function runGrowth(d: GrowthDriver, size: GrowthSize): Promise<Grow
   if (delivered.status !== 200) throw new Error(`payNotify answered ${delivered.status}`);
   ok(await client.as('bench-g-warm').exchange('order', 'get', { outTradeNo: warm.outTradeNo }), 'order.get');
   // What the confirm page shows for one bag: the price order.checkout is asked at.
-  ok(await client.as('bench-g-price').exchange('shop', 'addToCart', { skuId: SKU, quantity: 1 }), 'addToCart');
-  const payable = ok(
-    await client.as('bench-g-price').exchange('shop', 'getCart', {}),
-    'getCart',
-  ) as { selectedTotalFen: number };
+  ok(
+    await client.as('bench-g-price').exchange('shop', 'addToCart', { skuId: SKU, quantity: 1 }),
+    'addToCart',
+  );
+  const payable = ok(await client.as('bench-g-price').exchange('shop', 'getCart', {}), 'getCart') as {
+    selectedTotalFen: number;
+  };
 
   const seedSeconds: number[] = [];
   log(`growth: seeding the big shopper's ${size.shopperOrders} orders`);
@@ -205,7 +207,12 @@ export async function runGrowth(d: GrowthDriver, size: GrowthSize): Promise<Grow
   // A round that is not kept: the functions' code is still being optimised in their first hundreds of calls, which
   // would charge the small size for it.
   log('growth: warming up');
-  await measurePoint(d, { ...size, ops: Math.ceil(size.ops / 3), readOps: Math.ceil(size.readOps / 3) }, 'w', payable.selectedTotalFen);
+  await measurePoint(
+    d,
+    { ...size, ops: Math.ceil(size.ops / 3), readOps: Math.ceil(size.readOps / 3) },
+    'w',
+    payable.selectedTotalFen,
+  );
   log(`growth: measuring at ${await stack.call<number>('ordersCount')} orders`);
   const points = [await measurePoint(d, size, 'a', payable.selectedTotalFen)];
 

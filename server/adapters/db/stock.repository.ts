@@ -71,7 +71,10 @@ export class DbStockStore implements StockStore {
     assertHoldId(holdId);
     const _ = this.db.command;
     const hold: StoredHold = { q: pin.quantity, at: atMs, o: owner.openid, k: owner.clientRequestKey };
-    const data: Record<string, unknown> = { stock: _.inc(-pin.quantity), [`${HOLDS}.${holdId}`]: _.set(hold) };
+    const data: Record<string, unknown> = {
+      stock: _.inc(-pin.quantity),
+      [`${HOLDS}.${holdId}`]: _.set(hold),
+    };
     // Holds of orders already written ride along (removing a hold that is gone already changes nothing), so the
     // SKU's document does not grow with every checkout until the sweep: each write of it copies the whole document.
     const forget = [...(this.written.get(pin.skuId) ?? [])].slice(0, MAX_FORGOTTEN_PER_WRITE);
