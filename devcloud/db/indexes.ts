@@ -14,6 +14,9 @@ export type Equalities = ReadonlyMap<string, readonly unknown[]>;
 
 const IRREGULAR = Symbol('irregular');
 
+/** How many orders (see SecondaryIndex.orderedBy) one index keeps; the oldest built is dropped first. */
+const MAX_ORDERS_KEPT = 512;
+
 function isScalar(v: unknown): boolean {
   return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || isDate(v);
 }
@@ -53,6 +56,11 @@ export class SecondaryIndex {
   readonly paths: readonly string[];
   /** The top-level field of each path. */
   private readonly tops: readonly string[];
+  /**
+   * Orders of the last field under a key of the others (see {@link orderedBy}), built when first asked and dropped
+   * when a document enters, leaves or moves within that key. Keyed by direction and the key of the other fields.
+   */
+  private readonly ordered = new Map<string, string[]>();
 
   constructor(readonly spec: IndexSpec) {
     this.paths = spec.fields.map((f) => f.field);
@@ -74,12 +82,28 @@ export class SecondaryIndex {
   }
 
   add(doc: Doc): void {
-    this.addKeys(doc._id, this.keysOf(doc));
+    const keys = this.keysOf(doc);
+    this.forgetOrder(keys);
+    this.addKeys(doc._id, keys);
   }
 
   remove(doc: Doc): void {
     if (this.irregular.delete(doc._id)) return;
-    this.removeKeys(doc._id, this.keysOf(doc));
+    const keys = this.keysOf(doc);
+    this.forgetOrder(keys);
+    this.removeKeys(doc._id, keys);
+  }
+
+  /** Drops the cached order a document's keys belong to (all of them when the document is irregular). */
+  private forgetOrder(keys: readonly string[] | undefined): void {
+    if (this.ordered.size === 0) return;
+    const under = keys?.[this.paths.length - 2];
+    if (keys === undefined || under === undefined) {
+      this.ordered.clear();
+      return;
+    }
+    this.ordered.delete(`1\u0000${under}`);
+    this.ordered.delete(`-1\u0000${under}`);
   }
 
   /** Moves a document from its old state's keys to its new state's, touching only the prefixes whose key changed. */
@@ -91,17 +115,71 @@ export class SecondaryIndex {
     const old = this.irregular.delete(id) ? undefined : this.keysOf(before);
     const now = this.keysOf(after);
     if (old === undefined || now === undefined) {
+      this.forgetOrder(undefined);
       this.removeKeys(id, old);
       this.addKeys(id, now);
       return;
     }
+    let moved = false;
     for (let k = 0; k < now.length; k++) {
       const a = old[k];
       const b = now[k];
       if (a === b || a === undefined || b === undefined) continue;
+      moved = true;
       this.removeKey(k, a, id);
       this.addKey(k, b, id);
     }
+    if (moved) {
+      this.forgetOrder(old);
+      this.forgetOrder(now);
+    }
+  }
+
+  /**
+   * The _ids whose fields before the last equal `eq`'s single value for each, in the order of the last field
+   * (`field`, `dir`; ties in insertion order, as a stable sort of a scan) — the index read in order, as the cloud's
+   * planner reads it for a sort on it. Undefined when this index cannot answer that: `field` is not its last field, a
+   * field before it is not pinned to one value, `eq` pins other fields too, a document is irregular for the index, or
+   * the values of `field` are not all numbers or all strings (only those sort the same here as in mingo).
+   */
+  orderedBy(
+    field: string,
+    dir: 1 | -1,
+    eq: Equalities,
+    valueOf: (id: string) => unknown,
+    positionOf: (id: string) => number,
+  ): string[] | undefined {
+    const last = this.paths.length - 1;
+    if (last < 1 || this.paths[last] !== field || this.irregular.size > 0) return undefined;
+    // Only when the pins are all the query's equalities: another one would let another index narrow more (read in
+    // order, this one could examine many documents that equality then refuses).
+    if (eq.size !== last) return undefined;
+    let under = '';
+    for (let k = 0; k < last; k++) {
+      const values = eq.get(this.paths[k] ?? '');
+      if (values === undefined || values.length !== 1) return undefined;
+      const text = keyText(values[0]);
+      under = k === 0 ? text : `${under},${text}`;
+    }
+    const cacheKey = `${dir}\u0000${under}`;
+    const cached = this.ordered.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const held = this.prefixes[last - 1]?.get(under);
+    const ids = held === undefined ? [] : typeof held === 'string' ? [held] : [...held];
+    const values = ids.map(valueOf);
+    const kind = typeof values[0];
+    if (values.some((v) => typeof v !== kind || (kind !== 'number' && kind !== 'string'))) return undefined;
+    const order = ids.map((_, i) => i);
+    order.sort((a, b) => {
+      const x = values[a] as number | string;
+      const y = values[b] as number | string;
+      if (x !== y) return x < y ? -dir : dir;
+      return positionOf(ids[a] ?? '') - positionOf(ids[b] ?? '');
+    });
+    const sorted = order.map((i) => ids[i] ?? '');
+    if (this.ordered.size >= MAX_ORDERS_KEPT) this.ordered.delete(this.ordered.keys().next().value as string);
+    this.ordered.set(cacheKey, sorted);
+    return sorted;
   }
 
   private addKeys(id: string, keys: string[] | undefined): void {

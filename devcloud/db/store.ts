@@ -337,6 +337,22 @@ export class Store {
     return { index: best.index, ids };
   }
 
+  /**
+   * The _ids a declared index lists in the order of `field` (see SecondaryIndex.orderedBy) under `eq`'s single-valued
+   * pins of its other fields, or undefined when no index can.
+   */
+  orderedLookup(name: string, eq: Equalities, field: string, dir: 1 | -1): IndexLookup | undefined {
+    if (eq.size === 0) return undefined;
+    const state = this.state(name);
+    const valueOf = (id: string) => getPath(state.docs.get(id), field);
+    const positionOf = (id: string) => state.positions.get(id) ?? 0;
+    for (const ix of state.secondary) {
+      const ids = ix.orderedBy(field, dir, eq, valueOf, positionOf);
+      if (ids !== undefined) return { index: ix.spec.name, ids };
+    }
+    return undefined;
+  }
+
   /** The committed document with this _id (frozen), or undefined. */
   getDoc(name: string, id: string): Doc | undefined {
     return this.state(name).docs.get(id);
