@@ -1,10 +1,10 @@
 // Secondary indexes over the in-memory mirror, so a query on declared index fields looks at the documents it can
 // match instead of the whole collection (the cloud's planner does the same with the indexes in collections.json).
 //
-// An index over fields f1..fn keeps, for every prefix f1..fk, a map from the encoded values to the _ids holding them.
-// A query uses the longest prefix it pins by equality ($eq or $in on scalars, at the top level or inside $and); the
+// An index over fields f1..fn is a tree: the documents by their f1 value, under each of those by their f2 value, and so
+// on; every node knows the _ids under it, so each prefix f1..fk pins a node. A query uses the longest prefix it pins by equality ($eq or $in on scalars, at the top level or inside $and); the
 // candidates are then tested with the full query as before, so an index only ever narrows the search, never decides
-// a match. Values the maps cannot key the way MongoDB compares them — arrays and objects, or a path through an array
+// a match. Values the tree cannot key the way MongoDB compares them — arrays and objects, or a path through an array
 // (MongoDB matches elements there) — put the document on the index's "irregular" list, which every lookup includes.
 import type { IndexSpec } from './collections-config';
 import { isDate, isPlainObject, type Doc } from './values';
@@ -14,125 +14,200 @@ export type Equalities = ReadonlyMap<string, readonly unknown[]>;
 
 const IRREGULAR = Symbol('irregular');
 
-/** How many orders (see SecondaryIndex.orderedBy) one index keeps; the oldest built is dropped first. */
-const MAX_ORDERS_KEPT = 512;
-
 function isScalar(v: unknown): boolean {
   return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || isDate(v);
 }
 
 /**
- * The key text of a scalar: missing and null are the same (MongoDB's `{f: null}` matches both); -0 and 0 are equal to
- * a query and both print as "0"; strings are quoted, so "1" and 1 differ. Keys of several fields join these with ",".
+ * The value at the path (`parts`) as an index sees it, or IRREGULAR when MongoDB's matching there is not plain
+ * equality. Only for the store's own documents, which are plain objects of this realm (values.ts), so `instanceof`
+ * tells a Date here.
  */
-function keyText(v: unknown): string {
-  if (v === undefined || v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number') return v === 0 ? '0' : String(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (isDate(v)) return `D${v.getTime()}`;
+function indexedValue(doc: Doc, parts: readonly string[]): unknown {
+  let cur: unknown = doc;
+  for (const part of parts) {
+    if (cur === undefined || cur === null || typeof cur !== 'object' || cur instanceof Date) return undefined;
+    if (Array.isArray(cur)) return IRREGULAR;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  if (cur === undefined || cur === null) return cur;
+  const t = typeof cur;
+  if (t === 'string' || t === 'number' || t === 'boolean' || cur instanceof Date) return cur;
+  return IRREGULAR;
+}
+
+/** A document's value for one field of an index, as a Map key (see keyValue). */
+type KeyValue = string | number | boolean | null;
+
+/**
+ * The Map key of a scalar: missing and null are the same (MongoDB's `{f: null}` matches both); -0 and 0 are one key
+ * (Maps compare with SameValueZero); strings, numbers and booleans stay themselves, so "1" and 1 differ. A Date keys as
+ * a string no stored string is expected to start with; were one to, a lookup would only see extra candidates, which
+ * the full query test then refuses (an index narrows, never decides).
+ */
+function keyValue(v: unknown): KeyValue {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  // A query's value may come from a function's realm (jest runs bundles in node:vm): isDate, not instanceof.
+  if (isDate(v)) return `\u0000date:${v.getTime()}`;
   // Not reached: only scalars are keyed (anything else is irregular).
   return JSON.stringify(v);
 }
 
-/** The value at `path` as an index sees it, or IRREGULAR when MongoDB's matching there is not plain equality. */
-function indexedValue(doc: Doc, path: string): unknown {
-  let cur: unknown = doc;
-  for (const part of path.split('.')) {
-    if (cur === undefined || cur === null) return undefined;
-    if (Array.isArray(cur)) return IRREGULAR;
-    if (typeof cur !== 'object' || isDate(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  if (cur === undefined || isScalar(cur)) return cur;
-  return IRREGULAR;
+/** The _id holding a key, or the _ids when several do: most keys of a declared index belong to one document. */
+type Ids = string | Set<string>;
+
+function withId(ids: Ids | undefined, id: string): Ids {
+  if (ids === undefined) return id;
+  if (typeof ids === 'string') return ids === id ? ids : new Set([ids, id]);
+  ids.add(id);
+  return ids;
 }
 
-/** One declared index (unique or not), kept in step with the mirror by the store. */
+/** `ids` without `id`; undefined when none is left. */
+function withoutId(ids: Ids | undefined, id: string): Ids | undefined {
+  if (ids === undefined || ids === id) return undefined;
+  if (typeof ids === 'string') return ids;
+  ids.delete(id);
+  if (ids.size > 1) return ids;
+  return ids.size === 1 ? (ids.values().next().value as string) : undefined;
+}
+
+function eachId(ids: Ids | undefined, f: (id: string) => void): void {
+  if (ids === undefined) return;
+  if (typeof ids === 'string') f(ids);
+  else for (const id of ids) f(id);
+}
+
+/**
+ * The documents whose first k+1 fields have given values (a node at depth k of the index's tree): their _ids, and the
+ * nodes of the next field's values under them. The order of the last field under a node of the field before it is
+ * cached on that node (see SecondaryIndex.orderedBy) and dropped when a document enters, leaves or moves under it.
+ */
+interface IndexNode {
+  ids: Ids;
+  next: Map<KeyValue, IndexNode> | undefined;
+  asc?: string[];
+  desc?: string[];
+}
+
+/**
+ * One declared index (unique or not), kept in step with the mirror by the store: a tree of Maps keyed by the fields'
+ * values in order, so a document's entry is found by hashing its own values (strings the document holds, numbers) —
+ * no key text is built per change — and a prefix of the fields pins its node.
+ */
 export class SecondaryIndex {
-  /** prefixes[k] maps the encoded values of fields 0..k to the _id that has them, or the _ids when several do. */
-  private readonly prefixes: Map<string, string | Set<string>>[];
+  private readonly root = new Map<KeyValue, IndexNode>();
   private readonly irregular = new Set<string>();
   readonly paths: readonly string[];
-  /** The top-level field of each path. */
+  /** Each path's parts, and the top-level field of each. */
+  private readonly parts: readonly (readonly string[])[];
   private readonly tops: readonly string[];
-  /**
-   * Orders of the last field under a key of the others (see {@link orderedBy}), built when first asked and dropped
-   * when a document enters, leaves or moves within that key. Keyed by direction and the key of the other fields.
-   */
-  private readonly ordered = new Map<string, string[]>();
 
   constructor(readonly spec: IndexSpec) {
     this.paths = spec.fields.map((f) => f.field);
-    this.tops = this.paths.map((p) => p.split('.')[0] ?? p);
-    this.prefixes = this.paths.map(() => new Map<string, string | Set<string>>());
+    this.parts = this.paths.map((p) => p.split('.'));
+    this.tops = this.parts.map((p) => p[0] ?? '');
   }
 
-  /** The key of each prefix (fields 0..k), or undefined when the document is irregular for this index. */
-  private keysOf(doc: Doc): string[] | undefined {
-    const keys: string[] = [];
-    let key = '';
-    for (const path of this.paths) {
-      const v = indexedValue(doc, path);
+  /** The key value of each field, or undefined when the document is irregular for this index. */
+  private valuesOf(doc: Doc): KeyValue[] | undefined {
+    const out: KeyValue[] = [];
+    for (const parts of this.parts) {
+      const v = indexedValue(doc, parts);
       if (v === IRREGULAR) return undefined;
-      key = key === '' ? keyText(v) : `${key},${keyText(v)}`;
-      keys.push(key);
+      out.push(keyValue(v));
     }
-    return keys;
+    return out;
   }
 
   add(doc: Doc): void {
-    const keys = this.keysOf(doc);
-    this.forgetOrder(keys);
-    this.addKeys(doc._id, keys);
+    const values = this.valuesOf(doc);
+    if (values === undefined) this.irregular.add(doc._id);
+    else this.insertPath(doc._id, values, 0);
   }
 
   remove(doc: Doc): void {
     if (this.irregular.delete(doc._id)) return;
-    const keys = this.keysOf(doc);
-    this.forgetOrder(keys);
-    this.removeKeys(doc._id, keys);
+    const values = this.valuesOf(doc);
+    if (values !== undefined) this.removePath(doc._id, values, 0);
   }
 
-  /** Drops the cached order a document's keys belong to (all of them when the document is irregular). */
-  private forgetOrder(keys: readonly string[] | undefined): void {
-    if (this.ordered.size === 0) return;
-    const under = keys?.[this.paths.length - 2];
-    if (keys === undefined || under === undefined) {
-      this.ordered.clear();
-      return;
-    }
-    this.ordered.delete(`1\u0000${under}`);
-    this.ordered.delete(`-1\u0000${under}`);
-  }
-
-  /** Moves a document from its old state's keys to its new state's, touching only the prefixes whose key changed. */
+  /** Moves a document from its old state's entries to its new state's, from the first field whose value changed. */
   replace(before: Doc, after: Doc): void {
     // An update shares every top-level field it did not touch with the old state (engine.ts copyForUpdate): when all
-    // of this index's fields are under such fields, its keys cannot have changed.
+    // of this index's fields are under such fields, its entries cannot have changed.
     if (!this.irregular.has(after._id) && this.tops.every((t) => before[t] === after[t])) return;
     const id = after._id;
-    const old = this.irregular.delete(id) ? undefined : this.keysOf(before);
-    const now = this.keysOf(after);
+    const old = this.irregular.delete(id) ? undefined : this.valuesOf(before);
+    const now = this.valuesOf(after);
     if (old === undefined || now === undefined) {
-      this.forgetOrder(undefined);
-      this.removeKeys(id, old);
-      this.addKeys(id, now);
+      if (old !== undefined) this.removePath(id, old, 0);
+      if (now === undefined) this.irregular.add(id);
+      else this.insertPath(id, now, 0);
       return;
     }
-    let moved = false;
-    for (let k = 0; k < now.length; k++) {
-      const a = old[k];
-      const b = now[k];
-      if (a === b || a === undefined || b === undefined) continue;
-      moved = true;
-      this.removeKey(k, a, id);
-      this.addKey(k, b, id);
+    let from = 0;
+    while (from < now.length && old[from] === now[from]) from++;
+    if (from === now.length) return;
+    this.removePath(id, old, from);
+    this.insertPath(id, now, from);
+  }
+
+  /** The node of `values[0..depth-1]`, or undefined (the root Map stands for depth 0). */
+  private nodeAt(values: readonly KeyValue[], depth: number): IndexNode | undefined {
+    let map: Map<KeyValue, IndexNode> | undefined = this.root;
+    let node: IndexNode | undefined;
+    for (let k = 0; k < depth; k++) {
+      node = map?.get(values[k] ?? null);
+      if (node === undefined) return undefined;
+      map = node.next;
     }
-    if (moved) {
-      this.forgetOrder(old);
-      this.forgetOrder(now);
+    return node;
+  }
+
+  /** Adds `id` under every node of `values` from depth `from` on (the nodes above hold it already). */
+  private insertPath(id: string, values: readonly KeyValue[], from: number): void {
+    const last = values.length - 1;
+    let parent = from === 0 ? undefined : this.nodeAt(values, from);
+    if (from > 0 && parent === undefined) return;
+    // The order under the node of the field before the last changes when a document enters it or moves in it.
+    if (parent !== undefined && from >= last) forgetOrder(parent);
+    for (let k = from; k <= last; k++) {
+      let map = parent === undefined ? this.root : parent.next;
+      if (map === undefined) {
+        map = new Map();
+        if (parent !== undefined) parent.next = map;
+      }
+      const v = values[k] ?? null;
+      let node = map.get(v);
+      if (node === undefined) map.set(v, (node = { ids: id, next: undefined }));
+      else node.ids = withId(node.ids, id);
+      if (k === last - 1) forgetOrder(node);
+      parent = node;
     }
+  }
+
+  /** Removes `id` from every node of `values` from depth `from` on, dropping nodes left empty. */
+  private removePath(id: string, values: readonly KeyValue[], from: number): void {
+    const last = values.length - 1;
+    const parent = from === 0 ? undefined : this.nodeAt(values, from);
+    if (from > 0 && parent === undefined) return;
+    if (parent !== undefined && from >= last) forgetOrder(parent);
+    // Answers whether `map` is left empty (its owner then drops it).
+    const walk = (map: Map<KeyValue, IndexNode> | undefined, k: number): boolean => {
+      const v = values[k] ?? null;
+      const node = map?.get(v);
+      if (map === undefined || node === undefined) return false;
+      if (k === last - 1) forgetOrder(node);
+      if (k < last && walk(node.next, k + 1)) node.next = undefined;
+      const ids = withoutId(node.ids, id);
+      if (ids === undefined) map.delete(v);
+      else node.ids = ids;
+      return map.size === 0 && map !== this.root;
+    };
+    if (walk(parent === undefined ? this.root : parent.next, from) && parent !== undefined)
+      parent.next = undefined;
   }
 
   /**
@@ -154,18 +229,18 @@ export class SecondaryIndex {
     // Only when the pins are all the query's equalities: another one would let another index narrow more (read in
     // order, this one could examine many documents that equality then refuses).
     if (eq.size !== last) return undefined;
-    let under = '';
+    const pinned: KeyValue[] = [];
     for (let k = 0; k < last; k++) {
       const values = eq.get(this.paths[k] ?? '');
       if (values === undefined || values.length !== 1) return undefined;
-      const text = keyText(values[0]);
-      under = k === 0 ? text : `${under},${text}`;
+      pinned.push(keyValue(values[0]));
     }
-    const cacheKey = `${dir}\u0000${under}`;
-    const cached = this.ordered.get(cacheKey);
+    const node = this.nodeAt(pinned, last);
+    if (node === undefined) return [];
+    const cached = dir === 1 ? node.asc : node.desc;
     if (cached !== undefined) return cached;
-    const held = this.prefixes[last - 1]?.get(under);
-    const ids = held === undefined ? [] : typeof held === 'string' ? [held] : [...held];
+    const ids: string[] = [];
+    eachId(node.ids, (id) => ids.push(id));
     const values = ids.map(valueOf);
     const kind = typeof values[0];
     if (values.some((v) => typeof v !== kind || (kind !== 'number' && kind !== 'string'))) return undefined;
@@ -177,81 +252,42 @@ export class SecondaryIndex {
       return positionOf(ids[a] ?? '') - positionOf(ids[b] ?? '');
     });
     const sorted = order.map((i) => ids[i] ?? '');
-    if (this.ordered.size >= MAX_ORDERS_KEPT) this.ordered.delete(this.ordered.keys().next().value as string);
-    this.ordered.set(cacheKey, sorted);
+    if (dir === 1) node.asc = sorted;
+    else node.desc = sorted;
     return sorted;
-  }
-
-  private addKeys(id: string, keys: string[] | undefined): void {
-    if (keys === undefined) {
-      this.irregular.add(id);
-      return;
-    }
-    for (let k = 0; k < keys.length; k++) this.addKey(k, keys[k] ?? '', id);
-  }
-
-  private removeKeys(id: string, keys: string[] | undefined): void {
-    if (keys === undefined) return;
-    for (let k = 0; k < keys.length; k++) this.removeKey(k, keys[k] ?? '', id);
-  }
-
-  // Most keys of a declared index belong to one document (an order's shopper and creation time, a job's due time): such
-  // a key maps to the _id itself, and only a key that two documents share holds a Set. At 100 k orders that is over a
-  // million Sets fewer — memory the garbage collector no longer walks, and no Set made and dropped per key change.
-  private addKey(k: number, key: string, id: string): void {
-    const map = this.prefixes[k];
-    if (map === undefined) return;
-    const held = map.get(key);
-    if (held === undefined) map.set(key, id);
-    else if (typeof held === 'string') {
-      if (held !== id) map.set(key, new Set([held, id]));
-    } else held.add(id);
-  }
-
-  private removeKey(k: number, key: string, id: string): void {
-    const map = this.prefixes[k];
-    const held = map?.get(key);
-    if (held === undefined) return;
-    if (typeof held === 'string') {
-      if (held === id) map?.delete(key);
-      return;
-    }
-    held.delete(id);
-    if (held.size === 1) map?.set(key, held.values().next().value as string);
-    else if (held.size === 0) map?.delete(key);
   }
 
   /**
    * The _ids that can match `eq`, or undefined when `eq` does not pin this index's first field. At most
-   * `maxCombinations` key lookups ($in lists multiply); beyond that the index is not worth using.
+   * `maxCombinations` node lookups ($in lists multiply); beyond that the index is not worth using.
    */
   candidates(eq: Equalities, maxCombinations = 256): Set<string> | undefined {
-    const pinned: (readonly unknown[])[] = [];
+    let nodes: IndexNode[] | undefined;
     for (const path of this.paths) {
       const values = eq.get(path);
       if (values === undefined) break;
-      pinned.push(values);
+      const maps = nodes === undefined ? [this.root] : nodes.map((n) => n.next);
+      if (maps.length * values.length > maxCombinations) break;
+      const next: IndexNode[] = [];
+      for (const map of maps) {
+        if (map === undefined) continue;
+        for (const v of values) {
+          const node = map.get(keyValue(v));
+          if (node !== undefined) next.push(node);
+        }
+      }
+      nodes = next;
     }
-    if (pinned.length === 0) return undefined;
-    let combos: string[] = [''];
-    let depth = 0;
-    for (const values of pinned) {
-      const next: string[] = [];
-      for (const c of combos) for (const v of values) next.push(c === '' ? keyText(v) : `${c},${keyText(v)}`);
-      if (next.length > maxCombinations) break;
-      combos = next;
-      depth += 1;
-    }
-    if (depth === 0) return undefined;
-    const map = this.prefixes[depth - 1];
+    if (nodes === undefined) return undefined;
     const out = new Set<string>(this.irregular);
-    for (const c of combos) {
-      const held = map?.get(c);
-      if (typeof held === 'string') out.add(held);
-      else if (held !== undefined) for (const id of held) out.add(id);
-    }
+    for (const node of nodes) eachId(node.ids, (id) => out.add(id));
     return out;
   }
+}
+
+function forgetOrder(node: IndexNode): void {
+  node.asc = undefined;
+  node.desc = undefined;
 }
 
 function scalarValues(cond: unknown): unknown[] | undefined {
