@@ -260,6 +260,37 @@ describe('updates', () => {
   });
 });
 
+describe('stored values', () => {
+  it('refuses what the cloud cannot store, naming the field; keeps Dates, serverDate and nested values', async () => {
+    const goods = t.db.collection('goods');
+    const refused = async (data: Record<string, unknown>) => rejection(goods.add({ data }));
+    expect((await refused({ a: { 'b.c': 1 } })).errMsg).toMatch(
+      /data\.a: field name "b\.c" must not contain "\."/,
+    );
+    expect((await refused({ a: [{ $x: 1 }] })).errMsg).toMatch(
+      /data\.a\[0\]: field name "\$x" must not start/,
+    );
+    expect((await refused({ a: { n: Number.NaN } })).errMsg).toMatch(/data\.a\.n must be a finite number/);
+    expect((await refused({ f: () => 1 })).errMsg).toMatch(/data\.f has an unsupported value type/);
+    expect((await refused({ q: t.db.command.gt(1) })).errMsg).toMatch(/data\.q: a db\.command operator/);
+    expect((await refused({ d: new Date(Number.NaN) })).errMsg).toMatch(/data\.d is an invalid Date/);
+    const at = new Date(1_700_000_000_000);
+    const { _id } = await goods.add({
+      data: {
+        at,
+        when: t.db.serverDate(),
+        list: [1, undefined, { x: 'y' }],
+        skip: undefined,
+        o: { p: null },
+      },
+    });
+    const { data } = await goods.doc(_id).get();
+    expect(data).toMatchObject({ at, list: [1, null, { x: 'y' }], o: { p: null } });
+    expect(data.when).toBeInstanceOf(Date);
+    expect('skip' in data).toBe(false);
+  });
+});
+
 describe('compare-and-set', () => {
   it('gives exactly one winner among 50 concurrent conditional updates', async () => {
     const orders = t.db.collection('orders');

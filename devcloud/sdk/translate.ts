@@ -10,6 +10,7 @@ import {
   assertFieldName,
   cloneStorable,
   describeType,
+  isDate,
   isPlainObject,
   isRegExp,
   type Doc,
@@ -121,22 +122,71 @@ function joinPath(prefix: string, key: string, api: string): string {
   return prefix === '' ? key : `${prefix}.${key}`;
 }
 
+/** Thrown by {@link fastClone} at the first value it cannot take; the slow path then names it. */
+const REFUSED = Symbol('refused');
+
+/**
+ * {@link cloneWithServerDates} without building a `where` text for every field (a document of a hundred fields made a
+ * hundred strings only an error message would ever read): throws REFUSED at anything it cannot take as is.
+ */
+function fastClone(v: unknown, nowMs: number): unknown {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw REFUSED;
+    return v;
+  }
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      out[i] = x === undefined ? null : fastClone(x, nowMs);
+    }
+    return out;
+  }
+  if (v instanceof ServerDate) return new Date(nowMs + v.offsetMs);
+  if (isPlainObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      const x = v[k];
+      if (x === undefined) continue;
+      if (k === '' || k.charCodeAt(0) === 36 /* $ */ || k.includes('.')) throw REFUSED;
+      out[k] = fastClone(x, nowMs);
+    }
+    return out;
+  }
+  if (isDate(v)) {
+    const t = v.getTime();
+    if (Number.isNaN(t)) throw REFUSED;
+    return new Date(t);
+  }
+  throw REFUSED;
+}
+
 /** Clones a value that may contain db.serverDate() anywhere, resolving it against `nowMs`. */
 export function cloneWithServerDates(v: unknown, where: string, nowMs: number): unknown {
+  try {
+    return fastClone(v, nowMs);
+  } catch (e) {
+    if (e !== REFUSED) throw e;
+  }
+  return namedClone(v, where, nowMs);
+}
+
+/** The same clone, naming the field it refuses (and why) in its error. */
+function namedClone(v: unknown, where: string, nowMs: number): unknown {
   if (v instanceof ServerDate) return new Date(nowMs + v.offsetMs);
   if (v instanceof QueryCommand || v instanceof LogicCommand || v instanceof UpdateCommand) {
     throw new InvalidInputError(`${where}: a db.command operator is not allowed here`);
   }
   if (Array.isArray(v))
-    return v.map((x: unknown, i) =>
-      x === undefined ? null : cloneWithServerDates(x, `${where}[${i}]`, nowMs),
-    );
+    return v.map((x: unknown, i) => (x === undefined ? null : namedClone(x, `${where}[${i}]`, nowMs)));
   if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       if (x === undefined) continue;
       assertFieldName(k, where);
-      out[k] = cloneWithServerDates(x, `${where}.${k}`, nowMs);
+      out[k] = namedClone(x, `${where}.${k}`, nowMs);
     }
     return out;
   }
