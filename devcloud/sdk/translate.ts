@@ -122,8 +122,8 @@ function joinPath(prefix: string, key: string, api: string): string {
   return prefix === '' ? key : `${prefix}.${key}`;
 }
 
-/** Thrown by {@link fastClone} at the first value it cannot take; the slow path then names it. */
-const REFUSED = Symbol('refused');
+/** Thrown by {@link fastClone} at the first value it cannot take (made once: no stack taken per throw). */
+const REFUSED = new Error('refused by the fast clone; the named clone says why');
 
 /**
  * {@link cloneWithServerDates} without building a `where` text for every field (a document of a hundred fields made a
