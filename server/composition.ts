@@ -1,6 +1,6 @@
 // The one place that wires adapters from validated configuration. Each cloud function entry calls one builder here;
 // everything is built once per cold start and a configuration error names the setting on every call.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { CheckoutService } from './application/checkout.service';
 import type { CoreDeps, SimulatedPayer } from './application/core.deps';
 import { JobsService, WECHAT_CALLS_PER_ITEM } from './application/jobs.service';
@@ -54,6 +54,7 @@ import type { FunctionName } from './adapters/runtime/function-timeouts';
 import { jobRunBudgetMs, requestTimeoutProblem } from './adapters/runtime/function-timeouts';
 import type { WechatPayV3Config } from './adapters/payment/wechatpay-v3';
 import { createHttpMain, createTimerMain, withOperatorActions } from './adapters/runtime/entrypoints';
+import { pooledRandomBytes } from './adapters/runtime/random-pool';
 import { isDataMigrationEvent, runDataMigration } from './adapters/db/data-migrations';
 import { createCallableMain } from './adapters/runtime/handler';
 import type { ActionTable } from './adapters/runtime/handler';
@@ -75,7 +76,7 @@ const log = createLogger(
 // wall time whatever a test or the local stack does to business time (docs/adr/0006). In production both agree.
 const clock = { now: () => Date.now() };
 const transportNowMs = () => Math.round(performance.timeOrigin + performance.now());
-const random = { base62: (count: number) => base62FromBytes(randomBytes(count * 2), count) };
+const random = { base62: (count: number) => base62FromBytes(pooledRandomBytes(count * 2), count) };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -137,7 +138,7 @@ function buildProvider(
   const deps = {
     nowMs: transportNowMs,
     businessNowMs: clock.now,
-    randomBytes: (size: number) => randomBytes(size),
+    randomBytes: pooledRandomBytes,
   };
   return {
     provider: createWechatPayV3Provider(cfg, deps),

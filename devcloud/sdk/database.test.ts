@@ -284,7 +284,7 @@ describe('stored values', () => {
         o: { p: null },
       },
     });
-    const { data } = await goods.doc(_id).get();
+    const data = (await goods.doc(_id).get()).data as Record<string, unknown>;
     expect(data).toMatchObject({ at, list: [1, null, { x: 'y' }], o: { p: null } });
     expect(data.when).toBeInstanceOf(Date);
     expect('skip' in data).toBe(false);

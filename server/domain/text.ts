@@ -37,9 +37,12 @@ export function graphemesOf(text: string): string[] {
  * grapheme cluster). Lone surrogates are dropped: they cannot be sent as UTF-8.
  */
 export function truncateUtf8(text: string, maxBytes: number): string {
+  const clean = text.replace(/[\uD800-\uDFFF]/gu, '');
+  // A text that fits is whole: no cut, so no character boundaries to find (the usual case, and segmenting is dear).
+  if (utf8Length(clean) <= maxBytes) return clean;
   let out = '';
   let budget = maxBytes;
-  for (const g of graphemesOf(text.replace(/[\uD800-\uDFFF]/gu, ''))) {
+  for (const g of graphemesOf(clean)) {
     const size = utf8Length(g);
     if (size > budget) break;
     out += g;
