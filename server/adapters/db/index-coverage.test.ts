@@ -130,6 +130,8 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
   DbStockStore: {
     hold: ['h1', { skuId: 's1', quantity: 1, stock: 1 }, { kind: 'order', id: 'O1' }, 0],
     releaseHold: ['h1', 's1', 1],
+    // No query of its own: it only remembers holds for the next decrement (hold) to forget.
+    orderWritten: ['h1', ['s1']],
     settleHolds: ['s1', ['h1']],
     read: ['s1'],
     listHolds: [],
