@@ -148,8 +148,14 @@ describe('ANY /http/<name> (HTTP access)', () => {
 
   it('delivers the CloudBase HTTP event with the raw text body byte-exact', async () => {
     const raw = Buffer.from('{"id":"n-1",  "summary":"支付成功" ,"resource":{"a":1.10}}\n', 'utf8');
+    const sent = performance.now();
     const r = await echo('/http/httpecho/pay/notify?x=1&y=%E4%B8%AD', raw, 'application/json');
+    const waited = performance.now() - sent;
     expect(r.status).toBe(201);
+    // The gateway's own time from the request's arrival to the answer: inside what the caller waited.
+    const serverMs = Number(r.headers.get('x-devcloud-ms'));
+    expect(serverMs).toBeGreaterThanOrEqual(0);
+    expect(serverMs).toBeLessThanOrEqual(waited);
     expect(r.headers.get('x-echo')).toBe('yes');
     expect(r.event).toMatchObject({
       path: '/httpecho/pay/notify',

@@ -277,6 +277,7 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
     }
 
     if (root === 'http' && parts.length >= 2) {
+      const arrived = performance.now();
       const name = functionName(second);
       const prefix = `/http/${second ?? ''}`;
       const rest = url.pathname.slice(prefix.length);
@@ -295,6 +296,8 @@ export async function startGateway(opts: GatewayOptions, host: string, port: num
         ...answer.headers,
         'content-length': answer.body.length,
         ...outcomeHeaders(outcome),
+        // From the request's arrival here to its answer: what the caller waited, without the caller's own scheduling.
+        'x-devcloud-ms': (performance.now() - arrived).toFixed(3),
       });
       res.end(answer.body);
       return;

@@ -45,6 +45,8 @@ export interface Exchange<T = unknown> {
   /** x-devcloud-depth: database round trips and WeChat Pay calls on the invocation's critical path (null: not said). */
   depth: StepDepth | null;
   ms: number;
+  /** x-devcloud-ms: HTTP access only, the gateway's time from the request's arrival to its answer (NaN: not said). */
+  serverMs: number;
 }
 
 /** The fields of an action's request, besides `action` itself. */
@@ -168,6 +170,7 @@ export class GatewayClient {
               body: parsed as T,
               dbOps: Number(res.headers['x-devcloud-db-ops']),
               depth: parseDepth(headerValue(res.headers['x-devcloud-depth'])),
+              serverMs: Number(headerValue(res.headers['x-devcloud-ms']) ?? Number.NaN),
               ms: Number(process.hrtime.bigint() - started) / 1e6,
             });
           });

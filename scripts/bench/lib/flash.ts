@@ -90,6 +90,7 @@ function transportFailure(e: unknown): Exchange<Envelope> {
     dbOps: Number.NaN,
     depth: null,
     ms: 0,
+    serverMs: Number.NaN,
   };
 }
 
