@@ -70,7 +70,7 @@ function withoutId(ids: Ids | undefined, id: string): Ids | undefined {
   if (typeof ids === 'string') return ids;
   ids.delete(id);
   if (ids.size > 1) return ids;
-  return ids.size === 1 ? (ids.values().next().value) : undefined;
+  return ids.size === 1 ? ids.values().next().value : undefined;
 }
 
 function eachId(ids: Ids | undefined, f: (id: string) => void): void {
