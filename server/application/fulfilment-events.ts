@@ -4,7 +4,7 @@
 // changes nothing. WeChat's reminders (an order not shipped ~48 h after payment; the shipping API not called) become
 // attention records staff see; a later successful upload of that order resolves its reminder.
 import { isDomainError } from '../domain/errors';
-import type { Fen } from '../domain/money';
+import { ZERO_FEN } from '../domain/money';
 import { raiseAttention } from './attention';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
@@ -68,7 +68,7 @@ export class FulfilmentEventSink implements TradeEventSink {
         transactionId: e.transactionId,
         outRefundNo: null,
         refundId: null,
-        amountFen: (order.payment?.paidFen ?? 0) as Fen,
+        amountFen: order.payment?.paidFen ?? ZERO_FEN,
         wechatState: `fulfilment ${fulfilment}, upload ${upload}`.slice(0, 100),
         notificationId: null,
         note:
@@ -93,7 +93,7 @@ export class FulfilmentEventSink implements TradeEventSink {
         transactionId: null,
         outRefundNo: null,
         refundId: null,
-        amountFen: 0 as Fen,
+        amountFen: ZERO_FEN,
         wechatState: 'trade_manage_remind_access_api',
         notificationId: null,
         note:

@@ -5,7 +5,7 @@
 import { DomainError, ErrorCodes } from '../domain/errors';
 import { fulfilmentOf } from './fulfilment-view';
 import { newOutRefundNo } from '../domain/ids';
-import type { Fen } from '../domain/money';
+import { ZERO_FEN, type Fen } from '../domain/money';
 import { assertRefundAmount, refundableFen } from '../domain/refund-policy';
 import {
   RefundRequestErrorCodes,
@@ -465,7 +465,7 @@ export class RefundRequestService {
           });
     const stateRefusal = STATE_REFUSALS[order.status];
     if (stateRefusal !== undefined || order.payment === null) {
-      return { ok: false, refusal: stateRefusal ?? 'not-paid', maxFen: 0 as Fen, windowEndsAtMs: null };
+      return { ok: false, refusal: stateRefusal ?? 'not-paid', maxFen: ZERO_FEN, windowEndsAtMs: null };
     }
     const ledger = await ledgerOf(this.d.refunds, order);
     const maxFen = refundableFen(order.payment.paidFen, ledger);

@@ -4,7 +4,7 @@
 // it. 43101 is routine (skipped); a refusal that cannot succeed (47003, 41030, 40037, 40003) fails it and tells a person;
 // anything else is retried with the default backoff and, after it, given up (a person is told). Settle rule: nothing
 // owed is left.
-import type { Fen } from '../../domain/money';
+import { ZERO_FEN } from '../../domain/money';
 import { SubscribeFieldError, formatMessageData } from '../../domain/subscribe-message';
 import type { FieldValue } from '../../domain/subscribe-message';
 import { raiseAttention } from '../attention';
@@ -140,7 +140,7 @@ export function messageJob(d: CoreDeps, runner: JobRunner): QueueJob<OrderRecord
       transactionId: order.payment?.transactionId ?? null,
       outRefundNo: null,
       refundId: null,
-      amountFen: 0 as Fen,
+      amountFen: ZERO_FEN,
       wechatState: why.slice(0, 100),
       notificationId: null,
       note: `订阅消息 ${kind} 发送失败（不会重试）：检查模板设置或页面 · the ${kind} message was refused for good: ${why}`,
