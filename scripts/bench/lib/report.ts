@@ -128,7 +128,7 @@ function rows(runs: BenchResult[]): Row[] {
     { label: 'duplicate notifications answered', cells: each((r) => phaseCell(r.duplicates)) },
     { label: '**Checkouts** (order.checkout: the shopper’s one call)', cells: each(() => '') },
     {
-      label: 'warm-up before it (not measured): CPU per checkout in each round, until a round moves < 10 %',
+      label: 'warm-up before it (not measured): CPU per checkout in each round, until it stops falling',
       cells: each((r) =>
         r.warmupCpu === undefined ? 'n/a' : `${r.warmupCpu.map((x) => `${n(x, 2)} ms`).join(' → ')}`,
       ),
@@ -297,10 +297,10 @@ export function renderReport(runs: BenchResult[], keptNotes: string, command: st
     '  nothing written).',
     '- **Warm-up**: before the checkout and notification phases, rounds of 400 shoppers (not measured) add to the',
     '  cart, check out, are paid, and their notifications are delivered twice and sent to the verify-only endpoint,',
-    '  until a round’s CPU per checkout moves less than 10 % from the round before (at most 8 rounds; the series is in',
-    '  the table): every measured figure is a warm instance’s (V8 keeps optimising a function over its first thousands',
-    '  of calls, on threads whose CPU counts as the process’s), as on the platform, where an instance serves many',
-    '  calls; the cold-function rows are the first calls.',
+    '  until the CPU per checkout stops falling: two rounds in a row that do not beat the best round so far by 5 %',
+    '  (at least 3 rounds, at most 10; the series is in the table). Every measured figure is a warm instance’s (V8 keeps',
+    '  optimising a function over its first thousands of calls, on threads whose CPU counts as the process’s), as on',
+    '  the platform, where an instance serves many calls; the cold-function rows are the first calls.',
     '- **Notifications**: the payer pays each order in the simulator with its own deliveries dropped; the bench signs',
     '  the simulator’s notification bodies with the platform key before the clock starts and POSTs them at the run’s',
     '  concurrency, in blocks of 50 alternating with the same 50 bodies sent to the verify-only endpoint (so both are',

@@ -135,9 +135,14 @@ export interface BenchResult {
 const BENCH_SKU = 'sku-coffee-250g';
 /** Notifications and verify-only requests alternate in blocks of this many (./run.ts interleaved). */
 const NOTIFY_BLOCK = 50;
-/** The warm-up ends when a round's CPU per checkout moved less than this fraction from the round before. */
-const WARM_SETTLED = 0.1;
-const MAX_WARM_ROUNDS = 8;
+/**
+ * The warm-up ends once WARM_PATIENCE rounds in a row did not lower the best CPU per checkout by WARM_GAIN or more (the
+ * cost has stopped falling), after MIN_WARM_ROUNDS and at most MAX_WARM_ROUNDS.
+ */
+const WARM_GAIN = 0.05;
+const WARM_PATIENCE = 2;
+const MIN_WARM_ROUNDS = 3;
+const MAX_WARM_ROUNDS = 10;
 
 function n2(x: number | undefined): string {
   return x === undefined ? 'n/a' : x.toFixed(2);
@@ -394,17 +399,21 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     // Warm-up, not measured: the same operations as the measured phases, so they compare steady states (a warm instance
     // on the platform has served many calls; V8 optimises a function's code over its first hundreds of calls, on
     // threads whose CPU counts as the stack's). A fresh instance's first call is the cold-function rows' subject.
-    // Rounds of `warmup` shoppers until a round's CPU per checkout is within WARM_SETTLED of the round before (at most
-    // MAX_WARM_ROUNDS): V8 keeps optimising a function's code over its first thousands of calls, on threads whose CPU
-    // counts as the process's, so a phase measured earlier would charge the shop for its compiler.
+    // Rounds of `warmup` shoppers until the CPU per checkout stops falling: WARM_PATIENCE rounds in a row that do not
+    // beat the best round so far by WARM_GAIN (at least MIN_WARM_ROUNDS, at most MAX_WARM_ROUNDS). V8 keeps optimising a
+    // function's code over its first thousands of calls, on threads whose CPU counts as the process's, so a phase
+    // measured earlier would charge the shop for its compiler.
     const warmCpu: number[] = [];
+    let best = Number.POSITIVE_INFINITY;
+    let flat = 0;
     for (let round = 0; round < MAX_WARM_ROUNDS; round++) {
       const who = Array.from({ length: size.warmup }, (_, i) => `bench-w${round}-${i}`);
       await runConcurrent(who.length, size.concurrency, async (i) =>
         client.as(who[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
       );
       const warm = await checkoutAll(who, `w${round}`);
-      warmCpu.push(warm.phase.cpuMsPerOp);
+      const now = warm.phase.cpuMsPerOp;
+      warmCpu.push(now);
       const warmSigned = await payAndSign(warm.outTradeNos);
       await runConcurrent(warmSigned.length, size.concurrency, async (i) => {
         const n = warmSigned[i] as SignedNotification;
@@ -412,9 +421,10 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
         await notify(n);
         await verifyOnlyOf(n);
       });
-      const [before, now] = warmCpu.slice(-2);
       log(`warm-up round ${round + 1}: ${size.warmup} checkouts, ${n2(now)} ms CPU each`);
-      if (before !== undefined && now !== undefined && Math.abs(now - before) <= WARM_SETTLED * before) break;
+      flat = now < best * (1 - WARM_GAIN) ? 0 : flat + 1;
+      best = Math.min(best, now);
+      if (round + 1 >= MIN_WARM_ROUNDS && flat >= WARM_PATIENCE) break;
     }
 
     log(`checkouts (order.checkout): ${size.checkouts} shoppers, ${size.concurrency} at a time`);
