@@ -7,7 +7,7 @@ import { priceOrder } from '../domain/pricing';
 import type { OrderLineRequest } from '../domain/pricing';
 import { stockReservationPlan } from '../domain/stock';
 import type { ChannelOrderView, PayChannel } from '../../typings/contracts/channel';
-import { assertPlacedInTime, outOfStock, releaseHolds, reserveStock, twinsOrder } from './stock-holds';
+import { outOfStock, reserveStock, twinsOrder, writePlacedOrder } from './stock-holds';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { dueAgainAt } from './job-queue';
@@ -173,20 +173,8 @@ export class ChannelOrderService {
         if (twin) return twin;
         throw outOfStock(reserved);
       }
-      await assertPlacedInTime(this.d, order.outTradeNo, plan, now);
-      if ((await this.d.orders.insert(order)) === 'duplicate') {
-        await releaseHolds(this.d, order.outTradeNo, plan);
-        const twin = await this.d.orders.findByClientKey(owner, clientRequestKey);
-        if (twin) return twin;
-        throw new DomainError(
-          AppErrorCodes.ORDER_NOT_FOUND,
-          'the order for this request could not be read back',
-        );
-      }
-      this.d.stock.orderWritten(
-        order.outTradeNo,
-        plan.map((l) => l.skuId),
-      );
+      const written = await writePlacedOrder(this.d, order, plan, now);
+      if (written.kind === 'twin') return written.first;
       this.d.log.info('order.placed', {
         outTradeNo: order.outTradeNo,
         channel,

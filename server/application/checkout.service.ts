@@ -11,14 +11,7 @@ import type { CheckoutQuoteView, CheckoutView, OrderView } from '../../typings/c
 import type { CartView } from '../../typings/contracts/shop';
 import type { CartSelection } from '../domain/cart';
 import type { PricedOrder, PricingOptions } from '../domain/pricing';
-import {
-  ORPHAN_HOLD_AFTER_MS,
-  assertPlacedInTime,
-  outOfStock,
-  releaseHolds,
-  reserveStock,
-  twinsOrder,
-} from './stock-holds';
+import { ORPHAN_HOLD_AFTER_MS, outOfStock, reserveStock, twinsOrder, writePlacedOrder } from './stock-holds';
 import type { CoreDeps } from './core.deps';
 import { AppErrorCodes } from './errors';
 import { dueAgainAt, settled } from './job-queue';
@@ -241,20 +234,8 @@ export class CheckoutService {
         if (first) return answer(first);
         throw outOfStock(reserved);
       }
-      await assertPlacedInTime(this.d, order.outTradeNo, plan, now);
-      if ((await this.d.orders.insert(order)) === 'duplicate') {
-        await releaseHolds(this.d, order.outTradeNo, plan);
-        const first = await this.d.orders.findByClientKey(openid, clientRequestKey);
-        if (first) return answer(first);
-        throw new DomainError(
-          AppErrorCodes.ORDER_NOT_FOUND,
-          'the order for this request could not be read back',
-        );
-      }
-      this.d.stock.orderWritten(
-        order.outTradeNo,
-        plan.map((l) => l.skuId),
-      );
+      const written = await writePlacedOrder(this.d, order, plan, now);
+      if (written.kind === 'twin') return answer(written.first);
       this.d.log.info('order.placed', {
         outTradeNo: order.outTradeNo,
         totalFen: order.totalFen,

@@ -120,7 +120,7 @@ export function outOfStock(r: { skuId: string; available: number }): DomainError
 }
 
 /** Refuses a placement that took longer than MAX_PLACEMENT_MS since `startedAtMs`, giving its holds back first. */
-export async function assertPlacedInTime(
+async function assertPlacedInTime(
   d: HoldDeps & Pick<CoreDeps, 'clock'>,
   holdId: string,
   plan: readonly StockChange[],
@@ -129,4 +129,32 @@ export async function assertPlacedInTime(
   if (d.clock.now() - startedAtMs <= MAX_PLACEMENT_MS) return;
   await releaseHolds(d, holdId, plan);
   throw new DomainError(AppErrorCodes.ORDER_BUSY, 'placing the order took too long, please retry');
+}
+
+/** What writing a placement's order came to: written (its holds are the order's now), or the first order of its key. */
+export type Written = { kind: 'written' } | { kind: 'twin'; first: OrderRecord };
+
+/**
+ * Writes the order of a placement whose holds are taken. Refused (holds given back) when the placement took longer
+ * than MAX_PLACEMENT_MS; on a duplicate request key the holds go back and the first order of that key is the answer.
+ * Once written, the holds belong to the order, and the stock store forgets them in its next decrement of those SKUs.
+ */
+export async function writePlacedOrder(
+  d: HoldDeps & Pick<CoreDeps, 'clock' | 'orders'>,
+  order: OrderRecord,
+  plan: readonly StockChange[],
+  startedAtMs: number,
+): Promise<Written> {
+  await assertPlacedInTime(d, order.outTradeNo, plan, startedAtMs);
+  if ((await d.orders.insert(order)) === 'duplicate') {
+    await releaseHolds(d, order.outTradeNo, plan);
+    const first = await d.orders.findByClientKey(order.openid, order.clientRequestKey);
+    if (first) return { kind: 'twin', first };
+    throw new DomainError(AppErrorCodes.ORDER_NOT_FOUND, 'the order for this request could not be read back');
+  }
+  d.stock.orderWritten(
+    order.outTradeNo,
+    plan.map((l) => l.skuId),
+  );
+  return { kind: 'written' };
 }
