@@ -1,13 +1,13 @@
 // The bench's additions to the harness's child stack (a setup module, run in the stack's own process): a second
 // local cloud serving the bench's verify-only baseline function, the platform key notifications are signed with, and
-// the commands for what only the stack can do (simulator actions, admin reads and writes: stock, seeding history).
+// the commands for what only the stack can do (simulator actions, stock, the process's CPU and a CPU profile); the
+// big day's seeding and accounts are in bigday-setup.ts.
 import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
 import { join, resolve } from 'node:path';
 import { startDevCloud } from '../../../devcloud/index';
 import type { ChildSetup } from '../../../devcloud/harness';
-import type { Stack } from '../../../devcloud/stack/stack';
 import type { FaultSpec } from '../../../simulator';
 import { bigDayCommands } from './bigday-setup';
 
@@ -19,8 +19,6 @@ export interface BenchStackInfo {
   /** The platform key notifications are signed with, and its Wechatpay-Serial. Secrets: local use only. */
   platformSigner: { serial: string; privateKeyPem: string };
 }
-
-type Doc = Record<string, unknown> & { _id: string };
 
 async function buildVerifyOnly(functionsDir: string): Promise<void> {
   const dir = join(functionsDir, 'verifyOnly');
@@ -36,21 +34,6 @@ async function buildVerifyOnly(functionsDir: string): Promise<void> {
     logLevel: 'warning',
   });
   writeFileSync(join(dir, 'config.json'), '{"timeout": 5}\n');
-}
-
-/** Every document of `collection` matching `where` (admin reads page by 100). */
-async function allDocs(stack: Stack, collection: string, where: Record<string, unknown>): Promise<Doc[]> {
-  const out: Doc[] = [];
-  for (;;) {
-    const { data } = await stack.cloud.db
-      .collection(collection)
-      .where(where)
-      .skip(out.length)
-      .limit(100)
-      .get();
-    out.push(...(data as Doc[]));
-    if (data.length < 100) return out;
-  }
 }
 
 /** setupArgs.workDir: where the verify-only function and its cloud live. */
@@ -109,7 +92,6 @@ export const setup: ChildSetup = async (stack, { spec, log }) => {
         .update({ data: { stock: Number(stock) } });
       return null;
     },
-    sku: async ({ skuId }) => (await stack.cloud.db.collection('skus').doc(String(skuId)).get()).data,
     addFault: async ({ spec }) => stack.sim.control.addFault(spec as FaultSpec),
     clearFaults: async () => stack.sim.control.clearFaults(),
     /** The payer pays each order in the simulator (its notification is created; faults decide its delivery). */
@@ -130,53 +112,7 @@ export const setup: ChildSetup = async (stack, { spec, log }) => {
       }
       return out;
     },
-    /**
-     * Adds `count` past orders cloned from order `template` (new number, shopper, request key and time; the
-     * template's state, a paid order), so a run can measure at a given database size.
-     */
-    seedOrders: async ({ template, count, openids, startMs }) => {
-      const orders = stack.cloud.db.collection('orders');
-      const { data } = await orders.doc(String(template)).get();
-      const base = data as Doc;
-      const shoppers = openids as string[];
-      const n = Number(count);
-      const t0 = Number(startMs);
-      for (let i = 0; i < n; i++) {
-        const { _id: _unused, ...rest } = base;
-        const no = `SEED${process.pid}x${Date.now().toString(36)}x${i}`;
-        await orders.add({
-          data: {
-            ...rest,
-            _id: no,
-            openid: shoppers[i % shoppers.length],
-            clientRequestKey: `seed-${no}`,
-            createdAtMs: t0 - (n - i) * 1000,
-            updatedAtMs: t0 - (n - i) * 1000,
-            expiresAtMs: t0 - (n - i) * 1000 + 30 * 60_000,
-            // Fields under a unique index get a value of their own (paymentKey: one payment never pays two orders).
-            ...('paymentKey' in base ? { paymentKey: `seed:${no}` } : {}),
-          },
-        });
-      }
-      return (await orders.count()).total;
-    },
     ordersCount: async () => (await stack.cloud.db.collection('orders').count()).total,
-    /** Orders holding `skuId` that are not closed, and the quantity they hold. */
-    skuSold: async ({ skuId }) => {
-      const docs = await allDocs(stack, 'orders', {});
-      let orders = 0;
-      let quantity = 0;
-      for (const d of docs) {
-        if (String(d.status).startsWith('CLOSED')) continue;
-        const lines = (d.lines ?? []) as { skuId?: string; quantity?: number }[];
-        const q = lines.filter((l) => l.skuId === skuId).reduce((s, l) => s + (l.quantity ?? 0), 0);
-        if (q > 0) {
-          orders += 1;
-          quantity += q;
-        }
-      }
-      return { orders, quantity };
-    },
   };
   const info: BenchStackInfo = { verifyOnlyUrl: verifyCloud.url, platformSigner };
   return { commands, info, close: () => verifyCloud.close() };
