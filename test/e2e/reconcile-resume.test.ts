@@ -6,10 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCore, buildJobs, buildTradeManagement } from '../../server/composition';
 import type { JobLoop, JobsService, RunLimit } from '../../server/application/jobs.service';
-import type { CloudRuntime } from '../../server/adapters/runtime/wx-cloud';
 import { adminCount, adminGet, placeOrder, startTestStack, waitFor, type TestStack } from '../support/stack';
+import { inProcessJobs } from '../support/jobs';
 
 const ADMIN = 'o-dev-admin';
 const MINUTE = 60_000;
@@ -18,7 +17,6 @@ const BEIJING = 8 * HOUR;
 const PAYMENTS = 60;
 const REFUNDS = 24;
 const PER_RUN = 7;
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Epoch ms of `hour` o'clock Beijing time, `days` after the Beijing day of `nowMs`. */
 function beijingAt(nowMs: number, days: number, hour: number): number {
@@ -47,16 +45,8 @@ describe('the daily bill check across runs', () => {
 
   async function start(): Promise<void> {
     stack = await startTestStack({ dataDir });
-    const cloud = {
-      database: () => stack.cloud.db,
-      openapi: () => stack.trade.sdkFacade(),
-    } as unknown as CloudRuntime;
     // A fresh wiring, as a new function instance would have: nothing of an earlier run is in memory.
-    const core = buildCore(cloud, stack.env, 'reconcile');
-    jobs = buildJobs(
-      { ...core, clock: { now: () => stack.now() }, log: quiet },
-      buildTradeManagement(cloud, core),
-    );
+    jobs = inProcessJobs(stack);
   }
 
   beforeAll(() => {

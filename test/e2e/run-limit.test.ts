@@ -2,9 +2,7 @@
 // next run. The jobs run in this process (so the test can hand them a RunLimit) on the local stack's own database and
 // WeChat Pay simulator, through the production wiring (buildCore); the state is made through the functions, the
 // simulator and — for crashed payment paths — a direct write of what such a crash leaves.
-import { buildCore, buildJobs, buildTradeManagement } from '../../server/composition';
 import type { JobsService, JobLoop, RunLimit } from '../../server/application/jobs.service';
-import type { CloudRuntime } from '../../server/adapters/runtime/wx-cloud';
 import {
   adminCount,
   adminGet,
@@ -14,6 +12,7 @@ import {
   waitForStatus,
   type TestStack,
 } from '../support/stack';
+import { inProcessJobs } from '../support/jobs';
 
 const SHOPPER = 'o-run-limit-01';
 const TESTER = 'o-dev-tester';
@@ -22,7 +21,6 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const BEIJING = 8 * HOUR;
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** A run limit that lets `allowed[loop]` items of each loop start (none of a loop not named) and records the checks. */
 function allowing(allowed: Partial<Record<JobLoop, number>>): RunLimit<JobLoop> & { checks: JobLoop[] } {
@@ -45,16 +43,8 @@ describe('the run limit in every loop', () => {
   let jobs: JobsService;
   beforeEach(async () => {
     stack = await startTestStack({ env: { SHOP_TESTER_AUTO_REFUND: 'true' } });
-    const cloud = {
-      database: () => stack.cloud.db,
-      openapi: () => stack.trade.sdkFacade(),
-    } as unknown as CloudRuntime;
     // The functions' wiring, on the stack's business clock, quiet; 发货信息管理 is the stack's.
-    const core = buildCore(cloud, stack.env, 'reconcile');
-    jobs = buildJobs(
-      { ...core, clock: { now: () => stack.now() }, log: quiet },
-      buildTradeManagement(cloud, core),
-    );
+    jobs = inProcessJobs(stack);
   });
   afterEach(async () => {
     await stack.stop();
