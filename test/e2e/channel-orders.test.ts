@@ -44,6 +44,17 @@ async function web(
   return { status: res.status, body: (await res.json()) as Envelope };
 }
 
+/** A web checkout of one bag under `key` (a fresh key by default): its order number, or a throw naming the refusal. */
+async function webOrder(stack: TestStack, key = webKey()): Promise<string> {
+  const created = await web(stack, {
+    action: 'createH5',
+    clientRequestKey: key,
+    lines: [{ skuId: SKU, quantity: 1 }],
+  });
+  if (!created.body.ok) throw new Error(JSON.stringify(created.body));
+  return created.body.data.order.outTradeNo as string;
+}
+
 async function stockOf(stack: TestStack, skuId = SKU): Promise<number> {
   return (await adminGet(stack, 'skus', skuId))!.stock as number;
 }
@@ -320,13 +331,7 @@ describe('channelPay: H5 orders of a web checkout (direct merchant)', () => {
 
   it('a paid web order is refunded by staff like any order (refund.create), and its key shows it REFUNDED', async () => {
     const key = webKey();
-    const created = await web(stack, {
-      action: 'createH5',
-      clientRequestKey: key,
-      lines: [{ skuId: SKU, quantity: 1 }],
-    });
-    if (!created.body.ok) throw new Error(JSON.stringify(created.body));
-    const no: string = created.body.data.order.outTradeNo;
+    const no = await webOrder(stack, key);
     await stack.sim.control.pay(no);
     await storedWithStatus(stack, no, 'PAID');
     const refund = await stack.as(ADMIN).ok('refund', 'create', {
@@ -349,13 +354,7 @@ describe('channelPay: H5 orders of a web checkout (direct merchant)', () => {
 
   it('only the key that created an H5 order reads it; the H5 actions refuse mini program calls', async () => {
     const key = webKey();
-    const created = await web(stack, {
-      action: 'createH5',
-      clientRequestKey: key,
-      lines: [{ skuId: SKU, quantity: 1 }],
-    });
-    if (!created.body.ok) throw new Error(JSON.stringify(created.body));
-    const no = created.body.data.order.outTradeNo;
+    const no = await webOrder(stack, key);
     const wrong = await web(stack, { action: 'getH5', outTradeNo: no, clientRequestKey: webKey() });
     expect(wrong.status).toBe(404);
     expect(wrong.body).toMatchObject({ ok: false, error: { code: 'ORDER.NOT_FOUND' } });
@@ -418,13 +417,7 @@ describe('channelPay in partner (service provider) mode', () => {
   });
 
   it('a web checkout order goes through the partner H5 endpoint with the request’s IP and is applied when paid', async () => {
-    const created = await web(stack, {
-      action: 'createH5',
-      clientRequestKey: webKey(),
-      lines: [{ skuId: SKU, quantity: 1 }],
-    });
-    if (!created.body.ok) throw new Error(JSON.stringify(created.body));
-    const no: string = created.body.data.order.outTradeNo;
+    const no = await webOrder(stack);
     const simOrder = await stack.sim.control.order(no);
     expect(simOrder).toMatchObject({
       mode: 'partner',
