@@ -3,7 +3,7 @@
 // 'wx-server-sdk' to the stand-in and Node built-ins to Node, and refuses anything else, because in the cloud only
 // wx-server-sdk is installed next to the bundle. The wrapper also shadows `process` so each function sees only its own
 // configured environment variables in process.env. Works the same under jest and tsx (no Module._resolveFilename hooks).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { types } from 'node:util';
@@ -135,10 +135,22 @@ function compileWrapper(source: string, bundlePath: string): (...args: unknown[]
   ) => void;
 }
 
-interface CacheEntry {
+/** What a file was when something was made from it: the thing is kept while the file's mtime and size stay the same. */
+interface FileVersion {
   mtimeMs: number;
   size: number;
-  fn: LoadedFunction;
+}
+
+/** The file of function `name` as it is now (undefined when missing, or when `name` is no function name). */
+function statOf(name: string, file: string): Stats | undefined {
+  return FUNCTION_NAME.test(name) ? statSync(file, { throwIfNoEntry: false }) : undefined;
+}
+
+/** True when `cached` was made from the file as `now` says it still is. */
+function unchanged(cached: FileVersion | undefined, now: Stats | undefined): cached is FileVersion {
+  return (
+    now !== undefined && cached !== undefined && cached.mtimeMs === now.mtimeMs && cached.size === now.size
+  );
 }
 
 /** Options of {@link FunctionRegistry}. */
@@ -154,8 +166,8 @@ export interface RegistryOptions {
 
 /** Finds, configures and loads the functions of a functions directory; reloads a bundle when its file changes. */
 export class FunctionRegistry {
-  private readonly cache = new Map<string, CacheEntry>();
-  private readonly configs = new Map<string, { mtimeMs: number; size: number; config: FunctionConfig }>();
+  private readonly cache = new Map<string, FileVersion & { fn: LoadedFunction }>();
+  private readonly configs = new Map<string, FileVersion & { config: FunctionConfig }>();
 
   constructor(private readonly opts: RegistryOptions) {}
 
@@ -193,10 +205,9 @@ export class FunctionRegistry {
    */
   config(name: string): FunctionConfig {
     const file = join(this.opts.functionsDir, name, 'config.json');
-    const st = FUNCTION_NAME.test(name) ? statSync(file, { throwIfNoEntry: false }) : undefined;
+    const st = statOf(name, file);
     const cached = this.configs.get(name);
-    if (st !== undefined && cached !== undefined && cached.mtimeMs === st.mtimeMs && cached.size === st.size)
-      return cached.config;
+    if (unchanged(cached, st)) return cached.config;
     this.dirOf(name);
     if (st === undefined) {
       this.configs.delete(name);
@@ -221,10 +232,9 @@ export class FunctionRegistry {
   /** The loaded function (cold start on first use or after the bundle changed: one stat per warm call). */
   load(name: string): LoadedFunction {
     const bundlePath = join(this.opts.functionsDir, name, 'index.js');
-    const st = FUNCTION_NAME.test(name) ? statSync(bundlePath, { throwIfNoEntry: false }) : undefined;
+    const st = statOf(name, bundlePath);
     const cached = this.cache.get(name);
-    if (st !== undefined && cached !== undefined && cached.mtimeMs === st.mtimeMs && cached.size === st.size)
-      return cached.fn;
+    if (unchanged(cached, st)) return cached.fn;
     this.dirOf(name);
     if (st === undefined) {
       throw new FunctionError(
