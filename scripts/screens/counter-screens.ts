@@ -40,6 +40,15 @@ async function pickTwo(page: any): Promise<void> {
   await page.fire('#qty-sku-longjing-50g', 'change', { value: 1 });
 }
 
+/** Picks the two lines, taps 生成收款码 and waits until the page shows `text`. */
+function collectUntil(text: string): (page: any) => Promise<void> {
+  return async (page) => {
+    await pickTwo(page);
+    await page.tap('#create >>> .t-button');
+    await page.waitForText(text);
+  };
+}
+
 export function counterScreens(): Screen[] {
   const lines = [orderLine('sku-coffee-250g', 2), orderLine('sku-longjing-50g', 1)];
   const awaiting = order('AWAITING_PAYMENT', { lines, minutesAgo: 0 });
@@ -64,11 +73,7 @@ export function counterScreens(): Screen[] {
       caption: '收银台：收款码（顾客用微信扫码），订单号与失效倒计时，可取消',
       backend: counterBackend(created, created),
       waitFor: '云南小粒咖啡豆',
-      act: async (page) => {
-        await pickTwo(page);
-        await page.tap('#create >>> .t-button');
-        await page.waitForText('等待顾客扫码支付');
-      },
+      act: collectUntil('等待顾客扫码支付'),
     },
     {
       name: 'staff-counter-paid',
@@ -76,11 +81,7 @@ export function counterScreens(): Screen[] {
       caption: '收银台：顾客付款后自动显示已收款（金额、时间），下一单',
       backend: counterBackend(created, paid),
       waitFor: '云南小粒咖啡豆',
-      act: async (page) => {
-        await pickTwo(page);
-        await page.tap('#create >>> .t-button');
-        await page.waitForText('已收款');
-      },
+      act: collectUntil('已收款'),
     },
   ];
 }
