@@ -144,9 +144,6 @@ const WARM_PATIENCE = 2;
 const MIN_WARM_ROUNDS = 3;
 const MAX_WARM_ROUNDS = 10;
 
-function n2(x: number | undefined): string {
-  return x === undefined ? 'n/a' : x.toFixed(2);
-}
 const SECOND_SKU = 'sku-coffee-500g';
 
 function errCode(r: CallResult<Envelope>): string | undefined {
@@ -421,7 +418,7 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
         await notify(n);
         await verifyOnlyOf(n);
       });
-      log(`warm-up round ${round + 1}: ${size.warmup} checkouts, ${n2(now)} ms CPU each`);
+      log(`warm-up round ${round + 1}: ${size.warmup} checkouts, ${now.toFixed(2)} ms CPU each`);
       flat = now < best * (1 - WARM_GAIN) ? 0 : flat + 1;
       best = Math.min(best, now);
       if (round + 1 >= MIN_WARM_ROUNDS && flat >= WARM_PATIENCE) break;

@@ -77,8 +77,12 @@ export class DbStockStore implements StockStore {
     };
     // Holds of orders already written ride along (removing a hold that is gone already changes nothing), so the
     // SKU's document does not grow with every checkout until the sweep: each write of it copies the whole document.
-    const forget = [...(this.written.get(pin.skuId) ?? [])].slice(0, MAX_FORGOTTEN_PER_WRITE);
-    for (const id of forget) data[`${HOLDS}.${id}`] = _.remove();
+    const forget: string[] = [];
+    for (const id of this.written.get(pin.skuId) ?? []) {
+      if (forget.length === MAX_FORGOTTEN_PER_WRITE) break;
+      forget.push(id);
+      data[`${HOLDS}.${id}`] = _.remove();
+    }
     const { stats } = await this.skus
       .where({
         _id: pin.skuId,
