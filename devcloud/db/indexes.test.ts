@@ -104,6 +104,53 @@ describe('declared indexes', () => {
     );
   });
 
+  it('answer what a scan answers while documents are inserted, updated and removed between queries', async () => {
+    // Few distinct values, so nodes of every level fill, empty and are dropped as documents move between them.
+    const small = fc.oneof(fc.constantFrom('x', 'y'), fc.integer({ min: 0, max: 2 }), fc.constant(null));
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('query' as const), filter: filterArb }),
+      fc.record({
+        kind: fc.constant('set' as const),
+        i: fc.nat(19),
+        field: fc.constantFrom('a', 'b', 'c', 'n'),
+        v: fc.oneof({ weight: 4, arbitrary: small }, { weight: 1, arbitrary: value }),
+      }),
+      fc.record({ kind: fc.constant('remove' as const), i: fc.nat(19) }),
+      fc.record({ kind: fc.constant('insert' as const), i: fc.nat(19), a: small, b: small, c: small }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ a: small, b: small, c: small }), { minLength: 4, maxLength: 20 }),
+        fc.array(step, { minLength: 1, maxLength: 40 }),
+        async (initial, steps) => {
+          await t.store.exclusive((w) =>
+            w.commit(
+              [...t.store.docs('items')].map((d) => ({ collection: 'items', id: d._id, after: null })),
+            ),
+          );
+          await put(initial.map((d, i) => ({ _id: `d${String(i).padStart(3, '0')}`, ...d })));
+          for (const st of steps) {
+            if (st.kind === 'query') {
+              const q = new Query(st.filter);
+              const expected = [...t.store.docs('items')].filter((d) => q.test(d)).map((d) => d._id);
+              expect(t.engine.find('items', st.filter).map((d) => d._id)).toEqual(expected);
+              continue;
+            }
+            const id = `d${String(st.i).padStart(3, '0')}`;
+            if (st.kind === 'insert') {
+              if (t.store.getDoc('items', id) === undefined)
+                await put([{ _id: id, a: st.a, b: st.b, c: st.c }]);
+            } else if (st.kind === 'set') {
+              const v = st.field === 'n' ? { x: st.v } : st.v;
+              await t.engine.update('items', { _id: { $eq: id } }, { $set: { [st.field]: v } }, false);
+            } else await t.engine.remove('items', { _id: { $eq: id } }, false);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('a sorted page read from an index in order answers what sorting every match answers, across changes', async () => {
     const step = fc.oneof(
       fc.record({

@@ -2,7 +2,9 @@
 // match instead of the whole collection (the cloud's planner does the same with the indexes in collections.json).
 //
 // An index over fields f1..fn is a tree: the documents by their f1 value, under each of those by their f2 value, and so
-// on; every node knows the _ids under it, so each prefix f1..fk pins a node. A query uses the longest prefix it pins by equality ($eq or $in on scalars, at the top level or inside $and); the
+// on; each prefix f1..fk pins a node, which counts the documents under it, and the nodes of fn hold the _ids. (Only
+// the last level holds _ids: an inner node's set would be as big as all the documents sharing, say, a status, and
+// every change of that status would add to one big set and delete from another.) A query uses the longest prefix it pins by equality ($eq or $in on scalars, at the top level or inside $and); the
 // candidates are then tested with the full query as before, so an index only ever narrows the search, never decides
 // a match. Values the tree cannot key the way MongoDB compares them — arrays and objects, or a path through an array
 // (MongoDB matches elements there) — put the document on the index's "irregular" list, which every lookup includes.
@@ -80,15 +82,24 @@ function eachId(ids: Ids | undefined, f: (id: string) => void): void {
 }
 
 /**
- * The documents whose first k+1 fields have given values (a node at depth k of the index's tree): their _ids, and the
- * nodes of the next field's values under them. The order of the last field under a node of the field before it is
- * cached on that node (see SecondaryIndex.orderedBy) and dropped when a document enters, leaves or moves under it.
+ * The documents whose first k+1 fields have given values (a node at depth k of the index's tree): how many there are,
+ * their _ids when k is the last field's depth, and otherwise the nodes of the next field's values under them. The
+ * order of the last field under a node of the field before it is cached on that node (see SecondaryIndex.orderedBy)
+ * and dropped when a document enters, leaves or moves under it.
  */
-interface IndexNode {
-  ids: Ids;
+export interface IndexNode {
+  count: number;
+  /** The _ids (last level only). */
+  ids: Ids | undefined;
   next: Map<KeyValue, IndexNode> | undefined;
   asc?: string[];
   desc?: string[];
+}
+
+/** Every _id under `node`, leaf by leaf. */
+function eachIdUnder(node: IndexNode, f: (id: string) => void): void {
+  if (node.next === undefined) eachId(node.ids, f);
+  else for (const child of node.next.values()) eachIdUnder(child, f);
 }
 
 /**
@@ -166,7 +177,7 @@ export class SecondaryIndex {
     return node;
   }
 
-  /** Adds `id` under every node of `values` from depth `from` on (the nodes above hold it already). */
+  /** Adds `id` under every node of `values` from depth `from` on (the nodes above count it already). */
   private insertPath(id: string, values: readonly KeyValue[], from: number): void {
     const last = values.length - 1;
     let parent = from === 0 ? undefined : this.nodeAt(values, from);
@@ -181,9 +192,10 @@ export class SecondaryIndex {
       }
       const v = values[k] ?? null;
       let node = map.get(v);
-      if (node === undefined) map.set(v, (node = { ids: id, next: undefined }));
-      else node.ids = withId(node.ids, id);
-      if (k === last - 1) forgetOrder(node);
+      if (node === undefined) map.set(v, (node = { count: 0, ids: undefined, next: undefined }));
+      node.count += 1;
+      if (k === last) node.ids = withId(node.ids, id);
+      else if (k === last - 1) forgetOrder(node);
       parent = node;
     }
   }
@@ -194,20 +206,35 @@ export class SecondaryIndex {
     const parent = from === 0 ? undefined : this.nodeAt(values, from);
     if (from > 0 && parent === undefined) return;
     if (parent !== undefined && from >= last) forgetOrder(parent);
-    // Answers whether `map` is left empty (its owner then drops it).
-    const walk = (map: Map<KeyValue, IndexNode> | undefined, k: number): boolean => {
-      const v = values[k] ?? null;
-      const node = map?.get(v);
-      if (map === undefined || node === undefined) return false;
-      if (k === last - 1) forgetOrder(node);
-      if (k < last && walk(node.next, k + 1)) node.next = undefined;
-      const ids = withoutId(node.ids, id);
-      if (ids === undefined) map.delete(v);
-      else node.ids = ids;
-      return map.size === 0 && map !== this.root;
-    };
-    if (walk(parent === undefined ? this.root : parent.next, from) && parent !== undefined)
+    if (
+      this.removeBelow(parent === undefined ? this.root : parent.next, id, values, from) &&
+      parent !== undefined
+    )
       parent.next = undefined;
+  }
+
+  /** Removes `id` from the node of `values[k]` in `map` and below; answers whether `map` is left empty. */
+  private removeBelow(
+    map: Map<KeyValue, IndexNode> | undefined,
+    id: string,
+    values: readonly KeyValue[],
+    k: number,
+  ): boolean {
+    const v = values[k] ?? null;
+    const node = map?.get(v);
+    if (map === undefined || node === undefined) return false;
+    const last = values.length - 1;
+    if (k < last) {
+      if (k === last - 1) forgetOrder(node);
+      if (this.removeBelow(node.next, id, values, k + 1)) node.next = undefined;
+      node.count -= 1;
+    } else {
+      const ids = withoutId(node.ids, id);
+      node.ids = ids;
+      node.count = ids === undefined ? 0 : typeof ids === 'string' ? 1 : ids.size;
+    }
+    if (node.count <= 0) map.delete(v);
+    return map.size === 0 && map !== this.root;
   }
 
   /**
@@ -240,7 +267,7 @@ export class SecondaryIndex {
     const cached = dir === 1 ? node.asc : node.desc;
     if (cached !== undefined) return cached;
     const ids: string[] = [];
-    eachId(node.ids, (id) => ids.push(id));
+    eachIdUnder(node, (id) => ids.push(id));
     const values = ids.map(valueOf);
     const kind = typeof values[0];
     if (values.some((v) => typeof v !== kind || (kind !== 'number' && kind !== 'string'))) return undefined;
@@ -258,10 +285,11 @@ export class SecondaryIndex {
   }
 
   /**
-   * The _ids that can match `eq`, or undefined when `eq` does not pin this index's first field. At most
-   * `maxCombinations` node lookups ($in lists multiply); beyond that the index is not worth using.
+   * The nodes whose documents can match `eq`, and how many documents that is (the irregular ones included), or
+   * undefined when `eq` does not pin this index's first field. At most `maxCombinations` node lookups ($in lists
+   * multiply); beyond that the index is not worth using. {@link idsOf} lists their _ids.
    */
-  candidates(eq: Equalities, maxCombinations = 256): Set<string> | undefined {
+  candidates(eq: Equalities, maxCombinations = 256): IndexCandidates | undefined {
     let nodes: IndexNode[] | undefined;
     for (const path of this.paths) {
       const values = eq.get(path);
@@ -279,10 +307,26 @@ export class SecondaryIndex {
       nodes = next;
     }
     if (nodes === undefined) return undefined;
+    // An $in listing a value twice finds its node twice.
+    const unique = [...new Set(nodes)];
+    let count = this.irregular.size;
+    for (const node of unique) count += node.count;
+    return { count, nodes: unique };
+  }
+
+  /** The _ids of {@link candidates}' answer: the irregular documents, then the nodes' (no _id twice). */
+  idsOf(found: IndexCandidates): Set<string> {
     const out = new Set<string>(this.irregular);
-    for (const node of nodes) eachId(node.ids, (id) => out.add(id));
+    for (const node of found.nodes) eachIdUnder(node, (id) => out.add(id));
     return out;
   }
+}
+
+/** Where an index finds the documents a query can match (SecondaryIndex.candidates). */
+export interface IndexCandidates {
+  /** How many documents (an upper bound when a document is both irregular and listed, which cannot happen). */
+  count: number;
+  nodes: readonly IndexNode[];
 }
 
 function forgetOrder(node: IndexNode): void {

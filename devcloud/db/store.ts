@@ -18,7 +18,7 @@ import { COLLECTION_NAME } from './collections-config';
 import { LineAppender } from './appender';
 import { repairTornTail } from './datafile';
 import { CollectionNotFoundError, DuplicateKeyError, StoreIntegrityError } from './errors';
-import { SecondaryIndex, type Equalities } from './indexes';
+import { SecondaryIndex, type Equalities, type IndexCandidates } from './indexes';
 import { Journal, type JournalWrite } from './journal';
 import { Mutex } from './mutex';
 import { cloneDoc, encodeLine, getPath, isDate, type Doc } from './values';
@@ -325,16 +325,15 @@ export class Store {
   lookup(name: string, eq: Equalities): IndexLookup | undefined {
     if (eq.size === 0) return undefined;
     const state = this.state(name);
-    let best: { index: string; ids: Set<string> } | undefined;
+    let best: { ix: SecondaryIndex; found: IndexCandidates } | undefined;
     for (const ix of state.secondary) {
-      const ids = ix.candidates(eq);
-      if (ids !== undefined && (best === undefined || ids.size < best.ids.size))
-        best = { index: ix.spec.name, ids };
+      const found = ix.candidates(eq);
+      if (found !== undefined && (best === undefined || found.count < best.found.count)) best = { ix, found };
     }
     if (best === undefined) return undefined;
     const pos = state.positions;
-    const ids = [...best.ids].sort((a, b) => (pos.get(a) ?? 0) - (pos.get(b) ?? 0));
-    return { index: best.index, ids };
+    const ids = [...best.ix.idsOf(best.found)].sort((a, b) => (pos.get(a) ?? 0) - (pos.get(b) ?? 0));
+    return { index: best.ix.spec.name, ids };
   }
 
   /**
