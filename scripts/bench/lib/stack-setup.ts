@@ -62,6 +62,7 @@ export const setup: ChildSetup = async (stack, { spec, log }) => {
     /**
      * A V8 CPU profile of this process over a stretch the caller chooses (`start`, then `stop` with the file to write):
      * to see where one phase's CPU goes, which BENCH_CPU_PROF's whole-process profile blurs with set-up and other phases.
+     * `heap-start` / `heap-stop` do the same for allocations (a sampling heap profile, collected objects included).
      */
     profile: async ({ action, file }) => {
       if (profiler === undefined) {
@@ -72,6 +73,23 @@ export const setup: ChildSetup = async (stack, { spec, log }) => {
         new Promise<unknown>((done, fail) =>
           profiler?.post(method, params ?? {}, (err, res) => (err ? fail(err) : done(res))),
         );
+      if (action === 'heap-start') {
+        // Allocations, not CPU: every allocation site sampled about every 4 KiB, the collected objects included.
+        await post('HeapProfiler.enable');
+        await post('HeapProfiler.startSampling', {
+          samplingInterval: 4096,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
+        return null;
+      }
+      if (action === 'heap-stop') {
+        const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+        writeFileSync(String(file), JSON.stringify(profile));
+        profiler.disconnect();
+        profiler = undefined;
+        return null;
+      }
       if (action === 'start') {
         await post('Profiler.enable');
         // 0.1 ms: an operation of about a millisecond gets several samples.
