@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { DuplicateKeyError, InvalidInputError, TransactionConflictError } from './errors';
 import { applyFastModifier, compileFastFilter, fastSort } from './fast-path';
 import { equalitiesOf } from './indexes';
-import type { Change, Store } from './store';
+import type { Change, Store, WriteScope } from './store';
 import {
   cloneDoc,
   cloneStorable,
@@ -86,33 +86,36 @@ const NUMERIC_OPS = new Set(['$inc', '$mul']);
 const ARRAY_OPS = new Set(['$push', '$addToSet', '$pull', '$pullAll', '$pop']);
 
 /**
- * The copy of `doc` a modifier changes: the top-level fields the modifier names (and $rename's targets) are deep
- * copies, every other field is shared with `doc`. `doc` itself is never changed (a store document is frozen), so the
- * shared parts stay as they are, and the store keeps them shared: an update of a large document copies, freezes and
- * re-indexes only what it touched.
+ * The copy of `doc` a modifier changes: the top-level fields the modifier changes inside (and $rename's targets) are
+ * deep copies, every other field is shared with `doc`. `doc` itself is never changed (a store document is frozen), so
+ * the shared parts stay as they are, and the store keeps them shared: an update of a large document copies, freezes
+ * and re-indexes only what it touched. With `replacedShared`, a top-level field that $set or $unset replaces whole is
+ * shared too (its old value is dropped, not changed): only for the fast path, which replaces it by assignment.
  */
-function copyForUpdate(doc: Doc, modifier: MongoSpec): Doc {
+function copyForUpdate(doc: Doc, modifier: MongoSpec, replacedShared = false): Doc {
   const touched = new Set<string>();
   for (const [op, fields] of Object.entries(modifier)) {
     if (!isPlainObject(fields)) return cloneDoc(doc);
+    const replaces = replacedShared && (op === '$set' || op === '$unset');
     for (const [path, value] of Object.entries(fields)) {
-      touched.add(path.split('.')[0] ?? path);
+      const dot = path.indexOf('.');
+      if (dot < 0 ? !replaces : true) touched.add(dot < 0 ? path : path.slice(0, dot));
       if (op === '$rename') {
         if (typeof value !== 'string') return cloneDoc(doc);
         touched.add(value.split('.')[0] ?? value);
       }
     }
   }
-  const copy: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) copy[k] = touched.has(k) ? cloneDoc(v) : v;
-  return copy as Doc;
+  const copy: Doc = { ...doc };
+  for (const k of touched) if (Object.hasOwn(doc, k)) copy[k] = cloneDoc(doc[k]);
+  return copy;
 }
 
 /**
  * Applies a modifier to a copy of `doc`. Returns the new document, or undefined when nothing changed. Refuses what
  * MongoDB (and so the cloud) refuses: $inc/$mul on non-numbers, array operators on non-arrays, paths through scalars.
  */
-export function applyModifier(doc: Doc, modifier: MongoSpec): Doc | undefined {
+export function applyModifier(doc: Doc, modifier: MongoSpec, owned = false): Doc | undefined {
   for (const [op, fields] of Object.entries(modifier)) {
     if (!isPlainObject(fields)) throw new InvalidInputError(`modifier ${op} must be an object`);
     for (const path of Object.keys(fields)) {
@@ -126,8 +129,11 @@ export function applyModifier(doc: Doc, modifier: MongoSpec): Doc | undefined {
       }
     }
   }
-  const copy = copyForUpdate(doc, modifier);
-  if (!applyFastModifier(copy, modifier)) {
+  let copy = copyForUpdate(doc, modifier, true);
+  const fast = applyFastModifier(copy, modifier, owned);
+  if (!fast) {
+    // Declined before changing anything; mingo changes what it touches in place, so it gets copies of all of that.
+    copy = copyForUpdate(doc, modifier);
     try {
       mingoUpdate(copy, modifier, undefined, undefined, { cloneMode: 'deep' });
     } catch (e) {
@@ -136,7 +142,10 @@ export function applyModifier(doc: Doc, modifier: MongoSpec): Doc | undefined {
   }
   if (deepEqual(copy, doc)) return undefined;
   // Usually already storable as is (the modifier's values were validated copies); copied again only to normalise.
-  const checked = isNormalStorable(copy) ? copy : (cloneStorable(copy, 'updated document') as Doc);
+  // The fast path with owned values made it of the stored document's parts, plain objects and those values (a sum
+  // of $inc may overflow to Infinity, so not with $inc): nothing to look at.
+  const plain = fast && owned && modifier.$inc === undefined;
+  const checked = plain || isNormalStorable(copy) ? copy : (cloneStorable(copy, 'updated document') as Doc);
   if (checked._id !== doc._id) throw new InvalidInputError('_id cannot be updated');
   return checked;
 }
@@ -315,47 +324,67 @@ export class Engine {
     return this.find(collection, { _id: { $eq: id } }, { projection })[0];
   }
 
-  /** Inserts a new document; DuplicateKeyError when its _id or a unique key exists. */
-  async insert(collection: string, doc: Doc): Promise<string> {
-    this.store.spec(collection);
-    await this.store.exclusive((w) => w.commit([{ collection, id: doc._id, after: doc, insert: true }]));
-    return doc._id;
+  /**
+   * Runs `section` under the write lock once `collection` is known (a rejection otherwise, as from an async method).
+   * The sections below do not wait, so a write costs one promise, its answer.
+   */
+  private write<T>(collection: string, section: (w: WriteScope) => T): Promise<T> {
+    try {
+      this.store.spec(collection);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return this.store.exclusive(section);
   }
 
-  /** Applies `modifier` to every (or the first) document matching `filter`; answers how many changed. */
-  async update(collection: string, filter: MongoSpec, modifier: MongoSpec, multi: boolean): Promise<number> {
-    this.store.spec(collection);
-    return this.store.exclusive(async (w) => {
+  /** Inserts a new document; DuplicateKeyError when its _id or a unique key exists. */
+  insert(collection: string, doc: Doc): Promise<string> {
+    return this.write(collection, (w) => {
+      w.commitNow([{ collection, id: doc._id, after: doc, insert: true }]);
+      return doc._id;
+    });
+  }
+
+  /**
+   * Applies `modifier` to every (or the first) document matching `filter`; answers how many changed. `owned`: the
+   * modifier's values are the caller's fresh copies, which the documents may keep as they are (the SDK's translation).
+   */
+  update(
+    collection: string,
+    filter: MongoSpec,
+    modifier: MongoSpec,
+    multi: boolean,
+    owned = false,
+  ): Promise<number> {
+    return this.write(collection, (w) => {
       const changes: Change[] = [];
       for (const doc of this.matching(collection, filter)) {
-        const after = applyModifier(doc, modifier);
+        const after = applyModifier(doc, modifier, owned);
         // applyModifier's result is a fresh normalised copy: the store may keep it as is.
         if (after !== undefined) changes.push({ collection, id: doc._id, after, owned: true });
         if (!multi) break;
       }
-      await w.commit(changes);
+      w.commitNow(changes);
       return changes.length;
     });
   }
 
   /** Replaces (or creates) the document with this _id. */
-  async replace(collection: string, doc: Doc): Promise<ReplaceOutcome> {
-    this.store.spec(collection);
-    return this.store.exclusive(async (w) => {
+  replace(collection: string, doc: Doc): Promise<ReplaceOutcome> {
+    return this.write(collection, (w): ReplaceOutcome => {
       const before = this.store.getDoc(collection, doc._id);
       if (before !== undefined && deepEqual(before, doc)) return { updated: 0, created: 0 };
-      await w.commit([{ collection, id: doc._id, after: doc }]);
+      w.commitNow([{ collection, id: doc._id, after: doc }]);
       return before === undefined ? { updated: 0, created: 1 } : { updated: 1, created: 0 };
     });
   }
 
   /** Removes every (or the first) document matching `filter`; answers how many were removed. */
-  async remove(collection: string, filter: MongoSpec, multi: boolean): Promise<number> {
-    this.store.spec(collection);
-    return this.store.exclusive(async (w) => {
+  remove(collection: string, filter: MongoSpec, multi: boolean): Promise<number> {
+    return this.write(collection, (w) => {
       const matched = this.matching(collection, filter);
       const victims = multi ? matched : matched.slice(0, 1);
-      await w.commit(victims.map((d) => ({ collection, id: d._id, after: null })));
+      w.commitNow(victims.map((d) => ({ collection, id: d._id, after: null })));
       return victims.length;
     });
   }
@@ -395,11 +424,11 @@ export class Engine {
   }
 
   /** Buffers an update of one document inside a transaction; 0 when it does not exist or nothing changes. */
-  txUpdate(t: TransactionState, collection: string, id: string, modifier: MongoSpec): number {
+  txUpdate(t: TransactionState, collection: string, id: string, modifier: MongoSpec, owned = false): number {
     this.assertOpen(t);
     const before = this.view(t, collection, id);
     if (before === undefined) return 0;
-    const after = applyModifier(before, modifier);
+    const after = applyModifier(before, modifier, owned);
     if (after === undefined) return 0;
     t.writes.set(docKey(collection, id), { collection, id, after, owned: true });
     return 1;
@@ -433,13 +462,13 @@ export class Engine {
   async txCommit(t: TransactionState): Promise<void> {
     this.assertOpen(t);
     t.ended = true;
-    await this.store.exclusive(async (w) => {
+    await this.store.exclusive((w) => {
       for (const key of new Set([...t.reads, ...t.writes.keys()])) {
         const [collection = '', id = ''] = key.split('\u0000');
         if (this.store.versionOf(collection, id) > t.startSeq)
           throw new TransactionConflictError(`${collection}/${id}`);
       }
-      await w.commit([...t.writes.values()]);
+      w.commitNow([...t.writes.values()]);
     });
   }
 }

@@ -3,6 +3,8 @@
 // gives equals mingo's. Where it declines, the engine asks mingo (covered by the engine's own suites).
 import fc from 'fast-check';
 import { find as mingoFind, Query, update as mingoUpdate } from 'mingo';
+import { applyModifier } from './engine';
+import { InvalidInputError } from './errors';
 import { applyFastModifier, compileFastFilter, fastSort } from './fast-path';
 import { cloneDoc, type Doc } from './values';
 
@@ -123,6 +125,55 @@ describe('fast paths agree with mingo', () => {
         expect([modifier, fast]).toEqual([modifier, slow]);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it("an update of a stored (frozen) document gives mingo's answer in a copy, sharing nothing the caller keeps", () => {
+    const freeze = (v: unknown): void => {
+      if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+        Object.freeze(v);
+        for (const x of Object.values(v)) freeze(x);
+      }
+    };
+    fc.assert(
+      fc.property(docArb, modifierArb, fc.boolean(), (doc, modifier, owned) => {
+        // A path through an array is MongoDB's positional territory, where mingo's answer is not a stored value.
+        const throughArray = Object.values(modifier).some((fields) =>
+          Object.keys(fields).some((path) => {
+            let cur: unknown = doc;
+            for (const part of path.split('.').slice(0, -1)) {
+              if (Array.isArray(cur)) return true;
+              cur =
+                cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
+            }
+            return Array.isArray(cur);
+          }),
+        );
+        if (throughArray) return;
+        const stored = cloneDoc(doc);
+        freeze(stored);
+        let after: Doc | undefined;
+        try {
+          after = applyModifier(stored, modifier, owned);
+        } catch (e) {
+          if (e instanceof InvalidInputError) return; // refused (e.g. $inc on a string): the engine's suites
+          throw e;
+        }
+        expect(stored).toEqual(doc); // the stored document is never changed
+        const slow = cloneDoc(doc);
+        mingoUpdate(slow, cloneDoc(modifier), undefined, undefined, { cloneMode: 'deep' });
+        expect(after ?? stored).toEqual(slow);
+        if (after === undefined || owned) return;
+        // Not owned: the caller may change its modifier afterwards without changing the new document.
+        const before = cloneDoc(after);
+        for (const fields of Object.values(modifier))
+          for (const v of Object.values(fields as Record<string, unknown>))
+            if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date))
+              (v as Record<string, unknown>).changed = true;
+            else if (Array.isArray(v)) v.push('changed');
+        expect(after).toEqual(before);
+      }),
+      { numRuns: 1000 },
     );
   });
 

@@ -129,9 +129,11 @@ const FAST_OPS = new Set(['$set', '$inc', '$unset']);
 
 /**
  * Applies a modifier made only of $set/$inc/$unset on plain, non-overlapping paths through objects, to a copy the
- * caller owns (`copy`, already a deep clone). Answers false, leaving `copy` untouched, when it declines.
+ * caller owns (`copy`: deep copies of the top-level fields changed inside; a field replaced whole may still be the
+ * old document's, since it is only reassigned). A $set value is copied unless `owned` (the caller's fresh copy).
+ * Answers false, leaving `copy` untouched, when it declines.
  */
-export function applyFastModifier(copy: Doc, modifier: Record<string, unknown>): boolean {
+export function applyFastModifier(copy: Doc, modifier: Record<string, unknown>, owned = false): boolean {
   const steps: { op: string; parts: string[]; value: unknown }[] = [];
   const paths: string[] = [];
   for (const [op, fields] of Object.entries(modifier)) {
@@ -187,7 +189,8 @@ export function applyFastModifier(copy: Doc, modifier: Record<string, unknown>):
     }
     if (missing) continue;
     const leaf = parts[parts.length - 1] ?? '';
-    if (op === '$set') cur[leaf] = isPlainObject(value) || Array.isArray(value) ? cloneDoc(value) : value;
+    if (op === '$set')
+      cur[leaf] = !owned && (isPlainObject(value) || Array.isArray(value)) ? cloneDoc(value) : value;
     else if (op === '$inc') cur[leaf] = ((cur[leaf] as number | undefined) ?? 0) + (value as number);
     else delete cur[leaf];
   }

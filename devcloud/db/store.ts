@@ -58,6 +58,8 @@ export interface StoreOptions {
 /** Handed to the callback of {@link Store.exclusive}: the only way to commit. */
 export interface WriteScope {
   commit(changes: readonly Change[]): Promise<void>;
+  /** {@link commit} for a section that does not wait: throws instead of rejecting. */
+  commitNow(changes: readonly Change[]): void;
 }
 
 /** A unique index over the mirror: key (encoded field values) → _id. */
@@ -132,7 +134,8 @@ const openDirs = new Set<string>();
 function deepFreeze<T>(v: T): T {
   if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
     Object.freeze(v);
-    for (const x of Object.values(v as object)) deepFreeze(x);
+    const o = v as Record<string, unknown>;
+    for (const k in o) deepFreeze(o[k]);
   }
   return v;
 }
@@ -362,28 +365,43 @@ export class Store {
     return this.versions.get(`${name}\u0000${id}`) ?? 0;
   }
 
-  /** Runs `fn` with the write lock held; `scope.commit` is only valid inside it. Reads stay lock-free. */
-  async exclusive<T>(fn: (scope: WriteScope) => Promise<T> | T): Promise<T> {
-    return this.lock.run(async () => {
+  /**
+   * Runs `fn` with the write lock held; `scope.commit` is only valid inside it. Reads stay lock-free. A section that
+   * returns without waiting (no promise) runs at once when the lock is free.
+   */
+  exclusive<T>(fn: (scope: WriteScope) => Promise<T> | T): Promise<T> {
+    return this.lock.run(() => {
       this.assertWritable();
       let open = true;
+      const commitNow = (changes: readonly Change[]): void => {
+        if (!open) throw new Error('WriteScope.commit called after its exclusive() section ended');
+        this.commit(changes);
+      };
       const scope: WriteScope = {
+        commitNow,
         commit: (changes) => {
-          if (!open)
-            return Promise.reject(new Error('WriteScope.commit called after its exclusive() section ended'));
           try {
-            this.commit(changes);
+            commitNow(changes);
             return Promise.resolve();
           } catch (e) {
             return Promise.reject(e instanceof Error ? e : new Error(String(e)));
           }
         },
       };
+      let out: Promise<T> | T;
       try {
-        return await fn(scope);
-      } finally {
+        out = fn(scope);
+      } catch (e) {
         open = false;
+        throw e;
       }
+      if (typeof (out as { then?: unknown } | null)?.then !== 'function') {
+        open = false;
+        return out;
+      }
+      return Promise.resolve(out).finally(() => {
+        open = false;
+      });
     });
   }
 

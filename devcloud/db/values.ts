@@ -99,20 +99,27 @@ export function isNormalStorable(v: unknown): boolean {
     return true;
   }
   if (proto !== Object.prototype) return false;
-  for (const [k, x] of Object.entries(v)) {
+  // for-in, not Object.entries: no array per key (a plain object of this realm has no enumerable inherited keys).
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
     if (k === '' || k.startsWith('$') || k.includes('.')) return false;
+    const x = o[k];
     if (x === undefined || !isNormalStorable(x)) return false;
   }
   return true;
 }
 
-/** Deep-clones a value already known to be storable (documents read out of the store). */
+/**
+ * Deep-clones a value already known to be storable (documents read out of the store: plain objects of this realm, so
+ * for-in sees exactly their own keys, without the array per key Object.entries would allocate).
+ */
 export function cloneDoc<T>(v: T): T {
   if (v === null || typeof v !== 'object') return v;
-  if (isDate(v)) return new Date(v.getTime()) as T;
   if (Array.isArray(v)) return v.map((x: unknown) => cloneDoc(x)) as T;
+  if (isDate(v)) return new Date(v.getTime()) as T;
+  const src = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = cloneDoc(x);
+  for (const k in src) out[k] = cloneDoc(src[k]);
   return out as T;
 }
 
@@ -161,12 +168,13 @@ function dateReplacer(this: Record<string, unknown>, key: string, value: unknown
 
 function containsDate(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return false;
-  if (isDate(v)) return true;
   if (Array.isArray(v)) {
     for (const x of v) if (containsDate(x)) return true;
     return false;
   }
-  for (const x of Object.values(v)) if (containsDate(x)) return true;
+  if (isDate(v)) return true;
+  const o = v as Record<string, unknown>;
+  for (const k in o) if (containsDate(o[k])) return true;
   return false;
 }
 

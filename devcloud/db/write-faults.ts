@@ -110,36 +110,46 @@ export class WriteFaults {
     return when;
   }
 
-  private async guard<T>(collections: Iterable<string>, write: () => Promise<T>): Promise<T> {
+  private guard<T>(collections: Iterable<string>, write: () => Promise<T>): Promise<T> {
     const fate = this.decide(collections);
-    if (fate === 'before') throw injectedWriteError('before');
-    const result = await write();
-    if (fate === 'after') throw injectedWriteError('after');
-    return result;
+    if (fate === 'before') return Promise.reject(injectedWriteError('before'));
+    if (fate === null) return write();
+    return write().then(() => {
+      throw injectedWriteError('after');
+    });
   }
 
   /** The engine as the functions see it: its write round trips pass through the injector, reads do not. */
   wrap(engine: Engine): Engine {
     const guard = this.guard.bind(this);
     const collectionsOf = (t: TransactionState) => new Set([...t.writes.values()].map((c) => c.collection));
+    // The engine's methods never change: each is wrapped (or bound) once, not on every call.
+    const methods = new Map<PropertyKey, unknown>();
+    const method = (prop: PropertyKey, target: Engine, receiver: unknown): unknown => {
+      switch (prop) {
+        case 'insert':
+        case 'update':
+        case 'replace':
+        case 'remove':
+          return (collection: string, ...rest: unknown[]) =>
+            guard([collection], () =>
+              (target[prop] as (...a: unknown[]) => Promise<unknown>).call(target, collection, ...rest),
+            );
+        case 'txCommit':
+          return (t: TransactionState) => guard(collectionsOf(t), () => target.txCommit(t));
+        default: {
+          const v: unknown = Reflect.get(target, prop, receiver);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        }
+      }
+    };
     return new Proxy(engine, {
       get(target, prop, receiver) {
-        switch (prop) {
-          case 'insert':
-          case 'update':
-          case 'replace':
-          case 'remove':
-            return (collection: string, ...rest: unknown[]) =>
-              guard([collection], () =>
-                (target[prop] as (...a: unknown[]) => Promise<unknown>).call(target, collection, ...rest),
-              );
-          case 'txCommit':
-            return (t: TransactionState) => guard(collectionsOf(t), () => target.txCommit(t));
-          default: {
-            const v: unknown = Reflect.get(target, prop, receiver);
-            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-          }
-        }
+        const v: unknown = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        let m = methods.get(prop);
+        if (m === undefined) methods.set(prop, (m = method(prop, target, receiver)));
+        return m;
       },
     });
   }

@@ -13,6 +13,7 @@ import {
   TransactionConflictError,
 } from '../db/errors';
 import { describeType, isPlainObject, type Doc } from '../db/values';
+import { withinRoundTrip } from '../latency';
 import { createCommand, DbRegExp, ServerDate } from './command';
 import { translateDocument, translateProjection, translateUpdate, translateWhere } from './translate';
 import type {
@@ -47,10 +48,12 @@ export interface DatabaseHost {
   /** Called once per round trip. */
   meter: (op: DbOpKind) => void;
   /**
-   * Wraps each round trip (when given): the local cloud adds the latency model's database delay and records the
-   * invocation's dependent steps here (devcloud/latency.ts, ./steps.ts). Without it the operation runs as is.
+   * Each round trip (when given): `begin` is called as it starts and what it answers as it ends (the invocation's
+   * dependent steps, ./steps.ts); `delayMs` draws the latency model's database delay (devcloud/latency.ts), half
+   * waited before the operation reaches the engine and half before its answer returns. Without it the operation runs
+   * as is.
    */
-  around?: <T>(op: DbOpKind, run: () => Promise<T>) => Promise<T>;
+  roundTrip?: { begin: (op: DbOpKind) => (() => void) | undefined; delayMs?: () => number };
   now: () => number;
   throwOnNotFound: boolean;
   /** Largest limit() honoured (100 for cloud functions). */
@@ -76,17 +79,27 @@ export function toSdkError(api: string, e: unknown): unknown {
   return e;
 }
 
-/** One round trip: counted, wrapped by the host's {@link DatabaseHost.around}, failures in the cloud's shape. */
+/** One round trip: counted, timed and stepped by the host's {@link DatabaseHost.roundTrip}, failures in the cloud's shape. */
 function metered<T>(host: DatabaseHost, op: DbOpKind, api: string, fn: () => Promise<T> | T): Promise<T> {
   host.meter(op);
-  return host.around === undefined ? guarded(api, fn) : host.around(op, () => guarded(api, fn));
+  return roundTrip(host, op, fn, api);
 }
 
-async function guarded<T>(api: string, fn: () => Promise<T> | T): Promise<T> {
+/** `fn` as one round trip (one async frame: each costs a promise and its hooks); errors mapped for `api` if given. */
+async function roundTrip<T>(
+  host: DatabaseHost,
+  op: DbOpKind,
+  fn: () => Promise<T> | T,
+  api?: string,
+): Promise<T> {
+  const end = host.roundTrip?.begin(op);
   try {
-    return await fn();
+    const delayMs = host.roundTrip?.delayMs;
+    return await (delayMs === undefined ? fn() : withinRoundTrip(delayMs(), async () => fn(), true));
   } catch (e) {
-    throw toSdkError(api, e);
+    throw api === undefined ? e : toSdkError(api, e);
+  } finally {
+    end?.();
   }
 }
 
@@ -239,7 +252,8 @@ class QueryImpl implements DbQuery {
         'collection.update',
         this.host.now(),
       );
-      const updated = await this.host.engine.update(this.collectionName, this.filter(), modifier, true);
+      // The translation's values are fresh copies: the documents may keep them.
+      const updated = await this.host.engine.update(this.collectionName, this.filter(), modifier, true, true);
       return { stats: { updated }, errMsg: 'collection.update:ok' };
     });
   }
@@ -349,6 +363,7 @@ class DocumentImpl implements DbDocumentRef {
         { _id: { $eq: this.id } },
         modifier,
         false,
+        true,
       );
       return { stats: { updated }, errMsg: 'document.update:ok' };
     });
@@ -438,7 +453,7 @@ class TransactionDocument implements DbTransactionDocumentRef {
         'document.update',
         this.host.now(),
       );
-      const updated = this.host.engine.txUpdate(this.state, this.collectionName, this.id, modifier);
+      const updated = this.host.engine.txUpdate(this.state, this.collectionName, this.id, modifier, true);
       return { stats: { updated }, errMsg: 'document.update:ok' };
     });
   }
@@ -514,8 +529,7 @@ export class Database implements CloudDatabase {
       if (handle.state.ended) return result;
       this.host.meter('transaction');
       try {
-        const commit = async () => this.host.engine.txCommit(handle.state);
-        await (this.host.around === undefined ? commit() : this.host.around('transaction', commit));
+        await roundTrip(this.host, 'transaction', () => this.host.engine.txCommit(handle.state));
         return result;
       } catch (e) {
         if (e instanceof TransactionConflictError && attempt < Math.max(1, times)) continue;

@@ -3,7 +3,6 @@
 // instances share one engine, as all functions of a cloud environment share one database.
 import type { Engine } from '../db/engine';
 import { ErrCodes, sdkError } from '../db/errors';
-import { withinRoundTrip } from '../latency';
 import { currentInvocation } from './context';
 import { Database, SERVER_MAX_LIMIT, type DbOpKind } from './database';
 import { trackOutboundRequests } from './outbound';
@@ -74,14 +73,9 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
   };
   // Each round trip is a step of the invocation's critical path (./steps.ts), and takes the modelled time.
   trackOutboundRequests();
-  const delay = host.dbDelayMs;
-  const around = async <T>(_op: DbOpKind, run: () => Promise<T>): Promise<T> => {
-    const end = currentInvocation()?.steps?.begin('db');
-    try {
-      return await (delay === undefined ? run() : withinRoundTrip(delay(), run, true));
-    } finally {
-      end?.();
-    }
+  const roundTrip = {
+    begin: () => currentInvocation()?.steps?.begin('db'),
+    ...(host.dbDelayMs === undefined ? {} : { delayMs: host.dbDelayMs }),
   };
   // Not thenable, so `await cloud.cloudPay` or passing it around stays harmless until a method is called.
   const cloudPayNotBuilt = notBuilt(
@@ -107,7 +101,7 @@ export function createWxServerSdk(host: SdkHost): WxServerSdk {
       return new Database({
         engine: host.engine,
         meter,
-        around,
+        roundTrip,
         now,
         throwOnNotFound: options?.throwOnNotFound ?? true,
         maxLimit: SERVER_MAX_LIMIT,
