@@ -69,16 +69,30 @@ describe('npm run bench -- --quick', () => {
     // The second wave buys only what the cancels gave back (some of it may already have gone to the first wave, whose
     // shoppers were still placing when the cancels landed).
     expect(f.resold).toBeLessThanOrEqual(Math.min(f.cancels, f.retried));
-    // Growth: two sizes, the shopper's orders the same at both, every operation answered, the same round trips.
+    // Growth: two sizes on two stacks, measured in alternating rounds (one block of each size per round), the
+    // shopper's orders the same at both, every operation of every block counted and answered, the same round trips.
     const [small, large] = run.growth.points;
     expect(run.growth.points).toHaveLength(2);
+    expect(run.growth.rounds).toBe(2);
+    expect(run.growth.seedSeconds).toHaveLength(2);
     expect(small?.orders).toBeLessThan(large?.orders ?? 0);
+    expect(small?.orders).toBeLessThan(300);
     expect(large?.orders).toBeGreaterThanOrEqual(300);
-    for (const op of ['checkouts', 'notifications', 'orderGet', 'listMine'] as const) {
-      expect(small?.[op].errors).toBe(0);
-      expect(large?.[op].errors).toBe(0);
-      expect(large?.[op].roundTrips).toBe(small?.[op].roundTrips);
+    for (const p of [small, large]) {
+      expect(p?.blocks).toBe(2);
+      expect(p?.shopperOrders).toBe(30);
+      expect(p?.heapMb).toBeGreaterThan(0);
+      // QUICK: 6 checkouts and 6 reads per size, 3 in each of the 2 blocks.
+      expect(p).toMatchObject({
+        checkouts: { count: 6, errors: 0 },
+        notifications: { count: 6, errors: 0 },
+        orderGet: { count: 6, errors: 0 },
+        listMine: { count: 6, errors: 0 },
+      });
     }
+    for (const op of ['checkouts', 'notifications', 'orderGet', 'listMine'] as const)
+      expect(large?.[op].roundTrips).toBe(small?.[op].roundTrips);
+    expect(doc).toMatch(/measured in 2 alternating rounds/);
     // Reconcile: the report is stored, every bill row in it once, the planted mismatches found.
     const rc = run.reconcile;
     expect(rc.runs.some((x) => x.reportId !== null)).toBe(true);

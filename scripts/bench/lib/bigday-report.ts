@@ -118,11 +118,11 @@ export function bigDayRows(runs: BenchResult[], f: Formatters): BigDayRow[] {
     cells: each(() => ''),
   });
   out.push({
-    label: 'orders (the shopper’s); bulk seeding',
+    label: 'orders (the shopper’s), a stack each; bulk seeding (small / large stack); rounds',
     cells: each((r) => {
       const [a, b] = ends(r);
-      const seed = r.growth.seedSeconds.map((s) => `${n(s, 1)} s`).join(' + ');
-      return `${n(a?.orders ?? Number.NaN)} → ${n(b?.orders ?? Number.NaN)} (${n(a?.shopperOrders ?? Number.NaN)}); ${n(r.growth.seeded)} seeded in ${seed}`;
+      const seed = r.growth.seedSeconds.map((s) => `${n(s, 1)} s`).join(' / ');
+      return `${n(a?.orders ?? Number.NaN)} → ${n(b?.orders ?? Number.NaN)} (${n(a?.shopperOrders ?? Number.NaN)}); ${n(r.growth.seeded)} seeded in ${seed}; measured in ${n(r.growth.rounds)} alternating rounds`;
     }),
   });
   for (const op of OPS) {

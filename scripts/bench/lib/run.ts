@@ -60,6 +60,7 @@ export const FULL: BenchSize = {
     ops: 300,
     readOps: 1_500,
     concurrency: 16,
+    rounds: 3,
   },
   reconcile: { payments: 18_000, refunds: 2_000, missingHere: 5, missingThere: 5, amountMismatches: 5 },
   build: true,
@@ -73,7 +74,15 @@ export const QUICK: BenchSize = {
   concurrency: 4,
   rtSamples: 1,
   flash: { shoppers: 30, stock: [4, 3, 3], cancelEvery: 3, sockets: 16, concurrency: 4 },
-  growth: { shopperOrders: 30, largeOrders: 300, otherShoppers: 20, ops: 6, readOps: 6, concurrency: 4 },
+  growth: {
+    shopperOrders: 30,
+    largeOrders: 300,
+    otherShoppers: 20,
+    ops: 6,
+    readOps: 6,
+    concurrency: 4,
+    rounds: 2,
+  },
   reconcile: { payments: 40, refunds: 10, missingHere: 1, missingThere: 1, amountMismatches: 1 },
   build: true,
 };
@@ -154,7 +163,7 @@ function errCode(r: CallResult<Envelope>): string | undefined {
 }
 
 /** What one measured stretch of operations gave, before it is summarised (blocks of it can be merged). */
-interface RawPhase {
+export interface RawPhase {
   latencies: number[];
   seconds: number;
   cpuMs: number;
@@ -162,7 +171,7 @@ interface RawPhase {
   results: CallResult<Envelope>[][];
 }
 
-async function measureRaw(
+export async function measureRaw(
   stack: BenchStack,
   count: number,
   concurrency: number,
@@ -185,7 +194,7 @@ async function measureRaw(
 }
 
 /** The summary of one or more measured stretches of the same operation. */
-function phaseOf(raws: readonly RawPhase[]): Phase {
+export function phaseOf(raws: readonly RawPhase[]): Phase {
   const results = raws.flatMap((r) => r.results);
   const latencies = raws.flatMap((r) => r.latencies);
   const count = results.length;
@@ -457,17 +466,17 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
 
     // Issue 19's bigger phases run on stacks of their own, one after the other, once this one is down.
     await stopStack();
-    log('growth: a stack of its own');
-    const growthStack = await startBenchStack();
-    const growthClient = new GatewayClient(growthStack.gatewayUrl, 64);
-    let growth: Growth;
-    try {
-      growth = await runGrowth({ stack: growthStack, client: growthClient, timed, log }, size.growth);
-    } finally {
-      growthClient.close();
-      await growthStack.stop();
-      rmSync(growthStack.workDir, { recursive: true, force: true });
-    }
+    log('growth: two stacks of its own (small and large), measured in alternation');
+    const growth: Growth = await runGrowth(
+      {
+        start: startBenchStack,
+        makeClient: (url) => new GatewayClient(url, 64),
+        measure: measureRaw,
+        summarise: phaseOf,
+        log,
+      },
+      size.growth,
+    );
     log('reconcile: a big day on stacks of its own');
     const reconcile = await runReconcileBench(
       startBenchStack,
