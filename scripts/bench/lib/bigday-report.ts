@@ -241,7 +241,7 @@ export function bigDayNotes(runs: BenchResult[]): string[] {
     );
   if (any((r) => OPS.some((op) => growthRatio(r, op.key) > GROWTH_TOLERANCE)))
     notes.push(
-      'Growth: an operation cost more than 10 % more CPU at the large size. Its round trips did not change and each of its queries is answered from a declared index (the same documents examined at both sizes: test/db-indexes.test.ts); what grows is the stack process itself — the local database keeps every document in memory twice (nedb’s copy and the frozen mirror), so garbage collection takes a larger share of the CPU (row above) and the documents an operation touches are spread over a heap 10× larger (cache misses). On a machine shared with other work these ratios also move by ±50 % between runs; compare runs before reading one as a trend.',
+      'Growth: an operation cost more than 10 % more CPU at the large size. Its round trips did not change and each of its queries is answered from a declared index (the same documents examined at both sizes: test/db-indexes.test.ts); what grows is the stack process itself — the local database keeps every document in memory (its frozen mirror), so garbage collection marks a heap about 10× larger (the row above counts only its pauses, not the marking on V8’s helper threads, whose CPU is the process’s too) and the documents and index entries an operation touches are spread over it (cache misses). Both sizes are measured in alternating rounds, so the machine’s load is not what differs between them.',
     );
   if (any((r) => r.reconcile.runs.some((x) => !x.ok || x.seconds > r.reconcile.timeoutSeconds)))
     notes.push('Reconcile: a run failed or outlived the function’s time limit.');
