@@ -111,6 +111,14 @@ describe('fast paths agree with mingo', () => {
     .filter((m) => Object.values(m).some((f) => Object.keys(f).length > 0))
     .map((m) => Object.fromEntries(Object.entries(m).filter(([, f]) => Object.keys(f).length > 0)));
 
+  /** `v` with every -0 as 0. */
+  const zeroed = (v: unknown): unknown => {
+    if (Object.is(v, -0)) return 0;
+    if (Array.isArray(v)) return v.map(zeroed);
+    if (v === null || typeof v !== 'object' || v instanceof Date) return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, zeroed(x)]));
+  };
+
   it('modifiers', () => {
     fc.assert(
       fc.property(docArb, modifierArb, (doc, modifier) => {
@@ -122,7 +130,9 @@ describe('fast paths agree with mingo', () => {
         }
         const slow = cloneDoc(doc);
         mingoUpdate(slow, modifier, undefined, undefined, { cloneMode: 'deep' });
-        expect([modifier, fast]).toEqual([modifier, slow]);
+        // -0 and 0 are one stored value (the datafile's JSON and the cloud's answers have no -0); mingo keeps a 0 that
+        // a $set of -0 meets, the fast path writes the -0 (and the engine then finds nothing changed).
+        expect([modifier, zeroed(fast)]).toEqual([modifier, zeroed(slow)]);
       }),
       { numRuns: 3000 },
     );
