@@ -172,7 +172,7 @@ describe('fast paths agree with mingo', () => {
         expect(stored).toEqual(doc); // the stored document is never changed
         const slow = cloneDoc(doc);
         mingoUpdate(slow, cloneDoc(modifier), undefined, undefined, { cloneMode: 'deep' });
-        expect(after ?? stored).toEqual(slow);
+        expect(zeroed(after ?? stored)).toEqual(zeroed(slow)); // -0 and 0: one stored value (see above)
         if (after === undefined || owned) return;
         // Not owned: the caller may change its modifier afterwards without changing the new document.
         const before = cloneDoc(after);
