@@ -99,7 +99,8 @@ function copyForUpdate(doc: Doc, modifier: MongoSpec, replacedShared = false): D
     const replaces = replacedShared && (op === '$set' || op === '$unset');
     for (const [path, value] of Object.entries(fields)) {
       const dot = path.indexOf('.');
-      if (dot < 0 ? !replaces : true) touched.add(dot < 0 ? path : path.slice(0, dot));
+      if (dot >= 0) touched.add(path.slice(0, dot));
+      else if (!replaces) touched.add(path);
       if (op === '$rename') {
         if (typeof value !== 'string') return cloneDoc(doc);
         touched.add(value.split('.')[0] ?? value);

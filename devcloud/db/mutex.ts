@@ -49,6 +49,7 @@ export class Mutex {
   }
 }
 
-function isThenable<T>(v: Promise<T> | T): v is Promise<T> {
+/** True when `v` is a promise (of any realm) or another thenable: a section that waits. */
+export function isThenable<T>(v: Promise<T> | T): v is Promise<T> {
   return typeof (v as { then?: unknown } | null)?.then === 'function';
 }

@@ -20,7 +20,7 @@ import { repairTornTail } from './datafile';
 import { CollectionNotFoundError, DuplicateKeyError, StoreIntegrityError } from './errors';
 import { SecondaryIndex, type Equalities, type IndexCandidates } from './indexes';
 import { Journal, type JournalWrite } from './journal';
-import { Mutex } from './mutex';
+import { isThenable, Mutex } from './mutex';
 import { cloneDoc, encodeLine, getPath, isDate, type Doc } from './values';
 
 /** One document's new state; `after: null` deletes it. `insert` demands that the _id does not exist yet. */
@@ -395,7 +395,7 @@ export class Store {
         open = false;
         throw e;
       }
-      if (typeof (out as { then?: unknown } | null)?.then !== 'function') {
+      if (!isThenable(out)) {
         open = false;
         return out;
       }

@@ -125,22 +125,18 @@ export class WriteFaults {
     const collectionsOf = (t: TransactionState) => new Set([...t.writes.values()].map((c) => c.collection));
     // The engine's methods never change: each is wrapped (or bound) once, not on every call.
     const methods = new Map<PropertyKey, unknown>();
-    const method = (prop: PropertyKey, target: Engine, receiver: unknown): unknown => {
+    const method = (prop: PropertyKey, target: Engine, fn: (...a: unknown[]) => unknown): unknown => {
       switch (prop) {
         case 'insert':
         case 'update':
         case 'replace':
         case 'remove':
           return (collection: string, ...rest: unknown[]) =>
-            guard([collection], () =>
-              (target[prop] as (...a: unknown[]) => Promise<unknown>).call(target, collection, ...rest),
-            );
+            guard([collection], () => fn.call(target, collection, ...rest) as Promise<unknown>);
         case 'txCommit':
           return (t: TransactionState) => guard(collectionsOf(t), () => target.txCommit(t));
-        default: {
-          const v: unknown = Reflect.get(target, prop, receiver);
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        }
+        default:
+          return fn.bind(target);
       }
     };
     return new Proxy(engine, {
@@ -148,7 +144,7 @@ export class WriteFaults {
         const v: unknown = Reflect.get(target, prop, receiver);
         if (typeof v !== 'function') return v;
         let m = methods.get(prop);
-        if (m === undefined) methods.set(prop, (m = method(prop, target, receiver)));
+        if (m === undefined) methods.set(prop, (m = method(prop, target, v as (...a: unknown[]) => unknown)));
         return m;
       },
     });
