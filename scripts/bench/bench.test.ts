@@ -113,7 +113,15 @@ describe('npm run bench -- --quick', () => {
     expect(row('stack CPU per notification ÷ per verify-only request')).toMatch(
       /≤ 1\.5 +\| \*\*(met|missed)\*\*/,
     );
-    expect(row('… ÷ CPU of its two RSA signatures (bounds)')).toMatch(/≤ 4 +\| \*\*(met|missed)\*\*/);
+    expect(row('… ÷ CPU of its two RSA signatures (signed in the stack')).toMatch(
+      /≤ 4 +\| \*\*(met|missed)\*\*/,
+    );
+    expect(row('… ÷ CPU of two RSA signatures at the machine bound')).not.toMatch(/met|missed/);
+    // The bound was measured in the stack between the checkout blocks: an RSA-2048 signature costs a fraction of a
+    // millisecond of CPU, far less than a whole checkout.
+    const signMs = run.checkoutSignatureMs ?? Number.NaN;
+    expect(signMs).toBeGreaterThan(0.02);
+    expect(signMs).toBeLessThan(run.checkouts.cpuMsPerOp);
     expect(row('… ÷ fsync bound')).not.toMatch(/met|missed/);
     expect(row('… ÷ RSA signatures/s')).not.toMatch(/met|missed/);
     expect(row('simulator CPU per checkout')).not.toBe('');

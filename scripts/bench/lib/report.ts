@@ -63,9 +63,17 @@ function notifyVsVerifyOnly(r: BenchResult): number {
   return r.notifications.cpuMsPerOp / r.verifyOnly.cpuMsPerOp;
 }
 
-/** CPU of two RSA-2048 signatures at the run's per-CPU-second signing rate (ms). */
-function twoSignaturesMs(r: BenchResult): number {
+/** CPU of two RSA-2048 signatures at the run's per-CPU-second signing rate, measured at its start (ms). */
+function twoMachineSignaturesMs(r: BenchResult): number {
   return 2000 / r.bounds.perCpuSecond.rsaSign;
+}
+
+/**
+ * CPU of two RSA-2048 signatures in the stack process, between the checkout blocks (ms); the machine bound for a result
+ * from before that was measured.
+ */
+function twoSignaturesMs(r: BenchResult): number {
+  return r.checkoutSignatureMs === undefined ? twoMachineSignaturesMs(r) : 2 * r.checkoutSignatureMs;
 }
 
 /** Stack CPU per checkout (the simulator in its own process) over the CPU of its two merchant signatures. */
@@ -143,10 +151,17 @@ function rows(runs: BenchResult[]): Row[] {
       cells: each((r) => `${n(r.checkouts.cpuMsPerOp, 2)} ms (${n(r.checkouts.cpuShare * 100)} %)`),
     },
     {
-      label: '… ÷ CPU of its two RSA signatures (bounds)',
+      label: '… ÷ CPU of its two RSA signatures (signed in the stack between its blocks)',
       cells: each((r) => `${ratio(checkoutVsSignatures(r))} (${n(twoSignaturesMs(r), 2)} ms)`),
       target: `≤ ${CHECKOUT_CPU_VS_SIGNATURES}`,
       met: each((r) => checkoutVsSignatures(r) <= CHECKOUT_CPU_VS_SIGNATURES),
+    },
+    {
+      label: '… ÷ CPU of two RSA signatures at the machine bound (context)',
+      cells: each(
+        (r) =>
+          `${ratio(r.checkouts.cpuMsPerOp / twoMachineSignaturesMs(r))} (${n(twoMachineSignaturesMs(r), 2)} ms)`,
+      ),
     },
     {
       label: '… per CPU-second ÷ RSA signatures per CPU-second (context)',
@@ -311,7 +326,10 @@ export function renderReport(runs: BenchResult[], keptNotes: string, command: st
     '- **Checkouts**: order.checkout per shopper (the one call of the shopper’s 去支付: the price the page showed',
     '  confirmed, the order placed, the prepay asked, the payment parameters answered) at the run’s concurrency; the',
     '  target compares the stack’s CPU per checkout with the CPU of two RSA-2048 signatures (the request to WeChat and',
-    '  the paySign) at the run’s per-CPU-second signing rate. Checkouts ÷ signatures/s and notifications ÷ the fsync',
+    '  the paySign). The checkouts run in blocks of 50; after each block the stack process makes two signatures per',
+    '  checkout of the block on its main thread and reports that thread’s CPU time for them (Linux per-thread time), so',
+    '  the bound is measured in the same process and the same minutes as the checkouts (the machine bound measured at',
+    '  the start of the run is kept as a context row). Checkouts ÷ signatures/s and notifications ÷ the fsync',
     '  bound are context: the first mixes wall time with a CPU bound, the second is a bound of a store that fsyncs,',
     '  which this one does not.',
     '- **Round trips**: the gateway’s x-devcloud-db-ops header of each invocation (the most common value over the',

@@ -128,6 +128,11 @@ export interface BenchResult {
   miniprogram: MainPackage;
   roundTrips: Record<string, number>;
   checkouts: Phase;
+  /**
+   * CPU (ms) of one RSA-2048 signature on the stack's main thread, measured between the checkout blocks (absent from
+   * results made before 2026-12-07's third session: the machine bound stands in).
+   */
+  checkoutSignatureMs?: number;
   /** CPU per checkout (ms) of each unmeasured warm-up round, until it settled. */
   warmupCpu?: number[];
   addToCart: Phase;
@@ -144,6 +149,8 @@ export interface BenchResult {
 const BENCH_SKU = 'sku-coffee-250g';
 /** Notifications and verify-only requests alternate in blocks of this many (./run.ts interleaved). */
 const NOTIFY_BLOCK = 50;
+/** Checkouts per block between two measurements of the signing bound in the stack. */
+const CHECKOUT_BLOCK = 50;
 /**
  * The warm-up ends once WARM_PATIENCE rounds in a row did not lower the best CPU per checkout by WARM_GAIN or more (the
  * cost has stopped falling), after MIN_WARM_ROUNDS and at most MAX_WARM_ROUNDS.
@@ -382,15 +389,13 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       );
     const checkoutAll = async (who: readonly string[], tag: string) => {
       const outTradeNos: string[] = [];
-      const phase = (
-        await timed(stack, who.length, size.concurrency, async (i) => {
-          const r = await checkout(who[i] ?? '', tag);
-          const b = r.body as Envelope<{ order: { outTradeNo: string } }>;
-          if (b.ok) outTradeNos.push(b.data.order.outTradeNo);
-          return [r];
-        })
-      ).phase;
-      return { phase, outTradeNos };
+      const raw = await measureRaw(stack, who.length, size.concurrency, async (i) => {
+        const r = await checkout(who[i] ?? '', tag);
+        const b = r.body as Envelope<{ order: { outTradeNo: string } }>;
+        if (b.ok) outTradeNos.push(b.data.order.outTradeNo);
+        return [r];
+      });
+      return { raw, phase: phaseOf([raw]), outTradeNos };
     };
     const asEnvelope = (r: CallResult<unknown>): CallResult<Envelope> => ({
       ...r,
@@ -440,8 +445,23 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
         await client.as(shoppers[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
       ])
     ).phase;
-    const measured = await checkoutAll(shoppers, 'c');
-    const checkouts = measured.phase;
+    // In blocks, each followed by as many RSA signatures in the stack process as its checkouts made (two each): the
+    // target's bound is then measured in the same process and the same minutes as the checkouts (the machine's speed
+    // drifts between minutes; a bound taken at the start moved the ratio by a tenth between two runs of one code).
+    const raws: RawPhase[] = [];
+    const measured = { outTradeNos: [] as string[] };
+    const signatures = { count: 0, cpuMs: 0 };
+    for (let from = 0; from < shoppers.length; from += CHECKOUT_BLOCK) {
+      const block = await checkoutAll(shoppers.slice(from, from + CHECKOUT_BLOCK), 'c');
+      raws.push(block.raw);
+      measured.outTradeNos.push(...block.outTradeNos);
+      const signed = await stack.call<{ count: number; cpuMs: number }>('rsaSigns', {
+        count: 2 * block.raw.results.length,
+      });
+      signatures.count += signed.count;
+      signatures.cpuMs += signed.cpuMs;
+    }
+    const checkouts = phaseOf(raws);
 
     log(`notifications: ${measured.outTradeNos.length} payments, alternating with verify-only requests`);
     const signed = await payAndSign(measured.outTradeNos);
@@ -497,6 +517,7 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       miniprogram,
       roundTrips,
       checkouts,
+      checkoutSignatureMs: signatures.cpuMs / signatures.count,
       warmupCpu: warmCpu,
       addToCart,
       notifications,

@@ -1,9 +1,10 @@
 // The bench's additions to the harness's child stack (a setup module, run in the stack's own process): a second
 // local cloud serving the bench's verify-only baseline function, the platform key notifications are signed with, and
-// the commands for what only the stack can do (simulator actions, stock, the process's CPU and a CPU profile); the
-// big day's seeding and accounts are in bigday-setup.ts.
+// the commands for what only the stack can do (simulator actions, stock, the process's CPU, a CPU profile, and the
+// checkout's signing bound measured in this process); the big day's seeding and accounts are in bigday-setup.ts.
 import { build } from 'esbuild';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
 import { join, resolve } from 'node:path';
 import { startDevCloud } from '../../../devcloud/index';
@@ -35,6 +36,22 @@ async function buildVerifyOnly(functionsDir: string): Promise<void> {
   });
   writeFileSync(join(dir, 'config.json'), '{"timeout": 5}\n');
 }
+
+/**
+ * CPU time of the thread that calls it (ms): Linux's per-thread figure, so work other threads finish meanwhile (the
+ * collector's helpers after a checkout block) is not counted; the whole process's elsewhere.
+ */
+function callingThreadCpuMs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  }
+}
+
+/** A merchant-sized signing key (RSA-2048, parsed once, as the adapter keeps its key) and a request-sized message. */
+let signing: { key: KeyObject; message: Buffer } | undefined;
 
 /** setupArgs.workDir: where the verify-only function and its cloud live. */
 export const setup: ChildSetup = async (stack, { spec, log }) => {
@@ -129,6 +146,23 @@ export const setup: ChildSetup = async (stack, { spec, log }) => {
         out.push(note.body);
       }
       return out;
+    },
+    /**
+     * `count` RSA-2048 SHA256 signatures on this process's main thread, and their CPU (ms): the checkout target's bound
+     * measured between the checkout blocks, in the same process and the same minutes as the checkouts themselves.
+     */
+    rsaSigns: ({ count }) => {
+      const n = Number(count);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`rsaSigns: count must be a positive integer, got ${String(count)}`);
+      signing ??= {
+        key: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+        message: Buffer.from(`POST\n/v3/pay/transactions/jsapi\n1700000000\nNONCE\n${'x'.repeat(400)}\n`),
+      };
+      sign('sha256', signing.message, signing.key);
+      const start = callingThreadCpuMs();
+      for (let i = 0; i < n; i++) sign('sha256', signing.message, signing.key);
+      return Promise.resolve({ count: n, cpuMs: callingThreadCpuMs() - start });
     },
     ordersCount: async () => (await stack.cloud.db.collection('orders').count()).total,
   };
