@@ -65,10 +65,24 @@ export interface WriteScope {
 /** A unique index over the mirror: key (encoded field values) → _id. */
 class UniqueIndex {
   readonly keys = new Map<string, string>();
+  /** The top-level field each of the index's fields lives under. */
+  private readonly tops: readonly string[];
   constructor(
     readonly collection: string,
     readonly spec: IndexSpec,
-  ) {}
+  ) {
+    this.tops = spec.fields.map((f) => f.field.split('.')[0] ?? '');
+  }
+
+  /**
+   * True when `after` keeps `before`'s key because every top-level field the key reads is the same value: an update
+   * shares the fields it did not touch with the stored (frozen) document (engine.ts copyForUpdate). False says
+   * nothing: the key is then computed.
+   */
+  keeps(before: Doc, after: Doc): boolean {
+    for (const t of this.tops) if (before[t] !== after[t]) return false;
+    return true;
+  }
 
   /** The index key of a document; a missing field counts as null, as in MongoDB (the console has no sparse indexes). */
   keyOf(doc: Doc): string {
@@ -462,6 +476,11 @@ export class Store {
   }
 
   private checkConstraints(changes: readonly Change[]): void {
+    const only = changes.length === 1 ? changes[0] : undefined;
+    if (only !== undefined) {
+      this.checkOne(only);
+      return;
+    }
     const byCollection = new Map<string, Change[]>();
     for (const c of changes) {
       const state = this.state(c.collection);
@@ -489,6 +508,25 @@ export class Store {
           }
           added.set(key, c.id);
         }
+      }
+    }
+  }
+
+  /** {@link checkConstraints} for a write set of one change: a key conflicts only with another document's. */
+  private checkOne(c: Change): void {
+    const state = this.state(c.collection);
+    if (c.after !== null && c.after._id !== c.id)
+      throw new Error(`change for ${c.collection}/${c.id} carries another _id`);
+    const before = state.docs.get(c.id);
+    if (c.insert === true && before !== undefined) {
+      throw new DuplicateKeyError(c.collection, '_id_', `{ _id: ${JSON.stringify(c.id)} }`);
+    }
+    if (c.after === null) return;
+    for (const ix of state.unique) {
+      if (before !== undefined && ix.keeps(before, c.after)) continue;
+      const owner = ix.keys.get(ix.keyOf(c.after));
+      if (owner !== undefined && owner !== c.id) {
+        throw new DuplicateKeyError(c.collection, ix.spec.name, ix.describe(c.after));
       }
     }
   }
@@ -527,7 +565,12 @@ export class Store {
   private applyToMirror(c: Change, seq: number): void {
     const state = this.state(c.collection);
     const before = state.docs.get(c.id);
-    for (const ix of state.unique) {
+    // The unique indexes whose key the change leaves as it was need no upkeep.
+    const moved =
+      before === undefined || c.after === null
+        ? state.unique
+        : state.unique.filter((ix) => !ix.keeps(before, c.after as Doc));
+    for (const ix of moved) {
       if (before !== undefined) {
         const key = ix.keyOf(before);
         if (ix.keys.get(key) === c.id) ix.keys.delete(key);
@@ -539,7 +582,7 @@ export class Store {
     } else {
       const after = deepFreeze(c.owned === true ? c.after : cloneDoc(c.after));
       state.docs.set(c.id, after);
-      for (const ix of state.unique) ix.keys.set(ix.keyOf(after), c.id);
+      for (const ix of moved) ix.keys.set(ix.keyOf(after), c.id);
       if (before !== undefined) state.reindexDoc(before, after);
       else state.indexDoc(after);
     }
