@@ -1,6 +1,7 @@
 // Native (QR at the counter) and H5 (web checkout) orders (docs/adr/0012): the same orders collection, state machine,
 // stock holds, close and sync queues and notification path as mini program orders; only who creates them and how the
 // payer reaches WeChat differ.
+import { assertDeliveryAllowed, parseDelivery, type DeliverySnapshot } from '../domain/delivery';
 import { DomainError } from '../domain/errors';
 import { isClosedUnpaid, isPayable } from '../domain/order-state';
 import { priceOrder } from '../domain/pricing';
@@ -107,9 +108,15 @@ export class ChannelOrderService {
     lines: readonly OrderLineRequest[],
     payerClientIp: string,
     h5Type?: 'Wap' | 'iOS' | 'Android',
+    requested?: { delivery: unknown; remark: unknown },
   ): Promise<ChannelOrderView> {
     this.assertPayUrls('createH5Payment');
-    const order = await this.placeOrFind(H5_OWNER, clientRequestKey, lines, 'h5');
+    // The web page's address form, as checkout's (docs/adr/0009): refused field by field before any stock is held.
+    const delivery =
+      requested === undefined
+        ? null
+        : parseDelivery(requested.delivery, requested.remark, this.d.policy.fulfilment.pickupPoint);
+    const order = await this.placeOrFind(H5_OWNER, clientRequestKey, lines, 'h5', undefined, delivery);
     return this.withPayUrl(order, { channel: 'h5', payerClientIp, ...(h5Type ? { h5Type } : {}) });
   }
 
@@ -146,6 +153,7 @@ export class ChannelOrderService {
     lines: readonly OrderLineRequest[],
     channel: PayChannel,
     createdBy?: string,
+    delivery: DeliverySnapshot | null = null,
   ): Promise<OrderRecord> {
     const first = await this.d.orders.findByClientKey(owner, clientRequestKey);
     if (first) return first;
@@ -153,6 +161,12 @@ export class ChannelOrderService {
       const catalog = await this.d.catalog.loadCatalog();
       // No tester price: there is no shopper identity to be a tester.
       const priced = priceOrder(catalog, lines, {});
+      if (delivery !== null)
+        assertDeliveryAllowed(
+          catalog,
+          priced.lines.map((l) => l.productId),
+          delivery.kind,
+        );
       const now = this.d.clock.now();
       const order = newOrderRecord(this.d, now, {
         openid: owner,
@@ -161,8 +175,9 @@ export class ChannelOrderService {
         clientRequestKey,
         priced,
         isTestOrder: false,
-        // Handed over at the counter or arranged by the web shop: no address is recorded (docs/adr/0012).
-        delivery: null,
+        // A counter sale is handed over at the counter; a web order keeps the address its page sent, if any
+        // (docs/adr/0012).
+        delivery,
       });
       const plan = stockReservationPlan(priced.lines);
       const reserved = await reserveStock(this.d, order, plan, catalog);

@@ -329,6 +329,83 @@ describe('channelPay: H5 orders of a web checkout (direct merchant)', () => {
     ).toEqual([]);
   });
 
+  it('a web checkout’s address form is kept like checkout’s: staff ship to it; a bad address or a kind the goods refuse holds nothing', async () => {
+    const before = await stockOf(stack);
+    const line = [{ skuId: SKU, quantity: 1 }];
+    const badPhone = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: webKey(),
+      lines: line,
+      delivery: { kind: 'express', address: { ...TEST_DELIVERY.address, telNumber: 'call me' } },
+    });
+    expect(badPhone.body).toMatchObject({
+      ok: false,
+      error: { code: 'ORDER.DELIVERY_INVALID', details: { field: 'delivery.address.telNumber' } },
+    });
+    // Coffee is sent or picked up, never virtual.
+    const virtual = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: webKey(),
+      lines: line,
+      delivery: { kind: 'virtual' },
+    });
+    expect(virtual.body).toMatchObject({ ok: false, error: { code: 'ORDER.DELIVERY_NOT_ALLOWED' } });
+    const longRemark = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: webKey(),
+      lines: line,
+      delivery: TEST_DELIVERY,
+      remark: '很'.repeat(101),
+    });
+    expect(longRemark.body).toMatchObject({ ok: false, error: { code: 'ORDER.DELIVERY_INVALID' } });
+    expect(await stockOf(stack)).toBe(before);
+
+    const key = webKey();
+    const created = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: key,
+      lines: line,
+      delivery: TEST_DELIVERY,
+      remark: ' 放门卫 ',
+    });
+    expect(created.body).toMatchObject({ ok: true, data: { order: { status: 'AWAITING_PAYMENT' } } });
+    if (!created.body.ok) return;
+    const no: string = created.body.data.order.outTradeNo;
+    const address = {
+      name: '张三',
+      phone: '13800138000',
+      province: '广东省',
+      city: '广州市',
+      district: '海珠区',
+      detail: '新港中路 397 号',
+      postalCode: '510000',
+    };
+    expect(await adminGet(stack, 'orders', no)).toMatchObject({
+      channel: 'h5',
+      delivery: { kind: 'express', address, pickupPoint: null, remark: '放门卫' },
+    });
+    // The same key again is the same order, whatever the repeat sends.
+    const again = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: key,
+      lines: line,
+      delivery: { kind: 'express', address: { ...TEST_DELIVERY.address, detailInfo: '别处' } },
+    });
+    expect(again.body).toMatchObject({ ok: true, data: { order: { outTradeNo: no } } });
+    expect(await stockOf(stack)).toBe(before - 1);
+
+    await stack.sim.control.pay(no);
+    await storedWithStatus(stack, no, 'PAID');
+    const listed = (await stack.as(ADMIN).ok('staff', 'listToShip', { limit: 50 })) as {
+      order: { outTradeNo: string; delivery: unknown };
+    }[];
+    expect(listed.find((v) => v.order.outTradeNo === no)?.order.delivery).toMatchObject({
+      kind: 'express',
+      address,
+      remark: '放门卫',
+    });
+  });
+
   it('a paid web order is refunded by staff like any order (refund.create), and its key shows it REFUNDED', async () => {
     const key = webKey();
     const no = await webOrder(stack, key);

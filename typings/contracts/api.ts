@@ -394,11 +394,19 @@ export interface ApiContract {
       | 'ORDER.PAYMENT_UNCONFIRMED'
       | 'ORDER.BUSY'
     >;
-    /** HTTP access only. The key (22–64 of [0-9A-Za-z_-]) is the browser's secret for the order: keep it. */
+    /**
+     * HTTP access only. The key (22–64 of [0-9A-Za-z_-]) is the browser's secret for the order: keep it. `delivery`
+     * (and `remark`) as checkout's, validated the same way: the web page's address form; without it the order records
+     * none (staff see "no address recorded").
+     */
     createH5: Action<
-      { clientRequestKey: string; lines: ChannelLineRequest[]; h5Type?: 'Wap' | 'iOS' | 'Android' },
+      {
+        clientRequestKey: string;
+        lines: ChannelLineRequest[];
+        h5Type?: 'Wap' | 'iOS' | 'Android';
+      } & Partial<DeliveryFields>,
       ChannelOrderView,
-      ChannelCreateErrors | 'CHANNEL.HTTP_ONLY' | 'CHANNEL.CLIENT_IP_UNKNOWN'
+      ChannelCreateErrors | DeliveryErrorCode | 'CHANNEL.HTTP_ONLY' | 'CHANNEL.CLIENT_IP_UNKNOWN'
     >;
     /** HTTP access only: the order with the key that created it, after asking WeChat. */
     getH5: Action<

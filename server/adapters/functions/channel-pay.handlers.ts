@@ -89,7 +89,12 @@ export const channelPayActions: ActionTable<'channelPay', ChannelPayDeps> = {
     const k = key(input, WEB_KEY, '22–64 of [0-9A-Za-z_-]');
     const l = lines(input);
     const type = h5Type(input);
-    return await d.channels.createH5(k, l, payerIp(http.sourceIp), type);
+    // The web page's address form, when it has one: validated in the service before any stock is held.
+    const delivery =
+      input.delivery === undefined && input.remark === undefined
+        ? undefined
+        : { delivery: input.delivery, remark: input.remark };
+    return await d.channels.createH5(k, l, payerIp(http.sourceIp), type, delivery);
   },
   getH5: async (input, inv, d) => {
     viaHttp(inv);
