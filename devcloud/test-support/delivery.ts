@@ -14,3 +14,14 @@ export const TEST_ADDRESS = {
 
 /** Express delivery to {@link TEST_ADDRESS}. */
 export const TEST_DELIVERY = { kind: 'express', address: { ...TEST_ADDRESS } } as const;
+
+/** {@link TEST_ADDRESS} as an order keeps it (the snapshot of docs/adr/0009: the contract's AddressView). */
+export const TEST_ADDRESS_KEPT = {
+  name: TEST_ADDRESS.userName,
+  phone: TEST_ADDRESS.telNumber,
+  province: TEST_ADDRESS.provinceName,
+  city: TEST_ADDRESS.cityName,
+  district: TEST_ADDRESS.countyName,
+  detail: TEST_ADDRESS.detailInfo,
+  postalCode: TEST_ADDRESS.postalCode,
+} as const;

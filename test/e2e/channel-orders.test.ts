@@ -2,6 +2,7 @@
 // cloud, the real WeChat Pay adapter and the simulator (real signatures), the notification path, the close job and the
 // daily bill — the same machinery as mini program orders.
 import {
+  TEST_ADDRESS_KEPT,
   TEST_DELIVERY,
   adminCount,
   adminGet,
@@ -371,15 +372,7 @@ describe('channelPay: H5 orders of a web checkout (direct merchant)', () => {
     expect(created.body).toMatchObject({ ok: true, data: { order: { status: 'AWAITING_PAYMENT' } } });
     if (!created.body.ok) return;
     const no: string = created.body.data.order.outTradeNo;
-    const address = {
-      name: '张三',
-      phone: '13800138000',
-      province: '广东省',
-      city: '广州市',
-      district: '海珠区',
-      detail: '新港中路 397 号',
-      postalCode: '510000',
-    };
+    const address = TEST_ADDRESS_KEPT;
     expect(await adminGet(stack, 'orders', no)).toMatchObject({
       channel: 'h5',
       delivery: { kind: 'express', address, pickupPoint: null, remark: '放门卫' },

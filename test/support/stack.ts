@@ -5,7 +5,7 @@ import type { Stack } from '../../devcloud/stack/stack';
 import { startHarnessStack, type HarnessStack, type HarnessStackOptions } from '../../devcloud/harness';
 import { TEST_DELIVERY } from '../../devcloud/test-support/delivery';
 
-export { TEST_ADDRESS, TEST_DELIVERY } from '../../devcloud/test-support/delivery';
+export { TEST_ADDRESS, TEST_ADDRESS_KEPT, TEST_DELIVERY } from '../../devcloud/test-support/delivery';
 
 export type { Envelope, Outcome } from '../../devcloud/harness';
 
