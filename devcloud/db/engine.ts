@@ -120,7 +120,8 @@ export function applyModifier(doc: Doc, modifier: MongoSpec, owned = false): Doc
   for (const [op, fields] of Object.entries(modifier)) {
     if (!isPlainObject(fields)) throw new InvalidInputError(`modifier ${op} must be an object`);
     for (const path of Object.keys(fields)) {
-      checkParents(doc, path);
+      // Unsetting a path that cannot exist changes nothing (MongoDB's no-op); every other operator creates it.
+      if (op !== '$unset') checkParents(doc, path);
       const current = getPath(doc, path);
       if (NUMERIC_OPS.has(op) && current !== undefined && typeof current !== 'number') {
         throw new InvalidInputError(`Cannot apply ${op} to a value of non-numeric type at "${path}"`);
@@ -151,21 +152,22 @@ export function applyModifier(doc: Doc, modifier: MongoSpec, owned = false): Doc
   return checked;
 }
 
+/**
+ * Refuses, as MongoDB does ("Cannot create field … in element …"), a path whose parent exists but cannot take the next
+ * field: a number, string or boolean, a null, or an array addressed by a name instead of an index (or a positional `$`, `$[]`, `$[id]`). A missing parent is
+ * created as an object.
+ */
 function checkParents(doc: Doc, path: string): void {
   const parts = path.split('.');
   let cur: unknown = doc;
   for (let i = 0; i < parts.length - 1; i++) {
     const part = parts[i] ?? '';
-    cur = Array.isArray(cur)
-      ? /^\d+$/.test(part)
-        ? cur[Number(part)]
-        : undefined
-      : (cur as Record<string, unknown>)[part];
-    if (cur === undefined || cur === null) return;
-    if (typeof cur !== 'object') {
-      throw new InvalidInputError(
-        `Cannot create field "${parts[i + 1] ?? ''}" in element {${part}: ${typeof cur}} ("${path}")`,
-      );
+    cur = Array.isArray(cur) ? cur[Number(part)] : (cur as Record<string, unknown>)[part];
+    if (cur === undefined) return;
+    const next = parts[i + 1] ?? '';
+    if (cur === null || typeof cur !== 'object' || (Array.isArray(cur) && !/^(\d+|\$|\$\[\w*\])$/.test(next))) {
+      const kind = cur === null ? 'null' : Array.isArray(cur) ? 'array' : typeof cur;
+      throw new InvalidInputError(`Cannot create field "${next}" in element {${part}: ${kind}} ("${path}")`);
     }
   }
 }

@@ -258,6 +258,37 @@ describe('updates', () => {
     expect((await rejection(ref.update({ data: { bad$: 1, $set: { a: 1 } } }))).errCode).toBe(-501007);
     expect((await ref.get()).data).toEqual({ _id: 'g', s: 'text', o: { a: 1 } });
   });
+
+  it('refuses, as MongoDB does, a field created inside a value that cannot hold one; unsetting such a path changes nothing', async () => {
+    const _ = t.db.command;
+    const ref = t.db.collection('goods').doc('p');
+    const stored = { s: 'text', n: null, list: [{ x: 1 }], empty: [] };
+    await ref.set({ data: stored });
+    for (const data of [
+      { 's.x': 1 },
+      { 'n.x': 1 },
+      { 'list.x': 1 },
+      { 'empty.x': _.inc(1) },
+      { 'n.x.y': _.push([1]) },
+    ]) {
+      const e = await rejection(ref.update({ data }));
+      expect({ data, errCode: e.errCode }).toEqual({ data, errCode: -502001 });
+      expect(e.errMsg).toMatch(
+        /Cannot create field "(x|y)" in element \{(s|n|list|empty): (string|null|array)\}/,
+      );
+    }
+    expect((await ref.get()).data).toEqual({ _id: 'p', ...stored });
+    // An index into the array, and a missing parent (created as an object), are fine.
+    await ref.update({ data: { 'list.0.y': 2, 'fresh.x': 1 } });
+    // Unsetting a path that cannot exist is MongoDB's no-op, not an error.
+    expect((await ref.update({ data: { 's.x': _.remove(), 'n.x': _.remove() } })).stats.updated).toBe(0);
+    expect((await ref.get()).data).toEqual({
+      _id: 'p',
+      ...stored,
+      list: [{ x: 1, y: 2 }],
+      fresh: { x: 1 },
+    });
+  });
 });
 
 describe('stored values', () => {
