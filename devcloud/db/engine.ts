@@ -165,7 +165,11 @@ function checkParents(doc: Doc, path: string): void {
     cur = Array.isArray(cur) ? cur[Number(part)] : (cur as Record<string, unknown>)[part];
     if (cur === undefined) return;
     const next = parts[i + 1] ?? '';
-    if (cur === null || typeof cur !== 'object' || (Array.isArray(cur) && !/^(\d+|\$|\$\[\w*\])$/.test(next))) {
+    if (
+      cur === null ||
+      typeof cur !== 'object' ||
+      (Array.isArray(cur) && !/^(\d+|\$|\$\[\w*\])$/.test(next))
+    ) {
       const kind = cur === null ? 'null' : Array.isArray(cur) ? 'array' : typeof cur;
       throw new InvalidInputError(`Cannot create field "${next}" in element {${part}: ${kind}} ("${path}")`);
     }

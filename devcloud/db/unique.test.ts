@@ -112,7 +112,7 @@ function modelApply(docs: Map<string, Plain>, op: Op): Map<string, Plain> | 'ref
     case 'set': {
       const d = next.get(op.id);
       if (d === undefined) return docs;
-      if (op.field === 'n.x') d.n = { ...((d.n) ?? {}), x: op.value };
+      if (op.field === 'n.x') d.n = { ...(d.n ?? {}), x: op.value };
       else d[op.field] = structuredClone(op.value);
       break;
     }
