@@ -104,11 +104,10 @@ describe('my orders', () => {
     const orders = stack.cloud.db.collection('orders');
     const mark = async (status: string) => {
       const o = await placeOrder(stack, shopper, 'sku-tote-natural', 1);
+      // The unpaid order's payment is null: the whole object is set (the cloud refuses a field created inside null).
+      const payment = stack.cloud.db.command.set({ successTimeMs: o.createdAtMs + 1000 });
       await orders.doc(o.outTradeNo).update({
-        data:
-          status === 'REFUNDED'
-            ? { status, refundedFen: o.payableFen, payment: { successTimeMs: o.createdAtMs + 1000 } }
-            : { status, payment: { successTimeMs: o.createdAtMs + 1000 } },
+        data: status === 'REFUNDED' ? { status, refundedFen: o.payableFen, payment } : { status, payment },
       });
       await new Promise((r) => setTimeout(r, 2));
       return o.outTradeNo as string;
