@@ -118,11 +118,15 @@ export function bigDayRows(runs: BenchResult[], f: Formatters): BigDayRow[] {
     cells: each(() => ''),
   });
   out.push({
-    label: 'orders (the shopper’s), a stack each; bulk seeding (small / large stack); rounds',
+    label: 'orders (the shopper’s), a stack each; bulk seeding (small / large stack); rounds; warm-up',
     cells: each((r) => {
       const [a, b] = ends(r);
       const seed = r.growth.seedSeconds.map((s) => `${n(s, 1)} s`).join(' / ');
-      return `${n(a?.orders ?? Number.NaN)} → ${n(b?.orders ?? Number.NaN)} (${n(a?.shopperOrders ?? Number.NaN)}); ${n(r.growth.seeded)} seeded in ${seed}; measured in ${n(r.growth.rounds)} alternating rounds`;
+      const warm =
+        r.growth.warmupCpu === undefined
+          ? ''
+          : `, after ${r.growth.warmupCpu.map((w) => n(w.length)).join(' / ')} warm-up rounds (${r.growth.warmupCpu.map((w) => `${n(w[0] ?? Number.NaN, 2)} → ${n(w[w.length - 1] ?? Number.NaN, 2)} ms per checkout`).join(' / ')})`;
+      return `${n(a?.orders ?? Number.NaN)} → ${n(b?.orders ?? Number.NaN)} (${n(a?.shopperOrders ?? Number.NaN)}); ${n(r.growth.seeded)} seeded in ${seed}; measured in ${n(r.growth.rounds)} alternating rounds${warm}`;
     }),
   });
   for (const op of OPS) {

@@ -84,6 +84,22 @@ export function bigDayCommands(
       return Promise.resolve(figures);
     },
     /**
+     * Removes every order of the shoppers whose OPENID starts with `openidPrefix` (letters, digits, - and _), and their
+     * carts; answers how many orders. The growth phase's warm-up rounds place orders that are not part of either size.
+     */
+    removeOrders: async ({ openidPrefix }) => {
+      const prefix = String(openidPrefix);
+      if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`removeOrders: bad prefix ${prefix}`);
+      const db = stack.cloud.db;
+      const theirs = { openid: db.RegExp({ regexp: `^${prefix}` }) };
+      const removed = (await db.collection('orders').where(theirs).remove()).stats.removed;
+      await db
+        .collection('carts')
+        .where({ _id: db.RegExp({ regexp: `^${prefix}` }) })
+        .remove();
+      return removed;
+    },
+    /**
      * Adds past orders cloned from order `template` (a paid one): `shares` say whose and how many; each gets its own
      * number, request key, payment key and a creation time one second apart ending before `startMs`, so a shopper's
      * newest orders are the ones placed during the run. Written in chunks, each one transaction of the store.

@@ -10,7 +10,7 @@
 import { rmSync } from 'node:fs';
 import type { GatewayClient, Envelope, Exchange } from '../../../devcloud/harness';
 import { TEST_DELIVERY } from '../../../devcloud/test-support/delivery';
-import { runConcurrent } from './load';
+import { runConcurrent, warmedUp } from './load';
 import { signNotifications, type SignedNotification } from './notify';
 import type { HeapFigures, SeedOutcome } from './bigday-setup';
 import type { BenchStack, Phase, RawPhase } from './run';
@@ -61,6 +61,8 @@ export interface Growth {
   seeded: number;
   /** Alternating rounds the points were measured in. */
   rounds: number;
+  /** CPU per checkout (ms) of each unmeasured warm-up round, small stack then large (absent before 2026-12-07). */
+  warmupCpu?: number[][];
 }
 
 /** One measured block of an operation (./run.ts measureRaw). */
@@ -82,6 +84,8 @@ export interface GrowthDriver {
   log: (line: string) => void;
 }
 
+/** The tag of the warm-up blocks' shoppers (bench-gw…): their orders are removed once a stack is warm. */
+const WARM_TAG = 'w';
 const SKU = 'sku-coffee-250g';
 const BIG_SHOPPER = 'bench-big-shopper';
 
@@ -124,6 +128,8 @@ interface Side {
   seedSeconds: number;
   seeded: number;
   blocks: Block[];
+  /** CPU per checkout (ms) of each unmeasured warm-up round on this stack. */
+  warmCpu: number[];
 }
 
 /** One block of the operations on one stack, from a collected heap. */
@@ -303,6 +309,7 @@ export async function runGrowth(d: GrowthDriver, size: GrowthSize): Promise<Grow
         seedSeconds: own.seconds,
         seeded: own.added,
         blocks: [],
+        warmCpu: [],
       });
     }
     const [small, large] = sides as [Side, Side];
@@ -325,15 +332,21 @@ export async function runGrowth(d: GrowthDriver, size: GrowthSize): Promise<Grow
     large.seeded += rest.added;
     log(`growth: seeded in ${rest.seconds.toFixed(1)} s; ${rest.total} orders on the large stack`);
 
-    // A round on each that is not kept: the functions' code is still being optimised in their first hundreds of calls,
-    // which would charge the first blocks for it.
-    log('growth: warming up both stacks');
-    const warm = {
-      ops: Math.ceil(size.ops / 3),
-      readOps: Math.ceil(size.readOps / 3),
-      concurrency: size.concurrency,
-    };
-    for (const side of sides) await measureBlock(d, side, warm, `w${side.name[0] ?? ''}`);
+    // Rounds on each that are not kept, until its CPU per checkout stops falling (./load.ts WARM_UP), as before the main
+    // phase: V8 optimises the functions' code over their first thousands of calls, and a stack measured while it does
+    // charges its blocks for the compiler, by how far along each was (a point's blocks then differ by more than 10 %).
+    // The warm-up's orders are removed afterwards, so each point is measured at the size it is reported at.
+    const warm = { ops: size.ops, readOps: size.ops, concurrency: size.concurrency };
+    for (const side of sides) {
+      while (!warmedUp(side.warmCpu)) {
+        const b = await measureBlock(d, side, warm, `${WARM_TAG}${side.name[0] ?? ''}${side.warmCpu.length}`);
+        side.warmCpu.push(d.summarise([b.checkouts]).cpuMsPerOp);
+      }
+      const removed = await side.stack.call<number>('removeOrders', { openidPrefix: `bench-g${WARM_TAG}` });
+      log(
+        `growth: ${side.name} stack warm after ${side.warmCpu.length} rounds (${side.warmCpu.map((x) => x.toFixed(2)).join(' → ')} ms CPU per checkout); its ${removed} warm-up orders removed`,
+      );
+    }
 
     const rounds = Math.max(1, size.rounds);
     const block = {
@@ -352,6 +365,7 @@ export async function runGrowth(d: GrowthDriver, size: GrowthSize): Promise<Grow
       seedSeconds: sides.map((s) => s.seedSeconds),
       seeded: small.seeded + large.seeded,
       rounds,
+      warmupCpu: sides.map((s) => s.warmCpu),
     };
   } finally {
     await stopAll(started);

@@ -47,3 +47,23 @@ export function mode(values: readonly number[]): number {
 export function secondsSince(startNs: bigint): number {
   return Number(process.hrtime.bigint() - startNs) / 1e9;
 }
+
+/**
+ * The bench's warm-up rule, over the CPU per checkout of each unmeasured round so far: warm once `patience` rounds in a
+ * row did not lower the best round by `gain` or more (the cost has stopped falling), after `minRounds`; or after
+ * `maxRounds` in any case. V8 keeps optimising a function's code over its first thousands of calls, on threads whose CPU
+ * counts as the process's, so a phase measured earlier would charge the shop for its compiler.
+ */
+export const WARM_UP = { gain: 0.05, patience: 2, minRounds: 3, maxRounds: 10 } as const;
+
+/** True when the rounds `cpuPerRound` say the warm-up is over ({@link WARM_UP}). */
+export function warmedUp(cpuPerRound: readonly number[]): boolean {
+  let best = Number.POSITIVE_INFINITY;
+  let flat = 0;
+  for (const v of cpuPerRound) {
+    flat = v < best * (1 - WARM_UP.gain) ? 0 : flat + 1;
+    best = Math.min(best, v);
+  }
+  const n = cpuPerRound.length;
+  return n >= WARM_UP.maxRounds || (n >= WARM_UP.minRounds && flat >= WARM_UP.patience);
+}

@@ -16,7 +16,7 @@ import {
   type Exchange as CallResult,
   type StackChild,
 } from '../../../devcloud/harness';
-import { mode, percentile, runConcurrent, secondsSince } from './load';
+import { mode, percentile, runConcurrent, secondsSince, warmedUp } from './load';
 import { measureMainPackage, type MainPackage } from './mp-size';
 import { signNotifications, type SignedNotification } from './notify';
 import type { BenchStackInfo } from './stack-setup';
@@ -151,14 +151,6 @@ const BENCH_SKU = 'sku-coffee-250g';
 const NOTIFY_BLOCK = 50;
 /** Checkouts per block between two measurements of the signing bound in the stack. */
 const CHECKOUT_BLOCK = 50;
-/**
- * The warm-up ends once WARM_PATIENCE rounds in a row did not lower the best CPU per checkout by WARM_GAIN or more (the
- * cost has stopped falling), after MIN_WARM_ROUNDS and at most MAX_WARM_ROUNDS.
- */
-const WARM_GAIN = 0.05;
-const WARM_PATIENCE = 2;
-const MIN_WARM_ROUNDS = 3;
-const MAX_WARM_ROUNDS = 10;
 
 const SECOND_SKU = 'sku-coffee-500g';
 
@@ -410,14 +402,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     // Warm-up, not measured: the same operations as the measured phases, so they compare steady states (a warm instance
     // on the platform has served many calls; V8 optimises a function's code over its first hundreds of calls, on
     // threads whose CPU counts as the stack's). A fresh instance's first call is the cold-function rows' subject.
-    // Rounds of `warmup` shoppers until the CPU per checkout stops falling: WARM_PATIENCE rounds in a row that do not
-    // beat the best round so far by WARM_GAIN (at least MIN_WARM_ROUNDS, at most MAX_WARM_ROUNDS). V8 keeps optimising a
-    // function's code over its first thousands of calls, on threads whose CPU counts as the process's, so a phase
-    // measured earlier would charge the shop for its compiler.
+    // Rounds of `warmup` shoppers until the CPU per checkout stops falling (./load.ts WARM_UP).
     const warmCpu: number[] = [];
-    let best = Number.POSITIVE_INFINITY;
-    let flat = 0;
-    for (let round = 0; round < MAX_WARM_ROUNDS; round++) {
+    for (let round = 0; !warmedUp(warmCpu); round++) {
       const who = Array.from({ length: size.warmup }, (_, i) => `bench-w${round}-${i}`);
       await runConcurrent(who.length, size.concurrency, async (i) =>
         client.as(who[i] ?? '').exchange('shop', 'addToCart', { skuId: BENCH_SKU, quantity: 1 }),
@@ -433,9 +420,6 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
         await verifyOnlyOf(n);
       });
       log(`warm-up round ${round + 1}: ${size.warmup} checkouts, ${now.toFixed(2)} ms CPU each`);
-      flat = now < best * (1 - WARM_GAIN) ? 0 : flat + 1;
-      best = Math.min(best, now);
-      if (round + 1 >= MIN_WARM_ROUNDS && flat >= WARM_PATIENCE) break;
     }
 
     log(`checkouts (order.checkout): ${size.checkouts} shoppers, ${size.concurrency} at a time`);
