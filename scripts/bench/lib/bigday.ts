@@ -334,7 +334,7 @@ export async function runGrowth(d: GrowthDriver, size: GrowthSize): Promise<Grow
 
     // Rounds on each that are not kept, until its CPU per checkout stops falling (./load.ts WARM_UP), as before the main
     // phase: V8 optimises the functions' code over their first thousands of calls, and a stack measured while it does
-    // charges its blocks for the compiler, by how far along each was (a point's blocks then differ by more than 10 %).
+    // charges its blocks for the compiler, by how far along each was.
     // The warm-up's orders are removed afterwards, so each point is measured at the size it is reported at.
     const warm = { ops: size.ops, readOps: size.ops, concurrency: size.concurrency };
     for (const side of sides) {
