@@ -4,12 +4,27 @@
 // An index over fields f1..fn is a tree: the documents by their f1 value, under each of those by their f2 value, and so
 // on; each prefix f1..fk pins a node, which counts the documents under it, and the nodes of fn hold the _ids. (Only
 // the last level holds _ids: an inner node's set would be as big as all the documents sharing, say, a status, and
-// every change of that status would add to one big set and delete from another.) A query uses the longest prefix it pins by equality ($eq or $in on scalars, at the top level or inside $and); the
-// candidates are then tested with the full query as before, so an index only ever narrows the search, never decides
-// a match. Values the tree cannot key the way MongoDB compares them — arrays and objects, or a path through an array
+// every change of that status would add to one big set and delete from another.) A query uses the longest prefix it
+// pins by equality ($eq or $in on scalars, at the top level or inside $and); the candidates are then tested with the
+// full query as before, so an index only ever narrows the search, never decides a match. Values the tree cannot key the way MongoDB compares them — arrays and objects, or a path through an array
 // (MongoDB matches elements there) — put the document on the index's "irregular" list, which every lookup includes.
 import type { IndexSpec } from './collections-config';
 import { isDate, isPlainObject, type Doc } from './values';
+
+/** The top-level field each of `paths` lives under ("a.b" → "a"). */
+export function topFieldsOf(paths: readonly string[]): string[] {
+  return paths.map((p) => p.split('.')[0] ?? '');
+}
+
+/**
+ * True when `before` and `after` hold the same value in every one of `tops`, so whatever an index reads under them is
+ * unchanged: an update shares the top-level fields it did not touch with the stored (frozen) document (engine.ts
+ * copyForUpdate). False says nothing: the entries are then recomputed.
+ */
+export function sameUnder(tops: readonly string[], before: Doc, after: Doc): boolean {
+  for (const t of tops) if (before[t] !== after[t]) return false;
+  return true;
+}
 
 /** Equality constraints of a query: path → the values it may equal (one for $eq, several for $in). */
 export type Equalities = ReadonlyMap<string, readonly unknown[]>;
@@ -118,7 +133,7 @@ export class SecondaryIndex {
   constructor(readonly spec: IndexSpec) {
     this.paths = spec.fields.map((f) => f.field);
     this.parts = this.paths.map((p) => p.split('.'));
-    this.tops = this.parts.map((p) => p[0] ?? '');
+    this.tops = topFieldsOf(this.paths);
   }
 
   /** The key value of each field, or undefined when the document is irregular for this index. */
@@ -146,9 +161,9 @@ export class SecondaryIndex {
 
   /** Moves a document from its old state's entries to its new state's, from the first field whose value changed. */
   replace(before: Doc, after: Doc): void {
-    // An update shares every top-level field it did not touch with the old state (engine.ts copyForUpdate): when all
-    // of this index's fields are under such fields, its entries cannot have changed.
-    if (!this.irregular.has(after._id) && this.tops.every((t) => before[t] === after[t])) return;
+    // When all of this index's fields are under top-level fields the update did not touch, its entries cannot have
+    // changed.
+    if (!this.irregular.has(after._id) && sameUnder(this.tops, before, after)) return;
     const id = after._id;
     const old = this.irregular.delete(id) ? undefined : this.valuesOf(before);
     const now = this.valuesOf(after);

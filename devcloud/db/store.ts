@@ -18,7 +18,7 @@ import { COLLECTION_NAME } from './collections-config';
 import { LineAppender } from './appender';
 import { repairTornTail } from './datafile';
 import { CollectionNotFoundError, DuplicateKeyError, StoreIntegrityError } from './errors';
-import { SecondaryIndex, type Equalities, type IndexCandidates } from './indexes';
+import { SecondaryIndex, sameUnder, topFieldsOf, type Equalities, type IndexCandidates } from './indexes';
 import { Journal, type JournalWrite } from './journal';
 import { isThenable, Mutex } from './mutex';
 import { cloneDoc, encodeLine, getPath, isDate, type Doc } from './values';
@@ -71,17 +71,12 @@ class UniqueIndex {
     readonly collection: string,
     readonly spec: IndexSpec,
   ) {
-    this.tops = spec.fields.map((f) => f.field.split('.')[0] ?? '');
+    this.tops = topFieldsOf(spec.fields.map((f) => f.field));
   }
 
-  /**
-   * True when `after` keeps `before`'s key because every top-level field the key reads is the same value: an update
-   * shares the fields it did not touch with the stored (frozen) document (engine.ts copyForUpdate). False says
-   * nothing: the key is then computed.
-   */
+  /** True when `after` keeps `before`'s key for sure (indexes.ts sameUnder); false: compute it. */
   keeps(before: Doc, after: Doc): boolean {
-    for (const t of this.tops) if (before[t] !== after[t]) return false;
-    return true;
+    return sameUnder(this.tops, before, after);
   }
 
   /** The index key of a document; a missing field counts as null, as in MongoDB (the console has no sparse indexes). */
@@ -483,12 +478,7 @@ export class Store {
     }
     const byCollection = new Map<string, Change[]>();
     for (const c of changes) {
-      const state = this.state(c.collection);
-      if (c.after !== null && c.after._id !== c.id)
-        throw new Error(`change for ${c.collection}/${c.id} carries another _id`);
-      if (c.insert === true && state.docs.has(c.id)) {
-        throw new DuplicateKeyError(c.collection, '_id_', `{ _id: ${JSON.stringify(c.id)} }`);
-      }
+      this.checkId(c);
       const list = byCollection.get(c.collection) ?? [];
       if (list.some((x) => x.id === c.id)) throw new Error(`write set touches ${c.collection}/${c.id} twice`);
       list.push(c);
@@ -512,16 +502,22 @@ export class Store {
     }
   }
 
-  /** {@link checkConstraints} for a write set of one change: a key conflicts only with another document's. */
-  private checkOne(c: Change): void {
-    const state = this.state(c.collection);
+  /** A change's own _id: the one its document carries, and a new one for an insert. Answers the stored document. */
+  private checkId(c: Change): Doc | undefined {
     if (c.after !== null && c.after._id !== c.id)
       throw new Error(`change for ${c.collection}/${c.id} carries another _id`);
-    const before = state.docs.get(c.id);
+    const before = this.state(c.collection).docs.get(c.id);
     if (c.insert === true && before !== undefined) {
       throw new DuplicateKeyError(c.collection, '_id_', `{ _id: ${JSON.stringify(c.id)} }`);
     }
+    return before;
+  }
+
+  /** {@link checkConstraints} for a write set of one change: a key conflicts only with another document's. */
+  private checkOne(c: Change): void {
+    const before = this.checkId(c);
     if (c.after === null) return;
+    const state = this.state(c.collection);
     for (const ix of state.unique) {
       if (before !== undefined && ix.keeps(before, c.after)) continue;
       const owner = ix.keys.get(ix.keyOf(c.after));
