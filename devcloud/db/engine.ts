@@ -154,8 +154,8 @@ export function applyModifier(doc: Doc, modifier: MongoSpec, owned = false): Doc
 
 /**
  * Refuses, as MongoDB does ("Cannot create field … in element …"), a path whose parent exists but cannot take the next
- * field: a number, string or boolean, a null, or an array addressed by a name instead of an index (or a positional `$`, `$[]`, `$[id]`). A missing parent is
- * created as an object.
+ * field: a number, string or boolean, a null, or an array addressed by a name instead of an index (or a positional
+ * `$`, `$[]`, `$[id]`). A missing parent is created as an object.
  */
 function checkParents(doc: Doc, path: string): void {
   const parts = path.split('.');

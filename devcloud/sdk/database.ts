@@ -79,7 +79,10 @@ export function toSdkError(api: string, e: unknown): unknown {
   return e;
 }
 
-/** One round trip: counted, timed and stepped by the host's {@link DatabaseHost.roundTrip}, failures in the cloud's shape. */
+/**
+ * One round trip: counted, timed and stepped by the host's {@link DatabaseHost.roundTrip}, failures in the cloud's
+ * shape.
+ */
 function metered<T>(host: DatabaseHost, op: DbOpKind, api: string, fn: () => Promise<T> | T): Promise<T> {
   host.meter(op);
   return roundTrip(host, op, fn, api);

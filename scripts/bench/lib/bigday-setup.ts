@@ -91,12 +91,9 @@ export function bigDayCommands(
       const prefix = String(openidPrefix);
       if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`removeOrders: bad prefix ${prefix}`);
       const db = stack.cloud.db;
-      const theirs = { openid: db.RegExp({ regexp: `^${prefix}` }) };
-      const removed = (await db.collection('orders').where(theirs).remove()).stats.removed;
-      await db
-        .collection('carts')
-        .where({ _id: db.RegExp({ regexp: `^${prefix}` }) })
-        .remove();
+      const startsWith = db.RegExp({ regexp: `^${prefix}` });
+      const removed = (await db.collection('orders').where({ openid: startsWith }).remove()).stats.removed;
+      await db.collection('carts').where({ _id: startsWith }).remove();
       return removed;
     },
     /**

@@ -433,12 +433,12 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     // target's bound is then measured in the same process and the same minutes as the checkouts (the machine's speed
     // drifts between minutes; a bound taken at the start moved the ratio by a tenth between two runs of one code).
     const raws: RawPhase[] = [];
-    const measured = { outTradeNos: [] as string[] };
+    const outTradeNos: string[] = [];
     const signatures = { count: 0, cpuMs: 0 };
     for (let from = 0; from < shoppers.length; from += CHECKOUT_BLOCK) {
       const block = await checkoutAll(shoppers.slice(from, from + CHECKOUT_BLOCK), 'c');
       raws.push(block.raw);
-      measured.outTradeNos.push(...block.outTradeNos);
+      outTradeNos.push(...block.outTradeNos);
       const signed = await stack.call<{ count: number; cpuMs: number }>('rsaSigns', {
         count: 2 * block.raw.results.length,
       });
@@ -447,8 +447,8 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
     }
     const checkouts = phaseOf(raws);
 
-    log(`notifications: ${measured.outTradeNos.length} payments, alternating with verify-only requests`);
-    const signed = await payAndSign(measured.outTradeNos);
+    log(`notifications: ${outTradeNos.length} payments, alternating with verify-only requests`);
+    const signed = await payAndSign(outTradeNos);
     const [notifications, verifyOnly] = await interleaved(
       stack,
       signed.length,
