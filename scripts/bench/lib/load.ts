@@ -52,9 +52,12 @@ export function secondsSince(startNs: bigint): number {
  * The bench's warm-up rule, over the CPU per checkout of each unmeasured round so far: warm once `patience` rounds in a
  * row did not lower the best round by `gain` or more (the cost has stopped falling), after `minRounds`; or after
  * `maxRounds` in any case. V8 keeps optimising a function's code over its first thousands of calls, on threads whose CPU
- * counts as the process's, so a phase measured earlier would charge the shop for its compiler.
+ * counts as the process's, so a phase measured earlier would charge the shop for its compiler. It does so in steps, with
+ * flat stretches between them: on 2026-12-07 a stack's checkout fell 2.7 → 1.8 ms between its 1,600th and 4,400th
+ * checkout after two flat rounds near 2.7 ms (the optimising compiler still 7 % of the CPU at the 1,200th, half of
+ * the helper threads' time), so the minimum is thousands of calls at the full bench's rounds (8 × 300–400).
  */
-export const WARM_UP = { gain: 0.05, patience: 2, minRounds: 3, maxRounds: 10 } as const;
+export const WARM_UP = { gain: 0.05, patience: 3, minRounds: 8, maxRounds: 16 } as const;
 
 /** True when the rounds `cpuPerRound` say the warm-up is over ({@link WARM_UP}). */
 export function warmedUp(cpuPerRound: readonly number[]): boolean {
