@@ -2,6 +2,7 @@
 // own run), each issue-10 target with met / missed, and automatic notes on what a miss comes from. A hand-written
 // section between the notes markers survives regeneration.
 import { bigDayNotes, bigDayRows } from './bigday-report';
+import { WARM_UP } from './load';
 import type { BenchResult, Phase } from './run';
 import { latencyMethod, latencyNotes, latencyRows } from './latency';
 
@@ -313,10 +314,11 @@ export function renderReport(runs: BenchResult[], keptNotes: string, command: st
     '  nothing written).',
     '- **Warm-up**: before the checkout and notification phases, rounds of 400 shoppers (not measured) add to the',
     '  cart, check out, are paid, and their notifications are delivered twice and sent to the verify-only endpoint,',
-    '  until the CPU per checkout stops falling: two rounds in a row that do not beat the best round so far by 5 %',
-    '  (at least 3 rounds, at most 10; the series is in the table). Every measured figure is a warm instance’s (V8 keeps',
-    '  optimising a function over its first thousands of calls, on threads whose CPU counts as the process’s), as on',
-    '  the platform, where an instance serves many calls; the cold-function rows are the first calls.',
+    `  until the CPU per checkout stops falling: ${WARM_UP.patience} rounds in a row that do not beat the best round so far by ${100 * WARM_UP.gain} %`,
+    `  (at least ${WARM_UP.minRounds} rounds, at most ${WARM_UP.maxRounds}; the series is in the table). Every measured figure is a warm instance’s (V8`,
+    '  keeps optimising a function over its first thousands of calls, in steps with flat stretches between them, on',
+    '  threads whose CPU counts as the process’s), as on the platform, where an instance serves many calls; the',
+    '  cold-function rows are the first calls.',
     '- **Notifications**: the payer pays each order in the simulator with its own deliveries dropped; the bench signs',
     '  the simulator’s notification bodies with the platform key before the clock starts and POSTs them at the run’s',
     '  concurrency, in blocks of 50 alternating with the same 50 bodies sent to the verify-only endpoint (so both are',
