@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bench, parseBenchArgs } from './bench';
+import { WARM_UP } from './lib/load';
 import { ROUND_TRIP_TARGETS } from './lib/report';
 
 describe('npm run bench -- --quick', () => {
@@ -54,6 +55,10 @@ describe('npm run bench -- --quick', () => {
     expect(run.notifications).toMatchObject({ count: 12, errors: 0 });
     expect(run.duplicates.errors).toBe(0);
     expect(run.verifyOnly.errors).toBe(0);
+    // The same signature check was timed in place inside both kinds of request: one check per request, no more.
+    expect(run.signatureCheck?.notification.calls).toBe(run.notifications.count);
+    expect(run.signatureCheck?.verifyOnly.calls).toBe(run.verifyOnly.count);
+    expect(run.signatureCheck?.verifyOnly.medianUs).toBeGreaterThan(0);
     // The flash sale: every unit sold exactly once (live orders + stock left + orphan holds = stock, per SKU), nothing
     // oversold, no ORDER.BUSY (orders or cancels), every first-wave answer an order or OUT_OF_STOCK.
     const f = run.flash;
@@ -75,9 +80,9 @@ describe('npm run bench -- --quick', () => {
     expect(run.growth.points).toHaveLength(2);
     expect(run.growth.rounds).toBe(2);
     expect(run.growth.seedSeconds).toHaveLength(2);
-    // Each stack was warmed until its checkout CPU stopped falling (at least 3 rounds), and the warm-up's orders were
+    // Each stack was warmed until its checkout CPU stopped falling (at least WARM_UP.minRounds), and the warm-up's orders were
     // removed: a point's size is its seeding (the template order included) plus the checkouts measured on it.
-    expect(run.growth.warmupCpu?.map((series) => series.length >= 3)).toEqual([true, true]);
+    expect(run.growth.warmupCpu?.map((series) => series.length >= WARM_UP.minRounds)).toEqual([true, true]);
     expect(small?.orders).toBe(30 + 1 + 6);
     expect(large?.orders).toBe(300 + 6);
     for (const p of [small, large]) {

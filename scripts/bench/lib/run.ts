@@ -139,6 +139,12 @@ export interface BenchResult {
   notifications: Phase;
   duplicates: Phase;
   verifyOnly: Phase;
+  /**
+   * The platform-signature check (node:crypto verify, the same code and bytes in both) timed in place inside the
+   * notifications and inside the verify-only requests of the alternating blocks: calls timed and the median's wall
+   * time (µs). Absent before 2026-12-07.
+   */
+  signatureCheck?: Record<'notification' | 'verifyOnly', { calls: number; medianUs: number }>;
   flash: FlashSale;
   /** The latency phase (./latency.ts), when the run had one. */
   latency?: LatencyResult;
@@ -238,13 +244,17 @@ export async function interleaved(
   concurrency: number,
   a: (i: number) => Promise<CallResult<Envelope>[]>,
   b: (i: number) => Promise<CallResult<Envelope>[]>,
+  /** Runs after each block, outside its measurement: 0 after an `a` block, 1 after a `b` block. */
+  after?: (which: 0 | 1) => Promise<void>,
 ): Promise<[Phase, Phase]> {
   const ra: RawPhase[] = [];
   const rb: RawPhase[] = [];
   for (let from = 0; from < count; from += block) {
     const n = Math.min(block, count - from);
     ra.push(await measureRaw(stack, n, concurrency, (i) => a(from + i)));
+    await after?.(0);
     rb.push(await measureRaw(stack, n, concurrency, (i) => b(from + i)));
+    await after?.(1);
   }
   return [phaseOf(ra), phaseOf(rb)];
 }
@@ -449,6 +459,9 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
 
     log(`notifications: ${outTradeNos.length} payments, alternating with verify-only requests`);
     const signed = await payAndSign(outTradeNos);
+    // The signature checks each kind of request made, timed in place (./verify-clock.ts): the same code, the same bytes.
+    const checks: [number[], number[]] = [[], []];
+    await stack.call('verifyClock');
     const [notifications, verifyOnly] = await interleaved(
       stack,
       signed.length,
@@ -456,7 +469,14 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       size.concurrency,
       async (i) => [asEnvelope(await notify(signed[i] as SignedNotification))],
       async (i) => [await verifyOnlyOf(signed[i] as SignedNotification)],
+      async (which) => {
+        checks[which].push(...(await stack.call<number[]>('verifyClock')));
+      },
     );
+    const signatureCheck = {
+      notification: { calls: checks[0].length, medianUs: percentile(checks[0], 50) },
+      verifyOnly: { calls: checks[1].length, medianUs: percentile(checks[1], 50) },
+    };
     const duplicates = (
       await timed(stack, signed.length, size.concurrency, async (i) => [
         asEnvelope(await notify(signed[i] as SignedNotification)),
@@ -507,6 +527,7 @@ export async function runBench(size: BenchSize, log: (line: string) => void): Pr
       notifications,
       duplicates,
       verifyOnly,
+      signatureCheck,
       flash,
       growth,
       reconcile,

@@ -11,6 +11,7 @@ import { startDevCloud } from '../../../devcloud/index';
 import type { ChildSetup } from '../../../devcloud/harness';
 import type { FaultSpec } from '../../../simulator';
 import { bigDayCommands } from './bigday-setup';
+import { installVerifyClock } from './verify-clock';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -73,9 +74,13 @@ export const setup: ChildSetup = async (stack, { spec, log }) => {
       ? { serial: id.platform.certificate.serial, privateKeyPem: id.platform.certificate.privateKeyPem }
       : { serial: id.platform.publicKey.publicKeyId, privateKeyPem: id.platform.publicKey.privateKeyPem };
   let profiler: InspectorSession | undefined;
+  // Times node:crypto's verify in place (./verify-clock.ts): the same signature check inside both kinds of request.
+  const verifyClock = installVerifyClock();
   const commands: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
     ...bigDayCommands(stack),
     cpu: () => Promise.resolve(process.cpuUsage()),
+    /** The durations (µs) of the signature checks since the last call (./verify-clock.ts), and starts over. */
+    verifyClock: () => Promise.resolve(verifyClock.take()),
     /**
      * A V8 CPU profile of this process over a stretch the caller chooses (`start`, then `stop` with the file to write):
      * to see where one phase's CPU goes, which BENCH_CPU_PROF's whole-process profile blurs with set-up and other phases.
@@ -167,5 +172,12 @@ export const setup: ChildSetup = async (stack, { spec, log }) => {
     ordersCount: async () => (await stack.cloud.db.collection('orders').count()).total,
   };
   const info: BenchStackInfo = { verifyOnlyUrl: verifyCloud.url, platformSigner };
-  return { commands, info, close: () => verifyCloud.close() };
+  return {
+    commands,
+    info,
+    close: () => {
+      verifyClock.uninstall();
+      return verifyCloud.close();
+    },
+  };
 };
