@@ -30,6 +30,8 @@ export interface GrowthSize {
    * ~1 ms of CPU and a phase must span several garbage collections of the large heap to charge them fairly.
    */
   readOps: number;
+  /** Checkouts (and as many reads) in each unmeasured warm-up round on each stack. */
+  warmupOps: number;
   concurrency: number;
   /** Alternating rounds: each measures a block of ops / rounds (rounded up) on each stack. */
   rounds: number;
@@ -336,7 +338,7 @@ export async function runGrowth(d: GrowthDriver, size: GrowthSize): Promise<Grow
     // phase: V8 optimises the functions' code over their first thousands of calls, and a stack measured while it does
     // charges its blocks for the compiler, by how far along each was.
     // The warm-up's orders are removed afterwards, so each point is measured at the size it is reported at.
-    const warm = { ops: size.ops, readOps: size.ops, concurrency: size.concurrency };
+    const warm = { ops: size.warmupOps, readOps: size.warmupOps, concurrency: size.concurrency };
     for (const side of sides) {
       while (!warmedUp(side.warmCpu)) {
         const b = await measureBlock(d, side, warm, `${WARM_TAG}${side.name[0] ?? ''}${side.warmCpu.length}`);
