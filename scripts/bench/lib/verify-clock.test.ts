@@ -1,7 +1,7 @@
 // The in-place clock on node:crypto's verify (./verify-clock.ts): it times the calls made through the module object, as
 // a function bundle makes them, without changing what they answer.
 import nodeCrypto, { generateKeyPairSync, sign } from 'node:crypto';
-import { installVerifyClock } from './verify-clock';
+import { MAX_KEPT, installVerifyClock } from './verify-clock';
 
 describe('installVerifyClock', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -26,6 +26,17 @@ describe('installVerifyClock', () => {
     } finally {
       clock.uninstall();
     }
+  });
+
+  it('keeps at most MAX_KEPT durations between two takes', () => {
+    let calls = 0;
+    const target = { verify: (() => ++calls > 0) as unknown as typeof nodeCrypto.verify };
+    const clock = installVerifyClock(target);
+    for (let i = 0; i < MAX_KEPT + 5; i++) target.verify('sha256', message, publicKey, signature);
+    expect(calls).toBe(MAX_KEPT + 5);
+    expect(clock.take()).toHaveLength(MAX_KEPT);
+    target.verify('sha256', message, publicKey, signature);
+    expect(clock.take()).toHaveLength(1);
   });
 
   it('puts the original back', () => {
