@@ -199,6 +199,7 @@ export function buildCore(cloud: CloudRuntime, env: Env = process.env, fn?: Func
         autoCompleteMs: app.autoCompleteDays * 24 * 3_600_000,
         pickupPoint: app.pickupPoint,
       },
+      webCheckout: app.webCheckout,
     },
   };
 }

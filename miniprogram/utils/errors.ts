@@ -40,6 +40,7 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   'ORDER.BUSY': '订单正在处理中，请稍后重试',
   'CHANNEL.HTTP_ONLY': '该操作只能在网页收银台进行',
   'CHANNEL.CLIENT_IP_UNKNOWN': '无法识别你的网络地址，暂时不能在网页上支付',
+  'CHANNEL.TOO_MANY_UNPAID': '未支付的网页订单太多，请先完成支付或稍后再试',
   'ORDER.NOT_PAYABLE': '订单当前状态不能支付',
   'ORDER.EXPIRED': '订单已超时，不能再支付',
   'ORDER.PRICE_CHANGED': '商品价格有变化，请确认新的金额后再提交',

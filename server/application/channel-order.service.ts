@@ -25,6 +25,8 @@ export const ChannelErrorCodes = {
   HTTP_ONLY: 'CHANNEL.HTTP_ONLY',
   /** The HTTP request carried no usable client IP from the platform: WeChat needs it for H5 (scene_info). */
   CLIENT_IP_UNKNOWN: 'CHANNEL.CLIENT_IP_UNKNOWN',
+  /** Too many unpaid web checkout orders at once, from this address or in all (SHOP_H5_MAX_UNPAID*): try later. */
+  TOO_MANY_UNPAID: 'CHANNEL.TOO_MANY_UNPAID',
 } as const;
 
 /** The owner of every H5 order: a web checkout has no OPENID. Contains a colon, which no OPENID does. */
@@ -116,8 +118,36 @@ export class ChannelOrderService {
       requested === undefined
         ? null
         : parseDelivery(requested.delivery, requested.remark, this.d.policy.fulfilment.pickupPoint);
-    const order = await this.placeOrFind(H5_OWNER, clientRequestKey, lines, 'h5', undefined, delivery);
+    const order = await this.placeOrFind(H5_OWNER, clientRequestKey, lines, 'h5', undefined, delivery, {
+      payerClientIp,
+      admit: () => this.admitWebOrder(payerClientIp),
+    });
     return this.withPayUrl(order, { channel: 'h5', payerClientIp, ...(h5Type ? { h5Type } : {}) });
+  }
+
+  /**
+   * A new web order only while fewer than the configured number await payment, from this address and in all
+   * (docs/adr/0012): a web checkout has no identity, so this bounds the stock a script can hold and the WeChat calls
+   * it causes. Checked before any stock is held; a repeat of an existing key never gets here. Concurrent creates may
+   * pass together, so a limit can be exceeded by as many as arrive at once: it bounds abuse, it is not a quota.
+   */
+  private async admitWebOrder(payerClientIp: string): Promise<void> {
+    const limits = this.d.policy.webCheckout;
+    if (limits === undefined) return;
+    // Unpaid orders created within an order's lifetime are the ones that still hold stock and a pay URL.
+    const since = this.d.clock.now() - this.d.policy.orderTtlMs;
+    const tooMany = (where: string, limit: number) =>
+      new DomainError(
+        ChannelErrorCodes.TOO_MANY_UNPAID,
+        `${limit} unpaid web orders ${where} already await payment: pay or let one expire, then try again`,
+        { limit },
+      );
+    const perIp = limits.maxUnpaidPerIp;
+    if (perIp !== null && (await this.d.orders.countAwaitingFrom(payerClientIp, since)) >= perIp)
+      throw tooMany('from this address', perIp);
+    const shop = limits.maxUnpaid;
+    if (shop !== null && (await this.d.orders.countAwaiting(H5_OWNER, since)) >= shop)
+      throw tooMany('in this shop', shop);
   }
 
   /** A counter order for staff, after asking WeChat about it (a payment it reports is applied). */
@@ -154,9 +184,11 @@ export class ChannelOrderService {
     channel: PayChannel,
     createdBy?: string,
     delivery: DeliverySnapshot | null = null,
+    web?: { payerClientIp: string; admit: () => Promise<void> },
   ): Promise<OrderRecord> {
     const first = await this.d.orders.findByClientKey(owner, clientRequestKey);
     if (first) return first;
+    await web?.admit();
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const catalog = await this.d.catalog.loadCatalog();
       // No tester price: there is no shopper identity to be a tester.
@@ -172,6 +204,7 @@ export class ChannelOrderService {
         openid: owner,
         channel,
         createdBy,
+        ...(web === undefined ? {} : { payerClientIp: web.payerClientIp }),
         clientRequestKey,
         priced,
         isTestOrder: false,

@@ -38,6 +38,16 @@ export interface PaymentPolicy {
   /** True when the provider is the demo provider: orders are marked simulated. */
   simulatedPayments: boolean;
   fulfilment: FulfilmentPolicy;
+  /** Unpaid web checkout (H5) orders allowed at once (SHOP_H5_MAX_UNPAID, SHOP_H5_MAX_UNPAID_PER_IP); absent: none. */
+  webCheckout?: WebCheckoutLimits;
+}
+
+/** Limits on unpaid web checkout orders (docs/adr/0012): null = no limit. */
+export interface WebCheckoutLimits {
+  /** Shop-wide. */
+  maxUnpaid: number | null;
+  /** Per payer IP (the platform's record of the request's address). */
+  maxUnpaidPerIp: number | null;
 }
 
 /** A carrier staff may ship with (SHOP_EXPRESS_COMPANIES): WeChat's delivery id and the name shown. */

@@ -18,6 +18,8 @@ export interface NewOrder {
   channel?: PayChannel;
   /** Native: the staff member who created it. */
   createdBy?: string;
+  /** H5: the payer's IP it was created from. */
+  payerClientIp?: string;
   clientRequestKey: string;
   priced: PricedOrder;
   isTestOrder: boolean;
@@ -36,6 +38,7 @@ export function newOrderRecord(
     openid: o.openid,
     ...(o.channel === undefined ? {} : { channel: o.channel }),
     ...(o.createdBy === undefined ? {} : { createdBy: o.createdBy }),
+    ...(o.payerClientIp === undefined ? {} : { payerClientIp: o.payerClientIp }),
     clientRequestKey: o.clientRequestKey,
     status: 'AWAITING_PAYMENT',
     version: 1,

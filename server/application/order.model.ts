@@ -61,6 +61,8 @@ export interface OrderRecord extends OrderMessages {
   channel?: OrderChannel;
   /** Native: the staff member (OPENID) who created the order at the counter. */
   createdBy?: string;
+  /** H5: the payer's IP the order was created from (the platform's record): the web checkout's per-IP limit counts it. */
+  payerClientIp?: string;
   /** The client's idempotency key for "place order" (a double tap makes one order). */
   clientRequestKey: string;
   status: OrderState;

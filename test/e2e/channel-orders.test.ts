@@ -464,6 +464,85 @@ describe('channelPay: H5 orders of a web checkout (direct merchant)', () => {
   });
 });
 
+describe('channelPay: unpaid web orders are limited per address and shop-wide (docs/adr/0012)', () => {
+  // The local stack runs in development, where the limits are off unless set: here 2 per address.
+  const stack = useTestStack({ env: { SHOP_H5_MAX_UNPAID_PER_IP: '2' } });
+
+  it('a third unpaid web order from one address is refused before any stock is held; a repeat, a payment or an expiry lets it through', async () => {
+    const first = webKey();
+    const firstNo = await webOrder(stack, first);
+    await webOrder(stack);
+    expect(await adminGet(stack, 'orders', firstNo)).toMatchObject({
+      payerClientIp: expect.stringMatching(/^(127\.0\.0\.1|::1)$/),
+    });
+    const before = await stockOf(stack);
+    const ordersBefore = await adminCount(stack, 'orders');
+    const refused = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: webKey(),
+      lines: [{ skuId: SKU, quantity: 1 }],
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({
+      ok: false,
+      error: { code: 'CHANNEL.TOO_MANY_UNPAID', message: expect.stringContaining('from this address') },
+    });
+    expect(await stockOf(stack)).toBe(before);
+    expect(await adminCount(stack, 'orders')).toBe(ordersBefore);
+
+    // A repeat of a key that has its order answers that order: the limit is on new orders only.
+    const again = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: first,
+      lines: [{ skuId: SKU, quantity: 1 }],
+    });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ ok: true, data: { order: { outTradeNo: firstNo } } });
+
+    // A paid order no longer awaits payment: one more may be created.
+    await stack.sim.control.pay(firstNo);
+    await storedWithStatus(stack, firstNo, 'PAID');
+    await webOrder(stack);
+    expect(
+      (
+        await web(stack, {
+          action: 'createH5',
+          clientRequestKey: webKey(),
+          lines: [{ skuId: SKU, quantity: 1 }],
+        })
+      ).status,
+    ).toBe(429);
+
+    // Expired orders do not count, even before the close job has closed them.
+    await stack.advance(31 * MINUTE);
+    await webOrder(stack);
+    await webOrder(stack);
+  });
+});
+
+describe('channelPay: the shop-wide limit on unpaid web orders', () => {
+  const stack = useTestStack({ env: { SHOP_H5_MAX_UNPAID: '1', SHOP_H5_MAX_UNPAID_PER_IP: 'off' } });
+
+  it('refuses a new web order while the shop has as many unpaid ones as allowed; counter orders are not limited', async () => {
+    await webOrder(stack);
+    const refused = await web(stack, {
+      action: 'createH5',
+      clientRequestKey: webKey(),
+      lines: [{ skuId: SKU, quantity: 1 }],
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({
+      ok: false,
+      error: { code: 'CHANNEL.TOO_MANY_UNPAID', message: expect.stringContaining('in this shop') },
+    });
+    // Staff at the counter have an identity: their orders are not web orders.
+    await stack.as(ADMIN).ok('channelPay', 'createNative', {
+      clientRequestKey: 'counter-limit-0001',
+      lines: [{ skuId: SKU, quantity: 1 }],
+    });
+  });
+});
+
 describe('channelPay in partner (service provider) mode', () => {
   const stack = useTestStack({ mode: 'partner' });
 

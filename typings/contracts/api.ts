@@ -406,7 +406,11 @@ export interface ApiContract {
         h5Type?: 'Wap' | 'iOS' | 'Android';
       } & Partial<DeliveryFields>,
       ChannelOrderView,
-      ChannelCreateErrors | DeliveryErrorCode | 'CHANNEL.HTTP_ONLY' | 'CHANNEL.CLIENT_IP_UNKNOWN'
+      | ChannelCreateErrors
+      | DeliveryErrorCode
+      | 'CHANNEL.HTTP_ONLY'
+      | 'CHANNEL.CLIENT_IP_UNKNOWN'
+      | 'CHANNEL.TOO_MANY_UNPAID'
     >;
     /** HTTP access only: the order with the key that created it, after asking WeChat. */
     getH5: Action<

@@ -166,3 +166,40 @@ describe('refund requests: SHOP_REFUND_REQUEST_DAYS and SHOP_REFUND_REASONS', ()
     expect(configError({ ...BASE, SHOP_REFUND_REASONS: value }).setting).toBe('SHOP_REFUND_REASONS');
   });
 });
+
+describe('web checkout limits: SHOP_H5_MAX_UNPAID and SHOP_H5_MAX_UNPAID_PER_IP (docs/adr/0012)', () => {
+  it('are on in production (200 shop-wide, 5 per address) and off in development when unset', () => {
+    expect(parseAppConfig(BASE).webCheckout).toEqual({ maxUnpaid: 200, maxUnpaidPerIp: 5 });
+    expect(parseAppConfig({ ...BASE, APP_ENV: 'development' }).webCheckout).toEqual({
+      maxUnpaid: null,
+      maxUnpaidPerIp: null,
+    });
+  });
+
+  it('take a whole number of orders (1–100000 shop-wide, 1–100 per address) or off, in either environment', () => {
+    expect(
+      parseAppConfig({ ...BASE, SHOP_H5_MAX_UNPAID: ' 1000 ', SHOP_H5_MAX_UNPAID_PER_IP: 'off' }).webCheckout,
+    ).toEqual({ maxUnpaid: 1000, maxUnpaidPerIp: null });
+    expect(
+      parseAppConfig({ ...BASE, APP_ENV: 'development', SHOP_H5_MAX_UNPAID_PER_IP: '2' }).webCheckout,
+    ).toEqual({ maxUnpaid: null, maxUnpaidPerIp: 2 });
+    expect(parseAppConfig({ ...BASE, SHOP_H5_MAX_UNPAID: '100000' }).webCheckout.maxUnpaid).toBe(100_000);
+    expect(parseAppConfig({ ...BASE, SHOP_H5_MAX_UNPAID_PER_IP: '100' }).webCheckout.maxUnpaidPerIp).toBe(
+      100,
+    );
+    expect(configError({ ...BASE, SHOP_H5_MAX_UNPAID_PER_IP: '101' }).message).toMatch(
+      /from 1 to 100,? or 'off'/,
+    );
+  });
+
+  it.each(['0', '-1', '1.5', '100001', 'none', 'OFF', '1e3'])(
+    'refuses %p at load, naming the setting',
+    (value) => {
+      for (const name of ['SHOP_H5_MAX_UNPAID', 'SHOP_H5_MAX_UNPAID_PER_IP']) {
+        const e = configError({ ...BASE, [name]: value });
+        expect(e.setting).toBe(name);
+        expect(e.message).toContain("or 'off'");
+      }
+    },
+  );
+});

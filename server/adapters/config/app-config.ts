@@ -26,7 +26,19 @@ export const AppEnv = {
   MSG_SHOP_NAME: 'SHOP_MSG_SHOP_NAME',
   REFUND_REQUEST_DAYS: 'SHOP_REFUND_REQUEST_DAYS',
   REFUND_REASONS: 'SHOP_REFUND_REASONS',
+  H5_MAX_UNPAID: 'SHOP_H5_MAX_UNPAID',
+  H5_MAX_UNPAID_PER_IP: 'SHOP_H5_MAX_UNPAID_PER_IP',
 } as const;
+
+/**
+ * Unpaid web checkout (H5) orders allowed at once, shop-wide and per payer IP, when the settings are unset: on in
+ * production, off in development (the local stack's requests all come from one address). docs/adr/0012.
+ */
+export const H5_MAX_UNPAID_DEFAULT = { production: 200, development: null } as const;
+export const H5_MAX_UNPAID_PER_IP_DEFAULT = { production: 5, development: null } as const;
+/** The largest shop-wide limit; the per-address one counts within one page of orders (100). */
+const H5_LIMIT_MAX = 100_000;
+const H5_LIMIT_PER_IP_MAX = 100;
 
 /** Days a shopper may ask for a refund after having the goods, when SHOP_REFUND_REQUEST_DAYS is unset (docs/adr/0011). */
 export const REFUND_REQUEST_DAYS_DEFAULT = 7;
@@ -78,6 +90,11 @@ export interface AppConfig {
   refundRequestDays: number;
   /** The refund reasons shoppers pick from, in order (each 1–20 characters, distinct, 1–20 of them). */
   refundReasons: string[];
+  /**
+   * How many unpaid web checkout (H5) orders may exist at once, shop-wide and per payer IP; null = no limit. A web
+   * checkout has no identity, so this is what bounds the stock a script can hold and the WeChat calls it causes.
+   */
+  webCheckout: { maxUnpaid: number | null; maxUnpaidPerIp: number | null };
 }
 
 /** A setting is missing or malformed. */
@@ -233,7 +250,30 @@ export function parseAppConfig(env: EnvLike): AppConfig {
     messages: parseMessageSettings(env),
     refundRequestDays: refundRequestDays(env),
     refundReasons: refundReasons(env),
+    webCheckout: {
+      maxUnpaid: h5Limit(env, AppEnv.H5_MAX_UNPAID, H5_MAX_UNPAID_DEFAULT[appEnvRaw], H5_LIMIT_MAX),
+      maxUnpaidPerIp: h5Limit(
+        env,
+        AppEnv.H5_MAX_UNPAID_PER_IP,
+        H5_MAX_UNPAID_PER_IP_DEFAULT[appEnvRaw],
+        H5_LIMIT_PER_IP_MAX,
+      ),
+    },
   };
+}
+
+/** A web checkout limit: a whole number from 1 to `max`, or `off`; unset = the environment's default. */
+function h5Limit(env: EnvLike, name: string, fallback: number | null, max: number): number | null {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '') return fallback;
+  if (raw === 'off') return null;
+  const v = Number(raw);
+  if (!/^\d{1,6}$/.test(raw) || v < 1 || v > max)
+    throw new AppConfigError(
+      name,
+      `must be a whole number of orders from 1 to ${max}, or 'off' (default ${fallback ?? 'off'} here)`,
+    );
+  return v;
 }
 
 const TEMPLATE_ID = /^[A-Za-z0-9_-]{1,128}$/;

@@ -83,6 +83,8 @@ const CALLS: Record<string, Record<string, unknown[]>> = {
     get: ['O1'],
     findByClientKey: ['openid', 'key'],
     listByOpenid: ['openid', 10, 5, ['PAID']],
+    countAwaiting: ['h5:web', 5],
+    countAwaitingFrom: ['127.0.0.1', 5],
     insert: [ORDER],
     recordPayment: [ORDER, { status: 'PAID', payment: ORDER.payment }],
     existing: [['O1', 'O2']],
@@ -223,6 +225,16 @@ describe('every repository query has a declared index', () => {
     await new DbOrderStore(db).listByOpenid('openid', 10);
     await new DbOrderStore(db).listByOpenid('openid', 10, undefined, ['PAID', 'REFUNDED']);
     expect(queries.slice(before).map((q) => q.where.join('+'))).toEqual(['openid', 'openid+status']);
+  });
+
+  it("the web checkout's limits read by owner, status and age, and by the payer's address and age (indexed)", async () => {
+    const before = queries.length;
+    await new DbOrderStore(db).countAwaiting('h5:web', 5);
+    await new DbOrderStore(db).countAwaitingFrom('127.0.0.1', 5);
+    expect(queries.slice(before).map((q) => [...q.where, ...q.orderBy].join('+'))).toEqual([
+      'openid+status+createdAtMs',
+      'payerClientIp+createdAtMs+createdAtMs',
+    ]);
   });
 
   it('the staff counters read by status (indexed) and count prepay/payment presence', async () => {

@@ -82,6 +82,25 @@ export class DbOrderStore implements OrderStore {
     return data[0] ? orderOf(data[0]) : null;
   }
 
+  async countAwaiting(openid: string, createdAfterMs: number): Promise<number> {
+    const _ = this.db.command;
+    const { total } = await this.orders
+      .where({ openid, status: 'AWAITING_PAYMENT', createdAtMs: _.gt(createdAfterMs) })
+      .count();
+    return total;
+  }
+
+  async countAwaitingFrom(payerClientIp: string, createdAfterMs: number): Promise<number> {
+    const _ = this.db.command;
+    const { data } = await this.orders
+      .where({ payerClientIp, createdAtMs: _.gt(createdAfterMs) })
+      .orderBy('createdAtMs', 'desc')
+      .field({ status: true })
+      .limit(MAX_PAGE)
+      .get();
+    return data.filter((d) => d.status === 'AWAITING_PAYMENT').length;
+  }
+
   async listByOpenid(
     openid: string,
     limit: number,

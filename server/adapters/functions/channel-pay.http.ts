@@ -25,6 +25,8 @@ function statusOf(error: ApiError): number {
   if (error.code === RuntimeErrorCodes.CONFIG) return 503;
   if (error.code === 'PAYMENT.PROVIDER_ERROR') return 502;
   if (error.code === 'ORDER.NOT_FOUND') return 404;
+  // Too many unpaid web orders at once (docs/adr/0012): the caller may try again later.
+  if (error.code === 'CHANNEL.TOO_MANY_UNPAID') return 429;
   if (error.code.startsWith('AUTH.')) return 403;
   return 400;
 }

@@ -6,6 +6,16 @@ export interface OrderStore {
   get(outTradeNo: string): Promise<OrderRecord | null>;
   findByClientKey(openid: string, clientRequestKey: string): Promise<OrderRecord | null>;
   /**
+   * How many of `openid`'s orders await payment among those created after `createdAfterMs` (index openid + status +
+   * createdAtMs; the web checkout's shop-wide limit, docs/adr/0012).
+   */
+  countAwaiting(openid: string, createdAfterMs: number): Promise<number>;
+  /**
+   * How many of the newest 100 orders created from `payerClientIp` after `createdAfterMs` await payment (index
+   * payerClientIp + createdAtMs: H5 orders keep the address; the web checkout's per-address limit).
+   */
+  countAwaitingFrom(payerClientIp: string, createdAfterMs: number): Promise<number>;
+  /**
    * The shopper's orders, newest first, at most `limit` (≤ 100), created before `beforeMs` when given, in one of
    * `statuses` when given (the database filters: index openid + status + createdAtMs).
    */
