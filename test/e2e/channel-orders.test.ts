@@ -45,15 +45,25 @@ async function web(
   return { status: res.status, body: (await res.json()) as Envelope };
 }
 
+/** A web checkout of one bag under `key` (a fresh key by default): the answer as it came. */
+function createOneBag(stack: TestStack, key = webKey()): Promise<{ status: number; body: Envelope }> {
+  return web(stack, { action: 'createH5', clientRequestKey: key, lines: [{ skuId: SKU, quantity: 1 }] });
+}
+
 /** A web checkout of one bag under `key` (a fresh key by default): its order number, or a throw naming the refusal. */
 async function webOrder(stack: TestStack, key = webKey()): Promise<string> {
-  const created = await web(stack, {
-    action: 'createH5',
-    clientRequestKey: key,
-    lines: [{ skuId: SKU, quantity: 1 }],
-  });
+  const created = await createOneBag(stack, key);
   if (!created.body.ok) throw new Error(JSON.stringify(created.body));
   return created.body.data.order.outTradeNo as string;
+}
+
+/** The refusal of a new web order over a limit (docs/adr/0012); `where` says which: "from this address", "in this shop". */
+function expectTooMany(r: { status: number; body: Envelope }, where: string): void {
+  expect(r.status).toBe(429);
+  expect(r.body).toMatchObject({
+    ok: false,
+    error: { code: 'CHANNEL.TOO_MANY_UNPAID', message: expect.stringContaining(where) },
+  });
 }
 
 async function stockOf(stack: TestStack, skuId = SKU): Promise<number> {
@@ -477,25 +487,12 @@ describe('channelPay: unpaid web orders are limited per address and shop-wide (d
     });
     const before = await stockOf(stack);
     const ordersBefore = await adminCount(stack, 'orders');
-    const refused = await web(stack, {
-      action: 'createH5',
-      clientRequestKey: webKey(),
-      lines: [{ skuId: SKU, quantity: 1 }],
-    });
-    expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({
-      ok: false,
-      error: { code: 'CHANNEL.TOO_MANY_UNPAID', message: expect.stringContaining('from this address') },
-    });
+    expectTooMany(await createOneBag(stack), 'from this address');
     expect(await stockOf(stack)).toBe(before);
     expect(await adminCount(stack, 'orders')).toBe(ordersBefore);
 
     // A repeat of a key that has its order answers that order: the limit is on new orders only.
-    const again = await web(stack, {
-      action: 'createH5',
-      clientRequestKey: first,
-      lines: [{ skuId: SKU, quantity: 1 }],
-    });
+    const again = await createOneBag(stack, first);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ ok: true, data: { order: { outTradeNo: firstNo } } });
 
@@ -503,15 +500,7 @@ describe('channelPay: unpaid web orders are limited per address and shop-wide (d
     await stack.sim.control.pay(firstNo);
     await storedWithStatus(stack, firstNo, 'PAID');
     await webOrder(stack);
-    expect(
-      (
-        await web(stack, {
-          action: 'createH5',
-          clientRequestKey: webKey(),
-          lines: [{ skuId: SKU, quantity: 1 }],
-        })
-      ).status,
-    ).toBe(429);
+    expectTooMany(await createOneBag(stack), 'from this address');
 
     // Expired orders do not count, even before the close job has closed them.
     await stack.advance(31 * MINUTE);
@@ -525,16 +514,7 @@ describe('channelPay: the shop-wide limit on unpaid web orders', () => {
 
   it('refuses a new web order while the shop has as many unpaid ones as allowed; counter orders are not limited', async () => {
     await webOrder(stack);
-    const refused = await web(stack, {
-      action: 'createH5',
-      clientRequestKey: webKey(),
-      lines: [{ skuId: SKU, quantity: 1 }],
-    });
-    expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({
-      ok: false,
-      error: { code: 'CHANNEL.TOO_MANY_UNPAID', message: expect.stringContaining('in this shop') },
-    });
+    expectTooMany(await createOneBag(stack), 'in this shop');
     // Staff at the counter have an identity: their orders are not web orders.
     await stack.as(ADMIN).ok('channelPay', 'createNative', {
       clientRequestKey: 'counter-limit-0001',
