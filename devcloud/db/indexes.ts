@@ -6,8 +6,9 @@
 // the last level holds _ids: an inner node's set would be as big as all the documents sharing, say, a status, and
 // every change of that status would add to one big set and delete from another.) A query uses the longest prefix it
 // pins by equality ($eq or $in on scalars, at the top level or inside $and); the candidates are then tested with the
-// full query as before, so an index only ever narrows the search, never decides a match. Values the tree cannot key the way MongoDB compares them — arrays and objects, or a path through an array
-// (MongoDB matches elements there) — put the document on the index's "irregular" list, which every lookup includes.
+// full query as before, so an index only ever narrows the search, never decides a match. Values the tree cannot key
+// the way MongoDB compares them — arrays and objects, or a path through an array (MongoDB matches elements there) —
+// put the document on the index's "irregular" list, which every lookup includes.
 import type { IndexSpec } from './collections-config';
 import { isDate, isPlainObject, type Doc } from './values';
 

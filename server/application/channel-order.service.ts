@@ -118,10 +118,15 @@ export class ChannelOrderService {
       requested === undefined
         ? null
         : parseDelivery(requested.delivery, requested.remark, this.d.policy.fulfilment.pickupPoint);
-    const order = await this.placeOrFind(H5_OWNER, clientRequestKey, lines, 'h5', undefined, delivery, {
+    const order = await this.placeOrFind(
+      H5_OWNER,
+      clientRequestKey,
+      lines,
+      'h5',
+      undefined,
+      delivery,
       payerClientIp,
-      admit: () => this.admitWebOrder(payerClientIp),
-    });
+    );
     return this.withPayUrl(order, { channel: 'h5', payerClientIp, ...(h5Type ? { h5Type } : {}) });
   }
 
@@ -184,11 +189,12 @@ export class ChannelOrderService {
     channel: PayChannel,
     createdBy?: string,
     delivery: DeliverySnapshot | null = null,
-    web?: { payerClientIp: string; admit: () => Promise<void> },
+    /** H5: the payer's address, kept on the order and checked against the web checkout's limits first. */
+    payerClientIp?: string,
   ): Promise<OrderRecord> {
     const first = await this.d.orders.findByClientKey(owner, clientRequestKey);
     if (first) return first;
-    await web?.admit();
+    if (payerClientIp !== undefined) await this.admitWebOrder(payerClientIp);
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const catalog = await this.d.catalog.loadCatalog();
       // No tester price: there is no shopper identity to be a tester.
@@ -204,7 +210,7 @@ export class ChannelOrderService {
         openid: owner,
         channel,
         createdBy,
-        ...(web === undefined ? {} : { payerClientIp: web.payerClientIp }),
+        ...(payerClientIp === undefined ? {} : { payerClientIp }),
         clientRequestKey,
         priced,
         isTestOrder: false,

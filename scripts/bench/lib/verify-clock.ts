@@ -30,25 +30,21 @@ export function installVerifyClock(target: { verify: typeof nodeCrypto.verify } 
       if (durations.length < MAX_KEPT) durations.push(Number(process.hrtime.bigint() - t0) / 1000);
     }
   } as typeof nodeCrypto.verify;
-  Object.defineProperty(target, 'verify', {
-    value: timed,
-    writable: true,
-    configurable: true,
-    enumerable: true,
-  });
+  const put = (fn: typeof nodeCrypto.verify): void => {
+    Object.defineProperty(target, 'verify', {
+      value: fn,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+  };
+  put(timed);
   return {
     take: () => {
       const out = durations;
       durations = [];
       return out;
     },
-    uninstall: () => {
-      Object.defineProperty(target, 'verify', {
-        value: original,
-        writable: true,
-        configurable: true,
-        enumerable: true,
-      });
-    },
+    uninstall: () => put(original),
   };
 }

@@ -7,6 +7,7 @@ import type {
   ValueKind,
 } from '../../application/subscribe-messages';
 import { MESSAGE_KINDS, VALUE_KINDS, templateProblem } from '../../application/subscribe-messages';
+import type { WebCheckoutLimits } from '../../application/core.deps';
 
 /** Setting names. */
 export const AppEnv = {
@@ -94,7 +95,7 @@ export interface AppConfig {
    * How many unpaid web checkout (H5) orders may exist at once, shop-wide and per payer IP; null = no limit. A web
    * checkout has no identity, so this is what bounds the stock a script can hold and the WeChat calls it causes.
    */
-  webCheckout: { maxUnpaid: number | null; maxUnpaidPerIp: number | null };
+  webCheckout: WebCheckoutLimits;
 }
 
 /** A setting is missing or malformed. */
